@@ -1,0 +1,168 @@
+/**
+ * Typed errors with stable codes. Each class carries a `Symbol.for` brand so `isBpError`
+ * works across two copies of this library (a plugin bundling its own bp, for instance),
+ * where `instanceof` would not.
+ */
+
+const BRAND = Symbol.for('bp.error');
+
+export type ErrorCode =
+  | 'InvalidInput'
+  | 'PlanError'
+  | 'RevisionNotFound'
+  | 'SplitNotFound'
+  | 'InvalidSplit'
+  | 'Provider'
+  | 'StaleState'
+  | 'LockHeld'
+  | 'StateCorrupt'
+  | 'PluginLoad'
+  | 'Aborted'
+  | 'Timeout'
+  | 'Usage'
+  | 'Internal';
+
+export class BpError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  readonly [BRAND] = true;
+
+  constructor(code: ErrorCode, message: string, opts: { cause?: unknown; retryable?: boolean } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retryable = opts.retryable ?? false;
+  }
+
+  static is(e: unknown): e is BpError {
+    return typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[BRAND] === true;
+  }
+}
+
+/** Duck-typed code check that also accepts errors from plugins that do not depend on bp. */
+export function errorCode(e: unknown): string | undefined {
+  if (typeof e === 'object' && e !== null && typeof (e as { code?: unknown }).code === 'string') {
+    return (e as { code: string }).code;
+  }
+  return undefined;
+}
+
+export function isRetryable(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as { retryable?: unknown }).retryable === true;
+}
+
+/** A position in an input file, 1-based. */
+export interface SourcePosition {
+  file: string;
+  line: number;
+  col: number;
+}
+
+export interface InputProblem extends SourcePosition {
+  message: string;
+}
+
+export function formatProblem(p: InputProblem): string {
+  return `${p.file}:${p.line}:${p.col}: ${p.message}`;
+}
+
+/** Every problem found in an input file, reported together. */
+export class InvalidInputError extends BpError {
+  readonly problems: InputProblem[];
+  constructor(problems: InputProblem[], opts: { cause?: unknown } = {}) {
+    super('InvalidInput', problems.map(formatProblem).join('\n'), opts);
+    this.problems = problems;
+  }
+}
+
+/** The desired environment cannot be reached from recorded state (e.g. a mutated revision). */
+export class PlanError extends BpError {
+  readonly problems: string[];
+  constructor(problems: string[], opts: { cause?: unknown } = {}) {
+    super('PlanError', problems.join('\n'), opts);
+    this.problems = problems;
+  }
+}
+
+export class RevisionNotFoundError extends BpError {
+  constructor(revisionId: string, where?: string) {
+    super('RevisionNotFound', `revision "${revisionId}" is not in the environment${where ? ` (${where})` : ''}`);
+  }
+}
+
+export class SplitNotFoundError extends BpError {
+  constructor(deploymentId: string) {
+    super('SplitNotFound', `deployment "${deploymentId}" has no traffic split`);
+  }
+}
+
+export class InvalidSplitError extends BpError {
+  constructor(message: string) {
+    super('InvalidSplit', message);
+  }
+}
+
+/** A provider (cloud API, process, host) failed. `retryable` says whether trying again may help. */
+export class ProviderError extends BpError {
+  constructor(message: string, opts: { cause?: unknown; retryable?: boolean } = {}) {
+    super('Provider', message, { cause: opts.cause, retryable: opts.retryable ?? false });
+  }
+}
+
+export class StaleStateError extends BpError {
+  constructor(message: string) {
+    super('StaleState', message);
+  }
+}
+
+export interface LockInfo {
+  id: string;
+  pid: number;
+  host: string;
+  user: string;
+  operation: string;
+  created: string;
+}
+
+export class LockHeldError extends BpError {
+  readonly holder: LockInfo;
+  constructor(environmentId: string, holder: LockInfo) {
+    super(
+      'LockHeld',
+      `state of environment "${environmentId}" is locked by ${holder.user}@${holder.host} pid ${holder.pid} ` +
+        `(${holder.operation}, since ${holder.created}, lock id ${holder.id}); ` +
+        `wait with --lock-timeout or, if that process is gone, run: bp state unlock ${environmentId} ${holder.id}`,
+    );
+    this.holder = holder;
+  }
+}
+
+export class StateCorruptError extends BpError {
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super('StateCorrupt', message, opts);
+  }
+}
+
+export class PluginLoadError extends BpError {
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super('PluginLoad', message, opts);
+  }
+}
+
+export class AbortedError extends BpError {
+  constructor(message = 'the operation was aborted') {
+    super('Aborted', message);
+  }
+}
+
+export class TimeoutError extends BpError {
+  constructor(message: string) {
+    super('Timeout', message, { retryable: true });
+  }
+}
+
+export class UsageError extends BpError {
+  constructor(message: string) {
+    super('Usage', message);
+  }
+}

@@ -1,0 +1,80 @@
+/** The plan (CONTRACT section 3): a DAG of deployer verbs, plus what the planner noticed. */
+import type { Environment, SplitEntry } from './environment.js';
+import type { LifecycleState } from './state.js';
+
+export const PLAN_FORMAT = 'bp.plan/v1' as const;
+
+export type Verb = 'stage' | 'warm' | 'drain' | 'archive' | 'apply_traffic_split';
+export const VERBS: readonly Verb[] = ['stage', 'warm', 'apply_traffic_split', 'drain', 'archive'];
+export type RevisionVerb = Exclude<Verb, 'apply_traffic_split'>;
+
+export interface PlanStep {
+  /** `VERB:DEPLOYMENT/REVISION` for revision verbs, `split:DEPLOYMENT` for splits. */
+  id: string;
+  verb: Verb;
+  deployment_id: string;
+  revision_id: string | null;
+  depends_on: string[];
+  reason: string;
+  /** Lifecycle before the step and after it succeeds (revision verbs only). */
+  from?: LifecycleState;
+  to?: LifecycleState;
+  split?: { before: SplitEntry[]; after: SplitEntry[] };
+}
+
+/** Something changed outside bp, seen through a deployer's `observe`. */
+export interface DriftItem {
+  deployment_id: string;
+  revision_id: string | null;
+  kind: 'revision_missing' | 'revision_unhealthy' | 'split_changed' | 'unmanaged_revision';
+  message: string;
+}
+
+export interface ExpiredRevision {
+  deployment_id: string;
+  revision_id: string;
+  expired_at: string;
+  carries_traffic: boolean;
+}
+
+export interface PlanSummary {
+  stage: number;
+  warm: number;
+  apply_traffic_split: number;
+  drain: number;
+  archive: number;
+}
+
+export interface Plan {
+  format_version: typeof PLAN_FORMAT;
+  environment_id: string;
+  prior: { lineage: string | null; serial: number };
+  changes: boolean;
+  steps: PlanStep[];
+  summary: PlanSummary;
+  drift: DriftItem[];
+  expired: ExpiredRevision[];
+  /** `--target` deployments, empty when the plan covers the whole environment. */
+  targets: string[];
+  /** True for `bp destroy` plans. */
+  destroy: boolean;
+}
+
+/** A saved plan (`bp plan --out`): the plan plus the desired environment it was made from. */
+export interface PlanFile {
+  format_version: 'bp.planfile/v1';
+  created_at: string;
+  source_file: string;
+  desired: Environment;
+  plan: Plan;
+}
+
+export function stepId(verb: Verb, deploymentId: string, revisionId: string | null): string {
+  return verb === 'apply_traffic_split' ? `split:${deploymentId}` : `${verb}:${deploymentId}/${revisionId}`;
+}
+
+export function summarize(steps: readonly PlanStep[]): PlanSummary {
+  const s: PlanSummary = { stage: 0, warm: 0, apply_traffic_split: 0, drain: 0, archive: 0 };
+  for (const step of steps) s[step.verb]++;
+  return s;
+}

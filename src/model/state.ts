@@ -1,0 +1,146 @@
+/**
+ * Recorded state: what bp knows it has done, per environment. A JSON document with a
+ * lineage (uuid, fixed for the life of the environment's state) and a serial (bumped by
+ * every apply that writes), evolved only through `Mutation`s so that every backend can
+ * journal the same small records and replay them with `applyMutation`.
+ */
+import type { Artifact, DeployerInstance, Health, Resources, SplitEntry } from './environment.js';
+
+export const STATE_FORMAT = 'bp.state/v1' as const;
+
+export type LifecycleState =
+  | 'inactive'
+  | 'staged'
+  | 'warming'
+  | 'ready'
+  | 'draining'
+  | 'failed'
+  | 'archived';
+
+export const LIFECYCLE_STATES: readonly LifecycleState[] = [
+  'inactive', 'staged', 'warming', 'ready', 'draining', 'failed', 'archived',
+];
+
+/** CONTRACT section 2, verbatim. */
+export const LIFECYCLE_TRANSITIONS: Readonly<Record<LifecycleState, readonly LifecycleState[]>> = {
+  inactive: ['staged', 'failed', 'archived'],
+  staged: ['warming', 'failed', 'archived'],
+  warming: ['ready', 'failed', 'archived'],
+  ready: ['draining', 'failed', 'archived'],
+  draining: ['inactive'],
+  failed: ['staged', 'archived'],
+  archived: [],
+};
+
+export function canTransition(from: LifecycleState, to: LifecycleState): boolean {
+  return LIFECYCLE_TRANSITIONS[from].includes(to);
+}
+
+/** The parts of a revision that are immutable once staged. */
+export interface RevisionSpec {
+  artifact: Artifact;
+  resources: Resources;
+  health: Health;
+}
+
+export interface RecordedRevision {
+  revision_id: string;
+  deployment_id: string;
+  lifecycle: LifecycleState;
+  /** The immutable spec as staged (env values unresolved). Null until first staged. */
+  spec: RevisionSpec | null;
+  drain_seconds: number;
+  ttl: string | null;
+  /** ISO time the revision was first staged; TTLs count from here. */
+  staged_at: string | null;
+  updated_at: string;
+  /** Provider outputs returned by the deployer (never secret values). */
+  outputs: Record<string, unknown>;
+  endpoint: string | null;
+  last_error: string | null;
+}
+
+export interface RecordedDeployment {
+  deployment_id: string;
+  deployer: string;
+  listen: string | null;
+  /** The split bp last enforced through the deployer; [] when none is enforced. */
+  split: SplitEntry[];
+}
+
+/** A verb that was started but not yet recorded as finished (Pulumi-style pending op). */
+export interface PendingOperation {
+  step_id: string;
+  started_at: string;
+  lock_id: string;
+}
+
+export interface RecordedState {
+  format_version: typeof STATE_FORMAT;
+  environment_id: string;
+  lineage: string;
+  serial: number;
+  /** Deployer instances as last declared, so teardown works after the file drops them. */
+  deployers: Record<string, DeployerInstance>;
+  deployments: Record<string, RecordedDeployment>;
+  revisions: Record<string, RecordedRevision>;
+  pending: Record<string, PendingOperation>;
+  updated_at: string;
+}
+
+/**
+ * One change to recorded state. Backends persist these (a journal) and `applyMutation`
+ * replays them, so a crash between two steps loses nothing that was acknowledged.
+ */
+export type Mutation =
+  | { kind: 'deployer'; name: string; instance: DeployerInstance }
+  | { kind: 'deployment'; deployment: RecordedDeployment }
+  | { kind: 'deployment_removed'; deployment_id: string }
+  | { kind: 'revision'; revision: RecordedRevision }
+  | { kind: 'split'; deployment_id: string; entries: SplitEntry[] }
+  | { kind: 'pending'; op: PendingOperation }
+  | { kind: 'pending_done'; step_id: string };
+
+export function emptyState(environmentId: string, lineage: string, now: Date): RecordedState {
+  return {
+    format_version: STATE_FORMAT,
+    environment_id: environmentId,
+    lineage,
+    serial: 0,
+    deployers: {},
+    deployments: {},
+    revisions: {},
+    pending: {},
+    updated_at: now.toISOString(),
+  };
+}
+
+/** Applies one mutation in place (callers own the object); returns it for chaining. */
+export function applyMutation(state: RecordedState, m: Mutation): RecordedState {
+  switch (m.kind) {
+    case 'deployer':
+      state.deployers[m.name] = m.instance;
+      break;
+    case 'deployment':
+      state.deployments[m.deployment.deployment_id] = m.deployment;
+      break;
+    case 'deployment_removed':
+      delete state.deployments[m.deployment_id];
+      break;
+    case 'revision':
+      state.revisions[m.revision.revision_id] = m.revision;
+      break;
+    case 'split': {
+      const d = state.deployments[m.deployment_id];
+      if (d) d.split = m.entries;
+      break;
+    }
+    case 'pending':
+      state.pending[m.op.step_id] = m.op;
+      break;
+    case 'pending_done':
+      delete state.pending[m.step_id];
+      break;
+  }
+  return state;
+}
