@@ -1,0 +1,96 @@
+/**
+ * Builds the `DeployerEnvironment` a deployer instance sees: the desired environment with
+ * `${env:NAME}` resolved (in memory only), recorded lifecycle/outputs merged in, and every
+ * deployment or revision recorded state still knows but the file dropped (desired archived).
+ */
+import type { DeployerDeployment, DeployerEnvironment, DeployerRevision } from '../model/deployer.js';
+import { REVISION_DEFAULTS, type Deployment, type Environment, type Revision, type SplitEntry } from '../model/environment.js';
+import type { RecordedRevision, RecordedState } from '../model/state.js';
+
+/** Every deployment, declared or only recorded, keyed by id, with the instance name it uses. */
+export function fullEnvironment(desired: Environment, recorded: RecordedState | null, destroy = false): Environment {
+  const deployments: Deployment[] = [];
+  const declared = new Set<string>();
+  for (const d of desired.deployments) {
+    declared.add(d.deployment_id);
+    const revs = d.revisions.map((r) => (destroy ? { ...r, state: 'archived' as const } : r));
+    const known = new Set(revs.map((r) => r.revision_id));
+    for (const r of recordedRevisionsOf(recorded, d.deployment_id)) {
+      if (!known.has(r.revision_id)) revs.push(revisionFromRecord(r));
+    }
+    deployments.push({ ...d, revisions: revs, traffic: destroy ? [] : d.traffic });
+  }
+  if (recorded) {
+    for (const id of Object.keys(recorded.deployments).sort()) {
+      if (declared.has(id)) continue;
+      const rd = recorded.deployments[id];
+      deployments.push({
+        deployment_id: id,
+        deployer: rd.deployer,
+        listen: rd.listen,
+        revisions: recordedRevisionsOf(recorded, id).map(revisionFromRecord),
+        traffic: [],
+      });
+    }
+  }
+  return {
+    ...desired,
+    deployers: { ...(recorded?.deployers ?? {}), ...desired.deployers },
+    deployments,
+  };
+}
+
+function recordedRevisionsOf(recorded: RecordedState | null, deploymentId: string): RecordedRevision[] {
+  if (!recorded) return [];
+  return Object.values(recorded.revisions)
+    .filter((r) => r.deployment_id === deploymentId)
+    .sort((a, b) => (a.revision_id < b.revision_id ? -1 : a.revision_id > b.revision_id ? 1 : 0));
+}
+
+function revisionFromRecord(r: RecordedRevision): Revision {
+  return {
+    revision_id: r.revision_id,
+    artifact: r.spec?.artifact ?? { env: {} },
+    resources: r.spec?.resources ?? { ...REVISION_DEFAULTS.resources },
+    health: r.spec?.health ?? { ...REVISION_DEFAULTS.health },
+    drain_seconds: r.drain_seconds,
+    ttl: r.ttl,
+    state: 'archived',
+  };
+}
+
+/**
+ * The view of one deployer instance. `resolved` is `fullEnvironment` with references
+ * resolved; `traffic` overrides let a split step hand over exactly the split it enforces.
+ */
+export function deployerView(
+  resolved: Environment,
+  recorded: RecordedState | null,
+  instance: string,
+  baseDir: string,
+  trafficOverride?: { deployment_id: string; entries: SplitEntry[] },
+): DeployerEnvironment {
+  const deployments: DeployerDeployment[] = [];
+  for (const d of resolved.deployments) {
+    if (d.deployer !== instance) continue;
+    const revisions: DeployerRevision[] = d.revisions.map((r) => {
+      const rec = recorded?.revisions[r.revision_id];
+      return {
+        ...r,
+        lifecycle: rec?.lifecycle ?? 'inactive',
+        outputs: rec?.outputs ?? {},
+        endpoint: rec?.endpoint ?? null,
+      };
+    });
+    const traffic = trafficOverride?.deployment_id === d.deployment_id ? trafficOverride.entries : d.traffic;
+    deployments.push({ ...d, revisions, traffic });
+  }
+  return {
+    schema: resolved.schema,
+    environment_id: resolved.environment_id,
+    deployers: { [instance]: resolved.deployers[instance] },
+    deployments,
+    notifications: [],
+    base_dir: baseDir,
+  };
+}

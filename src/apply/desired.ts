@@ -1,0 +1,39 @@
+/**
+ * Loads an env file the way every command needs it: parsed and validated by `spec`, then
+ * each deployer instance's config checked against its plugin's `configSchema`, all
+ * problems reported together with positions.
+ */
+import { dirname, resolve } from 'node:path';
+import { InvalidInputError, type InputProblem } from '../model/errors.js';
+import type { Environment } from '../model/environment.js';
+import { loadDeployerPlugin } from '../deployers/registry.js';
+import { loadEnvironmentFile, validateDeployerConfigs, type ParsedEnvironment } from '../spec/index.js';
+import { messageOf } from './executor.js';
+
+export interface Desired {
+  parsed: ParsedEnvironment;
+  env: Environment;
+  /** Absolute directory of the file: relative paths in it resolve here. */
+  baseDir: string;
+  file: string;
+}
+
+export async function loadDesired(file: string): Promise<Desired> {
+  const parsed = await loadEnvironmentFile(file);
+  const baseDir = dirname(resolve(file));
+  const schemas: Record<string, Record<string, unknown>> = {};
+  const problems: InputProblem[] = [];
+  for (const [name, inst] of Object.entries(parsed.env.deployers)) {
+    try {
+      schemas[name] = (await loadDeployerPlugin(inst.type, baseDir)).configSchema;
+    } catch (e) {
+      problems.push({ ...parsed.locate(['deployers', name, 'type']), message: messageOf(e) });
+    }
+  }
+  problems.push(...validateDeployerConfigs(parsed, schemas));
+  if (problems.length > 0) {
+    problems.sort((a, b) => a.line - b.line || a.col - b.col);
+    throw new InvalidInputError(problems);
+  }
+  return { parsed, env: parsed.env, baseDir, file };
+}

@@ -1,0 +1,207 @@
+/**
+ * The engine's two calls, in Terraform's shape: `planEnvironment` (refresh through the
+ * deployers' `observe`, then the pure planner) and `applyEnvironment` (lock, re-plan or
+ * check a saved plan for staleness, confirm, execute, checkpoint, materialize the runtime
+ * config). The CLI is a thin shell around these.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger, Observation } from '../model/deployer.js';
+import type { Environment } from '../model/environment.js';
+import { BpError, StaleStateError } from '../model/errors.js';
+import type { Plan, Verb } from '../model/plan.js';
+import { emptyState, type RecordedState } from '../model/state.js';
+import { plan as computePlan } from '../plan/index.js';
+import { resolveEnvReferences } from '../spec/index.js';
+import type { StateBackend } from '../state/backend.js';
+import { deployerView, fullEnvironment } from './deployer-env.js';
+import { DeployerSet } from './deployer-set.js';
+import type { ApplyResult, EventSink } from './events.js';
+import { executePlan, messageOf } from './executor.js';
+import type { RetryPolicy } from './retry.js';
+import { withTimeout } from './retry.js';
+import { writeRuntimeConfig } from './runtime-config.js';
+
+export interface EngineContext {
+  backend: StateBackend;
+  /** Local directory for deployer files and the materialized runtime config. */
+  stateDir: string;
+  logger: Logger;
+  emit: EventSink;
+  clock: () => Date;
+  /** Where `${env:NAME}` references resolve from (process.env). */
+  vars: Record<string, string | undefined>;
+}
+
+export interface PlanRequest {
+  desired: Environment;
+  baseDir: string;
+  targets?: string[];
+  destroy?: boolean;
+  refresh?: boolean;
+}
+
+const OBSERVE_TIMEOUT_MS = 120_000;
+
+/** Asks every deployer that runs something recorded what really runs (drift). */
+export async function observeAll(
+  ctx: EngineContext,
+  desired: Environment,
+  recorded: RecordedState | null,
+  deployers: DeployerSet,
+  baseDir: string,
+  signal: AbortSignal = new AbortController().signal,
+): Promise<Observation | null> {
+  if (!recorded || Object.keys(recorded.deployments).length === 0) return null;
+  const full = fullEnvironment(desired, recorded);
+  const instances = [...new Set(Object.values(recorded.deployments).map((d) => d.deployer))].sort();
+  ctx.emit({ type: 'refresh_started', deployers: instances });
+  const merged: Observation = { revisions: {}, splits: {} };
+  await Promise.all(
+    instances.map(async (name) => {
+      try {
+        const deployer = await deployers.get(name);
+        const view = deployerView(full, recorded, name, baseDir);
+        const seen = await withTimeout((s) => deployer.observe(view, { signal: s }), OBSERVE_TIMEOUT_MS, signal, `observe (${name})`);
+        Object.assign(merged.revisions, seen?.revisions ?? {});
+        Object.assign(merged.splits, seen?.splits ?? {});
+      } catch (e) {
+        throw new BpError(
+          'Provider',
+          `refreshing state through deployer "${name}" failed: ${messageOf(e)}; fix it or plan with --refresh=false`,
+          { cause: e },
+        );
+      }
+    }),
+  );
+  return merged;
+}
+
+function deployerSetFor(ctx: EngineContext, desired: Environment, recorded: RecordedState | null, baseDir: string): DeployerSet {
+  const resolvedDesired = resolveEnvReferences(desired, ctx.vars);
+  const full = fullEnvironment(resolvedDesired, recorded);
+  return new DeployerSet({
+    environmentId: desired.environment_id,
+    instances: full.deployers,
+    baseDir,
+    stateDir: ctx.stateDir,
+    logger: ctx.logger,
+  });
+}
+
+export async function planEnvironment(ctx: EngineContext, req: PlanRequest): Promise<{ plan: Plan; recorded: RecordedState | null }> {
+  const recorded = await ctx.backend.load(req.desired.environment_id);
+  const deployers = deployerSetFor(ctx, req.desired, recorded, req.baseDir);
+  try {
+    const observed = req.refresh === false ? null : await observeAll(ctx, req.desired, recorded, deployers, req.baseDir);
+    const plan = computePlan({
+      desired: req.desired,
+      recorded,
+      now: ctx.clock(),
+      observed,
+      targets: req.targets,
+      destroy: req.destroy,
+    });
+    return { plan, recorded };
+  } finally {
+    await deployers.close();
+  }
+}
+
+export interface ApplyRequest extends PlanRequest {
+  operation: 'apply' | 'destroy' | 'sweep';
+  /** A saved plan: applied only if the state has not changed since it was made. */
+  savedPlan?: Plan;
+  lockTimeoutMs: number;
+  parallelism: number;
+  retry?: RetryPolicy;
+  timeoutsMs?: Partial<Record<Verb, number>>;
+  /** Asked once the plan is known and has changes; false cancels. */
+  confirm: (plan: Plan) => Promise<boolean>;
+  stop: AbortSignal;
+  kill: AbortSignal;
+  onLockTakeover?: (message: string) => void;
+}
+
+export interface ApplyOutcome {
+  plan: Plan;
+  /** Null when there was nothing to do or the operator declined. */
+  result: ApplyResult | null;
+  cancelled: boolean;
+  state: RecordedState | null;
+}
+
+export async function applyEnvironment(ctx: EngineContext, req: ApplyRequest): Promise<ApplyOutcome> {
+  const envId = req.desired.environment_id;
+  const session = await ctx.backend.lock(envId, {
+    operation: req.operation,
+    timeoutMs: req.lockTimeoutMs,
+    onTakeover: (prev) =>
+      req.onLockTakeover?.(
+        `took over the lock of environment "${envId}" left by dead process ${prev.pid} on ${prev.host} (${prev.operation}, since ${prev.created})`,
+      ),
+  });
+  const recorded = session.state;
+  const deployers = deployerSetFor(ctx, req.desired, recorded, req.baseDir);
+  try {
+    let plan: Plan;
+    if (req.savedPlan) {
+      assertFresh(req.savedPlan, recorded);
+      plan = req.savedPlan;
+    } else {
+      const observed =
+        req.refresh === false ? null : await observeAll(ctx, req.desired, recorded, deployers, req.baseDir, req.kill);
+      plan = computePlan({ desired: req.desired, recorded, now: ctx.clock(), observed, targets: req.targets, destroy: req.destroy });
+    }
+    ctx.emit({ type: 'plan_ready', plan });
+    if (!plan.changes) {
+      if (recorded) await writeRuntimeConfig(ctx.stateDir, recorded, deployers, req.baseDir, req.desired);
+      return { plan, result: null, cancelled: false, state: recorded };
+    }
+    if (!(await req.confirm(plan))) return { plan, result: null, cancelled: true, state: recorded };
+
+    const base = recorded ?? emptyState(envId, randomUUID(), ctx.clock());
+    await session.begin(base);
+    const state: RecordedState = structuredClone(base);
+    state.serial = base.serial + 1;
+    const resolved = fullEnvironment(resolveEnvReferences(req.desired, ctx.vars), recorded, req.destroy);
+    const result = await executePlan({
+      plan,
+      desired: req.desired,
+      resolved,
+      session,
+      state,
+      deployers,
+      baseDir: req.baseDir,
+      lockId: session.lock.id,
+      parallelism: req.parallelism,
+      retry: req.retry,
+      timeoutsMs: req.timeoutsMs,
+      clock: ctx.clock,
+      stop: req.stop,
+      kill: req.kill,
+      emit: ctx.emit,
+    });
+    state.updated_at = ctx.clock().toISOString();
+    await session.checkpoint(state);
+    try {
+      await writeRuntimeConfig(ctx.stateDir, state, deployers, req.baseDir, req.desired);
+    } catch (e) {
+      ctx.emit({ type: 'warning', message: `could not write the runtime config: ${messageOf(e)}` });
+    }
+    return { plan, result, cancelled: false, state };
+  } finally {
+    await deployers.close();
+    await session.release();
+  }
+}
+
+function assertFresh(plan: Plan, recorded: RecordedState | null): void {
+  const lineage = recorded?.lineage ?? null;
+  const serial = recorded?.serial ?? 0;
+  if (plan.prior.lineage !== lineage || plan.prior.serial !== serial) {
+    throw new StaleStateError(
+      `saved plan is stale: it was made against state ${plan.prior.lineage ?? '(none)'} serial ${plan.prior.serial}, ` +
+        `but the state is now ${lineage ?? '(none)'} serial ${serial}; run bp plan again`,
+    );
+  }
+}

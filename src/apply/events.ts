@@ -1,0 +1,32 @@
+/** What the engine reports while it works; the CLI renders these (human or JSON). It never prints. */
+import type { Plan, PlanStep } from '../model/plan.js';
+
+export type ApplyEvent =
+  | { type: 'refresh_started'; deployers: string[] }
+  | { type: 'plan_ready'; plan: Plan }
+  | { type: 'step_started'; step: PlanStep; at: number }
+  | { type: 'step_retrying'; step: PlanStep; attempt: number; error: string; delayMs: number }
+  | { type: 'step_succeeded'; step: PlanStep; durationMs: number }
+  | { type: 'step_failed'; step: PlanStep; error: string; code: string; durationMs: number }
+  | { type: 'step_skipped'; step: PlanStep; because: string }
+  | { type: 'interrupting'; hard: boolean }
+  | { type: 'warning'; message: string };
+
+export type EventSink = (e: ApplyEvent) => void;
+
+export interface StepOutcome {
+  step_id: string;
+  status: 'succeeded' | 'failed' | 'skipped' | 'not_started';
+  error?: string;
+  code?: string;
+  because?: string;
+}
+
+export interface ApplyResult {
+  outcomes: StepOutcome[];
+  succeeded: number;
+  failed: number;
+  skipped: number;
+  notStarted: number;
+  interrupted: boolean;
+}

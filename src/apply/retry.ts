@@ -1,0 +1,87 @@
+/** Bounded retries with exponential backoff and full jitter, and per-call timeouts. */
+import { AbortedError, TimeoutError, isRetryable } from '../model/errors.js';
+
+export interface RetryPolicy {
+  /** Total attempts including the first. */
+  attempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseDelayMs: 500, maxDelayMs: 15_000 };
+
+/** Full jitter (AWS architecture blog): uniform in [0, min(max, base * 2^attempt)]. */
+export function backoffDelayMs(policy: RetryPolicy, attempt: number, random: () => number = Math.random): number {
+  const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
+  return Math.floor(random() * cap);
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new AbortedError());
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(new AbortedError());
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * Runs `fn` with a signal that aborts on `parent` or after `timeoutMs`. A deployer that
+ * ignores its signal still loses the race: the timeout rejects regardless.
+ */
+export async function withTimeout<T>(
+  fn: (signal: AbortSignal) => Promise<T>,
+  timeoutMs: number,
+  parent: AbortSignal,
+  what: string,
+): Promise<T> {
+  const ctl = new AbortController();
+  const onParent = () => ctl.abort(parent.reason);
+  if (parent.aborted) ctl.abort(parent.reason);
+  else parent.addEventListener('abort', onParent, { once: true });
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const err = new TimeoutError(`${what} did not finish within ${Math.round(timeoutMs / 1000)}s`);
+      ctl.abort(err);
+      reject(err);
+    }, timeoutMs);
+  });
+  let onInterrupt = () => {};
+  const aborted = new Promise<never>((_, reject) => {
+    onInterrupt = () => reject(new AbortedError(`${what} was interrupted`));
+    if (parent.aborted) onInterrupt();
+    else parent.addEventListener('abort', onInterrupt, { once: true });
+  });
+  try {
+    return await Promise.race([Promise.resolve().then(() => fn(ctl.signal)), timedOut, aborted]);
+  } finally {
+    clearTimeout(timer);
+    parent.removeEventListener('abort', onParent);
+    parent.removeEventListener('abort', onInterrupt);
+  }
+}
+
+export async function withRetries<T>(
+  fn: (attempt: number) => Promise<T>,
+  policy: RetryPolicy,
+  signal: AbortSignal,
+  onRetry?: (attempt: number, error: unknown, delayMs: number) => void,
+): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn(attempt);
+    } catch (e) {
+      if (!isRetryable(e) || attempt + 1 >= policy.attempts || signal.aborted) throw e;
+      const delay = backoffDelayMs(policy, attempt);
+      onRetry?.(attempt + 1, e, delay);
+      await sleep(delay, signal);
+    }
+  }
+}

@@ -1,0 +1,32 @@
+import { Args, Flags } from '@oclif/core';
+import { BpCommand } from '../base.js';
+import { autoApprove, json, lockTimeout, parallelism, refresh, retries, stepTimeout, target } from '../flags.js';
+
+export default class Apply extends BpCommand {
+  static override summary = 'Run the plan: stage, warm, shift traffic, drain, archive; record every step.';
+  static override description =
+    'Given an env file, plans (with refresh) and asks for approval unless --auto-approve. Given a saved plan (bp plan --out), ' +
+    'applies exactly that plan, refusing it when state changed since (stale). Exit 0 when converged, 1 on any error or failed step, ' +
+    '130 when interrupted (first Ctrl-C lets running steps finish; a second stops at once).';
+  static override examples = [
+    '<%= config.bin %> apply env.yaml --auto-approve',
+    '<%= config.bin %> plan env.yaml --out plan.json && <%= config.bin %> apply plan.json',
+  ];
+  static override args = { file: Args.string({ required: true, description: 'env file or saved plan' }) };
+  static override flags = {
+    'auto-approve': autoApprove,
+    parallelism,
+    json,
+    'lock-timeout': lockTimeout,
+    target,
+    refresh,
+    'step-timeout': stepTimeout,
+    retries,
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Apply);
+    const { applyCommand } = await import('../operations/apply.js');
+    process.exitCode = await applyCommand(args.file, flags, 'apply');
+  }
+}

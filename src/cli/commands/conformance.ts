@@ -1,0 +1,27 @@
+import { Args, Flags } from '@oclif/core';
+import { BpCommand } from '../base.js';
+import { json } from '../flags.js';
+
+export default class Conformance extends BpCommand {
+  static override summary = 'Prove a deployer (built-in type or plugin) against the conformance bench.';
+  static override description =
+    'Runs every check against a generated fixture environment, judging by observe(), and prints PASS/FAIL/SKIP per check ' +
+    'and a final "N passed, N failed, N skipped" line. Exit 0 when every check passed, 1 otherwise.';
+  static override examples = [
+    '<%= config.bin %> conformance local-process',
+    '<%= config.bin %> conformance ./my-deployer.mjs --config cfg.yaml --junit conformance.xml',
+  ];
+  static override args = { deployer: Args.string({ required: true, description: 'built-in type, plugin path or npm package' }) };
+  static override flags = {
+    config: Flags.string({ summary: 'Deployer config file (YAML or JSON).' }),
+    junit: Flags.string({ summary: 'Also write JUnit XML to this file.' }),
+    only: Flags.string({ summary: 'Run only these checks (repeatable).', multiple: true }),
+    json,
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Conformance);
+    const { conformanceCommand } = await import('../operations/conformance.js');
+    process.exitCode = await conformanceCommand(args.deployer, flags);
+  }
+}

@@ -1,0 +1,13 @@
+import { Args } from '@oclif/core';
+import { BpCommand } from '../base.js';
+
+export default class RuntimeConfig extends BpCommand {
+  static override summary = 'Print the materialized runtime config (bp.runtime-config/v1) of an environment.';
+  static override args = { env: Args.string({ required: true, description: 'environment id' }) };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(RuntimeConfig);
+    const { runtimeConfigCommand } = await import('../operations/inspect.js');
+    process.exitCode = await runtimeConfigCommand(args.env, flags);
+  }
+}

@@ -1,0 +1,15 @@
+import { Args } from '@oclif/core';
+import { BpCommand } from '../../base.js';
+import { json } from '../../flags.js';
+
+export default class StateShow extends BpCommand {
+  static override summary = "Show an environment's recorded state: serial, lock, splits, revision lifecycles.";
+  static override args = { env: Args.string({ required: true, description: 'environment id' }) };
+  static override flags = { json };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(StateShow);
+    const { stateShowCommand } = await import('../../operations/inspect.js');
+    process.exitCode = await stateShowCommand(args.env, flags);
+  }
+}

@@ -1,0 +1,16 @@
+import { Args } from '@oclif/core';
+import { BpCommand } from '../../base.js';
+
+export default class StateUnlock extends BpCommand {
+  static override summary = "Force-release an environment's state lock (only if its holder is really gone).";
+  static override args = {
+    env: Args.string({ required: true, description: 'environment id' }),
+    lockId: Args.string({ required: true, description: 'the lock id printed in the lock-held message' }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(StateUnlock);
+    const { stateUnlockCommand } = await import('../../operations/inspect.js');
+    process.exitCode = await stateUnlockCommand(args.env, args.lockId, flags);
+  }
+}

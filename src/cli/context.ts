@@ -1,0 +1,40 @@
+/** Builds what the engine needs from CLI flags and the process environment. */
+import { resolve } from 'node:path';
+import type { EngineContext } from '../apply/engine.js';
+import type { EventSink } from '../apply/events.js';
+import type { Logger } from '../model/deployer.js';
+import { UsageError, parseDurationMs } from '../model/index.js';
+import { openStateBackend } from '../state/index.js';
+
+export interface CommonFlags {
+  'state-dir'?: string;
+  backend?: string;
+}
+
+export function stateDirFrom(flags: CommonFlags): string {
+  return resolve(flags['state-dir'] || process.env.BP_STATE_DIR || '.bp');
+}
+
+export function stderrLogger(): Logger {
+  const level = process.env.BP_DEBUG === '1' ? 0 : process.env.BP_LOG === 'info' ? 1 : 2;
+  const write = (n: number, tag: string) => (message: string, fields?: Record<string, unknown>) => {
+    if (n < level) return;
+    process.stderr.write(`[${tag}] ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}\n`);
+  };
+  return { debug: write(0, 'debug'), info: write(1, 'info'), warn: write(2, 'warn'), error: write(3, 'error') };
+}
+
+export async function engineContext(flags: CommonFlags, emit: EventSink): Promise<EngineContext> {
+  const stateDir = stateDirFrom(flags);
+  const backend = await openStateBackend({ stateDir, backend: flags.backend || process.env.BP_BACKEND || undefined });
+  return { backend, stateDir, logger: stderrLogger(), emit, clock: () => new Date(), vars: process.env };
+}
+
+/** `--lock-timeout 30s`; a bare number is seconds. */
+export function durationFlagMs(value: string | undefined, flag: string): number {
+  if (value === undefined || value === '') return 0;
+  if (/^[0-9]+$/.test(value)) return Number(value) * 1000;
+  const ms = parseDurationMs(value);
+  if (ms === null) throw new UsageError(`--${flag} takes a duration like 30s, 5m or 1h, not "${value}"`);
+  return ms;
+}

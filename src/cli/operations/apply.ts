@@ -1,0 +1,116 @@
+/** `bp apply` and `bp destroy`: lock, plan (or a saved plan), approve, execute, report. */
+import { readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import { loadDesired } from '../../apply/desired.js';
+import { applyEnvironment, type ApplyOutcome } from '../../apply/engine.js';
+import { UsageError } from '../../model/errors.js';
+import type { Plan, PlanFile, Verb } from '../../model/plan.js';
+import { durationFlagMs, engineContext, type CommonFlags } from '../context.js';
+import { humanApplyView, jsonApplyView } from '../views/apply-view.js';
+import { styleFor } from '../views/style.js';
+
+export interface ApplyFlags extends CommonFlags {
+  'auto-approve': boolean;
+  parallelism: number;
+  json: boolean;
+  'lock-timeout': string;
+  target?: string[];
+  refresh: string;
+  'step-timeout'?: string;
+  retries: number;
+}
+
+/** A saved plan is JSON with our format marker; anything else is an env file. */
+async function readPlanFile(path: string): Promise<PlanFile | null> {
+  const text = await readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    throw new UsageError(`cannot read ${path}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
+  });
+  if (!text.trimStart().startsWith('{')) return null;
+  try {
+    const doc = JSON.parse(text) as Partial<PlanFile>;
+    return doc.format_version === 'bp.planfile/v1' ? (doc as PlanFile) : null;
+  } catch {
+    return null;
+  }
+}
+
+async function askApproval(plan: Plan, destroy: boolean): Promise<boolean> {
+  if (!process.stdin.isTTY) {
+    throw new UsageError(
+      `refusing to ${destroy ? 'destroy' : 'apply'} without --auto-approve: standard input is not a terminal, so the plan cannot be approved interactively`,
+    );
+  }
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(
+      `\nDo you want to ${destroy ? 'destroy everything environment' : 'apply these changes to environment'} "${plan.environment_id}"?\n` +
+        `  Only 'yes' will be accepted to approve.\n\n  Enter a value: `,
+    );
+    return answer.trim() === 'yes';
+  } finally {
+    rl.close();
+  }
+}
+
+export async function applyCommand(input: string, flags: ApplyFlags, mode: 'apply' | 'destroy'): Promise<number> {
+  const planFile = mode === 'apply' ? await readPlanFile(input) : null;
+  let desired;
+  if (planFile) {
+    desired = { env: planFile.desired, baseDir: dirname(planFile.source_file) };
+  } else {
+    desired = await loadDesired(input);
+  }
+  const stdoutStyle = styleFor(process.stdout);
+  const view = flags.json ? jsonApplyView((s) => process.stdout.write(s)) : humanApplyView((s) => process.stdout.write(s), stdoutStyle);
+  const ctx = await engineContext(flags, (e) => view.event(e));
+  const stop = new AbortController();
+  const kill = new AbortController();
+  const onSignal = () => {
+    if (!stop.signal.aborted) {
+      view.event({ type: 'interrupting', hard: false });
+      stop.abort();
+    } else if (!kill.signal.aborted) {
+      view.event({ type: 'interrupting', hard: true });
+      kill.abort();
+      // Give running verbs a moment to record their outcome, then leave regardless.
+      setTimeout(() => process.exit(130), 3000).unref();
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const stepTimeoutMs = flags['step-timeout'] ? durationFlagMs(flags['step-timeout'], 'step-timeout') : undefined;
+  const timeoutsMs: Partial<Record<Verb, number>> | undefined = stepTimeoutMs
+    ? { stage: stepTimeoutMs, warm: stepTimeoutMs, apply_traffic_split: stepTimeoutMs, drain: stepTimeoutMs, archive: stepTimeoutMs }
+    : undefined;
+  let outcome: ApplyOutcome;
+  try {
+    outcome = await applyEnvironment(ctx, {
+      operation: mode,
+      desired: desired.env,
+      baseDir: desired.baseDir,
+      savedPlan: planFile?.plan,
+      targets: flags.target,
+      destroy: mode === 'destroy' || Boolean(planFile?.plan.destroy),
+      refresh: flags.refresh !== 'false',
+      lockTimeoutMs: durationFlagMs(flags['lock-timeout'], 'lock-timeout'),
+      parallelism: flags.parallelism,
+      retry: { attempts: flags.retries, baseDelayMs: Number(process.env.BP_RETRY_BASE_MS ?? 500), maxDelayMs: 15_000 },
+      timeoutsMs,
+      confirm: (plan) => (flags['auto-approve'] || planFile ? Promise.resolve(true) : askApproval(plan, mode === 'destroy')),
+      stop: stop.signal,
+      kill: kill.signal,
+      onLockTakeover: (message) => view.event({ type: 'warning', message }),
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    view.close();
+    await ctx.backend.close();
+  }
+  view.finish(outcome.result, { cancelled: outcome.cancelled, destroy: mode === 'destroy' });
+  if (outcome.cancelled) return 1;
+  if (outcome.result?.interrupted) return 130;
+  if (outcome.result && outcome.result.failed + outcome.result.skipped > 0) return 1;
+  return 0;
+}

@@ -1,0 +1,91 @@
+/** Read-only commands: graph, state list/show/unlock, runtime-config. */
+import { readFile } from 'node:fs/promises';
+import { loadDesired } from '../../apply/desired.js';
+import { planEnvironment } from '../../apply/engine.js';
+import { readRuntimeConfig } from '../../apply/runtime-config.js';
+import { BpError } from '../../model/errors.js';
+import type { Plan, PlanFile } from '../../model/plan.js';
+import { engineContext, stateDirFrom, type CommonFlags } from '../context.js';
+import { renderDot } from '../views/plan-view.js';
+import { renderStateSummary } from '../views/state-view.js';
+
+export async function graphCommand(file: string, flags: CommonFlags & { target?: string[]; refresh: string }): Promise<number> {
+  let plan: Plan | null = null;
+  const text = await readFile(file, 'utf8').catch(() => '');
+  if (text.trimStart().startsWith('{')) {
+    try {
+      const doc = JSON.parse(text) as PlanFile;
+      if (doc.format_version === 'bp.planfile/v1') plan = doc.plan;
+    } catch {
+      // Not a plan file: fall through to treating it as an env file.
+    }
+  }
+  if (!plan) {
+    const desired = await loadDesired(file);
+    const ctx = await engineContext(flags, () => undefined);
+    try {
+      plan = (await planEnvironment(ctx, { desired: desired.env, baseDir: desired.baseDir, targets: flags.target, refresh: flags.refresh !== 'false' })).plan;
+    } finally {
+      await ctx.backend.close();
+    }
+  }
+  process.stdout.write(renderDot(plan));
+  return 0;
+}
+
+async function withBackend<T>(flags: CommonFlags, fn: (ctx: Awaited<ReturnType<typeof engineContext>>) => Promise<T>): Promise<T> {
+  const ctx = await engineContext(flags, () => undefined);
+  try {
+    return await fn(ctx);
+  } finally {
+    await ctx.backend.close();
+  }
+}
+
+export function stateListCommand(flags: CommonFlags & { json: boolean }): Promise<number> {
+  return withBackend(flags, async (ctx) => {
+    const ids = await ctx.backend.list();
+    if (flags.json) {
+      const rows = [];
+      for (const id of ids) {
+        const s = await ctx.backend.load(id);
+        rows.push({ environment_id: id, lineage: s?.lineage ?? null, serial: s?.serial ?? 0, updated_at: s?.updated_at ?? null });
+      }
+      process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+    } else if (ids.length === 0) {
+      process.stdout.write(`No recorded environments in ${ctx.backend.description}.\n`);
+    } else {
+      process.stdout.write(ids.join('\n') + '\n');
+    }
+    return 0;
+  });
+}
+
+export function stateShowCommand(env: string, flags: CommonFlags & { json: boolean }): Promise<number> {
+  return withBackend(flags, async (ctx) => {
+    const state = await ctx.backend.load(env);
+    if (!state) throw new BpError('Usage', `environment "${env}" has no recorded state in ${ctx.backend.description}`);
+    const holder = await ctx.backend.lockHolder(env);
+    if (flags.json) process.stdout.write(JSON.stringify({ ...state, lock: holder }, null, 2) + '\n');
+    else process.stdout.write(renderStateSummary(state, holder) + '\n');
+    return 0;
+  });
+}
+
+export function stateUnlockCommand(env: string, lockId: string, flags: CommonFlags): Promise<number> {
+  return withBackend(flags, async (ctx) => {
+    await ctx.backend.forceUnlock(env, lockId);
+    process.stdout.write(`Released lock ${lockId} of environment "${env}".\n`);
+    return 0;
+  });
+}
+
+export function runtimeConfigCommand(env: string, flags: CommonFlags): Promise<number> {
+  return withBackend(flags, async (ctx) => {
+    const state = await ctx.backend.load(env);
+    if (!state) throw new BpError('Usage', `environment "${env}" has no recorded state in ${ctx.backend.description}`);
+    const config = await readRuntimeConfig(stateDirFrom(flags), state);
+    process.stdout.write(JSON.stringify(config, null, 2) + '\n');
+    return 0;
+  });
+}

@@ -1,0 +1,56 @@
+import { chmodSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { loadDesired } from '../../apply/desired.js';
+import { planEnvironment } from '../../apply/engine.js';
+import type { PlanFile } from '../../model/plan.js';
+import { writeFileDurable } from '../../state/durable.js';
+import { engineContext, type CommonFlags } from '../context.js';
+import { humanApplyView } from '../views/apply-view.js';
+import { renderPlan } from '../views/plan-view.js';
+import { styleFor } from '../views/style.js';
+
+export interface PlanFlags extends CommonFlags {
+  out?: string;
+  json: boolean;
+  'detailed-exitcode': boolean;
+  target?: string[];
+  refresh: string;
+  destroy: boolean;
+}
+
+export async function planCommand(file: string, flags: PlanFlags): Promise<number> {
+  const desired = await loadDesired(file);
+  const view = humanApplyView((s) => process.stderr.write(s), styleFor(process.stderr));
+  const ctx = await engineContext(flags, (e) => (flags.json ? undefined : view.event(e)));
+  try {
+    const { plan } = await planEnvironment(ctx, {
+      desired: desired.env,
+      baseDir: desired.baseDir,
+      targets: flags.target,
+      destroy: flags.destroy,
+      refresh: flags.refresh !== 'false',
+    });
+    if (flags.out) {
+      const planFile: PlanFile = {
+        format_version: 'bp.planfile/v1',
+        created_at: new Date().toISOString(),
+        source_file: resolve(file),
+        desired: desired.env,
+        plan,
+      };
+      const out = resolve(flags.out);
+      await writeFileDurable(out, JSON.stringify(planFile) + '\n');
+      chmodSync(out, 0o600);
+    }
+    if (flags.json) process.stdout.write(JSON.stringify(plan, null, 2) + '\n');
+    else {
+      process.stdout.write(renderPlan(plan, styleFor(process.stdout)) + '\n');
+      if (flags.out) process.stdout.write(`\nSaved the plan to ${flags.out}. Apply exactly this plan with: bp apply ${flags.out}\n`);
+    }
+    if (flags['detailed-exitcode']) return plan.changes ? 2 : 0;
+    return 0;
+  } finally {
+    view.close();
+    await ctx.backend.close();
+  }
+}

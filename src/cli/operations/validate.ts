@@ -1,0 +1,23 @@
+import { loadDesired } from '../../apply/desired.js';
+import { InvalidInputError } from '../../model/errors.js';
+
+export async function validateCommand(file: string, flags: { json: boolean }): Promise<number> {
+  try {
+    const d = await loadDesired(file);
+    const revisions = d.env.deployments.reduce((n, dep) => n + dep.revisions.length, 0);
+    if (flags.json) {
+      process.stdout.write(JSON.stringify({ valid: true, file, environment_id: d.env.environment_id, problems: [] }) + '\n');
+    } else {
+      process.stdout.write(
+        `${file}: valid (environment "${d.env.environment_id}", ${d.env.deployments.length} deployment(s), ${revisions} revision(s))\n`,
+      );
+    }
+    return 0;
+  } catch (e) {
+    if (flags.json && e instanceof InvalidInputError) {
+      process.stdout.write(JSON.stringify({ valid: false, file, problems: e.problems }) + '\n');
+      return 1;
+    }
+    throw e;
+  }
+}

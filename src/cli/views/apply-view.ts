@@ -1,0 +1,101 @@
+/**
+ * Renders engine events during apply/destroy: line-by-line progress (no spinners, so logs
+ * and non-terminals read the same), elapsed time for long-running steps, a summary line.
+ * The JSON view streams one `bp.event`-style object per line instead.
+ */
+import type { ApplyEvent, ApplyResult } from '../../apply/events.js';
+import type { PlanStep, Verb } from '../../model/plan.js';
+import { colorFor, renderPlan, stepTarget } from './plan-view.js';
+import { formatDuration, type Style } from './style.js';
+
+const ING: Record<Verb, string> = { stage: 'staging', warm: 'warming', apply_traffic_split: 'applying split', drain: 'draining', archive: 'archiving' };
+const ED: Record<Verb, string> = { stage: 'staged', warm: 'ready', apply_traffic_split: 'split applied', drain: 'drained', archive: 'archived' };
+
+export interface ApplyView {
+  event(e: ApplyEvent): void;
+  finish(result: ApplyResult | null, extra?: { cancelled?: boolean; destroy?: boolean }): void;
+  close(): void;
+}
+
+export function humanApplyView(write: (s: string) => void, style: Style, tickMs = Number(process.env.BP_PROGRESS_INTERVAL_MS ?? 10_000)): ApplyView {
+  const running = new Map<string, { step: PlanStep; at: number }>();
+  const timer = setInterval(() => {
+    for (const { step, at } of running.values()) {
+      write(`${stepTarget(step)}: still ${ING[step.verb]}... [${formatDuration(Date.now() - at)} elapsed]\n`);
+    }
+  }, tickMs);
+  timer.unref();
+  return {
+    event(e) {
+      switch (e.type) {
+        case 'refresh_started':
+          write(style.dim(`Refreshing state through ${e.deployers.map((d) => `"${d}"`).join(', ')}...`) + '\n');
+          break;
+        case 'plan_ready':
+          write(renderPlan(e.plan, style) + '\n\n');
+          break;
+        case 'step_started':
+          running.set(e.step.id, { step: e.step, at: e.at });
+          write(`${stepTarget(e.step)}: ${ING[e.step.verb]}...\n`);
+          break;
+        case 'step_retrying':
+          write(`${stepTarget(e.step)}: ${style.yellow(`attempt ${e.attempt} failed`)} (${e.error}); retrying in ${formatDuration(e.delayMs)}\n`);
+          break;
+        case 'step_succeeded':
+          running.delete(e.step.id);
+          write(`${stepTarget(e.step)}: ${colorFor(e.step.verb, style)(ED[e.step.verb])} after ${formatDuration(e.durationMs)}\n`);
+          break;
+        case 'step_failed':
+          running.delete(e.step.id);
+          write(`${stepTarget(e.step)}: ${style.red(`${e.step.verb} failed`)} after ${formatDuration(e.durationMs)}: ${e.error}\n`);
+          break;
+        case 'step_skipped':
+          write(`${stepTarget(e.step)}: ${e.step.verb} skipped because ${e.because} failed\n`);
+          break;
+        case 'interrupting':
+          write(
+            e.hard
+              ? style.red('Second interrupt: stopping running steps now.\n')
+              : style.yellow('Interrupt received: starting no new step, letting running steps finish (interrupt again to stop at once).\n'),
+          );
+          break;
+        case 'warning':
+          write(`${style.yellow('Warning:')} ${e.message}\n`);
+          break;
+      }
+    },
+    finish(result, extra) {
+      clearInterval(timer);
+      if (extra?.cancelled) {
+        write('Apply cancelled; nothing was changed.\n');
+        return;
+      }
+      if (!result) return;
+      const what = extra?.destroy ? 'Destroy' : 'Apply';
+      const counts = `${result.succeeded} succeeded, ${result.failed} failed, ${result.skipped} skipped` + (result.notStarted ? `, ${result.notStarted} not started` : '');
+      if (result.interrupted) write(style.yellow(`${what} interrupted: ${counts}.`) + ' State records every finished step; run apply again to continue.\n');
+      else if (result.failed > 0) write(style.red(`${what} failed: ${counts}.`) + '\n');
+      else write(style.green(`${what} complete: ${counts}.`) + '\n');
+    },
+    close() {
+      clearInterval(timer);
+    },
+  };
+}
+
+export function jsonApplyView(write: (s: string) => void): ApplyView {
+  const line = (o: Record<string, unknown>) => write(JSON.stringify({ '@timestamp': new Date().toISOString(), ...o }) + '\n');
+  return {
+    event(e) {
+      if (e.type === 'plan_ready') line({ type: 'plan', plan: e.plan });
+      else if ('step' in e) {
+        const { step, ...rest } = e;
+        line({ ...rest, step_id: step.id, verb: step.verb, deployment_id: step.deployment_id, revision_id: step.revision_id });
+      } else line({ ...e });
+    },
+    finish(result, extra) {
+      line({ type: 'summary', cancelled: Boolean(extra?.cancelled), result });
+    },
+    close() {},
+  };
+}

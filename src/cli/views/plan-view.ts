@@ -1,0 +1,97 @@
+/** Human rendering of a plan, in the shape Terraform users read without thinking. */
+import type { SplitEntry } from '../../model/environment.js';
+import type { Plan, PlanStep, Verb } from '../../model/plan.js';
+import type { Style } from './style.js';
+
+const SYMBOL: Record<Verb, string> = { stage: '+', warm: '^', apply_traffic_split: '~', drain: '<', archive: '-' };
+const LABEL: Record<Verb, string> = { stage: 'stage', warm: 'warm', apply_traffic_split: 'split', drain: 'drain', archive: 'archive' };
+
+export function colorFor(verb: Verb, style: Style): (s: string) => string {
+  if (verb === 'stage' || verb === 'warm') return style.green;
+  if (verb === 'apply_traffic_split') return style.yellow;
+  return style.red;
+}
+
+export function describeSplit(before: SplitEntry[], after: SplitEntry[]): string {
+  const ids: string[] = [];
+  for (const e of [...before, ...after]) if (!ids.includes(e.revision_id)) ids.push(e.revision_id);
+  const w = (list: SplitEntry[], id: string) => list.find((e) => e.revision_id === id)?.weight_bps ?? 0;
+  return ids
+    .map((id) => {
+      const b = w(before, id);
+      const a = w(after, id);
+      return b === a ? `${id} ${pct(a)}` : `${id} ${pct(b)} -> ${pct(a)}`;
+    })
+    .join(', ');
+}
+
+function pct(bps: number): string {
+  return `${(bps / 100).toFixed(bps % 100 === 0 ? 0 : 2)}%`;
+}
+
+export function stepTarget(step: PlanStep): string {
+  return step.revision_id ? `${step.deployment_id}/${step.revision_id}` : step.deployment_id;
+}
+
+export function renderStepLine(step: PlanStep, style: Style): string {
+  const paint = colorFor(step.verb, style);
+  const what = step.verb === 'apply_traffic_split' && step.split ? describeSplit(step.split.before, step.split.after) : '';
+  const reason = step.reason ? style.dim(` (${step.reason})`) : '';
+  return `  ${paint(SYMBOL[step.verb])} ${paint(LABEL[step.verb].padEnd(7))} ${stepTarget(step)}${what ? `  ${what}` : ''}${reason}`;
+}
+
+export function renderPlan(plan: Plan, style: Style): string {
+  const out: string[] = [];
+  if (plan.drift.length > 0) {
+    out.push(style.bold('Changes made outside bp (drift):'));
+    for (const d of plan.drift) out.push(`  ${style.yellow('!')} ${d.revision_id ? `${d.deployment_id}/${d.revision_id}` : d.deployment_id}: ${d.message}`);
+    out.push('');
+  }
+  for (const x of plan.expired) {
+    out.push(
+      x.carries_traffic
+        ? `${style.yellow('Warning:')} revision ${x.deployment_id}/${x.revision_id} expired at ${x.expired_at} but still carries traffic; it is kept until its weight is 0`
+        : `Revision ${x.deployment_id}/${x.revision_id} expired at ${x.expired_at}.`,
+    );
+  }
+  if (plan.expired.length > 0) out.push('');
+  if (!plan.changes) {
+    out.push(style.green('No changes.') + ` Environment "${plan.environment_id}" matches the configuration.`);
+    return out.join('\n');
+  }
+  out.push(`bp will perform the following actions on environment "${plan.environment_id}"${plan.destroy ? ' (destroy)' : ''}:`);
+  let current = '';
+  for (const step of plan.steps) {
+    if (step.deployment_id !== current) {
+      current = step.deployment_id;
+      out.push('', `  ${style.bold(`# deployment ${current}`)}`);
+    }
+    out.push(renderStepLine(step, style));
+  }
+  const s = plan.summary;
+  out.push(
+    '',
+    style.bold('Plan:') +
+      ` ${s.stage} to stage, ${s.warm} to warm, ${s.apply_traffic_split} split${s.apply_traffic_split === 1 ? '' : 's'} to apply, ${s.drain} to drain, ${s.archive} to archive.`,
+  );
+  return out.join('\n');
+}
+
+/** Graphviz DOT of the plan (`bp graph`). */
+export function renderDot(plan: Plan): string {
+  const q = (s: string) => JSON.stringify(s);
+  const lines = [`digraph ${q(`bp:${plan.environment_id}`)} {`, '  rankdir=LR;', '  node [shape=box, fontname="monospace"];'];
+  const byDeployment = new Map<string, PlanStep[]>();
+  for (const s of plan.steps) byDeployment.set(s.deployment_id, [...(byDeployment.get(s.deployment_id) ?? []), s]);
+  for (const [dep, steps] of byDeployment) {
+    lines.push(`  subgraph ${q(`cluster_${dep}`)} {`, `    label=${q(dep)};`);
+    for (const s of steps) {
+      const label = s.verb === 'apply_traffic_split' && s.split ? `split ${dep}\\n${describeSplit(s.split.before, s.split.after)}` : `${LABEL[s.verb]} ${s.revision_id}`;
+      lines.push(`    ${q(s.id)} [label="${label.replace(/"/g, '\\"')}"];`);
+    }
+    lines.push('  }');
+  }
+  for (const s of plan.steps) for (const d of s.depends_on) lines.push(`  ${q(d)} -> ${q(s.id)};`);
+  lines.push('}');
+  return lines.join('\n') + '\n';
+}

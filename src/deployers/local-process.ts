@@ -1,0 +1,48 @@
+/**
+ * `local-process`, the embedded default deployer: runs each revision as detached processes
+ * on this machine and splits each deployment's traffic with a weighted router process on
+ * the deployment's `listen` address. No cloud, container engine or account needed.
+ *
+ * Config (`deployers.X.config`), all optional:
+ *   bind_host                  interface replicas listen on (default 127.0.0.1)
+ *   kill_grace_seconds         SIGTERM-to-SIGKILL grace when stopping (default 5)
+ *   health_check_interval_ms   how often routers probe each backend (default 1000)
+ */
+import { mkdirSync } from 'node:fs';
+import { defineDeployer } from '../model/deployer.js';
+import { LocalProcessDeployer } from './local-process/deployer.js';
+import { LocalStore } from './local-process/store.js';
+
+export interface LocalProcessConfig {
+  bind_host?: string;
+  kill_grace_seconds?: number;
+  health_check_interval_ms?: number;
+}
+
+export const configSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    bind_host: { type: 'string', default: '127.0.0.1', description: 'Interface replicas listen on.' },
+    kill_grace_seconds: { type: 'number', minimum: 0, default: 5, description: 'Grace between SIGTERM and SIGKILL.' },
+    health_check_interval_ms: { type: 'integer', minimum: 100, default: 1000, description: 'Router backend probe interval.' },
+  },
+};
+
+export default defineDeployer<LocalProcessConfig>({
+  type: 'local-process',
+  apiVersion: 1,
+  configSchema,
+  create(config, ctx) {
+    mkdirSync(ctx.stateDir, { recursive: true, mode: 0o700 });
+    return new LocalProcessDeployer(
+      new LocalStore(ctx.stateDir),
+      {
+        bindHost: config.bind_host ?? '127.0.0.1',
+        killGraceMs: (config.kill_grace_seconds ?? 5) * 1000,
+        healthIntervalMs: config.health_check_interval_ms ?? 1000,
+      },
+      ctx.logger,
+    );
+  },
+});

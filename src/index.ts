@@ -1,0 +1,9 @@
+/**
+ * bp as a library: the plugin-author surface (errors, helpers, types) and the core calls.
+ * Importing this module loads no deployer and no cloud SDK.
+ */
+export * from './model/index.js';
+export { plan } from './plan/index.js';
+export { checkPlugin, loadDeployerPlugin, builtInTypes } from './deployers/registry.js';
+export { runConformance, renderHuman, renderJUnit, renderJson, checkNames } from './conformance/index.js';
+export type { ConformanceOptions, ConformanceReport, CheckResult } from './conformance/index.js';

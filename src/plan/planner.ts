@@ -1,0 +1,89 @@
+/**
+ * The planner: a pure function from (desired environment, recorded state, now, observation)
+ * to a plan, a DAG of deployer verbs (CONTRACT section 3). No I/O, no clock, no randomness:
+ * the same input always gives a deep-equal plan.
+ */
+import type { Observation } from '../model/deployer.js';
+import type { Environment } from '../model/environment.js';
+import { PlanError } from '../model/errors.js';
+import { PLAN_FORMAT, summarize, type DriftItem, type ExpiredRevision, type Plan, type PlanStep } from '../model/plan.js';
+import type { RecordedState } from '../model/state.js';
+import { dagProblems } from './dag.js';
+import { planDeployment, type PlanContext } from './deployment-plan.js';
+import { unmanagedRevisions } from './drift.js';
+import { collectUnits, compareIds } from './universe.js';
+
+export interface PlanInput {
+  /** Normalized by spec (defaults filled, `${env:..}` unresolved). */
+  desired: Environment;
+  /** null = nothing recorded yet. */
+  recorded: RecordedState | null;
+  now: Date;
+  /** Merged `observe()` of all deployers; null/undefined = refresh skipped. */
+  observed?: Observation | null;
+  /** `--target` deployment ids; empty/undefined = all. */
+  targets?: string[];
+  /** `bp destroy`: tear down everything. */
+  destroy?: boolean;
+}
+
+/** Throws PlanError listing every problem found, not only the first. */
+export function plan(input: PlanInput): Plan {
+  const { desired, recorded } = input;
+  const destroy = input.destroy === true;
+  const targets = [...new Set(input.targets ?? [])].sort(compareIds);
+  const problems: string[] = [];
+
+  if (recorded && recorded.environment_id !== desired.environment_id) {
+    problems.push(
+      `recorded state belongs to environment "${recorded.environment_id}", not "${desired.environment_id}"`,
+    );
+  }
+  const units = collectUnits(desired, recorded, destroy, problems);
+  const known = new Set(units.map((u) => u.deployment_id));
+  for (const t of targets) {
+    if (!known.has(t)) problems.push(`target "${t}" is not a deployment of the file or of recorded state`);
+  }
+  // Like Terraform's -target, problems of deployments outside the targets do not block the plan.
+  const inScope = (deploymentId: string) => targets.length === 0 || targets.includes(deploymentId);
+
+  const ctx: PlanContext = { desired, recorded, now: input.now, observed: input.observed ?? null, destroy };
+  const steps: PlanStep[] = [];
+  const drift: DriftItem[] = [];
+  const expired: ExpiredRevision[] = [];
+  for (const unit of units) {
+    const unitProblems: string[] = [];
+    const part = planDeployment(unit, ctx, unitProblems);
+    if (!inScope(unit.deployment_id)) continue;
+    problems.push(...unitProblems);
+    steps.push(...part.steps);
+    drift.push(...part.drift);
+    expired.push(...part.expired);
+  }
+  if (ctx.observed) {
+    const declaredIn = new Map<string, string>();
+    for (const d of desired.deployments) for (const r of d.revisions) declaredIn.set(r.revision_id, d.deployment_id);
+    for (const item of unmanagedRevisions(ctx.observed, recorded, (id) => declaredIn.get(id))) {
+      if (inScope(item.deployment_id)) drift.push(item);
+    }
+  }
+
+  if (problems.length === 0) {
+    // A self-check: a malformed graph here is a planner bug, reported rather than executed.
+    problems.push(...dagProblems(steps).map((p) => `internal: ${p}`));
+  }
+  if (problems.length > 0) throw new PlanError(problems);
+
+  return {
+    format_version: PLAN_FORMAT,
+    environment_id: desired.environment_id,
+    prior: { lineage: recorded?.lineage ?? null, serial: recorded?.serial ?? 0 },
+    changes: steps.length > 0,
+    steps,
+    summary: summarize(steps),
+    drift,
+    expired,
+    targets,
+    destroy,
+  };
+}

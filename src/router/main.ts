@@ -1,0 +1,101 @@
+/**
+ * The router process: one per deployment, started detached by the local-process deployer
+ * so traffic keeps flowing when bp exits.
+ *
+ *   node main.js --listen HOST:PORT --config FILE --ready-file FILE [--health-interval-ms N]
+ *
+ * The admin token comes in the BP_ROUTER_TOKEN environment variable (argv is world-readable
+ * in /proc, the environment is not).
+ */
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { parseArgs } from 'node:util';
+import { createAdminServer } from './admin.js';
+import { BackendPool } from './backends.js';
+import { ROUTER_TOKEN_ENV, routerConfigProblems, type RouterConfig, type RouterReady } from './config.js';
+import { formatListen, parseListen } from './listen.js';
+import { createProxyServer } from './proxy.js';
+
+const SHUTDOWN_GRACE_MS = 10_000;
+
+function log(message: string): void {
+  process.stdout.write(`${new Date().toISOString()} router[${process.pid}] ${message}\n`);
+}
+
+function fail(message: string): never {
+  log(`fatal: ${message}`);
+  process.exit(1);
+}
+
+function main(): void {
+  const { values } = parseArgs({
+    options: {
+      listen: { type: 'string' },
+      config: { type: 'string' },
+      'ready-file': { type: 'string' },
+      'health-interval-ms': { type: 'string', default: '1000' },
+    },
+  });
+  const listen = parseListen(values.listen ?? '');
+  if (!listen) fail(`--listen must be HOST:PORT, got "${values.listen ?? ''}"`);
+  const token = process.env[ROUTER_TOKEN_ENV];
+  if (!token) fail(`${ROUTER_TOKEN_ENV} is not set`);
+  delete process.env[ROUTER_TOKEN_ENV];
+  if (!values.config || !values['ready-file']) fail('--config and --ready-file are required');
+  const readyFile = values['ready-file'];
+
+  let config: RouterConfig;
+  try {
+    config = JSON.parse(readFileSync(values.config, 'utf8')) as RouterConfig;
+  } catch (e) {
+    fail(`cannot read config ${values.config}: ${(e as Error).message}`);
+  }
+  const problems = routerConfigProblems(config);
+  if (problems.length > 0) fail(`invalid config: ${problems.join('; ')}`);
+
+  const interval = Math.max(100, Number(values['health-interval-ms']) || 1000);
+  const pool = new BackendPool(config, interval);
+  const listenText = formatListen(listen);
+  const proxy = createProxyServer(pool, { deploymentId: config.deployment_id, log });
+  const admin = createAdminServer(pool, { token, listen: listenText, log });
+
+  proxy.on('error', (e: NodeJS.ErrnoException) =>
+    fail(e.code === 'EADDRINUSE' ? `listen address ${listenText} is already in use` : `cannot listen on ${listenText}: ${e.message}`),
+  );
+  admin.on('error', (e) => fail(`admin endpoint: ${e.message}`));
+
+  proxy.listen(listen.port, listen.host, () => {
+    admin.listen(0, '127.0.0.1', () => {
+      const ready: RouterReady = { pid: process.pid, admin_port: (admin.address() as AddressInfo).port, listen: listenText };
+      writeFileSync(`${readyFile}.tmp`, JSON.stringify(ready), { mode: 0o600 });
+      renameSync(`${readyFile}.tmp`, readyFile);
+      log(`listening on ${listenText} for deployment "${config.deployment_id}"`);
+    });
+  });
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: no new connections; waiting for ${pool.totalInFlight()} in-flight request(s)`);
+    admin.close();
+    proxy.close();
+    proxy.closeIdleConnections();
+    const deadline = Date.now() + SHUTDOWN_GRACE_MS;
+    const poll = setInterval(() => {
+      proxy.closeIdleConnections();
+      if (pool.totalInFlight() === 0 || Date.now() > deadline) {
+        clearInterval(poll);
+        pool.close();
+        log('stopped');
+        process.exit(0);
+      }
+    }, 50);
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  // One misbehaving connection must not take every other one down with the process.
+  process.on('uncaughtException', (e) => log(`uncaught: ${e.stack ?? e.message}`));
+}
+
+main();

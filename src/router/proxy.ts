@@ -1,0 +1,185 @@
+/**
+ * The data path: an HTTP/1.1 reverse proxy that streams bodies both ways, reuses
+ * keep-alive connections to backends, passes WebSocket (any `Upgrade`) through, and
+ * answers 502 with a plain reason when no healthy backend is left.
+ */
+import http from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Backend, BackendPool } from './backends.js';
+
+/** RFC 9110 section 7.6.1: meaningful for one connection only, never forwarded. */
+const HOP_BY_HOP = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization',
+  'te', 'trailer', 'transfer-encoding', 'upgrade',
+]);
+
+/** Errors that prove the backend never saw the request, so sending it elsewhere is safe. */
+const NOT_DELIVERED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
+
+function connectionTokens(headers: http.IncomingHttpHeaders): Set<string> {
+  const raw = headers.connection;
+  return new Set((raw ?? '').split(',').map((t) => t.trim().toLowerCase()).filter(Boolean));
+}
+
+function stripHopByHop(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
+  const named = connectionTokens(headers);
+  const out: http.OutgoingHttpHeaders = {};
+  for (const [k, v] of Object.entries(headers)) {
+    if (v === undefined || HOP_BY_HOP.has(k) || named.has(k)) continue;
+    out[k] = v;
+  }
+  return out;
+}
+
+/** The router is the edge: it appends to X-Forwarded-For and sets host, proto and port itself. */
+function requestHeaders(req: http.IncomingMessage): http.OutgoingHttpHeaders {
+  const out = stripHopByHop(req.headers);
+  const client = req.socket.remoteAddress ?? '';
+  const prior = req.headers['x-forwarded-for'];
+  out['x-forwarded-for'] = prior ? `${String(prior)}, ${client}` : client;
+  if (req.headers.host) out['x-forwarded-host'] = req.headers.host;
+  out['x-forwarded-proto'] = 'http';
+  out['x-forwarded-port'] = String(req.socket.localPort ?? '');
+  return out;
+}
+
+function hasBody(req: http.IncomingMessage): boolean {
+  const len = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (len !== undefined && len !== '0');
+}
+
+export interface ProxyOptions {
+  deploymentId: string;
+  log: (message: string) => void;
+}
+
+export function createProxyServer(pool: BackendPool, opts: ProxyOptions): http.Server {
+  const server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 });
+  const noBackend = (): string =>
+    `bp router: no healthy backend for deployment "${opts.deploymentId}" ` +
+    `(revisions: ${pool.config.entries.map((e) => `${e.revision_id}=${e.weight_bps}bps`).join(', ') || 'none'})\n`;
+
+  const badGateway = (res: http.ServerResponse, body: string): void => {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  };
+
+  const forward = (req: http.IncomingMessage, res: http.ServerResponse, backend: Backend, retry: boolean): void => {
+    const release = backend.acquire();
+    const upstream = http.request({
+      host: backend.host,
+      port: backend.port,
+      method: req.method,
+      path: req.url,
+      headers: requestHeaders(req),
+      agent: backend.agent,
+    });
+    let answered = false;
+    upstream.on('response', (ures) => {
+      answered = true;
+      res.writeHead(ures.statusCode ?? 502, ures.statusMessage, stripHopByHop(ures.headers));
+      // pipe(), not pipeline(): pipeline allocates an AbortSignal per call, a measurable
+      // cost at thousands of requests per second. Errors are handled on both ends below.
+      ures.on('error', () => res.destroy());
+      ures.pipe(res);
+    });
+    upstream.on('error', (err: NodeJS.ErrnoException) => {
+      release();
+      if (answered || res.headersSent || res.destroyed) {
+        res.destroy();
+        return;
+      }
+      const code = err.code ?? err.message;
+      const staleSocket = code === 'ECONNRESET' && upstream.reusedSocket;
+      if (NOT_DELIVERED.has(code)) backend.markDown(`connection failed: ${code}`);
+      const failed = `backend ${backend.url} of revision "${backend.revisionId}" failed: ${code}`;
+      if (retry && !hasBody(req) && (NOT_DELIVERED.has(code) || staleSocket)) {
+        const other = staleSocket ? backend : pool.pick(backend);
+        if (other) return forward(req, res, other, false);
+        if (!staleSocket) return badGateway(res, `${noBackend().trimEnd()}; ${failed}\n`);
+      }
+      badGateway(res, `bp router: ${failed}\n`);
+    });
+    // A client that goes away mid-request must not leave the backend request dangling.
+    res.on('close', () => {
+      if (!res.writableFinished) upstream.destroy();
+      release();
+    });
+    if (hasBody(req)) req.pipe(upstream);
+    else upstream.end();
+  };
+
+  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const backend = pool.pick();
+    if (!backend) return badGateway(res, noBackend());
+    forward(req, res, backend, true);
+  });
+
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    const backend = pool.pick();
+    if (!backend) return rawReply(socket, 502, noBackend());
+    passUpgrade(req, socket, head, backend);
+  });
+
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    if (err.code !== 'ECONNRESET' && socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+  return server;
+}
+
+function rawReply(socket: Duplex, status: number, body: string): void {
+  const reason = http.STATUS_CODES[status] ?? '';
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\ncontent-type: text/plain; charset=utf-8\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
+
+function rawHead(res: http.IncomingMessage): string {
+  let head = `HTTP/1.1 ${res.statusCode} ${res.statusMessage}\r\n`;
+  for (let i = 0; i < res.rawHeaders.length; i += 2) head += `${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}\r\n`;
+  return head + '\r\n';
+}
+
+/** Tunnels an `Upgrade` request byte for byte once the backend agrees to switch protocols. */
+function passUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, backend: Backend): void {
+  const release = backend.acquire();
+  const headers = requestHeaders(req);
+  headers.connection = 'Upgrade';
+  if (req.headers.upgrade) headers.upgrade = req.headers.upgrade;
+  const upstream = http.request({
+    host: backend.host, port: backend.port, method: req.method, path: req.url, headers, agent: false,
+  });
+  socket.on('error', () => upstream.destroy());
+  upstream.on('upgrade', (ures, usocket, uhead) => {
+    socket.write(rawHead(ures));
+    if (uhead.length > 0) socket.write(uhead);
+    if (head.length > 0) usocket.write(head);
+    const close = (): void => {
+      release();
+      socket.destroy();
+      usocket.destroy();
+    };
+    usocket.on('error', close).on('close', close);
+    socket.on('error', close).on('close', close);
+    usocket.pipe(socket).pipe(usocket);
+  });
+  upstream.on('response', (ures) => {
+    // The backend declined to switch protocols: relay its answer and close.
+    socket.write(rawHead(ures));
+    ures.pipe(socket);
+    ures.on('end', release);
+  });
+  upstream.on('error', (err: NodeJS.ErrnoException) => {
+    release();
+    const code = err.code ?? err.message;
+    if (NOT_DELIVERED.has(code)) backend.markDown(`connection failed: ${code}`);
+    if (socket.writable) rawReply(socket, 502, `bp router: backend ${backend.url} failed: ${code}\n`);
+  });
+  upstream.end();
+}
