@@ -11,9 +11,18 @@ import { PluginLoadError } from '../model/errors.js';
 
 type PluginModule = { default?: unknown };
 
-/** Built-in types, each a thunk so nothing is imported until used. */
+/**
+ * Built-in types, each a thunk so nothing is imported until used. The path is a variable on
+ * purpose: the compiler must not pull heavy deployer modules (and their SDKs) into anything
+ * that merely imports the registry.
+ */
+const lazy = (path: string) => () => import(path) as Promise<PluginModule>;
 const BUILT_INS: Record<string, () => Promise<PluginModule>> = {
   'local-process': () => import('./local-process.js'),
+  ssh: lazy('./ssh.js'),
+  docker: lazy('./docker.js'),
+  k8s: lazy('./k8s.js'),
+  'aws-eks': lazy('./aws-eks.js'),
 };
 
 export function builtInTypes(): string[] {

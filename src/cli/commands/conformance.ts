@@ -15,6 +15,9 @@ export default class Conformance extends BpCommand {
   static override flags = {
     config: Flags.string({ summary: 'Deployer config file (YAML or JSON).' }),
     junit: Flags.string({ summary: 'Also write JUnit XML to this file.' }),
+    'fixture-image': Flags.string({
+      summary: 'Run the fixture revisions from this image (for image-based deployers); it must serve HTTP on $PORT with 200 on /healthz.',
+    }),
     only: Flags.string({ summary: 'Run only these checks (repeatable).', multiple: true }),
     json,
   };

@@ -6,7 +6,7 @@ import { readConformanceConfig, renderCheck, renderFooter, renderJUnit, renderJs
 
 export async function conformanceCommand(
   deployer: string,
-  flags: { config?: string; junit?: string; only?: string[]; json: boolean },
+  flags: { config?: string; junit?: string; only?: string[]; json: boolean; 'fixture-image'?: string },
 ): Promise<number> {
   const config = flags.config ? await readConformanceConfig(flags.config) : {};
   const stateDir = mkdtempSync(join(tmpdir(), 'bp-conformance-'));
@@ -17,6 +17,7 @@ export async function conformanceCommand(
       config,
       stateDir,
       only: flags.only,
+      fixture: flags['fixture-image'] ? { artifact: { image: flags['fixture-image'], env: {} } } : undefined,
       onCheck: flags.json ? undefined : (r) => process.stdout.write(renderCheck(r) + '\n'),
     });
     if (flags.junit) await writeFile(flags.junit, renderJUnit(report));
