@@ -23,6 +23,9 @@ const BUILT_INS: Record<string, () => Promise<PluginModule>> = {
   docker: lazy('./docker.js'),
   k8s: lazy('./k8s.js'),
   'aws-eks': lazy('./aws-eks.js'),
+  'aws-ec2': lazy('./aws-ec2.js'),
+  'gcp-compute': lazy('./gcp-compute.js'),
+  'azure-vm': lazy('./azure-vm.js'),
 };
 
 export function builtInTypes(): string[] {
