@@ -1,9 +1,13 @@
 /**
  * Engine figures: `bp plan` on large environments (time, peak RSS, and the ratio to merely
- * parsing the YAML, the floor), and `bp apply` of ~10,000 no-op steps (per-step overhead
- * including durable state). Run: npx tsx bench/plan-apply.ts [deployments] [revisions-per-deployment]
+ * parsing the YAML, the floor), and `bp apply` of no-op steps at growing sizes (per-step
+ * overhead including durable state). Times are wall and CPU (user+sys): on a shared machine
+ * CPU time is the figure that other load does not inflate.
+ *
+ *   npx tsx bench/plan-apply.ts [deployments] [revisions-per-deployment]
+ *   BP_BENCH_APPLY_STEPS=1000,3000,10000 (default) sets the apply sizes; 0 skips apply.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,19 +37,23 @@ function envYaml(deployments: number, revisions: number): string {
   return out.join('\n') + '\n';
 }
 
-/** Runs a command under /usr/bin/time -v; returns wall seconds and peak RSS in MB. */
-function measure(args: string[], cwd: string): { seconds: number; peakMb: number; status: number } {
+/** Runs a command under /usr/bin/time -v; returns wall and CPU seconds and peak RSS in MB. */
+function measure(args: string[], cwd: string): { seconds: number; cpu: number; peakMb: number; status: number } {
   const t0 = process.hrtime.bigint();
   const r = spawnSync('/usr/bin/time', ['-v', process.execPath, bp, ...args], { cwd, encoding: 'utf8', maxBuffer: 1 << 30 });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr);
-  return { seconds, peakMb: rss ? Number(rss[1]) / 1024 : NaN, status: r.status ?? -1 };
+  const field = (name: string) => Number(new RegExp(`${name}: ([\\d.]+)`).exec(r.stderr)?.[1] ?? NaN);
+  const cpu = field('User time \\(seconds\\)') + field('System time \\(seconds\\)');
+  return { seconds, cpu, peakMb: field('Maximum resident set size \\(kbytes\\)') / 1024, status: r.status ?? -1 };
 }
 
-function timeIt(fn: () => void): number {
+/** Wall and CPU seconds of `fn` in this process. */
+function timeIt(fn: () => void): { seconds: number; cpu: number } {
   const t0 = process.hrtime.bigint();
+  const c0 = process.cpuUsage();
   fn();
-  return Number(process.hrtime.bigint() - t0) / 1e9;
+  const c = process.cpuUsage(c0);
+  return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, cpu: (c.user + c.system) / 1e6 };
 }
 
 const sizes: Array<[number, number]> = process.argv[2]
@@ -60,37 +68,39 @@ for (const [deployments, revisions] of sizes) {
     const text = envYaml(deployments, revisions);
     writeFileSync(file, text);
     const mb = statSync(file).size / 1e6;
-    const jsYamlS = timeIt(() => jsYaml.load(text));
-    const yamlS = deployments <= 2000 ? timeIt(() => yamlParse(text)) : NaN;
+    const floor = timeIt(() => jsYaml.load(text));
+    const yamlS = deployments <= 2000 ? timeIt(() => yamlParse(text)).seconds : NaN;
     const plan = measure(['plan', 'env.yaml', '--json', '--state-dir', join(dir, 'state')], dir);
     console.log(
       `plan ${deployments} deployments x ${revisions} revisions (${deployments * revisions} revisions, ${mb.toFixed(1)} MB): ` +
-        `${plan.seconds.toFixed(2)} s, peak ${plan.peakMb.toFixed(0)} MB, exit ${plan.status}; ` +
-        `parse floor js-yaml ${jsYamlS.toFixed(2)} s (ratio ${(plan.seconds / jsYamlS).toFixed(1)}x)` +
-        (Number.isNaN(yamlS) ? '' : `, yaml ${yamlS.toFixed(2)} s`),
+        `${plan.seconds.toFixed(2)} s wall, ${plan.cpu.toFixed(2)} s CPU, peak ${plan.peakMb.toFixed(0)} MB, exit ${plan.status}; ` +
+        `parse floor js-yaml ${floor.seconds.toFixed(2)} s wall, ${floor.cpu.toFixed(2)} s CPU ` +
+        `(ratio ${(plan.seconds / floor.seconds).toFixed(1)}x wall, ${(plan.cpu / floor.cpu).toFixed(1)}x CPU)` +
+        (Number.isNaN(yamlS) ? '' : `; the \`yaml\` parser alone ${yamlS.toFixed(2)} s`),
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-// apply of ~10,000 no-op steps: 3,334 deployments x (stage, warm, split).
-{
+// apply of no-op steps: N/3 deployments x (stage, warm, split).
+const applySteps = (process.env.BP_BENCH_APPLY_STEPS ?? '1000,3000,10000').split(',').map(Number).filter((n) => n > 0);
+for (const wanted of applySteps) {
   const dir = mkdtempSync(join(tmpdir(), 'bp-bench-'));
   try {
-    const deployments = Number(process.env.BP_BENCH_APPLY_DEPLOYMENTS ?? 3334);
+    const deployments = Math.ceil(wanted / 3);
     writeFileSync(join(dir, 'env.yaml'), envYaml(deployments, 1));
     const apply = measure(['apply', 'env.yaml', '--auto-approve', '--refresh=false', '--state-dir', join(dir, 'state')], dir);
     const steps = deployments * 3;
     const state = JSON.parse(readFileSync(join(dir, 'state', 'envs', 'bench', 'state.json'), 'utf8'));
     console.log(
-      `apply ${steps} no-op steps: ${apply.seconds.toFixed(2)} s, ${((apply.seconds * 1e6) / steps).toFixed(0)} us/step, ` +
+      `apply ${steps} no-op steps: ${apply.seconds.toFixed(2)} s wall, ${apply.cpu.toFixed(2)} s CPU, ` +
+        `${((apply.cpu * 1e6) / steps).toFixed(0)} us CPU/step (${((apply.seconds * 1e6) / steps).toFixed(0)} us wall/step), ` +
         `peak ${apply.peakMb.toFixed(0)} MB, exit ${apply.status}, serial ${state.serial}`,
     );
     const noChange = measure(['plan', 'env.yaml', '--detailed-exitcode', '--refresh=false', '--state-dir', join(dir, 'state')], dir);
-    console.log(`plan right after that apply: ${noChange.seconds.toFixed(2)} s, exit ${noChange.status} (0 = no changes)`);
+    console.log(`plan right after that apply: ${noChange.seconds.toFixed(2)} s wall, ${noChange.cpu.toFixed(2)} s CPU, exit ${noChange.status} (0 = no changes)`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
-void execFileSync;

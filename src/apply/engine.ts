@@ -120,6 +120,11 @@ export interface ApplyRequest extends PlanRequest {
   stop: AbortSignal;
   kill: AbortSignal;
   onLockTakeover?: (message: string) => void;
+  /**
+   * Narrows the freshly computed plan (never a saved one) to a closed part of it, under the
+   * lock: `bp sweep` keeps only the drain/archive steps of TTL-expired revisions.
+   */
+  restrictPlan?: (plan: Plan) => Plan;
 }
 
 export interface ApplyOutcome {
@@ -151,6 +156,7 @@ export async function applyEnvironment(ctx: EngineContext, req: ApplyRequest): P
       const observed =
         req.refresh === false ? null : await observeAll(ctx, req.desired, recorded, deployers, req.baseDir, req.kill);
       plan = computePlan({ desired: req.desired, recorded, now: ctx.clock(), observed, targets: req.targets, destroy: req.destroy });
+      if (req.restrictPlan) plan = req.restrictPlan(plan);
     }
     ctx.emit({ type: 'plan_ready', plan });
     if (!plan.changes) {

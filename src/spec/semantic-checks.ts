@@ -8,6 +8,7 @@ import { isIPv6 } from 'node:net';
 import { FULL_WEIGHT_BPS, ID_REGEX } from '../model/environment.js';
 import { malformedReferenceProblems } from './env-references.js';
 import { quote, type JsonPath, type PathProblem } from './paths.js';
+import { reservedIdProblems } from './reserved-ids.js';
 import { environmentSchema } from './schema.js';
 
 type Obj = Record<string, unknown>;
@@ -57,6 +58,7 @@ export function semanticProblems(root: unknown): PathProblem[] {
     checkTraffic(d, i, name, revisions, problems);
   });
 
+  problems.push(...reservedIdProblems(root));
   problems.push(...malformedReferenceProblems(root));
   return problems;
 }

@@ -30,9 +30,15 @@ export class YamlSource {
   private readonly doc: Document;
   private readonly lines = new LineCounter();
 
+  /** Set when the text nests too deep to hand to `yaml` (see `excessiveNestingOffset`). */
+  private readonly tooDeepAt: number | undefined;
+
   constructor(readonly text: string) {
     slowParses++;
-    this.doc = parseDocument(text, {
+    this.tooDeepAt = excessiveNestingOffset(text);
+    // Too deep: `yaml` would overflow the stack at a point that depends on the stack size,
+    // reporting a different position per process. Refuse at our own, stable offset instead.
+    this.doc = parseDocument(this.tooDeepAt === undefined ? text : '', {
       lineCounter: this.lines,
       prettyErrors: false,
       uniqueKeys: true,
@@ -44,6 +50,9 @@ export class YamlSource {
 
   /** Syntax problems; `fatal` when the value cannot be trusted (anything but duplicate keys). */
   syntaxProblems(): { problems: OffsetProblem[]; fatal: boolean } {
+    if (this.tooDeepAt !== undefined) {
+      return { problems: [{ offset: this.tooDeepAt, message: TOO_DEEP_MESSAGE }], fatal: true };
+    }
     const problems: OffsetProblem[] = [];
     let fatal = false;
     for (const e of [...this.doc.errors, ...this.doc.warnings]) {
@@ -53,6 +62,10 @@ export class YamlSource {
       } else if (e.code === 'MULTIPLE_DOCS') {
         fatal = true;
         problems.push({ offset, message: 'the file holds more than one YAML document (a second ---): an env file declares exactly one environment' });
+      } else if (/Maximum call stack/i.test(e.message)) {
+        // `yaml` composes nested collections recursively and reports the overflow as an error.
+        fatal = true;
+        if (!problems.some((p) => p.message === TOO_DEEP_MESSAGE)) problems.push({ offset, message: TOO_DEEP_MESSAGE });
       } else {
         fatal = true;
         problems.push({ offset, message: `YAML syntax: ${firstLine(e.message)}` });
@@ -76,6 +89,11 @@ export class YamlSource {
   }
 
   position(offset: number): Position {
+    if (this.tooDeepAt !== undefined) {
+      const before = this.text.slice(0, offset);
+      const lastNewline = before.lastIndexOf('\n');
+      return { line: before.split('\n').length, col: offset - lastNewline };
+    }
     const p = this.lines.linePos(offset);
     // linePos reports line 0 before the first newline is known (one-line files).
     return p.line === 0 ? { line: 1, col: offset + 1 } : p;
@@ -153,6 +171,74 @@ export class YamlSource {
     });
     return offset;
   }
+}
+
+/** Levels of flow nesting, or columns of indentation, that no env file needs. */
+export const MAX_NESTING = 256;
+const TOO_DEEP_MESSAGE = `YAML nesting is too deep to read (more than ${MAX_NESTING} levels): an env file needs only a few`;
+
+/**
+ * Offset where flow collections nest deeper than MAX_NESTING (`[[[[...`) or a line is
+ * indented MAX_NESTING columns or more; undefined for any ordinary file. Quoted scalars are
+ * skipped so brackets inside strings do not count.
+ */
+export function excessiveNestingOffset(text: string): number | undefined {
+  let depth = 0;
+  let lineStart = true;
+  let indent = 0;
+  let prev = '\n';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\n') {
+      lineStart = true;
+      indent = 0;
+      prev = c;
+      continue;
+    }
+    if (lineStart && c === ' ') {
+      if (++indent >= MAX_NESTING) return i;
+      continue;
+    }
+    lineStart = false;
+    if ((c === '"' || c === "'") && /[\s[{,:\-]/.test(prev)) {
+      const end = c === '"' ? closingDoubleQuote(text, i) : closingSingleQuote(text, i);
+      if (end === -1) return undefined; // unterminated: `yaml` reports it
+      i = end;
+      prev = c;
+      continue;
+    }
+    if (c === '#' && /\s/.test(prev)) {
+      const nl = text.indexOf('\n', i);
+      if (nl === -1) break;
+      i = nl - 1;
+      continue;
+    }
+    if (c === '[' || c === '{') {
+      if (++depth > MAX_NESTING) return i;
+    } else if ((c === ']' || c === '}') && depth > 0) {
+      depth--;
+    }
+    prev = c;
+  }
+  return undefined;
+}
+
+function closingDoubleQuote(text: string, open: number): number {
+  for (let i = open + 1; i < text.length; i++) {
+    if (text[i] === '\\') i++;
+    else if (text[i] === '"') return i;
+  }
+  return -1;
+}
+
+function closingSingleQuote(text: string, open: number): number {
+  for (let i = open + 1; i < text.length; i++) {
+    if (text[i] === "'") {
+      if (text[i + 1] === "'") i++;
+      else return i;
+    }
+  }
+  return -1;
 }
 
 function rangeStart(node: unknown): number | undefined {

@@ -21,14 +21,13 @@ export interface OpenStateBackendOptions {
 
 type UrlBackendFactory = (url: string) => Promise<StateBackend>;
 
-const postgresUnavailable: UrlBackendFactory = async () => {
-  throw new UsageError('the PostgreSQL backend is not available in this build');
-};
+/** Imported on use only: local state must never load `pg` (nor bp --version). */
+const postgres: UrlBackendFactory = async (url) => (await import('./postgres.js')).openPostgresStateBackend(url);
 
 /** URL scheme (with the colon, as URL.protocol spells it) to backend. */
 const URL_BACKENDS: Record<string, UrlBackendFactory> = {
-  'postgres:': postgresUnavailable,
-  'postgresql:': postgresUnavailable,
+  'postgres:': postgres,
+  'postgresql:': postgres,
 };
 
 export function registerUrlBackend(scheme: string, factory: UrlBackendFactory): void {

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { loadDesired } from '../../apply/desired.js';
 import { applyEnvironment, type ApplyOutcome } from '../../apply/engine.js';
+import { RunNotifications } from '../../apply/notify/run-notifications.js';
 import { UsageError } from '../../model/errors.js';
 import type { Plan, PlanFile, Verb } from '../../model/plan.js';
 import { durationFlagMs, engineContext, type CommonFlags } from '../context.js';
@@ -63,7 +64,12 @@ export async function applyCommand(input: string, flags: ApplyFlags, mode: 'appl
   }
   const stdoutStyle = styleFor(process.stdout);
   const view = flags.json ? jsonApplyView((s) => process.stdout.write(s)) : humanApplyView((s) => process.stdout.write(s), stdoutStyle);
-  const ctx = await engineContext(flags, (e) => view.event(e));
+  // Webhooks see the same events as the view; they never block or fail the apply.
+  const notify = new RunNotifications(desired.env, mode, process.env);
+  const ctx = await engineContext(flags, (e) => {
+    view.event(e);
+    notify.event(e);
+  });
   const stop = new AbortController();
   const kill = new AbortController();
   const onSignal = () => {
@@ -97,17 +103,27 @@ export async function applyCommand(input: string, flags: ApplyFlags, mode: 'appl
       parallelism: flags.parallelism,
       retry: { attempts: flags.retries, baseDelayMs: Number(process.env.BP_RETRY_BASE_MS ?? 500), maxDelayMs: 15_000 },
       timeoutsMs,
-      confirm: (plan) => (flags['auto-approve'] || planFile ? Promise.resolve(true) : askApproval(plan, mode === 'destroy')),
+      confirm: async (plan) => {
+        const approved = flags['auto-approve'] || planFile ? true : await askApproval(plan, mode === 'destroy');
+        if (approved) notify.started(plan);
+        return approved;
+      },
       stop: stop.signal,
       kill: kill.signal,
       onLockTakeover: (message) => view.event({ type: 'warning', message }),
     });
+  } catch (e) {
+    notify.errored(e);
+    for (const message of await notify.settle()) view.event({ type: 'warning', message });
+    throw e;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     view.close();
     await ctx.backend.close();
   }
+  notify.finished(outcome.result);
+  for (const message of await notify.settle()) view.event({ type: 'warning', message });
   view.finish(outcome.result, { cancelled: outcome.cancelled, destroy: mode === 'destroy' });
   if (outcome.cancelled) return 1;
   if (outcome.result?.interrupted) return 130;

@@ -1,0 +1,146 @@
+/**
+ * Turns one bp run (apply, destroy, or each pass of a sweep) into webhook events: the CLI
+ * feeds it the engine's events and tells it when execution starts and ends. It adds nothing
+ * to the engine's work and costs nothing when the file declares no notifications.
+ */
+import type { Environment } from '../../model/environment.js';
+import type { Plan } from '../../model/plan.js';
+import type { ApplyEvent, ApplyResult } from '../events.js';
+import { messageOf } from '../executor.js';
+import { describeFailures, Notifier } from '../notify.js';
+import type { DeliveryPolicy } from './deliver.js';
+import { digestPlan, expiredFields, type Operation, type ResultDigest } from './event.js';
+
+export interface NotificationSettings {
+  policy: Partial<DeliveryPolicy>;
+  /** How long the command waits at its end for deliveries still in flight. */
+  finalWaitMs: number;
+}
+
+export const DEFAULT_FINAL_WAIT_MS = 5000;
+
+/** BP_NOTIFY_TIMEOUT_MS, BP_NOTIFY_BACKOFF_MS, BP_NOTIFY_WAIT_MS tune delivery (tests, slow links). */
+export function notificationSettingsFrom(vars: Record<string, string | undefined>): NotificationSettings {
+  const num = (name: string): number | undefined => {
+    const v = vars[name];
+    const n = v === undefined || v === '' ? NaN : Number(v);
+    return Number.isFinite(n) && n >= 0 ? n : undefined;
+  };
+  const policy: Partial<DeliveryPolicy> = {};
+  const timeoutMs = num('BP_NOTIFY_TIMEOUT_MS');
+  const baseDelayMs = num('BP_NOTIFY_BACKOFF_MS');
+  if (timeoutMs !== undefined && timeoutMs > 0) policy.timeoutMs = timeoutMs;
+  if (baseDelayMs !== undefined) policy.baseDelayMs = baseDelayMs;
+  return { policy, finalWaitMs: num('BP_NOTIFY_WAIT_MS') ?? DEFAULT_FINAL_WAIT_MS };
+}
+
+export interface RunNotificationsOptions {
+  settings?: NotificationSettings;
+  /**
+   * Expiries already announced. `bp sweep --watch` passes one set to every pass so each
+   * revision's expiry is announced once, not once a pass.
+   */
+  expiredSeen?: Set<string>;
+}
+
+export class RunNotifications {
+  private readonly notifier: Notifier | null;
+  private readonly settings: NotificationSettings;
+  private readonly expiredSeen: Set<string>;
+  private running: Plan | null = null;
+
+  constructor(env: Environment, operation: Operation, vars: Record<string, string | undefined>, opts: RunNotificationsOptions = {}) {
+    this.settings = opts.settings ?? notificationSettingsFrom(vars);
+    this.expiredSeen = opts.expiredSeen ?? new Set();
+    this.notifier =
+      env.notifications.length === 0
+        ? null
+        : new Notifier({
+            environmentId: env.environment_id,
+            operation,
+            notifications: env.notifications,
+            vars,
+            policy: this.settings.policy,
+          });
+  }
+
+  /** Feed every engine event through here (alongside the view). */
+  event(e: ApplyEvent): void {
+    const n = this.notifier;
+    if (!n) return;
+    switch (e.type) {
+      case 'plan_ready':
+        n.setPlan(e.plan);
+        for (const x of e.plan.expired) {
+          // Once per revision and expiry per process: a watching sweeper must not repeat it every pass.
+          const key = `${x.deployment_id}/${x.revision_id}@${x.expired_at}`;
+          if (this.expiredSeen.has(key)) continue;
+          this.expiredSeen.add(key);
+          n.send(expiredFields(x));
+        }
+        break;
+      case 'step_started':
+        n.send({ event: 'step.started', status: 'started', ...where(e.step), step: stepDigest(e.step) });
+        break;
+      case 'step_succeeded':
+        n.send({ event: 'step.succeeded', status: 'succeeded', ...where(e.step), step: { ...stepDigest(e.step), duration_ms: e.durationMs } });
+        break;
+      case 'step_failed':
+        n.send({
+          event: 'step.failed',
+          status: 'failed',
+          ...where(e.step),
+          step: { ...stepDigest(e.step), duration_ms: e.durationMs, error: e.error, code: e.code },
+        });
+        break;
+      case 'step_skipped':
+        n.send({ event: 'step.skipped', status: 'skipped', ...where(e.step), step: { ...stepDigest(e.step), because: e.because } });
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** The plan was approved and its steps are about to run. */
+  started(plan: Plan): void {
+    this.running = plan;
+    this.notifier?.send({ event: 'apply.started', status: 'started', plan: digestPlan(plan) });
+  }
+
+  /** The run ended; sends apply.finished only when apply.started was sent. */
+  finished(result: ApplyResult | null): void {
+    if (!this.running) return;
+    const plan = digestPlan(this.running);
+    this.running = null;
+    if (!result) return;
+    const status = result.interrupted ? 'interrupted' : result.failed + result.skipped > 0 ? 'failed' : 'succeeded';
+    this.notifier?.send({ event: 'apply.finished', status, plan, result: resultDigest(result) });
+  }
+
+  /** The run ended with an error after it had started. */
+  errored(error: unknown): void {
+    if (!this.running) return;
+    const plan = digestPlan(this.running);
+    this.running = null;
+    this.notifier?.send({ event: 'apply.finished', status: 'errored', plan, message: messageOf(error) });
+  }
+
+  /** Waits (bounded) for in-flight deliveries; returns warning lines for what did not arrive. */
+  async settle(): Promise<string[]> {
+    if (!this.notifier) return [];
+    const r = await this.notifier.close(this.settings.finalWaitMs);
+    return [...r.warnings, ...describeFailures(r.failures)];
+  }
+}
+
+function where(step: { deployment_id: string; revision_id: string | null }) {
+  return { deployment_id: step.deployment_id, revision_id: step.revision_id };
+}
+
+function stepDigest(step: { id: string; verb: string; reason: string }) {
+  return { id: step.id, verb: step.verb, reason: step.reason };
+}
+
+function resultDigest(r: ApplyResult): ResultDigest {
+  return { succeeded: r.succeeded, failed: r.failed, skipped: r.skipped, not_started: r.notStarted, interrupted: r.interrupted };
+}

@@ -1,0 +1,20 @@
+/**
+ * `aws-ec2`: runs each revision on EC2 instances behind an ELBv2 (Application Load Balancer)
+ * target group and splits each deployment's traffic with the weights of a listener rule's
+ * forward action. The AWS SDK is loaded on first use; see docs/deployers/aws-ec2.md.
+ */
+import { defineDeployer } from '../model/deployer.js';
+import { type AwsEc2Config, configSchema } from './aws-ec2/config.js';
+import { AwsEc2Deployer } from './aws-ec2/deployer.js';
+
+export { configSchema };
+export type { AwsEc2Config };
+
+export default defineDeployer<AwsEc2Config>({
+  type: 'aws-ec2',
+  apiVersion: 1,
+  configSchema,
+  create(config, ctx) {
+    return new AwsEc2Deployer(config, ctx.logger);
+  },
+});

@@ -1,0 +1,210 @@
+/**
+ * The ELBv2 side: one target group per revision, one listener rule per deployment whose
+ * forward action weighs the deployment's target groups, and target health as the balancer
+ * reports it.
+ */
+import type { Rule, RuleCondition, TargetGroup, TargetHealthDescription } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { createHash } from 'node:crypto';
+import { aws, awsErrorCode, type AwsClients } from './sdk.js';
+import type { AwsEc2Config } from './config.js';
+import { TAG_DEPLOYMENT, TAG_ENVIRONMENT, TAG_REVISION } from './launch.js';
+
+export interface Weighted {
+  arn: string;
+  weight: number;
+}
+
+export interface DeploymentRule {
+  arn: string;
+  targets: Weighted[];
+}
+
+export class Balancer {
+  constructor(private readonly c: AwsClients, private readonly config: AwsEc2Config) {}
+
+  /** The target group of a revision, or null. Names are deterministic, so this is exact. */
+  async findTargetGroup(signal: AbortSignal, name: string): Promise<TargetGroup | null> {
+    try {
+      const out = await this.c.elb.send(new this.c.elbSdk.DescribeTargetGroupsCommand({ Names: [name] }), { abortSignal: signal });
+      return out.TargetGroups?.[0] ?? null;
+    } catch (e) {
+      if (awsErrorCode(e) === 'TargetGroupNotFound') return null;
+      return aws('elbv2:DescribeTargetGroups', signal, () => Promise.reject(e));
+    }
+  }
+
+  /** CreateTargetGroup returns the existing group when called again with the same settings. */
+  async ensureTargetGroup(signal: AbortSignal, name: string, healthPath: string, drainSeconds: number, tags: Array<{ Key: string; Value: string }>): Promise<string> {
+    const out = await aws('elbv2:CreateTargetGroup', signal, () => this.c.elb.send(new this.c.elbSdk.CreateTargetGroupCommand({
+      Name: name, Protocol: 'HTTP', Port: this.config.app_port, VpcId: this.config.vpc_id, TargetType: 'instance',
+      HealthCheckPath: healthPath, HealthCheckIntervalSeconds: 10, HealthyThresholdCount: 2, Matcher: { HttpCode: '200-399' }, Tags: tags,
+    }), { abortSignal: signal }));
+    const arn = out.TargetGroups?.[0]?.TargetGroupArn ?? '';
+    await this.setDrainSeconds(signal, arn, drainSeconds);
+    return arn;
+  }
+
+  /** Connection draining: deregistered targets finish in-flight requests for this long. */
+  async setDrainSeconds(signal: AbortSignal, arn: string, seconds: number): Promise<void> {
+    await aws('elbv2:ModifyTargetGroupAttributes', signal, () => this.c.elb.send(new this.c.elbSdk.ModifyTargetGroupAttributesCommand({
+      TargetGroupArn: arn, Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: String(Math.min(3600, Math.max(0, Math.round(seconds)))) }],
+    }), { abortSignal: signal }));
+  }
+
+  async register(signal: AbortSignal, arn: string, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await aws('elbv2:RegisterTargets', signal, () => this.c.elb.send(new this.c.elbSdk.RegisterTargetsCommand({
+      TargetGroupArn: arn, Targets: ids.map((Id) => ({ Id })),
+    }), { abortSignal: signal }));
+  }
+
+  async deregister(signal: AbortSignal, arn: string, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await aws('elbv2:DeregisterTargets', signal, () => this.c.elb.send(new this.c.elbSdk.DeregisterTargetsCommand({
+      TargetGroupArn: arn, Targets: ids.map((Id) => ({ Id })),
+    }), { abortSignal: signal }));
+  }
+
+  async health(signal: AbortSignal, arn: string): Promise<TargetHealthDescription[]> {
+    const out = await aws('elbv2:DescribeTargetHealth', signal, () =>
+      this.c.elb.send(new this.c.elbSdk.DescribeTargetHealthCommand({ TargetGroupArn: arn }), { abortSignal: signal }));
+    return out.TargetHealthDescriptions ?? [];
+  }
+
+  /** Deleting a group that is already gone is success. */
+  async deleteTargetGroup(signal: AbortSignal, arn: string): Promise<void> {
+    try {
+      await this.c.elb.send(new this.c.elbSdk.DeleteTargetGroupCommand({ TargetGroupArn: arn }), { abortSignal: signal });
+    } catch (e) {
+      if (awsErrorCode(e) === 'TargetGroupNotFound') return;
+      await aws('elbv2:DeleteTargetGroup', signal, () => Promise.reject(e));
+    }
+  }
+
+  /** bp's rules on the listener, by deployment id, for one environment. */
+  async deploymentRules(signal: AbortSignal, environmentId: string): Promise<Map<string, DeploymentRule>> {
+    const rules: Rule[] = [];
+    let Marker: string | undefined;
+    do {
+      const page = await aws('elbv2:DescribeRules', signal, () => this.c.elb.send(new this.c.elbSdk.DescribeRulesCommand({
+        ListenerArn: this.config.listener_arn, Marker,
+      }), { abortSignal: signal }));
+      rules.push(...(page.Rules ?? []).filter((r) => !r.IsDefault));
+      Marker = page.NextMarker;
+    } while (Marker);
+    const tags = await this.tagsOf(signal, rules.map((r) => r.RuleArn ?? ''));
+    const out = new Map<string, DeploymentRule>();
+    for (const r of rules) {
+      const t = tags.get(r.RuleArn ?? '') ?? {};
+      if (t[TAG_ENVIRONMENT] !== environmentId || !t[TAG_DEPLOYMENT]) continue;
+      out.set(t[TAG_DEPLOYMENT], { arn: r.RuleArn ?? '', targets: forwardTargets(r) });
+    }
+    return out;
+  }
+
+  /** Revision ids of target groups, from their tags. */
+  async revisionsOf(signal: AbortSignal, arns: string[]): Promise<Map<string, string>> {
+    const tags = await this.tagsOf(signal, arns);
+    return new Map([...tags].map(([arn, t]) => [arn, t[TAG_REVISION] ?? '']));
+  }
+
+  private async tagsOf(signal: AbortSignal, arns: string[]): Promise<Map<string, Record<string, string>>> {
+    const out = new Map<string, Record<string, string>>();
+    for (let k = 0; k < arns.length; k += 20) {
+      const ResourceArns = arns.slice(k, k + 20);
+      const page = await aws('elbv2:DescribeTags', signal, () =>
+        this.c.elb.send(new this.c.elbSdk.DescribeTagsCommand({ ResourceArns }), { abortSignal: signal }));
+      for (const d of page.TagDescriptions ?? []) {
+        out.set(d.ResourceArn ?? '', Object.fromEntries((d.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])));
+      }
+    }
+    return out;
+  }
+
+  /** Replaces the rule's forward action; deletes the rule when no target group is left. */
+  async setRuleTargets(signal: AbortSignal, rule: DeploymentRule, targets: Weighted[]): Promise<void> {
+    if (targets.length === 0) {
+      await this.deleteRule(signal, rule.arn);
+      return;
+    }
+    await aws('elbv2:ModifyRule', signal, () => this.c.elb.send(new this.c.elbSdk.ModifyRuleCommand({
+      RuleArn: rule.arn, Actions: [forwardAction(targets)],
+    }), { abortSignal: signal }));
+  }
+
+  async deleteRule(signal: AbortSignal, arn: string): Promise<void> {
+    try {
+      await this.c.elb.send(new this.c.elbSdk.DeleteRuleCommand({ RuleArn: arn }), { abortSignal: signal });
+    } catch (e) {
+      if (awsErrorCode(e) === 'RuleNotFound') return;
+      await aws('elbv2:DeleteRule', signal, () => Promise.reject(e));
+    }
+  }
+
+  /**
+   * Creates the deployment's rule at a priority derived from its id, probing upwards past
+   * priorities other rules hold (PriorityInUse), as two deployments may hash alike.
+   */
+  async createRule(signal: AbortSignal, environmentId: string, deploymentId: string, targets: Weighted[]): Promise<DeploymentRule> {
+    const hash = parseInt(createHash('sha256').update(`${environmentId}\0${deploymentId}`).digest('hex').slice(0, 8), 16);
+    const start = this.config.rule_priority_base + (hash % 5000);
+    for (let probe = 0; ; probe++) {
+      try {
+        const out = await this.c.elb.send(new this.c.elbSdk.CreateRuleCommand({
+          ListenerArn: this.config.listener_arn,
+          Priority: start + probe,
+          Conditions: this.conditions(deploymentId),
+          Actions: [forwardAction(targets)],
+          Tags: [{ Key: TAG_ENVIRONMENT, Value: environmentId }, { Key: TAG_DEPLOYMENT, Value: deploymentId }],
+        }), { abortSignal: signal });
+        return { arn: out.Rules?.[0]?.RuleArn ?? '', targets };
+      } catch (e) {
+        if (awsErrorCode(e) === 'PriorityInUse' && probe < 50) continue;
+        return aws('elbv2:CreateRule', signal, () => Promise.reject(e));
+      }
+    }
+  }
+
+  /**
+   * Which requests a deployment's rule matches: `routes[deployment]` when configured, else
+   * host `<deployment>.<host_domain>`, else requests carrying `X-BP-Deployment: <deployment>`.
+   */
+  conditions(deploymentId: string): RuleCondition[] {
+    const route = this.config.routes?.[deploymentId];
+    const out: RuleCondition[] = [];
+    if (route?.host_headers?.length) out.push({ Field: 'host-header', HostHeaderConfig: { Values: route.host_headers } });
+    if (route?.path_patterns?.length) out.push({ Field: 'path-pattern', PathPatternConfig: { Values: route.path_patterns } });
+    if (out.length > 0) return out;
+    if (this.config.host_domain) return [{ Field: 'host-header', HostHeaderConfig: { Values: [`${deploymentId}.${this.config.host_domain}`] } }];
+    return [{ Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: 'X-BP-Deployment', Values: [deploymentId] } }];
+  }
+
+  /** `http://<load balancer DNS name>[:port]` of the configured listener. */
+  async endpoint(signal: AbortSignal): Promise<string> {
+    const listeners = await aws('elbv2:DescribeListeners', signal, () => this.c.elb.send(new this.c.elbSdk.DescribeListenersCommand({
+      ListenerArns: [this.config.listener_arn],
+    }), { abortSignal: signal }));
+    const l = listeners.Listeners?.[0];
+    const lbs = await aws('elbv2:DescribeLoadBalancers', signal, () => this.c.elb.send(new this.c.elbSdk.DescribeLoadBalancersCommand({
+      LoadBalancerArns: [l?.LoadBalancerArn ?? ''],
+    }), { abortSignal: signal }));
+    const scheme = l?.Protocol === 'HTTPS' ? 'https' : 'http';
+    const port = l?.Port && l.Port !== (scheme === 'https' ? 443 : 80) ? `:${l.Port}` : '';
+    return `${scheme}://${lbs.LoadBalancers?.[0]?.DNSName ?? ''}${port}`;
+  }
+}
+
+function forwardAction(targets: Weighted[]) {
+  return {
+    Type: 'forward' as const,
+    ForwardConfig: { TargetGroups: targets.map((t) => ({ TargetGroupArn: t.arn, Weight: t.weight })) },
+  };
+}
+
+function forwardTargets(r: Rule): Weighted[] {
+  return (r.Actions ?? []).filter((a) => a.Type === 'forward').flatMap((a) => {
+    const groups = a.ForwardConfig?.TargetGroups ?? [];
+    if (groups.length > 0) return groups.map((g) => ({ arn: g.TargetGroupArn ?? '', weight: g.Weight ?? 1 }));
+    return a.TargetGroupArn ? [{ arn: a.TargetGroupArn, weight: 1 }] : [];
+  });
+}

@@ -1,0 +1,119 @@
+/**
+ * What a revision's instances are: the instance type (from config or the catalog), the
+ * startup script that runs the artifact, the tags that let `observe` find them, and the
+ * deterministic names and client tokens that make every create call idempotent.
+ */
+import { createHash } from 'node:crypto';
+import type { DeployerRevision } from '../../model/deployer.js';
+import type { Resources } from '../../model/environment.js';
+import { ProviderError } from '../../model/errors.js';
+
+export const TAG_ENVIRONMENT = 'bp:environment';
+export const TAG_DEPLOYMENT = 'bp:deployment';
+export const TAG_REVISION = 'bp:revision';
+
+/** Smallest first; the first that fits cpu, memory and gpu wins. */
+export const INSTANCE_CATALOG: ReadonlyArray<{ type: string; vcpu: number; memory_mb: number; gpu: number }> = [
+  { type: 't3.nano', vcpu: 2, memory_mb: 512, gpu: 0 },
+  { type: 't3.micro', vcpu: 2, memory_mb: 1024, gpu: 0 },
+  { type: 't3.small', vcpu: 2, memory_mb: 2048, gpu: 0 },
+  { type: 't3.medium', vcpu: 2, memory_mb: 4096, gpu: 0 },
+  { type: 't3.large', vcpu: 2, memory_mb: 8192, gpu: 0 },
+  { type: 'm6i.xlarge', vcpu: 4, memory_mb: 16384, gpu: 0 },
+  { type: 'm6i.2xlarge', vcpu: 8, memory_mb: 32768, gpu: 0 },
+  { type: 'm6i.4xlarge', vcpu: 16, memory_mb: 65536, gpu: 0 },
+  { type: 'g5.xlarge', vcpu: 4, memory_mb: 16384, gpu: 1 },
+  { type: 'g5.2xlarge', vcpu: 8, memory_mb: 32768, gpu: 1 },
+  { type: 'g5.12xlarge', vcpu: 48, memory_mb: 196608, gpu: 4 },
+];
+
+export function instanceTypeFor(resources: Resources, override: string | undefined): string {
+  if (override) return override;
+  const fit = INSTANCE_CATALOG.find((t) =>
+    t.vcpu >= resources.cpu && t.memory_mb >= resources.memory_mb && t.gpu >= resources.gpu && (resources.gpu > 0) === (t.gpu > 0));
+  if (!fit) {
+    throw new ProviderError(
+      `no instance type in the aws-ec2 catalog fits cpu ${resources.cpu}, memory_mb ${resources.memory_mb}, gpu ${resources.gpu}; set instance_type in the deployer config`,
+    );
+  }
+  return fit.type;
+}
+
+function digest(...parts: string[]): string {
+  return createHash('sha256').update(parts.join('\0')).digest('hex');
+}
+
+/**
+ * Target group names are unique per account and region, at most 32 alphanumerics or
+ * hyphens: a hash of environment and revision keeps them unique, the readable tail helps people.
+ */
+export function targetGroupName(environmentId: string, revisionId: string): string {
+  const tail = revisionId.replace(/[^A-Za-z0-9-]/g, '-');
+  return `bp-${digest(environmentId, revisionId).slice(0, 10)}-${tail}`.slice(0, 32).replace(/-+$/, '');
+}
+
+/**
+ * RunInstances' ClientToken: the same decision (same revision, same live instances, same
+ * count, same subnet) gets the same token, so a retried call whose first attempt did launch
+ * gets those instances back instead of a second set. Replacing lost instances changes the
+ * live set and therefore the token. At most 64 ASCII characters.
+ */
+export function launchToken(environmentId: string, revisionId: string, liveIds: string[], count: number, subnetId: string): string {
+  return `bp-${digest(environmentId, revisionId, [...liveIds].sort().join(','), String(count), subnetId).slice(0, 60)}`;
+}
+
+export function revisionTags(environmentId: string, deploymentId: string, revisionId: string): Array<{ Key: string; Value: string }> {
+  return [
+    { Key: 'Name', Value: `bp/${environmentId}/${revisionId}` },
+    { Key: TAG_ENVIRONMENT, Value: environmentId },
+    { Key: TAG_DEPLOYMENT, Value: deploymentId },
+    { Key: TAG_REVISION, Value: revisionId },
+  ];
+}
+
+/** Throws before any provider call when the artifact is not one EC2 instances can run. */
+export function checkArtifact(revision: DeployerRevision): void {
+  const a = revision.artifact;
+  if (!a.image && !a.binary) {
+    throw new ProviderError(`revision "${revision.revision_id}": aws-ec2 runs artifact.image or artifact.binary, not artifact.command`);
+  }
+  for (const [k, v] of Object.entries(a.env)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) || /[\n\r\0]/.test(v)) {
+      throw new ProviderError(`revision "${revision.revision_id}": env variable "${k}" needs a shell-safe name and a single-line value`);
+    }
+  }
+}
+
+function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The instance's startup script (cloud-init runs it as root on first boot): writes the
+ * revision's environment plus PORT, then runs the image with Docker (installed if the AMI
+ * lacks it) or fetches and runs the binary under systemd; both restart on failure.
+ */
+export function userData(revision: DeployerRevision, port: number): string {
+  const env: Record<string, string> = { ...revision.artifact.env, PORT: String(port) };
+  const name = `bp-${revision.revision_id.replace(/[^A-Za-z0-9_.-]/g, '-')}`;
+  const lines = ['#!/bin/bash', 'set -euo pipefail', 'install -d -m 0700 /etc/bp'];
+  lines.push(`cat > /etc/bp/${name}.env <<'BP_ENV_EOF'`, ...Object.entries(env).map(([k, v]) => `${k}=${v}`), 'BP_ENV_EOF');
+  if (revision.artifact.image) {
+    lines.push(
+      'command -v docker >/dev/null || (dnf install -y docker || yum install -y docker || apt-get install -y docker.io)',
+      'systemctl enable --now docker',
+      `docker run -d --restart=always --name ${name} --env-file /etc/bp/${name}.env -p ${port}:${port} ${shellQuote(revision.artifact.image)}`,
+    );
+  } else {
+    lines.push(
+      `install -d /opt/bp/${name}`,
+      `curl -fsSL --retry 5 -o /opt/bp/${name}/app ${shellQuote(revision.artifact.binary!)}`,
+      `chmod 0755 /opt/bp/${name}/app`,
+      `cat > /etc/systemd/system/${name}.service <<'BP_UNIT_EOF'`,
+      '[Service]', `EnvironmentFile=/etc/bp/${name}.env`, `ExecStart=/opt/bp/${name}/app`, 'Restart=always',
+      '[Install]', 'WantedBy=multi-user.target', 'BP_UNIT_EOF',
+      'systemctl daemon-reload', `systemctl enable --now ${name}.service`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,58 @@
+/**
+ * Basis points <-> ELBv2 forward-action weights. A listener rule weighs each target group
+ * 0..999 and sends it weight/sum of the traffic, so weights are relative: a split is exact
+ * whenever the basis points divided by their greatest common divisor all fit in 0..999,
+ * which holds for every split in steps of 10 bps (0.1 %). Anything finer is rounded to the
+ * nearest split the balancer can express, and that rounded split is what bp reports as
+ * applied, so recorded state, `observe` and the balancer agree to the basis point.
+ */
+import type { SplitEntry } from '../../model/environment.js';
+
+export const MAX_ELB_WEIGHT = 999;
+const FULL = 10000;
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
+
+export interface ElbSplit {
+  /** ELBv2 weight per entry, in entry order. */
+  weights: number[];
+  /** The split the weights really enforce, in basis points (equal to the input when exact). */
+  enforced: SplitEntry[];
+  exact: boolean;
+}
+
+/** Weights for a valid split (integers summing to 10000, as `enforceSplitInvariants` proved). */
+export function toElbWeights(entries: readonly SplitEntry[]): ElbSplit {
+  const bps = entries.map((e) => e.weight_bps);
+  const divisor = bps.reduce((g, w) => gcd(g, w), 0) || 1;
+  let weights = bps.map((w) => w / divisor);
+  if (Math.max(...weights) > MAX_ELB_WEIGHT) {
+    // Scale the largest to 999; a revision that was asked for traffic keeps at least weight 1.
+    const scale = MAX_ELB_WEIGHT / Math.max(...bps);
+    weights = bps.map((w) => (w === 0 ? 0 : Math.max(1, Math.round(w * scale))));
+  }
+  const enforced = toBps(entries.map((e) => e.revision_id), weights);
+  const exact = enforced.every((e, i) => e.weight_bps === bps[i]);
+  return { weights, enforced, exact };
+}
+
+/**
+ * The split a set of ELBv2 weights enforces, in basis points summing to exactly 10000
+ * (largest remainder, ties to the earlier entry); all zeros when no group has weight.
+ */
+export function toBps(revisionIds: readonly string[], weights: readonly number[]): SplitEntry[] {
+  const sum = weights.reduce((a, b) => a + b, 0);
+  if (sum === 0) return revisionIds.map((revision_id) => ({ revision_id, weight_bps: 0 }));
+  const raw = weights.map((w) => (w * FULL) / sum);
+  const floors = raw.map(Math.floor);
+  let left = FULL - floors.reduce((a, b) => a + b, 0);
+  const order = raw.map((r, i) => ({ i, frac: r - Math.floor(r) })).sort((a, b) => b.frac - a.frac || a.i - b.i);
+  for (const { i } of order) {
+    if (left <= 0) break;
+    floors[i]++;
+    left--;
+  }
+  return revisionIds.map((revision_id, i) => ({ revision_id, weight_bps: floors[i] }));
+}

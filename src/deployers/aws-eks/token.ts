@@ -1,0 +1,65 @@
+/**
+ * The bearer token EKS accepts, as `aws eks get-token` and aws-iam-authenticator make it:
+ * `k8s-aws-v1.` + base64url (unpadded) of a presigned STS GetCallerIdentity URL whose signed
+ * headers include `x-k8s-aws-id: <cluster name>`. The cluster's authenticator replays the URL
+ * to learn who signed it; the token itself carries no secret and is valid for 15 minutes.
+ */
+import { PluginLoadError } from '../../model/errors.js';
+
+export interface AwsCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+export interface TokenRequest {
+  clusterName: string;
+  region: string;
+  credentials: AwsCredentials;
+  /** Defaults to the regional endpoint sts.REGION.amazonaws.com. */
+  stsHost?: string;
+  signingDate?: Date;
+}
+
+export const TOKEN_PREFIX = 'k8s-aws-v1.';
+/** The presigned URL's own lifetime; EKS honours a token for 15 minutes regardless. */
+export const PRESIGN_EXPIRES_SECONDS = 60;
+
+async function importOrExplain<T>(name: string): Promise<T> {
+  try {
+    return (await import(name)) as T;
+  } catch (e) {
+    throw new PluginLoadError(`the aws-eks deployer needs the ${name} package, which is not installed; run: npm install ${name}`, { cause: e });
+  }
+}
+
+/** RFC 3986 encoding, as SigV4 canonicalises query strings. */
+const rfc3986 = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
+export async function presignedCallerIdentityUrl(req: TokenRequest): Promise<string> {
+  const [{ SignatureV4 }, { Sha256 }, { HttpRequest }] = await Promise.all([
+    importOrExplain<typeof import('@smithy/signature-v4')>('@smithy/signature-v4'),
+    importOrExplain<typeof import('@aws-crypto/sha256-js')>('@aws-crypto/sha256-js'),
+    importOrExplain<typeof import('@smithy/protocol-http')>('@smithy/protocol-http'),
+  ]);
+  const host = req.stsHost ?? `sts.${req.region}.amazonaws.com`;
+  const request = new HttpRequest({
+    method: 'GET',
+    protocol: 'https:',
+    hostname: host,
+    path: '/',
+    headers: { host, 'x-k8s-aws-id': req.clusterName },
+    query: { Action: 'GetCallerIdentity', Version: '2011-06-15' },
+  });
+  const signer = new SignatureV4({ credentials: req.credentials, region: req.region, service: 'sts', sha256: Sha256 });
+  const signed = await signer.presign(request, { expiresIn: PRESIGN_EXPIRES_SECONDS, signingDate: req.signingDate });
+  const query = Object.entries(signed.query ?? {})
+    .map(([k, v]) => `${rfc3986(k)}=${rfc3986(String(v))}`)
+    .join('&');
+  return `https://${host}/?${query}`;
+}
+
+export async function eksToken(req: TokenRequest): Promise<string> {
+  const url = await presignedCallerIdentityUrl(req);
+  return TOKEN_PREFIX + Buffer.from(url, 'utf8').toString('base64url');
+}

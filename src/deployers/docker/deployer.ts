@@ -1,0 +1,176 @@
+/**
+ * The docker deployer: each revision runs as labelled containers on a Docker engine (or
+ * podman's Docker-compatible API), each deployment's traffic enters through a weighted
+ * router process on this host in front of the containers' published ports.
+ */
+import type {
+  Deployer, DeployerDeployment, DeployerEnvironment, DeployerRevision, Logger, Observation, ObservedRevision,
+  SplitResult, StageResult, VerbOptions, WarmResult,
+} from '../../model/deployer.js';
+import { enforceSplitInvariants, requireRevision } from '../../model/deployer.js';
+import { AbortedError, ProviderError } from '../../model/errors.js';
+import type { RouterEntry } from '../../router/config.js';
+import type { DockerSettings } from './config.js';
+import { listContainers, removeContainer, type RevisionContainer, stopContainer } from './containers.js';
+import type { Engine } from './engine.js';
+import { ensureImage } from './images.js';
+import { isHealthy, type ReplicaDeps, warmContainers } from './replicas.js';
+import { Routing } from './routing.js';
+
+function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
+  if (signal?.aborted) throw new AbortedError(`${what} was aborted`);
+}
+
+function imageOf(revision: DeployerRevision): string {
+  const image = revision.artifact.image;
+  if (!image) {
+    throw new ProviderError(
+      `revision "${revision.revision_id}" has no artifact.image; the docker deployer runs images (use local-process or ssh for commands)`,
+    );
+  }
+  return image;
+}
+
+export interface DockerDeployerDeps {
+  engine: Engine;
+  settings: DockerSettings;
+  where: string;
+  stateDir: string;
+  logger: Logger;
+}
+
+export class DockerDeployer implements Deployer {
+  private readonly deps: ReplicaDeps;
+  private readonly routing: Routing;
+  /** Serializes work on one revision's containers, and on one deployment's router (bp runs verbs in parallel). */
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  constructor(deps: DockerDeployerDeps) {
+    this.deps = { engine: deps.engine, settings: deps.settings, where: deps.where, logger: deps.logger };
+    this.routing = new Routing({
+      stateDir: deps.stateDir, logger: deps.logger, killGraceMs: deps.settings.killGraceMs, healthIntervalMs: deps.settings.healthIntervalMs,
+    });
+  }
+
+  private exclusive<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(key) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const tail = run.catch(() => undefined);
+    this.locks.set(key, tail);
+    void tail.then(() => {
+      if (this.locks.get(key) === tail) this.locks.delete(key);
+    });
+    return run;
+  }
+
+  async stageRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<StageResult> {
+    const { revision } = requireRevision(env, revisionId);
+    throwIfAborted(opts.signal, `staging "${revisionId}"`);
+    const staged = await ensureImage(this.deps.engine, imageOf(revision), this.deps.settings, this.deps.where, opts.signal);
+    return { outputs: { image: staged.image, image_id: staged.image_id } };
+  }
+
+  async warmRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<WarmResult> {
+    const { deployment, revision } = requireRevision(env, revisionId);
+    throwIfAborted(opts.signal, `warming "${revisionId}"`);
+    imageOf(revision);
+    const containers = await this.exclusive(`revision:${revisionId}`, () =>
+      warmContainers(this.deps, env, deployment, revision, opts.signal));
+    const backends = containers.map((c) => c.url as string);
+    // A healed replica may have a new port, and a re-warmed revision must leave `draining`.
+    await this.exclusive(`router:${deployment.deployment_id}`, () =>
+      this.routing.refresh(deployment.deployment_id, revisionId, backends, false));
+    return {
+      endpoint: backends[0],
+      outputs: { backends, containers: containers.map((c) => c.name), container_ids: containers.map((c) => c.id) },
+    };
+  }
+
+  async drainRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<Record<string, never>> {
+    const { deployment, revision } = requireRevision(env, revisionId);
+    throwIfAborted(opts.signal, `draining "${revisionId}"`);
+    const deploymentId = deployment.deployment_id;
+    await this.exclusive(`router:${deploymentId}`, () => this.routing.refresh(deploymentId, revisionId, null, true));
+    await this.routing.waitForInFlight(deploymentId, revision, opts.signal);
+    await this.exclusive(`revision:${revisionId}`, async () => {
+      const containers = await listContainers(this.deps, env.environment_id, revisionId);
+      // drain_seconds is also the container's SIGTERM-to-SIGKILL grace.
+      await Promise.all(containers.filter((c) => c.running).map((c) => stopContainer(this.deps, c.id, revision.drain_seconds)));
+    });
+    return {};
+  }
+
+  async archiveRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<Record<string, never>> {
+    const { deployment } = requireRevision(env, revisionId);
+    throwIfAborted(opts.signal, `archiving "${revisionId}"`);
+    const deploymentId = deployment.deployment_id;
+    await this.exclusive(`revision:${revisionId}`, async () => {
+      const containers = await listContainers(this.deps, env.environment_id, revisionId);
+      await Promise.all(containers.map((c) => removeContainer(this.deps, c.id)));
+    });
+    await this.exclusive(`router:${deploymentId}`, async () => {
+      const left = (await listContainers(this.deps, env.environment_id)).filter((c) => c.deploymentId === deploymentId);
+      // CONTRACT section 2: routing is released with the deployment's last revision.
+      if (left.length === 0) await this.routing.release(deploymentId);
+      else await this.routing.refresh(deploymentId, revisionId, [], true);
+    });
+    return {};
+  }
+
+  async applyTrafficSplit(env: DeployerEnvironment, deploymentId: string, opts: VerbOptions): Promise<SplitResult> {
+    const { deployment, entries } = enforceSplitInvariants(env, deploymentId);
+    throwIfAborted(opts.signal, `applying the split of "${deploymentId}"`);
+    const all = await listContainers(this.deps, env.environment_id);
+    const routerEntries = entries.map((e) => this.routerEntry(deployment, e, all));
+    await this.exclusive(`router:${deploymentId}`, () => this.routing.enforce(deploymentId, deployment.listen, routerEntries));
+    return { applied_deployment_id: deploymentId, applied_entries: entries };
+  }
+
+  async observe(env: DeployerEnvironment, opts: VerbOptions): Promise<Observation> {
+    throwIfAborted(opts.signal, 'observing');
+    const observation: Observation = { revisions: {}, splits: {} };
+    const all = await listContainers(this.deps, env.environment_id);
+    const checks: Promise<void>[] = [];
+    const declared = new Map<string, DeployerRevision>();
+    for (const deployment of env.deployments) {
+      for (const revision of deployment.revisions) declared.set(revision.revision_id, revision);
+      checks.push(this.routing.observed(deployment.deployment_id).then((split) => {
+        if (split) observation.splits[deployment.deployment_id] = split;
+      }));
+    }
+    // Containers of this deployer's deployments that env no longer names are reported too (leaks, drift).
+    const mine = new Set(env.deployments.map((d) => d.deployment_id));
+    const revisionIds = new Set([...declared.keys(), ...all.filter((c) => mine.has(c.deploymentId)).map((c) => c.revisionId)]);
+    for (const id of revisionIds) {
+      const containers = all.filter((c) => c.revisionId === id);
+      checks.push(observeRevision(containers, declared.get(id)).then((o) => {
+        observation.revisions[id] = o;
+      }));
+    }
+    await Promise.all(checks);
+    return observation;
+  }
+
+  private routerEntry(deployment: DeployerDeployment, e: { revision_id: string; weight_bps: number }, all: RevisionContainer[]): RouterEntry {
+    const revision = deployment.revisions.find((r) => r.revision_id === e.revision_id) as DeployerRevision;
+    const backends = all.filter((c) => c.revisionId === e.revision_id && c.url !== null).map((c) => c.url as string);
+    if (e.weight_bps > 0 && backends.length === 0) {
+      throw new ProviderError(
+        `revision "${e.revision_id}" would get ${e.weight_bps} bps of "${deployment.deployment_id}" but has no running container; warm it first`,
+        { retryable: true },
+      );
+    }
+    return { revision_id: e.revision_id, weight_bps: e.weight_bps, backends, health_path: revision.health.http_path };
+  }
+}
+
+/** Present: some container runs. Healthy: every wanted replica runs and answers its health path. */
+async function observeRevision(containers: RevisionContainer[], revision: DeployerRevision | undefined): Promise<ObservedRevision> {
+  const running = containers.filter((c) => c.running);
+  const present = running.length > 0;
+  const wanted = Math.max(1, revision?.resources.replicas ?? 1);
+  if (!present || running.length < wanted) return { present, healthy: false };
+  const healthPath = revision?.health.http_path ?? '/';
+  const healthy = await Promise.all(running.map((c) => isHealthy(c, healthPath)));
+  return { present, healthy: healthy.every(Boolean) };
+}

@@ -1,0 +1,22 @@
+/**
+ * `gcp-compute`: runs each revision as a zonal managed instance group of Compute Engine VMs
+ * behind its own backend service, and splits each deployment's traffic with a URL map's
+ * `defaultRouteAction.weightedBackendServices` on a global external Application Load Balancer.
+ * The SDK (`@google-cloud/compute`) is loaded on first use, so `create` stays cheap.
+ * Configuration, credentials and IAM: docs/deployers/gcp-compute.md.
+ */
+import { defineDeployer } from '../model/deployer.js';
+import { configSchema, settingsFrom, type GcpComputeConfig } from './gcp-compute/config.js';
+import { GcpComputeDeployer } from './gcp-compute/deployer.js';
+
+export { configSchema };
+export type { GcpComputeConfig };
+
+export default defineDeployer<GcpComputeConfig>({
+  type: 'gcp-compute',
+  apiVersion: 1,
+  configSchema,
+  create(config, ctx) {
+    return new GcpComputeDeployer(settingsFrom(config), ctx.logger);
+  },
+});

@@ -1,0 +1,198 @@
+/**
+ * The Compute Engine calls bp makes, over the official SDK: get/list/insert/patch/update/delete
+ * of the few collections it uses, each mutation sent with a `requestId` and its long-running
+ * operation followed with `operations.wait` until DONE. A transient failure of one mutation is
+ * retried a few times with the same `requestId`, which the API deduplicates, so a retry can
+ * never create a resource twice; anything longer is left to bp's step retries.
+ */
+import { randomUUID } from 'node:crypto';
+import { AbortedError, ProviderError } from '../../model/errors.js';
+import { failureOf, isAlreadyExists, isNotFound, isRetryableFailure, providerError } from './errors.js';
+import type { SdkClients } from './sdk.js';
+
+export type Json = Record<string, unknown>;
+
+interface Kind {
+  client: string;
+  field: string;
+  zonal: boolean;
+}
+
+export const KINDS = {
+  instanceTemplates: { client: 'InstanceTemplatesClient', field: 'instanceTemplate', zonal: false },
+  healthChecks: { client: 'HealthChecksClient', field: 'healthCheck', zonal: false },
+  backendServices: { client: 'BackendServicesClient', field: 'backendService', zonal: false },
+  urlMaps: { client: 'UrlMapsClient', field: 'urlMap', zonal: false },
+  targetHttpProxies: { client: 'TargetHttpProxiesClient', field: 'targetHttpProxy', zonal: false },
+  forwardingRules: { client: 'GlobalForwardingRulesClient', field: 'forwardingRule', zonal: false },
+  instanceGroupManagers: { client: 'InstanceGroupManagersClient', field: 'instanceGroupManager', zonal: true },
+  instances: { client: 'InstancesClient', field: 'instance', zonal: true },
+} as const satisfies Record<string, Kind>;
+export type KindName = keyof typeof KINDS;
+
+const MUTATION_ATTEMPTS = 3;
+const CALL_OPTIONS = { timeout: 60_000, maxRetries: 1 };
+
+export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
+  if (signal?.aborted) throw new AbortedError(`${what} was aborted`);
+}
+
+/** Resolves or rejects with the promise, or rejects as soon as the signal aborts. */
+export function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined, what: string): Promise<T> {
+  if (!signal) return p;
+  throwIfAborted(signal, what);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new AbortedError(`${what} was aborted`));
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+export function sleep(ms: number, signal: AbortSignal | undefined, what: string): Promise<void> {
+  return abortable(new Promise<void>((r) => setTimeout(r, ms).unref?.()), signal, what);
+}
+
+export class GceApi {
+  constructor(
+    private readonly clients: SdkClients,
+    readonly project: string,
+    readonly zone: string,
+    private readonly operationTimeoutMs: number,
+  ) {}
+
+  /** `https://www.googleapis.com/compute/v1/...` link of a resource bp names. */
+  link(kind: KindName, name: string): string {
+    const k = KINDS[kind];
+    return `https://www.googleapis.com/compute/v1/projects/${this.project}/${k.zonal ? `zones/${this.zone}` : 'global'}/${kind}/${name}`;
+  }
+
+  private scope(kind: KindName): Json {
+    return KINDS[kind].zonal ? { project: this.project, zone: this.zone } : { project: this.project };
+  }
+
+  private async call(kind: KindName, method: string, request: Json, signal: AbortSignal | undefined): Promise<unknown> {
+    const client = this.clients.get(KINDS[kind].client);
+    const fn = client[method];
+    const [response] = await abortable(fn.call(client, { ...this.scope(kind), ...request }, CALL_OPTIONS), signal, `${method} ${kind}`);
+    return response;
+  }
+
+  async get(kind: KindName, name: string, signal?: AbortSignal): Promise<Json | null> {
+    try {
+      return (await this.call(kind, 'get', { [KINDS[kind].field]: name }, signal)) as Json;
+    } catch (e) {
+      if (isNotFound(failureOf(e))) return null;
+      throw providerError(`get ${kind}/${name}`, e);
+    }
+  }
+
+  async list(kind: KindName, filter: string | undefined, signal?: AbortSignal): Promise<Json[]> {
+    const out: Json[] = [];
+    let pageToken: string | undefined;
+    try {
+      do {
+        const client = this.clients.get(KINDS[kind].client);
+        const request = { ...this.scope(kind), ...(filter ? { filter } : {}), ...(pageToken ? { pageToken } : {}), maxResults: 500 };
+        const [items, , raw] = (await abortable(
+          client.list.call(client, request, { ...CALL_OPTIONS, autoPaginate: false }), signal, `list ${kind}`,
+        )) as [Json[], unknown, { nextPageToken?: string } | undefined];
+        out.push(...(items ?? []));
+        pageToken = raw?.nextPageToken || undefined;
+      } while (pageToken);
+    } catch (e) {
+      throw providerError(`list ${kind}`, e);
+    }
+    return out;
+  }
+
+  /** Inserts and waits; an existing resource of that name counts as success (returns false). */
+  async insert(kind: KindName, body: Json, signal?: AbortSignal): Promise<boolean> {
+    try {
+      await this.mutate(kind, 'insert', { [`${KINDS[kind].field}Resource`]: body }, signal);
+      return true;
+    } catch (e) {
+      if (isAlreadyExists(failureOf(e))) return false;
+      throw providerError(`insert ${kind}/${String(body.name)}`, e);
+    }
+  }
+
+  /** Deletes and waits; an already deleted resource counts as success (returns false). */
+  async delete(kind: KindName, name: string, signal?: AbortSignal): Promise<boolean> {
+    try {
+      await this.mutate(kind, 'delete', { [KINDS[kind].field]: name }, signal);
+      return true;
+    } catch (e) {
+      if (isNotFound(failureOf(e))) return false;
+      throw providerError(`delete ${kind}/${name}`, e);
+    }
+  }
+
+  async patch(kind: KindName, name: string, body: Json, signal?: AbortSignal): Promise<void> {
+    await this.mutateOrThrow(kind, 'patch', name, { [`${KINDS[kind].field}Resource`]: body }, signal);
+  }
+
+  /** Full replacement; for URL maps `body.fingerprint` must be the one last read (else 412). */
+  async update(kind: KindName, name: string, body: Json, signal?: AbortSignal): Promise<void> {
+    await this.mutateOrThrow(kind, 'update', name, { [`${KINDS[kind].field}Resource`]: body }, signal);
+  }
+
+  async resize(group: string, size: number, signal?: AbortSignal): Promise<void> {
+    await this.mutateOrThrow('instanceGroupManagers', 'resize', group, { size }, signal);
+  }
+
+  async getHealth(backendService: string, group: string, signal?: AbortSignal): Promise<Array<{ instance: string; ipAddress?: string; healthState?: string }>> {
+    try {
+      const r = (await this.call('backendServices', 'getHealth', {
+        backendService, resourceGroupReferenceResource: { group },
+      }, signal)) as { healthStatus?: Array<{ instance: string; ipAddress?: string; healthState?: string }> };
+      return r.healthStatus ?? [];
+    } catch (e) {
+      throw providerError(`getHealth backendServices/${backendService}`, e);
+    }
+  }
+
+  private async mutateOrThrow(kind: KindName, method: string, name: string, request: Json, signal?: AbortSignal): Promise<void> {
+    try {
+      await this.mutate(kind, method, { [KINDS[kind].field]: name, ...request }, signal);
+    } catch (e) {
+      throw providerError(`${method} ${kind}/${name}`, e);
+    }
+  }
+
+  /** One mutation: same requestId on every attempt, then the operation followed to DONE. */
+  private async mutate(kind: KindName, method: string, request: Json, signal?: AbortSignal): Promise<void> {
+    const requestId = randomUUID();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const op = (await this.call(kind, method, { ...request, requestId }, signal)) as { latestResponse?: Json } & Json;
+        await this.waitForOperation((op.latestResponse ?? op) as Json, signal);
+        return;
+      } catch (e) {
+        const f = failureOf(e);
+        if (e instanceof AbortedError || attempt >= MUTATION_ATTEMPTS || !isRetryableFailure(f) || f.reason === 'conditionNotMet') throw e;
+        await sleep(200 * 2 ** attempt, signal, `${method} ${kind}`);
+      }
+    }
+  }
+
+  /** Follows a zonal or global operation with `wait` until DONE; its error becomes the thrown failure. */
+  private async waitForOperation(op: Json, signal?: AbortSignal): Promise<void> {
+    const deadline = Date.now() + this.operationTimeoutMs;
+    const name = String(op.name);
+    const zone = typeof op.zone === 'string' ? op.zone.split('/').pop() : undefined;
+    let current = op;
+    while (current.status !== 'DONE') {
+      if (Date.now() > deadline) {
+        throw new ProviderError(`operation ${name} did not finish within ${this.operationTimeoutMs / 1000} s`, { retryable: true });
+      }
+      const client = this.clients.get(zone ? 'ZoneOperationsClient' : 'GlobalOperationsClient');
+      const request = zone ? { project: this.project, zone, operation: name } : { project: this.project, operation: name };
+      [current] = (await abortable(client.wait.call(client, request, CALL_OPTIONS), signal, `waiting for operation ${name}`)) as [Json];
+    }
+    const errors = (current.error as { errors?: Array<{ code?: string; message?: string }> } | undefined)?.errors;
+    if (errors && errors.length > 0) {
+      const status = Number(current.httpErrorStatusCode ?? 400);
+      throw Object.assign(new Error(errors.map((x) => x.message ?? x.code).join('; ')), { status, reason: errors[0].code ?? '' });
+    }
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * The gcp-compute deployer: a managed instance group and backend service per revision, a URL
+ * map per deployment whose weighted backend services are the split. Verbs check their
+ * preconditions before any API call; verbs touching one deployment's URL map are serialized
+ * in this process, and the map's fingerprint guards against writers elsewhere.
+ */
+import type {
+  Deployer, DeployerEnvironment, Logger, Observation, SplitResult, StageResult, VerbOptions, WarmResult,
+} from '../../model/deployer.js';
+import { enforceSplitInvariants, requireRevision } from '../../model/deployer.js';
+import { ProviderError } from '../../model/errors.js';
+import { GceApi, throwIfAborted } from './api.js';
+import type { Settings } from './config.js';
+import { observeEnvironment } from './observe.js';
+import { RevisionResources, targetOf } from './revision.js';
+import { Routing } from './routing.js';
+import { clientOptions, loadSdk, SdkClients } from './sdk.js';
+
+export class GcpComputeDeployer implements Deployer {
+  private clients: Promise<SdkClients> | null = null;
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly settings: Settings, private readonly logger: Logger) {}
+
+  /** The SDK is loaded on the first call that needs the API, never by `create`. */
+  private async api(): Promise<GceApi> {
+    this.clients ??= loadSdk().then((sdk) => new SdkClients(sdk, clientOptions(this.settings.project, this.settings.endpoint)));
+    this.clients.catch(() => {
+      this.clients = null;
+    });
+    return new GceApi(await this.clients, this.settings.project, this.settings.zone, this.settings.operation_timeout_seconds * 1000);
+  }
+
+  private exclusive<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(key) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const tail = run.catch(() => undefined);
+    this.locks.set(key, tail);
+    void tail.then(() => {
+      if (this.locks.get(key) === tail) this.locks.delete(key);
+    });
+    return run;
+  }
+
+  async stageRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<StageResult> {
+    const { deployment, revision } = requireRevision(env, revisionId);
+    throwIfAborted(opts.signal, `staging "${revisionId}"`);
+    const api = await this.api();
+    const outputs = await new RevisionResources(api, this.settings).stage(targetOf(env.environment_id, deployment, revision), opts.signal);
+    return { outputs };
+  }
+
+  async warmRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<WarmResult> {
+    const { deployment, revision } = requireRevision(env, revisionId);
+    throwIfAborted(opts.signal, `warming "${revisionId}"`);
+    const api = await this.api();
+    const target = targetOf(env.environment_id, deployment, revision);
+    const result = await this.exclusive(`revision:${revisionId}`, () => new RevisionResources(api, this.settings).warm(target, opts.signal));
+    this.logger.info(`gcp-compute: revision ${revisionId} is healthy behind ${target.names.backendService}`);
+    return result;
+  }
+
+  async drainRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<Record<string, never>> {
+    const { deployment, revision } = requireRevision(env, revisionId);
+    throwIfAborted(opts.signal, `draining "${revisionId}"`);
+    const api = await this.api();
+    const target = targetOf(env.environment_id, deployment, revision);
+    await this.exclusive(`revision:${revisionId}`, () => new RevisionResources(api, this.settings).drain(target, opts.signal));
+    return {};
+  }
+
+  async archiveRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<Record<string, never>> {
+    const { deployment, revision } = requireRevision(env, revisionId);
+    throwIfAborted(opts.signal, `archiving "${revisionId}"`);
+    const api = await this.api();
+    const target = targetOf(env.environment_id, deployment, revision);
+    const routing = new Routing(api, this.settings, env.environment_id);
+    // The URL map must stop naming the backend service before the API lets it be deleted.
+    await this.exclusive(`deployment:${deployment.deployment_id}`, () =>
+      routing.remove(deployment.deployment_id, target.names.backendService, opts.signal));
+    await this.exclusive(`revision:${revisionId}`, () => new RevisionResources(api, this.settings).archive(target, opts.signal));
+    return {};
+  }
+
+  async applyTrafficSplit(env: DeployerEnvironment, deploymentId: string, opts: VerbOptions): Promise<SplitResult> {
+    const { deployment, entries } = enforceSplitInvariants(env, deploymentId);
+    throwIfAborted(opts.signal, `applying the split of "${deploymentId}"`);
+    const api = await this.api();
+    const routed: Array<(typeof entries)[number] & { backendService: string }> = [];
+    for (const e of entries) {
+      const revision = deployment.revisions.find((r) => r.revision_id === e.revision_id)!;
+      const name = targetOf(env.environment_id, deployment, revision).names.backendService;
+      const service = await api.get('backendServices', name, opts.signal);
+      const serving = ((service?.backends as unknown[] | undefined) ?? []).length > 0;
+      if (e.weight_bps > 0 && !serving) {
+        throw new ProviderError(
+          `revision "${e.revision_id}" would get ${e.weight_bps} bps of "${deploymentId}" but has no backend service serving it; warm it first`,
+          { retryable: true },
+        );
+      }
+      // A URL map may only name backend services that exist; a weight-0 entry without one routes nothing anyway.
+      if (service) routed.push({ ...e, backendService: name });
+    }
+    const routing = new Routing(api, this.settings, env.environment_id);
+    await this.exclusive(`deployment:${deploymentId}`, () => routing.apply(deployment, routed, opts.signal));
+    return { applied_deployment_id: deploymentId, applied_entries: entries };
+  }
+
+  async observe(env: DeployerEnvironment, opts: VerbOptions): Promise<Observation> {
+    throwIfAborted(opts.signal, 'observing');
+    return observeEnvironment(await this.api(), env, opts.signal);
+  }
+
+  async close(): Promise<void> {
+    const clients = this.clients;
+    this.clients = null;
+    if (clients) await (await clients.catch(() => null))?.close();
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * What serves one revision: an instance template and a health check (staged), a zonal managed
+ * instance group of `resources.replicas` VMs and a backend service over it (warmed). Every
+ * step first looks at what exists, so a repeated or resumed call only does what is missing.
+ */
+import type { DeployerDeployment, DeployerRevision } from '../../model/deployer.js';
+import { ProviderError } from '../../model/errors.js';
+import { type GceApi, type Json, sleep, throwIfAborted } from './api.js';
+import type { Settings } from './config.js';
+import { describe, revisionNames, type RevisionNames } from './names.js';
+import { templateBody, validateArtifact } from './template.js';
+
+export interface RevisionTarget {
+  environmentId: string;
+  deployment: DeployerDeployment;
+  revision: DeployerRevision;
+  names: RevisionNames;
+}
+
+export function targetOf(environmentId: string, deployment: DeployerDeployment, revision: DeployerRevision): RevisionTarget {
+  return { environmentId, deployment, revision, names: revisionNames(environmentId, revision.revision_id) };
+}
+
+function marker(t: RevisionTarget): string {
+  return describe({ environment: t.environmentId, deployment: t.deployment.deployment_id, revision: t.revision.revision_id });
+}
+
+export class RevisionResources {
+  constructor(private readonly api: GceApi, private readonly settings: Settings) {}
+
+  /** Template and health check: both immutable, like the revision they describe. */
+  async stage(t: RevisionTarget, signal: AbortSignal): Promise<Json> {
+    validateArtifact(t.revision);
+    const body = templateBody(this.settings, t.environmentId, t.deployment, t.revision, t.names.template);
+    await Promise.all([
+      this.api.insert('instanceTemplates', body, signal),
+      this.api.insert('healthChecks', {
+        name: t.names.healthCheck,
+        description: marker(t),
+        type: 'HTTP',
+        httpHealthCheck: { port: this.settings.port, requestPath: t.revision.health.http_path },
+        checkIntervalSec: 5, timeoutSec: 5, healthyThreshold: 2, unhealthyThreshold: 2,
+      }, signal),
+    ]);
+    return { instance_template: t.names.template, health_check: t.names.healthCheck, machine_type: (body.properties as Json).machineType };
+  }
+
+  /** Group at its target size and serving behind its backend service; resolves once healthy. */
+  async warm(t: RevisionTarget, signal: AbortSignal): Promise<{ outputs: Json; endpoint?: string }> {
+    await this.stage(t, signal);
+    const replicas = Math.max(1, t.revision.resources.replicas);
+    const group = await this.ensureGroup(t, replicas, signal);
+    const groupLink = String(group.instanceGroup ?? this.api.link('instanceGroupManagers', t.names.group).replace('/instanceGroupManagers/', '/instanceGroups/'));
+    await this.ensureBackendService(t, groupLink, signal);
+    const healthy = await this.waitHealthy(t, groupLink, replicas, signal);
+    const first = healthy[0];
+    return {
+      outputs: {
+        instance_group: t.names.group,
+        backend_service: t.names.backendService,
+        instances: healthy.map((h) => h.instance.split('/').pop()),
+      },
+      ...(first?.ipAddress ? { endpoint: `http://${first.ipAddress}:${this.settings.port}` } : {}),
+    };
+  }
+
+  private async ensureGroup(t: RevisionTarget, replicas: number, signal: AbortSignal): Promise<Json> {
+    let group = await this.api.get('instanceGroupManagers', t.names.group, signal);
+    if (!group) {
+      await this.api.insert('instanceGroupManagers', {
+        name: t.names.group,
+        description: marker(t),
+        baseInstanceName: t.names.group.replace(/-ig$/, ''),
+        instanceTemplate: this.api.link('instanceTemplates', t.names.template),
+        targetSize: replicas,
+        namedPorts: [{ name: 'http', port: this.settings.port }],
+      }, signal);
+      group = await this.api.get('instanceGroupManagers', t.names.group, signal);
+    } else if (Number(group.targetSize) !== replicas) {
+      await this.api.resize(t.names.group, replicas, signal);
+    }
+    if (!group) throw new ProviderError(`instance group ${t.names.group} is not visible yet after its creation`, { retryable: true });
+    return group;
+  }
+
+  private async ensureBackendService(t: RevisionTarget, groupLink: string, signal: AbortSignal): Promise<void> {
+    const backend = { group: groupLink, balancingMode: 'UTILIZATION', maxUtilization: 0.8, capacityScaler: 1 };
+    const existing = await this.api.get('backendServices', t.names.backendService, signal);
+    if (!existing) {
+      await this.api.insert('backendServices', {
+        name: t.names.backendService,
+        description: marker(t),
+        protocol: 'HTTP',
+        portName: 'http',
+        loadBalancingScheme: this.settings.load_balancing_scheme,
+        healthChecks: [this.api.link('healthChecks', t.names.healthCheck)],
+        backends: [backend],
+        connectionDraining: { drainingTimeoutSec: t.revision.drain_seconds },
+        timeoutSec: 30,
+      }, signal);
+      return;
+    }
+    const backends = (existing.backends as Array<{ group?: string }> | undefined) ?? [];
+    if (!backends.some((b) => sameGroup(b.group, groupLink))) {
+      await this.api.patch('backendServices', t.names.backendService, { backends: [backend] }, signal);
+    }
+  }
+
+  /** Polls the load balancer's view until every VM passes its health check. */
+  private async waitHealthy(t: RevisionTarget, groupLink: string, replicas: number, signal: AbortSignal) {
+    const limitS = t.revision.health.timeout_seconds + this.settings.boot_grace_seconds;
+    const deadline = Date.now() + limitS * 1000;
+    let last: Array<{ instance: string; ipAddress?: string; healthState?: string }> = [];
+    for (;;) {
+      throwIfAborted(signal, `warming "${t.revision.revision_id}"`);
+      last = await this.api.getHealth(t.names.backendService, groupLink, signal);
+      const healthy = last.filter((h) => h.healthState === 'HEALTHY').sort((a, b) => a.instance.localeCompare(b.instance));
+      if (healthy.length >= replicas) return healthy;
+      if (Date.now() >= deadline) {
+        throw new ProviderError(
+          `revision "${t.revision.revision_id}": ${healthy.length} of ${replicas} VMs in ${t.names.group} passed the load balancer's ` +
+            `health check (${t.revision.health.http_path} on port ${this.settings.port}) within ${limitS} s; check the VMs' serial ` +
+            'console for the artifact failing to start, and that a firewall rule admits 35.191.0.0/16 and 130.211.0.0/22',
+          { retryable: true },
+        );
+      }
+      await sleep(this.settings.poll_interval_ms, signal, `warming "${t.revision.revision_id}"`);
+    }
+  }
+
+  /**
+   * Takes the group out of its backend service (the balancer drains its connections for the
+   * service's `connectionDraining.drainingTimeoutSec`, set from drain_seconds), waits that
+   * long, then scales the group to zero. A repeated drain finds nothing to do.
+   */
+  async drain(t: RevisionTarget, signal: AbortSignal): Promise<void> {
+    const service = await this.api.get('backendServices', t.names.backendService, signal);
+    const backends = (service?.backends as unknown[] | undefined) ?? [];
+    if (service && backends.length > 0) {
+      // A full update, not a patch: the SDK's JSON encoding drops an empty `backends` array.
+      const { backends: _dropped, ...rest } = service;
+      await this.api.update('backendServices', t.names.backendService, rest, signal);
+      await sleep(t.revision.drain_seconds * 1000, signal, `draining "${t.revision.revision_id}"`);
+    }
+    const group = await this.api.get('instanceGroupManagers', t.names.group, signal);
+    if (group && Number(group.targetSize) > 0) await this.api.resize(t.names.group, 0, signal);
+  }
+
+  /** Deletes in dependency order; each delete treats "already gone" as done. */
+  async archive(t: RevisionTarget, signal: AbortSignal): Promise<void> {
+    await this.api.delete('backendServices', t.names.backendService, signal);
+    await Promise.all([
+      this.api.delete('instanceGroupManagers', t.names.group, signal),
+      this.api.delete('healthChecks', t.names.healthCheck, signal),
+    ]);
+    await this.api.delete('instanceTemplates', t.names.template, signal);
+  }
+}
+
+export function sameGroup(a: string | undefined, b: string): boolean {
+  const tail = (s: string) => s.replace(/^.*\/projects\//, 'projects/');
+  return a !== undefined && tail(a) === tail(b);
+}

@@ -1,0 +1,163 @@
+/**
+ * The k8s deployer: each revision is a Deployment (plus a Service, and an HPA when
+ * `max_replicas` is set) applied with server-side apply as field manager `bp`; each
+ * deployment's split is an HTTPRoute (gateway-api) or a stable Service over replica
+ * proportions (replicas). See docs/deployers/kubernetes.md.
+ */
+import type {
+  Deployer, DeployerDeployment, DeployerEnvironment, DeployerRevision, Logger, Observation, SplitResult, StageResult,
+  VerbOptions, WarmResult,
+} from '../../model/deployer.js';
+import { enforceSplitInvariants, requireRevision } from '../../model/deployer.js';
+import { AbortedError, ProviderError } from '../../model/errors.js';
+import { sleep, type KubeClient } from './client.js';
+import { deploymentManifest, endpointOf, hpaManifest, revisionServiceManifest, type Owner } from './manifests.js';
+import { ANNOTATION, objectName } from './names.js';
+import { observeEnvironment } from './observe.js';
+import { applySplit, desiredReplicas, readEnforced, releaseRoutingIfUnused, removeFromRouting, type SplitContext } from './routing.js';
+import { waitForRollout } from './rollout.js';
+import type { K8sSettings } from './settings.js';
+
+/** Hands out a client (and re-authenticates when its credentials are about to expire). */
+export type Connect = () => Promise<KubeClient>;
+
+function throwIfAborted(signal: AbortSignal, what: string): void {
+  if (signal.aborted) throw new AbortedError(`${what} was aborted`);
+}
+
+const IMAGE_REF = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-]+[a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
+
+export class K8sDeployer implements Deployer {
+  /** Serializes read-modify-write of one deployment's routing within this process. */
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly connect: Connect, private readonly settings: K8sSettings, private readonly logger: Logger) {}
+
+  private exclusive<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const run = (this.locks.get(key) ?? Promise.resolve()).then(fn, fn);
+    const tail = run.catch(() => undefined);
+    this.locks.set(key, tail);
+    void tail.then(() => {
+      if (this.locks.get(key) === tail) this.locks.delete(key);
+    });
+    return run;
+  }
+
+  /** Connects, then runs `fn` with the verb's signal attached to every request. */
+  private async withKube<T>(signal: AbortSignal, fn: (kube: KubeClient) => Promise<T>): Promise<T> {
+    const kube = await this.connect();
+    throwIfAborted(signal, 'the request');
+    return kube.withSignal(signal, () => fn(kube));
+  }
+
+  private context(kube: KubeClient, env: DeployerEnvironment, deployment: DeployerDeployment, signal: AbortSignal): SplitContext {
+    return { kube, owner: ownerOf(env, deployment), deployment, settings: this.settings, signal };
+  }
+
+  async stageRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<StageResult> {
+    const { revision } = requireRevision(env, revisionId);
+    throwIfAborted(opts.signal, `staging "${revisionId}"`);
+    const image = imageOf(revision);
+    return this.withKube(opts.signal, async (kube) => {
+      const ns = await kube.read('v1', 'Namespace', kube.namespace, false).catch((e: unknown) => {
+        // Reading namespaces is often forbidden to deploy users; the first apply will tell.
+        if ((e as { message?: string }).message?.includes('forbidden')) return { found: true };
+        throw e;
+      });
+      if (!ns) {
+        throw new ProviderError(`namespace "${kube.namespace}" does not exist in the cluster at ${kube.server}; create it (kubectl create namespace ${kube.namespace}) or set namespace in the deployer config`);
+      }
+      return { outputs: { namespace: kube.namespace, name: objectName(revisionId), image } };
+    });
+  }
+
+  async warmRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<WarmResult> {
+    const { deployment, revision } = requireRevision(env, revisionId);
+    throwIfAborted(opts.signal, `warming "${revisionId}"`);
+    imageOf(revision);
+    return this.withKube(opts.signal, async (kube) => {
+      const owner = ownerOf(env, deployment);
+      const want = await this.exclusive(`deployment:${deployment.deployment_id}`, async () => {
+        const enforced = this.settings.traffic === 'replicas' ? await readEnforced(kube, deployment.deployment_id, this.settings) : null;
+        const want = desiredReplicas(revision, enforced, this.settings);
+        await kube.apply(deploymentManifest(owner, revision, this.settings, want.replicas, want.state));
+        await kube.apply(revisionServiceManifest(owner, revision, this.settings));
+        if (revision.resources.max_replicas !== undefined) await kube.apply(hpaManifest(owner, revision, revision.resources.max_replicas));
+        return want;
+      });
+      await waitForRollout(kube, {
+        name: objectName(revisionId), revisionId, replicas: want.replicas,
+        timeoutMs: this.settings.rolloutTimeoutMs, pollMs: this.settings.pollMs, signal: opts.signal,
+      });
+      return {
+        endpoint: endpointOf(revisionId, kube.namespace, this.settings),
+        outputs: { namespace: kube.namespace, deployment: objectName(revisionId), service: objectName(revisionId) },
+      };
+    });
+  }
+
+  async drainRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<Record<string, never>> {
+    const { deployment, revision } = requireRevision(env, revisionId);
+    throwIfAborted(opts.signal, `draining "${revisionId}"`);
+    return this.withKube(opts.signal, async (kube) => {
+      const c = this.context(kube, env, deployment, opts.signal);
+      await this.exclusive(`deployment:${deployment.deployment_id}`, () => removeFromRouting(c, revisionId, false));
+      const live = await kube.read('apps/v1', 'Deployment', objectName(revisionId));
+      if (!live || live.metadata.annotations?.[ANNOTATION.state] === 'drained') return {};
+      // Endpoints and gateways take a moment to stop sending; in-flight requests get drain_seconds.
+      await sleep(revision.drain_seconds * 1000, opts.signal);
+      await kube.apply(deploymentManifest(c.owner, revision, this.settings, 0, 'drained'));
+      this.logger.info('drained revision', { revision: revisionId, namespace: kube.namespace });
+      return {};
+    });
+  }
+
+  async archiveRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<Record<string, never>> {
+    const { deployment, revision } = requireRevision(env, revisionId);
+    throwIfAborted(opts.signal, `archiving "${revisionId}"`);
+    return this.withKube(opts.signal, async (kube) => {
+      const c = this.context(kube, env, deployment, opts.signal);
+      await this.exclusive(`deployment:${deployment.deployment_id}`, async () => {
+        await removeFromRouting(c, revisionId, true);
+        const name = objectName(revisionId);
+        // Revisions are immutable: only one declared with max_replicas ever had an HPA.
+        if (revision.resources.max_replicas !== undefined) await kube.remove('autoscaling/v2', 'HorizontalPodAutoscaler', name);
+        await kube.remove('v1', 'Service', name);
+        await kube.remove('apps/v1', 'Deployment', name);
+        // CONTRACT section 2: routing goes with the deployment's last revision.
+        await releaseRoutingIfUnused(c);
+      });
+      return {};
+    });
+  }
+
+  async applyTrafficSplit(env: DeployerEnvironment, deploymentId: string, opts: VerbOptions): Promise<SplitResult> {
+    const { deployment, entries } = enforceSplitInvariants(env, deploymentId);
+    throwIfAborted(opts.signal, `applying the split of "${deploymentId}"`);
+    await this.withKube(opts.signal, (kube) =>
+      this.exclusive(`deployment:${deploymentId}`, () => applySplit(this.context(kube, env, deployment, opts.signal), entries)));
+    return { applied_deployment_id: deploymentId, applied_entries: entries };
+  }
+
+  async observe(env: DeployerEnvironment, opts: VerbOptions): Promise<Observation> {
+    throwIfAborted(opts.signal, 'observing');
+    return this.withKube(opts.signal, (kube) => observeEnvironment(kube, env, this.settings));
+  }
+}
+
+function ownerOf(env: DeployerEnvironment, deployment: DeployerDeployment): Owner {
+  return { environmentId: env.environment_id, deploymentId: deployment.deployment_id };
+}
+
+/** Kubernetes runs images: a revision must declare a well-formed `artifact.image`. */
+function imageOf(revision: DeployerRevision): string {
+  const image = revision.artifact.image;
+  if (image === undefined) {
+    const has = revision.artifact.command ? 'a command' : 'a binary';
+    throw new ProviderError(`revision "${revision.revision_id}" has ${has} artifact; the k8s deployer runs container images: declare artifact.image`);
+  }
+  if (!IMAGE_REF.test(image)) {
+    throw new ProviderError(`revision "${revision.revision_id}": "${image}" is not a valid image reference (lower-case repository, optional :tag or @sha256:digest)`);
+  }
+  return image;
+}

@@ -1,0 +1,157 @@
+/**
+ * The objects bp server-side-applies, as pure functions of the revision and settings. bp always
+ * applies a complete object: with server-side apply, a field bp stops sending is a field bp
+ * asks the server to remove.
+ */
+import type { DeployerDeployment, DeployerRevision } from '../../model/deployer.js';
+import type { SplitEntry } from '../../model/environment.js';
+import type { KubeObject } from './client.js';
+import { ANNOTATION, baseLabels, LABEL, labelValue, objectName, revisionSelector, type Role } from './names.js';
+import type { K8sSettings } from './settings.js';
+
+export type RevisionState = 'serving' | 'parked' | 'drained';
+
+export interface Owner {
+  environmentId: string;
+  deploymentId: string;
+}
+
+function metadata(owner: Owner, name: string, role: Role, extra: { revisionId?: string; annotations?: Record<string, string> } = {}): KubeObject['metadata'] {
+  const labels: Record<string, string> = { ...baseLabels(owner.environmentId, owner.deploymentId), [LABEL.role]: role };
+  const annotations: Record<string, string> = {
+    [ANNOTATION.environmentId]: owner.environmentId,
+    [ANNOTATION.deploymentId]: owner.deploymentId,
+    ...extra.annotations,
+  };
+  if (extra.revisionId !== undefined) {
+    labels[LABEL.revision] = labelValue(extra.revisionId);
+    annotations[ANNOTATION.revisionId] = extra.revisionId;
+  }
+  return { name, labels, annotations };
+}
+
+/** `0.25` cores is `250m`; memory in MiB. */
+function resourceRequirements(revision: DeployerRevision): Record<string, Record<string, string>> {
+  const { cpu, memory_mb, gpu } = revision.resources;
+  const requests: Record<string, string> = { cpu: `${Math.max(1, Math.round(cpu * 1000))}m`, memory: `${memory_mb}Mi` };
+  const limits: Record<string, string> = { memory: `${memory_mb}Mi` };
+  if (gpu > 0) limits['nvidia.com/gpu'] = String(gpu);
+  return { requests, limits };
+}
+
+export function deploymentManifest(
+  owner: Owner, revision: DeployerRevision, settings: K8sSettings, replicas: number, state: RevisionState,
+): KubeObject {
+  const selector = revisionSelector(owner.environmentId, owner.deploymentId, revision.revision_id);
+  const env = Object.entries(revision.artifact.env).map(([name, value]) => ({ name, value }));
+  env.push({ name: 'PORT', value: String(settings.containerPort) });
+  const container: Record<string, unknown> = {
+    name: 'app',
+    image: revision.artifact.image,
+    env,
+    ports: [{ name: 'http', containerPort: settings.containerPort, protocol: 'TCP' }],
+    resources: resourceRequirements(revision),
+    readinessProbe: {
+      httpGet: { path: revision.health.http_path, port: 'http' },
+      periodSeconds: 2,
+      timeoutSeconds: Math.max(1, Math.min(revision.health.timeout_seconds, 10)),
+      failureThreshold: 3,
+    },
+  };
+  if (settings.imagePullPolicy) container.imagePullPolicy = settings.imagePullPolicy;
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: metadata(owner, objectName(revision.revision_id), 'revision', {
+      revisionId: revision.revision_id,
+      annotations: { [ANNOTATION.state]: state, [ANNOTATION.baseReplicas]: String(revision.resources.replicas) },
+    }),
+    spec: {
+      replicas,
+      selector: { matchLabels: selector },
+      progressDeadlineSeconds: Math.ceil(settings.rolloutTimeoutMs / 1000),
+      template: {
+        metadata: { labels: { ...selector, [LABEL.managedBy]: 'bp' } },
+        spec: {
+          // The pod gets drain_seconds to finish in-flight work after SIGTERM.
+          terminationGracePeriodSeconds: Math.max(1, Math.ceil(revision.drain_seconds)),
+          containers: [container],
+        },
+      },
+    },
+  };
+}
+
+export function revisionServiceManifest(owner: Owner, revision: DeployerRevision, settings: K8sSettings): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: metadata(owner, objectName(revision.revision_id), 'revision', { revisionId: revision.revision_id }),
+    spec: {
+      selector: revisionSelector(owner.environmentId, owner.deploymentId, revision.revision_id),
+      ports: [{ name: 'http', port: settings.servicePort, targetPort: 'http', protocol: 'TCP' }],
+    },
+  };
+}
+
+export function hpaManifest(owner: Owner, revision: DeployerRevision, maxReplicas: number): KubeObject {
+  const name = objectName(revision.revision_id);
+  return {
+    apiVersion: 'autoscaling/v2',
+    kind: 'HorizontalPodAutoscaler',
+    metadata: metadata(owner, name, 'revision', { revisionId: revision.revision_id }),
+    spec: {
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
+      minReplicas: Math.max(1, revision.resources.replicas),
+      maxReplicas: Math.max(maxReplicas, revision.resources.replicas, 1),
+      metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }],
+    },
+  };
+}
+
+/**
+ * Replicas mode: the one Service clients use. One revision carrying all traffic is selected
+ * alone (so warm revisions outside the split get nothing); several are selected together and
+ * share traffic by pod count; none selects nothing.
+ */
+export function stableServiceManifest(owner: Owner, deployment: DeployerDeployment, split: SplitEntry[], pool: number, settings: K8sSettings): KubeObject {
+  const weighted = split.filter((e) => e.weight_bps > 0);
+  const selector: Record<string, string> = {
+    [LABEL.environment]: labelValue(owner.environmentId),
+    [LABEL.deployment]: labelValue(owner.deploymentId),
+  };
+  if (weighted.length === 1) selector[LABEL.revision] = labelValue(weighted[0].revision_id);
+  if (weighted.length === 0) selector['bp.dev/no-backends'] = 'true';
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: metadata(owner, objectName(deployment.deployment_id), 'stable', {
+      annotations: { [ANNOTATION.split]: JSON.stringify(split), [ANNOTATION.pool]: String(pool) },
+    }),
+    spec: { selector, ports: [{ name: 'http', port: settings.servicePort, targetPort: 'http', protocol: 'TCP' }] },
+  };
+}
+
+/** Gateway-api mode: an HTTPRoute whose backendRefs (the revisions' Services) carry the weights. */
+export function httpRouteManifest(owner: Owner, deployment: DeployerDeployment, split: SplitEntry[], settings: K8sSettings): KubeObject {
+  const gateway = settings.gateway;
+  const parentRefs = gateway
+    ? [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: gateway.name, ...(gateway.namespace ? { namespace: gateway.namespace } : {}), ...(gateway.section_name ? { sectionName: gateway.section_name } : {}) }]
+    : [];
+  return {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'HTTPRoute',
+    metadata: metadata(owner, objectName(deployment.deployment_id), 'route', { annotations: { [ANNOTATION.split]: JSON.stringify(split) } }),
+    spec: {
+      parentRefs,
+      ...(settings.hostnames.length > 0 ? { hostnames: settings.hostnames } : {}),
+      rules: [{
+        backendRefs: split.map((e) => ({ group: '', kind: 'Service', name: objectName(e.revision_id), port: settings.servicePort, weight: e.weight_bps })),
+      }],
+    },
+  };
+}
+
+export function endpointOf(revisionId: string, namespace: string, settings: K8sSettings): string {
+  return `http://${objectName(revisionId)}.${namespace}.svc.cluster.local:${settings.servicePort}`;
+}

@@ -1,0 +1,261 @@
+/**
+ * The ssh deployer: each revision runs as detached processes on every configured host, and
+ * each deployment's traffic enters through a router on every host. Every verb runs on all
+ * hosts at once and is idempotent per host, so a retry after a partial failure converges.
+ */
+import type {
+  Deployer, DeployerDeployment, DeployerEnvironment, DeployerRevision, Logger, Observation, SplitResult, StageResult,
+  VerbOptions, WarmResult,
+} from '../../model/deployer.js';
+import { enforceSplitInvariants, requireRevision } from '../../model/deployer.js';
+import type { SplitEntry } from '../../model/environment.js';
+import { ProviderError } from '../../model/errors.js';
+import type { RouterConfig, RouterEntry } from '../../router/config.js';
+import { artifactSource, artifactTree, remoteArgv } from './artifact.js';
+import { throwIfAborted } from './connection.js';
+import { onHosts } from './fleet.js';
+import type { Host, ReplicaRecord } from './host.js';
+import type { ConnectionPool } from './pool.js';
+import { backendUrl, isHealthy, sleep, stopOnHost, warmOnHost } from './replicas.js';
+import {
+  ensureRouter, hostListen, readRouters, reconfigureRouter, type RouterRecord, routerStatus, stopRouter,
+} from './routers.js';
+import { CHECK_PROGRAM } from './scripts.js';
+import { ensureUploaded } from './upload.js';
+
+const DRAIN_POLL_MS = 200;
+
+export class SshDeployer implements Deployer {
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  constructor(
+    readonly hosts: Host[],
+    readonly pool: ConnectionPool,
+    private readonly logger: Logger,
+    /** Local directories never uploaded (bp's own state). */
+    private readonly excluded: string[],
+  ) {}
+
+  /** Serializes work on one revision or one deployment's routers (bp runs verbs in parallel). */
+  private exclusive<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(key) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const tail = run.catch(() => undefined);
+    this.locks.set(key, tail);
+    void tail.then(() => {
+      if (this.locks.get(key) === tail) this.locks.delete(key);
+    });
+    return run;
+  }
+
+  async stageRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<StageResult> {
+    const { revision } = requireRevision(env, revisionId);
+    throwIfAborted(opts.signal, `staging "${revisionId}"`);
+    const source = artifactSource(revision, env.base_dir);
+    let tree: ReturnType<typeof artifactTree> | null = null;
+    const lazyTree = () => (tree ??= artifactTree(source, this.excluded));
+    const digests = await this.exclusive(`revision:${revisionId}`, () =>
+      onHosts(this.hosts, `staging "${revisionId}"`, async (host) => {
+        const dir = await host.artifactDir(env.environment_id, revisionId);
+        const { digest, uploaded } = await ensureUploaded(host, lazyTree, dir,
+          await host.stagedMarker(env.environment_id, revisionId), opts.signal);
+        if (uploaded) this.logger.info('artifact uploaded', { host: host.label, revision_id: revisionId, digest });
+        const program = remoteArgv(source, dir, host.settings.nodePath)[0];
+        const check = await host.exec(CHECK_PROGRAM, [dir, program]);
+        if (check.code !== 0) {
+          throw new ProviderError(`revision "${revisionId}": program ${JSON.stringify(program)} is not executable on ${host.label}`, {
+            retryable: false,
+          });
+        }
+        return digest;
+      }));
+    return { outputs: { artifact_sha256: digests[0], hosts: this.hosts.map((h) => h.label) } };
+  }
+
+  async warmRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<WarmResult> {
+    const { deployment, revision } = requireRevision(env, revisionId);
+    throwIfAborted(opts.signal, `warming "${revisionId}"`);
+    const source = artifactSource(revision, env.base_dir);
+    const perHost = await this.exclusive(`revision:${revisionId}`, () =>
+      onHosts(this.hosts, `warming "${revisionId}"`, async (host) => {
+        const cwd = await host.artifactDir(env.environment_id, revisionId);
+        if (!(await host.readFile(await host.stagedMarker(env.environment_id, revisionId)))) {
+          throw new ProviderError(`revision "${revisionId}" is not staged on ${host.label}; stage it first`, { retryable: false });
+        }
+        return warmOnHost(host, {
+          envId: env.environment_id, revision, cwd, argv: remoteArgv(source, cwd, host.settings.nodePath), env: revision.artifact.env,
+        }, opts.signal);
+      }));
+    // A replaced replica has a new port, and a re-warmed revision must leave `draining`.
+    await this.exclusive(`router:${deployment.deployment_id}`, () =>
+      onHosts(this.hosts, `updating the routers of "${deployment.deployment_id}"`, (host) =>
+        this.refreshRouterEntry(host, env.environment_id, deployment.deployment_id, revisionId, perHost[host.index], false)));
+    const outputs: Record<string, unknown> = {};
+    for (const host of this.hosts) {
+      const recs = perHost[host.index];
+      outputs[host.label] = { ports: recs.map((r) => r.port), pids: recs.map((r) => r.pid) };
+    }
+    const first = perHost[0][0];
+    return { endpoint: `http://${this.hosts[0].config.host}:${first.port}`, outputs: { hosts: outputs } };
+  }
+
+  async drainRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<Record<string, never>> {
+    const { deployment, revision } = requireRevision(env, revisionId);
+    throwIfAborted(opts.signal, `draining "${revisionId}"`);
+    const deploymentId = deployment.deployment_id;
+    await this.exclusive(`router:${deploymentId}`, () =>
+      onHosts(this.hosts, `draining "${revisionId}" in the routers`, (host) =>
+        this.refreshRouterEntry(host, env.environment_id, deploymentId, revisionId, null, true)));
+    await onHosts(this.hosts, `waiting for "${revisionId}" to drain`, (host) =>
+      this.waitForInFlight(host, env.environment_id, deploymentId, revision, opts.signal));
+    await this.exclusive(`revision:${revisionId}`, () =>
+      onHosts(this.hosts, `stopping "${revisionId}"`, (host) => stopOnHost(host, env.environment_id, revisionId)));
+    return {};
+  }
+
+  async archiveRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<Record<string, never>> {
+    const { deployment } = requireRevision(env, revisionId);
+    throwIfAborted(opts.signal, `archiving "${revisionId}"`);
+    const envId = env.environment_id;
+    const deploymentId = deployment.deployment_id;
+    await this.exclusive(`revision:${revisionId}`, () =>
+      onHosts(this.hosts, `archiving "${revisionId}"`, async (host) => {
+        await stopOnHost(host, envId, revisionId, [await host.runDir(envId, revisionId),
+          await host.artifactDir(envId, revisionId), await host.stagedMarker(envId, revisionId)]);
+      }));
+    await this.exclusive(`router:${deploymentId}`, () =>
+      onHosts(this.hosts, `releasing "${revisionId}" from the routers`, async (host) => {
+        const rec = (await readRouters(host, envId)).get(deploymentId);
+        if (!rec) return;
+        const others = new Set(deployment.revisions.map((r) => r.revision_id).filter((id) => id !== revisionId));
+        const running = (await host.readReplicas(envId)).filter((r) => others.has(r.revision_id));
+        // CONTRACT section 2: routing is released with the deployment's last revision.
+        if (running.length === 0) await stopRouter(host, envId, deploymentId, rec);
+        else await this.refreshRouterEntry(host, envId, deploymentId, revisionId, [], true);
+      }));
+    return {};
+  }
+
+  async applyTrafficSplit(env: DeployerEnvironment, deploymentId: string, opts: VerbOptions): Promise<SplitResult> {
+    const { deployment, entries } = enforceSplitInvariants(env, deploymentId);
+    throwIfAborted(opts.signal, `applying the split of "${deploymentId}"`);
+    await this.exclusive(`router:${deploymentId}`, () =>
+      onHosts(this.hosts, `applying the split of "${deploymentId}"`, async (host) => {
+        const listen = hostListen(host, deploymentId, deployment.listen);
+        const records = await host.readReplicas(env.environment_id);
+        const routerEntries = entries.map((e) => this.routerEntry(host, deployment, e, records));
+        const current = await routerStatus(host, (await readRouters(host, env.environment_id)).get(deploymentId));
+        const gaining = new Set(entries.filter((e) => e.weight_bps > 0).map((e) => e.revision_id));
+        const draining = (current?.config.draining ?? []).filter((id) => !gaining.has(id) && entries.some((e) => e.revision_id === id));
+        await ensureRouter(host, env.environment_id, listen, { deployment_id: deploymentId, entries: routerEntries, draining }, opts.signal);
+      }));
+    return { applied_deployment_id: deploymentId, applied_entries: entries };
+  }
+
+  async observe(env: DeployerEnvironment, opts: VerbOptions): Promise<Observation> {
+    throwIfAborted(opts.signal, 'observing');
+    const wanted = new Map<string, DeployerRevision>();
+    for (const d of env.deployments) for (const r of d.revisions) wanted.set(r.revision_id, r);
+    const perHost = await onHosts(this.hosts, 'observing', (host) => this.observeHost(host, env, wanted));
+    const observation: Observation = { revisions: {}, splits: {} };
+    const ids = new Set([...wanted.keys(), ...perHost.flatMap((h) => [...h.revisions.keys()])]);
+    for (const id of ids) {
+      const seen = perHost.map((h) => h.revisions.get(id) ?? { present: false, healthy: false });
+      observation.revisions[id] = { present: seen.some((s) => s.present), healthy: seen.every((s) => s.healthy) };
+    }
+    const deployments = new Set([...env.deployments.map((d) => d.deployment_id), ...perHost.flatMap((h) => [...h.splits.keys()])]);
+    for (const id of deployments) {
+      const splits = perHost.map((h) => h.splits.get(id) ?? null);
+      if (splits.every((s) => s === null)) continue;
+      const texts = new Set(splits.map((s) => JSON.stringify(s)));
+      if (texts.size === 1) {
+        observation.splits[id] = splits[0] as SplitEntry[];
+      } else {
+        // Hosts disagree (a partial apply): no split is enforced as a whole, so report none.
+        this.logger.warn('hosts enforce different splits', { deployment_id: id, splits: Object.fromEntries(this.hosts.map((h, i) => [h.label, splits[i]])) });
+        observation.splits[id] = [];
+      }
+    }
+    return observation;
+  }
+
+  async close(): Promise<void> {
+    await this.pool.closeAll();
+  }
+
+  private async observeHost(host: Host, env: DeployerEnvironment, wanted: Map<string, DeployerRevision>) {
+    const envId = env.environment_id;
+    const [records, routers] = await Promise.all([host.readReplicas(envId), readRouters(host, envId)]);
+    const byRevision = new Map<string, ReplicaRecord[]>();
+    for (const r of records) byRevision.set(r.revision_id, [...(byRevision.get(r.revision_id) ?? []), r]);
+    const revisions = new Map<string, { present: boolean; healthy: boolean }>();
+    await Promise.all([...byRevision].map(async ([id, recs]) => {
+      const revision = wanted.get(id);
+      const present = recs.some((r) => r.alive);
+      const enough = recs.filter((r) => r.alive).length >= Math.max(1, revision?.resources.replicas ?? 1);
+      const path = revision?.health.http_path ?? '/';
+      const healthy = present && enough && (await Promise.all(recs.map((r) => isHealthy(host, r, path)))).every(Boolean);
+      revisions.set(id, { present, healthy });
+    }));
+    const splits = new Map<string, SplitEntry[]>();
+    await Promise.all([...routers].map(async ([id, rec]) => {
+      // A router that died still counts as routing the deployment, but to nothing.
+      const status = await routerStatus(host, rec);
+      splits.set(id, status ? status.config.entries.map((e) => ({ revision_id: e.revision_id, weight_bps: e.weight_bps })) : []);
+    }));
+    return { revisions, splits };
+  }
+
+  private routerEntry(host: Host, deployment: DeployerDeployment, e: SplitEntry, records: ReplicaRecord[]): RouterEntry {
+    const revision = deployment.revisions.find((r) => r.revision_id === e.revision_id) as DeployerRevision;
+    const alive = records.filter((r) => r.revision_id === e.revision_id && r.alive);
+    if (e.weight_bps > 0 && alive.length === 0) {
+      throw new ProviderError(
+        `revision "${e.revision_id}" would get ${e.weight_bps} bps of "${deployment.deployment_id}" but has no running replica on ${host.label}; warm it first`,
+        { retryable: true },
+      );
+    }
+    return {
+      revision_id: e.revision_id, weight_bps: e.weight_bps, health_path: revision.health.http_path,
+      backends: alive.map((r) => backendUrl(host.settings.bindHost, r.port)),
+    };
+  }
+
+  /**
+   * Updates one revision in this host's running router: new backends (null keeps them) and
+   * whether it is draining. Does nothing when no router runs or it does not route the revision.
+   */
+  private async refreshRouterEntry(
+    host: Host, envId: string, deploymentId: string, revisionId: string, records: ReplicaRecord[] | [] | null, draining: boolean,
+  ): Promise<void> {
+    const rec: RouterRecord | undefined = (await readRouters(host, envId)).get(deploymentId);
+    const status = await routerStatus(host, rec);
+    const entry = status?.config.entries.find((e) => e.revision_id === revisionId);
+    if (!rec || !status || !entry) return;
+    const backends = records === null ? null : records.map((r) => backendUrl(host.settings.bindHost, r.port));
+    const config: RouterConfig = status.config;
+    const sameBackends = backends === null || JSON.stringify(backends) === JSON.stringify(entry.backends);
+    const isDraining = config.draining.includes(revisionId);
+    const markedDown = status.backends.some((b) => b.revision_id === revisionId && !b.healthy);
+    if (sameBackends && isDraining === draining && !markedDown) return;
+    await reconfigureRouter(host, rec, {
+      deployment_id: deploymentId,
+      entries: config.entries.map((e) => (e.revision_id === revisionId && backends !== null ? { ...e, backends } : e)),
+      draining: draining ? [...new Set([...config.draining, revisionId])] : config.draining.filter((d) => d !== revisionId),
+    });
+  }
+
+  /** Waits until this host's router reports no request in flight to the revision, up to drain_seconds. */
+  private async waitForInFlight(host: Host, envId: string, deploymentId: string, revision: DeployerRevision, signal: AbortSignal): Promise<void> {
+    const deadline = Date.now() + revision.drain_seconds * 1000;
+    for (;;) {
+      throwIfAborted(signal, `draining "${revision.revision_id}"`);
+      const status = await routerStatus(host, (await readRouters(host, envId)).get(deploymentId));
+      const inFlight = (status?.backends ?? [])
+        .filter((b) => b.revision_id === revision.revision_id)
+        .reduce((n, b) => n + b.in_flight, 0);
+      if (!status || inFlight === 0 || Date.now() >= deadline) return;
+      await sleep(DRAIN_POLL_MS);
+    }
+  }
+}

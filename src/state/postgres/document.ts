@@ -1,0 +1,56 @@
+/**
+ * Reading a state row back: the document plus the journal rows of its serial, checked the
+ * way the local backend checks its files, so a hand-edited or foreign row is reported as
+ * corrupt (naming the table and environment) instead of being half-applied.
+ */
+import { StateCorruptError } from '../../model/errors.js';
+import { applyMutation, STATE_FORMAT, type Mutation, type RecordedState } from '../../model/state.js';
+
+const MUTATION_KINDS = new Set(['deployer', 'deployment', 'deployment_removed', 'revision', 'split', 'pending', 'pending_done']);
+
+export interface StateRow {
+  lineage: string;
+  serial: string | number;
+  document: unknown;
+  /** One entry per `record` call of this serial, in call order. */
+  journal: unknown;
+}
+
+export function stateFromRow(row: StateRow, environmentId: string, where: string): RecordedState {
+  const corrupt = (table: string, problem: string): StateCorruptError =>
+    new StateCorruptError(
+      `recorded state is corrupt: ${table} row of environment "${environmentId}" in ${where}: ${problem}; ` +
+        'restore it from a database backup or remove the row to start the environment afresh',
+    );
+  const doc = row.document;
+  const problem = documentProblem(doc, environmentId);
+  if (problem) throw corrupt('bp_states', problem);
+  const state = doc as RecordedState;
+  if (state.lineage !== row.lineage || state.serial !== Number(row.serial)) {
+    throw corrupt('bp_states', `document says lineage ${state.lineage} serial ${state.serial}, the row ${row.lineage} serial ${row.serial}`);
+  }
+  if (!Array.isArray(row.journal)) throw corrupt('bp_journal', 'journal is not a list');
+  row.journal.forEach((batch: unknown, i) => {
+    if (!Array.isArray(batch)) throw corrupt('bp_journal', `entry ${i + 1} is not a list of mutations`);
+    for (const m of batch as Mutation[]) {
+      const kind = (m as { kind?: unknown } | null)?.kind;
+      if (typeof kind !== 'string' || !MUTATION_KINDS.has(kind)) throw corrupt('bp_journal', `entry ${i + 1}: unknown mutation kind ${JSON.stringify(kind)}`);
+      applyMutation(state, m);
+    }
+  });
+  return state;
+}
+
+function documentProblem(v: unknown, environmentId: string): string | null {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'document is not a JSON object';
+  const s = v as Partial<RecordedState>;
+  if (s.format_version !== STATE_FORMAT) return `unsupported format_version ${JSON.stringify(s.format_version)} (this bp reads ${STATE_FORMAT})`;
+  if (s.environment_id !== environmentId) return `document holds environment ${JSON.stringify(s.environment_id)}`;
+  if (typeof s.lineage !== 'string' || s.lineage === '') return 'lineage is missing';
+  if (!Number.isInteger(s.serial) || (s.serial as number) < 0) return 'serial is not a non-negative integer';
+  for (const key of ['deployers', 'deployments', 'revisions', 'pending'] as const) {
+    const m = s[key];
+    if (typeof m !== 'object' || m === null || Array.isArray(m)) return `"${key}" is not an object`;
+  }
+  return null;
+}

@@ -1,0 +1,196 @@
+/**
+ * The EC2 half of the fake: instances launched with RunInstances (ClientToken idempotency,
+ * tags at launch, vCPU quota), listed by DescribeInstances filters, ended by
+ * TerminateInstances. States move with the clock: pending -> running, shutting-down ->
+ * terminated. See BEHAVIOUR.md for the API reference behind each rule.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { AwsFault } from './fault.js';
+import { str, strings, trees, type Tree, type XmlValue } from './wire.js';
+
+export type InstanceStateName = 'pending' | 'running' | 'shutting-down' | 'terminated' | 'stopping' | 'stopped';
+const STATE_CODES: Record<InstanceStateName, number> = {
+  pending: 0, running: 16, 'shutting-down': 32, terminated: 48, stopping: 64, stopped: 80,
+};
+
+export interface FakeInstance {
+  id: string;
+  reservationId: string;
+  imageId: string;
+  instanceType: string;
+  subnetId: string;
+  privateIp: string;
+  launchedAt: number;
+  /** Set when termination was asked for (by bp or by `terminateOutOfBand`). */
+  terminatedAt: number | null;
+  tags: Record<string, string>;
+  userData: string;
+  clientToken: string;
+}
+
+export interface Ec2Timing {
+  /** pending -> running */
+  bootMs: number;
+  /** shutting-down -> terminated */
+  shutdownMs: number;
+}
+
+/** vCPUs per instance type, for the quota; unknown types count 2. */
+const VCPUS: Record<string, number> = { 't3.nano': 2, 't3.micro': 2, 't3.small': 2, 't3.medium': 2, 't3.large': 2, 't3.xlarge': 4, 'm6i.large': 2, 'm6i.xlarge': 4, 'm6i.2xlarge': 8, 'g5.xlarge': 4 };
+
+export class Ec2State {
+  readonly instances = new Map<string, FakeInstance>();
+  private readonly tokens = new Map<string, { fingerprint: string; reservationId: string; ids: string[] }>();
+  private ipCounter = 10;
+
+  constructor(private readonly timing: Ec2Timing, public vcpuLimit: number, private readonly knownImages: Set<string>, private readonly knownSubnets: Set<string>) {}
+
+  stateOf(i: FakeInstance, now = Date.now()): InstanceStateName {
+    if (i.terminatedAt !== null) return now - i.terminatedAt >= this.timing.shutdownMs ? 'terminated' : 'shutting-down';
+    return now - i.launchedAt >= this.timing.bootMs ? 'running' : 'pending';
+  }
+
+  /** Terminates an instance as the console or an operator would: bp is not told. */
+  terminateOutOfBand(id: string): void {
+    const i = this.instances.get(id);
+    if (i && i.terminatedAt === null) i.terminatedAt = Date.now();
+  }
+
+  handle(action: string, p: Tree): { body: XmlValue; tag: string } {
+    switch (action) {
+      case 'RunInstances': return this.runInstances(p);
+      case 'DescribeInstances': return this.describeInstances(p);
+      case 'TerminateInstances': return this.terminateInstances(p);
+      default: throw new AwsFault(400, 'InvalidAction', `The action ${action} is not valid for this web service.`);
+    }
+  }
+
+  private runInstances(p: Tree) {
+    const imageId = str(p, 'ImageId') ?? '';
+    const min = Number(str(p, 'MinCount') ?? '0');
+    const max = Number(str(p, 'MaxCount') ?? '0');
+    const instanceType = str(p, 'InstanceType') ?? 'm1.small';
+    const subnetId = str(p, 'SubnetId') ?? '';
+    const token = str(p, 'ClientToken') ?? '';
+    if (!Number.isInteger(min) || !Number.isInteger(max) || min < 1 || max < min) {
+      throw new AwsFault(400, 'InvalidParameterValue', 'MinCount and MaxCount must be at least 1 and MinCount <= MaxCount');
+    }
+    if (token.length > 64) throw new AwsFault(400, 'InvalidParameterValue', 'ClientToken must be at most 64 ASCII characters');
+    const fingerprint = createHash('sha256').update(JSON.stringify(p)).digest('hex');
+    if (token) {
+      const seen = this.tokens.get(token);
+      if (seen) {
+        if (seen.fingerprint !== fingerprint) {
+          throw new AwsFault(400, 'IdempotentParameterMismatch', 'The client token you have provided is associated with a resource that is already deleted or has different parameters.');
+        }
+        return this.reservationResponse(seen.reservationId, seen.ids.map((id) => this.instances.get(id)!), 'RunInstancesResponse');
+      }
+    }
+    if (!this.knownImages.has(imageId)) throw new AwsFault(400, 'InvalidAMIID.NotFound', `The image id '[${imageId}]' does not exist`);
+    if (!this.knownSubnets.has(subnetId)) throw new AwsFault(400, 'InvalidSubnetID.NotFound', `The subnet ID '${subnetId}' does not exist`);
+    const used = [...this.instances.values()]
+      .filter((i) => i.terminatedAt === null)
+      .reduce((n, i) => n + (VCPUS[i.instanceType] ?? 2), 0);
+    const asked = max * (VCPUS[instanceType] ?? 2);
+    if (used + asked > this.vcpuLimit) {
+      throw new AwsFault(400, 'VcpuLimitExceeded',
+        `You have requested more vCPU capacity than your current vCPU limit of ${this.vcpuLimit} allows for the instance bucket that the specified instance type belongs to.`);
+    }
+    const tags: Record<string, string> = {};
+    for (const spec of trees(p, 'TagSpecification')) {
+      if (str(spec, 'ResourceType') !== 'instance') continue;
+      for (const t of trees(spec, 'Tag')) tags[str(t, 'Key') ?? ''] = str(t, 'Value') ?? '';
+    }
+    const reservationId = `r-${randomBytes(8).toString('hex').slice(0, 17)}`;
+    const launched: FakeInstance[] = [];
+    for (let n = 0; n < max; n++) {
+      const inst: FakeInstance = {
+        id: `i-${randomBytes(9).toString('hex').slice(0, 17)}`,
+        reservationId, imageId, instanceType, subnetId,
+        privateIp: `10.0.${Math.floor(this.ipCounter / 250)}.${(this.ipCounter++ % 250) + 4}`,
+        launchedAt: Date.now(), terminatedAt: null, tags: { ...tags },
+        userData: Buffer.from(str(p, 'UserData') ?? '', 'base64').toString('utf8'),
+        clientToken: token,
+      };
+      this.instances.set(inst.id, inst);
+      launched.push(inst);
+    }
+    if (token) this.tokens.set(token, { fingerprint, reservationId, ids: launched.map((i) => i.id) });
+    return this.reservationResponse(reservationId, launched, 'RunInstancesResponse');
+  }
+
+  private reservationResponse(reservationId: string, instances: FakeInstance[], tag: string) {
+    return { tag, body: { reservationId, ownerId: '123456789012', groupSet: [], instancesSet: instances.map((i) => this.instanceXml(i)) } };
+  }
+
+  private describeInstances(p: Tree) {
+    const ids = new Set(strings(p, 'InstanceId'));
+    const filters = trees(p, 'Filter').map((f) => ({ name: str(f, 'Name') ?? '', values: strings(f, 'Value') }));
+    for (const id of ids) {
+      if (!this.instances.has(id)) throw new AwsFault(400, 'InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`);
+    }
+    const now = Date.now();
+    const matches = [...this.instances.values()].filter((i) =>
+      (ids.size === 0 || ids.has(i.id)) && filters.every((f) => this.matches(i, f.name, f.values, now)));
+    const byReservation = new Map<string, FakeInstance[]>();
+    for (const i of matches) byReservation.set(i.reservationId, [...(byReservation.get(i.reservationId) ?? []), i]);
+    return {
+      tag: 'DescribeInstancesResponse',
+      body: {
+        reservationSet: [...byReservation].map(([reservationId, list]) => ({
+          reservationId, ownerId: '123456789012', groupSet: [], instancesSet: list.map((i) => this.instanceXml(i, now)),
+        })),
+      },
+    };
+  }
+
+  /** Filter semantics: values of one filter are OR-ed, filters are AND-ed; `tag:K` matches tag K's value. */
+  private matches(i: FakeInstance, name: string, values: string[], now: number): boolean {
+    if (name === 'instance-state-name') return values.includes(this.stateOf(i, now));
+    if (name === 'instance-id') return values.includes(i.id);
+    if (name === 'tag-key') return values.some((v) => v in i.tags);
+    if (name.startsWith('tag:')) {
+      const v = i.tags[name.slice(4)];
+      return v !== undefined && values.includes(v);
+    }
+    throw new AwsFault(400, 'InvalidParameterValue', `The filter '${name}' is invalid`);
+  }
+
+  private terminateInstances(p: Tree) {
+    const ids = strings(p, 'InstanceId');
+    for (const id of ids) {
+      if (!this.instances.has(id)) throw new AwsFault(400, 'InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`);
+    }
+    const now = Date.now();
+    const changes = ids.map((id) => {
+      const i = this.instances.get(id)!;
+      const previous = this.stateOf(i, now);
+      if (i.terminatedAt === null) i.terminatedAt = now;
+      const current = this.stateOf(i, now);
+      return {
+        instanceId: id,
+        currentState: { code: STATE_CODES[current], name: current },
+        previousState: { code: STATE_CODES[previous], name: previous },
+      };
+    });
+    return { tag: 'TerminateInstancesResponse', body: { instancesSet: changes } };
+  }
+
+  private instanceXml(i: FakeInstance, now = Date.now()): XmlValue {
+    const state = this.stateOf(i, now);
+    return {
+      instanceId: i.id,
+      imageId: i.imageId,
+      instanceState: { code: STATE_CODES[state], name: state },
+      privateDnsName: `ip-${i.privateIp.replace(/\./g, '-')}.ec2.internal`,
+      instanceType: i.instanceType,
+      launchTime: new Date(i.launchedAt).toISOString(),
+      placement: { availabilityZone: 'us-east-1a' },
+      subnetId: i.subnetId,
+      vpcId: 'vpc-0fa4e000000000001',
+      privateIpAddress: state === 'terminated' ? undefined : i.privateIp,
+      clientToken: i.clientToken || undefined,
+      tagSet: Object.entries(i.tags).map(([key, value]) => ({ key, value })),
+    };
+  }
+}
