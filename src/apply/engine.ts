@@ -77,7 +77,9 @@ export async function observeAll(
 }
 
 function deployerSetFor(ctx: EngineContext, desired: Environment, recorded: RecordedState | null, baseDir: string): DeployerSet {
-  const resolvedDesired = resolveEnvReferences(desired, ctx.vars);
+  // Only deployer configs are needed to create deployers: a secret used by one artifact must
+  // not stop `bp plan` from running where that variable is not set.
+  const resolvedDesired = { ...desired, deployers: resolveEnvReferences(desired.deployers, ctx.vars) };
   const full = fullEnvironment(resolvedDesired, recorded);
   return new DeployerSet({
     environmentId: desired.environment_id,

@@ -3,7 +3,7 @@
  * durably, before any dependent step starts (Pulumi's pending operations). Steps run through
  * the walker with bounded parallelism; retryable provider errors are retried with backoff.
  */
-import type { Deployer, DeployerEnvironment } from '../model/deployer.js';
+import type { Deployer, DeployerDeployment, DeployerEnvironment } from '../model/deployer.js';
 import type { Environment, SplitEntry } from '../model/environment.js';
 import { AbortedError, errorCode } from '../model/errors.js';
 import type { Plan, PlanStep, Verb } from '../model/plan.js';
@@ -50,25 +50,30 @@ export interface ExecuteOptions {
 
 export async function executePlan(o: ExecuteOptions): Promise<ApplyResult> {
   const outcomes = new Map<string, StepOutcome>();
+  const views = new ViewCache(o);
   const record = async (mutations: Mutation[]) => {
     if (mutations.length === 0) return;
     await o.session.record(mutations);
-    for (const m of mutations) applyMutation(o.state, m);
+    for (const m of mutations) {
+      applyMutation(o.state, m);
+      views.onMutation(m);
+    }
   };
   const outcomeCtx = () => ({ desired: o.desired, state: o.state, now: o.clock(), lockId: o.lockId });
 
   const runStep = async (step: PlanStep): Promise<boolean> => {
     const started = Date.now();
-    await record(mutationsOnStart(step, outcomeCtx()));
-    o.emit({ type: 'step_started', step, at: started });
     try {
+      // Inside the try: a state write that fails as the step starts is a failed step, never silence.
+      await record(mutationsOnStart(step, outcomeCtx()));
+      o.emit({ type: 'step_started', step, at: started });
       const deployment = o.resolved.deployments.find((d) => d.deployment_id === step.deployment_id);
       if (!deployment) throw new Error(`deployment "${step.deployment_id}" is unknown to this apply`);
       const deployer = await o.deployers.get(deployment.deployer);
       const result = await withRetries(
         () =>
           withTimeout(
-            (signal) => invoke(deployer, step, viewFor(o, deployment.deployer, step), signal),
+            (signal) => invoke(deployer, step, views.forStep(deployment.deployer, step), signal),
             timeoutFor(o, step),
             o.kill,
             step.id,
@@ -85,7 +90,11 @@ export async function executePlan(o: ExecuteOptions): Promise<ApplyResult> {
     } catch (e) {
       const error = messageOf(e);
       const code = errorCode(e) ?? 'Provider';
-      await record(mutationsOnFailure(step, outcomeCtx(), { message: error }));
+      try {
+        await record(mutationsOnFailure(step, outcomeCtx(), { message: error }));
+      } catch (recordError) {
+        o.emit({ type: 'warning', message: `could not record the failure of ${step.id}: ${messageOf(recordError)}` });
+      }
       outcomes.set(step.id, { step_id: step.id, status: 'failed', error, code });
       o.emit({ type: 'step_failed', step, error, code, durationMs: Date.now() - started });
       return false;
@@ -120,10 +129,46 @@ export async function executePlan(o: ExecuteOptions): Promise<ApplyResult> {
   };
 }
 
-function viewFor(o: ExecuteOptions, instance: string, step: PlanStep): DeployerEnvironment {
-  const override: { deployment_id: string; entries: SplitEntry[] } | undefined =
-    step.verb === 'apply_traffic_split' && step.split ? { deployment_id: step.deployment_id, entries: step.split.after } : undefined;
-  return deployerView(o.resolved, o.state, instance, o.baseDir, override);
+/**
+ * Each deployer instance's view is built once per apply and kept current revision by revision
+ * as outcomes are recorded: rebuilding it per step made apply quadratic in environment size.
+ */
+class ViewCache {
+  private readonly views = new Map<string, { env: DeployerEnvironment; index: Map<string, { d: DeployerDeployment; i: number }> }>();
+
+  constructor(private readonly o: ExecuteOptions) {}
+
+  private get(instance: string) {
+    let v = this.views.get(instance);
+    if (!v) {
+      const env = deployerView(this.o.resolved, this.o.state, instance, this.o.baseDir);
+      const index = new Map<string, { d: DeployerDeployment; i: number }>();
+      for (const d of env.deployments) d.revisions.forEach((r, i) => index.set(r.revision_id, { d, i }));
+      v = { env, index };
+      this.views.set(instance, v);
+    }
+    return v;
+  }
+
+  forStep(instance: string, step: PlanStep): DeployerEnvironment {
+    const { env } = this.get(instance);
+    if (step.verb !== 'apply_traffic_split' || !step.split) return env;
+    const after = step.split.after;
+    return {
+      ...env,
+      deployments: env.deployments.map((d) => (d.deployment_id === step.deployment_id ? { ...d, traffic: after } : d)),
+    };
+  }
+
+  onMutation(m: Mutation): void {
+    if (m.kind !== 'revision') return;
+    for (const { index } of this.views.values()) {
+      const at = index.get(m.revision.revision_id);
+      if (!at) continue;
+      const r = m.revision;
+      at.d.revisions[at.i] = { ...at.d.revisions[at.i], lifecycle: r.lifecycle, outputs: r.outputs ?? {}, endpoint: r.endpoint ?? null };
+    }
+  }
 }
 
 function timeoutFor(o: ExecuteOptions, step: PlanStep): number {

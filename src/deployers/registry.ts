@@ -4,7 +4,7 @@
  * and local-only work never load a cloud SDK.
  */
 import { createRequire } from 'node:module';
-import { isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DEPLOYER_API_VERSION, type DeployerPlugin } from '../model/deployer.js';
 import { PluginLoadError } from '../model/errors.js';
@@ -56,7 +56,7 @@ export function loadDeployerPlugin(type: string, baseDir: string): Promise<Deplo
 
 async function loadUncached(type: string, baseDir: string): Promise<DeployerPlugin> {
   let mod: PluginModule;
-  const builtIn = BUILT_INS[type];
+  const builtIn = Object.hasOwn(BUILT_INS, type) ? BUILT_INS[type] : undefined;
   try {
     if (builtIn) {
       mod = await builtIn();
@@ -74,6 +74,7 @@ async function loadUncached(type: string, baseDir: string): Promise<DeployerPlug
           { cause: e },
         );
       }
+      assertInstalledUnder(baseDir, type, entry);
       mod = (await import(pathToFileURL(entry).href)) as PluginModule;
     }
   } catch (e) {
@@ -101,4 +102,19 @@ export function checkPlugin(type: string, plugin: unknown): DeployerPlugin {
     throw new PluginLoadError(`deployer plugin "${type}" has no configSchema object`);
   }
   return p as DeployerPlugin;
+}
+
+/**
+ * A plugin named by package comes only from a node_modules folder of the env file's directory
+ * or one of its parents, never from NODE_PATH or a global folder: the file decides what runs.
+ */
+function assertInstalledUnder(baseDir: string, type: string, entry: string): void {
+  const real = resolve(entry);
+  for (let dir = resolve(baseDir); ; dir = dirname(dir)) {
+    if (real.startsWith(join(dir, 'node_modules') + sep)) return;
+    if (dirname(dir) === dir) break;
+  }
+  throw new PluginLoadError(
+    `deployer package "${type}" resolved to ${real}, outside any node_modules folder of ${baseDir} or its parents; install it into the project with: npm install ${type}`,
+  );
 }

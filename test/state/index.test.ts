@@ -32,13 +32,6 @@ describe('openStateBackend', () => {
     expect(b.description).toBe('local state in ./.bp');
   });
 
-  it('says the PostgreSQL backend is not in this build, for both URL schemes', async () => {
-    for (const url of ['postgres://u:secret@db/bp', 'postgresql://db/bp', 'POSTGRES://db/bp']) {
-      const err = await usageError(openStateBackend({ backend: url }));
-      expect(err.message).toBe('the PostgreSQL backend is not available in this build');
-    }
-  });
-
   it('names the accepted forms for anything else, without echoing a password', async () => {
     for (const backend of ['mysql://root:hunter2@db/bp', 's3-bucket', './dir']) {
       const err = await usageError(openStateBackend({ backend }));

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 /** `bp apply` and `bp destroy`: lock, plan (or a saved plan), approve, execute, report. */
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -72,6 +73,8 @@ export async function applyCommand(input: string, flags: ApplyFlags, mode: 'appl
   });
   const stop = new AbortController();
   const kill = new AbortController();
+  // Every running step listens on these; many parallel steps are normal, not a leak.
+  setMaxListeners(0, stop.signal, kill.signal);
   const onSignal = () => {
     if (!stop.signal.aborted) {
       view.event({ type: 'interrupting', hard: false });

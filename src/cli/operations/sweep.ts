@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 /**
  * `bp sweep FILE [--watch INTERVAL]`: archive revisions whose TTL passed and that carry no
  * traffic. One pass, or (with --watch) a pass every INTERVAL until SIGINT/SIGTERM. Each
@@ -48,6 +49,7 @@ export async function sweepCommand(file: string, flags: SweepFlags): Promise<num
 
   const stop = new AbortController();
   const kill = new AbortController();
+  setMaxListeners(0, stop.signal, kill.signal);
   let changing = false;
   const onSignal = () => {
     if (!stop.signal.aborted) {

@@ -59,4 +59,4 @@ export async function createDeployer(config: AwsEc2Config, logger: Logger = reco
   return (await plugin.create(config, { logger, stateDir: join(tmpdir(), 'bp-aws-ec2-unused') })) as AwsEc2Deployer;
 }
 
-export const opts = () => ({ signal: new AbortController().signal });
+export const opts = (): { signal: AbortSignal } => ({ signal: new AbortController().signal });
