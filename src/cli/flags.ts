@@ -23,3 +23,15 @@ export const autoApprove = Flags.boolean({ summary: 'Skip the interactive approv
 export const stepTimeout = Flags.string({ summary: 'Per-verb timeout overriding the defaults (e.g. 10m).' });
 
 export const retries = Flags.integer({ summary: 'Attempts per step for retryable provider errors.', default: 4, min: 1 });
+
+/** Flags shared by every command that runs a plan (`apply`, `destroy`). */
+export const runFlags = {
+  'auto-approve': autoApprove,
+  parallelism,
+  json,
+  'lock-timeout': lockTimeout,
+  target,
+  refresh,
+  'step-timeout': stepTimeout,
+  retries,
+};

@@ -1,6 +1,6 @@
-import { Args, Flags } from '@oclif/core';
+import { Args } from '@oclif/core';
 import { BpCommand } from '../base.js';
-import { autoApprove, json, lockTimeout, parallelism, refresh, retries, stepTimeout, target } from '../flags.js';
+import { runFlags } from '../flags.js';
 
 export default class Apply extends BpCommand {
   static override summary = 'Run the plan: stage, warm, shift traffic, drain, archive; record every step.';
@@ -13,16 +13,7 @@ export default class Apply extends BpCommand {
     '<%= config.bin %> plan env.yaml --out plan.json && <%= config.bin %> apply plan.json',
   ];
   static override args = { file: Args.string({ required: true, description: 'env file or saved plan' }) };
-  static override flags = {
-    'auto-approve': autoApprove,
-    parallelism,
-    json,
-    'lock-timeout': lockTimeout,
-    target,
-    refresh,
-    'step-timeout': stepTimeout,
-    retries,
-  };
+  static override flags = runFlags;
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Apply);

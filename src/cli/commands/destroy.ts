@@ -1,21 +1,12 @@
 import { Args } from '@oclif/core';
 import { BpCommand } from '../base.js';
-import { autoApprove, json, lockTimeout, parallelism, refresh, retries, stepTimeout, target } from '../flags.js';
+import { runFlags } from '../flags.js';
 
 export default class Destroy extends BpCommand {
   static override summary = "Drain and archive everything the file's environment runs, and release its routing.";
   static override examples = ['<%= config.bin %> destroy env.yaml --auto-approve'];
   static override args = { file: Args.string({ required: true, description: 'env file (YAML)' }) };
-  static override flags = {
-    'auto-approve': autoApprove,
-    parallelism,
-    json,
-    'lock-timeout': lockTimeout,
-    target,
-    refresh,
-    'step-timeout': stepTimeout,
-    retries,
-  };
+  static override flags = runFlags;
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Destroy);

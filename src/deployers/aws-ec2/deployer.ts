@@ -15,6 +15,7 @@ import { findInstances, launchInstances, terminateInstances, type LiveInstance }
 import { checkArtifact, instanceTypeFor, revisionTags, targetGroupName, userData } from './launch.js';
 import { createClients, type AwsClients } from './sdk.js';
 import { toBps, toElbWeights } from './weights.js';
+import { keyedMutex } from '../keyed-mutex.js';
 
 const MAX_TARGET_GROUPS_PER_RULE = 5;
 
@@ -38,8 +39,8 @@ function sleep(ms: number, signal: AbortSignal, what: string): Promise<void> {
 
 export class AwsEc2Deployer implements Deployer {
   private clientsPromise: Promise<AwsClients> | null = null;
-  /** Serializes read-modify-write of one deployment's listener rule (bp runs verbs in parallel). */
-  private readonly locks = new Map<string, Promise<unknown>>();
+  /** Serializes read-modify-write of one router, rule or revision (bp runs verbs in parallel). */
+  private readonly exclusive = keyedMutex();
 
   constructor(private readonly config: AwsEc2Config, private readonly logger: Logger) {}
 
@@ -56,16 +57,6 @@ export class AwsEc2Deployer implements Deployer {
     return { c, lb: new Balancer(c, this.config) };
   }
 
-  private exclusive<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.locks.get(key) ?? Promise.resolve();
-    const run = prev.then(fn, fn);
-    const tail = run.catch(() => undefined);
-    this.locks.set(key, tail);
-    void tail.then(() => {
-      if (this.locks.get(key) === tail) this.locks.delete(key);
-    });
-    return run;
-  }
 
   async stageRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<StageResult> {
     const { revision } = requireRevision(env, revisionId);

@@ -16,6 +16,7 @@ import type { Engine } from './engine.js';
 import { ensureImage } from './images.js';
 import { isHealthy, type ReplicaDeps, warmContainers } from './replicas.js';
 import { Routing } from './routing.js';
+import { keyedMutex } from '../keyed-mutex.js';
 
 function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
   if (signal?.aborted) throw new AbortedError(`${what} was aborted`);
@@ -42,8 +43,8 @@ export interface DockerDeployerDeps {
 export class DockerDeployer implements Deployer {
   private readonly deps: ReplicaDeps;
   private readonly routing: Routing;
-  /** Serializes work on one revision's containers, and on one deployment's router (bp runs verbs in parallel). */
-  private readonly locks = new Map<string, Promise<unknown>>();
+  /** Serializes read-modify-write of one router, rule or revision (bp runs verbs in parallel). */
+  private readonly exclusive = keyedMutex();
 
   constructor(deps: DockerDeployerDeps) {
     this.deps = { engine: deps.engine, settings: deps.settings, where: deps.where, logger: deps.logger };
@@ -52,16 +53,6 @@ export class DockerDeployer implements Deployer {
     });
   }
 
-  private exclusive<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.locks.get(key) ?? Promise.resolve();
-    const run = prev.then(fn, fn);
-    const tail = run.catch(() => undefined);
-    this.locks.set(key, tail);
-    void tail.then(() => {
-      if (this.locks.get(key) === tail) this.locks.delete(key);
-    });
-    return run;
-  }
 
   async stageRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<StageResult> {
     const { revision } = requireRevision(env, revisionId);

@@ -15,6 +15,7 @@ import { isHealthy, type ReplicaDeps, stopReplicas, warmReplicas } from './repli
 import { isAlive, sleep } from './proc.js';
 import { normalizeListen, Routers } from './routers.js';
 import type { LocalStore } from './store.js';
+import { keyedMutex } from '../keyed-mutex.js';
 
 export interface LocalProcessSettings {
   bindHost: string;
@@ -31,24 +32,14 @@ function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
 export class LocalProcessDeployer implements Deployer {
   private readonly replicaDeps: ReplicaDeps;
   private readonly routers: Routers;
-  /** Serializes read-modify-write of one router's config (bp runs verbs in parallel). */
-  private readonly locks = new Map<string, Promise<unknown>>();
+  /** Serializes read-modify-write of one router, rule or revision (bp runs verbs in parallel). */
+  private readonly exclusive = keyedMutex();
 
   constructor(private readonly store: LocalStore, settings: LocalProcessSettings, logger: Logger) {
     this.replicaDeps = { store, bindHost: settings.bindHost, killGraceMs: settings.killGraceMs, logger };
     this.routers = new Routers({ store, logger, killGraceMs: settings.killGraceMs, healthIntervalMs: settings.healthIntervalMs });
   }
 
-  private exclusive<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.locks.get(key) ?? Promise.resolve();
-    const run = prev.then(fn, fn);
-    const tail = run.catch(() => undefined);
-    this.locks.set(key, tail);
-    void tail.then(() => {
-      if (this.locks.get(key) === tail) this.locks.delete(key);
-    });
-    return run;
-  }
 
   async stageRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<StageResult> {
     const { revision } = requireRevision(env, revisionId);

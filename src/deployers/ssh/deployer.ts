@@ -22,11 +22,13 @@ import {
 } from './routers.js';
 import { CHECK_PROGRAM } from './scripts.js';
 import { ensureUploaded } from './upload.js';
+import { keyedMutex } from '../keyed-mutex.js';
 
 const DRAIN_POLL_MS = 200;
 
 export class SshDeployer implements Deployer {
-  private readonly locks = new Map<string, Promise<unknown>>();
+  /** Serializes read-modify-write of one router, rule or revision (bp runs verbs in parallel). */
+  private readonly exclusive = keyedMutex();
 
   constructor(
     readonly hosts: Host[],
@@ -37,16 +39,6 @@ export class SshDeployer implements Deployer {
   ) {}
 
   /** Serializes work on one revision or one deployment's routers (bp runs verbs in parallel). */
-  private exclusive<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.locks.get(key) ?? Promise.resolve();
-    const run = prev.then(fn, fn);
-    const tail = run.catch(() => undefined);
-    this.locks.set(key, tail);
-    void tail.then(() => {
-      if (this.locks.get(key) === tail) this.locks.delete(key);
-    });
-    return run;
-  }
 
   async stageRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<StageResult> {
     const { revision } = requireRevision(env, revisionId);
