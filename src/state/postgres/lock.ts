@@ -57,6 +57,8 @@ export class LockLink {
     try {
       return await run<R>(this.client, this.target, text, values);
     } catch (e) {
+      // The failed statement often arrives before the client's 'error'/'end' event does.
+      if (endsSession(e)) this.lose(causeOf(e));
       throw this.lostError ?? e;
     }
   }
@@ -86,6 +88,25 @@ export class LockLink {
       { cause: e ?? undefined },
     );
   }
+}
+
+/**
+ * Whether a failed statement means the server ended this session (admin shutdown or
+ * pg_terminate_backend: SQLSTATE class 57P0x; connection exceptions: class 08; or a
+ * dropped socket), so the advisory lock it held is gone.
+ */
+function endsSession(e: unknown): boolean {
+  const cause = causeOf(e) as (Error & { code?: string }) | null;
+  if (cause === null) return false;
+  const code = cause.code ?? '';
+  if (/^57P0[1-3]$/.test(code) || code.startsWith('08')) return true;
+  if (code === 'ECONNRESET' || code === 'EPIPE') return true;
+  return /Connection terminated|Client has encountered a connection error/i.test(cause.message ?? '');
+}
+
+function causeOf(e: unknown): Error | null {
+  if (!(e instanceof Error)) return null;
+  return e.cause instanceof Error ? e.cause : e;
 }
 
 /** The environment's advisory-lock key, creating its bp_locks row on first use. */
