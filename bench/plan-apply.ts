@@ -6,13 +6,18 @@
  *
  *   npx tsx bench/plan-apply.ts [deployments] [revisions-per-deployment]
  *   BP_BENCH_APPLY_STEPS=1000,3000,10000 (default) sets the apply sizes; 0 skips apply.
+ *   BP_BENCH_APPLY_PARALLELISM=N passes --parallelism N to those applies (default: bp's own, 10).
+ *   BP_BENCH_RUNS=3 (default): plans and floors are measured that many times, interleaved, and
+ *   the medians reported, so that other load on a shared machine hits both alike.
+ *
+ * The floor is js-yaml's `load` of the same text, timed inside a fresh Node process around the
+ * call alone (no Node start-up, no file read): what merely parsing the YAML costs.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import jsYaml from 'js-yaml';
 import { parse as yamlParse } from 'yaml';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -56,6 +61,21 @@ function timeIt(fn: () => void): { seconds: number; cpu: number } {
   return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, cpu: (c.user + c.system) / 1e6 };
 }
 
+/** The parse floor: js-yaml loading `file`, timed in a fresh process around the call alone. */
+function floorOf(file: string): { seconds: number; cpu: number } {
+  const code =
+    "import { readFileSync } from 'node:fs'; import jsYaml from 'js-yaml';" +
+    'const text = readFileSync(process.argv[1], "utf8"); const t0 = process.hrtime.bigint(); const c0 = process.cpuUsage();' +
+    'jsYaml.load(text); const c = process.cpuUsage(c0);' +
+    'console.log(JSON.stringify({ seconds: Number(process.hrtime.bigint() - t0) / 1e9, cpu: (c.user + c.system) / 1e6 }));';
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code, file], { cwd: root, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`the floor measurement failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as { seconds: number; cpu: number };
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const runs = Math.max(1, Number(process.env.BP_BENCH_RUNS ?? 3));
+
 const sizes: Array<[number, number]> = process.argv[2]
   ? [[Number(process.argv[2]), Number(process.argv[3] ?? 5)]]
   : [[200, 5], [2000, 5], [10000, 5]];
@@ -68,14 +88,26 @@ for (const [deployments, revisions] of sizes) {
     const text = envYaml(deployments, revisions);
     writeFileSync(file, text);
     const mb = statSync(file).size / 1e6;
-    const floor = timeIt(() => jsYaml.load(text));
+    const plans: Array<ReturnType<typeof measure>> = [];
+    const floors: Array<{ seconds: number; cpu: number }> = [];
+    for (let i = 0; i < runs; i++) {
+      floors.push(floorOf(file));
+      plans.push(measure(['plan', 'env.yaml', '--json', '--state-dir', join(dir, 'state')], dir));
+    }
+    const floor = { seconds: median(floors.map((f) => f.seconds)), cpu: median(floors.map((f) => f.cpu)) };
+    const plan = {
+      seconds: median(plans.map((p) => p.seconds)),
+      cpu: median(plans.map((p) => p.cpu)),
+      peakMb: Math.max(...plans.map((p) => p.peakMb)),
+      status: plans.find((p) => p.status !== 0)?.status ?? 0,
+    };
     const yamlS = deployments <= 2000 ? timeIt(() => yamlParse(text)).seconds : NaN;
-    const plan = measure(['plan', 'env.yaml', '--json', '--state-dir', join(dir, 'state')], dir);
     console.log(
-      `plan ${deployments} deployments x ${revisions} revisions (${deployments * revisions} revisions, ${mb.toFixed(1)} MB): ` +
+      `plan ${deployments} deployments x ${revisions} revisions (${deployments * revisions} revisions, ${mb.toFixed(1)} MB), median of ${runs}: ` +
         `${plan.seconds.toFixed(2)} s wall, ${plan.cpu.toFixed(2)} s CPU, peak ${plan.peakMb.toFixed(0)} MB, exit ${plan.status}; ` +
         `parse floor js-yaml ${floor.seconds.toFixed(2)} s wall, ${floor.cpu.toFixed(2)} s CPU ` +
-        `(ratio ${(plan.seconds / floor.seconds).toFixed(1)}x wall, ${(plan.cpu / floor.cpu).toFixed(1)}x CPU)` +
+        `(ratio ${(plan.seconds / floor.seconds).toFixed(2)}x wall, ${(plan.cpu / floor.cpu).toFixed(2)}x CPU; ` +
+        `per run CPU ${plans.map((p, i) => `${p.cpu.toFixed(2)}/${floors[i].cpu.toFixed(2)}`).join(' ')})` +
         (Number.isNaN(yamlS) ? '' : `; the \`yaml\` parser alone ${yamlS.toFixed(2)} s`),
     );
   } finally {
@@ -90,7 +122,8 @@ for (const wanted of applySteps) {
   try {
     const deployments = Math.ceil(wanted / 3);
     writeFileSync(join(dir, 'env.yaml'), envYaml(deployments, 1));
-    const apply = measure(['apply', 'env.yaml', '--auto-approve', '--refresh=false', '--state-dir', join(dir, 'state')], dir);
+    const parallelism = process.env.BP_BENCH_APPLY_PARALLELISM ? ['--parallelism', process.env.BP_BENCH_APPLY_PARALLELISM] : [];
+    const apply = measure(['apply', 'env.yaml', '--auto-approve', '--refresh=false', '--state-dir', join(dir, 'state'), ...parallelism], dir);
     const steps = deployments * 3;
     const state = JSON.parse(readFileSync(join(dir, 'state', 'envs', 'bench', 'state.json'), 'utf8'));
     console.log(

@@ -35,6 +35,8 @@ function revision(id: string, lifecycle: RecordedRevision['lifecycle'], at: stri
 interface Result {
   steps: number;
   recordMs: number;
+  /** CPU of this process (user+sys, main thread and libuv's pool) while recording. */
+  recordCpuMs: number;
   fsyncs: number;
   records: number;
   checkpointMs: number;
@@ -55,6 +57,7 @@ async function run(steps: number): Promise<Result> {
     const fsyncsBefore = backend.stats.fsyncs;
     const recordsBefore = backend.stats.journalRecords;
     let next = 0;
+    const cpuBefore = process.cpuUsage();
     const started = performance.now();
     async function worker(): Promise<void> {
       for (let i = next++; i < steps; i = next++) {
@@ -71,6 +74,8 @@ async function run(steps: number): Promise<Result> {
     }
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
     const recordMs = performance.now() - started;
+    const cpu = process.cpuUsage(cpuBefore);
+    const recordCpuMs = (cpu.user + cpu.system) / 1000;
     const fsyncs = backend.stats.fsyncs - fsyncsBefore;
     const records = backend.stats.journalRecords - recordsBefore;
     const journalBytes = (await stat(join(dir, 'envs', 'bench', 'journal.ndjson'))).size;
@@ -86,7 +91,7 @@ async function run(steps: number): Promise<Result> {
     await session.checkpoint(loaded);
     const checkpointMs = performance.now() - checkpointStarted;
     await session.release();
-    return { steps, recordMs, fsyncs, records, checkpointMs, loadMs, journalBytes };
+    return { steps, recordMs, recordCpuMs, fsyncs, records, checkpointMs, loadMs, journalBytes };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -100,7 +105,7 @@ for (const steps of sizes.length > 0 ? sizes : [1000, 10_000]) {
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
   console.log(
     `${String(r.steps).padStart(6)} steps: record ${r.recordMs.toFixed(0)} ms ` +
-      `(${((r.recordMs * 1000) / r.steps).toFixed(1)} us/step), ` +
+      `(${((r.recordMs * 1000) / r.steps).toFixed(1)} us/step wall, ${((r.recordCpuMs * 1000) / r.steps).toFixed(1)} us/step CPU), ` +
       `${r.records} records in ${r.fsyncs} fsyncs (${(r.records / Math.max(1, r.fsyncs)).toFixed(1)} records/fsync), ` +
       `journal ${(r.journalBytes / 1024 / 1024).toFixed(1)} MiB, replay-on-load ${r.loadMs.toFixed(0)} ms, ` +
       `checkpoint ${r.checkpointMs.toFixed(0)} ms, peak RSS ${peakRssMb.toFixed(0)} MiB`,

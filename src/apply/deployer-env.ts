@@ -11,11 +11,12 @@ import type { RecordedRevision, RecordedState } from '../model/state.js';
 export function fullEnvironment(desired: Environment, recorded: RecordedState | null, destroy = false): Environment {
   const deployments: Deployment[] = [];
   const declared = new Set<string>();
+  const recordedByDeployment = recordedRevisionsByDeployment(recorded);
   for (const d of desired.deployments) {
     declared.add(d.deployment_id);
     const revs = d.revisions.map((r) => (destroy ? { ...r, state: 'archived' as const } : r));
     const known = new Set(revs.map((r) => r.revision_id));
-    for (const r of recordedRevisionsOf(recorded, d.deployment_id)) {
+    for (const r of recordedByDeployment.get(d.deployment_id) ?? []) {
       if (!known.has(r.revision_id)) revs.push(revisionFromRecord(r));
     }
     deployments.push({ ...d, revisions: revs, traffic: destroy ? [] : d.traffic });
@@ -28,7 +29,7 @@ export function fullEnvironment(desired: Environment, recorded: RecordedState | 
         deployment_id: id,
         deployer: rd.deployer,
         listen: rd.listen,
-        revisions: recordedRevisionsOf(recorded, id).map(revisionFromRecord),
+        revisions: (recordedByDeployment.get(id) ?? []).map(revisionFromRecord),
         traffic: [],
       });
     }
@@ -40,11 +41,22 @@ export function fullEnvironment(desired: Environment, recorded: RecordedState | 
   };
 }
 
-function recordedRevisionsOf(recorded: RecordedState | null, deploymentId: string): RecordedRevision[] {
-  if (!recorded) return [];
-  return Object.values(recorded.revisions)
-    .filter((r) => r.deployment_id === deploymentId)
-    .sort((a, b) => (a.revision_id < b.revision_id ? -1 : a.revision_id > b.revision_id ? 1 : 0));
+/**
+ * Recorded revisions grouped by deployment, each group sorted by id, in one pass: filtering
+ * all revisions once per deployment made every apply quadratic in environment size.
+ */
+function recordedRevisionsByDeployment(recorded: RecordedState | null): Map<string, RecordedRevision[]> {
+  const byDeployment = new Map<string, RecordedRevision[]>();
+  if (!recorded) return byDeployment;
+  for (const r of Object.values(recorded.revisions)) {
+    const list = byDeployment.get(r.deployment_id);
+    if (list) list.push(r);
+    else byDeployment.set(r.deployment_id, [r]);
+  }
+  for (const list of byDeployment.values()) {
+    list.sort((a, b) => (a.revision_id < b.revision_id ? -1 : a.revision_id > b.revision_id ? 1 : 0));
+  }
+  return byDeployment;
 }
 
 function revisionFromRecord(r: RecordedRevision): Revision {

@@ -5,11 +5,11 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { Deployer, DeployerPlugin, Logger } from '../model/deployer.js';
 import type { DeployerInstance } from '../model/environment.js';
 import { BpError } from '../model/errors.js';
 import { loadDeployerPlugin } from '../deployers/registry.js';
+import { compileConfigSchemaWithDefaults } from '../spec/deployer-configs.js';
 
 export interface DeployerSetOptions {
   environmentId: string;
@@ -68,8 +68,9 @@ export class DeployerSet {
     const inst = this.instance(name);
     const plugin = await this.plugin(name);
     const config = structuredClone(inst.config ?? {});
-    const ajv = new Ajv2020({ allErrors: true, useDefaults: true, strict: false });
-    const validate = ajv.compile(plugin.configSchema);
+    // Compiled once per schema, checked against the precompiled meta-schema: a fresh ajv per
+    // deployer compiled the whole 2020-12 meta-schema (~0.15 s) on every plan and apply.
+    const validate = compileConfigSchemaWithDefaults(plugin.configSchema);
     if (!validate(config)) {
       const why = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ');
       throw new BpError('InvalidInput', `config of deployer "${name}" (type ${inst.type}) is invalid: ${why}`);

@@ -17,6 +17,7 @@ import { deployerView, fullEnvironment } from './deployer-env.js';
 import { DeployerSet } from './deployer-set.js';
 import type { ApplyResult, EventSink } from './events.js';
 import { executePlan, messageOf } from './executor.js';
+import type { AnalysisDeps } from './rollout-runner.js';
 import type { RetryPolicy } from './retry.js';
 import { withTimeout } from './retry.js';
 import { writeRuntimeConfig } from './runtime-config.js';
@@ -117,6 +118,10 @@ export interface ApplyRequest extends PlanRequest {
   parallelism: number;
   retry?: RetryPolicy;
   timeoutsMs?: Partial<Record<Verb, number>>;
+  /** `--wait`: how long rollouts may wait through pauses. */
+  rolloutWaitMs?: number;
+  /** How rollout analyses measure (tests swap it; default src/rollout/analysis). */
+  analysis?: AnalysisDeps;
   /** Asked once the plan is known and has changes; false cancels. */
   confirm: (plan: Plan) => Promise<boolean>;
   stop: AbortSignal;
@@ -184,6 +189,8 @@ export async function applyEnvironment(ctx: EngineContext, req: ApplyRequest): P
       parallelism: req.parallelism,
       retry: req.retry,
       timeoutsMs: req.timeoutsMs,
+      rolloutWaitMs: req.rolloutWaitMs,
+      analysis: req.analysis,
       clock: ctx.clock,
       stop: req.stop,
       kill: req.kill,

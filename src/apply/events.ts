@@ -1,5 +1,6 @@
 /** What the engine reports while it works; the CLI renders these (human or JSON). It never prints. */
 import type { Plan, PlanStep } from '../model/plan.js';
+import type { RolloutStatus } from '../model/state.js';
 
 export type ApplyEvent =
   | { type: 'refresh_started'; deployers: string[] }
@@ -9,6 +10,10 @@ export type ApplyEvent =
   | { type: 'step_succeeded'; step: PlanStep; durationMs: number }
   | { type: 'step_failed'; step: PlanStep; error: string; code: string; durationMs: number }
   | { type: 'step_skipped'; step: PlanStep; because: string }
+  | { type: 'step_held'; step: PlanStep; message: string; durationMs: number }
+  | { type: 'step_waiting'; step: PlanStep; on: string }
+  | { type: 'rollout'; deployment_id: string; canary: string; status: RolloutStatus; message: string }
+  | { type: 'rollout_rolled_back'; deployment_id: string; canary: string; message: string }
   | { type: 'interrupting'; hard: boolean }
   | { type: 'warning'; message: string };
 
@@ -16,7 +21,8 @@ export type EventSink = (e: ApplyEvent) => void;
 
 export interface StepOutcome {
   step_id: string;
-  status: 'succeeded' | 'failed' | 'skipped' | 'not_started';
+  /** held: a rollout step waiting in a pause (its dependents are `waiting`, not failed). */
+  status: 'succeeded' | 'failed' | 'skipped' | 'not_started' | 'held' | 'waiting';
   error?: string;
   code?: string;
   because?: string;
@@ -28,5 +34,8 @@ export interface ApplyResult {
   failed: number;
   skipped: number;
   notStarted: number;
+  /** Rollout steps holding in a pause, and the steps waiting on them. */
+  held: number;
+  waiting: number;
   interrupted: boolean;
 }

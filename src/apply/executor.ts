@@ -4,7 +4,7 @@
  * the walker with bounded parallelism; retryable provider errors are retried with backoff.
  */
 import type { Deployer, DeployerDeployment, DeployerEnvironment } from '../model/deployer.js';
-import type { Environment, SplitEntry } from '../model/environment.js';
+import { parseDurationMs, type Environment, type SplitEntry } from '../model/environment.js';
 import { AbortedError, errorCode } from '../model/errors.js';
 import type { Plan, PlanStep, Verb } from '../model/plan.js';
 import { applyMutation, type Mutation, type RecordedState } from '../model/state.js';
@@ -13,8 +13,10 @@ import type { StateSession } from '../state/backend.js';
 import { deployerView } from './deployer-env.js';
 import type { DeployerSet } from './deployer-set.js';
 import type { ApplyResult, EventSink, StepOutcome } from './events.js';
-import { DEFAULT_RETRY, withRetries, withTimeout, type RetryPolicy } from './retry.js';
-import { walk } from './walker.js';
+import { DEFAULT_RETRY, sleep, withRetries, withTimeout, type RetryPolicy } from './retry.js';
+import { rollbackAfterFailedWarm } from './rollout-failures.js';
+import { runRollout, type AnalysisDeps, type RolloutRunContext } from './rollout-runner.js';
+import { walk, type VertexControl } from './walker.js';
 
 export const DEFAULT_VERB_TIMEOUT_MS: Record<Verb, number> = {
   stage: 10 * 60_000,
@@ -46,9 +48,14 @@ export interface ExecuteOptions {
   /** Aborted on the second interrupt: running verbs are told to stop at once. */
   kill: AbortSignal;
   emit: EventSink;
+  /** `--wait`: how long rollouts may wait through pauses (from the start of the apply); 0 or absent: not at all. */
+  rolloutWaitMs?: number;
+  /** How rollout analyses measure (default: src/rollout/analysis). */
+  analysis?: AnalysisDeps;
 }
 
 export async function executePlan(o: ExecuteOptions): Promise<ApplyResult> {
+  const waitUntil = o.rolloutWaitMs ? Date.now() + o.rolloutWaitMs : null;
   const outcomes = new Map<string, StepOutcome>();
   const views = new ViewCache(o);
   const record = async (mutations: Mutation[]) => {
@@ -59,17 +66,33 @@ export async function executePlan(o: ExecuteOptions): Promise<ApplyResult> {
       views.onMutation(m);
     }
   };
+  // A scan of every deployment per step cost O(deployments) each on large plans.
+  const deploymentsById = new Map(o.resolved.deployments.map((d) => [d.deployment_id, d]));
   const outcomeCtx = () => ({ desired: o.desired, state: o.state, now: o.clock(), lockId: o.lockId });
 
-  const runStep = async (step: PlanStep): Promise<boolean> => {
+  const runStep = async (step: PlanStep, control: VertexControl): Promise<boolean> => {
     const started = Date.now();
     try {
       // Inside the try: a state write that fails as the step starts is a failed step, never silence.
       await record(mutationsOnStart(step, outcomeCtx()));
       o.emit({ type: 'step_started', step, at: started });
-      const deployment = o.resolved.deployments.find((d) => d.deployment_id === step.deployment_id);
+      const deployment = deploymentsById.get(step.deployment_id);
       if (!deployment) throw new Error(`deployment "${step.deployment_id}" is unknown to this apply`);
       const deployer = await o.deployers.get(deployment.deployer);
+      if (step.rollout) {
+        const rolled = await runRollout(rolloutContext(o, step, deployment.deployer, deployer, views, record, outcomeCtx, waitUntil));
+        if (rolled.kind === 'held') {
+          await record([{ kind: 'pending_done', step_id: step.id }]);
+          outcomes.set(step.id, { step_id: step.id, status: 'held', because: rolled.message });
+          o.emit({ type: 'step_held', step, message: rolled.message, durationMs: Date.now() - started });
+          return false;
+        }
+        if (rolled.kind === 'failed') throw new RolloutFailed(rolled.message);
+        await record(mutationsOnSuccess(step, outcomeCtx(), { applied_entries: step.split?.after }));
+        outcomes.set(step.id, { step_id: step.id, status: 'succeeded' });
+        o.emit({ type: 'step_succeeded', step, durationMs: Date.now() - started });
+        return true;
+      }
       const result = await withRetries(
         () =>
           withTimeout(
@@ -83,13 +106,16 @@ export async function executePlan(o: ExecuteOptions): Promise<ApplyResult> {
         (attempt, error, delayMs) =>
           o.emit({ type: 'step_retrying', step, attempt, error: messageOf(error), delayMs }),
       );
+      // The verb is done: its slot may start an independent step now, whose intent then shares
+      // this outcome's fsync (half the fsyncs per step). Dependents still wait for this record.
+      control.releaseSlot();
       await record(mutationsOnSuccess(step, outcomeCtx(), result));
       outcomes.set(step.id, { step_id: step.id, status: 'succeeded' });
       o.emit({ type: 'step_succeeded', step, durationMs: Date.now() - started });
       return true;
     } catch (e) {
       const error = messageOf(e);
-      const code = errorCode(e) ?? 'Provider';
+      const code = e instanceof RolloutFailed ? 'RolloutFailed' : errorCode(e) ?? 'Provider';
       try {
         await record(mutationsOnFailure(step, outcomeCtx(), { message: error }));
       } catch (recordError) {
@@ -97,21 +123,28 @@ export async function executePlan(o: ExecuteOptions): Promise<ApplyResult> {
       }
       outcomes.set(step.id, { step_id: step.id, status: 'failed', error, code });
       o.emit({ type: 'step_failed', step, error, code, durationMs: Date.now() - started });
+      if (step.verb === 'warm') await rollbackAfterFailedWarm(o, step, error, record, outcomeCtx);
       return false;
     }
   };
 
+  // A held rollout step is not a failure: what depends on it waits for a later apply.
+  const holding = (id: string) => outcomes.get(id)?.status === 'held';
   const walked = await walk(o.plan.steps, runStep, {
     parallelism: o.parallelism,
     stop: o.stop,
-    onSkip: (step, cause) => o.emit({ type: 'step_skipped', step, because: cause }),
+    onSkip: (step, cause) => {
+      if (holding(cause)) o.emit({ type: 'step_waiting', step, on: cause });
+      else o.emit({ type: 'step_skipped', step, because: cause });
+    },
   });
 
   const list: StepOutcome[] = [];
   for (const step of o.plan.steps) {
     const s = walked.status.get(step.id);
     if (s === 'skipped') {
-      list.push({ step_id: step.id, status: 'skipped', because: walked.skippedBecause.get(step.id) });
+      const because = walked.skippedBecause.get(step.id)!;
+      list.push({ step_id: step.id, status: holding(because) ? 'waiting' : 'skipped', because });
     } else if (s === 'not_started' || !outcomes.has(step.id)) {
       list.push({ step_id: step.id, status: 'not_started' });
     } else {
@@ -125,6 +158,8 @@ export async function executePlan(o: ExecuteOptions): Promise<ApplyResult> {
     failed: count('failed'),
     skipped: count('skipped'),
     notStarted: count('not_started'),
+    held: count('held'),
+    waiting: count('waiting'),
     interrupted: o.stop.aborted,
   };
 }
@@ -151,12 +186,17 @@ class ViewCache {
   }
 
   forStep(instance: string, step: PlanStep): DeployerEnvironment {
+    if (step.verb !== 'apply_traffic_split' || !step.split) return this.get(instance).env;
+    return this.withTraffic(instance, step.deployment_id, step.split.after);
+  }
+
+  /** The view with one deployment's traffic set to `entries` (as the view has it when undefined). */
+  withTraffic(instance: string, deploymentId: string, entries?: SplitEntry[]): DeployerEnvironment {
     const { env } = this.get(instance);
-    if (step.verb !== 'apply_traffic_split' || !step.split) return env;
-    const after = step.split.after;
+    if (!entries) return env;
     return {
       ...env,
-      deployments: env.deployments.map((d) => (d.deployment_id === step.deployment_id ? { ...d, traffic: after } : d)),
+      deployments: env.deployments.map((d) => (d.deployment_id === deploymentId ? { ...d, traffic: entries } : d)),
     };
   }
 
@@ -170,6 +210,56 @@ class ViewCache {
     }
   }
 }
+
+/** A rollout that ended in rollback or halt: the step fails with the rollout's own sentence. */
+class RolloutFailed extends Error {}
+
+function rolloutContext(
+  o: ExecuteOptions,
+  step: PlanStep,
+  instance: string,
+  deployer: Deployer,
+  views: ViewCache,
+  record: (m: Mutation[]) => Promise<void>,
+  outcomeCtx: RolloutRunContext['outcomeCtx'],
+  waitUntil: number | null,
+): RolloutRunContext {
+  return {
+    step,
+    environmentId: o.desired.environment_id,
+    deployer,
+    view: (entries) => views.withTraffic(instance, step.deployment_id, entries),
+    state: o.state,
+    record,
+    outcomeCtx,
+    clock: o.clock,
+    stop: o.stop,
+    kill: o.kill,
+    waitUntil,
+    call: (what, fn) =>
+      withRetries(
+        () => withTimeout(fn, timeoutFor(o, step), o.kill, what),
+        o.retry ?? DEFAULT_RETRY,
+        o.kill,
+        (attempt, error, delayMs) => o.emit({ type: 'step_retrying', step, attempt, error: messageOf(error), delayMs }),
+      ),
+    analysis: o.analysis ?? defaultAnalysis,
+    sleep,
+    emit: o.emit,
+  };
+}
+
+/** The real analysis module, loaded on first use (only rollouts with analyses need it). */
+const defaultAnalysis: AnalysisDeps = {
+  async openWindow(analysis, target, signal) {
+    const m = await import('../rollout/analysis/index.js');
+    return m.openWindow(analysis, target, signal);
+  },
+  intervalMs(analysis) {
+    const ms = parseDurationMs(analysis.interval);
+    return ms ?? 30_000;
+  },
+};
 
 function timeoutFor(o: ExecuteOptions, step: PlanStep): number {
   const base = o.timeoutsMs?.[step.verb] ?? DEFAULT_VERB_TIMEOUT_MS[step.verb];

@@ -18,9 +18,18 @@ export interface WalkResult {
   skippedBecause: Map<string, string>;
 }
 
+export interface VertexControl {
+  /**
+   * Frees this vertex's parallelism slot before `run` settles, so an independent vertex can
+   * start while this one only waits (the executor: for its outcome to be durable). Its
+   * dependents still start only once `run` has resolved true. Calling it twice is harmless.
+   */
+  releaseSlot(): void;
+}
+
 export async function walk<V extends Vertex>(
   vertices: readonly V[],
-  run: (v: V) => Promise<boolean>,
+  run: (v: V, control: VertexControl) => Promise<boolean>,
   opts: { parallelism: number; stop?: AbortSignal; onSkip?: (v: V, cause: string) => void },
 ): Promise<WalkResult> {
   const byId = new Map(vertices.map((v) => [v.id, v]));
@@ -37,11 +46,16 @@ export async function walk<V extends Vertex>(
       dependents.set(d, list);
     }
   }
-  // Ready queue in input order, so equal inputs run in the same order.
-  const order = new Map(vertices.map((v, i) => [v.id, i]));
-  const ready: string[] = vertices.filter((v) => waitingOn.get(v.id) === 0).map((v) => v.id);
+  // Ready vertices leave in input order, so equal inputs run in the same order. A heap: a
+  // sorted array cost O(n) per insertion and per removal, quadratic on plans of 10k steps.
+  const indexOf = new Map(vertices.map((v, i) => [v.id, i]));
+  const ready = new MinHeap();
+  vertices.forEach((v, i) => {
+    if (waitingOn.get(v.id) === 0) ready.push(i);
+  });
   const parallelism = Math.max(1, opts.parallelism);
-  let running = 0;
+  let busySlots = 0;
+  let unsettled = 0;
 
   const skipDownstream = (failedId: string) => {
     const stack = [...(dependents.get(failedId) ?? [])];
@@ -57,29 +71,41 @@ export async function walk<V extends Vertex>(
 
   await new Promise<void>((resolveAll) => {
     const pump = () => {
-      while (running < parallelism && ready.length > 0 && !opts.stop?.aborted) {
-        const id = ready.shift()!;
-        if (status.get(id) !== 'pending') continue;
-        status.set(id, 'running');
-        running++;
-        run(byId.get(id)!)
+      while (busySlots < parallelism && ready.size > 0 && !opts.stop?.aborted) {
+        const v = vertices[ready.pop()];
+        if (status.get(v.id) !== 'pending') continue;
+        status.set(v.id, 'running');
+        busySlots++;
+        unsettled++;
+        let holdsSlot = true;
+        const releaseSlot = () => {
+          if (!holdsSlot) return;
+          holdsSlot = false;
+          busySlots--;
+          pump();
+        };
+        run(v, { releaseSlot })
           .catch(() => false)
           .then((ok) => {
-            running--;
-            status.set(id, ok ? 'succeeded' : 'failed');
+            unsettled--;
+            if (holdsSlot) {
+              holdsSlot = false;
+              busySlots--;
+            }
+            status.set(v.id, ok ? 'succeeded' : 'failed');
             if (ok) {
-              for (const d of dependents.get(id) ?? []) {
+              for (const d of dependents.get(v.id) ?? []) {
                 const left = waitingOn.get(d)! - 1;
                 waitingOn.set(d, left);
-                if (left === 0 && status.get(d) === 'pending') insertSorted(ready, d, order);
+                if (left === 0 && status.get(d) === 'pending') ready.push(indexOf.get(d)!);
               }
             } else {
-              skipDownstream(id);
+              skipDownstream(v.id);
             }
             pump();
           });
       }
-      if (running === 0 && (ready.length === 0 || opts.stop?.aborted)) resolveAll();
+      if (unsettled === 0 && (ready.size === 0 || opts.stop?.aborted)) resolveAll();
     };
     opts.stop?.addEventListener('abort', () => pump(), { once: true });
     pump();
@@ -89,9 +115,42 @@ export async function walk<V extends Vertex>(
   return { status, skippedBecause };
 }
 
-function insertSorted(queue: string[], id: string, order: Map<string, number>): void {
-  const rank = order.get(id)!;
-  let i = queue.length;
-  while (i > 0 && order.get(queue[i - 1])! > rank) i--;
-  queue.splice(i, 0, id);
+/** A binary min-heap of non-negative integers (vertex positions). */
+class MinHeap {
+  private readonly items: number[] = [];
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  push(x: number): void {
+    const a = this.items;
+    let i = a.push(x) - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (a[parent] <= x) break;
+      a[i] = a[parent];
+      i = parent;
+    }
+    a[i] = x;
+  }
+
+  pop(): number {
+    const a = this.items;
+    const top = a[0];
+    const last = a.pop()!;
+    if (a.length > 0) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= a.length) break;
+        const c = l + 1 < a.length && a[l + 1] < a[l] ? l + 1 : l;
+        if (a[c] >= last) break;
+        a[i] = a[c];
+        i = c;
+      }
+      a[i] = last;
+    }
+    return top;
+  }
 }

@@ -35,3 +35,7 @@ export const runFlags = {
   'step-timeout': stepTimeout,
   retries,
 };
+
+export const wait = Flags.string({
+  summary: 'Let rollouts wait through pauses for up to this long (e.g. 10m); without it, apply stops at the first pause.',
+});

@@ -81,6 +81,12 @@ export interface Deployer {
   applyTrafficSplit(env: DeployerEnvironment, deploymentId: string, opts: VerbOptions): Promise<SplitResult>;
   observe(env: DeployerEnvironment, opts: VerbOptions): Promise<Observation>;
   reportRuntimeConfig?(env: DeployerEnvironment): Promise<RuntimeConfig> | RuntimeConfig;
+  /**
+   * Optional: the deployment's traffic-layer metrics in Prometheus text exposition format
+   * (bp's router metric names, see docs/metrics.md), read now. Rollout analyses with
+   * `provider: router` need it; deployers without a router of their own omit it.
+   */
+  scrapeMetrics?(env: DeployerEnvironment, deploymentId: string, opts: VerbOptions): Promise<string>;
   /** Optional: release connections and timers when bp is done with the deployer. */
   close?(): Promise<void>;
 }

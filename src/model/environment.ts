@@ -54,9 +54,41 @@ export interface Deployment {
   /** Name of an entry in `Environment.deployers`. */
   deployer: string;
   listen: string | null;
+  /** Where the deployment's router serves Prometheus metrics; null: a free loopback port. Always set by the normalizer. */
+  metrics_listen?: string | null;
   revisions: Revision[];
   traffic: SplitEntry[];
+  /** How traffic moves to a new revision; null: straight to the declared split. Always set by the normalizer. */
+  rollout?: Rollout | null;
 }
+
+export type AnalysisProvider = 'router' | 'prometheus';
+
+/** A metric gate (env.yaml shape, defaults filled in). */
+export interface Analysis {
+  metric: string;
+  min?: number;
+  max?: number;
+  /** Duration string, as written (`30s`). */
+  interval: string;
+  count: number;
+  provider: AnalysisProvider;
+  address?: string;
+  query?: string;
+}
+
+/** One rollout step, exactly one key (env.yaml shape; `pause: 2m` normalized to `{ duration: '2m' }`). */
+export type RolloutStep =
+  | { weight_bps: number }
+  | { pause: { duration?: string } }
+  | { analysis: Analysis };
+
+export interface Rollout {
+  steps: RolloutStep[];
+  on_failure: 'rollback' | 'pause';
+}
+
+export const BUILTIN_METRICS = ['success_rate', 'latency_p99_ms'] as const;
 
 export interface DeployerInstance {
   /** Built-in type name, a plugin path (`./x.mjs`) or an npm package name. */

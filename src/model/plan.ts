@@ -1,6 +1,6 @@
 /** The plan (CONTRACT section 3): a DAG of deployer verbs, plus what the planner noticed. */
-import type { Environment, SplitEntry } from './environment.js';
-import type { LifecycleState } from './state.js';
+import type { Environment, RolloutStep, SplitEntry } from './environment.js';
+import type { LifecycleState, RolloutStatus } from './state.js';
 
 export const PLAN_FORMAT = 'bp.plan/v1' as const;
 
@@ -20,6 +20,35 @@ export interface PlanStep {
   from?: LifecycleState;
   to?: LifecycleState;
   split?: { before: SplitEntry[]; after: SplitEntry[] };
+  /** A split step that walks a rollout's steps to `split.after` instead of jumping there. */
+  rollout?: PlannedRollout;
+}
+
+export interface PlannedRollout {
+  canary: string;
+  /** True when this apply begins the rollout; false when it continues a recorded one. */
+  begins: boolean;
+  /** The split rollback and abort return to. */
+  stable: SplitEntry[];
+  steps: RolloutStep[];
+  on_failure: 'rollback' | 'pause';
+  /** The step this apply starts at. */
+  from_step: number;
+}
+
+/** What `bp plan` says about a deployment's rollout. */
+export interface RolloutNotice {
+  deployment_id: string;
+  canary: string;
+  status: RolloutStatus | 'starting';
+  /** The step in progress (0-based) and how many there are. */
+  step: number;
+  steps: number;
+  /** The canary's weight now. */
+  weight_bps: number;
+  /** The file asks for a split the last rollout rolled back or aborted: nothing changes until the file does. */
+  diverged: boolean;
+  message: string;
 }
 
 /** Something changed outside bp, seen through a deployer's `observe`. */
@@ -58,6 +87,8 @@ export interface Plan {
   targets: string[];
   /** True for `bp destroy` plans. */
   destroy: boolean;
+  /** Rollouts starting, in progress or diverged from the file. */
+  rollouts: RolloutNotice[];
 }
 
 /** A saved plan (`bp plan --out`): the plan plus the desired environment it was made from. */

@@ -4,7 +4,7 @@
  * every apply that writes), evolved only through `Mutation`s so that every backend can
  * journal the same small records and replay them with `applyMutation`.
  */
-import type { Artifact, DeployerInstance, Health, Resources, SplitEntry } from './environment.js';
+import type { Artifact, DeployerInstance, Health, Resources, RolloutStep, SplitEntry } from './environment.js';
 
 export const STATE_FORMAT = 'bp.state/v1' as const;
 
@@ -64,8 +64,58 @@ export interface RecordedDeployment {
   deployment_id: string;
   deployer: string;
   listen: string | null;
+  /** The metrics listener last enforced (null: a free port); absent in state written before it existed. */
+  metrics_listen?: string | null;
   /** The split bp last enforced through the deployer; [] when none is enforced. */
   split: SplitEntry[];
+  /** The rollout moving traffic to a new revision, or the last one that ended; absent: none. */
+  rollout?: RolloutProgress | null;
+}
+
+/**
+ * Where a progressive rollout stands. Recorded after every step, so a rollout survives bp
+ * restarts and spans CI jobs.
+ *   progressing: steps remain and nothing holds it
+ *   paused:      waiting in a pause step (until `pause_until`, or for `bp rollout promote`)
+ *   halted:      an analysis failed with `on_failure: pause`; promote or abort decides
+ *   completed:   the declared split is enforced
+ *   rolled_back / aborted: the stable split is enforced again; the file diverges until changed
+ */
+export type RolloutStatus = 'progressing' | 'paused' | 'halted' | 'completed' | 'rolled_back' | 'aborted';
+export const ACTIVE_ROLLOUT_STATUSES: readonly RolloutStatus[] = ['progressing', 'paused', 'halted'];
+
+export interface RolloutMeasurement {
+  at: string;
+  value: number | null;
+  verdict: 'pass' | 'fail' | 'inconclusive';
+  detail: string;
+}
+
+export interface RolloutProgress {
+  /** The revision gaining traffic. */
+  canary: string;
+  /** The split enforced when the rollout began: where rollback and abort return. */
+  stable: SplitEntry[];
+  /** The declared split the rollout moves to. */
+  target: SplitEntry[];
+  /** The steps as declared when the rollout began. */
+  steps: RolloutStep[];
+  on_failure: 'rollback' | 'pause';
+  /** Index of the step in progress (or next to run); `steps.length`: only the final split is left. */
+  step: number;
+  /** When the current step began (pauses and analyses count from here). */
+  step_started_at: string;
+  /** For a timed pause: when it ends. */
+  pause_until: string | null;
+  /** Results of the analysis in progress. */
+  measurements: RolloutMeasurement[];
+  /** Set by `bp rollout promote`: the current pause (or halted analysis) is passed; `full` skips every remaining step. */
+  promoted: 'step' | 'full' | null;
+  status: RolloutStatus;
+  /** Where it stands, one sentence (why it rolled back, what it waits for). */
+  message: string;
+  started_at: string;
+  updated_at: string;
 }
 
 /** A verb that was started but not yet recorded as finished (Pulumi-style pending op). */
@@ -98,8 +148,14 @@ export type Mutation =
   | { kind: 'deployment_removed'; deployment_id: string }
   | { kind: 'revision'; revision: RecordedRevision }
   | { kind: 'split'; deployment_id: string; entries: SplitEntry[] }
+  | { kind: 'rollout'; deployment_id: string; rollout: RolloutProgress | null }
   | { kind: 'pending'; op: PendingOperation }
   | { kind: 'pending_done'; step_id: string };
+
+/** Every mutation kind, for backends checking what they read back. */
+export const MUTATION_KINDS: ReadonlySet<string> = new Set<Mutation['kind']>([
+  'deployer', 'deployment', 'deployment_removed', 'revision', 'split', 'rollout', 'pending', 'pending_done',
+]);
 
 export function emptyState(environmentId: string, lineage: string, now: Date): RecordedState {
   return {
@@ -133,6 +189,11 @@ export function applyMutation(state: RecordedState, m: Mutation): RecordedState 
     case 'split': {
       const d = state.deployments[m.deployment_id];
       if (d) d.split = m.entries;
+      break;
+    }
+    case 'rollout': {
+      const d = state.deployments[m.deployment_id];
+      if (d) d.rollout = m.rollout;
       break;
     }
     case 'pending':

@@ -5,14 +5,15 @@
  * when the whole deployment is being torn down).
  */
 import type { Observation } from '../model/deployer.js';
-import type { Environment, SplitEntry } from '../model/environment.js';
+import type { Environment, Revision, SplitEntry } from '../model/environment.js';
 import { BpError } from '../model/errors.js';
-import { stepId, type DriftItem, type ExpiredRevision, type PlanStep, type RevisionVerb } from '../model/plan.js';
+import { stepId, type DriftItem, type ExpiredRevision, type PlanStep, type RevisionVerb, type RolloutNotice } from '../model/plan.js';
 import type { LifecycleState, RecordedState } from '../model/state.js';
 import { revisionDrift, splitDrift } from './drift.js';
 import { changedSpecPaths, specOf } from './immutability.js';
 import { chainFor, isAllowedVerb, VERB_RULES, type TargetLifecycle } from './lifecycle.js';
-import { resumeReason, revisionReason, splitReason } from './reasons.js';
+import { resumeReason, revisionReason, rolloutReason, splitReason } from './reasons.js';
+import { decideRollout, type RolloutDecision } from './rollout.js';
 import { copySplit, sameSplitOrdered, weightOf } from './splits.js';
 import { decideTarget } from './targets.js';
 import { compareIds, type DeploymentUnit, type RevisionSlot } from './universe.js';
@@ -29,6 +30,7 @@ export interface DeploymentPlan {
   steps: PlanStep[];
   drift: DriftItem[];
   expired: ExpiredRevision[];
+  rollout: RolloutNotice | null;
 }
 
 interface SlotPlan {
@@ -41,10 +43,12 @@ interface SlotPlan {
 
 const isTeardownVerb = (v: RevisionVerb): boolean => v === 'drain' || v === 'archive';
 
-export function planDeployment(unit: DeploymentUnit, ctx: PlanContext, problems: string[]): DeploymentPlan {
+export function planDeployment(declaredUnit: DeploymentUnit, ctx: PlanContext, problems: string[]): DeploymentPlan {
   const drift: DriftItem[] = [];
   const expired: ExpiredRevision[] = [];
-  if (!ctx.destroy) checkConsistency(unit, ctx, problems);
+  if (!ctx.destroy) checkConsistency(declaredUnit, ctx, problems);
+  const rollout = decideRollout(declaredUnit.desired, declaredUnit.recorded, ctx.destroy, ctx.now);
+  const unit = withRolloutOverrides(declaredUnit, rollout);
 
   const before: readonly SplitEntry[] = unit.recorded?.split ?? [];
   const after: readonly SplitEntry[] = unit.desired?.traffic ?? [];
@@ -59,13 +63,18 @@ export function planDeployment(unit: DeploymentUnit, ctx: PlanContext, problems:
   const driftedSplit = ctx.observed ? splitDrift(ctx.observed, unit.deployment_id, before) : null;
   if (driftedSplit) drift.push(driftedSplit);
   const warmed = new Set(slotPlans.filter((p) => p.verbs.includes('warm')).map((p) => p.slot.revision_id));
-  const listenChanged = unit.recorded !== null && unit.desired !== null && unit.recorded.listen !== unit.desired.listen;
+  const listenChanged =
+    unit.recorded !== null &&
+    unit.desired !== null &&
+    (unit.recorded.listen !== unit.desired.listen ||
+      (unit.recorded.metrics_listen ?? null) !== (unit.desired.metrics_listen ?? null));
   const pending = ctx.recorded?.pending ?? {};
   const splitId = stepId('apply_traffic_split', unit.deployment_id, null);
   const needSplit =
     !teardown &&
     after.length > 0 &&
     (!sameSplitOrdered(before, after) ||
+      rollout.planned !== null ||
       driftedSplit !== null ||
       listenChanged ||
       // An interrupted split may be half-applied at the provider: enforce it again.
@@ -92,14 +101,30 @@ export function planDeployment(unit: DeploymentUnit, ctx: PlanContext, problems:
       deployment_id: unit.deployment_id,
       revision_id: null,
       depends_on: [...new Set(deps)].sort(compareIds),
-      reason: pending[splitId]
-        ? resumeReason('apply_traffic_split')
-        : splitReason({ before, after, drifted: driftedSplit !== null, listenChanged }),
+      reason: rollout.planned
+        ? rolloutReason(rollout.planned, rollout.notice)
+        : pending[splitId]
+          ? resumeReason('apply_traffic_split')
+          : splitReason({ before, after, drifted: driftedSplit !== null, listenChanged }),
       split: { before: copySplit(before), after: copySplit(after) },
+      ...(rollout.planned ? { rollout: rollout.planned } : {}),
     });
   }
   for (const chain of chains) steps.push(...chain.filter((s) => s.verb === 'drain' || s.verb === 'archive'));
-  return { steps, drift, expired };
+  return { steps, drift, expired, rollout: rollout.notice };
+}
+
+/** The unit as the rollout decision sees it: its split, and the lifecycles it holds. */
+function withRolloutOverrides(unit: DeploymentUnit, decision: RolloutDecision): DeploymentUnit {
+  if (unit.desired === null) return unit;
+  const held = Object.keys(decision.hold).length > 0;
+  if (!held && sameSplitOrdered(decision.after, unit.desired.traffic)) return unit;
+  const hold = (r: Revision): Revision => (decision.hold[r.revision_id] ? { ...r, state: decision.hold[r.revision_id] } : r);
+  return {
+    ...unit,
+    desired: { ...unit.desired, traffic: decision.after, revisions: unit.desired.revisions.map(hold) },
+    slots: unit.slots.map((slot) => (slot.desired ? { ...slot, desired: hold(slot.desired) } : slot)),
+  };
 }
 
 /** Target, current lifecycle (drift-adjusted) and verb chain of one revision. */

@@ -8,6 +8,7 @@ import { REVISION_DEFAULTS, type Deployment, type Environment, type Revision, ty
 import type { PlanStep } from '../model/plan.js';
 import { canTransition, type LifecycleState, type Mutation, type RecordedRevision, type RecordedState } from '../model/state.js';
 import { deepEqualJson, specOf } from './immutability.js';
+import { isActive } from './rollout.js';
 import { copySplit, weightOf } from './splits.js';
 
 export interface OutcomeContext {
@@ -58,12 +59,22 @@ export function mutationsOnSuccess(step: PlanStep, ctx: OutcomeContext, result: 
   if (step.verb === 'apply_traffic_split') {
     const entries = copySplit(result.applied_entries ?? step.split?.after ?? []);
     const rec = ctx.state.deployments[step.deployment_id];
-    const listen = desiredDeployment(ctx.desired, step.deployment_id)?.listen ?? rec?.listen ?? null;
-    if (!rec || rec.listen !== listen) {
-      const deployer = rec?.deployer ?? desiredDeployment(ctx.desired, step.deployment_id)?.deployer ?? '';
-      out.push({ kind: 'deployment', deployment: { deployment_id: step.deployment_id, deployer, listen, split: entries } });
+    const dd = desiredDeployment(ctx.desired, step.deployment_id);
+    const listen = dd?.listen ?? rec?.listen ?? null;
+    const metricsListen = dd ? dd.metrics_listen ?? null : rec?.metrics_listen ?? null;
+    if (!rec || rec.listen !== listen || (rec.metrics_listen ?? null) !== metricsListen) {
+      const deployer = rec?.deployer ?? dd?.deployer ?? '';
+      out.push({
+        kind: 'deployment',
+        deployment: { ...(rec ? structuredClone(rec) : {}), deployment_id: step.deployment_id, deployer, listen, metrics_listen: metricsListen, split: entries },
+      });
     } else {
       out.push({ kind: 'split', deployment_id: step.deployment_id, entries });
+    }
+    // A plain split ends a rollout in progress (the file moved on); a rollout step records its own
+    // progress, and a rolled-back or aborted one stays on record so the plan can say the file diverges.
+    if (!step.rollout && isActive(rec?.rollout)) {
+      out.push({ kind: 'rollout', deployment_id: step.deployment_id, rollout: null });
     }
     return out;
   }
@@ -134,7 +145,10 @@ function touchDeployment(step: PlanStep, ctx: OutcomeContext): Mutation[] {
     }
   }
   if (!rec && desired) {
-    out.push({ kind: 'deployment', deployment: { deployment_id: desired.deployment_id, deployer: desired.deployer, listen: desired.listen, split: [] } });
+    out.push({
+      kind: 'deployment',
+      deployment: { deployment_id: desired.deployment_id, deployer: desired.deployer, listen: desired.listen, metrics_listen: desired.metrics_listen ?? null, split: [] },
+    });
   } else if (rec && desired && step.verb === 'stage' && rec.deployer !== desired.deployer) {
     // The planner only lets the deployer change once every revision is archived; the first
     // new revision moves the deployment over.
@@ -154,8 +168,18 @@ function donePending(step: PlanStep, state: RecordedState): Mutation[] {
   return out;
 }
 
+// Deployments by id, per environment object: a scan of every deployment for each mutation
+// made recording a 10k-step apply quadratic. Environments are not mutated once planned.
+const deploymentIndex = new WeakMap<Environment, Map<string, Deployment>>();
+
 function desiredDeployment(env: Environment, deploymentId: string): Deployment | undefined {
-  return env.deployments.find((d) => d.deployment_id === deploymentId);
+  let index = deploymentIndex.get(env);
+  if (!index) {
+    index = new Map();
+    for (const d of env.deployments) if (!index.has(d.deployment_id)) index.set(d.deployment_id, d); // first wins, as find() did
+    deploymentIndex.set(env, index);
+  }
+  return index.get(deploymentId);
 }
 
 function desiredRevision(env: Environment, step: PlanStep): Revision | undefined {

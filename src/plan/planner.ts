@@ -6,7 +6,7 @@
 import type { Observation } from '../model/deployer.js';
 import type { Environment } from '../model/environment.js';
 import { PlanError } from '../model/errors.js';
-import { PLAN_FORMAT, summarize, type DriftItem, type ExpiredRevision, type Plan, type PlanStep } from '../model/plan.js';
+import { PLAN_FORMAT, summarize, type DriftItem, type ExpiredRevision, type Plan, type PlanStep, type RolloutNotice } from '../model/plan.js';
 import type { RecordedState } from '../model/state.js';
 import { dagProblems } from './dag.js';
 import { planDeployment, type PlanContext } from './deployment-plan.js';
@@ -51,6 +51,7 @@ export function plan(input: PlanInput): Plan {
   const steps: PlanStep[] = [];
   const drift: DriftItem[] = [];
   const expired: ExpiredRevision[] = [];
+  const rollouts: RolloutNotice[] = [];
   for (const unit of units) {
     const unitProblems: string[] = [];
     const part = planDeployment(unit, ctx, unitProblems);
@@ -59,6 +60,7 @@ export function plan(input: PlanInput): Plan {
     steps.push(...part.steps);
     drift.push(...part.drift);
     expired.push(...part.expired);
+    if (part.rollout) rollouts.push(part.rollout);
   }
   if (ctx.observed) {
     const declaredIn = new Map<string, string>();
@@ -85,5 +87,6 @@ export function plan(input: PlanInput): Plan {
     expired,
     targets,
     destroy,
+    rollouts,
   };
 }

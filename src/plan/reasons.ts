@@ -1,6 +1,6 @@
 /** Short human phrases that say why a step is in the plan. */
 import type { SplitEntry } from '../model/environment.js';
-import type { Verb } from '../model/plan.js';
+import type { PlannedRollout, RolloutNotice, Verb } from '../model/plan.js';
 import type { LifecycleState, RecordedRevision } from '../model/state.js';
 import type { TargetLifecycle } from './lifecycle.js';
 import { sameSplitOrdered, weightOf } from './splits.js';
@@ -58,4 +58,10 @@ export function splitReason(a: {
 /** An interrupted apply left this step's intent recorded: say so rather than a fresh reason. */
 export function resumeReason(verb: Verb): string {
   return `resume interrupted ${verb === 'apply_traffic_split' ? 'traffic split' : verb}`;
+}
+
+export function rolloutReason(planned: PlannedRollout, notice: RolloutNotice | null): string {
+  if (planned.begins) return notice?.message ?? `roll out ${planned.canary}`;
+  const at = `step ${Math.min(planned.from_step + 1, planned.steps.length)}/${planned.steps.length}`;
+  return `continue the rollout of ${planned.canary} at ${at}${notice?.message ? `: ${notice.message}` : ''}`;
 }

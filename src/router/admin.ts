@@ -15,6 +15,7 @@ const MAX_BODY_BYTES = 1 << 20;
 export interface AdminOptions {
   token: string;
   listen: string;
+  metricsListen: string;
   log: (message: string) => void;
 }
 
@@ -30,10 +31,11 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
   res.end(text);
 }
 
-export function routerStatus(pool: BackendPool, listen: string): RouterStatus {
+export function routerStatus(pool: BackendPool, listen: string, metricsListen: string): RouterStatus {
   return {
     deployment_id: pool.config.deployment_id,
     listen,
+    metrics_listen: metricsListen,
     pid: process.pid,
     config: pool.config,
     backends: pool.status(),
@@ -43,7 +45,7 @@ export function routerStatus(pool: BackendPool, listen: string): RouterStatus {
 export function createAdminServer(pool: BackendPool, opts: AdminOptions): http.Server {
   return http.createServer((req, res) => {
     if (!tokenMatches(req.headers.authorization, opts.token)) return sendJson(res, 401, { error: 'unauthorized' });
-    if (req.method === 'GET' && req.url === '/status') return sendJson(res, 200, routerStatus(pool, opts.listen));
+    if (req.method === 'GET' && req.url === '/status') return sendJson(res, 200, routerStatus(pool, opts.listen, opts.metricsListen));
     if (req.method === 'PUT' && req.url === '/config') {
       const chunks: Buffer[] = [];
       let size = 0;
@@ -66,7 +68,7 @@ export function createAdminServer(pool: BackendPool, opts: AdminOptions): http.S
           return sendJson(res, 409, { error: `this router serves "${pool.config.deployment_id}", not "${config.deployment_id}"` });
         }
         pool.apply(config);
-        void pool.recheckUnhealthy().then(() => sendJson(res, 200, routerStatus(pool, opts.listen)));
+        void pool.recheckUnhealthy().then(() => sendJson(res, 200, routerStatus(pool, opts.listen, opts.metricsListen)));
         opts.log(`config applied: ${config.entries.map((e) => `${e.revision_id}=${e.weight_bps}`).join(' ')}` +
           (config.draining.length ? ` draining=${config.draining.join(',')}` : ''));
       });

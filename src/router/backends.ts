@@ -5,6 +5,7 @@
  */
 import http from 'node:http';
 import type { BackendStatus, RouterConfig } from './config.js';
+import { type EnforcedWeight, RevisionMetrics, RouterMetrics } from './metrics.js';
 import { SmoothWeightedRoundRobin } from './swrr.js';
 
 const HEALTH_TIMEOUT_MS = 1000;
@@ -16,6 +17,8 @@ export class Backend {
   readonly agent: http.Agent;
   revisionId: string;
   healthPath: string;
+  /** The revision's counters, held here so recording a request needs no lookup. */
+  metrics: RevisionMetrics;
   healthy = true;
   inFlight = 0;
   requests = 0;
@@ -23,8 +26,9 @@ export class Backend {
   retired = false;
   private checking = false;
 
-  constructor(url: string, revisionId: string, healthPath: string) {
+  constructor(url: string, revisionId: string, healthPath: string, metrics: RevisionMetrics = new RevisionMetrics(revisionId)) {
     const u = new URL(url);
+    this.metrics = metrics;
     this.url = url;
     this.host = u.hostname.replace(/^\[|\]$/g, '');
     this.port = Number(u.port || 80);
@@ -131,7 +135,10 @@ export class BackendPool {
   private timer: NodeJS.Timeout | null = null;
   config: RouterConfig;
 
-  constructor(config: RouterConfig, healthIntervalMs: number) {
+  readonly metrics: RouterMetrics;
+
+  constructor(config: RouterConfig, healthIntervalMs: number, metrics: RouterMetrics = new RouterMetrics(config.deployment_id)) {
+    this.metrics = metrics;
     this.config = config;
     this.apply(config);
     this.timer = setInterval(() => this.checkAll(), healthIntervalMs);
@@ -146,11 +153,13 @@ export class BackendPool {
       const slot: RevisionSlot = { revisionId: entry.revision_id, backends: [], nextReplica: 0 };
       for (const url of entry.backends) {
         let b = this.backends.get(url) ?? next.get(url);
+        const metrics = this.metrics.forRevision(entry.revision_id);
         if (!b) {
-          b = new Backend(url, entry.revision_id, entry.health_path);
+          b = new Backend(url, entry.revision_id, entry.health_path, metrics);
           void b.check();
         }
         b.revisionId = entry.revision_id;
+        b.metrics = metrics;
         b.healthPath = entry.health_path;
         next.set(url, b);
         slot.backends.push(b);
@@ -169,6 +178,12 @@ export class BackendPool {
 
   pick(exclude?: Backend): Backend | undefined {
     return this.table.pick(exclude);
+  }
+
+  /** The weights the routing table enforces now: a draining revision gets no new requests. */
+  enforcedWeights(): EnforcedWeight[] {
+    const draining = new Set(this.config.draining);
+    return this.config.entries.map((e) => ({ revision_id: e.revision_id, weight_bps: draining.has(e.revision_id) ? 0 : e.weight_bps }));
   }
 
   checkAll(): void {

@@ -63,3 +63,36 @@ export class RouterAdminClient {
     });
   }
 }
+
+const METRICS_TIMEOUT_MS = 5000;
+
+/** Where to connect to reach a listener bound to `host` (a wildcard bind is reachable on loopback). */
+export function connectHost(host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
+  if (host === '::' || host === '[::]') return '::1';
+  return host.replace(/^\[|\]$/g, '');
+}
+
+/** `http://HOST:PORT/metrics` for a metrics listener bound to `listen` (HOST:PORT as the router reports it). */
+export function metricsUrl(listen: string): string {
+  const m = /^(?:\[(.*)\]|(.*)):([0-9]+)$/.exec(listen);
+  const host = connectHost(m ? (m[1] ?? m[2]) : '127.0.0.1');
+  return `http://${host.includes(':') ? `[${host}]` : host}:${m ? m[3] : '0'}/metrics`;
+}
+
+/** GET /metrics from a router's metrics listener; rejects with a RouterAdminError saying why. */
+export function fetchMetrics(url: string, signal: AbortSignal): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent: false, timeout: METRICS_TIMEOUT_MS, signal }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        if (res.statusCode !== 200) return reject(new RouterAdminError(`${url} answered ${res.statusCode}`, res.statusCode ?? null));
+        resolve(Buffer.concat(chunks).toString('utf8'));
+      });
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new RouterAdminError(`${url} did not answer within ${METRICS_TIMEOUT_MS} ms`, null)));
+    req.on('error', (e) => reject(e instanceof RouterAdminError ? e : new RouterAdminError(`${url} is unreachable: ${(e as NodeJS.ErrnoException).code ?? e.message}`, null)));
+  });
+}

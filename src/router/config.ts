@@ -33,6 +33,8 @@ export interface BackendStatus {
 export interface RouterStatus {
   deployment_id: string;
   listen: string;
+  /** HOST:PORT of the metrics listener (GET /metrics); absent from routers older than metrics. */
+  metrics_listen?: string;
   pid: number;
   config: RouterConfig;
   backends: BackendStatus[];
@@ -43,6 +45,8 @@ export interface RouterReady {
   pid: number;
   admin_port: number;
   listen: string;
+  /** HOST:PORT the metrics listener is bound to (the port the router picked when none was asked for). */
+  metrics_listen: string;
 }
 
 export const ROUTER_TOKEN_ENV = 'BP_ROUTER_TOKEN';

@@ -3,17 +3,22 @@
  * so traffic keeps flowing when bp exits.
  *
  *   node main.js --listen HOST:PORT --config FILE --ready-file FILE [--health-interval-ms N]
+ *                [--metrics-listen HOST:PORT]
  *
+ * Without --metrics-listen, the metrics listener takes a free loopback port; the ready
+ * file and GET /status report where it is.
  * The admin token comes in the BP_ROUTER_TOKEN environment variable (argv is world-readable
  * in /proc, the environment is not).
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { createAdminServer } from './admin.js';
 import { BackendPool } from './backends.js';
 import { ROUTER_TOKEN_ENV, routerConfigProblems, type RouterConfig, type RouterReady } from './config.js';
-import { formatListen, parseListen } from './listen.js';
+import { formatListen, type ListenAddress, parseListen } from './listen.js';
+import { createMetricsServer } from './metrics-server.js';
 import { createProxyServer } from './proxy.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -34,10 +39,14 @@ function main(): void {
       config: { type: 'string' },
       'ready-file': { type: 'string' },
       'health-interval-ms': { type: 'string', default: '1000' },
+      'metrics-listen': { type: 'string' },
     },
   });
   const listen = parseListen(values.listen ?? '');
   if (!listen) fail(`--listen must be HOST:PORT, got "${values.listen ?? ''}"`);
+  const metricsAsked = values['metrics-listen'] === undefined ? null : parseListen(values['metrics-listen']);
+  if (values['metrics-listen'] !== undefined && !metricsAsked) fail(`--metrics-listen must be HOST:PORT, got "${values['metrics-listen']}"`);
+  const metricsAt: ListenAddress = metricsAsked ?? { host: '127.0.0.1', port: 0 };
   const token = process.env[ROUTER_TOKEN_ENV];
   if (!token) fail(`${ROUTER_TOKEN_ENV} is not set`);
   delete process.env[ROUTER_TOKEN_ENV];
@@ -57,19 +66,32 @@ function main(): void {
   const pool = new BackendPool(config, interval);
   const listenText = formatListen(listen);
   const proxy = createProxyServer(pool, { deploymentId: config.deployment_id, log });
-  const admin = createAdminServer(pool, { token, listen: listenText, log });
+  const metrics = createMetricsServer(pool);
+  let admin: http.Server | null = null;
 
   proxy.on('error', (e: NodeJS.ErrnoException) =>
     fail(e.code === 'EADDRINUSE' ? `listen address ${listenText} is already in use` : `cannot listen on ${listenText}: ${e.message}`),
   );
-  admin.on('error', (e) => fail(`admin endpoint: ${e.message}`));
+  metrics.on('error', (e: NodeJS.ErrnoException) =>
+    fail(e.code === 'EADDRINUSE'
+      ? `metrics listen address ${formatListen(metricsAt)} is already in use`
+      : `cannot listen for metrics on ${formatListen(metricsAt)}: ${e.message}`),
+  );
 
   proxy.listen(listen.port, listen.host, () => {
-    admin.listen(0, '127.0.0.1', () => {
-      const ready: RouterReady = { pid: process.pid, admin_port: (admin.address() as AddressInfo).port, listen: listenText };
-      writeFileSync(`${readyFile}.tmp`, JSON.stringify(ready), { mode: 0o600 });
-      renameSync(`${readyFile}.tmp`, readyFile);
-      log(`listening on ${listenText} for deployment "${config.deployment_id}"`);
+    metrics.listen(metricsAt.port, metricsAt.host, () => {
+      const metricsText = formatListen({ host: metricsAt.host, port: (metrics.address() as AddressInfo).port });
+      const control = createAdminServer(pool, { token, listen: listenText, metricsListen: metricsText, log });
+      admin = control;
+      control.on('error', (e) => fail(`admin endpoint: ${e.message}`));
+      control.listen(0, '127.0.0.1', () => {
+        const ready: RouterReady = {
+          pid: process.pid, admin_port: (control.address() as AddressInfo).port, listen: listenText, metrics_listen: metricsText,
+        };
+        writeFileSync(`${readyFile}.tmp`, JSON.stringify(ready), { mode: 0o600 });
+        renameSync(`${readyFile}.tmp`, readyFile);
+        log(`listening on ${listenText} for deployment "${config.deployment_id}"; metrics on http://${metricsText}/metrics`);
+      });
     });
   });
 
@@ -78,7 +100,9 @@ function main(): void {
     if (stopping) return;
     stopping = true;
     log(`${signal}: no new connections; waiting for ${pool.totalInFlight()} in-flight request(s)`);
-    admin.close();
+    admin?.close();
+    metrics.close();
+    metrics.closeAllConnections();
     proxy.close();
     proxy.closeIdleConnections();
     const deadline = Date.now() + SHUTDOWN_GRACE_MS;

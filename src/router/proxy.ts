@@ -1,9 +1,11 @@
 /**
  * The data path: an HTTP/1.1 reverse proxy that streams bodies both ways, reuses
  * keep-alive connections to backends, passes WebSocket (any `Upgrade`) through, and
- * answers 502 with a plain reason when no healthy backend is left.
+ * answers 502 with a plain reason when no healthy backend is left. Every response is
+ * recorded against the revision that served it (metrics.ts); upgrades are not.
  */
 import http from 'node:http';
+import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import type { Backend, BackendPool } from './backends.js';
 
@@ -68,8 +70,15 @@ export function createProxyServer(pool: BackendPool, opts: ProxyOptions): http.S
     res.end(body);
   };
 
-  const forward = (req: http.IncomingMessage, res: http.ServerResponse, backend: Backend, retry: boolean): void => {
+  /** `startedAt`: performance.now() when the request arrived, for the duration histogram. */
+  const forward = (req: http.IncomingMessage, res: http.ServerResponse, backend: Backend, retry: boolean, startedAt: number): void => {
     const release = backend.acquire();
+    // Set when this attempt hands the request to another backend, which then records it.
+    let handedOver = false;
+    // Set when the backend failed the request (connection error, reset mid-body).
+    let failed = false;
+    // Set once the client's response is over; a later upstream error is our own teardown.
+    let closed = false;
     const upstream = http.request({
       host: backend.host,
       port: backend.port,
@@ -84,39 +93,60 @@ export function createProxyServer(pool: BackendPool, opts: ProxyOptions): http.S
       res.writeHead(ures.statusCode ?? 502, ures.statusMessage, stripHopByHop(ures.headers));
       // pipe(), not pipeline(): pipeline allocates an AbortSignal per call, a measurable
       // cost at thousands of requests per second. Errors are handled on both ends below.
-      ures.on('error', () => res.destroy());
+      ures.on('error', () => {
+        failed = true;
+        res.destroy();
+      });
       ures.pipe(res);
     });
     upstream.on('error', (err: NodeJS.ErrnoException) => {
       release();
+      if (closed) return; // the client left (or the response ended) first: not the backend's failure
+      failed = true;
       if (answered || res.headersSent || res.destroyed) {
+        backend.metrics.upstreamErrors++;
         res.destroy();
         return;
       }
       const code = err.code ?? err.message;
       const staleSocket = code === 'ECONNRESET' && upstream.reusedSocket;
       if (NOT_DELIVERED.has(code)) backend.markDown(`connection failed: ${code}`);
-      const failed = `backend ${backend.url} of revision "${backend.revisionId}" failed: ${code}`;
+      // A keep-alive socket the backend closed as we reused it is a race, not a failure.
+      if (!(staleSocket && retry)) backend.metrics.upstreamErrors++;
+      const reason = `backend ${backend.url} of revision "${backend.revisionId}" failed: ${code}`;
       if (retry && !hasBody(req) && (NOT_DELIVERED.has(code) || staleSocket)) {
         const other = staleSocket ? backend : pool.pick(backend);
-        if (other) return forward(req, res, other, false);
-        if (!staleSocket) return badGateway(res, `${noBackend().trimEnd()}; ${failed}\n`);
+        if (other) {
+          handedOver = true;
+          return forward(req, res, other, false, startedAt);
+        }
+        if (!staleSocket) return badGateway(res, `${noBackend().trimEnd()}; ${reason}\n`);
       }
-      badGateway(res, `bp router: ${failed}\n`);
+      badGateway(res, `bp router: ${reason}\n`);
     });
     // A client that goes away mid-request must not leave the backend request dangling.
     res.on('close', () => {
+      closed = true;
       if (!res.writableFinished) upstream.destroy();
       release();
+      if (handedOver) return;
+      const m = backend.metrics;
+      if (failed) m.observe(res.headersSent && res.statusCode >= 500 ? res.statusCode : 502, (performance.now() - startedAt) / 1000);
+      else if (res.headersSent) m.observe(res.statusCode, (performance.now() - startedAt) / 1000);
+      else m.clientAborts++;
     });
     if (hasBody(req)) req.pipe(upstream);
     else upstream.end();
   };
 
   server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const startedAt = performance.now();
     const backend = pool.pick();
-    if (!backend) return badGateway(res, noBackend());
-    forward(req, res, backend, true);
+    if (!backend) {
+      pool.metrics.unrouted++;
+      return badGateway(res, noBackend());
+    }
+    forward(req, res, backend, true, startedAt);
   });
 
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {

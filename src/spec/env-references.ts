@@ -74,10 +74,10 @@ function looksLikeEnvironment(value: unknown): boolean {
 }
 
 /**
- * Calls `visit` for each string where references are honoured and, with `copy`, returns a
- * deep copy holding what `visit` returned. A whole environment (or a value with `basePath`
- * inside one) only has the sites above; any other value is a free fragment (say one
- * deployer's config) where every string is a site.
+ * Calls `visit` for each string where references are honoured (with the live path: a visitor
+ * that keeps it copies it) and, with `copy`, returns a deep copy holding what `visit` returned.
+ * A whole environment (or a value with `basePath` inside one) only has the sites above; any
+ * other value is a free fragment (say one deployer's config) where every string is a site.
  */
 function forEachSite(
   value: unknown,
@@ -86,11 +86,12 @@ function forEachSite(
   copy: boolean,
 ): unknown {
   const scoped = basePath !== undefined || looksLikeEnvironment(value);
-  // One path array, pushed and popped (copied only for `visit`): allocating a path per node
-  // was a visible share of planning 50,000 revisions.
+  // One path array, pushed and popped, handed to `visit` as is (a visitor copies it only when
+  // it keeps it): allocating a path per node or per string was a visible share of planning
+  // 50,000 revisions.
   const path: JsonPath = [...(basePath ?? [])];
   const walk = (node: unknown): unknown => {
-    if (typeof node === 'string') return !scoped || matches(path, false) ? visit(node, path.slice()) : node;
+    if (typeof node === 'string') return !scoped || matches(path, false) ? visit(node, path) : node;
     if (node === null || typeof node !== 'object') return node;
     if (scoped && !matches(path, true)) return copy ? copyJson(node) : undefined;
     if (Array.isArray(node)) {
@@ -150,7 +151,7 @@ export function malformedReferenceProblems(root: unknown): PathProblem[] {
     const malformed = s.includes('${') ? scan(s).malformed : [];
     if (malformed.length > 0) {
       problems.push({
-        path,
+        path: path.slice(),
         index: malformed[0],
         message: `${subjectOf(root, path)} has a malformed reference: write \${env:NAME} (NAME of letters, digits and "_", not starting with a digit), or $\${ for a literal \${`,
       });
@@ -182,7 +183,7 @@ export function resolveEnvReferences<T>(value: T, vars: Record<string, string | 
     if (!s.includes('$')) return s;
     const { parts, malformed } = scan(s);
     if (malformed.length > 0) {
-      failures.push({ path, message: `${describe(path)} has a malformed reference: write \${env:NAME}, or $\${ for a literal \${` });
+      failures.push({ path: path.slice(), message: `${describe(path)} has a malformed reference: write \${env:NAME}, or $\${ for a literal \${` });
       return s;
     }
     let out = '';
@@ -194,7 +195,7 @@ export function resolveEnvReferences<T>(value: T, vars: Record<string, string | 
       // Own keys only: `${env:constructor}` must not read Object.prototype.
       const v = Object.hasOwn(vars, p.name) ? vars[p.name] : undefined;
       if (typeof v === 'string') out += v;
-      else failures.push({ path, message: `environment variable ${p.name} is not set (referenced by ${describe(path)})` });
+      else failures.push({ path: path.slice(), message: `environment variable ${p.name} is not set (referenced by ${describe(path)})` });
     }
     return out;
   }, true);

@@ -10,8 +10,11 @@ import {
   type DeployerInstance,
   type Deployment,
   type Environment,
+  type Analysis,
   type Notification,
   type Revision,
+  type Rollout,
+  type RolloutStep,
   type SplitEntry,
 } from '../model/environment.js';
 
@@ -36,8 +39,15 @@ interface RawDeployment {
   deployment_id: string;
   deployer: string;
   listen?: string;
+  metrics_listen?: string;
   revisions: RawRevision[];
   traffic?: SplitEntry[];
+  rollout?: RawRollout;
+}
+type RawStep = { weight_bps: number } | { pause: string | { duration?: string } } | { analysis: Partial<Analysis> & { metric: string } };
+interface RawRollout {
+  steps: RawStep[];
+  on_failure?: Rollout['on_failure'];
 }
 interface RawEnvironment {
   environment_id: string;
@@ -68,9 +78,35 @@ function normalizeDeployment(d: RawDeployment): Deployment {
     deployment_id: d.deployment_id,
     deployer: d.deployer,
     listen: d.listen ?? null,
+    metrics_listen: d.metrics_listen ?? null,
     revisions: d.revisions.map(normalizeRevision),
     traffic: (d.traffic ?? []).map((e) => ({ revision_id: e.revision_id, weight_bps: e.weight_bps })),
+    rollout: d.rollout ? normalizeRollout(d.rollout) : null,
   };
+}
+
+function normalizeRollout(r: RawRollout): Rollout {
+  return { steps: r.steps.map(normalizeStep), on_failure: r.on_failure ?? 'rollback' };
+}
+
+function normalizeStep(s: RawStep): RolloutStep {
+  if ('weight_bps' in s) return { weight_bps: s.weight_bps };
+  if ('pause' in s) {
+    const duration = typeof s.pause === 'string' ? s.pause : s.pause.duration;
+    return { pause: duration !== undefined ? { duration } : {} };
+  }
+  const a = s.analysis;
+  const out: Analysis = {
+    metric: a.metric,
+    interval: a.interval ?? '30s',
+    count: a.count ?? 1,
+    provider: a.provider ?? 'router',
+  };
+  if (a.min !== undefined) out.min = a.min;
+  if (a.max !== undefined) out.max = a.max;
+  if (a.address !== undefined) out.address = a.address;
+  if (a.query !== undefined) out.query = a.query;
+  return { analysis: out };
 }
 
 function normalizeRevision(r: RawRevision): Revision {

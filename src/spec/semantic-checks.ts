@@ -9,6 +9,7 @@ import { FULL_WEIGHT_BPS, ID_REGEX } from '../model/environment.js';
 import { malformedReferenceProblems } from './env-references.js';
 import { quote, type JsonPath, type PathProblem } from './paths.js';
 import { reservedIdProblems } from './reserved-ids.js';
+import { rolloutProblems } from './rollout-checks.js';
 import { environmentSchema } from './schema.js';
 
 type Obj = Record<string, unknown>;
@@ -55,7 +56,11 @@ export function semanticProblems(root: unknown): PathProblem[] {
       problems.push({ path: [...base, 'deployer'], message: `${name} uses deployer ${quote(d.deployer)}, which is not declared under deployers (${declared})` });
     }
     if (typeof d.listen === 'string' && listenRegex().test(d.listen)) checkListen(d.listen, name, [...base, 'listen'], listens, problems);
+    if (typeof d.metrics_listen === 'string' && listenRegex().test(d.metrics_listen)) {
+      checkListen(d.metrics_listen, `${name} (metrics_listen)`, [...base, 'metrics_listen'], listens, problems);
+    }
     checkTraffic(d, i, name, revisions, problems);
+    problems.push(...rolloutProblems(d.rollout, name, [...base, 'rollout']));
   });
 
   problems.push(...reservedIdProblems(root));

@@ -3,8 +3,17 @@
  * duplicate keys and aliases (bounded, so an alias bomb fails fast), and it maps a JSON
  * path back to the line and column an operator should look at.
  */
-import { Document, isAlias, isCollection, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Node, type Pair } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Document, LineCounter, Node, Pair } from 'yaml';
 import type { JsonPath } from './paths.js';
+
+// `yaml` is loaded on first use: a clean file never needs it (js-yaml takes it), and loading
+// it cost every command ~0.1 s of start-up. (Its Node entry point is CommonJS either way.)
+let yamlModule: typeof import('yaml') | undefined;
+function yamlLib(): typeof import('yaml') {
+  yamlModule ??= createRequire(import.meta.url)('yaml') as typeof import('yaml');
+  return yamlModule;
+}
 
 /** Aliases a document may expand before it is treated as an alias bomb. */
 export const MAX_ALIAS_COUNT = 100;
@@ -28,7 +37,7 @@ export interface Position {
 
 export class YamlSource {
   private readonly doc: Document;
-  private readonly lines = new LineCounter();
+  private readonly lines = new (yamlLib().LineCounter)();
 
   /** Set when the text nests too deep to hand to `yaml` (see `excessiveNestingOffset`). */
   private readonly tooDeepAt: number | undefined;
@@ -38,7 +47,7 @@ export class YamlSource {
     this.tooDeepAt = excessiveNestingOffset(text);
     // Too deep: `yaml` would overflow the stack at a point that depends on the stack size,
     // reporting a different position per process. Refuse at our own, stable offset instead.
-    this.doc = parseDocument(this.tooDeepAt === undefined ? text : '', {
+    this.doc = yamlLib().parseDocument(this.tooDeepAt === undefined ? text : '', {
       lineCounter: this.lines,
       prettyErrors: false,
       uniqueKeys: true,
@@ -111,8 +120,8 @@ export class YamlSource {
       const seg = path[i];
       const last = i === path.length - 1;
       node = this.unalias(node);
-      if (isMap(node)) {
-        const pair = (node.items as Pair[]).find((p) => isScalar(p.key) && String(p.key.value) === String(seg));
+      if (yamlLib().isMap(node)) {
+        const pair = (node.items as Pair[]).find((p) => yamlLib().isScalar(p.key) && String(p.key.value) === String(seg));
         if (!pair) break;
         const keyOffset = rangeStart(pair.key) ?? offset;
         node = pair.value;
@@ -121,9 +130,9 @@ export class YamlSource {
         const mode = last ? at : 'auto';
         if (mode === 'key') return keyOffset;
         // An empty value (`key:` and nothing) has no text of its own: point at its key.
-        const empty = isScalar(resolved) && resolved.range?.[0] === resolved.range?.[1];
-        offset = valueOffset === undefined || empty || (mode === 'auto' && isCollection(resolved)) ? keyOffset : valueOffset;
-      } else if (isSeq(node) && typeof seg === 'number') {
+        const empty = yamlLib().isScalar(resolved) && resolved.range?.[0] === resolved.range?.[1];
+        offset = valueOffset === undefined || empty || (mode === 'auto' && yamlLib().isCollection(resolved)) ? keyOffset : valueOffset;
+      } else if (yamlLib().isSeq(node) && typeof seg === 'number') {
         const item = node.items[seg];
         const start = rangeStart(item);
         if (start === undefined) break;
@@ -145,11 +154,11 @@ export class YamlSource {
     let node: unknown = this.doc.contents;
     for (const seg of path) {
       node = this.unalias(node);
-      if (isMap(node)) node = (node.items as Pair[]).find((p) => isScalar(p.key) && String(p.key.value) === String(seg))?.value;
-      else if (isSeq(node) && typeof seg === 'number') node = node.items[seg];
+      if (yamlLib().isMap(node)) node = (node.items as Pair[]).find((p) => yamlLib().isScalar(p.key) && String(p.key.value) === String(seg))?.value;
+      else if (yamlLib().isSeq(node) && typeof seg === 'number') node = node.items[seg];
       else return start;
     }
-    if (!isScalar(node) || typeof node.value !== 'string' || !node.range) return start;
+    if (!yamlLib().isScalar(node) || typeof node.value !== 'string' || !node.range) return start;
     const raw = this.text.slice(node.range[0], node.range[1]);
     const quoted = node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE';
     if (node.type !== 'PLAIN' && !quoted) return start;
@@ -158,15 +167,15 @@ export class YamlSource {
   }
 
   private unalias(node: unknown): unknown {
-    return isAlias(node) ? node.resolve(this.doc) : node;
+    return yamlLib().isAlias(node) ? node.resolve(this.doc) : node;
   }
 
   private firstAliasOffset(): number {
     let offset = 0;
-    visit(this.doc, {
+    yamlLib().visit(this.doc, {
       Alias: (_key, node) => {
         offset = node.range?.[0] ?? 0;
-        return visit.BREAK;
+        return yamlLib().visit.BREAK;
       },
     });
     return offset;

@@ -11,7 +11,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { BpError, StateCorruptError } from '../model/errors.js';
-import type { Mutation } from '../model/state.js';
+import { MUTATION_KINDS, type Mutation } from '../model/state.js';
 import { writeFileDurable } from './durable.js';
 
 export const JOURNAL_FORMAT = 'bp.journal/v1' as const;
@@ -31,7 +31,6 @@ export interface ParsedJournal {
   tornTail: boolean;
 }
 
-const MUTATION_KINDS = new Set(['deployer', 'deployment', 'deployment_removed', 'revision', 'split', 'pending', 'pending_done']);
 
 interface Waiter {
   line: string;

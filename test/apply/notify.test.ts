@@ -63,6 +63,7 @@ const plan = {
   expired: [],
   targets: [],
   destroy: false,
+  rollouts: [],
 };
 
 const step = { id: 'warm:web/web-v2', verb: 'warm', reason: 'new revision' };

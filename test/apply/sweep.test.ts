@@ -36,6 +36,7 @@ const planOf = (steps: PlanStep[], exp: ExpiredRevision[], extra: Partial<Plan> 
   expired: exp,
   targets: [],
   destroy: false,
+  rollouts: [],
   ...extra,
 });
 

@@ -68,6 +68,71 @@ describe('walk', () => {
     expect(r.status.get('c')).toBe('not_started');
   });
 
+  it('starts ready vertices in input order, however many there are', async () => {
+    const ids = Array.from({ length: 500 }, (_, i) => `s${i}`);
+    // Every third vertex depends on the one before it: readiness arrives out of input order.
+    const graph = ids.map((id, i) => (i % 3 === 2 ? v(id, ids[i - 1]) : v(id)));
+    const started: string[] = [];
+    await walk(
+      graph,
+      async (x) => {
+        started.push(x.id);
+        await tick(0);
+        return true;
+      },
+      { parallelism: 1 },
+    );
+    // One slot: a vertex made ready by the one before it has the lowest position, so it goes next.
+    expect(started).toEqual(ids);
+  });
+
+  it('releaseSlot lets an independent vertex start early, while dependents still wait for the vertex to settle', async () => {
+    const events: string[] = [];
+    let finishA!: () => void;
+    const graph = [v('a'), v('b'), v('c', 'a'), v('d')];
+    const r = await walk(
+      graph,
+      async (x, control) => {
+        events.push(`start ${x.id}`);
+        if (x.id === 'a') {
+          const finished = new Promise<void>((resolve) => (finishA = resolve));
+          control.releaseSlot();
+          control.releaseSlot(); // twice must not free a second slot
+          await finished;
+        }
+        if (x.id === 'b') {
+          expect(events).not.toContain('start c');
+          finishA();
+        }
+        await tick(5);
+        events.push(`end ${x.id}`);
+        return true;
+      },
+      { parallelism: 1 },
+    );
+    expect(events.slice(0, 2)).toEqual(['start a', 'start b']);
+    expect(events.indexOf('start c')).toBeGreaterThan(events.indexOf('end a'));
+    // One slot, released once: d waits for b to end.
+    expect(events.indexOf('start d')).toBeGreaterThan(events.indexOf('end b'));
+    expect([...r.status.values()].every((s) => s === 'succeeded')).toBe(true);
+  });
+
+  it('waits for every vertex to settle, released slots included, before resolving', async () => {
+    let settled = false;
+    const r = await walk(
+      [v('a')],
+      async (_x, control) => {
+        control.releaseSlot();
+        await tick(30);
+        settled = true;
+        return true;
+      },
+      { parallelism: 1 },
+    );
+    expect(settled).toBe(true);
+    expect(r.status.get('a')).toBe('succeeded');
+  });
+
   it('handles an empty graph', async () => {
     const r = await walk([], async () => true, { parallelism: 3 });
     expect(r.status.size).toBe(0);

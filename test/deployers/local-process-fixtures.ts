@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 import plugin from '../../src/deployers/local-process.js';
 import type { Deployer, DeployerDeployment, DeployerEnvironment, DeployerRevision, Logger } from '../../src/model/deployer.js';
 import type { SplitEntry } from '../../src/model/environment.js';
+import { freePort } from '../helpers/ports.js';
+export { freePort };
 
 export const EXAMPLES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../examples');
 
@@ -53,16 +55,6 @@ export async function newDeployer(stateDir: string, config: Record<string, unkno
 
 export const opts = (): { signal: AbortSignal } => ({ signal: new AbortController().signal });
 
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolvePort(port));
-    });
-  });
-}
 
 /** Whether something accepts connections on the port. */
 export function isListening(port: number, host = '127.0.0.1'): Promise<boolean> {

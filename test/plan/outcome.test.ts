@@ -30,7 +30,7 @@ describe('outcome mutations', () => {
     const ms = mutationsOnStart(step('stage', 'inactive', 'staged'), ctx(state));
     expect(ms).toEqual([
       { kind: 'deployer', name: 'local', instance: { type: 'local-process', config: {} } },
-      { kind: 'deployment', deployment: { deployment_id: 'web', deployer: 'local', listen: '127.0.0.1:8080', split: [] } },
+      { kind: 'deployment', deployment: { deployment_id: 'web', deployer: 'local', listen: '127.0.0.1:8080', metrics_listen: null, split: [] } },
       { kind: 'pending', op: { step_id: 'stage:web/v1', started_at: NOW.toISOString(), lock_id: 'L1' } },
       {
         kind: 'revision',
@@ -97,7 +97,7 @@ describe('outcome mutations', () => {
     state.deployments.web.listen = '127.0.0.1:1';
     const ms = mutationsOnSuccess(step('apply_traffic_split'), ctx(state), {});
     apply(state, ms);
-    expect(state.deployments.web).toEqual({ deployment_id: 'web', deployer: 'local', listen: '127.0.0.1:8080', split: split(['v1', 10000]) });
+    expect(state.deployments.web).toEqual({ deployment_id: 'web', deployer: 'local', listen: '127.0.0.1:8080', metrics_listen: null, split: split(['v1', 10000]) });
   });
 
   it('marks a failed stage or warm failed, keeps lifecycle on a failed drain, records only done for a split', () => {

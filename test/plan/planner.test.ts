@@ -115,6 +115,7 @@ describe('plan: shape', () => {
       expired: [],
       targets: [],
       destroy: false,
+      rollouts: [],
     });
   });
 

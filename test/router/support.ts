@@ -8,17 +8,9 @@ import { join } from 'node:path';
 import { routerInvocation } from '../../src/deployers/local-process/node-script.js';
 import { RouterAdminClient } from '../../src/router/client.js';
 import { ROUTER_TOKEN_ENV, type RouterConfig, type RouterReady } from '../../src/router/config.js';
+import { freePort } from '../helpers/ports.js';
+export { freePort };
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export interface TestBackend {
   url: string;
@@ -53,13 +45,18 @@ export async function startBackend(handler: http.RequestListener): Promise<TestB
 export interface RunningRouter {
   port: number;
   url: string;
+  /** `http://HOST:PORT/metrics` of the router's metrics listener. */
+  metricsUrl: string;
+  ready: RouterReady;
   admin: RouterAdminClient;
   child: ChildProcess;
   log(): string;
   stop(): Promise<void>;
 }
 
-export async function startRouter(config: RouterConfig, healthIntervalMs = 200): Promise<RunningRouter> {
+export async function startRouter(
+  config: RouterConfig, healthIntervalMs = 200, opts: { metricsListen?: string } = {},
+): Promise<RunningRouter> {
   const dir = mkdtempSync(join(tmpdir(), 'bp-router-'));
   const port = await freePort();
   const configFile = join(dir, 'config.json');
@@ -69,7 +66,8 @@ export async function startRouter(config: RouterConfig, healthIntervalMs = 200):
   const token = 'test-token-0123456789';
   const inv = routerInvocation();
   const child = spawn(inv.command, [...inv.args, '--listen', `127.0.0.1:${port}`, '--config', configFile,
-    '--ready-file', readyFile, '--health-interval-ms', String(healthIntervalMs)], {
+    '--ready-file', readyFile, '--health-interval-ms', String(healthIntervalMs),
+    ...(opts.metricsListen ? ['--metrics-listen', opts.metricsListen] : [])], {
     env: { ...process.env, [ROUTER_TOKEN_ENV]: token },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -86,11 +84,13 @@ export async function startRouter(config: RouterConfig, healthIntervalMs = 200):
   return {
     port,
     url: `http://127.0.0.1:${port}`,
+    metricsUrl: `http://${ready.metrics_listen}/metrics`,
+    ready,
     admin: new RouterAdminClient(ready.admin_port, token),
     child,
     log: () => output,
     stop: () => new Promise((r) => {
-      if (child.exitCode !== null) return r();
+      if (child.exitCode !== null || child.signalCode !== null) return r(); // already stopped
       child.once('exit', () => r());
       child.kill('SIGKILL');
     }),

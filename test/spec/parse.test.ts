@@ -20,6 +20,7 @@ describe('parseEnvironment on valid files', () => {
           deployment_id: 'web',
           deployer: 'local',
           listen: '127.0.0.1:8080',
+          metrics_listen: null,
           revisions: [
             {
               revision_id: 'web-v1',
@@ -44,6 +45,7 @@ describe('parseEnvironment on valid files', () => {
             { revision_id: 'web-v1', weight_bps: 9000 },
             { revision_id: 'web-v2', weight_bps: 1000 },
           ],
+          rollout: null,
         },
       ],
       notifications: [],
@@ -78,7 +80,7 @@ describe('parseEnvironment on valid files', () => {
     expect(api.revisions.map((r) => r.state)).toEqual(['ready', 'inactive', 'archived']);
     expect(worker.traffic).toEqual([]);
     expect(worker.listen).toBe('localhost:8081');
-    expect(batch).toStrictEqual({ deployment_id: 'batch', deployer: 'local', listen: null, revisions: [], traffic: [] });
+    expect(batch).toStrictEqual({ deployment_id: 'batch', deployer: 'local', listen: null, metrics_listen: null, revisions: [], traffic: [], rollout: null });
     expect(env.notifications).toStrictEqual([
       { url: 'https://hooks.example.com/bp', events: ['apply.started', 'apply.finished', 'step.failed'], secret: '${env:BP_WEBHOOK_SECRET}' },
       { url: 'http://127.0.0.1:9000/events', events: ['*'] },

@@ -14,6 +14,9 @@ export const EVENT_TYPES = [
   'step.failed',
   'step.skipped',
   'revision.expired',
+  'rollout.paused',
+  'rollout.completed',
+  'rollout.rolled_back',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -26,7 +29,10 @@ export type EventStatus =
   | 'skipped'
   | 'interrupted'
   | 'errored'
-  | 'expired';
+  | 'expired'
+  | 'paused'
+  | 'completed'
+  | 'rolled_back';
 
 export interface PlanDigest {
   prior: { lineage: string | null; serial: number };

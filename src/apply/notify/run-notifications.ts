@@ -96,6 +96,14 @@ export class RunNotifications {
       case 'step_skipped':
         n.send({ event: 'step.skipped', status: 'skipped', ...where(e.step), step: { ...stepDigest(e.step), because: e.because } });
         break;
+      case 'rollout':
+        if (e.status === 'paused' || e.status === 'completed') {
+          n.send({ event: `rollout.${e.status}`, status: e.status, deployment_id: e.deployment_id, revision_id: e.canary, message: e.message });
+        }
+        break;
+      case 'rollout_rolled_back':
+        n.send({ event: 'rollout.rolled_back', status: 'rolled_back', deployment_id: e.deployment_id, revision_id: e.canary, message: e.message });
+        break;
       default:
         break;
     }

@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 /** `bp apply` and `bp destroy`: lock, plan (or a saved plan), approve, execute, report. */
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -10,6 +9,7 @@ import { UsageError } from '../../model/errors.js';
 import type { Plan, PlanFile, Verb } from '../../model/plan.js';
 import { durationFlagMs, engineContext, type CommonFlags } from '../context.js';
 import { humanApplyView, jsonApplyView } from '../views/apply-view.js';
+import { interruptHandlers } from './interrupts.js';
 import { styleFor } from '../views/style.js';
 
 export interface ApplyFlags extends CommonFlags {
@@ -21,6 +21,7 @@ export interface ApplyFlags extends CommonFlags {
   refresh: string;
   'step-timeout'?: string;
   retries: number;
+  wait?: string;
 }
 
 /** A saved plan is JSON with our format marker; anything else is an env file. */
@@ -71,23 +72,7 @@ export async function applyCommand(input: string, flags: ApplyFlags, mode: 'appl
     view.event(e);
     notify.event(e);
   });
-  const stop = new AbortController();
-  const kill = new AbortController();
-  // Every running step listens on these; many parallel steps are normal, not a leak.
-  setMaxListeners(0, stop.signal, kill.signal);
-  const onSignal = () => {
-    if (!stop.signal.aborted) {
-      view.event({ type: 'interrupting', hard: false });
-      stop.abort();
-    } else if (!kill.signal.aborted) {
-      view.event({ type: 'interrupting', hard: true });
-      kill.abort();
-      // Give running verbs a moment to record their outcome, then leave regardless.
-      setTimeout(() => process.exit(130), 3000).unref();
-    }
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const interrupts = interruptHandlers((e) => view.event(e));
   const stepTimeoutMs = flags['step-timeout'] ? durationFlagMs(flags['step-timeout'], 'step-timeout') : undefined;
   const timeoutsMs: Partial<Record<Verb, number>> | undefined = stepTimeoutMs
     ? { stage: stepTimeoutMs, warm: stepTimeoutMs, apply_traffic_split: stepTimeoutMs, drain: stepTimeoutMs, archive: stepTimeoutMs }
@@ -106,13 +91,14 @@ export async function applyCommand(input: string, flags: ApplyFlags, mode: 'appl
       parallelism: flags.parallelism,
       retry: { attempts: flags.retries, baseDelayMs: Number(process.env.BP_RETRY_BASE_MS ?? 500), maxDelayMs: 15_000 },
       timeoutsMs,
+      rolloutWaitMs: flags.wait ? durationFlagMs(flags.wait, 'wait') : 0,
       confirm: async (plan) => {
         const approved = flags['auto-approve'] || planFile ? true : await askApproval(plan, mode === 'destroy');
         if (approved) notify.started(plan);
         return approved;
       },
-      stop: stop.signal,
-      kill: kill.signal,
+      stop: interrupts.stop,
+      kill: interrupts.kill,
       onLockTakeover: (message) => view.event({ type: 'warning', message }),
     });
   } catch (e) {
@@ -120,8 +106,7 @@ export async function applyCommand(input: string, flags: ApplyFlags, mode: 'appl
     for (const message of await notify.settle()) view.event({ type: 'warning', message });
     throw e;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupts.dispose();
     view.close();
     await ctx.backend.close();
   }

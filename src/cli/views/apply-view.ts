@@ -17,11 +17,40 @@ export interface ApplyView {
   close(): void;
 }
 
-export function humanApplyView(write: (s: string) => void, style: Style, tickMs = Number(process.env.BP_PROGRESS_INTERVAL_MS ?? 10_000)): ApplyView {
+/**
+ * Joins the writes made in one turn of the event loop into one: a write(2) per progress line
+ * was a visible share of an apply's CPU at 10,000 steps. Lines still leave within the turn,
+ * before any timer or I/O callback, and `flush` empties the buffer at once.
+ */
+export function coalescingWriter(write: (s: string) => void): { write(s: string): void; flush(): void } {
+  let pending = '';
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (pending === '') return;
+    const s = pending;
+    pending = '';
+    write(s);
+  };
+  return {
+    write(s) {
+      pending += s;
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
+    flush,
+  };
+}
+
+export function humanApplyView(rawWrite: (s: string) => void, style: Style, tickMs = Number(process.env.BP_PROGRESS_INTERVAL_MS ?? 10_000)): ApplyView {
+  const out = coalescingWriter(rawWrite);
+  const write = out.write;
   const running = new Map<string, { step: PlanStep; at: number }>();
   const timer = setInterval(() => {
     for (const { step, at } of running.values()) {
-      write(`${stepTarget(step)}: still ${ING[step.verb]}... [${formatDuration(Date.now() - at)} elapsed]\n`);
+      write(`${stepTarget(step)}: still ${step.rollout ? 'rolling out' : ING[step.verb]}... [${formatDuration(Date.now() - at)} elapsed]\n`);
     }
   }, tickMs);
   timer.unref();
@@ -52,6 +81,19 @@ export function humanApplyView(write: (s: string) => void, style: Style, tickMs 
         case 'step_skipped':
           write(`${stepTarget(e.step)}: ${e.step.verb} skipped because ${e.because} failed\n`);
           break;
+        case 'step_held':
+          running.delete(e.step.id);
+          write(`${stepTarget(e.step)}: ${style.yellow('rollout holding')}: ${e.message}\n`);
+          break;
+        case 'step_waiting':
+          write(`${stepTarget(e.step)}: ${e.step.verb} waits for the rollout (${e.on})\n`);
+          break;
+        case 'rollout':
+          write(`${e.deployment_id}: rollout of ${e.canary}: ${e.message}\n`);
+          break;
+        case 'rollout_rolled_back':
+          write(`${e.deployment_id}: ${style.red(`rolled back ${e.canary}`)}: ${e.message}\n`);
+          break;
         case 'interrupting':
           write(
             e.hard
@@ -66,25 +108,39 @@ export function humanApplyView(write: (s: string) => void, style: Style, tickMs 
     },
     finish(result, extra) {
       clearInterval(timer);
-      if (extra?.cancelled) {
-        write('Apply cancelled; nothing was changed.\n');
-        return;
+      try {
+        finishLine(result, extra);
+      } finally {
+        out.flush();
       }
-      if (!result) return;
-      const what = extra?.destroy ? 'Destroy' : 'Apply';
-      const counts = `${result.succeeded} succeeded, ${result.failed} failed, ${result.skipped} skipped` + (result.notStarted ? `, ${result.notStarted} not started` : '');
-      if (result.interrupted) write(style.yellow(`${what} interrupted: ${counts}.`) + ' State records every finished step; run apply again to continue.\n');
-      else if (result.failed > 0) write(style.red(`${what} failed: ${counts}.`) + '\n');
-      else write(style.green(`${what} complete: ${counts}.`) + '\n');
     },
     close() {
       clearInterval(timer);
+      out.flush();
     },
   };
+
+  function finishLine(result: ApplyResult | null, extra?: { cancelled?: boolean; destroy?: boolean }): void {
+    if (extra?.cancelled) {
+      write('Apply cancelled; nothing was changed.\n');
+      return;
+    }
+    if (!result) return;
+    const what = extra?.destroy ? 'Destroy' : 'Apply';
+    const counts =
+      `${result.succeeded} succeeded, ${result.failed} failed, ${result.skipped} skipped` +
+      (result.notStarted ? `, ${result.notStarted} not started` : '') +
+      (result.held ? `, ${result.held} rollout${result.held === 1 ? '' : 's'} holding (${result.waiting} step${result.waiting === 1 ? '' : 's'} waiting)` : '');
+    if (result.interrupted) write(style.yellow(`${what} interrupted: ${counts}.`) + ' State records every finished step; run apply again to continue.\n');
+    else if (result.failed > 0) write(style.red(`${what} failed: ${counts}.`) + '\n');
+    else if (result.held > 0) write(style.yellow(`${what} paused: ${counts}.`) + ' See bp rollout status; run apply again (or with --wait) to go on.\n');
+    else write(style.green(`${what} complete: ${counts}.`) + '\n');
+  }
 }
 
-export function jsonApplyView(write: (s: string) => void): ApplyView {
-  const line = (o: Record<string, unknown>) => write(JSON.stringify({ '@timestamp': new Date().toISOString(), ...o }) + '\n');
+export function jsonApplyView(rawWrite: (s: string) => void): ApplyView {
+  const out = coalescingWriter(rawWrite);
+  const line = (o: Record<string, unknown>) => out.write(JSON.stringify({ '@timestamp': new Date().toISOString(), ...o }) + '\n');
   return {
     event(e) {
       if (e.type === 'plan_ready') line({ type: 'plan', plan: e.plan });
@@ -95,7 +151,10 @@ export function jsonApplyView(write: (s: string) => void): ApplyView {
     },
     finish(result, extra) {
       line({ type: 'summary', cancelled: Boolean(extra?.cancelled), result });
+      out.flush();
     },
-    close() {},
+    close() {
+      out.flush();
+    },
   };
 }

@@ -55,8 +55,19 @@ export function renderPlan(plan: Plan, style: Style): string {
     );
   }
   if (plan.expired.length > 0) out.push('');
+  const rollouts = plan.rollouts ?? [];
+  for (const r of rollouts) {
+    const head = `Rollout ${r.deployment_id}/${r.canary}`;
+    out.push(r.diverged ? `${style.yellow('Warning:')} ${head} ${r.status.replace('_', ' ')}: ${r.message}` : `${head}: ${r.message}`);
+  }
+  if (rollouts.length > 0) out.push('');
   if (!plan.changes) {
-    out.push(style.green('No changes.') + ` Environment "${plan.environment_id}" matches the configuration.`);
+    const diverged = rollouts.some((r) => r.diverged);
+    out.push(
+      diverged
+        ? style.yellow('No changes.') + ` Environment "${plan.environment_id}" stays on the split its last rollout returned to (see above).`
+        : style.green('No changes.') + ` Environment "${plan.environment_id}" matches the configuration.`,
+    );
     return out.join('\n');
   }
   out.push(`bp will perform the following actions on environment "${plan.environment_id}"${plan.destroy ? ' (destroy)' : ''}:`);

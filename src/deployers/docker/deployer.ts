@@ -113,8 +113,14 @@ export class DockerDeployer implements Deployer {
     throwIfAborted(opts.signal, `applying the split of "${deploymentId}"`);
     const all = await listContainers(this.deps, env.environment_id);
     const routerEntries = entries.map((e) => this.routerEntry(deployment, e, all));
-    await this.exclusive(`router:${deploymentId}`, () => this.routing.enforce(deploymentId, deployment.listen, routerEntries));
+    await this.exclusive(`router:${deploymentId}`, () => this.routing.enforce(deploymentId, deployment.listen, deployment.metrics_listen ?? null, routerEntries));
     return { applied_deployment_id: deploymentId, applied_entries: entries };
+  }
+
+  /** The deployment's router metrics (docs/metrics.md): its router runs on this host, like local-process's. */
+  async scrapeMetrics(env: DeployerEnvironment, deploymentId: string, opts: VerbOptions): Promise<string> {
+    throwIfAborted(opts.signal, `reading the metrics of "${deploymentId}"`);
+    return this.routing.scrape(deploymentId, opts.signal);
   }
 
   async observe(env: DeployerEnvironment, opts: VerbOptions): Promise<Observation> {

@@ -8,7 +8,7 @@ import type { SplitEntry } from '../../model/environment.js';
 import { AbortedError } from '../../model/errors.js';
 import type { RouterConfig, RouterEntry } from '../../router/config.js';
 import { sleep } from '../local-process/proc.js';
-import { normalizeListen, Routers } from '../local-process/routers.js';
+import { normalizeListen, normalizeMetricsListen, Routers } from '../local-process/routers.js';
 import { LocalStore } from '../local-process/store.js';
 
 const DRAIN_POLL_MS = 100;
@@ -33,12 +33,13 @@ export class Routing {
   }
 
   /** Enforces the split; revisions still draining and not gaining traffic stay draining. */
-  async enforce(deploymentId: string, listen: string | null, entries: RouterEntry[]): Promise<void> {
+  async enforce(deploymentId: string, listen: string | null, metricsListen: string | null, entries: RouterEntry[]): Promise<void> {
     const address = normalizeListen(deploymentId, listen);
+    const metricsAddress = normalizeMetricsListen(deploymentId, metricsListen);
     const current = await this.routers.status(deploymentId);
     const gaining = new Set(entries.filter((e) => e.weight_bps > 0).map((e) => e.revision_id));
     const draining = (current?.config.draining ?? []).filter((id) => !gaining.has(id) && entries.some((e) => e.revision_id === id));
-    await this.routers.ensure(deploymentId, address, { deployment_id: deploymentId, entries, draining });
+    await this.routers.ensure(deploymentId, address, metricsAddress, { deployment_id: deploymentId, entries, draining });
   }
 
   /** The weights the router reports; [] when its router died; null when it never had one. */
@@ -46,6 +47,11 @@ export class Routing {
     const status = await this.routers.status(deploymentId);
     if (status) return status.config.entries.map((e) => ({ revision_id: e.revision_id, weight_bps: e.weight_bps }));
     return this.routers.hasRecord(deploymentId) ? [] : null;
+  }
+
+  /** The router's metrics text, read now; a ProviderError when no router runs. */
+  scrape(deploymentId: string, signal: AbortSignal): Promise<string> {
+    return this.routers.scrape(deploymentId, signal);
   }
 
   async release(deploymentId: string): Promise<void> {

@@ -13,7 +13,7 @@ import type { RouterConfig, RouterEntry } from '../../router/config.js';
 import { resolveCommand } from './command.js';
 import { isHealthy, type ReplicaDeps, stopReplicas, warmReplicas } from './replicas.js';
 import { isAlive, sleep } from './proc.js';
-import { normalizeListen, Routers } from './routers.js';
+import { normalizeListen, normalizeMetricsListen, Routers } from './routers.js';
 import type { LocalStore } from './store.js';
 import { keyedMutex } from '../keyed-mutex.js';
 
@@ -97,14 +97,21 @@ export class LocalProcessDeployer implements Deployer {
     const { deployment, entries } = enforceSplitInvariants(env, deploymentId);
     throwIfAborted(opts.signal, `applying the split of "${deploymentId}"`);
     const listen = normalizeListen(deploymentId, deployment.listen);
+    const metricsListen = normalizeMetricsListen(deploymentId, deployment.metrics_listen);
     const routerEntries = entries.map((e) => this.routerEntry(deployment, e));
     await this.exclusive(`router:${deploymentId}`, async () => {
       const current = await this.routers.status(deploymentId);
       const gaining = new Set(entries.filter((e) => e.weight_bps > 0).map((e) => e.revision_id));
       const draining = (current?.config.draining ?? []).filter((id) => !gaining.has(id) && entries.some((e) => e.revision_id === id));
-      await this.routers.ensure(deploymentId, listen, { deployment_id: deploymentId, entries: routerEntries, draining });
+      await this.routers.ensure(deploymentId, listen, metricsListen, { deployment_id: deploymentId, entries: routerEntries, draining });
     });
     return { applied_deployment_id: deploymentId, applied_entries: entries };
+  }
+
+  /** The deployment's router metrics (docs/metrics.md), read now from its metrics listener. */
+  async scrapeMetrics(env: DeployerEnvironment, deploymentId: string, opts: VerbOptions): Promise<string> {
+    throwIfAborted(opts.signal, `reading the metrics of "${deploymentId}"`);
+    return this.routers.scrape(deploymentId, opts.signal);
   }
 
   async observe(env: DeployerEnvironment, opts: VerbOptions): Promise<Observation> {

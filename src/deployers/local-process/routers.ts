@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import type { Logger } from '../../model/deployer.js';
 import { ProviderError } from '../../model/errors.js';
-import { RouterAdminClient } from '../../router/client.js';
+import { fetchMetrics, metricsUrl, RouterAdminClient } from '../../router/client.js';
 import { ROUTER_TOKEN_ENV, type RouterConfig, type RouterStatus } from '../../router/config.js';
 import { formatListen, parseListen } from '../../router/listen.js';
 import { routerInvocation } from './node-script.js';
@@ -28,6 +28,16 @@ export function normalizeListen(deploymentId: string, listen: string | null): st
     throw new ProviderError(
       `deployment "${deploymentId}" needs a listen address (HOST:PORT) for the local-process router, got ${JSON.stringify(listen)}`,
     );
+  }
+  return formatListen(parsed);
+}
+
+/** A deployment's metrics_listen in canonical form; null asks the router for a free loopback port. */
+export function normalizeMetricsListen(deploymentId: string, metricsListen: string | null | undefined): string | null {
+  if (metricsListen === null || metricsListen === undefined) return null;
+  const parsed = parseListen(metricsListen);
+  if (!parsed) {
+    throw new ProviderError(`deployment "${deploymentId}" has an invalid metrics_listen ${JSON.stringify(metricsListen)}; expected HOST:PORT`);
   }
   return formatListen(parsed);
 }
@@ -73,12 +83,43 @@ export class Routers {
     }
   }
 
-  /** Enforces `config` on `listen`: reconfigures the running router, or (re)starts one. */
-  async ensure(deploymentId: string, listen: string, config: RouterConfig): Promise<void> {
+  /**
+   * Enforces `config` on `listen` with metrics on `metricsListen`: reconfigures the running
+   * router, or (re)starts one when an address changed (a router binds its sockets once).
+   */
+  async ensure(deploymentId: string, listen: string, metricsListen: string | null, config: RouterConfig): Promise<void> {
     const rec = this.deps.store.readRouter(deploymentId);
-    if (rec && rec.listen === listen && (await this.reconfigure(deploymentId, config))) return;
+    // A router started before metrics existed has no metrics listener: restart it with one.
+    const sameMetrics = rec?.metrics_listen !== undefined && (rec.metrics_listen_requested ?? null) === metricsListen;
+    if (rec && rec.listen === listen && sameMetrics && (await this.reconfigure(deploymentId, config))) return;
     if (rec) await stopProcess(rec, this.deps.killGraceMs);
-    await this.start(deploymentId, listen, config);
+    await this.start(deploymentId, listen, metricsListen, config);
+  }
+
+  /** The running router's metrics text, read now. */
+  async scrape(deploymentId: string, signal: AbortSignal): Promise<string> {
+    const rec = this.running(deploymentId);
+    if (!rec) {
+      throw new ProviderError(`deployment "${deploymentId}" has no running router, so it has no metrics to read; apply its traffic split first`, {
+        retryable: false,
+      });
+    }
+    if (!rec.metrics_listen) {
+      throw new ProviderError(
+        `the router of deployment "${deploymentId}" (pid ${rec.pid}) was started by a bp without router metrics; ` +
+          'it gets a metrics listener when its traffic split is next applied',
+        { retryable: false },
+      );
+    }
+    const url = rec.metrics_url ?? metricsUrl(rec.metrics_listen);
+    try {
+      return await fetchMetrics(url, signal);
+    } catch (e) {
+      if (signal.aborted) throw e;
+      throw new ProviderError(`the router of deployment "${deploymentId}" did not serve its metrics: ${(e as Error).message}`, {
+        cause: e, retryable: isAlive(rec),
+      });
+    }
   }
 
   async stop(deploymentId: string): Promise<void> {
@@ -87,7 +128,7 @@ export class Routers {
     this.deps.store.removeRouter(deploymentId);
   }
 
-  private async start(deploymentId: string, listen: string, config: RouterConfig): Promise<void> {
+  private async start(deploymentId: string, listen: string, metricsListen: string | null, config: RouterConfig): Promise<void> {
     const { store } = this.deps;
     const token = randomBytes(32).toString('hex');
     const configFile = store.writeRouterConfig(deploymentId, config);
@@ -98,20 +139,23 @@ export class Routers {
     const id = spawnDetached({
       command: inv.command,
       args: [...inv.args, '--listen', listen, '--config', configFile, '--ready-file', readyFile,
-        '--health-interval-ms', String(this.deps.healthIntervalMs)],
+        '--health-interval-ms', String(this.deps.healthIntervalMs), ...(metricsListen ? ['--metrics-listen', metricsListen] : [])],
       cwd: store.routerDir(deploymentId),
       env: { ...process.env, [ROUTER_TOKEN_ENV]: token },
       logFile,
     });
-    const record: RouterRecord = { ...id, deployment_id: deploymentId, listen, admin_port: 0, token };
+    const record: RouterRecord = {
+      ...id, deployment_id: deploymentId, listen, admin_port: 0, token, metrics_listen_requested: metricsListen,
+    };
     store.writeRouter(record);
 
     const deadline = Date.now() + ROUTER_START_TIMEOUT_MS;
     for (;;) {
       const ready = store.readReady(deploymentId);
       if (ready && ready.pid === id.pid) {
-        store.writeRouter({ ...record, admin_port: ready.admin_port });
-        this.deps.logger.info('router started', { deployment_id: deploymentId, listen, pid: id.pid });
+        const metrics = ready.metrics_listen ? { metrics_listen: ready.metrics_listen, metrics_url: metricsUrl(ready.metrics_listen) } : {};
+        store.writeRouter({ ...record, admin_port: ready.admin_port, ...metrics });
+        this.deps.logger.info('router started', { deployment_id: deploymentId, listen, pid: id.pid, ...metrics });
         return;
       }
       if (!isAlive(id) || Date.now() >= deadline) {

@@ -29,6 +29,12 @@ export interface RouterRecord extends ProcessIdentity {
   listen: string;
   admin_port: number;
   token: string;
+  /** The deployment's metrics_listen the router was started with (null: a free loopback port). */
+  metrics_listen_requested?: string | null;
+  /** HOST:PORT the metrics listener is bound to; absent for routers started before metrics existed. */
+  metrics_listen?: string;
+  /** Where operators (and Prometheus) read the router's metrics. */
+  metrics_url?: string;
 }
 
 function safeId(id: string): string {
@@ -112,7 +118,7 @@ export class LocalStore {
     return file;
   }
 
-  readReady(deploymentId: string): { pid: number; admin_port: number } | null {
+  readReady(deploymentId: string): { pid: number; admin_port: number; metrics_listen?: string } | null {
     return readJson(this.routerFile(deploymentId, 'ready.json'));
   }
 

@@ -17,8 +17,10 @@ import { onHosts } from './fleet.js';
 import type { Host, ReplicaRecord } from './host.js';
 import type { ConnectionPool } from './pool.js';
 import { backendUrl, isHealthy, sleep, stopOnHost, warmOnHost } from './replicas.js';
+import { mergeHostExpositions } from './metrics.js';
 import {
-  ensureRouter, hostListen, readRouters, reconfigureRouter, type RouterRecord, routerStatus, stopRouter,
+  ensureRouter, hostListen, hostMetricsListen, readRouters, reconfigureRouter, type RouterRecord, routerStatus, scrapeRouter,
+  stopRouter,
 } from './routers.js';
 import { CHECK_PROGRAM } from './scripts.js';
 import { ensureUploaded } from './upload.js';
@@ -131,6 +133,7 @@ export class SshDeployer implements Deployer {
   async applyTrafficSplit(env: DeployerEnvironment, deploymentId: string, opts: VerbOptions): Promise<SplitResult> {
     const { deployment, entries } = enforceSplitInvariants(env, deploymentId);
     throwIfAborted(opts.signal, `applying the split of "${deploymentId}"`);
+    const metricsListen = hostMetricsListen(deploymentId, deployment.metrics_listen);
     await this.exclusive(`router:${deploymentId}`, () =>
       onHosts(this.hosts, `applying the split of "${deploymentId}"`, async (host) => {
         const listen = hostListen(host, deploymentId, deployment.listen);
@@ -139,7 +142,8 @@ export class SshDeployer implements Deployer {
         const current = await routerStatus(host, (await readRouters(host, env.environment_id)).get(deploymentId));
         const gaining = new Set(entries.filter((e) => e.weight_bps > 0).map((e) => e.revision_id));
         const draining = (current?.config.draining ?? []).filter((id) => !gaining.has(id) && entries.some((e) => e.revision_id === id));
-        await ensureRouter(host, env.environment_id, listen, { deployment_id: deploymentId, entries: routerEntries, draining }, opts.signal);
+        await ensureRouter(host, env.environment_id, listen, metricsListen,
+          { deployment_id: deploymentId, entries: routerEntries, draining }, opts.signal);
       }));
     return { applied_deployment_id: deploymentId, applied_entries: entries };
   }
@@ -169,6 +173,30 @@ export class SshDeployer implements Deployer {
       }
     }
     return observation;
+  }
+
+  /**
+   * The deployment's router metrics from every host, read through the SSH connections; each
+   * sample carries a `host` label (see metrics.ts). No router on any host: nothing to read.
+   */
+  async scrapeMetrics(env: DeployerEnvironment, deploymentId: string, opts: VerbOptions): Promise<string> {
+    throwIfAborted(opts.signal, `reading the metrics of "${deploymentId}"`);
+    const perHost = await onHosts(this.hosts, `reading the router metrics of "${deploymentId}"`, async (host) => {
+      const rec = (await readRouters(host, env.environment_id)).get(deploymentId);
+      return rec?.alive ? { host, rec } : { host, rec: null };
+    });
+    if (perHost.every((h) => h.rec === null)) {
+      throw new ProviderError(`deployment "${deploymentId}" has no running router on any host, so it has no metrics to read; apply its traffic split first`, {
+        retryable: false,
+      });
+    }
+    const texts = await onHosts(this.hosts, `reading the router metrics of "${deploymentId}"`, async (host) => {
+      const { rec } = perHost[host.index];
+      if (!rec) throw new ProviderError(`the router of "${deploymentId}" is not running on ${host.label}`, { retryable: false });
+      return scrapeRouter(host, rec);
+    });
+    throwIfAborted(opts.signal, `reading the metrics of "${deploymentId}"`);
+    return mergeHostExpositions(this.hosts.map((h) => ({ host: h.label, text: texts[h.index] })));
   }
 
   async close(): Promise<void> {

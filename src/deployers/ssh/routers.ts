@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ProviderError } from '../../model/errors.js';
+import { connectHost } from '../../router/client.js';
 import { ROUTER_TOKEN_ENV, type RouterConfig, type RouterReady, type RouterStatus } from '../../router/config.js';
 import { formatListen, parseListen } from '../../router/listen.js';
 import type { Host, ProcessIdentity } from './host.js';
@@ -22,6 +23,24 @@ export interface RouterRecord extends ProcessIdentity {
   listen: string;
   token: string;
   alive: boolean;
+  /** HOST:PORT of the metrics listener on the host; null for a router started before metrics existed. */
+  metrics_listen: string | null;
+  /** The deployment's metrics_listen the router was started with (null: a free loopback port). */
+  metrics_listen_requested: string | null;
+}
+
+/** The deployment's metrics_listen, bound as written on every host; null: each router picks a loopback port. */
+export function hostMetricsListen(deploymentId: string, metricsListen: string | null | undefined): string | null {
+  if (metricsListen === null || metricsListen === undefined) return null;
+  const parsed = parseListen(metricsListen);
+  if (!parsed) throw new ProviderError(`deployment "${deploymentId}" has an invalid metrics_listen ${JSON.stringify(metricsListen)}; expected HOST:PORT`);
+  return formatListen(parsed);
+}
+
+/** Where the metrics listener is reached from the host itself (through the SSH connection). */
+export function metricsEndpoint(rec: RouterRecord): { host: string; port: number } | null {
+  const m = rec.metrics_listen ? /^(?:\[(.*)\]|(.*)):([0-9]+)$/.exec(rec.metrics_listen) : null;
+  return m ? { host: connectHost(m[1] ?? m[2]), port: Number(m[3]) } : null;
 }
 
 /** The address this host's router for a deployment binds. */
@@ -39,11 +58,13 @@ export async function readRouters(host: Host, envId: string): Promise<Map<string
   const found = new Map<string, RouterRecord>();
   for (let i = 0; i + 1 < lines.length; i += 2) {
     const [dep, state, current] = lines[i].split(' ');
-    const [pid, st, adminPort, listen, token] = lines[i + 1].split(' ');
+    const [pid, st, adminPort, listen, token, metricsListen, metricsRequested] = lines[i + 1].split(' ');
     if (!dep || !/^[0-9]+$/.test(pid ?? '') || !token) continue;
     found.set(dep, {
       deployment_id: dep, pid: Number(pid), start_time: st, admin_port: Number(adminPort), listen, token,
       alive: current === st && state !== 'Z' && state !== 'X' && state !== '-',
+      metrics_listen: metricsListen || null,
+      metrics_listen_requested: metricsRequested && metricsRequested !== '-' ? metricsRequested : null,
     });
   }
   return found;
@@ -86,13 +107,18 @@ async function shipRouter(host: Host, signal: AbortSignal): Promise<string> {
   return `${dir}/${bundle.main}`;
 }
 
-/** Enforces `config` on `listen` on this host: reconfigures the running router, or (re)starts one. */
+/**
+ * Enforces `config` on `listen` (metrics on `metricsListen`) on this host: reconfigures the
+ * running router, or (re)starts one when an address changed.
+ */
 export async function ensureRouter(
-  host: Host, envId: string, listen: string, config: RouterConfig, signal: AbortSignal,
+  host: Host, envId: string, listen: string, metricsListen: string | null, config: RouterConfig, signal: AbortSignal,
 ): Promise<void> {
   const deploymentId = config.deployment_id;
   const rec = (await readRouters(host, envId)).get(deploymentId);
-  if (rec?.alive && rec.listen === listen) {
+  // A router started before metrics existed has no metrics listener: restart it with one.
+  const sameMetrics = rec?.metrics_listen !== null && rec?.metrics_listen_requested === metricsListen;
+  if (rec?.alive && rec.listen === listen && sameMetrics) {
     await reconfigureRouter(host, rec, config);
     return;
   }
@@ -105,7 +131,8 @@ export async function ensureRouter(
   const out = await host.script(
     START_ROUTER,
     [dir, log, `${dir}/ready.json`, host.settings.nodePath, main, '--listen', listen, '--config', `${dir}/config.json`,
-      '--ready-file', `${dir}/ready.json`, '--health-interval-ms', String(host.settings.healthIntervalMs)],
+      '--ready-file', `${dir}/ready.json`, '--health-interval-ms', String(host.settings.healthIntervalMs),
+      ...(metricsListen ? ['--metrics-listen', metricsListen] : [])],
     `starting the router of "${deploymentId}"`,
     { stdin: envScript({ [ROUTER_TOKEN_ENV]: token }), timeoutMs: 30_000 + host.settings.commandTimeoutMs },
   );
@@ -125,11 +152,34 @@ export async function ensureRouter(
       { retryable: true },
     );
   }
-  await host.writeFile(`${dir}/router.rec`, `${pid} ${st} ${ready.admin_port} ${listen} ${token}\n`);
+  await host.writeFile(`${dir}/router.rec`, `${pid} ${st} ${ready.admin_port} ${listen} ${token} ${ready.metrics_listen} ${metricsListen ?? '-'}\n`);
 }
 
 export async function stopRouter(host: Host, envId: string, deploymentId: string, known?: RouterRecord): Promise<void> {
   const rec = known ?? (await readRouters(host, envId)).get(deploymentId);
   if (rec) await host.stopProcesses([rec]);
   await host.remove(await host.routerDir(envId, deploymentId));
+}
+
+const METRICS_TIMEOUT_MS = 5000;
+
+/** The router's /metrics text, fetched on the host's side of the SSH connection. */
+export async function scrapeRouter(host: Host, rec: RouterRecord): Promise<string> {
+  const at = metricsEndpoint(rec);
+  if (!at) {
+    throw new ProviderError(
+      `the router of "${rec.deployment_id}" on ${host.label} was started by a bp without router metrics; ` +
+        'it gets a metrics listener when its traffic split is next applied',
+      { retryable: false },
+    );
+  }
+  const conn = await host.connection();
+  const res = await tunnelRequest(conn, at.host, at.port, { method: 'GET', path: '/metrics', timeoutMs: METRICS_TIMEOUT_MS })
+    .catch((e: Error) => {
+      throw new ProviderError(`the router of "${rec.deployment_id}" on ${host.label} did not serve its metrics: ${e.message}`, { cause: e, retryable: true });
+    });
+  if (res.status !== 200) {
+    throw new ProviderError(`the router of "${rec.deployment_id}" on ${host.label} answered GET /metrics with ${res.status}`, { retryable: true });
+  }
+  return res.body;
 }

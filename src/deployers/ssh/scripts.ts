@@ -141,7 +141,8 @@ cat -- "$_bp_ready" 2>/dev/null || true
 
 /**
  * $1 routers dir. For every router record prints "DEPLOYMENT STATE CURRENT_STARTTIME" then
- * the record's line ("PID STARTTIME ADMIN_PORT LISTEN TOKEN").
+ * the record's line ("PID STARTTIME ADMIN_PORT LISTEN TOKEN METRICS_LISTEN METRICS_REQUESTED|-"; routers
+ * started before metrics existed lack the last two).
  */
 export const READ_ROUTERS = `${STAT_FN}
 cd "$1" 2>/dev/null || exit 0

@@ -4,9 +4,8 @@
  * corrupt (naming the table and environment) instead of being half-applied.
  */
 import { StateCorruptError } from '../../model/errors.js';
-import { applyMutation, STATE_FORMAT, type Mutation, type RecordedState } from '../../model/state.js';
+import { applyMutation, MUTATION_KINDS, STATE_FORMAT, type Mutation, type RecordedState } from '../../model/state.js';
 
-const MUTATION_KINDS = new Set(['deployer', 'deployment', 'deployment_removed', 'revision', 'split', 'pending', 'pending_done']);
 
 export interface StateRow {
   lineage: string;

@@ -1,0 +1,116 @@
+/**
+ * `bp rollout promote` and `bp rollout abort`: the operator's decisions on a rollout in
+ * progress. Each records the decision under the lock, then carries it out from recorded
+ * state alone (no env file: the recorded deployer instances, revisions and rollout say
+ * everything needed), touching only the deployment's split (and, for abort, its canary).
+ */
+import { ENVIRONMENT_SCHEMA, type Environment, type Revision } from '../model/environment.js';
+import { BpError, UsageError } from '../model/errors.js';
+import { summarize, type Plan } from '../model/plan.js';
+import { applyMutation, type RecordedState, type RolloutProgress } from '../model/state.js';
+import { isActive } from '../plan/rollout.js';
+import { copySplit } from '../plan/splits.js';
+import { applyEnvironment, type ApplyOutcome, type ApplyRequest, type EngineContext } from './engine.js';
+
+export type RolloutDecision = { kind: 'promote'; full: boolean } | { kind: 'abort' };
+
+export type ControlRequest = Omit<ApplyRequest, 'desired' | 'operation' | 'targets' | 'destroy' | 'savedPlan' | 'restrictPlan' | 'confirm'> & {
+  environmentId: string;
+  deploymentId: string;
+  decision: RolloutDecision;
+};
+
+export async function controlRollout(ctx: EngineContext, req: ControlRequest): Promise<ApplyOutcome & { progress: RolloutProgress }> {
+  const operation = `rollout ${req.decision.kind}`;
+  const progress = await recordDecision(ctx, req, operation);
+  const state = await ctx.backend.load(req.environmentId);
+  const desired = desiredFromRecorded(state!, req.deploymentId);
+  const keep = new Set([`split:${req.deploymentId}`]);
+  if (req.decision.kind === 'abort') keep.add(`drain:${req.deploymentId}/${progress.canary}`);
+  const outcome = await applyEnvironment(ctx, {
+    ...req,
+    operation: 'apply',
+    desired,
+    targets: [req.deploymentId],
+    refresh: false,
+    confirm: async () => true,
+    restrictPlan: (plan) => onlySteps(plan, keep),
+  });
+  const after = outcome.state?.deployments[req.deploymentId]?.rollout ?? progress;
+  return { ...outcome, progress: after };
+}
+
+/** Records promote (a flag the rollout consumes) or abort (status aborted) under the lock. */
+async function recordDecision(ctx: EngineContext, req: ControlRequest, operation: string): Promise<RolloutProgress> {
+  const session = await ctx.backend.lock(req.environmentId, { operation, timeoutMs: req.lockTimeoutMs });
+  try {
+    const state = session.state;
+    if (!state) throw new UsageError(`environment "${req.environmentId}" has no recorded state in ${ctx.backend.description}`);
+    const d = state.deployments[req.deploymentId];
+    if (!d) throw new UsageError(`environment "${req.environmentId}" has no deployment "${req.deploymentId}"`);
+    const p = d.rollout ?? null;
+    if (!isActive(p)) {
+      const last = p !== null ? ` (its last rollout, of ${(p as RolloutProgress).canary}, is ${(p as RolloutProgress).status.replace('_', ' ')})` : '';
+      throw new BpError('Usage', `deployment "${req.deploymentId}" has no rollout in progress${last}; nothing to ${req.decision.kind}`);
+    }
+    const now = ctx.clock().toISOString();
+    const next: RolloutProgress =
+      req.decision.kind === 'promote'
+        ? { ...p, promoted: req.decision.full ? 'full' : 'step', status: p.status === 'halted' ? 'progressing' : p.status, message: `promoted${req.decision.full ? ' fully' : ''} by an operator`, updated_at: now }
+        : { ...p, status: 'aborted', promoted: null, pause_until: null, message: `aborted by an operator at step ${Math.min(p.step + 1, p.steps.length)}/${p.steps.length}`, updated_at: now };
+    const base = structuredClone(state);
+    await session.begin(base);
+    const m = { kind: 'rollout' as const, deployment_id: req.deploymentId, rollout: next };
+    await session.record([m]);
+    applyMutation(base, m);
+    base.serial += 1;
+    base.updated_at = now;
+    await session.checkpoint(base);
+    return next;
+  } finally {
+    await session.release();
+  }
+}
+
+/**
+ * The environment as recorded state knows it, for one deployment: its deployer, live
+ * revisions (ready ones desired ready), and the split its rollout moves to.
+ */
+export function desiredFromRecorded(state: RecordedState, deploymentId: string): Environment {
+  const d = state.deployments[deploymentId];
+  const p = d.rollout!;
+  const revisions: Revision[] = Object.values(state.revisions)
+    .filter((r) => r.deployment_id === deploymentId && r.lifecycle !== 'archived' && r.spec !== null)
+    .sort((a, b) => (a.revision_id < b.revision_id ? -1 : a.revision_id > b.revision_id ? 1 : 0))
+    .map((r) => ({
+      revision_id: r.revision_id,
+      artifact: structuredClone(r.spec!.artifact),
+      resources: { ...r.spec!.resources },
+      health: { ...r.spec!.health },
+      drain_seconds: r.drain_seconds,
+      ttl: r.ttl,
+      state: r.lifecycle === 'ready' || r.revision_id === p.canary ? 'ready' : 'inactive',
+    }));
+  return {
+    schema: ENVIRONMENT_SCHEMA,
+    environment_id: state.environment_id,
+    deployers: { [d.deployer]: structuredClone(state.deployers[d.deployer]) },
+    deployments: [
+      {
+        deployment_id: deploymentId,
+        deployer: d.deployer,
+        listen: d.listen,
+        metrics_listen: d.metrics_listen ?? null,
+        revisions,
+        traffic: copySplit(p.target),
+        rollout: { steps: structuredClone(p.steps), on_failure: p.on_failure },
+      },
+    ],
+    notifications: [],
+  };
+}
+
+function onlySteps(plan: Plan, keep: Set<string>): Plan {
+  const steps = plan.steps.filter((s) => keep.has(s.id)).map((s) => ({ ...s, depends_on: s.depends_on.filter((id) => keep.has(id)) }));
+  return { ...plan, steps, summary: summarize(steps), changes: steps.length > 0 };
+}

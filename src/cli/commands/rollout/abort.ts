@@ -1,0 +1,22 @@
+import { Args } from '@oclif/core';
+import { BpCommand } from '../../base.js';
+import { json, lockTimeout, retries } from '../../flags.js';
+
+export default class RolloutAbort extends BpCommand {
+  static override summary = 'Stop a rollout: the stable split again at once, the canary drained (not archived).';
+  static override description =
+    'Works from recorded state alone (no env file). Afterwards bp plan shows the deployment as diverged from the file ' +
+    'until the file changes (a new revision, or the stable split).';
+  static override examples = ['<%= config.bin %> rollout abort demo web'];
+  static override args = {
+    env: Args.string({ required: true, description: 'environment id' }),
+    deployment: Args.string({ required: true, description: 'deployment id' }),
+  };
+  static override flags = { json, 'lock-timeout': lockTimeout, retries };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(RolloutAbort);
+    const { rolloutControlCommand } = await import('../../operations/rollout.js');
+    process.exitCode = await rolloutControlCommand(args.env, args.deployment, { kind: 'abort' }, flags);
+  }
+}

@@ -1,0 +1,19 @@
+import { Args } from '@oclif/core';
+import { BpCommand } from '../../base.js';
+import { json } from '../../flags.js';
+
+export default class RolloutStatus extends BpCommand {
+  static override summary = 'Show where rollouts stand: step, traffic now, stable and target splits, analysis results.';
+  static override examples = ['<%= config.bin %> rollout status demo', '<%= config.bin %> rollout status demo web --json'];
+  static override args = {
+    env: Args.string({ required: true, description: 'environment id' }),
+    deployment: Args.string({ required: false, description: 'only this deployment' }),
+  };
+  static override flags = { json };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(RolloutStatus);
+    const { rolloutStatusCommand } = await import('../../operations/rollout.js');
+    process.exitCode = await rolloutStatusCommand(args.env, args.deployment, flags);
+  }
+}

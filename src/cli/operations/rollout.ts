@@ -1,0 +1,74 @@
+/** `bp rollout status|promote|abort`. */
+import type { RolloutDecision } from '../../apply/rollout-control.js';
+import { BpError } from '../../model/errors.js';
+import { durationFlagMs, engineContext, type CommonFlags } from '../context.js';
+import { humanApplyView, jsonApplyView } from '../views/apply-view.js';
+import { renderRolloutRows, rolloutRows } from '../views/rollout-view.js';
+import { styleFor } from '../views/style.js';
+import { interruptHandlers } from './interrupts.js';
+
+export async function rolloutStatusCommand(env: string, deployment: string | undefined, flags: CommonFlags & { json: boolean }): Promise<number> {
+  const ctx = await engineContext(flags, () => undefined);
+  try {
+    const state = await ctx.backend.load(env);
+    if (!state) throw new BpError('Usage', `environment "${env}" has no recorded state in ${ctx.backend.description}`);
+    if (deployment !== undefined && !state.deployments[deployment]) {
+      throw new BpError('Usage', `environment "${env}" has no deployment "${deployment}"`);
+    }
+    const rows = rolloutRows(state, deployment);
+    if (flags.json) process.stdout.write(JSON.stringify({ environment_id: env, rollouts: rows }, null, 2) + '\n');
+    else process.stdout.write(renderRolloutRows(env, rows, styleFor(process.stdout)) + '\n');
+    return 0;
+  } finally {
+    await ctx.backend.close();
+  }
+}
+
+export interface ControlFlags extends CommonFlags {
+  json: boolean;
+  wait?: string;
+  'lock-timeout': string;
+  retries: number;
+}
+
+export async function rolloutControlCommand(env: string, deployment: string, decision: RolloutDecision, flags: ControlFlags): Promise<number> {
+  const { controlRollout } = await import('../../apply/rollout-control.js');
+  const style = styleFor(process.stdout);
+  const view = flags.json ? jsonApplyView((s) => process.stdout.write(s)) : humanApplyView((s) => process.stdout.write(s), style);
+  const ctx = await engineContext(flags, (e) => {
+    if (e.type !== 'plan_ready') view.event(e);
+  });
+  const interrupts = interruptHandlers((e) => view.event(e));
+  try {
+    const outcome = await controlRollout(ctx, {
+      environmentId: env,
+      deploymentId: deployment,
+      decision,
+      baseDir: process.cwd(),
+      lockTimeoutMs: durationFlagMs(flags['lock-timeout'], 'lock-timeout'),
+      parallelism: 1,
+      retry: { attempts: flags.retries, baseDelayMs: Number(process.env.BP_RETRY_BASE_MS ?? 500), maxDelayMs: 15_000 },
+      rolloutWaitMs: flags.wait ? durationFlagMs(flags.wait, 'wait') : 0,
+      stop: interrupts.stop,
+      kill: interrupts.kill,
+    });
+    view.finish(outcome.result);
+    const p = outcome.progress;
+    if (!flags.json) {
+      const next =
+        p.status === 'completed'
+          ? ` Run bp apply with the env file to drain or archive what the file retires.`
+          : p.status === 'aborted'
+            ? ' The file still asks for the canary: bp plan shows it as diverged until the file changes.'
+            : '';
+      process.stdout.write(`Rollout of ${p.canary} in ${deployment}: ${p.status.replace('_', ' ')}: ${p.message}.${next}\n`);
+    }
+    if (outcome.result?.interrupted) return 130;
+    if (outcome.result && outcome.result.failed + outcome.result.skipped > 0) return 1;
+    return 0;
+  } finally {
+    interrupts.dispose();
+    view.close();
+    await ctx.backend.close();
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * The custom data (cloud-init) each VM of a revision boots with: it writes the revision's env
+ * (plus PORT) to a root-only file and runs the artifact under systemd, restarted if it exits.
+ * `artifact.image` runs with Docker (installed from the image's apt if missing);
+ * `artifact.binary` is fetched from its URL; `artifact.command` runs as given. Env values end
+ * up in the VM's custom data, readable by anyone allowed to read the VM's data on the host.
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import type { DeployerRevision } from '../../model/deployer.js';
+import { ProviderError } from '../../model/errors.js';
+
+/** A Docker/OCI image reference: [host[:port]/]path[:tag][@digest]. */
+const IMAGE_REF = /^(?:[a-z0-9.-]+(?::[0-9]+)?\/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+/** Azure's limit on custom data: 64 KiB before base64 (87380 characters after). */
+const MAX_CUSTOM_DATA = 65536;
+
+const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** Checks what can be checked without a VM; throws a non-retryable error naming the problem. */
+export function validateArtifact(revision: DeployerRevision): void {
+  const a = revision.artifact;
+  const id = revision.revision_id;
+  if (a.image !== undefined && !IMAGE_REF.test(a.image)) {
+    throw new ProviderError(`revision "${id}": "${a.image}" is not a valid container image reference`);
+  }
+  if (a.binary !== undefined && !/^https?:\/\//.test(a.binary)) {
+    throw new ProviderError(`revision "${id}": artifact.binary must be an http(s):// URL the VMs can fetch (a blob SAS URL, a release asset), got "${a.binary}"`);
+  }
+  if (a.image === undefined && a.binary === undefined && !(a.command && a.command.length > 0)) {
+    throw new ProviderError(`revision "${id}" has no artifact.image, artifact.binary or artifact.command to run`);
+  }
+  for (const [k, v] of Object.entries(a.env)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) || /[\r\n\0]/.test(v)) {
+      throw new ProviderError(`revision "${id}": env ${JSON.stringify(k)} cannot be passed to a VM (names are [A-Za-z_][A-Za-z0-9_]*, values one line)`);
+    }
+  }
+}
+
+/** Indents a block for a YAML literal (`|`) scalar. */
+const block = (lines: string[], indent: string) => lines.map((l) => `${indent}${l}`).join('\n');
+
+export function customData(revision: DeployerRevision, port: number): string {
+  const a = revision.artifact;
+  const env = { ...a.env, PORT: String(port) };
+  // Docker's --env-file takes values verbatim; systemd's EnvironmentFile wants them quoted.
+  const dockerEnv = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+  const systemdEnv = Object.entries(env).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+  let exec: string[];
+  let prepare: string[] = [];
+  if (a.image !== undefined) {
+    exec = [
+      'ExecStartPre=-/usr/bin/docker rm -f bp-app',
+      `ExecStartPre=/usr/bin/docker pull ${shellQuote(a.image)}`,
+      `ExecStart=/usr/bin/docker run --rm --name bp-app --env-file /etc/bp/docker.env -p ${port}:${port} ${shellQuote(a.image)}`,
+    ];
+    prepare = ['  - [sh, -c, "command -v docker >/dev/null || (apt-get update -q && apt-get install -y -q docker.io)"]'];
+  } else if (a.binary !== undefined) {
+    exec = [
+      `ExecStartPre=/usr/bin/curl -fsSL --retry 10 --retry-connrefused -o /opt/bp/app ${shellQuote(a.binary)}`,
+      'ExecStartPre=/bin/chmod 0755 /opt/bp/app',
+      'ExecStart=/opt/bp/app',
+    ];
+  } else {
+    exec = [`ExecStart=${(a.command as string[]).map(shellQuote).join(' ')}`];
+  }
+  const text = [
+    '#cloud-config',
+    '# Written by bp: runs this revision under systemd, restarted if it exits.',
+    'write_files:',
+    '  - path: /etc/bp/docker.env',
+    "    permissions: '0600'",
+    '    content: |',
+    block(dockerEnv, '      '),
+    '  - path: /etc/bp/app.env',
+    "    permissions: '0600'",
+    '    content: |',
+    block(systemdEnv, '      '),
+    '  - path: /etc/systemd/system/bp-app.service',
+    "    permissions: '0644'",
+    '    content: |',
+    block([
+      '[Unit]', `Description=bp revision ${revision.revision_id}`, 'After=network-online.target docker.service', 'Wants=network-online.target',
+      '[Service]', 'EnvironmentFile=/etc/bp/app.env', 'Restart=always', 'RestartSec=2', 'TimeoutStartSec=0', ...exec,
+      '[Install]', 'WantedBy=multi-user.target',
+    ], '      '),
+    'runcmd:',
+    '  - [install, -d, -m, "0755", /opt/bp]',
+    ...prepare,
+    '  - [systemctl, daemon-reload]',
+    '  - [systemctl, enable, --now, bp-app.service]',
+    '',
+  ].join('\n');
+  if (Buffer.byteLength(text) > MAX_CUSTOM_DATA) {
+    throw new ProviderError(`revision "${revision.revision_id}": its env makes the VM custom data ${Buffer.byteLength(text)} bytes, over Azure's 64 KiB limit`);
+  }
+  return Buffer.from(text, 'utf8').toString('base64');
+}
+
+/**
+ * An OpenSSH `ssh-rsa` public key whose private half is dropped at once: Azure requires a key
+ * or a password for a Linux VM, and bp's VMs need no login unless `ssh_public_key` is set.
+ */
+export function throwawaySshKey(): string {
+  const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const jwk = publicKey.export({ format: 'jwk' }) as { n: string; e: string };
+  const mpint = (b64url: string) => {
+    let b = Buffer.from(b64url, 'base64url');
+    if (b[0] & 0x80) b = Buffer.concat([Buffer.from([0]), b]);
+    return b;
+  };
+  const field = (b: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, 0].map((_, i) => (b.length >>> (24 - 8 * i)) & 0xff)), b]);
+  const blob = Buffer.concat([field(Buffer.from('ssh-rsa')), field(mpint(jwk.e)), field(mpint(jwk.n))]);
+  return `ssh-rsa ${blob.toString('base64')} bp-throwaway`;
+}

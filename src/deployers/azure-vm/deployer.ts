@@ -1,0 +1,123 @@
+/**
+ * The azure-vm deployer: per revision a public IP, a Standard load balancer and `replicas`
+ * VMs; per deployment a Traffic Manager profile whose weighted endpoints are the split. Verbs
+ * check their preconditions before any API call; verbs touching one deployment's profile are
+ * serialized in this process (a profile is written whole, with one PUT).
+ */
+import type {
+  Deployer, DeployerEnvironment, Logger, Observation, SplitResult, StageResult, VerbOptions, WarmResult,
+} from '../../model/deployer.js';
+import { enforceSplitInvariants, requireRevision } from '../../model/deployer.js';
+import { AbortedError, ProviderError } from '../../model/errors.js';
+import { keyedMutex } from '../keyed-mutex.js';
+import type { Settings } from './config.js';
+import { armOrNull } from './errors.js';
+import { observeEnvironment } from './observe.js';
+import { RevisionResources, sleep } from './revision.js';
+import { Routing, type RoutedEntry } from './routing.js';
+import { createClients, type AzureClients } from './sdk.js';
+
+function throwIfAborted(signal: AbortSignal, what: string): void {
+  if (signal.aborted) throw new AbortedError(`${what} was aborted`);
+}
+
+export class AzureVmDeployer implements Deployer {
+  private clientsPromise: Promise<AzureClients> | null = null;
+  private readonly exclusive = keyedMutex();
+
+  constructor(private readonly settings: Settings, private readonly logger: Logger) {}
+
+  /** The SDKs are loaded on the first call that needs the API, never by `create`. */
+  private async api(): Promise<{ c: AzureClients; revisions: RevisionResources }> {
+    if (!this.clientsPromise) {
+      this.clientsPromise = createClients(this.settings);
+      this.clientsPromise.catch(() => (this.clientsPromise = null));
+    }
+    const c = await this.clientsPromise;
+    return { c, revisions: new RevisionResources(c, this.settings) };
+  }
+
+  async stageRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<StageResult> {
+    const { deployment, revision } = requireRevision(env, revisionId);
+    throwIfAborted(opts.signal, `staging "${revisionId}"`);
+    const { revisions } = await this.api();
+    return { outputs: await revisions.stage(revisions.target(env.environment_id, deployment, revision), opts.signal) };
+  }
+
+  async warmRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<WarmResult> {
+    const { deployment, revision } = requireRevision(env, revisionId);
+    throwIfAborted(opts.signal, `warming "${revisionId}"`);
+    const { revisions } = await this.api();
+    const t = revisions.target(env.environment_id, deployment, revision);
+    const result = await this.exclusive(`revision:${revisionId}`, () => revisions.warm(t, opts.signal));
+    this.logger.info(`azure-vm: revision ${revisionId} is healthy behind ${t.names.loadBalancer}`);
+    return result;
+  }
+
+  /**
+   * Disables the revision's Traffic Manager endpoint, waits `drain_seconds` (resolvers keep
+   * the old answer for up to the profile's DNS TTL, and open connections finish), then
+   * deallocates its VMs. A repeated drain finds nothing to do.
+   */
+  async drainRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<Record<string, never>> {
+    const { deployment, revision } = requireRevision(env, revisionId);
+    const { signal } = opts;
+    throwIfAborted(signal, `draining "${revisionId}"`);
+    const { c, revisions } = await this.api();
+    const t = revisions.target(env.environment_id, deployment, revision);
+    const routing = new Routing(c, this.settings, env.environment_id);
+    const disabled = await this.exclusive(`deployment:${deployment.deployment_id}`, () => routing.disable(deployment.deployment_id, t.names.base, signal));
+    if (disabled) await sleep(revision.drain_seconds * 1000, signal, `draining "${revisionId}"`);
+    await this.exclusive(`revision:${revisionId}`, () => revisions.deallocate(t, signal));
+    return {};
+  }
+
+  async archiveRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<Record<string, never>> {
+    const { deployment, revision } = requireRevision(env, revisionId);
+    const { signal } = opts;
+    throwIfAborted(signal, `archiving "${revisionId}"`);
+    const { c, revisions } = await this.api();
+    const t = revisions.target(env.environment_id, deployment, revision);
+    const routing = new Routing(c, this.settings, env.environment_id);
+    await this.exclusive(`deployment:${deployment.deployment_id}`, () => routing.remove(deployment.deployment_id, t.names.base, signal));
+    await this.exclusive(`revision:${revisionId}`, () => revisions.archive(t, signal));
+    return {};
+  }
+
+  async applyTrafficSplit(env: DeployerEnvironment, deploymentId: string, opts: VerbOptions): Promise<SplitResult> {
+    const { deployment, entries } = enforceSplitInvariants(env, deploymentId);
+    const { signal } = opts;
+    throwIfAborted(signal, `applying the split of "${deploymentId}"`);
+    const { c, revisions } = await this.api();
+    const routed: RoutedEntry[] = [];
+    for (const e of entries) {
+      const revision = deployment.revisions.find((r) => r.revision_id === e.revision_id)!;
+      const t = revisions.target(env.environment_id, deployment, revision);
+      const ip = await armOrNull(`read public IP ${t.names.publicIp}`, signal, () => c.network.publicIPAddresses.get(this.settings.resource_group, t.names.publicIp, { abortSignal: signal }));
+      const serving = !!ip?.dnsSettings?.fqdn && ip.provisioningState === 'Succeeded';
+      if (e.weight_bps > 0 && !serving) {
+        throw new ProviderError(
+          `revision "${e.revision_id}" would get ${e.weight_bps} bps of "${deploymentId}" but has no public IP serving it; warm it first`,
+          { retryable: true },
+        );
+      }
+      // An endpoint must target an existing IP; a weight-0 entry without one routes nothing anyway.
+      if (serving) {
+        routed.push({ ...e, endpoint: t.names.base, targetResourceId: revisions.id('Microsoft.Network/publicIPAddresses', t.names.publicIp), healthPath: revision.health.http_path });
+      }
+    }
+    const routing = new Routing(c, this.settings, env.environment_id);
+    await this.exclusive(`deployment:${deploymentId}`, () => routing.apply(deployment, routed, signal));
+    return { applied_deployment_id: deploymentId, applied_entries: entries };
+  }
+
+  async observe(env: DeployerEnvironment, opts: VerbOptions): Promise<Observation> {
+    throwIfAborted(opts.signal, 'observing');
+    const { c, revisions } = await this.api();
+    return observeEnvironment(c, revisions, this.settings.resource_group, env, opts.signal);
+  }
+
+  async close(): Promise<void> {
+    this.clientsPromise = null;
+  }
+}

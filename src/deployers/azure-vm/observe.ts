@@ -1,0 +1,99 @@
+/**
+ * What Azure really runs for one environment, found by the tags bp writes, never by what the
+ * deployer remembers: a revision with any VM, NIC, load balancer or public IP left is present;
+ * it is healthy when it has its replicas, each VM running and Up in its load balancer's health
+ * probe. Splits are read from the Traffic Manager profiles.
+ */
+import type { DeployerEnvironment, Observation, ObservedRevision } from '../../model/deployer.js';
+import type { SplitEntry } from '../../model/environment.js';
+import { arm } from './errors.js';
+import { BPS_TAG, isMine, REVISION_TAG, TAGS } from './names.js';
+import { powerOf, type RevisionResources } from './revision.js';
+import type { AzureClients } from './sdk.js';
+import { fromTrafficManager, toTrafficManager } from './weights.js';
+
+interface Found {
+  vms: string[];
+  loadBalancer?: string;
+}
+
+type Tagged = { name?: string; tags?: Record<string, string> };
+
+async function collect<T extends Tagged>(what: string, signal: AbortSignal, iterable: () => AsyncIterable<T>, environmentId: string): Promise<T[]> {
+  return arm(`list ${what}`, signal, async () => {
+    const out: T[] = [];
+    for await (const r of iterable()) if (isMine(r.tags, environmentId)) out.push(r);
+    return out;
+  });
+}
+
+export async function observeEnvironment(
+  c: AzureClients, resources: RevisionResources, rg: string, env: DeployerEnvironment, signal: AbortSignal,
+): Promise<Observation> {
+  const id = env.environment_id;
+  const opts = { abortSignal: signal };
+  const [vms, nics, lbs, ips, profiles] = await Promise.all([
+    collect('VMs', signal, () => c.compute.virtualMachines.list(rg, opts), id),
+    collect('NICs', signal, () => c.network.networkInterfaces.list(rg, opts), id),
+    collect('load balancers', signal, () => c.network.loadBalancers.list(rg, opts), id),
+    collect('public IPs', signal, () => c.network.publicIPAddresses.list(rg, opts), id),
+    collect('Traffic Manager profiles', signal, () => c.trafficManager.profiles.listByResourceGroup(rg, opts), id),
+  ]);
+  const found = new Map<string, Found>();
+  const entry = (r: Tagged) => {
+    const rev = r.tags?.[TAGS.revision] ?? '';
+    let f = found.get(rev);
+    if (!f) found.set(rev, (f = { vms: [] }));
+    return f;
+  };
+  for (const vm of vms) entry(vm).vms.push(String(vm.name));
+  for (const lb of lbs) entry(lb).loadBalancer = lb.name;
+  for (const r of [...nics, ...ips]) entry(r);
+
+  const observation: Observation = { revisions: {}, splits: {} };
+  for (const d of env.deployments) for (const r of d.revisions) observation.revisions[r.revision_id] = { present: false, healthy: false };
+  const wanted = new Map(env.deployments.flatMap((d) => d.revisions.map((r) => [r.revision_id, Math.max(1, r.resources.replicas)] as const)));
+  await Promise.all([...found].map(async ([rev, f]) => {
+    observation.revisions[rev] = await revisionStatus(c, resources, rg, f, wanted.get(rev) ?? f.vms.length, signal);
+  }));
+
+  for (const p of profiles) {
+    const deploymentId = p.tags?.[TAGS.deployment];
+    if (deploymentId) observation.splits[deploymentId] = splitOf(p);
+  }
+  return observation;
+}
+
+async function revisionStatus(
+  c: AzureClients, resources: RevisionResources, rg: string, f: Found, replicas: number, signal: AbortSignal,
+): Promise<ObservedRevision> {
+  if (!f.loadBalancer || f.vms.length < Math.max(1, replicas)) return { present: true, healthy: false };
+  const up = await resources.probeUp(f.loadBalancer, signal);
+  const views = await Promise.all(f.vms.map((vm) => arm(`read VM ${vm} instance view`, signal, () => c.compute.virtualMachines.instanceView(rg, vm, { abortSignal: signal })).catch(() => undefined)));
+  const running = views.filter((v) => powerOf(v) === 'running').length;
+  const probed = f.vms.filter((vm) => [...up].some((ip) => ip.includes(`/networkinterfaces/${vm.replace(/-vm-(\d+)$/, '-nic-$1')}/`))).length;
+  return { present: true, healthy: running === f.vms.length && probed === f.vms.length };
+}
+
+type ProfileLike = Tagged & { endpoints?: Array<{ name?: string; weight?: number; endpointStatus?: string }> };
+
+/**
+ * The profile's split in basis points: the exact values bp recorded in its tags when they
+ * still round to the weights on the wire, else the wire weights rescaled (a change made
+ * outside bp then shows as drift).
+ */
+export function splitOf(p: ProfileLike): SplitEntry[] {
+  const endpoints = p.endpoints ?? [];
+  const tags = p.tags ?? {};
+  const ids = endpoints.map((e) => tags[`${REVISION_TAG}${e.name}`] ?? String(e.name));
+  const wire = endpoints.map((e) => ({ weight: Number(e.weight ?? 1), enabled: e.endpointStatus !== 'Disabled' }));
+  const recorded = endpoints.map((e) => Number(tags[`${BPS_TAG}${e.name}`] ?? NaN));
+  if (recorded.every((x) => Number.isInteger(x) && x >= 0) && recorded.reduce((a, b) => a + b, 0) === 10000) {
+    const rounds = toTrafficManager(ids.map((revision_id, i) => ({ revision_id, weight_bps: recorded[i] })));
+    if (rounds.every((w, i) => w.enabled === wire[i].enabled && (!w.enabled || w.weight === wire[i].weight))) {
+      return ids.map((revision_id, i) => ({ revision_id, weight_bps: recorded[i] }));
+    }
+  }
+  const bps = fromTrafficManager(wire);
+  return ids.map((revision_id, i) => ({ revision_id, weight_bps: bps[i] }));
+}

@@ -1,0 +1,105 @@
+/**
+ * A deployment's routing: one Traffic Manager profile (routing method Weighted) whose
+ * `azureEndpoints`, one per revision, target each revision's public IP. The whole profile is
+ * written with one PUT, so a split changes atomically; the exact basis points bp applied and
+ * each endpoint's revision id are kept in the profile's tags for `observe`.
+ */
+import type { DeployerDeployment } from '../../model/deployer.js';
+import type { SplitEntry } from '../../model/environment.js';
+import type { Settings } from './config.js';
+import { arm, armOrNull } from './errors.js';
+import { BPS_TAG, deploymentNames, REVISION_TAG, TAGS } from './names.js';
+import type { AzureClients } from './sdk.js';
+import { toTrafficManager } from './weights.js';
+
+type Profile = NonNullable<Awaited<ReturnType<AzureClients['trafficManager']['profiles']['get']>>>;
+type Endpoint = NonNullable<Profile['endpoints']>[number];
+
+export const ENDPOINT_TYPE = 'Microsoft.Network/trafficManagerProfiles/azureEndpoints';
+
+export interface RoutedEntry extends SplitEntry {
+  /** Endpoint name (the revision's base name) and its target public IP id. */
+  endpoint: string;
+  targetResourceId: string;
+  healthPath: string;
+}
+
+export class Routing {
+  constructor(private readonly c: AzureClients, private readonly s: Settings, private readonly environmentId: string) {}
+
+  private names(deploymentId: string) {
+    return deploymentNames(`${this.s.subscription_id}/${this.s.resource_group}`, this.environmentId, deploymentId);
+  }
+
+  async get(deploymentId: string, signal: AbortSignal): Promise<Profile | null> {
+    const name = this.names(deploymentId).profile;
+    return armOrNull(`read Traffic Manager profile ${name}`, signal, () => this.c.trafficManager.profiles.get(this.s.resource_group, name, { abortSignal: signal }));
+  }
+
+  /** Makes the profile's endpoints exactly `entries` (weight 0: Disabled). */
+  async apply(deployment: DeployerDeployment, entries: RoutedEntry[], signal: AbortSignal): Promise<void> {
+    const weights = toTrafficManager(entries);
+    const endpoints: Endpoint[] = entries.map((e, i) => ({
+      name: e.endpoint, type: ENDPOINT_TYPE, targetResourceId: e.targetResourceId,
+      weight: weights[i].weight, endpointStatus: weights[i].enabled ? 'Enabled' : 'Disabled',
+    }));
+    const tags: Record<string, string> = { [TAGS.managedBy]: 'bp', [TAGS.environment]: this.environmentId, [TAGS.deployment]: deployment.deployment_id };
+    for (const e of entries) {
+      tags[`${BPS_TAG}${e.endpoint}`] = String(e.weight_bps);
+      tags[`${REVISION_TAG}${e.endpoint}`] = e.revision_id;
+    }
+    const current = await this.get(deployment.deployment_id, signal);
+    // Traffic Manager probes one path per profile: that of the revision taking the most traffic.
+    const path = [...entries].sort((a, b) => b.weight_bps - a.weight_bps)[0]?.healthPath ?? '/';
+    if (current && sameEndpoints(current.endpoints ?? [], endpoints) && sameTags(current.tags, tags)) return;
+    await this.put(deployment.deployment_id, endpoints, tags, current?.monitorConfig?.path ?? path, signal);
+  }
+
+  /** Sets one endpoint Disabled (0 bps); returns false when it was not Enabled. */
+  async disable(deploymentId: string, endpoint: string, signal: AbortSignal): Promise<boolean> {
+    const current = await this.get(deploymentId, signal);
+    const e = current?.endpoints?.find((x) => x.name === endpoint);
+    if (!current || !e || e.endpointStatus === 'Disabled') return false;
+    const endpoints = (current.endpoints ?? []).map((x) => (x.name === endpoint ? { ...x, endpointStatus: 'Disabled' } : x));
+    await this.put(deploymentId, endpoints, { ...current.tags, [`${BPS_TAG}${endpoint}`]: '0' }, current.monitorConfig?.path ?? '/', signal);
+    return true;
+  }
+
+  /** Drops one endpoint; the profile goes with its last endpoint (CONTRACT section 2). */
+  async remove(deploymentId: string, endpoint: string, signal: AbortSignal): Promise<void> {
+    const current = await this.get(deploymentId, signal);
+    if (!current) return;
+    const left = (current.endpoints ?? []).filter((x) => x.name !== endpoint);
+    if (left.length === 0) {
+      const name = this.names(deploymentId).profile;
+      await arm(`delete Traffic Manager profile ${name}`, signal, () => this.c.trafficManager.profiles.delete(this.s.resource_group, name, { abortSignal: signal }));
+      return;
+    }
+    if (left.length === (current.endpoints ?? []).length) return;
+    const tags = Object.fromEntries(Object.entries(current.tags ?? {}).filter(([k]) => k !== `${BPS_TAG}${endpoint}` && k !== `${REVISION_TAG}${endpoint}`));
+    await this.put(deploymentId, left, tags, current.monitorConfig?.path ?? '/', signal);
+  }
+
+  private async put(deploymentId: string, endpoints: Endpoint[], tags: Record<string, string>, path: string, signal: AbortSignal): Promise<void> {
+    const names = this.names(deploymentId);
+    await arm(`write Traffic Manager profile ${names.profile}`, signal, () => this.c.trafficManager.profiles.createOrUpdate(this.s.resource_group, names.profile, {
+      location: 'global',
+      tags,
+      profileStatus: 'Enabled',
+      trafficRoutingMethod: 'Weighted',
+      dnsConfig: { relativeName: names.dnsName, ttl: this.s.dns_ttl },
+      monitorConfig: { protocol: 'HTTP', port: this.s.frontend_port, path, intervalInSeconds: 30, timeoutInSeconds: 10, toleratedNumberOfFailures: 3 },
+      endpoints: endpoints.map((e) => ({ name: e.name, type: ENDPOINT_TYPE, targetResourceId: e.targetResourceId, weight: e.weight, endpointStatus: e.endpointStatus })),
+    }, { abortSignal: signal }));
+  }
+}
+
+function sameEndpoints(a: Endpoint[], b: Endpoint[]): boolean {
+  const key = (xs: Endpoint[]) => xs.map((e) => `${e.name}|${String(e.targetResourceId).toLowerCase()}|${e.weight}|${e.endpointStatus}`).sort().join(',');
+  return key(a) === key(b);
+}
+
+function sameTags(a: Record<string, string> | undefined, b: Record<string, string>): boolean {
+  const key = (t: Record<string, string>) => JSON.stringify(Object.entries(t).sort(([x], [y]) => x.localeCompare(y)));
+  return key(a ?? {}) === key(b);
+}

@@ -1,0 +1,70 @@
+/**
+ * Shared set-up for the azure-vm tests: a fake Resource Manager over HTTPS with a throwaway
+ * certificate, the real Azure SDKs pointed at it through the deployer's `endpoint` and
+ * `ca_file`, a bearer token from the environment (credential type access-token), and small
+ * environment builders.
+ */
+import type { DeployerEnvironment, DeployerRevision } from '../../src/model/deployer.js';
+import { ENVIRONMENT_SCHEMA, type SplitEntry } from '../../src/model/environment.js';
+import type { AzureVmConfig } from '../../src/deployers/azure-vm/config.js';
+import { FAKE_LOCATION, FAKE_RESOURCE_GROUP, FAKE_SUBSCRIPTION, FakeArm, type FakeArmOptions } from '../fakes/azure/server.js';
+
+export const TOKEN_ENV = 'BP_TEST_AZURE_TOKEN';
+
+export async function startFake(opts: FakeArmOptions = {}): Promise<FakeArm> {
+  const fake = await new FakeArm(opts).start();
+  process.env[TOKEN_ENV] = fake.issueToken();
+  return fake;
+}
+
+export function fakeConfig(fake: FakeArm, over: Partial<AzureVmConfig> = {}): AzureVmConfig {
+  return {
+    subscription_id: FAKE_SUBSCRIPTION,
+    resource_group: FAKE_RESOURCE_GROUP,
+    location: FAKE_LOCATION,
+    subnet_id: fake.subnetId,
+    endpoint: fake.endpoint,
+    ca_file: fake.caFile,
+    credential: { type: 'access-token', token_env: TOKEN_ENV },
+    boot_grace_seconds: 0,
+    poll_interval_ms: 50,
+    lro_poll_interval_ms: 20,
+    max_retries: 2,
+    retry_delay_ms: 50,
+    ...over,
+  };
+}
+
+export function revision(id: string, over: Partial<DeployerRevision> = {}): DeployerRevision {
+  return {
+    revision_id: id,
+    artifact: { image: 'myregistry.azurecr.io/web:1', env: { GREETING: id } },
+    resources: { cpu: 0.5, memory_mb: 512, replicas: 2, gpu: 0 },
+    health: { http_path: '/healthz', timeout_seconds: 10 },
+    drain_seconds: 1,
+    ttl: null,
+    state: 'ready',
+    lifecycle: 'inactive',
+    outputs: {},
+    endpoint: null,
+    ...over,
+  };
+}
+
+export function environment(
+  deployments: Array<{ id: string; revisions: DeployerRevision[]; traffic?: SplitEntry[] }>,
+  environmentId = 'azure-test',
+): DeployerEnvironment {
+  return {
+    schema: ENVIRONMENT_SCHEMA,
+    environment_id: environmentId,
+    deployers: { az: { type: 'azure-vm', config: {} } },
+    deployments: deployments.map((d) => ({ deployment_id: d.id, deployer: 'az', listen: null, revisions: d.revisions, traffic: d.traffic ?? [] })),
+    notifications: [],
+    base_dir: process.cwd(),
+  };
+}
+
+export const opts = (): { signal: AbortSignal } => ({ signal: new AbortController().signal });
+export const split = (...pairs: Array<[string, number]>): SplitEntry[] => pairs.map(([revision_id, weight_bps]) => ({ revision_id, weight_bps }));
+export const silent = { debug() {}, info() {}, warn() {}, error() {} };
