@@ -4,7 +4,7 @@
  * the walker with bounded parallelism; retryable provider errors are retried with backoff.
  */
 import type { Deployer, DeployerDeployment, DeployerEnvironment } from '../model/deployer.js';
-import { parseDurationMs, type Environment, type SplitEntry } from '../model/environment.js';
+import type { Environment, SplitEntry } from '../model/environment.js';
 import { AbortedError, errorCode } from '../model/errors.js';
 import type { Plan, PlanStep, Verb } from '../model/plan.js';
 import { applyMutation, type Mutation, type RecordedState } from '../model/state.js';
@@ -14,8 +14,8 @@ import { deployerView } from './deployer-env.js';
 import type { DeployerSet } from './deployer-set.js';
 import type { ApplyResult, EventSink, StepOutcome } from './events.js';
 import { DEFAULT_RETRY, sleep, withRetries, withTimeout, type RetryPolicy } from './retry.js';
-import { rollbackAfterFailedWarm } from './rollout-failures.js';
-import { runRollout, type AnalysisDeps, type RolloutRunContext } from './rollout-runner.js';
+import { rollBackFailedWarm, runRollout, type AnalysisDeps, type RolloutRunContext } from './rollout-runner.js';
+import { intervalMs } from '../rollout/analysis/verdict.js';
 import { walk, type VertexControl } from './walker.js';
 
 export const DEFAULT_VERB_TIMEOUT_MS: Record<Verb, number> = {
@@ -123,8 +123,21 @@ export async function executePlan(o: ExecuteOptions): Promise<ApplyResult> {
       }
       outcomes.set(step.id, { step_id: step.id, status: 'failed', error, code });
       o.emit({ type: 'step_failed', step, error, code, durationMs: Date.now() - started });
-      if (step.verb === 'warm') await rollbackAfterFailedWarm(o, step, error, record, outcomeCtx);
+      if (step.verb === 'warm') await rollBackIfCanary(step, error);
       return false;
+    }
+  };
+
+  /** A failed warm of a rollout's canary, with `on_failure: rollback`, rolls the rollout back. */
+  const rollBackIfCanary = async (warm: PlanStep, error: string) => {
+    const split = o.plan.steps.find((s) => s.id === `split:${warm.deployment_id}` && s.rollout);
+    if (!split || split.rollout!.canary !== warm.revision_id || split.rollout!.on_failure !== 'rollback') return;
+    try {
+      const deployment = deploymentsById.get(warm.deployment_id)!;
+      const deployer = await o.deployers.get(deployment.deployer);
+      await rollBackFailedWarm(rolloutContext(o, split, deployment.deployer, deployer, views, record, outcomeCtx, waitUntil), error);
+    } catch (e) {
+      o.emit({ type: 'warning', message: `could not roll back the rollout of ${warm.revision_id}: ${messageOf(e)}` });
     }
   };
 
@@ -249,16 +262,13 @@ function rolloutContext(
   };
 }
 
-/** The real analysis module, loaded on first use (only rollouts with analyses need it). */
+/** The real analysis module; its I/O half is loaded on first use (only rollouts with analyses need it). */
 const defaultAnalysis: AnalysisDeps = {
   async openWindow(analysis, target, signal) {
     const m = await import('../rollout/analysis/index.js');
     return m.openWindow(analysis, target, signal);
   },
-  intervalMs(analysis) {
-    const ms = parseDurationMs(analysis.interval);
-    return ms ?? 30_000;
-  },
+  intervalMs,
 };
 
 function timeoutFor(o: ExecuteOptions, step: PlanStep): number {

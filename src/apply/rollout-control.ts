@@ -22,9 +22,8 @@ export type ControlRequest = Omit<ApplyRequest, 'desired' | 'operation' | 'targe
 
 export async function controlRollout(ctx: EngineContext, req: ControlRequest): Promise<ApplyOutcome & { progress: RolloutProgress }> {
   const operation = `rollout ${req.decision.kind}`;
-  const progress = await recordDecision(ctx, req, operation);
-  const state = await ctx.backend.load(req.environmentId);
-  const desired = desiredFromRecorded(state!, req.deploymentId);
+  const { progress, state } = await recordDecision(ctx, req, operation);
+  const desired = desiredFromRecorded(state, req.deploymentId);
   const keep = new Set([`split:${req.deploymentId}`]);
   if (req.decision.kind === 'abort') keep.add(`drain:${req.deploymentId}/${progress.canary}`);
   const outcome = await applyEnvironment(ctx, {
@@ -41,7 +40,11 @@ export async function controlRollout(ctx: EngineContext, req: ControlRequest): P
 }
 
 /** Records promote (a flag the rollout consumes) or abort (status aborted) under the lock. */
-async function recordDecision(ctx: EngineContext, req: ControlRequest, operation: string): Promise<RolloutProgress> {
+async function recordDecision(
+  ctx: EngineContext,
+  req: ControlRequest,
+  operation: string,
+): Promise<{ progress: RolloutProgress; state: RecordedState }> {
   const session = await ctx.backend.lock(req.environmentId, { operation, timeoutMs: req.lockTimeoutMs });
   try {
     const state = session.state;
@@ -66,7 +69,7 @@ async function recordDecision(ctx: EngineContext, req: ControlRequest, operation
     base.serial += 1;
     base.updated_at = now;
     await session.checkpoint(base);
-    return next;
+    return { progress: next, state: base };
   } finally {
     await session.release();
   }

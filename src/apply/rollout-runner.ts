@@ -10,8 +10,8 @@ import { AbortedError, BpError } from '../model/errors.js';
 import type { PlanStep } from '../model/plan.js';
 import type { Mutation, RecordedState, RolloutMeasurement, RolloutProgress } from '../model/state.js';
 import { mutationsOnStart, mutationsOnSuccess, type OutcomeContext } from '../plan/outcome.js';
-import { formatBps, formatSplit, isActive, newProgress, nextAction } from '../plan/rollout.js';
-import { sameRouting, weightOf } from '../plan/splits.js';
+import { formatBps, formatSplit, nextAction, resumeOrBegin } from '../plan/rollout.js';
+import { weightOf } from '../plan/splits.js';
 import type { MeasurementWindow, MeasureTarget } from '../rollout/analysis/index.js';
 import type { EventSink } from './events.js';
 
@@ -54,8 +54,7 @@ export async function runRollout(c: RolloutRunContext): Promise<RolloutRunResult
   const target = c.step.split!.after;
   const deploymentId = c.step.deployment_id;
   const recorded = c.state.deployments[deploymentId]?.rollout ?? null;
-  let p: RolloutProgress =
-    !planned.begins && isActive(recorded) && sameRouting(recorded.target, target) ? recorded : newProgress(planned, target, c.clock());
+  let p = resumeOrBegin(planned, recorded, target, c.clock());
 
   const save = async (patch: Partial<RolloutProgress>, announce = true) => {
     p = { ...p, ...patch, updated_at: c.clock().toISOString() };
@@ -65,11 +64,7 @@ export async function runRollout(c: RolloutRunContext): Promise<RolloutRunResult
   const canaryWeight = () => weightOf(c.state.deployments[deploymentId]?.split ?? [], p.canary);
   const advance = (message: string) =>
     save({ step: p.step + 1, step_started_at: c.clock().toISOString(), pause_until: null, measurements: [], promoted: p.promoted === 'full' ? 'full' : null, status: 'progressing', message }, false);
-  const enforce = async (entries: SplitEntry[]) => {
-    await c.call(`split:${deploymentId}`, (signal) => c.deployer.applyTrafficSplit(c.view(entries), deploymentId, { signal }));
-    const splitStep: PlanStep = { ...c.step, split: { before: c.state.deployments[deploymentId]?.split ?? [], after: entries } };
-    await c.record(mutationsOnSuccess(splitStep, c.outcomeCtx(), { applied_entries: entries }));
-  };
+  const enforce = (entries: SplitEntry[]) => enforceSplit(c, entries);
   const where = () => `step ${Math.min(p.step + 1, p.steps.length)}/${p.steps.length}`;
 
   if (p !== recorded) await save({}, true);
@@ -108,7 +103,8 @@ export async function runRollout(c: RolloutRunContext): Promise<RolloutRunResult
           : `paused at ${where()} until bp rollout promote ${c.environmentId} ${deploymentId}`;
         if (p.status !== 'paused' || p.pause_until !== until) await save({ status: 'paused', pause_until: until, message });
         if (action.until && c.waitUntil !== null && action.until.getTime() <= c.waitUntil) {
-          if (!(await sleepUnlessStopped(c, action.until.getTime() - now))) break; // loop sees stop
+          // Interrupted or not, the loop looks again: the pause has ended, or stop is set.
+          await sleepUnlessStopped(c, action.until.getTime() - now);
           break;
         }
         return { kind: 'held', message: `rollout of ${p.canary} ${message}` };
@@ -128,6 +124,33 @@ export async function runRollout(c: RolloutRunContext): Promise<RolloutRunResult
       }
     }
   }
+}
+
+/** Enforces `entries` through the deployer (with the verb's timeout and retries) and records them. */
+async function enforceSplit(c: RolloutRunContext, entries: SplitEntry[]): Promise<void> {
+  const deploymentId = c.step.deployment_id;
+  await c.call(`split:${deploymentId}`, (signal) => c.deployer.applyTrafficSplit(c.view(entries), deploymentId, { signal }));
+  const splitStep: PlanStep = { ...c.step, split: { before: c.state.deployments[deploymentId]?.split ?? [], after: entries } };
+  await c.record(mutationsOnSuccess(splitStep, c.outcomeCtx(), { applied_entries: entries }));
+}
+
+/**
+ * A canary whose warm failed cannot take (more) traffic: with `on_failure: rollback` the
+ * rollout is recorded as rolled back, the stable split enforced again if the canary already
+ * carried some, so the next plan holds the deployment until the file changes.
+ */
+export async function rollBackFailedWarm(c: RolloutRunContext, error: string): Promise<void> {
+  const deploymentId = c.step.deployment_id;
+  const p = resumeOrBegin(c.step.rollout!, c.state.deployments[deploymentId]?.rollout ?? null, c.step.split!.after, c.clock());
+  let restored = 'the stable split was never left';
+  if (weightOf(c.state.deployments[deploymentId]?.split ?? [], p.canary) > 0) {
+    await enforceSplit(c, p.stable);
+    restored = `${formatSplit(p.stable)} restored`;
+  }
+  const message = `warm of ${p.canary} failed (${error}); ${restored}`;
+  const rolledBack: RolloutProgress = { ...p, status: 'rolled_back', message, updated_at: c.clock().toISOString() };
+  await c.record([{ kind: 'rollout', deployment_id: deploymentId, rollout: rolledBack }]);
+  c.emit({ type: 'rollout_rolled_back', deployment_id: deploymentId, canary: p.canary, message });
 }
 
 /** Runs the rest of an analysis; 'stopped' when interrupted (measurements so far are kept). */

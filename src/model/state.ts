@@ -157,6 +157,28 @@ export const MUTATION_KINDS: ReadonlySet<string> = new Set<Mutation['kind']>([
   'deployer', 'deployment', 'deployment_removed', 'revision', 'split', 'rollout', 'pending', 'pending_done',
 ]);
 
+/**
+ * What is wrong with a stored state document read back by a backend (null: nothing), so a
+ * hand-edited or foreign document is reported as corrupt instead of being half-applied.
+ */
+export function stateDocumentProblem(v: unknown, environmentId: string): string | null {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'expected a JSON object';
+  const s = v as Partial<RecordedState>;
+  if (s.format_version !== STATE_FORMAT) {
+    return `unsupported format_version ${JSON.stringify(s.format_version)} (this bp reads ${STATE_FORMAT})`;
+  }
+  if (s.environment_id !== environmentId) {
+    return `holds environment ${JSON.stringify(s.environment_id)}, expected "${environmentId}"`;
+  }
+  if (typeof s.lineage !== 'string' || s.lineage === '') return 'lineage is missing';
+  if (!Number.isInteger(s.serial) || (s.serial as number) < 0) return 'serial is not a non-negative integer';
+  for (const key of ['deployers', 'deployments', 'revisions', 'pending'] as const) {
+    const m = s[key];
+    if (typeof m !== 'object' || m === null || Array.isArray(m)) return `"${key}" is not an object`;
+  }
+  return null;
+}
+
 export function emptyState(environmentId: string, lineage: string, now: Date): RecordedState {
   return {
     format_version: STATE_FORMAT,

@@ -117,6 +117,16 @@ export function newProgress(planned: PlannedRollout, target: readonly SplitEntry
   };
 }
 
+/** The recorded rollout the split step continues, or a new one when it begins (or the record is stale). */
+export function resumeOrBegin(
+  planned: PlannedRollout,
+  recorded: RolloutProgress | null,
+  target: readonly SplitEntry[],
+  now: Date,
+): RolloutProgress {
+  return !planned.begins && isActive(recorded) && sameRouting(recorded.target, target) ? recorded : newProgress(planned, target, now);
+}
+
 export function isActive(p: RolloutProgress | null | undefined): p is RolloutProgress {
   return p != null && ACTIVE_ROLLOUT_STATUSES.includes(p.status);
 }

@@ -5,7 +5,7 @@
  */
 import { copyFile, link, readFile, rename, unlink } from 'node:fs/promises';
 import { StateCorruptError } from '../model/errors.js';
-import { STATE_FORMAT, type RecordedState } from '../model/state.js';
+import { stateDocumentProblem, type RecordedState } from '../model/state.js';
 import { tempPathFor, writeFileDurable } from './durable.js';
 
 export interface SnapshotPaths {
@@ -31,28 +31,11 @@ export async function readSnapshot(
   } catch (e) {
     throw await corrupt(paths.snapshot, `not valid JSON (${(e as Error).message})`);
   }
-  const problem = snapshotProblem(v, environmentId);
+  const problem = stateDocumentProblem(v, environmentId);
   if (problem) throw await corrupt(paths.snapshot, problem);
   return v as RecordedState;
 }
 
-function snapshotProblem(v: unknown, environmentId: string): string | null {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'expected a JSON object';
-  const s = v as Partial<RecordedState>;
-  if (s.format_version !== STATE_FORMAT) {
-    return `unsupported format_version ${JSON.stringify(s.format_version)} (this bp reads ${STATE_FORMAT})`;
-  }
-  if (s.environment_id !== environmentId) {
-    return `holds environment ${JSON.stringify(s.environment_id)}, expected "${environmentId}"`;
-  }
-  if (typeof s.lineage !== 'string' || s.lineage === '') return 'lineage is missing';
-  if (!Number.isInteger(s.serial) || (s.serial as number) < 0) return 'serial is not a non-negative integer';
-  for (const key of ['deployers', 'deployments', 'revisions', 'pending'] as const) {
-    const m = s[key];
-    if (typeof m !== 'object' || m === null || Array.isArray(m)) return `"${key}" is not an object`;
-  }
-  return null;
-}
 
 /** Replaces the snapshot, keeping the one it replaces as the backup. */
 export async function writeSnapshot(paths: SnapshotPaths, state: RecordedState, onSync: () => void): Promise<void> {

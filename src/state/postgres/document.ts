@@ -4,7 +4,7 @@
  * corrupt (naming the table and environment) instead of being half-applied.
  */
 import { StateCorruptError } from '../../model/errors.js';
-import { applyMutation, MUTATION_KINDS, STATE_FORMAT, type Mutation, type RecordedState } from '../../model/state.js';
+import { applyMutation, MUTATION_KINDS, stateDocumentProblem, type Mutation, type RecordedState } from '../../model/state.js';
 
 
 export interface StateRow {
@@ -22,7 +22,7 @@ export function stateFromRow(row: StateRow, environmentId: string, where: string
         'restore it from a database backup or remove the row to start the environment afresh',
     );
   const doc = row.document;
-  const problem = documentProblem(doc, environmentId);
+  const problem = stateDocumentProblem(doc, environmentId);
   if (problem) throw corrupt('bp_states', problem);
   const state = doc as RecordedState;
   if (state.lineage !== row.lineage || state.serial !== Number(row.serial)) {
@@ -40,16 +40,3 @@ export function stateFromRow(row: StateRow, environmentId: string, where: string
   return state;
 }
 
-function documentProblem(v: unknown, environmentId: string): string | null {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'document is not a JSON object';
-  const s = v as Partial<RecordedState>;
-  if (s.format_version !== STATE_FORMAT) return `unsupported format_version ${JSON.stringify(s.format_version)} (this bp reads ${STATE_FORMAT})`;
-  if (s.environment_id !== environmentId) return `document holds environment ${JSON.stringify(s.environment_id)}`;
-  if (typeof s.lineage !== 'string' || s.lineage === '') return 'lineage is missing';
-  if (!Number.isInteger(s.serial) || (s.serial as number) < 0) return 'serial is not a non-negative integer';
-  for (const key of ['deployers', 'deployments', 'revisions', 'pending'] as const) {
-    const m = s[key];
-    if (typeof m !== 'object' || m === null || Array.isArray(m)) return `"${key}" is not an object`;
-  }
-  return null;
-}
