@@ -47,6 +47,15 @@ export function errorCode(e: unknown): string | undefined {
   return undefined;
 }
 
+/** The message of anything thrown: an Error, a plugin's plain `{ message }` object, or a value. */
+export function messageOf(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  if (typeof e === 'object' && e !== null && typeof (e as { message?: unknown }).message === 'string') {
+    return (e as { message: string }).message;
+  }
+  return String(e);
+}
+
 export function isRetryable(e: unknown): boolean {
   return typeof e === 'object' && e !== null && (e as { retryable?: unknown }).retryable === true;
 }
