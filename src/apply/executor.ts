@@ -7,6 +7,7 @@ import type { Deployer, DeployerDeployment, DeployerEnvironment } from '../model
 import type { Environment, SplitEntry } from '../model/environment.js';
 import { AbortedError, errorCode } from '../model/errors.js';
 import type { Plan, PlanStep, Verb } from '../model/plan.js';
+import { redact } from '../model/redact.js';
 import { applyMutation, type Mutation, type RecordedState } from '../model/state.js';
 import { mutationsOnFailure, mutationsOnStart, mutationsOnSuccess } from '../plan/outcome.js';
 import type { StateSession } from '../state/backend.js';
@@ -309,10 +310,11 @@ async function invoke(
   }
 }
 
+/** An error's message with every registered secret value redacted (src/model/redact.ts). */
 export function messageOf(e: unknown): string {
-  if (e instanceof Error) return e.message;
+  if (e instanceof Error) return redact(e.message);
   if (typeof e === 'object' && e !== null && typeof (e as { message?: unknown }).message === 'string') {
-    return (e as { message: string }).message;
+    return redact((e as { message: string }).message);
   }
-  return String(e);
+  return redact(String(e));
 }
