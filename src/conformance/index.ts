@@ -1,4 +1,4 @@
-/** The conformance bench (CONTRACT section 7): `bp conformance` and CI run every deployer through it. */
+/** The conformance bench (docs/design.md#conformance-bench): `bp conformance` and CI run every deployer through it. */
 export type { CheckResult, CheckStatus, ConformanceOptions, ConformanceReport, FixtureOptions } from './types.js';
 export { runConformance, checkNames, checkSummaries, DEFAULT_VERB_TIMEOUT_MS } from './runner.js';
 export { renderHuman, renderJUnit, renderJson, renderCheck, renderFooter, summaryLine } from './render.js';
