@@ -102,10 +102,15 @@ export class InvalidSplitError extends BpError {
   }
 }
 
-/** A provider (cloud API, process, host) failed. `retryable` says whether trying again may help. */
+/**
+ * A provider (cloud API, process, host) failed. `retryable` says whether trying again may help;
+ * `retryAfterMs`, when a throttling provider said how long to wait, is the engine's minimum delay.
+ */
 export class ProviderError extends BpError {
-  constructor(message: string, opts: { cause?: unknown; retryable?: boolean } = {}) {
+  readonly retryAfterMs?: number;
+  constructor(message: string, opts: { cause?: unknown; retryable?: boolean; retryAfterMs?: number } = {}) {
     super('Provider', message, { cause: opts.cause, retryable: opts.retryable ?? false });
+    if (opts.retryAfterMs !== undefined) this.retryAfterMs = opts.retryAfterMs;
   }
 }
 

@@ -16,7 +16,7 @@ import type { Engine } from './engine.js';
 import { ensureImage } from './images.js';
 import { isHealthy, type ReplicaDeps, warmContainers } from './replicas.js';
 import { Routing } from './routing.js';
-import { keyedMutex } from '../keyed-mutex.js';
+import { keyedMutex } from '../kit/mutex.js';
 
 function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
   if (signal?.aborted) throw new AbortedError(`${what} was aborted`);

@@ -15,7 +15,7 @@ import { isHealthy, type ReplicaDeps, stopReplicas, warmReplicas } from './repli
 import { isAlive, sleep } from './proc.js';
 import { normalizeListen, normalizeMetricsListen, Routers } from './routers.js';
 import type { LocalStore } from './store.js';
-import { keyedMutex } from '../keyed-mutex.js';
+import { keyedMutex } from '../kit/mutex.js';
 
 export interface LocalProcessSettings {
   bindHost: string;
