@@ -47,6 +47,8 @@ export class Ec2State {
   private ipCounter = 10;
   /** Most instances per DescribeInstances page, whatever MaxResults asks (real pages may be shorter too). */
   pageSize = 5;
+  /** Eventual consistency: filtered DescribeInstances does not list an instance for this long after its launch. */
+  listLagMs = 0;
 
   constructor(private readonly timing: Ec2Timing, public vcpuLimit: number, private readonly knownImages: Set<string>, private readonly knownSubnets: Set<string>) {}
 
@@ -150,7 +152,8 @@ export class Ec2State {
     }
     const now = Date.now();
     const all = [...this.instances.values()].filter((i) =>
-      (ids.size === 0 || ids.has(i.id)) && filters.every((f) => this.matches(i, f.name, f.values, now)));
+      (ids.size === 0 || ids.has(i.id)) && filters.every((f) => this.matches(i, f.name, f.values, now)) &&
+      (ids.size > 0 || now - i.launchedAt >= this.listLagMs));
     const maxResults = str(p, 'MaxResults');
     if (maxResults !== undefined && ids.size > 0) {
       throw new AwsFault(400, 'InvalidParameterCombination', 'The parameter instancesSet cannot be used with the parameter maxResults');
