@@ -96,7 +96,7 @@ export class DockerDeployer implements Deployer {
     });
     await this.exclusive(`router:${deploymentId}`, async () => {
       const left = (await listContainers(this.deps, env.environment_id)).filter((c) => c.deploymentId === deploymentId);
-      // CONTRACT section 2: routing is released with the deployment's last revision.
+      // docs/design.md#traffic-rules: routing is released with the deployment's last revision.
       if (left.length === 0) await this.routing.stop(deploymentId);
       else await this.routing.refresh(deploymentId, revisionId, [], true);
     });

@@ -74,7 +74,7 @@ export class LocalProcessDeployer implements Deployer {
     });
     await this.exclusive(`router:${deploymentId}`, async () => {
       const others = deployment.revisions.filter((r) => r.revision_id !== revisionId);
-      // CONTRACT section 2: routing is released with the deployment's last revision.
+      // docs/design.md#traffic-rules: routing is released with the deployment's last revision.
       if (others.every((r) => !this.store.hasReplicas(r.revision_id))) {
         await this.routers.stop(deploymentId);
       } else {

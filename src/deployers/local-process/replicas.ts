@@ -11,6 +11,7 @@ import { freePort, portIsFree, probe } from '../local-host/net.js';
 import { isAlive, spawnDetached, stopProcess } from '../local-host/proc.js';
 import type { ResolvedCommand } from './command.js';
 import type { LocalStore, ReplicaRecord } from './store.js';
+import { leastEnvironment } from '../least-env.js';
 
 const PROBE_TIMEOUT_MS = 2000;
 const HEALTH_POLL_MS = 100;
@@ -45,7 +46,7 @@ async function startReplica(
     command: cmd.file,
     args: cmd.args,
     cwd: cmd.cwd,
-    env: { ...process.env, ...revision.artifact.env, PORT: String(port) },
+    env: leastEnvironment(revision.artifact.env, { PORT: String(port) }),
     logFile: deps.store.replicaLog(revision.revision_id, index),
   });
   deps.logger.debug('replica started', { revision_id: revision.revision_id, index, pid: id.pid, port });
