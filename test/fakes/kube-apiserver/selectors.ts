@@ -66,7 +66,9 @@ export function matchesMap(selector: Record<string, string> | undefined, labels:
  */
 export function parseFieldSelector(kind: string, text: string | null): (o: Record<string, unknown>) => boolean {
   if (!text) return () => true;
-  const supported = ['metadata.name', 'metadata.namespace', ...(kind === 'Pod' ? ['status.phase', 'spec.nodeName'] : [])];
+  const involved = ['kind', 'namespace', 'name', 'uid', 'apiVersion', 'resourceVersion', 'fieldPath'].map((f) => `involvedObject.${f}`);
+  const supported = ['metadata.name', 'metadata.namespace', ...(kind === 'Pod' ? ['status.phase', 'spec.nodeName'] : []),
+    ...(kind === 'Event' ? [...involved, 'reason', 'source', 'type'] : [])];
   const requirements = text.split(',').map((part) => {
     const m = /^\s*([A-Za-z0-9_.]+)\s*(==|=|!=)\s*(.*?)\s*$/.exec(part);
     if (!m) throw errors.badRequest(`invalid selector: '${text}'; can't understand '${part}'`);

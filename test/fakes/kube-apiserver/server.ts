@@ -180,7 +180,7 @@ class Handler {
     const q = url.searchParams;
     const t = target.type;
     const manager = q.get('fieldManager') ?? defaultManager(userAgent);
-    const dryRun = dryRunOf(q);
+    const dryRun = method === 'GET' ? false : dryRunOf(q);
     if (target.subresource) {
       if (target.subresource !== 'status' || method !== 'GET') throw errors.methodNotAllowed(method);
       return { code: 200, body: this.store.get(t, target.namespace, target.name!) };
