@@ -54,7 +54,7 @@ export class K8sDeployer implements Deployer {
 
   /** What validate refuses, refused again here for callers that never ran validate. */
   private checkDeployable(env: DeployerEnvironment, deployment: DeployerDeployment): void {
-    const problems = environmentProblems(this.settings, env, deployment.deployer);
+    const problems = environmentProblems(this.settings, env, deployment.deployer, false);
     if (problems.length > 0) {
       throw new ProviderError(`the environment cannot be deployed to Kubernetes as declared: ${problems.map((p) => p.message).join('; ')}`, { retryable: false });
     }
