@@ -76,10 +76,11 @@ describe('azure-vm recovery and limits', () => {
     expect(fake.journal.slice(mark).filter((j) => j.method === 'PUT')).toEqual([]);
   });
 
-  it('records the split Traffic Manager enforces (per mille), keeps 3 profile tags for 30 revisions, health path follows the file', async () => {
+  it('records the split Traffic Manager enforces (per mille), keeps 3 profile tags for 24 revisions, health path follows the file', async () => {
     const d = await deployer();
-    const revs = Array.from({ length: 30 }, (_, k) => revision(`many-${k}`, { resources: small, health: { http_path: k === 1 ? '/v2/ready' : '/healthz', timeout_seconds: 10 } }));
-    for (const r of revs) await d.warmRevision(environment([{ id: 'many', revisions: revs }]), r.revision_id, opts());
+    const revs = Array.from({ length: 24 }, (_, k) => revision(`many-${k}`, { resources: small, health: { http_path: k === 1 ? '/v2/ready' : '/healthz', timeout_seconds: 10 } }));
+    // 24 revisions: the old per-endpoint tags (3 + 2 per revision) would be 51, over ARM's 50.
+    await Promise.all(revs.map((r) => d.warmRevision(environment([{ id: 'many', revisions: revs }]), r.revision_id, opts())));
     const canary = environment([{ id: 'many', revisions: revs, traffic: [
       ...split(['many-0', 9995], ['many-1', 5]), ...revs.slice(2).map((r) => ({ revision_id: r.revision_id, weight_bps: 0 })),
     ] }]);
@@ -98,8 +99,8 @@ describe('azure-vm recovery and limits', () => {
     await d.applyTrafficSplit(promoted, 'many', opts());
     expect((profile().properties.monitorConfig as { path: string }).path).toBe('/v2/ready');
 
-    // 30 revisions' VMs, NICs, IPs and load balancers were listed across pages of 3.
+    // 24 revisions' VMs, NICs, IPs and load balancers were listed across pages of 3.
     expect(fake.journal.some((j) => j.method === 'GET' && j.path.endsWith('/virtualMachines') && /skiptoken/.test(j.query))).toBe(true);
-    for (const r of revs) await d.archiveRevision(promoted, r.revision_id, opts());
+    await Promise.all(revs.map((r) => d.archiveRevision(promoted, r.revision_id, opts())));
   }, 180_000);
 });
