@@ -3,6 +3,7 @@
  * secrets, deployer config strings), how they are spotted when malformed, and how they are
  * resolved at apply time. Messages name variables and places, never values.
  */
+import { redactor } from '../model/redact.js';
 import { InvalidInputError, type InputProblem, type SourcePosition } from '../model/errors.js';
 import { formatJsonPath, subjectOf, type JsonPath, type PathProblem } from './paths.js';
 
@@ -194,8 +195,12 @@ export function resolveEnvReferences<T>(value: T, vars: Record<string, string | 
       }
       // Own keys only: `${env:constructor}` must not read Object.prototype.
       const v = Object.hasOwn(vars, p.name) ? vars[p.name] : undefined;
-      if (typeof v === 'string') out += v;
-      else failures.push({ path: path.slice(), message: `environment variable ${p.name} is not set (referenced by ${describe(path)})` });
+      if (typeof v === 'string') {
+        // Registered the moment it is resolved: from here on nothing bp prints, records or
+        // sends can carry it (src/model/redact.ts).
+        redactor.register(v);
+        out += v;
+      } else failures.push({ path: path.slice(), message: `environment variable ${p.name} is not set (referenced by ${describe(path)})` });
     }
     return out;
   }, true);

@@ -6,6 +6,7 @@
 import type { DeployerRevision, Logger } from '../../model/deployer.js';
 import { AbortedError, BpError, ProviderError } from '../../model/errors.js';
 import type { ResolvedCommand } from './command.js';
+import { leastEnvironment } from '../least-env.js';
 import { freePort, portIsFree, probe } from './net.js';
 import { isAlive, sleep, spawnDetached, stopProcess } from './proc.js';
 import { type LocalStore, logTail, type ReplicaRecord } from './store.js';
@@ -43,7 +44,7 @@ async function startReplica(
     command: cmd.file,
     args: cmd.args,
     cwd: cmd.cwd,
-    env: { ...process.env, ...revision.artifact.env, PORT: String(port) },
+    env: leastEnvironment(revision.artifact.env, { PORT: String(port) }),
     logFile: deps.store.replicaLog(revision.revision_id, index),
   });
   deps.logger.debug('replica started', { revision_id: revision.revision_id, index, pid: id.pid, port });

@@ -3,11 +3,13 @@
  * its recorded pid + start time, reconfigured in place through its admin endpoint.
  */
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Logger } from '../../model/deployer.js';
 import { ProviderError } from '../../model/errors.js';
 import { fetchMetrics, metricsUrl, RouterAdminClient } from '../../router/client.js';
-import { ROUTER_TOKEN_ENV, type RouterConfig, type RouterStatus } from '../../router/config.js';
+import { leastEnvironment } from '../least-env.js';
+import { type RouterConfig, type RouterStatus } from '../../router/config.js';
 import { formatListen, parseListen } from '../../router/listen.js';
 import { routerInvocation } from './node-script.js';
 import { isAlive, sleep, spawnDetached, stopProcess } from './proc.js';
@@ -136,12 +138,15 @@ export class Routers {
     const logFile = store.routerFile(deploymentId, 'router.log');
     rmSync(readyFile, { force: true });
     const inv = routerInvocation();
+    // The admin token goes through a 0600 file the router deletes once read: never argv or env.
+    const tokenFile = join(store.routerDir(deploymentId), 'admin.token');
+    writeFileSync(tokenFile, token, { mode: 0o600 });
     const id = spawnDetached({
       command: inv.command,
-      args: [...inv.args, '--listen', listen, '--config', configFile, '--ready-file', readyFile,
+      args: [...inv.args, '--listen', listen, '--config', configFile, '--ready-file', readyFile, '--token-file', tokenFile,
         '--health-interval-ms', String(this.deps.healthIntervalMs), ...(metricsListen ? ['--metrics-listen', metricsListen] : [])],
       cwd: store.routerDir(deploymentId),
-      env: { ...process.env, [ROUTER_TOKEN_ENV]: token },
+      env: leastEnvironment(),
       logFile,
     });
     const record: RouterRecord = {

@@ -54,7 +54,7 @@ async function startReplica(host: Host, req: WarmRequest, index: number, port: n
     START_REPLICA,
     [req.cwd, `${runDir}/replica-${index}.log`, `${runDir}/replica-${index}.rec`, String(port), digest, ...req.argv],
     `starting replica ${index} of "${id}"`,
-    { stdin: envScript({ ...req.env, PORT: String(port) }), retryable: false },
+    { stdin: envScript(req.env), retryable: false },
   );
   const [pid, st] = out.trim().split(' ');
   return { revision_id: id, index, pid: Number(pid), start_time: st, port, digest, alive: true };
