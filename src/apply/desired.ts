@@ -8,6 +8,7 @@ import { InvalidInputError, type InputProblem } from '../model/errors.js';
 import type { Environment } from '../model/environment.js';
 import { loadDeployerPlugin } from '../deployers/registry.js';
 import { loadEnvironmentFile, validateDeployerConfigs, type ParsedEnvironment } from '../spec/index.js';
+import type { LoadOptions } from '../spec/parse.js';
 import { messageOf } from './executor.js';
 
 export interface Desired {
@@ -18,8 +19,8 @@ export interface Desired {
   file: string;
 }
 
-export async function loadDesired(file: string): Promise<Desired> {
-  const parsed = await loadEnvironmentFile(file);
+export async function loadDesired(file: string, options: LoadOptions = {}): Promise<Desired> {
+  const parsed = await loadEnvironmentFile(file, options);
   const baseDir = dirname(resolve(file));
   const schemas: Record<string, Record<string, unknown>> = {};
   const problems: InputProblem[] = [];
