@@ -4,12 +4,11 @@
  * problems reported together with positions.
  */
 import { dirname, resolve } from 'node:path';
-import { InvalidInputError, type InputProblem } from '../model/errors.js';
+import { InvalidInputError, messageOf, type InputProblem } from '../model/errors.js';
 import type { Environment } from '../model/environment.js';
 import { loadDeployerPlugin } from '../deployers/registry.js';
 import { loadEnvironmentFile, validateDeployerConfigs, type ParsedEnvironment } from '../spec/index.js';
 import type { LoadOptions } from '../spec/parse.js';
-import { messageOf } from './executor.js';
 
 export interface Desired {
   parsed: ParsedEnvironment;

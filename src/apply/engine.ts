@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger, Observation } from '../model/deployer.js';
 import type { Environment } from '../model/environment.js';
-import { BpError, StaleStateError } from '../model/errors.js';
+import { BpError, messageOf, StaleStateError } from '../model/errors.js';
 import type { Plan, Verb } from '../model/plan.js';
 import { emptyState, type RecordedState } from '../model/state.js';
 import { plan as computePlan } from '../plan/index.js';
@@ -16,7 +16,7 @@ import type { StateBackend } from '../state/backend.js';
 import { deployerView, fullEnvironment } from './deployer-env.js';
 import { DeployerSet } from './deployer-set.js';
 import type { ApplyResult, EventSink } from './events.js';
-import { executePlan, messageOf } from './executor.js';
+import { executePlan } from './executor.js';
 import type { AnalysisDeps } from './rollout-runner.js';
 import type { RetryPolicy } from './retry.js';
 import { withTimeout } from './retry.js';

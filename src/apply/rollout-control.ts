@@ -12,12 +12,12 @@ import { isActive } from '../plan/rollout.js';
 import { copySplit } from '../plan/splits.js';
 import { applyEnvironment, type ApplyOutcome, type ApplyRequest, type EngineContext } from './engine.js';
 
-export type RolloutDecision = { kind: 'promote'; full: boolean } | { kind: 'abort' };
+export type OperatorDecision = { kind: 'promote'; full: boolean } | { kind: 'abort' };
 
 export type ControlRequest = Omit<ApplyRequest, 'desired' | 'operation' | 'targets' | 'destroy' | 'savedPlan' | 'restrictPlan' | 'confirm'> & {
   environmentId: string;
   deploymentId: string;
-  decision: RolloutDecision;
+  decision: OperatorDecision;
 };
 
 export async function controlRollout(ctx: EngineContext, req: ControlRequest): Promise<ApplyOutcome & { progress: RolloutProgress }> {

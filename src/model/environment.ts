@@ -1,5 +1,5 @@
 /**
- * The environment as declared in env.yaml (CONTRACT section 1), after `spec` has parsed,
+ * The environment as declared in env.yaml (docs/design.md#environment-format), after `spec` has parsed,
  * validated and normalized it: every default filled in, nothing resolved (`${env:NAME}`
  * references stay as written so secret values never reach state, plans or logs).
  */
@@ -111,7 +111,7 @@ export interface Environment {
   notifications: Notification[];
 }
 
-/** Defaults the normalizer fills in (CONTRACT section 1). */
+/** Defaults the normalizer fills in (docs/design.md#environment-format). */
 export const REVISION_DEFAULTS = {
   resources: { cpu: 0.25, memory_mb: 128, replicas: 1, gpu: 0 } satisfies Resources,
   health: { http_path: '/healthz', timeout_seconds: 30 } satisfies Health,

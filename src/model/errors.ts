@@ -47,6 +47,15 @@ export function errorCode(e: unknown): string | undefined {
   return undefined;
 }
 
+/** The message of anything thrown: an Error, a plugin's plain `{ message }` object, or a value. */
+export function messageOf(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  if (typeof e === 'object' && e !== null && typeof (e as { message?: unknown }).message === 'string') {
+    return (e as { message: string }).message;
+  }
+  return String(e);
+}
+
 export function isRetryable(e: unknown): boolean {
   return typeof e === 'object' && e !== null && (e as { retryable?: unknown }).retryable === true;
 }
@@ -102,10 +111,15 @@ export class InvalidSplitError extends BpError {
   }
 }
 
-/** A provider (cloud API, process, host) failed. `retryable` says whether trying again may help. */
+/**
+ * A provider (cloud API, process, host) failed. `retryable` says whether trying again may help;
+ * `retryAfterMs`, when a throttling provider said how long to wait, is the engine's minimum delay.
+ */
 export class ProviderError extends BpError {
-  constructor(message: string, opts: { cause?: unknown; retryable?: boolean } = {}) {
+  readonly retryAfterMs?: number;
+  constructor(message: string, opts: { cause?: unknown; retryable?: boolean; retryAfterMs?: number } = {}) {
     super('Provider', message, { cause: opts.cause, retryable: opts.retryable ?? false });
+    if (opts.retryAfterMs !== undefined) this.retryAfterMs = opts.retryAfterMs;
   }
 }
 

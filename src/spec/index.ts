@@ -1,4 +1,4 @@
-/** The environment spec: env.yaml -> validated, normalized `Environment` (CONTRACT section 1). */
+/** The environment spec: env.yaml -> validated, normalized `Environment` (docs/design.md#environment-format). */
 export { parseEnvironment, loadEnvironmentFile, type ParsedEnvironment } from './parse.js';
 export { compileConfigSchemaWithDefaults, validateDeployerConfigs } from './deployer-configs.js';
 export { resolveEnvReferences, findEnvReferences, type EnvReferenceSite } from './env-references.js';

@@ -15,7 +15,7 @@ import { findInstances, launchInstances, terminateInstances, type LiveInstance }
 import { checkArtifact, instanceTypeFor, revisionTags, targetGroupName, userData } from './launch.js';
 import { createClients, type AwsClients } from './sdk.js';
 import { toBps, toElbWeights } from './weights.js';
-import { keyedMutex } from '../keyed-mutex.js';
+import { keyedMutex } from '../kit/mutex.js';
 
 const MAX_TARGET_GROUPS_PER_RULE = 5;
 

@@ -16,7 +16,7 @@ import type { Engine } from './engine.js';
 import { ensureImage } from './images.js';
 import { isHealthy, type ReplicaDeps, warmContainers } from './replicas.js';
 import { Routing } from './routing.js';
-import { keyedMutex } from '../keyed-mutex.js';
+import { keyedMutex } from '../kit/mutex.js';
 
 function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
   if (signal?.aborted) throw new AbortedError(`${what} was aborted`);
@@ -101,7 +101,7 @@ export class DockerDeployer implements Deployer {
     });
     await this.exclusive(`router:${deploymentId}`, async () => {
       const left = (await listContainers(this.deps, env.environment_id)).filter((c) => c.deploymentId === deploymentId);
-      // CONTRACT section 2: routing is released with the deployment's last revision.
+      // docs/design.md#traffic-rules: routing is released with the deployment's last revision.
       if (left.length === 0) await this.routing.release(deploymentId);
       else await this.routing.refresh(deploymentId, revisionId, [], true);
     });

@@ -124,7 +124,7 @@ export class K8sDeployer implements Deployer {
         if (revision.resources.max_replicas !== undefined) await kube.remove('autoscaling/v2', 'HorizontalPodAutoscaler', name);
         await kube.remove('v1', 'Service', name);
         await kube.remove('apps/v1', 'Deployment', name);
-        // CONTRACT section 2: routing goes with the deployment's last revision.
+        // docs/design.md#traffic-rules: routing goes with the deployment's last revision.
         await releaseRoutingIfUnused(c);
       });
       return {};

@@ -15,7 +15,7 @@ import { isHealthy, type ReplicaDeps, stopReplicas, warmReplicas } from './repli
 import { isAlive, sleep } from './proc.js';
 import { normalizeListen, normalizeMetricsListen, Routers } from './routers.js';
 import type { LocalStore } from './store.js';
-import { keyedMutex } from '../keyed-mutex.js';
+import { keyedMutex } from '../kit/mutex.js';
 
 export interface LocalProcessSettings {
   bindHost: string;
@@ -83,7 +83,7 @@ export class LocalProcessDeployer implements Deployer {
     });
     await this.exclusive(`router:${deploymentId}`, async () => {
       const others = deployment.revisions.filter((r) => r.revision_id !== revisionId);
-      // CONTRACT section 2: routing is released with the deployment's last revision.
+      // docs/design.md#traffic-rules: routing is released with the deployment's last revision.
       if (others.every((r) => !this.store.hasReplicas(r.revision_id))) {
         await this.routers.stop(deploymentId);
       } else {

@@ -5,7 +5,7 @@
  */
 import type { Duplex } from 'node:stream';
 import type { Client, ClientChannel, ConnectConfig, SFTPWrapper } from 'ssh2';
-import { AbortedError, BpError, ProviderError } from '../../model/errors.js';
+import { AbortedError, type BpError, ProviderError } from '../../model/errors.js';
 import type { HostKeyCheck } from './host-keys.js';
 
 export type Ssh2Module = { Client: new () => Client };

@@ -24,7 +24,7 @@ import {
 } from './routers.js';
 import { CHECK_PROGRAM } from './scripts.js';
 import { ensureUploaded } from './upload.js';
-import { keyedMutex } from '../keyed-mutex.js';
+import { keyedMutex } from '../kit/mutex.js';
 
 const DRAIN_POLL_MS = 200;
 
@@ -123,7 +123,7 @@ export class SshDeployer implements Deployer {
         if (!rec) return;
         const others = new Set(deployment.revisions.map((r) => r.revision_id).filter((id) => id !== revisionId));
         const running = (await host.readReplicas(envId)).filter((r) => others.has(r.revision_id));
-        // CONTRACT section 2: routing is released with the deployment's last revision.
+        // docs/design.md#traffic-rules: routing is released with the deployment's last revision.
         if (running.length === 0) await stopRouter(host, envId, deploymentId, rec);
         else await this.refreshRouterEntry(host, envId, deploymentId, revisionId, [], true);
       }));
