@@ -4,11 +4,15 @@
  * problems reported together with positions.
  */
 import { dirname, resolve } from 'node:path';
-import { InvalidInputError, type InputProblem } from '../model/errors.js';
+import { InvalidInputError, messageOf, type InputProblem } from '../model/errors.js';
 import type { Environment } from '../model/environment.js';
 import { loadDeployerPlugin } from '../deployers/registry.js';
-import { loadEnvironmentFile, validateDeployerConfigs, type EnvironmentCheck, type ParsedEnvironment } from '../spec/index.js';
-import { messageOf } from './executor.js';
+import {
+  loadEnvironmentFile,
+  validateDeployerConfigs,
+  type EnvironmentCheck,
+  type ParsedEnvironment,
+} from '../spec/index.js';
 
 export interface Desired {
   parsed: ParsedEnvironment;

@@ -1,5 +1,5 @@
 /**
- * The deployer plugin API (CONTRACT section 5). Plugins need not depend on bp: every type
+ * The deployer plugin API (docs/design.md#plugin-api). Plugins need not depend on bp: every type
  * here is plain data, and errors are recognised by their `code`, not their class.
  */
 import type { Deployment, Environment, Revision, SplitEntry } from './environment.js';

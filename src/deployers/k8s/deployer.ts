@@ -145,7 +145,7 @@ export class K8sDeployer implements Deployer {
         if (revision.resources.max_replicas !== undefined) await removeOwned(kube, 'autoscaling/v2', 'HorizontalPodAutoscaler', name, identity);
         await removeOwned(kube, 'v1', 'Service', name, identity);
         await removeOwned(kube, 'apps/v1', 'Deployment', name, identity);
-        // CONTRACT section 2: routing goes with the deployment's last revision.
+        // docs/design.md#traffic-rules: routing goes with the deployment's last revision.
         await releaseRoutingIfUnused(c);
       });
       return {};
