@@ -2,6 +2,7 @@
 import { BpError, InvalidInputError, PlanError } from '../model/errors.js';
 
 export function errorMessageFor(err: unknown): string {
+  if (err instanceof ExitWith) return err.message;
   if (err instanceof InvalidInputError) return err.message;
   if (err instanceof PlanError) {
     return err.problems.length === 1 ? `Error: ${err.problems[0]}` : `Error: the plan cannot be made:\n${err.problems.map((p) => `  - ${p}`).join('\n')}`;

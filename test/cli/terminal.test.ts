@@ -10,7 +10,11 @@ import { BP, engineEnv, readProvider, tempDir, writeFile } from '../helpers/cli.
 let t: ReturnType<typeof tempDir>;
 let provider: string;
 
-function onTerminal(args: string[], answer: string, env: Record<string, string | undefined> = {}): Promise<{ code: number | null; out: string }> {
+function onTerminal(
+  args: string[],
+  answer: string,
+  env: Record<string, string | undefined> = {},
+): Promise<{ code: number | null; out: string }> {
   const cmd = [process.execPath, BP, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
   const child = spawn('script', ['-qefc', cmd, '/dev/null'], {
     cwd: t.dir,
@@ -23,7 +27,7 @@ function onTerminal(args: string[], answer: string, env: Record<string, string |
     out += d;
     if (!answered && out.includes('Enter a value:')) {
       answered = true;
-      child.stdin.write(`${answer}\n`);
+      child.stdin.write(answer === '\u0003' ? answer : `${answer}\n`);
     }
   });
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, out })));
@@ -46,6 +50,22 @@ describe('on a terminal', () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/\u001b\[32mApply complete/);
     expect(readProvider(provider).splits.web).toEqual([{ revision_id: 'web-v1', weight_bps: 10000 }]);
+  });
+
+  it('shows the whole plan before the approval question', async () => {
+    const r = await onTerminal(['apply', 'env.yaml'], 'no', { NO_COLOR: '1' });
+    const plan = r.out.indexOf('bp will perform the following actions');
+    const question = r.out.indexOf('Do you want to apply');
+    expect(plan).toBeGreaterThanOrEqual(0);
+    expect(question).toBeGreaterThan(plan);
+    expect(r.out.indexOf('Plan: ')).toBeLessThan(question);
+  });
+
+  it('exits 130 on Ctrl-C at the prompt, changing nothing', async () => {
+    const r = await onTerminal(['apply', 'env.yaml'], '\u0003', { NO_COLOR: '1' });
+    expect(r.code).toBe(130);
+    expect(r.out).toContain('Apply cancelled at the prompt; nothing was changed.');
+    expect(readProvider(provider).revisions).toEqual({});
   });
 
   it('cancels on anything but yes, changing nothing', async () => {

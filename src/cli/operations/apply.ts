@@ -7,12 +7,14 @@ import { applyEnvironment, type ApplyOutcome } from '../../apply/engine.js';
 import { RunNotifications } from '../../apply/notify/run-notifications.js';
 import { UsageError } from '../../model/errors.js';
 import type { Plan, PlanFile, Verb } from '../../model/plan.js';
+import { loadOptionsFrom, type SourceFlags } from '../inputs.js';
+import { ExitWith } from '../errors.js';
 import { durationFlagMs, engineContext, type CommonFlags } from '../context.js';
 import { humanApplyView, jsonApplyView } from '../views/apply-view.js';
 import { interruptHandlers } from './interrupts.js';
 import { styleFor } from '../views/style.js';
 
-export interface ApplyFlags extends CommonFlags {
+export interface ApplyFlags extends CommonFlags, SourceFlags {
   'auto-approve': boolean;
   parallelism: number;
   json: boolean;
@@ -38,6 +40,11 @@ async function readPlanFile(path: string): Promise<PlanFile | null> {
   }
 }
 
+/**
+ * Asks on stderr once the plan is on screen (the caller flushes the view first). Ctrl-C at the
+ * prompt cancels: readline holds the terminal in raw mode, so it arrives as the interface's
+ * 'SIGINT', not as a signal to the process; it ends the command with 130 as a signal would.
+ */
 async function askApproval(plan: Plan, destroy: boolean): Promise<boolean> {
   if (!process.stdin.isTTY) {
     throw new UsageError(
@@ -45,12 +52,21 @@ async function askApproval(plan: Plan, destroy: boolean): Promise<boolean> {
     );
   }
   const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const interrupted = new AbortController();
+  rl.on('SIGINT', () => interrupted.abort());
   try {
     const answer = await rl.question(
-      `\nDo you want to ${destroy ? 'destroy everything environment' : 'apply these changes to environment'} "${plan.environment_id}"?\n` +
+      `\nDo you want to ${destroy ? 'destroy everything in environment' : 'apply these changes to environment'} "${plan.environment_id}"?\n` +
         `  Only 'yes' will be accepted to approve.\n\n  Enter a value: `,
+      { signal: interrupted.signal },
     );
     return answer.trim() === 'yes';
+  } catch (e) {
+    if (interrupted.signal.aborted) {
+      process.stderr.write('\n');
+      throw new ExitWith(130, `${destroy ? 'Destroy' : 'Apply'} cancelled at the prompt; nothing was changed.`);
+    }
+    throw e;
   } finally {
     rl.close();
   }
@@ -62,7 +78,7 @@ export async function applyCommand(input: string, flags: ApplyFlags, mode: 'appl
   if (planFile) {
     desired = { env: planFile.desired, baseDir: dirname(planFile.source_file) };
   } else {
-    desired = await loadDesired(input);
+    desired = await loadDesired(input, await loadOptionsFrom(flags));
   }
   const stdoutStyle = styleFor(process.stdout);
   const view = flags.json ? jsonApplyView((s) => process.stdout.write(s)) : humanApplyView((s) => process.stdout.write(s), stdoutStyle);
@@ -93,6 +109,8 @@ export async function applyCommand(input: string, flags: ApplyFlags, mode: 'appl
       timeoutsMs,
       rolloutWaitMs: flags.wait ? durationFlagMs(flags.wait, 'wait') : 0,
       confirm: async (plan) => {
+        // The plan goes out before the question, never after it.
+        view.flush();
         const approved = flags['auto-approve'] || planFile ? true : await askApproval(plan, mode === 'destroy');
         if (approved) notify.started(plan);
         return approved;

@@ -4,12 +4,13 @@ import { loadDesired } from '../../apply/desired.js';
 import { planEnvironment } from '../../apply/engine.js';
 import type { PlanFile } from '../../model/plan.js';
 import { writeFileDurable } from '../../state/durable.js';
+import { loadOptionsFrom, type SourceFlags } from '../inputs.js';
 import { engineContext, type CommonFlags } from '../context.js';
 import { humanApplyView } from '../views/apply-view.js';
 import { renderPlan } from '../views/plan-view.js';
 import { styleFor } from '../views/style.js';
 
-export interface PlanFlags extends CommonFlags {
+export interface PlanFlags extends CommonFlags, SourceFlags {
   out?: string;
   json: boolean;
   'detailed-exitcode': boolean;
@@ -19,7 +20,7 @@ export interface PlanFlags extends CommonFlags {
 }
 
 export async function planCommand(file: string, flags: PlanFlags): Promise<number> {
-  const desired = await loadDesired(file);
+  const desired = await loadDesired(file, await loadOptionsFrom(flags));
   const view = humanApplyView((s) => process.stderr.write(s), styleFor(process.stderr));
   const ctx = await engineContext(flags, (e) => (flags.json ? undefined : view.event(e)));
   try {

@@ -14,6 +14,8 @@ const ED: Record<Verb, string> = { stage: 'staged', warm: 'ready', apply_traffic
 export interface ApplyView {
   event(e: ApplyEvent): void;
   finish(result: ApplyResult | null, extra?: { cancelled?: boolean; destroy?: boolean }): void;
+  /** Writes out everything rendered so far (before a prompt). */
+  flush(): void;
   close(): void;
 }
 
@@ -114,6 +116,7 @@ export function humanApplyView(rawWrite: (s: string) => void, style: Style, tick
         out.flush();
       }
     },
+    flush: out.flush,
     close() {
       clearInterval(timer);
       out.flush();
@@ -153,6 +156,7 @@ export function jsonApplyView(rawWrite: (s: string) => void): ApplyView {
       line({ type: 'summary', cancelled: Boolean(extra?.cancelled), result });
       out.flush();
     },
+    flush: out.flush,
     close() {
       out.flush();
     },

@@ -17,7 +17,7 @@ import { checkArtifact, instanceTypeFor, nextAttempt, revisionTags, TAG_LAUNCH, 
 import { checkRuleConditions, checkRuleSize, checkUserData } from './limits.js';
 import { awsErrorCode, createClients, type AwsClients } from './sdk.js';
 import { toBps, toElbWeights } from './weights.js';
-import { keyedMutex } from '../keyed-mutex.js';
+import { keyedMutex } from '../kit/mutex.js';
 
 /** A target group ARN names the group: `arn:...:targetgroup/<name>/<id>`. */
 const isGroup = (arn: string, name: string) => arn.includes(`:targetgroup/${name}/`);

@@ -9,7 +9,7 @@ import type {
 } from '../../model/deployer.js';
 import { enforceSplitInvariants, requireRevision } from '../../model/deployer.js';
 import { AbortedError, ProviderError } from '../../model/errors.js';
-import { keyedMutex } from '../keyed-mutex.js';
+import { keyedMutex } from '../kit/mutex.js';
 import type { Settings } from './config.js';
 import { armOrNull } from './errors.js';
 import { observeEnvironment } from './observe.js';

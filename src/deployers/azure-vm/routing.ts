@@ -65,7 +65,7 @@ export class Routing {
     return true;
   }
 
-  /** Drops one endpoint; the profile goes with its last endpoint (CONTRACT section 2). */
+  /** Drops one endpoint; the profile goes with its last endpoint (docs/design.md#traffic-rules). */
   async remove(deploymentId: string, endpoint: string, signal: AbortSignal): Promise<void> {
     const current = await this.get(deploymentId, signal);
     if (!current) return;

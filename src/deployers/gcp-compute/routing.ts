@@ -45,7 +45,7 @@ export class Routing {
 
   /**
    * Drops a backend service from the split; when none is left the deployment's routing is
-   * released (forwarding rule, proxy, URL map), as CONTRACT section 2 asks.
+   * released (forwarding rule, proxy, URL map), as docs/design.md#traffic-rules asks.
    */
   async remove(deploymentId: string, backendService: string, signal: AbortSignal): Promise<void> {
     const names = this.names(deploymentId);
