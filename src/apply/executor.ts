@@ -7,7 +7,6 @@ import type { Deployer, DeployerDeployment, DeployerEnvironment } from '../model
 import type { Environment, SplitEntry } from '../model/environment.js';
 import { AbortedError, errorCode, messageOf } from '../model/errors.js';
 import type { Plan, PlanStep, Verb } from '../model/plan.js';
-import { redact } from '../model/redact.js';
 import { applyMutation, type Mutation, type RecordedState } from '../model/state.js';
 import { mutationsOnFailure, mutationsOnStart, mutationsOnSuccess } from '../plan/outcome.js';
 import type { StateSession } from '../state/backend.js';

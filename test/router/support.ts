@@ -5,7 +5,7 @@ import http from 'node:http';
 import type net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { routerInvocation } from '../../src/deployers/local-process/node-script.js';
+import { routerInvocation } from '../../src/deployers/local-host/node-script.js';
 import { RouterAdminClient } from '../../src/router/client.js';
 import { ROUTER_TOKEN_ENV, type RouterConfig, type RouterReady } from '../../src/router/config.js';
 import { freePort } from '../helpers/ports.js';
