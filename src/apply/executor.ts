@@ -5,9 +5,8 @@
  */
 import type { Deployer, DeployerDeployment, DeployerEnvironment } from '../model/deployer.js';
 import type { Environment, SplitEntry } from '../model/environment.js';
-import { AbortedError, errorCode } from '../model/errors.js';
+import { AbortedError, errorCode, messageOf } from '../model/errors.js';
 import type { Plan, PlanStep, Verb } from '../model/plan.js';
-import { redact } from '../model/redact.js';
 import { applyMutation, type Mutation, type RecordedState } from '../model/state.js';
 import { mutationsOnFailure, mutationsOnStart, mutationsOnSuccess } from '../plan/outcome.js';
 import type { StateSession } from '../state/backend.js';
@@ -19,7 +18,8 @@ import { rollBackFailedWarm, runRollout, type AnalysisDeps, type RolloutRunConte
 import { intervalMs } from '../rollout/analysis/verdict.js';
 import { walk, type VertexControl } from './walker.js';
 
-export const DEFAULT_VERB_TIMEOUT_MS: Record<Verb, number> = {
+/** Per-attempt timeout of each verb in an apply (a drain also gets its revision's drain_seconds). */
+export const VERB_TIMEOUT_MS: Record<Verb, number> = {
   stage: 10 * 60_000,
   warm: 15 * 60_000,
   apply_traffic_split: 5 * 60_000,
@@ -273,7 +273,7 @@ const defaultAnalysis: AnalysisDeps = {
 };
 
 function timeoutFor(o: ExecuteOptions, step: PlanStep): number {
-  const base = o.timeoutsMs?.[step.verb] ?? DEFAULT_VERB_TIMEOUT_MS[step.verb];
+  const base = o.timeoutsMs?.[step.verb] ?? VERB_TIMEOUT_MS[step.verb];
   if (step.verb === 'drain' && o.timeoutsMs?.drain === undefined) {
     const rev = o.resolved.deployments
       .find((d) => d.deployment_id === step.deployment_id)
@@ -308,13 +308,4 @@ async function invoke(
       return { applied_entries: out?.applied_entries };
     }
   }
-}
-
-/** An error's message with every registered secret value redacted (src/model/redact.ts). */
-export function messageOf(e: unknown): string {
-  if (e instanceof Error) return redact(e.message);
-  if (typeof e === 'object' && e !== null && typeof (e as { message?: unknown }).message === 'string') {
-    return redact((e as { message: string }).message);
-  }
-  return redact(String(e));
 }

@@ -11,8 +11,8 @@ import { randomUUID } from 'node:crypto';
 import type { Notification } from '../model/environment.js';
 import type { Plan } from '../model/plan.js';
 import { resolveEnvReferences } from '../spec/index.js';
+import { messageOf } from '../model/errors.js';
 import { redactor } from '../model/redact.js';
-import { messageOf } from './executor.js';
 import { DEFAULT_DELIVERY, deliver, redactUrl, signBody, type DeliveryPolicy } from './notify/deliver.js';
 import {
   EVENT_SCHEMA,

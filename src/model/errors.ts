@@ -4,6 +4,8 @@
  * where `instanceof` would not.
  */
 
+import { redact } from './redact.js';
+
 const BRAND = Symbol.for('bp.error');
 
 export type ErrorCode =
@@ -45,6 +47,15 @@ export function errorCode(e: unknown): string | undefined {
     return (e as { code: string }).code;
   }
   return undefined;
+}
+
+/** An error's message with every registered secret value redacted (src/model/redact.ts). */
+export function messageOf(e: unknown): string {
+  if (e instanceof Error) return redact(e.message);
+  if (typeof e === 'object' && e !== null && typeof (e as { message?: unknown }).message === 'string') {
+    return redact((e as { message: string }).message);
+  }
+  return redact(String(e));
 }
 
 export function isRetryable(e: unknown): boolean {

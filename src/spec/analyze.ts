@@ -40,7 +40,7 @@ export function checkEnvironmentValue(value: unknown): PathProblem[] {
   return problems;
 }
 
-export type Analysis =
+export type SourceAnalysis =
   | { ok: true; value: unknown; source: YamlSource | undefined }
   | { ok: false; problems: InputProblem[]; source?: YamlSource };
 
@@ -52,7 +52,7 @@ export function analyzeFast(text: string): { value: unknown; problems: PathProbl
 }
 
 /** The slow path alone: `yaml`, bounded aliases, every problem positioned. */
-export function analyzeSlow(text: string, file: string): Analysis {
+export function analyzeSlow(text: string, file: string): SourceAnalysis {
   const source = new YamlSource(text);
   const located = (offset: number, message: string): InputProblem => ({ file, ...source.position(offset), message });
   const syntax = source.syntaxProblems();
@@ -70,7 +70,7 @@ export function analyzeSlow(text: string, file: string): Analysis {
 }
 
 /** Fast when it can be, slow when it must be. */
-export function analyze(text: string, file: string): Analysis {
+export function analyze(text: string, file: string): SourceAnalysis {
   const fast = analyzeFast(text);
   if (fast && fast.problems.length === 0) return { ok: true, value: fast.value, source: undefined };
   return analyzeSlow(text, file);

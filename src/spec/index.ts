@@ -1,6 +1,6 @@
 /** The environment spec: env.yaml -> validated, normalized `Environment` (docs/design.md#environment-format). */
 export { parseEnvironment, loadEnvironmentFile, type ParsedEnvironment } from './parse.js';
-export { compileConfigSchemaWithDefaults, validateDeployerConfigs } from './deployer-configs.js';
+export { compileConfigSchemaWithDefaults, validateDeployerConfigs, type EnvironmentCheck } from './deployer-configs.js';
 export {
   resolveEnvReferences, resolveReferences, findEnvReferences, findReferences, classifyReferences, envLookup, referenceKey,
   SECRET_STORES, type EnvReferenceSite, type Lookup, type Reference, type SecretStoreKind,

@@ -1,8 +1,8 @@
 /** Entry points: env.yaml text or file -> a validated, normalized Environment with source positions. */
-import { readFile } from 'node:fs/promises';
 import type { Environment } from '../model/environment.js';
-import { BpError, InvalidInputError, type SourcePosition } from '../model/errors.js';
+import { InvalidInputError, type SourcePosition } from '../model/errors.js';
 import { analyze } from './analyze.js';
+import { readBoundedText } from './bounded-read.js';
 import { normalizeEnvironment } from './normalize.js';
 import type { JsonPath } from './paths.js';
 import { YamlSource } from './yaml-source.js';
@@ -47,16 +47,10 @@ export function parseEnvironment(text: string, file: string): ParsedEnvironment 
   return parsed;
 }
 
-/** Reads and parses a file; an unreadable file is one clear InvalidInput error, not a stack. */
+/**
+ * Reads and parses a file; an unreadable, binary or oversized file is one clear InvalidInput
+ * error, not a stack, read with bounded memory.
+ */
 export async function loadEnvironmentFile(path: string): Promise<ParsedEnvironment> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    // Node's message repeats the path and syscall ("ENOENT: no such file or directory, open 'x'").
-    const reason = e instanceof Error ? e.message.replace(/, \w+ '.*'$/, '') : String(e);
-    throw new BpError('InvalidInput', `cannot read ${path}: ${code && !reason.startsWith(code) ? `${code}: ` : ''}${reason}`, { cause: e });
-  }
-  return parseEnvironment(text, path);
+  return parseEnvironment(await readBoundedText(path, 'an environment file'), path);
 }

@@ -10,7 +10,7 @@
  * together and share the next fsync. Each promise resolves only once its line is durable.
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import { BpError, StateCorruptError } from '../model/errors.js';
+import { BpError, type StateCorruptError } from '../model/errors.js';
 import { MUTATION_KINDS, type Mutation } from '../model/state.js';
 import { messageRedactingReplacer } from '../model/redact.js';
 import { writeFileDurable } from './durable.js';

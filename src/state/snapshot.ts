@@ -4,7 +4,7 @@
  * by hand.
  */
 import { copyFile, link, readFile, rename, unlink } from 'node:fs/promises';
-import { StateCorruptError } from '../model/errors.js';
+import type { StateCorruptError } from '../model/errors.js';
 import { stateDocumentProblem, type RecordedState } from '../model/state.js';
 import { messageRedactingReplacer } from '../model/redact.js';
 import { tempPathFor, writeFileDurable } from './durable.js';

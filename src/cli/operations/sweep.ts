@@ -26,7 +26,6 @@ export interface SweepFlags extends CommonFlags {
   'step-timeout'?: string;
 }
 
-export const DEFAULT_WATCH_INTERVAL = '60s';
 const MIN_WATCH_MS = 1000;
 
 export async function sweepCommand(file: string, flags: SweepFlags): Promise<number> {

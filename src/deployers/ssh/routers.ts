@@ -8,6 +8,7 @@ import { ProviderError } from '../../model/errors.js';
 import { connectHost } from '../../router/client.js';
 import { type RouterConfig, type RouterReady, type RouterStatus } from '../../router/config.js';
 import { formatListen, parseListen } from '../../router/listen.js';
+import type { RouterSite } from '../kit/router-fleet.js';
 import type { Host, ProcessIdentity } from './host.js';
 import { bundleDirName, routerBundle } from './router-bundle.js';
 import { READ_ROUTERS, START_ROUTER } from './scripts.js';
@@ -96,6 +97,22 @@ export async function routerStatus(host: Host, rec: RouterRecord | undefined): P
 
 export async function reconfigureRouter(host: Host, rec: RouterRecord, config: RouterConfig): Promise<void> {
   await admin(host, rec, 'PUT', '/config', config);
+}
+
+/** A deployment's router on one host, as the kit's router helpers reach it (the record is read anew each time). */
+export function routerSite(host: Host, envId: string, deploymentId: string): RouterSite {
+  let rec: RouterRecord | undefined;
+  return {
+    async status() {
+      rec = (await readRouters(host, envId)).get(deploymentId);
+      return routerStatus(host, rec);
+    },
+    async reconfigure(config) {
+      rec ??= (await readRouters(host, envId)).get(deploymentId);
+      if (!rec) throw new ProviderError(`no router of "${deploymentId}" runs on ${host.label}`, { retryable: true });
+      await reconfigureRouter(host, rec, config);
+    },
+  };
 }
 
 /** Ships the router's files to the host once per router version; returns the entry point. */
