@@ -99,6 +99,7 @@ export async function applyCommand(input: string, flags: ApplyFlags, mode: 'appl
       operation: mode,
       desired: desired.env,
       baseDir: desired.baseDir,
+      source: 'parsed' in desired ? desired.parsed : undefined,
       savedPlan: planFile?.plan,
       targets: flags.target,
       destroy: mode === 'destroy' || Boolean(planFile?.plan.destroy),
