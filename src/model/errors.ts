@@ -4,6 +4,8 @@
  * where `instanceof` would not.
  */
 
+import { redact } from './redact.js';
+
 const BRAND = Symbol.for('bp.error');
 
 export type ErrorCode =
@@ -48,12 +50,13 @@ export function errorCode(e: unknown): string | undefined {
 }
 
 /** The message of anything thrown: an Error, a plugin's plain `{ message }` object, or a value. */
+/** An error's message with every registered secret value redacted (src/model/redact.ts). */
 export function messageOf(e: unknown): string {
-  if (e instanceof Error) return e.message;
+  if (e instanceof Error) return redact(e.message);
   if (typeof e === 'object' && e !== null && typeof (e as { message?: unknown }).message === 'string') {
-    return (e as { message: string }).message;
+    return redact((e as { message: string }).message);
   }
-  return String(e);
+  return redact(String(e));
 }
 
 export function isRetryable(e: unknown): boolean {

@@ -1,8 +1,8 @@
 /** Entry points: env.yaml text or file -> a validated, normalized Environment with source positions. */
-import { readFile } from 'node:fs/promises';
 import type { Environment } from '../model/environment.js';
-import { BpError, InvalidInputError, type SourcePosition } from '../model/errors.js';
+import { InvalidInputError, type SourcePosition } from '../model/errors.js';
 import { analyze, type AnalyzeOptions, type Positions, type SourceText } from './analyze.js';
+import { readBoundedText } from './bounded-read.js';
 import { normalizeEnvironment } from './normalize.js';
 import type { JsonPath } from './paths.js';
 import type { Variables } from './variables.js';
@@ -50,21 +50,13 @@ export function parseEnvironment(text: string, file: string, options: AnalyzeOpt
   return parsed;
 }
 
-/** Reads and parses a file; an unreadable file is one clear InvalidInput error, not a stack. */
+/**
+ * Reads and parses a file and its overlays; an unreadable, binary or oversized file is one clear
+ * InvalidInput error, not a stack, read with bounded memory.
+ */
 export async function loadEnvironmentFile(path: string, options: LoadOptions = {}): Promise<ParsedEnvironment> {
-  const text = await readSource(path);
+  const text = await readBoundedText(path, 'an environment file');
   const overlays: SourceText[] = [];
-  for (const o of options.overlays ?? []) overlays.push({ file: o, text: await readSource(o) });
+  for (const o of options.overlays ?? []) overlays.push({ file: o, text: await readBoundedText(o, 'an overlay file') });
   return parseEnvironment(text, path, { overlays, vars: options.vars });
-}
-
-async function readSource(path: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    // Node's message repeats the path and syscall ("ENOENT: no such file or directory, open 'x'").
-    const reason = e instanceof Error ? e.message.replace(/, \w+ '.*'$/, '') : String(e);
-    throw new BpError('InvalidInput', `cannot read ${path}: ${code && !reason.startsWith(code) ? `${code}: ` : ''}${reason}`, { cause: e });
-  }
 }

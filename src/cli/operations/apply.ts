@@ -28,7 +28,7 @@ export interface ApplyFlags extends CommonFlags, SourceFlags {
 }
 
 /** A saved plan is JSON with our format marker; anything else is an env file. */
-async function readPlanFile(path: string): Promise<PlanFile | null> {
+export async function readPlanFile(path: string): Promise<PlanFile | null> {
   const text = await readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => {
     throw new UsageError(`cannot read ${path}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
   });

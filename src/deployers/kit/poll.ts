@@ -29,6 +29,8 @@ export interface PollOptions {
   timeoutMs: number;
   intervalMs: number;
   signal?: AbortSignal;
+  /** What the wait is part of, for the Aborted message ("<during> was aborted"), e.g. `warming "web-v2"`. */
+  during?: string;
   /** Called after every check that was not done yet (progress lines, debug logs). */
   onProgress?: (p: PollProgress) => void;
   clock?: Clock;
@@ -45,15 +47,16 @@ async function poll<T>(check: (attempt: number) => Promise<PollCheck<T>> | PollC
   const clock = o.clock ?? systemClock;
   const start = clock.now();
   const deadline = start + o.timeoutMs;
+  const during = o.during ?? `waiting for ${o.what}`;
   for (let attempt = 1; ; attempt++) {
-    throwIfAborted(o.signal, `waiting for ${o.what}`);
+    throwIfAborted(o.signal, during);
     const r = await check(attempt);
     if (r.done) return { met: true, value: r.value };
     const now = clock.now();
     const p: PollProgress = { what: o.what, attempt, elapsedMs: now - start, remainingMs: Math.max(0, deadline - now), detail: r.detail };
     if (now >= deadline) return { met: false, last: p };
     o.onProgress?.(p);
-    await clock.sleep(Math.min(o.intervalMs, deadline - now), o.signal, `waiting for ${o.what}`);
+    await clock.sleep(Math.min(o.intervalMs, deadline - now), o.signal, during);
   }
 }
 

@@ -89,6 +89,7 @@ export async function waitForInFlight(
     timeoutMs: revision.drain_seconds * 1000,
     intervalMs: opts.intervalMs ?? DRAIN_POLL_MS,
     signal,
+    during: `draining "${revision.revision_id}"`,
     clock: opts.clock,
   });
 }
