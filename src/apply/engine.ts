@@ -39,6 +39,8 @@ export interface PlanRequest {
   targets?: string[];
   destroy?: boolean;
   refresh?: boolean;
+  /** `FILE:LINE:COL` of a path in the env file (from spec's parse), for plan messages. */
+  locate?: (path: Array<string | number>) => string | null;
 }
 
 const OBSERVE_TIMEOUT_MS = 120_000;
@@ -103,6 +105,7 @@ export async function planEnvironment(ctx: EngineContext, req: PlanRequest): Pro
       observed,
       targets: req.targets,
       destroy: req.destroy,
+      locate: req.locate,
     });
     return { plan, recorded };
   } finally {
@@ -162,7 +165,15 @@ export async function applyEnvironment(ctx: EngineContext, req: ApplyRequest): P
     } else {
       const observed =
         req.refresh === false ? null : await observeAll(ctx, req.desired, recorded, deployers, req.baseDir, req.kill);
-      plan = computePlan({ desired: req.desired, recorded, now: ctx.clock(), observed, targets: req.targets, destroy: req.destroy });
+      plan = computePlan({
+        desired: req.desired,
+        recorded,
+        now: ctx.clock(),
+        observed,
+        targets: req.targets,
+        destroy: req.destroy,
+        locate: req.locate,
+      });
       if (req.restrictPlan) plan = req.restrictPlan(plan);
     }
     ctx.emit({ type: 'plan_ready', plan });

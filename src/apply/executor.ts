@@ -24,6 +24,7 @@ export const DEFAULT_VERB_TIMEOUT_MS: Record<Verb, number> = {
   apply_traffic_split: 5 * 60_000,
   drain: 10 * 60_000,
   archive: 10 * 60_000,
+  update: 60_000,
 };
 
 export interface ExecuteOptions {
@@ -306,6 +307,9 @@ async function invoke(
       const out = await deployer.applyTrafficSplit(env, step.deployment_id, opts);
       return { applied_entries: out?.applied_entries };
     }
+    case 'update':
+      // Settings bp reads itself (drain time, ttl, health timeout): recording them is the step.
+      return {};
   }
 }
 

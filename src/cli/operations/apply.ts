@@ -75,7 +75,7 @@ export async function applyCommand(input: string, flags: ApplyFlags, mode: 'appl
   const planFile = mode === 'apply' ? await readPlanFile(input) : null;
   let desired;
   if (planFile) {
-    desired = { env: planFile.desired, baseDir: dirname(planFile.source_file) };
+    desired = { env: planFile.desired, baseDir: dirname(planFile.source_file), locate: () => null };
   } else {
     desired = await loadDesired(input);
   }
@@ -98,6 +98,7 @@ export async function applyCommand(input: string, flags: ApplyFlags, mode: 'appl
       operation: mode,
       desired: desired.env,
       baseDir: desired.baseDir,
+      locate: desired.locate,
       savedPlan: planFile?.plan,
       targets: flags.target,
       destroy: mode === 'destroy' || Boolean(planFile?.plan.destroy),
