@@ -4,6 +4,8 @@
  */
 export * from './model/index.js';
 export { plan } from './plan/index.js';
+/** The deployer kit (also the `bp/kit` subpath): waits, weights, provider errors, router updates. */
+export * as kit from './deployers/kit/index.js';
 export { checkPlugin, loadDeployerPlugin, builtInTypes } from './deployers/registry.js';
 export { runConformance, renderHuman, renderJUnit, renderJson, checkNames } from './conformance/index.js';
 export type { ConformanceOptions, ConformanceReport, CheckResult } from './conformance/index.js';

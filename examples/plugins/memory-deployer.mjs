@@ -136,7 +136,7 @@ export class MemoryDeployer {
     return run;
   }
 
-  // ---- the deployer API (CONTRACT section 5) -----------------------------------------
+  // ---- the deployer API (docs/design.md#plugin-api) -----------------------------------------
 
   async stageRevision(env, revisionId, { signal } = {}) {
     this.checkAbort(signal);
@@ -216,7 +216,7 @@ export class MemoryDeployer {
     return { revisions, splits: p.splits };
   }
 
-  /** What this provider routes, in bp's runtime-config shape (CONTRACT section 6). */
+  /** What this provider routes, in bp's runtime-config shape (docs/design.md#runtime-config). */
   async reportRuntimeConfig(env) {
     const p = await this.readProvider();
     const revisions = [];

@@ -4,7 +4,7 @@
  * deployment or revision recorded state still knows but the file dropped (desired archived).
  */
 import type { DeployerDeployment, DeployerEnvironment, DeployerRevision } from '../model/deployer.js';
-import { REVISION_DEFAULTS, type Deployment, type Environment, type Revision, type SplitEntry } from '../model/environment.js';
+import { REVISION_DEFAULTS, type Deployment, type Environment, type Revision } from '../model/environment.js';
 import type { RecordedRevision, RecordedState } from '../model/state.js';
 
 /** Every deployment, declared or only recorded, keyed by id, with the instance name it uses. */
@@ -73,14 +73,14 @@ function revisionFromRecord(r: RecordedRevision): Revision {
 
 /**
  * The view of one deployer instance. `resolved` is `fullEnvironment` with references
- * resolved; `traffic` overrides let a split step hand over exactly the split it enforces.
+ * resolved. (A split step hands over exactly the split it enforces through the executor's
+ * view cache, which overrides one deployment's traffic on top of this view.)
  */
 export function deployerView(
   resolved: Environment,
   recorded: RecordedState | null,
   instance: string,
   baseDir: string,
-  trafficOverride?: { deployment_id: string; entries: SplitEntry[] },
 ): DeployerEnvironment {
   const deployments: DeployerDeployment[] = [];
   for (const d of resolved.deployments) {
@@ -94,8 +94,7 @@ export function deployerView(
         endpoint: rec?.endpoint ?? null,
       };
     });
-    const traffic = trafficOverride?.deployment_id === d.deployment_id ? trafficOverride.entries : d.traffic;
-    deployments.push({ ...d, revisions, traffic });
+    deployments.push({ ...d, revisions });
   }
   return {
     schema: resolved.schema,

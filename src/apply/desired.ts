@@ -4,11 +4,16 @@
  * problems reported together with positions.
  */
 import { dirname, resolve } from 'node:path';
-import { InvalidInputError, type InputProblem } from '../model/errors.js';
+import { InvalidInputError, messageOf, type InputProblem } from '../model/errors.js';
 import type { Environment } from '../model/environment.js';
 import { loadDeployerPlugin } from '../deployers/registry.js';
-import { loadEnvironmentFile, validateDeployerConfigs, type ParsedEnvironment } from '../spec/index.js';
-import { messageOf } from './executor.js';
+import {
+  loadEnvironmentFile,
+  validateDeployerConfigs,
+  type EnvironmentCheck,
+  type ParsedEnvironment,
+} from '../spec/index.js';
+import type { LoadOptions } from '../spec/parse.js';
 
 export interface Desired {
   parsed: ParsedEnvironment;
@@ -20,19 +25,22 @@ export interface Desired {
   locate: (path: Array<string | number>) => string | null;
 }
 
-export async function loadDesired(file: string): Promise<Desired> {
-  const parsed = await loadEnvironmentFile(file);
+export async function loadDesired(file: string, options: LoadOptions = {}): Promise<Desired> {
+  const parsed = await loadEnvironmentFile(file, options);
   const baseDir = dirname(resolve(file));
   const schemas: Record<string, Record<string, unknown>> = {};
+  const checks: Record<string, EnvironmentCheck> = {};
   const problems: InputProblem[] = [];
   for (const [name, inst] of Object.entries(parsed.env.deployers)) {
     try {
-      schemas[name] = (await loadDeployerPlugin(inst.type, baseDir)).configSchema;
+      const plugin = await loadDeployerPlugin(inst.type, baseDir);
+      schemas[name] = plugin.configSchema;
+      if (plugin.checkEnvironment) checks[name] = plugin.checkEnvironment.bind(plugin) as EnvironmentCheck;
     } catch (e) {
       problems.push({ ...parsed.locate(['deployers', name, 'type']), message: messageOf(e) });
     }
   }
-  problems.push(...validateDeployerConfigs(parsed, schemas));
+  problems.push(...validateDeployerConfigs(parsed, schemas, checks));
   if (problems.length > 0) {
     problems.sort((a, b) => a.line - b.line || a.col - b.col);
     throw new InvalidInputError(problems);

@@ -7,20 +7,21 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger, Observation } from '../model/deployer.js';
 import type { Environment } from '../model/environment.js';
-import { BpError, StaleStateError } from '../model/errors.js';
+import { BpError, messageOf, StaleStateError } from '../model/errors.js';
 import type { Plan, Verb } from '../model/plan.js';
 import { emptyState, type RecordedState } from '../model/state.js';
 import { plan as computePlan } from '../plan/index.js';
 import { resolveEnvReferences } from '../spec/index.js';
-import type { StateBackend } from '../state/backend.js';
+import type { StateBackend, StateSession } from '../state/backend.js';
 import { deployerView, fullEnvironment } from './deployer-env.js';
 import { DeployerSet } from './deployer-set.js';
 import type { ApplyResult, EventSink } from './events.js';
-import { executePlan, messageOf } from './executor.js';
+import { executePlan } from './executor.js';
 import type { AnalysisDeps } from './rollout-runner.js';
 import type { RetryPolicy } from './retry.js';
 import { withTimeout } from './retry.js';
 import { writeRuntimeConfig } from './runtime-config.js';
+import { assertClosed } from './walker.js';
 
 export interface EngineContext {
   backend: StateBackend;
@@ -146,16 +147,43 @@ export interface ApplyOutcome {
 }
 
 export async function applyEnvironment(ctx: EngineContext, req: ApplyRequest): Promise<ApplyOutcome> {
-  const envId = req.desired.environment_id;
-  const session = await ctx.backend.lock(envId, {
+  const session = await lockEnvironment(ctx, req.desired.environment_id, req);
+  try {
+    return await applyLocked(ctx, req, session, session.state);
+  } finally {
+    await session.release();
+  }
+}
+
+/** Takes the environment's state lock for `req.operation`, reporting a dead holder's lock taken over. */
+export function lockEnvironment(
+  ctx: EngineContext,
+  envId: string,
+  req: { operation: string; lockTimeoutMs: number; onLockTakeover?: (message: string) => void },
+): Promise<StateSession> {
+  return ctx.backend.lock(envId, {
     operation: req.operation,
     timeoutMs: req.lockTimeoutMs,
     onTakeover: (prev) =>
       req.onLockTakeover?.(
-        `took over the lock of environment "${envId}" left by dead process ${prev.pid} on ${prev.host} (${prev.operation}, since ${prev.created})`,
+        `took over the lock of environment "${envId}" left by dead process ${prev.pid} on ${prev.host} ` +
+          `(${prev.operation}, since ${prev.created})`,
       ),
   });
-  const recorded = session.state;
+}
+
+/**
+ * `applyEnvironment` inside a lock the caller holds (and releases): `recorded` is the state as
+ * the caller last wrote it in that session, so a read-modify-write such as `bp rollout promote`
+ * runs as one locked operation.
+ */
+export async function applyLocked(
+  ctx: EngineContext,
+  req: ApplyRequest,
+  session: StateSession,
+  recorded: RecordedState | null,
+): Promise<ApplyOutcome> {
+  const envId = req.desired.environment_id;
   const deployers = deployerSetFor(ctx, req.desired, recorded, req.baseDir);
   try {
     let plan: Plan;
@@ -176,6 +204,8 @@ export async function applyEnvironment(ctx: EngineContext, req: ApplyRequest): P
       });
       if (req.restrictPlan) plan = req.restrictPlan(plan);
     }
+    // A saved plan is a file anyone can edit: refuse one whose steps depend on steps it lacks.
+    assertClosed(plan.steps);
     ctx.emit({ type: 'plan_ready', plan });
     if (!plan.changes) {
       if (recorded) await writeRuntimeConfig(ctx.stateDir, recorded, deployers, req.baseDir, req.desired);
@@ -217,7 +247,6 @@ export async function applyEnvironment(ctx: EngineContext, req: ApplyRequest): P
     return { plan, result, cancelled: false, state };
   } finally {
     await deployers.close();
-    await session.release();
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import type { Deployer, DeployerDeployment, DeployerEnvironment } from '../model/deployer.js';
 import type { Environment, SplitEntry } from '../model/environment.js';
-import { AbortedError, errorCode } from '../model/errors.js';
+import { AbortedError, errorCode, messageOf } from '../model/errors.js';
 import type { Plan, PlanStep, Verb } from '../model/plan.js';
 import { applyMutation, type Mutation, type RecordedState } from '../model/state.js';
 import { mutationsOnFailure, mutationsOnStart, mutationsOnSuccess } from '../plan/outcome.js';
@@ -18,7 +18,8 @@ import { rollBackFailedWarm, runRollout, type AnalysisDeps, type RolloutRunConte
 import { intervalMs } from '../rollout/analysis/verdict.js';
 import { walk, type VertexControl } from './walker.js';
 
-export const DEFAULT_VERB_TIMEOUT_MS: Record<Verb, number> = {
+/** Per-attempt timeout of each verb in an apply (a drain also gets its revision's drain_seconds). */
+export const VERB_TIMEOUT_MS: Record<Verb, number> = {
   stage: 10 * 60_000,
   warm: 15 * 60_000,
   apply_traffic_split: 5 * 60_000,
@@ -273,7 +274,7 @@ const defaultAnalysis: AnalysisDeps = {
 };
 
 function timeoutFor(o: ExecuteOptions, step: PlanStep): number {
-  const base = o.timeoutsMs?.[step.verb] ?? DEFAULT_VERB_TIMEOUT_MS[step.verb];
+  const base = o.timeoutsMs?.[step.verb] ?? VERB_TIMEOUT_MS[step.verb];
   if (step.verb === 'drain' && o.timeoutsMs?.drain === undefined) {
     const rev = o.resolved.deployments
       .find((d) => d.deployment_id === step.deployment_id)
@@ -311,12 +312,4 @@ async function invoke(
       // Settings bp reads itself (drain time, ttl, health timeout): recording them is the step.
       return {};
   }
-}
-
-export function messageOf(e: unknown): string {
-  if (e instanceof Error) return e.message;
-  if (typeof e === 'object' && e !== null && typeof (e as { message?: unknown }).message === 'string') {
-    return (e as { message: string }).message;
-  }
-  return String(e);
 }

@@ -11,7 +11,8 @@ import { randomUUID } from 'node:crypto';
 import type { Notification } from '../model/environment.js';
 import type { Plan } from '../model/plan.js';
 import { resolveEnvReferences } from '../spec/index.js';
-import { messageOf } from './executor.js';
+import { messageOf } from '../model/errors.js';
+import { redactor } from '../model/redact.js';
 import { DEFAULT_DELIVERY, deliver, redactUrl, signBody, type DeliveryPolicy } from './notify/deliver.js';
 import {
   EVENT_SCHEMA,
@@ -138,9 +139,10 @@ export class Notifier {
       ...(fields.expired ? { expired: fields.expired } : {}),
       ...(fields.message !== undefined ? { message: fields.message } : {}),
     };
-    const body = Buffer.from(JSON.stringify(event));
-    for (const hook of wanted) {
-      if (!this.secretReady(hook)) continue;
+    // Secrets first (registering them), then the body through the one redactor.
+    const ready = wanted.filter((hook) => this.secretReady(hook));
+    const body = Buffer.from(JSON.stringify(redactor.redactDeep(event)));
+    for (const hook of ready) {
       hook.queue.push({ event, body });
       this.pending++;
       this.pump(hook);

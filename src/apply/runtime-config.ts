@@ -1,5 +1,5 @@
 /**
- * Materializes the runtime config (CONTRACT section 6) after every apply: the pure
+ * Materializes the runtime config (docs/design.md#runtime-config) after every apply: the pure
  * projection of recorded state, except that a deployer offering `reportRuntimeConfig`
  * speaks for its own deployments.
  */

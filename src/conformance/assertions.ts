@@ -38,7 +38,8 @@ export function expectRejected(a: Attempt, code: string, when: string): unknown 
   return a.error;
 }
 
-export function messageOf(e: unknown): string {
+/** The error's own `message` property ('' when it has none): what the bench judges an error by. */
+export function ownMessage(e: unknown): string {
   return typeof e === 'object' && e !== null && typeof (e as { message?: unknown }).message === 'string'
     ? (e as { message: string }).message
     : '';

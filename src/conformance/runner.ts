@@ -16,7 +16,7 @@ import { Harness } from './harness.js';
 import type { CheckResult, ConformanceOptions, ConformanceReport } from './types.js';
 import { CheckFailure, CheckSkip, describeError } from './verdict.js';
 
-export const DEFAULT_VERB_TIMEOUT_MS = 120_000;
+export const CONFORMANCE_VERB_TIMEOUT_MS = 120_000;
 
 export function checkNames(): string[] {
   return ALL_CHECKS.map((c) => c.name);
@@ -68,7 +68,7 @@ export async function runConformance(opts: ConformanceOptions): Promise<Conforma
   await mkdir(deployerDir, { recursive: true });
   const serverPath = await writeFixtureServer(fixtureDir);
   const deployer = await createDeployer(opts, deployerDir);
-  const timeoutMs = opts.verbTimeoutMs ?? DEFAULT_VERB_TIMEOUT_MS;
+  const timeoutMs = opts.verbTimeoutMs ?? CONFORMANCE_VERB_TIMEOUT_MS;
   // Fresh ids every run, so leftovers of an earlier run in a shared provider are never mistaken for ours.
   const nonce = randomBytes(3).toString('hex');
   const checks: CheckResult[] = [];

@@ -1,4 +1,4 @@
-/** Public shapes of the conformance bench (CONTRACT section 7). */
+/** Public shapes of the conformance bench (docs/design.md#conformance-bench). */
 import type { Artifact } from '../model/environment.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'skip';

@@ -32,10 +32,6 @@ export function builtInTypes(): string[] {
   return Object.keys(BUILT_INS).sort();
 }
 
-export function registerBuiltIn(type: string, load: () => Promise<PluginModule>): void {
-  BUILT_INS[type] = load;
-}
-
 function looksLikePath(type: string): boolean {
   return type.startsWith('./') || type.startsWith('../') || isAbsolute(type) || /\.(m?js|cjs|ts)$/.test(type);
 }

@@ -4,6 +4,8 @@
  * where `instanceof` would not.
  */
 
+import { redact } from './redact.js';
+
 const BRAND = Symbol.for('bp.error');
 
 export type ErrorCode =
@@ -45,6 +47,16 @@ export function errorCode(e: unknown): string | undefined {
     return (e as { code: string }).code;
   }
   return undefined;
+}
+
+/** The message of anything thrown: an Error, a plugin's plain `{ message }` object, or a value. */
+/** An error's message with every registered secret value redacted (src/model/redact.ts). */
+export function messageOf(e: unknown): string {
+  if (e instanceof Error) return redact(e.message);
+  if (typeof e === 'object' && e !== null && typeof (e as { message?: unknown }).message === 'string') {
+    return redact((e as { message: string }).message);
+  }
+  return redact(String(e));
 }
 
 export function isRetryable(e: unknown): boolean {
@@ -102,10 +114,15 @@ export class InvalidSplitError extends BpError {
   }
 }
 
-/** A provider (cloud API, process, host) failed. `retryable` says whether trying again may help. */
+/**
+ * A provider (cloud API, process, host) failed. `retryable` says whether trying again may help;
+ * `retryAfterMs`, when a throttling provider said how long to wait, is the engine's minimum delay.
+ */
 export class ProviderError extends BpError {
-  constructor(message: string, opts: { cause?: unknown; retryable?: boolean } = {}) {
+  readonly retryAfterMs?: number;
+  constructor(message: string, opts: { cause?: unknown; retryable?: boolean; retryAfterMs?: number } = {}) {
     super('Provider', message, { cause: opts.cause, retryable: opts.retryable ?? false });
+    if (opts.retryAfterMs !== undefined) this.retryAfterMs = opts.retryAfterMs;
   }
 }
 

@@ -1,4 +1,4 @@
-/** The plan (CONTRACT section 3): a DAG of deployer verbs, plus what the planner noticed. */
+/** The plan (docs/design.md#plan-json): a DAG of deployer verbs, plus what the planner noticed. */
 import type { Environment, RolloutStep, SplitEntry } from './environment.js';
 import type { LifecycleState, RolloutStatus } from './state.js';
 

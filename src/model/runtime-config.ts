@@ -1,4 +1,4 @@
-/** The runtime config (CONTRACT section 6): a pure projection of recorded state. */
+/** The runtime config (docs/design.md#runtime-config): a pure projection of recorded state. */
 import type { RuntimeConfig } from './deployer.js';
 import { FULL_WEIGHT_BPS } from './environment.js';
 import type { RecordedState } from './state.js';

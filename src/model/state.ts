@@ -21,7 +21,7 @@ export const LIFECYCLE_STATES: readonly LifecycleState[] = [
   'inactive', 'staged', 'warming', 'ready', 'draining', 'failed', 'archived',
 ];
 
-/** CONTRACT section 2, verbatim. */
+/** The table in docs/design.md#transition-table. */
 export const LIFECYCLE_TRANSITIONS: Readonly<Record<LifecycleState, readonly LifecycleState[]>> = {
   inactive: ['staged', 'failed', 'archived'],
   staged: ['warming', 'failed', 'archived'],

@@ -1,6 +1,6 @@
 /**
  * The planner: a pure function from (desired environment, recorded state, now, observation)
- * to a plan, a DAG of deployer verbs (CONTRACT section 3). No I/O, no clock, no randomness:
+ * to a plan, a DAG of deployer verbs (docs/design.md#plan-json). No I/O, no clock, no randomness:
  * the same input always gives a deep-equal plan.
  */
 import type { Observation } from '../model/deployer.js';

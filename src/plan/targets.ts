@@ -1,7 +1,7 @@
 /**
  * Where each revision should end up: its declared state, archived when it (or its
  * deployment) left the file or under destroy, and archived when its TTL has passed, unless
- * it still carries traffic: then it is only reported (CONTRACT section 2).
+ * it still carries traffic: then it is only reported (docs/design.md#traffic-rules).
  */
 import { parseDurationMs } from '../model/environment.js';
 import type { ExpiredRevision } from '../model/plan.js';

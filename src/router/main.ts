@@ -3,20 +3,24 @@
  * so traffic keeps flowing when bp exits.
  *
  *   node main.js --listen HOST:PORT --config FILE --ready-file FILE [--health-interval-ms N]
- *                [--metrics-listen HOST:PORT]
+ *                [--metrics-listen HOST:PORT] [limit flags: see limits.ts]
  *
  * Without --metrics-listen, the metrics listener takes a free loopback port; the ready
  * file and GET /status report where it is.
- * The admin token comes in the BP_ROUTER_TOKEN environment variable (argv is world-readable
- * in /proc, the environment is not).
+ * The admin token comes in a 0600 file named by --token-file, which the router reads and
+ * deletes at once: argv is world-readable in /proc, and the environment stays readable in
+ * /proc/PID/environ for the life of the process (deleting it from process.env does not
+ * change that). The BP_ROUTER_TOKEN environment variable is still read when no file is given
+ * (a router started by hand); bp's deployers never use it.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { createAdminServer } from './admin.js';
 import { BackendPool } from './backends.js';
 import { ROUTER_TOKEN_ENV, routerConfigProblems, type RouterConfig, type RouterReady } from './config.js';
+import { LIMIT_OPTIONS, parseLimits } from './limits.js';
 import { formatListen, type ListenAddress, parseListen } from './listen.js';
 import { createMetricsServer } from './metrics-server.js';
 import { createProxyServer } from './proxy.js';
@@ -32,6 +36,17 @@ function fail(message: string): never {
   process.exit(1);
 }
 
+/** The admin token from its 0600 file, deleted at once so it exists only in this process's memory. */
+function readTokenFile(path: string): string {
+  try {
+    const token = readFileSync(path, 'utf8').trim();
+    rmSync(path, { force: true });
+    return token;
+  } catch (e) {
+    fail(`cannot read --token-file ${path}: ${(e as Error).message}`);
+  }
+}
+
 function main(): void {
   const { values } = parseArgs({
     options: {
@@ -40,15 +55,19 @@ function main(): void {
       'ready-file': { type: 'string' },
       'health-interval-ms': { type: 'string', default: '1000' },
       'metrics-listen': { type: 'string' },
+      'token-file': { type: 'string' },
+      ...LIMIT_OPTIONS,
     },
   });
+  const limits = parseLimits(values);
+  if (typeof limits === 'string') fail(limits);
   const listen = parseListen(values.listen ?? '');
   if (!listen) fail(`--listen must be HOST:PORT, got "${values.listen ?? ''}"`);
   const metricsAsked = values['metrics-listen'] === undefined ? null : parseListen(values['metrics-listen']);
   if (values['metrics-listen'] !== undefined && !metricsAsked) fail(`--metrics-listen must be HOST:PORT, got "${values['metrics-listen']}"`);
   const metricsAt: ListenAddress = metricsAsked ?? { host: '127.0.0.1', port: 0 };
-  const token = process.env[ROUTER_TOKEN_ENV];
-  if (!token) fail(`${ROUTER_TOKEN_ENV} is not set`);
+  const token = values['token-file'] === undefined ? process.env[ROUTER_TOKEN_ENV] : readTokenFile(values['token-file']);
+  if (!token) fail(`neither --token-file nor ${ROUTER_TOKEN_ENV} gives an admin token`);
   delete process.env[ROUTER_TOKEN_ENV];
   if (!values.config || !values['ready-file']) fail('--config and --ready-file are required');
   const readyFile = values['ready-file'];
@@ -65,7 +84,7 @@ function main(): void {
   const interval = Math.max(100, Number(values['health-interval-ms']) || 1000);
   const pool = new BackendPool(config, interval);
   const listenText = formatListen(listen);
-  const proxy = createProxyServer(pool, { deploymentId: config.deployment_id, log });
+  const proxy = createProxyServer(pool, { deploymentId: config.deployment_id, log, limits });
   const metrics = createMetricsServer(pool);
   let admin: http.Server | null = null;
 

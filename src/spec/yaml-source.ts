@@ -4,7 +4,7 @@
  * path back to the line and column an operator should look at.
  */
 import { createRequire } from 'node:module';
-import type { Document, LineCounter, Node, Pair } from 'yaml';
+import type { Document, Node, Pair } from 'yaml';
 import type { JsonPath } from './paths.js';
 
 // `yaml` is loaded on first use: a clean file never needs it (js-yaml takes it), and loading
@@ -209,7 +209,7 @@ export function excessiveNestingOffset(text: string): number | undefined {
       continue;
     }
     lineStart = false;
-    if ((c === '"' || c === "'") && /[\s[{,:\-]/.test(prev)) {
+    if ((c === '"' || c === "'") && /[\s[{,:-]/.test(prev)) {
       const end = c === '"' ? closingDoubleQuote(text, i) : closingSingleQuote(text, i);
       if (end === -1) return undefined; // unterminated: `yaml` reports it
       i = end;

@@ -30,10 +30,6 @@ const URL_BACKENDS: Record<string, UrlBackendFactory> = {
   'postgresql:': postgres,
 };
 
-export function registerUrlBackend(scheme: string, factory: UrlBackendFactory): void {
-  URL_BACKENDS[scheme.endsWith(':') ? scheme : `${scheme}:`] = factory;
-}
-
 export async function openStateBackend(opts: OpenStateBackendOptions): Promise<StateBackend> {
   const backend = opts.backend ?? '';
   if (backend === '') return new LocalStateBackend(opts.stateDir || DEFAULT_STATE_DIR);

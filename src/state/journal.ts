@@ -10,8 +10,9 @@
  * together and share the next fsync. Each promise resolves only once its line is durable.
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import { BpError, StateCorruptError } from '../model/errors.js';
+import { BpError, type StateCorruptError } from '../model/errors.js';
 import { MUTATION_KINDS, type Mutation } from '../model/state.js';
+import { messageRedactingReplacer } from '../model/redact.js';
 import { writeFileDurable } from './durable.js';
 
 export const JOURNAL_FORMAT = 'bp.journal/v1' as const;
@@ -60,7 +61,7 @@ export class JournalWriter {
   append(mutations: readonly Mutation[]): Promise<void> {
     if (this.closed) return Promise.reject(new BpError('Internal', `journal ${this.path} is closed`));
     if (this.failure) return Promise.reject(this.failure);
-    const line = JSON.stringify({ mutations }) + '\n';
+    const line = JSON.stringify({ mutations }, messageRedactingReplacer()) + '\n';
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ line, resolve, reject });
       // Defer the flush by a microtask so calls made in the same tick share the first fsync too.

@@ -4,8 +4,9 @@
  * by hand.
  */
 import { copyFile, link, readFile, rename, unlink } from 'node:fs/promises';
-import { StateCorruptError } from '../model/errors.js';
+import type { StateCorruptError } from '../model/errors.js';
 import { stateDocumentProblem, type RecordedState } from '../model/state.js';
+import { messageRedactingReplacer } from '../model/redact.js';
 import { tempPathFor, writeFileDurable } from './durable.js';
 
 export interface SnapshotPaths {
@@ -41,7 +42,7 @@ export async function readSnapshot(
 export async function writeSnapshot(paths: SnapshotPaths, state: RecordedState, onSync: () => void): Promise<void> {
   await keepBackup(paths);
   // writeFileDurable's directory fsync also makes the backup's rename durable.
-  await writeFileDurable(paths.snapshot, JSON.stringify(state, null, 2) + '\n', { onSync });
+  await writeFileDurable(paths.snapshot, JSON.stringify(state, messageRedactingReplacer(), 2) + '\n', { onSync });
 }
 
 /**

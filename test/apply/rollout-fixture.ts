@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { loadDesired } from '../../src/apply/desired.js';
 import { applyEnvironment, planEnvironment, type ApplyOutcome, type EngineContext } from '../../src/apply/engine.js';
 import type { ApplyEvent } from '../../src/apply/events.js';
-import { controlRollout, type RolloutDecision } from '../../src/apply/rollout-control.js';
+import { controlRollout, type OperatorDecision } from '../../src/apply/rollout-control.js';
 import type { AnalysisDeps } from '../../src/apply/rollout-runner.js';
 import type { Analysis } from '../../src/model/environment.js';
 import type { RolloutMeasurement } from '../../src/model/state.js';
@@ -126,7 +126,7 @@ export class RolloutHarness {
     }
   }
 
-  async control(decision: RolloutDecision, o: { analysis?: AnalysisDeps; waitMs?: number } = {}) {
+  async control(decision: OperatorDecision, o: { analysis?: AnalysisDeps; waitMs?: number } = {}) {
     const ctx = await this.context();
     try {
       return await controlRollout(ctx, {

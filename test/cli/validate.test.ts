@@ -1,5 +1,5 @@
 /**
- * Every invalid-input class (CONTRACT section 1) through the real CLI: exit 1, and stderr is
+ * Every invalid-input class (docs/design.md#validation-rules) through the real CLI: exit 1, and stderr is
  * exactly the FILE:LINE:COL lines the spec layer finds, no stack trace, nothing else.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';

@@ -46,7 +46,7 @@ function chainProblems(p: Plan, recorded: RecordedState): string[] {
 /**
  * Re-plans with refresh skipped and applies until nothing is left. The first round may repair
  * (after injected failures); later rounds may only archive revisions whose TTL passed once
- * their traffic moved away (CONTRACT: an expired revision carrying traffic is only reported).
+ * their traffic moved away (docs/design.md#traffic-rules: an expired revision carrying traffic is only reported).
  */
 function settle(desired: Environment, state: RecordedState, destroy: boolean, repairRound: boolean): RecordedState {
   let s = state;

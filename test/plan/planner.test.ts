@@ -95,7 +95,7 @@ describe('plan: shape', () => {
   const base = env([dep('web', [rev('web-v1')], split(['web-v1', 10000]))]);
   const state = recorded(base, { lifecycles: { 'web-v1': 'ready' }, splits: { web: split(['web-v1', 10000]) } });
 
-  it('matches the CONTRACT example for a new 90/10 canary', () => {
+  it('matches the docs/design.md#plan-json example for a new 90/10 canary', () => {
     const p = plan({ desired, recorded: state, now: NOW });
     expect(p).toEqual({
       format_version: 'bp.plan/v1',

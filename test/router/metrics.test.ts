@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { routerInvocation } from '../../src/deployers/local-process/node-script.js';
+import { routerInvocation } from '../../src/deployers/local-host/node-script.js';
 import { parseExposition, type Sample } from '../../src/rollout/analysis/exposition.js';
 import type { RouterConfig } from '../../src/router/config.js';
 import { freePort, many, request, type RunningRouter, startBackend, startRouter, type TestBackend } from './support.js';

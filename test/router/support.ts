@@ -2,10 +2,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
+import type net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { routerInvocation } from '../../src/deployers/local-process/node-script.js';
+import { routerInvocation } from '../../src/deployers/local-host/node-script.js';
 import { RouterAdminClient } from '../../src/router/client.js';
 import { ROUTER_TOKEN_ENV, type RouterConfig, type RouterReady } from '../../src/router/config.js';
 import { freePort } from '../helpers/ports.js';
@@ -55,7 +55,7 @@ export interface RunningRouter {
 }
 
 export async function startRouter(
-  config: RouterConfig, healthIntervalMs = 200, opts: { metricsListen?: string } = {},
+  config: RouterConfig, healthIntervalMs = 200, opts: { metricsListen?: string; args?: string[] } = {},
 ): Promise<RunningRouter> {
   const dir = mkdtempSync(join(tmpdir(), 'bp-router-'));
   const port = await freePort();
@@ -67,7 +67,7 @@ export async function startRouter(
   const inv = routerInvocation();
   const child = spawn(inv.command, [...inv.args, '--listen', `127.0.0.1:${port}`, '--config', configFile,
     '--ready-file', readyFile, '--health-interval-ms', String(healthIntervalMs),
-    ...(opts.metricsListen ? ['--metrics-listen', opts.metricsListen] : [])], {
+    ...(opts.metricsListen ? ['--metrics-listen', opts.metricsListen] : []), ...(opts.args ?? [])], {
     env: { ...process.env, [ROUTER_TOKEN_ENV]: token },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -143,4 +143,13 @@ export function count(values: string[]): Record<string, number> {
 /** Allowed deviation from n*p: `sigmas` standard deviations of Binomial(n, p). */
 export function binomialTolerance(n: number, p: number, sigmas = 5): number {
   return sigmas * Math.sqrt(n * p * (1 - p));
+}
+
+/** Polls `probe` until it returns true, failing with `what` after `timeoutMs`. */
+export async function waitUntil(what: string, probe: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }

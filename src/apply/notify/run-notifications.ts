@@ -6,7 +6,7 @@
 import type { Environment } from '../../model/environment.js';
 import type { Plan } from '../../model/plan.js';
 import type { ApplyEvent, ApplyResult } from '../events.js';
-import { messageOf } from '../executor.js';
+import { messageOf } from '../../model/errors.js';
 import { describeFailures, Notifier } from '../notify.js';
 import type { DeliveryPolicy } from './deliver.js';
 import { digestPlan, expiredFields, type Operation, type ResultDigest } from './event.js';

@@ -7,13 +7,14 @@ import { applyEnvironment, type ApplyOutcome } from '../../apply/engine.js';
 import { RunNotifications } from '../../apply/notify/run-notifications.js';
 import { UsageError } from '../../model/errors.js';
 import type { Plan, PlanFile, Verb } from '../../model/plan.js';
+import { loadOptionsFrom, type SourceFlags } from '../inputs.js';
 import { ExitWith } from '../errors.js';
 import { durationFlagMs, engineContext, type CommonFlags } from '../context.js';
 import { humanApplyView, jsonApplyView } from '../views/apply-view.js';
 import { interruptHandlers } from './interrupts.js';
 import { styleFor } from '../views/style.js';
 
-export interface ApplyFlags extends CommonFlags {
+export interface ApplyFlags extends CommonFlags, SourceFlags {
   'auto-approve': boolean;
   parallelism: number;
   json: boolean;
@@ -77,7 +78,7 @@ export async function applyCommand(input: string, flags: ApplyFlags, mode: 'appl
   if (planFile) {
     desired = { env: planFile.desired, baseDir: dirname(planFile.source_file), locate: () => null };
   } else {
-    desired = await loadDesired(input);
+    desired = await loadDesired(input, await loadOptionsFrom(flags));
   }
   const stdoutStyle = styleFor(process.stdout);
   const view = flags.json ? jsonApplyView((s) => process.stdout.write(s)) : humanApplyView((s) => process.stdout.write(s), stdoutStyle);

@@ -1,5 +1,5 @@
 /** `bp rollout status|promote|abort`. */
-import type { RolloutDecision } from '../../apply/rollout-control.js';
+import type { OperatorDecision } from '../../apply/rollout-control.js';
 import { BpError } from '../../model/errors.js';
 import { durationFlagMs, engineContext, type CommonFlags } from '../context.js';
 import { humanApplyView, jsonApplyView } from '../views/apply-view.js';
@@ -31,7 +31,7 @@ export interface ControlFlags extends CommonFlags {
   retries: number;
 }
 
-export async function rolloutControlCommand(env: string, deployment: string, decision: RolloutDecision, flags: ControlFlags): Promise<number> {
+export async function rolloutControlCommand(env: string, deployment: string, decision: OperatorDecision, flags: ControlFlags): Promise<number> {
   const { controlRollout } = await import('../../apply/rollout-control.js');
   const style = styleFor(process.stdout);
   const view = flags.json ? jsonApplyView((s) => process.stdout.write(s)) : humanApplyView((s) => process.stdout.write(s), style);

@@ -6,6 +6,7 @@ import { setMaxListeners } from 'node:events';
  * kept because they still carry traffic. Notifications go out as for apply.
  */
 import { loadDesired } from '../../apply/desired.js';
+import { loadOptionsFrom, type SourceFlags } from '../inputs.js';
 import type { EngineContext } from '../../apply/engine.js';
 import { RunNotifications } from '../../apply/notify/run-notifications.js';
 import { SWEEP_RETRY, repeatUntilStopped, sweepEnvironment, type SweepOutcome } from '../../apply/sweep.js';
@@ -16,7 +17,7 @@ import { errorMessageFor } from '../errors.js';
 import { humanApplyView, jsonApplyView } from '../views/apply-view.js';
 import { styleFor, type Style } from '../views/style.js';
 
-export interface SweepFlags extends CommonFlags {
+export interface SweepFlags extends CommonFlags, SourceFlags {
   watch?: string;
   json: boolean;
   'lock-timeout': string;
@@ -26,7 +27,6 @@ export interface SweepFlags extends CommonFlags {
   'step-timeout'?: string;
 }
 
-export const DEFAULT_WATCH_INTERVAL = '60s';
 const MIN_WATCH_MS = 1000;
 
 export async function sweepCommand(file: string, flags: SweepFlags): Promise<number> {
@@ -68,7 +68,7 @@ export async function sweepCommand(file: string, flags: SweepFlags): Promise<num
   const expiredSeen = new Set<string>();
   let last: SweepOutcome | null = null;
   const pass = async (): Promise<SweepOutcome> => {
-    const desired = await loadDesired(file);
+    const desired = await loadDesired(file, await loadOptionsFrom(flags));
     notify = new RunNotifications(desired.env, 'sweep', process.env, { expiredSeen });
     const n = notify;
     let outcome: SweepOutcome;

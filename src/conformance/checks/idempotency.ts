@@ -1,6 +1,6 @@
 /**
  * Every verb, called a second time with the identical environment, succeeds and leaves what
- * `observe` shows exactly as the first call left it (CONTRACT section 5).
+ * `observe` shows exactly as the first call left it (docs/design.md#plugin-api).
  */
 import { expectSplit, expectStatus, expectUnchanged } from '../assertions.js';
 import type { Call, Harness } from '../harness.js';

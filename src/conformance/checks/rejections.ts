@@ -3,7 +3,7 @@
  * missing splits, and an already-aborted signal. Each case compares `observe` just before and
  * just after the refused call, so one case that leaks cannot blame the next.
  */
-import { expectRejected, expectUnchanged, messageOf } from '../assertions.js';
+import { expectRejected, expectUnchanged, ownMessage } from '../assertions.js';
 import { REVISION_VERBS, type Attempt, type BenchVerb, type Harness } from '../harness.js';
 import { CheckFailure, Findings } from '../verdict.js';
 import { entries, type Check } from './check.js';
@@ -57,8 +57,8 @@ export const invalidSplit: Check = {
       env.deployments.find((d) => d.deployment_id === a)!.traffic = c.split;
       await refused(f, h, c.name, () => h.attempt('split', a, { env }), (at) => {
         const e = expectRejected(at, 'InvalidSplit', `split ${c.name}`);
-        if (c.sum !== undefined && !messageOf(e).includes(String(c.sum))) {
-          throw new CheckFailure(`split ${c.name}: the InvalidSplit message does not name the sum`, `a message containing ${c.sum}`, messageOf(e));
+        if (c.sum !== undefined && !ownMessage(e).includes(String(c.sum))) {
+          throw new CheckFailure(`split ${c.name}: the InvalidSplit message does not name the sum`, `a message containing ${c.sum}`, ownMessage(e));
         }
       });
     }

@@ -1,7 +1,7 @@
 /** What a deployer says about itself must be true: runtime config and the shape of its errors. */
 import { projectRuntimeConfig } from '../../model/runtime-config.js';
 import { errorCode } from '../../model/errors.js';
-import { messageOf } from '../assertions.js';
+import { ownMessage } from '../assertions.js';
 import { CheckFailure, CheckSkip, describeError, sameValue } from '../verdict.js';
 import { entries, type Check } from './check.js';
 
@@ -42,7 +42,7 @@ export const errorShape: Check = {
       throw new CheckFailure(`revision ${id}, whose artifact ${artifact} cannot run, was staged and warmed without an error`, 'a Provider error', 'both resolved');
     }
     const e = failure.error as { retryable?: unknown };
-    const shape = { code: errorCode(e) ?? null, retryable: typeof e?.retryable, message: messageOf(e).trim() !== '' };
+    const shape = { code: errorCode(e) ?? null, retryable: typeof e?.retryable, message: ownMessage(e).trim() !== '' };
     const want = { code: 'Provider', retryable: 'boolean', message: true };
     if (!sameValue(shape, want)) {
       throw new CheckFailure(`${failure.verb} ${id} failed with a malformed error: ${describeError(e)}`, want, shape);

@@ -53,13 +53,31 @@ export function targetGroupName(environmentId: string, revisionId: string): stri
 }
 
 /**
- * RunInstances' ClientToken: the same decision (same revision, same live instances, same
- * count, same subnet) gets the same token, so a retried call whose first attempt did launch
- * gets those instances back instead of a second set. Replacing lost instances changes the
- * live set and therefore the token. At most 64 ASCII characters.
+ * RunInstances' ClientToken, one per launch attempt and subnet call. A retry of the same
+ * attempt (its answer was lost, DescribeInstances does not show the instances yet) sends the
+ * same token and gets the same instances back; a new attempt (the revision lost instances
+ * and needs new ones) has a new number and therefore a new token, since EC2 keeps a token
+ * bound to its launch for at least 24 hours after the instances end
+ * (IdempotentInstanceTerminated). At most 64 ASCII characters.
  */
-export function launchToken(environmentId: string, revisionId: string, liveIds: string[], count: number, subnetId: string): string {
-  return `bp-${digest(environmentId, revisionId, [...liveIds].sort().join(','), String(count), subnetId).slice(0, 60)}`;
+export function launchToken(environmentId: string, revisionId: string, attempt: number, count: number, subnetId: string): string {
+  return `bp-${digest(environmentId, revisionId, String(attempt), String(count), subnetId).slice(0, 60)}`;
+}
+
+/** The target group tag that records the revision's launch attempts (see `LaunchAttempts`). */
+export const TAG_LAUNCH = 'bp:launch-attempt';
+
+/**
+ * The next launch attempt from the recorded one. The tag holds `N` once attempt N finished,
+ * `N/<decision>` while it runs; the same decision (same live instances, same count) while N
+ * runs is a retry of N, anything else starts N + 1.
+ */
+export function nextAttempt(recorded: string | undefined, liveIds: string[], wanted: number): { attempt: number; tag: string; retry: boolean } {
+  const decision = digest([...liveIds].sort().join(','), String(wanted)).slice(0, 16);
+  const m = /^(\d+)(?:\/([0-9a-f]+))?$/.exec(recorded ?? '');
+  const last = m ? Number(m[1]) : 0;
+  if (m?.[2] === decision) return { attempt: last, tag: `${last}/${decision}`, retry: true };
+  return { attempt: last + 1, tag: `${last + 1}/${decision}`, retry: false };
 }
 
 export function revisionTags(environmentId: string, deploymentId: string, revisionId: string): Array<{ Key: string; Value: string }> {

@@ -39,11 +39,21 @@ const THROTTLING = new Set([
   'Throttling', 'ThrottlingException', 'RequestLimitExceeded', 'RequestThrottled', 'RequestThrottledException',
   'TooManyRequestsException', 'ProvisionedThroughputExceededException', 'SlowDown', 'EC2ThrottledException',
 ]);
-/** Eventual consistency and capacity: the same call usually succeeds a little later. */
+/**
+ * Eventual consistency and capacity: the same call usually succeeds a little later (EC2 API
+ * Reference, "Error codes" and "Eventual consistency"; ELB API Reference, each action's Errors).
+ * Not here on purpose: IdempotentParameterMismatch and IdempotentInstanceTerminated (a
+ * client token reused for a different or finished launch: retrying the same call can never
+ * succeed), InvalidTarget and RuleNotFound (handled where they are transient: registration
+ * of just-started instances, reads of a shared listener).
+ */
 const TRANSIENT = new Set([
   'InvalidInstanceID.NotFound', 'ResourceInUse', 'InsufficientInstanceCapacity', 'PriorityInUse', 'Unavailable',
-  'ServiceUnavailable', 'InternalError', 'InternalFailure', 'RequestTimeout', 'RequestExpired', 'IdempotentParameterMismatch',
+  'ServiceUnavailable', 'InternalError', 'InternalFailure', 'RequestTimeout', 'RequestExpired', 'InsufficientCapacity',
+  'InsufficientAddressCapacity', 'InsufficientHostCapacity', 'InsufficientReservedInstanceCapacity', 'ConcurrentTagAccess',
+  'IncorrectInstanceState', 'DependencyViolation',
 ]);
+const TOKEN_REUSE = new Set(['IdempotentParameterMismatch', 'IdempotentInstanceTerminated']);
 const QUOTAS = new Set([
   'VcpuLimitExceeded', 'InstanceLimitExceeded', 'TooManyRules', 'TooManyTargetGroups', 'TooManyTargets',
   'TooManyTags', 'TooManyActions', 'TooManyUniqueTargetGroupsPerLoadBalancer', 'MaxSpotInstanceCountExceeded',
@@ -78,6 +88,10 @@ export function toProviderError(operation: string, e: unknown, signal?: AbortSig
   }
   if (PERMISSIONS.has(code)) {
     return new ProviderError(`${what} (check the credentials and the IAM permissions listed in docs/deployers/aws-ec2.md)`, { cause: e, retryable: false });
+  }
+  if (TOKEN_REUSE.has(code)) {
+    return new ProviderError(`${what} (a RunInstances client token was reused for another launch; this is a bp bug, please report it)`,
+      { cause: e, retryable: false });
   }
   if (TRANSIENT.has(code) || (status !== undefined && status >= 500)) return new ProviderError(what, { cause: e, retryable: true });
   // No HTTP status at all: the request never got an answer (DNS, refused connection, timeout).

@@ -42,3 +42,9 @@ export function fromTrafficManager(weights: readonly TmWeight[]): number[] {
   if (total === 0) return live.map(() => 0);
   return largestRemainder(live.map((w) => (w * 10000) / total), 10000);
 }
+
+/** The split `entries` really becomes on Traffic Manager, in basis points (equal to `entries` for 10-bps steps). */
+export function enforcedSplit(entries: readonly SplitEntry[]): SplitEntry[] {
+  const bps = fromTrafficManager(toTrafficManager(entries));
+  return entries.map((e, i) => ({ revision_id: e.revision_id, weight_bps: bps[i] }));
+}

@@ -7,20 +7,17 @@ import type {
   Deployer, DeployerDeployment, DeployerEnvironment, DeployerRevision, Logger, Observation, ObservedRevision,
   SplitResult, StageResult, VerbOptions, WarmResult,
 } from '../../model/deployer.js';
-import { enforceSplitInvariants, requireRevision } from '../../model/deployer.js';
-import { AbortedError, ProviderError } from '../../model/errors.js';
+import { ProviderError } from '../../model/errors.js';
 import type { RouterEntry } from '../../router/config.js';
+import { keyedMutex } from '../kit/mutex.js';
+import { beginRevisionVerb, beginSplitVerb, beginVerb } from '../kit/verb.js';
+import { RouterStore } from '../local-host/router-store.js';
+import { Routers } from '../local-host/routers.js';
 import type { DockerSettings } from './config.js';
 import { listContainers, removeContainer, type RevisionContainer, stopContainer } from './containers.js';
 import type { Engine } from './engine.js';
 import { ensureImage } from './images.js';
 import { isHealthy, type ReplicaDeps, warmContainers } from './replicas.js';
-import { Routing } from './routing.js';
-import { keyedMutex } from '../keyed-mutex.js';
-
-function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
-  if (signal?.aborted) throw new AbortedError(`${what} was aborted`);
-}
 
 function imageOf(revision: DeployerRevision): string {
   const image = revision.artifact.image;
@@ -42,28 +39,28 @@ export interface DockerDeployerDeps {
 
 export class DockerDeployer implements Deployer {
   private readonly deps: ReplicaDeps;
-  private readonly routing: Routing;
+  /** The deployments' routers run on this host, like local-process's, with records under the state dir. */
+  private readonly routing: Routers;
   /** Serializes read-modify-write of one router, rule or revision (bp runs verbs in parallel). */
   private readonly exclusive = keyedMutex();
 
   constructor(deps: DockerDeployerDeps) {
     this.deps = { engine: deps.engine, settings: deps.settings, where: deps.where, logger: deps.logger };
-    this.routing = new Routing({
-      stateDir: deps.stateDir, logger: deps.logger, killGraceMs: deps.settings.killGraceMs, healthIntervalMs: deps.settings.healthIntervalMs,
+    this.routing = new Routers({
+      store: new RouterStore(deps.stateDir), logger: deps.logger,
+      killGraceMs: deps.settings.killGraceMs, healthIntervalMs: deps.settings.healthIntervalMs,
     });
   }
 
 
   async stageRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<StageResult> {
-    const { revision } = requireRevision(env, revisionId);
-    throwIfAborted(opts.signal, `staging "${revisionId}"`);
+    const { revision } = beginRevisionVerb(env, revisionId, opts, 'staging');
     const staged = await ensureImage(this.deps.engine, imageOf(revision), this.deps.settings, this.deps.where, opts.signal);
     return { outputs: { image: staged.image, image_id: staged.image_id } };
   }
 
   async warmRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<WarmResult> {
-    const { deployment, revision } = requireRevision(env, revisionId);
-    throwIfAborted(opts.signal, `warming "${revisionId}"`);
+    const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'warming');
     imageOf(revision);
     const containers = await this.exclusive(`revision:${revisionId}`, () =>
       warmContainers(this.deps, env, deployment, revision, opts.signal));
@@ -78,8 +75,7 @@ export class DockerDeployer implements Deployer {
   }
 
   async drainRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<Record<string, never>> {
-    const { deployment, revision } = requireRevision(env, revisionId);
-    throwIfAborted(opts.signal, `draining "${revisionId}"`);
+    const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'draining');
     const deploymentId = deployment.deployment_id;
     await this.exclusive(`router:${deploymentId}`, () => this.routing.refresh(deploymentId, revisionId, null, true));
     await this.routing.waitForInFlight(deploymentId, revision, opts.signal);
@@ -92,8 +88,7 @@ export class DockerDeployer implements Deployer {
   }
 
   async archiveRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<Record<string, never>> {
-    const { deployment } = requireRevision(env, revisionId);
-    throwIfAborted(opts.signal, `archiving "${revisionId}"`);
+    const { deployment } = beginRevisionVerb(env, revisionId, opts, 'archiving');
     const deploymentId = deployment.deployment_id;
     await this.exclusive(`revision:${revisionId}`, async () => {
       const containers = await listContainers(this.deps, env.environment_id, revisionId);
@@ -101,30 +96,29 @@ export class DockerDeployer implements Deployer {
     });
     await this.exclusive(`router:${deploymentId}`, async () => {
       const left = (await listContainers(this.deps, env.environment_id)).filter((c) => c.deploymentId === deploymentId);
-      // CONTRACT section 2: routing is released with the deployment's last revision.
-      if (left.length === 0) await this.routing.release(deploymentId);
+      // docs/design.md#traffic-rules: routing is released with the deployment's last revision.
+      if (left.length === 0) await this.routing.stop(deploymentId);
       else await this.routing.refresh(deploymentId, revisionId, [], true);
     });
     return {};
   }
 
   async applyTrafficSplit(env: DeployerEnvironment, deploymentId: string, opts: VerbOptions): Promise<SplitResult> {
-    const { deployment, entries } = enforceSplitInvariants(env, deploymentId);
-    throwIfAborted(opts.signal, `applying the split of "${deploymentId}"`);
+    const { deployment, entries } = beginSplitVerb(env, deploymentId, opts);
     const all = await listContainers(this.deps, env.environment_id);
     const routerEntries = entries.map((e) => this.routerEntry(deployment, e, all));
-    await this.exclusive(`router:${deploymentId}`, () => this.routing.enforce(deploymentId, deployment.listen, deployment.metrics_listen ?? null, routerEntries));
+    await this.exclusive(`router:${deploymentId}`, () => this.routing.enforce(deploymentId, deployment.listen, deployment.metrics_listen, routerEntries));
     return { applied_deployment_id: deploymentId, applied_entries: entries };
   }
 
   /** The deployment's router metrics (docs/metrics.md): its router runs on this host, like local-process's. */
   async scrapeMetrics(env: DeployerEnvironment, deploymentId: string, opts: VerbOptions): Promise<string> {
-    throwIfAborted(opts.signal, `reading the metrics of "${deploymentId}"`);
+    beginVerb(opts, `reading the metrics of "${deploymentId}"`);
     return this.routing.scrape(deploymentId, opts.signal);
   }
 
   async observe(env: DeployerEnvironment, opts: VerbOptions): Promise<Observation> {
-    throwIfAborted(opts.signal, 'observing');
+    beginVerb(opts, 'observing');
     const observation: Observation = { revisions: {}, splits: {} };
     const all = await listContainers(this.deps, env.environment_id);
     const checks: Promise<void>[] = [];

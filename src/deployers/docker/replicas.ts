@@ -5,8 +5,8 @@
  */
 import type { DeployerDeployment, DeployerEnvironment, DeployerRevision, Logger } from '../../model/deployer.js';
 import { AbortedError, BpError, ProviderError } from '../../model/errors.js';
-import { freePort, probe } from '../local-process/net.js';
-import { sleep } from '../local-process/proc.js';
+import { done, pending, pollUntil } from '../kit/poll.js';
+import { freePort, probe } from '../local-host/net.js';
 import {
   type ContainerDeps, createAndStart, describeContainer, listContainers, logTail, removeContainer, type RevisionContainer,
 } from './containers.js';
@@ -36,11 +36,10 @@ async function waitHealthy(deps: ReplicaDeps, revision: DeployerRevision, starte
   const deadline = Date.now() + seconds * 1000;
   let c = started;
   let last = 'no answer yet';
-  for (;;) {
-    if (signal.aborted) throw new AbortedError(`warming "${revision.revision_id}" was aborted`);
+  return pollUntil(async () => {
     if (c.url) {
       const result = await probe(c.url, path, Math.min(PROBE_TIMEOUT_MS, Math.max(100, deadline - Date.now())));
-      if (result.ok) return c;
+      if (result.ok) return done(c);
       last = result.detail;
     }
     const now = await describeContainer(deps, c.id);
@@ -49,11 +48,13 @@ async function waitHealthy(deps: ReplicaDeps, revision: DeployerRevision, starte
     if (!c.running && c.state !== 'created') {
       await failWithLogs(deps, c, revision.revision_id, `stopped (${c.state}) before it became healthy`, false);
     }
-    if (Date.now() >= deadline) {
-      await failWithLogs(deps, c, revision.revision_id, `did not answer ${path} with 2xx through ${c.url ?? 'its published port'} within ${seconds}s (${last})`, true);
-    }
-    await sleep(HEALTH_POLL_MS);
-  }
+    return pending(last);
+  }, {
+    what: `container ${c.name} to answer ${path}`, timeoutMs: seconds * 1000, intervalMs: HEALTH_POLL_MS, signal,
+    during: `warming "${revision.revision_id}"`,
+    onTimeout: () => failWithLogs(deps, c, revision.revision_id,
+      `did not answer ${path} with 2xx through ${c.url ?? 'its published port'} within ${seconds}s (${last})`, true),
+  });
 }
 
 /**

@@ -26,12 +26,27 @@ export function toPerMille(entries: readonly SplitEntry[]): number[] {
   return out;
 }
 
-/** Per-mille weights as basis points, scaled by their sum (GCE weights are relative). */
+/**
+ * Per-mille weights as basis points, scaled by their sum (GCE weights are relative), by
+ * largest remainder (ties to the earlier entry), as aws-ec2 and azure-vm convert theirs.
+ */
 export function fromPerMille(weights: readonly number[]): number[] {
   const total = weights.reduce((a, b) => a + b, 0);
   if (total === 0) return weights.map(() => 0);
-  const bps = weights.map((w) => Math.round((w * 10000) / total));
-  const drift = 10000 - bps.reduce((a, b) => a + b, 0);
-  if (drift !== 0) bps[bps.indexOf(Math.max(...bps))] += drift;
-  return bps;
+  const exact = weights.map((w) => (w * 10000) / total);
+  const out = exact.map(Math.floor);
+  let missing = 10000 - out.reduce((a, b) => a + b, 0);
+  const order = exact.map((x, i) => ({ i, r: x - Math.floor(x) })).sort((a, b) => b.r - a.r || a.i - b.i);
+  for (const { i } of order) {
+    if (missing <= 0) break;
+    out[i]++;
+    missing--;
+  }
+  return out;
+}
+
+/** The split `entries` really becomes on a URL map, in basis points (equal to `entries` for 10-bps steps). */
+export function enforcedSplit(entries: readonly SplitEntry[]): SplitEntry[] {
+  const bps = fromPerMille(toPerMille(entries));
+  return entries.map((e, i) => ({ revision_id: e.revision_id, weight_bps: bps[i] }));
 }

@@ -4,11 +4,14 @@
  * every started process findable.
  */
 import type { DeployerRevision, Logger } from '../../model/deployer.js';
-import { AbortedError, BpError, ProviderError } from '../../model/errors.js';
+import { BpError, ProviderError } from '../../model/errors.js';
+import { done, pending, pollUntil } from '../kit/poll.js';
+import { logTail } from '../local-host/files.js';
+import { freePort, portIsFree, probe } from '../local-host/net.js';
+import { isAlive, spawnDetached, stopProcess } from '../local-host/proc.js';
 import type { ResolvedCommand } from './command.js';
-import { freePort, portIsFree, probe } from './net.js';
-import { isAlive, sleep, spawnDetached, stopProcess } from './proc.js';
-import { type LocalStore, logTail, type ReplicaRecord } from './store.js';
+import type { LocalStore, ReplicaRecord } from './store.js';
+import { leastEnvironment } from '../least-env.js';
 
 const PROBE_TIMEOUT_MS = 2000;
 const HEALTH_POLL_MS = 100;
@@ -43,7 +46,7 @@ async function startReplica(
     command: cmd.file,
     args: cmd.args,
     cwd: cmd.cwd,
-    env: { ...process.env, ...revision.artifact.env, PORT: String(port) },
+    env: leastEnvironment(revision.artifact.env, { PORT: String(port) }),
     logFile: deps.store.replicaLog(revision.revision_id, index),
   });
   deps.logger.debug('replica started', { revision_id: revision.revision_id, index, pid: id.pid, port });
@@ -56,9 +59,7 @@ async function waitHealthy(
   const { http_path: path, timeout_seconds: seconds } = revision.health;
   const deadline = Date.now() + seconds * 1000;
   const log = deps.store.replicaLog(revision.revision_id, rec.index);
-  let last = 'no answer yet';
-  for (;;) {
-    if (signal.aborted) throw new AbortedError(`warming "${revision.revision_id}" was aborted`);
+  await pollUntil(async () => {
     if (!isAlive(rec)) {
       throw new ProviderError(
         `revision "${revision.revision_id}" replica ${rec.index} (pid ${rec.pid}) exited before it became healthy; ` +
@@ -66,17 +67,16 @@ async function waitHealthy(
       );
     }
     const result = await probe(rec.url, path, Math.min(PROBE_TIMEOUT_MS, Math.max(100, deadline - Date.now())));
-    if (result.ok) return;
-    last = result.detail;
-    if (Date.now() >= deadline) {
-      throw new ProviderError(
-        `revision "${revision.revision_id}" replica ${rec.index} did not answer ${path} with 2xx within ${seconds}s ` +
-          `(${last}); last lines of ${log}:\n${logTail(log)}`,
-        { retryable: true },
-      );
-    }
-    await sleep(HEALTH_POLL_MS);
-  }
+    return result.ok ? done(undefined) : pending(result.detail);
+  }, {
+    what: `revision "${revision.revision_id}" replica ${rec.index} to answer ${path}`,
+    timeoutMs: seconds * 1000, intervalMs: HEALTH_POLL_MS, signal, during: `warming "${revision.revision_id}"`,
+    onTimeout: (last) => new ProviderError(
+      `revision "${revision.revision_id}" replica ${rec.index} did not answer ${path} with 2xx within ${seconds}s ` +
+        `(${last.detail ?? 'no answer yet'}); last lines of ${log}:\n${logTail(log)}`,
+      { retryable: true },
+    ),
+  });
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import type { Duplex } from 'node:stream';
 import type { Client, ClientChannel, ConnectConfig, SFTPWrapper } from 'ssh2';
-import { AbortedError, BpError, ProviderError } from '../../model/errors.js';
+import { type BpError, ProviderError } from '../../model/errors.js';
 import type { HostKeyCheck } from './host-keys.js';
 
 export type Ssh2Module = { Client: new () => Client };
@@ -243,8 +243,4 @@ function connectError(target: ConnectTarget, e: Error & { level?: string; code?:
     return new ProviderError(`the private key for ${target.label} cannot be used: ${e.message}`, { retryable: false });
   }
   return new ProviderError(`cannot connect to ${target.label}: ${e.code ?? e.message}`, { cause: e, retryable: true });
-}
-
-export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
-  if (signal?.aborted) throw new AbortedError(`${what} was aborted`);
 }

@@ -7,24 +7,23 @@ import type {
   Deployer, DeployerDeployment, DeployerEnvironment, DeployerRevision, Logger, Observation, SplitResult, StageResult,
   VerbOptions, WarmResult,
 } from '../../model/deployer.js';
-import { enforceSplitInvariants, requireRevision } from '../../model/deployer.js';
 import type { SplitEntry } from '../../model/environment.js';
 import { ProviderError } from '../../model/errors.js';
-import type { RouterConfig, RouterEntry } from '../../router/config.js';
+import type { RouterEntry } from '../../router/config.js';
+import { keyedMutex } from '../kit/mutex.js';
+import { refreshEntry, routedSplit, splitConfig, waitForInFlight } from '../kit/router-fleet.js';
+import { beginRevisionVerb, beginSplitVerb, beginVerb, throwIfAborted } from '../kit/index.js';
 import { artifactSource, artifactTree, remoteArgv } from './artifact.js';
-import { throwIfAborted } from './connection.js';
 import { onHosts } from './fleet.js';
 import type { Host, ReplicaRecord } from './host.js';
 import type { ConnectionPool } from './pool.js';
-import { backendUrl, isHealthy, sleep, stopOnHost, warmOnHost } from './replicas.js';
+import { backendUrl, isHealthy, stopOnHost, warmOnHost } from './replicas.js';
 import { mergeHostExpositions } from './metrics.js';
 import {
-  ensureRouter, hostListen, hostMetricsListen, readRouters, reconfigureRouter, type RouterRecord, routerStatus, scrapeRouter,
-  stopRouter,
+  ensureRouter, hostListen, hostMetricsListen, readRouters, routerSite, routerStatus, scrapeRouter, stopRouter,
 } from './routers.js';
 import { CHECK_PROGRAM } from './scripts.js';
 import { ensureUploaded } from './upload.js';
-import { keyedMutex } from '../keyed-mutex.js';
 
 const DRAIN_POLL_MS = 200;
 
@@ -43,8 +42,7 @@ export class SshDeployer implements Deployer {
   /** Serializes work on one revision or one deployment's routers (bp runs verbs in parallel). */
 
   async stageRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<StageResult> {
-    const { revision } = requireRevision(env, revisionId);
-    throwIfAborted(opts.signal, `staging "${revisionId}"`);
+    const { revision } = beginRevisionVerb(env, revisionId, opts, 'staging');
     const source = artifactSource(revision, env.base_dir);
     let tree: ReturnType<typeof artifactTree> | null = null;
     const lazyTree = () => (tree ??= artifactTree(source, this.excluded));
@@ -67,8 +65,7 @@ export class SshDeployer implements Deployer {
   }
 
   async warmRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<WarmResult> {
-    const { deployment, revision } = requireRevision(env, revisionId);
-    throwIfAborted(opts.signal, `warming "${revisionId}"`);
+    const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'warming');
     const source = artifactSource(revision, env.base_dir);
     const perHost = await this.exclusive(`revision:${revisionId}`, () =>
       onHosts(this.hosts, `warming "${revisionId}"`, async (host) => {
@@ -94,22 +91,20 @@ export class SshDeployer implements Deployer {
   }
 
   async drainRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<Record<string, never>> {
-    const { deployment, revision } = requireRevision(env, revisionId);
-    throwIfAborted(opts.signal, `draining "${revisionId}"`);
+    const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'draining');
     const deploymentId = deployment.deployment_id;
     await this.exclusive(`router:${deploymentId}`, () =>
       onHosts(this.hosts, `draining "${revisionId}" in the routers`, (host) =>
         this.refreshRouterEntry(host, env.environment_id, deploymentId, revisionId, null, true)));
     await onHosts(this.hosts, `waiting for "${revisionId}" to drain`, (host) =>
-      this.waitForInFlight(host, env.environment_id, deploymentId, revision, opts.signal));
+      waitForInFlight(routerSite(host, env.environment_id, deploymentId), revision, opts.signal, { intervalMs: DRAIN_POLL_MS }));
     await this.exclusive(`revision:${revisionId}`, () =>
       onHosts(this.hosts, `stopping "${revisionId}"`, (host) => stopOnHost(host, env.environment_id, revisionId)));
     return {};
   }
 
   async archiveRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<Record<string, never>> {
-    const { deployment } = requireRevision(env, revisionId);
-    throwIfAborted(opts.signal, `archiving "${revisionId}"`);
+    const { deployment } = beginRevisionVerb(env, revisionId, opts, 'archiving');
     const envId = env.environment_id;
     const deploymentId = deployment.deployment_id;
     await this.exclusive(`revision:${revisionId}`, () =>
@@ -123,7 +118,7 @@ export class SshDeployer implements Deployer {
         if (!rec) return;
         const others = new Set(deployment.revisions.map((r) => r.revision_id).filter((id) => id !== revisionId));
         const running = (await host.readReplicas(envId)).filter((r) => others.has(r.revision_id));
-        // CONTRACT section 2: routing is released with the deployment's last revision.
+        // docs/design.md#traffic-rules: routing is released with the deployment's last revision.
         if (running.length === 0) await stopRouter(host, envId, deploymentId, rec);
         else await this.refreshRouterEntry(host, envId, deploymentId, revisionId, [], true);
       }));
@@ -131,25 +126,22 @@ export class SshDeployer implements Deployer {
   }
 
   async applyTrafficSplit(env: DeployerEnvironment, deploymentId: string, opts: VerbOptions): Promise<SplitResult> {
-    const { deployment, entries } = enforceSplitInvariants(env, deploymentId);
-    throwIfAborted(opts.signal, `applying the split of "${deploymentId}"`);
+    const { deployment, entries } = beginSplitVerb(env, deploymentId, opts);
     const metricsListen = hostMetricsListen(deploymentId, deployment.metrics_listen);
     await this.exclusive(`router:${deploymentId}`, () =>
       onHosts(this.hosts, `applying the split of "${deploymentId}"`, async (host) => {
         const listen = hostListen(host, deploymentId, deployment.listen);
         const records = await host.readReplicas(env.environment_id);
         const routerEntries = entries.map((e) => this.routerEntry(host, deployment, e, records));
-        const current = await routerStatus(host, (await readRouters(host, env.environment_id)).get(deploymentId));
-        const gaining = new Set(entries.filter((e) => e.weight_bps > 0).map((e) => e.revision_id));
-        const draining = (current?.config.draining ?? []).filter((id) => !gaining.has(id) && entries.some((e) => e.revision_id === id));
+        const current = await routerSite(host, env.environment_id, deploymentId).status();
         await ensureRouter(host, env.environment_id, listen, metricsListen,
-          { deployment_id: deploymentId, entries: routerEntries, draining }, opts.signal);
+          splitConfig(deploymentId, routerEntries, current?.config ?? null), opts.signal);
       }));
     return { applied_deployment_id: deploymentId, applied_entries: entries };
   }
 
   async observe(env: DeployerEnvironment, opts: VerbOptions): Promise<Observation> {
-    throwIfAborted(opts.signal, 'observing');
+    beginVerb(opts, 'observing');
     const wanted = new Map<string, DeployerRevision>();
     for (const d of env.deployments) for (const r of d.revisions) wanted.set(r.revision_id, r);
     const perHost = await onHosts(this.hosts, 'observing', (host) => this.observeHost(host, env, wanted));
@@ -180,7 +172,7 @@ export class SshDeployer implements Deployer {
    * sample carries a `host` label (see metrics.ts). No router on any host: nothing to read.
    */
   async scrapeMetrics(env: DeployerEnvironment, deploymentId: string, opts: VerbOptions): Promise<string> {
-    throwIfAborted(opts.signal, `reading the metrics of "${deploymentId}"`);
+    beginVerb(opts, `reading the metrics of "${deploymentId}"`);
     const perHost = await onHosts(this.hosts, `reading the router metrics of "${deploymentId}"`, async (host) => {
       const rec = (await readRouters(host, env.environment_id)).get(deploymentId);
       return rec?.alive ? { host, rec } : { host, rec: null };
@@ -221,7 +213,7 @@ export class SshDeployer implements Deployer {
     await Promise.all([...routers].map(async ([id, rec]) => {
       // A router that died still counts as routing the deployment, but to nothing.
       const status = await routerStatus(host, rec);
-      splits.set(id, status ? status.config.entries.map((e) => ({ revision_id: e.revision_id, weight_bps: e.weight_bps })) : []);
+      splits.set(id, status ? routedSplit(status) : []);
     }));
     return { revisions, splits };
   }
@@ -246,36 +238,9 @@ export class SshDeployer implements Deployer {
    * whether it is draining. Does nothing when no router runs or it does not route the revision.
    */
   private async refreshRouterEntry(
-    host: Host, envId: string, deploymentId: string, revisionId: string, records: ReplicaRecord[] | [] | null, draining: boolean,
+    host: Host, envId: string, deploymentId: string, revisionId: string, records: ReplicaRecord[] | null, draining: boolean,
   ): Promise<void> {
-    const rec: RouterRecord | undefined = (await readRouters(host, envId)).get(deploymentId);
-    const status = await routerStatus(host, rec);
-    const entry = status?.config.entries.find((e) => e.revision_id === revisionId);
-    if (!rec || !status || !entry) return;
     const backends = records === null ? null : records.map((r) => backendUrl(host.settings.bindHost, r.port));
-    const config: RouterConfig = status.config;
-    const sameBackends = backends === null || JSON.stringify(backends) === JSON.stringify(entry.backends);
-    const isDraining = config.draining.includes(revisionId);
-    const markedDown = status.backends.some((b) => b.revision_id === revisionId && !b.healthy);
-    if (sameBackends && isDraining === draining && !markedDown) return;
-    await reconfigureRouter(host, rec, {
-      deployment_id: deploymentId,
-      entries: config.entries.map((e) => (e.revision_id === revisionId && backends !== null ? { ...e, backends } : e)),
-      draining: draining ? [...new Set([...config.draining, revisionId])] : config.draining.filter((d) => d !== revisionId),
-    });
-  }
-
-  /** Waits until this host's router reports no request in flight to the revision, up to drain_seconds. */
-  private async waitForInFlight(host: Host, envId: string, deploymentId: string, revision: DeployerRevision, signal: AbortSignal): Promise<void> {
-    const deadline = Date.now() + revision.drain_seconds * 1000;
-    for (;;) {
-      throwIfAborted(signal, `draining "${revision.revision_id}"`);
-      const status = await routerStatus(host, (await readRouters(host, envId)).get(deploymentId));
-      const inFlight = (status?.backends ?? [])
-        .filter((b) => b.revision_id === revision.revision_id)
-        .reduce((n, b) => n + b.in_flight, 0);
-      if (!status || inFlight === 0 || Date.now() >= deadline) return;
-      await sleep(DRAIN_POLL_MS);
-    }
+    await refreshEntry(routerSite(host, envId, deploymentId), revisionId, backends, draining);
   }
 }

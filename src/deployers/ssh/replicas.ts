@@ -4,6 +4,7 @@
  */
 import type { DeployerRevision } from '../../model/deployer.js';
 import { AbortedError, BpError, ProviderError } from '../../model/errors.js';
+import { done, pending as notYet, pollUntil } from '../kit/poll.js';
 import { argvDigest } from './artifact.js';
 import type { Host, ReplicaRecord } from './host.js';
 import { START_REPLICA, STOP_REVISION } from './scripts.js';
@@ -12,8 +13,6 @@ import { tunnelProbe } from './tunnel-http.js';
 
 const PROBE_TIMEOUT_MS = 2000;
 const HEALTH_POLL_MS = 150;
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** The address a replica's port is reached at from its own host. */
 export function loopbackFor(bindHost: string): string {
@@ -54,7 +53,7 @@ async function startReplica(host: Host, req: WarmRequest, index: number, port: n
     START_REPLICA,
     [req.cwd, `${runDir}/replica-${index}.log`, `${runDir}/replica-${index}.rec`, String(port), digest, ...req.argv],
     `starting replica ${index} of "${id}"`,
-    { stdin: envScript({ ...req.env, PORT: String(port) }), retryable: false },
+    { stdin: envScript(req.env), retryable: false },
   );
   const [pid, st] = out.trim().split(' ');
   return { revision_id: id, index, pid: Number(pid), start_time: st, port, digest, alive: true };
@@ -63,18 +62,16 @@ async function startReplica(host: Host, req: WarmRequest, index: number, port: n
 async function waitHealthy(host: Host, req: WarmRequest, started: ReplicaRecord[], signal: AbortSignal): Promise<void> {
   const { revision, envId } = req;
   const { http_path: path, timeout_seconds: seconds } = revision.health;
-  const deadline = Date.now() + seconds * 1000;
   const pending = new Set(started.map((r) => r.index));
   const conn = await host.connection();
   const last = new Map<number, string>();
-  for (;;) {
-    if (signal.aborted) throw new AbortedError(`warming "${revision.revision_id}" was aborted`);
+  await pollUntil(async () => {
     for (const rec of started.filter((r) => pending.has(r.index))) {
       const result = await tunnelProbe(conn, loopbackFor(host.settings.bindHost), rec.port, path, PROBE_TIMEOUT_MS);
       if (result.ok) pending.delete(rec.index);
       else last.set(rec.index, result.detail);
     }
-    if (pending.size === 0) return;
+    if (pending.size === 0) return done(undefined);
     const alive = new Map((await host.readReplicas(envId, revision.revision_id)).map((r) => [r.index, r]));
     for (const index of pending) {
       const rec = started.find((r) => r.index === index) as ReplicaRecord;
@@ -87,17 +84,20 @@ async function waitHealthy(host: Host, req: WarmRequest, started: ReplicaRecord[
         );
       }
     }
-    if (Date.now() >= deadline) {
+    return notYet();
+  }, {
+    what: `revision "${revision.revision_id}" on ${host.label} to answer ${path}`,
+    timeoutMs: seconds * 1000, intervalMs: HEALTH_POLL_MS, signal, during: `warming "${revision.revision_id}"`,
+    onTimeout: async () => {
       const index = [...pending][0];
       const log = await logOf(host, envId, revision.revision_id, index);
-      throw new ProviderError(
+      return new ProviderError(
         `revision "${revision.revision_id}" replica ${index} on ${host.label} did not answer ${path} with 2xx within ${seconds}s ` +
           `(${last.get(index) ?? 'no answer'}); last lines of ${log}:\n${await host.tail(log)}`,
         { retryable: true },
       );
-    }
-    await sleep(HEALTH_POLL_MS);
-  }
+    },
+  });
 }
 
 /**

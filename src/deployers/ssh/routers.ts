@@ -6,12 +6,12 @@
 import { randomBytes } from 'node:crypto';
 import { ProviderError } from '../../model/errors.js';
 import { connectHost } from '../../router/client.js';
-import { ROUTER_TOKEN_ENV, type RouterConfig, type RouterReady, type RouterStatus } from '../../router/config.js';
+import { type RouterConfig, type RouterReady, type RouterStatus } from '../../router/config.js';
 import { formatListen, parseListen } from '../../router/listen.js';
+import type { RouterSite } from '../kit/router-fleet.js';
 import type { Host, ProcessIdentity } from './host.js';
 import { bundleDirName, routerBundle } from './router-bundle.js';
 import { READ_ROUTERS, START_ROUTER } from './scripts.js';
-import { envScript } from './shell.js';
 import { tunnelRequest } from './tunnel-http.js';
 import { ensureUploaded } from './upload.js';
 
@@ -99,6 +99,22 @@ export async function reconfigureRouter(host: Host, rec: RouterRecord, config: R
   await admin(host, rec, 'PUT', '/config', config);
 }
 
+/** A deployment's router on one host, as the kit's router helpers reach it (the record is read anew each time). */
+export function routerSite(host: Host, envId: string, deploymentId: string): RouterSite {
+  let rec: RouterRecord | undefined;
+  return {
+    async status() {
+      rec = (await readRouters(host, envId)).get(deploymentId);
+      return routerStatus(host, rec);
+    },
+    async reconfigure(config) {
+      rec ??= (await readRouters(host, envId)).get(deploymentId);
+      if (!rec) throw new ProviderError(`no router of "${deploymentId}" runs on ${host.label}`, { retryable: true });
+      await reconfigureRouter(host, rec, config);
+    },
+  };
+}
+
 /** Ships the router's files to the host once per router version; returns the entry point. */
 async function shipRouter(host: Host, signal: AbortSignal): Promise<string> {
   const bundle = routerBundle();
@@ -130,11 +146,11 @@ export async function ensureRouter(
   const log = `${dir}/router.log`;
   const out = await host.script(
     START_ROUTER,
-    [dir, log, `${dir}/ready.json`, host.settings.nodePath, main, '--listen', listen, '--config', `${dir}/config.json`,
-      '--ready-file', `${dir}/ready.json`, '--health-interval-ms', String(host.settings.healthIntervalMs),
+    [dir, log, `${dir}/ready.json`, `${dir}/admin.token`, host.settings.nodePath, main, '--listen', listen,
+      '--config', `${dir}/config.json`, '--ready-file', `${dir}/ready.json`, '--token-file', `${dir}/admin.token`, '--health-interval-ms', String(host.settings.healthIntervalMs),
       ...(metricsListen ? ['--metrics-listen', metricsListen] : [])],
     `starting the router of "${deploymentId}"`,
-    { stdin: envScript({ [ROUTER_TOKEN_ENV]: token }), timeoutMs: 30_000 + host.settings.commandTimeoutMs },
+    { stdin: token, timeoutMs: 30_000 + host.settings.commandTimeoutMs },
   );
   const [head, ...rest] = out.split('\n');
   const [pid, st] = head.split(' ');

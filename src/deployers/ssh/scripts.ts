@@ -10,8 +10,10 @@ const STAT_FN = `stat_of() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d
 
 /**
  * $1 cwd, $2 log file, $3 record file, $4 port, $5 argv digest, $6... argv; stdin: env script.
- * Starts argv in a new session (setsid), detached from the SSH session, and records it.
- * Prints "PID STARTTIME".
+ * Writes the revision's env file (revision.env, 0600, beside the record) from stdin, then
+ * starts argv in a new session (setsid), detached from the SSH session, with only PATH, HOME,
+ * PORT and that file's variables (env -i: nothing of the SSH session's environment), and
+ * records it. Prints "PID STARTTIME".
  */
 export const START_REPLICA = `${STAT_FN}
 _bp_dir=$1 _bp_log=$2 _bp_rec=$3 _bp_port=$4 _bp_digest=$5
@@ -19,8 +21,10 @@ shift 5
 cd "$_bp_dir" || { echo "cannot enter $_bp_dir" >&2; exit 97; }
 mkdir -p "$(dirname "$_bp_rec")"
 (umask 077; : >>"$_bp_log")
-eval "$(cat)"
-setsid nohup "$@" </dev/null >>"$_bp_log" 2>&1 &
+_bp_env="$(dirname "$_bp_rec")/revision.env"
+(umask 077; cat >"$_bp_env.$$") && mv -f "$_bp_env.$$" "$_bp_env" || exit 96
+setsid nohup env -i PATH="$PATH" HOME="$HOME" PORT="$_bp_port" \\
+  sh -c '. "$1" && shift && exec "$@"' bp-env "$_bp_env" "$@" </dev/null >>"$_bp_log" 2>&1 &
 _bp_pid=$!
 _bp_st=$(stat_of "$_bp_pid" | cut -d' ' -f2)
 [ -n "$_bp_st" ] || { echo "the process exited at once" >&2; tail -n 5 "$_bp_log" >&2; exit 98; }
@@ -119,18 +123,18 @@ export const COMMIT_UPLOAD = `rm -rf -- "$2" && mkdir -p "$(dirname "$2")" "$(di
   && (umask 077; printf '%s\\n' "$4" >"$3.tmp") && mv -f "$3.tmp" "$3"`;
 
 /**
- * $1 router dir, $2 log, $3 ready file, $4... router argv; stdin: env script with the
- * admin token. Starts the router detached and waits (up to 20 s) for its ready file.
+ * $1 router dir, $2 log, $3 ready file, $4 token file, $5... router argv; stdin: the admin
+ * token, written to the 0600 token file the router reads and deletes (--token-file). Starts
+ * the router detached with only PATH and HOME, and waits (up to 20 s) for its ready file.
  * Prints "PID STARTTIME" then the ready file's JSON (absent when it never got ready).
  */
 export const START_ROUTER = `${STAT_FN}
-_bp_dir=$1 _bp_log=$2 _bp_ready=$3
-shift 3
+_bp_dir=$1 _bp_log=$2 _bp_ready=$3 _bp_token=$4
+shift 4
 cd "$_bp_dir" || exit 97
 rm -f -- "$_bp_ready"
-(umask 077; : >>"$_bp_log")
-eval "$(cat)"
-setsid nohup "$@" </dev/null >>"$_bp_log" 2>&1 &
+(umask 077; : >>"$_bp_log"; cat >"$_bp_token") || exit 96
+setsid nohup env -i PATH="$PATH" HOME="$HOME" "$@" </dev/null >>"$_bp_log" 2>&1 &
 _bp_pid=$!
 _bp_st=$(stat_of "$_bp_pid" | cut -d' ' -f2)
 _bp_i=0

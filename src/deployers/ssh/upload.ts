@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { SFTPWrapper } from 'ssh2';
 import { ProviderError } from '../../model/errors.js';
 import type { UploadFile, UploadTree } from './artifact.js';
-import { throwIfAborted } from './connection.js';
+import { throwIfAborted } from '../kit/abort.js';
 import type { Host } from './host.js';
 import { CHECKSUMS, COMMIT_UPLOAD, MAKE_DIRS, REMOVE } from './scripts.js';
 

@@ -3,7 +3,7 @@
  * listening on a unix socket in that dir (and, on request, on 127.0.0.1 with TLS), stopped
  * and deleted by `stop()`. As root (CI), the cluster runs as the `postgres` user.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';

@@ -1,22 +1,30 @@
 /**
- * One router process per deployment: started on demand, found again after bp restarts by
- * its recorded pid + start time, reconfigured in place through its admin endpoint.
+ * One router process per deployment on this machine (local-process and docker): started on
+ * demand, found again after bp restarts by its recorded pid + start time, reconfigured in
+ * place through its admin endpoint. How entries change is the kit's (../kit/router-fleet.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import type { Logger } from '../../model/deployer.js';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DeployerRevision, Logger } from '../../model/deployer.js';
+import type { SplitEntry } from '../../model/environment.js';
 import { ProviderError } from '../../model/errors.js';
 import { fetchMetrics, metricsUrl, RouterAdminClient } from '../../router/client.js';
-import { ROUTER_TOKEN_ENV, type RouterConfig, type RouterStatus } from '../../router/config.js';
+import { type RouterConfig, type RouterEntry, type RouterStatus } from '../../router/config.js';
+import { leastEnvironment } from '../least-env.js';
 import { formatListen, parseListen } from '../../router/listen.js';
+import { done, pending, pollUntil } from '../kit/poll.js';
+import { refreshEntry, routedSplit, type RouterSite, splitConfig, waitForInFlight } from '../kit/router-fleet.js';
+import { logTail } from './files.js';
 import { routerInvocation } from './node-script.js';
-import { isAlive, sleep, spawnDetached, stopProcess } from './proc.js';
-import { type LocalStore, logTail, type RouterRecord } from './store.js';
+import { isAlive, spawnDetached, stopProcess } from './proc.js';
+import type { RouterRecord, RouterStore } from './router-store.js';
 
 const ROUTER_START_TIMEOUT_MS = 20_000;
+const ROUTER_START_POLL_MS = 50;
 
 export interface RouterDeps {
-  store: LocalStore;
+  store: RouterStore;
   logger: Logger;
   killGraceMs: number;
   healthIntervalMs: number;
@@ -128,6 +136,39 @@ export class Routers {
     this.deps.store.removeRouter(deploymentId);
   }
 
+  /** The deployment's router as the kit's router helpers reach it. */
+  site(deploymentId: string): RouterSite {
+    return {
+      status: () => this.status(deploymentId),
+      reconfigure: (config) => this.reconfigure(deploymentId, config),
+    };
+  }
+
+  /** Enforces a split on `listen`; revisions still draining and not gaining traffic stay draining. */
+  async enforce(deploymentId: string, listen: string | null, metricsListen: string | null | undefined, entries: RouterEntry[]): Promise<void> {
+    const address = normalizeListen(deploymentId, listen);
+    const metricsAddress = normalizeMetricsListen(deploymentId, metricsListen);
+    const current = await this.status(deploymentId);
+    await this.ensure(deploymentId, address, metricsAddress, splitConfig(deploymentId, entries, current?.config ?? null));
+  }
+
+  /** The weights the router reports; [] when its router died; null when it never had one. */
+  async observed(deploymentId: string): Promise<SplitEntry[] | null> {
+    const status = await this.status(deploymentId);
+    if (status) return routedSplit(status);
+    return this.hasRecord(deploymentId) ? [] : null;
+  }
+
+  /** Updates one revision in a running router (backends: null keeps them); false when none routes it. */
+  refresh(deploymentId: string, revisionId: string, backends: string[] | null, draining: boolean): Promise<boolean> {
+    return refreshEntry(this.site(deploymentId), revisionId, backends, draining);
+  }
+
+  /** Waits until the router reports no request in flight to the revision, up to drain_seconds. */
+  waitForInFlight(deploymentId: string, revision: DeployerRevision, signal: AbortSignal): Promise<void> {
+    return waitForInFlight(this.site(deploymentId), revision, signal);
+  }
+
   private async start(deploymentId: string, listen: string, metricsListen: string | null, config: RouterConfig): Promise<void> {
     const { store } = this.deps;
     const token = randomBytes(32).toString('hex');
@@ -136,12 +177,15 @@ export class Routers {
     const logFile = store.routerFile(deploymentId, 'router.log');
     rmSync(readyFile, { force: true });
     const inv = routerInvocation();
+    // The admin token goes through a 0600 file the router deletes once read: never argv or env.
+    const tokenFile = join(store.routerDir(deploymentId), 'admin.token');
+    writeFileSync(tokenFile, token, { mode: 0o600 });
     const id = spawnDetached({
       command: inv.command,
-      args: [...inv.args, '--listen', listen, '--config', configFile, '--ready-file', readyFile,
+      args: [...inv.args, '--listen', listen, '--config', configFile, '--ready-file', readyFile, '--token-file', tokenFile,
         '--health-interval-ms', String(this.deps.healthIntervalMs), ...(metricsListen ? ['--metrics-listen', metricsListen] : [])],
       cwd: store.routerDir(deploymentId),
-      env: { ...process.env, [ROUTER_TOKEN_ENV]: token },
+      env: leastEnvironment(),
       logFile,
     });
     const record: RouterRecord = {
@@ -149,24 +193,24 @@ export class Routers {
     };
     store.writeRouter(record);
 
-    const deadline = Date.now() + ROUTER_START_TIMEOUT_MS;
-    for (;;) {
-      const ready = store.readReady(deploymentId);
-      if (ready && ready.pid === id.pid) {
-        const metrics = ready.metrics_listen ? { metrics_listen: ready.metrics_listen, metrics_url: metricsUrl(ready.metrics_listen) } : {};
-        store.writeRouter({ ...record, admin_port: ready.admin_port, ...metrics });
-        this.deps.logger.info('router started', { deployment_id: deploymentId, listen, pid: id.pid, ...metrics });
-        return;
-      }
-      if (!isAlive(id) || Date.now() >= deadline) {
-        const why = isAlive(id) ? `did not come up within ${ROUTER_START_TIMEOUT_MS / 1000}s` : 'exited';
-        await stopProcess(id, 0);
-        throw new ProviderError(
-          `router of deployment "${deploymentId}" on ${listen} ${why}; last lines of ${logFile}:\n${logTail(logFile, 5)}`,
-          { retryable: true },
-        );
-      }
-      await sleep(50);
-    }
+    const failed = async (why: string) => {
+      await stopProcess(id, 0);
+      return new ProviderError(
+        `router of deployment "${deploymentId}" on ${listen} ${why}; last lines of ${logFile}:\n${logTail(logFile, 5)}`,
+        { retryable: true },
+      );
+    };
+    const ready = await pollUntil(async () => {
+      const r = store.readReady(deploymentId);
+      if (r && r.pid === id.pid) return done(r);
+      if (!isAlive(id)) throw await failed('exited');
+      return pending();
+    }, {
+      what: `the router of "${deploymentId}" to listen`, timeoutMs: ROUTER_START_TIMEOUT_MS, intervalMs: ROUTER_START_POLL_MS,
+      onTimeout: () => failed(`did not come up within ${ROUTER_START_TIMEOUT_MS / 1000}s`),
+    });
+    const metrics = ready.metrics_listen ? { metrics_listen: ready.metrics_listen, metrics_url: metricsUrl(ready.metrics_listen) } : {};
+    store.writeRouter({ ...record, admin_port: ready.admin_port, ...metrics });
+    this.deps.logger.info('router started', { deployment_id: deploymentId, listen, pid: id.pid, ...metrics });
   }
 }

@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { ProviderError } from '../../model/errors.js';
+import { waitUntil } from '../kit/poll.js';
 
 export interface ProcessIdentity {
   pid: number;
@@ -61,15 +62,8 @@ export function signalGroup(id: ProcessIdentity, signal: NodeJS.Signals): void {
   }
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function waitGone(id: ProcessIdentity, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (isAlive(id)) {
-    if (Date.now() >= deadline) return false;
-    await sleep(25);
-  }
-  return true;
+function waitGone(id: ProcessIdentity, ms: number): Promise<boolean> {
+  return waitUntil(() => !isAlive(id), { what: `process ${id.pid} to exit`, timeoutMs: ms, intervalMs: 25 });
 }
 
 /** SIGTERM, then SIGKILL once `graceMs` has passed. Resolves once the process is gone. */
