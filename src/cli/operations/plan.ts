@@ -2,11 +2,13 @@ import { chmodSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadDesired } from '../../apply/desired.js';
 import { planEnvironment } from '../../apply/engine.js';
+import { UsageError } from '../../model/errors.js';
 import type { PlanFile } from '../../model/plan.js';
 import { writeFileDurable } from '../../state/durable.js';
 import { loadOptionsFrom, type SourceFlags } from '../inputs.js';
 import { engineContext, type CommonFlags } from '../context.js';
 import { humanApplyView } from '../views/apply-view.js';
+import { readPlanFile } from './apply.js';
 import { renderPlan } from '../views/plan-view.js';
 import { styleFor } from '../views/style.js';
 
@@ -20,6 +22,11 @@ export interface PlanFlags extends CommonFlags, SourceFlags {
 }
 
 export async function planCommand(file: string, flags: PlanFlags): Promise<number> {
+  if (await readPlanFile(file).catch(() => null)) {
+    throw new UsageError(
+      `${file} is a saved plan, not an env file: see what it does with bp show ${file}, run it with bp apply ${file}`,
+    );
+  }
   const desired = await loadDesired(file, await loadOptionsFrom(flags));
   const view = humanApplyView((s) => process.stderr.write(s), styleFor(process.stderr));
   const ctx = await engineContext(flags, (e) => (flags.json ? undefined : view.event(e)));
@@ -27,6 +34,7 @@ export async function planCommand(file: string, flags: PlanFlags): Promise<numbe
     const { plan } = await planEnvironment(ctx, {
       desired: desired.env,
       baseDir: desired.baseDir,
+      source: desired.parsed,
       targets: flags.target,
       destroy: flags.destroy,
       refresh: flags.refresh !== 'false',
