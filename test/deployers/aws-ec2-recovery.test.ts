@@ -190,3 +190,18 @@ describe('aws-ec2 limits before any billable call', () => {
     await d2.archiveRevision(env, 'conv-v1', opts());
   });
 });
+
+describe('aws-ec2 private images', () => {
+  it('logs in to ECR through the instance profile before docker run, and only for ECR images', async () => {
+    const { userData, ecrRegistry } = await import('../../src/deployers/aws-ec2/launch.js');
+    const image = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/web:1';
+    expect(ecrRegistry(image)).toEqual({ host: '123456789012.dkr.ecr.eu-west-1.amazonaws.com', region: 'eu-west-1' });
+    expect(ecrRegistry('123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/web:1')?.region).toBe('cn-north-1');
+    const script = userData(revision('ecr-v1', { artifact: { image, env: {} } }), 8080);
+    const login = script.indexOf("aws ecr get-login-password --region eu-west-1 | docker login --username AWS --password-stdin '123456789012.dkr.ecr.eu-west-1.amazonaws.com'");
+    expect(login).toBeGreaterThan(0);
+    expect(login).toBeLessThan(script.indexOf('docker run'));
+    expect(script).not.toMatch(/AWS_SECRET|aws_secret/i);
+    expect(userData(revision('pub-v1'), 8080)).not.toContain('docker login');
+  });
+});

@@ -43,6 +43,15 @@ describe('gcp-compute limits and convergence', () => {
     expect(fake.journal.length).toBe(mark);
   });
 
+  it('runs VMs as a service account (the default one when unset), so private images pull through the VM identity', async () => {
+    const env = environment([{ id: 'web', revisions: [revision('sa-v1', { resources: small })] }]);
+    await deployer.stageRevision(env, 'sa-v1', opts());
+    const template = fake.list(`projects/bp-test-project/global`, 'instanceTemplates').find((t) => String(t.description).includes('"sa-v1"'))!;
+    expect((template.properties as { serviceAccounts: unknown }).serviceAccounts)
+      .toEqual([{ email: 'default', scopes: ['https://www.googleapis.com/auth/cloud-platform'] }]);
+    await deployer.archiveRevision(env, 'sa-v1', opts());
+  });
+
   it('keeps label values of ids that differ only in case and punctuation apart', () => {
     expect(labelValue('Prod.EU')).not.toBe(labelValue('prod-eu'));
     for (const v of [labelValue('Prod.EU'), labelValue('x'.repeat(200))]) expect(v).toMatch(/^[a-z0-9_-]{1,63}$/);

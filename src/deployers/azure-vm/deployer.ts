@@ -7,20 +7,17 @@
 import type {
   Deployer, DeployerEnvironment, Logger, Observation, SplitResult, StageResult, VerbOptions, WarmResult,
 } from '../../model/deployer.js';
-import { enforceSplitInvariants, requireRevision } from '../../model/deployer.js';
-import { AbortedError, ProviderError } from '../../model/errors.js';
+import { ProviderError } from '../../model/errors.js';
+import { sleep } from '../kit/abort.js';
+import { beginRevisionVerb, beginSplitVerb, beginVerb } from '../kit/verb.js';
 import { keyedMutex } from '../kit/mutex.js';
 import type { Settings } from './config.js';
 import { armOrNull } from './errors.js';
 import { observeEnvironment } from './observe.js';
-import { RevisionResources, sleep } from './revision.js';
+import { RevisionResources } from './revision.js';
 import { Routing, type RoutedEntry } from './routing.js';
 import { createClients, type AzureClients } from './sdk.js';
 import { enforcedSplit } from './weights.js';
-
-function throwIfAborted(signal: AbortSignal, what: string): void {
-  if (signal.aborted) throw new AbortedError(`${what} was aborted`);
-}
 
 export class AzureVmDeployer implements Deployer {
   private clientsPromise: Promise<AzureClients> | null = null;
@@ -39,15 +36,13 @@ export class AzureVmDeployer implements Deployer {
   }
 
   async stageRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<StageResult> {
-    const { deployment, revision } = requireRevision(env, revisionId);
-    throwIfAborted(opts.signal, `staging "${revisionId}"`);
+    const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'staging');
     const { revisions } = await this.api();
     return { outputs: await revisions.stage(revisions.target(env.environment_id, deployment, revision), opts.signal) };
   }
 
   async warmRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<WarmResult> {
-    const { deployment, revision } = requireRevision(env, revisionId);
-    throwIfAborted(opts.signal, `warming "${revisionId}"`);
+    const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'warming');
     const { revisions } = await this.api();
     const t = revisions.target(env.environment_id, deployment, revision);
     const result = await this.exclusive(`revision:${revisionId}`, () => revisions.warm(t, opts.signal));
@@ -61,9 +56,8 @@ export class AzureVmDeployer implements Deployer {
    * deallocates its VMs. A repeated drain finds nothing to do.
    */
   async drainRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<Record<string, never>> {
-    const { deployment, revision } = requireRevision(env, revisionId);
+    const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'draining');
     const { signal } = opts;
-    throwIfAborted(signal, `draining "${revisionId}"`);
     const { c, revisions } = await this.api();
     const t = revisions.target(env.environment_id, deployment, revision);
     const routing = new Routing(c, this.settings, env.environment_id);
@@ -74,9 +68,8 @@ export class AzureVmDeployer implements Deployer {
   }
 
   async archiveRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<Record<string, never>> {
-    const { deployment, revision } = requireRevision(env, revisionId);
+    const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'archiving');
     const { signal } = opts;
-    throwIfAborted(signal, `archiving "${revisionId}"`);
     const { c, revisions } = await this.api();
     const t = revisions.target(env.environment_id, deployment, revision);
     const routing = new Routing(c, this.settings, env.environment_id);
@@ -86,9 +79,8 @@ export class AzureVmDeployer implements Deployer {
   }
 
   async applyTrafficSplit(env: DeployerEnvironment, deploymentId: string, opts: VerbOptions): Promise<SplitResult> {
-    const { deployment, entries } = enforceSplitInvariants(env, deploymentId);
+    const { deployment, entries } = beginSplitVerb(env, deploymentId, opts);
     const { signal } = opts;
-    throwIfAborted(signal, `applying the split of "${deploymentId}"`);
     const { c, revisions } = await this.api();
     const routed: RoutedEntry[] = [];
     for (const e of entries) {
@@ -118,7 +110,7 @@ export class AzureVmDeployer implements Deployer {
   }
 
   async observe(env: DeployerEnvironment, opts: VerbOptions): Promise<Observation> {
-    throwIfAborted(opts.signal, 'observing');
+    beginVerb(opts, 'observing');
     const { c, revisions } = await this.api();
     return observeEnvironment(c, revisions, this.settings.resource_group, env, opts.signal);
   }

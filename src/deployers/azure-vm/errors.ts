@@ -3,7 +3,11 @@
  * and "another operation is in progress" are retryable; quota, permission, credential and
  * invalid-request errors need a person and are not. Every SDK call goes through `arm()`.
  */
-import { AbortedError, BpError, ProviderError } from '../../model/errors.js';
+import type { BpError } from '../../model/errors.js';
+import {
+  type Classifier, type FailureKind, isRetryableKind, parseRetryAfter, type ProviderCall, providerCall, providerCallOrNull,
+  type ProviderFailure, toBpError,
+} from '../kit/provider-errors.js';
 
 export interface AzureFailure {
   /** HTTP status (0: no answer, or a long-running operation that ended Failed). */
@@ -45,40 +49,46 @@ export function isRetryable(f: AzureFailure): boolean {
 
 export const isNotFound = (f: AzureFailure) => f.status === 404 || f.code === 'ResourceNotFound' || f.code === 'NotFound';
 
-/** An operator-facing error for `what` (e.g. "create virtual machine bp-web-1a2b-vm-0"). */
-export function providerError(what: string, e: unknown, signal?: AbortSignal): BpError {
-  if (BpError.is(e)) return e;
-  if (signal?.aborted || (e as { name?: string } | null)?.name === 'AbortError') return new AbortedError(`${what} was aborted`);
+/** Reads a RestError, core-lro failure or credential error into the kit's failure shape. */
+export const classifyAzure: Classifier = (e) => {
   const f = failureOf(e);
-  if ((e as { name?: string } | null)?.name === 'CredentialUnavailableError' || (e as { name?: string } | null)?.name === 'AuthenticationError') {
-    return new ProviderError(`Azure ${what} failed: no usable credential (${f.message.split('\n')[0]}); see docs/deployers/azure-vm.md, Credentials`, { cause: e, retryable: false });
+  const name = (e as { name?: string } | null)?.name;
+  const noCredential = name === 'CredentialUnavailableError' || name === 'AuthenticationError';
+  const kind: FailureKind = noCredential || f.status === 401 || AUTH_CODES.has(f.code) ? 'auth'
+    : QUOTA_CODES.has(f.code) ? 'quota'
+      : f.status === 429 || f.code === 'TooManyRequests' ? 'throttled'
+        : isRetryable(f) ? 'retryable'
+          : isNotFound(f) ? 'not-found' : 'rejected';
+  const headers = (e as { response?: { headers?: { get?: (n: string) => string | undefined } } } | null)?.response?.headers;
+  const retryAfterMs = kind === 'throttled' ? parseRetryAfter(headers?.get?.('retry-after')) : undefined;
+  return { kind, status: f.status, code: noCredential ? (name as string) : f.code, message: f.message, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+};
+
+function describe(f: ProviderFailure, what: string): string {
+  if (f.code === 'CredentialUnavailableError' || f.code === 'AuthenticationError') {
+    return `Azure ${what} failed: no usable credential (${f.message.split('\n')[0]}); see docs/deployers/azure-vm.md, Credentials`;
   }
-  const retryable = isRetryable(f);
   let hint = '';
-  if (QUOTA_CODES.has(f.code)) hint = '; request a quota increase (Usage + quotas in the portal) or lower resources.replicas';
-  else if (f.status === 401 || AUTH_CODES.has(f.code)) hint = '; check the credentials and the role assignments listed in docs/deployers/azure-vm.md';
-  else if (retryable) hint = '; retrying may help';
+  if (f.kind === 'quota') hint = '; request a quota increase (Usage + quotas in the portal) or lower resources.replicas';
+  else if (f.kind === 'auth') hint = '; check the credentials and the role assignments listed in docs/deployers/azure-vm.md';
+  else if (isRetryableKind(f.kind)) hint = '; retrying may help';
   const status = f.status ? `HTTP ${f.status}` : 'no HTTP status';
-  return new ProviderError(`Azure ${what} failed (${status}${f.code ? ` ${f.code}` : ''}): ${f.message}${hint}`, { cause: e, retryable });
+  return `Azure ${what} failed (${status}${f.code ? ` ${f.code}` : ''}): ${f.message}${hint}`;
 }
 
-/** Runs one SDK call (or poller) and translates its failure; `null` for a 404 when `missingOk`. */
-export async function arm<T>(what: string, signal: AbortSignal | undefined, call: () => Promise<T>): Promise<T> {
-  if (signal?.aborted) throw new AbortedError(`${what} was aborted`);
-  try {
-    return await call();
-  } catch (e) {
-    throw providerError(what, e, signal);
-  }
+const call = (what: string, signal: AbortSignal | undefined): ProviderCall => ({ what, signal, classify: classifyAzure, describe });
+
+/** An operator-facing error for `what` (e.g. "create virtual machine bp-web-1a2b-vm-0"). */
+export function providerError(what: string, e: unknown, signal?: AbortSignal): BpError {
+  return toBpError(call(what, signal), e);
+}
+
+/** Runs one SDK call (or poller) once and translates its failure. */
+export function arm<T>(what: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+  return providerCall(call(what, signal), fn);
 }
 
 /** Like `arm`, but a resource that does not exist is `null`, not an error. */
-export async function armOrNull<T>(what: string, signal: AbortSignal | undefined, call: () => Promise<T>): Promise<T | null> {
-  if (signal?.aborted) throw new AbortedError(`${what} was aborted`);
-  try {
-    return await call();
-  } catch (e) {
-    if (isNotFound(failureOf(e))) return null;
-    throw providerError(what, e, signal);
-  }
+export function armOrNull<T>(what: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T | null> {
+  return providerCallOrNull(call(what, signal), fn);
 }

@@ -6,34 +6,20 @@
  * create-or-update, so a repeated or resumed call converges to the same resources.
  */
 import type { DeployerDeployment, DeployerRevision } from '../../model/deployer.js';
-import { AbortedError, ProviderError } from '../../model/errors.js';
+import { ProviderError } from '../../model/errors.js';
 import type { Settings } from './config.js';
 import { vmSizeFor } from './config.js';
 import { customData, throwawaySshKey, validateArtifact } from './custom-data.js';
 import { arm, armOrNull } from './errors.js';
 import { revisionNames, revisionTags, type RevisionNames } from './names.js';
 import type { AzureClients } from './sdk.js';
+import { done, pending, pollUntil } from '../kit/poll.js';
 
 export interface RevisionTarget {
   environmentId: string;
   deployment: DeployerDeployment;
   revision: DeployerRevision;
   names: RevisionNames;
-}
-
-export function sleep(ms: number, signal: AbortSignal, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(new AbortedError(`${what} was aborted`));
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new AbortedError(`${what} was aborted`));
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /** Power state of a VM from its instance view (`PowerState/running` → `running`). */
@@ -211,22 +197,22 @@ export class RevisionResources {
 
   private async waitHealthy(t: RevisionTarget, replicas: number, signal: AbortSignal): Promise<string[]> {
     const limitS = t.revision.health.timeout_seconds + this.s.boot_grace_seconds;
-    const deadline = Date.now() + limitS * 1000;
     const names = Array.from({ length: replicas }, (_, i) => t.names.vm(i));
-    for (;;) {
+    return pollUntil(async () => {
       const h = await this.health(t, names, signal);
       const healthy = h.filter((x) => x.power === 'running' && x.up);
-      if (healthy.length >= replicas) return names;
-      if (Date.now() >= deadline) {
-        throw new ProviderError(
-          `revision "${t.revision.revision_id}": ${healthy.length} of ${replicas} VMs passed the load balancer's health probe ` +
-            `(${t.revision.health.http_path} on port ${this.s.port}) within ${limitS} s (${h.map((x) => `${x.vm} ${x.power}${x.up ? '/up' : '/down'}`).join(', ')}); ` +
-            "check the VMs' boot diagnostics for the artifact failing to start, and that the subnet's network security group admits the AzureLoadBalancer service tag",
-          { retryable: true },
-        );
-      }
-      await sleep(this.s.poll_interval_ms, signal, `warming "${t.revision.revision_id}"`);
-    }
+      const detail = `${healthy.length} of ${replicas} VMs passed the load balancer's health probe ` +
+        `(${t.revision.health.http_path} on port ${this.s.port}) within ${limitS} s (${h.map((x) => `${x.vm} ${x.power}${x.up ? '/up' : '/down'}`).join(', ')})`;
+      return healthy.length >= replicas ? done(names) : pending(detail);
+    }, {
+      what: `${replicas} VMs of "${t.revision.revision_id}" to pass the health probe`, timeoutMs: limitS * 1000,
+      intervalMs: this.s.poll_interval_ms, signal, during: `warming "${t.revision.revision_id}"`,
+      onTimeout: (last) => new ProviderError(
+        `revision "${t.revision.revision_id}": ${last.detail}; ` +
+          "check the VMs' boot diagnostics for the artifact failing to start, and that the subnet's network security group admits the AzureLoadBalancer service tag",
+        { retryable: true },
+      ),
+    });
   }
 
   /** VM names of the revision that exist now, found by tag (covers any replica count). */

@@ -6,41 +6,21 @@
  * steps), and a revision with any basis points keeps at least weight 1.
  */
 import type { SplitEntry } from '../../model/environment.js';
+import { fromBps, toBps } from '../kit/weights.js';
 
 export interface TmWeight {
   weight: number;
   enabled: boolean;
 }
 
-function largestRemainder(exact: number[], total: number): number[] {
-  const out = exact.map(Math.floor);
-  let missing = total - out.reduce((a, b) => a + b, 0);
-  const order = exact.map((x, i) => ({ i, r: x - Math.floor(x) })).sort((a, b) => b.r - a.r || a.i - b.i);
-  for (const { i } of order) {
-    if (missing <= 0) break;
-    out[i]++;
-    missing--;
-  }
-  return out;
-}
-
 export function toTrafficManager(entries: readonly SplitEntry[]): TmWeight[] {
-  const weights = largestRemainder(entries.map((e) => e.weight_bps / 10), 1000);
-  for (let i = 0; i < weights.length; i++) {
-    if (entries[i].weight_bps > 0 && weights[i] === 0) {
-      weights[weights.indexOf(Math.max(...weights))]--;
-      weights[i] = 1;
-    }
-  }
+  const weights = fromBps(entries.map((e) => e.weight_bps), 1000);
   return entries.map((e, i) => (e.weight_bps > 0 ? { weight: weights[i], enabled: true } : { weight: 1, enabled: false }));
 }
 
 /** What Traffic Manager really sends each endpoint, in basis points summing to 10000 (all 0 when none is enabled). */
 export function fromTrafficManager(weights: readonly TmWeight[]): number[] {
-  const live = weights.map((w) => (w.enabled ? w.weight : 0));
-  const total = live.reduce((a, b) => a + b, 0);
-  if (total === 0) return live.map(() => 0);
-  return largestRemainder(live.map((w) => (w * 10000) / total), 10000);
+  return toBps(weights.map((w) => (w.enabled ? w.weight : 0)));
 }
 
 /** The split `entries` really becomes on Traffic Manager, in basis points (equal to `entries` for 10-bps steps). */

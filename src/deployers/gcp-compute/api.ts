@@ -1,13 +1,14 @@
 /**
  * The Compute Engine calls bp makes, over the official SDK: get/list/insert/patch/update/delete
  * of the few collections it uses, each mutation sent with a `requestId` and its long-running
- * operation followed with `operations.wait` until DONE. A transient failure of one mutation is
- * retried a few times with the same `requestId`, which the API deduplicates, so a retry can
- * never create a resource twice; anything longer is left to bp's step retries.
+ * operation followed with `operations.wait` until DONE. Neither bp nor the SDK retries a call
+ * here: bp's engine retries the verb (docs/deployers/gcp-compute.md, Provider calls), and every
+ * verb is idempotent (an insert of what exists, a delete of what is gone, are done).
  */
 import { randomUUID } from 'node:crypto';
 import { AbortedError, ProviderError } from '../../model/errors.js';
-import { failureOf, isAlreadyExists, isNotFound, isRetryableFailure, providerError } from './errors.js';
+import { throwIfAborted } from '../kit/abort.js';
+import { failureOf, isAlreadyExists, isNotFound, providerError } from './errors.js';
 import type { SdkClients } from './sdk.js';
 
 export type Json = Record<string, unknown>;
@@ -30,12 +31,8 @@ export const KINDS = {
 } as const satisfies Record<string, Kind>;
 export type KindName = keyof typeof KINDS;
 
-const MUTATION_ATTEMPTS = 3;
-const CALL_OPTIONS = { timeout: 60_000, maxRetries: 1 };
-
-export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
-  if (signal?.aborted) throw new AbortedError(`${what} was aborted`);
-}
+/** One attempt per call: the engine retries, so the SDK's own retries are off. */
+const CALL_OPTIONS = { timeout: 60_000, maxRetries: 0 };
 
 /** Resolves or rejects with the promise, or rejects as soon as the signal aborts. */
 export function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined, what: string): Promise<T> {
@@ -46,10 +43,6 @@ export function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined, wha
     signal.addEventListener('abort', onAbort, { once: true });
     p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
-}
-
-export function sleep(ms: number, signal: AbortSignal | undefined, what: string): Promise<void> {
-  return abortable(new Promise<void>((r) => setTimeout(r, ms).unref?.()), signal, what);
 }
 
 export class GceApi {
@@ -159,20 +152,10 @@ export class GceApi {
     }
   }
 
-  /** One mutation: same requestId on every attempt, then the operation followed to DONE. */
+  /** One mutation, sent with a requestId (the API deduplicates a resent request), then followed to DONE. */
   private async mutate(kind: KindName, method: string, request: Json, signal?: AbortSignal): Promise<void> {
-    const requestId = randomUUID();
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const op = (await this.call(kind, method, { ...request, requestId }, signal)) as { latestResponse?: Json } & Json;
-        await this.waitForOperation((op.latestResponse ?? op) as Json, signal);
-        return;
-      } catch (e) {
-        const f = failureOf(e);
-        if (e instanceof AbortedError || attempt >= MUTATION_ATTEMPTS || !isRetryableFailure(f) || f.reason === 'conditionNotMet') throw e;
-        await sleep(200 * 2 ** attempt, signal, `${method} ${kind}`);
-      }
-    }
+    const op = (await this.call(kind, method, { ...request, requestId: randomUUID() }, signal)) as { latestResponse?: Json } & Json;
+    await this.waitForOperation((op.latestResponse ?? op) as Json, signal);
   }
 
   /** Follows a zonal or global operation with `wait` until DONE; its error becomes the thrown failure. */

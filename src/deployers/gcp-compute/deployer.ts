@@ -7,9 +7,10 @@
 import type {
   Deployer, DeployerEnvironment, Logger, Observation, SplitResult, StageResult, VerbOptions, WarmResult,
 } from '../../model/deployer.js';
-import { enforceSplitInvariants, requireRevision } from '../../model/deployer.js';
 import { ProviderError } from '../../model/errors.js';
-import { GceApi, throwIfAborted } from './api.js';
+import { keyedMutex } from '../kit/mutex.js';
+import { beginRevisionVerb, beginSplitVerb, beginVerb } from '../kit/verb.js';
+import { GceApi } from './api.js';
 import type { Settings } from './config.js';
 import { observeEnvironment } from './observe.js';
 import { RevisionResources, targetOf } from './revision.js';
@@ -19,7 +20,8 @@ import { clientOptions, loadSdk, SdkClients } from './sdk.js';
 
 export class GcpComputeDeployer implements Deployer {
   private clients: Promise<SdkClients> | null = null;
-  private readonly locks = new Map<string, Promise<unknown>>();
+  /** Serializes read-modify-write of one URL map or revision (bp runs verbs in parallel). */
+  private readonly exclusive = keyedMutex();
 
   constructor(private readonly settings: Settings, private readonly logger: Logger) {}
 
@@ -32,28 +34,15 @@ export class GcpComputeDeployer implements Deployer {
     return new GceApi(await this.clients, this.settings.project, this.settings.zone, this.settings.operation_timeout_seconds * 1000);
   }
 
-  private exclusive<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.locks.get(key) ?? Promise.resolve();
-    const run = prev.then(fn, fn);
-    const tail = run.catch(() => undefined);
-    this.locks.set(key, tail);
-    void tail.then(() => {
-      if (this.locks.get(key) === tail) this.locks.delete(key);
-    });
-    return run;
-  }
-
   async stageRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<StageResult> {
-    const { deployment, revision } = requireRevision(env, revisionId);
-    throwIfAborted(opts.signal, `staging "${revisionId}"`);
+    const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'staging');
     const api = await this.api();
     const outputs = await new RevisionResources(api, this.settings).stage(targetOf(env.environment_id, deployment, revision), opts.signal);
     return { outputs };
   }
 
   async warmRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<WarmResult> {
-    const { deployment, revision } = requireRevision(env, revisionId);
-    throwIfAborted(opts.signal, `warming "${revisionId}"`);
+    const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'warming');
     const api = await this.api();
     const target = targetOf(env.environment_id, deployment, revision);
     const result = await this.exclusive(`revision:${revisionId}`, () => new RevisionResources(api, this.settings).warm(target, opts.signal));
@@ -62,8 +51,7 @@ export class GcpComputeDeployer implements Deployer {
   }
 
   async drainRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<Record<string, never>> {
-    const { deployment, revision } = requireRevision(env, revisionId);
-    throwIfAborted(opts.signal, `draining "${revisionId}"`);
+    const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'draining');
     const api = await this.api();
     const target = targetOf(env.environment_id, deployment, revision);
     await this.exclusive(`revision:${revisionId}`, () => new RevisionResources(api, this.settings).drain(target, opts.signal));
@@ -71,8 +59,7 @@ export class GcpComputeDeployer implements Deployer {
   }
 
   async archiveRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<Record<string, never>> {
-    const { deployment, revision } = requireRevision(env, revisionId);
-    throwIfAborted(opts.signal, `archiving "${revisionId}"`);
+    const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'archiving');
     const api = await this.api();
     const target = targetOf(env.environment_id, deployment, revision);
     const routing = new Routing(api, this.settings, env.environment_id);
@@ -84,8 +71,7 @@ export class GcpComputeDeployer implements Deployer {
   }
 
   async applyTrafficSplit(env: DeployerEnvironment, deploymentId: string, opts: VerbOptions): Promise<SplitResult> {
-    const { deployment, entries } = enforceSplitInvariants(env, deploymentId);
-    throwIfAborted(opts.signal, `applying the split of "${deploymentId}"`);
+    const { deployment, entries } = beginSplitVerb(env, deploymentId, opts);
     const api = await this.api();
     const routed: Array<(typeof entries)[number] & { backendService: string }> = [];
     for (const e of entries) {
@@ -109,7 +95,7 @@ export class GcpComputeDeployer implements Deployer {
   }
 
   async observe(env: DeployerEnvironment, opts: VerbOptions): Promise<Observation> {
-    throwIfAborted(opts.signal, 'observing');
+    beginVerb(opts, 'observing');
     return observeEnvironment(await this.api(), env, opts.signal);
   }
 

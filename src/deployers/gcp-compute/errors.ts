@@ -3,7 +3,10 @@
  * eventual consistency (a resource still in use or not ready) are retryable; quota, IAM and
  * invalid requests need a person and are not.
  */
-import { BpError, ProviderError } from '../../model/errors.js';
+import type { BpError } from '../../model/errors.js';
+import {
+  type Classifier, type FailureKind, isRetryableKind, parseRetryAfter, type ProviderFailure, toBpError,
+} from '../kit/provider-errors.js';
 
 export interface GceFailure {
   /** HTTP status (0 when the request never got an answer). */
@@ -63,16 +66,32 @@ export function isRetryableFailure(f: GceFailure): boolean {
 export const isNotFound = (f: GceFailure) => f.status === 404 || f.reason === 'notFound' || f.reason === 'RESOURCE_NOT_FOUND';
 export const isAlreadyExists = (f: GceFailure) => f.status === 409 || f.reason === 'alreadyExists' || f.reason === 'RESOURCE_ALREADY_EXISTS';
 
-/** An operator-facing provider error for `what` (e.g. "insert backendServices/x"). */
-export function providerError(what: string, e: unknown): BpError {
-  if (BpError.is(e)) return e;
+const THROTTLE_REASONS = new Set(['rateLimitExceeded', 'userRateLimitExceeded', 'RATE_LIMIT_EXCEEDED']);
+
+/** Reads a Gaxios or Google error into the kit's failure shape. */
+export const classifyGce: Classifier = (e) => {
   const f = failureOf(e);
-  const retryable = isRetryableFailure(f);
+  const kind: FailureKind = QUOTA_REASONS.has(f.reason) ? 'quota'
+    : THROTTLE_REASONS.has(f.reason) || f.status === 429 ? 'throttled'
+      : isRetryableFailure(f) ? 'retryable'
+        : f.status === 401 || f.status === 403 ? 'auth'
+          : isNotFound(f) ? 'not-found' : 'rejected';
+  const headers = (e as { response?: { headers?: Record<string, unknown> } } | null)?.response?.headers;
+  const retryAfterMs = kind === 'throttled' ? parseRetryAfter(headers?.['retry-after']) : undefined;
+  return { kind, status: f.status, code: f.reason, message: f.message, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+};
+
+function describe(f: ProviderFailure, what: string): string {
   let hint = '';
-  if (QUOTA_REASONS.has(f.reason)) hint = '; request a quota increase or lower resources.replicas';
+  if (f.kind === 'quota') hint = '; request a quota increase or lower resources.replicas';
   else if (f.status === 401) hint = '; check the credentials (GOOGLE_APPLICATION_CREDENTIALS or gcloud auth application-default login)';
   else if (f.status === 403) hint = '; the caller lacks a permission (see docs/deployers/gcp-compute.md for the roles needed)';
-  else if (retryable) hint = '; retrying may help';
+  else if (isRetryableKind(f.kind)) hint = '; retrying may help';
   const status = f.status ? `HTTP ${f.status}` : 'no answer';
-  return new ProviderError(`Compute Engine ${what} failed (${status}${f.reason ? ` ${f.reason}` : ''}): ${f.message}${hint}`, { cause: e, retryable });
+  return `Compute Engine ${what} failed (${status}${f.code ? ` ${f.code}` : ''}): ${f.message}${hint}`;
+}
+
+/** An operator-facing provider error for `what` (e.g. "insert backendServices/x"). */
+export function providerError(what: string, e: unknown): BpError {
+  return toBpError({ what, classify: classifyGce, describe }, e);
 }

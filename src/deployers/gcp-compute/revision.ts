@@ -5,7 +5,9 @@
  */
 import type { DeployerDeployment, DeployerRevision } from '../../model/deployer.js';
 import { ProviderError } from '../../model/errors.js';
-import { type GceApi, type Json, sleep, throwIfAborted } from './api.js';
+import { sleep } from '../kit/abort.js';
+import { done, pending, pollUntil } from '../kit/poll.js';
+import type { GceApi, Json } from './api.js';
 import type { Settings } from './config.js';
 import { describe, revisionNames, type RevisionNames } from './names.js';
 import { templateBody, validateArtifact } from './template.js';
@@ -110,23 +112,20 @@ export class RevisionResources {
   /** Polls the load balancer's view until every VM passes its health check. */
   private async waitHealthy(t: RevisionTarget, groupLink: string, replicas: number, signal: AbortSignal) {
     const limitS = t.revision.health.timeout_seconds + this.settings.boot_grace_seconds;
-    const deadline = Date.now() + limitS * 1000;
-    let last: Array<{ instance: string; ipAddress?: string; healthState?: string }> = [];
-    for (;;) {
-      throwIfAborted(signal, `warming "${t.revision.revision_id}"`);
-      last = await this.api.getHealth(t.names.backendService, groupLink, signal);
-      const healthy = last.filter((h) => h.healthState === 'HEALTHY').sort((a, b) => a.instance.localeCompare(b.instance));
-      if (healthy.length >= replicas) return healthy;
-      if (Date.now() >= deadline) {
-        throw new ProviderError(
-          `revision "${t.revision.revision_id}": ${healthy.length} of ${replicas} VMs in ${t.names.group} passed the load balancer's ` +
-            `health check (${t.revision.health.http_path} on port ${this.settings.port}) within ${limitS} s; check the VMs' serial ` +
-            'console for the artifact failing to start, and that a firewall rule admits 35.191.0.0/16 and 130.211.0.0/22',
-          { retryable: true },
-        );
-      }
-      await sleep(this.settings.poll_interval_ms, signal, `warming "${t.revision.revision_id}"`);
-    }
+    return pollUntil(async () => {
+      const health = await this.api.getHealth(t.names.backendService, groupLink, signal);
+      const healthy = health.filter((h) => h.healthState === 'HEALTHY').sort((a, b) => a.instance.localeCompare(b.instance));
+      return healthy.length >= replicas ? done(healthy) : pending(`${healthy.length} of ${replicas}`);
+    }, {
+      what: `${replicas} VMs of "${t.revision.revision_id}" to pass the health check`, timeoutMs: limitS * 1000,
+      intervalMs: this.settings.poll_interval_ms, signal, during: `warming "${t.revision.revision_id}"`,
+      onTimeout: (last) => new ProviderError(
+        `revision "${t.revision.revision_id}": ${last.detail} VMs in ${t.names.group} passed the load balancer's ` +
+          `health check (${t.revision.health.http_path} on port ${this.settings.port}) within ${limitS} s; check the VMs' serial ` +
+          'console for the artifact failing to start, and that a firewall rule admits 35.191.0.0/16 and 130.211.0.0/22',
+        { retryable: true },
+      ),
+    });
   }
 
   /**

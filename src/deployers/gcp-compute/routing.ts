@@ -7,7 +7,8 @@
 import type { DeployerDeployment } from '../../model/deployer.js';
 import type { SplitEntry } from '../../model/environment.js';
 import { ProviderError } from '../../model/errors.js';
-import { type GceApi, type Json, sleep } from './api.js';
+import { sleep } from '../kit/abort.js';
+import type { GceApi, Json } from './api.js';
 import type { Settings } from './config.js';
 import { failureOf } from './errors.js';
 import { deploymentNames, describe, type DeploymentNames } from './names.js';

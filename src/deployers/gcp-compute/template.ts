@@ -125,9 +125,9 @@ export function templateBody(
       metadata: { items },
       networkInterfaces: [nic],
       disks: [{ boot: true, autoDelete: true, type: 'PERSISTENT', initializeParams: { sourceImage: isContainer ? settings.container_image : settings.vm_image, diskSizeGb: '10' } }],
-      ...(settings.service_account
-        ? { serviceAccounts: [{ email: settings.service_account, scopes: ['https://www.googleapis.com/auth/cloud-platform'] }] }
-        : {}),
+      // The VM's identity pulls private images (Artifact Registry) with no stored key: the configured
+      // account, else the project's Compute Engine default service account ('default').
+      serviceAccounts: [{ email: settings.service_account ?? 'default', scopes: ['https://www.googleapis.com/auth/cloud-platform'] }],
       ...(machine.gpu ? { scheduling: { onHostMaintenance: 'TERMINATE', automaticRestart: true } } : {}),
     },
   };

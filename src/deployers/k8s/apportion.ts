@@ -5,7 +5,7 @@
  * number of weighted revisions, never shrunk below it.
  */
 import type { SplitEntry } from '../../model/environment.js';
-import { FULL_WEIGHT_BPS } from '../../model/environment.js';
+import { toBps } from '../kit/weights.js';
 
 /** Pod counts for the weighted entries (largest remainder; each at least 1); keyed by revision. */
 export function apportion(pool: number, entries: SplitEntry[]): Map<string, number> {
@@ -36,14 +36,7 @@ export function apportion(pool: number, entries: SplitEntry[]): Map<string, numb
 /** The split pod counts really give (each pod an equal share), in basis points summing to 10000. */
 export function effectiveSplit(counts: Array<{ revision_id: string; pods: number }>): SplitEntry[] {
   const live = counts.filter((c) => c.pods > 0);
-  const total = live.reduce((a, c) => a + c.pods, 0);
-  if (total === 0) return [];
-  const quota = live.map((c) => (FULL_WEIGHT_BPS * c.pods) / total);
-  const bps = quota.map(Math.floor);
-  let left = FULL_WEIGHT_BPS - bps.reduce((a, b) => a + b, 0);
-  for (const { i } of quota.map((q, i) => ({ i, r: q - bps[i] })).sort((a, b) => b.r - a.r || a.i - b.i)) {
-    if (left-- <= 0) break;
-    bps[i]++;
-  }
+  if (live.length === 0) return [];
+  const bps = toBps(live.map((c) => c.pods));
   return live.map((c, i) => ({ revision_id: c.revision_id, weight_bps: bps[i] }));
 }
