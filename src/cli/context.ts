@@ -1,5 +1,9 @@
 /** Builds what the engine needs from CLI flags and the process environment. */
+import { hostname, userInfo } from 'node:os';
 import { resolve } from 'node:path';
+import type { HistoryOptions } from '../apply/engine.js';
+import { DEFAULT_HISTORY_LIMIT } from '../model/state.js';
+import { actorFrom } from '../plan/history.js';
 import type { EngineContext } from '../apply/engine.js';
 import type { EventSink } from '../apply/events.js';
 import type { Logger } from '../model/deployer.js';
@@ -50,4 +54,15 @@ export function durationFlagMs(value: string | undefined, flag: string): number 
   const ms = parseDurationMs(value);
   if (ms === null) throw new UsageError(`--${flag} takes a duration like 30s, 5m or 1h, not "${value}"`);
   return ms;
+}
+
+/** Who is running this and how much history to keep (`--history-limit`). */
+export function historyOptions(flags: { 'history-limit'?: number }, operation?: string, note?: string): HistoryOptions {
+  let user = process.env.USER ?? 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    // No passwd entry (containers): keep $USER.
+  }
+  return { actor: actorFrom(user, hostname(), process.env), limit: flags['history-limit'] ?? DEFAULT_HISTORY_LIMIT, operation, note };
 }
