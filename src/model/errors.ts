@@ -51,7 +51,6 @@ export function errorCode(e: unknown): string | undefined {
   return undefined;
 }
 
-/** The message of anything thrown: an Error, a plugin's plain `{ message }` object, or a value. */
 /** An error's message with every registered secret value redacted (src/model/redact.ts). */
 export function messageOf(e: unknown): string {
   if (e instanceof Error) return escapeControls(redact(e.message));

@@ -9,7 +9,7 @@ import { UsageError } from '../../model/errors.js';
 import type { Plan, PlanFile, Verb } from '../../model/plan.js';
 import { loadOptionsFrom, type SourceFlags } from '../inputs.js';
 import { ExitWith } from '../errors.js';
-import { durationFlagMs, engineContext, type CommonFlags } from '../context.js';
+import { durationFlagMs, engineContext, historyOptions, type CommonFlags } from '../context.js';
 import { humanApplyView, jsonApplyView } from '../views/apply-view.js';
 import { interruptHandlers } from './interrupts.js';
 import { styleFor } from '../views/style.js';
@@ -24,6 +24,7 @@ export interface ApplyFlags extends CommonFlags, SourceFlags {
   'step-timeout'?: string;
   retries: number;
   wait?: string;
+  'history-limit'?: number;
 }
 
 /** A saved plan is JSON with our format marker; anything else is an env file. */
@@ -76,7 +77,7 @@ export async function applyCommand(input: string, flags: ApplyFlags, mode: 'appl
   const planFile = mode === 'apply' ? await readPlanFile(input) : null;
   let desired;
   if (planFile) {
-    desired = { env: planFile.desired, baseDir: dirname(planFile.source_file) };
+    desired = { env: planFile.desired, baseDir: dirname(planFile.source_file), locate: () => null };
   } else {
     desired = await loadDesired(input, await loadOptionsFrom(flags));
   }
@@ -99,7 +100,10 @@ export async function applyCommand(input: string, flags: ApplyFlags, mode: 'appl
       operation: mode,
       desired: desired.env,
       baseDir: desired.baseDir,
+      source: 'parsed' in desired ? desired.parsed : undefined,
+      locate: desired.locate,
       savedPlan: planFile?.plan,
+      history: historyOptions(flags),
       targets: flags.target,
       destroy: mode === 'destroy' || Boolean(planFile?.plan.destroy),
       refresh: flags.refresh !== 'false',
