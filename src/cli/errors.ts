@@ -1,7 +1,14 @@
 /** Maps any error to the one sentence (or list of FILE:LINE:COL lines) an operator sees. */
+import { escapeControls } from '../model/escape.js';
 import { BpError, InvalidInputError, PlanError } from '../model/errors.js';
 
+/** The one sentence the CLI prints for an error, with control characters made visible. */
 export function errorMessageFor(err: unknown): string {
+  // bp's own rendered output (ExitWith) may carry its styling; everything else is made safe.
+  return err instanceof ExitWith ? err.message : escapeControls(rawErrorMessageFor(err));
+}
+
+function rawErrorMessageFor(err: unknown): string {
   if (err instanceof ExitWith) return err.message;
   if (err instanceof InvalidInputError) return err.message;
   if (err instanceof PlanError) {

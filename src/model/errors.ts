@@ -4,6 +4,7 @@
  * where `instanceof` would not.
  */
 
+import { escapeControls } from './escape.js';
 import { redact } from './redact.js';
 
 const BRAND = Symbol.for('bp.error');
@@ -52,11 +53,11 @@ export function errorCode(e: unknown): string | undefined {
 
 /** An error's message with every registered secret value redacted (src/model/redact.ts). */
 export function messageOf(e: unknown): string {
-  if (e instanceof Error) return redact(e.message);
+  if (e instanceof Error) return escapeControls(redact(e.message));
   if (typeof e === 'object' && e !== null && typeof (e as { message?: unknown }).message === 'string') {
-    return redact((e as { message: string }).message);
+    return escapeControls(redact((e as { message: string }).message));
   }
-  return redact(String(e));
+  return escapeControls(redact(String(e)));
 }
 
 export function isRetryable(e: unknown): boolean {

@@ -4,7 +4,10 @@ import { loadDesired } from '../../apply/desired.js';
 import { loadOptionsFrom, type SourceFlags } from '../inputs.js';
 import { planEnvironment } from '../../apply/engine.js';
 import { readRuntimeConfig } from '../../apply/runtime-config.js';
+import { hostname } from 'node:os';
+import { escapeControls, jsonSafe } from '../../model/escape.js';
 import { BpError } from '../../model/errors.js';
+import { pidExists } from '../../state/process-liveness.js';
 import type { Plan, PlanFile } from '../../model/plan.js';
 import { engineContext, stateDirFrom, type CommonFlags } from '../context.js';
 import { renderDot } from '../views/plan-view.js';
@@ -52,11 +55,11 @@ export function stateListCommand(flags: CommonFlags & { json: boolean }): Promis
         const s = await ctx.backend.load(id);
         rows.push({ environment_id: id, lineage: s?.lineage ?? null, serial: s?.serial ?? 0, updated_at: s?.updated_at ?? null });
       }
-      process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+      process.stdout.write(jsonSafe(JSON.stringify(rows, null, 2)) + '\n');
     } else if (ids.length === 0) {
       process.stdout.write(`No recorded environments in ${ctx.backend.description}.\n`);
     } else {
-      process.stdout.write(ids.join('\n') + '\n');
+      process.stdout.write(ids.map((id) => escapeControls(id, true)).join('\n') + '\n');
     }
     return 0;
   });
@@ -67,14 +70,25 @@ export function stateShowCommand(env: string, flags: CommonFlags & { json: boole
     const state = await ctx.backend.load(env);
     if (!state) throw new BpError('Usage', `environment "${env}" has no recorded state in ${ctx.backend.description}`);
     const holder = await ctx.backend.lockHolder(env);
-    if (flags.json) process.stdout.write(JSON.stringify({ ...state, lock: holder }, null, 2) + '\n');
-    else process.stdout.write(renderStateSummary(state, holder) + '\n');
+    // Recorded state is input too (a hand-edited or planted file): nothing in it reaches the terminal raw.
+    if (flags.json) process.stdout.write(jsonSafe(JSON.stringify({ ...state, lock: holder }, null, 2)) + '\n');
+    else process.stdout.write(escapeControls(renderStateSummary(state, holder)) + '\n');
     return 0;
   });
 }
 
-export function stateUnlockCommand(env: string, lockId: string, flags: CommonFlags): Promise<number> {
+export function stateUnlockCommand(env: string, lockId: string, flags: CommonFlags & { force?: boolean }): Promise<number> {
   return withBackend(flags, async (ctx) => {
+    const holder = await ctx.backend.lockHolder(env);
+    // Freeing a live holder's lock let two applies race (and leave unrecorded replicas running).
+    if (holder && holder.id === lockId && holder.host === hostname() && pidExists(holder.pid) && !flags.force) {
+      throw new BpError(
+        'LockHeld',
+        `lock ${lockId} of environment "${env}" is held by a live process on this host: ${holder.user}@${holder.host} ` +
+          `pid ${holder.pid} (${holder.operation} since ${holder.created}); let it finish or stop it, ` +
+          'or pass --force to release the lock anyway',
+      );
+    }
     await ctx.backend.forceUnlock(env, lockId);
     process.stdout.write(`Released lock ${lockId} of environment "${env}".\n`);
     return 0;

@@ -1,4 +1,4 @@
-import { Args } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
 import { BpCommand } from '../../base.js';
 
 export default class StateUnlock extends BpCommand {
@@ -6,6 +6,9 @@ export default class StateUnlock extends BpCommand {
   static override args = {
     env: Args.string({ required: true, description: 'environment id' }),
     lockId: Args.string({ required: true, description: 'the lock id printed in the lock-held message' }),
+  };
+  static override flags = {
+    force: Flags.boolean({ summary: 'Release the lock even though its holder is a live process on this host.', default: false }),
   };
 
   async run(): Promise<void> {
