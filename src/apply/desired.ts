@@ -21,6 +21,8 @@ export interface Desired {
   /** Absolute directory of the file: relative paths in it resolve here. */
   baseDir: string;
   file: string;
+  /** `FILE:LINE:COL` of a JSON path in the file (null for a saved plan's environment). */
+  locate: (path: Array<string | number>) => string | null;
 }
 
 export async function loadDesired(file: string, options: LoadOptions = {}): Promise<Desired> {
@@ -43,5 +45,9 @@ export async function loadDesired(file: string, options: LoadOptions = {}): Prom
     problems.sort((a, b) => a.line - b.line || a.col - b.col);
     throw new InvalidInputError(problems);
   }
-  return { parsed, env: parsed.env, baseDir, file };
+  const locate = (path: Array<string | number>) => {
+    const p = parsed.locate(path);
+    return `${p.file}:${p.line}:${p.col}`;
+  };
+  return { parsed, env: parsed.env, baseDir, file, locate };
 }

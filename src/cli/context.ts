@@ -31,7 +31,20 @@ export function stderrLogger(): Logger {
 export async function engineContext(flags: CommonFlags, emit: EventSink): Promise<EngineContext> {
   const stateDir = stateDirFrom(flags);
   const backend = await openStateBackend({ stateDir, backend: flags.backend || process.env.BP_BACKEND || undefined });
-  return { backend, stateDir, logger: stderrLogger(), emit, clock: () => new Date(), vars: process.env };
+  return { backend, stateDir, logger: stderrLogger(), emit, clock: cliClock(), vars: process.env };
+}
+
+/**
+ * The engine's clock. `BP_NOW` (an ISO 8601 instant) starts it at that instant, running on from
+ * there, so tests of TTLs and pauses inject time instead of sleeping through it.
+ */
+export function cliClock(env: Record<string, string | undefined> = process.env): () => Date {
+  const at = env.BP_NOW;
+  if (at === undefined || at === '') return () => new Date();
+  const base = Date.parse(at);
+  if (Number.isNaN(base)) throw new UsageError(`BP_NOW must be an ISO 8601 time such as 2026-01-01T00:00:00Z, got "${at}"`);
+  const start = Date.now();
+  return () => new Date(base + (Date.now() - start));
 }
 
 /** `--lock-timeout 30s`; a bare number is seconds. */

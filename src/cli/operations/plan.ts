@@ -34,9 +34,11 @@ export async function planCommand(file: string, flags: PlanFlags): Promise<numbe
     const { plan } = await planEnvironment(ctx, {
       desired: desired.env,
       baseDir: desired.baseDir,
+      source: desired.parsed,
       targets: flags.target,
       destroy: flags.destroy,
       refresh: flags.refresh !== 'false',
+      locate: desired.locate,
     });
     if (flags.out) {
       const planFile: PlanFile = {

@@ -1,3 +1,4 @@
+import { exitNow } from '../../deployers/plugin-guard.js';
 import { setMaxListeners } from 'node:events';
 /**
  * `bp sweep FILE [--watch INTERVAL]`: archive revisions whose TTL passed and that carry no
@@ -60,7 +61,7 @@ export async function sweepCommand(file: string, flags: SweepFlags): Promise<num
     } else if (!kill.signal.aborted) {
       view.event({ type: 'interrupting', hard: true });
       kill.abort();
-      setTimeout(() => process.exit(130), 3000).unref();
+      setTimeout(() => exitNow(130), 3000).unref();
     }
   };
   process.on('SIGINT', onSignal);
