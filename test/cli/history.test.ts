@@ -49,3 +49,32 @@ describe('bp history', () => {
     expect(r.stderr).toMatch(/environment "nope" has no recorded state/);
   });
 });
+
+describe('bp rollout status --exit-status', () => {
+  it('exits 3 for a rolled-back, aborted or halted rollout, 0 for a completed one or without the flag', async () => {
+    const { openStateBackend } = await import('../../src/state/index.js');
+    const { freshState } = await import('../state/builders.js');
+    const stateDir = join(t.dir, 'state-rollout');
+    const backend = await openStateBackend({ stateDir });
+    const session = await backend.lock('ro', { operation: 'test', timeoutMs: 0 });
+    const state = freshState('ro');
+    await session.begin(state);
+    const split = [{ revision_id: 'web-v1', weight_bps: 10000 }];
+    const now = '2026-01-01T00:00:00.000Z';
+    const rollout = (status: 'completed' | 'rolled_back') => ({
+      canary: 'web-v2', stable: split, target: split, steps: [{ weight_bps: 1000 }], on_failure: 'rollback' as const, step: 1,
+      step_started_at: now, pause_until: null, measurements: [], promoted: null, status, message: status, started_at: now, updated_at: now,
+    });
+    await session.record([
+      { kind: 'deployment', deployment: { deployment_id: 'web', deployer: 'local', listen: null, split, rollout: rollout('completed') } },
+      { kind: 'deployment', deployment: { deployment_id: 'api', deployer: 'local', listen: null, split, rollout: rollout('rolled_back') } },
+    ]);
+    await session.release();
+    await backend.close();
+    const env = { BP_STATE_DIR: stateDir };
+    expect((await bp(['rollout', 'status', 'ro', 'web', '--exit-status'], { cwd: t.dir, env })).code).toBe(0);
+    expect((await bp(['rollout', 'status', 'ro', 'api', '--exit-status'], { cwd: t.dir, env })).code).toBe(3);
+    expect((await bp(['rollout', 'status', 'ro', '--exit-status'], { cwd: t.dir, env })).code).toBe(3);
+    expect((await bp(['rollout', 'status', 'ro'], { cwd: t.dir, env })).code).toBe(0);
+  });
+});

@@ -1,13 +1,14 @@
 /** `bp rollout status|promote|abort`. */
 import type { OperatorDecision } from '../../apply/rollout-control.js';
 import { BpError } from '../../model/errors.js';
+import { rolloutStatusExitCode } from '../../plan/exit-codes.js';
 import { durationFlagMs, engineContext, historyOptions, type CommonFlags } from '../context.js';
 import { humanApplyView, jsonApplyView } from '../views/apply-view.js';
 import { renderRolloutRows, rolloutRows } from '../views/rollout-view.js';
 import { styleFor } from '../views/style.js';
 import { interruptHandlers } from './interrupts.js';
 
-export async function rolloutStatusCommand(env: string, deployment: string | undefined, flags: CommonFlags & { json: boolean }): Promise<number> {
+export async function rolloutStatusCommand(env: string, deployment: string | undefined, flags: CommonFlags & { json: boolean; 'exit-status'?: boolean }): Promise<number> {
   const ctx = await engineContext(flags, () => undefined);
   try {
     const state = await ctx.backend.load(env);
@@ -18,7 +19,7 @@ export async function rolloutStatusCommand(env: string, deployment: string | und
     const rows = rolloutRows(state, deployment);
     if (flags.json) process.stdout.write(JSON.stringify({ environment_id: env, rollouts: rows }, null, 2) + '\n');
     else process.stdout.write(renderRolloutRows(env, rows, styleFor(process.stdout)) + '\n');
-    return 0;
+    return flags['exit-status'] ? rolloutStatusExitCode(rows.map((r) => r.status)) : 0;
   } finally {
     await ctx.backend.close();
   }

@@ -1,4 +1,4 @@
-import { Args } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
 import { BpCommand } from '../../base.js';
 import { json } from '../../flags.js';
 
@@ -9,7 +9,13 @@ export default class RolloutStatus extends BpCommand {
     env: Args.string({ required: true, description: 'environment id' }),
     deployment: Args.string({ required: false, description: 'only this deployment' }),
   };
-  static override flags = { json };
+  static override flags = {
+    json,
+    'exit-status': Flags.boolean({
+      summary: 'Exit 3 when a rollout shown is rolled_back, aborted or halted (0 otherwise).',
+      default: false,
+    }),
+  };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(RolloutStatus);
