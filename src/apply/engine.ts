@@ -4,14 +4,16 @@
  * check a saved plan for staleness, confirm, execute, checkpoint, materialize the runtime
  * config). The CLI is a thin shell around these.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Logger, Observation } from '../model/deployer.js';
 import type { Environment } from '../model/environment.js';
 import { BpError, messageOf, StaleStateError } from '../model/errors.js';
 import type { Plan, Verb } from '../model/plan.js';
-import { emptyState, type RecordedState } from '../model/state.js';
+import { applyMutation, emptyState, type Actor, type RecordedState } from '../model/state.js';
+import { historyEntry } from '../plan/history.js';
 import { plan as computePlan } from '../plan/index.js';
-import { resolveEnvReferences } from '../spec/index.js';
+import { resolveReferences, type EnvReferenceSite } from '../spec/index.js';
+import { fetchReferences } from './secrets/resolve.js';
 import type { StateBackend, StateSession } from '../state/backend.js';
 import { deployerView, fullEnvironment } from './deployer-env.js';
 import { DeployerSet } from './deployer-set.js';
@@ -42,6 +44,8 @@ export interface PlanRequest {
   refresh?: boolean;
   /** `FILE:LINE:COL` of a path in the env file (from spec's parse), for plan messages. */
   locate?: (path: Array<string | number>) => string | null;
+  /** Where `desired` came from (file and positions), for FILE:LINE:COL in reference errors. */
+  source?: EnvReferenceSite;
 }
 
 const OBSERVE_TIMEOUT_MS = 120_000;
@@ -80,23 +84,37 @@ export async function observeAll(
   return merged;
 }
 
-function deployerSetFor(ctx: EngineContext, desired: Environment, recorded: RecordedState | null, baseDir: string): DeployerSet {
+/**
+ * `value` (a part of the environment at `basePath`, or all of it) with its references resolved:
+ * fetched once each (env, file, secret stores), registered with the redactor, substituted.
+ */
+async function resolveAt<T>(ctx: EngineContext, req: PlanRequest, value: T, basePath?: (string | number)[]): Promise<T> {
+  const where: EnvReferenceSite = { file: req.source?.file ?? '<environment>', locate: req.source?.locate, basePath };
+  const { lookup } = await fetchReferences(value, { vars: ctx.vars, baseDir: req.baseDir, basePath });
+  return resolveReferences(value, lookup, where);
+}
+
+async function deployerSetFor(
+  ctx: EngineContext, req: PlanRequest, recorded: RecordedState | null,
+): Promise<DeployerSet & { resolvedConfigs: Environment['deployers'] }> {
   // Only deployer configs are needed to create deployers: a secret used by one artifact must
-  // not stop `bp plan` from running where that variable is not set.
-  const resolvedDesired = { ...desired, deployers: resolveEnvReferences(desired.deployers, ctx.vars) };
-  const full = fullEnvironment(resolvedDesired, recorded);
-  return new DeployerSet({
+  // not stop `bp plan`, `bp destroy` or `bp sweep` from running where it cannot be read.
+  const desired = req.desired;
+  const deployers = await resolveAt(ctx, req, desired.deployers, ['deployers']);
+  const full = fullEnvironment({ ...desired, deployers }, recorded);
+  const set = new DeployerSet({
     environmentId: desired.environment_id,
     instances: full.deployers,
-    baseDir,
+    baseDir: req.baseDir,
     stateDir: ctx.stateDir,
     logger: ctx.logger,
   });
+  return Object.assign(set, { resolvedConfigs: deployers });
 }
 
 export async function planEnvironment(ctx: EngineContext, req: PlanRequest): Promise<{ plan: Plan; recorded: RecordedState | null }> {
   const recorded = await ctx.backend.load(req.desired.environment_id);
-  const deployers = deployerSetFor(ctx, req.desired, recorded, req.baseDir);
+  const deployers = await deployerSetFor(ctx, req, recorded);
   try {
     const observed = req.refresh === false ? null : await observeAll(ctx, req.desired, recorded, deployers, req.baseDir);
     const plan = computePlan({
@@ -136,6 +154,22 @@ export interface ApplyRequest extends PlanRequest {
    * lock: `bp sweep` keeps only the drain/archive steps of TTL-expired revisions.
    */
   restrictPlan?: (plan: Plan) => Plan;
+  /** Appends a history entry (who, plan digest, steps, outcome) when steps ran; see src/state/local.ts. */
+  history?: HistoryOptions;
+}
+
+export interface HistoryOptions {
+  actor: Actor;
+  /** Entries kept (oldest dropped first). */
+  limit: number;
+  /** The operation as history names it when it differs from `operation` (promote, abort, rollback). */
+  operation?: string;
+  note?: string;
+}
+
+/** sha256 of a plan's steps: the same plan, the same digest (what `bp history` shows). */
+export function planDigest(plan: Plan): string {
+  return createHash('sha256').update(JSON.stringify(plan.steps)).digest('hex');
 }
 
 export interface ApplyOutcome {
@@ -184,7 +218,7 @@ export async function applyLocked(
   recorded: RecordedState | null,
 ): Promise<ApplyOutcome> {
   const envId = req.desired.environment_id;
-  const deployers = deployerSetFor(ctx, req.desired, recorded, req.baseDir);
+  const deployers = await deployerSetFor(ctx, req, recorded);
   try {
     let plan: Plan;
     if (req.savedPlan) {
@@ -217,7 +251,12 @@ export async function applyLocked(
     await session.begin(base);
     const state: RecordedState = structuredClone(base);
     state.serial = base.serial + 1;
-    const resolved = fullEnvironment(resolveEnvReferences(req.desired, ctx.vars), recorded, req.destroy);
+    // Apply resolves every reference; destroy and sweep only drain and archive, which need
+    // no app secret (artifact env values stay unresolved references for them).
+    const desired = req.operation === 'apply'
+      ? await resolveAt(ctx, req, req.desired)
+      : { ...req.desired, deployers: deployers.resolvedConfigs };
+    const resolved = fullEnvironment(desired, recorded, req.destroy);
     const result = await executePlan({
       plan,
       desired: req.desired,
@@ -238,6 +277,22 @@ export async function applyLocked(
       emit: ctx.emit,
     });
     state.updated_at = ctx.clock().toISOString();
+    if (req.history) {
+      const entry = historyEntry({
+        state,
+        operation: req.history.operation ?? req.operation,
+        actor: req.history.actor,
+        at: ctx.clock(),
+        plan,
+        planDigest: planDigest(plan),
+        counts: result,
+        note: req.history.note,
+      });
+      // Journaled like a step: a crash after this line keeps it (the journal is replayed).
+      const m = { kind: 'history' as const, entry, limit: req.history.limit };
+      await session.record([m]);
+      applyMutation(state, m);
+    }
     await session.checkpoint(state);
     try {
       await writeRuntimeConfig(ctx.stateDir, state, deployers, req.baseDir, req.desired);

@@ -31,6 +31,8 @@ export const sourceFlags = {
   'var-file': Flags.string({ summary: 'Read variables from this YAML file of NAME: value (repeatable).', multiple: true }),
 };
 
+export const historyLimit = Flags.integer({ summary: 'History entries kept in state (oldest dropped first).', default: 100, min: 1 });
+
 /** Flags shared by every command that runs a plan (`apply`, `destroy`). */
 export const runFlags = {
   'auto-approve': autoApprove,
@@ -41,6 +43,7 @@ export const runFlags = {
   refresh,
   'step-timeout': stepTimeout,
   retries,
+  'history-limit': historyLimit,
   ...sourceFlags,
 };
 

@@ -9,7 +9,7 @@ import { UsageError } from '../../model/errors.js';
 import type { Plan, PlanFile, Verb } from '../../model/plan.js';
 import { loadOptionsFrom, type SourceFlags } from '../inputs.js';
 import { ExitWith } from '../errors.js';
-import { durationFlagMs, engineContext, type CommonFlags } from '../context.js';
+import { durationFlagMs, engineContext, historyOptions, type CommonFlags } from '../context.js';
 import { humanApplyView, jsonApplyView } from '../views/apply-view.js';
 import { interruptHandlers } from './interrupts.js';
 import { styleFor } from '../views/style.js';
@@ -24,6 +24,7 @@ export interface ApplyFlags extends CommonFlags, SourceFlags {
   'step-timeout'?: string;
   retries: number;
   wait?: string;
+  'history-limit'?: number;
 }
 
 /** A saved plan is JSON with our format marker; anything else is an env file. */
@@ -100,7 +101,9 @@ export async function applyCommand(input: string, flags: ApplyFlags, mode: 'appl
       desired: desired.env,
       baseDir: desired.baseDir,
       locate: desired.locate,
+      source: 'parsed' in desired ? desired.parsed : undefined,
       savedPlan: planFile?.plan,
+      history: historyOptions(flags),
       targets: flags.target,
       destroy: mode === 'destroy' || Boolean(planFile?.plan.destroy),
       refresh: flags.refresh !== 'false',

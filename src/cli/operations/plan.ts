@@ -34,6 +34,7 @@ export async function planCommand(file: string, flags: PlanFlags): Promise<numbe
     const { plan } = await planEnvironment(ctx, {
       desired: desired.env,
       baseDir: desired.baseDir,
+      source: desired.parsed,
       targets: flags.target,
       destroy: flags.destroy,
       refresh: flags.refresh !== 'false',
