@@ -1,0 +1,29 @@
+import { Args, Flags } from '@oclif/core';
+import { BpCommand } from '../../base.js';
+import { lockTimeout } from '../../flags.js';
+
+export default class StateRm extends BpCommand {
+  static override summary = 'Forget recorded state: a whole environment, one deployment or one revision.';
+  static override description =
+    'Takes the state lock and removes the records only; nothing at the provider changes. Use it to start an ' +
+    'environment over after bp destroy (archived revisions are final otherwise). Refuses to forget revisions ' +
+    'that are not archived unless --force.';
+  static override examples = [
+    '<%= config.bin %> destroy env.yaml --auto-approve && <%= config.bin %> state rm demo',
+    '<%= config.bin %> state rm demo web-v1',
+  ];
+  static override args = {
+    env: Args.string({ required: true, description: 'environment id' }),
+    target: Args.string({ required: false, description: 'deployment or revision id (default: everything)' }),
+  };
+  static override flags = {
+    force: Flags.boolean({ summary: 'Also forget revisions that are not archived (they keep running, unmanaged).', default: false }),
+    'lock-timeout': lockTimeout,
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(StateRm);
+    const { stateRmCommand } = await import('../../operations/state-rm.js');
+    process.exitCode = await stateRmCommand(args.env, args.target, flags);
+  }
+}
