@@ -9,6 +9,7 @@ import type { Environment } from '../model/environment.js';
 import { loadDeployerPlugin } from '../deployers/registry.js';
 import {
   loadEnvironmentFile,
+  secretWarnings,
   validateDeployerConfigs,
   type EnvironmentCheck,
   type ParsedEnvironment,
@@ -20,6 +21,8 @@ export interface Desired {
   /** Absolute directory of the file: relative paths in it resolve here. */
   baseDir: string;
   file: string;
+  /** `FILE:LINE:COL: warning: ...` lines (an unsigned webhook), printed by validate and plan. */
+  warnings: string[];
 }
 
 export async function loadDesired(file: string): Promise<Desired> {
@@ -42,5 +45,5 @@ export async function loadDesired(file: string): Promise<Desired> {
     problems.sort((a, b) => a.line - b.line || a.col - b.col);
     throw new InvalidInputError(problems);
   }
-  return { parsed, env: parsed.env, baseDir, file };
+  return { parsed, env: parsed.env, baseDir, file, warnings: secretWarnings(parsed) };
 }

@@ -20,6 +20,7 @@ export interface PlanFlags extends CommonFlags {
 
 export async function planCommand(file: string, flags: PlanFlags): Promise<number> {
   const desired = await loadDesired(file);
+  for (const w of desired.warnings) process.stderr.write(`${w}\n`);
   const view = humanApplyView((s) => process.stderr.write(s), styleFor(process.stderr));
   const ctx = await engineContext(flags, (e) => (flags.json ? undefined : view.event(e)));
   try {
