@@ -14,6 +14,7 @@ import {
   type EnvironmentCheck,
   type ParsedEnvironment,
 } from '../spec/index.js';
+import type { LoadOptions } from '../spec/parse.js';
 
 export interface Desired {
   parsed: ParsedEnvironment;
@@ -25,8 +26,8 @@ export interface Desired {
   warnings: string[];
 }
 
-export async function loadDesired(file: string): Promise<Desired> {
-  const parsed = await loadEnvironmentFile(file);
+export async function loadDesired(file: string, options: LoadOptions = {}): Promise<Desired> {
+  const parsed = await loadEnvironmentFile(file, options);
   const baseDir = dirname(resolve(file));
   const schemas: Record<string, Record<string, unknown>> = {};
   const checks: Record<string, EnvironmentCheck> = {};

@@ -4,12 +4,13 @@
  * check a saved plan for staleness, confirm, execute, checkpoint, materialize the runtime
  * config). The CLI is a thin shell around these.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Logger, Observation } from '../model/deployer.js';
 import type { Environment } from '../model/environment.js';
 import { BpError, messageOf, StaleStateError } from '../model/errors.js';
 import type { Plan, Verb } from '../model/plan.js';
-import { emptyState, type RecordedState } from '../model/state.js';
+import { applyMutation, emptyState, type Actor, type RecordedState } from '../model/state.js';
+import { historyEntry } from '../plan/history.js';
 import { plan as computePlan } from '../plan/index.js';
 import { resolveReferences, type EnvReferenceSite } from '../spec/index.js';
 import { fetchReferences } from './secrets/resolve.js';
@@ -150,6 +151,22 @@ export interface ApplyRequest extends PlanRequest {
    * lock: `bp sweep` keeps only the drain/archive steps of TTL-expired revisions.
    */
   restrictPlan?: (plan: Plan) => Plan;
+  /** Appends a history entry (who, plan digest, steps, outcome) when steps ran; see src/state/local.ts. */
+  history?: HistoryOptions;
+}
+
+export interface HistoryOptions {
+  actor: Actor;
+  /** Entries kept (oldest dropped first). */
+  limit: number;
+  /** The operation as history names it when it differs from `operation` (promote, abort, rollback). */
+  operation?: string;
+  note?: string;
+}
+
+/** sha256 of a plan's steps: the same plan, the same digest (what `bp history` shows). */
+export function planDigest(plan: Plan): string {
+  return createHash('sha256').update(JSON.stringify(plan.steps)).digest('hex');
 }
 
 export interface ApplyOutcome {
@@ -249,6 +266,22 @@ export async function applyLocked(
       emit: ctx.emit,
     });
     state.updated_at = ctx.clock().toISOString();
+    if (req.history) {
+      const entry = historyEntry({
+        state,
+        operation: req.history.operation ?? req.operation,
+        actor: req.history.actor,
+        at: ctx.clock(),
+        plan,
+        planDigest: planDigest(plan),
+        counts: result,
+        note: req.history.note,
+      });
+      // Journaled like a step: a crash after this line keeps it (the journal is replayed).
+      const m = { kind: 'history' as const, entry, limit: req.history.limit };
+      await session.record([m]);
+      applyMutation(state, m);
+    }
     await session.checkpoint(state);
     try {
       await writeRuntimeConfig(ctx.stateDir, state, deployers, req.baseDir, req.desired);

@@ -13,6 +13,8 @@ import type { StateSession } from '../state/backend.js';
 import { deployerView } from './deployer-env.js';
 import type { DeployerSet } from './deployer-set.js';
 import type { ApplyResult, EventSink, StepOutcome } from './events.js';
+import { raceFaults } from '../deployers/plugin-guard.js';
+import { checkSplitResult, checkStageResult, checkWarmResult } from './plugin-results.js';
 import { DEFAULT_RETRY, sleep, withRetries, withTimeout, type RetryPolicy } from './retry.js';
 import { rollBackFailedWarm, runRollout, type AnalysisDeps, type RolloutRunContext } from './rollout-runner.js';
 import { intervalMs } from '../rollout/analysis/verdict.js';
@@ -97,7 +99,7 @@ export async function executePlan(o: ExecuteOptions): Promise<ApplyResult> {
       const result = await withRetries(
         () =>
           withTimeout(
-            (signal) => invoke(deployer, step, views.forStep(deployment.deployer, step), signal),
+            (signal) => raceFaults(() => invoke(deployer, step, views.forStep(deployment.deployer, step), signal)),
             timeoutFor(o, step),
             o.kill,
             step.id,
@@ -292,11 +294,12 @@ async function invoke(
   if (signal.aborted) throw new AbortedError(`${step.id} was interrupted`);
   const opts = { signal };
   const rev = step.revision_id ?? '';
+  const what = `the deployer's ${step.verb === 'apply_traffic_split' ? 'applyTrafficSplit' : step.verb} of ${step.id}`;
   switch (step.verb) {
     case 'stage':
-      return (await deployer.stageRevision(env, rev, opts)) ?? {};
+      return checkStageResult(what, await deployer.stageRevision(env, rev, opts));
     case 'warm':
-      return (await deployer.warmRevision(env, rev, opts)) ?? {};
+      return checkWarmResult(what, await deployer.warmRevision(env, rev, opts));
     case 'drain':
       await deployer.drainRevision(env, rev, opts);
       return {};
@@ -305,7 +308,8 @@ async function invoke(
       return {};
     case 'apply_traffic_split': {
       const out = await deployer.applyTrafficSplit(env, step.deployment_id, opts);
-      return { applied_entries: out?.applied_entries };
+      const requested = env.deployments.find((d) => d.deployment_id === step.deployment_id)?.traffic ?? step.split?.after ?? [];
+      return { applied_entries: checkSplitResult(what, out, step.deployment_id, requested).applied_entries };
     }
   }
 }

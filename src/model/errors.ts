@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'LockHeld'
   | 'StateCorrupt'
   | 'PluginLoad'
+  | 'PluginFault'
   | 'Aborted'
   | 'Timeout'
   | 'Usage'
@@ -162,6 +163,13 @@ export class StateCorruptError extends BpError {
 export class PluginLoadError extends BpError {
   constructor(message: string, opts: { cause?: unknown } = {}) {
     super('PluginLoad', message, opts);
+  }
+}
+
+/** A plugin misbehaved: a malformed result, process.exit, or a throw outside any call. */
+export class PluginFaultError extends BpError {
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super('PluginFault', message, opts);
   }
 }
 

@@ -2,9 +2,9 @@
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { Environment } from '../model/environment.js';
 import type { InputProblem } from '../model/errors.js';
-import { positionProblem, sortProblems } from './analyze.js';
+import { sortProblems } from './analyze.js';
 import { quote, type PathProblem } from './paths.js';
-import { sourceOf, type ParsedEnvironment } from './parse.js';
+import { sourcePositions, type ParsedEnvironment } from './parse.js';
 import { schemaProblems } from './schema-problems.js';
 import { metaSchemaValidator } from './schema.js';
 
@@ -100,10 +100,7 @@ export function validateDeployerConfigs(
     );
   }
   if (pathProblems.length === 0) return [];
-  const source = sourceOf(parsed);
-  const problems = pathProblems.map((p) => {
-    if (source) return positionProblem(p, source, parsed.file);
-    return { ...parsed.locate(p.path), message: p.message };
-  });
+  const positions = sourcePositions(parsed);
+  const problems = pathProblems.map((p) => (positions ? positions.problem(p) : { ...parsed.locate(p.path), message: p.message }));
   return sortProblems(problems);
 }

@@ -1,7 +1,8 @@
 /** Basis points <-> ELBv2 weights: exact where the balancer can express the split, honest where not. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_ELB_WEIGHT, toBps, toElbWeights } from '../../src/deployers/aws-ec2/weights.js';
+import { MAX_ELB_WEIGHT, toElbWeights } from '../../src/deployers/aws-ec2/weights.js';
+import { toSplit as toBps } from '../../src/deployers/kit/weights.js';
 
 const entries = (...w: number[]) => w.map((weight_bps, i) => ({ revision_id: `r${i}`, weight_bps }));
 

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import plugin from '../../src/deployers/gcp-compute.js';
 import type { Deployer } from '../../src/model/deployer.js';
-import { revisionNames } from '../../src/deployers/gcp-compute/names.js';
+import { labelValue, revisionNames } from '../../src/deployers/gcp-compute/names.js';
 import { fromPerMille, toPerMille } from '../../src/deployers/gcp-compute/weights.js';
 import type { FakeGce } from '../fakes/gcp/fake-gce.js';
 import { environment, fakeConfig, globalScope, opts, PROJECT, revision, startFake, ZONE, zoneScope } from './gcp-compute-fixtures.js';
@@ -37,7 +37,7 @@ describe('gcp-compute lifecycle against the fake Compute Engine', () => {
     expect(staged.outputs).toMatchObject({ machine_type: 'e2-small', instance_template: n1.template });
     const template = fake.store.get(`${globalScope}/instanceTemplates/${n1.template}`)!;
     const props = template.properties as { labels: Record<string, string>; metadata: { items: Array<{ key: string; value: string }> } };
-    expect(props.labels).toMatchObject({ 'bp-environment': 'gcp-test', 'bp-deployment': 'web', 'bp-revision': 'web-v1' });
+    expect(props.labels).toMatchObject({ 'bp-environment': labelValue('gcp-test'), 'bp-deployment': labelValue('web'), 'bp-revision': labelValue('Web.v1') });
     const decl = props.metadata.items.find((i) => i.key === 'gce-container-declaration')!.value;
     expect(decl).toContain("image: 'us-docker.pkg.dev/bp-test/app/web:1'");
     expect(decl).toContain("value: '8080'");

@@ -74,8 +74,11 @@ export async function startRouter(
   let output = '';
   child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
-  const deadline = Date.now() + 20_000;
+  const closed = new Promise((r) => child.once('close', r));
+  const deadline = Date.now() + 60_000;
   while (!existsSync(readyFile)) {
+    // On exit, wait for its output to be read too: the error names the router's own reason.
+    if (child.exitCode !== null) await closed;
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`router did not start:\n${output}`);
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -58,9 +58,6 @@ export const configSchema = {
     rule_priority_base: { type: 'integer', minimum: 1, maximum: 45000, default: 10000, description: 'Lowest listener rule priority bp uses; bp uses [base, base + 5000), under ELBv2\'s ceiling of 50,000.' },
     boot_seconds: { type: 'integer', minimum: 0, default: 300, description: 'Added to health.timeout_seconds while warming, for boot and image pull.' },
     poll_interval_ms: { type: 'integer', minimum: 10, default: 5000, description: 'How often warm and drain poll target health.' },
-    max_attempts: {
-      type: 'integer', minimum: 1, default: 1,
-      description: 'SDK attempts per call before bp sees the error; 1 leaves retries to bp\'s engine (steps are retried whole).',
-    },
+    max_attempts: { type: 'integer', minimum: 1, default: 1, description: 'SDK attempts per call before bp sees the error (bp retries verbs itself).' },
   },
 } as const;

@@ -7,8 +7,9 @@ import type {
   Deployer, DeployerEnvironment, DeployerRevision, Logger, Observation, ObservedRevision,
   SplitResult, StageResult, VerbOptions, WarmResult,
 } from '../../model/deployer.js';
-import { enforceSplitInvariants, requireRevision } from '../../model/deployer.js';
-import { AbortedError, ProviderError } from '../../model/errors.js';
+import { ProviderError } from '../../model/errors.js';
+import { done, pending, pollUntil, waitUntil } from '../kit/poll.js';
+import { beginRevisionVerb, beginSplitVerb, beginVerb } from '../kit/verb.js';
 import { Balancer, type Weighted } from './balancer.js';
 import type { AwsEc2Config } from './config.js';
 import { mapBounded, OBSERVE_CONCURRENCY } from './bounded.js';
@@ -16,29 +17,12 @@ import { findInstances, launchInstances, terminateInstances, type LaunchSpec, ty
 import { checkArtifact, instanceTypeFor, nextAttempt, revisionTags, TAG_LAUNCH, targetGroupName, userData } from './launch.js';
 import { checkRuleConditions, checkRuleSize, checkUserData } from './limits.js';
 import { awsErrorCode, createClients, type AwsClients } from './sdk.js';
-import { toBps, toElbWeights } from './weights.js';
+import { toSplit } from '../kit/weights.js';
+import { toElbWeights } from './weights.js';
 import { keyedMutex } from '../kit/mutex.js';
 
 /** A target group ARN names the group: `arn:...:targetgroup/<name>/<id>`. */
 const isGroup = (arn: string, name: string) => arn.includes(`:targetgroup/${name}/`);
-
-function throwIfAborted(signal: AbortSignal, what: string): void {
-  if (signal.aborted) throw new AbortedError(`${what} was aborted`);
-}
-
-function sleep(ms: number, signal: AbortSignal, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new AbortedError(`${what} was aborted`));
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 export class AwsEc2Deployer implements Deployer {
   private clientsPromise: Promise<AwsClients> | null = null;
@@ -60,22 +44,19 @@ export class AwsEc2Deployer implements Deployer {
     return { c, lb: new Balancer(c, this.config) };
   }
 
-
   async stageRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<StageResult> {
-    const { revision } = requireRevision(env, revisionId);
-    throwIfAborted(opts.signal, `staging "${revisionId}"`);
+    const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'staging');
     // Nothing to upload: the instances pull the image or binary themselves at boot.
     checkArtifact(revision);
     checkUserData(revision, userData(revision, this.config.app_port));
-    checkRuleConditions(this.config, requireRevision(env, revisionId).deployment.deployment_id);
+    checkRuleConditions(this.config, deployment.deployment_id);
     const instanceType = instanceTypeFor(revision.resources, this.config.instance_type);
     return { outputs: { instance_type: instanceType, target_group: targetGroupName(env.environment_id, revisionId) } };
   }
 
   async warmRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<WarmResult> {
-    const { deployment, revision } = requireRevision(env, revisionId);
+    const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'warming');
     const { signal } = opts;
-    throwIfAborted(signal, `warming "${revisionId}"`);
     checkArtifact(revision);
     const instanceType = instanceTypeFor(revision.resources, this.config.instance_type);
     const script = userData(revision, this.config.app_port);
@@ -153,8 +134,9 @@ export class AwsEc2Deployer implements Deployer {
   ): Promise<string[]> {
     const id = revision.revision_id;
     const wanted = Math.max(1, revision.resources.replicas);
-    const deadline = Date.now() + (revision.health.timeout_seconds + this.config.boot_seconds) * 1000;
-    for (;;) {
+    const seconds = revision.health.timeout_seconds + this.config.boot_seconds;
+    let last: { live: LiveInstance[]; health: Map<string, { State?: string; Reason?: string } | undefined> } = { live: [], health: new Map() };
+    return pollUntil(async () => {
       const live = await findInstances(c, signal, envId, id);
       const running = live.filter((i) => i.state === 'running');
       const health = new Map((await lb.health(signal, tgArn)).map((h) => [h.Target?.Id ?? '', h.TargetHealth]));
@@ -162,11 +144,14 @@ export class AwsEc2Deployer implements Deployer {
       const stale = [...health.keys()].filter((tid) => !live.some((i) => i.id === tid));
       await this.registerWhenSeen(lb, signal, tgArn, unregistered.map((i) => i.id));
       await lb.deregister(signal, tgArn, stale);
+      last = { live, health };
       const healthy = running.filter((i) => health.get(i.id)?.State === 'healthy');
-      if (healthy.length >= wanted && healthy.length === live.length) return healthy.map((i) => i.id);
-      if (Date.now() >= deadline) throw this.unhealthyError(id, wanted, live, health, revision.health.timeout_seconds + this.config.boot_seconds);
-      await sleep(this.config.poll_interval_ms, signal, `warming "${id}"`);
-    }
+      return healthy.length >= wanted && healthy.length === live.length ? done(healthy.map((i) => i.id)) : pending();
+    }, {
+      what: `${wanted} healthy instance(s) of "${id}"`, timeoutMs: seconds * 1000, intervalMs: this.config.poll_interval_ms,
+      signal, during: `warming "${id}"`,
+      onTimeout: () => this.unhealthyError(id, wanted, last.live, last.health, seconds),
+    });
   }
 
   /**
@@ -199,9 +184,8 @@ export class AwsEc2Deployer implements Deployer {
   }
 
   async drainRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<Record<string, never>> {
-    const { deployment, revision } = requireRevision(env, revisionId);
+    const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'draining');
     const { signal } = opts;
-    throwIfAborted(signal, `draining "${revisionId}"`);
     const { lb } = await this.balancer();
     const tg = await lb.findTargetGroup(signal, targetGroupName(env.environment_id, revisionId));
     if (!tg?.TargetGroupArn) return {};
@@ -210,10 +194,11 @@ export class AwsEc2Deployer implements Deployer {
     await lb.setDrainSeconds(signal, tgArn, revision.drain_seconds);
     const registered = (await lb.health(signal, tgArn)).filter((h) => h.TargetHealth?.State !== 'draining');
     await lb.deregister(signal, tgArn, registered.map((h) => h.Target?.Id ?? '').filter(Boolean));
-    const deadline = Date.now() + revision.drain_seconds * 1000 + Math.max(5000, 2 * this.config.poll_interval_ms);
-    while ((await lb.health(signal, tgArn)).length > 0 && Date.now() < deadline) {
-      await sleep(Math.min(this.config.poll_interval_ms, 1000), signal, `draining "${revisionId}"`);
-    }
+    await waitUntil(async () => (await lb.health(signal, tgArn)).length === 0, {
+      what: `the targets of "${revisionId}" to finish draining`,
+      timeoutMs: revision.drain_seconds * 1000 + Math.max(5000, 2 * this.config.poll_interval_ms),
+      intervalMs: Math.min(this.config.poll_interval_ms, 1000), signal, during: `draining "${revisionId}"`,
+    });
     await this.exclusive(`rule:${deployment.deployment_id}`, () => this.detach(lb, signal, env.environment_id, deployment.deployment_id, tgArn));
     return {};
   }
@@ -226,9 +211,8 @@ export class AwsEc2Deployer implements Deployer {
   }
 
   async archiveRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<Record<string, never>> {
-    const { deployment } = requireRevision(env, revisionId);
+    const { deployment } = beginRevisionVerb(env, revisionId, opts, 'archiving');
     const { signal } = opts;
-    throwIfAborted(signal, `archiving "${revisionId}"`);
     const { c, lb } = await this.balancer();
     const live = await findInstances(c, signal, env.environment_id, revisionId);
     if (live.length > 0) await terminateInstances(c, signal, live.map((i) => i.id));
@@ -242,9 +226,8 @@ export class AwsEc2Deployer implements Deployer {
   }
 
   async applyTrafficSplit(env: DeployerEnvironment, deploymentId: string, opts: VerbOptions): Promise<SplitResult> {
-    const { entries } = enforceSplitInvariants(env, deploymentId);
+    const { entries } = beginSplitVerb(env, deploymentId, opts);
     const { signal } = opts;
-    throwIfAborted(signal, `applying the split of "${deploymentId}"`);
     checkRuleConditions(this.config, deploymentId);
     checkRuleSize(deploymentId, entries.length);
     const { weights, enforced } = toElbWeights(entries);
@@ -284,7 +267,7 @@ export class AwsEc2Deployer implements Deployer {
    */
   async observe(env: DeployerEnvironment, opts: VerbOptions): Promise<Observation> {
     const { signal } = opts;
-    throwIfAborted(signal, 'observing');
+    beginVerb(opts, 'observing');
     const { c, lb } = await this.balancer();
     const envId = env.environment_id;
     const [instances, rules] = await Promise.all([findInstances(c, signal, envId), lb.deploymentRules(signal, envId)]);
@@ -303,7 +286,7 @@ export class AwsEc2Deployer implements Deployer {
     for (const [deploymentId, rule] of rules) {
       const unknown = rule.targets.map((t) => t.arn).filter((arn) => !revisionOfArn.has(arn));
       const names = unknown.length > 0 ? await lb.revisionsOf(signal, unknown) : new Map<string, string>();
-      observation.splits[deploymentId] = toBps(
+      observation.splits[deploymentId] = toSplit(
         rule.targets.map((t) => revisionOfArn.get(t.arn) || names.get(t.arn) || t.arn), rule.targets.map((t) => t.weight));
     }
     return observation;

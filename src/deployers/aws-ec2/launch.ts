@@ -102,6 +102,26 @@ export function checkArtifact(revision: DeployerRevision): void {
   }
 }
 
+/** `123456789012.dkr.ecr.eu-west-1.amazonaws.com[.cn]/repo:tag` -> its registry host and region. */
+export function ecrRegistry(image: string): { host: string; region: string } | null {
+  const m = /^(\d{12}\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?)\//.exec(image);
+  return m ? { host: m[1], region: m[2] } : null;
+}
+
+/**
+ * An ECR image is pulled with the instance's own identity: the instance profile's role gets a
+ * registry token from ECR (ecr:GetAuthorizationToken) through IMDSv2 credentials, and Docker
+ * logs in with it. No key is stored; the permissions are listed in docs/deployers/aws-ec2.md.
+ */
+function registryLogin(image: string): string[] {
+  const ecr = ecrRegistry(image);
+  if (!ecr) return [];
+  return [
+    'command -v aws >/dev/null || (dnf install -y awscli || yum install -y awscli || apt-get install -y awscli)',
+    `aws ecr get-login-password --region ${ecr.region} | docker login --username AWS --password-stdin ${shellQuote(ecr.host)}`,
+  ];
+}
+
 function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
@@ -120,6 +140,7 @@ export function userData(revision: DeployerRevision, port: number): string {
     lines.push(
       'command -v docker >/dev/null || (dnf install -y docker || yum install -y docker || apt-get install -y docker.io)',
       'systemctl enable --now docker',
+      ...registryLogin(revision.artifact.image),
       `docker run -d --restart=always --name ${name} --env-file /etc/bp/${name}.env -p ${port}:${port} ${shellQuote(revision.artifact.image)}`,
     );
   } else {

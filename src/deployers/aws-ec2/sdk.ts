@@ -4,7 +4,10 @@
  */
 import type * as Ec2Sdk from '@aws-sdk/client-ec2';
 import type * as ElbSdk from '@aws-sdk/client-elastic-load-balancing-v2';
-import { AbortedError, BpError, PluginLoadError, ProviderError } from '../../model/errors.js';
+import { type BpError, PluginLoadError } from '../../model/errors.js';
+import {
+  type Classifier, type FailureKind, providerCall, type ProviderFailure, toBpError,
+} from '../kit/provider-errors.js';
 import type { AwsEc2Config } from './config.js';
 
 export type Ec2Module = typeof Ec2Sdk;
@@ -27,7 +30,11 @@ export async function importSdk<T>(name: string): Promise<T> {
   }
 }
 
-/** Credentials come from the SDK's default chain (env, shared config/SSO, web identity, instance role). */
+/**
+ * Credentials come from the SDK's default chain (env, shared config/SSO, web identity, instance role).
+ * `maxAttempts` defaults to 1: bp's engine retries a failed verb with backoff, so SDK retries
+ * would multiply the calls (docs/deployers/aws-ec2.md, Provider calls).
+ */
 export async function createClients(config: AwsEc2Config): Promise<AwsClients> {
   const ec2Sdk = await importSdk<Ec2Module>('@aws-sdk/client-ec2');
   const elbSdk = await importSdk<ElbModule>('@aws-sdk/client-elastic-load-balancing-v2');
@@ -74,37 +81,40 @@ function statusOf(e: unknown): number | undefined {
   return (e as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
 }
 
-/** Maps any failure of `operation` to a BpError an operator can act on; keeps bp's own errors. */
-export function toProviderError(operation: string, e: unknown, signal?: AbortSignal): BpError {
-  if (BpError.is(e)) return e;
-  if (signal?.aborted) return new AbortedError(`${operation} was aborted`);
+/** Reads an SDK error into the kit's failure shape. */
+export const classifyAws: Classifier = (e) => {
   const code = awsErrorCode(e);
   const message = e instanceof Error ? e.message : String(e);
-  const status = statusOf(e);
-  const what = `AWS ${operation} failed: ${code}: ${message}`;
-  if (THROTTLING.has(code)) return new ProviderError(`${what} (throttled; bp retries with backoff)`, { cause: e, retryable: true });
-  if (QUOTAS.has(code)) {
-    return new ProviderError(`${what} (a service quota is reached: free capacity or request an increase in Service Quotas)`, { cause: e, retryable: false });
-  }
-  if (PERMISSIONS.has(code)) {
-    return new ProviderError(`${what} (check the credentials and the IAM permissions listed in docs/deployers/aws-ec2.md)`, { cause: e, retryable: false });
-  }
-  if (TOKEN_REUSE.has(code)) {
-    return new ProviderError(`${what} (a RunInstances client token was reused for another launch; this is a bp bug, please report it)`,
-      { cause: e, retryable: false });
-  }
-  if (TRANSIENT.has(code) || (status !== undefined && status >= 500)) return new ProviderError(what, { cause: e, retryable: true });
-  // No HTTP status at all: the request never got an answer (DNS, refused connection, timeout).
-  if (status === undefined) return new ProviderError(`${what} (no answer from AWS)`, { cause: e, retryable: true });
-  return new ProviderError(what, { cause: e, retryable: false });
+  const status = statusOf(e) ?? 0;
+  const kind: FailureKind = THROTTLING.has(code) ? 'throttled'
+    : QUOTAS.has(code) ? 'quota'
+      : PERMISSIONS.has(code) ? 'auth'
+        // A client token reused for another or a finished launch: the same call can never succeed.
+        : TOKEN_REUSE.has(code) ? 'rejected'
+        // No HTTP status at all: the request never got an answer (DNS, refused connection, timeout).
+        : TRANSIENT.has(code) || status >= 500 || status === 0 ? 'retryable'
+          : /NotFound$/.test(code) ? 'not-found' : 'rejected';
+  return { kind, status, code, message };
+};
+
+const HINTS: Partial<Record<FailureKind, string>> = {
+  throttled: ' (throttled; bp retries with backoff)',
+  quota: ' (a service quota is reached: free capacity or request an increase in Service Quotas)',
+  auth: ' (check the credentials and the IAM permissions listed in docs/deployers/aws-ec2.md)',
+};
+
+function describe(f: ProviderFailure, operation: string): string {
+  const hint = TOKEN_REUSE.has(f.code) ? ' (a RunInstances client token was reused for another launch; this is a bp bug, please report it)'
+    : f.status === 0 && f.kind === 'retryable' ? ' (no answer from AWS)' : HINTS[f.kind] ?? '';
+  return `AWS ${operation} failed: ${f.code}: ${f.message}${hint}`;
 }
 
-/** Runs one SDK call and translates its failure. */
-export async function aws<T>(operation: string, signal: AbortSignal | undefined, call: () => Promise<T>): Promise<T> {
-  if (signal?.aborted) throw new AbortedError(`${operation} was aborted`);
-  try {
-    return await call();
-  } catch (e) {
-    throw toProviderError(operation, e, signal);
-  }
+/** Maps any failure of `operation` to a BpError an operator can act on; keeps bp's own errors. */
+export function toProviderError(operation: string, e: unknown, signal?: AbortSignal): BpError {
+  return toBpError({ what: operation, signal, classify: classifyAws, describe }, e);
+}
+
+/** Runs one SDK call once and translates its failure (the engine retries, not the SDK; see createClients). */
+export function aws<T>(operation: string, signal: AbortSignal | undefined, call: () => Promise<T>): Promise<T> {
+  return providerCall({ what: operation, signal, classify: classifyAws, describe }, call);
 }

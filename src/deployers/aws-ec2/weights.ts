@@ -7,9 +7,9 @@
  * applied, so recorded state, `observe` and the balancer agree to the basis point.
  */
 import type { SplitEntry } from '../../model/environment.js';
+import { toSplit } from '../kit/weights.js';
 
 export const MAX_ELB_WEIGHT = 999;
-const FULL = 10000;
 
 function gcd(a: number, b: number): number {
   return b === 0 ? a : gcd(b, a % b);
@@ -33,26 +33,7 @@ export function toElbWeights(entries: readonly SplitEntry[]): ElbSplit {
     const scale = MAX_ELB_WEIGHT / Math.max(...bps);
     weights = bps.map((w) => (w === 0 ? 0 : Math.max(1, Math.round(w * scale))));
   }
-  const enforced = toBps(entries.map((e) => e.revision_id), weights);
+  const enforced = toSplit(entries.map((e) => e.revision_id), weights);
   const exact = enforced.every((e, i) => e.weight_bps === bps[i]);
   return { weights, enforced, exact };
-}
-
-/**
- * The split a set of ELBv2 weights enforces, in basis points summing to exactly 10000
- * (largest remainder, ties to the earlier entry); all zeros when no group has weight.
- */
-export function toBps(revisionIds: readonly string[], weights: readonly number[]): SplitEntry[] {
-  const sum = weights.reduce((a, b) => a + b, 0);
-  if (sum === 0) return revisionIds.map((revision_id) => ({ revision_id, weight_bps: 0 }));
-  const raw = weights.map((w) => (w * FULL) / sum);
-  const floors = raw.map(Math.floor);
-  let left = FULL - floors.reduce((a, b) => a + b, 0);
-  const order = raw.map((r, i) => ({ i, frac: r - Math.floor(r) })).sort((a, b) => b.frac - a.frac || a.i - b.i);
-  for (const { i } of order) {
-    if (left <= 0) break;
-    floors[i]++;
-    left--;
-  }
-  return revisionIds.map((revision_id, i) => ({ revision_id, weight_bps: floors[i] }));
 }

@@ -66,16 +66,19 @@ export class ArmApi {
     const ctx = this.ctx(groupId);
     if (!name) {
       if (method !== 'GET') throw new ArmError(405, 'MethodNotAllowed', `${method} is not allowed on a collection.`);
-      const all = this.store.list(type.type, groupId);
-      const from = Number(url.searchParams.get('$skiptoken') ?? '0');
-      const size = this.settings.pageSize();
+      // The continuation is a key, not an offset: resources deleted between pages shift nothing.
+      const key = (r: ArmResource) => r.id.toLowerCase();
+      const after = url.searchParams.get('$skiptoken');
+      const all = this.store.list(type.type, groupId).sort((a, b) => key(a).localeCompare(key(b)))
+        .filter((r) => after === null || key(r) > after);
+      const page = all.slice(0, this.settings.pageSize());
       const next = new URL(`${this.settings.base()}${url.pathname}${url.search}`);
-      next.searchParams.set('$skiptoken', String(from + size));
+      if (page.length > 0) next.searchParams.set('$skiptoken', key(page[page.length - 1]));
       return {
         status: 200,
         body: {
-          value: all.slice(from, from + size).map((r) => this.view(type, r, ctx, url.searchParams)),
-          ...(from + size < all.length ? { nextLink: next.toString() } : {}),
+          value: page.map((r) => this.view(type, r, ctx, url.searchParams)),
+          ...(all.length > page.length ? { nextLink: next.toString() } : {}),
         },
       };
     }
