@@ -24,6 +24,8 @@ export interface Desired {
   file: string;
   /** `FILE:LINE:COL: warning: ...` lines (an unsigned webhook), printed by validate and plan. */
   warnings: string[];
+  /** `FILE:LINE:COL` of a JSON path in the file (null for a saved plan's environment). */
+  locate: (path: Array<string | number>) => string | null;
 }
 
 export async function loadDesired(file: string, options: LoadOptions = {}): Promise<Desired> {
@@ -46,5 +48,9 @@ export async function loadDesired(file: string, options: LoadOptions = {}): Prom
     problems.sort((a, b) => a.line - b.line || a.col - b.col);
     throw new InvalidInputError(problems);
   }
-  return { parsed, env: parsed.env, baseDir, file, warnings: secretWarnings(parsed) };
+  const locate = (path: Array<string | number>) => {
+    const p = parsed.locate(path);
+    return `${p.file}:${p.line}:${p.col}`;
+  };
+  return { parsed, env: parsed.env, baseDir, file, locate, warnings: secretWarnings(parsed) };
 }

@@ -44,6 +44,8 @@ export interface PlanRequest {
   refresh?: boolean;
   /** Where `desired` came from (file and positions), for FILE:LINE:COL in reference errors. */
   source?: EnvReferenceSite;
+  /** `FILE:LINE:COL` of a path in the env file (from spec's parse), for plan messages. */
+  locate?: (path: Array<string | number>) => string | null;
 }
 
 const OBSERVE_TIMEOUT_MS = 120_000;
@@ -122,6 +124,7 @@ export async function planEnvironment(ctx: EngineContext, req: PlanRequest): Pro
       observed,
       targets: req.targets,
       destroy: req.destroy,
+      locate: req.locate,
     });
     return { plan, recorded };
   } finally {
@@ -224,7 +227,15 @@ export async function applyLocked(
     } else {
       const observed =
         req.refresh === false ? null : await observeAll(ctx, req.desired, recorded, deployers, req.baseDir, req.kill);
-      plan = computePlan({ desired: req.desired, recorded, now: ctx.clock(), observed, targets: req.targets, destroy: req.destroy });
+      plan = computePlan({
+        desired: req.desired,
+        recorded,
+        now: ctx.clock(),
+        observed,
+        targets: req.targets,
+        destroy: req.destroy,
+        locate: req.locate,
+      });
       if (req.restrictPlan) plan = req.restrictPlan(plan);
     }
     // A saved plan is a file anyone can edit: refuse one whose steps depend on steps it lacks.

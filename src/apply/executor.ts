@@ -27,6 +27,7 @@ export const VERB_TIMEOUT_MS: Record<Verb, number> = {
   apply_traffic_split: 5 * 60_000,
   drain: 10 * 60_000,
   archive: 10 * 60_000,
+  update: 60_000,
 };
 
 export interface ExecuteOptions {
@@ -311,5 +312,8 @@ async function invoke(
       const requested = env.deployments.find((d) => d.deployment_id === step.deployment_id)?.traffic ?? step.split?.after ?? [];
       return { applied_entries: checkSplitResult(what, out, step.deployment_id, requested).applied_entries };
     }
+    case 'update':
+      // Settings bp reads itself (drain time, ttl, health timeout): recording them is the step.
+      return {};
   }
 }

@@ -64,6 +64,11 @@ export interface RecordedRevision {
   ttl: string | null;
   /** ISO time the revision was first staged; TTLs count from here. */
   staged_at: string | null;
+  /**
+   * ISO time it first became ready (absent in state written before it existed). A revision that
+   * never was ready never served, so its spec may still be replaced in place.
+   */
+  ready_at?: string | null;
   updated_at: string;
   /** Provider outputs returned by the deployer (never secret values). */
   outputs: Record<string, unknown>;

@@ -77,7 +77,7 @@ export async function applyCommand(input: string, flags: ApplyFlags, mode: 'appl
   const planFile = mode === 'apply' ? await readPlanFile(input) : null;
   let desired;
   if (planFile) {
-    desired = { env: planFile.desired, baseDir: dirname(planFile.source_file) };
+    desired = { env: planFile.desired, baseDir: dirname(planFile.source_file), locate: () => null };
   } else {
     desired = await loadDesired(input, await loadOptionsFrom(flags));
   }
@@ -101,6 +101,7 @@ export async function applyCommand(input: string, flags: ApplyFlags, mode: 'appl
       desired: desired.env,
       baseDir: desired.baseDir,
       source: 'parsed' in desired ? desired.parsed : undefined,
+      locate: desired.locate,
       savedPlan: planFile?.plan,
       history: historyOptions(flags),
       targets: flags.target,

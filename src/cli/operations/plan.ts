@@ -39,6 +39,7 @@ export async function planCommand(file: string, flags: PlanFlags): Promise<numbe
       targets: flags.target,
       destroy: flags.destroy,
       refresh: flags.refresh !== 'false',
+      locate: desired.locate,
     });
     if (flags.out) {
       const planFile: PlanFile = {
