@@ -9,6 +9,7 @@ import type { Environment } from '../model/environment.js';
 import { loadDeployerPlugin } from '../deployers/registry.js';
 import {
   loadEnvironmentFile,
+  secretWarnings,
   validateDeployerConfigs,
   type EnvironmentCheck,
   type ParsedEnvironment,
@@ -21,6 +22,8 @@ export interface Desired {
   /** Absolute directory of the file: relative paths in it resolve here. */
   baseDir: string;
   file: string;
+  /** `FILE:LINE:COL: warning: ...` lines (an unsigned webhook), printed by validate and plan. */
+  warnings: string[];
   /** `FILE:LINE:COL` of a JSON path in the file (null for a saved plan's environment). */
   locate: (path: Array<string | number>) => string | null;
 }
@@ -49,5 +52,5 @@ export async function loadDesired(file: string, options: LoadOptions = {}): Prom
     const p = parsed.locate(path);
     return `${p.file}:${p.line}:${p.col}`;
   };
-  return { parsed, env: parsed.env, baseDir, file, locate };
+  return { parsed, env: parsed.env, baseDir, file, locate, warnings: secretWarnings(parsed) };
 }

@@ -13,7 +13,9 @@ import type { Plan } from '../model/plan.js';
 import { resolveEnvReferences } from '../spec/index.js';
 import { messageOf } from '../model/errors.js';
 import { redactor } from '../model/redact.js';
-import { DEFAULT_DELIVERY, deliver, redactUrl, signBody, type DeliveryPolicy } from './notify/deliver.js';
+import {
+  DEFAULT_DELIVERY, deliver, redactUrl, signBody, standardWebhookHeaders, type DeliveryPolicy,
+} from './notify/deliver.js';
 import {
   EVENT_SCHEMA,
   EVENT_TYPES,
@@ -27,7 +29,9 @@ import {
   type PlanDigest,
 } from './notify/event.js';
 
-export { signBody, verifySignature, redactUrl, type DeliveryPolicy } from './notify/deliver.js';
+export {
+  signBody, verifySignature, redactUrl, standardSignature, standardWebhookHeaders, verifyStandardWebhook, type DeliveryPolicy,
+} from './notify/deliver.js';
 export * from './notify/event.js';
 
 export interface NotifierOptions {
@@ -68,6 +72,8 @@ interface Hook {
   config: Notification;
   /** undefined: not resolved yet; null: no secret configured. */
   secret?: string | null;
+  /** The URL with its references resolved (in memory only), once the hook is ready. */
+  url?: string;
   disabled: boolean;
   queue: Job[];
   active: number;
@@ -193,11 +199,13 @@ export class Notifier {
   private secretReady(hook: Hook): boolean {
     if (hook.disabled) return false;
     if (hook.secret !== undefined) return true;
-    if (hook.config.secret === undefined) {
-      hook.secret = null;
-      return true;
-    }
     try {
+      // A token in the URL (chat webhooks put one in the path) comes from a reference too.
+      hook.url = resolveEnvReferences(hook.config.url, this.opts.vars, `notifications ${hook.label} url`);
+      if (hook.config.secret === undefined) {
+        hook.secret = null;
+        return true;
+      }
       hook.secret = resolveEnvReferences(hook.config.secret, this.opts.vars, `notifications ${hook.label} secret`);
       return true;
     } catch (e) {
@@ -228,9 +236,14 @@ export class Notifier {
       'x-bp-event': job.event.event,
       'x-bp-delivery': job.event.id,
     };
-    if (hook.secret) headers['x-bp-signature'] = signBody(hook.secret, job.body);
+    if (hook.secret) {
+      // Standard Webhooks headers (id + timestamp + body signed), and the older body-only
+      // X-BP-Signature for receivers written against it (docs/sweep-and-notifications.md).
+      Object.assign(headers, standardWebhookHeaders(hook.secret, job.event.id, job.body));
+      headers['x-bp-signature'] = signBody(hook.secret, job.body);
+    }
     try {
-      const r = await deliver(hook.config.url, job.body, headers, this.policy, this.abort.signal);
+      const r = await deliver(hook.url ?? hook.config.url, job.body, headers, this.policy, this.abort.signal);
       if (r.ok) this.report.delivered++;
       else this.fail(hook, job, r.attempts, r.error);
     } catch (e) {

@@ -339,3 +339,20 @@ function referenceError(failures: { path: JsonPath; message: string }[], site: E
   if (!site.locate) err.message = problems.map((p) => `${p.file}: ${p.message}`).join('\n');
   return err;
 }
+
+/**
+ * Warnings (not errors) about how secrets are used, each `FILE:LINE:COL: warning: ...`: a
+ * webhook without a `secret` sends unsigned deliveries any sender could forge.
+ */
+export function secretWarnings(parsed: { env: { notifications?: readonly { secret?: string }[] }; file: string; locate(path: JsonPath): SourcePosition }): string[] {
+  const out: string[] = [];
+  (parsed.env.notifications ?? []).forEach((n, i) => {
+    if (n.secret !== undefined) return;
+    const pos = parsed.locate(['notifications', i]);
+    out.push(
+      `${parsed.file}:${pos.line}:${pos.col}: warning: notification #${i + 1} has no secret: its deliveries go out ` +
+        'unsigned and a receiver cannot tell them from forged ones (add secret: ${env:NAME})',
+    );
+  });
+  return out;
+}

@@ -27,6 +27,61 @@ export function signBody(secret: string, body: Buffer | string): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 }
 
+/**
+ * The Standard Webhooks signature (https://www.standardwebhooks.com, "Signature scheme"):
+ * `v1,<base64 HMAC-SHA256(key, "<webhook-id>.<webhook-timestamp>.<body>")>`. A secret written
+ * `whsec_<base64>` is that base64 key, as the specification says; any other secret is used
+ * as its UTF-8 bytes. Covering the id and the timestamp lets a receiver reject replays.
+ */
+export function standardSignature(secret: string, id: string, timestamp: number, body: Buffer | string): string {
+  const mac = createHmac('sha256', signingKey(secret));
+  mac.update(`${id}.${timestamp}.`);
+  mac.update(body);
+  return `v1,${mac.digest('base64')}`;
+}
+
+function signingKey(secret: string): Buffer {
+  return secret.startsWith('whsec_') ? Buffer.from(secret.slice('whsec_'.length), 'base64') : Buffer.from(secret, 'utf8');
+}
+
+/** The headers of a signed delivery: webhook-id, webhook-timestamp (Unix seconds), webhook-signature. */
+export function standardWebhookHeaders(secret: string, id: string, body: Buffer | string, now: Date = new Date()): Record<string, string> {
+  const timestamp = Math.floor(now.getTime() / 1000);
+  return {
+    'webhook-id': id,
+    'webhook-timestamp': String(timestamp),
+    'webhook-signature': standardSignature(secret, id, timestamp, body),
+  };
+}
+
+/**
+ * For receivers (and tests): checks the Standard Webhooks headers of a delivery, in constant
+ * time, and refuses a timestamp more than `toleranceSeconds` away from `now` (a replay).
+ */
+export function verifyStandardWebhook(
+  secret: string,
+  headers: Record<string, string | string[] | undefined>,
+  body: Buffer | string,
+  now: Date = new Date(),
+  toleranceSeconds = 300,
+): { ok: true } | { ok: false; reason: string } {
+  const one = (name: string): string | undefined => {
+    const v = headers[name];
+    return Array.isArray(v) ? v[0] : v;
+  };
+  const id = one('webhook-id');
+  const ts = Number(one('webhook-timestamp'));
+  const sigs = (one('webhook-signature') ?? '').split(' ');
+  if (!id || !Number.isInteger(ts)) return { ok: false, reason: 'missing webhook-id or webhook-timestamp' };
+  if (Math.abs(now.getTime() / 1000 - ts) > toleranceSeconds) return { ok: false, reason: 'timestamp outside the tolerance' };
+  const want = Buffer.from(standardSignature(secret, id, ts, body));
+  const match = sigs.some((s) => {
+    const got = Buffer.from(s);
+    return got.length === want.length && timingSafeEqual(got, want);
+  });
+  return match ? { ok: true } : { ok: false, reason: 'no matching signature' };
+}
+
 /** For receivers (and tests): constant-time check of an X-BP-Signature header. */
 export function verifySignature(secret: string, body: Buffer | string, header: string | undefined): boolean {
   if (typeof header !== 'string') return false;

@@ -28,6 +28,7 @@ export async function planCommand(file: string, flags: PlanFlags): Promise<numbe
     );
   }
   const desired = await loadDesired(file, await loadOptionsFrom(flags));
+  for (const w of desired.warnings) process.stderr.write(`${w}\n`);
   const view = humanApplyView((s) => process.stderr.write(s), styleFor(process.stderr));
   const ctx = await engineContext(flags, (e) => (flags.json ? undefined : view.event(e)));
   try {

@@ -5,6 +5,7 @@ import { InvalidInputError } from '../../model/errors.js';
 export async function validateCommand(file: string, flags: SourceFlags & { json: boolean }): Promise<number> {
   try {
     const d = await loadDesired(file, await loadOptionsFrom(flags));
+    for (const w of d.warnings) process.stderr.write(`${w}\n`);
     const revisions = d.env.deployments.reduce((n, dep) => n + dep.revisions.length, 0);
     if (flags.json) {
       process.stdout.write(JSON.stringify({ valid: true, file, environment_id: d.env.environment_id, problems: [] }) + '\n');
