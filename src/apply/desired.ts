@@ -7,7 +7,13 @@ import { dirname, resolve } from 'node:path';
 import { InvalidInputError, messageOf, type InputProblem } from '../model/errors.js';
 import type { Environment } from '../model/environment.js';
 import { loadDeployerPlugin } from '../deployers/registry.js';
-import { loadEnvironmentFile, validateDeployerConfigs, type ParsedEnvironment } from '../spec/index.js';
+import {
+  loadEnvironmentFile,
+  validateDeployerConfigs,
+  type EnvironmentCheck,
+  type ParsedEnvironment,
+} from '../spec/index.js';
+import type { LoadOptions } from '../spec/parse.js';
 
 export interface Desired {
   parsed: ParsedEnvironment;
@@ -15,24 +21,33 @@ export interface Desired {
   /** Absolute directory of the file: relative paths in it resolve here. */
   baseDir: string;
   file: string;
+  /** `FILE:LINE:COL` of a JSON path in the file (null for a saved plan's environment). */
+  locate: (path: Array<string | number>) => string | null;
 }
 
-export async function loadDesired(file: string): Promise<Desired> {
-  const parsed = await loadEnvironmentFile(file);
+export async function loadDesired(file: string, options: LoadOptions = {}): Promise<Desired> {
+  const parsed = await loadEnvironmentFile(file, options);
   const baseDir = dirname(resolve(file));
   const schemas: Record<string, Record<string, unknown>> = {};
+  const checks: Record<string, EnvironmentCheck> = {};
   const problems: InputProblem[] = [];
   for (const [name, inst] of Object.entries(parsed.env.deployers)) {
     try {
-      schemas[name] = (await loadDeployerPlugin(inst.type, baseDir)).configSchema;
+      const plugin = await loadDeployerPlugin(inst.type, baseDir);
+      schemas[name] = plugin.configSchema;
+      if (plugin.checkEnvironment) checks[name] = plugin.checkEnvironment.bind(plugin) as EnvironmentCheck;
     } catch (e) {
       problems.push({ ...parsed.locate(['deployers', name, 'type']), message: messageOf(e) });
     }
   }
-  problems.push(...validateDeployerConfigs(parsed, schemas));
+  problems.push(...validateDeployerConfigs(parsed, schemas, checks));
   if (problems.length > 0) {
     problems.sort((a, b) => a.line - b.line || a.col - b.col);
     throw new InvalidInputError(problems);
   }
-  return { parsed, env: parsed.env, baseDir, file };
+  const locate = (path: Array<string | number>) => {
+    const p = parsed.locate(path);
+    return `${p.file}:${p.line}:${p.col}`;
+  };
+  return { parsed, env: parsed.env, baseDir, file, locate };
 }

@@ -4,15 +4,17 @@
  * check a saved plan for staleness, confirm, execute, checkpoint, materialize the runtime
  * config). The CLI is a thin shell around these.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Logger, Observation } from '../model/deployer.js';
 import type { Environment } from '../model/environment.js';
 import { BpError, messageOf, StaleStateError } from '../model/errors.js';
 import type { Plan, Verb } from '../model/plan.js';
-import { emptyState, type RecordedState } from '../model/state.js';
+import { applyMutation, emptyState, type Actor, type RecordedState } from '../model/state.js';
+import { historyEntry } from '../plan/history.js';
 import { plan as computePlan } from '../plan/index.js';
-import { resolveEnvReferences } from '../spec/index.js';
-import type { StateBackend } from '../state/backend.js';
+import { resolveReferences, type EnvReferenceSite } from '../spec/index.js';
+import { fetchReferences } from './secrets/resolve.js';
+import type { StateBackend, StateSession } from '../state/backend.js';
 import { deployerView, fullEnvironment } from './deployer-env.js';
 import { DeployerSet } from './deployer-set.js';
 import type { ApplyResult, EventSink } from './events.js';
@@ -21,6 +23,7 @@ import type { AnalysisDeps } from './rollout-runner.js';
 import type { RetryPolicy } from './retry.js';
 import { withTimeout } from './retry.js';
 import { writeRuntimeConfig } from './runtime-config.js';
+import { assertClosed } from './walker.js';
 
 export interface EngineContext {
   backend: StateBackend;
@@ -39,6 +42,10 @@ export interface PlanRequest {
   targets?: string[];
   destroy?: boolean;
   refresh?: boolean;
+  /** Where `desired` came from (file and positions), for FILE:LINE:COL in reference errors. */
+  source?: EnvReferenceSite;
+  /** `FILE:LINE:COL` of a path in the env file (from spec's parse), for plan messages. */
+  locate?: (path: Array<string | number>) => string | null;
 }
 
 const OBSERVE_TIMEOUT_MS = 120_000;
@@ -77,23 +84,37 @@ export async function observeAll(
   return merged;
 }
 
-function deployerSetFor(ctx: EngineContext, desired: Environment, recorded: RecordedState | null, baseDir: string): DeployerSet {
+/**
+ * `value` (a part of the environment at `basePath`, or all of it) with its references resolved:
+ * fetched once each (env, file, secret stores), registered with the redactor, substituted.
+ */
+async function resolveAt<T>(ctx: EngineContext, req: PlanRequest, value: T, basePath?: (string | number)[]): Promise<T> {
+  const where: EnvReferenceSite = { file: req.source?.file ?? '<environment>', locate: req.source?.locate, basePath };
+  const { lookup } = await fetchReferences(value, { vars: ctx.vars, baseDir: req.baseDir, basePath });
+  return resolveReferences(value, lookup, where);
+}
+
+async function deployerSetFor(
+  ctx: EngineContext, req: PlanRequest, recorded: RecordedState | null,
+): Promise<DeployerSet & { resolvedConfigs: Environment['deployers'] }> {
   // Only deployer configs are needed to create deployers: a secret used by one artifact must
-  // not stop `bp plan` from running where that variable is not set.
-  const resolvedDesired = { ...desired, deployers: resolveEnvReferences(desired.deployers, ctx.vars) };
-  const full = fullEnvironment(resolvedDesired, recorded);
-  return new DeployerSet({
+  // not stop `bp plan`, `bp destroy` or `bp sweep` from running where it cannot be read.
+  const desired = req.desired;
+  const deployers = await resolveAt(ctx, req, desired.deployers, ['deployers']);
+  const full = fullEnvironment({ ...desired, deployers }, recorded);
+  const set = new DeployerSet({
     environmentId: desired.environment_id,
     instances: full.deployers,
-    baseDir,
+    baseDir: req.baseDir,
     stateDir: ctx.stateDir,
     logger: ctx.logger,
   });
+  return Object.assign(set, { resolvedConfigs: deployers });
 }
 
 export async function planEnvironment(ctx: EngineContext, req: PlanRequest): Promise<{ plan: Plan; recorded: RecordedState | null }> {
   const recorded = await ctx.backend.load(req.desired.environment_id);
-  const deployers = deployerSetFor(ctx, req.desired, recorded, req.baseDir);
+  const deployers = await deployerSetFor(ctx, req, recorded);
   try {
     const observed = req.refresh === false ? null : await observeAll(ctx, req.desired, recorded, deployers, req.baseDir);
     const plan = computePlan({
@@ -103,6 +124,7 @@ export async function planEnvironment(ctx: EngineContext, req: PlanRequest): Pro
       observed,
       targets: req.targets,
       destroy: req.destroy,
+      locate: req.locate,
     });
     return { plan, recorded };
   } finally {
@@ -132,6 +154,22 @@ export interface ApplyRequest extends PlanRequest {
    * lock: `bp sweep` keeps only the drain/archive steps of TTL-expired revisions.
    */
   restrictPlan?: (plan: Plan) => Plan;
+  /** Appends a history entry (who, plan digest, steps, outcome) when steps ran; see src/state/local.ts. */
+  history?: HistoryOptions;
+}
+
+export interface HistoryOptions {
+  actor: Actor;
+  /** Entries kept (oldest dropped first). */
+  limit: number;
+  /** The operation as history names it when it differs from `operation` (promote, abort, rollback). */
+  operation?: string;
+  note?: string;
+}
+
+/** sha256 of a plan's steps: the same plan, the same digest (what `bp history` shows). */
+export function planDigest(plan: Plan): string {
+  return createHash('sha256').update(JSON.stringify(plan.steps)).digest('hex');
 }
 
 export interface ApplyOutcome {
@@ -143,17 +181,44 @@ export interface ApplyOutcome {
 }
 
 export async function applyEnvironment(ctx: EngineContext, req: ApplyRequest): Promise<ApplyOutcome> {
-  const envId = req.desired.environment_id;
-  const session = await ctx.backend.lock(envId, {
+  const session = await lockEnvironment(ctx, req.desired.environment_id, req);
+  try {
+    return await applyLocked(ctx, req, session, session.state);
+  } finally {
+    await session.release();
+  }
+}
+
+/** Takes the environment's state lock for `req.operation`, reporting a dead holder's lock taken over. */
+export function lockEnvironment(
+  ctx: EngineContext,
+  envId: string,
+  req: { operation: string; lockTimeoutMs: number; onLockTakeover?: (message: string) => void },
+): Promise<StateSession> {
+  return ctx.backend.lock(envId, {
     operation: req.operation,
     timeoutMs: req.lockTimeoutMs,
     onTakeover: (prev) =>
       req.onLockTakeover?.(
-        `took over the lock of environment "${envId}" left by dead process ${prev.pid} on ${prev.host} (${prev.operation}, since ${prev.created})`,
+        `took over the lock of environment "${envId}" left by dead process ${prev.pid} on ${prev.host} ` +
+          `(${prev.operation}, since ${prev.created})`,
       ),
   });
-  const recorded = session.state;
-  const deployers = deployerSetFor(ctx, req.desired, recorded, req.baseDir);
+}
+
+/**
+ * `applyEnvironment` inside a lock the caller holds (and releases): `recorded` is the state as
+ * the caller last wrote it in that session, so a read-modify-write such as `bp rollout promote`
+ * runs as one locked operation.
+ */
+export async function applyLocked(
+  ctx: EngineContext,
+  req: ApplyRequest,
+  session: StateSession,
+  recorded: RecordedState | null,
+): Promise<ApplyOutcome> {
+  const envId = req.desired.environment_id;
+  const deployers = await deployerSetFor(ctx, req, recorded);
   try {
     let plan: Plan;
     if (req.savedPlan) {
@@ -162,9 +227,19 @@ export async function applyEnvironment(ctx: EngineContext, req: ApplyRequest): P
     } else {
       const observed =
         req.refresh === false ? null : await observeAll(ctx, req.desired, recorded, deployers, req.baseDir, req.kill);
-      plan = computePlan({ desired: req.desired, recorded, now: ctx.clock(), observed, targets: req.targets, destroy: req.destroy });
+      plan = computePlan({
+        desired: req.desired,
+        recorded,
+        now: ctx.clock(),
+        observed,
+        targets: req.targets,
+        destroy: req.destroy,
+        locate: req.locate,
+      });
       if (req.restrictPlan) plan = req.restrictPlan(plan);
     }
+    // A saved plan is a file anyone can edit: refuse one whose steps depend on steps it lacks.
+    assertClosed(plan.steps);
     ctx.emit({ type: 'plan_ready', plan });
     if (!plan.changes) {
       if (recorded) await writeRuntimeConfig(ctx.stateDir, recorded, deployers, req.baseDir, req.desired);
@@ -176,7 +251,12 @@ export async function applyEnvironment(ctx: EngineContext, req: ApplyRequest): P
     await session.begin(base);
     const state: RecordedState = structuredClone(base);
     state.serial = base.serial + 1;
-    const resolved = fullEnvironment(resolveEnvReferences(req.desired, ctx.vars), recorded, req.destroy);
+    // Apply resolves every reference; destroy and sweep only drain and archive, which need
+    // no app secret (artifact env values stay unresolved references for them).
+    const desired = req.operation === 'apply'
+      ? await resolveAt(ctx, req, req.desired)
+      : { ...req.desired, deployers: deployers.resolvedConfigs };
+    const resolved = fullEnvironment(desired, recorded, req.destroy);
     const result = await executePlan({
       plan,
       desired: req.desired,
@@ -197,6 +277,22 @@ export async function applyEnvironment(ctx: EngineContext, req: ApplyRequest): P
       emit: ctx.emit,
     });
     state.updated_at = ctx.clock().toISOString();
+    if (req.history) {
+      const entry = historyEntry({
+        state,
+        operation: req.history.operation ?? req.operation,
+        actor: req.history.actor,
+        at: ctx.clock(),
+        plan,
+        planDigest: planDigest(plan),
+        counts: result,
+        note: req.history.note,
+      });
+      // Journaled like a step: a crash after this line keeps it (the journal is replayed).
+      const m = { kind: 'history' as const, entry, limit: req.history.limit };
+      await session.record([m]);
+      applyMutation(state, m);
+    }
     await session.checkpoint(state);
     try {
       await writeRuntimeConfig(ctx.stateDir, state, deployers, req.baseDir, req.desired);
@@ -206,7 +302,6 @@ export async function applyEnvironment(ctx: EngineContext, req: ApplyRequest): P
     return { plan, result, cancelled: false, state };
   } finally {
     await deployers.close();
-    await session.release();
   }
 }
 

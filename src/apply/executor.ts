@@ -7,13 +7,14 @@ import type { Deployer, DeployerDeployment, DeployerEnvironment } from '../model
 import type { Environment, SplitEntry } from '../model/environment.js';
 import { AbortedError, errorCode, messageOf } from '../model/errors.js';
 import type { Plan, PlanStep, Verb } from '../model/plan.js';
-import { redact } from '../model/redact.js';
 import { applyMutation, type Mutation, type RecordedState } from '../model/state.js';
 import { mutationsOnFailure, mutationsOnStart, mutationsOnSuccess } from '../plan/outcome.js';
 import type { StateSession } from '../state/backend.js';
 import { deployerView } from './deployer-env.js';
 import type { DeployerSet } from './deployer-set.js';
 import type { ApplyResult, EventSink, StepOutcome } from './events.js';
+import { raceFaults } from '../deployers/plugin-guard.js';
+import { checkSplitResult, checkStageResult, checkWarmResult } from './plugin-results.js';
 import { DEFAULT_RETRY, sleep, withRetries, withTimeout, type RetryPolicy } from './retry.js';
 import { rollBackFailedWarm, runRollout, type AnalysisDeps, type RolloutRunContext } from './rollout-runner.js';
 import { intervalMs } from '../rollout/analysis/verdict.js';
@@ -26,6 +27,7 @@ export const VERB_TIMEOUT_MS: Record<Verb, number> = {
   apply_traffic_split: 5 * 60_000,
   drain: 10 * 60_000,
   archive: 10 * 60_000,
+  update: 60_000,
 };
 
 export interface ExecuteOptions {
@@ -98,7 +100,7 @@ export async function executePlan(o: ExecuteOptions): Promise<ApplyResult> {
       const result = await withRetries(
         () =>
           withTimeout(
-            (signal) => invoke(deployer, step, views.forStep(deployment.deployer, step), signal),
+            (signal) => raceFaults(() => invoke(deployer, step, views.forStep(deployment.deployer, step), signal)),
             timeoutFor(o, step),
             o.kill,
             step.id,
@@ -293,11 +295,12 @@ async function invoke(
   if (signal.aborted) throw new AbortedError(`${step.id} was interrupted`);
   const opts = { signal };
   const rev = step.revision_id ?? '';
+  const what = `the deployer's ${step.verb === 'apply_traffic_split' ? 'applyTrafficSplit' : step.verb} of ${step.id}`;
   switch (step.verb) {
     case 'stage':
-      return (await deployer.stageRevision(env, rev, opts)) ?? {};
+      return checkStageResult(what, await deployer.stageRevision(env, rev, opts));
     case 'warm':
-      return (await deployer.warmRevision(env, rev, opts)) ?? {};
+      return checkWarmResult(what, await deployer.warmRevision(env, rev, opts));
     case 'drain':
       await deployer.drainRevision(env, rev, opts);
       return {};
@@ -306,7 +309,11 @@ async function invoke(
       return {};
     case 'apply_traffic_split': {
       const out = await deployer.applyTrafficSplit(env, step.deployment_id, opts);
-      return { applied_entries: out?.applied_entries };
+      const requested = env.deployments.find((d) => d.deployment_id === step.deployment_id)?.traffic ?? step.split?.after ?? [];
+      return { applied_entries: checkSplitResult(what, out, step.deployment_id, requested).applied_entries };
     }
+    case 'update':
+      // Settings bp reads itself (drain time, ttl, health timeout): recording them is the step.
+      return {};
   }
 }

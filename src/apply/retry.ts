@@ -1,5 +1,6 @@
 /** Bounded retries with exponential backoff and full jitter, and per-call timeouts. */
 import { AbortedError, TimeoutError, isRetryable } from '../model/errors.js';
+import { setLongTimeout, type LongTimer } from './long-timer.js';
 
 export interface RetryPolicy {
   /** Total attempts including the first. */
@@ -19,12 +20,12 @@ export function backoffDelayMs(policy: RetryPolicy, attempt: number, random: () 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(new AbortedError());
-    const t = setTimeout(() => {
+    const t = setLongTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
     const onAbort = () => {
-      clearTimeout(t);
+      t.clear();
       reject(new AbortedError());
     };
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -45,9 +46,9 @@ export async function withTimeout<T>(
   const onParent = () => ctl.abort(parent.reason);
   if (parent.aborted) ctl.abort(parent.reason);
   else parent.addEventListener('abort', onParent, { once: true });
-  let timer: NodeJS.Timeout | undefined;
+  let timer: LongTimer | undefined;
   const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
+    timer = setLongTimeout(() => {
       const err = new TimeoutError(`${what} did not finish within ${Math.round(timeoutMs / 1000)}s`);
       ctl.abort(err);
       reject(err);
@@ -62,7 +63,7 @@ export async function withTimeout<T>(
   try {
     return await Promise.race([Promise.resolve().then(() => fn(ctl.signal)), timedOut, aborted]);
   } finally {
-    clearTimeout(timer);
+    timer?.clear();
     parent.removeEventListener('abort', onParent);
     parent.removeEventListener('abort', onInterrupt);
   }

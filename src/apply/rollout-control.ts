@@ -1,8 +1,9 @@
 /**
  * `bp rollout promote` and `bp rollout abort`: the operator's decisions on a rollout in
- * progress. Each records the decision under the lock, then carries it out from recorded
- * state alone (no env file: the recorded deployer instances, revisions and rollout say
- * everything needed), touching only the deployment's split (and, for abort, its canary).
+ * progress. Each takes the state lock once and holds it across the whole read-modify-write:
+ * it records the decision, then carries it out from recorded state alone (no env file: the
+ * recorded deployer instances, revisions and rollout say everything needed), touching only
+ * the deployment's split (and, for abort, its canary). No other writer can slip in between.
  */
 import { ENVIRONMENT_SCHEMA, type Environment, type Revision } from '../model/environment.js';
 import { BpError, UsageError } from '../model/errors.js';
@@ -10,69 +11,101 @@ import { summarize, type Plan } from '../model/plan.js';
 import { applyMutation, type RecordedState, type RolloutProgress } from '../model/state.js';
 import { isActive } from '../plan/rollout.js';
 import { copySplit } from '../plan/splits.js';
-import { applyEnvironment, type ApplyOutcome, type ApplyRequest, type EngineContext } from './engine.js';
+import type { StateSession } from '../state/backend.js';
+import { applyLocked, lockEnvironment, type ApplyOutcome, type ApplyRequest, type EngineContext } from './engine.js';
 
 export type OperatorDecision = { kind: 'promote'; full: boolean } | { kind: 'abort' };
 
-export type ControlRequest = Omit<ApplyRequest, 'desired' | 'operation' | 'targets' | 'destroy' | 'savedPlan' | 'restrictPlan' | 'confirm'> & {
+export type ControlRequest = Omit<
+  ApplyRequest,
+  'desired' | 'operation' | 'targets' | 'destroy' | 'savedPlan' | 'restrictPlan' | 'confirm'
+> & {
   environmentId: string;
   deploymentId: string;
   decision: OperatorDecision;
 };
 
-export async function controlRollout(ctx: EngineContext, req: ControlRequest): Promise<ApplyOutcome & { progress: RolloutProgress }> {
-  const operation = `rollout ${req.decision.kind}`;
-  const { progress, state } = await recordDecision(ctx, req, operation);
-  const desired = desiredFromRecorded(state, req.deploymentId);
-  const keep = new Set([`split:${req.deploymentId}`]);
-  if (req.decision.kind === 'abort') keep.add(`drain:${req.deploymentId}/${progress.canary}`);
-  const outcome = await applyEnvironment(ctx, {
-    ...req,
-    operation: 'apply',
-    desired,
-    targets: [req.deploymentId],
-    refresh: false,
-    confirm: async () => true,
-    restrictPlan: (plan) => onlySteps(plan, keep),
-  });
-  const after = outcome.state?.deployments[req.deploymentId]?.rollout ?? progress;
-  return { ...outcome, progress: after };
-}
-
-/** Records promote (a flag the rollout consumes) or abort (status aborted) under the lock. */
-async function recordDecision(
+export async function controlRollout(
   ctx: EngineContext,
   req: ControlRequest,
-  operation: string,
-): Promise<{ progress: RolloutProgress; state: RecordedState }> {
-  const session = await ctx.backend.lock(req.environmentId, { operation, timeoutMs: req.lockTimeoutMs });
+): Promise<ApplyOutcome & { progress: RolloutProgress }> {
+  const operation = `rollout ${req.decision.kind}`;
+  const session = await lockEnvironment(ctx, req.environmentId, { ...req, operation });
   try {
-    const state = session.state;
-    if (!state) throw new UsageError(`environment "${req.environmentId}" has no recorded state in ${ctx.backend.description}`);
-    const d = state.deployments[req.deploymentId];
-    if (!d) throw new UsageError(`environment "${req.environmentId}" has no deployment "${req.deploymentId}"`);
-    const p = d.rollout ?? null;
-    if (!isActive(p)) {
-      const last = p !== null ? ` (its last rollout, of ${(p as RolloutProgress).canary}, is ${(p as RolloutProgress).status.replace('_', ' ')})` : '';
-      throw new BpError('Usage', `deployment "${req.deploymentId}" has no rollout in progress${last}; nothing to ${req.decision.kind}`);
-    }
-    const now = ctx.clock().toISOString();
-    const next: RolloutProgress =
-      req.decision.kind === 'promote'
-        ? { ...p, promoted: req.decision.full ? 'full' : 'step', status: p.status === 'halted' ? 'progressing' : p.status, message: `promoted${req.decision.full ? ' fully' : ''} by an operator`, updated_at: now }
-        : { ...p, status: 'aborted', promoted: null, pause_until: null, message: `aborted by an operator at step ${Math.min(p.step + 1, p.steps.length)}/${p.steps.length}`, updated_at: now };
-    const base = structuredClone(state);
-    await session.begin(base);
-    const m = { kind: 'rollout' as const, deployment_id: req.deploymentId, rollout: next };
-    await session.record([m]);
-    applyMutation(base, m);
-    base.serial += 1;
-    base.updated_at = now;
-    await session.checkpoint(base);
-    return { progress: next, state: base };
+    const { progress, state } = await recordDecision(ctx, req, session);
+    const desired = desiredFromRecorded(state, req.deploymentId);
+    const keep = new Set([`split:${req.deploymentId}`]);
+    if (req.decision.kind === 'abort') keep.add(`drain:${req.deploymentId}/${progress.canary}`);
+    const outcome = await applyLocked(
+      ctx,
+      {
+        ...req,
+        operation: 'apply',
+        desired,
+        targets: [req.deploymentId],
+        refresh: false,
+        confirm: async () => true,
+        restrictPlan: (plan) => onlySteps(plan, keep),
+      },
+      session,
+      state,
+    );
+    const after = outcome.state?.deployments[req.deploymentId]?.rollout ?? progress;
+    return { ...outcome, progress: after };
   } finally {
     await session.release();
   }
+}
+
+/** Records promote (a flag the rollout consumes) or abort (status aborted) in the held session. */
+async function recordDecision(
+  ctx: EngineContext,
+  req: ControlRequest,
+  session: StateSession,
+): Promise<{ progress: RolloutProgress; state: RecordedState }> {
+  const state = session.state;
+  if (!state)
+    throw new UsageError(`environment "${req.environmentId}" has no recorded state in ${ctx.backend.description}`);
+  const d = state.deployments[req.deploymentId];
+  if (!d) throw new UsageError(`environment "${req.environmentId}" has no deployment "${req.deploymentId}"`);
+  const p = d.rollout ?? null;
+  if (!isActive(p)) {
+    const last =
+      p !== null
+        ? ` (its last rollout, of ${(p as RolloutProgress).canary}, is ${(p as RolloutProgress).status.replace('_', ' ')})`
+        : '';
+    throw new BpError(
+      'Usage',
+      `deployment "${req.deploymentId}" has no rollout in progress${last}; nothing to ${req.decision.kind}`,
+    );
+  }
+  const now = ctx.clock().toISOString();
+  const next: RolloutProgress =
+    req.decision.kind === 'promote'
+      ? {
+          ...p,
+          promoted: req.decision.full ? 'full' : 'step',
+          status: p.status === 'halted' ? 'progressing' : p.status,
+          message: `promoted${req.decision.full ? ' fully' : ''} by an operator`,
+          updated_at: now,
+        }
+      : {
+          ...p,
+          status: 'aborted',
+          promoted: null,
+          pause_until: null,
+          message: `aborted by an operator at step ${Math.min(p.step + 1, p.steps.length)}/${p.steps.length}`,
+          updated_at: now,
+        };
+  const base = structuredClone(state);
+  await session.begin(base);
+  const m = { kind: 'rollout' as const, deployment_id: req.deploymentId, rollout: next };
+  await session.record([m]);
+  applyMutation(base, m);
+  base.serial += 1;
+  base.updated_at = now;
+  await session.checkpoint(base);
+  return { progress: next, state: base };
 }
 
 /**
@@ -113,7 +146,20 @@ export function desiredFromRecorded(state: RecordedState, deploymentId: string):
   };
 }
 
-function onlySteps(plan: Plan, keep: Set<string>): Plan {
-  const steps = plan.steps.filter((s) => keep.has(s.id)).map((s) => ({ ...s, depends_on: s.depends_on.filter((id) => keep.has(id)) }));
+/**
+ * The plan narrowed to `keep` and everything those steps depend on (transitively), so the
+ * narrowed plan is closed: a kept step never runs without its prerequisites.
+ */
+function onlySteps(plan: Plan, keep: ReadonlySet<string>): Plan {
+  const byId = new Map(plan.steps.map((s) => [s.id, s]));
+  const wanted = new Set<string>();
+  const stack = [...keep].filter((id) => byId.has(id));
+  while (stack.length > 0) {
+    const id = stack.pop()!;
+    if (wanted.has(id)) continue;
+    wanted.add(id);
+    for (const d of byId.get(id)!.depends_on) stack.push(d);
+  }
+  const steps = plan.steps.filter((s) => wanted.has(s.id));
   return { ...plan, steps, summary: summarize(steps), changes: steps.length > 0 };
 }

@@ -67,7 +67,7 @@ export function ttlSweepPlan(plan: Plan): Plan {
 }
 
 export interface SweepRequest
-  extends Pick<ApplyRequest, 'desired' | 'baseDir' | 'targets' | 'refresh' | 'lockTimeoutMs' | 'parallelism' | 'timeoutsMs' | 'stop' | 'kill' | 'onLockTakeover'> {
+  extends Pick<ApplyRequest, 'desired' | 'baseDir' | 'targets' | 'refresh' | 'lockTimeoutMs' | 'parallelism' | 'timeoutsMs' | 'stop' | 'kill' | 'onLockTakeover' | 'history'> {
   retry?: RetryPolicy;
   /** Called with the narrowed plan right before its steps run (notifications hook here). */
   onStart?: (plan: Plan) => void;
@@ -120,6 +120,7 @@ export async function sweepEnvironment(ctx: EngineContext, req: SweepRequest): P
     stop: req.stop,
     kill: req.kill,
     onLockTakeover: req.onLockTakeover,
+    history: req.history,
     restrictPlan: (plan) => {
       full = plan;
       return ttlSweepPlan(plan);

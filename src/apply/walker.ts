@@ -3,7 +3,10 @@
  * a time; a failure marks everything downstream `skipped` (reported once, at the failure)
  * while independent branches go on. After `stop` is aborted no new vertex starts.
  * Modelled on Terraform's internal/dag walker with the semaphore outside the vertex logic.
+ * A dependency that is not among the vertices is an error before anything runs: treating it
+ * as satisfied would run a step whose prerequisite nobody ran (docs/design.md#applying-a-plan).
  */
+import { PlanError } from '../model/errors.js';
 
 export type VertexStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'not_started';
 
@@ -37,9 +40,10 @@ export async function walk<V extends Vertex>(
   const skippedBecause = new Map<string, string>();
   const waitingOn = new Map<string, number>();
   const dependents = new Map<string, string[]>();
+  assertClosed(vertices);
   for (const v of vertices) {
-    const deps = v.depends_on.filter((d) => byId.has(d));
-    waitingOn.set(v.id, deps.length);
+    const deps = new Set(v.depends_on);
+    waitingOn.set(v.id, deps.size);
     for (const d of deps) {
       const list = dependents.get(d) ?? [];
       list.push(v.id);
@@ -113,6 +117,18 @@ export async function walk<V extends Vertex>(
 
   for (const [id, s] of status) if (s === 'pending') status.set(id, 'not_started');
   return { status, skippedBecause };
+}
+
+/** Throws `PlanError` naming every dependency that is not among the vertices. */
+export function assertClosed(vertices: readonly Vertex[]): void {
+  const ids = new Set(vertices.map((v) => v.id));
+  const missing: string[] = [];
+  for (const v of vertices) {
+    for (const d of v.depends_on) {
+      if (!ids.has(d)) missing.push(`step "${v.id}" depends on "${d}", which is not in the plan`);
+    }
+  }
+  if (missing.length > 0) throw new PlanError(missing);
 }
 
 /** A binary min-heap of non-negative integers (vertex positions). */

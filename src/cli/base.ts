@@ -5,6 +5,7 @@
  */
 import { Command, Flags } from '@oclif/core';
 import { ExitWith, errorMessageFor, exitCodeFor } from './errors.js';
+import { usageErrorMessage } from './usage.js';
 
 export abstract class BpCommand extends Command {
   static override baseFlags = {
@@ -23,7 +24,10 @@ export abstract class BpCommand extends Command {
   protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<void> {
     if (err.oclif?.exit !== undefined && !(err.message ?? '').trim().length) throw err;
     if (err.oclif?.exit !== undefined && err.constructor?.name === 'ExitError') throw err;
-    const message = err instanceof ExitWith && err.message === '' ? '' : errorMessageFor(err);
+    const ctor = this.constructor as { args?: Record<string, { description?: string }> };
+    const args = Object.entries(ctor.args ?? {}).map(([name, a]) => ({ name, description: a.description }));
+    const usage = usageErrorMessage(err, { bin: this.config.bin, id: this.id ?? '', args });
+    const message = usage ?? (err instanceof ExitWith && err.message === '' ? '' : errorMessageFor(err));
     if (message) process.stderr.write(`${message}\n`);
     if (process.env.BP_DEBUG === '1' && err.stack) process.stderr.write(`${err.stack}\n`);
     process.exitCode = exitCodeFor(err);

@@ -1,5 +1,9 @@
 /** Builds what the engine needs from CLI flags and the process environment. */
+import { hostname, userInfo } from 'node:os';
 import { resolve } from 'node:path';
+import type { HistoryOptions } from '../apply/engine.js';
+import { DEFAULT_HISTORY_LIMIT } from '../model/state.js';
+import { actorFrom } from '../plan/history.js';
 import type { EngineContext } from '../apply/engine.js';
 import type { EventSink } from '../apply/events.js';
 import type { Logger } from '../model/deployer.js';
@@ -27,7 +31,20 @@ export function stderrLogger(): Logger {
 export async function engineContext(flags: CommonFlags, emit: EventSink): Promise<EngineContext> {
   const stateDir = stateDirFrom(flags);
   const backend = await openStateBackend({ stateDir, backend: flags.backend || process.env.BP_BACKEND || undefined });
-  return { backend, stateDir, logger: stderrLogger(), emit, clock: () => new Date(), vars: process.env };
+  return { backend, stateDir, logger: stderrLogger(), emit, clock: cliClock(), vars: process.env };
+}
+
+/**
+ * The engine's clock. `BP_NOW` (an ISO 8601 instant) starts it at that instant, running on from
+ * there, so tests of TTLs and pauses inject time instead of sleeping through it.
+ */
+export function cliClock(env: Record<string, string | undefined> = process.env): () => Date {
+  const at = env.BP_NOW;
+  if (at === undefined || at === '') return () => new Date();
+  const base = Date.parse(at);
+  if (Number.isNaN(base)) throw new UsageError(`BP_NOW must be an ISO 8601 time such as 2026-01-01T00:00:00Z, got "${at}"`);
+  const start = Date.now();
+  return () => new Date(base + (Date.now() - start));
 }
 
 /** `--lock-timeout 30s`; a bare number is seconds. */
@@ -37,4 +54,15 @@ export function durationFlagMs(value: string | undefined, flag: string): number 
   const ms = parseDurationMs(value);
   if (ms === null) throw new UsageError(`--${flag} takes a duration like 30s, 5m or 1h, not "${value}"`);
   return ms;
+}
+
+/** Who is running this and how much history to keep (`--history-limit`). */
+export function historyOptions(flags: { 'history-limit'?: number }, operation?: string, note?: string): HistoryOptions {
+  let user = process.env.USER ?? 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    // No passwd entry (containers): keep $USER.
+  }
+  return { actor: actorFrom(user, hostname(), process.env), limit: flags['history-limit'] ?? DEFAULT_HISTORY_LIMIT, operation, note };
 }

@@ -24,6 +24,15 @@ export const stepTimeout = Flags.string({ summary: 'Per-verb timeout overriding 
 
 export const retries = Flags.integer({ summary: 'Attempts per step for retryable provider errors.', default: 4, min: 1 });
 
+/** Where the environment comes from besides its file: overlays and variables (plan, apply, validate...). */
+export const sourceFlags = {
+  overlay: Flags.string({ summary: 'Merge this overlay file onto the env file (repeatable, in order).', multiple: true }),
+  var: Flags.string({ summary: 'Set a variable used as ${var:NAME} (NAME=VALUE, repeatable).', multiple: true }),
+  'var-file': Flags.string({ summary: 'Read variables from this YAML file of NAME: value (repeatable).', multiple: true }),
+};
+
+export const historyLimit = Flags.integer({ summary: 'History entries kept in state (oldest dropped first).', default: 100, min: 1 });
+
 /** Flags shared by every command that runs a plan (`apply`, `destroy`). */
 export const runFlags = {
   'auto-approve': autoApprove,
@@ -34,8 +43,11 @@ export const runFlags = {
   refresh,
   'step-timeout': stepTimeout,
   retries,
+  'history-limit': historyLimit,
+  ...sourceFlags,
 };
 
 export const wait = Flags.string({
   summary: 'Let rollouts wait through pauses for up to this long (e.g. 10m); without it, apply stops at the first pause.',
 });
+

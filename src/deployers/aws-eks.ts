@@ -5,6 +5,7 @@
  * on first use.
  */
 import { defineDeployer } from '../model/deployer.js';
+import { checkK8sEnvironment } from './k8s/env-checks.js';
 import type { EksConfig } from './aws-eks/cluster.js';
 import { deploySettingsSchema } from './k8s/settings.js';
 
@@ -26,6 +27,7 @@ export default defineDeployer<EksConfig>({
   type: 'aws-eks',
   apiVersion: 1,
   configSchema,
+  checkEnvironment: (config, env, instance) => checkK8sEnvironment(config, env, instance),
   async create(config, ctx) {
     const [{ K8sDeployer }, { eksConnector }, { settingsFrom }] = await Promise.all([
       import('./k8s/deployer.js'),

@@ -7,6 +7,7 @@
  * The SDK (@kubernetes/client-node) is loaded on first use, never when bp merely starts.
  */
 import { defineDeployer } from '../model/deployer.js';
+import { checkK8sEnvironment } from './k8s/env-checks.js';
 import { deploySettingsSchema, type K8sConfig } from './k8s/settings.js';
 
 export const configSchema = {
@@ -24,6 +25,7 @@ export default defineDeployer<K8sConfig>({
   type: 'k8s',
   apiVersion: 1,
   configSchema,
+  checkEnvironment: (config, env, instance) => checkK8sEnvironment(config, env, instance),
   async create(config, ctx) {
     const [{ K8sDeployer }, { kubeconfigConnector }, { settingsFrom }] = await Promise.all([
       import('./k8s/deployer.js'),

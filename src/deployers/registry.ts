@@ -8,6 +8,7 @@ import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DEPLOYER_API_VERSION, type DeployerPlugin } from '../model/deployer.js';
 import { PluginLoadError } from '../model/errors.js';
+import { installPluginGuard } from './plugin-guard.js';
 
 type PluginModule = { default?: unknown };
 
@@ -51,6 +52,7 @@ export function loadDeployerPlugin(type: string, baseDir: string): Promise<Deplo
 }
 
 async function loadUncached(type: string, baseDir: string): Promise<DeployerPlugin> {
+  installPluginGuard();
   let mod: PluginModule;
   const builtIn = Object.hasOwn(BUILT_INS, type) ? BUILT_INS[type] : undefined;
   try {

@@ -104,10 +104,24 @@ export interface DeployerContext {
   stateDir: string;
 }
 
+/** A problem a plugin finds in the env file: `path` into env.yaml, reported at its FILE:LINE:COL. */
+export interface EnvironmentProblem {
+  path: Array<string | number>;
+  message: string;
+  /** Point at the mapping key rather than its value. */
+  at?: 'key' | 'value';
+}
+
 export interface DeployerPlugin<Config = Record<string, unknown>> {
   type: string;
   apiVersion: typeof DEPLOYER_API_VERSION;
   configSchema: Record<string, unknown>;
+  /**
+   * Optional, pure: what this deployer cannot deploy as declared (rules beyond the config
+   * schema, e.g. names the provider would refuse), checked at validate once `config` is valid.
+   * `instance` is the deployer's name under `deployers`; only deployments using it concern it.
+   */
+  checkEnvironment?(config: Config, env: Environment, instance: string): EnvironmentProblem[];
   create(config: Config, ctx: DeployerContext): Deployer | Promise<Deployer>;
 }
 

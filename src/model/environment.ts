@@ -126,11 +126,15 @@ export const ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$';
 export const ID_REGEX = new RegExp(ID_PATTERN);
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
-export const DURATION_PATTERN = '^[0-9]+(\\.[0-9]+)?(s|m|h|d)$';
+/** At most 9 digits each side of the point: every duration stays a finite, exact number of ms. */
+export const DURATION_PATTERN = '^[0-9]{1,9}(\\.[0-9]{1,9})?(s|m|h|d)$';
 
-/** Parses `30s`, `15m`, `2h`, `7d` (also `1.5h`) into milliseconds; null when malformed. */
+/**
+ * Parses `30s`, `15m`, `2h`, `7d` (also `1.5h`) into milliseconds; null when malformed.
+ * Values above Node's 2^31-1 ms timer limit are valid: bp's timers wait them out in chunks.
+ */
 export function parseDurationMs(text: string): number | null {
-  const m = /^([0-9]+(?:\.[0-9]+)?)(s|m|h|d)$/.exec(text.trim());
+  const m = /^([0-9]{1,9}(?:\.[0-9]{1,9})?)(s|m|h|d)$/.exec(text.trim());
   if (!m) return null;
   return Math.round(Number(m[1]) * UNIT_SECONDS[m[2]] * 1000);
 }

@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'LockHeld'
   | 'StateCorrupt'
   | 'PluginLoad'
+  | 'PluginFault'
   | 'Aborted'
   | 'Timeout'
   | 'Usage'
@@ -49,7 +50,6 @@ export function errorCode(e: unknown): string | undefined {
   return undefined;
 }
 
-/** The message of anything thrown: an Error, a plugin's plain `{ message }` object, or a value. */
 /** An error's message with every registered secret value redacted (src/model/redact.ts). */
 export function messageOf(e: unknown): string {
   if (e instanceof Error) return redact(e.message);
@@ -163,6 +163,13 @@ export class StateCorruptError extends BpError {
 export class PluginLoadError extends BpError {
   constructor(message: string, opts: { cause?: unknown } = {}) {
     super('PluginLoad', message, opts);
+  }
+}
+
+/** A plugin misbehaved: a malformed result, process.exit, or a throw outside any call. */
+export class PluginFaultError extends BpError {
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super('PluginFault', message, opts);
   }
 }
 

@@ -4,9 +4,33 @@ import type { LifecycleState, RolloutStatus } from './state.js';
 
 export const PLAN_FORMAT = 'bp.plan/v1' as const;
 
-export type Verb = 'stage' | 'warm' | 'drain' | 'archive' | 'apply_traffic_split';
-export const VERBS: readonly Verb[] = ['stage', 'warm', 'apply_traffic_split', 'drain', 'archive'];
-export type RevisionVerb = Exclude<Verb, 'apply_traffic_split'>;
+/**
+ * `update` is bp's own verb, not a deployer's: it records a revision's mutable settings (ttl,
+ * drain_seconds, health timeout) when only they changed, so promote, abort and sweep use the new values.
+ */
+export type Verb = 'stage' | 'warm' | 'drain' | 'archive' | 'apply_traffic_split' | 'update';
+export const VERBS: readonly Verb[] = ['stage', 'warm', 'update', 'apply_traffic_split', 'drain', 'archive'];
+/** The verbs that move a revision through its lifecycle (deployer calls). */
+export type RevisionVerb = Exclude<Verb, 'apply_traffic_split' | 'update'>;
+
+/** One field a step changes: dotted path in the revision, value before and after (secrets masked). */
+export interface FieldChange {
+  field: string;
+  old: unknown;
+  new: unknown;
+}
+
+/** What a stage step deploys, for review (env values masked when their name says secret). */
+export interface StepDeploys {
+  image?: string;
+  command?: string[];
+  binary?: string;
+  env: Record<string, string>;
+  resources: { cpu: number; memory_mb: number; replicas: number; gpu: number; max_replicas?: number };
+  health: { http_path: string; timeout_seconds: number };
+  drain_seconds: number;
+  ttl: string | null;
+}
 
 export interface PlanStep {
   /** `VERB:DEPLOYMENT/REVISION` for revision verbs, `split:DEPLOYMENT` for splits. */
@@ -22,6 +46,10 @@ export interface PlanStep {
   split?: { before: SplitEntry[]; after: SplitEntry[] };
   /** A split step that walks a rollout's steps to `split.after` instead of jumping there. */
   rollout?: PlannedRollout;
+  /** Stage steps: what the revision runs. */
+  deploys?: StepDeploys;
+  /** Update steps, and stage steps replacing a never-ready revision: each field's old -> new. */
+  changes?: FieldChange[];
 }
 
 export interface PlannedRollout {
@@ -69,6 +97,7 @@ export interface ExpiredRevision {
 export interface PlanSummary {
   stage: number;
   warm: number;
+  update: number;
   apply_traffic_split: number;
   drain: number;
   archive: number;
@@ -105,7 +134,7 @@ export function stepId(verb: Verb, deploymentId: string, revisionId: string | nu
 }
 
 export function summarize(steps: readonly PlanStep[]): PlanSummary {
-  const s: PlanSummary = { stage: 0, warm: 0, apply_traffic_split: 0, drain: 0, archive: 0 };
+  const s: PlanSummary = { stage: 0, warm: 0, update: 0, apply_traffic_split: 0, drain: 0, archive: 0 };
   for (const step of steps) s[step.verb]++;
   return s;
 }

@@ -3,6 +3,17 @@
  * lineage (uuid, fixed for the life of the environment's state) and a serial (bumped by
  * every apply that writes), evolved only through `Mutation`s so that every backend can
  * journal the same small records and replay them with `applyMutation`.
+ *
+ * History (`HistoryEntry`, `bp history`) is one more mutation, recorded after the last step of
+ * an operation and before its checkpoint, in the same journal as the steps. Crash windows:
+ * - before the history record is durable: the steps are recorded (each before the next
+ *   depended on it) but the operation has no entry; `bp history` misses that run, and the
+ *   next plan still shows exactly what state holds. Nothing is lost but the entry.
+ * - after it, before the checkpoint: replaying the journal on load applies it (with its
+ *   bound), so the entry is there exactly once.
+ * - during the checkpoint: the snapshot holds it or the journal still does (as for steps).
+ * Entries are bounded (`--history-limit`, oldest dropped) so state does not grow without end;
+ * ids keep counting so a dropped entry's id is never reused.
  */
 import type { Artifact, DeployerInstance, Health, Resources, RolloutStep, SplitEntry } from './environment.js';
 
@@ -53,6 +64,11 @@ export interface RecordedRevision {
   ttl: string | null;
   /** ISO time the revision was first staged; TTLs count from here. */
   staged_at: string | null;
+  /**
+   * ISO time it first became ready (absent in state written before it existed). A revision that
+   * never was ready never served, so its spec may still be replaced in place.
+   */
+  ready_at?: string | null;
   updated_at: string;
   /** Provider outputs returned by the deployer (never secret values). */
   outputs: Record<string, unknown>;
@@ -136,7 +152,39 @@ export interface RecordedState {
   revisions: Record<string, RecordedRevision>;
   pending: Record<string, PendingOperation>;
   updated_at: string;
+  /** What was done to the environment, oldest first, bounded (see HistoryEntry). Absent in older state. */
+  history?: HistoryEntry[];
 }
+
+/** Who ran an operation: user@host, and the CI system's variables when set. */
+export interface Actor {
+  user: string;
+  host: string;
+  /** GITHUB_ACTOR, GITHUB_SHA, GITHUB_RUN_ID, CI_PIPELINE_URL, CI_COMMIT_SHA: those that were set. */
+  ci: Record<string, string>;
+}
+
+/** One apply, destroy, sweep, promote, abort or rollback, as `bp history` shows it. */
+export interface HistoryEntry {
+  /** 1, 2, 3... per environment; never reused, also after older entries are dropped. */
+  id: number;
+  at: string;
+  operation: string;
+  actor: Actor;
+  /** sha256 of the plan's steps, null when no plan ran (a recorded decision). */
+  plan_digest: string | null;
+  steps: { total: number; succeeded: number; failed: number; skipped: number; not_started: number };
+  outcome: 'succeeded' | 'failed' | 'interrupted' | 'held' | 'recorded';
+  /** The split of each deployment touched, after the operation (what rollback restores). */
+  splits: Record<string, SplitEntry[]>;
+  /** Rollouts of the deployments touched, as they stood after the operation. */
+  rollouts: Record<string, { canary: string; status: RolloutStatus; step: number; steps: number }>;
+  /** `bp promote --force`, `bp rollback --to 7`...: what the operator asked beyond the plan. */
+  note?: string;
+}
+
+/** Default bound of the history kept per environment (`--history-limit`). */
+export const DEFAULT_HISTORY_LIMIT = 100;
 
 /**
  * One change to recorded state. Backends persist these (a journal) and `applyMutation`
@@ -150,11 +198,12 @@ export type Mutation =
   | { kind: 'split'; deployment_id: string; entries: SplitEntry[] }
   | { kind: 'rollout'; deployment_id: string; rollout: RolloutProgress | null }
   | { kind: 'pending'; op: PendingOperation }
-  | { kind: 'pending_done'; step_id: string };
+  | { kind: 'pending_done'; step_id: string }
+  | { kind: 'history'; entry: HistoryEntry; limit: number };
 
 /** Every mutation kind, for backends checking what they read back. */
 export const MUTATION_KINDS: ReadonlySet<string> = new Set<Mutation['kind']>([
-  'deployer', 'deployment', 'deployment_removed', 'revision', 'split', 'rollout', 'pending', 'pending_done',
+  'deployer', 'deployment', 'deployment_removed', 'revision', 'split', 'rollout', 'pending', 'pending_done', 'history',
 ]);
 
 /**
@@ -224,6 +273,11 @@ export function applyMutation(state: RecordedState, m: Mutation): RecordedState 
     case 'pending_done':
       delete state.pending[m.step_id];
       break;
+    case 'history': {
+      const kept = [...(state.history ?? []), m.entry];
+      state.history = kept.slice(Math.max(0, kept.length - Math.max(1, m.limit)));
+      break;
+    }
   }
   return state;
 }

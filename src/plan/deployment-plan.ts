@@ -7,10 +7,11 @@
 import type { Observation } from '../model/deployer.js';
 import type { Environment, Revision, SplitEntry } from '../model/environment.js';
 import { BpError } from '../model/errors.js';
-import { stepId, type DriftItem, type ExpiredRevision, type PlanStep, type RevisionVerb, type RolloutNotice } from '../model/plan.js';
+import { stepId, type DriftItem, type FieldChange, type ExpiredRevision, type PlanStep, type RevisionVerb, type RolloutNotice } from '../model/plan.js';
 import type { LifecycleState, RecordedState } from '../model/state.js';
 import { revisionDrift, splitDrift } from './drift.js';
-import { changedSpecPaths, specOf } from './immutability.js';
+import { specOf } from './immutability.js';
+import { deploysOf, describeChanges, neverReady, settingChanges, specChanges } from './review.js';
 import { chainFor, isAllowedVerb, VERB_RULES, type TargetLifecycle } from './lifecycle.js';
 import { resumeReason, revisionReason, rolloutReason, splitReason } from './reasons.js';
 import { decideRollout, type RolloutDecision } from './rollout.js';
@@ -24,6 +25,8 @@ export interface PlanContext {
   now: Date;
   observed: Observation | null;
   destroy: boolean;
+  /** `FILE:LINE:COL` of a path in the env file, for messages (absent: paths only). */
+  locate?: (path: Array<string | number>) => string | null;
 }
 
 export interface DeploymentPlan {
@@ -39,6 +42,10 @@ interface SlotPlan {
   current: LifecycleState;
   verbs: readonly RevisionVerb[];
   reason: string;
+  /** A never-ready revision whose spec changed: staged again with these changes. */
+  replaces: FieldChange[] | null;
+  /** Mutable settings to record through an `update` step. */
+  settings: FieldChange[];
 }
 
 const isTeardownVerb = (v: RevisionVerb): boolean => v === 'drain' || v === 'archive';
@@ -91,6 +98,18 @@ export function planDeployment(declaredUnit: DeploymentUnit, ctx: PlanContext, p
 
   const steps: PlanStep[] = [];
   for (const chain of chains) steps.push(...chain.filter((s) => s.verb === 'stage' || s.verb === 'warm'));
+  for (const p of slotPlans) {
+    if (p.settings.length === 0) continue;
+    steps.push({
+      id: stepId('update', unit.deployment_id, p.slot.revision_id),
+      verb: 'update',
+      deployment_id: unit.deployment_id,
+      revision_id: p.slot.revision_id,
+      depends_on: [],
+      reason: `settings changed: ${describeChanges(p.settings)}`,
+      changes: p.settings,
+    });
+  }
   if (needSplit) {
     const deps = after
       .filter((e) => e.weight_bps > 0 && warmed.has(e.revision_id))
@@ -147,6 +166,16 @@ function planSlot(
       driftReason = found.reason;
     }
   }
+  let replaces: FieldChange[] | null = null;
+  if (slot.desired && slot.recorded?.spec && decision.target === 'ready' && current !== 'archived' && neverReady(slot.recorded)) {
+    const changed = specChanges(slot.recorded.spec, specOf(slot.desired));
+    if (changed.length > 0) {
+      // It never served: stage it again with the new spec instead of demanding a new id.
+      replaces = changed;
+      current = 'failed';
+      driftReason = 'replace: changed before it ever was ready';
+    }
+  }
   let verbs: readonly RevisionVerb[];
   if (slot.recorded === null && decision.target !== 'ready') {
     verbs = []; // never created, nothing to take down
@@ -169,7 +198,11 @@ function planSlot(
     before: acc.before,
     after: acc.after,
   });
-  return { slot, target: decision.target, current, verbs, reason };
+  const settings =
+    slot.desired && slot.recorded && current !== 'archived' && decision.target !== 'archived' && !verbs.includes('stage')
+      ? settingChanges(slot.recorded, slot.desired)
+      : [];
+  return { slot, target: decision.target, current, verbs, reason, replaces, settings };
 }
 
 function chainSteps(
@@ -192,6 +225,10 @@ function chainSteps(
       if (o.dependsOnSplit) deps.push(o.splitId);
     }
     const to = VERB_RULES[verb].to;
+    const review =
+      verb === 'stage' && p.slot.desired
+        ? { deploys: deploysOf(p.slot.desired), ...(p.replaces ? { changes: p.replaces } : {}) }
+        : {};
     out.push({
       id,
       verb,
@@ -201,6 +238,7 @@ function chainSteps(
       reason: o.pending[id] ? resumeReason(verb) : p.reason,
       from,
       to,
+      ...review,
     });
     prev = id;
     from = to;
@@ -270,15 +308,24 @@ function checkConsistency(unit: DeploymentUnit, ctx: PlanContext, problems: stri
     }
   }
   for (const slot of unit.slots) {
-    if (!slot.desired || !slot.recorded?.spec) continue;
-    const paths = changedSpecPaths(slot.recorded.spec, specOf(slot.desired));
-    if (paths.length > 0) {
-      problems.push(
-        `revision "${slot.revision_id}" changed ${paths.join(', ')}, but revisions are immutable once staged; ` +
-          `create a new revision id for the change`,
-      );
-    }
+    if (!slot.desired || !slot.recorded?.spec || neverReady(slot.recorded)) continue;
+    const changes = specChanges(slot.recorded.spec, specOf(slot.desired));
+    if (changes.length === 0) continue;
+    const where = locateField(ctx, unit.deployment_id, slot.revision_id, changes[0]!.field);
+    problems.push(
+      `${where ? `${where}: ` : ''}revision "${slot.revision_id}" changed ${describeChanges(changes)}, but it has been ready ` +
+        `and a revision that served is immutable; declare a new revision id for the change`,
+    );
   }
+}
+
+/** `env.yaml:31:11` of a revision's field, when the caller can locate paths in the file. */
+function locateField(ctx: PlanContext, deploymentId: string, revisionId: string, field: string): string | null {
+  if (!ctx.locate) return null;
+  const d = ctx.desired.deployments.findIndex((x) => x.deployment_id === deploymentId);
+  const r = d < 0 ? -1 : ctx.desired.deployments[d]!.revisions.findIndex((x) => x.revision_id === revisionId);
+  if (r < 0) return null;
+  return ctx.locate(['deployments', d, 'revisions', r, ...field.split('.')]);
 }
 
 function quoteList(ids: string[]): string {

@@ -9,11 +9,14 @@ export function specOf(revision: Revision): RevisionSpec {
   return structuredClone({ artifact: revision.artifact, resources: revision.resources, health: revision.health });
 }
 
-/** Dotted paths (`artifact.env.GREETING`, `resources.replicas`) whose values differ, sorted. */
+/**
+ * Dotted paths (`artifact.env.GREETING`, `resources.replicas`) whose values differ, sorted;
+ * the health timeout is a setting bp reads, changed through an `update` step, not part of it.
+ */
 export function changedSpecPaths(recorded: RevisionSpec, desired: RevisionSpec): string[] {
   const out: string[] = [];
   for (const key of ['artifact', 'resources', 'health'] as const) diff(recorded[key], desired[key], key, out);
-  return out.sort();
+  return out.filter((p) => p !== 'health.timeout_seconds').sort();
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

@@ -100,11 +100,16 @@ export function mutationsOnSuccess(step: PlanStep, ctx: OutcomeContext, result: 
         kind: 'revision',
         revision: refreshed(rec, desired, ctx.now, {
           lifecycle: 'ready',
+          ready_at: rec.ready_at ?? ctx.now.toISOString(),
           outputs,
           endpoint: result.endpoint ?? rec.endpoint,
           last_error: null,
         }),
       });
+      break;
+    case 'update':
+      // `refreshed` copies the file's mutable settings: recording them is the whole step.
+      out.push({ kind: 'revision', revision: refreshed(rec, desired, ctx.now, {}) });
       break;
     case 'drain':
     case 'archive': {
@@ -204,9 +209,11 @@ function newRecord(step: PlanStep, desired: Revision | undefined, now: Date): Re
 
 /** A fresh copy of the record with the patch applied and the mutable settings refreshed. */
 function refreshed(rec: RecordedRevision, desired: Revision | undefined, now: Date, patch: Partial<RecordedRevision>): RecordedRevision {
+  const base = { ...structuredClone(rec), ...patch };
+  // The health timeout is a setting too (bp's warm waits that long); the rest of the spec is fixed.
+  if (desired && base.spec) base.spec.health.timeout_seconds = desired.health.timeout_seconds;
   return {
-    ...structuredClone(rec),
-    ...patch,
+    ...base,
     drain_seconds: desired?.drain_seconds ?? rec.drain_seconds,
     ttl: desired ? desired.ttl : rec.ttl,
     updated_at: now.toISOString(),

@@ -25,6 +25,8 @@ export interface PlanInput {
   targets?: string[];
   /** `bp destroy`: tear down everything. */
   destroy?: boolean;
+  /** `FILE:LINE:COL` of a path in the env file, so messages point at the line to change. */
+  locate?: (path: Array<string | number>) => string | null;
 }
 
 /** Throws PlanError listing every problem found, not only the first. */
@@ -47,7 +49,7 @@ export function plan(input: PlanInput): Plan {
   // Like Terraform's -target, problems of deployments outside the targets do not block the plan.
   const inScope = (deploymentId: string) => targets.length === 0 || targets.includes(deploymentId);
 
-  const ctx: PlanContext = { desired, recorded, now: input.now, observed: input.observed ?? null, destroy };
+  const ctx: PlanContext = { desired, recorded, now: input.now, observed: input.observed ?? null, destroy, locate: input.locate };
   const steps: PlanStep[] = [];
   const drift: DriftItem[] = [];
   const expired: ExpiredRevision[] = [];

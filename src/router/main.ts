@@ -3,7 +3,7 @@
  * so traffic keeps flowing when bp exits.
  *
  *   node main.js --listen HOST:PORT --config FILE --ready-file FILE [--health-interval-ms N]
- *                [--metrics-listen HOST:PORT]
+ *                [--metrics-listen HOST:PORT] [limit flags: see limits.ts]
  *
  * Without --metrics-listen, the metrics listener takes a free loopback port; the ready
  * file and GET /status report where it is.
@@ -20,6 +20,7 @@ import { parseArgs } from 'node:util';
 import { createAdminServer } from './admin.js';
 import { BackendPool } from './backends.js';
 import { ROUTER_TOKEN_ENV, routerConfigProblems, type RouterConfig, type RouterReady } from './config.js';
+import { LIMIT_OPTIONS, parseLimits } from './limits.js';
 import { formatListen, type ListenAddress, parseListen } from './listen.js';
 import { createMetricsServer } from './metrics-server.js';
 import { createProxyServer } from './proxy.js';
@@ -55,8 +56,11 @@ function main(): void {
       'health-interval-ms': { type: 'string', default: '1000' },
       'metrics-listen': { type: 'string' },
       'token-file': { type: 'string' },
+      ...LIMIT_OPTIONS,
     },
   });
+  const limits = parseLimits(values);
+  if (typeof limits === 'string') fail(limits);
   const listen = parseListen(values.listen ?? '');
   if (!listen) fail(`--listen must be HOST:PORT, got "${values.listen ?? ''}"`);
   const metricsAsked = values['metrics-listen'] === undefined ? null : parseListen(values['metrics-listen']);
@@ -80,7 +84,7 @@ function main(): void {
   const interval = Math.max(100, Number(values['health-interval-ms']) || 1000);
   const pool = new BackendPool(config, interval);
   const listenText = formatListen(listen);
-  const proxy = createProxyServer(pool, { deploymentId: config.deployment_id, log });
+  const proxy = createProxyServer(pool, { deploymentId: config.deployment_id, log, limits });
   const metrics = createMetricsServer(pool);
   let admin: http.Server | null = null;
 

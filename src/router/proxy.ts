@@ -1,13 +1,18 @@
 /**
  * The data path: an HTTP/1.1 reverse proxy that streams bodies both ways, reuses
  * keep-alive connections to backends, passes WebSocket (any `Upgrade`) through, and
- * answers 502 with a plain reason when no healthy backend is left. Every response is
+ * answers 502 when no healthy backend is left, 504 when a backend hangs. Every response is
  * recorded against the revision that served it (metrics.ts); upgrades are not.
+ *
+ * Clients are untrusted: every wait is bounded (limits.ts), and error bodies say what went
+ * wrong without naming anything internal (backend addresses, revision ids); the router's
+ * log has the details.
  */
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import type { Backend, BackendPool } from './backends.js';
+import { DEFAULT_LIMITS, type RouterLimits } from './limits.js';
 
 /** RFC 9110 section 7.6.1: meaningful for one connection only, never forwarded. */
 const HOP_BY_HOP = new Set([
@@ -53,20 +58,53 @@ function hasBody(req: http.IncomingMessage): boolean {
 export interface ProxyOptions {
   deploymentId: string;
   log: (message: string) => void;
+  limits?: RouterLimits;
+}
+
+/** The error an upstream request is destroyed with when the backend stays silent too long. */
+const UPSTREAM_TIMEOUT = 'BP_UPSTREAM_TIMEOUT';
+
+function upstreamTimeout(ms: number): NodeJS.ErrnoException {
+  const e: NodeJS.ErrnoException = new Error(`no answer within ${ms} ms`);
+  e.code = UPSTREAM_TIMEOUT;
+  return e;
+}
+
+/** What a client is told: the status and a generic reason, nothing about the backends behind it. */
+function clientBody(status: number): string {
+  if (status === 504) return 'bp router: the backend did not answer in time\n';
+  return 'bp router: the backend failed to answer\n';
 }
 
 export function createProxyServer(pool: BackendPool, opts: ProxyOptions): http.Server {
-  const server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 });
-  const noBackend = (): string =>
-    `bp router: no healthy backend for deployment "${opts.deploymentId}" ` +
-    `(revisions: ${pool.config.entries.map((e) => `${e.revision_id}=${e.weight_bps}bps`).join(', ') || 'none'})\n`;
+  const limits = opts.limits ?? DEFAULT_LIMITS;
+  const server = http.createServer({
+    keepAliveTimeout: limits.idleTimeoutMs,
+    headersTimeout: limits.headerTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    maxHeaderSize: limits.maxHeaderBytes,
+    // How often Node looks for connections past their header/request deadline: a fraction of the
+    // shortest bound, so a slowloris socket is cut close to its deadline.
+    connectionsCheckingInterval: Math.max(10, Math.min(30_000, Math.floor(limits.headerTimeoutMs / 4))),
+  });
+  server.maxConnections = limits.maxConnections;
+  let lastNoBackendLog = 0;
+  const noBackend = (): string => {
+    // Once a second at most: a flood of requests while every backend is down must not flood the log.
+    if (Date.now() - lastNoBackendLog >= 1000) {
+      lastNoBackendLog = Date.now();
+      const revisions = pool.config.entries.map((e) => `${e.revision_id}=${e.weight_bps}bps`).join(', ') || 'none';
+      opts.log(`no healthy backend (revisions: ${revisions})`);
+    }
+    return `bp router: no healthy backend for deployment "${opts.deploymentId}"\n`;
+  };
 
-  const badGateway = (res: http.ServerResponse, body: string): void => {
+  const badGateway = (res: http.ServerResponse, body: string, status = 502): void => {
     if (res.headersSent) {
       res.destroy();
       return;
     }
-    res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
     res.end(body);
   };
 
@@ -86,7 +124,9 @@ export function createProxyServer(pool: BackendPool, opts: ProxyOptions): http.S
       path: req.url,
       headers: requestHeaders(req),
       agent: backend.agent,
+      timeout: limits.upstreamTimeoutMs,
     });
+    upstream.on('timeout', () => upstream.destroy(upstreamTimeout(limits.upstreamTimeoutMs)));
     let answered = false;
     upstream.on('response', (ures) => {
       answered = true;
@@ -113,16 +153,21 @@ export function createProxyServer(pool: BackendPool, opts: ProxyOptions): http.S
       if (NOT_DELIVERED.has(code)) backend.markDown(`connection failed: ${code}`);
       // A keep-alive socket the backend closed as we reused it is a race, not a failure.
       if (!(staleSocket && retry)) backend.metrics.upstreamErrors++;
-      const reason = `backend ${backend.url} of revision "${backend.revisionId}" failed: ${code}`;
+      const reason = `backend ${backend.url} of revision "${backend.revisionId}" failed: ${err.message}`;
       if (retry && !hasBody(req) && (NOT_DELIVERED.has(code) || staleSocket)) {
         const other = staleSocket ? backend : pool.pick(backend);
         if (other) {
           handedOver = true;
           return forward(req, res, other, false, startedAt);
         }
-        if (!staleSocket) return badGateway(res, `${noBackend().trimEnd()}; ${reason}\n`);
+        if (!staleSocket) {
+          opts.log(`${req.method} ${req.url}: ${reason}`);
+          return badGateway(res, noBackend());
+        }
       }
-      badGateway(res, `bp router: ${reason}\n`);
+      const status = code === UPSTREAM_TIMEOUT ? 504 : 502;
+      opts.log(`${status} for ${req.method} ${req.url}: ${reason}`);
+      badGateway(res, clientBody(status), status);
     });
     // A client that goes away mid-request must not leave the backend request dangling.
     res.on('close', () => {
@@ -151,16 +196,32 @@ export function createProxyServer(pool: BackendPool, opts: ProxyOptions): http.S
 
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     const backend = pool.pick();
-    if (!backend) return rawReply(socket, 502, noBackend());
-    passUpgrade(req, socket, head, backend);
+    if (!backend) {
+      socket.on('error', () => socket.destroy());
+      return rawReply(socket, 502, noBackend());
+    }
+    passUpgrade(req, socket, head, backend, limits, opts.log);
   });
 
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
-    if (err.code !== 'ECONNRESET' && socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
-    else socket.destroy();
+    const status = CLIENT_ERROR_STATUS[err.code ?? ''] ?? 400;
+    // Once a response has started on this connection, a status line would corrupt it: just cut it.
+    const started = (socket as Duplex & { _httpMessage?: http.ServerResponse | null })._httpMessage?.headersSent;
+    if (err.code !== 'ECONNRESET' && socket.writable && !started) {
+      rawReply(socket, status, `bp router: ${http.STATUS_CODES[status] ?? 'bad request'}\n`);
+    } else socket.destroy();
   });
   return server;
 }
+
+/** Parser and timeout errors Node reports on a client connection, and the status each earns. */
+const CLIENT_ERROR_STATUS: Record<string, number> = {
+  HPE_HEADER_OVERFLOW: 431,
+  ERR_HTTP_REQUEST_TIMEOUT: 408,
+};
+
+/** How long a refused client gets to read its answer before the socket is cut regardless. */
+const LINGER_MS = 1000;
 
 function rawReply(socket: Duplex, status: number, body: string): void {
   const reason = http.STATUS_CODES[status] ?? '';
@@ -168,6 +229,8 @@ function rawReply(socket: Duplex, status: number, body: string): void {
     `HTTP/1.1 ${status} ${reason}\r\ncontent-type: text/plain; charset=utf-8\r\n` +
       `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
   );
+  // end() only half-closes: a client that never closes its side would hold the socket forever.
+  setTimeout(() => socket.destroy(), LINGER_MS).unref();
 }
 
 function rawHead(res: http.IncomingMessage): string {
@@ -176,40 +239,61 @@ function rawHead(res: http.IncomingMessage): string {
   return head + '\r\n';
 }
 
-/** Tunnels an `Upgrade` request byte for byte once the backend agrees to switch protocols. */
-function passUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, backend: Backend): void {
+/**
+ * Tunnels an `Upgrade` request byte for byte once the backend agrees to switch protocols.
+ * The backend's in-flight count is released exactly once on every path: tunnel closed by
+ * either side, client gone before the backend answered, backend declined, failed or hung.
+ */
+function passUpgrade(
+  req: http.IncomingMessage, socket: Duplex, head: Buffer, backend: Backend, limits: RouterLimits,
+  log: (message: string) => void,
+): void {
   const release = backend.acquire();
   const headers = requestHeaders(req);
   headers.connection = 'Upgrade';
   if (req.headers.upgrade) headers.upgrade = req.headers.upgrade;
   const upstream = http.request({
     host: backend.host, port: backend.port, method: req.method, path: req.url, headers, agent: false,
+    timeout: limits.upstreamTimeoutMs,
   });
-  socket.on('error', () => upstream.destroy());
+  let tunnel: Duplex | null = null;
+  const end = (): void => {
+    release();
+    upstream.destroy();
+    tunnel?.destroy();
+    socket.destroy();
+  };
+  // Upgraded sockets are half-open capable and no longer watched by the HTTP parser: a FIN from
+  // either side would otherwise leave the tunnel (and its in-flight count) open for good.
+  socket.on('error', end).on('close', end).on('end', end);
+  upstream.on('timeout', () => upstream.destroy(upstreamTimeout(limits.upstreamTimeoutMs)));
   upstream.on('upgrade', (ures, usocket, uhead) => {
+    tunnel = usocket;
+    // The handshake's deadline is over: an open tunnel may stay quiet as long as both ends like.
+    usocket.setTimeout(0);
+    usocket.on('error', end).on('close', end).on('end', end);
+    if (socket.destroyed) return end();
     socket.write(rawHead(ures));
     if (uhead.length > 0) socket.write(uhead);
     if (head.length > 0) usocket.write(head);
-    const close = (): void => {
-      release();
-      socket.destroy();
-      usocket.destroy();
-    };
-    usocket.on('error', close).on('close', close);
-    socket.on('error', close).on('close', close);
     usocket.pipe(socket).pipe(usocket);
   });
   upstream.on('response', (ures) => {
     // The backend declined to switch protocols: relay its answer and close.
     socket.write(rawHead(ures));
-    ures.pipe(socket);
+    ures.on('error', end);
     ures.on('end', release);
+    ures.pipe(socket);
   });
   upstream.on('error', (err: NodeJS.ErrnoException) => {
     release();
     const code = err.code ?? err.message;
     if (NOT_DELIVERED.has(code)) backend.markDown(`connection failed: ${code}`);
-    if (socket.writable) rawReply(socket, 502, `bp router: backend ${backend.url} failed: ${code}\n`);
+    if (!socket.writable || socket.destroyed) return;
+    const status = code === UPSTREAM_TIMEOUT ? 504 : 502;
+    log(`${status} for upgrade ${req.method} ${req.url}: backend ${backend.url} of revision "${backend.revisionId}" ` +
+      `failed: ${err.message}`);
+    rawReply(socket, status, clientBody(status));
   });
   upstream.end();
 }

@@ -4,12 +4,14 @@
  * bounded and source-mapped, and takes over whenever anything needs reporting or the text
  * has anchors, aliases, tags or directives. Both feed the same `checkEnvironmentValue`.
  */
-import type { InputProblem } from '../model/errors.js';
+import type { InputProblem, SourcePosition } from '../model/errors.js';
 import { parseFast } from './fast-yaml.js';
-import type { PathProblem } from './paths.js';
+import { mergeOverlays, type Origin, type Origins } from './overlays.js';
+import type { JsonPath, PathProblem } from './paths.js';
 import { environmentSchema, environmentValidator } from './schema.js';
 import { schemaProblems, typeOfValue } from './schema-problems.js';
 import { semanticProblems } from './semantic-checks.js';
+import { substituteVariables, type Variables } from './variables.js';
 import { YamlSource } from './yaml-source.js';
 
 let patternNames: Map<string, string> | undefined;
@@ -40,40 +42,165 @@ export function checkEnvironmentValue(value: unknown): PathProblem[] {
   return problems;
 }
 
-export type SourceAnalysis =
-  | { ok: true; value: unknown; source: YamlSource | undefined }
-  | { ok: false; problems: InputProblem[]; source?: YamlSource };
-
-/** The fast path alone: a value when js-yaml parses and the value is valid, else undefined. */
-export function analyzeFast(text: string): { value: unknown; problems: PathProblem[] } | undefined {
-  const parsed = parseFast(text);
-  if (!parsed.ok) return undefined;
-  return { value: parsed.value, problems: checkEnvironmentValue(parsed.value) };
+/** One YAML text and the name it is reported under. */
+export interface SourceText {
+  text: string;
+  file: string;
 }
 
-/** The slow path alone: `yaml`, bounded aliases, every problem positioned. */
-export function analyzeSlow(text: string, file: string): SourceAnalysis {
-  const source = new YamlSource(text);
-  const located = (offset: number, message: string): InputProblem => ({ file, ...source.position(offset), message });
-  const syntax = source.syntaxProblems();
-  const problems = syntax.problems.map((p) => located(p.offset, p.message));
-  if (!syntax.fatal) {
-    const value = source.value();
-    if (!value.ok) {
-      problems.push(located(value.problem.offset, value.problem.message));
-    } else {
-      for (const p of checkEnvironmentValue(value.value)) problems.push(positionProblem(p, source, file));
-      if (problems.length === 0) return { ok: true, value: value.value, source };
-    }
+export interface AnalyzeOptions {
+  /** Merged onto the base file in order (see overlays.ts). */
+  overlays?: readonly SourceText[];
+  /** Values for `${var:NAME}`, over the file's `vars:` defaults. */
+  vars?: Variables;
+}
+
+export type Analysis =
+  | { ok: true; value: unknown; positions: Positions }
+  | { ok: false; problems: InputProblem[]; positions?: Positions };
+
+/**
+ * Maps a path of the (merged, substituted) document to the file, line and column it was
+ * written at. Parses with `yaml` lazily: a clean single file never needs it.
+ */
+export class Positions {
+  private readonly sources: (YamlSource | undefined)[];
+
+  constructor(
+    readonly inputs: readonly SourceText[],
+    sources: readonly (YamlSource | undefined)[] = [],
+    private readonly origins?: Origins,
+    /** Paths (joined by NUL) of strings changed by variable substitution. */
+    private readonly substituted: ReadonlySet<string> = new Set(),
+  ) {
+    this.sources = inputs.map((_, i) => sources[i]);
   }
-  return { ok: false, problems: sortProblems(problems), source };
+
+  source(i = 0): YamlSource {
+    return (this.sources[i] ??= new YamlSource(this.inputs[i].text));
+  }
+
+  originOf(path: JsonPath): Origin {
+    return this.origins ? this.origins.originOf(path) : { src: 0, path };
+  }
+
+  locate(path: JsonPath, at: 'key' | 'value' | 'auto' = 'auto'): SourcePosition {
+    const o = this.originOf(path);
+    const source = this.source(o.src);
+    return { file: this.inputs[o.src].file, ...source.position(source.offsetOf(o.path, at)) };
+  }
+
+  problem(p: PathProblem): InputProblem {
+    const o = this.originOf(p.path);
+    // An index into a string that substitution changed does not index the text as written.
+    const index = this.substituted.has(p.path.join('\0')) ? undefined : p.index;
+    const positioned = positionProblem({ ...p, path: o.path, index, firstAt: undefined }, this.source(o.src), this.inputs[o.src].file);
+    if (p.firstAt) {
+      const first = this.locate(p.firstAt);
+      positioned.message += first.file === positioned.file ? ` (first declared at line ${first.line})` : ` (first declared at ${first.file}:${first.line})`;
+    }
+    return positioned;
+  }
+}
+
+/** The fast path alone: a value when js-yaml parses and the value is valid, else undefined. */
+export function analyzeFast(
+  text: string,
+  options: AnalyzeOptions = {},
+): { value: unknown; problems: PathProblem[]; origins?: Origins; substituted?: Set<string> } | undefined {
+  const parsed = parseFast(text);
+  if (!parsed.ok) return undefined;
+  const overlays: unknown[] = [];
+  for (const o of options.overlays ?? []) {
+    const v = parseFast(o.text);
+    if (!v.ok || !isMapping(v.value)) return undefined;
+    overlays.push(v.value);
+  }
+  const origins = overlays.length > 0 && isMapping(parsed.value) ? mergeOverlays(parsed.value, overlays) : undefined;
+  const merged = origins ? origins.merged : parsed.value;
+  const sub = substituteVariables(merged, options.vars);
+  const problems = withSubstitutionProblems(sub.problems, checkEnvironmentValue(sub.value));
+  const substituted = sub.value === merged ? undefined : substitutedPaths(merged, sub.value);
+  return { value: sub.value, problems, origins, substituted };
+}
+
+/** The slow path alone: `yaml`, bounded aliases, every problem positioned in its own file. */
+export function analyzeSlow(text: string, file: string, options: AnalyzeOptions = {}): Analysis {
+  const inputs: SourceText[] = [{ text, file }, ...(options.overlays ?? [])];
+  const sources = inputs.map((i) => new YamlSource(i.text));
+  const problems: InputProblem[] = [];
+  const values: unknown[] = [];
+  let usable = true;
+  sources.forEach((source, i) => {
+    const located = (offset: number, message: string): InputProblem => ({ file: inputs[i].file, ...source.position(offset), message });
+    const syntax = source.syntaxProblems();
+    problems.push(...syntax.problems.map((p) => located(p.offset, p.message)));
+    if (syntax.fatal) {
+      usable = false;
+      return;
+    }
+    const value = source.value();
+    usable &&= value.ok && (i === 0 || isMapping(value.value));
+    if (!value.ok) problems.push(located(value.problem.offset, value.problem.message));
+    else if (i > 0 && !isMapping(value.value)) {
+      problems.push(located(0, `an overlay must hold a mapping (parts of an environment), got ${typeOfValue(value.value)}`));
+    } else values[i] = value.value;
+  });
+  if (!usable) return { ok: false, problems: sortProblems(problems), positions: new Positions(inputs, sources) };
+  const origins = values.length > 1 && isMapping(values[0]) ? mergeOverlays(values[0], values.slice(1)) : undefined;
+  const merged = origins ? origins.merged : values[0];
+  const sub = substituteVariables(merged, options.vars);
+  const positions = new Positions(inputs, sources, origins, substitutedPaths(merged, sub.value));
+  const pathProblems = withSubstitutionProblems(sub.problems, checkEnvironmentValue(sub.value));
+  for (const p of pathProblems) problems.push(positions.problem(p));
+  if (problems.length === 0) return { ok: true, value: sub.value, positions };
+  return { ok: false, problems: sortProblems(problems), positions };
 }
 
 /** Fast when it can be, slow when it must be. */
-export function analyze(text: string, file: string): SourceAnalysis {
-  const fast = analyzeFast(text);
-  if (fast && fast.problems.length === 0) return { ok: true, value: fast.value, source: undefined };
-  return analyzeSlow(text, file);
+export function analyze(text: string, file: string, options: AnalyzeOptions = {}): Analysis {
+  const fast = analyzeFast(text, options);
+  if (fast && fast.problems.length === 0) {
+    const positions = new Positions([{ text, file }, ...(options.overlays ?? [])], [], fast.origins, fast.substituted);
+    return { ok: true, value: fast.value, positions };
+  }
+  return analyzeSlow(text, file, options);
+}
+
+/**
+ * Substitution problems, plus the value's own problems except those about a string whose
+ * reference could not be substituted (its text is not what the operator meant: reporting
+ * "not a valid id" for `web-${var:SHA}` would only hide the real cause).
+ */
+function withSubstitutionProblems(substitution: PathProblem[], value: PathProblem[]): PathProblem[] {
+  if (substitution.length === 0) return value;
+  const failed = new Set(substitution.map((p) => p.path.join('\0')));
+  return [...substitution, ...value.filter((p) => !failed.has(p.path.join('\0')))];
+}
+
+function isMapping(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Paths of the strings that differ between `before` and `after` (same shape). */
+function substitutedPaths(before: unknown, after: unknown): Set<string> {
+  const out = new Set<string>();
+  const path: JsonPath = [];
+  const walk = (a: unknown, b: unknown): void => {
+    if (a === b) return;
+    if (typeof a === 'string') {
+      out.add(path.join('\0'));
+      return;
+    }
+    if (a === null || typeof a !== 'object' || b === null || typeof b !== 'object') return;
+    for (const k of Object.keys(a)) {
+      path.push(Array.isArray(a) ? Number(k) : k);
+      walk((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]);
+      path.pop();
+    }
+  };
+  walk(before, after);
+  return out;
 }
 
 export function positionProblem(p: PathProblem, source: YamlSource, file: string): InputProblem {

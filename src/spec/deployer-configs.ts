@@ -1,11 +1,24 @@
 /** Validates each `deployers.X.config` against the JSON Schema its plugin declares. */
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { Environment } from '../model/environment.js';
 import type { InputProblem } from '../model/errors.js';
-import { positionProblem, sortProblems } from './analyze.js';
+import { sortProblems } from './analyze.js';
 import { quote, type PathProblem } from './paths.js';
-import { sourceOf, type ParsedEnvironment } from './parse.js';
+import { sourcePositions, type ParsedEnvironment } from './parse.js';
 import { schemaProblems } from './schema-problems.js';
 import { metaSchemaValidator } from './schema.js';
+
+/** A plugin's `checkEnvironment`: rules beyond its config schema (see model/deployer.ts). */
+export type EnvironmentCheck = (config: never, env: Environment, instance: string) => PathProblem[];
+
+function environmentProblems(parsed: ParsedEnvironment, name: string, check: EnvironmentCheck | undefined): PathProblem[] {
+  if (!check) return [];
+  try {
+    return (check as (c: unknown, e: Environment, i: string) => PathProblem[])(parsed.env.deployers[name].config, parsed.env, name);
+  } catch (e) {
+    return [{ path: ['deployers', name, 'type'], message: `deployer ${quote(name)} failed to check the environment: ${e instanceof Error ? e.message : String(e)}` }];
+  }
+}
 
 const DRAFT_2020 = 'https://json-schema.org/draft/2020-12/schema';
 
@@ -62,6 +75,7 @@ export function compileConfigSchemaWithDefaults(schema: Record<string, unknown>)
 export function validateDeployerConfigs(
   parsed: ParsedEnvironment,
   schemas: Record<string, Record<string, unknown>>,
+  checks: Record<string, EnvironmentCheck> = {},
 ): InputProblem[] {
   const pathProblems: PathProblem[] = [];
   for (const [name, schema] of Object.entries(schemas)) {
@@ -77,16 +91,16 @@ export function validateDeployerConfigs(
       });
       continue;
     }
-    if (validate(instance.config)) continue;
+    if (validate(instance.config)) {
+      pathProblems.push(...environmentProblems(parsed, name, checks[name]));
+      continue;
+    }
     pathProblems.push(
       ...schemaProblems(validate.errors ?? [], { root: parsed.env, data: instance.config, basePath: ['deployers', name, 'config'] }),
     );
   }
   if (pathProblems.length === 0) return [];
-  const source = sourceOf(parsed);
-  const problems = pathProblems.map((p) => {
-    if (source) return positionProblem(p, source, parsed.file);
-    return { ...parsed.locate(p.path), message: p.message };
-  });
+  const positions = sourcePositions(parsed);
+  const problems = pathProblems.map((p) => (positions ? positions.problem(p) : { ...parsed.locate(p.path), message: p.message }));
   return sortProblems(problems);
 }

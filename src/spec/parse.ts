@@ -1,11 +1,11 @@
 /** Entry points: env.yaml text or file -> a validated, normalized Environment with source positions. */
-import { readFile } from 'node:fs/promises';
 import type { Environment } from '../model/environment.js';
-import { BpError, InvalidInputError, type SourcePosition } from '../model/errors.js';
-import { analyze } from './analyze.js';
+import { InvalidInputError, type SourcePosition } from '../model/errors.js';
+import { analyze, type AnalyzeOptions, type Positions, type SourceText } from './analyze.js';
+import { readBoundedText } from './bounded-read.js';
 import { normalizeEnvironment } from './normalize.js';
 import type { JsonPath } from './paths.js';
-import { YamlSource } from './yaml-source.js';
+import type { Variables } from './variables.js';
 
 export interface ParsedEnvironment {
   /** Normalized: every default filled in, references unresolved. */
@@ -20,43 +20,43 @@ export interface ParsedEnvironment {
   locate(path: JsonPath): SourcePosition;
 }
 
-// The source-mapped parse behind each ParsedEnvironment, for callers inside spec that need
-// key-versus-value precision (unknown keys in deployer configs point at the key).
-const sources = new WeakMap<ParsedEnvironment, () => YamlSource>();
+// The positions behind each ParsedEnvironment, for callers inside spec that need key-versus-value
+// precision (unknown keys in deployer configs point at the key) and overlay origins.
+const positionsOf = new WeakMap<ParsedEnvironment, Positions>();
 
-export function sourceOf(parsed: ParsedEnvironment): YamlSource | undefined {
-  return sources.get(parsed)?.();
+export function sourcePositions(parsed: ParsedEnvironment): Positions | undefined {
+  return positionsOf.get(parsed);
+}
+
+export interface LoadOptions {
+  /** Overlay files merged onto the environment file in order. */
+  overlays?: readonly string[];
+  /** Values for `${var:NAME}` (over the file's `vars:` defaults). */
+  vars?: Variables;
 }
 
 /** Parses and validates; throws InvalidInputError carrying every syntax, schema and semantic problem. */
-export function parseEnvironment(text: string, file: string): ParsedEnvironment {
-  const result = analyze(text, file);
+export function parseEnvironment(text: string, file: string, options: AnalyzeOptions = {}): ParsedEnvironment {
+  const result = analyze(text, file, options);
   if (!result.ok) throw new InvalidInputError(result.problems);
-  let source = result.source;
-  const getSource = (): YamlSource => (source ??= new YamlSource(text));
+  const positions = result.positions;
   const parsed: ParsedEnvironment = {
     env: normalizeEnvironment(result.value),
     file,
     text,
-    locate(path: JsonPath): SourcePosition {
-      const s = getSource();
-      return { file, ...s.position(s.offsetOf(path)) };
-    },
+    locate: (path: JsonPath): SourcePosition => positions.locate(path),
   };
-  sources.set(parsed, getSource);
+  positionsOf.set(parsed, positions);
   return parsed;
 }
 
-/** Reads and parses a file; an unreadable file is one clear InvalidInput error, not a stack. */
-export async function loadEnvironmentFile(path: string): Promise<ParsedEnvironment> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    // Node's message repeats the path and syscall ("ENOENT: no such file or directory, open 'x'").
-    const reason = e instanceof Error ? e.message.replace(/, \w+ '.*'$/, '') : String(e);
-    throw new BpError('InvalidInput', `cannot read ${path}: ${code && !reason.startsWith(code) ? `${code}: ` : ''}${reason}`, { cause: e });
-  }
-  return parseEnvironment(text, path);
+/**
+ * Reads and parses a file and its overlays; an unreadable, binary or oversized file is one clear
+ * InvalidInput error, not a stack, read with bounded memory.
+ */
+export async function loadEnvironmentFile(path: string, options: LoadOptions = {}): Promise<ParsedEnvironment> {
+  const text = await readBoundedText(path, 'an environment file');
+  const overlays: SourceText[] = [];
+  for (const o of options.overlays ?? []) overlays.push({ file: o, text: await readBoundedText(o, 'an overlay file') });
+  return parseEnvironment(text, path, { overlays, vars: options.vars });
 }

@@ -58,7 +58,7 @@ const plan = {
   prior: { lineage: null, serial: 0 },
   changes: true,
   steps: [],
-  summary: { stage: 1, warm: 1, apply_traffic_split: 1, drain: 0, archive: 0 },
+  summary: { stage: 1, warm: 1, update: 0, apply_traffic_split: 1, drain: 0, archive: 0 },
   drift: [],
   expired: [],
   targets: [],

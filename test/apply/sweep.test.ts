@@ -31,7 +31,7 @@ const planOf = (steps: PlanStep[], exp: ExpiredRevision[], extra: Partial<Plan> 
   prior: { lineage: 'l', serial: 3 },
   changes: steps.length > 0,
   steps,
-  summary: { stage: 0, warm: 0, apply_traffic_split: 0, drain: 0, archive: 0 },
+  summary: { stage: 0, warm: 0, update: 0, apply_traffic_split: 0, drain: 0, archive: 0 },
   drift: [],
   expired: exp,
   targets: [],
@@ -56,7 +56,7 @@ describe('ttlSweepPlan', () => {
     );
     const s = ttlSweepPlan(p);
     expect(s.steps.map((x) => x.id)).toEqual(['drain:web/web-v1', 'archive:web/web-v1']);
-    expect(s.summary).toEqual({ stage: 0, warm: 0, apply_traffic_split: 0, drain: 1, archive: 1 });
+    expect(s.summary).toEqual({ stage: 0, warm: 0, update: 0, apply_traffic_split: 0, drain: 1, archive: 1 });
     expect(s.changes).toBe(true);
     expect(s.expired).toEqual(p.expired);
     expect(s.prior).toEqual(p.prior);

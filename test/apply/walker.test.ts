@@ -197,3 +197,19 @@ describe('retries and timeouts', () => {
     await expect(p).rejects.toMatchObject({ code: 'Aborted' });
   });
 });
+
+describe('walk: a closed graph', () => {
+  it('refuses a dependency that is not among the vertices, before running anything', async () => {
+    const ran: string[] = [];
+    await expect(
+      walk([v('a'), v('b', 'a', 'ghost'), v('c', 'gone')], async (x) => ran.push(x.id) > 0, { parallelism: 2 }),
+    ).rejects.toMatchObject({
+      code: 'PlanError',
+      problems: [
+        'step "b" depends on "ghost", which is not in the plan',
+        'step "c" depends on "gone", which is not in the plan',
+      ],
+    });
+    expect(ran).toEqual([]);
+  });
+});

@@ -35,7 +35,7 @@ describe('bp plan / apply through the CLI', () => {
     expect(plan.environment_id).toBe('demo');
     expect(plan.prior).toEqual({ lineage: null, serial: 0 });
     expect(plan.changes).toBe(true);
-    expect(plan.summary).toEqual({ stage: 3, warm: 3, apply_traffic_split: 2, drain: 0, archive: 0 });
+    expect(plan.summary).toEqual({ stage: 3, warm: 3, update: 0, apply_traffic_split: 2, drain: 0, archive: 0 });
     const split = plan.steps.find((s: { id: string }) => s.id === 'split:web');
     expect(split).toMatchObject({
       verb: 'apply_traffic_split',

@@ -77,8 +77,9 @@ afterEach(async () => {
 describe('webhook notifications through the CLI', () => {
   it('apply and sweep send signed bp.event/v1 events; the secret appears in no output and no state file', async () => {
     const rx = await receiver((res) => res.writeHead(204).end());
-    envFile([{ url: rx.url, events: ['*'] }], '1s');
-    const a = await run(['apply', 'env.yaml', '--auto-approve']);
+    envFile([{ url: rx.url, events: ['*'] }], '1h');
+    // Injected time (BP_NOW): staged at midnight, swept two hours later, past the 1h TTL.
+    const a = await run(['apply', 'env.yaml', '--auto-approve'], { BP_NOW: '2026-01-01T00:00:00Z' });
     expect(a.code, a.stderr).toBe(0);
     expect(a.stdout).not.toMatch(/Warning/);
     const applied = rx.hits.map((h) => h.event);
@@ -96,8 +97,7 @@ describe('webhook notifications through the CLI', () => {
     });
     const n = rx.hits.length;
 
-    await new Promise((r) => setTimeout(r, 1100));
-    const s = await run(['sweep', 'env.yaml']);
+    const s = await run(['sweep', 'env.yaml'], { BP_NOW: '2026-01-01T02:00:00Z' });
     expect(s.code, s.stderr).toBe(0);
     const swept = rx.hits.slice(n);
     const expired = swept.filter((h) => h.event === 'revision.expired').map((h) => h.body);

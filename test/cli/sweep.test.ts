@@ -8,11 +8,16 @@ import { bp, collect, engineEnv, readProvider, spawnBp, tempDir, writeFile } fro
 let t: ReturnType<typeof tempDir>;
 let provider: string;
 const children: ChildProcess[] = [];
-const run = (args: string[], env?: Record<string, string>) => bp(args, { cwd: t.dir, env });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// Time is injected (BP_NOW), never slept through: revisions are staged at T0 and their 1h TTL
+// has passed at AFTER_TTL, however loaded the machine is.
+const T0 = '2026-01-01T00:00:00.000Z';
+const BEFORE_TTL = '2026-01-01T00:30:00.000Z';
+const AFTER_TTL = '2026-01-01T02:00:00.000Z';
+let now = T0;
+const run = (args: string[], env?: Record<string, string>) => bp(args, { cwd: t.dir, env: { BP_NOW: now, ...env } });
 
-/** web: v1 carries all traffic, v2 has weight 0; both expire 1s after staging. api never expires. */
-const envWith = (deployerConfig: Record<string, unknown> = {}, ttl = '1s') =>
+/** web: v1 carries all traffic, v2 has weight 0; both expire 1h after staging. api never expires. */
+const envWith = (deployerConfig: Record<string, unknown> = {}, ttl = '1h') =>
   engineEnv({
     provider,
     deployerConfig,
@@ -22,12 +27,12 @@ const envWith = (deployerConfig: Record<string, unknown> = {}, ttl = '1s') =>
     ],
   });
 
-/** Applies the file, then waits until the 1s TTLs have passed. */
+/** Applies the file at T0, then moves the clock past the TTLs. */
 async function applyAndExpire(deployerConfig: Record<string, unknown> = {}): Promise<void> {
   writeFile(join(t.dir, 'env.yaml'), envWith(deployerConfig));
   const a = await run(['apply', 'env.yaml', '--auto-approve']);
   expect(a.code, a.stderr).toBe(0);
-  await sleep(1100);
+  now = AFTER_TTL;
 }
 
 const callsAfter = (n: number) => readProvider(provider).calls.slice(n).map((c) => `${c.verb}:${c.key}`);
@@ -62,7 +67,7 @@ function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs = 20_000)
 }
 
 function watch(args: string[]): { child: ChildProcess; done: ReturnType<typeof collect> } {
-  const child = spawnBp(['sweep', 'env.yaml', ...args], { cwd: t.dir });
+  const child = spawnBp(['sweep', 'env.yaml', ...args], { cwd: t.dir, env: { BP_NOW: now } });
   children.push(child);
   return { child, done: collect(child) };
 }
@@ -74,6 +79,7 @@ async function holdLock(): Promise<{ session: StateSession; backend: LocalStateB
 }
 
 beforeEach(() => {
+  now = T0;
   t = tempDir();
   provider = join(t.dir, 'provider.json');
 });
@@ -137,16 +143,17 @@ describe('bp sweep', () => {
   });
 
   it('takes the lock only when something expired', async () => {
-    writeFile(join(t.dir, 'env.yaml'), envWith({}, '1h'));
+    writeFile(join(t.dir, 'env.yaml'), envWith());
     expect((await run(['apply', 'env.yaml', '--auto-approve'])).code).toBe(0);
     const { session, backend } = await holdLock();
     try {
-      // Nothing expired: the sweep reads state without the lock.
+      // Nothing expired yet: the sweep reads state without the lock.
+      now = BEFORE_TTL;
       const early = await run(['sweep', 'env.yaml']);
       expect(early.code, early.stderr).toBe(0);
       expect(early.stdout).toMatch(/Nothing to sweep in environment "demo"\./);
-      // The file's ttl wins over the recorded one, so shortening it expires the revisions now.
-      writeFile(join(t.dir, 'env.yaml'), envWith({}, '1s'));
+      // Past the TTL: the sweep needs the lock, and reports who holds it.
+      now = AFTER_TTL;
       const late = await run(['sweep', 'env.yaml']);
       expect(late.code).toBe(1);
       expect(late.stderr).toMatch(/locked by .* \(test holder/);
@@ -173,7 +180,8 @@ describe('bp sweep', () => {
     // Between passes the lock is free: an apply goes through at once.
     const a = await run(['apply', 'env.yaml', '--auto-approve']);
     expect(a.code, a.stderr).toBe(0);
-    await sleep(1200);
+    // One more pass after the apply: it still keeps the revision that carries traffic.
+    await waitForOutput(w.child, /Nothing to sweep in environment "demo"; 1 expired revision kept/);
     w.child.kill('SIGTERM');
     const r = await w.done;
     expect(r.code).toBe(0);
@@ -201,7 +209,7 @@ describe('bp sweep', () => {
 
   it('--watch without a value sweeps every 60s; a too-short interval is refused', async () => {
     writeFile(join(t.dir, 'env.yaml'), envWith());
-    const child = spawnBp(['sweep', '--watch', 'env.yaml'], { cwd: t.dir });
+    const child = spawnBp(['sweep', '--watch', 'env.yaml'], { cwd: t.dir, env: { BP_NOW: now } });
     children.push(child);
     const done = collect(child);
     const out = await waitForOutput(child, /Nothing to sweep/);

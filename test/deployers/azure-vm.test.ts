@@ -147,14 +147,16 @@ describe('azure-vm lifecycle against the fake Resource Manager', () => {
     await deployer.archiveRevision(env, 'drift-v1', opts());
   });
 
-  it('reports the exact basis points it applied, and rescaled wire weights after a change outside bp', async () => {
+  it('reports the split Traffic Manager enforces (per mille), and rescaled wire weights after a change outside bp', async () => {
     const revs = ['r-a', 'r-b', 'r-c'].map((id) => revision(id, { resources: { cpu: 0.25, memory_mb: 256, replicas: 1, gpu: 0 } }));
     const traffic = split(['r-a', 3333], ['r-b', 3333], ['r-c', 3334]);
     const env = environment([{ id: 'thirds', revisions: revs, traffic }]);
     await Promise.all(revs.map((r) => deployer.warmRevision(env, r.revision_id, opts())));
-    await deployer.applyTrafficSplit(env, 'thirds', opts());
+    const applied = await deployer.applyTrafficSplit(env, 'thirds', opts());
     expect(Object.values(endpointsOf('thirds')).map((e) => e.weight)).toEqual([333, 333, 334]);
-    expect((await deployer.observe(env, opts())).splits.thirds).toEqual(traffic);
+    const enforced = split(['r-a', 3330], ['r-b', 3330], ['r-c', 3340]);
+    expect(applied.applied_entries).toEqual(enforced);
+    expect((await deployer.observe(env, opts())).splits.thirds).toEqual(enforced);
 
     // An operator moves weight in the portal: observe shows what Traffic Manager really does.
     const { TrafficManagerManagementClient } = await import('@azure/arm-trafficmanager');
@@ -165,7 +167,7 @@ describe('azure-vm lifecycle against the fake Resource Manager', () => {
     const drifted = (await deployer.observe(env, opts())).splits.thirds;
     expect(drifted.map((e) => e.weight_bps)).toEqual(fromTrafficManager([{ weight: 500, enabled: true }, { weight: 333, enabled: true }, { weight: 334, enabled: true }]));
     await deployer.applyTrafficSplit(env, 'thirds', opts());
-    expect((await deployer.observe(env, opts())).splits.thirds).toEqual(traffic);
+    expect((await deployer.observe(env, opts())).splits.thirds).toEqual(enforced);
     for (const r of revs) await deployer.archiveRevision(env, r.revision_id, opts());
     expect(profileOf('thirds')).toBeUndefined();
   });

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import plugin from '../../src/deployers/gcp-compute.js';
 import type { Deployer } from '../../src/model/deployer.js';
-import { revisionNames } from '../../src/deployers/gcp-compute/names.js';
+import { labelValue, revisionNames } from '../../src/deployers/gcp-compute/names.js';
 import { fromPerMille, toPerMille } from '../../src/deployers/gcp-compute/weights.js';
 import type { FakeGce } from '../fakes/gcp/fake-gce.js';
 import { environment, fakeConfig, globalScope, opts, PROJECT, revision, startFake, ZONE, zoneScope } from './gcp-compute-fixtures.js';
@@ -37,7 +37,7 @@ describe('gcp-compute lifecycle against the fake Compute Engine', () => {
     expect(staged.outputs).toMatchObject({ machine_type: 'e2-small', instance_template: n1.template });
     const template = fake.store.get(`${globalScope}/instanceTemplates/${n1.template}`)!;
     const props = template.properties as { labels: Record<string, string>; metadata: { items: Array<{ key: string; value: string }> } };
-    expect(props.labels).toMatchObject({ 'bp-environment': 'gcp-test', 'bp-deployment': 'web', 'bp-revision': 'web-v1' });
+    expect(props.labels).toMatchObject({ 'bp-environment': labelValue('gcp-test'), 'bp-deployment': labelValue('web'), 'bp-revision': labelValue('Web.v1') });
     const decl = props.metadata.items.find((i) => i.key === 'gce-container-declaration')!.value;
     expect(decl).toContain("image: 'us-docker.pkg.dev/bp-test/app/web:1'");
     expect(decl).toContain("value: '8080'");
@@ -119,20 +119,22 @@ describe('gcp-compute lifecycle against the fake Compute Engine', () => {
     await deployer.archiveRevision(env, 'drift-v1', opts());
   });
 
-  it('reports exact basis points it applied, and rescaled wire weights after a change outside bp', async () => {
+  it('reports the split the URL map enforces (per mille), and rescaled wire weights after a change outside bp', async () => {
     const revs = ['r-a', 'r-b', 'r-c'].map((id) => revision(id, { resources: { cpu: 0.25, memory_mb: 256, replicas: 1, gpu: 0 } }));
     const traffic = [{ revision_id: 'r-a', weight_bps: 3333 }, { revision_id: 'r-b', weight_bps: 3333 }, { revision_id: 'r-c', weight_bps: 3334 }];
     const env = environment([{ id: 'thirds', revisions: revs, traffic }]);
     await Promise.all(revs.map((r) => deployer.warmRevision(env, r.revision_id, opts())));
-    await deployer.applyTrafficSplit(env, 'thirds', opts());
-    expect((await deployer.observe(env, opts())).splits.thirds).toEqual(traffic);
+    const applied = await deployer.applyTrafficSplit(env, 'thirds', opts());
+    const enforced = [{ revision_id: 'r-a', weight_bps: 3330 }, { revision_id: 'r-b', weight_bps: 3330 }, { revision_id: 'r-c', weight_bps: 3340 }];
+    expect(applied.applied_entries).toEqual(enforced);
+    expect((await deployer.observe(env, opts())).splits.thirds).toEqual(enforced);
 
     const map = fake.list(globalScope, 'urlMaps').find((m) => String(m.description).includes('"thirds"'))!;
     (map.defaultRouteAction as { weightedBackendServices: Array<{ weight: number }> }).weightedBackendServices[0].weight = 500;
     const drifted = (await deployer.observe(env, opts())).splits.thirds;
     expect(drifted.map((e) => e.weight_bps)).toEqual(fromPerMille([500, 333, 334]));
     await deployer.applyTrafficSplit(env, 'thirds', opts());
-    expect((await deployer.observe(env, opts())).splits.thirds).toEqual(traffic);
+    expect((await deployer.observe(env, opts())).splits.thirds).toEqual(enforced);
     for (const r of revs) await deployer.archiveRevision(env, r.revision_id, opts());
     expect(fake.list(globalScope, 'urlMaps').filter((m) => String(m.description).includes('"thirds"'))).toEqual([]);
   });

@@ -74,12 +74,12 @@ const replicasOf = (name: string) => deploymentObj(name)?.spec.replicas;
 describe('warm', () => {
   it('server-side applies a Deployment, Service and HPA built from the revision, and waits for availability', async () => {
     const d = await deployer();
-    const env = envWith('e1', 'web', [rev('w1-v1', { drain_seconds: 7, resources: { cpu: 0.5, memory_mb: 256, replicas: 2, gpu: 0, max_replicas: 5 } })]);
+    const env = envWith('e1', 'web', [rev('w1-v1', { drain_seconds: 7, health: { http_path: '/healthz', timeout_seconds: 2.5 }, resources: { cpu: 0.5, memory_mb: 256, replicas: 2, gpu: 0 } })]);
     await d.stageRevision(env, 'w1-v1', opts());
     const out = await d.warmRevision(env, 'w1-v1', opts());
-    expect(out.endpoint).toBe('http://w1-v1.default.svc.cluster.local:80');
+    expect(out.endpoint).toBe('http://e1-w1-v1.default.svc.cluster.local:80');
 
-    const dep = deploymentObj('w1-v1')!;
+    const dep = deploymentObj('e1-w1-v1')!;
     expect(dep.metadata.labels).toMatchObject({ 'bp.dev/environment': 'e1', 'bp.dev/deployment': 'web', 'bp.dev/revision': 'w1-v1', 'app.kubernetes.io/managed-by': 'bp' });
     expect(dep.spec.replicas).toBe(2);
     expect(dep.status.availableReplicas).toBe(2);
@@ -88,11 +88,11 @@ describe('warm', () => {
     expect(pod.containers[0]).toMatchObject({
       image: 'registry.example/web:w1-v1',
       resources: { requests: { cpu: '500m', memory: '256Mi' }, limits: { memory: '256Mi' } },
-      readinessProbe: { httpGet: { path: '/healthz', port: 'http' } },
+      // 2.5 s rounds up to the whole seconds the API's int32 field takes.
+      readinessProbe: { httpGet: { path: '/healthz', port: 'http' }, timeoutSeconds: 3 },
     });
     expect(pod.containers[0].env).toEqual(expect.arrayContaining([{ name: 'GREETING', value: 'hi' }, { name: 'PORT', value: '8080' }]));
-    expect((kube.object('autoscaling/v2', 'HorizontalPodAutoscaler', 'default', 'w1-v1') as Obj).spec).toMatchObject({ minReplicas: 2, maxReplicas: 5 });
-    expect((kube.object('v1', 'Service', 'default', 'w1-v1') as Obj).spec.selector).toEqual(dep.spec.selector.matchLabels);
+    expect((kube.object('v1', 'Service', 'default', 'e1-w1-v1') as Obj).spec.selector).toEqual(dep.spec.selector.matchLabels);
     // Every write was a server-side apply by field manager bp.
     const writes = kube.journal.entries.filter((e) => e.method !== 'GET');
     expect(writes.length).toBeGreaterThan(0);
@@ -102,7 +102,7 @@ describe('warm', () => {
     // Idempotent: a second warm writes nothing new.
     const rv = dep.metadata.resourceVersion;
     await d.warmRevision(env, 'w1-v1', opts());
-    expect(deploymentObj('w1-v1')!.metadata.resourceVersion).toBe(rv);
+    expect(deploymentObj('e1-w1-v1')!.metadata.resourceVersion).toBe(rv);
     await d.archiveRevision(env, 'w1-v1', opts());
   });
 
@@ -159,17 +159,17 @@ describe('replicas traffic mode', () => {
     const env = envWith('r1', 'shop', [rev('s-v1', { resources: { cpu: 0.1, memory_mb: 64, replicas: 4, gpu: 0 } }), rev('s-v2', { drain_seconds: 1 })]);
     await d.warmRevision(env, 's-v1', opts());
     await d.applyTrafficSplit(setTraffic(env, [['s-v1', 10000]]), 'shop', opts());
-    const stable = () => kube.object('v1', 'Service', 'default', 'shop') as Obj;
+    const stable = () => kube.object('v1', 'Service', 'default', 'r1-shop') as Obj;
     expect(stable().spec.selector).toMatchObject({ 'bp.dev/revision': 's-v1' });
 
     // A warm revision outside a one-revision split is not selected.
     await d.warmRevision(env, 's-v2', opts());
-    expect(replicasOf('s-v2')).toBe(1);
+    expect(replicasOf('r1-s-v2')).toBe(1);
     expect(stable().spec.selector['bp.dev/revision']).toBe('s-v1');
 
     // 75/25 over a pool of 4 pods: 3 + 1, both selected.
     await d.applyTrafficSplit(setTraffic(env, [['s-v1', 7500], ['s-v2', 2500]]), 'shop', opts());
-    expect([replicasOf('s-v1'), replicasOf('s-v2')]).toEqual([3, 1]);
+    expect([replicasOf('r1-s-v1'), replicasOf('r1-s-v2')]).toEqual([3, 1]);
     expect(stable().spec.selector['bp.dev/revision']).toBeUndefined();
     let seen = await d.observe(env, opts());
     expect(seen.splits.shop).toEqual([{ revision_id: 's-v1', weight_bps: 7500 }, { revision_id: 's-v2', weight_bps: 2500 }]);
@@ -177,19 +177,19 @@ describe('replicas traffic mode', () => {
 
     // Promote: v2 alone, at its own declared capacity (1); v1 stops being selected.
     await d.applyTrafficSplit(setTraffic(env, [['s-v1', 0], ['s-v2', 10000]]), 'shop', opts());
-    expect(replicasOf('s-v2')).toBe(1);
+    expect(replicasOf('r1-s-v2')).toBe(1);
     expect(stable().spec.selector['bp.dev/revision']).toBe('s-v2');
 
     const started = Date.now();
     await d.drainRevision(env, 's-v1', opts());
-    expect(replicasOf('s-v1')).toBe(0);
+    expect(replicasOf('r1-s-v1')).toBe(0);
     seen = await d.observe(env, opts());
     expect(seen.revisions['s-v1']).toEqual({ present: true, healthy: false });
 
     await d.archiveRevision(env, 's-v1', opts());
     await d.archiveRevision(env, 's-v1', opts());
-    expect(deploymentObj('s-v1')).toBeUndefined();
-    expect(kube.object('v1', 'Service', 'default', 's-v1')).toBeUndefined();
+    expect(deploymentObj('r1-s-v1')).toBeUndefined();
+    expect(kube.object('v1', 'Service', 'default', 'r1-s-v1')).toBeUndefined();
     seen = await d.observe(env, opts());
     expect(seen.revisions['s-v1']).toEqual({ present: false, healthy: false });
     expect(seen.splits.shop).toEqual([{ revision_id: 's-v2', weight_bps: 10000 }]);
@@ -199,7 +199,7 @@ describe('replicas traffic mode', () => {
     await d.drainRevision(down, 's-v2', opts());
     expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
     await d.archiveRevision(down, 's-v2', opts());
-    expect(kube.object('v1', 'Service', 'default', 'shop')).toBeUndefined();
+    expect(kube.object('v1', 'Service', 'default', 'r1-shop')).toBeUndefined();
     expect(await d.observe(env, opts())).toEqual({ revisions: { 's-v1': { present: false, healthy: false }, 's-v2': { present: false, healthy: false } }, splits: {} });
   });
 
@@ -211,7 +211,7 @@ describe('replicas traffic mode', () => {
     await d.applyTrafficSplit(setTraffic(env, [['c-v1', 5000], ['c-v2', 5000]]), 'cart', opts());
 
     // Someone scales c-v2 with a merge patch, as `kubectl scale` would.
-    const patch = await fetch(`${kube.url}/apis/apps/v1/namespaces/default/deployments/c-v2?fieldManager=kubectl`, {
+    const patch = await fetch(`${kube.url}/apis/apps/v1/namespaces/default/deployments/r2-c-v2?fieldManager=kubectl`, {
       method: 'PATCH', headers: { 'content-type': 'application/merge-patch+json' }, body: JSON.stringify({ spec: { replicas: 3 } }),
     });
     expect(patch.status).toBe(200);
@@ -221,10 +221,10 @@ describe('replicas traffic mode', () => {
 
     // Re-enforcing the split takes the field back from kubectl (force).
     await d.applyTrafficSplit(env, 'cart', opts());
-    expect(replicasOf('c-v2')).toBe(1);
-    expect(deploymentObj('c-v2')!.metadata.managedFields.map((m: Obj) => m.manager)).toEqual(['bp']);
+    expect(replicasOf('r2-c-v2')).toBe(1);
+    expect(deploymentObj('r2-c-v2')!.metadata.managedFields.map((m: Obj) => m.manager)).toEqual(['bp']);
 
-    await fetch(`${kube.url}/apis/apps/v1/namespaces/default/deployments/c-v1`, { method: 'DELETE' });
+    await fetch(`${kube.url}/apis/apps/v1/namespaces/default/deployments/r2-c-v1`, { method: 'DELETE' });
     seen = await d.observe(env, opts());
     expect(seen.revisions['c-v1']).toEqual({ present: false, healthy: false });
     expect(seen.splits.cart).toEqual([{ revision_id: 'c-v2', weight_bps: 10000 }]);
@@ -239,7 +239,7 @@ describe('replicas traffic mode', () => {
     const d = await deployer({ force_conflicts: false });
     const env = envWith('r3', 'api', [rev('a-v1')]);
     await d.warmRevision(env, 'a-v1', opts());
-    await fetch(`${kube.url}/apis/apps/v1/namespaces/default/deployments/a-v1?fieldManager=kubectl-scale`, {
+    await fetch(`${kube.url}/apis/apps/v1/namespaces/default/deployments/r3-a-v1?fieldManager=kubectl-scale`, {
       method: 'PATCH', headers: { 'content-type': 'application/merge-patch+json' }, body: JSON.stringify({ spec: { replicas: 0 } }),
     });
     expect((await d.observe(env, opts())).revisions['a-v1']).toEqual({ present: true, healthy: false });
@@ -257,23 +257,26 @@ describe('gateway-api traffic mode', () => {
     await d.warmRevision(env, 'f-v1', opts());
     await d.warmRevision(env, 'f-v2', opts());
     await d.applyTrafficSplit(setTraffic(env, [['f-v1', 9000], ['f-v2', 1000]]), 'front', opts());
-    const route = kube.object('gateway.networking.k8s.io/v1', 'HTTPRoute', 'default', 'front') as Obj;
+    const route = kube.object('gateway.networking.k8s.io/v1', 'HTTPRoute', 'default', 'g1-front') as Obj;
     expect(route.spec).toEqual({
       parentRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'public', namespace: 'infra' }],
       hostnames: ['shop.example'],
-      rules: [{ backendRefs: [
-        { group: '', kind: 'Service', name: 'f-v1', port: 80, weight: 9000 },
-        { group: '', kind: 'Service', name: 'f-v2', port: 80, weight: 1000 },
-      ] }],
+      rules: [{
+        matches: [{ path: { type: 'PathPrefix', value: '/' } }],
+        backendRefs: [
+          { group: '', kind: 'Service', name: 'g1-f-v1', port: 80, weight: 9000 },
+          { group: '', kind: 'Service', name: 'g1-f-v2', port: 80, weight: 1000 },
+        ],
+      }],
     });
     // Gateway mode never scales for weights.
-    expect([replicasOf('f-v1'), replicasOf('f-v2')]).toEqual([1, 1]);
+    expect([replicasOf('g1-f-v1'), replicasOf('g1-f-v2')]).toEqual([1, 1]);
     expect((await d.observe(env, opts())).splits.front).toEqual(env.deployments[0].traffic);
 
     // Drift: someone edits the weights.
-    await fetch(`${kube.url}/apis/gateway.networking.k8s.io/v1/namespaces/default/httproutes/front?fieldManager=kubectl-edit`, {
+    await fetch(`${kube.url}/apis/gateway.networking.k8s.io/v1/namespaces/default/httproutes/g1-front?fieldManager=kubectl-edit`, {
       method: 'PATCH', headers: { 'content-type': 'application/merge-patch+json' },
-      body: JSON.stringify({ spec: { rules: [{ backendRefs: [{ name: 'f-v1', port: 80, weight: 1 }] }] } }),
+      body: JSON.stringify({ spec: { rules: [{ backendRefs: [{ name: 'g1-f-v1', port: 80, weight: 1 }] }] } }),
     });
     expect((await d.observe(env, opts())).splits.front).toEqual([{ revision_id: 'f-v1', weight_bps: 1 }]);
     await d.applyTrafficSplit(env, 'front', opts());
@@ -282,7 +285,7 @@ describe('gateway-api traffic mode', () => {
     await d.archiveRevision(setTraffic(env, []), 'f-v1', opts());
     expect((await d.observe(env, opts())).splits.front).toEqual([{ revision_id: 'f-v2', weight_bps: 1000 }]);
     await d.archiveRevision(env, 'f-v2', opts());
-    expect(kube.object('gateway.networking.k8s.io/v1', 'HTTPRoute', 'default', 'front')).toBeUndefined();
+    expect(kube.object('gateway.networking.k8s.io/v1', 'HTTPRoute', 'default', 'g1-front')).toBeUndefined();
   });
 
   it('says to install the Gateway API CRDs when the cluster does not serve HTTPRoute', async () => {

@@ -25,7 +25,7 @@ export interface RunOptions {
 export function spawnBp(args: string[], opts: RunOptions): ChildProcess {
   return spawn(process.execPath, [BP, ...args], {
     cwd: opts.cwd,
-    env: { ...process.env, NO_COLOR: '1', BP_RETRY_BASE_MS: '10', ...opts.env },
+    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, BP_RETRY_BASE_MS: '10', ...opts.env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
 }

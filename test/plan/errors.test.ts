@@ -18,7 +18,7 @@ const base = env([dep('web', [rev('v1', { artifact: { command: ['node', 'app/ser
 const state = recorded(base, { lifecycles: { v1: 'ready' }, splits: { web: split(['v1', 10000]) } });
 
 describe('plan errors', () => {
-  it('names every changed field of a staged revision, never its values', () => {
+  it('names every changed field of a ready revision with old -> new, secrets masked', () => {
     const desired = structuredClone(base);
     const r = desired.deployments[0].revisions[0];
     r.artifact.env.GREETING = 'secret-ish-new-value';
@@ -28,23 +28,60 @@ describe('plan errors', () => {
     const problems = problemsOf({ desired, recorded: state, now: NOW });
     expect(problems).toHaveLength(1);
     expect(problems[0]).toBe(
-      'revision "v1" changed artifact.env.EXTRA, artifact.env.GREETING, health.http_path, resources.replicas, ' +
-        'but revisions are immutable once staged; create a new revision id for the change',
+      'revision "v1" changed artifact.env.EXTRA: (none) -> "x", artifact.env.GREETING: "hello" -> "secret-ish-new-value", ' +
+        'health.http_path: "/healthz" -> "/ready", resources.replicas: 1 -> 3, but it has been ready and a revision ' +
+        'that served is immutable; declare a new revision id for the change',
     );
-    expect(problems[0]).not.toMatch(/secret-ish|hello|\/ready|\b3\b/);
+  });
+
+  it('masks the values of secret-named variables in the message', () => {
+    const desired = structuredClone(base);
+    desired.deployments[0].revisions[0].artifact.env.TOKEN = 'plain-text-token';
+    const problems = problemsOf({ desired, recorded: state, now: NOW });
+    expect(problems[0]).not.toContain('plain-text-token');
+    expect(problems[0]).toContain('artifact.env.TOKEN');
+  });
+
+  it('points at the changed line when the caller can locate paths', () => {
+    const desired = structuredClone(base);
+    desired.deployments[0].revisions[0].resources.replicas = 2;
+    const locate = (path: Array<string | number>) => `env.yaml:${path.join('.')}`;
+    expect(problemsOf({ desired, recorded: state, now: NOW, locate })[0]).toMatch(
+      /^env\.yaml:deployments\.0\.revisions\.0\.resources\.replicas: revision "v1" changed resources\.replicas: 1 -> 2, but/,
+    );
   });
 
   it('names a changed command as one field', () => {
     const desired = structuredClone(base);
     desired.deployments[0].revisions[0].artifact.command = ['node', 'other.js'];
-    expect(problemsOf({ desired, recorded: state, now: NOW })[0]).toMatch(/changed artifact\.command, but/);
+    expect(problemsOf({ desired, recorded: state, now: NOW })[0]).toMatch(
+      /changed artifact\.command: \["node", "app\/server\.js"\] -> \["node", "other\.js"\], but/,
+    );
   });
 
-  it('allows changing the mutable settings (drain_seconds, ttl) of a staged revision', () => {
+  it('changes the mutable settings (drain_seconds, ttl, health timeout) of a ready revision through an update step', () => {
     const desired = structuredClone(base);
     desired.deployments[0].revisions[0].drain_seconds = 60;
     desired.deployments[0].revisions[0].ttl = '30d';
-    expect(plan({ desired, recorded: state, now: NOW }).steps).toEqual([]);
+    desired.deployments[0].revisions[0].health.timeout_seconds = 90;
+    const p = plan({ desired, recorded: state, now: NOW });
+    expect(p.steps).toEqual([
+      {
+        id: 'update:web/v1',
+        verb: 'update',
+        deployment_id: 'web',
+        revision_id: 'v1',
+        depends_on: [],
+        reason: 'settings changed: drain_seconds: 5 -> 60, ttl: (none) -> "30d", health.timeout_seconds: 30 -> 90',
+        changes: [
+          { field: 'drain_seconds', old: 5, new: 60 },
+          { field: 'ttl', old: null, new: '30d' },
+          { field: 'health.timeout_seconds', old: 30, new: 90 },
+        ],
+      },
+    ]);
+    expect(p.summary.update).toBe(1);
+    expect(p.changes).toBe(true);
   });
 
   it('does not check a revision that was never staged', () => {
@@ -126,7 +163,7 @@ describe('plan --target', () => {
     const p = plan({ desired, recorded: null, now: NOW, targets: ['api'] });
     expect(p.targets).toEqual(['api']);
     expect(p.steps.map((s) => s.id)).toEqual(['stage:api/a1', 'warm:api/a1', 'split:api']);
-    expect(p.summary).toEqual({ stage: 1, warm: 1, apply_traffic_split: 1, drain: 0, archive: 0 });
+    expect(p.summary).toEqual({ stage: 1, warm: 1, update: 0, apply_traffic_split: 1, drain: 0, archive: 0 });
   });
 
   it('dedupes and sorts targets', () => {

@@ -25,7 +25,7 @@ function chainProblems(p: Plan, recorded: RecordedState): string[] {
   const out: string[] = [];
   const byRevision = new Map<string, PlanStep[]>();
   for (const s of topologicalOrder(p.steps)) {
-    if (s.revision_id === null) continue;
+    if (s.revision_id === null || s.verb === 'update') continue; // update only records settings
     const list = byRevision.get(s.revision_id) ?? [];
     list.push(s);
     byRevision.set(s.revision_id, list);
@@ -35,7 +35,7 @@ function chainProblems(p: Plan, recorded: RecordedState): string[] {
     // Drift plans treat a vanished ready revision as failed: ready -> failed must itself be allowed.
     if (steps[0].from !== start && !canTransition(start, steps[0].from!)) out.push(`${id}: starts at ${steps[0].from}, recorded ${start}`);
     steps.forEach((s, i) => {
-      if (!isAllowedVerb(s.verb as Exclude<PlanStep['verb'], 'apply_traffic_split'>, s.from!)) out.push(`${s.id}: ${s.verb} from ${s.from}`);
+      if (!isAllowedVerb(s.verb as Exclude<PlanStep['verb'], 'apply_traffic_split' | 'update'>, s.from!)) out.push(`${s.id}: ${s.verb} from ${s.from}`);
       if (i > 0 && steps[i - 1].to !== s.from) out.push(`${s.id}: starts at ${s.from} after ${steps[i - 1].to}`);
       if (i > 0 && !s.depends_on.includes(steps[i - 1].id)) out.push(`${s.id}: does not wait for ${steps[i - 1].id}`);
     });

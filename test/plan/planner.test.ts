@@ -103,14 +103,21 @@ describe('plan: shape', () => {
       prior: { lineage: state.lineage, serial: 3 },
       changes: true,
       steps: [
-        { id: 'stage:web/web-v2', verb: 'stage', deployment_id: 'web', revision_id: 'web-v2', depends_on: [], reason: 'new revision', from: 'inactive', to: 'staged' },
+        {
+          id: 'stage:web/web-v2', verb: 'stage', deployment_id: 'web', revision_id: 'web-v2', depends_on: [], reason: 'new revision',
+          from: 'inactive', to: 'staged',
+          deploys: {
+            command: ['node', 'app/server.js'], env: { GREETING: 'hi' }, drain_seconds: 5, ttl: null,
+            health: { http_path: '/healthz', timeout_seconds: 30 }, resources: { cpu: 0.25, gpu: 0, memory_mb: 128, replicas: 1 },
+          },
+        },
         { id: 'warm:web/web-v2', verb: 'warm', deployment_id: 'web', revision_id: 'web-v2', depends_on: ['stage:web/web-v2'], reason: 'new revision', from: 'staged', to: 'ready' },
         {
           id: 'split:web', verb: 'apply_traffic_split', deployment_id: 'web', revision_id: null, depends_on: ['warm:web/web-v2'], reason: 'gaining traffic',
           split: { before: split(['web-v1', 10000]), after: split(['web-v1', 9000], ['web-v2', 1000]) },
         },
       ],
-      summary: { stage: 1, warm: 1, apply_traffic_split: 1, drain: 0, archive: 0 },
+      summary: { stage: 1, warm: 1, update: 0, apply_traffic_split: 1, drain: 0, archive: 0 },
       drift: [],
       expired: [],
       targets: [],
@@ -133,7 +140,7 @@ describe('plan: shape', () => {
     const p = plan({ desired: base, recorded: state, now: NOW });
     expect(p.changes).toBe(false);
     expect(p.steps).toEqual([]);
-    expect(p.summary).toEqual({ stage: 0, warm: 0, apply_traffic_split: 0, drain: 0, archive: 0 });
+    expect(p.summary).toEqual({ stage: 0, warm: 0, update: 0, apply_traffic_split: 0, drain: 0, archive: 0 });
   });
 
   it('reports prior {lineage: null, serial: 0} with nothing recorded, and plans everything', () => {

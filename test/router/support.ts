@@ -55,7 +55,7 @@ export interface RunningRouter {
 }
 
 export async function startRouter(
-  config: RouterConfig, healthIntervalMs = 200, opts: { metricsListen?: string } = {},
+  config: RouterConfig, healthIntervalMs = 200, opts: { metricsListen?: string; args?: string[] } = {},
 ): Promise<RunningRouter> {
   const dir = mkdtempSync(join(tmpdir(), 'bp-router-'));
   const port = await freePort();
@@ -67,15 +67,18 @@ export async function startRouter(
   const inv = routerInvocation();
   const child = spawn(inv.command, [...inv.args, '--listen', `127.0.0.1:${port}`, '--config', configFile,
     '--ready-file', readyFile, '--health-interval-ms', String(healthIntervalMs),
-    ...(opts.metricsListen ? ['--metrics-listen', opts.metricsListen] : [])], {
+    ...(opts.metricsListen ? ['--metrics-listen', opts.metricsListen] : []), ...(opts.args ?? [])], {
     env: { ...process.env, [ROUTER_TOKEN_ENV]: token },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
-  const deadline = Date.now() + 20_000;
+  const closed = new Promise((r) => child.once('close', r));
+  const deadline = Date.now() + 60_000;
   while (!existsSync(readyFile)) {
+    // On exit, wait for its output to be read too: the error names the router's own reason.
+    if (child.exitCode !== null) await closed;
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`router did not start:\n${output}`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -143,4 +146,13 @@ export function count(values: string[]): Record<string, number> {
 /** Allowed deviation from n*p: `sigmas` standard deviations of Binomial(n, p). */
 export function binomialTolerance(n: number, p: number, sigmas = 5): number {
   return sigmas * Math.sqrt(n * p * (1 - p));
+}
+
+/** Polls `probe` until it returns true, failing with `what` after `timeoutMs`. */
+export async function waitUntil(what: string, probe: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }

@@ -39,7 +39,7 @@ describe('resolveEnvReferences', () => {
 
   it('returns a deep copy and leaves the input, and strings outside reference sites, untouched', () => {
     const parsed = parseEnvironment(
-      fixture('valid', 'minimal.yaml').replace('command: [node, server.js]', 'command: [echo, "${env:HOME}"], env: { H: "${env:HOME}" }'),
+      fixture('valid', 'minimal.yaml').replace('command: [node, server.js]', 'command: [echo, "$$$${env:HOME}"], env: { H: "${env:HOME}" }'),
       'env.yaml',
     );
     const before = structuredClone(parsed.env);
@@ -47,7 +47,8 @@ describe('resolveEnvReferences', () => {
     expect(parsed.env).toStrictEqual(before);
     expect(resolved).not.toBe(parsed.env);
     expect(resolved.deployments[0]).not.toBe(parsed.env.deployments[0]);
-    expect(resolved.deployments[0].revisions[0].artifact).toStrictEqual({ command: ['echo', '${env:HOME}'], env: { H: '/home/op' } });
+    expect(resolved.deployments[0].revisions[0].artifact).toStrictEqual({ command: ['echo', '$${env:HOME}'], env: { H: '/home/op' } });
+    // (A reference outside the places a secret may go is a validation error: test/spec/secret-references.test.ts.)
   });
 
   it('lists every missing variable with where it is referenced and positions, never a value', () => {
@@ -86,7 +87,10 @@ describe('resolveEnvReferences', () => {
 
   it('rejects a malformed reference at resolve time too, without echoing the string', () => {
     const err = caught(() => resolveEnvReferences({ a: 'pw-Secret1 ${oops}' }, {}));
-    expect(err.message).toBe('<environment>: a has a malformed reference: write ${env:NAME}, or $${ for a literal ${');
+    expect(err.message).toBe(
+      '<environment>: a has a malformed reference: write ${env:NAME}, ${file:PATH} or ${secret:STORE:REF[@VERSION][#KEY]} ' +
+        '(STORE one of aws-sm, aws-ssm, gcp-sm, azure-kv, vault, k8s), or $${ for a literal ${',
+    );
     expect(err.message).not.toContain('pw-Secret1');
   });
 

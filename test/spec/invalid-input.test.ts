@@ -82,10 +82,10 @@ const EXPECTED: Record<string, { title: string; problems: string[] }> = {
   'malformed-references.yaml': {
     title: 'points at malformed ${...} references inside the string',
     problems: [
-      '7:14: config.token in deployer "local" has a malformed reference: write ${env:NAME} (NAME of letters, digits and "_", not starting with a digit), or $${ for a literal ${',
-      '16:16: artifact.env.A in revision "web-v1" has a malformed reference: write ${env:NAME} (NAME of letters, digits and "_", not starting with a digit), or $${ for a literal ${',
-      '17:24: artifact.env.B in revision "web-v1" has a malformed reference: write ${env:NAME} (NAME of letters, digits and "_", not starting with a digit), or $${ for a literal ${',
-      '24:13: secret in notification #1 has a malformed reference: write ${env:NAME} (NAME of letters, digits and "_", not starting with a digit), or $${ for a literal ${',
+      '7:14: config.token in deployer "local" has a malformed reference: write ${env:NAME}, ${file:PATH} or ${secret:STORE:REF[@VERSION][#KEY]} (STORE one of aws-sm, aws-ssm, gcp-sm, azure-kv, vault, k8s), or $${ for a literal ${',
+      '16:16: artifact.env.A in revision "web-v1" has a malformed reference: write ${env:NAME}, ${file:PATH} or ${secret:STORE:REF[@VERSION][#KEY]} (STORE one of aws-sm, aws-ssm, gcp-sm, azure-kv, vault, k8s), or $${ for a literal ${',
+      '17:24: artifact.env.B in revision "web-v1" has a malformed reference: write ${env:NAME}, ${file:PATH} or ${secret:STORE:REF[@VERSION][#KEY]} (STORE one of aws-sm, aws-ssm, gcp-sm, azure-kv, vault, k8s), or $${ for a literal ${',
+      '24:13: secret in notification #1 has a malformed reference: write ${env:NAME}, ${file:PATH} or ${secret:STORE:REF[@VERSION][#KEY]} (STORE one of aws-sm, aws-ssm, gcp-sm, azure-kv, vault, k8s), or $${ for a literal ${',
     ],
   },
   'missing-required.yaml': {

@@ -5,7 +5,7 @@
 import { hostname } from 'node:os';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BpError, LockHeldError } from '../../src/model/errors.js';
-import { applyMutation, type RecordedState } from '../../src/model/state.js';
+import { applyMutation, type HistoryEntry, type RecordedState } from '../../src/model/state.js';
 import type { StateBackend } from '../../src/state/backend.js';
 import { allKindsOfMutation, expectedAfterAllKinds, freshState, pendingStart, revision } from './builders.js';
 
@@ -40,6 +40,34 @@ export function stateBackendSuite(name: string, make: () => Promise<BackendUnder
       await s.release();
       return (await backend.load(env)) as RecordedState;
     }
+
+    it('keeps a bounded history: entries journaled and checkpointed, oldest dropped past the limit', async () => {
+      const entry = (id: number): HistoryEntry => ({
+        id,
+        at: `2026-01-01T00:00:0${id}.000Z`,
+        operation: 'apply',
+        actor: { user: 'ci', host: 'runner', ci: { GITHUB_SHA: `sha${id}` } },
+        plan_digest: 'ab'.repeat(32),
+        steps: { total: 1, succeeded: 1, failed: 0, skipped: 0, not_started: 0 },
+        outcome: 'succeeded',
+        splits: { web: [{ revision_id: `web-v${id}`, weight_bps: 10000 }] },
+        rollouts: {},
+      });
+      const s = await backend.lock('hist', NOW);
+      const state = freshState('hist');
+      await s.begin(state);
+      for (const id of [1, 2, 3]) {
+        const m = { kind: 'history' as const, entry: entry(id), limit: 2 };
+        await s.record([m]);
+        applyMutation(state, m);
+      }
+      // Journal only (no checkpoint yet): replay applies the bound too.
+      expect((await backend.load('hist'))?.history?.map((h) => h.id)).toEqual([2, 3]);
+      await s.checkpoint(state);
+      await s.release();
+      const loaded = (await backend.load('hist')) as RecordedState;
+      expect(loaded.history).toEqual([entry(2), entry(3)]);
+    });
 
     it('has a description', () => {
       expect(backend.description.length).toBeGreaterThan(0);

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BpCommand } from '../base.js';
-import { json, refresh, target } from '../flags.js';
+import { json, refresh, sourceFlags, target } from '../flags.js';
 
 export default class Plan extends BpCommand {
   static override summary = 'Show what apply would do: the steps that take recorded state to the env file.';
@@ -19,6 +19,7 @@ export default class Plan extends BpCommand {
     'detailed-exitcode': Flags.boolean({ summary: 'Exit 0 when there are no changes, 2 when there are.', default: false }),
     target,
     refresh,
+    ...sourceFlags,
     destroy: Flags.boolean({ summary: 'Plan the teardown of everything the environment runs.', default: false }),
   };
 

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BpCommand } from '../base.js';
-import { json, lockTimeout, parallelism, refresh, stepTimeout, target } from '../flags.js';
+import { historyLimit, json, lockTimeout, parallelism, refresh, sourceFlags, stepTimeout, target } from '../flags.js';
 
 /** `--watch` alone (or followed by the file or another flag) means the default interval. */
 function defaultWatchInterval(argv: string[]): string[] {
@@ -35,6 +35,8 @@ export default class Sweep extends BpCommand {
     target,
     refresh,
     'step-timeout': stepTimeout,
+    'history-limit': historyLimit,
+    ...sourceFlags,
   };
 
   async run(): Promise<void> {

@@ -7,13 +7,14 @@ import { applyEnvironment, type ApplyOutcome } from '../../apply/engine.js';
 import { RunNotifications } from '../../apply/notify/run-notifications.js';
 import { UsageError } from '../../model/errors.js';
 import type { Plan, PlanFile, Verb } from '../../model/plan.js';
+import { loadOptionsFrom, type SourceFlags } from '../inputs.js';
 import { ExitWith } from '../errors.js';
-import { durationFlagMs, engineContext, type CommonFlags } from '../context.js';
+import { durationFlagMs, engineContext, historyOptions, type CommonFlags } from '../context.js';
 import { humanApplyView, jsonApplyView } from '../views/apply-view.js';
 import { interruptHandlers } from './interrupts.js';
 import { styleFor } from '../views/style.js';
 
-export interface ApplyFlags extends CommonFlags {
+export interface ApplyFlags extends CommonFlags, SourceFlags {
   'auto-approve': boolean;
   parallelism: number;
   json: boolean;
@@ -23,10 +24,11 @@ export interface ApplyFlags extends CommonFlags {
   'step-timeout'?: string;
   retries: number;
   wait?: string;
+  'history-limit'?: number;
 }
 
 /** A saved plan is JSON with our format marker; anything else is an env file. */
-async function readPlanFile(path: string): Promise<PlanFile | null> {
+export async function readPlanFile(path: string): Promise<PlanFile | null> {
   const text = await readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => {
     throw new UsageError(`cannot read ${path}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
   });
@@ -75,9 +77,9 @@ export async function applyCommand(input: string, flags: ApplyFlags, mode: 'appl
   const planFile = mode === 'apply' ? await readPlanFile(input) : null;
   let desired;
   if (planFile) {
-    desired = { env: planFile.desired, baseDir: dirname(planFile.source_file) };
+    desired = { env: planFile.desired, baseDir: dirname(planFile.source_file), locate: () => null };
   } else {
-    desired = await loadDesired(input);
+    desired = await loadDesired(input, await loadOptionsFrom(flags));
   }
   const stdoutStyle = styleFor(process.stdout);
   const view = flags.json ? jsonApplyView((s) => process.stdout.write(s)) : humanApplyView((s) => process.stdout.write(s), stdoutStyle);
@@ -98,7 +100,10 @@ export async function applyCommand(input: string, flags: ApplyFlags, mode: 'appl
       operation: mode,
       desired: desired.env,
       baseDir: desired.baseDir,
+      source: 'parsed' in desired ? desired.parsed : undefined,
+      locate: desired.locate,
       savedPlan: planFile?.plan,
+      history: historyOptions(flags),
       targets: flags.target,
       destroy: mode === 'destroy' || Boolean(planFile?.plan.destroy),
       refresh: flags.refresh !== 'false',

@@ -1,6 +1,7 @@
 /** Read-only commands: graph, state list/show/unlock, runtime-config. */
 import { readFile } from 'node:fs/promises';
 import { loadDesired } from '../../apply/desired.js';
+import { loadOptionsFrom, type SourceFlags } from '../inputs.js';
 import { planEnvironment } from '../../apply/engine.js';
 import { readRuntimeConfig } from '../../apply/runtime-config.js';
 import { BpError } from '../../model/errors.js';
@@ -9,7 +10,7 @@ import { engineContext, stateDirFrom, type CommonFlags } from '../context.js';
 import { renderDot } from '../views/plan-view.js';
 import { renderStateSummary } from '../views/state-view.js';
 
-export async function graphCommand(file: string, flags: CommonFlags & { target?: string[]; refresh: string }): Promise<number> {
+export async function graphCommand(file: string, flags: CommonFlags & SourceFlags & { target?: string[]; refresh: string }): Promise<number> {
   let plan: Plan | null = null;
   const text = await readFile(file, 'utf8').catch(() => '');
   if (text.trimStart().startsWith('{')) {
@@ -21,7 +22,7 @@ export async function graphCommand(file: string, flags: CommonFlags & { target?:
     }
   }
   if (!plan) {
-    const desired = await loadDesired(file);
+    const desired = await loadDesired(file, await loadOptionsFrom(flags));
     const ctx = await engineContext(flags, () => undefined);
     try {
       plan = (await planEnvironment(ctx, { desired: desired.env, baseDir: desired.baseDir, targets: flags.target, refresh: flags.refresh !== 'false' })).plan;

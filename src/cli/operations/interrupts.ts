@@ -1,3 +1,4 @@
+import { exitNow } from '../../deployers/plugin-guard.js';
 import { setMaxListeners } from 'node:events';
 import type { ApplyEvent } from '../../apply/events.js';
 
@@ -18,7 +19,7 @@ export function interruptHandlers(report: (e: ApplyEvent) => void): { stop: Abor
       report({ type: 'interrupting', hard: true });
       kill.abort();
       // Give running verbs a moment to record their outcome, then leave regardless.
-      setTimeout(() => process.exit(130), 3000).unref();
+      setTimeout(() => exitNow(130), 3000).unref();
     }
   };
   process.on('SIGINT', onSignal);

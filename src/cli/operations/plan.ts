@@ -2,14 +2,17 @@ import { chmodSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadDesired } from '../../apply/desired.js';
 import { planEnvironment } from '../../apply/engine.js';
+import { UsageError } from '../../model/errors.js';
 import type { PlanFile } from '../../model/plan.js';
 import { writeFileDurable } from '../../state/durable.js';
+import { loadOptionsFrom, type SourceFlags } from '../inputs.js';
 import { engineContext, type CommonFlags } from '../context.js';
 import { humanApplyView } from '../views/apply-view.js';
+import { readPlanFile } from './apply.js';
 import { renderPlan } from '../views/plan-view.js';
 import { styleFor } from '../views/style.js';
 
-export interface PlanFlags extends CommonFlags {
+export interface PlanFlags extends CommonFlags, SourceFlags {
   out?: string;
   json: boolean;
   'detailed-exitcode': boolean;
@@ -19,16 +22,23 @@ export interface PlanFlags extends CommonFlags {
 }
 
 export async function planCommand(file: string, flags: PlanFlags): Promise<number> {
-  const desired = await loadDesired(file);
+  if (await readPlanFile(file).catch(() => null)) {
+    throw new UsageError(
+      `${file} is a saved plan, not an env file: see what it does with bp show ${file}, run it with bp apply ${file}`,
+    );
+  }
+  const desired = await loadDesired(file, await loadOptionsFrom(flags));
   const view = humanApplyView((s) => process.stderr.write(s), styleFor(process.stderr));
   const ctx = await engineContext(flags, (e) => (flags.json ? undefined : view.event(e)));
   try {
     const { plan } = await planEnvironment(ctx, {
       desired: desired.env,
       baseDir: desired.baseDir,
+      source: desired.parsed,
       targets: flags.target,
       destroy: flags.destroy,
       refresh: flags.refresh !== 'false',
+      locate: desired.locate,
     });
     if (flags.out) {
       const planFile: PlanFile = {

@@ -1,7 +1,7 @@
 /** `bp rollout status|promote|abort`. */
 import type { OperatorDecision } from '../../apply/rollout-control.js';
 import { BpError } from '../../model/errors.js';
-import { durationFlagMs, engineContext, type CommonFlags } from '../context.js';
+import { durationFlagMs, engineContext, historyOptions, type CommonFlags } from '../context.js';
 import { humanApplyView, jsonApplyView } from '../views/apply-view.js';
 import { renderRolloutRows, rolloutRows } from '../views/rollout-view.js';
 import { styleFor } from '../views/style.js';
@@ -29,6 +29,7 @@ export interface ControlFlags extends CommonFlags {
   wait?: string;
   'lock-timeout': string;
   retries: number;
+  'history-limit'?: number;
 }
 
 export async function rolloutControlCommand(env: string, deployment: string, decision: OperatorDecision, flags: ControlFlags): Promise<number> {
@@ -44,6 +45,7 @@ export async function rolloutControlCommand(env: string, deployment: string, dec
       environmentId: env,
       deploymentId: deployment,
       decision,
+      history: historyOptions(flags, decision.kind),
       baseDir: process.cwd(),
       lockTimeoutMs: durationFlagMs(flags['lock-timeout'], 'lock-timeout'),
       parallelism: 1,

@@ -1,3 +1,4 @@
+import { exitNow } from '../../deployers/plugin-guard.js';
 import { setMaxListeners } from 'node:events';
 /**
  * `bp sweep FILE [--watch INTERVAL]`: archive revisions whose TTL passed and that carry no
@@ -6,17 +7,18 @@ import { setMaxListeners } from 'node:events';
  * kept because they still carry traffic. Notifications go out as for apply.
  */
 import { loadDesired } from '../../apply/desired.js';
+import { loadOptionsFrom, type SourceFlags } from '../inputs.js';
 import type { EngineContext } from '../../apply/engine.js';
 import { RunNotifications } from '../../apply/notify/run-notifications.js';
 import { SWEEP_RETRY, repeatUntilStopped, sweepEnvironment, type SweepOutcome } from '../../apply/sweep.js';
 import { UsageError } from '../../model/errors.js';
 import type { Verb } from '../../model/plan.js';
-import { durationFlagMs, engineContext, type CommonFlags } from '../context.js';
+import { durationFlagMs, engineContext, historyOptions, type CommonFlags } from '../context.js';
 import { errorMessageFor } from '../errors.js';
 import { humanApplyView, jsonApplyView } from '../views/apply-view.js';
 import { styleFor, type Style } from '../views/style.js';
 
-export interface SweepFlags extends CommonFlags {
+export interface SweepFlags extends CommonFlags, SourceFlags {
   watch?: string;
   json: boolean;
   'lock-timeout': string;
@@ -24,6 +26,7 @@ export interface SweepFlags extends CommonFlags {
   target?: string[];
   refresh: string;
   'step-timeout'?: string;
+  'history-limit'?: number;
 }
 
 const MIN_WATCH_MS = 1000;
@@ -58,7 +61,7 @@ export async function sweepCommand(file: string, flags: SweepFlags): Promise<num
     } else if (!kill.signal.aborted) {
       view.event({ type: 'interrupting', hard: true });
       kill.abort();
-      setTimeout(() => process.exit(130), 3000).unref();
+      setTimeout(() => exitNow(130), 3000).unref();
     }
   };
   process.on('SIGINT', onSignal);
@@ -67,12 +70,13 @@ export async function sweepCommand(file: string, flags: SweepFlags): Promise<num
   const expiredSeen = new Set<string>();
   let last: SweepOutcome | null = null;
   const pass = async (): Promise<SweepOutcome> => {
-    const desired = await loadDesired(file);
+    const desired = await loadDesired(file, await loadOptionsFrom(flags));
     notify = new RunNotifications(desired.env, 'sweep', process.env, { expiredSeen });
     const n = notify;
     let outcome: SweepOutcome;
     try {
       outcome = await sweepEnvironment(ctx, {
+        history: historyOptions(flags),
         desired: desired.env,
         baseDir: desired.baseDir,
         targets: flags.target,

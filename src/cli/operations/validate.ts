@@ -1,9 +1,10 @@
 import { loadDesired } from '../../apply/desired.js';
+import { loadOptionsFrom, type SourceFlags } from '../inputs.js';
 import { InvalidInputError } from '../../model/errors.js';
 
-export async function validateCommand(file: string, flags: { json: boolean }): Promise<number> {
+export async function validateCommand(file: string, flags: SourceFlags & { json: boolean }): Promise<number> {
   try {
-    const d = await loadDesired(file);
+    const d = await loadDesired(file, await loadOptionsFrom(flags));
     const revisions = d.env.deployments.reduce((n, dep) => n + dep.revisions.length, 0);
     if (flags.json) {
       process.stdout.write(JSON.stringify({ valid: true, file, environment_id: d.env.environment_id, problems: [] }) + '\n');

@@ -8,8 +8,12 @@ import type { PlanStep, Verb } from '../../model/plan.js';
 import { colorFor, renderPlan, stepTarget } from './plan-view.js';
 import { formatDuration, type Style } from './style.js';
 
-const ING: Record<Verb, string> = { stage: 'staging', warm: 'warming', apply_traffic_split: 'applying split', drain: 'draining', archive: 'archiving' };
-const ED: Record<Verb, string> = { stage: 'staged', warm: 'ready', apply_traffic_split: 'split applied', drain: 'drained', archive: 'archived' };
+const ING: Record<Verb, string> = {
+  stage: 'staging', warm: 'warming', update: 'updating', apply_traffic_split: 'applying split', drain: 'draining', archive: 'archiving',
+};
+const ED: Record<Verb, string> = {
+  stage: 'staged', warm: 'ready', update: 'updated', apply_traffic_split: 'split applied', drain: 'drained', archive: 'archived',
+};
 
 export interface ApplyView {
   event(e: ApplyEvent): void;

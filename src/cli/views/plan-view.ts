@@ -1,10 +1,13 @@
 /** Human rendering of a plan, in the shape Terraform users read without thinking. */
 import type { SplitEntry } from '../../model/environment.js';
 import type { Plan, PlanStep, Verb } from '../../model/plan.js';
+import { MASK, show } from '../../plan/review.js';
 import type { Style } from './style.js';
 
-const SYMBOL: Record<Verb, string> = { stage: '+', warm: '^', apply_traffic_split: '~', drain: '<', archive: '-' };
-const LABEL: Record<Verb, string> = { stage: 'stage', warm: 'warm', apply_traffic_split: 'split', drain: 'drain', archive: 'archive' };
+const SYMBOL: Record<Verb, string> = { stage: '+', warm: '^', update: '~', apply_traffic_split: '~', drain: '<', archive: '-' };
+const LABEL: Record<Verb, string> = {
+  stage: 'stage', warm: 'warm', update: 'update', apply_traffic_split: 'split', drain: 'drain', archive: 'archive',
+};
 
 export function colorFor(verb: Verb, style: Style): (s: string) => string {
   if (verb === 'stage' || verb === 'warm') return style.green;
@@ -36,8 +39,37 @@ export function stepTarget(step: PlanStep): string {
 export function renderStepLine(step: PlanStep, style: Style): string {
   const paint = colorFor(step.verb, style);
   const what = step.verb === 'apply_traffic_split' && step.split ? describeSplit(step.split.before, step.split.after) : '';
-  const reason = step.reason ? style.dim(` (${step.reason})`) : '';
+  const reason = step.reason && step.verb !== 'update' ? style.dim(` (${step.reason})`) : '';
   return `  ${paint(SYMBOL[step.verb])} ${paint(LABEL[step.verb].padEnd(7))} ${stepTarget(step)}${what ? `  ${what}` : ''}${reason}`;
+}
+
+/** The indented lines under a step a reviewer reads: what it deploys, what changes (old -> new). */
+export function renderStepDetails(step: PlanStep, style: Style): string[] {
+  const pad = '            ';
+  const out: string[] = [];
+  for (const c of step.changes ?? []) out.push(`${pad}${c.field}: ${style.red(show(c.old))} -> ${style.green(show(c.new))}`);
+  const d = step.deploys;
+  if (d) {
+    if (d.image !== undefined) out.push(`${pad}image: ${d.image}`);
+    if (d.command !== undefined) out.push(`${pad}command: ${d.command.map(shellWord).join(' ')}`);
+    if (d.binary !== undefined) out.push(`${pad}binary: ${d.binary}`);
+    const env = Object.entries(d.env).map(([k, v]) => `${k}=${v === MASK ? style.dim(MASK) : JSON.stringify(v)}`);
+    if (env.length > 0) out.push(`${pad}env: ${env.join(', ')}`);
+    const r = d.resources;
+    out.push(
+      `${pad}resources: cpu ${r.cpu}, memory ${r.memory_mb} MB, replicas ${r.replicas}` +
+        `${r.max_replicas !== undefined ? ` (max ${r.max_replicas})` : ''}, gpu ${r.gpu}`,
+    );
+    out.push(
+      `${pad}health: GET ${d.health.http_path} within ${d.health.timeout_seconds}s; drain ${d.drain_seconds}s; ` +
+        `ttl ${d.ttl ?? 'none'}`,
+    );
+  }
+  return out;
+}
+
+function shellWord(s: string): string {
+  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 export function renderPlan(plan: Plan, style: Style): string {
@@ -77,13 +109,13 @@ export function renderPlan(plan: Plan, style: Style): string {
       current = step.deployment_id;
       out.push('', `  ${style.bold(`# deployment ${current}`)}`);
     }
-    out.push(renderStepLine(step, style));
+    out.push(renderStepLine(step, style), ...renderStepDetails(step, style));
   }
   const s = plan.summary;
   out.push(
     '',
     style.bold('Plan:') +
-      ` ${s.stage} to stage, ${s.warm} to warm, ${s.apply_traffic_split} split${s.apply_traffic_split === 1 ? '' : 's'} to apply, ${s.drain} to drain, ${s.archive} to archive.`,
+      ` ${s.stage} to stage, ${s.warm} to warm, ${s.update ? `${s.update} to update, ` : ''}${s.apply_traffic_split} split${s.apply_traffic_split === 1 ? '' : 's'} to apply, ${s.drain} to drain, ${s.archive} to archive.`,
   );
   return out.join('\n');
 }

@@ -1,4 +1,8 @@
-/** Colours only on a terminal and never with NO_COLOR (https://no-color.org). */
+/**
+ * Colours on a terminal, never with NO_COLOR (https://no-color.org). FORCE_COLOR decides first,
+ * as in Node itself: FORCE_COLOR=1 (2, 3, true or empty) colours CI logs that are not terminals,
+ * FORCE_COLOR=0 (or false) turns colour off.
+ */
 
 export interface Style {
   color: boolean;
@@ -9,8 +13,15 @@ export interface Style {
   dim(s: string): string;
 }
 
+export function colorEnabled(isTTY: boolean, env: NodeJS.ProcessEnv = process.env): boolean {
+  const force = env.FORCE_COLOR;
+  if (force !== undefined) return force !== '0' && force.toLowerCase() !== 'false';
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  return isTTY && env.TERM !== 'dumb';
+}
+
 export function styleFor(stream: NodeJS.WriteStream): Style {
-  const color = Boolean(stream.isTTY) && !('NO_COLOR' in process.env && process.env.NO_COLOR !== '') && process.env.TERM !== 'dumb';
+  const color = colorEnabled(Boolean(stream.isTTY));
   const wrap = (open: number, close: number) => (s: string) => (color ? `\u001b[${open}m${s}\u001b[${close}m` : s);
   return {
     color,

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { aws, awsErrorCode, type AwsClients } from './sdk.js';
 import type { AwsEc2Config } from './config.js';
 import { TAG_DEPLOYMENT, TAG_ENVIRONMENT, TAG_REVISION } from './launch.js';
+import { ruleConditions } from './limits.js';
 
 export interface Weighted {
   arn: string;
@@ -17,7 +18,11 @@ export interface Weighted {
 export interface DeploymentRule {
   arn: string;
   targets: Weighted[];
+  conditions: RuleCondition[];
 }
+
+/** How often a listing is read again when a rule vanished between its pages and its tags. */
+const RULE_READ_ATTEMPTS = 3;
 
 export class Balancer {
   constructor(private readonly c: AwsClients, private readonly config: AwsEc2Config) {}
@@ -81,13 +86,28 @@ export class Balancer {
     }
   }
 
-  /** bp's rules on the listener, by deployment id, for one environment. */
+  /**
+   * bp's rules on the listener, by deployment id, for one environment. The listener is shared:
+   * another environment may delete its rule between our DescribeRules and DescribeTags
+   * (RuleNotFound), which only means the listing is stale, so it is read again.
+   */
   async deploymentRules(signal: AbortSignal, environmentId: string): Promise<Map<string, DeploymentRule>> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.readDeploymentRules(signal, environmentId);
+      } catch (e) {
+        const code = awsErrorCode((e as { cause?: unknown }).cause ?? e);
+        if (code !== 'RuleNotFound' || attempt >= RULE_READ_ATTEMPTS) throw e;
+      }
+    }
+  }
+
+  private async readDeploymentRules(signal: AbortSignal, environmentId: string): Promise<Map<string, DeploymentRule>> {
     const rules: Rule[] = [];
     let Marker: string | undefined;
     do {
       const page = await aws('elbv2:DescribeRules', signal, () => this.c.elb.send(new this.c.elbSdk.DescribeRulesCommand({
-        ListenerArn: this.config.listener_arn, Marker,
+        ListenerArn: this.config.listener_arn, Marker, PageSize: 400,
       }), { abortSignal: signal }));
       rules.push(...(page.Rules ?? []).filter((r) => !r.IsDefault));
       Marker = page.NextMarker;
@@ -97,9 +117,34 @@ export class Balancer {
     for (const r of rules) {
       const t = tags.get(r.RuleArn ?? '') ?? {};
       if (t[TAG_ENVIRONMENT] !== environmentId || !t[TAG_DEPLOYMENT]) continue;
-      out.set(t[TAG_DEPLOYMENT], { arn: r.RuleArn ?? '', targets: forwardTargets(r) });
+      out.set(t[TAG_DEPLOYMENT], { arn: r.RuleArn ?? '', targets: forwardTargets(r), conditions: r.Conditions ?? [] });
     }
     return out;
+  }
+
+  /** Every target group of the account and region, by name: one paginated listing instead of one call per revision. */
+  async targetGroupsByName(signal: AbortSignal): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    let Marker: string | undefined;
+    do {
+      const page = await aws('elbv2:DescribeTargetGroups', signal, () => this.c.elb.send(new this.c.elbSdk.DescribeTargetGroupsCommand({
+        Marker, PageSize: 400,
+      }), { abortSignal: signal }));
+      for (const g of page.TargetGroups ?? []) out.set(g.TargetGroupName ?? '', g.TargetGroupArn ?? '');
+      Marker = page.NextMarker;
+    } while (Marker);
+    return out;
+  }
+
+  /** The tags of one target group or rule. */
+  async tags(signal: AbortSignal, arn: string): Promise<Record<string, string>> {
+    return (await this.tagsOf(signal, [arn])).get(arn) ?? {};
+  }
+
+  async addTags(signal: AbortSignal, arn: string, tags: Record<string, string>): Promise<void> {
+    await aws('elbv2:AddTags', signal, () => this.c.elb.send(new this.c.elbSdk.AddTagsCommand({
+      ResourceArns: [arn], Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+    }), { abortSignal: signal }));
   }
 
   /** Revision ids of target groups, from their tags. */
@@ -121,15 +166,25 @@ export class Balancer {
     return out;
   }
 
-  /** Replaces the rule's forward action; deletes the rule when no target group is left. */
-  async setRuleTargets(signal: AbortSignal, rule: DeploymentRule, targets: Weighted[]): Promise<void> {
+  /**
+   * Replaces the rule's forward action, and its conditions when the file changed them
+   * (host_domain, routes); deletes the rule when no target group is left.
+   */
+  async setRuleTargets(signal: AbortSignal, rule: DeploymentRule, targets: Weighted[], deploymentId?: string): Promise<void> {
     if (targets.length === 0) {
       await this.deleteRule(signal, rule.arn);
       return;
     }
+    const wanted = deploymentId === undefined ? undefined : this.conditions(deploymentId);
+    const Conditions = wanted && !sameConditions(rule.conditions, wanted) ? wanted : undefined;
     await aws('elbv2:ModifyRule', signal, () => this.c.elb.send(new this.c.elbSdk.ModifyRuleCommand({
-      RuleArn: rule.arn, Actions: [forwardAction(targets)],
+      RuleArn: rule.arn, Actions: [forwardAction(targets)], Conditions,
     }), { abortSignal: signal }));
+  }
+
+  /** True when the rule's conditions are not the ones the file asks for now. */
+  conditionsChanged(rule: DeploymentRule, deploymentId: string): boolean {
+    return !sameConditions(rule.conditions, this.conditions(deploymentId));
   }
 
   async deleteRule(signal: AbortSignal, arn: string): Promise<void> {
@@ -143,21 +198,23 @@ export class Balancer {
 
   /**
    * Creates the deployment's rule at a priority derived from its id, probing upwards past
-   * priorities other rules hold (PriorityInUse), as two deployments may hash alike.
+   * priorities other rules hold (PriorityInUse), as two deployments may hash alike. Probes
+   * wrap inside bp's window [base, base + 5000), which the schema keeps under ELBv2's
+   * ceiling of 50,000.
    */
   async createRule(signal: AbortSignal, environmentId: string, deploymentId: string, targets: Weighted[]): Promise<DeploymentRule> {
     const hash = parseInt(createHash('sha256').update(`${environmentId}\0${deploymentId}`).digest('hex').slice(0, 8), 16);
-    const start = this.config.rule_priority_base + (hash % 5000);
+    const conditions = this.conditions(deploymentId);
     for (let probe = 0; ; probe++) {
       try {
         const out = await this.c.elb.send(new this.c.elbSdk.CreateRuleCommand({
           ListenerArn: this.config.listener_arn,
-          Priority: start + probe,
-          Conditions: this.conditions(deploymentId),
+          Priority: rulePriority(this.config.rule_priority_base, hash, probe),
+          Conditions: conditions,
           Actions: [forwardAction(targets)],
           Tags: [{ Key: TAG_ENVIRONMENT, Value: environmentId }, { Key: TAG_DEPLOYMENT, Value: deploymentId }],
         }), { abortSignal: signal });
-        return { arn: out.Rules?.[0]?.RuleArn ?? '', targets };
+        return { arn: out.Rules?.[0]?.RuleArn ?? '', targets, conditions };
       } catch (e) {
         if (awsErrorCode(e) === 'PriorityInUse' && probe < 50) continue;
         return aws('elbv2:CreateRule', signal, () => Promise.reject(e));
@@ -165,18 +222,9 @@ export class Balancer {
     }
   }
 
-  /**
-   * Which requests a deployment's rule matches: `routes[deployment]` when configured, else
-   * host `<deployment>.<host_domain>`, else requests carrying `X-BP-Deployment: <deployment>`.
-   */
+  /** Which requests a deployment's rule matches (see `ruleConditions`). */
   conditions(deploymentId: string): RuleCondition[] {
-    const route = this.config.routes?.[deploymentId];
-    const out: RuleCondition[] = [];
-    if (route?.host_headers?.length) out.push({ Field: 'host-header', HostHeaderConfig: { Values: route.host_headers } });
-    if (route?.path_patterns?.length) out.push({ Field: 'path-pattern', PathPatternConfig: { Values: route.path_patterns } });
-    if (out.length > 0) return out;
-    if (this.config.host_domain) return [{ Field: 'host-header', HostHeaderConfig: { Values: [`${deploymentId}.${this.config.host_domain}`] } }];
-    return [{ Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: 'X-BP-Deployment', Values: [deploymentId] } }];
+    return ruleConditions(this.config, deploymentId);
   }
 
   /** `http://<load balancer DNS name>[:port]` of the configured listener. */
@@ -192,6 +240,25 @@ export class Balancer {
     const port = l?.Port && l.Port !== (scheme === 'https' ? 443 : 80) ? `:${l.Port}` : '';
     return `${scheme}://${lbs.LoadBalancers?.[0]?.DNSName ?? ''}${port}`;
   }
+}
+
+/** Width of bp's priority window above rule_priority_base. */
+export const PRIORITY_WINDOW = 5000;
+
+export function rulePriority(base: number, hash: number, probe: number): number {
+  return base + ((hash + probe) % PRIORITY_WINDOW);
+}
+
+/** Conditions compared by what they match (field and values), not by how the API echoes them. */
+function conditionKey(list: RuleCondition[]): string {
+  return JSON.stringify(list.map((c) => [
+    c.Field, c.HttpHeaderConfig?.HttpHeaderName ?? '',
+    [...(c.HostHeaderConfig?.Values ?? c.PathPatternConfig?.Values ?? c.HttpHeaderConfig?.Values ?? c.Values ?? [])].sort(),
+  ]).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))));
+}
+
+function sameConditions(a: RuleCondition[], b: RuleCondition[]): boolean {
+  return conditionKey(a) === conditionKey(b);
 }
 
 function forwardAction(targets: Weighted[]) {

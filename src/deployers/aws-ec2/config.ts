@@ -27,6 +27,8 @@ export interface AwsEc2Config {
 }
 
 const stringList = { type: 'array', items: { type: 'string', minLength: 1 } };
+/** ALB: 3 values per condition (docs/deployers/aws-ec2.md, Limits); hosts at most 128 characters. */
+const conditionValues = { type: 'array', maxItems: 3, items: { type: 'string', minLength: 1, maxLength: 128 } };
 
 export const configSchema = {
   type: 'object',
@@ -44,16 +46,16 @@ export const configSchema = {
     instance_profile: { type: 'string', description: 'IAM instance profile name or ARN (e.g. to pull from ECR).' },
     key_name: { type: 'string', description: 'EC2 key pair for SSH access.' },
     app_port: { type: 'integer', minimum: 1, maximum: 65535, default: 8080, description: 'PORT the revision listens on; the target group port.' },
-    host_domain: { type: 'string', description: 'Route <deployment_id>.<host_domain> to each deployment (host-header rule).' },
+    host_domain: { type: 'string', maxLength: 100, description: 'Route <deployment_id>.<host_domain> to each deployment (host-header rule).' },
     routes: {
       type: 'object',
       description: 'Per deployment id: the rule conditions, overriding host_domain.',
       additionalProperties: {
         type: 'object', additionalProperties: false,
-        properties: { host_headers: stringList, path_patterns: stringList },
+        properties: { host_headers: conditionValues, path_patterns: conditionValues },
       },
     },
-    rule_priority_base: { type: 'integer', minimum: 1, maximum: 45000, default: 10000, description: 'Lowest listener rule priority bp uses.' },
+    rule_priority_base: { type: 'integer', minimum: 1, maximum: 45000, default: 10000, description: 'Lowest listener rule priority bp uses; bp uses [base, base + 5000), under ELBv2\'s ceiling of 50,000.' },
     boot_seconds: { type: 'integer', minimum: 0, default: 300, description: 'Added to health.timeout_seconds while warming, for boot and image pull.' },
     poll_interval_ms: { type: 'integer', minimum: 10, default: 5000, description: 'How often warm and drain poll target health.' },
     max_attempts: { type: 'integer', minimum: 1, default: 1, description: 'SDK attempts per call before bp sees the error (bp retries verbs itself).' },

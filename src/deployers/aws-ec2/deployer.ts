@@ -12,14 +12,17 @@ import { done, pending, pollUntil, waitUntil } from '../kit/poll.js';
 import { beginRevisionVerb, beginSplitVerb, beginVerb } from '../kit/verb.js';
 import { Balancer, type Weighted } from './balancer.js';
 import type { AwsEc2Config } from './config.js';
-import { findInstances, launchInstances, terminateInstances, type LiveInstance } from './instances.js';
-import { checkArtifact, instanceTypeFor, revisionTags, targetGroupName, userData } from './launch.js';
-import { createClients, type AwsClients } from './sdk.js';
+import { mapBounded, OBSERVE_CONCURRENCY } from './bounded.js';
+import { findInstances, launchInstances, terminateInstances, type LaunchSpec, type LiveInstance } from './instances.js';
+import { checkArtifact, instanceTypeFor, nextAttempt, revisionTags, TAG_LAUNCH, targetGroupName, userData } from './launch.js';
+import { checkRuleConditions, checkRuleSize, checkUserData } from './limits.js';
+import { awsErrorCode, createClients, type AwsClients } from './sdk.js';
 import { toSplit } from '../kit/weights.js';
 import { toElbWeights } from './weights.js';
 import { keyedMutex } from '../kit/mutex.js';
 
-const MAX_TARGET_GROUPS_PER_RULE = 5;
+/** A target group ARN names the group: `arn:...:targetgroup/<name>/<id>`. */
+const isGroup = (arn: string, name: string) => arn.includes(`:targetgroup/${name}/`);
 
 export class AwsEc2Deployer implements Deployer {
   private clientsPromise: Promise<AwsClients> | null = null;
@@ -42,9 +45,11 @@ export class AwsEc2Deployer implements Deployer {
   }
 
   async stageRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<StageResult> {
-    const { revision } = beginRevisionVerb(env, revisionId, opts, 'staging');
+    const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'staging');
     // Nothing to upload: the instances pull the image or binary themselves at boot.
     checkArtifact(revision);
+    checkUserData(revision, userData(revision, this.config.app_port));
+    checkRuleConditions(this.config, deployment.deployment_id);
     const instanceType = instanceTypeFor(revision.resources, this.config.instance_type);
     return { outputs: { instance_type: instanceType, target_group: targetGroupName(env.environment_id, revisionId) } };
   }
@@ -54,20 +59,26 @@ export class AwsEc2Deployer implements Deployer {
     const { signal } = opts;
     checkArtifact(revision);
     const instanceType = instanceTypeFor(revision.resources, this.config.instance_type);
-    const { c, lb } = await this.balancer();
+    const script = userData(revision, this.config.app_port);
     const envId = env.environment_id;
     const deploymentId = deployment.deployment_id;
-    const tgArn = await lb.ensureTargetGroup(signal, targetGroupName(envId, revisionId), revision.health.http_path,
+    // Limits first: nothing is created (let alone billed) for a warm the API would refuse later.
+    checkUserData(revision, script);
+    checkRuleConditions(this.config, deploymentId);
+    const { c, lb } = await this.balancer();
+    const tgName = targetGroupName(envId, revisionId);
+    const rule = (await lb.deploymentRules(signal, envId)).get(deploymentId);
+    if (rule && !rule.targets.some((t) => isGroup(t.arn, tgName))) checkRuleSize(deploymentId, rule.targets.length + 1);
+    const tgArn = await lb.ensureTargetGroup(signal, tgName, revision.health.http_path,
       revision.drain_seconds, revisionTags(envId, deploymentId, revisionId));
     const live = await findInstances(c, signal, envId, revisionId);
     const wanted = Math.max(1, revision.resources.replicas);
     if (live.length < wanted) {
-      const launched = await launchInstances(c, signal, {
+      const launched = await this.launch(c, lb, signal, tgArn, live.map((i) => i.id), wanted, {
         environmentId: envId, deploymentId, revisionId, imageId: this.config.ami_id, instanceType,
         subnetIds: this.config.subnet_ids, securityGroupIds: this.config.security_group_ids,
-        instanceProfile: this.config.instance_profile, keyName: this.config.key_name,
-        userData: userData(revision, this.config.app_port),
-      }, live.map((i) => i.id), wanted - live.length);
+        instanceProfile: this.config.instance_profile, keyName: this.config.key_name, userData: script, attempt: 0,
+      });
       this.logger.info(`aws-ec2: launched ${launched.length} ${instanceType} instance(s) for ${revisionId}`, { instances: launched });
     }
     // Health checks only run for target groups the balancer routes to, so attach (at weight 0) first.
@@ -79,23 +90,39 @@ export class AwsEc2Deployer implements Deployer {
     };
   }
 
+  /**
+   * One launch attempt, recorded on the target group before RunInstances (TAG_LAUNCH) so that
+   * a retry of it reuses its client tokens and a later attempt gets new ones. A token EC2
+   * reports spent (IdempotentInstanceTerminated: that attempt's instances are gone) starts
+   * the next attempt at once.
+   */
+  private async launch(
+    c: AwsClients, lb: Balancer, signal: AbortSignal, tgArn: string, liveIds: string[], wanted: number, spec: LaunchSpec,
+  ): Promise<string[]> {
+    const { [TAG_LAUNCH]: recorded } = await lb.tags(signal, tgArn);
+    let next = nextAttempt(recorded, liveIds, wanted);
+    for (let tries = 0; ; tries++) {
+      if (!next.retry) await lb.addTags(signal, tgArn, { [TAG_LAUNCH]: next.tag });
+      try {
+        const launched = await launchInstances(c, signal, { ...spec, attempt: next.attempt }, liveIds, wanted - liveIds.length);
+        await lb.addTags(signal, tgArn, { [TAG_LAUNCH]: String(next.attempt) });
+        return launched;
+      } catch (e) {
+        if (tries > 0 || awsErrorCode((e as { cause?: unknown }).cause) !== 'IdempotentInstanceTerminated') throw e;
+        next = nextAttempt(String(next.attempt), liveIds, wanted);
+      }
+    }
+  }
+
   /** Adds a target group to its deployment's rule at weight 0, creating the rule if needed. */
   private async attach(lb: Balancer, signal: AbortSignal, envId: string, deploymentId: string, tgArn: string): Promise<void> {
     const rule = (await lb.deploymentRules(signal, envId)).get(deploymentId);
-    if (rule?.targets.some((t) => t.arn === tgArn)) return;
-    const targets = [...(rule?.targets ?? []), { arn: tgArn, weight: 0 }];
-    this.checkRuleSize(deploymentId, targets);
-    if (rule) await lb.setRuleTargets(signal, rule, targets);
+    const attached = rule?.targets.some((t) => t.arn === tgArn) ?? false;
+    if (rule && attached && !lb.conditionsChanged(rule, deploymentId)) return;
+    const targets = attached ? rule!.targets : [...(rule?.targets ?? []), { arn: tgArn, weight: 0 }];
+    checkRuleSize(deploymentId, targets.length);
+    if (rule) await lb.setRuleTargets(signal, rule, targets, deploymentId);
     else await lb.createRule(signal, envId, deploymentId, targets);
-  }
-
-  private checkRuleSize(deploymentId: string, targets: Weighted[]): void {
-    if (targets.length > MAX_TARGET_GROUPS_PER_RULE) {
-      throw new ProviderError(
-        `deployment "${deploymentId}" would need ${targets.length} warm revisions in one listener rule; ` +
-          `ELBv2 forwards to at most ${MAX_TARGET_GROUPS_PER_RULE} target groups: drain or archive a revision first`,
-      );
-    }
   }
 
   /**
@@ -115,7 +142,7 @@ export class AwsEc2Deployer implements Deployer {
       const health = new Map((await lb.health(signal, tgArn)).map((h) => [h.Target?.Id ?? '', h.TargetHealth]));
       const unregistered = running.filter((i) => !health.has(i.id) || health.get(i.id)?.State === 'draining');
       const stale = [...health.keys()].filter((tid) => !live.some((i) => i.id === tid));
-      await lb.register(signal, tgArn, unregistered.map((i) => i.id));
+      await this.registerWhenSeen(lb, signal, tgArn, unregistered.map((i) => i.id));
       await lb.deregister(signal, tgArn, stale);
       last = { live, health };
       const healthy = running.filter((i) => health.get(i.id)?.State === 'healthy');
@@ -125,6 +152,19 @@ export class AwsEc2Deployer implements Deployer {
       signal, during: `warming "${id}"`,
       onTimeout: () => this.unhealthyError(id, wanted, last.live, last.health, seconds),
     });
+  }
+
+  /**
+   * ELBv2 learns of just-started instances a little after EC2 reports them running and
+   * refuses them meanwhile (InvalidTarget); the next poll registers them.
+   */
+  private async registerWhenSeen(lb: Balancer, signal: AbortSignal, tgArn: string, ids: string[]): Promise<void> {
+    try {
+      await lb.register(signal, tgArn, ids);
+    } catch (e) {
+      if (awsErrorCode((e as { cause?: unknown }).cause) !== 'InvalidTarget') throw e;
+      this.logger.debug('aws-ec2: the load balancer does not see the new instances yet; registering on the next poll', { instances: ids });
+    }
   }
 
   private unhealthyError(
@@ -188,6 +228,8 @@ export class AwsEc2Deployer implements Deployer {
   async applyTrafficSplit(env: DeployerEnvironment, deploymentId: string, opts: VerbOptions): Promise<SplitResult> {
     const { entries } = beginSplitVerb(env, deploymentId, opts);
     const { signal } = opts;
+    checkRuleConditions(this.config, deploymentId);
+    checkRuleSize(deploymentId, entries.length);
     const { weights, enforced } = toElbWeights(entries);
     const { lb } = await this.balancer();
     await this.exclusive(`rule:${deploymentId}`, async () => {
@@ -206,9 +248,11 @@ export class AwsEc2Deployer implements Deployer {
       // Warm revisions outside the split stay in the rule at weight 0 so their health checks go on.
       const kept = (rule?.targets ?? []).filter((t) => !wanted.some((w) => w.arn === t.arn)).map((t) => ({ arn: t.arn, weight: 0 }));
       const targets = [...wanted, ...kept];
-      this.checkRuleSize(deploymentId, targets);
+      checkRuleSize(deploymentId, targets.length);
       if (!rule) await lb.createRule(signal, env.environment_id, deploymentId, targets);
-      else if (!sameTargets(rule.targets, targets)) await lb.setRuleTargets(signal, rule, targets);
+      else if (!sameTargets(rule.targets, targets) || lb.conditionsChanged(rule, deploymentId)) {
+        await lb.setRuleTargets(signal, rule, targets, deploymentId);
+      }
     });
     if (!enforced.every((e, i) => e.weight_bps === entries[i].weight_bps)) {
       this.logger.warn(`aws-ec2: the split of ${deploymentId} is rounded to what ELBv2 weights (0-999) can express`, { enforced });
@@ -216,34 +260,44 @@ export class AwsEc2Deployer implements Deployer {
     return { applied_deployment_id: deploymentId, applied_entries: enforced };
   }
 
+  /**
+   * One environment's state in a bounded number of calls: paginated listings of its instances,
+   * its rules and the target groups, then DescribeTargetHealth per revision with instances
+   * (ELBv2 has no list form for target health), at most OBSERVE_CONCURRENCY at a time.
+   */
   async observe(env: DeployerEnvironment, opts: VerbOptions): Promise<Observation> {
     const { signal } = opts;
     beginVerb(opts, 'observing');
     const { c, lb } = await this.balancer();
     const envId = env.environment_id;
+    const [instances, rules] = await Promise.all([findInstances(c, signal, envId), lb.deploymentRules(signal, envId)]);
     const byRevision = new Map<string, LiveInstance[]>();
-    for (const i of await findInstances(c, signal, envId)) byRevision.set(i.revisionId, [...(byRevision.get(i.revisionId) ?? []), i]);
+    for (const i of instances) byRevision.set(i.revisionId, [...(byRevision.get(i.revisionId) ?? []), i]);
     const replicas = new Map(env.deployments.flatMap((d) => d.revisions.map((r) => [r.revision_id, Math.max(1, r.resources.replicas)] as const)));
     const ids = [...new Set([...replicas.keys(), ...byRevision.keys()])];
+    const groups = byRevision.size > 0 || rules.size > 0 ? await lb.targetGroupsByName(signal) : new Map<string, string>();
+    const revisionOfArn = new Map(ids.map((id) => [groups.get(targetGroupName(envId, id)) ?? '', id]));
     const observation: Observation = { revisions: {}, splits: {} };
-    for (const id of ids) {
+    const seen = await mapBounded(ids, OBSERVE_CONCURRENCY, (id) => {
       const live = byRevision.get(id) ?? [];
-      observation.revisions[id] = await this.observeRevision(lb, signal, envId, id, live, replicas.get(id) ?? live.length);
-    }
-    for (const [deploymentId, rule] of await lb.deploymentRules(signal, envId)) {
-      const names = await lb.revisionsOf(signal, rule.targets.map((t) => t.arn));
-      observation.splits[deploymentId] = toSplit(rule.targets.map((t) => names.get(t.arn) || t.arn), rule.targets.map((t) => t.weight));
+      return this.observeRevision(lb, signal, groups.get(targetGroupName(envId, id)), live, replicas.get(id) ?? live.length);
+    });
+    ids.forEach((id, k) => (observation.revisions[id] = seen[k]));
+    for (const [deploymentId, rule] of rules) {
+      const unknown = rule.targets.map((t) => t.arn).filter((arn) => !revisionOfArn.has(arn));
+      const names = unknown.length > 0 ? await lb.revisionsOf(signal, unknown) : new Map<string, string>();
+      observation.splits[deploymentId] = toSplit(
+        rule.targets.map((t) => revisionOfArn.get(t.arn) || names.get(t.arn) || t.arn), rule.targets.map((t) => t.weight));
     }
     return observation;
   }
 
   private async observeRevision(
-    lb: Balancer, signal: AbortSignal, envId: string, id: string, live: LiveInstance[], wanted: number,
+    lb: Balancer, signal: AbortSignal, tgArn: string | undefined, live: LiveInstance[], wanted: number,
   ): Promise<ObservedRevision> {
     if (live.length === 0) return { present: false, healthy: false };
-    const tg = await lb.findTargetGroup(signal, targetGroupName(envId, id));
-    if (!tg?.TargetGroupArn) return { present: true, healthy: false };
-    const health = new Map((await lb.health(signal, tg.TargetGroupArn)).map((h) => [h.Target?.Id ?? '', h.TargetHealth?.State]));
+    if (!tgArn) return { present: true, healthy: false };
+    const health = new Map((await lb.health(signal, tgArn)).map((h) => [h.Target?.Id ?? '', h.TargetHealth?.State]));
     const healthy = live.filter((i) => i.state === 'running' && health.get(i.id) === 'healthy').length;
     return { present: true, healthy: healthy >= wanted && healthy === live.length };
   }

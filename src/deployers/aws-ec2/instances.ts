@@ -28,7 +28,7 @@ export async function findInstances(c: AwsClients, signal: AbortSignal, environm
   let NextToken: string | undefined;
   do {
     const page = await aws('ec2:DescribeInstances', signal, () =>
-      c.ec2.send(new c.ec2Sdk.DescribeInstancesCommand({ Filters: filters, NextToken }), { abortSignal: signal }));
+      c.ec2.send(new c.ec2Sdk.DescribeInstancesCommand({ Filters: filters, NextToken, MaxResults: 1000 }), { abortSignal: signal }));
     for (const r of page.Reservations ?? []) {
       for (const i of r.Instances ?? []) {
         out.push({ id: i.InstanceId ?? '', state: i.State?.Name ?? '', revisionId: tag(i, TAG_REVISION), deploymentId: tag(i, 'bp:deployment') });
@@ -50,11 +50,13 @@ export interface LaunchSpec {
   instanceProfile?: string;
   keyName?: string;
   userData: string;
+  /** The launch attempt (see `nextAttempt`): part of every ClientToken. */
+  attempt: number;
 }
 
 /**
  * Launches `count` more instances spread round robin over the subnets, one RunInstances per
- * subnet, each with a ClientToken derived from the decision (see `launchToken`).
+ * subnet, each with a ClientToken of the attempt and subnet (see `launchToken`).
  */
 export async function launchInstances(c: AwsClients, signal: AbortSignal, spec: LaunchSpec, live: string[], count: number): Promise<string[]> {
   const perSubnet = new Map<string, number>();
@@ -75,7 +77,7 @@ export async function launchInstances(c: AwsClients, signal: AbortSignal, spec: 
       KeyName: spec.keyName,
       IamInstanceProfile: profile ? (profile.startsWith('arn:') ? { Arn: profile } : { Name: profile }) : undefined,
       UserData: Buffer.from(spec.userData, 'utf8').toString('base64'),
-      ClientToken: launchToken(spec.environmentId, spec.revisionId, live, n, subnet),
+      ClientToken: launchToken(spec.environmentId, spec.revisionId, spec.attempt, n, subnet),
       TagSpecifications: [
         { ResourceType: 'instance', Tags: revisionTags(spec.environmentId, spec.deploymentId, spec.revisionId) },
         { ResourceType: 'volume', Tags: revisionTags(spec.environmentId, spec.deploymentId, spec.revisionId) },

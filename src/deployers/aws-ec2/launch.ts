@@ -53,13 +53,31 @@ export function targetGroupName(environmentId: string, revisionId: string): stri
 }
 
 /**
- * RunInstances' ClientToken: the same decision (same revision, same live instances, same
- * count, same subnet) gets the same token, so a retried call whose first attempt did launch
- * gets those instances back instead of a second set. Replacing lost instances changes the
- * live set and therefore the token. At most 64 ASCII characters.
+ * RunInstances' ClientToken, one per launch attempt and subnet call. A retry of the same
+ * attempt (its answer was lost, DescribeInstances does not show the instances yet) sends the
+ * same token and gets the same instances back; a new attempt (the revision lost instances
+ * and needs new ones) has a new number and therefore a new token, since EC2 keeps a token
+ * bound to its launch for at least 24 hours after the instances end
+ * (IdempotentInstanceTerminated). At most 64 ASCII characters.
  */
-export function launchToken(environmentId: string, revisionId: string, liveIds: string[], count: number, subnetId: string): string {
-  return `bp-${digest(environmentId, revisionId, [...liveIds].sort().join(','), String(count), subnetId).slice(0, 60)}`;
+export function launchToken(environmentId: string, revisionId: string, attempt: number, count: number, subnetId: string): string {
+  return `bp-${digest(environmentId, revisionId, String(attempt), String(count), subnetId).slice(0, 60)}`;
+}
+
+/** The target group tag that records the revision's launch attempts (see `LaunchAttempts`). */
+export const TAG_LAUNCH = 'bp:launch-attempt';
+
+/**
+ * The next launch attempt from the recorded one. The tag holds `N` once attempt N finished,
+ * `N/<decision>` while it runs; the same decision (same live instances, same count) while N
+ * runs is a retry of N, anything else starts N + 1.
+ */
+export function nextAttempt(recorded: string | undefined, liveIds: string[], wanted: number): { attempt: number; tag: string; retry: boolean } {
+  const decision = digest([...liveIds].sort().join(','), String(wanted)).slice(0, 16);
+  const m = /^(\d+)(?:\/([0-9a-f]+))?$/.exec(recorded ?? '');
+  const last = m ? Number(m[1]) : 0;
+  if (m?.[2] === decision) return { attempt: last, tag: `${last}/${decision}`, retry: true };
+  return { attempt: last + 1, tag: `${last + 1}/${decision}`, retry: false };
 }
 
 export function revisionTags(environmentId: string, deploymentId: string, revisionId: string): Array<{ Key: string; Value: string }> {
@@ -84,6 +102,26 @@ export function checkArtifact(revision: DeployerRevision): void {
   }
 }
 
+/** `123456789012.dkr.ecr.eu-west-1.amazonaws.com[.cn]/repo:tag` -> its registry host and region. */
+export function ecrRegistry(image: string): { host: string; region: string } | null {
+  const m = /^(\d{12}\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?)\//.exec(image);
+  return m ? { host: m[1], region: m[2] } : null;
+}
+
+/**
+ * An ECR image is pulled with the instance's own identity: the instance profile's role gets a
+ * registry token from ECR (ecr:GetAuthorizationToken) through IMDSv2 credentials, and Docker
+ * logs in with it. No key is stored; the permissions are listed in docs/deployers/aws-ec2.md.
+ */
+function registryLogin(image: string): string[] {
+  const ecr = ecrRegistry(image);
+  if (!ecr) return [];
+  return [
+    'command -v aws >/dev/null || (dnf install -y awscli || yum install -y awscli || apt-get install -y awscli)',
+    `aws ecr get-login-password --region ${ecr.region} | docker login --username AWS --password-stdin ${shellQuote(ecr.host)}`,
+  ];
+}
+
 function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
@@ -102,6 +140,7 @@ export function userData(revision: DeployerRevision, port: number): string {
     lines.push(
       'command -v docker >/dev/null || (dnf install -y docker || yum install -y docker || apt-get install -y docker.io)',
       'systemctl enable --now docker',
+      ...registryLogin(revision.artifact.image),
       `docker run -d --restart=always --name ${name} --env-file /etc/bp/${name}.env -p ${port}:${port} ${shellQuote(revision.artifact.image)}`,
     );
   } else {

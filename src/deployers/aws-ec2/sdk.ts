@@ -46,11 +46,21 @@ const THROTTLING = new Set([
   'Throttling', 'ThrottlingException', 'RequestLimitExceeded', 'RequestThrottled', 'RequestThrottledException',
   'TooManyRequestsException', 'ProvisionedThroughputExceededException', 'SlowDown', 'EC2ThrottledException',
 ]);
-/** Eventual consistency and capacity: the same call usually succeeds a little later. */
+/**
+ * Eventual consistency and capacity: the same call usually succeeds a little later (EC2 API
+ * Reference, "Error codes" and "Eventual consistency"; ELB API Reference, each action's Errors).
+ * Not here on purpose: IdempotentParameterMismatch and IdempotentInstanceTerminated (a
+ * client token reused for a different or finished launch: retrying the same call can never
+ * succeed), InvalidTarget and RuleNotFound (handled where they are transient: registration
+ * of just-started instances, reads of a shared listener).
+ */
 const TRANSIENT = new Set([
   'InvalidInstanceID.NotFound', 'ResourceInUse', 'InsufficientInstanceCapacity', 'PriorityInUse', 'Unavailable',
-  'ServiceUnavailable', 'InternalError', 'InternalFailure', 'RequestTimeout', 'RequestExpired', 'IdempotentParameterMismatch',
+  'ServiceUnavailable', 'InternalError', 'InternalFailure', 'RequestTimeout', 'RequestExpired', 'InsufficientCapacity',
+  'InsufficientAddressCapacity', 'InsufficientHostCapacity', 'InsufficientReservedInstanceCapacity', 'ConcurrentTagAccess',
+  'IncorrectInstanceState', 'DependencyViolation',
 ]);
+const TOKEN_REUSE = new Set(['IdempotentParameterMismatch', 'IdempotentInstanceTerminated']);
 const QUOTAS = new Set([
   'VcpuLimitExceeded', 'InstanceLimitExceeded', 'TooManyRules', 'TooManyTargetGroups', 'TooManyTargets',
   'TooManyTags', 'TooManyActions', 'TooManyUniqueTargetGroupsPerLoadBalancer', 'MaxSpotInstanceCountExceeded',
@@ -79,6 +89,8 @@ export const classifyAws: Classifier = (e) => {
   const kind: FailureKind = THROTTLING.has(code) ? 'throttled'
     : QUOTAS.has(code) ? 'quota'
       : PERMISSIONS.has(code) ? 'auth'
+        // A client token reused for another or a finished launch: the same call can never succeed.
+        : TOKEN_REUSE.has(code) ? 'rejected'
         // No HTTP status at all: the request never got an answer (DNS, refused connection, timeout).
         : TRANSIENT.has(code) || status >= 500 || status === 0 ? 'retryable'
           : /NotFound$/.test(code) ? 'not-found' : 'rejected';
@@ -92,7 +104,9 @@ const HINTS: Partial<Record<FailureKind, string>> = {
 };
 
 function describe(f: ProviderFailure, operation: string): string {
-  return `AWS ${operation} failed: ${f.code}: ${f.message}${f.status === 0 && f.kind === 'retryable' ? ' (no answer from AWS)' : HINTS[f.kind] ?? ''}`;
+  const hint = TOKEN_REUSE.has(f.code) ? ' (a RunInstances client token was reused for another launch; this is a bp bug, please report it)'
+    : f.status === 0 && f.kind === 'retryable' ? ' (no answer from AWS)' : HINTS[f.kind] ?? '';
+  return `AWS ${operation} failed: ${f.code}: ${f.message}${hint}`;
 }
 
 /** Maps any failure of `operation` to a BpError an operator can act on; keeps bp's own errors. */

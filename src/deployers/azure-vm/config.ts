@@ -94,7 +94,10 @@ export const configSchema = {
     boot_grace_seconds: { type: 'integer', minimum: 0, default: 300, description: 'Added to health.timeout_seconds while warming.' },
     poll_interval_ms: { type: 'integer', minimum: 10, default: 5000, description: 'Health polling interval while warming.' },
     lro_poll_interval_ms: { type: 'integer', minimum: 10, default: 2000, description: 'Polling interval of long-running operations.' },
-    max_retries: { type: 'integer', minimum: 0, maximum: 10, default: 1, description: 'SDK retries per request (one covers a reused connection reset mid-request; bp retries verbs itself).' },
+    max_retries: {
+      type: 'integer', minimum: 0, maximum: 10, default: 0,
+      description: 'SDK retries of a throttled (429) or failed (5xx) request; 0 leaves retries to bp\'s engine.',
+    },
     retry_delay_ms: { type: 'integer', minimum: 10, default: 1000, description: 'Base delay of those retries when the service sends no Retry-After.' },
   },
 } as const;
@@ -112,7 +115,7 @@ export function settingsFrom(config: AzureVmConfig): Settings {
     boot_grace_seconds: 300,
     poll_interval_ms: 5000,
     lro_poll_interval_ms: 2000,
-    max_retries: 1,
+    max_retries: 0,
     retry_delay_ms: 1000,
     ...config,
   };

@@ -11,8 +11,11 @@ import { ProviderError } from '../../model/errors.js';
 
 /** A Docker/OCI image reference: [host[:port]/]path[:tag][@digest]. */
 const IMAGE_REF = /^(?:[a-z0-9.-]+(?::[0-9]+)?\/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
-/** Azure's limit on custom data: 64 KiB before base64 (87380 characters after). */
-const MAX_CUSTOM_DATA = 65536;
+/**
+ * Azure's limit on custom data (Compute REST reference, OSProfile.customData): the decoded
+ * binary array is at most 65,535 bytes; its base64 form at most 87,380 characters.
+ */
+export const MAX_CUSTOM_DATA = 65535;
 
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
@@ -91,7 +94,7 @@ export function customData(revision: DeployerRevision, port: number): string {
     '',
   ].join('\n');
   if (Buffer.byteLength(text) > MAX_CUSTOM_DATA) {
-    throw new ProviderError(`revision "${revision.revision_id}": its env makes the VM custom data ${Buffer.byteLength(text)} bytes, over Azure's 64 KiB limit`);
+    throw new ProviderError(`revision "${revision.revision_id}": its env makes the VM custom data ${Buffer.byteLength(text)} bytes, over Azure's limit of ${MAX_CUSTOM_DATA} bytes: move large artifact.env values into a secret store or the image`);
   }
   return Buffer.from(text, 'utf8').toString('base64');
 }

@@ -17,6 +17,7 @@ import { observeEnvironment } from './observe.js';
 import { RevisionResources } from './revision.js';
 import { Routing, type RoutedEntry } from './routing.js';
 import { createClients, type AzureClients } from './sdk.js';
+import { enforcedSplit } from './weights.js';
 
 export class AzureVmDeployer implements Deployer {
   private clientsPromise: Promise<AzureClients> | null = null;
@@ -100,7 +101,12 @@ export class AzureVmDeployer implements Deployer {
     }
     const routing = new Routing(c, this.settings, env.environment_id);
     await this.exclusive(`deployment:${deploymentId}`, () => routing.apply(deployment, routed, signal));
-    return { applied_deployment_id: deploymentId, applied_entries: entries };
+    // Traffic Manager weighs per mille: report (and let bp record) the split it really enforces.
+    const enforced = enforcedSplit(entries);
+    if (enforced.some((e, i) => e.weight_bps !== entries[i].weight_bps)) {
+      this.logger.warn(`azure-vm: the split of ${deploymentId} is rounded to what Traffic Manager weights (per mille) can express`, { enforced });
+    }
+    return { applied_deployment_id: deploymentId, applied_entries: enforced };
   }
 
   async observe(env: DeployerEnvironment, opts: VerbOptions): Promise<Observation> {

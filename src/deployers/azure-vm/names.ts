@@ -6,7 +6,11 @@
 import { createHash } from 'node:crypto';
 
 export const TAGS = { managedBy: 'bp-managed-by', environment: 'bp-environment', deployment: 'bp-deployment', revision: 'bp-revision' } as const;
-/** Profile tag prefixes: the exact basis points bp applied per endpoint, and the endpoint's revision. */
+/**
+ * Profile tag prefixes older bp versions wrote per endpoint (basis points, revision id). No
+ * longer written: two tags per revision reached ARM's 50-tag limit at 24 revisions; endpoint
+ * names are derived from revision ids, and the split reported is the one Traffic Manager enforces.
+ */
 export const BPS_TAG = 'bp-bps-';
 export const REVISION_TAG = 'bp-rev-';
 

@@ -7,10 +7,11 @@
 import type { DeployerEnvironment, Observation, ObservedRevision } from '../../model/deployer.js';
 import type { SplitEntry } from '../../model/environment.js';
 import { arm } from './errors.js';
-import { BPS_TAG, isMine, REVISION_TAG, TAGS } from './names.js';
+import { mapBounded, OBSERVE_CONCURRENCY } from '../aws-ec2/bounded.js';
+import { isMine, REVISION_TAG, revisionNames, TAGS } from './names.js';
 import { powerOf, type RevisionResources } from './revision.js';
 import type { AzureClients } from './sdk.js';
-import { fromTrafficManager, toTrafficManager } from './weights.js';
+import { fromTrafficManager } from './weights.js';
 
 interface Found {
   vms: string[];
@@ -53,13 +54,17 @@ export async function observeEnvironment(
   const observation: Observation = { revisions: {}, splits: {} };
   for (const d of env.deployments) for (const r of d.revisions) observation.revisions[r.revision_id] = { present: false, healthy: false };
   const wanted = new Map(env.deployments.flatMap((d) => d.revisions.map((r) => [r.revision_id, Math.max(1, r.resources.replicas)] as const)));
-  await Promise.all([...found].map(async ([rev, f]) => {
+  // Load balancer health and VM instance views have no list form: per revision, bounded.
+  await mapBounded([...found], OBSERVE_CONCURRENCY, async ([rev, f]) => {
     observation.revisions[rev] = await revisionStatus(c, resources, rg, f, wanted.get(rev) ?? f.vms.length, signal);
-  }));
+  });
 
+  const scope = resources.scope;
+  const revisionOfEndpoint = new Map(env.deployments.flatMap((d) => d.revisions.map((r) => [revisionNames(scope, id, r.revision_id).base, r.revision_id] as const)));
+  for (const ip of ips) if (ip.name && ip.tags?.[TAGS.revision]) revisionOfEndpoint.set(ip.name.replace(/-pip$/, ''), ip.tags[TAGS.revision]);
   for (const p of profiles) {
     const deploymentId = p.tags?.[TAGS.deployment];
-    if (deploymentId) observation.splits[deploymentId] = splitOf(p);
+    if (deploymentId) observation.splits[deploymentId] = splitOf(p, revisionOfEndpoint);
   }
   return observation;
 }
@@ -78,22 +83,15 @@ async function revisionStatus(
 type ProfileLike = Tagged & { endpoints?: Array<{ name?: string; weight?: number; endpointStatus?: string }> };
 
 /**
- * The profile's split in basis points: the exact values bp recorded in its tags when they
- * still round to the weights on the wire, else the wire weights rescaled (a change made
- * outside bp then shows as drift).
+ * The split the profile enforces, in basis points: its per-mille weights as Traffic Manager
+ * sends traffic (so 9995/5 asked shows as 9990/10, as applied). Endpoint names map to
+ * revision ids through `revisionOfEndpoint`; tags older versions wrote are a fallback.
  */
-export function splitOf(p: ProfileLike): SplitEntry[] {
+export function splitOf(p: ProfileLike, revisionOfEndpoint: ReadonlyMap<string, string> = new Map()): SplitEntry[] {
   const endpoints = p.endpoints ?? [];
   const tags = p.tags ?? {};
-  const ids = endpoints.map((e) => tags[`${REVISION_TAG}${e.name}`] ?? String(e.name));
+  const ids = endpoints.map((e) => revisionOfEndpoint.get(String(e.name)) ?? tags[`${REVISION_TAG}${e.name}`] ?? String(e.name));
   const wire = endpoints.map((e) => ({ weight: Number(e.weight ?? 1), enabled: e.endpointStatus !== 'Disabled' }));
-  const recorded = endpoints.map((e) => Number(tags[`${BPS_TAG}${e.name}`] ?? NaN));
-  if (recorded.every((x) => Number.isInteger(x) && x >= 0) && recorded.reduce((a, b) => a + b, 0) === 10000) {
-    const rounds = toTrafficManager(ids.map((revision_id, i) => ({ revision_id, weight_bps: recorded[i] })));
-    if (rounds.every((w, i) => w.enabled === wire[i].enabled && (!w.enabled || w.weight === wire[i].weight))) {
-      return ids.map((revision_id, i) => ({ revision_id, weight_bps: recorded[i] }));
-    }
-  }
   const bps = fromTrafficManager(wire);
   return ids.map((revision_id, i) => ({ revision_id, weight_bps: bps[i] }));
 }

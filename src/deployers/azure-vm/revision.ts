@@ -27,6 +27,12 @@ export function powerOf(view: { statuses?: Array<{ code?: string }> } | undefine
   return view?.statuses?.find((s) => s.code?.startsWith('PowerState/'))?.code?.slice('PowerState/'.length) ?? 'unknown';
 }
 
+/** What a VM GET shows of its osProfile (customData is never returned). */
+interface ExistingOsProfile {
+  adminUsername?: string;
+  linuxConfiguration?: { ssh?: { publicKeys?: Array<{ keyData?: string }> } };
+}
+
 export const RULE = 'http';
 const IP_CONFIG = 'ipconfig';
 
@@ -38,8 +44,13 @@ export class RevisionResources {
     this.rg = s.resource_group;
   }
 
+  /** What names are unique within: `subscription/resource group`. */
+  get scope(): string {
+    return `${this.s.subscription_id}/${this.rg}`;
+  }
+
   target(environmentId: string, deployment: DeployerDeployment, revision: DeployerRevision): RevisionTarget {
-    return { environmentId, deployment, revision, names: revisionNames(`${this.s.subscription_id}/${this.rg}`, environmentId, revision.revision_id) };
+    return { environmentId, deployment, revision, names: revisionNames(this.scope, environmentId, revision.revision_id) };
   }
 
   id(provider: string, name: string): string {
@@ -53,6 +64,8 @@ export class RevisionResources {
   /** Checks the artifact, the size and that the subnet exists, before anything is created. */
   async stage(t: RevisionTarget, signal: AbortSignal): Promise<Record<string, unknown>> {
     validateArtifact(t.revision);
+    // Limits before any call: custom data over 65,535 bytes would only be refused at the VM PUT.
+    customData(t.revision, this.s.port);
     const size = vmSizeFor(t.revision.resources, this.s.vm_size);
     const m = /\/virtualNetworks\/([^/]+)\/subnets\/([^/]+)$/.exec(this.s.subnet_id)!;
     const rg = this.s.subnet_id.split('/')[4];
@@ -122,7 +135,8 @@ export class RevisionResources {
     }
     const vm = await armOrNull(`read VM ${n.vm(i)}`, signal, () => this.c.compute.virtualMachines.get(this.rg, n.vm(i), { expand: 'instanceView', abortSignal: signal }));
     if (!vm || vm.provisioningState === 'Failed') {
-      await arm(`create VM ${n.vm(i)}`, signal, () => this.c.compute.virtualMachines.createOrUpdate(this.rg, n.vm(i), this.vmBody(t, i, tags), this.lro(signal)));
+      const body = this.vmBody(t, i, tags, vm?.osProfile);
+      await arm(`create VM ${n.vm(i)}`, signal, () => this.c.compute.virtualMachines.createOrUpdate(this.rg, n.vm(i), body, this.lro(signal)));
       return;
     }
     const power = powerOf(vm.instanceView);
@@ -131,10 +145,17 @@ export class RevisionResources {
     }
   }
 
-  private vmBody(t: RevisionTarget, i: number, tags: Record<string, string>) {
+  /**
+   * The VM's model. osProfile is fixed once a VM exists (a changed one is refused with 409
+   * PropertyChangeNotAllowed), so re-PUTting a Failed VM reuses the admin user and SSH key it
+   * was created with: the generated throwaway key is generated once and recorded in the VM.
+   */
+  private vmBody(t: RevisionTarget, i: number, tags: Record<string, string>, existing?: ExistingOsProfile) {
     const [publisher, offer, sku, version] = this.s.image.split(':');
+    const recordedKey = existing?.linuxConfiguration?.ssh?.publicKeys?.[0]?.keyData;
     this.sshKey ??= this.s.ssh_public_key ?? throwawaySshKey();
-    const user = this.s.admin_username;
+    const key = recordedKey ?? this.sshKey;
+    const user = existing?.adminUsername ?? this.s.admin_username;
     return {
       location: this.s.location,
       tags,
@@ -147,7 +168,7 @@ export class RevisionResources {
         computerName: t.names.vm(i).slice(0, 64),
         adminUsername: user,
         customData: customData(t.revision, this.s.port),
-        linuxConfiguration: { disablePasswordAuthentication: true, ssh: { publicKeys: [{ path: `/home/${user}/.ssh/authorized_keys`, keyData: this.sshKey }] } },
+        linuxConfiguration: { disablePasswordAuthentication: true, ssh: { publicKeys: [{ path: `/home/${user}/.ssh/authorized_keys`, keyData: key }] } },
       },
       networkProfile: { networkInterfaces: [{ id: this.id('Microsoft.Network/networkInterfaces', t.names.nic(i)), primary: true, deleteOption: 'Delete' }] },
     } as Parameters<AzureClients['compute']['virtualMachines']['createOrUpdate']>[2];

@@ -43,16 +43,16 @@ export class Routing {
       name: e.endpoint, type: ENDPOINT_TYPE, targetResourceId: e.targetResourceId,
       weight: weights[i].weight, endpointStatus: weights[i].enabled ? 'Enabled' : 'Disabled',
     }));
-    const tags: Record<string, string> = { [TAGS.managedBy]: 'bp', [TAGS.environment]: this.environmentId, [TAGS.deployment]: deployment.deployment_id };
-    for (const e of entries) {
-      tags[`${BPS_TAG}${e.endpoint}`] = String(e.weight_bps);
-      tags[`${REVISION_TAG}${e.endpoint}`] = e.revision_id;
-    }
+    // Three fixed tags whatever the number of revisions (ARM allows 50 per resource).
     const current = await this.get(deployment.deployment_id, signal);
-    // Traffic Manager probes one path per profile: that of the revision taking the most traffic.
+    const tags: Record<string, string> = {
+      ...withoutEndpointTags(current?.tags), [TAGS.managedBy]: 'bp', [TAGS.environment]: this.environmentId, [TAGS.deployment]: deployment.deployment_id,
+    };
+    // Traffic Manager probes one path per profile: that of the revision taking the most traffic,
+    // following the file (a new revision's path replaces the old one, or it would show Degraded).
     const path = [...entries].sort((a, b) => b.weight_bps - a.weight_bps)[0]?.healthPath ?? '/';
-    if (current && sameEndpoints(current.endpoints ?? [], endpoints) && sameTags(current.tags, tags)) return;
-    await this.put(deployment.deployment_id, endpoints, tags, current?.monitorConfig?.path ?? path, signal);
+    if (current && sameEndpoints(current.endpoints ?? [], endpoints) && sameTags(current.tags, tags) && current.monitorConfig?.path === path) return;
+    await this.put(deployment.deployment_id, endpoints, tags, path, signal);
   }
 
   /** Sets one endpoint Disabled (0 bps); returns false when it was not Enabled. */
@@ -61,7 +61,7 @@ export class Routing {
     const e = current?.endpoints?.find((x) => x.name === endpoint);
     if (!current || !e || e.endpointStatus === 'Disabled') return false;
     const endpoints = (current.endpoints ?? []).map((x) => (x.name === endpoint ? { ...x, endpointStatus: 'Disabled' } : x));
-    await this.put(deploymentId, endpoints, { ...current.tags, [`${BPS_TAG}${endpoint}`]: '0' }, current.monitorConfig?.path ?? '/', signal);
+    await this.put(deploymentId, endpoints, withoutEndpointTags(current.tags), current.monitorConfig?.path ?? '/', signal);
     return true;
   }
 
@@ -76,8 +76,7 @@ export class Routing {
       return;
     }
     if (left.length === (current.endpoints ?? []).length) return;
-    const tags = Object.fromEntries(Object.entries(current.tags ?? {}).filter(([k]) => k !== `${BPS_TAG}${endpoint}` && k !== `${REVISION_TAG}${endpoint}`));
-    await this.put(deploymentId, left, tags, current.monitorConfig?.path ?? '/', signal);
+    await this.put(deploymentId, left, withoutEndpointTags(current.tags), current.monitorConfig?.path ?? '/', signal);
   }
 
   private async put(deploymentId: string, endpoints: Endpoint[], tags: Record<string, string>, path: string, signal: AbortSignal): Promise<void> {
@@ -92,6 +91,11 @@ export class Routing {
       endpoints: endpoints.map((e) => ({ name: e.name, type: ENDPOINT_TYPE, targetResourceId: e.targetResourceId, weight: e.weight, endpointStatus: e.endpointStatus })),
     }, { abortSignal: signal }));
   }
+}
+
+/** A profile's tags without the per-endpoint ones older versions wrote. */
+function withoutEndpointTags(tags: Record<string, string> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(tags ?? {}).filter(([k]) => !k.startsWith(BPS_TAG) && !k.startsWith(REVISION_TAG)));
 }
 
 function sameEndpoints(a: Endpoint[], b: Endpoint[]): boolean {

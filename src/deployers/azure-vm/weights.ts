@@ -22,3 +22,9 @@ export function toTrafficManager(entries: readonly SplitEntry[]): TmWeight[] {
 export function fromTrafficManager(weights: readonly TmWeight[]): number[] {
   return toBps(weights.map((w) => (w.enabled ? w.weight : 0)));
 }
+
+/** The split `entries` really becomes on Traffic Manager, in basis points (equal to `entries` for 10-bps steps). */
+export function enforcedSplit(entries: readonly SplitEntry[]): SplitEntry[] {
+  const bps = fromTrafficManager(toTrafficManager(entries));
+  return entries.map((e, i) => ({ revision_id: e.revision_id, weight_bps: bps[i] }));
+}

@@ -15,6 +15,7 @@ import type { Settings } from './config.js';
 import { observeEnvironment } from './observe.js';
 import { RevisionResources, targetOf } from './revision.js';
 import { Routing } from './routing.js';
+import { enforcedSplit } from './weights.js';
 import { clientOptions, loadSdk, SdkClients } from './sdk.js';
 
 export class GcpComputeDeployer implements Deployer {
@@ -89,7 +90,8 @@ export class GcpComputeDeployer implements Deployer {
     }
     const routing = new Routing(api, this.settings, env.environment_id);
     await this.exclusive(`deployment:${deploymentId}`, () => routing.apply(deployment, routed, opts.signal));
-    return { applied_deployment_id: deploymentId, applied_entries: entries };
+    // URL map weights are per mille: report (and let bp record) the split the balancer really enforces.
+    return { applied_deployment_id: deploymentId, applied_entries: enforcedSplit(entries) };
   }
 
   async observe(env: DeployerEnvironment, opts: VerbOptions): Promise<Observation> {

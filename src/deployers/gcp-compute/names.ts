@@ -18,9 +18,13 @@ export function slug(id: string, max: number): string {
   return `${/^[a-z]/.test(s) ? '' : 'r'}${s}`.slice(0, max).replace(/-+$/, '');
 }
 
-/** A label value: lower case letters, digits, `-` and `_`, at most 63 characters. */
+/**
+ * A label value: lower case letters, digits, `-` and `_`, at most 63 characters. Folding
+ * case and punctuation alone would map `Prod.EU` and `prod-eu` to one value (each would see the
+ * other's VMs as its own drift), so a hash of the exact id follows the readable part.
+ */
 export function labelValue(id: string): string {
-  return id.toLowerCase().replace(/[^a-z0-9_-]/g, '-').slice(0, 63);
+  return `${id.toLowerCase().replace(/[^a-z0-9_-]/g, '-').slice(0, 54)}-${hash(id)}`;
 }
 
 export interface RevisionNames {

@@ -10,7 +10,8 @@ import type { GceApi, Json, KindName } from './api.js';
 import { LABELS, labelValue, markerOf, REVISION_METADATA_KEY } from './names.js';
 import { sameGroup } from './revision.js';
 import { weightedServices } from './routing.js';
-import { fromPerMille, toPerMille } from './weights.js';
+import { fromPerMille } from './weights.js';
+import { mapBounded, OBSERVE_CONCURRENCY } from '../aws-ec2/bounded.js';
 
 const REVISION_KINDS: KindName[] = ['instanceTemplates', 'healthChecks', 'instanceGroupManagers', 'backendServices'];
 
@@ -55,14 +56,15 @@ export async function observeEnvironment(api: GceApi, env: DeployerEnvironment, 
     for (const r of d.revisions) observation.revisions[r.revision_id] = { present: false, healthy: false };
   }
   const wanted = new Map(env.deployments.flatMap((d) => d.revisions.map((r) => [r.revision_id, r.resources.replicas] as const)));
-  await Promise.all([...found].map(async ([id, f]) => {
+  // Backend service health has no list form: one getHealth per revision, bounded.
+  await mapBounded([...found], OBSERVE_CONCURRENCY, async ([id, f]) => {
     observation.revisions[id] = await revisionStatus(api, f, wanted.get(id), signal);
-  }));
+  });
 
   const revisionOfService = new Map(lists[3].map((s) => [String(s.name), markerOf(s.description)?.revision ?? String(s.name)]));
   for (const map of urlMaps) {
     const m = markerOf(map.description);
-    if (m) observation.splits[m.deployment] = splitOf(map, m.split, revisionOfService);
+    if (m) observation.splits[m.deployment] = splitOf(map, revisionOfService);
   }
   return observation;
 }
@@ -80,21 +82,16 @@ async function revisionStatus(api: GceApi, f: Found, replicas: number | undefine
 }
 
 /**
- * The URL map's split in basis points: the exact values bp recorded in its description when
- * they still round to the weights on the wire, else the wire weights rescaled (a change made
- * outside bp then shows as drift).
+ * The split the URL map enforces, in basis points: its per-mille weights as the balancer
+ * sends traffic (so 9995/5 asked shows as 9990/10, as applied; a change made outside bp shows
+ * as drift).
  */
-function splitOf(map: Json, recorded: Record<string, number> | undefined, revisionOfService: Map<string, string>): SplitEntry[] {
+function splitOf(map: Json, revisionOfService: Map<string, string>): SplitEntry[] {
   const wire = weightedServices(map);
   const ids = wire.map((w) => {
     const name = w.backendService.split('/').pop() as string;
     return revisionOfService.get(name) ?? name;
   });
-  if (recorded) {
-    const entries = ids.map((id) => ({ revision_id: id, weight_bps: recorded[id] ?? -1 }));
-    const roundsTo = entries.every((e) => e.weight_bps >= 0) ? toPerMille(entries) : null;
-    if (roundsTo && roundsTo.every((w, i) => w === wire[i].weight)) return entries;
-  }
   const bps = fromPerMille(wire.map((w) => w.weight));
   return ids.map((id, i) => ({ revision_id: id, weight_bps: bps[i] }));
 }

@@ -104,7 +104,8 @@ export class RevisionResources {
     }
     const backends = (existing.backends as Array<{ group?: string }> | undefined) ?? [];
     if (!backends.some((b) => sameGroup(b.group, groupLink))) {
-      await this.api.patch('backendServices', t.names.backendService, { backends: [backend] }, signal);
+      // A backend service patch must carry the fingerprint last read (else 412 conditionNotMet).
+      await this.api.patch('backendServices', t.names.backendService, { backends: [backend], fingerprint: existing.fingerprint }, signal);
     }
   }
 

@@ -38,11 +38,8 @@ export class Routing {
     const names = this.names(deployment.deployment_id);
     const perMille = toPerMille(entries);
     const weighted = entries.map((e, i) => ({ backendService: this.api.link('backendServices', e.backendService), weight: perMille[i] }));
-    const description = describe({
-      environment: this.environmentId,
-      deployment: deployment.deployment_id,
-      split: Object.fromEntries(entries.map((e) => [e.revision_id, e.weight_bps])),
-    });
+    // The split is not copied into the description (at most 2,048 characters): the weights are the record.
+    const description = describe({ environment: this.environmentId, deployment: deployment.deployment_id });
     await this.changeUrlMap(names.urlMap, signal, () => ({ description, defaultRouteAction: { weightedBackendServices: weighted } }));
     if (this.settings.frontend) await this.ensureFrontend(deployment, names, signal);
   }

@@ -35,6 +35,30 @@ export function validateArtifact(revision: DeployerRevision): void {
   if (a.image === undefined && a.binary === undefined && !(a.command && a.command.length > 0)) {
     throw new ProviderError(`revision "${id}" has no artifact.image, artifact.binary or artifact.command to run`);
   }
+  // Backend service connectionDraining.drainingTimeoutSec takes 0-3600 s.
+  if (revision.drain_seconds > MAX_DRAIN_SECONDS) {
+    throw new ProviderError(`revision "${id}": drain_seconds ${revision.drain_seconds} is over Compute Engine's connection draining limit of ${MAX_DRAIN_SECONDS} s`);
+  }
+}
+
+/** Compute Engine limits (docs/deployers/gcp-compute.md, Limits). */
+export const MAX_DRAIN_SECONDS = 3600;
+export const MAX_METADATA_VALUE_BYTES = 256 * 1024;
+export const MAX_METADATA_TOTAL_BYTES = 512 * 1024;
+
+/** Throws before any call when the template's metadata is over what Compute Engine takes. */
+export function checkMetadata(revisionId: string, items: Array<{ key: string; value: string }>): void {
+  for (const i of items) {
+    const bytes = Buffer.byteLength(i.value);
+    if (bytes > MAX_METADATA_VALUE_BYTES) {
+      throw new ProviderError(`revision "${revisionId}": metadata "${i.key}" is ${bytes} bytes; a Compute Engine metadata value takes at most ` +
+        `${MAX_METADATA_VALUE_BYTES} bytes (256 KB): move large artifact.env values into a secret store or the image`);
+    }
+  }
+  const total = items.reduce((n, i) => n + Buffer.byteLength(i.key) + Buffer.byteLength(i.value), 0);
+  if (total > MAX_METADATA_TOTAL_BYTES) {
+    throw new ProviderError(`revision "${revisionId}": its metadata is ${total} bytes together; Compute Engine takes at most ${MAX_METADATA_TOTAL_BYTES}`);
+  }
 }
 
 function containerDeclaration(image: string, env: Record<string, string>): string {
@@ -82,6 +106,7 @@ export function templateBody(
         ]
       : [{ key: 'startup-script', value: startupScript(revision, env) }]),
   ];
+  checkMetadata(revision.revision_id, items);
   const nic: Json = { network: settings.network };
   if (settings.subnetwork) nic.subnetwork = settings.subnetwork;
   if (settings.external_ip) nic.accessConfigs = [{ name: 'External NAT', type: 'ONE_TO_ONE_NAT' }];

@@ -11,7 +11,16 @@ export function toPerMille(entries: readonly SplitEntry[]): number[] {
   return fromBps(entries.map((e) => e.weight_bps), 1000);
 }
 
-/** Per-mille weights as basis points, scaled by their sum (GCE weights are relative). */
+/**
+ * Per-mille weights as basis points, scaled by their sum (GCE weights are relative), by
+ * largest remainder (ties to the earlier entry), as aws-ec2 and azure-vm convert theirs.
+ */
 export function fromPerMille(weights: readonly number[]): number[] {
   return toBps(weights);
+}
+
+/** The split `entries` really becomes on a URL map, in basis points (equal to `entries` for 10-bps steps). */
+export function enforcedSplit(entries: readonly SplitEntry[]): SplitEntry[] {
+  const bps = fromPerMille(toPerMille(entries));
+  return entries.map((e, i) => ({ revision_id: e.revision_id, weight_bps: bps[i] }));
 }

@@ -11,8 +11,10 @@ import type {
 import { enforceSplitInvariants, requireRevision } from '../../model/deployer.js';
 import { AbortedError, ProviderError } from '../../model/errors.js';
 import { sleep, type KubeClient } from './client.js';
-import { deploymentManifest, endpointOf, hpaManifest, revisionServiceManifest, type Owner } from './manifests.js';
+import { environmentProblems } from './env-checks.js';
+import { deploymentManifest, endpointOf, hpaManifest, identityOf, revisionServiceManifest, type Owner } from './manifests.js';
 import { ANNOTATION, objectName } from './names.js';
+import { applyAllOwned, applyOwned, foreignOwner, removeOwned } from './ownership.js';
 import { observeEnvironment } from './observe.js';
 import { applySplit, desiredReplicas, readEnforced, releaseRoutingIfUnused, removeFromRouting, type SplitContext } from './routing.js';
 import { waitForRollout } from './rollout.js';
@@ -50,14 +52,23 @@ export class K8sDeployer implements Deployer {
     return kube.withSignal(signal, () => fn(kube));
   }
 
+  /** What validate refuses, refused again here for callers that never ran validate. */
+  private checkDeployable(env: DeployerEnvironment, deployment: DeployerDeployment): void {
+    const problems = environmentProblems(this.settings, env, deployment.deployer, false);
+    if (problems.length > 0) {
+      throw new ProviderError(`the environment cannot be deployed to Kubernetes as declared: ${problems.map((p) => p.message).join('; ')}`, { retryable: false });
+    }
+  }
+
   private context(kube: KubeClient, env: DeployerEnvironment, deployment: DeployerDeployment, signal: AbortSignal): SplitContext {
     return { kube, owner: ownerOf(env, deployment), deployment, settings: this.settings, signal };
   }
 
   async stageRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<StageResult> {
-    const { revision } = requireRevision(env, revisionId);
+    const { deployment, revision } = requireRevision(env, revisionId);
     throwIfAborted(opts.signal, `staging "${revisionId}"`);
     const image = imageOf(revision);
+    this.checkDeployable(env, deployment);
     return this.withKube(opts.signal, async (kube) => {
       const ns = await kube.read('v1', 'Namespace', kube.namespace, false).catch((e: unknown) => {
         // Reading namespaces is often forbidden to deploy users; the first apply will tell.
@@ -67,7 +78,7 @@ export class K8sDeployer implements Deployer {
       if (!ns) {
         throw new ProviderError(`namespace "${kube.namespace}" does not exist in the cluster at ${kube.server}; create it (kubectl create namespace ${kube.namespace}) or set namespace in the deployer config`);
       }
-      return { outputs: { namespace: kube.namespace, name: objectName(revisionId), image } };
+      return { outputs: { namespace: kube.namespace, name: objectName(env.environment_id, revisionId), image } };
     });
   }
 
@@ -75,23 +86,27 @@ export class K8sDeployer implements Deployer {
     const { deployment, revision } = requireRevision(env, revisionId);
     throwIfAborted(opts.signal, `warming "${revisionId}"`);
     imageOf(revision);
+    this.checkDeployable(env, deployment);
     return this.withKube(opts.signal, async (kube) => {
       const owner = ownerOf(env, deployment);
       const want = await this.exclusive(`deployment:${deployment.deployment_id}`, async () => {
-        const enforced = this.settings.traffic === 'replicas' ? await readEnforced(kube, deployment.deployment_id, this.settings) : null;
+        const enforced = this.settings.traffic === 'replicas' ? await readEnforced(kube, owner, this.settings) : null;
         const want = desiredReplicas(revision, enforced, this.settings);
-        await kube.apply(deploymentManifest(owner, revision, this.settings, want.replicas, want.state));
-        await kube.apply(revisionServiceManifest(owner, revision, this.settings));
-        if (revision.resources.max_replicas !== undefined) await kube.apply(hpaManifest(owner, revision, revision.resources.max_replicas));
+        await applyAllOwned(kube, [
+          deploymentManifest(owner, revision, this.settings, want.replicas, want.state),
+          revisionServiceManifest(owner, revision, this.settings),
+          ...(want.replicas === null ? [hpaManifest(owner, revision, revision.resources.max_replicas!)] : []),
+        ]);
         return want;
       });
       await waitForRollout(kube, {
-        name: objectName(revisionId), revisionId, replicas: want.replicas,
+        name: objectName(env.environment_id, revisionId), revisionId, replicas: want.replicas ?? undefined,
         timeoutMs: this.settings.rolloutTimeoutMs, pollMs: this.settings.pollMs, signal: opts.signal,
       });
+      const name = objectName(env.environment_id, revisionId);
       return {
-        endpoint: endpointOf(revisionId, kube.namespace, this.settings),
-        outputs: { namespace: kube.namespace, deployment: objectName(revisionId), service: objectName(revisionId) },
+        endpoint: endpointOf(owner, revisionId, kube.namespace, this.settings),
+        outputs: { namespace: kube.namespace, deployment: name, service: name },
       };
     });
   }
@@ -102,11 +117,16 @@ export class K8sDeployer implements Deployer {
     return this.withKube(opts.signal, async (kube) => {
       const c = this.context(kube, env, deployment, opts.signal);
       await this.exclusive(`deployment:${deployment.deployment_id}`, () => removeFromRouting(c, revisionId, false));
-      const live = await kube.read('apps/v1', 'Deployment', objectName(revisionId));
-      if (!live || live.metadata.annotations?.[ANNOTATION.state] === 'drained') return {};
+      const name = objectName(env.environment_id, revisionId);
+      const live = await kube.read('apps/v1', 'Deployment', name);
+      if (!live || foreignOwner(live, identityOf(c.owner, revisionId)) || live.metadata.annotations?.[ANNOTATION.state] === 'drained') return {};
       // Endpoints and gateways take a moment to stop sending; in-flight requests get drain_seconds.
       await sleep(revision.drain_seconds * 1000, opts.signal);
-      await kube.apply(deploymentManifest(c.owner, revision, this.settings, 0, 'drained'));
+      // An HPA would scale a drained revision back up: it goes first (only max_replicas revisions have one).
+      if (revision.resources.max_replicas !== undefined) {
+        await removeOwned(kube, 'autoscaling/v2', 'HorizontalPodAutoscaler', name, identityOf(c.owner, revisionId));
+      }
+      await applyOwned(kube, deploymentManifest(c.owner, revision, this.settings, 0, 'drained'));
       this.logger.info('drained revision', { revision: revisionId, namespace: kube.namespace });
       return {};
     });
@@ -119,11 +139,12 @@ export class K8sDeployer implements Deployer {
       const c = this.context(kube, env, deployment, opts.signal);
       await this.exclusive(`deployment:${deployment.deployment_id}`, async () => {
         await removeFromRouting(c, revisionId, true);
-        const name = objectName(revisionId);
+        const name = objectName(env.environment_id, revisionId);
+        const identity = identityOf(c.owner, revisionId);
         // Revisions are immutable: only one declared with max_replicas ever had an HPA.
-        if (revision.resources.max_replicas !== undefined) await kube.remove('autoscaling/v2', 'HorizontalPodAutoscaler', name);
-        await kube.remove('v1', 'Service', name);
-        await kube.remove('apps/v1', 'Deployment', name);
+        if (revision.resources.max_replicas !== undefined) await removeOwned(kube, 'autoscaling/v2', 'HorizontalPodAutoscaler', name, identity);
+        await removeOwned(kube, 'v1', 'Service', name, identity);
+        await removeOwned(kube, 'apps/v1', 'Deployment', name, identity);
         // docs/design.md#traffic-rules: routing goes with the deployment's last revision.
         await releaseRoutingIfUnused(c);
       });
@@ -134,6 +155,7 @@ export class K8sDeployer implements Deployer {
   async applyTrafficSplit(env: DeployerEnvironment, deploymentId: string, opts: VerbOptions): Promise<SplitResult> {
     const { deployment, entries } = enforceSplitInvariants(env, deploymentId);
     throwIfAborted(opts.signal, `applying the split of "${deploymentId}"`);
+    this.checkDeployable(env, deployment);
     await this.withKube(opts.signal, (kube) =>
       this.exclusive(`deployment:${deploymentId}`, () => applySplit(this.context(kube, env, deployment, opts.signal), entries)));
     return { applied_deployment_id: deploymentId, applied_entries: entries };

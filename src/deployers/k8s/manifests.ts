@@ -6,6 +6,7 @@
 import type { DeployerDeployment, DeployerRevision } from '../../model/deployer.js';
 import type { SplitEntry } from '../../model/environment.js';
 import type { KubeObject } from './client.js';
+import { routeMatchOf } from './env-checks.js';
 import { ANNOTATION, baseLabels, LABEL, labelValue, objectName, revisionSelector, type Role } from './names.js';
 import type { K8sSettings } from './settings.js';
 
@@ -30,6 +31,16 @@ function metadata(owner: Owner, name: string, role: Role, extra: { revisionId?: 
   return { name, labels, annotations };
 }
 
+/** The identity annotations of the objects bp keeps for `owner` (and a revision): see ownership.ts. */
+export function identityOf(owner: Owner, revisionId?: string): Pick<KubeObject, 'metadata'> {
+  return { metadata: metadata(owner, '', 'revision', revisionId === undefined ? {} : { revisionId }) };
+}
+
+/** Whole seconds for int32 API fields: a fraction rounds up, so a wait is never shortened. */
+export function wholeSeconds(seconds: number, min: number, max = 2 ** 31 - 1): number {
+  return Math.min(max, Math.max(min, Math.ceil(seconds)));
+}
+
 /** `0.25` cores is `250m`; memory in MiB. */
 function resourceRequirements(revision: DeployerRevision): Record<string, Record<string, string>> {
   const { cpu, memory_mb, gpu } = revision.resources;
@@ -39,11 +50,16 @@ function resourceRequirements(revision: DeployerRevision): Record<string, Record
   return { requests, limits };
 }
 
+/**
+ * `replicas: null` leaves spec.replicas out of bp's fields: an HPA owns it (gateway-api mode with
+ * max_replicas), and sending it would fight the autoscaler on every apply.
+ */
 export function deploymentManifest(
-  owner: Owner, revision: DeployerRevision, settings: K8sSettings, replicas: number, state: RevisionState,
+  owner: Owner, revision: DeployerRevision, settings: K8sSettings, replicas: number | null, state: RevisionState,
 ): KubeObject {
   const selector = revisionSelector(owner.environmentId, owner.deploymentId, revision.revision_id);
-  const env = Object.entries(revision.artifact.env).map(([name, value]) => ({ name, value }));
+  // validate refuses a user PORT (env-checks.ts); env is a list-map keyed by name, one entry each.
+  const env = Object.entries(revision.artifact.env).filter(([name]) => name !== 'PORT').map(([name, value]) => ({ name, value }));
   env.push({ name: 'PORT', value: String(settings.containerPort) });
   const container: Record<string, unknown> = {
     name: 'app',
@@ -54,7 +70,7 @@ export function deploymentManifest(
     readinessProbe: {
       httpGet: { path: revision.health.http_path, port: 'http' },
       periodSeconds: 2,
-      timeoutSeconds: Math.max(1, Math.min(revision.health.timeout_seconds, 10)),
+      timeoutSeconds: wholeSeconds(Math.min(revision.health.timeout_seconds, 10), 1),
       failureThreshold: 3,
     },
   };
@@ -62,19 +78,19 @@ export function deploymentManifest(
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: metadata(owner, objectName(revision.revision_id), 'revision', {
+    metadata: metadata(owner, objectName(owner.environmentId, revision.revision_id), 'revision', {
       revisionId: revision.revision_id,
       annotations: { [ANNOTATION.state]: state, [ANNOTATION.baseReplicas]: String(revision.resources.replicas) },
     }),
     spec: {
-      replicas,
+      ...(replicas === null ? {} : { replicas }),
       selector: { matchLabels: selector },
       progressDeadlineSeconds: Math.ceil(settings.rolloutTimeoutMs / 1000),
       template: {
         metadata: { labels: { ...selector, [LABEL.managedBy]: 'bp' } },
         spec: {
           // The pod gets drain_seconds to finish in-flight work after SIGTERM.
-          terminationGracePeriodSeconds: Math.max(1, Math.ceil(revision.drain_seconds)),
+          terminationGracePeriodSeconds: wholeSeconds(revision.drain_seconds, 1),
           containers: [container],
         },
       },
@@ -86,7 +102,7 @@ export function revisionServiceManifest(owner: Owner, revision: DeployerRevision
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: metadata(owner, objectName(revision.revision_id), 'revision', { revisionId: revision.revision_id }),
+    metadata: metadata(owner, objectName(owner.environmentId, revision.revision_id), 'revision', { revisionId: revision.revision_id }),
     spec: {
       selector: revisionSelector(owner.environmentId, owner.deploymentId, revision.revision_id),
       ports: [{ name: 'http', port: settings.servicePort, targetPort: 'http', protocol: 'TCP' }],
@@ -95,7 +111,7 @@ export function revisionServiceManifest(owner: Owner, revision: DeployerRevision
 }
 
 export function hpaManifest(owner: Owner, revision: DeployerRevision, maxReplicas: number): KubeObject {
-  const name = objectName(revision.revision_id);
+  const name = objectName(owner.environmentId, revision.revision_id);
   return {
     apiVersion: 'autoscaling/v2',
     kind: 'HorizontalPodAutoscaler',
@@ -114,18 +130,19 @@ export function hpaManifest(owner: Owner, revision: DeployerRevision, maxReplica
  * alone (so warm revisions outside the split get nothing); several are selected together and
  * share traffic by pod count; none selects nothing.
  */
-export function stableServiceManifest(owner: Owner, deployment: DeployerDeployment, split: SplitEntry[], pool: number, settings: K8sSettings): KubeObject {
-  const weighted = split.filter((e) => e.weight_bps > 0);
+export function stableServiceManifest(
+  owner: Owner, deployment: DeployerDeployment, split: SplitEntry[], pool: number, settings: K8sSettings, selectAll = false,
+): KubeObject {
+  const weighted = selectAll ? [] : split.filter((e) => e.weight_bps > 0);
   const selector: Record<string, string> = {
     [LABEL.environment]: labelValue(owner.environmentId),
     [LABEL.deployment]: labelValue(owner.deploymentId),
   };
   if (weighted.length === 1) selector[LABEL.revision] = labelValue(weighted[0].revision_id);
-  if (weighted.length === 0) selector['bp.dev/no-backends'] = 'true';
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: metadata(owner, objectName(deployment.deployment_id), 'stable', {
+    metadata: metadata(owner, objectName(owner.environmentId, deployment.deployment_id), 'stable', {
       annotations: { [ANNOTATION.split]: JSON.stringify(split), [ANNOTATION.pool]: String(pool) },
     }),
     spec: { selector, ports: [{ name: 'http', port: settings.servicePort, targetPort: 'http', protocol: 'TCP' }] },
@@ -135,23 +152,27 @@ export function stableServiceManifest(owner: Owner, deployment: DeployerDeployme
 /** Gateway-api mode: an HTTPRoute whose backendRefs (the revisions' Services) carry the weights. */
 export function httpRouteManifest(owner: Owner, deployment: DeployerDeployment, split: SplitEntry[], settings: K8sSettings): KubeObject {
   const gateway = settings.gateway;
+  const match = routeMatchOf(settings, deployment.deployment_id);
   const parentRefs = gateway
     ? [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: gateway.name, ...(gateway.namespace ? { namespace: gateway.namespace } : {}), ...(gateway.section_name ? { sectionName: gateway.section_name } : {}) }]
     : [];
   return {
     apiVersion: 'gateway.networking.k8s.io/v1',
     kind: 'HTTPRoute',
-    metadata: metadata(owner, objectName(deployment.deployment_id), 'route', { annotations: { [ANNOTATION.split]: JSON.stringify(split) } }),
+    metadata: metadata(owner, objectName(owner.environmentId, deployment.deployment_id), 'route', { annotations: { [ANNOTATION.split]: JSON.stringify(split) } }),
     spec: {
       parentRefs,
-      ...(settings.hostnames.length > 0 ? { hostnames: settings.hostnames } : {}),
+      ...(match.hostnames.length > 0 ? { hostnames: match.hostnames } : {}),
       rules: [{
-        backendRefs: split.map((e) => ({ group: '', kind: 'Service', name: objectName(e.revision_id), port: settings.servicePort, weight: e.weight_bps })),
+        matches: [{ path: { type: 'PathPrefix', value: match.path } }],
+        backendRefs: split.map((e) => ({
+          group: '', kind: 'Service', name: objectName(owner.environmentId, e.revision_id), port: settings.servicePort, weight: e.weight_bps,
+        })),
       }],
     },
   };
 }
 
-export function endpointOf(revisionId: string, namespace: string, settings: K8sSettings): string {
-  return `http://${objectName(revisionId)}.${namespace}.svc.cluster.local:${settings.servicePort}`;
+export function endpointOf(owner: Owner, revisionId: string, namespace: string, settings: K8sSettings): string {
+  return `http://${objectName(owner.environmentId, revisionId)}.${namespace}.svc.cluster.local:${settings.servicePort}`;
 }

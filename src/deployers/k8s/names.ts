@@ -1,7 +1,10 @@
 /**
- * How bp ids become Kubernetes names and labels. bp ids allow upper case, `.` and `_`, which
- * Service names (DNS-1035 labels) do not; a changed or shortened id gets a hash suffix so two
- * ids never map to one name. Exact ids always travel in annotations.
+ * How bp ids become Kubernetes names and labels. Every object name carries the environment
+ * (`<environment>-<id>`), so two environments sharing a namespace never share an object; the
+ * rare names that still coincide (`a-b` + `c` and `a` + `b-c`) are caught by the ownership
+ * check before any write (ownership.ts). bp ids allow upper case, `.` and `_`, which Service
+ * names (DNS-1035 labels) do not; a changed or shortened name gets a hash suffix so two ids
+ * never map to one name. Exact ids always travel in annotations.
  */
 import { createHash } from 'node:crypto';
 
@@ -31,8 +34,16 @@ export type Role = 'revision' | 'stable' | 'route';
 
 const hash = (id: string, n: number) => createHash('sha256').update(id).digest('hex').slice(0, n);
 
-/** A DNS-1035 label (valid for Services, Deployments, HPAs and HTTPRoutes alike). */
-export function objectName(id: string): string {
+/**
+ * The name of the object bp keeps for `id` (a revision or a deployment) in `environmentId`: a
+ * DNS-1035 label, valid for Services, Deployments, HPAs and HTTPRoutes alike.
+ */
+export function objectName(environmentId: string, id: string): string {
+  return dnsLabel(`${environmentId}-${id}`);
+}
+
+/** `id` itself when it is a DNS-1035 label, else a cleaned stem plus a hash of `id`. */
+export function dnsLabel(id: string): string {
   const clean = id.toLowerCase().replace(/[^a-z0-9-]/g, '-');
   if (clean === id && /^[a-z]/.test(id) && /[a-z0-9]$/.test(id) && id.length <= 63) return id;
   const stem = (/^[a-z]/.test(clean) ? clean : `x${clean}`).slice(0, 54).replace(/-+$/, '');

@@ -17,7 +17,8 @@ const FATAL_REASONS = new Set([
 export interface RolloutTarget {
   name: string;
   revisionId: string;
-  replicas: number;
+  /** Absent: whatever spec.replicas says (an HPA decides it). */
+  replicas?: number;
   timeoutMs: number;
   pollMs: number;
   signal: AbortSignal;
@@ -39,9 +40,10 @@ export async function waitForRollout(kube: KubeClient, t: RolloutTarget): Promis
   for (;;) {
     const d = await kube.read('apps/v1', 'Deployment', t.name);
     if (!d) throw new ProviderError(`revision "${t.revisionId}": Deployment ${t.name} disappeared while bp waited for it (deleted from outside?)`, { retryable: true });
-    if (rolloutComplete(d, t.replicas)) return d;
+    const want = t.replicas ?? Number((d.spec as { replicas?: number }).replicas ?? 1);
+    if (rolloutComplete(d, want)) return d;
     const s = (d.status ?? {}) as Status;
-    const progress = `${s.availableReplicas ?? 0}/${t.replicas} replicas available`;
+    const progress = `${s.availableReplicas ?? 0}/${want} replicas available`;
     const stalled = (s.conditions ?? []).find((c) => c.type === 'Progressing' && c.status === 'False' && c.reason === 'ProgressDeadlineExceeded');
     const pods = await podProblems(kube, d);
     if (pods.fatal.length > 0) {

@@ -1,17 +1,21 @@
 /**
  * Enforcing a deployment's split. `gateway-api`: one HTTPRoute whose backendRefs are the
  * revisions' Services with the weights. `replicas`: one stable Service over the weighted
- * revisions' pods, each revision scaled to its share of a pool (see apportion.ts); revisions
- * outside a multi-revision split are parked at 0 pods so they take no share.
+ * revisions' pods, each revision scaled to its share of a pool (see apportion.ts) one pod at a
+ * time (transition.ts); revisions outside a multi-revision split, and revisions leaving the
+ * split, are parked at 0 pods so they take no share. A routing object that would route to
+ * nothing is deleted instead of written.
  */
 import type { DeployerDeployment, DeployerRevision } from '../../model/deployer.js';
 import type { SplitEntry } from '../../model/environment.js';
 import { ProviderError } from '../../model/errors.js';
 import { apportion } from './apportion.js';
 import type { KubeClient, KubeObject } from './client.js';
-import { deploymentManifest, httpRouteManifest, stableServiceManifest, type Owner, type RevisionState } from './manifests.js';
-import { ANNOTATION, deploymentSelector, objectName } from './names.js';
+import { deploymentManifest, httpRouteManifest, identityOf, stableServiceManifest, type Owner, type RevisionState } from './manifests.js';
+import { ANNOTATION, deploymentSelector, LABEL, objectName } from './names.js';
+import { applyOwned, removeOwned } from './ownership.js';
 import { rolloutComplete, waitForRollout } from './rollout.js';
+import { transitionSteps, type Counts } from './transition.js';
 import type { K8sSettings } from './settings.js';
 
 export interface Enforced {
@@ -36,14 +40,29 @@ export function enforcedFrom(obj: KubeObject | null): Enforced | null {
   }
 }
 
-export async function readEnforced(kube: KubeClient, deploymentId: string, settings: K8sSettings): Promise<Enforced | null> {
+export async function readRouting(kube: KubeClient, owner: Owner, settings: K8sSettings): Promise<KubeObject | null> {
   const { apiVersion, kind } = routingObject(settings);
-  return enforcedFrom(await kube.read(apiVersion, kind, objectName(deploymentId)));
+  const obj = await kube.read(apiVersion, kind, objectName(owner.environmentId, owner.deploymentId));
+  // Another environment's object of the same name is not ours to read a split from.
+  const mine = identityOf(owner).metadata.annotations!;
+  const have = obj?.metadata.annotations ?? {};
+  return obj && have[ANNOTATION.environmentId] === mine[ANNOTATION.environmentId] &&
+    have[ANNOTATION.deploymentId] === mine[ANNOTATION.deploymentId] ? obj : null;
 }
 
-/** Replicas mode: how many pods a revision should run under the enforced split. */
-export function desiredReplicas(revision: DeployerRevision, enforced: Enforced | null, settings: K8sSettings): { replicas: number; state: RevisionState } {
+export async function readEnforced(kube: KubeClient, owner: Owner, settings: K8sSettings): Promise<Enforced | null> {
+  return enforcedFrom(await readRouting(kube, owner, settings));
+}
+
+/**
+ * How many pods a revision should run under the enforced split; null when its HPA decides
+ * (gateway-api mode with max_replicas: validate refuses autoscaling in replicas mode).
+ */
+export function desiredReplicas(
+  revision: DeployerRevision, enforced: Enforced | null, settings: K8sSettings,
+): { replicas: number | null; state: RevisionState } {
   const base = revision.resources.replicas;
+  if (settings.traffic !== 'replicas' && revision.resources.max_replicas !== undefined) return { replicas: null, state: 'serving' };
   if (settings.traffic !== 'replicas' || !enforced) return { replicas: base, state: 'serving' };
   const counts = apportion(enforced.pool, enforced.split);
   const mine = counts.get(revision.revision_id);
@@ -59,12 +78,21 @@ export interface SplitContext {
   signal: AbortSignal;
 }
 
-/** Writes the routing object for `split` (without scaling anything). */
-export async function writeRouting(c: SplitContext, split: SplitEntry[], pool: number): Promise<void> {
+/**
+ * Writes the routing object for `split` (without scaling anything); a split with no weighted
+ * entry would route to nothing, so the object is deleted instead. `selectAll`: replicas mode
+ * mid-transition, the stable Service selects every revision of the deployment.
+ */
+export async function writeRouting(c: SplitContext, split: SplitEntry[], pool: number, selectAll = false): Promise<void> {
+  if (!split.some((e) => e.weight_bps > 0)) {
+    const { apiVersion, kind } = routingObject(c.settings);
+    await removeOwned(c.kube, apiVersion, kind, objectName(c.owner.environmentId, c.deployment.deployment_id), identityOf(c.owner));
+    return;
+  }
   const manifest = c.settings.traffic === 'gateway-api'
     ? httpRouteManifest(c.owner, c.deployment, split, c.settings)
-    : stableServiceManifest(c.owner, c.deployment, split, pool, c.settings);
-  await c.kube.apply(manifest);
+    : stableServiceManifest(c.owner, c.deployment, split, pool, c.settings, selectAll);
+  await applyOwned(c.kube, manifest);
 }
 
 export async function applySplit(c: SplitContext, entries: SplitEntry[]): Promise<void> {
@@ -72,7 +100,7 @@ export async function applySplit(c: SplitContext, entries: SplitEntry[]): Promis
   const live = new Map<string, KubeObject>();
   for (const d of await c.kube.list('apps/v1', 'Deployment', deploymentSelector(c.owner.environmentId, c.deployment.deployment_id, 'revision'))) {
     const id = d.metadata.annotations?.[ANNOTATION.revisionId];
-    if (id) live.set(id, d);
+    if (id && d.metadata.annotations?.[ANNOTATION.environmentId] === c.owner.environmentId) live.set(id, d);
   }
   // Refuse before changing anything: traffic only goes to revisions that were warmed.
   const cold = weighted.filter((e) => !live.has(e.revision_id) || live.get(e.revision_id)!.metadata.annotations?.[ANNOTATION.state] === 'drained');
@@ -87,38 +115,84 @@ export async function applySplit(c: SplitContext, entries: SplitEntry[]): Promis
     await writeRouting(c, entries.filter((e) => e.weight_bps > 0 || live.has(e.revision_id)), 0);
     return;
   }
+  await applyReplicasSplit(c, entries, live);
+}
+
+/** The stable Service's selection: one revision, every revision (several weighted), or none yet. */
+function selectionOf(stable: KubeObject | null): { revision: string | null } | null {
+  if (!stable) return null;
+  const selector = (stable.spec as { selector?: Record<string, string> } | undefined)?.selector ?? {};
+  return { revision: selector[LABEL.revision] ?? null };
+}
+
+async function applyReplicasSplit(c: SplitContext, entries: SplitEntry[], live: Map<string, KubeObject>): Promise<void> {
+  const weighted = entries.filter((e) => e.weight_bps > 0);
   const pool = Math.max(1, ...weighted.map((e) => revisionOf(c.deployment, e.revision_id)?.resources.replicas ?? 1));
-  const enforced: Enforced = { split: entries, pool };
-  const growing: Array<{ revision: DeployerRevision; replicas: number; state: RevisionState }> = [];
-  const shrinking: typeof growing = [];
+  const stable = await readRouting(c.kube, c.owner, c.settings);
+  const old = enforcedFrom(stable);
+  const oldWeighted = new Set((old?.split ?? []).filter((e) => e.weight_bps > 0).map((e) => e.revision_id));
+  const target = apportion(pool, entries);
+  const now: Counts = {};
+  const final: Counts = {};
+  const serving = new Map<string, DeployerRevision>();
   for (const [id, d] of live) {
     const revision = revisionOf(c.deployment, id);
     if (!revision || d.metadata.annotations?.[ANNOTATION.state] === 'drained') continue;
-    const want = desiredReplicas(revision, enforced, c.settings);
-    const have = Number((d.spec as { replicas?: number }).replicas ?? 1);
-    const changes = want.replicas !== have || d.metadata.annotations?.[ANNOTATION.state] !== want.state;
-    if (changes) (want.replicas >= have ? growing : shrinking).push({ revision, ...want });
+    serving.set(id, revision);
+    now[id] = Number((d.spec as { replicas?: number }).replicas ?? 1);
+    // Outside the split: parked when others share traffic or when it just left the split (no
+    // scale-up before its drain); a warm standby beside one serving revision keeps its pods.
+    final[id] = target.get(id) ?? (target.size > 1 || oldWeighted.has(id) ? 0 : now[id]);
   }
-  // Grow first and wait, switch the Service, then shrink: capacity never dips mid-change.
-  for (const g of growing) await c.kube.apply(deploymentManifest(c.owner, g.revision, c.settings, g.replicas, g.state));
-  for (const g of growing) {
-    const d = await c.kube.read('apps/v1', 'Deployment', objectName(g.revision.revision_id));
-    if (d && rolloutComplete(d, g.replicas)) continue;
-    await waitForRollout(c.kube, {
-      name: objectName(g.revision.revision_id), revisionId: g.revision.revision_id, replicas: g.replicas,
-      timeoutMs: c.settings.rolloutTimeoutMs, pollMs: c.settings.pollMs, signal: c.signal,
-    });
+  const scale = async (id: string, replicas: number) => {
+    const state: RevisionState = replicas > 0 ? 'serving' : 'parked';
+    const d = live.get(id)!;
+    const same = Number((d.spec as { replicas?: number }).replicas ?? 1) === replicas && d.metadata.annotations?.[ANNOTATION.state] === state;
+    if (!same) live.set(id, await applyOwned(c.kube, deploymentManifest(c.owner, serving.get(id)!, c.settings, replicas, state)));
+    now[id] = replicas;
+    if (replicas > 0 && !rolloutComplete(live.get(id)!, replicas)) {
+      live.set(id, await waitForRollout(c.kube, {
+        name: objectName(c.owner.environmentId, id), revisionId: id, replicas,
+        timeoutMs: c.settings.rolloutTimeoutMs, pollMs: c.settings.pollMs, signal: c.signal,
+      }));
+    }
+  };
+  const selected = selectionOf(stable);
+  const finalRevision = weighted.length === 1 ? weighted[0].revision_id : null;
+  if (selected === null) {
+    // No traffic yet: scale straight to the targets, then create the Service.
+    for (const id of Object.keys(final)) await scale(id, final[id]);
+    await writeRouting(c, entries, pool);
+    return;
   }
+  const alone = selected.revision === null ? null : [...serving.keys()].find((id) => labelOf(live.get(id)!) === selected.revision) ?? null;
+  if (alone !== null && alone === finalRevision) {
+    // The Service keeps selecting one revision: only its pod count carries traffic.
+    for (const id of Object.keys(final)) if (id !== alone) await scale(id, final[id]);
+    await scale(alone, final[alone]);
+    await writeRouting(c, entries, pool);
+    return;
+  }
+  if (selected.revision !== null) {
+    // Before the Service widens, revisions it did not select may bring at most one pod each.
+    for (const id of Object.keys(final)) if (id !== alone && now[id] > Math.min(final[id], 1)) await scale(id, Math.min(final[id], 1));
+    await writeRouting(c, old?.split ?? entries, old?.pool ?? pool, true);
+  }
+  for (const step of transitionSteps({ ...now }, final)) await scale(step.revision, step.replicas);
   await writeRouting(c, entries, pool);
-  for (const s of shrinking) await c.kube.apply(deploymentManifest(c.owner, s.revision, c.settings, s.replicas, s.state));
+}
+
+function labelOf(d: KubeObject): string | undefined {
+  return d.metadata.labels?.[LABEL.revision];
 }
 
 /**
  * Takes a revision out of the enforced split (drain takes only a weighted one, as in a
- * teardown; archive also drops a zero-weight entry). Returns whether routing changed.
+ * teardown; archive also drops a zero-weight entry). Returns whether routing changed. When no
+ * weighted entry would be left, the routing object is deleted rather than left pointing at nothing.
  */
 export async function removeFromRouting(c: SplitContext, revisionId: string, alsoZeroWeight: boolean): Promise<boolean> {
-  const enforced = await readEnforced(c.kube, c.deployment.deployment_id, c.settings);
+  const enforced = await readEnforced(c.kube, c.owner, c.settings);
   const entry = enforced?.split.find((e) => e.revision_id === revisionId);
   if (!enforced || !entry || (entry.weight_bps === 0 && !alsoZeroWeight)) return false;
   await writeRouting(c, enforced.split.filter((e) => e.revision_id !== revisionId), enforced.pool);
@@ -128,9 +202,9 @@ export async function removeFromRouting(c: SplitContext, revisionId: string, als
 /** Deletes the deployment's routing object once no revision of it is left (404 is fine). */
 export async function releaseRoutingIfUnused(c: SplitContext): Promise<void> {
   const left = await c.kube.list('apps/v1', 'Deployment', deploymentSelector(c.owner.environmentId, c.deployment.deployment_id, 'revision'));
-  if (left.length > 0) return;
+  if (left.some((d) => d.metadata.annotations?.[ANNOTATION.environmentId] === c.owner.environmentId)) return;
   const { apiVersion, kind } = routingObject(c.settings);
-  await c.kube.remove(apiVersion, kind, objectName(c.deployment.deployment_id));
+  await removeOwned(c.kube, apiVersion, kind, objectName(c.owner.environmentId, c.deployment.deployment_id), identityOf(c.owner));
 }
 
 function revisionOf(deployment: DeployerDeployment, id: string): DeployerRevision | undefined {

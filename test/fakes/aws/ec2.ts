@@ -35,6 +35,9 @@ export interface Ec2Timing {
   shutdownMs: number;
 }
 
+/** EC2 User Guide, "Instance user data": 16 KB in raw form, before base64 encoding. */
+const USER_DATA_MAX_BYTES = 16 * 1024;
+
 /** vCPUs per instance type, for the quota; unknown types count 2. */
 const VCPUS: Record<string, number> = { 't3.nano': 2, 't3.micro': 2, 't3.small': 2, 't3.medium': 2, 't3.large': 2, 't3.xlarge': 4, 'm6i.large': 2, 'm6i.xlarge': 4, 'm6i.2xlarge': 8, 'g5.xlarge': 4 };
 
@@ -42,12 +45,20 @@ export class Ec2State {
   readonly instances = new Map<string, FakeInstance>();
   private readonly tokens = new Map<string, { fingerprint: string; reservationId: string; ids: string[] }>();
   private ipCounter = 10;
+  /** Most instances per DescribeInstances page, whatever MaxResults asks (real pages may be shorter too). */
+  pageSize = 5;
+  /** Eventual consistency: filtered DescribeInstances does not list an instance for this long after its launch. */
+  listLagMs = 0;
 
   constructor(private readonly timing: Ec2Timing, public vcpuLimit: number, private readonly knownImages: Set<string>, private readonly knownSubnets: Set<string>) {}
 
   stateOf(i: FakeInstance, now = Date.now()): InstanceStateName {
     if (i.terminatedAt !== null) return now - i.terminatedAt >= this.timing.shutdownMs ? 'terminated' : 'shutting-down';
     return now - i.launchedAt >= this.timing.bootMs ? 'running' : 'pending';
+  }
+
+  get bootMs(): number {
+    return this.timing.bootMs;
   }
 
   /** Terminates an instance as the console or an operator would: bp is not told. */
@@ -80,11 +91,21 @@ export class Ec2State {
     if (token) {
       const seen = this.tokens.get(token);
       if (seen) {
+        // A token stays bound to its launch after the instances end: EC2 refuses it, it never relaunches.
+        const ended = seen.ids.every((id) => this.instances.get(id)?.terminatedAt !== null);
+        if (ended) {
+          throw new AwsFault(400, 'IdempotentInstanceTerminated',
+            'The request to launch an instance with the client token you provided was successful, but the instance was terminated.');
+        }
         if (seen.fingerprint !== fingerprint) {
           throw new AwsFault(400, 'IdempotentParameterMismatch', 'The client token you have provided is associated with a resource that is already deleted or has different parameters.');
         }
         return this.reservationResponse(seen.reservationId, seen.ids.map((id) => this.instances.get(id)!), 'RunInstancesResponse');
       }
+    }
+    const userData = Buffer.from(str(p, 'UserData') ?? '', 'base64');
+    if (userData.length > USER_DATA_MAX_BYTES) {
+      throw new AwsFault(400, 'InvalidParameterValue', `User data is limited to ${USER_DATA_MAX_BYTES} bytes`);
     }
     if (!this.knownImages.has(imageId)) throw new AwsFault(400, 'InvalidAMIID.NotFound', `The image id '[${imageId}]' does not exist`);
     if (!this.knownSubnets.has(subnetId)) throw new AwsFault(400, 'InvalidSubnetID.NotFound', `The subnet ID '${subnetId}' does not exist`);
@@ -109,7 +130,7 @@ export class Ec2State {
         reservationId, imageId, instanceType, subnetId,
         privateIp: `10.0.${Math.floor(this.ipCounter / 250)}.${(this.ipCounter++ % 250) + 4}`,
         launchedAt: Date.now(), terminatedAt: null, tags: { ...tags },
-        userData: Buffer.from(str(p, 'UserData') ?? '', 'base64').toString('utf8'),
+        userData: userData.toString('utf8'),
         clientToken: token,
       };
       this.instances.set(inst.id, inst);
@@ -130,8 +151,20 @@ export class Ec2State {
       if (!this.instances.has(id)) throw new AwsFault(400, 'InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`);
     }
     const now = Date.now();
-    const matches = [...this.instances.values()].filter((i) =>
-      (ids.size === 0 || ids.has(i.id)) && filters.every((f) => this.matches(i, f.name, f.values, now)));
+    const all = [...this.instances.values()].filter((i) =>
+      (ids.size === 0 || ids.has(i.id)) && filters.every((f) => this.matches(i, f.name, f.values, now)) &&
+      (ids.size > 0 || now - i.launchedAt >= this.listLagMs));
+    const maxResults = str(p, 'MaxResults');
+    if (maxResults !== undefined && ids.size > 0) {
+      throw new AwsFault(400, 'InvalidParameterCombination', 'The parameter instancesSet cannot be used with the parameter maxResults');
+    }
+    if (maxResults !== undefined && (Number(maxResults) < 5 || Number(maxResults) > 1000)) {
+      throw new AwsFault(400, 'InvalidParameterValue', 'Value for parameter maxResults is invalid. Expecting a value between 5 and 1000.');
+    }
+    const from = pageStart(str(p, 'NextToken'));
+    const size = Math.min(this.pageSize, maxResults === undefined ? 1000 : Number(maxResults));
+    const matches = all.slice(from, from + size);
+    const nextToken = from + size < all.length ? pageToken(from + size) : undefined;
     const byReservation = new Map<string, FakeInstance[]>();
     for (const i of matches) byReservation.set(i.reservationId, [...(byReservation.get(i.reservationId) ?? []), i]);
     return {
@@ -140,6 +173,7 @@ export class Ec2State {
         reservationSet: [...byReservation].map(([reservationId, list]) => ({
           reservationId, ownerId: '123456789012', groupSet: [], instancesSet: list.map((i) => this.instanceXml(i, now)),
         })),
+        nextToken,
       },
     };
   }
@@ -148,6 +182,7 @@ export class Ec2State {
   private matches(i: FakeInstance, name: string, values: string[], now: number): boolean {
     if (name === 'instance-state-name') return values.includes(this.stateOf(i, now));
     if (name === 'instance-id') return values.includes(i.id);
+    if (name === 'client-token') return values.includes(i.clientToken);
     if (name === 'tag-key') return values.some((v) => v in i.tags);
     if (name.startsWith('tag:')) {
       const v = i.tags[name.slice(4)];
@@ -193,4 +228,16 @@ export class Ec2State {
       tagSet: Object.entries(i.tags).map(([key, value]) => ({ key, value })),
     };
   }
+}
+
+/** Opaque page tokens, as EC2's are: an offset the client must hand back unchanged. */
+export function pageToken(offset: number): string {
+  return Buffer.from(`page:${offset}`).toString('base64');
+}
+
+export function pageStart(token: string | undefined): number {
+  if (!token) return 0;
+  const m = /^page:(\d+)$/.exec(Buffer.from(token, 'base64').toString('utf8'));
+  if (!m) throw new AwsFault(400, 'InvalidParameterValue', 'The pagination token is invalid');
+  return Number(m[1]);
 }

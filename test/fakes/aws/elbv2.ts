@@ -5,12 +5,20 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Ec2State } from './ec2.js';
+import { pageStart, pageToken } from './ec2.js';
 import { AwsFault } from './fault.js';
 import { str, strings, trees, type Tree, type XmlValue } from './wire.js';
 
 const ARN = 'arn:aws:elasticloadbalancing:us-east-1:123456789012';
 const MAX_TARGET_GROUPS_PER_ACTION = 5;
 const MAX_WEIGHT = 999;
+/** ALB User Guide, "Listener rules", "Rule conditions" and "Quotas for your Application Load Balancers". */
+const MAX_VALUES_PER_CONDITION = 3;
+const MAX_VALUES_PER_RULE = 5;
+const MAX_PRIORITY = 50000;
+/** ELB API Reference, AddTags / DescribeTags: 50 tags per resource, 20 resource ARNs per call. */
+const MAX_TAGS = 50;
+const MAX_TAG_ARNS = 20;
 
 interface FakeTarget { id: string; port: number; registeredAt: number; deregisteredAt: number | null }
 
@@ -38,6 +46,8 @@ export interface FakeRule {
 export interface ElbTiming {
   /** How long a running, registered instance reports `initial` before `healthy`. */
   healthyAfterMs: number;
+  /** How long after an instance turns running RegisterTargets still refuses it (`InvalidTarget`): ELB's view of EC2 lags. */
+  registrationLagMs: number;
 }
 
 export class Elbv2State {
@@ -46,6 +56,8 @@ export class Elbv2State {
   readonly dnsName = 'bp-fake-1234567890.us-east-1.elb.amazonaws.com';
   readonly targetGroups = new Map<string, FakeTargetGroup>();
   readonly rules = new Map<string, FakeRule>();
+  /** Most items per page of DescribeRules / DescribeTargetGroups (PageSize may ask for fewer). */
+  pageSize = 5;
 
   constructor(private readonly ec2: Ec2State, private readonly timing: ElbTiming, public ruleLimit: number) {}
 
@@ -55,18 +67,48 @@ export class Elbv2State {
       case 'DescribeLoadBalancers': return result({ LoadBalancers: [this.loadBalancerXml()] });
       case 'DescribeListeners': return result({ Listeners: this.describeListeners(p) });
       case 'CreateTargetGroup': return result({ TargetGroups: [this.tgXml(this.createTargetGroup(p))] });
-      case 'DescribeTargetGroups': return result({ TargetGroups: this.describeTargetGroups(p).map((t) => this.tgXml(t)) });
+      case 'DescribeTargetGroups': {
+        const { items, next } = this.page(p, this.describeTargetGroups(p));
+        return result({ TargetGroups: items.map((t) => this.tgXml(t)), NextMarker: next });
+      }
       case 'DeleteTargetGroup': this.deleteTargetGroup(str(p, 'TargetGroupArn') ?? ''); return result({});
       case 'ModifyTargetGroupAttributes': return result({ Attributes: this.modifyAttributes(p) });
       case 'RegisterTargets': this.registerTargets(p); return result({});
       case 'DeregisterTargets': this.deregisterTargets(p); return result({});
       case 'DescribeTargetHealth': return result({ TargetHealthDescriptions: this.describeTargetHealth(p) });
-      case 'DescribeRules': return result({ Rules: this.describeRules(p).map((r) => this.ruleXml(r)) });
+      case 'DescribeRules': {
+        const { items, next } = this.page(p, this.describeRules(p));
+        return result({ Rules: items.map((r) => this.ruleXml(r)), NextMarker: next });
+      }
       case 'CreateRule': return result({ Rules: [this.ruleXml(this.createRule(p))] });
       case 'ModifyRule': return result({ Rules: [this.ruleXml(this.modifyRule(p))] });
       case 'DeleteRule': this.deleteRule(str(p, 'RuleArn') ?? ''); return result({});
       case 'DescribeTags': return result({ TagDescriptions: this.describeTags(p) });
+      case 'AddTags': this.addTags(p); return result({});
       default: throw new AwsFault(400, 'InvalidAction', `Could not find operation ${action} for version 2015-12-01`);
+    }
+  }
+
+  /** Marker pagination: PageSize 1-400, pages of at most `pageSize`, NextMarker while more remain. */
+  private page<T>(p: Tree, all: T[]): { items: T[]; next: string | undefined } {
+    const asked = str(p, 'PageSize');
+    if (asked !== undefined && (!Number.isInteger(Number(asked)) || Number(asked) < 1 || Number(asked) > 400)) {
+      throw new AwsFault(400, 'ValidationError', `Value '${asked}' at 'pageSize' failed to satisfy constraint: Member must be between 1 and 400`);
+    }
+    const from = pageStart(str(p, 'Marker'));
+    const size = Math.min(this.pageSize, asked === undefined ? 400 : Number(asked));
+    return { items: all.slice(from, from + size), next: from + size < all.length ? pageToken(from + size) : undefined };
+  }
+
+  private addTags(p: Tree): void {
+    const arns = strings(p, 'ResourceArns');
+    const tags = trees(p, 'Tags').map((t) => [str(t, 'Key') ?? '', str(t, 'Value') ?? ''] as const);
+    for (const arn of arns) {
+      const owner = this.targetGroups.get(arn) ?? this.rules.get(arn);
+      if (!owner) throw new AwsFault(400, arn.includes(':targetgroup/') ? 'TargetGroupNotFound' : 'RuleNotFound', `Resource '${arn}' not found`);
+      const next = { ...owner.tags, ...Object.fromEntries(tags) };
+      if (Object.keys(next).length > MAX_TAGS) throw new AwsFault(400, 'TooManyTags', `A resource can have at most ${MAX_TAGS} tags`);
+      owner.tags = next;
     }
   }
 
@@ -164,7 +206,9 @@ export class Elbv2State {
     for (const t of trees(p, 'Targets')) {
       const id = str(t, 'Id') ?? '';
       const inst = this.ec2.instances.get(id);
-      if (!inst || this.ec2.stateOf(inst) !== 'running') {
+      const now = Date.now();
+      const runningFor = inst ? now - inst.launchedAt - this.ec2.bootMs : -1;
+      if (!inst || this.ec2.stateOf(inst, now) !== 'running' || runningFor < this.timing.registrationLagMs) {
         throw new AwsFault(400, 'InvalidTarget', `The following targets are not in a running state and cannot be registered: '${id}'`);
       }
       const current = tg.targets.get(id);
@@ -236,10 +280,32 @@ export class Elbv2State {
     }
   }
 
+  /** Values per condition and per rule are fixed quotas (not adjustable). */
+  private checkConditions(conditions: Tree[]): void {
+    let total = 0;
+    for (const c of conditions) {
+      const field = str(c, 'Field') ?? '';
+      const config = { 'host-header': 'HostHeaderConfig', 'path-pattern': 'PathPatternConfig', 'http-header': 'HttpHeaderConfig' }[field];
+      const values = config ? strings(c[config] as Tree | undefined, 'Values') : strings(c, 'Values');
+      if (values.length === 0) throw new AwsFault(400, 'ValidationError', `A '${field}' condition needs at least one value`);
+      if (values.length > MAX_VALUES_PER_CONDITION) {
+        throw new AwsFault(400, 'InvalidConfigurationRequest', `A condition can have at most '${MAX_VALUES_PER_CONDITION}' values`);
+      }
+      total += values.length;
+    }
+    if (total > MAX_VALUES_PER_RULE) {
+      throw new AwsFault(400, 'InvalidConfigurationRequest', `A rule can only have '${MAX_VALUES_PER_RULE}' condition values`);
+    }
+  }
+
   private createRule(p: Tree): FakeRule {
     const listenerArn = str(p, 'ListenerArn') ?? '';
     if (listenerArn !== this.listenerArn) throw new AwsFault(400, 'ListenerNotFound', 'One or more listeners not found');
     const priority = str(p, 'Priority') ?? '';
+    if (!/^\d+$/.test(priority) || Number(priority) < 1 || Number(priority) > MAX_PRIORITY) {
+      throw new AwsFault(400, 'ValidationError', `Value '${priority}' at 'priority' failed to satisfy constraint: Member must be between 1 and ${MAX_PRIORITY}`);
+    }
+    this.checkConditions(trees(p, 'Conditions'));
     if ([...this.rules.values()].some((r) => r.priority === priority)) throw new AwsFault(400, 'PriorityInUse', `Priority '${priority}' is currently in use`);
     if (this.rules.size >= this.ruleLimit) throw new AwsFault(400, 'TooManyRules', 'You\'ve reached the limit on the number of rules per load balancer');
     const actions = trees(p, 'Actions');
@@ -262,7 +328,10 @@ export class Elbv2State {
       rule.actions = actions;
     }
     const conditions = trees(p, 'Conditions');
-    if (conditions.length > 0) rule.conditions = conditions;
+    if (conditions.length > 0) {
+      this.checkConditions(conditions);
+      rule.conditions = conditions;
+    }
     return rule;
   }
 
@@ -271,7 +340,9 @@ export class Elbv2State {
   }
 
   private describeTags(p: Tree): XmlValue[] {
-    return strings(p, 'ResourceArns').map((arn) => {
+    const arns = strings(p, 'ResourceArns');
+    if (arns.length > MAX_TAG_ARNS) throw new AwsFault(400, 'ValidationError', `At most ${MAX_TAG_ARNS} resource ARNs per call`);
+    return arns.map((arn) => {
       const owner = this.targetGroups.get(arn) ?? this.rules.get(arn);
       if (!owner) throw new AwsFault(400, arn.includes(':targetgroup/') ? 'TargetGroupNotFound' : 'RuleNotFound', `Resource '${arn}' not found`);
       return { ResourceArn: arn, Tags: Object.entries(owner.tags).map(([Key, Value]) => ({ Key, Value })) };

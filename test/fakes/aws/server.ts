@@ -36,6 +36,8 @@ export interface FaultRule {
   times?: number;
   /** Handle the request, then answer with `error` anyway: a response lost on the way back. */
   afterHandling?: boolean;
+  /** Runs just before a matching request is handled: another client acting in between (e.g. deleting a rule). */
+  before?: () => void;
 }
 
 export interface JournalEntry {
@@ -50,6 +52,8 @@ export interface JournalEntry {
 export interface FakeAwsOptions extends Partial<Ec2Timing>, Partial<ElbTiming> {
   vcpuLimit?: number;
   ruleLimit?: number;
+  /** Items per page of every list call (default 5, so that every list is paginated in tests). */
+  pageSize?: number;
 }
 
 export class FakeAws {
@@ -59,13 +63,19 @@ export class FakeAws {
   private readonly faults: Array<FaultRule & { used: number }> = [];
   private server: Server | null = null;
   endpoint = '';
+  /** Requests being served now, and the most ever served at once (how concurrent bp's calls are). */
+  inFlight = 0;
+  maxInFlight = 0;
 
   constructor(opts: FakeAwsOptions = {}) {
     this.ec2 = new Ec2State(
       { bootMs: opts.bootMs ?? 150, shutdownMs: opts.shutdownMs ?? 150 },
       opts.vcpuLimit ?? 1000, new Set([FAKE_AMI]), new Set(FAKE_SUBNETS),
     );
-    this.elbv2 = new Elbv2State(this.ec2, { healthyAfterMs: opts.healthyAfterMs ?? 300 }, opts.ruleLimit ?? 100);
+    this.elbv2 = new Elbv2State(this.ec2, {
+      healthyAfterMs: opts.healthyAfterMs ?? 300, registrationLagMs: opts.registrationLagMs ?? 100,
+    }, opts.ruleLimit ?? 100);
+    this.ec2.pageSize = this.elbv2.pageSize = opts.pageSize ?? 5;
   }
 
   async start(): Promise<this> {
@@ -104,6 +114,8 @@ export class FakeAws {
     const service: Service = form.get('Version') === ELB_VERSION ? 'elbv2' : 'ec2';
     const entry: JournalEntry = { at: Date.now(), service, action, params: Object.fromEntries(form), status: 200 };
     this.journal.push(entry);
+    this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
+    res.once('finish', () => this.inFlight--);
     try {
       if (req.method !== 'POST') throw new AwsFault(400, 'InvalidAction', 'Query requests must be POSTed');
       // Signatures are not verified, but a request must be signed with the fake's key id.
@@ -134,6 +146,7 @@ export class FakeAws {
       if (f.action !== undefined && !(typeof f.action === 'string' ? f.action === action : f.action.test(action))) continue;
       if (f.times !== undefined && f.used >= f.times) continue;
       f.used++;
+      f.before?.();
       if (f.latencyMs) await new Promise((r) => setTimeout(r, f.latencyMs));
       if (!f.error) continue;
       const fault = new AwsFault(f.error.status, f.error.code, f.error.message ?? `injected ${f.error.code}`);

@@ -19,7 +19,12 @@ interface Settings {
   coresLimit: () => number;
   retryAfterSeconds: number;
   base: () => string;
+  /** Most resources per list page; the rest follows through `nextLink` (ARM pages lists, ~1,000 VMs a page). */
+  pageSize: () => number;
 }
+
+/** ARM: at most 50 tag name/value pairs per resource ("Tag resources ... Limitations"). */
+const MAX_TAGS = 50;
 
 const ALL_TYPES = [...TYPES, trafficManagerProfile];
 /** vCPUs per size: the fake's slice of the VM size catalog. */
@@ -61,7 +66,21 @@ export class ArmApi {
     const ctx = this.ctx(groupId);
     if (!name) {
       if (method !== 'GET') throw new ArmError(405, 'MethodNotAllowed', `${method} is not allowed on a collection.`);
-      return { status: 200, body: { value: this.store.list(type.type, groupId).map((r) => this.view(type, r, ctx, url.searchParams)) } };
+      // The continuation is a key, not an offset: resources deleted between pages shift nothing.
+      const key = (r: ArmResource) => r.id.toLowerCase();
+      const after = url.searchParams.get('$skiptoken');
+      const all = this.store.list(type.type, groupId).sort((a, b) => key(a).localeCompare(key(b)))
+        .filter((r) => after === null || key(r) > after);
+      const page = all.slice(0, this.settings.pageSize());
+      const next = new URL(`${this.settings.base()}${url.pathname}${url.search}`);
+      if (page.length > 0) next.searchParams.set('$skiptoken', key(page[page.length - 1]));
+      return {
+        status: 200,
+        body: {
+          value: page.map((r) => this.view(type, r, ctx, url.searchParams)),
+          ...(all.length > page.length ? { nextLink: next.toString() } : {}),
+        },
+      };
     }
     const id = `${groupId}/providers/${type.type}/${name}`;
     const existing = this.store.get(id);
@@ -89,6 +108,10 @@ export class ArmApi {
     const state = existing?.properties.provisioningState;
     if (state === 'Deleting' || ((state === 'Creating' || state === 'Updating') && type.longRunning)) {
       throw new ArmError(409, 'AnotherOperationInProgress', `Operation on ${type.type} '${name}' is not allowed because another operation is in progress (${String(state)}). Retry later.`, { 'Retry-After': '1' });
+    }
+    const tags = body.tags as Record<string, string> | undefined;
+    if (tags && Object.keys(tags).length > MAX_TAGS) {
+      throw new ArmError(400, 'InvalidTemplate', `The tags of resource '${name}' exceed the limit of ${MAX_TAGS} tag name/value pairs.`);
     }
     const r = type.build(id, name, body, existing, ctx);
     if (!type.longRunning) {

@@ -187,8 +187,21 @@ const virtualMachine: ResourceType = {
       }
     }
     if (os.customData !== undefined) {
-      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(os.customData)) throw bad('Custom data in OSProfile must be in Base64 encoding and with a maximum length of 87380 characters.');
-      if (os.customData.length > 87380) throw bad('Custom data in OSProfile must be in Base64 encoding and with a maximum length of 87380 characters.');
+      // Compute REST reference, OSProfile.customData: base64, the decoded array at most 65,535 bytes.
+      const refused = () => bad('Custom data in OSProfile must be in Base64 encoding and with a maximum length of 87380 characters.');
+      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(os.customData) || os.customData.length % 4 !== 0) throw refused();
+      if (os.customData.length > 87380 || Buffer.from(os.customData, 'base64').length > 65535) throw refused();
+    }
+    if (existing) {
+      // osProfile is fixed at creation: a PUT that changes it is refused, whatever state the VM is in.
+      const before = (existing.properties.osProfile ?? {}) as Record<string, unknown>;
+      for (const key of ['adminUsername', 'computerName', 'customData', 'linuxConfiguration', 'adminPassword'] as const) {
+        const was = JSON.stringify(before[key] ?? null);
+        const now = JSON.stringify((os as Record<string, unknown>)[key] ?? null);
+        if (key in os && was !== now) {
+          throw new ArmError(409, 'PropertyChangeNotAllowed', `Changing property '${key === 'linuxConfiguration' ? 'linuxConfiguration.ssh.publicKeys' : key}' is not allowed.`);
+        }
+      }
     }
     for (const nic of nicIdsOf(p)) {
       const n = ctx.store.get(nic.id);

@@ -49,6 +49,8 @@ export interface FakeArmOptions {
   coresLimit?: number;
   /** `Retry-After` on 201/202 answers (0: poll at the client's own interval). */
   retryAfterSeconds?: number;
+  /** Resources per list page (default 5, so every list is paginated in tests). */
+  pageSize?: number;
 }
 
 export const FAKE_SUBSCRIPTION = '00000000-0000-4000-8000-00000000b0b0';
@@ -77,6 +79,7 @@ export class FakeArm {
       coresLimit: () => this.coresLimit,
       retryAfterSeconds: opts.retryAfterSeconds ?? 0,
       base: () => this.endpoint,
+      pageSize: () => this.opts.pageSize ?? 5,
     });
   }
 

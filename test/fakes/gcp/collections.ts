@@ -65,6 +65,9 @@ const singular: Record<string, string> = {
 export class Collections {
   private nextAddress = 10;
 
+  /** Most items per list page (the API's cap is 500; small here so every list is paginated in tests). */
+  pageSize = 5;
+
   constructor(private readonly store: Store, private readonly guests: Guests) {}
 
   handle(c: CallContext): unknown {
@@ -85,7 +88,7 @@ export class Collections {
     const filter = c.query.get('filter');
     if (filter) items = items.filter(filterPredicate(filter));
     items.sort((a, b) => a.name.localeCompare(b.name));
-    const max = Math.min(Number(c.query.get('maxResults') ?? 500) || 500, 500);
+    const max = Math.min(Number(c.query.get('maxResults') ?? 500) || 500, 500, this.pageSize);
     const start = Number(c.query.get('pageToken') ?? 0) || 0;
     const page = items.slice(start, start + max);
     return {
@@ -151,10 +154,15 @@ export class Collections {
     };
     switch (c.collection) {
       case 'instanceGroupManagers': must(body.instanceTemplate); break;
-      case 'backendServices':
+      case 'backendServices': {
+        const draining = (body.connectionDraining as { drainingTimeoutSec?: number } | undefined)?.drainingTimeoutSec;
+        if (draining !== undefined && (!Number.isInteger(draining) || draining < 0 || draining > 3600)) {
+          throw new ApiError(400, 'invalid', `Invalid value for field 'resource.connectionDraining.drainingTimeoutSec': '${draining}'. Must be between 0 and 3600.`);
+        }
         for (const hc of (body.healthChecks as string[] | undefined) ?? []) must(hc);
         for (const b of (body.backends as Array<{ group: string }> | undefined) ?? []) must(b.group);
         break;
+      }
       case 'urlMaps': {
         const weighted = (body.defaultRouteAction as { weightedBackendServices?: Array<{ backendService: string; weight: number }> } | undefined)?.weightedBackendServices ?? [];
         for (const w of weighted) {
@@ -171,6 +179,15 @@ export class Collections {
       case 'targetHttpProxies': must(body.urlMap); break;
       case 'forwardingRules': must(body.target); break;
       case 'instanceTemplates': {
+        const items = (((body.properties as { metadata?: { items?: Array<{ key: string; value?: string }> } } | undefined)?.metadata?.items) ?? []);
+        for (const item of items) {
+          // Compute Engine metadata: a value is at most 256 KB; all entries together at most 512 KB.
+          if (Buffer.byteLength(item.value ?? '') > 256 * 1024) {
+            throw new ApiError(400, 'invalid', `Invalid value for field 'resource.properties.metadata.items[${item.key}].value': value exceeds 262144 bytes.`);
+          }
+        }
+        const total = items.reduce((n, i) => n + Buffer.byteLength(i.key) + Buffer.byteLength(i.value ?? ''), 0);
+        if (total > 512 * 1024) throw new ApiError(400, 'invalid', `Invalid value for field 'resource.properties.metadata': metadata exceeds 524288 bytes.`);
         const image = declaredImage((body.properties as Record<string, unknown> | undefined)?.metadata);
         if (image !== null && image.trim() === '') throw new ApiError(400, 'invalid', 'container declaration names no image');
         break;
@@ -201,7 +218,9 @@ export class Collections {
     const existing = this.store.operationForRequest(requestKey(c));
     if (existing) return existing.op;
     const r = this.store.require(path);
-    if (c.collection === 'urlMaps' && (c.method === 'PUT' || c.body.fingerprint !== undefined) && c.body.fingerprint !== r.fingerprint) {
+    // URL maps and backend services: an update or patch must carry the fingerprint last read
+    // (BackendService.fingerprint, UrlMap.fingerprint: "otherwise the request will fail with error 412 conditionNotMet").
+    if ((c.collection === 'urlMaps' || c.collection === 'backendServices') && c.body.fingerprint !== r.fingerprint) {
       throw new ApiError(412, 'conditionNotMet', `Invalid fingerprint. The resource '${path}' was modified since the fingerprint was read.`);
     }
     const next = c.method === 'PUT' ? { ...c.body } : { ...r, ...c.body };

@@ -44,6 +44,8 @@ export interface FakeGceOptions {
   opDelayMs?: number;
   timings?: Partial<GuestTimings>;
   unpullableImages?: string[];
+  /** Items per list page (default 5: every list is paginated in tests). */
+  pageSize?: number;
 }
 
 export class FakeGce {
@@ -65,6 +67,7 @@ export class FakeGce {
     this.store = new Store(() => this.opDelayMs);
     this.guests = new Guests(this.store, () => this.timings, new Set(opts.unpullableImages ?? []));
     this.collections = new Collections(this.store, this.guests);
+    this.collections.pageSize = opts.pageSize ?? 5;
   }
 
   /** Base URL for the client's endpoint override, e.g. `http://127.0.0.1:40123`. */

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { isPlainObject, type Obj } from './fields.js';
 import type { ResourceRegistry, ResourceType } from './resources.js';
+import { HpaController } from './hpa.js';
 import type { ObjectStore } from './store.js';
 
 export type PodFailure = 'ErrImagePull' | 'ImagePullBackOff' | 'CrashLoopBackOff' | 'CreateContainerConfigError';
@@ -21,6 +22,8 @@ export interface ControllerOptions {
   tickMs: number;
   readyDelayMs: number;
   failures: FailureRule[];
+  /** CPU utilization (percent of request) the HPA controller sees, by "namespace/deployment". */
+  cpuUtilization: Record<string, number>;
 }
 
 const POD_TEMPLATE_HASH = 'pod-template-hash';
@@ -32,9 +35,12 @@ export class DeploymentController {
   /** When each Deployment's current rollout started (progress deadline). */
   private readonly rolloutStarted = new Map<string, { hash: string; at: number }>();
 
+  private readonly hpa: HpaController;
+
   constructor(private readonly store: ObjectStore, registry: ResourceRegistry, readonly options: ControllerOptions) {
     this.deployments = registry.byKind('apps/v1', 'Deployment')!;
     this.pods = registry.byKind('v1', 'Pod')!;
+    this.hpa = new HpaController(store, registry, options);
   }
 
   start(): void {
@@ -48,6 +54,7 @@ export class DeploymentController {
 
   /** One reconciliation pass over every Deployment and orphaned pod. */
   tick(now = Date.now()): void {
+    this.hpa.tick(now);
     const live = new Set<string>();
     for (const d of this.store.list(this.deployments, undefined, null)) {
       live.add(String((d.metadata as Obj).uid));

@@ -57,3 +57,29 @@ export function matchesMap(selector: Record<string, string> | undefined, labels:
   if (!selector || Object.keys(selector).length === 0) return false;
   return Object.entries(selector).every(([k, v]) => labels?.[k] === v);
 }
+
+/**
+ * Field selectors as `?fieldSelector=` carries them: `=`, `==` and `!=` on the fields each
+ * kind supports (every kind: metadata.name and metadata.namespace; pods also status.phase and
+ * spec.nodeName), comma-separated and ANDed. Any other field is 400 "field label not supported".
+ * ([field selectors](https://kubernetes.io/docs/concepts/overview/working-with-objects/field-selectors/))
+ */
+export function parseFieldSelector(kind: string, text: string | null): (o: Record<string, unknown>) => boolean {
+  if (!text) return () => true;
+  const involved = ['kind', 'namespace', 'name', 'uid', 'apiVersion', 'resourceVersion', 'fieldPath'].map((f) => `involvedObject.${f}`);
+  const supported = ['metadata.name', 'metadata.namespace', ...(kind === 'Pod' ? ['status.phase', 'spec.nodeName'] : []),
+    ...(kind === 'Event' ? [...involved, 'reason', 'source', 'type'] : [])];
+  const requirements = text.split(',').map((part) => {
+    const m = /^\s*([A-Za-z0-9_.]+)\s*(==|=|!=)\s*(.*?)\s*$/.exec(part);
+    if (!m) throw errors.badRequest(`invalid selector: '${text}'; can't understand '${part}'`);
+    const [, field, op, value] = m;
+    if (!supported.includes(field)) throw errors.badRequest(`field label not supported: ${field}`);
+    return (o: Record<string, unknown>) => {
+      let cur: unknown = o;
+      for (const k of field.split('.')) cur = (cur as Record<string, unknown> | undefined)?.[k];
+      const actual = cur === undefined || cur === null ? '' : String(cur);
+      return op === '!=' ? actual !== value : actual === value;
+    };
+  });
+  return (o) => requirements.every((r) => r(o));
+}

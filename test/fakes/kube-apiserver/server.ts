@@ -15,6 +15,7 @@ import type { Obj } from './fields.js';
 import { apiVersionOf, CORE_TYPES, GATEWAY_TYPES, ResourceRegistry, type ResourceType } from './resources.js';
 import { ApiError, errors, status } from './status.js';
 import { ObjectStore } from './store.js';
+import { serveWatch } from './watch.js';
 
 export interface FakeKubeOptions {
   /** Controller period (default 20 ms). */
@@ -62,6 +63,7 @@ export async function startFakeKubeApiServer(opts: FakeKubeOptions = {}): Promis
     tickMs: opts.tickMs ?? 20,
     readyDelayMs: opts.readyDelayMs ?? 60,
     failures: opts.failures ?? DEFAULT_FAILURES,
+    cpuUtilization: {},
   });
   const faults = new Faults();
   const journal = new Journal();
@@ -86,6 +88,17 @@ export async function startFakeKubeApiServer(opts: FakeKubeOptions = {}): Promis
       if (fault?.status === 409) throw new ApiError(status(409, 'Conflict', 'Operation cannot be fulfilled: the object has been modified; please apply your changes to the latest version and try again'));
       if (fault?.status) throw new ApiError(status(fault.status, 'InternalError', `injected fault ${fault.status}`));
       if (opts.authenticate && !(await opts.authenticate(req.headers.authorization))) throw errors.unauthorized();
+      const watch = url.searchParams.get('watch');
+      if (method === 'GET' && (watch === 'true' || watch === '1')) {
+        const target = handler.route(url.pathname.split('/').filter((s) => s !== '').map(decodeURIComponent));
+        if (target.name !== undefined) throw errors.methodNotAllowed(method);
+        journal.record({
+          at: Date.now(), method, path: url.pathname, query: Object.fromEntries(url.searchParams), contentType,
+          userAgent: req.headers['user-agent'] ?? null, authorization: req.headers.authorization ?? null, status: 200, body: undefined,
+        });
+        serveWatch(req, res, store, target.type, target.namespace || undefined, url.searchParams);
+        return;
+      }
       const r = handler.handle(method, url, contentType, raw, req.headers['user-agent']);
       code = r.code;
       body = r.body;
@@ -167,15 +180,16 @@ class Handler {
     const q = url.searchParams;
     const t = target.type;
     const manager = q.get('fieldManager') ?? defaultManager(userAgent);
+    const dryRun = method === 'GET' ? false : dryRunOf(q);
     if (target.subresource) {
       if (target.subresource !== 'status' || method !== 'GET') throw errors.methodNotAllowed(method);
       return { code: 200, body: this.store.get(t, target.namespace, target.name!) };
     }
     if (target.name === undefined) {
-      if (method === 'GET') return { code: 200, body: this.list(t, target.namespace || undefined, q.get('labelSelector')) };
+      if (method === 'GET') return { code: 200, body: this.list(t, target.namespace || undefined, q.get('labelSelector'), q.get('fieldSelector')) };
       if (method === 'POST') {
         if (t.namespaced && !target.namespace) throw errors.methodNotAllowed(method);
-        return { code: 201, body: this.store.create(t, target.namespace, parseBody(raw, contentType), { manager }) };
+        return { code: 201, body: this.store.create(t, target.namespace, parseBody(raw, contentType), { manager, dryRun }) };
       }
       throw errors.methodNotAllowed(method);
     }
@@ -184,19 +198,21 @@ class Handler {
       case 'GET':
         return { code: 200, body: this.store.get(t, target.namespace, name) };
       case 'PUT':
-        return { code: 200, body: this.store.replace(t, target.namespace, name, parseBody(raw, contentType), { manager }) };
+        return { code: 200, body: this.store.replace(t, target.namespace, name, parseBody(raw, contentType), { manager, dryRun }) };
       case 'DELETE': {
-        const gone = this.store.delete(t, target.namespace, name);
+        const gone = this.store.delete(t, target.namespace, name, dryRun);
         return { code: 200, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name, group: t.group, kind: t.resource, uid: (gone.metadata as Obj).uid } } };
       }
       case 'PATCH':
-        return this.patch(t, target.namespace, name, contentType, raw, q, manager);
+        return this.patch(t, target.namespace, name, contentType, raw, q, manager, dryRun);
       default:
         throw errors.methodNotAllowed(method);
     }
   }
 
-  private patch(t: ResourceType, ns: string, name: string, contentType: string | null, raw: string, q: URLSearchParams, manager: string): { code: number; body: unknown } {
+  private patch(
+    t: ResourceType, ns: string, name: string, contentType: string | null, raw: string, q: URLSearchParams, manager: string, dryRun: boolean,
+  ): { code: number; body: unknown } {
     const type = (contentType ?? '').split(';')[0].trim();
     const force = q.get('force');
     if (type === 'application/apply-patch+yaml') {
@@ -206,7 +222,7 @@ class Handler {
           group: 'meta.k8s.io', kind: 'PatchOptions', causes: [{ reason: 'FieldValueRequired', message: 'Required value: is required for apply patch', field: 'fieldManager' }],
         }));
       }
-      const r = this.store.apply(t, ns, name, parseBody(raw, 'yaml'), { manager: fieldManager, force: force === 'true' });
+      const r = this.store.apply(t, ns, name, parseBody(raw, 'yaml'), { manager: fieldManager, force: force === 'true', dryRun });
       return { code: r.created ? 201 : 200, body: r.obj };
     }
     if (force !== null) {
@@ -215,15 +231,15 @@ class Handler {
       }));
     }
     if (type === 'application/merge-patch+json' || type === 'application/strategic-merge-patch+json') {
-      return { code: 200, body: this.store.mergePatch(t, ns, name, parseBody(raw, contentType), { manager }) };
+      return { code: 200, body: this.store.mergePatch(t, ns, name, parseBody(raw, contentType), { manager, dryRun }) };
     }
     throw errors.unsupportedMediaType(type);
   }
 
-  private list(t: ResourceType, ns: string | undefined, selector: string | null): unknown {
+  private list(t: ResourceType, ns: string | undefined, selector: string | null, fieldSelector: string | null): unknown {
     if (ns !== undefined) this.store.requireNamespace(t, ns);
     const builtIn = !t.group.includes('.');
-    const items = this.store.list(t, ns, selector).map((o) => {
+    const items = this.store.list(t, ns, selector, fieldSelector).map((o) => {
       // Lists of built-in types carry kind/apiVersion once, on the list, not on each item.
       if (builtIn) {
         delete o.kind;
@@ -243,7 +259,7 @@ class Handler {
     return undefined;
   }
 
-  private route(segs: string[]): Target {
+  route(segs: string[]): Target {
     let group: string;
     let version: string;
     let rest: string[];
@@ -281,6 +297,15 @@ function parseBody(raw: string, contentType: string | null): Obj {
   } catch (e) {
     throw errors.badRequest(`error decoding request body: ${(e as Error).message}`);
   }
+}
+
+/** `?dryRun=All` (the only value the API accepts); anything else is 400. */
+function dryRunOf(q: URLSearchParams): boolean {
+  const values = q.getAll('dryRun');
+  if (values.length === 0) return false;
+  const bad = values.find((v) => v !== 'All');
+  if (bad !== undefined) throw errors.badRequest(`dryRun: Unsupported value: "${bad}": supported values: "All"`);
+  return true;
 }
 
 /** Updates without ?fieldManager= are attributed to the client's User-Agent program name. */

@@ -9,8 +9,10 @@ import {
   pathKey, setPath, toFieldsV1, type Obj,
 } from './fields.js';
 import { apiVersionOf, type ResourceType } from './resources.js';
-import { parseSelector } from './selectors.js';
+import { parseFieldSelector, parseSelector } from './selectors.js';
 import { ApiError, errors, status, type StatusCause } from './status.js';
+import { checkApplyDuplicates } from './rules.js';
+import { applyDefaults } from './defaults.js';
 import { validate } from './validation.js';
 
 interface ManagedEntry {
@@ -22,7 +24,22 @@ interface ManagedEntry {
 
 export interface WriteOptions {
   manager: string;
+  /** `?dryRun=All`: everything a write does (defaults, validation, admission) except storing it. */
+  dryRun?: boolean;
 }
+
+/** A watch event (BEHAVIOUR.md, "Watch"), with the resourceVersion it happened at. */
+export interface StoreEvent {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  group: string;
+  resource: string;
+  namespace: string;
+  rv: number;
+  object: Obj;
+}
+
+/** Events kept for watches that resume from a resourceVersion; older ones are 410 Gone. */
+const HISTORY = 5000;
 
 const nowIso = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 
@@ -31,6 +48,22 @@ export class ObjectStore {
   private rv = 1000;
   private nextClusterIp = 10;
   readonly namespaces = new Set<string>(['default', 'kube-system']);
+  readonly history: StoreEvent[] = [];
+  private readonly listeners = new Set<(e: StoreEvent) => void>();
+
+  /** Every change from now on, until the returned function is called. */
+  subscribe(fn: (e: StoreEvent) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  private emit(type: StoreEvent['type'], t: ResourceType, o: Obj): void {
+    const meta = o.metadata as Obj;
+    const e: StoreEvent = { type, group: t.group, resource: t.resource, namespace: String(meta.namespace ?? ''), rv: Number(meta.resourceVersion), object: structuredClone(o) };
+    this.history.push(e);
+    if (this.history.length > HISTORY) this.history.shift();
+    for (const fn of this.listeners) fn(e);
+  }
 
   private key(t: ResourceType, ns: string, name: string): string {
     return `${t.group}|${t.resource}|${t.namespaced ? ns : ''}|${name}`;
@@ -59,15 +92,16 @@ export class ObjectStore {
     return o ? structuredClone(o) : undefined;
   }
 
-  list(t: ResourceType, ns: string | undefined, labelSelector: string | null): Obj[] {
+  list(t: ResourceType, ns: string | undefined, labelSelector: string | null, fieldSelector: string | null = null): Obj[] {
     const match = parseSelector(labelSelector);
+    const fields = parseFieldSelector(t.kind, fieldSelector);
     const prefix = `${t.group}|${t.resource}|`;
     const out: Obj[] = [];
     for (const [k, o] of this.objects) {
       if (!k.startsWith(prefix)) continue;
       const meta = o.metadata as Obj;
       if (ns !== undefined && t.namespaced && meta.namespace !== ns) continue;
-      if (!match(meta.labels as Record<string, string> | undefined)) continue;
+      if (!match(meta.labels as Record<string, string> | undefined) || !fields(o)) continue;
       out.push(structuredClone(o));
     }
     return out.sort((a, b) => String((a.metadata as Obj).name).localeCompare(String((b.metadata as Obj).name)));
@@ -80,7 +114,7 @@ export class ObjectStore {
     if (this.objects.has(this.key(t, ns, name))) throw errors.alreadyExists(t.resource, t.group, name);
     delete obj.status;
     const entries: ManagedEntry[] = [{ manager: opts.manager, operation: 'Update', fields: leafPaths(obj), time: nowIso() }];
-    return this.persist(t, ns, undefined, obj, entries);
+    return this.persist(t, ns, undefined, obj, entries, opts.dryRun);
   }
 
   replace(t: ResourceType, ns: string, name: string, body: Obj, opts: WriteOptions): Obj {
@@ -88,7 +122,7 @@ export class ObjectStore {
     const obj = this.checkIdentity(t, ns, name, body);
     const sentRv = (obj.metadata as Obj).resourceVersion;
     if (sentRv !== undefined && sentRv !== (live.metadata as Obj).resourceVersion) throw errors.conflict(t.resource, t.group, name);
-    return this.update(t, ns, live, obj, opts.manager);
+    return this.update(t, ns, live, obj, opts.manager, opts.dryRun);
   }
 
   /** merge-patch+json and (simplified, lists replaced whole) strategic-merge-patch+json. */
@@ -97,7 +131,7 @@ export class ObjectStore {
     const sentRv = (patch.metadata as Obj | undefined)?.resourceVersion;
     if (sentRv !== undefined && sentRv !== (live.metadata as Obj).resourceVersion) throw errors.conflict(t.resource, t.group, name);
     const merged = mergePatch(live, patch) as Obj;
-    return this.update(t, ns, live, this.checkIdentity(t, ns, name, merged), opts.manager);
+    return this.update(t, ns, live, this.checkIdentity(t, ns, name, merged), opts.manager, opts.dryRun);
   }
 
   /** Server-side apply: creates when absent, merges by field ownership, 409 on conflicts unless forced. */
@@ -105,11 +139,12 @@ export class ObjectStore {
     this.requireNamespace(t, ns);
     const applied = this.checkIdentity(t, ns, name, body);
     delete applied.status;
+    checkApplyDuplicates(t, applied, ns, name);
     const claimed = leafPaths(applied);
     const liveRaw = this.objects.get(this.key(t, ns, name));
     if (!liveRaw) {
       const entries: ManagedEntry[] = [{ manager: opts.manager, operation: 'Apply', fields: claimed, time: nowIso() }];
-      return { obj: this.persist(t, ns, undefined, applied, entries), created: true };
+      return { obj: this.persist(t, ns, undefined, applied, entries, opts.dryRun), created: true };
     }
     const live = structuredClone(liveRaw);
     const entries = readManaged(live);
@@ -140,15 +175,17 @@ export class ObjectStore {
     const changedFields = !deepEqual([...own.fields].sort(), [...claimed].sort());
     own.fields = claimed;
     if (changedFields) own.time = nowIso();
-    return { obj: this.persist(t, ns, live, merged, entries), created: false };
+    return { obj: this.persist(t, ns, live, merged, entries, opts.dryRun), created: false };
   }
 
-  delete(t: ResourceType, ns: string, name: string): Obj {
+  delete(t: ResourceType, ns: string, name: string, dryRun = false): Obj {
     const k = this.key(t, ns, name);
     const o = this.objects.get(k);
     if (!o) throw errors.notFound(t.resource, t.group, name);
+    if (dryRun) return structuredClone(o);
     this.objects.delete(k);
-    this.bump();
+    (o.metadata as Obj).resourceVersion = this.bump();
+    this.emit('DELETED', t, o);
     return structuredClone(o);
   }
 
@@ -158,6 +195,7 @@ export class ObjectStore {
     if (!o || deepEqual(o.status, newStatus)) return;
     o.status = structuredClone(newStatus);
     (o.metadata as Obj).resourceVersion = this.bump();
+    this.emit('MODIFIED', t, o);
   }
 
   /** Objects created by controllers (pods): no field manager, no validation round trip. */
@@ -166,10 +204,11 @@ export class ObjectStore {
     Object.assign(meta, { uid: randomUUID(), creationTimestamp: nowIso(), resourceVersion: this.bump() });
     if (t.namespaced) meta.namespace = ns;
     this.objects.set(this.key(t, ns, String(meta.name)), structuredClone(obj));
+    this.emit('ADDED', t, obj);
     return obj;
   }
 
-  private update(t: ResourceType, ns: string, live: Obj, next: Obj, manager: string): Obj {
+  private update(t: ResourceType, ns: string, live: Obj, next: Obj, manager: string, dryRun = false): Obj {
     next.status = live.status;
     const entries = readManaged(live);
     const before = leafPaths(live);
@@ -186,7 +225,7 @@ export class ObjectStore {
       else own!.fields.delete(k);
     }
     if (own && changed.length > 0) own.time = nowIso();
-    return this.persist(t, ns, live, next, entries);
+    return this.persist(t, ns, live, next, entries, dryRun);
   }
 
   private checkIdentity(t: ResourceType, ns: string, urlName: string | undefined, body: Obj): Obj {
@@ -223,7 +262,7 @@ export class ObjectStore {
   }
 
   /** Defaults, validation, generation and resourceVersion; a no-op write changes nothing. */
-  private persist(t: ResourceType, ns: string, live: Obj | undefined, next: Obj, entries: ManagedEntry[]): Obj {
+  private persist(t: ResourceType, ns: string, live: Obj | undefined, next: Obj, entries: ManagedEntry[], dryRun = false): Obj {
     applyDefaults(t, next, live, () => `10.96.0.${this.nextClusterIp++}`);
     validate(t, next, live);
     const meta = next.metadata as Obj;
@@ -238,8 +277,14 @@ export class ObjectStore {
     } else if (t.hasSpec && !deepEqual(live.spec, next.spec)) {
       meta.generation = Number(liveMeta.generation ?? 1) + 1;
     }
+    if (dryRun) {
+      // A dry run answers with what would be stored; nothing is stored, no version is used up.
+      if (!live) delete meta.resourceVersion;
+      return next;
+    }
     meta.resourceVersion = this.bump();
     this.objects.set(this.key(t, ns, String(meta.name)), structuredClone(next));
+    this.emit(live ? 'MODIFIED' : 'ADDED', t, next);
     return next;
   }
 }
@@ -273,25 +318,4 @@ function conflictError(t: ResourceType, name: string, conflicts: Array<{ manager
     ? `Apply failed with 1 conflict: ${lines[0]}`
     : `Apply failed with ${conflicts.length} conflicts: ${lines.join('\n')}`;
   return new ApiError(status(409, 'Conflict', message, { name, group: t.group, kind: t.resource, causes }));
-}
-
-/** Server-side defaulting the deployer relies on (defaulted fields are owned by nobody). */
-function applyDefaults(t: ResourceType, obj: Obj, live: Obj | undefined, allocateIp: () => string): void {
-  const spec = (isPlainObject(obj.spec) ? obj.spec : (obj.spec = {})) as Obj;
-  if (t.kind === 'Deployment') {
-    spec.replicas ??= 1;
-    spec.progressDeadlineSeconds ??= 600;
-    spec.revisionHistoryLimit ??= 10;
-    spec.strategy ??= { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } };
-    obj.status ??= {};
-  }
-  if (t.kind === 'Service') {
-    spec.type ??= 'ClusterIP';
-    spec.sessionAffinity ??= 'None';
-    spec.clusterIP ??= ((live?.spec as Obj | undefined)?.clusterIP as string | undefined) ?? allocateIp();
-    if (Array.isArray(spec.ports)) {
-      spec.ports = spec.ports.map((p: Obj) => ({ protocol: 'TCP', targetPort: p.port, ...p }));
-    }
-  }
-  if (!t.hasSpec && Object.keys(spec).length === 0) delete obj.spec;
 }

@@ -1,12 +1,17 @@
 /**
  * The validation the real apiserver applies that a deployer can get wrong (BEHAVIOUR.md,
- * "Validation"): object names, label keys and values, and a Deployment's selector matching
- * its template (and never changing).
+ * "Validation and defaults"): the OpenAPI schema (schemas.ts), object names, label keys and
+ * values, a Deployment's selector matching its template (and never changing), ports, env var
+ * names, duplicate keys of associative lists, quantities (request <= limit), HPA bounds, and
+ * the Gateway API's CRD rules for HTTPRoute.
  */
 import { matchesMap } from './selectors.js';
 import type { ResourceType } from './resources.js';
 import { errors, type StatusCause } from './status.js';
 import { isPlainObject, type Obj } from './fields.js';
+import { checkSchema } from './schemas.js';
+import { apiVersionOf } from './resources.js';
+import { listMapCauses, specCauses } from './rules.js';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
@@ -44,9 +49,10 @@ function labelCauses(field: string, labels: unknown): StatusCause[] {
 
 /** Throws 422 Invalid with every cause found; `before` is the live object on updates. */
 export function validate(t: ResourceType, obj: Obj, before: Obj | undefined): void {
+  checkSchema(apiVersionOf(t), t.kind, t.group, obj);
   const meta = obj.metadata as Obj;
   const name = String(meta.name ?? '');
-  const causes = [...nameCauses(t, name), ...labelCauses('metadata.labels', meta.labels)];
+  const causes = [...nameCauses(t, name), ...labelCauses('metadata.labels', meta.labels), ...listMapCauses(t, obj), ...specCauses(t, obj)];
   if (t.kind === 'Deployment') {
     const spec = (obj.spec ?? {}) as Obj;
     const selector = (spec.selector as Obj | undefined)?.matchLabels as Record<string, string> | undefined;

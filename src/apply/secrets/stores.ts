@@ -1,0 +1,136 @@
+/**
+ * Secret stores behind `${secret:STORE:REF[@VERSION][#KEY]}`, each through its official SDK
+ * (an optional dependency, imported only when a reference names the store) or its HTTP API.
+ * Configured from the environment the way each SDK is (docs/secrets.md): AWS_REGION and the
+ * SDK's credential chain (AWS_ENDPOINT_URL_SECRETS_MANAGER / AWS_ENDPOINT_URL_SSM for another
+ * endpoint); VAULT_ADDR and VAULT_TOKEN (VAULT_NAMESPACE) for Vault. A fetched value never
+ * enters a message; the store's version id is returned beside it.
+ */
+import { BpError } from '../../model/errors.js';
+import type { Reference, SecretStoreKind } from '../../spec/index.js';
+
+export type SecretReference = Extract<Reference, { kind: 'secret' }>;
+
+export interface Fetched {
+  value: string;
+  /** The store's version id of what was fetched (never the value). */
+  version: string;
+}
+
+export interface SecretStore {
+  fetch(ref: SecretReference, signal: AbortSignal): Promise<Fetched>;
+}
+
+export type StoreFactory = (vars: Record<string, string | undefined>) => Promise<SecretStore>;
+
+/** Why a reference could not be resolved; the message names the reference, never a value. */
+export class SecretStoreError extends BpError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('Provider', message, options);
+  }
+}
+
+async function importOptional<T>(pkg: string, load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' || (e as { code?: string }).code === 'MODULE_NOT_FOUND') {
+      throw new SecretStoreError(`secret references to this store need the package ${pkg}: run "npm install ${pkg}"`, { cause: e });
+    }
+    throw e;
+  }
+}
+
+function describe(ref: SecretReference): string {
+  return `${ref.store}:${ref.ref}${ref.version ? `@${ref.version}` : ''}`;
+}
+
+function failure(ref: SecretReference, e: unknown): SecretStoreError {
+  const name = (e as { name?: string })?.name ?? 'Error';
+  const status = (e as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+  return new SecretStoreError(`cannot read secret ${describe(ref)}: ${name}${status ? ` (HTTP ${status})` : ''}`, { cause: e });
+}
+
+const AWS_STAGE = /^AWS[A-Z]+$/;
+
+const awsSecretsManager: StoreFactory = async (vars) => {
+  const sdk = await importOptional('@aws-sdk/client-secrets-manager', () => import('@aws-sdk/client-secrets-manager'));
+  const endpoint = vars.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? vars.AWS_ENDPOINT_URL;
+  const client = new sdk.SecretsManagerClient({ ...(endpoint ? { endpoint } : {}), maxAttempts: 3 });
+  return {
+    async fetch(ref, signal) {
+      const pin = ref.version === undefined ? {} : AWS_STAGE.test(ref.version) ? { VersionStage: ref.version } : { VersionId: ref.version };
+      try {
+        const out = await client.send(new sdk.GetSecretValueCommand({ SecretId: ref.ref, ...pin }), { abortSignal: signal });
+        const value = out.SecretString ?? (out.SecretBinary ? Buffer.from(out.SecretBinary).toString('utf8') : undefined);
+        if (value === undefined) throw new SecretStoreError(`secret ${describe(ref)} has no value`);
+        return { value, version: out.VersionId ?? 'unknown' };
+      } catch (e) {
+        throw e instanceof SecretStoreError ? e : failure(ref, e);
+      }
+    },
+  };
+};
+
+const awsSsm: StoreFactory = async (vars) => {
+  const sdk = await importOptional('@aws-sdk/client-ssm', () => import('@aws-sdk/client-ssm'));
+  const endpoint = vars.AWS_ENDPOINT_URL_SSM ?? vars.AWS_ENDPOINT_URL;
+  const client = new sdk.SSMClient({ ...(endpoint ? { endpoint } : {}), maxAttempts: 3 });
+  return {
+    async fetch(ref, signal) {
+      // Parameter Store selects a version (or a label) with NAME:VERSION.
+      const name = ref.version === undefined ? ref.ref : `${ref.ref}:${ref.version}`;
+      try {
+        const out = await client.send(new sdk.GetParameterCommand({ Name: name, WithDecryption: true }), { abortSignal: signal });
+        if (out.Parameter?.Value === undefined) throw new SecretStoreError(`parameter ${describe(ref)} has no value`);
+        return { value: out.Parameter.Value, version: String(out.Parameter.Version ?? 'unknown') };
+      } catch (e) {
+        throw e instanceof SecretStoreError ? e : failure(ref, e);
+      }
+    },
+  };
+};
+
+/** HashiCorp Vault KV version 2 over its HTTP API: REF is MOUNT/PATH (GET /v1/MOUNT/data/PATH). */
+const vault: StoreFactory = async (vars) => {
+  const addr = vars.VAULT_ADDR;
+  const token = vars.VAULT_TOKEN;
+  if (!addr || !token) throw new SecretStoreError('${secret:vault:...} references need VAULT_ADDR and VAULT_TOKEN set');
+  return {
+    async fetch(ref, signal) {
+      const slash = ref.ref.indexOf('/');
+      if (slash <= 0) throw new SecretStoreError(`vault reference ${describe(ref)} must be MOUNT/PATH (say secret/app/db)`);
+      const url = new URL(`/v1/${ref.ref.slice(0, slash)}/data/${ref.ref.slice(slash + 1)}`, addr);
+      if (ref.version !== undefined) url.searchParams.set('version', ref.version);
+      const headers: Record<string, string> = { 'x-vault-token': token };
+      if (vars.VAULT_NAMESPACE) headers['x-vault-namespace'] = vars.VAULT_NAMESPACE;
+      let res: Response;
+      try {
+        res = await fetch(url, { headers, signal });
+      } catch (e) {
+        throw new SecretStoreError(`cannot reach Vault for ${describe(ref)}: ${(e as Error).message}`, { cause: e });
+      }
+      if (!res.ok) throw new SecretStoreError(`cannot read secret ${describe(ref)}: Vault answered HTTP ${res.status}`);
+      const body = (await res.json()) as { data?: { data?: Record<string, unknown> | null; metadata?: { version?: number } } };
+      const data = body.data?.data;
+      if (!data) throw new SecretStoreError(`secret ${describe(ref)} has no data (deleted or destroyed version)`);
+      return { value: JSON.stringify(data), version: String(body.data?.metadata?.version ?? 'unknown') };
+    },
+  };
+};
+
+const notYet = (kind: SecretStoreKind, pkg: string): StoreFactory => async () => {
+  throw new SecretStoreError(
+    `\${secret:${kind}:...} references are recognised but this build of bp cannot resolve them yet (${pkg}); ` +
+      'see docs/secrets.md',
+  );
+};
+
+export const STORE_FACTORIES: Record<SecretStoreKind, StoreFactory> = {
+  'aws-sm': awsSecretsManager,
+  'aws-ssm': awsSsm,
+  vault,
+  'gcp-sm': notYet('gcp-sm', '@google-cloud/secret-manager'),
+  'azure-kv': notYet('azure-kv', '@azure/keyvault-secrets'),
+  k8s: notYet('k8s', '@kubernetes/client-node'),
+};

@@ -1,0 +1,51 @@
+/** Every apply/destroy appends a history entry (who, CI variables, plan digest, steps, outcome); bp history shows it. */
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { bp, engineEnv, tempDir, writeFile } from '../helpers/cli.js';
+
+const t = tempDir('bp-history-');
+afterAll(() => t.cleanup());
+
+describe('bp history', () => {
+  it('records apply and destroy with the CI actor, bounded by --history-limit', async () => {
+    const provider = join(t.dir, 'provider.json');
+    const env = writeFile(
+      join(t.dir, 'env.yaml'),
+      engineEnv({ envId: 'hist', provider, deployments: [{ id: 'web', revisions: [{ id: 'web-v1' }], traffic: [['web-v1', 10000]] }] }),
+    );
+    const ci = { BP_STATE_DIR: join(t.dir, 'state'), GITHUB_ACTOR: 'octocat', GITHUB_SHA: 'deadbeef', GITHUB_RUN_ID: '42', CI_COMMIT_SHA: '' };
+    const apply = await bp(['apply', env, '--auto-approve'], { cwd: t.dir, env: ci });
+    expect(apply.code).toBe(0);
+    const noop = await bp(['apply', env, '--auto-approve'], { cwd: t.dir, env: ci });
+    expect(noop.code).toBe(0);
+    const shown = await bp(['history', 'hist', '--json'], { cwd: t.dir, env: ci });
+    expect(shown.code).toBe(0);
+    const { history } = JSON.parse(shown.stdout);
+    // A no-op apply runs no step and records nothing.
+    expect(history).toHaveLength(1);
+    expect(history[0]).toMatchObject({
+      id: 1,
+      operation: 'apply',
+      outcome: 'succeeded',
+      actor: { ci: { GITHUB_ACTOR: 'octocat', GITHUB_SHA: 'deadbeef', GITHUB_RUN_ID: '42' } },
+      splits: { web: [{ revision_id: 'web-v1', weight_bps: 10000 }] },
+    });
+    expect(history[0].actor.ci).not.toHaveProperty('CI_COMMIT_SHA');
+    expect(history[0].plan_digest).toMatch(/^[0-9a-f]{64}$/);
+    expect(history[0].steps.total).toBeGreaterThan(0);
+    expect(history[0].steps.succeeded).toBe(history[0].steps.total);
+    expect(history[0].actor.user.length).toBeGreaterThan(0);
+
+    const destroy = await bp(['destroy', env, '--auto-approve', '--history-limit', '1'], { cwd: t.dir, env: ci });
+    expect(destroy.code).toBe(0);
+    const text = await bp(['history', 'hist'], { cwd: t.dir, env: ci });
+    expect(text.stdout).toMatch(/^#2 {2}\S+ {2}destroy +succeeded +\d+\/\d+ steps ok {2}by \S+@\S+ {2}\(GITHUB_ACTOR=octocat GITHUB_SHA=deadbeef GITHUB_RUN_ID=42\)$/m);
+    expect(text.stdout).not.toMatch(/^#1 /m);
+  });
+
+  it('names an environment without state', async () => {
+    const r = await bp(['history', 'nope'], { cwd: t.dir, env: { BP_STATE_DIR: join(t.dir, 'state2') } });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/environment "nope" has no recorded state/);
+  });
+});
