@@ -18,13 +18,23 @@ const state = mkdtempSync(join(tmpdir(), 'bp-cold-'));
 const commands: Record<string, string[]> = {
   'node -e 0': ['-e', '0'],
   'bp --version': [join(root, 'bin', 'bp'), '--version'],
-  'bp plan examples/env.yaml': [join(root, 'bin', 'bp'), 'plan', join(root, 'examples', 'env.yaml'), '--refresh=false', '--state-dir', state],
+  'bp plan examples/env.yaml': [
+    join(root, 'bin', 'bp'),
+    'plan',
+    join(root, 'examples', 'env.yaml'),
+    '--refresh=false',
+    '--state-dir',
+    state,
+  ],
 };
 
 /** Wall and CPU milliseconds of one run, CPU from /usr/bin/time's user+sys. */
 function once(args: string[]): { wall: number; cpu: number } {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync('/usr/bin/time', ['-f', '%U %S', process.execPath, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const r = spawnSync('/usr/bin/time', ['-f', '%U %S', process.execPath, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   const wall = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
   const [user, sys] = r.stderr.trim().split('\n').pop()!.split(' ').map(Number);
@@ -50,5 +60,7 @@ console.log('|---|---|---|---|---|');
 for (const [name, s] of samples) {
   const w = median(s.wall);
   const c = median(s.cpu);
-  console.log(`| ${name} | ${w.toFixed(0)} | ${(w / median(floor.wall)).toFixed(2)} | ${c.toFixed(0)} | ${(c / Math.max(1, median(floor.cpu))).toFixed(2)} |`);
+  console.log(
+    `| ${name} | ${w.toFixed(0)} | ${(w / median(floor.wall)).toFixed(2)} | ${c.toFixed(0)} | ${(c / Math.max(1, median(floor.cpu))).toFixed(2)} |`,
+  );
 }

@@ -5,15 +5,25 @@ export default {
   configSchema: { type: 'object' },
   create() {
     return {
-      async stageRevision() { return {}; },
-      async warmRevision(env, id) { return { endpoint: `noop://${id}` }; },
-      async drainRevision() { return {}; },
-      async archiveRevision() { return {}; },
+      async stageRevision() {
+        return {};
+      },
+      async warmRevision(env, id) {
+        return { endpoint: `noop://${id}` };
+      },
+      async drainRevision() {
+        return {};
+      },
+      async archiveRevision() {
+        return {};
+      },
       async applyTrafficSplit(env, deploymentId) {
         const d = env.deployments.find((x) => x.deployment_id === deploymentId);
         return { applied_deployment_id: deploymentId, applied_entries: d.traffic };
       },
-      async observe() { return { revisions: {}, splits: {} }; },
+      async observe() {
+        return { revisions: {}, splits: {} };
+      },
     };
   },
 };

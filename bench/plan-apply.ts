@@ -25,7 +25,13 @@ const bp = join(root, 'bin', 'bp');
 const noop = join(root, 'bench', 'noop-deployer.mjs');
 
 function envYaml(deployments: number, revisions: number): string {
-  const out = ['schema: bp.environment/v1', 'environment_id: bench', 'deployers:', `  noop: { type: ${JSON.stringify(noop)} }`, 'deployments:'];
+  const out = [
+    'schema: bp.environment/v1',
+    'environment_id: bench',
+    'deployers:',
+    `  noop: { type: ${JSON.stringify(noop)} }`,
+    'deployments:',
+  ];
   for (let d = 0; d < deployments; d++) {
     out.push(`  - deployment_id: d${d}`, '    deployer: noop', '    revisions:');
     for (let r = 0; r < revisions; r++) {
@@ -45,7 +51,11 @@ function envYaml(deployments: number, revisions: number): string {
 /** Runs a command under /usr/bin/time -v; returns wall and CPU seconds and peak RSS in MB. */
 function measure(args: string[], cwd: string): { seconds: number; cpu: number; peakMb: number; status: number } {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync('/usr/bin/time', ['-v', process.execPath, bp, ...args], { cwd, encoding: 'utf8', maxBuffer: 1 << 30 });
+  const r = spawnSync('/usr/bin/time', ['-v', process.execPath, bp, ...args], {
+    cwd,
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+  });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const field = (name: string) => Number(new RegExp(`${name}: ([\\d.]+)`).exec(r.stderr)?.[1] ?? NaN);
   const cpu = field('User time \\(seconds\\)') + field('System time \\(seconds\\)');
@@ -78,7 +88,11 @@ const runs = Math.max(1, Number(process.env.BP_BENCH_RUNS ?? 3));
 
 const sizes: Array<[number, number]> = process.argv[2]
   ? [[Number(process.argv[2]), Number(process.argv[3] ?? 5)]]
-  : [[200, 5], [2000, 5], [10000, 5]];
+  : [
+      [200, 5],
+      [2000, 5],
+      [10000, 5],
+    ];
 
 console.log(`node ${process.version}, ${(await import('node:os')).cpus().length} cores`);
 for (const [deployments, revisions] of sizes) {
@@ -116,14 +130,22 @@ for (const [deployments, revisions] of sizes) {
 }
 
 // apply of no-op steps: N/3 deployments x (stage, warm, split).
-const applySteps = (process.env.BP_BENCH_APPLY_STEPS ?? '1000,3000,10000').split(',').map(Number).filter((n) => n > 0);
+const applySteps = (process.env.BP_BENCH_APPLY_STEPS ?? '1000,3000,10000')
+  .split(',')
+  .map(Number)
+  .filter((n) => n > 0);
 for (const wanted of applySteps) {
   const dir = mkdtempSync(join(tmpdir(), 'bp-bench-'));
   try {
     const deployments = Math.ceil(wanted / 3);
     writeFileSync(join(dir, 'env.yaml'), envYaml(deployments, 1));
-    const parallelism = process.env.BP_BENCH_APPLY_PARALLELISM ? ['--parallelism', process.env.BP_BENCH_APPLY_PARALLELISM] : [];
-    const apply = measure(['apply', 'env.yaml', '--auto-approve', '--refresh=false', '--state-dir', join(dir, 'state'), ...parallelism], dir);
+    const parallelism = process.env.BP_BENCH_APPLY_PARALLELISM
+      ? ['--parallelism', process.env.BP_BENCH_APPLY_PARALLELISM]
+      : [];
+    const apply = measure(
+      ['apply', 'env.yaml', '--auto-approve', '--refresh=false', '--state-dir', join(dir, 'state'), ...parallelism],
+      dir,
+    );
     const steps = deployments * 3;
     const state = JSON.parse(readFileSync(join(dir, 'state', 'envs', 'bench', 'state.json'), 'utf8'));
     console.log(
@@ -131,8 +153,13 @@ for (const wanted of applySteps) {
         `${((apply.cpu * 1e6) / steps).toFixed(0)} us CPU/step (${((apply.seconds * 1e6) / steps).toFixed(0)} us wall/step), ` +
         `peak ${apply.peakMb.toFixed(0)} MB, exit ${apply.status}, serial ${state.serial}`,
     );
-    const noChange = measure(['plan', 'env.yaml', '--detailed-exitcode', '--refresh=false', '--state-dir', join(dir, 'state')], dir);
-    console.log(`plan right after that apply: ${noChange.seconds.toFixed(2)} s wall, ${noChange.cpu.toFixed(2)} s CPU, exit ${noChange.status} (0 = no changes)`);
+    const noChange = measure(
+      ['plan', 'env.yaml', '--detailed-exitcode', '--refresh=false', '--state-dir', join(dir, 'state')],
+      dir,
+    );
+    console.log(
+      `plan right after that apply: ${noChange.seconds.toFixed(2)} s wall, ${noChange.cpu.toFixed(2)} s CPU, exit ${noChange.status} (0 = no changes)`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -21,7 +21,11 @@ function revision(id: string, lifecycle: RecordedRevision['lifecycle'], at: stri
     revision_id: id,
     deployment_id: 'd',
     lifecycle,
-    spec: { artifact: { command: ['node', 'server.js'], env: { GREETING: 'hello' } }, resources: { cpu: 0.25, memory_mb: 128, replicas: 1, gpu: 0 }, health: { http_path: '/healthz', timeout_seconds: 30 } },
+    spec: {
+      artifact: { command: ['node', 'server.js'], env: { GREETING: 'hello' } },
+      resources: { cpu: 0.25, memory_mb: 128, replicas: 1, gpu: 0 },
+      health: { http_path: '/healthz', timeout_seconds: 30 },
+    },
     drain_seconds: 30,
     ttl: null,
     staged_at: at,
@@ -67,7 +71,10 @@ async function run(steps: number): Promise<Result> {
           { kind: 'revision', revision: revision(`r${i}`, 'warming', now) },
         ]);
         await session.record([
-          { kind: 'revision', revision: { ...revision(`r${i}`, 'ready', now), endpoint: `http://127.0.0.1:${20000 + (i % 40000)}` } },
+          {
+            kind: 'revision',
+            revision: { ...revision(`r${i}`, 'ready', now), endpoint: `http://127.0.0.1:${20000 + (i % 40000)}` },
+          },
           { kind: 'pending_done', step_id: stepId },
         ]);
       }
@@ -97,7 +104,10 @@ async function run(steps: number): Promise<Result> {
   }
 }
 
-const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
+const sizes = process.argv
+  .slice(2)
+  .map(Number)
+  .filter((n) => n > 0);
 const results: Result[] = [];
 for (const steps of sizes.length > 0 ? sizes : [1000, 10_000]) {
   const r = await run(steps);

@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 packages=(nginx wrk openssh-server openssh-client postgresql-15 podman runc busybox-static slirp4netns uidmap prometheus openssl)
 need=()
 for pkg in "${packages[@]}"; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
+# The k8s tests drive a real kubectl against the fake API server; Debian's client serves when none is on PATH.
+command -v kubectl >/dev/null 2>&1 || need+=(kubernetes-client)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -10,5 +10,6 @@ export default function setup(): void {
     cwd: root,
     encoding: 'utf8',
   });
-  if (r.status !== 0) process.stderr.write(`warning: building dist/ failed; CLI tests will fail:\n${r.stdout}${r.stderr}\n`);
+  if (r.status !== 0)
+    process.stderr.write(`warning: building dist/ failed; CLI tests will fail:\n${r.stdout}${r.stderr}\n`);
 }

@@ -66,7 +66,10 @@ export class MemoryDeployer {
     for (const e of deployment.traffic) {
       const w = e.weight_bps;
       if (!Number.isInteger(w) || w < 0 || w > FULL_WEIGHT_BPS) {
-        throw coded('InvalidSplit', `split of "${deploymentId}": weight of "${e.revision_id}" must be an integer 0..10000, got ${w}`);
+        throw coded(
+          'InvalidSplit',
+          `split of "${deploymentId}": weight of "${e.revision_id}" must be an integer 0..10000, got ${w}`,
+        );
       }
       if (!deployment.revisions.some((r) => r.revision_id === e.revision_id)) {
         throw coded('InvalidSplit', `split of "${deploymentId}" names unknown revision "${e.revision_id}"`);
@@ -88,9 +91,13 @@ export class MemoryDeployer {
     const program = artifact.command?.[0] ?? artifact.binary;
     if (program === undefined) return; // an image: this provider has no registry to ask
     const cwd = resolve(baseDir, artifact.cwd ?? '.');
-    const candidates = program.includes('/') || artifact.binary !== undefined
-      ? [isAbsolute(program) ? program : resolve(cwd, program)]
-      : (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, program));
+    const candidates =
+      program.includes('/') || artifact.binary !== undefined
+        ? [isAbsolute(program) ? program : resolve(cwd, program)]
+        : (process.env.PATH ?? '')
+            .split(delimiter)
+            .filter(Boolean)
+            .map((dir) => join(dir, program));
     for (const path of candidates) {
       try {
         await access(path, constants.X_OK);
@@ -132,7 +139,10 @@ export class MemoryDeployer {
       await this.writeProvider(provider);
       return result;
     });
-    queues.set(this.file, run.catch(() => undefined));
+    queues.set(
+      this.file,
+      run.catch(() => undefined),
+    );
     return run;
   }
 

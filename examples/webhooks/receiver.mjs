@@ -54,6 +54,8 @@ export function createReceiver(secret, onEvent, clock = Date.now) {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const secret = process.env.BP_WEBHOOK_SECRET;
   if (!secret) throw new Error('set BP_WEBHOOK_SECRET');
-  createReceiver(secret, (e) => console.log(e.event, e.status, e.revision_id ?? ''))
-    .listen(Number(process.argv[2] ?? 8787), '127.0.0.1');
+  createReceiver(secret, (e) => console.log(e.event, e.status, e.revision_id ?? '')).listen(
+    Number(process.argv[2] ?? 8787),
+    '127.0.0.1',
+  );
 }

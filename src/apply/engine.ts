@@ -69,7 +69,12 @@ export async function observeAll(
       try {
         const deployer = await deployers.get(name);
         const view = deployerView(full, recorded, name, baseDir);
-        const seen = await withTimeout((s) => deployer.observe(view, { signal: s }), OBSERVE_TIMEOUT_MS, signal, `observe (${name})`);
+        const seen = await withTimeout(
+          (s) => deployer.observe(view, { signal: s }),
+          OBSERVE_TIMEOUT_MS,
+          signal,
+          `observe (${name})`,
+        );
         Object.assign(merged.revisions, seen?.revisions ?? {});
         Object.assign(merged.splits, seen?.splits ?? {});
       } catch (e) {
@@ -88,14 +93,21 @@ export async function observeAll(
  * `value` (a part of the environment at `basePath`, or all of it) with its references resolved:
  * fetched once each (env, file, secret stores), registered with the redactor, substituted.
  */
-async function resolveAt<T>(ctx: EngineContext, req: PlanRequest, value: T, basePath?: (string | number)[]): Promise<T> {
+async function resolveAt<T>(
+  ctx: EngineContext,
+  req: PlanRequest,
+  value: T,
+  basePath?: (string | number)[],
+): Promise<T> {
   const where: EnvReferenceSite = { file: req.source?.file ?? '<environment>', locate: req.source?.locate, basePath };
   const { lookup } = await fetchReferences(value, { vars: ctx.vars, baseDir: req.baseDir, basePath });
   return resolveReferences(value, lookup, where);
 }
 
 async function deployerSetFor(
-  ctx: EngineContext, req: PlanRequest, recorded: RecordedState | null,
+  ctx: EngineContext,
+  req: PlanRequest,
+  recorded: RecordedState | null,
 ): Promise<DeployerSet & { resolvedConfigs: Environment['deployers'] }> {
   // Only deployer configs are needed to create deployers: a secret used by one artifact must
   // not stop `bp plan`, `bp destroy` or `bp sweep` from running where it cannot be read.
@@ -112,11 +124,15 @@ async function deployerSetFor(
   return Object.assign(set, { resolvedConfigs: deployers });
 }
 
-export async function planEnvironment(ctx: EngineContext, req: PlanRequest): Promise<{ plan: Plan; recorded: RecordedState | null }> {
+export async function planEnvironment(
+  ctx: EngineContext,
+  req: PlanRequest,
+): Promise<{ plan: Plan; recorded: RecordedState | null }> {
   const recorded = await ctx.backend.load(req.desired.environment_id);
   const deployers = await deployerSetFor(ctx, req, recorded);
   try {
-    const observed = req.refresh === false ? null : await observeAll(ctx, req.desired, recorded, deployers, req.baseDir);
+    const observed =
+      req.refresh === false ? null : await observeAll(ctx, req.desired, recorded, deployers, req.baseDir);
     const plan = computePlan({
       desired: req.desired,
       recorded,
@@ -253,9 +269,10 @@ export async function applyLocked(
     state.serial = base.serial + 1;
     // Apply resolves every reference; destroy and sweep only drain and archive, which need
     // no app secret (artifact env values stay unresolved references for them).
-    const desired = req.operation === 'apply'
-      ? await resolveAt(ctx, req, req.desired)
-      : { ...req.desired, deployers: deployers.resolvedConfigs };
+    const desired =
+      req.operation === 'apply'
+        ? await resolveAt(ctx, req, req.desired)
+        : { ...req.desired, deployers: deployers.resolvedConfigs };
     const resolved = fullEnvironment(desired, recorded, req.destroy);
     const result = await executePlan({
       plan,

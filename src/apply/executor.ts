@@ -84,7 +84,9 @@ export async function executePlan(o: ExecuteOptions): Promise<ApplyResult> {
       if (!deployment) throw new Error(`deployment "${step.deployment_id}" is unknown to this apply`);
       const deployer = await o.deployers.get(deployment.deployer);
       if (step.rollout) {
-        const rolled = await runRollout(rolloutContext(o, step, deployment.deployer, deployer, views, record, outcomeCtx, waitUntil));
+        const rolled = await runRollout(
+          rolloutContext(o, step, deployment.deployer, deployer, views, record, outcomeCtx, waitUntil),
+        );
         if (rolled.kind === 'held') {
           await record([{ kind: 'pending_done', step_id: step.id }]);
           outcomes.set(step.id, { step_id: step.id, status: 'held', because: rolled.message });
@@ -107,8 +109,7 @@ export async function executePlan(o: ExecuteOptions): Promise<ApplyResult> {
           ),
         o.retry ?? DEFAULT_RETRY,
         o.kill,
-        (attempt, error, delayMs) =>
-          o.emit({ type: 'step_retrying', step, attempt, error: messageOf(error), delayMs }),
+        (attempt, error, delayMs) => o.emit({ type: 'step_retrying', step, attempt, error: messageOf(error), delayMs }),
       );
       // The verb is done: its slot may start an independent step now, whose intent then shares
       // this outcome's fsync (half the fsyncs per step). Dependents still wait for this record.
@@ -119,7 +120,7 @@ export async function executePlan(o: ExecuteOptions): Promise<ApplyResult> {
       return true;
     } catch (e) {
       const error = messageOf(e);
-      const code = e instanceof RolloutFailed ? 'RolloutFailed' : errorCode(e) ?? 'Provider';
+      const code = e instanceof RolloutFailed ? 'RolloutFailed' : (errorCode(e) ?? 'Provider');
       try {
         await record(mutationsOnFailure(step, outcomeCtx(), { message: error }));
       } catch (recordError) {
@@ -139,7 +140,10 @@ export async function executePlan(o: ExecuteOptions): Promise<ApplyResult> {
     try {
       const deployment = deploymentsById.get(warm.deployment_id)!;
       const deployer = await o.deployers.get(deployment.deployer);
-      await rollBackFailedWarm(rolloutContext(o, split, deployment.deployer, deployer, views, record, outcomeCtx, waitUntil), error);
+      await rollBackFailedWarm(
+        rolloutContext(o, split, deployment.deployer, deployer, views, record, outcomeCtx, waitUntil),
+        error,
+      );
     } catch (e) {
       o.emit({ type: 'warning', message: `could not roll back the rollout of ${warm.revision_id}: ${messageOf(e)}` });
     }
@@ -186,7 +190,10 @@ export async function executePlan(o: ExecuteOptions): Promise<ApplyResult> {
  * as outcomes are recorded: rebuilding it per step made apply quadratic in environment size.
  */
 class ViewCache {
-  private readonly views = new Map<string, { env: DeployerEnvironment; index: Map<string, { d: DeployerDeployment; i: number }> }>();
+  private readonly views = new Map<
+    string,
+    { env: DeployerEnvironment; index: Map<string, { d: DeployerDeployment; i: number }> }
+  >();
 
   constructor(private readonly o: ExecuteOptions) {}
 
@@ -223,7 +230,12 @@ class ViewCache {
       const at = index.get(m.revision.revision_id);
       if (!at) continue;
       const r = m.revision;
-      at.d.revisions[at.i] = { ...at.d.revisions[at.i], lifecycle: r.lifecycle, outputs: r.outputs ?? {}, endpoint: r.endpoint ?? null };
+      at.d.revisions[at.i] = {
+        ...at.d.revisions[at.i],
+        lifecycle: r.lifecycle,
+        outputs: r.outputs ?? {},
+        endpoint: r.endpoint ?? null,
+      };
     }
   }
 }
@@ -309,7 +321,8 @@ async function invoke(
       return {};
     case 'apply_traffic_split': {
       const out = await deployer.applyTrafficSplit(env, step.deployment_id, opts);
-      const requested = env.deployments.find((d) => d.deployment_id === step.deployment_id)?.traffic ?? step.split?.after ?? [];
+      const requested =
+        env.deployments.find((d) => d.deployment_id === step.deployment_id)?.traffic ?? step.split?.after ?? [];
       return { applied_entries: checkSplitResult(what, out, step.deployment_id, requested).applied_entries };
     }
     case 'update':

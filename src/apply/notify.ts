@@ -14,7 +14,12 @@ import { resolveEnvReferences } from '../spec/index.js';
 import { messageOf } from '../model/errors.js';
 import { redactor } from '../model/redact.js';
 import {
-  DEFAULT_DELIVERY, deliver, redactUrl, signBody, standardWebhookHeaders, type DeliveryPolicy,
+  DEFAULT_DELIVERY,
+  deliver,
+  redactUrl,
+  signBody,
+  standardWebhookHeaders,
+  type DeliveryPolicy,
 } from './notify/deliver.js';
 import {
   EVENT_SCHEMA,
@@ -30,7 +35,13 @@ import {
 } from './notify/event.js';
 
 export {
-  signBody, verifySignature, redactUrl, standardSignature, standardWebhookHeaders, verifyStandardWebhook, type DeliveryPolicy,
+  signBody,
+  verifySignature,
+  redactUrl,
+  standardSignature,
+  standardWebhookHeaders,
+  verifyStandardWebhook,
+  type DeliveryPolicy,
 } from './notify/deliver.js';
 export * from './notify/event.js';
 

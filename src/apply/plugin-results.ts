@@ -13,7 +13,7 @@ const MAX_SHOWN = 80;
 function show(value: unknown): string {
   let text: string;
   try {
-    text = typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+    text = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
   } catch {
     text = String(value);
   }
@@ -33,7 +33,8 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 /** undefined (nothing to report) or `{ outputs?: object }`. */
 export function checkStageResult(what: string, value: unknown): StageResult {
   if (value === undefined || value === null) return {};
-  if (!isPlainObject(value)) throw new PluginFaultError(`${what} returned ${kind(value)} (${show(value)}), not a StageResult object`);
+  if (!isPlainObject(value))
+    throw new PluginFaultError(`${what} returned ${kind(value)} (${show(value)}), not a StageResult object`);
   if (value.outputs !== undefined && !isPlainObject(value.outputs)) {
     throw new PluginFaultError(`${what} returned outputs that are ${kind(value.outputs)}, not an object`);
   }
@@ -43,7 +44,8 @@ export function checkStageResult(what: string, value: unknown): StageResult {
 /** undefined or `{ outputs?: object, endpoint?: string }`. */
 export function checkWarmResult(what: string, value: unknown): WarmResult {
   if (value === undefined || value === null) return {};
-  if (!isPlainObject(value)) throw new PluginFaultError(`${what} returned ${kind(value)} (${show(value)}), not a WarmResult object`);
+  if (!isPlainObject(value))
+    throw new PluginFaultError(`${what} returned ${kind(value)} (${show(value)}), not a WarmResult object`);
   checkStageResult(what, { outputs: value.outputs });
   if (value.endpoint !== undefined && typeof value.endpoint !== 'string') {
     throw new PluginFaultError(`${what} returned an endpoint that is ${kind(value.endpoint)}, not a string`);
@@ -61,17 +63,27 @@ function weights(entries: SplitEntry[]): Map<string, number> {
  * `{ applied_deployment_id, applied_entries }` naming the deployment asked for and the same
  * non-zero weights as `requested` (order and zero-weight entries aside).
  */
-export function checkSplitResult(what: string, value: unknown, deploymentId: string, requested: SplitEntry[]): SplitResult {
-  if (!isPlainObject(value)) throw new PluginFaultError(`${what} returned ${kind(value)} (${show(value)}), not a SplitResult object`);
+export function checkSplitResult(
+  what: string,
+  value: unknown,
+  deploymentId: string,
+  requested: SplitEntry[],
+): SplitResult {
+  if (!isPlainObject(value))
+    throw new PluginFaultError(`${what} returned ${kind(value)} (${show(value)}), not a SplitResult object`);
   if (value.applied_deployment_id !== deploymentId) {
     throw new PluginFaultError(
       `${what} reports a split applied to deployment ${show(value.applied_deployment_id)}, not "${deploymentId}"`,
     );
   }
   const entries = value.applied_entries;
-  if (!Array.isArray(entries) || !entries.every((e) => isPlainObject(e) && typeof e.revision_id === 'string'
-    && Number.isInteger(e.weight_bps))) {
-    throw new PluginFaultError(`${what} returned applied_entries that are not a list of { revision_id, weight_bps }: ${show(entries)}`);
+  if (
+    !Array.isArray(entries) ||
+    !entries.every((e) => isPlainObject(e) && typeof e.revision_id === 'string' && Number.isInteger(e.weight_bps))
+  ) {
+    throw new PluginFaultError(
+      `${what} returned applied_entries that are not a list of { revision_id, weight_bps }: ${show(entries)}`,
+    );
   }
   const want = weights(requested);
   const got = weights(entries as SplitEntry[]);

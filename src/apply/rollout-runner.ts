@@ -45,9 +45,7 @@ export interface RolloutRunContext {
 }
 
 export type RolloutRunResult =
-  | { kind: 'completed' }
-  | { kind: 'held'; message: string }
-  | { kind: 'failed'; message: string };
+  { kind: 'completed' } | { kind: 'held'; message: string } | { kind: 'failed'; message: string };
 
 export async function runRollout(c: RolloutRunContext): Promise<RolloutRunResult> {
   const planned = c.step.rollout!;
@@ -59,32 +57,60 @@ export async function runRollout(c: RolloutRunContext): Promise<RolloutRunResult
   const save = async (patch: Partial<RolloutProgress>, announce = true) => {
     p = { ...p, ...patch, updated_at: c.clock().toISOString() };
     await c.record([{ kind: 'rollout', deployment_id: deploymentId, rollout: structuredClone(p) }]);
-    if (announce) c.emit({ type: 'rollout', deployment_id: deploymentId, canary: p.canary, status: p.status, message: p.message });
+    if (announce)
+      c.emit({ type: 'rollout', deployment_id: deploymentId, canary: p.canary, status: p.status, message: p.message });
   };
   const canaryWeight = () => weightOf(c.state.deployments[deploymentId]?.split ?? [], p.canary);
   const advance = (message: string) =>
-    save({ step: p.step + 1, step_started_at: c.clock().toISOString(), pause_until: null, measurements: [], promoted: p.promoted === 'full' ? 'full' : null, status: 'progressing', message }, false);
+    save(
+      {
+        step: p.step + 1,
+        step_started_at: c.clock().toISOString(),
+        pause_until: null,
+        measurements: [],
+        promoted: p.promoted === 'full' ? 'full' : null,
+        status: 'progressing',
+        message,
+      },
+      false,
+    );
   const enforce = (entries: SplitEntry[]) => enforceSplit(c, entries);
   const where = () => `step ${Math.min(p.step + 1, p.steps.length)}/${p.steps.length}`;
 
   if (p !== recorded) await save({}, true);
   for (;;) {
-    if (c.stop.aborted) return { kind: 'held', message: `rollout of ${p.canary} interrupted at ${where()}; run bp apply again to go on` };
+    if (c.stop.aborted)
+      return { kind: 'held', message: `rollout of ${p.canary} interrupted at ${where()}; run bp apply again to go on` };
     if (p.status === 'halted' && p.promoted === null) {
-      return { kind: 'failed', message: `rollout of ${p.canary} is halted: ${p.message}; run bp rollout promote or bp rollout abort` };
+      return {
+        kind: 'failed',
+        message: `rollout of ${p.canary} is halted: ${p.message}; run bp rollout promote or bp rollout abort`,
+      };
     }
     const action = nextAction(p, canaryWeight());
     switch (action.kind) {
       case 'final':
         await enforce(action.entries);
-        await save({ step: p.steps.length, status: 'completed', promoted: null, pause_until: null, message: `reached ${formatSplit(action.entries)}` });
+        await save({
+          step: p.steps.length,
+          status: 'completed',
+          promoted: null,
+          pause_until: null,
+          message: `reached ${formatSplit(action.entries)}`,
+        });
         return { kind: 'completed' };
       case 'skip':
         await advance(`skipped step ${action.step + 1}: ${action.why}`);
         break;
       case 'weight':
         await enforce(action.entries);
-        c.emit({ type: 'rollout', deployment_id: deploymentId, canary: p.canary, status: p.status, message: `${formatSplit(action.entries)} (${where()})` });
+        c.emit({
+          type: 'rollout',
+          deployment_id: deploymentId,
+          canary: p.canary,
+          status: p.status,
+          message: `${formatSplit(action.entries)} (${where()})`,
+        });
         await advance(`${p.canary} at ${formatBps(action.weight_bps)}`);
         break;
       case 'pause': {
@@ -101,7 +127,8 @@ export async function runRollout(c: RolloutRunContext): Promise<RolloutRunResult
         const message = action.until
           ? `paused at ${where()} until ${until} (${Math.ceil((action.until.getTime() - now) / 1000)}s left)`
           : `paused at ${where()} until bp rollout promote ${c.environmentId} ${deploymentId}`;
-        if (p.status !== 'paused' || p.pause_until !== until) await save({ status: 'paused', pause_until: until, message });
+        if (p.status !== 'paused' || p.pause_until !== until)
+          await save({ status: 'paused', pause_until: until, message });
         if (action.until && c.waitUntil !== null && action.until.getTime() <= c.waitUntil) {
           // Interrupted or not, the loop looks again: the pause has ended, or stop is set.
           await sleepUnlessStopped(c, action.until.getTime() - now);
@@ -114,7 +141,9 @@ export async function runRollout(c: RolloutRunContext): Promise<RolloutRunResult
           await advance(`analysis at step ${action.step + 1} passed over by promote`);
           break;
         }
-        const verdict = await analyze(c, action.analysis, p, (m) => save({ measurements: [...p.measurements, m], message: m.detail }, false));
+        const verdict = await analyze(c, action.analysis, p, (m) =>
+          save({ measurements: [...p.measurements, m], message: m.detail }, false),
+        );
         if (verdict === 'stopped') break;
         if (verdict === 'passed') {
           await advance(`analysis ${action.analysis.metric} at step ${action.step + 1} passed`);
@@ -129,8 +158,13 @@ export async function runRollout(c: RolloutRunContext): Promise<RolloutRunResult
 /** Enforces `entries` through the deployer (with the verb's timeout and retries) and records them. */
 async function enforceSplit(c: RolloutRunContext, entries: SplitEntry[]): Promise<void> {
   const deploymentId = c.step.deployment_id;
-  await c.call(`split:${deploymentId}`, (signal) => c.deployer.applyTrafficSplit(c.view(entries), deploymentId, { signal }));
-  const splitStep: PlanStep = { ...c.step, split: { before: c.state.deployments[deploymentId]?.split ?? [], after: entries } };
+  await c.call(`split:${deploymentId}`, (signal) =>
+    c.deployer.applyTrafficSplit(c.view(entries), deploymentId, { signal }),
+  );
+  const splitStep: PlanStep = {
+    ...c.step,
+    split: { before: c.state.deployments[deploymentId]?.split ?? [], after: entries },
+  };
   await c.record(mutationsOnSuccess(splitStep, c.outcomeCtx(), { applied_entries: entries }));
 }
 
@@ -141,7 +175,12 @@ async function enforceSplit(c: RolloutRunContext, entries: SplitEntry[]): Promis
  */
 export async function rollBackFailedWarm(c: RolloutRunContext, error: string): Promise<void> {
   const deploymentId = c.step.deployment_id;
-  const p = resumeOrBegin(c.step.rollout!, c.state.deployments[deploymentId]?.rollout ?? null, c.step.split!.after, c.clock());
+  const p = resumeOrBegin(
+    c.step.rollout!,
+    c.state.deployments[deploymentId]?.rollout ?? null,
+    c.step.split!.after,
+    c.clock(),
+  );
   let restored = 'the stable split was never left';
   if (weightOf(c.state.deployments[deploymentId]?.split ?? [], p.canary) > 0) {
     await enforceSplit(c, p.stable);
@@ -175,7 +214,9 @@ async function analyze(
     if (passes >= a.count) return 'passed';
     // No data as often as the analysis has measurements to take: the canary is not being measured.
     if (inconclusive >= a.count) {
-      return { reason: `${a.metric} had no data in ${inconclusive} of ${measured.length} measurements (${measured[measured.length - 1].detail})` };
+      return {
+        reason: `${a.metric} had no data in ${inconclusive} of ${measured.length} measurements (${measured[measured.length - 1].detail})`,
+      };
     }
     if (c.stop.aborted) return 'stopped';
     let m: RolloutMeasurement;
@@ -189,7 +230,13 @@ async function analyze(
     }
     measured.push(m);
     await keep(m);
-    c.emit({ type: 'rollout', deployment_id: c.step.deployment_id, canary: p.canary, status: 'progressing', message: `measured ${m.detail}` });
+    c.emit({
+      type: 'rollout',
+      deployment_id: c.step.deployment_id,
+      canary: p.canary,
+      status: 'progressing',
+      message: `measured ${m.detail}`,
+    });
     if (m.verdict === 'fail') return { reason: m.detail };
   }
 }
@@ -203,7 +250,10 @@ async function fail(
 ): Promise<RolloutRunResult> {
   if (p.on_failure === 'pause') {
     await save({ status: 'halted', promoted: null, message: reason });
-    return { kind: 'failed', message: `rollout of ${p.canary} halted: ${reason}; run bp rollout promote or bp rollout abort` };
+    return {
+      kind: 'failed',
+      message: `rollout of ${p.canary} halted: ${reason}; run bp rollout promote or bp rollout abort`,
+    };
   }
   const message = await rollBack(c, p, enforce, reason);
   await save({ status: 'rolled_back', promoted: null, pause_until: null, message });
@@ -228,7 +278,10 @@ async function rollBack(
   return `${reason}; ${formatSplit(p.stable)} restored and ${drained}`;
 }
 
-export async function drainCanary(c: Pick<RolloutRunContext, 'step' | 'state' | 'record' | 'outcomeCtx' | 'call' | 'deployer' | 'view'>, canary: string): Promise<void> {
+export async function drainCanary(
+  c: Pick<RolloutRunContext, 'step' | 'state' | 'record' | 'outcomeCtx' | 'call' | 'deployer' | 'view'>,
+  canary: string,
+): Promise<void> {
   const rec = c.state.revisions[canary];
   if (!rec || rec.lifecycle !== 'ready') return;
   const step: PlanStep = {

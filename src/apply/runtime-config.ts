@@ -34,7 +34,9 @@ export async function buildRuntimeConfig(
   }
   for (const name of deployers.names()) {
     const owned = new Set(
-      Object.values(state.deployments).filter((d) => d.deployer === name).map((d) => d.deployment_id),
+      Object.values(state.deployments)
+        .filter((d) => d.deployer === name)
+        .map((d) => d.deployment_id),
     );
     if (owned.size === 0) continue;
     const deployer = await deployers.get(name);
@@ -42,7 +44,10 @@ export async function buildRuntimeConfig(
     const reported = await deployer.reportRuntimeConfig(deployerView(full, state, name, baseDir));
     for (const id of owned) {
       if (!byDeployment.has(id)) continue;
-      byDeployment.set(id, reported.revisions.filter((e) => e.deployment_id === id));
+      byDeployment.set(
+        id,
+        reported.revisions.filter((e) => e.deployment_id === id),
+      );
     }
   }
   const revisions = [...byDeployment.keys()].sort().flatMap((id) => byDeployment.get(id)!);

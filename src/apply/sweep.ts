@@ -32,7 +32,9 @@ const isTeardown = (s: PlanStep) => s.verb === 'drain' || s.verb === 'archive';
 
 export function sweepCandidates(plan: Plan): SweepCandidates {
   const archiving = new Set(
-    plan.steps.filter((s) => s.verb === 'archive' && s.revision_id !== null).map((s) => key(s.deployment_id, s.revision_id!)),
+    plan.steps
+      .filter((s) => s.verb === 'archive' && s.revision_id !== null)
+      .map((s) => key(s.deployment_id, s.revision_id!)),
   );
   // A drifted split means the provider may route to a revision the recorded split gives 0;
   // archiving it then could cut live traffic, so only a full apply (which re-enforces the
@@ -57,7 +59,7 @@ export function ttlSweepPlan(plan: Plan): Plan {
   let steps = plan.steps.filter(
     (s) => isTeardown(s) && s.revision_id !== null && sweepable.has(key(s.deployment_id, s.revision_id)),
   );
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     const kept = new Set(steps.map((s) => s.id));
     const next = steps.filter((s) => s.depends_on.every((d) => kept.has(d)));
     changed = next.length !== steps.length;
@@ -66,8 +68,20 @@ export function ttlSweepPlan(plan: Plan): Plan {
   return { ...plan, steps, changes: steps.length > 0, summary: summarize(steps) };
 }
 
-export interface SweepRequest
-  extends Pick<ApplyRequest, 'desired' | 'baseDir' | 'targets' | 'refresh' | 'lockTimeoutMs' | 'parallelism' | 'timeoutsMs' | 'stop' | 'kill' | 'onLockTakeover' | 'history'> {
+export interface SweepRequest extends Pick<
+  ApplyRequest,
+  | 'desired'
+  | 'baseDir'
+  | 'targets'
+  | 'refresh'
+  | 'lockTimeoutMs'
+  | 'parallelism'
+  | 'timeoutsMs'
+  | 'stop'
+  | 'kill'
+  | 'onLockTakeover'
+  | 'history'
+> {
   retry?: RetryPolicy;
   /** Called with the narrowed plan right before its steps run (notifications hook here). */
   onStart?: (plan: Plan) => void;
@@ -93,7 +107,12 @@ export interface SweepOutcome {
  */
 export async function sweepEnvironment(ctx: EngineContext, req: SweepRequest): Promise<SweepOutcome> {
   const quiet: EngineContext = { ...ctx, emit: () => {} };
-  const pre = await planEnvironment(quiet, { desired: req.desired, baseDir: req.baseDir, targets: req.targets, refresh: false });
+  const pre = await planEnvironment(quiet, {
+    desired: req.desired,
+    baseDir: req.baseDir,
+    targets: req.targets,
+    refresh: false,
+  });
   const preCandidates = sweepCandidates(pre.plan);
   if (preCandidates.sweepable.length === 0) {
     return {
@@ -159,7 +178,11 @@ function stepOutcomes(plan: Plan, result: ApplyResult | null): Pick<SweepOutcome
     if (seen.has(k)) continue; // one line per revision: its first step that did not finish
     seen.add(k);
     const error =
-      o.status === 'failed' ? o.error ?? 'failed' : o.status === 'skipped' ? `skipped because ${o.because} failed` : 'not started (interrupted)';
+      o.status === 'failed'
+        ? (o.error ?? 'failed')
+        : o.status === 'skipped'
+          ? `skipped because ${o.because} failed`
+          : 'not started (interrupted)';
     failed.push({ ...ref, step_id: o.step_id, error });
   }
   return { archived, failed };

@@ -42,7 +42,8 @@ export function cliClock(env: Record<string, string | undefined> = process.env):
   const at = env.BP_NOW;
   if (at === undefined || at === '') return () => new Date();
   const base = Date.parse(at);
-  if (Number.isNaN(base)) throw new UsageError(`BP_NOW must be an ISO 8601 time such as 2026-01-01T00:00:00Z, got "${at}"`);
+  if (Number.isNaN(base))
+    throw new UsageError(`BP_NOW must be an ISO 8601 time such as 2026-01-01T00:00:00Z, got "${at}"`);
   const start = Date.now();
   return () => new Date(base + (Date.now() - start));
 }
@@ -64,5 +65,10 @@ export function historyOptions(flags: { 'history-limit'?: number }, operation?: 
   } catch {
     // No passwd entry (containers): keep $USER.
   }
-  return { actor: actorFrom(user, hostname(), process.env), limit: flags['history-limit'] ?? DEFAULT_HISTORY_LIMIT, operation, note };
+  return {
+    actor: actorFrom(user, hostname(), process.env),
+    limit: flags['history-limit'] ?? DEFAULT_HISTORY_LIMIT,
+    operation,
+    note,
+  };
 }

@@ -12,7 +12,9 @@ function rawErrorMessageFor(err: unknown): string {
   if (err instanceof ExitWith) return err.message;
   if (err instanceof InvalidInputError) return err.message;
   if (err instanceof PlanError) {
-    return err.problems.length === 1 ? `Error: ${err.problems[0]}` : `Error: the plan cannot be made:\n${err.problems.map((p) => `  - ${p}`).join('\n')}`;
+    return err.problems.length === 1
+      ? `Error: ${err.problems[0]}`
+      : `Error: the plan cannot be made:\n${err.problems.map((p) => `  - ${p}`).join('\n')}`;
   }
   if (BpError.is(err)) return `Error: ${err.message}`;
   const e = err as { message?: string; oclif?: unknown; code?: string };

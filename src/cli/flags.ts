@@ -9,7 +9,7 @@ export const lockTimeout = Flags.string({
 export const parallelism = Flags.integer({ summary: 'How many steps may run at once.', default: 10, min: 1 });
 
 export const refresh = Flags.string({
-  summary: "Ask deployers what really runs before planning (drift). Use --refresh=false to skip.",
+  summary: 'Ask deployers what really runs before planning (drift). Use --refresh=false to skip.',
   options: ['true', 'false'],
   default: 'true',
 });
@@ -22,16 +22,30 @@ export const autoApprove = Flags.boolean({ summary: 'Skip the interactive approv
 
 export const stepTimeout = Flags.string({ summary: 'Per-verb timeout overriding the defaults (e.g. 10m).' });
 
-export const retries = Flags.integer({ summary: 'Attempts per step for retryable provider errors.', default: 4, min: 1 });
+export const retries = Flags.integer({
+  summary: 'Attempts per step for retryable provider errors.',
+  default: 4,
+  min: 1,
+});
 
 /** Where the environment comes from besides its file: overlays and variables (plan, apply, validate...). */
 export const sourceFlags = {
-  overlay: Flags.string({ summary: 'Merge this overlay file onto the env file (repeatable, in order).', multiple: true }),
+  overlay: Flags.string({
+    summary: 'Merge this overlay file onto the env file (repeatable, in order).',
+    multiple: true,
+  }),
   var: Flags.string({ summary: 'Set a variable used as ${var:NAME} (NAME=VALUE, repeatable).', multiple: true }),
-  'var-file': Flags.string({ summary: 'Read variables from this YAML file of NAME: value (repeatable).', multiple: true }),
+  'var-file': Flags.string({
+    summary: 'Read variables from this YAML file of NAME: value (repeatable).',
+    multiple: true,
+  }),
 };
 
-export const historyLimit = Flags.integer({ summary: 'History entries kept in state (oldest dropped first).', default: 100, min: 1 });
+export const historyLimit = Flags.integer({
+  summary: 'History entries kept in state (oldest dropped first).',
+  default: 100,
+  min: 1,
+});
 
 /** Flags shared by every command that runs a plan (`apply`, `destroy`). */
 export const runFlags = {
@@ -48,6 +62,6 @@ export const runFlags = {
 };
 
 export const wait = Flags.string({
-  summary: 'Let rollouts wait through pauses for up to this long (e.g. 10m); without it, apply stops at the first pause.',
+  summary:
+    'Let rollouts wait through pauses for up to this long (e.g. 10m); without it, apply stops at the first pause.',
 });
-

@@ -49,7 +49,10 @@ async function readVarFile(file: string): Promise<Record<string, string>> {
   }
   const out: Record<string, string> = {};
   for (const [name, v] of Object.entries(value)) {
-    if (!VAR_NAME.test(name)) throw new UsageError(`--var-file ${file}: ${JSON.stringify(name)} is not a variable name (letters, digits and "_")`);
+    if (!VAR_NAME.test(name))
+      throw new UsageError(
+        `--var-file ${file}: ${JSON.stringify(name)} is not a variable name (letters, digits and "_")`,
+      );
     if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
       throw new UsageError(`--var-file ${file}: variable ${name} must be a string, number or boolean`);
     }

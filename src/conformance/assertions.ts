@@ -33,7 +33,11 @@ export function expectRejected(a: Attempt, code: string, when: string): unknown 
   }
   const got = errorCode(a.error);
   if (got !== code) {
-    throw new CheckFailure(`${when}: rejected with ${got ?? 'no code'} (${describeError(a.error)}), expected ${code}`, code, got ?? describeError(a.error));
+    throw new CheckFailure(
+      `${when}: rejected with ${got ?? 'no code'} (${describeError(a.error)}), expected ${code}`,
+      code,
+      got ?? describeError(a.error),
+    );
   }
   return a.error;
 }

@@ -18,23 +18,36 @@ export async function readConformanceConfig(path: string): Promise<Record<string
   try {
     value = extname(path).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text, { maxAliasCount: 100 });
   } catch (e) {
-    throw new BpError('InvalidInput', `deployer config ${path} is not valid ${extname(path) === '.json' ? 'JSON' : 'YAML'}: ${(e as Error).message}`, { cause: e });
+    throw new BpError(
+      'InvalidInput',
+      `deployer config ${path} is not valid ${extname(path) === '.json' ? 'JSON' : 'YAML'}: ${(e as Error).message}`,
+      { cause: e },
+    );
   }
   if (value === null || value === undefined) return {};
   if (typeof value !== 'object' || Array.isArray(value)) {
-    throw new BpError('InvalidInput', `deployer config ${path} must be a mapping of settings, not ${Array.isArray(value) ? 'a list' : typeof value}`);
+    throw new BpError(
+      'InvalidInput',
+      `deployer config ${path} must be a mapping of settings, not ${Array.isArray(value) ? 'a list' : typeof value}`,
+    );
   }
   return value as Record<string, unknown>;
 }
 
 /** Returns a copy of `config` with the schema's defaults filled in, or throws naming every problem. */
-export function checkDeployerConfig(plugin: DeployerPlugin, type: string, config: Record<string, unknown>): Record<string, unknown> {
+export function checkDeployerConfig(
+  plugin: DeployerPlugin,
+  type: string,
+  config: Record<string, unknown>,
+): Record<string, unknown> {
   const ajv = new Ajv2020({ allErrors: true, useDefaults: true, strict: false });
   let validate;
   try {
     validate = ajv.compile(plugin.configSchema);
   } catch (e) {
-    throw new BpError('PluginLoad', `deployer "${type}" has an invalid configSchema: ${(e as Error).message}`, { cause: e });
+    throw new BpError('PluginLoad', `deployer "${type}" has an invalid configSchema: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
   const copy = structuredClone(config);
   if (!validate(copy)) {

@@ -80,11 +80,20 @@ export function fixtureIds(prefix: string): FixtureIds {
   const id = (s: string) => `${prefix}-${s}`;
   return {
     prefix: `${prefix}-`,
-    a: id('a'), b: id('b'), c: id('c'),
-    a0: id('a0'), a1: id('a1'), a2: id('a2'), a3: id('a3'),
-    b1: id('b1'), b2: id('b2'), b3: id('b3'),
-    c1: id('c1'), cBroken: id('cx'),
-    ghost: id('ghost'), noDeployment: id('nodeploy'),
+    a: id('a'),
+    b: id('b'),
+    c: id('c'),
+    a0: id('a0'),
+    a1: id('a1'),
+    a2: id('a2'),
+    a3: id('a3'),
+    b1: id('b1'),
+    b2: id('b2'),
+    b3: id('b3'),
+    c1: id('c1'),
+    cBroken: id('cx'),
+    ghost: id('ghost'),
+    noDeployment: id('nodeploy'),
   };
 }
 

@@ -71,20 +71,33 @@ export class Harness {
   invoke(verb: BenchVerb, env: DeployerEnvironment, target: string, signal?: AbortSignal): Promise<unknown> {
     const copy = structuredClone(env);
     const d = this.deployer;
-    return this.bounded(`${verb} ${target}`, (s) => {
-      const opts = { signal: s };
-      switch (verb) {
-        case 'stage': return d.stageRevision(copy, target, opts);
-        case 'warm': return d.warmRevision(copy, target, opts);
-        case 'drain': return d.drainRevision(copy, target, opts);
-        case 'archive': return d.archiveRevision(copy, target, opts);
-        case 'split': return d.applyTrafficSplit(copy, target, opts);
-      }
-    }, signal);
+    return this.bounded(
+      `${verb} ${target}`,
+      (s) => {
+        const opts = { signal: s };
+        switch (verb) {
+          case 'stage':
+            return d.stageRevision(copy, target, opts);
+          case 'warm':
+            return d.warmRevision(copy, target, opts);
+          case 'drain':
+            return d.drainRevision(copy, target, opts);
+          case 'archive':
+            return d.archiveRevision(copy, target, opts);
+          case 'split':
+            return d.applyTrafficSplit(copy, target, opts);
+        }
+      },
+      signal,
+    );
   }
 
   /** A call whose rejection is data (timeouts still fail the check). */
-  async attempt(verb: BenchVerb, target: string, opts: { env?: DeployerEnvironment; signal?: AbortSignal } = {}): Promise<Attempt> {
+  async attempt(
+    verb: BenchVerb,
+    target: string,
+    opts: { env?: DeployerEnvironment; signal?: AbortSignal } = {},
+  ): Promise<Attempt> {
     try {
       return { ok: true, value: await this.invoke(verb, opts.env ?? this.env, target, opts.signal) };
     } catch (e) {
@@ -119,14 +132,26 @@ export class Harness {
       return await this.invoke(call.verb, call.env, call.target);
     } catch (e) {
       if (e instanceof CheckFailure) throw e;
-      throw new CheckFailure(`second identical ${call.verb} ${call.target} rejected: ${describeError(e)}`, 'success', describeError(e));
+      throw new CheckFailure(
+        `second identical ${call.verb} ${call.target} rejected: ${describeError(e)}`,
+        'success',
+        describeError(e),
+      );
     }
   }
 
-  stage(id: string): Promise<Call> { return this.run('stage', id); }
-  warm(id: string): Promise<Call<{ endpoint?: string }>> { return this.run('warm', id); }
-  drain(id: string): Promise<Call> { return this.run('drain', id); }
-  archive(id: string): Promise<Call> { return this.run('archive', id); }
+  stage(id: string): Promise<Call> {
+    return this.run('stage', id);
+  }
+  warm(id: string): Promise<Call<{ endpoint?: string }>> {
+    return this.run('warm', id);
+  }
+  drain(id: string): Promise<Call> {
+    return this.run('drain', id);
+  }
+  archive(id: string): Promise<Call> {
+    return this.run('archive', id);
+  }
 
   async stageAndWarm(...ids: string[]): Promise<void> {
     for (const id of ids) {
@@ -251,11 +276,15 @@ export class Harness {
     const leaks: string[] = [];
     const declared = new Set(env.deployments.flatMap((d) => d.revisions.map((r) => r.revision_id)));
     for (const [id, status] of Object.entries(snap.revisions)) {
-      const why = failures.get(id) ?? (declared.has(id) ? 'archive succeeded' : 'not in the environment, so bp cannot archive it');
+      const why =
+        failures.get(id) ??
+        (declared.has(id) ? 'archive succeeded' : 'not in the environment, so bp cannot archive it');
       leaks.push(`${checkName}: revision ${id} still observed ${status} after cleanup (${why})`);
     }
     for (const [dep, weights] of Object.entries(snap.splits)) {
-      leaks.push(`${checkName}: deployment ${dep} still routes ${canonicalJson(weights)} after all its revisions were archived`);
+      leaks.push(
+        `${checkName}: deployment ${dep} still routes ${canonicalJson(weights)} after all its revisions were archived`,
+      );
     }
     return leaks;
   }

@@ -68,7 +68,8 @@ export function renderJUnit(r: ConformanceReport): string {
       out.push(`${open}>`, `      <skipped message="${xmlEscape(c.message ?? '')}"/>`, '    </testcase>');
     } else {
       const detail = [c.message ?? 'failed'];
-      if (c.expected !== undefined || c.observed !== undefined) detail.push(`expected: ${shown(c.expected)}`, `observed: ${shown(c.observed)}`);
+      if (c.expected !== undefined || c.observed !== undefined)
+        detail.push(`expected: ${shown(c.expected)}`, `observed: ${shown(c.observed)}`);
       out.push(
         `${open}>`,
         `      <failure message="${xmlEscape(c.message ?? 'failed')}" type="ConformanceFailure">${xmlEscape(detail.join('\n'))}</failure>`,

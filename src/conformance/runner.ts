@@ -30,7 +30,9 @@ function selectChecks(only: string[] | undefined): Check[] {
   if (!only || only.length === 0) return [...ALL_CHECKS];
   const unknown = only.filter((n) => !ALL_CHECKS.some((c) => c.name === n));
   if (unknown.length > 0) {
-    throw new UsageError(`unknown conformance check ${unknown.map((n) => `"${n}"`).join(', ')}; the checks are: ${checkNames().join(', ')}`);
+    throw new UsageError(
+      `unknown conformance check ${unknown.map((n) => `"${n}"`).join(', ')}; the checks are: ${checkNames().join(', ')}`,
+    );
   }
   return ALL_CHECKS.filter((c) => only.includes(c.name));
 }

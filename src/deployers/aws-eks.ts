@@ -17,8 +17,15 @@ export const configSchema = {
     cluster_name: { type: 'string', minLength: 1, description: 'Name of the EKS cluster.' },
     region: { type: 'string', description: 'AWS region (default: AWS_REGION / AWS_DEFAULT_REGION).' },
     endpoint_url: { type: 'string', description: 'EKS API endpoint override (VPC endpoint, tests).' },
-    sts_host: { type: 'string', description: 'STS host the token is presigned for (default sts.REGION.amazonaws.com).' },
-    insecure_skip_tls_verify: { type: 'boolean', default: false, description: 'Do not verify the cluster certificate (tests only).' },
+    sts_host: {
+      type: 'string',
+      description: 'STS host the token is presigned for (default sts.REGION.amazonaws.com).',
+    },
+    insecure_skip_tls_verify: {
+      type: 'boolean',
+      default: false,
+      description: 'Do not verify the cluster certificate (tests only).',
+    },
     ...deploySettingsSchema,
   },
 };

@@ -15,7 +15,11 @@ export const configSchema = {
   additionalProperties: false,
   properties: {
     kubeconfig: { type: 'string', description: 'Path of the kubeconfig (default: $KUBECONFIG, else ~/.kube/config).' },
-    in_cluster: { type: 'boolean', default: false, description: 'Use the pod\'s service account instead of a kubeconfig.' },
+    in_cluster: {
+      type: 'boolean',
+      default: false,
+      description: "Use the pod's service account instead of a kubeconfig.",
+    },
     context: { type: 'string', description: 'kubeconfig context (default: current-context).' },
     ...deploySettingsSchema,
   },

@@ -25,7 +25,12 @@ export const configSchema = {
   properties: {
     bind_host: { type: 'string', default: '127.0.0.1', description: 'Interface replicas listen on.' },
     kill_grace_seconds: { type: 'number', minimum: 0, default: 5, description: 'Grace between SIGTERM and SIGKILL.' },
-    health_check_interval_ms: { type: 'integer', minimum: 100, default: 1000, description: 'Router backend probe interval.' },
+    health_check_interval_ms: {
+      type: 'integer',
+      minimum: 100,
+      default: 1000,
+      description: 'Router backend probe interval.',
+    },
   },
 };
 

@@ -32,7 +32,8 @@ export default defineDeployer<SshConfig>({
     const twice = labels.find((l, i) => labels.indexOf(l) !== i);
     if (twice) throw new Error(`host ${twice} is listed twice in the ssh deployer's hosts`);
     // Surface a malformed pin now rather than on the first verb.
-    for (const e of [...config.hosts, ...(config.jump_host ? [config.jump_host] : [])]) hostKeyCheck(e, endpointLabel(e));
+    for (const e of [...config.hosts, ...(config.jump_host ? [config.jump_host] : [])])
+      hostKeyCheck(e, endpointLabel(e));
     const pool = new ConnectionPool(config.jump_host, settings, ctx.logger, async () => ssh2);
     const hosts = config.hosts.map((h, i) => new Host(h, i, pool, settings));
     return new SshDeployer(hosts, pool, ctx.logger, [ctx.stateDir]);

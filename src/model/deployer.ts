@@ -126,7 +126,9 @@ export interface DeployerPlugin<Config = Record<string, unknown>> {
 }
 
 /** Identity helper so plugin authors get types without a cast. */
-export function defineDeployer<Config = Record<string, unknown>>(plugin: DeployerPlugin<Config>): DeployerPlugin<Config> {
+export function defineDeployer<Config = Record<string, unknown>>(
+  plugin: DeployerPlugin<Config>,
+): DeployerPlugin<Config> {
   return plugin;
 }
 
@@ -176,5 +178,8 @@ export function enforceSplitInvariants(
   if (sum !== FULL_WEIGHT_BPS) {
     throw new InvalidSplitError(`split of "${deploymentId}" sums to ${sum}, not 10000`);
   }
-  return { deployment, entries: deployment.traffic.map((e) => ({ revision_id: e.revision_id, weight_bps: e.weight_bps })) };
+  return {
+    deployment,
+    entries: deployment.traffic.map((e) => ({ revision_id: e.revision_id, weight_bps: e.weight_bps })),
+  };
 }

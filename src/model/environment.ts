@@ -78,10 +78,7 @@ export interface Analysis {
 }
 
 /** One rollout step, exactly one key (env.yaml shape; `pause: 2m` normalized to `{ duration: '2m' }`). */
-export type RolloutStep =
-  | { weight_bps: number }
-  | { pause: { duration?: string } }
-  | { analysis: Analysis };
+export type RolloutStep = { weight_bps: number } | { pause: { duration?: string } } | { analysis: Analysis };
 
 export interface Rollout {
   steps: RolloutStep[];

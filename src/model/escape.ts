@@ -5,14 +5,16 @@
  */
 
 /** C0 controls but tab and newline, DEL, C1 controls, bidi embeddings/overrides/isolates, line separators. */
-// eslint-disable-next-line no-control-regex
+
 const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-// eslint-disable-next-line no-control-regex
+
 const UNSAFE_OR_NEWLINE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 function visible(c: string): string {
   const n = c.codePointAt(0)!;
-  return n < 0x100 ? `\\x${n.toString(16).toUpperCase().padStart(2, '0')}` : `\\u${n.toString(16).toUpperCase().padStart(4, '0')}`;
+  return n < 0x100
+    ? `\\x${n.toString(16).toUpperCase().padStart(2, '0')}`
+    : `\\u${n.toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
 /** Escapes unsafe characters; newlines and tabs stay unless `oneLine`. */
@@ -22,6 +24,8 @@ export function escapeControls(text: string, oneLine = false): string {
 
 /** JSON text with the characters JSON.stringify leaves raw (C1, bidi) written as \u escapes. */
 export function jsonSafe(json: string): string {
-  return json.replace(/[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
-    (c) => `\\u${c.codePointAt(0)!.toString(16).padStart(4, '0')}`);
+  return json.replace(
+    /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `\\u${c.codePointAt(0)!.toString(16).padStart(4, '0')}`,
+  );
 }

@@ -67,7 +67,8 @@ export class Redactor {
       const out: Record<string, unknown> = {};
       for (const [k, x] of Object.entries(v)) {
         const key = this.redact(k);
-        if (key === '__proto__') Object.defineProperty(out, key, { value: walk(x), enumerable: true, writable: true, configurable: true });
+        if (key === '__proto__')
+          Object.defineProperty(out, key, { value: walk(x), enumerable: true, writable: true, configurable: true });
         else out[key] = walk(x);
       }
       return out;

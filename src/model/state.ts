@@ -19,17 +19,16 @@ import type { Artifact, DeployerInstance, Health, Resources, RolloutStep, SplitE
 
 export const STATE_FORMAT = 'bp.state/v1' as const;
 
-export type LifecycleState =
-  | 'inactive'
-  | 'staged'
-  | 'warming'
-  | 'ready'
-  | 'draining'
-  | 'failed'
-  | 'archived';
+export type LifecycleState = 'inactive' | 'staged' | 'warming' | 'ready' | 'draining' | 'failed' | 'archived';
 
 export const LIFECYCLE_STATES: readonly LifecycleState[] = [
-  'inactive', 'staged', 'warming', 'ready', 'draining', 'failed', 'archived',
+  'inactive',
+  'staged',
+  'warming',
+  'ready',
+  'draining',
+  'failed',
+  'archived',
 ];
 
 /** The table in docs/design.md#transition-table. */
@@ -203,7 +202,15 @@ export type Mutation =
 
 /** Every mutation kind, for backends checking what they read back. */
 export const MUTATION_KINDS: ReadonlySet<string> = new Set<Mutation['kind']>([
-  'deployer', 'deployment', 'deployment_removed', 'revision', 'split', 'rollout', 'pending', 'pending_done', 'history',
+  'deployer',
+  'deployment',
+  'deployment_removed',
+  'revision',
+  'split',
+  'rollout',
+  'pending',
+  'pending_done',
+  'history',
 ]);
 
 /**

@@ -7,7 +7,15 @@
 import type { Observation } from '../model/deployer.js';
 import type { Environment, Revision, SplitEntry } from '../model/environment.js';
 import { BpError } from '../model/errors.js';
-import { stepId, type DriftItem, type FieldChange, type ExpiredRevision, type PlanStep, type RevisionVerb, type RolloutNotice } from '../model/plan.js';
+import {
+  stepId,
+  type DriftItem,
+  type FieldChange,
+  type ExpiredRevision,
+  type PlanStep,
+  type RevisionVerb,
+  type RolloutNotice,
+} from '../model/plan.js';
 import type { LifecycleState, RecordedState } from '../model/state.js';
 import { revisionDrift, splitDrift } from './drift.js';
 import { specOf } from './immutability.js';
@@ -90,11 +98,13 @@ export function planDeployment(declaredUnit: DeploymentUnit, ctx: PlanContext, p
 
   if (!teardown) checkTrafficSafety(unit, slotPlans, before, after, needSplit, problems);
 
-  const chains = slotPlans.map((p) => chainSteps(unit.deployment_id, p, {
-    dependsOnSplit: needSplit && weightOf(before, p.slot.revision_id) > 0,
-    splitId,
-    pending,
-  }));
+  const chains = slotPlans.map((p) =>
+    chainSteps(unit.deployment_id, p, {
+      dependsOnSplit: needSplit && weightOf(before, p.slot.revision_id) > 0,
+      splitId,
+      pending,
+    }),
+  );
 
   const steps: PlanStep[] = [];
   for (const chain of chains) steps.push(...chain.filter((s) => s.verb === 'stage' || s.verb === 'warm'));
@@ -138,7 +148,8 @@ function withRolloutOverrides(unit: DeploymentUnit, decision: RolloutDecision): 
   if (unit.desired === null) return unit;
   const held = Object.keys(decision.hold).length > 0;
   if (!held && sameSplitOrdered(decision.after, unit.desired.traffic)) return unit;
-  const hold = (r: Revision): Revision => (decision.hold[r.revision_id] ? { ...r, state: decision.hold[r.revision_id] } : r);
+  const hold = (r: Revision): Revision =>
+    decision.hold[r.revision_id] ? { ...r, state: decision.hold[r.revision_id] } : r;
   return {
     ...unit,
     desired: { ...unit.desired, traffic: decision.after, revisions: unit.desired.revisions.map(hold) },
@@ -151,7 +162,13 @@ function planSlot(
   unit: DeploymentUnit,
   slot: RevisionSlot,
   ctx: PlanContext,
-  acc: { before: readonly SplitEntry[]; after: readonly SplitEntry[]; drift: DriftItem[]; expired: ExpiredRevision[]; problems: string[] },
+  acc: {
+    before: readonly SplitEntry[];
+    after: readonly SplitEntry[];
+    drift: DriftItem[];
+    expired: ExpiredRevision[];
+    problems: string[];
+  },
 ): SlotPlan {
   const decision = decideTarget(unit, slot, ctx.now, ctx.destroy);
   if (decision.expired) acc.expired.push(decision.expired);
@@ -167,7 +184,13 @@ function planSlot(
     }
   }
   let replaces: FieldChange[] | null = null;
-  if (slot.desired && slot.recorded?.spec && decision.target === 'ready' && current !== 'archived' && neverReady(slot.recorded)) {
+  if (
+    slot.desired &&
+    slot.recorded?.spec &&
+    decision.target === 'ready' &&
+    current !== 'archived' &&
+    neverReady(slot.recorded)
+  ) {
     const changed = specChanges(slot.recorded.spec, specOf(slot.desired));
     if (changed.length > 0) {
       // It never served: stage it again with the new spec instead of demanding a new id.
@@ -199,7 +222,11 @@ function planSlot(
     after: acc.after,
   });
   const settings =
-    slot.desired && slot.recorded && current !== 'archived' && decision.target !== 'archived' && !verbs.includes('stage')
+    slot.desired &&
+    slot.recorded &&
+    current !== 'archived' &&
+    decision.target !== 'archived' &&
+    !verbs.includes('stage')
       ? settingChanges(slot.recorded, slot.desired)
       : [];
   return { slot, target: decision.target, current, verbs, reason, replaces, settings };
@@ -275,7 +302,9 @@ function checkTrafficSafety(
     if (e.weight_bps <= 0 || flagged.has(e.revision_id)) continue;
     const p = slotPlans.find((x) => x.slot.revision_id === e.revision_id);
     if (!p) {
-      problems.push(`traffic of "${unit.deployment_id}" names revision "${e.revision_id}", which is not one of its revisions`);
+      problems.push(
+        `traffic of "${unit.deployment_id}" names revision "${e.revision_id}", which is not one of its revisions`,
+      );
       continue;
     }
     const final = p.verbs.length > 0 ? VERB_RULES[p.verbs[p.verbs.length - 1]].to : p.current;
@@ -289,7 +318,9 @@ function checkTrafficSafety(
 }
 
 function checkConsistency(unit: DeploymentUnit, ctx: PlanContext, problems: string[]): void {
-  const live = unit.slots.filter((s) => s.recorded !== null && s.recorded.lifecycle !== 'archived').map((s) => s.revision_id);
+  const live = unit.slots
+    .filter((s) => s.recorded !== null && s.recorded.lifecycle !== 'archived')
+    .map((s) => s.revision_id);
   if (unit.desired && unit.recorded && live.length > 0) {
     const was = unit.recorded.deployer;
     const now = unit.desired.deployer;

@@ -43,7 +43,11 @@ export function revisionDrift(
 }
 
 /** A split that differs from the one bp last enforced; null when none is enforced or not observed. */
-export function splitDrift(observed: Observation, deploymentId: string, recordedSplit: readonly SplitEntry[]): DriftItem | null {
+export function splitDrift(
+  observed: Observation,
+  deploymentId: string,
+  recordedSplit: readonly SplitEntry[],
+): DriftItem | null {
   if (recordedSplit.length === 0) return null;
   const seen = observed.splits[deploymentId];
   if (!seen || sameRouting(seen, recordedSplit)) return null;

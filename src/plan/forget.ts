@@ -24,7 +24,9 @@ export function forget(state: RecordedState, target: string | undefined, now: Da
     revisions = Object.keys(next.revisions);
   } else if (next.deployments[target]) {
     deployments = [target];
-    revisions = Object.values(next.revisions).filter((r) => r.deployment_id === target).map((r) => r.revision_id);
+    revisions = Object.values(next.revisions)
+      .filter((r) => r.deployment_id === target)
+      .map((r) => r.revision_id);
   } else if (next.revisions[target]) {
     deployments = [];
     revisions = [target];
@@ -44,7 +46,8 @@ export function forget(state: RecordedState, target: string | undefined, now: Da
     for (const stepId of Object.keys(next.pending)) if (stepId.endsWith(`/${id}`)) delete next.pending[stepId];
   }
   for (const id of deployments) {
-    for (const stepId of Object.keys(next.pending)) if (stepId.endsWith(`:${id}`) || stepId.includes(`:${id}/`)) delete next.pending[stepId];
+    for (const stepId of Object.keys(next.pending))
+      if (stepId.endsWith(`:${id}`) || stepId.includes(`:${id}/`)) delete next.pending[stepId];
   }
   if (target === undefined) {
     next.deployers = {};

@@ -16,7 +16,13 @@ export interface StepCounts {
   interrupted: boolean;
 }
 
-export const CI_VARIABLES = ['GITHUB_ACTOR', 'GITHUB_SHA', 'GITHUB_RUN_ID', 'CI_PIPELINE_URL', 'CI_COMMIT_SHA'] as const;
+export const CI_VARIABLES = [
+  'GITHUB_ACTOR',
+  'GITHUB_SHA',
+  'GITHUB_RUN_ID',
+  'CI_PIPELINE_URL',
+  'CI_COMMIT_SHA',
+] as const;
 
 /** The actor from a user name, host and process environment (only the CI variables are kept). */
 export function actorFrom(user: string, host: string, env: Record<string, string | undefined>): Actor {
@@ -55,7 +61,13 @@ export function historyEntry(o: {
     const d = o.state.deployments[id];
     if (!d) continue;
     splits[id] = d.split.map((e) => ({ revision_id: e.revision_id, weight_bps: e.weight_bps }));
-    if (d.rollout) rollouts[id] = { canary: d.rollout.canary, status: d.rollout.status, step: d.rollout.step, steps: d.rollout.steps.length };
+    if (d.rollout)
+      rollouts[id] = {
+        canary: d.rollout.canary,
+        status: d.rollout.status,
+        step: d.rollout.step,
+        steps: d.rollout.steps.length,
+      };
   }
   const last = o.state.history?.[o.state.history.length - 1]?.id ?? 0;
   const total = o.plan?.steps.length ?? 0;
@@ -81,12 +93,17 @@ export function historyEntry(o: {
 }
 
 /** The entry `--to ENTRY` names, or the latest entry before the newest that set a different split of `deployment`. */
-export function rollbackTarget(history: readonly HistoryEntry[], deployment: string, to?: number): HistoryEntry | undefined {
+export function rollbackTarget(
+  history: readonly HistoryEntry[],
+  deployment: string,
+  to?: number,
+): HistoryEntry | undefined {
   const withSplit = history.filter((h) => h.splits[deployment] !== undefined);
   if (to !== undefined) return withSplit.find((h) => h.id === to);
   const current = JSON.stringify(withSplit[withSplit.length - 1]?.splits[deployment]);
   for (let i = withSplit.length - 2; i >= 0; i--) {
-    if (JSON.stringify(withSplit[i].splits[deployment]) !== current && withSplit[i].outcome === 'succeeded') return withSplit[i];
+    if (JSON.stringify(withSplit[i].splits[deployment]) !== current && withSplit[i].outcome === 'succeeded')
+      return withSplit[i];
   }
   return undefined;
 }

@@ -8,6 +8,13 @@ export {
   type StepResult,
 } from './outcome.js';
 export { validateDag, dagProblems, topologicalOrder, downstreamOf } from './dag.js';
-export { VERB_RULES, transitionPath, isAllowedVerb, chainFor, type TargetLifecycle, type VerbRule } from './lifecycle.js';
+export {
+  VERB_RULES,
+  transitionPath,
+  isAllowedVerb,
+  chainFor,
+  type TargetLifecycle,
+  type VerbRule,
+} from './lifecycle.js';
 export { changedSpecPaths, specOf } from './immutability.js';
 export { sameRouting, sameSplitOrdered, weightOf } from './splits.js';

@@ -4,9 +4,21 @@
  * `mutationsOnSuccess` or `mutationsOnFailure` after it. Pure: time and lock come in.
  * Only unresolved desired values are ever copied, so no secret value reaches state.
  */
-import { REVISION_DEFAULTS, type Deployment, type Environment, type Revision, type SplitEntry } from '../model/environment.js';
+import {
+  REVISION_DEFAULTS,
+  type Deployment,
+  type Environment,
+  type Revision,
+  type SplitEntry,
+} from '../model/environment.js';
 import type { PlanStep } from '../model/plan.js';
-import { canTransition, type LifecycleState, type Mutation, type RecordedRevision, type RecordedState } from '../model/state.js';
+import {
+  canTransition,
+  type LifecycleState,
+  type Mutation,
+  type RecordedRevision,
+  type RecordedState,
+} from '../model/state.js';
 import { deepEqualJson, specOf } from './immutability.js';
 import { isActive } from './rollout.js';
 import { copySplit, weightOf } from './splits.js';
@@ -61,12 +73,19 @@ export function mutationsOnSuccess(step: PlanStep, ctx: OutcomeContext, result: 
     const rec = ctx.state.deployments[step.deployment_id];
     const dd = desiredDeployment(ctx.desired, step.deployment_id);
     const listen = dd?.listen ?? rec?.listen ?? null;
-    const metricsListen = dd ? dd.metrics_listen ?? null : rec?.metrics_listen ?? null;
+    const metricsListen = dd ? (dd.metrics_listen ?? null) : (rec?.metrics_listen ?? null);
     if (!rec || rec.listen !== listen || (rec.metrics_listen ?? null) !== metricsListen) {
       const deployer = rec?.deployer ?? dd?.deployer ?? '';
       out.push({
         kind: 'deployment',
-        deployment: { ...(rec ? structuredClone(rec) : {}), deployment_id: step.deployment_id, deployer, listen, metrics_listen: metricsListen, split: entries },
+        deployment: {
+          ...(rec ? structuredClone(rec) : {}),
+          deployment_id: step.deployment_id,
+          deployer,
+          listen,
+          metrics_listen: metricsListen,
+          split: entries,
+        },
       });
     } else {
       out.push({ kind: 'split', deployment_id: step.deployment_id, entries });
@@ -114,11 +133,14 @@ export function mutationsOnSuccess(step: PlanStep, ctx: OutcomeContext, result: 
     case 'drain':
     case 'archive': {
       const patch: Partial<RecordedRevision> =
-        step.verb === 'drain' ? { lifecycle: 'inactive', last_error: null } : { lifecycle: 'archived', endpoint: null, last_error: null };
+        step.verb === 'drain'
+          ? { lifecycle: 'inactive', last_error: null }
+          : { lifecycle: 'archived', endpoint: null, last_error: null };
       out.push({ kind: 'revision', revision: refreshed(rec, desired, ctx.now, patch) });
       // Only a teardown drains a revision the enforced split still names: that split is gone now.
       const split = ctx.state.deployments[step.deployment_id]?.split ?? [];
-      if (weightOf(split, rec.revision_id) > 0) out.push({ kind: 'split', deployment_id: step.deployment_id, entries: [] });
+      if (weightOf(split, rec.revision_id) > 0)
+        out.push({ kind: 'split', deployment_id: step.deployment_id, entries: [] });
       break;
     }
   }
@@ -141,7 +163,7 @@ function touchDeployment(step: PlanStep, ctx: OutcomeContext): Mutation[] {
   const out: Mutation[] = [];
   const desired = desiredDeployment(ctx.desired, step.deployment_id);
   const rec = ctx.state.deployments[step.deployment_id];
-  const deployerName = rec && step.verb !== 'stage' ? rec.deployer : desired?.deployer ?? rec?.deployer;
+  const deployerName = rec && step.verb !== 'stage' ? rec.deployer : (desired?.deployer ?? rec?.deployer);
   if (deployerName !== undefined) {
     const instance = ctx.desired.deployers[deployerName];
     // Keep the last declared instance so teardown still works after the file drops it.
@@ -152,7 +174,13 @@ function touchDeployment(step: PlanStep, ctx: OutcomeContext): Mutation[] {
   if (!rec && desired) {
     out.push({
       kind: 'deployment',
-      deployment: { deployment_id: desired.deployment_id, deployer: desired.deployer, listen: desired.listen, metrics_listen: desired.metrics_listen ?? null, split: [] },
+      deployment: {
+        deployment_id: desired.deployment_id,
+        deployer: desired.deployer,
+        listen: desired.listen,
+        metrics_listen: desired.metrics_listen ?? null,
+        split: [],
+      },
     });
   } else if (rec && desired && step.verb === 'stage' && rec.deployer !== desired.deployer) {
     // The planner only lets the deployer change once every revision is archived; the first
@@ -208,7 +236,12 @@ function newRecord(step: PlanStep, desired: Revision | undefined, now: Date): Re
 }
 
 /** A fresh copy of the record with the patch applied and the mutable settings refreshed. */
-function refreshed(rec: RecordedRevision, desired: Revision | undefined, now: Date, patch: Partial<RecordedRevision>): RecordedRevision {
+function refreshed(
+  rec: RecordedRevision,
+  desired: Revision | undefined,
+  now: Date,
+  patch: Partial<RecordedRevision>,
+): RecordedRevision {
   const base = { ...structuredClone(rec), ...patch };
   // The health timeout is a setting too (bp's warm waits that long); the rest of the spec is fixed.
   if (desired && base.spec) base.spec.health.timeout_seconds = desired.health.timeout_seconds;

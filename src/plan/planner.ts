@@ -6,7 +6,15 @@
 import type { Observation } from '../model/deployer.js';
 import type { Environment } from '../model/environment.js';
 import { PlanError } from '../model/errors.js';
-import { PLAN_FORMAT, summarize, type DriftItem, type ExpiredRevision, type Plan, type PlanStep, type RolloutNotice } from '../model/plan.js';
+import {
+  PLAN_FORMAT,
+  summarize,
+  type DriftItem,
+  type ExpiredRevision,
+  type Plan,
+  type PlanStep,
+  type RolloutNotice,
+} from '../model/plan.js';
 import type { RecordedState } from '../model/state.js';
 import { dagProblems } from './dag.js';
 import { planDeployment, type PlanContext } from './deployment-plan.js';
@@ -49,7 +57,14 @@ export function plan(input: PlanInput): Plan {
   // Like Terraform's -target, problems of deployments outside the targets do not block the plan.
   const inScope = (deploymentId: string) => targets.length === 0 || targets.includes(deploymentId);
 
-  const ctx: PlanContext = { desired, recorded, now: input.now, observed: input.observed ?? null, destroy, locate: input.locate };
+  const ctx: PlanContext = {
+    desired,
+    recorded,
+    now: input.now,
+    observed: input.observed ?? null,
+    destroy,
+    locate: input.locate,
+  };
   const steps: PlanStep[] = [];
   const drift: DriftItem[] = [];
   const expired: ExpiredRevision[] = [];

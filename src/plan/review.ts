@@ -37,7 +37,9 @@ export function deploysOf(r: Revision): StepDeploys {
 export function neverReady(rec: RecordedRevision): boolean {
   if (rec.ready_at) return false;
   // State written before `ready_at` existed: only these lifecycles prove it never got further.
-  return (rec.lifecycle === 'staged' || rec.lifecycle === 'warming' || rec.lifecycle === 'failed') && rec.endpoint === null;
+  return (
+    (rec.lifecycle === 'staged' || rec.lifecycle === 'warming' || rec.lifecycle === 'failed') && rec.endpoint === null
+  );
 }
 
 /** Changed immutable spec fields, with values (env values masked as in `deploysOf`). */
@@ -61,8 +63,10 @@ function masked(v: unknown): unknown {
 /** The mutable settings that differ between what is recorded and the file (an `update` step). */
 export function settingChanges(rec: RecordedRevision, desired: Revision): FieldChange[] {
   const out: FieldChange[] = [];
-  if (rec.drain_seconds !== desired.drain_seconds) out.push({ field: 'drain_seconds', old: rec.drain_seconds, new: desired.drain_seconds });
-  if ((rec.ttl ?? null) !== (desired.ttl ?? null)) out.push({ field: 'ttl', old: rec.ttl ?? null, new: desired.ttl ?? null });
+  if (rec.drain_seconds !== desired.drain_seconds)
+    out.push({ field: 'drain_seconds', old: rec.drain_seconds, new: desired.drain_seconds });
+  if ((rec.ttl ?? null) !== (desired.ttl ?? null))
+    out.push({ field: 'ttl', old: rec.ttl ?? null, new: desired.ttl ?? null });
   const was = rec.spec?.health.timeout_seconds;
   if (was !== undefined && was !== desired.health.timeout_seconds) {
     out.push({ field: 'health.timeout_seconds', old: was, new: desired.health.timeout_seconds });
@@ -91,5 +95,6 @@ function walk(a: unknown, b: unknown, path: string, out: FieldChange[]): void {
     for (const k of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) walk(a[k], b[k], `${path}.${k}`, out);
     return;
   }
-  if (JSON.stringify(a ?? null) !== JSON.stringify(b ?? null)) out.push({ field: path, old: a ?? null, new: b ?? null });
+  if (JSON.stringify(a ?? null) !== JSON.stringify(b ?? null))
+    out.push({ field: path, old: a ?? null, new: b ?? null });
 }

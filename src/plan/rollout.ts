@@ -23,7 +23,9 @@ import { copySplit, sameRouting, weightOf } from './splits.js';
  */
 export function canaryOf(before: readonly SplitEntry[], after: readonly SplitEntry[]): string | null {
   if (before.reduce((s, e) => s + e.weight_bps, 0) !== FULL_WEIGHT_BPS) return null;
-  const gainers = [...new Set(after.map((e) => e.revision_id))].filter((id) => weightOf(after, id) > weightOf(before, id));
+  const gainers = [...new Set(after.map((e) => e.revision_id))].filter(
+    (id) => weightOf(after, id) > weightOf(before, id),
+  );
   if (gainers.length !== 1) return null;
   return weightOf(before, gainers[0]) < FULL_WEIGHT_BPS ? gainers[0] : null;
 }
@@ -74,7 +76,12 @@ export function nextAction(p: RolloutProgress, currentCanaryWeight: number): Rol
     if (s.weight_bps <= currentCanaryWeight) {
       return { kind: 'skip', step: p.step, why: `${p.canary} already has ${formatBps(currentCanaryWeight)}` };
     }
-    return { kind: 'weight', step: p.step, weight_bps: s.weight_bps, entries: intermediateSplit(p.stable, p.canary, s.weight_bps) };
+    return {
+      kind: 'weight',
+      step: p.step,
+      weight_bps: s.weight_bps,
+      entries: intermediateSplit(p.stable, p.canary, s.weight_bps),
+    };
   }
   if ('pause' in s) {
     const ms = s.pause.duration !== undefined ? parseDurationMs(s.pause.duration) : null;
@@ -124,7 +131,9 @@ export function resumeOrBegin(
   target: readonly SplitEntry[],
   now: Date,
 ): RolloutProgress {
-  return !planned.begins && isActive(recorded) && sameRouting(recorded.target, target) ? recorded : newProgress(planned, target, now);
+  return !planned.begins && isActive(recorded) && sameRouting(recorded.target, target)
+    ? recorded
+    : newProgress(planned, target, now);
 }
 
 export function isActive(p: RolloutProgress | null | undefined): p is RolloutProgress {
@@ -171,21 +180,38 @@ export function decideRollout(
       after: copySplit(p.stable),
       hold,
       planned: null,
-      notice: notice(desired.deployment_id, p, p.status, weightOf(before, p.canary), true,
-        `${p.message}; the file still asks for this split: change it (a new revision, or the stable split) to go on`),
+      notice: notice(
+        desired.deployment_id,
+        p,
+        p.status,
+        weightOf(before, p.canary),
+        true,
+        `${p.message}; the file still asks for this split: change it (a new revision, or the stable split) to go on`,
+      ),
     };
   }
   if (isActive(p) && sameRouting(p.target, declared)) {
     return {
       after: copySplit(declared),
       hold: {},
-      planned: { canary: p.canary, begins: false, stable: copySplit(p.stable), steps: structuredClone(p.steps), on_failure: p.on_failure, from_step: p.step },
+      planned: {
+        canary: p.canary,
+        begins: false,
+        stable: copySplit(p.stable),
+        steps: structuredClone(p.steps),
+        on_failure: p.on_failure,
+        from_step: p.step,
+      },
       notice: notice(desired.deployment_id, p, p.status, weightOf(before, p.canary), false, progressMessage(p, now)),
     };
   }
   const rollout: Rollout | null = desired.rollout ?? null;
   const canary = rollout ? canaryOf(before, declared) : null;
-  if (!rollout || canary === null || !hasIntermediateWork(rollout.steps, weightOf(before, canary), weightOf(declared, canary))) {
+  if (
+    !rollout ||
+    canary === null ||
+    !hasIntermediateWork(rollout.steps, weightOf(before, canary), weightOf(declared, canary))
+  ) {
     return plain;
   }
   const planned: PlannedRollout = {
@@ -229,14 +255,25 @@ function notice(
   diverged: boolean,
   message: string,
 ): RolloutNotice {
-  return { deployment_id: deploymentId, canary: p.canary, status, step: p.step, steps: p.steps.length, weight_bps: weight, diverged, message };
+  return {
+    deployment_id: deploymentId,
+    canary: p.canary,
+    status,
+    step: p.step,
+    steps: p.steps.length,
+    weight_bps: weight,
+    diverged,
+    message,
+  };
 }
 
 export function describeStep(s: RolloutStep): string {
   if ('weight_bps' in s) return formatBps(s.weight_bps);
   if ('pause' in s) return s.pause.duration !== undefined ? `pause ${s.pause.duration}` : 'pause until promoted';
   const a = s.analysis;
-  const bounds = [a.min !== undefined ? `>= ${a.min}` : null, a.max !== undefined ? `<= ${a.max}` : null].filter(Boolean).join(' and ');
+  const bounds = [a.min !== undefined ? `>= ${a.min}` : null, a.max !== undefined ? `<= ${a.max}` : null]
+    .filter(Boolean)
+    .join(' and ');
   return `analysis ${a.metric} ${bounds} (${a.count} x ${a.interval})`;
 }
 
@@ -249,5 +286,8 @@ export function formatBps(bps: number): string {
 }
 
 export function formatSplit(split: readonly SplitEntry[]): string {
-  return split.filter((e) => e.weight_bps > 0).map((e) => `${e.revision_id} ${formatBps(e.weight_bps)}`).join(' / ');
+  return split
+    .filter((e) => e.weight_bps > 0)
+    .map((e) => `${e.revision_id} ${formatBps(e.weight_bps)}`)
+    .join(' / ');
 }

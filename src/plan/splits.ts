@@ -9,7 +9,9 @@ export function weightOf(split: readonly SplitEntry[], revisionId: string): numb
 
 /** Same entries in the same order: what an operator wrote vs what bp last enforced. */
 export function sameSplitOrdered(a: readonly SplitEntry[], b: readonly SplitEntry[]): boolean {
-  return a.length === b.length && a.every((e, i) => e.revision_id === b[i].revision_id && e.weight_bps === b[i].weight_bps);
+  return (
+    a.length === b.length && a.every((e, i) => e.revision_id === b[i].revision_id && e.weight_bps === b[i].weight_bps)
+  );
 }
 
 /**

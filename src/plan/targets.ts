@@ -40,7 +40,8 @@ export function decideTarget(unit: DeploymentUnit, slot: RevisionSlot, now: Date
   let expired: ExpiredRevision | null = null;
   if (ttlExpired && slot.recorded && slot.recorded.lifecycle !== 'archived') {
     const carries =
-      weightOf(unit.recorded?.split ?? [], slot.revision_id) > 0 || weightOf(unit.desired?.traffic ?? [], slot.revision_id) > 0;
+      weightOf(unit.recorded?.split ?? [], slot.revision_id) > 0 ||
+      weightOf(unit.desired?.traffic ?? [], slot.revision_id) > 0;
     expired = {
       deployment_id: unit.deployment_id,
       revision_id: slot.revision_id,
@@ -60,7 +61,7 @@ function expiryOf(slot: RevisionSlot): number | null {
   // The file wins for a declared revision, so an operator can extend, shorten or drop a TTL
   // without a new revision (ttl is not part of the immutable spec); recorded state speaks
   // only for revisions the file no longer declares.
-  const ttl = slot.desired ? slot.desired.ttl : slot.recorded?.ttl ?? null;
+  const ttl = slot.desired ? slot.desired.ttl : (slot.recorded?.ttl ?? null);
   const stagedAt = slot.recorded?.staged_at ?? null;
   if (ttl === null || stagedAt === null) return null;
   const ms = parseDurationMs(ttl);

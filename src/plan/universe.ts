@@ -34,7 +34,9 @@ export function collectUnits(
     for (const r of d.revisions) {
       const other = declaredIn.get(r.revision_id);
       if (other !== undefined) {
-        problems.push(`revision id "${r.revision_id}" is declared twice (deployments "${other}" and "${d.deployment_id}"); revision ids are unique within an environment`);
+        problems.push(
+          `revision id "${r.revision_id}" is declared twice (deployments "${other}" and "${d.deployment_id}"); revision ids are unique within an environment`,
+        );
       } else {
         declaredIn.set(r.revision_id, d.deployment_id);
       }
@@ -74,10 +76,19 @@ export function collectUnits(
       if (declared.has(r.revision_id)) continue;
       declared.add(r.revision_id);
       const rec = recorded?.revisions[r.revision_id];
-      slots.push({ revision_id: r.revision_id, desired: r, recorded: rec && rec.deployment_id === d.deployment_id ? rec : null });
+      slots.push({
+        revision_id: r.revision_id,
+        desired: r,
+        recorded: rec && rec.deployment_id === d.deployment_id ? rec : null,
+      });
     }
     slots.push(...recordedOnlyOf(d.deployment_id, declared));
-    units.push({ deployment_id: d.deployment_id, desired: d, recorded: recorded?.deployments[d.deployment_id] ?? null, slots });
+    units.push({
+      deployment_id: d.deployment_id,
+      desired: d,
+      recorded: recorded?.deployments[d.deployment_id] ?? null,
+      slots,
+    });
   }
 
   const recordedOnly = new Set<string>(Object.keys(recorded?.deployments ?? {}));

@@ -45,7 +45,8 @@ export function routerStatus(pool: BackendPool, listen: string, metricsListen: s
 export function createAdminServer(pool: BackendPool, opts: AdminOptions): http.Server {
   return http.createServer((req, res) => {
     if (!tokenMatches(req.headers.authorization, opts.token)) return sendJson(res, 401, { error: 'unauthorized' });
-    if (req.method === 'GET' && req.url === '/status') return sendJson(res, 200, routerStatus(pool, opts.listen, opts.metricsListen));
+    if (req.method === 'GET' && req.url === '/status')
+      return sendJson(res, 200, routerStatus(pool, opts.listen, opts.metricsListen));
     if (req.method === 'PUT' && req.url === '/config') {
       const chunks: Buffer[] = [];
       let size = 0;
@@ -65,12 +66,18 @@ export function createAdminServer(pool: BackendPool, opts: AdminOptions): http.S
         if (problems.length > 0) return sendJson(res, 400, { error: problems.join('; ') });
         const config = doc as RouterConfig;
         if (config.deployment_id !== pool.config.deployment_id) {
-          return sendJson(res, 409, { error: `this router serves "${pool.config.deployment_id}", not "${config.deployment_id}"` });
+          return sendJson(res, 409, {
+            error: `this router serves "${pool.config.deployment_id}", not "${config.deployment_id}"`,
+          });
         }
         pool.apply(config);
-        void pool.recheckUnhealthy().then(() => sendJson(res, 200, routerStatus(pool, opts.listen, opts.metricsListen)));
-        opts.log(`config applied: ${config.entries.map((e) => `${e.revision_id}=${e.weight_bps}`).join(' ')}` +
-          (config.draining.length ? ` draining=${config.draining.join(',')}` : ''));
+        void pool
+          .recheckUnhealthy()
+          .then(() => sendJson(res, 200, routerStatus(pool, opts.listen, opts.metricsListen)));
+        opts.log(
+          `config applied: ${config.entries.map((e) => `${e.revision_id}=${e.weight_bps}`).join(' ')}` +
+            (config.draining.length ? ` draining=${config.draining.join(',')}` : ''),
+        );
       });
       return;
     }

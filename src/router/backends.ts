@@ -26,7 +26,12 @@ export class Backend {
   retired = false;
   private checking = false;
 
-  constructor(url: string, revisionId: string, healthPath: string, metrics: RevisionMetrics = new RevisionMetrics(revisionId)) {
+  constructor(
+    url: string,
+    revisionId: string,
+    healthPath: string,
+    metrics: RevisionMetrics = new RevisionMetrics(revisionId),
+  ) {
     const u = new URL(url);
     this.metrics = metrics;
     this.url = url;
@@ -137,7 +142,11 @@ export class BackendPool {
 
   readonly metrics: RouterMetrics;
 
-  constructor(config: RouterConfig, healthIntervalMs: number, metrics: RouterMetrics = new RouterMetrics(config.deployment_id)) {
+  constructor(
+    config: RouterConfig,
+    healthIntervalMs: number,
+    metrics: RouterMetrics = new RouterMetrics(config.deployment_id),
+  ) {
     this.metrics = metrics;
     this.config = config;
     this.apply(config);
@@ -183,7 +192,10 @@ export class BackendPool {
   /** The weights the routing table enforces now: a draining revision gets no new requests. */
   enforcedWeights(): EnforcedWeight[] {
     const draining = new Set(this.config.draining);
-    return this.config.entries.map((e) => ({ revision_id: e.revision_id, weight_bps: draining.has(e.revision_id) ? 0 : e.weight_bps }));
+    return this.config.entries.map((e) => ({
+      revision_id: e.revision_id,
+      weight_bps: draining.has(e.revision_id) ? 0 : e.weight_bps,
+    }));
   }
 
   checkAll(): void {
@@ -195,7 +207,9 @@ export class BackendPool {
    * replaced takes effect at once instead of after the next periodic check.
    */
   recheckUnhealthy(): Promise<void> {
-    return Promise.all([...this.backends.values()].filter((b) => !b.healthy).map((b) => b.check())).then(() => undefined);
+    return Promise.all([...this.backends.values()].filter((b) => !b.healthy).map((b) => b.check())).then(
+      () => undefined,
+    );
   }
 
   private live(): Backend[] {

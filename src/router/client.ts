@@ -5,13 +5,19 @@ import type { RouterConfig, RouterStatus } from './config.js';
 const ADMIN_TIMEOUT_MS = 5000;
 
 export class RouterAdminError extends Error {
-  constructor(message: string, readonly status: number | null) {
+  constructor(
+    message: string,
+    readonly status: number | null,
+  ) {
     super(message);
   }
 }
 
 export class RouterAdminClient {
-  constructor(private readonly port: number, private readonly token: string) {}
+  constructor(
+    private readonly port: number,
+    private readonly token: string,
+  ) {}
 
   status(): Promise<RouterStatus> {
     return this.call('GET', '/status') as Promise<RouterStatus>;
@@ -34,7 +40,9 @@ export class RouterAdminClient {
           timeout: ADMIN_TIMEOUT_MS,
           headers: {
             authorization: `Bearer ${this.token}`,
-            ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
+            ...(payload === undefined
+              ? {}
+              : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
           },
         },
         (res) => {
@@ -46,7 +54,9 @@ export class RouterAdminClient {
             try {
               doc = JSON.parse(text);
             } catch {
-              return reject(new RouterAdminError(`router admin answered non-JSON (${res.statusCode})`, res.statusCode ?? null));
+              return reject(
+                new RouterAdminError(`router admin answered non-JSON (${res.statusCode})`, res.statusCode ?? null),
+              );
             }
             if (res.statusCode !== 200) {
               const why = (doc as { error?: string }).error ?? `status ${res.statusCode}`;
@@ -57,8 +67,14 @@ export class RouterAdminClient {
           res.on('error', reject);
         },
       );
-      req.on('timeout', () => req.destroy(new RouterAdminError(`router admin did not answer within ${ADMIN_TIMEOUT_MS} ms`, null)));
-      req.on('error', (e) => reject(e instanceof RouterAdminError ? e : new RouterAdminError(`router admin unreachable: ${e.message}`, null)));
+      req.on('timeout', () =>
+        req.destroy(new RouterAdminError(`router admin did not answer within ${ADMIN_TIMEOUT_MS} ms`, null)),
+      );
+      req.on('error', (e) =>
+        reject(
+          e instanceof RouterAdminError ? e : new RouterAdminError(`router admin unreachable: ${e.message}`, null),
+        ),
+      );
       req.end(payload);
     });
   }
@@ -87,12 +103,21 @@ export function fetchMetrics(url: string, signal: AbortSignal): Promise<string> 
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
-        if (res.statusCode !== 200) return reject(new RouterAdminError(`${url} answered ${res.statusCode}`, res.statusCode ?? null));
+        if (res.statusCode !== 200)
+          return reject(new RouterAdminError(`${url} answered ${res.statusCode}`, res.statusCode ?? null));
         resolve(Buffer.concat(chunks).toString('utf8'));
       });
       res.on('error', reject);
     });
-    req.on('timeout', () => req.destroy(new RouterAdminError(`${url} did not answer within ${METRICS_TIMEOUT_MS} ms`, null)));
-    req.on('error', (e) => reject(e instanceof RouterAdminError ? e : new RouterAdminError(`${url} is unreachable: ${(e as NodeJS.ErrnoException).code ?? e.message}`, null)));
+    req.on('timeout', () =>
+      req.destroy(new RouterAdminError(`${url} did not answer within ${METRICS_TIMEOUT_MS} ms`, null)),
+    );
+    req.on('error', (e) =>
+      reject(
+        e instanceof RouterAdminError
+          ? e
+          : new RouterAdminError(`${url} is unreachable: ${(e as NodeJS.ErrnoException).code ?? e.message}`, null),
+      ),
+    );
   });
 }

@@ -64,9 +64,11 @@ function main(): void {
   const listen = parseListen(values.listen ?? '');
   if (!listen) fail(`--listen must be HOST:PORT, got "${values.listen ?? ''}"`);
   const metricsAsked = values['metrics-listen'] === undefined ? null : parseListen(values['metrics-listen']);
-  if (values['metrics-listen'] !== undefined && !metricsAsked) fail(`--metrics-listen must be HOST:PORT, got "${values['metrics-listen']}"`);
+  if (values['metrics-listen'] !== undefined && !metricsAsked)
+    fail(`--metrics-listen must be HOST:PORT, got "${values['metrics-listen']}"`);
   const metricsAt: ListenAddress = metricsAsked ?? { host: '127.0.0.1', port: 0 };
-  const token = values['token-file'] === undefined ? process.env[ROUTER_TOKEN_ENV] : readTokenFile(values['token-file']);
+  const token =
+    values['token-file'] === undefined ? process.env[ROUTER_TOKEN_ENV] : readTokenFile(values['token-file']);
   if (!token) fail(`neither --token-file nor ${ROUTER_TOKEN_ENV} gives an admin token`);
   delete process.env[ROUTER_TOKEN_ENV];
   if (!values.config || !values['ready-file']) fail('--config and --ready-file are required');
@@ -89,12 +91,18 @@ function main(): void {
   let admin: http.Server | null = null;
 
   proxy.on('error', (e: NodeJS.ErrnoException) =>
-    fail(e.code === 'EADDRINUSE' ? `listen address ${listenText} is already in use` : `cannot listen on ${listenText}: ${e.message}`),
+    fail(
+      e.code === 'EADDRINUSE'
+        ? `listen address ${listenText} is already in use`
+        : `cannot listen on ${listenText}: ${e.message}`,
+    ),
   );
   metrics.on('error', (e: NodeJS.ErrnoException) =>
-    fail(e.code === 'EADDRINUSE'
-      ? `metrics listen address ${formatListen(metricsAt)} is already in use`
-      : `cannot listen for metrics on ${formatListen(metricsAt)}: ${e.message}`),
+    fail(
+      e.code === 'EADDRINUSE'
+        ? `metrics listen address ${formatListen(metricsAt)} is already in use`
+        : `cannot listen for metrics on ${formatListen(metricsAt)}: ${e.message}`,
+    ),
   );
 
   proxy.listen(listen.port, listen.host, () => {
@@ -105,11 +113,16 @@ function main(): void {
       control.on('error', (e) => fail(`admin endpoint: ${e.message}`));
       control.listen(0, '127.0.0.1', () => {
         const ready: RouterReady = {
-          pid: process.pid, admin_port: (control.address() as AddressInfo).port, listen: listenText, metrics_listen: metricsText,
+          pid: process.pid,
+          admin_port: (control.address() as AddressInfo).port,
+          listen: listenText,
+          metrics_listen: metricsText,
         };
         writeFileSync(`${readyFile}.tmp`, JSON.stringify(ready), { mode: 0o600 });
         renameSync(`${readyFile}.tmp`, readyFile);
-        log(`listening on ${listenText} for deployment "${config.deployment_id}"; metrics on http://${metricsText}/metrics`);
+        log(
+          `listening on ${listenText} for deployment "${config.deployment_id}"; metrics on http://${metricsText}/metrics`,
+        );
       });
     });
   });

@@ -76,27 +76,51 @@ export class RouterMetrics {
     const dep = `deployment_id="${escapeLabelValue(this.deploymentId)}"`;
     const weightOf = new Map(weights.map((w) => [w.revision_id, w.weight_bps]));
     for (const w of weights) this.forRevision(w.revision_id);
-    const revs = [...this.revisions.values()].sort((a, b) => (a.revisionId < b.revisionId ? -1 : a.revisionId > b.revisionId ? 1 : 0));
+    const revs = [...this.revisions.values()].sort((a, b) =>
+      a.revisionId < b.revisionId ? -1 : a.revisionId > b.revisionId ? 1 : 0,
+    );
     const labels = (m: RevisionMetrics): string => `${dep},revision_id="${escapeLabelValue(m.revisionId)}"`;
     const out: string[] = [];
 
-    header(out, 'bp_router_requests_total', 'counter', 'Responses the router sent, by revision and status class (upstream failures count as 5xx).');
+    header(
+      out,
+      'bp_router_requests_total',
+      'counter',
+      'Responses the router sent, by revision and status class (upstream failures count as 5xx).',
+    );
     for (const m of revs) {
       for (let c = 0; c < CODE_CLASSES.length; c++) {
         out.push(`bp_router_requests_total{${labels(m)},code_class="${CODE_CLASSES[c]}"} ${num(m.byClass[c])}`);
       }
     }
-    header(out, 'bp_router_upstream_errors_total', 'counter', 'Attempts to forward a request that failed at the connection level (refused, reset, timeout).');
+    header(
+      out,
+      'bp_router_upstream_errors_total',
+      'counter',
+      'Attempts to forward a request that failed at the connection level (refused, reset, timeout).',
+    );
     for (const m of revs) out.push(`bp_router_upstream_errors_total{${labels(m)}} ${num(m.upstreamErrors)}`);
-    header(out, 'bp_router_client_aborts_total', 'counter', 'Requests the client abandoned before any response was sent (not counted in requests_total).');
+    header(
+      out,
+      'bp_router_client_aborts_total',
+      'counter',
+      'Requests the client abandoned before any response was sent (not counted in requests_total).',
+    );
     for (const m of revs) out.push(`bp_router_client_aborts_total{${labels(m)}} ${num(m.clientAborts)}`);
 
-    header(out, 'bp_router_request_duration_seconds', 'histogram', 'Time from receiving a request to the end of its response.');
+    header(
+      out,
+      'bp_router_request_duration_seconds',
+      'histogram',
+      'Time from receiving a request to the end of its response.',
+    );
     for (const m of revs) {
       let cumulative = 0;
       for (let i = 0; i < DURATION_BUCKETS_SECONDS.length; i++) {
         cumulative += m.buckets[i];
-        out.push(`bp_router_request_duration_seconds_bucket{${labels(m)},le="${DURATION_BUCKETS_SECONDS[i]}"} ${num(cumulative)}`);
+        out.push(
+          `bp_router_request_duration_seconds_bucket{${labels(m)},le="${DURATION_BUCKETS_SECONDS[i]}"} ${num(cumulative)}`,
+        );
       }
       cumulative += m.buckets[DURATION_BUCKETS_SECONDS.length];
       out.push(`bp_router_request_duration_seconds_bucket{${labels(m)},le="+Inf"} ${num(cumulative)}`);
@@ -104,10 +128,20 @@ export class RouterMetrics {
       out.push(`bp_router_request_duration_seconds_count{${labels(m)}} ${num(cumulative)}`);
     }
 
-    header(out, 'bp_router_weight_bps', 'gauge', 'Share of new requests the router sends to the revision, in basis points.');
+    header(
+      out,
+      'bp_router_weight_bps',
+      'gauge',
+      'Share of new requests the router sends to the revision, in basis points.',
+    );
     for (const m of revs) out.push(`bp_router_weight_bps{${labels(m)}} ${num(weightOf.get(m.revisionId) ?? 0)}`);
 
-    header(out, 'bp_router_unrouted_requests_total', 'counter', 'Requests answered 502 because no backend of any revision was healthy.');
+    header(
+      out,
+      'bp_router_unrouted_requests_total',
+      'counter',
+      'Requests answered 502 because no backend of any revision was healthy.',
+    );
     out.push(`bp_router_unrouted_requests_total{${dep}} ${num(this.unrouted)}`);
     return out.join('\n') + '\n';
   }

@@ -16,8 +16,15 @@ import { DEFAULT_LIMITS, type RouterLimits } from './limits.js';
 
 /** RFC 9110 section 7.6.1: meaningful for one connection only, never forwarded. */
 const HOP_BY_HOP = new Set([
-  'connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization',
-  'te', 'trailer', 'transfer-encoding', 'upgrade',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
 ]);
 
 /** Errors that prove the backend never saw the request, so sending it elsewhere is safe. */
@@ -25,7 +32,12 @@ const NOT_DELIVERED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'E
 
 function connectionTokens(headers: http.IncomingHttpHeaders): Set<string> {
   const raw = headers.connection;
-  return new Set((raw ?? '').split(',').map((t) => t.trim().toLowerCase()).filter(Boolean));
+  return new Set(
+    (raw ?? '')
+      .split(',')
+      .map((t) => t.trim().toLowerCase())
+      .filter(Boolean),
+  );
 }
 
 function stripHopByHop(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
@@ -109,7 +121,13 @@ export function createProxyServer(pool: BackendPool, opts: ProxyOptions): http.S
   };
 
   /** `startedAt`: performance.now() when the request arrived, for the duration histogram. */
-  const forward = (req: http.IncomingMessage, res: http.ServerResponse, backend: Backend, retry: boolean, startedAt: number): void => {
+  const forward = (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    backend: Backend,
+    retry: boolean,
+    startedAt: number,
+  ): void => {
     const release = backend.acquire();
     // Set when this attempt hands the request to another backend, which then records it.
     let handedOver = false;
@@ -176,7 +194,11 @@ export function createProxyServer(pool: BackendPool, opts: ProxyOptions): http.S
       release();
       if (handedOver) return;
       const m = backend.metrics;
-      if (failed) m.observe(res.headersSent && res.statusCode >= 500 ? res.statusCode : 502, (performance.now() - startedAt) / 1000);
+      if (failed)
+        m.observe(
+          res.headersSent && res.statusCode >= 500 ? res.statusCode : 502,
+          (performance.now() - startedAt) / 1000,
+        );
       else if (res.headersSent) m.observe(res.statusCode, (performance.now() - startedAt) / 1000);
       else m.clientAborts++;
     });
@@ -245,7 +267,11 @@ function rawHead(res: http.IncomingMessage): string {
  * either side, client gone before the backend answered, backend declined, failed or hung.
  */
 function passUpgrade(
-  req: http.IncomingMessage, socket: Duplex, head: Buffer, backend: Backend, limits: RouterLimits,
+  req: http.IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  backend: Backend,
+  limits: RouterLimits,
   log: (message: string) => void,
 ): void {
   const release = backend.acquire();
@@ -253,7 +279,12 @@ function passUpgrade(
   headers.connection = 'Upgrade';
   if (req.headers.upgrade) headers.upgrade = req.headers.upgrade;
   const upstream = http.request({
-    host: backend.host, port: backend.port, method: req.method, path: req.url, headers, agent: false,
+    host: backend.host,
+    port: backend.port,
+    method: req.method,
+    path: req.url,
+    headers,
+    agent: false,
     timeout: limits.upstreamTimeoutMs,
   });
   let tunnel: Duplex | null = null;
@@ -291,8 +322,10 @@ function passUpgrade(
     if (NOT_DELIVERED.has(code)) backend.markDown(`connection failed: ${code}`);
     if (!socket.writable || socket.destroyed) return;
     const status = code === UPSTREAM_TIMEOUT ? 504 : 502;
-    log(`${status} for upgrade ${req.method} ${req.url}: backend ${backend.url} of revision "${backend.revisionId}" ` +
-      `failed: ${err.message}`);
+    log(
+      `${status} for upgrade ${req.method} ${req.url}: backend ${backend.url} of revision "${backend.revisionId}" ` +
+        `failed: ${err.message}`,
+    );
     rawReply(socket, status, clientBody(status));
   });
   upstream.end();

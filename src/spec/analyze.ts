@@ -29,7 +29,9 @@ function environmentPatternNames(): Map<string, string> {
 /** Schema and semantic problems of a parsed value, positionless. Identical for both parsers. */
 export function checkEnvironmentValue(value: unknown): PathProblem[] {
   if (value === null || value === undefined) {
-    return [{ path: [], message: 'the file is empty: expected a mapping that starts with "schema: bp.environment/v1"' }];
+    return [
+      { path: [], message: 'the file is empty: expected a mapping that starts with "schema: bp.environment/v1"' },
+    ];
   }
   if (typeof value !== 'object' || Array.isArray(value)) {
     return [{ path: [], message: `the file must hold a mapping (the environment), got ${typeOfValue(value)}` }];
@@ -56,8 +58,7 @@ export interface AnalyzeOptions {
 }
 
 export type Analysis =
-  | { ok: true; value: unknown; positions: Positions }
-  | { ok: false; problems: InputProblem[]; positions?: Positions };
+  { ok: true; value: unknown; positions: Positions } | { ok: false; problems: InputProblem[]; positions?: Positions };
 
 /**
  * Maps a path of the (merged, substituted) document to the file, line and column it was
@@ -94,10 +95,17 @@ export class Positions {
     const o = this.originOf(p.path);
     // An index into a string that substitution changed does not index the text as written.
     const index = this.substituted.has(p.path.join('\0')) ? undefined : p.index;
-    const positioned = positionProblem({ ...p, path: o.path, index, firstAt: undefined }, this.source(o.src), this.inputs[o.src].file);
+    const positioned = positionProblem(
+      { ...p, path: o.path, index, firstAt: undefined },
+      this.source(o.src),
+      this.inputs[o.src].file,
+    );
     if (p.firstAt) {
       const first = this.locate(p.firstAt);
-      positioned.message += first.file === positioned.file ? ` (first declared at line ${first.line})` : ` (first declared at ${first.file}:${first.line})`;
+      positioned.message +=
+        first.file === positioned.file
+          ? ` (first declared at line ${first.line})`
+          : ` (first declared at ${first.file}:${first.line})`;
     }
     return positioned;
   }
@@ -132,7 +140,11 @@ export function analyzeSlow(text: string, file: string, options: AnalyzeOptions 
   const values: unknown[] = [];
   let usable = true;
   sources.forEach((source, i) => {
-    const located = (offset: number, message: string): InputProblem => ({ file: inputs[i].file, ...source.position(offset), message });
+    const located = (offset: number, message: string): InputProblem => ({
+      file: inputs[i].file,
+      ...source.position(offset),
+      message,
+    });
     const syntax = source.syntaxProblems();
     problems.push(...syntax.problems.map((p) => located(p.offset, p.message)));
     if (syntax.fatal) {
@@ -143,7 +155,9 @@ export function analyzeSlow(text: string, file: string, options: AnalyzeOptions 
     usable &&= value.ok && (i === 0 || isMapping(value.value));
     if (!value.ok) problems.push(located(value.problem.offset, value.problem.message));
     else if (i > 0 && !isMapping(value.value)) {
-      problems.push(located(0, `an overlay must hold a mapping (parts of an environment), got ${typeOfValue(value.value)}`));
+      problems.push(
+        located(0, `an overlay must hold a mapping (parts of an environment), got ${typeOfValue(value.value)}`),
+      );
     } else values[i] = value.value;
   });
   if (!usable) return { ok: false, problems: sortProblems(problems), positions: new Positions(inputs, sources) };
@@ -204,7 +218,8 @@ function substitutedPaths(before: unknown, after: unknown): Set<string> {
 }
 
 export function positionProblem(p: PathProblem, source: YamlSource, file: string): InputProblem {
-  const offset = p.index !== undefined ? source.offsetInString(p.path, p.index) : source.offsetOf(p.path, p.at ?? 'auto');
+  const offset =
+    p.index !== undefined ? source.offsetInString(p.path, p.index) : source.offsetOf(p.path, p.at ?? 'auto');
   const pos = source.position(offset);
   let message = p.message;
   if (p.firstAt) message += ` (first declared at line ${source.position(source.offsetOf(p.firstAt)).line})`;
@@ -213,7 +228,9 @@ export function positionProblem(p: PathProblem, source: YamlSource, file: string
 
 /** By line, then column, then text; exact repeats dropped. */
 export function sortProblems(problems: InputProblem[]): InputProblem[] {
-  const sorted = [...problems].sort((a, b) => a.line - b.line || a.col - b.col || (a.message < b.message ? -1 : a.message > b.message ? 1 : 0));
+  const sorted = [...problems].sort(
+    (a, b) => a.line - b.line || a.col - b.col || (a.message < b.message ? -1 : a.message > b.message ? 1 : 0),
+  );
   return sorted.filter((p, i) => i === 0 || formatKey(p) !== formatKey(sorted[i - 1]));
 }
 

@@ -15,9 +15,13 @@ function readError(path: string, e: unknown): BpError {
   const code = (e as NodeJS.ErrnoException).code;
   // Node's message repeats the path and syscall ("ENOENT: no such file or directory, open 'x'").
   const reason = e instanceof Error ? e.message.replace(/, \w+ '.*'$/, '') : String(e);
-  return new BpError('InvalidInput', `cannot read ${path}: ${code && !reason.startsWith(code) ? `${code}: ` : ''}${reason}`, {
-    cause: e,
-  });
+  return new BpError(
+    'InvalidInput',
+    `cannot read ${path}: ${code && !reason.startsWith(code) ? `${code}: ` : ''}${reason}`,
+    {
+      cause: e,
+    },
+  );
 }
 
 /** `what` names the kind of file in messages: "an environment file", "a saved plan". */
@@ -48,12 +52,18 @@ export async function readBoundedText(path: string, what: string, maxBytes = MAX
       }
       total += n;
       if (total > maxBytes) {
-        throw new BpError('InvalidInput', `${path} is larger than ${maxBytes / (1024 * 1024)} MiB, the limit for ${what}`);
+        throw new BpError(
+          'InvalidInput',
+          `${path} is larger than ${maxBytes / (1024 * 1024)} MiB, the limit for ${what}`,
+        );
       }
       try {
         parts.push(decoder.decode(chunk, { stream: true }));
       } catch {
-        throw new BpError('InvalidInput', `${path} is not ${what}: it is not UTF-8 text (an invalid byte sequence near offset ${total - n})`);
+        throw new BpError(
+          'InvalidInput',
+          `${path} is not ${what}: it is not UTF-8 text (an invalid byte sequence near offset ${total - n})`,
+        );
       }
     }
     try {

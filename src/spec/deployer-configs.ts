@@ -11,12 +11,25 @@ import { metaSchemaValidator } from './schema.js';
 /** A plugin's `checkEnvironment`: rules beyond its config schema (see model/deployer.ts). */
 export type EnvironmentCheck = (config: never, env: Environment, instance: string) => PathProblem[];
 
-function environmentProblems(parsed: ParsedEnvironment, name: string, check: EnvironmentCheck | undefined): PathProblem[] {
+function environmentProblems(
+  parsed: ParsedEnvironment,
+  name: string,
+  check: EnvironmentCheck | undefined,
+): PathProblem[] {
   if (!check) return [];
   try {
-    return (check as (c: unknown, e: Environment, i: string) => PathProblem[])(parsed.env.deployers[name].config, parsed.env, name);
+    return (check as (c: unknown, e: Environment, i: string) => PathProblem[])(
+      parsed.env.deployers[name].config,
+      parsed.env,
+      name,
+    );
   } catch (e) {
-    return [{ path: ['deployers', name, 'type'], message: `deployer ${quote(name)} failed to check the environment: ${e instanceof Error ? e.message : String(e)}` }];
+    return [
+      {
+        path: ['deployers', name, 'type'],
+        message: `deployer ${quote(name)} failed to check the environment: ${e instanceof Error ? e.message : String(e)}`,
+      },
+    ];
   }
 }
 
@@ -31,7 +44,13 @@ const ajv = newConfigAjv({ verbose: true });
 const compiled = new WeakMap<object, ValidateFunction>();
 
 function newConfigAjv(extra: { verbose?: boolean; useDefaults?: boolean }): Ajv2020 {
-  return new Ajv2020({ allErrors: true, strict: false, logger: false, validateSchema: metaValidate === undefined, ...extra });
+  return new Ajv2020({
+    allErrors: true,
+    strict: false,
+    logger: false,
+    validateSchema: metaValidate === undefined,
+    ...extra,
+  });
 }
 
 function compileWith(target: Ajv2020, schema: Record<string, unknown>): ValidateFunction {
@@ -40,7 +59,8 @@ function compileWith(target: Ajv2020, schema: Record<string, unknown>): Validate
   const { $schema, ...rest } = schema;
   const effective = $schema === undefined || $schema === DRAFT_2020 ? schema : rest;
   // Same check and wording as ajv's own validateSchema.
-  if (metaValidate && !metaValidate(effective)) throw new Error(`schema is invalid: ${target.errorsText(metaValidate.errors)}`);
+  if (metaValidate && !metaValidate(effective))
+    throw new Error(`schema is invalid: ${target.errorsText(metaValidate.errors)}`);
   return target.compile(effective);
 }
 
@@ -96,11 +116,17 @@ export function validateDeployerConfigs(
       continue;
     }
     pathProblems.push(
-      ...schemaProblems(validate.errors ?? [], { root: parsed.env, data: instance.config, basePath: ['deployers', name, 'config'] }),
+      ...schemaProblems(validate.errors ?? [], {
+        root: parsed.env,
+        data: instance.config,
+        basePath: ['deployers', name, 'config'],
+      }),
     );
   }
   if (pathProblems.length === 0) return [];
   const positions = sourcePositions(parsed);
-  const problems = pathProblems.map((p) => (positions ? positions.problem(p) : { ...parsed.locate(p.path), message: p.message }));
+  const problems = pathProblems.map((p) =>
+    positions ? positions.problem(p) : { ...parsed.locate(p.path), message: p.message },
+  );
   return sortProblems(problems);
 }

@@ -48,8 +48,12 @@ function match(text: string, i: number): Reference | null {
   m = SECRET_REF.exec(text);
   if (m && (SECRET_STORES as readonly string[]).includes(m[1])) {
     return {
-      kind: 'secret', store: m[1] as SecretStoreKind, ref: m[2], text: m[0],
-      ...(m[3] !== undefined ? { version: m[3] } : {}), ...(m[4] !== undefined ? { key: m[4] } : {}),
+      kind: 'secret',
+      store: m[1] as SecretStoreKind,
+      ref: m[2],
+      text: m[0],
+      ...(m[3] !== undefined ? { version: m[3] } : {}),
+      ...(m[4] !== undefined ? { key: m[4] } : {}),
     };
   }
   return null;
@@ -132,8 +136,12 @@ function matches(path: JsonPath, prefixOnly: boolean): boolean {
 }
 
 function looksLikeEnvironment(value: unknown): boolean {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) &&
-    ('deployments' in value || 'deployers' in value || 'environment_id' in value);
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    !Array.isArray(value) &&
+    ('deployments' in value || 'deployers' in value || 'environment_id' in value)
+  );
 }
 
 /**
@@ -182,7 +190,8 @@ function forEachSite(
 
 /** `out[k] = v`, except that a `__proto__` key stays a key instead of becoming a prototype. */
 function setOwn(out: Record<string, unknown>, k: string, v: unknown): void {
-  if (k === '__proto__') Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  if (k === '__proto__')
+    Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
   else out[k] = v;
 }
 
@@ -207,14 +216,19 @@ export function findEnvReferences(value: unknown): string[] {
 /** Every reference at a reference site of `value` (see `forEachSite`), each once, in order. */
 export function findReferences(value: unknown, basePath?: JsonPath): Reference[] {
   const seen = new Map<string, Reference>();
-  forEachSite(value, basePath, (s) => {
-    for (const r of classifyReferences(s).references) if (!seen.has(r.text)) seen.set(r.text, r);
-    return s;
-  }, false);
+  forEachSite(
+    value,
+    basePath,
+    (s) => {
+      for (const r of classifyReferences(s).references) if (!seen.has(r.text)) seen.set(r.text, r);
+      return s;
+    },
+    false,
+  );
   return [...seen.values()];
 }
 
-const ALLOWED_AT = 'artifact.env values, deployer config, and a notification\'s url and secret';
+const ALLOWED_AT = "artifact.env values, deployer config, and a notification's url and secret";
 
 /**
  * Validation of references in the environment `root`: malformed `${...}` where references are
@@ -231,7 +245,8 @@ export function malformedReferenceProblems(root: unknown): PathProblem[] {
         if (site && path.length === 3 && path[0] === 'notifications' && path[2] === 'secret') {
           problems.push({
             path: path.slice(),
-            message: `${subjectOf(root, path)} is a literal secret: give it as a reference (\${env:NAME}, \${file:PATH} ` +
+            message:
+              `${subjectOf(root, path)} is a literal secret: give it as a reference (\${env:NAME}, \${file:PATH} ` +
               'or ${secret:STORE:REF}) so the value is never committed with the file',
           });
         }
@@ -239,12 +254,18 @@ export function malformedReferenceProblems(root: unknown): PathProblem[] {
       }
       const { references, malformed } = classifyReferences(node);
       if (site && malformed.length > 0) {
-        problems.push({ path: path.slice(), index: malformed[0], message: `${subjectOf(root, path)} has a malformed reference: ${MALFORMED_HINT}` });
+        problems.push({
+          path: path.slice(),
+          index: malformed[0],
+          message: `${subjectOf(root, path)} has a malformed reference: ${MALFORMED_HINT}`,
+        });
       } else if (!site && references.length > 0) {
         const at = node.indexOf(references[0].text);
         problems.push({
-          path: path.slice(), index: at,
-          message: `${subjectOf(root, path)} may not hold the reference ${references[0].text}: references are ` +
+          path: path.slice(),
+          index: at,
+          message:
+            `${subjectOf(root, path)} may not hold the reference ${references[0].text}: references are ` +
             `allowed only in ${ALLOWED_AT} (a plain value can be written out, or given as a \${var:NAME} variable)`,
         });
       }
@@ -288,7 +309,11 @@ export function envLookup(vars: Record<string, string | undefined>): Lookup {
  * Throws InvalidInputError listing every unset variable and every malformed reference with
  * where it is used; values are never part of the message.
  */
-export function resolveEnvReferences<T>(value: T, vars: Record<string, string | undefined>, where?: EnvReferenceSite | string): T {
+export function resolveEnvReferences<T>(
+  value: T,
+  vars: Record<string, string | undefined>,
+  where?: EnvReferenceSite | string,
+): T {
   return resolveReferences(value, envLookup(vars), where);
 }
 
@@ -298,33 +323,43 @@ export function resolveEnvReferences<T>(value: T, vars: Record<string, string | 
  * InvalidInputError listing every failure with where the reference is used.
  */
 export function resolveReferences<T>(value: T, lookup: Lookup, where?: EnvReferenceSite | string): T {
-  const site: EnvReferenceSite = typeof where === 'string' ? { file: where } : where ?? { file: '<environment>' };
+  const site: EnvReferenceSite = typeof where === 'string' ? { file: where } : (where ?? { file: '<environment>' });
   const failures: { path: JsonPath; message: string }[] = [];
   const describe = (path: JsonPath): string =>
-    looksLikeEnvironment(value) && site.basePath === undefined ? subjectOf(value, path) : formatJsonPath(path) || 'the value';
-  const resolved = forEachSite(value, site.basePath, (s, path) => {
-    if (!s.includes('$')) return s;
-    const { parts, malformed } = scan(s);
-    if (malformed.length > 0) {
-      failures.push({ path: path.slice(), message: `${describe(path)} has a malformed reference: ${MALFORMED_HINT}` });
-      return s;
-    }
-    let out = '';
-    for (const p of parts) {
-      if (typeof p === 'string') {
-        out += p;
-        continue;
+    looksLikeEnvironment(value) && site.basePath === undefined
+      ? subjectOf(value, path)
+      : formatJsonPath(path) || 'the value';
+  const resolved = forEachSite(
+    value,
+    site.basePath,
+    (s, path) => {
+      if (!s.includes('$')) return s;
+      const { parts, malformed } = scan(s);
+      if (malformed.length > 0) {
+        failures.push({
+          path: path.slice(),
+          message: `${describe(path)} has a malformed reference: ${MALFORMED_HINT}`,
+        });
+        return s;
       }
-      const got = lookup(p);
-      if ('value' in got) {
-        // Registered the moment it is resolved: from here on nothing bp prints, records or
-        // sends can carry it (src/model/redact.ts).
-        redactor.register(got.value);
-        out += got.value;
-      } else failures.push({ path: path.slice(), message: `${got.problem} (referenced by ${describe(path)})` });
-    }
-    return out;
-  }, true);
+      let out = '';
+      for (const p of parts) {
+        if (typeof p === 'string') {
+          out += p;
+          continue;
+        }
+        const got = lookup(p);
+        if ('value' in got) {
+          // Registered the moment it is resolved: from here on nothing bp prints, records or
+          // sends can carry it (src/model/redact.ts).
+          redactor.register(got.value);
+          out += got.value;
+        } else failures.push({ path: path.slice(), message: `${got.problem} (referenced by ${describe(path)})` });
+      }
+      return out;
+    },
+    true,
+  );
   if (failures.length > 0) throw referenceError(failures, site);
   return resolved as T;
 }
@@ -344,7 +379,11 @@ function referenceError(failures: { path: JsonPath; message: string }[], site: E
  * Warnings (not errors) about how secrets are used, each `FILE:LINE:COL: warning: ...`: a
  * webhook without a `secret` sends unsigned deliveries any sender could forge.
  */
-export function secretWarnings(parsed: { env: { notifications?: readonly { secret?: string }[] }; file: string; locate(path: JsonPath): SourcePosition }): string[] {
+export function secretWarnings(parsed: {
+  env: { notifications?: readonly { secret?: string }[] };
+  file: string;
+  locate(path: JsonPath): SourcePosition;
+}): string[] {
   const out: string[] = [];
   (parsed.env.notifications ?? []).forEach((n, i) => {
     if (n.secret !== undefined) return;

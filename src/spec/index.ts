@@ -2,8 +2,19 @@
 export { parseEnvironment, loadEnvironmentFile, type ParsedEnvironment } from './parse.js';
 export { compileConfigSchemaWithDefaults, validateDeployerConfigs, type EnvironmentCheck } from './deployer-configs.js';
 export {
-  resolveEnvReferences, resolveReferences, findEnvReferences, findReferences, classifyReferences, envLookup, referenceKey,
-  SECRET_STORES, secretWarnings, type EnvReferenceSite, type Lookup, type Reference, type SecretStoreKind,
+  resolveEnvReferences,
+  resolveReferences,
+  findEnvReferences,
+  findReferences,
+  classifyReferences,
+  envLookup,
+  referenceKey,
+  SECRET_STORES,
+  secretWarnings,
+  type EnvReferenceSite,
+  type Lookup,
+  type Reference,
+  type SecretStoreKind,
 } from './env-references.js';
 export { environmentSchema, environmentSchemaPath } from './schema.js';
 export { MAX_ALIAS_COUNT } from './yaml-source.js';

@@ -44,7 +44,10 @@ interface RawDeployment {
   traffic?: SplitEntry[];
   rollout?: RawRollout;
 }
-type RawStep = { weight_bps: number } | { pause: string | { duration?: string } } | { analysis: Partial<Analysis> & { metric: string } };
+type RawStep =
+  | { weight_bps: number }
+  | { pause: string | { duration?: string } }
+  | { analysis: Partial<Analysis> & { metric: string } };
 interface RawRollout {
   steps: RawStep[];
   on_failure?: Rollout['on_failure'];

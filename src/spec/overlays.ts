@@ -44,7 +44,9 @@ export class Origins {
     let node: unknown = this.merged;
     for (const seg of path) {
       const explicit = node !== null && typeof node === 'object' ? this.children.get(node)?.get(seg) : undefined;
-      origin = explicit ? { src: explicit.src, path: [...explicit.path] } : { src: origin.src, path: [...origin.path, seg] };
+      origin = explicit
+        ? { src: explicit.src, path: [...explicit.path] }
+        : { src: origin.src, path: [...origin.path, seg] };
       node = node !== null && typeof node === 'object' ? (node as Record<string | number, unknown>)[seg] : undefined;
     }
     return origin;
@@ -58,7 +60,8 @@ function isMapping(v: unknown): v is Record<string, unknown> {
 }
 
 function setOwn(out: Record<string, unknown>, k: string, v: unknown): void {
-  if (k === '__proto__') Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  if (k === '__proto__')
+    Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
   else out[k] = v;
 }
 

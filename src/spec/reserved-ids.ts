@@ -26,7 +26,8 @@ function isObj(v: unknown): v is Obj {
 export function reservedIdProblems(root: Obj): PathProblem[] {
   const problems: PathProblem[] = [];
   const check = (value: unknown, what: string, path: JsonPath, at?: 'key'): void => {
-    if (typeof value === 'string' && isReservedId(value)) problems.push({ path, message: reserved(what, value), ...(at ? { at } : {}) });
+    if (typeof value === 'string' && isReservedId(value))
+      problems.push({ path, message: reserved(what, value), ...(at ? { at } : {}) });
   };
   check(root.environment_id, 'environment_id', ['environment_id']);
   if (isObj(root.deployers)) {

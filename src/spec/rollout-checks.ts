@@ -25,7 +25,8 @@ export function rolloutProblems(rollout: unknown, name: string, base: JsonPath):
       }
       lastWeight = { value: step.weight_bps, path: [...path, 'weight_bps'] };
     }
-    if (isObj(step.analysis)) problems.push(...analysisProblems(step.analysis, `rollout step ${i + 1} of ${name}`, [...path, 'analysis']));
+    if (isObj(step.analysis))
+      problems.push(...analysisProblems(step.analysis, `rollout step ${i + 1} of ${name}`, [...path, 'analysis']));
   });
   return problems;
 }
@@ -43,17 +44,26 @@ function analysisProblems(a: Obj, where: string, path: JsonPath): PathProblem[] 
     });
   }
   if (provider === 'prometheus' && a.address === undefined) {
-    problems.push({ path, message: `${where} uses provider prometheus but has no address (the Prometheus server, e.g. http://127.0.0.1:9090)` });
+    problems.push({
+      path,
+      message: `${where} uses provider prometheus but has no address (the Prometheus server, e.g. http://127.0.0.1:9090)`,
+    });
   }
   if (provider === 'router' && (a.address !== undefined || a.query !== undefined)) {
     const key = a.address !== undefined ? 'address' : 'query';
     problems.push({ path: [...path, key], message: `${where} sets ${key}, which only provider: prometheus uses` });
   }
   if (typeof a.min === 'number' && typeof a.max === 'number' && a.min > a.max) {
-    problems.push({ path: [...path, 'min'], message: `${where} has min ${a.min} above max ${a.max}: no measurement could pass` });
+    problems.push({
+      path: [...path, 'min'],
+      message: `${where} has min ${a.min} above max ${a.max}: no measurement could pass`,
+    });
   }
   if (a.metric === 'success_rate' && typeof a.min === 'number' && (a.min < 0 || a.min > 1)) {
-    problems.push({ path: [...path, 'min'], message: `${where}: success_rate is a share between 0 and 1, so min ${a.min} is out of range` });
+    problems.push({
+      path: [...path, 'min'],
+      message: `${where}: success_rate is a share between 0 and 1, so min ${a.min} is out of range`,
+    });
   }
   return problems;
 }

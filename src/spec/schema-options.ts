@@ -20,5 +20,7 @@ export const ENVIRONMENT_AJV_OPTIONS: Options = {
 
 /** Digest of a schema's content (not its formatting): names what a generated validator was made from. */
 export function schemaDigest(schemaText: string): string {
-  return createHash('sha256').update(JSON.stringify(JSON.parse(schemaText))).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify(JSON.parse(schemaText)))
+    .digest('hex');
 }

@@ -7,7 +7,8 @@ import { containerOf, describeLocation, quote, subjectOf, valueAt, type JsonPath
 
 /** Messages for the named string formats of schemas/environment.schema.json, keyed by `$defs` name. */
 const PATTERN_HINTS: Record<string, (subject: string, value: unknown) => string> = {
-  id: (s, v) => `${s} must be a valid id (1 to 63 letters, digits, ".", "_" or "-", starting with a letter or digit), got ${show(v)}`,
+  id: (s, v) =>
+    `${s} must be a valid id (1 to 63 letters, digits, ".", "_" or "-", starting with a letter or digit), got ${show(v)}`,
   duration: (s, v) => `${s} must be a duration like 30s, 15m, 2h or 7d, got ${show(v)}`,
   listen: (s, v) =>
     `${s} must be host:port (an IPv4 address, a [bracketed] IPv6 address or a hostname, and a port 1-65535), got ${show(v)}`,
@@ -57,7 +58,11 @@ function rewrite(e: ErrorObject, path: JsonPath, opts: SchemaProblemOptions): Pa
     const name = e.keyword === 'pattern' ? opts.patternNames?.get(String(params.pattern)) : undefined;
     const keySubject = `key ${quote(propertyName)} in ${containerOf(root, path)}`;
     const rule = name ? KEY_RULES[name] : undefined;
-    return { path: keyPath, at: 'key', message: `${keySubject} ${rule ?? `is not allowed: ${e.message ?? 'invalid name'}`}` };
+    return {
+      path: keyPath,
+      at: 'key',
+      message: `${keySubject} ${rule ?? `is not allowed: ${e.message ?? 'invalid name'}`}`,
+    };
   }
 
   switch (e.keyword) {
@@ -73,7 +78,10 @@ function rewrite(e: ErrorObject, path: JsonPath, opts: SchemaProblemOptions): Pa
       };
     }
     case 'required':
-      return { path, message: `missing required key ${quote(String(params.missingProperty))} in ${containerOf(root, path)}` };
+      return {
+        path,
+        message: `missing required key ${quote(String(params.missingProperty))} in ${containerOf(root, path)}`,
+      };
     case 'dependentRequired':
       return {
         path,
@@ -81,7 +89,10 @@ function rewrite(e: ErrorObject, path: JsonPath, opts: SchemaProblemOptions): Pa
       };
     case 'type': {
       const expected = String(params.type).split(',').map(typePhrase).join(' or ');
-      const hint = params.type === 'string' && (typeof value === 'number' || typeof value === 'boolean') ? ' (quote the value)' : '';
+      const hint =
+        params.type === 'string' && (typeof value === 'number' || typeof value === 'boolean')
+          ? ' (quote the value)'
+          : '';
       return { path, message: `${subject} must be ${expected}, got ${typeOfValue(value)}${hint}` };
     }
     case 'enum': {
@@ -93,19 +104,37 @@ function rewrite(e: ErrorObject, path: JsonPath, opts: SchemaProblemOptions): Pa
     case 'pattern': {
       const name = opts.patternNames?.get(String(params.pattern));
       const hint = name ? PATTERN_HINTS[name] : undefined;
-      return { path, message: hint ? hint(subject, value) : `${subject} must match the pattern ${String(params.pattern)}` };
+      return {
+        path,
+        message: hint ? hint(subject, value) : `${subject} must match the pattern ${String(params.pattern)}`,
+      };
     }
     case 'minimum':
     case 'maximum':
     case 'exclusiveMinimum':
     case 'exclusiveMaximum':
-      return { path, message: `${subject} must be ${String(params.comparison)} ${String(params.limit)}, got ${show(value)}` };
+      return {
+        path,
+        message: `${subject} must be ${String(params.comparison)} ${String(params.limit)}, got ${show(value)}`,
+      };
     case 'minItems':
-      return { path, message: params.limit === 1 ? `${subject} must not be empty` : `${subject} must have at least ${String(params.limit)} items` };
+      return {
+        path,
+        message:
+          params.limit === 1
+            ? `${subject} must not be empty`
+            : `${subject} must have at least ${String(params.limit)} items`,
+      };
     case 'maxItems':
       return { path, message: `${subject} must have at most ${String(params.limit)} items` };
     case 'minLength':
-      return { path, message: params.limit === 1 ? `${subject} must not be empty` : `${subject} must be at least ${String(params.limit)} characters long` };
+      return {
+        path,
+        message:
+          params.limit === 1
+            ? `${subject} must not be empty`
+            : `${subject} must be at least ${String(params.limit)} characters long`,
+      };
     case 'maxLength':
       return { path, message: `${subject} must be at most ${String(params.limit)} characters long` };
     case 'minProperties':
@@ -113,7 +142,10 @@ function rewrite(e: ErrorObject, path: JsonPath, opts: SchemaProblemOptions): Pa
     case 'maxProperties':
       return { path, message: `${subject} must have at most ${String(params.limit)} keys` };
     case 'uniqueItems':
-      return { path, message: `${subject} must not repeat an item (items #${Number(params.j) + 1} and #${Number(params.i) + 1} are equal)` };
+      return {
+        path,
+        message: `${subject} must not repeat an item (items #${Number(params.j) + 1} and #${Number(params.i) + 1} are equal)`,
+      };
     case 'oneOf':
       return { path, message: exactlyOneMessage(e, path, value, opts) };
     case 'anyOf':
@@ -131,7 +163,8 @@ function exactlyOneMessage(e: ErrorObject, path: JsonPath, value: unknown, opts:
   const names = branches.map((b) => (b.required?.length === 1 ? b.required[0] : undefined));
   const { entity, field } = describeLocation(opts.root, path);
   const what = field === '' ? entity : field;
-  if (names.some((n) => n === undefined)) return `${subjectOf(opts.root, path)} must match exactly one of the allowed forms`;
+  if (names.some((n) => n === undefined))
+    return `${subjectOf(opts.root, path)} must match exactly one of the allowed forms`;
   const present = names.filter((n) => value !== null && typeof value === 'object' && n! in value);
   const has = present.length === 0 ? 'none' : present.join(' and ');
   const owner = field === '' || entity === 'the environment' ? 'it' : entity;

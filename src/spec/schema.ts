@@ -30,7 +30,8 @@ interface GeneratedValidators {
 const generated: GeneratedValidators | undefined = await import('./environment-validator.generated.js').then(
   (m) => m as unknown as GeneratedValidators,
   (e: NodeJS.ErrnoException) => {
-    if (e?.code === 'ERR_MODULE_NOT_FOUND' && String(e.message).includes('environment-validator.generated')) return undefined;
+    if (e?.code === 'ERR_MODULE_NOT_FOUND' && String(e.message).includes('environment-validator.generated'))
+      return undefined;
     throw e;
   },
 );
@@ -71,7 +72,9 @@ export function environmentSchemaPath(): string {
 
 /** Once per process: the generated validator when current, else the schema compiled now. */
 export function environmentValidator(): ValidateFunction {
-  cachedValidator ??= Ajv ? new Ajv(ENVIRONMENT_AJV_OPTIONS).compile(environmentSchema()) : generated!.validateEnvironment;
+  cachedValidator ??= Ajv
+    ? new Ajv(ENVIRONMENT_AJV_OPTIONS).compile(environmentSchema())
+    : generated!.validateEnvironment;
   return cachedValidator;
 }
 

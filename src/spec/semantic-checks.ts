@@ -48,14 +48,23 @@ export function semanticProblems(root: unknown): PathProblem[] {
     const name = id !== undefined ? `deployment ${quote(id)}` : `deployment #${i + 1}`;
     if (id !== undefined) {
       const first = deploymentIds.get(id);
-      if (first) problems.push({ path: [...base, 'deployment_id'], message: `duplicate deployment id ${quote(id)}`, firstAt: first });
+      if (first)
+        problems.push({
+          path: [...base, 'deployment_id'],
+          message: `duplicate deployment id ${quote(id)}`,
+          firstAt: first,
+        });
       else deploymentIds.set(id, [...base, 'deployment_id']);
     }
     if (typeof d.deployer === 'string' && d.deployer !== '' && deployerNames && !deployerNames.includes(d.deployer)) {
       const declared = deployerNames.length > 0 ? `declared: ${deployerNames.join(', ')}` : 'none is declared';
-      problems.push({ path: [...base, 'deployer'], message: `${name} uses deployer ${quote(d.deployer)}, which is not declared under deployers (${declared})` });
+      problems.push({
+        path: [...base, 'deployer'],
+        message: `${name} uses deployer ${quote(d.deployer)}, which is not declared under deployers (${declared})`,
+      });
     }
-    if (typeof d.listen === 'string' && listenRegex().test(d.listen)) checkListen(d.listen, name, [...base, 'listen'], listens, problems);
+    if (typeof d.listen === 'string' && listenRegex().test(d.listen))
+      checkListen(d.listen, name, [...base, 'listen'], listens, problems);
     if (typeof d.metrics_listen === 'string' && listenRegex().test(d.metrics_listen)) {
       checkListen(d.metrics_listen, `${name} (metrics_listen)`, [...base, 'metrics_listen'], listens, problems);
     }
@@ -85,7 +94,11 @@ function collectRevisions(deployments: unknown[], problems: PathProblem[]): Map<
       if (!first) {
         seen.set(id, { deploymentIndex: i, deploymentName, path });
       } else if (first.deploymentIndex === i) {
-        problems.push({ path: [...path, 'revision_id'], message: `duplicate revision id ${quote(id)} in ${deploymentName}`, firstAt: [...first.path, 'revision_id'] });
+        problems.push({
+          path: [...path, 'revision_id'],
+          message: `duplicate revision id ${quote(id)} in ${deploymentName}`,
+          firstAt: [...first.path, 'revision_id'],
+        });
       } else {
         problems.push({
           path: [...path, 'revision_id'],
@@ -110,7 +123,13 @@ function checkReplicaBounds(r: Obj, path: JsonPath, problems: PathProblem[]): vo
   }
 }
 
-function checkTraffic(d: Obj, i: number, name: string, revisions: Map<string, RevisionInfo>, problems: PathProblem[]): void {
+function checkTraffic(
+  d: Obj,
+  i: number,
+  name: string,
+  revisions: Map<string, RevisionInfo>,
+  problems: PathProblem[],
+): void {
   const base: JsonPath = ['deployments', i];
   const states = new Map<string, string>();
   let statesKnown = Array.isArray(d.revisions);
@@ -145,7 +164,11 @@ function checkTraffic(d: Obj, i: number, name: string, revisions: Map<string, Re
     if (id === undefined) return;
     const first = named.get(id);
     if (first) {
-      problems.push({ path: [...path, 'revision_id'], message: `traffic of ${name} names revision ${quote(id)} twice`, firstAt: first });
+      problems.push({
+        path: [...path, 'revision_id'],
+        message: `traffic of ${name} names revision ${quote(id)} twice`,
+        firstAt: first,
+      });
       return;
     }
     named.set(id, [...path, 'revision_id']);
@@ -188,9 +211,15 @@ function checkListen(
     }
   }
   // A wildcard address takes the port on every interface, so it clashes with any host.
-  const clash = seen.find((s) => s.key.port === port && (s.key.host === host || WILDCARD_HOSTS.has(s.key.host) || WILDCARD_HOSTS.has(host)));
+  const clash = seen.find(
+    (s) => s.key.port === port && (s.key.host === host || WILDCARD_HOSTS.has(s.key.host) || WILDCARD_HOSTS.has(host)),
+  );
   if (clash) {
-    problems.push({ path, message: `listen address ${quote(listen)} of ${name} is already used by ${clash.name}`, firstAt: clash.path });
+    problems.push({
+      path,
+      message: `listen address ${quote(listen)} of ${name} is already used by ${clash.name}`,
+      firstAt: clash.path,
+    });
     return;
   }
   seen.push({ key: { host, port }, name, path });

@@ -30,7 +30,8 @@ const standaloneCode = ((standaloneModule as unknown as { default?: unknown }).d
 /** The TypeScript source of the generated module for this environment schema text. */
 export function generateValidatorModule(schemaText: string): string {
   const schema = JSON.parse(schemaText) as { $id?: string };
-  if (typeof schema.$id !== 'string') throw new Error('the environment schema needs an $id to be compiled ahead of time');
+  if (typeof schema.$id !== 'string')
+    throw new Error('the environment schema needs an $id to be compiled ahead of time');
   const ajv = new Ajv2020({ ...ENVIRONMENT_AJV_OPTIONS, code: { source: true, esm: true } });
   ajv.addSchema(schema);
   const code = standaloneCode(ajv, { validateEnvironment: schema.$id, validateSchema2020: META_SCHEMA_2020 });

@@ -111,7 +111,8 @@ export function substituteVariables(root: unknown, given: Variables = {}): Subst
       path.pop();
       if (v !== before) {
         copy ??= { ...(node as Record<string, unknown>) };
-        if (k === '__proto__') Object.defineProperty(copy, k, { value: v, enumerable: true, writable: true, configurable: true });
+        if (k === '__proto__')
+          Object.defineProperty(copy, k, { value: v, enumerable: true, writable: true, configurable: true });
         else copy[k] = v;
       }
     }
@@ -126,7 +127,9 @@ export function parseVarAssignment(text: string): [string, string] {
   const eq = text.indexOf('=');
   const name = eq === -1 ? text : text.slice(0, eq);
   if (eq === -1 || !VAR_NAME.test(name)) {
-    throw new Error(`--var takes NAME=VALUE with NAME of letters, digits and "_" (not starting with a digit), not ${JSON.stringify(text)}`);
+    throw new Error(
+      `--var takes NAME=VALUE with NAME of letters, digits and "_" (not starting with a digit), not ${JSON.stringify(text)}`,
+    );
   }
   return [name, text.slice(eq + 1)];
 }

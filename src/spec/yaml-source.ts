@@ -67,10 +67,17 @@ export class YamlSource {
     for (const e of [...this.doc.errors, ...this.doc.warnings]) {
       const offset = e.pos[0];
       if (e.code === 'DUPLICATE_KEY') {
-        problems.push({ offset, message: `duplicate key ${JSON.stringify(keyTextAt(this.text, offset))}: each key may appear once in a mapping` });
+        problems.push({
+          offset,
+          message: `duplicate key ${JSON.stringify(keyTextAt(this.text, offset))}: each key may appear once in a mapping`,
+        });
       } else if (e.code === 'MULTIPLE_DOCS') {
         fatal = true;
-        problems.push({ offset, message: 'the file holds more than one YAML document (a second ---): an env file declares exactly one environment' });
+        problems.push({
+          offset,
+          message:
+            'the file holds more than one YAML document (a second ---): an env file declares exactly one environment',
+        });
       } else if (/Maximum call stack/i.test(e.message)) {
         // `yaml` composes nested collections recursively and reports the overflow as an error.
         fatal = true;
@@ -121,7 +128,9 @@ export class YamlSource {
       const last = i === path.length - 1;
       node = this.unalias(node);
       if (yamlLib().isMap(node)) {
-        const pair = (node.items as Pair[]).find((p) => yamlLib().isScalar(p.key) && String(p.key.value) === String(seg));
+        const pair = (node.items as Pair[]).find(
+          (p) => yamlLib().isScalar(p.key) && String(p.key.value) === String(seg),
+        );
         if (!pair) break;
         const keyOffset = rangeStart(pair.key) ?? offset;
         node = pair.value;
@@ -131,7 +140,10 @@ export class YamlSource {
         if (mode === 'key') return keyOffset;
         // An empty value (`key:` and nothing) has no text of its own: point at its key.
         const empty = yamlLib().isScalar(resolved) && resolved.range?.[0] === resolved.range?.[1];
-        offset = valueOffset === undefined || empty || (mode === 'auto' && yamlLib().isCollection(resolved)) ? keyOffset : valueOffset;
+        offset =
+          valueOffset === undefined || empty || (mode === 'auto' && yamlLib().isCollection(resolved))
+            ? keyOffset
+            : valueOffset;
       } else if (yamlLib().isSeq(node) && typeof seg === 'number') {
         const item = node.items[seg];
         const start = rangeStart(item);
@@ -154,7 +166,10 @@ export class YamlSource {
     let node: unknown = this.doc.contents;
     for (const seg of path) {
       node = this.unalias(node);
-      if (yamlLib().isMap(node)) node = (node.items as Pair[]).find((p) => yamlLib().isScalar(p.key) && String(p.key.value) === String(seg))?.value;
+      if (yamlLib().isMap(node))
+        node = (node.items as Pair[]).find(
+          (p) => yamlLib().isScalar(p.key) && String(p.key.value) === String(seg),
+        )?.value;
       else if (yamlLib().isSeq(node) && typeof seg === 'number') node = node.items[seg];
       else return start;
     }

@@ -65,7 +65,8 @@ export async function acquireFileLock(
     const current = await readLockFile(path);
     if (current === null) continue; // released between our attempt and our read
     if (isStale(current)) {
-      if (await takeOver(path, current)) takenOver = current.lock ? publicInfo(current.lock) : unreadableHolder(current);
+      if (await takeOver(path, current))
+        takenOver = current.lock ? publicInfo(current.lock) : unreadableHolder(current);
       continue;
     }
     takenOver = null;

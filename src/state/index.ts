@@ -36,7 +36,9 @@ export async function openStateBackend(opts: OpenStateBackendOptions): Promise<S
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*:)\/\//.exec(backend)?.[1]?.toLowerCase();
   const factory = scheme === undefined ? undefined : URL_BACKENDS[scheme];
   if (!factory) {
-    const forms = Object.keys(URL_BACKENDS).map((s) => `${s}//...`).join(' or ');
+    const forms = Object.keys(URL_BACKENDS)
+      .map((s) => `${s}//...`)
+      .join(' or ');
     // Redacted: a database URL may carry a password.
     throw new UsageError(
       `unsupported state backend "${redact(backend)}": leave --backend (BP_BACKEND) empty for local files in --state-dir, or give ${forms}`,

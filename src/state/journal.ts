@@ -32,7 +32,6 @@ export interface ParsedJournal {
   tornTail: boolean;
 }
 
-
 interface Waiter {
   line: string;
   resolve: () => void;
@@ -91,7 +90,11 @@ export class JournalWriter {
       } catch (e) {
         // After a failed write the file's tail is unknown; refuse further appends rather than
         // acknowledge lines that might follow a gap.
-        this.failure = new BpError('Internal', `could not write the state journal ${this.path}: ${(e as Error).message}`, { cause: e });
+        this.failure = new BpError(
+          'Internal',
+          `could not write the state journal ${this.path}: ${(e as Error).message}`,
+          { cause: e },
+        );
         for (const w of [...batch, ...this.queue.splice(0)]) w.reject(this.failure);
       }
       if (this.failure) break;
@@ -130,7 +133,9 @@ export function parseJournal(
 function parseHeader(line: string, corrupt: (problem: string) => StateCorruptError): JournalHeader {
   const v = parseJson(line, corrupt) as Partial<JournalHeader>;
   if (v.format_version !== JOURNAL_FORMAT) {
-    throw corrupt(`unsupported journal format_version ${JSON.stringify(v.format_version)} (expected ${JOURNAL_FORMAT})`);
+    throw corrupt(
+      `unsupported journal format_version ${JSON.stringify(v.format_version)} (expected ${JOURNAL_FORMAT})`,
+    );
   }
   if (typeof v.lineage !== 'string' || typeof v.serial !== 'number' || typeof v.environment_id !== 'string') {
     throw corrupt('journal header lacks environment_id, lineage or serial');

@@ -57,11 +57,19 @@ export class LocalStateBackend implements StateBackend {
 
   paths(environmentId: string): EnvironmentPaths {
     if (!ENVIRONMENT_ID.test(environmentId)) {
-      throw new UsageError(`"${environmentId}" is not a valid environment id (letters, digits, ".", "_", "-"; at most 63)`);
+      throw new UsageError(
+        `"${environmentId}" is not a valid environment id (letters, digits, ".", "_", "-"; at most 63)`,
+      );
     }
     const dir = join(this.dir, 'envs', environmentId);
     const snapshot = join(dir, 'state.json');
-    return { dir, snapshot, backup: `${snapshot}.backup`, journal: join(dir, 'journal.ndjson'), lock: join(dir, 'lock.json') };
+    return {
+      dir,
+      snapshot,
+      backup: `${snapshot}.backup`,
+      journal: join(dir, 'journal.ndjson'),
+      lock: join(dir, 'lock.json'),
+    };
   }
 
   async list(): Promise<string[]> {
@@ -93,7 +101,9 @@ export class LocalStateBackend implements StateBackend {
   private async loadOnce(
     p: EnvironmentPaths,
     environmentId: string,
-  ): Promise<{ kind: 'state'; state: RecordedState | null } | { kind: 'inconsistent'; where: string; problem: string }> {
+  ): Promise<
+    { kind: 'state'; state: RecordedState | null } | { kind: 'inconsistent'; where: string; problem: string }
+  > {
     const snapshot = await readSnapshot(p, environmentId, (where, problem) => corruptError(p, where, problem));
     const text = await readFile(p.journal, 'utf8').catch((e: NodeJS.ErrnoException) => {
       if (e.code === 'ENOENT') return null;
@@ -103,15 +113,27 @@ export class LocalStateBackend implements StateBackend {
     if (journal === null) return { kind: 'state', state: snapshot };
     const h = journal.header;
     if (snapshot === null) {
-      return { kind: 'inconsistent', where: p.journal, problem: `journal exists but the snapshot ${p.snapshot} does not` };
+      return {
+        kind: 'inconsistent',
+        where: p.journal,
+        problem: `journal exists but the snapshot ${p.snapshot} does not`,
+      };
     }
     if (h.environment_id !== environmentId || h.lineage !== snapshot.lineage) {
-      return { kind: 'inconsistent', where: `${p.journal}:1`, problem: `journal belongs to lineage ${h.lineage}, the snapshot to ${snapshot.lineage}` };
+      return {
+        kind: 'inconsistent',
+        where: `${p.journal}:1`,
+        problem: `journal belongs to lineage ${h.lineage}, the snapshot to ${snapshot.lineage}`,
+      };
     }
     // An older journal was folded into this snapshot by begin(); see the header comment.
     if (h.serial < snapshot.serial) return { kind: 'state', state: snapshot };
     if (h.serial > snapshot.serial) {
-      return { kind: 'inconsistent', where: `${p.journal}:1`, problem: `journal is for serial ${h.serial} but the snapshot is serial ${snapshot.serial}` };
+      return {
+        kind: 'inconsistent',
+        where: `${p.journal}:1`,
+        problem: `journal is for serial ${h.serial} but the snapshot is serial ${snapshot.serial}`,
+      };
     }
     for (const batch of journal.batches) for (const m of batch) applyMutation(snapshot, m);
     return { kind: 'state', state: snapshot };
@@ -238,7 +260,12 @@ class LocalStateSession implements StateSession {
 
   private header(): JournalHeader {
     const cur = this.current as { lineage: string; serial: number };
-    return { format_version: JOURNAL_FORMAT, environment_id: this.environmentId, lineage: cur.lineage, serial: cur.serial };
+    return {
+      format_version: JOURNAL_FORMAT,
+      environment_id: this.environmentId,
+      lineage: cur.lineage,
+      serial: cur.serial,
+    };
   }
 
   private assertOpen(what: string): void {
@@ -247,13 +274,19 @@ class LocalStateSession implements StateSession {
 
   private assertEnvironment(s: RecordedState): void {
     if (s.environment_id !== this.environmentId) {
-      throw new BpError('Internal', `state of environment "${s.environment_id}" given to the session of "${this.environmentId}"`);
+      throw new BpError(
+        'Internal',
+        `state of environment "${s.environment_id}" given to the session of "${this.environmentId}"`,
+      );
     }
   }
 }
 
 function parseJournalOrThrow(text: string, p: EnvironmentPaths, hasBackup: boolean) {
-  return parseJournal(text, (line, problem) => new StateCorruptError(corruptMessage(p, `${p.journal}:${line}`, problem, hasBackup)));
+  return parseJournal(
+    text,
+    (line, problem) => new StateCorruptError(corruptMessage(p, `${p.journal}:${line}`, problem, hasBackup)),
+  );
 }
 
 async function corruptError(p: EnvironmentPaths, where: string, problem: string): Promise<StateCorruptError> {

@@ -124,7 +124,11 @@ export class PostgresStateBackend implements StateBackend {
     await Promise.all([...this.sessions].map((s) => s.release()));
     const connected = this.connected;
     this.connected = null;
-    if (connected) await connected.then((c) => c.pool.end(), () => undefined);
+    if (connected)
+      await connected.then(
+        (c) => c.pool.end(),
+        () => undefined,
+      );
   }
 
   /** Connects (settling TLS) and migrates once; a failure is retried by the next call. */
@@ -136,7 +140,12 @@ export class PostgresStateBackend implements StateBackend {
       } finally {
         await client.end().catch(() => undefined);
       }
-      const pool = new this.pg.Pool({ ...config, max: POOL_MAX, idleTimeoutMillis: POOL_IDLE_MS, allowExitOnIdle: true });
+      const pool = new this.pg.Pool({
+        ...config,
+        max: POOL_MAX,
+        idleTimeoutMillis: POOL_IDLE_MS,
+        allowExitOnIdle: true,
+      });
       // An idle pooled connection dropped by the server must not crash bp; the next query reconnects.
       pool.on('error', () => undefined);
       return { pool, config };
@@ -150,6 +159,8 @@ export class PostgresStateBackend implements StateBackend {
 
 function checkId(environmentId: string): void {
   if (!ENVIRONMENT_ID.test(environmentId)) {
-    throw new UsageError(`"${environmentId}" is not a valid environment id (letters, digits, ".", "_", "-"; at most 63)`);
+    throw new UsageError(
+      `"${environmentId}" is not a valid environment id (letters, digits, ".", "_", "-"; at most 63)`,
+    );
   }
 }

@@ -37,7 +37,6 @@ export async function readSnapshot(
   return v as RecordedState;
 }
 
-
 /** Replaces the snapshot, keeping the one it replaces as the backup. */
 export async function writeSnapshot(paths: SnapshotPaths, state: RecordedState, onSync: () => void): Promise<void> {
   await keepBackup(paths);

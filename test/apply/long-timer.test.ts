@@ -9,7 +9,9 @@ describe('long timers', () => {
   it('a 30-day step timeout does not time out a call that finishes in milliseconds', async () => {
     const value = await withTimeout(
       () => new Promise<string>((r) => setTimeout(() => r('done'), 30)),
-      THIRTY_DAYS, new AbortController().signal, 'stage web-v1',
+      THIRTY_DAYS,
+      new AbortController().signal,
+      'stage web-v1',
     );
     expect(value).toBe('done');
   });
@@ -17,7 +19,10 @@ describe('long timers', () => {
   it('a 30-day sleep is still pending after shorter timers fire, and ends when aborted', async () => {
     const stop = new AbortController();
     let settled = false;
-    const slept = sleep(THIRTY_DAYS, stop.signal).then(() => (settled = true), () => 'aborted');
+    const slept = sleep(THIRTY_DAYS, stop.signal).then(
+      () => (settled = true),
+      () => 'aborted',
+    );
     await new Promise((r) => setTimeout(r, 30)); // a timer well past the 1 ms an overflowed one fires at
     expect(settled).toBe(false);
     stop.abort();
@@ -26,10 +31,16 @@ describe('long timers', () => {
 
   it('waits out a delay longer than one chunk in chunks, firing once', async () => {
     let fired = 0;
-    await new Promise<void>((resolve) => setLongTimeout(() => {
-      fired++;
-      resolve();
-    }, 45, 10));
+    await new Promise<void>((resolve) =>
+      setLongTimeout(
+        () => {
+          fired++;
+          resolve();
+        },
+        45,
+        10,
+      ),
+    );
     expect(fired).toBe(1);
     expect(MAX_TIMER_MS).toBe(2147483647);
   });

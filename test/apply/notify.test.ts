@@ -84,7 +84,13 @@ describe('webhook notifications', () => {
     const n = notifier(rx.url, ['*'], { secret: '${env:HOOK_SECRET}' });
     n.setPlan(plan);
     n.send({ event: 'apply.started', status: 'started' });
-    n.send({ event: 'step.failed', status: 'failed', deployment_id: 'web', revision_id: 'web-v2', step: { ...step, error: 'boom', code: 'Provider' } });
+    n.send({
+      event: 'step.failed',
+      status: 'failed',
+      deployment_id: 'web',
+      revision_id: 'web-v2',
+      step: { ...step, error: 'boom', code: 'Provider' },
+    });
     const report = await n.close(2000);
     expect(report).toEqual({ delivered: 2, failures: [], warnings: [] });
     expect(rx.got).toHaveLength(2);
@@ -109,7 +115,12 @@ describe('webhook notifications', () => {
       revision_id: null,
       plan: { prior: { lineage: null, serial: 0 }, changes: true, summary: plan.summary },
     });
-    expect(byEvent['step.failed']).toMatchObject({ status: 'failed', deployment_id: 'web', revision_id: 'web-v2', step: { error: 'boom' } });
+    expect(byEvent['step.failed']).toMatchObject({
+      status: 'failed',
+      deployment_id: 'web',
+      revision_id: 'web-v2',
+      step: { error: 'boom' },
+    });
     expect(byEvent['apply.started'].sequence).toBeLessThan(byEvent['step.failed'].sequence);
   });
 
@@ -129,7 +140,11 @@ describe('webhook notifications', () => {
     n.send({ event: 'apply.started', status: 'started' });
     n.send({ event: 'step.started', status: 'started', step });
     n.send({ event: 'step.succeeded', status: 'succeeded', step });
-    n.send({ event: 'apply.finished', status: 'succeeded', result: { succeeded: 1, failed: 0, skipped: 0, not_started: 0, interrupted: false } });
+    n.send({
+      event: 'apply.finished',
+      status: 'succeeded',
+      result: { succeeded: 1, failed: 0, skipped: 0, not_started: 0, interrupted: false },
+    });
     const report = await n.close(2000);
     expect(steps.got.map((r) => r.body.event)).toEqual(expect.arrayContaining(['step.started', 'step.succeeded']));
     expect(steps.got).toHaveLength(2);
@@ -150,7 +165,12 @@ describe('webhook notifications', () => {
     expect(new Set(rx.got.map((r) => r.body.id)).size).toBe(1);
     expect(report.delivered).toBe(0);
     expect(report.failures).toEqual([
-      expect.objectContaining({ event: 'apply.finished', attempts: 3, error: 'HTTP 500', webhook: expect.stringMatching(/^#1 \(http:\/\/127\.0\.0\.1:\d+\/…\)$/) }),
+      expect.objectContaining({
+        event: 'apply.finished',
+        attempts: 3,
+        error: 'HTTP 500',
+        webhook: expect.stringMatching(/^#1 \(http:\/\/127\.0\.0\.1:\d+\/…\)$/),
+      }),
     ]);
     const lines = describeFailures(report.failures);
     expect(lines[0]).toMatch(/did not receive 1 event \(apply\.finished\): HTTP 500 after 3 attempts/);
@@ -241,7 +261,9 @@ describe('delivery helpers', () => {
     );
     expect(verifySignature('key', 'body', undefined)).toBe(false);
     expect(verifySignature('key', 'body', 'sha256=short')).toBe(false);
-    expect(redactUrl('https://user:pw@hooks.example.com/services/T000/B000/XXXX?x=1')).toBe('https://hooks.example.com/…');
+    expect(redactUrl('https://user:pw@hooks.example.com/services/T000/B000/XXXX?x=1')).toBe(
+      'https://hooks.example.com/…',
+    );
     expect(redactUrl('http://127.0.0.1:8080/')).toBe('http://127.0.0.1:8080/');
   });
 });

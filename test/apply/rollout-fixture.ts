@@ -40,7 +40,11 @@ export function envYaml(o: {
     '    revisions:',
   ];
   for (const r of o.revisions) {
-    lines.push(`      - revision_id: ${r.id}`, `        artifact: { command: [node, server.js], env: { V: ${r.id} } }`, '        drain_seconds: 0');
+    lines.push(
+      `      - revision_id: ${r.id}`,
+      `        artifact: { command: [node, server.js], env: { V: ${r.id} } }`,
+      '        drain_seconds: 0',
+    );
     if (r.state) lines.push(`        state: ${r.state}`);
   }
   lines.push('    traffic:');
@@ -54,7 +58,9 @@ export function envYaml(o: {
 }
 
 /** An analysis that returns the scripted verdicts in order (then passes), counting windows. */
-export function scriptedAnalysis(verdicts: RolloutMeasurement['verdict'][] = []): AnalysisDeps & { opened: number; measured: Analysis[] } {
+export function scriptedAnalysis(
+  verdicts: RolloutMeasurement['verdict'][] = [],
+): AnalysisDeps & { opened: number; measured: Analysis[] } {
   const queue = [...verdicts];
   const deps = {
     opened: 0,
@@ -66,7 +72,12 @@ export function scriptedAnalysis(verdicts: RolloutMeasurement['verdict'][] = [])
           deps.measured.push(analysis);
           const verdict = queue.shift() ?? 'pass';
           const value = verdict === 'pass' ? 1 : verdict === 'fail' ? 0.5 : null;
-          return { at: new Date().toISOString(), value, verdict, detail: `${analysis.metric} ${value ?? 'no data'} (scripted ${verdict})` };
+          return {
+            at: new Date().toISOString(),
+            value,
+            verdict,
+            detail: `${analysis.metric} ${value ?? 'no data'} (scripted ${verdict})`,
+          };
         },
       };
     },
@@ -91,7 +102,14 @@ export class RolloutHarness {
 
   async context(): Promise<EngineContext> {
     const backend = await openStateBackend({ stateDir: join(this.dir, '.bp') });
-    return { backend, stateDir: join(this.dir, '.bp'), logger: silent, emit: (e) => this.events.push(e), clock: () => new Date(), vars: {} };
+    return {
+      backend,
+      stateDir: join(this.dir, '.bp'),
+      logger: silent,
+      emit: (e) => this.events.push(e),
+      clock: () => new Date(),
+      vars: {},
+    };
   }
 
   async apply(o: { analysis?: AnalysisDeps; waitMs?: number; stop?: AbortSignal } = {}): Promise<ApplyOutcome> {
@@ -161,12 +179,17 @@ export class RolloutHarness {
     const p = this.readProvider();
     return p.calls
       .filter((c) => c.verb === 'apply_traffic_split')
-      .map((c) => (c.entries ?? []).filter((e) => e.weight_bps > 0).map((e) => [e.revision_id, e.weight_bps] as [string, number]));
+      .map((c) =>
+        (c.entries ?? []).filter((e) => e.weight_bps > 0).map((e) => [e.revision_id, e.weight_bps] as [string, number]),
+      );
   }
 
   /** Revisions the fake provider runs now. */
   running(): string[] {
-    return Object.entries(this.readProvider().revisions).filter(([, r]) => r.running).map(([id]) => id).sort();
+    return Object.entries(this.readProvider().revisions)
+      .filter(([, r]) => r.running)
+      .map(([id]) => id)
+      .sort();
   }
 
   private readProvider() {
@@ -178,7 +201,9 @@ export class RolloutHarness {
   }
 
   currentSplit(): Array<[string, number]> {
-    return (this.readProvider().splits.web ?? []).filter((e) => e.weight_bps > 0).map((e) => [e.revision_id, e.weight_bps]);
+    return (this.readProvider().splits.web ?? [])
+      .filter((e) => e.weight_bps > 0)
+      .map((e) => [e.revision_id, e.weight_bps]);
   }
 }
 

@@ -27,8 +27,14 @@ describe('rollouts through the executor', () => {
     const out = await h.apply({ analysis });
     expect(out.result).toMatchObject({ failed: 0, skipped: 0, held: 0 });
     expect(h.splitHistory().slice(1)).toEqual([
-      [['v1', 9000], ['v2', 1000]],
-      [['v1', 5000], ['v2', 5000]],
+      [
+        ['v1', 9000],
+        ['v2', 1000],
+      ],
+      [
+        ['v1', 5000],
+        ['v2', 5000],
+      ],
       [['v2', 10000]],
     ]);
     expect(analysis.measured).toHaveLength(4);
@@ -47,7 +53,13 @@ describe('rollouts through the executor', () => {
     expect(split).toMatchObject({ status: 'failed', code: 'RolloutFailed' });
     expect(split.error).toMatch(/rolled back: analysis at step 2\/3 failed: success_rate 0.5/);
     expect(out.result!.outcomes.find((o) => o.step_id === 'drain:web/v1')!.status).toBe('skipped');
-    expect(h.splitHistory().slice(1)).toEqual([[['v1', 9000], ['v2', 1000]], [['v1', 10000]]]);
+    expect(h.splitHistory().slice(1)).toEqual([
+      [
+        ['v1', 9000],
+        ['v2', 1000],
+      ],
+      [['v1', 10000]],
+    ]);
     expect(h.running()).toEqual(['v1']);
     const state = await h.state();
     expect(state.deployments.web.rollout).toMatchObject({ status: 'rolled_back' });
@@ -71,7 +83,13 @@ describe('rollouts through the executor', () => {
     });
     const fresh = await h.apply();
     expect(fresh.result).toMatchObject({ failed: 0, skipped: 0 });
-    expect(h.splitHistory().slice(-2)).toEqual([[['v1', 8000], ['v3', 2000]], [['v3', 10000]]]);
+    expect(h.splitHistory().slice(-2)).toEqual([
+      [
+        ['v1', 8000],
+        ['v3', 2000],
+      ],
+      [['v3', 10000]],
+    ]);
   });
 
   it('halts instead with on_failure: pause, and promote lets it go on', async () => {
@@ -79,7 +97,10 @@ describe('rollouts through the executor', () => {
     const out = await h.apply({ analysis: scriptedAnalysis(['fail']) });
     expect(out.result!.failed).toBe(1);
     expect((await h.state()).deployments.web.rollout).toMatchObject({ status: 'halted' });
-    expect(h.currentSplit()).toEqual([['v1', 9000], ['v2', 1000]]);
+    expect(h.currentSplit()).toEqual([
+      ['v1', 9000],
+      ['v2', 1000],
+    ]);
 
     // Halted stays halted on the next apply: no new measurement, still a failure.
     const analysis = scriptedAnalysis();
@@ -97,7 +118,10 @@ describe('rollouts through the executor', () => {
     const held = await h.apply();
     expect(held.result).toMatchObject({ failed: 0, skipped: 0, held: 1, waiting: 1 });
     expect((await h.state()).deployments.web.rollout).toMatchObject({ status: 'paused', step: 1 });
-    expect(h.currentSplit()).toEqual([['v1', 9000], ['v2', 1000]]);
+    expect(h.currentSplit()).toEqual([
+      ['v1', 9000],
+      ['v2', 1000],
+    ]);
     expect((await h.plan()).rollouts[0]).toMatchObject({ status: 'paused' });
 
     await new Promise((r) => setTimeout(r, 1100));
@@ -111,18 +135,34 @@ describe('rollouts through the executor', () => {
     promoteV2(['weight_bps: 1000', 'pause: 1s', 'weight_bps: 5000']);
     const out = await h.apply({ waitMs: 10_000 });
     expect(out.result).toMatchObject({ failed: 0, held: 0, skipped: 0 });
-    expect(h.splitHistory().slice(1)).toEqual([[['v1', 9000], ['v2', 1000]], [['v1', 5000], ['v2', 5000]], [['v2', 10000]]]);
+    expect(h.splitHistory().slice(1)).toEqual([
+      [
+        ['v1', 9000],
+        ['v2', 1000],
+      ],
+      [
+        ['v1', 5000],
+        ['v2', 5000],
+      ],
+      [['v2', 10000]],
+    ]);
   });
 
   it('waits for promote at an indefinite pause, across separate invocations', async () => {
     promoteV2(['weight_bps: 1000', 'pause: {}', 'weight_bps: 5000', 'pause: {}']);
     expect((await h.apply({ waitMs: 60_000 })).result).toMatchObject({ held: 1 });
     expect((await h.apply()).result).toMatchObject({ held: 1 });
-    expect(h.currentSplit()).toEqual([['v1', 9000], ['v2', 1000]]);
+    expect(h.currentSplit()).toEqual([
+      ['v1', 9000],
+      ['v2', 1000],
+    ]);
 
     const step = await h.control({ kind: 'promote', full: false });
     expect(step.progress).toMatchObject({ status: 'paused', step: 3 });
-    expect(h.currentSplit()).toEqual([['v1', 5000], ['v2', 5000]]);
+    expect(h.currentSplit()).toEqual([
+      ['v1', 5000],
+      ['v2', 5000],
+    ]);
 
     const full = await h.control({ kind: 'promote', full: true });
     expect(full.progress.status).toBe('completed');
@@ -192,7 +232,11 @@ describe('rollouts through the executor', () => {
   it('changing the file mid-rollout back to the stable split ends the rollout', async () => {
     promoteV2(['weight_bps: 1000', 'pause: {}']);
     await h.apply();
-    h.write({ revisions: [{ id: 'v1' }, { id: 'v2', state: 'inactive' }], traffic: [['v1', 10000]], steps: ['weight_bps: 1000'] });
+    h.write({
+      revisions: [{ id: 'v1' }, { id: 'v2', state: 'inactive' }],
+      traffic: [['v1', 10000]],
+      steps: ['weight_bps: 1000'],
+    });
     const out = await h.apply();
     expect(out.result).toMatchObject({ failed: 0, held: 0 });
     expect(h.currentSplit()).toEqual([['v1', 10000]]);

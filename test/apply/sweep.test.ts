@@ -60,7 +60,11 @@ describe('ttlSweepPlan', () => {
     expect(s.changes).toBe(true);
     expect(s.expired).toEqual(p.expired);
     expect(s.prior).toEqual(p.prior);
-    expect(sweepCandidates(p)).toEqual({ sweepable: [expired('web-v1')], keptWithTraffic: [expired('web-v2', true)], heldByDrift: [] });
+    expect(sweepCandidates(p)).toEqual({
+      sweepable: [expired('web-v1')],
+      keptWithTraffic: [expired('web-v2', true)],
+      heldByDrift: [],
+    });
   });
 
   it('drops a step whose dependency is not swept, and everything after it', () => {
@@ -78,9 +82,13 @@ describe('ttlSweepPlan', () => {
   });
 
   it('leaves an expired revision alone when the split of its deployment drifted', () => {
-    const p = planOf([step('drain:web/web-v1'), step('archive:web/web-v1', { depends_on: ['drain:web/web-v1'] })], [expired('web-v1')], {
-      drift: [{ deployment_id: 'web', revision_id: null, kind: 'split_changed', message: 'changed' }],
-    });
+    const p = planOf(
+      [step('drain:web/web-v1'), step('archive:web/web-v1', { depends_on: ['drain:web/web-v1'] })],
+      [expired('web-v1')],
+      {
+        drift: [{ deployment_id: 'web', revision_id: null, kind: 'split_changed', message: 'changed' }],
+      },
+    );
     expect(ttlSweepPlan(p).steps).toEqual([]);
     expect(sweepCandidates(p).heldByDrift).toEqual([expired('web-v1')]);
   });
@@ -120,7 +128,11 @@ describe('ttlSweepPlan', () => {
       revision_id: id,
       deployment_id: 'web',
       lifecycle: 'ready',
-      spec: { artifact: desired.deployments[0].revisions.find((r) => r.revision_id === id)!.artifact, resources: { ...REVISION_DEFAULTS.resources }, health: { ...REVISION_DEFAULTS.health } },
+      spec: {
+        artifact: desired.deployments[0].revisions.find((r) => r.revision_id === id)!.artifact,
+        resources: { ...REVISION_DEFAULTS.resources },
+        health: { ...REVISION_DEFAULTS.health },
+      },
       drain_seconds: 0,
       ttl: '1h',
       staged_at: stagedAt,
@@ -134,7 +146,15 @@ describe('ttlSweepPlan', () => {
       serial: 1,
       deployers: { fake: { type: './fake.mjs', config: {} } },
       deployments: {
-        web: { deployment_id: 'web', deployer: 'fake', listen: null, split: [{ revision_id: 'web-v1', weight_bps: 10000 }, { revision_id: 'web-v2', weight_bps: 0 }] },
+        web: {
+          deployment_id: 'web',
+          deployer: 'fake',
+          listen: null,
+          split: [
+            { revision_id: 'web-v1', weight_bps: 10000 },
+            { revision_id: 'web-v2', weight_bps: 0 },
+          ],
+        },
       },
       revisions: { 'web-v1': recordedRev('web-v1'), 'web-v2': recordedRev('web-v2') },
     };
@@ -144,7 +164,9 @@ describe('ttlSweepPlan', () => {
     expect(s.steps.map((x) => x.id)).toEqual(['drain:web/web-v2', 'archive:web/web-v2']);
     expect(sweepCandidates(full).keptWithTraffic.map((x) => x.revision_id)).toEqual(['web-v1']);
     // Before the TTL passes there is nothing to sweep.
-    expect(ttlSweepPlan(computePlan({ desired, recorded, now: new Date('2024-01-01T00:30:00.000Z') })).changes).toBe(false);
+    expect(ttlSweepPlan(computePlan({ desired, recorded, now: new Date('2024-01-01T00:30:00.000Z') })).changes).toBe(
+      false,
+    );
   });
 });
 

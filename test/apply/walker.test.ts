@@ -156,7 +156,9 @@ describe('retries and timeouts', () => {
       if (calls < 3) throw Object.assign(new Error('throttled'), { code: 'Provider', retryable: true });
       return Promise.resolve('ok');
     };
-    await expect(withRetries(async () => flaky(), { attempts: 4, baseDelayMs: 1, maxDelayMs: 2 }, never)).resolves.toBe('ok');
+    await expect(withRetries(async () => flaky(), { attempts: 4, baseDelayMs: 1, maxDelayMs: 2 }, never)).resolves.toBe(
+      'ok',
+    );
     expect(calls).toBe(3);
     calls = 0;
     const permanent = async () => {

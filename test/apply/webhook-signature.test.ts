@@ -3,7 +3,7 @@
  * (examples/webhooks/receiver.mjs), which accepts genuine deliveries once, and refuses a
  * tampered body, another secret, and a genuine delivery replayed after the tolerance.
  */
-import http from 'node:http';
+import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -31,8 +31,11 @@ describe('webhook signatures (Standard Webhooks)', () => {
     });
     const url = await listen(rx);
     const n = new Notifier({
-      environmentId: 'demo', operation: 'apply', notifications: [{ url, events: ['*'], secret: '${env:HOOK}' }],
-      vars: { HOOK: SECRET }, policy: { attempts: 1, timeoutMs: 2000, baseDelayMs: 10 },
+      environmentId: 'demo',
+      operation: 'apply',
+      notifications: [{ url, events: ['*'], secret: '${env:HOOK}' }],
+      vars: { HOOK: SECRET },
+      policy: { attempts: 1, timeoutMs: 2000, baseDelayMs: 10 },
     });
     n.send({ event: 'apply.started', status: 'started' });
     const report = await n.close(3000);
@@ -58,28 +61,35 @@ describe('webhook signatures (Standard Webhooks)', () => {
     expect(h['webhook-timestamp']).toBe(String(now.getTime() / 1000));
     expect(verifyStandardWebhook(SECRET, h, '{"a":1}', now)).toEqual({ ok: true });
     expect(verifyStandardWebhook(SECRET, { ...h, 'webhook-id': 'msg_2' }, '{"a":1}', now).ok).toBe(false);
-    expect(verifyStandardWebhook(SECRET, { ...h, 'webhook-timestamp': String(now.getTime() / 1000 + 1) }, '{"a":1}', now).ok)
-      .toBe(false);
+    expect(
+      verifyStandardWebhook(SECRET, { ...h, 'webhook-timestamp': String(now.getTime() / 1000 + 1) }, '{"a":1}', now).ok,
+    ).toBe(false);
   });
 });
 
 describe('webhook secrets in env files', () => {
   const t = tempDir('bp-hook-validate-');
   const file = (notification: string): string =>
-    writeFile(join(t.dir, 'env.yaml'), [
-      'schema: bp.environment/v1',
-      'environment_id: hooks',
-      'deployers:',
-      '  local: { type: local-process, config: {} }',
-      'deployments: []',
-      'notifications:',
-      `  - ${notification}`,
-      '',
-    ].join('\n'));
+    writeFile(
+      join(t.dir, 'env.yaml'),
+      [
+        'schema: bp.environment/v1',
+        'environment_id: hooks',
+        'deployers:',
+        '  local: { type: local-process, config: {} }',
+        'deployments: []',
+        'notifications:',
+        `  - ${notification}`,
+        '',
+      ].join('\n'),
+    );
 
   it('an unsigned webhook is a warning at validate and at plan, at FILE:LINE:COL', async () => {
     file('{ url: "http://127.0.0.1:9/hook", events: ["*"] }');
-    for (const args of [['validate', 'env.yaml'], ['plan', 'env.yaml', '--state-dir', 'state']]) {
+    for (const args of [
+      ['validate', 'env.yaml'],
+      ['plan', 'env.yaml', '--state-dir', 'state'],
+    ]) {
       const r = await bp(args, { cwd: t.dir });
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).toMatch(/env\.yaml:7:5: warning: notification #1 has no secret: its deliveries go out unsigned/);

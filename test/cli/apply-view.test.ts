@@ -4,7 +4,14 @@ import { coalescingWriter, humanApplyView, jsonApplyView } from '../../src/cli/v
 import { styleFor } from '../../src/cli/views/style.js';
 
 const step = (id: string): PlanStep =>
-  ({ id: `stage:web/${id}`, verb: 'stage', deployment_id: 'web', revision_id: id, depends_on: [], reason: 'new revision' }) as PlanStep;
+  ({
+    id: `stage:web/${id}`,
+    verb: 'stage',
+    deployment_id: 'web',
+    revision_id: id,
+    depends_on: [],
+    reason: 'new revision',
+  }) as PlanStep;
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('apply view output', () => {
@@ -32,7 +39,16 @@ describe('apply view output', () => {
     expect(text).toBe('web/v1: staging...\nweb/v1: staged after 12ms\n');
     view.event({ type: 'step_started', step: step('v2'), at: Date.now() });
     view.close();
-    view.finish({ outcomes: [], succeeded: 2, failed: 0, skipped: 0, notStarted: 0, interrupted: false, held: 0, waiting: 0 } as never);
+    view.finish({
+      outcomes: [],
+      succeeded: 2,
+      failed: 0,
+      skipped: 0,
+      notStarted: 0,
+      interrupted: false,
+      held: 0,
+      waiting: 0,
+    } as never);
     expect(text).toMatch(/web\/v2: staging\.\.\.\nApply complete: 2 succeeded, 0 failed, 0 skipped\.\n$/);
   });
 
@@ -41,7 +57,10 @@ describe('apply view output', () => {
     const view = jsonApplyView((s) => (text += s));
     view.event({ type: 'step_started', step: step('v1'), at: 1 });
     view.finish(null);
-    const lines = text.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.type)).toEqual(['step_started', 'summary']);
     expect(lines[0].step_id).toBe('stage:web/v1');
   });

@@ -12,7 +12,14 @@ const canary = (extra: Partial<Parameters<typeof engineEnv>[0]> = {}) =>
   engineEnv({
     provider,
     deployments: [
-      { id: 'web', revisions: [{ id: 'web-v1' }, { id: 'web-v2' }], traffic: [['web-v1', 9000], ['web-v2', 1000]] },
+      {
+        id: 'web',
+        revisions: [{ id: 'web-v1' }, { id: 'web-v2' }],
+        traffic: [
+          ['web-v1', 9000],
+          ['web-v2', 1000],
+        ],
+      },
       { id: 'api', revisions: [{ id: 'api-v1' }], traffic: [['api-v1', 10000]] },
     ],
     ...extra,
@@ -41,10 +48,19 @@ describe('bp plan / apply through the CLI', () => {
       verb: 'apply_traffic_split',
       deployment_id: 'web',
       revision_id: null,
-      split: { before: [], after: [{ revision_id: 'web-v1', weight_bps: 9000 }, { revision_id: 'web-v2', weight_bps: 1000 }] },
+      split: {
+        before: [],
+        after: [
+          { revision_id: 'web-v1', weight_bps: 9000 },
+          { revision_id: 'web-v2', weight_bps: 1000 },
+        ],
+      },
     });
     expect([...split.depends_on].sort()).toEqual(['warm:web/web-v1', 'warm:web/web-v2']);
-    expect(plan.steps.find((s: { id: string }) => s.id === 'stage:web/web-v2')).toMatchObject({ depends_on: [], revision_id: 'web-v2' });
+    expect(plan.steps.find((s: { id: string }) => s.id === 'stage:web/web-v2')).toMatchObject({
+      depends_on: [],
+      revision_id: 'web-v2',
+    });
     // Independent deployments have no edges between them.
     for (const s of plan.steps.filter((x: { deployment_id: string }) => x.deployment_id === 'api')) {
       for (const d of s.depends_on) expect(d).toMatch(/:api(\/|$)/);
@@ -58,7 +74,10 @@ describe('bp plan / apply through the CLI', () => {
     expect(a.stdout).toMatch(/Apply complete: 8 succeeded, 0 failed, 0 skipped/);
     const p = readProvider(provider);
     expect(Object.keys(p.revisions).sort()).toEqual(['api-v1', 'web-v1', 'web-v2']);
-    expect(p.splits.web).toEqual([{ revision_id: 'web-v1', weight_bps: 9000 }, { revision_id: 'web-v2', weight_bps: 1000 }]);
+    expect(p.splits.web).toEqual([
+      { revision_id: 'web-v1', weight_bps: 9000 },
+      { revision_id: 'web-v2', weight_bps: 1000 },
+    ]);
 
     const again = await run(['plan', 'env.yaml', '--detailed-exitcode']);
     expect(again.code).toBe(0);
@@ -92,13 +111,21 @@ describe('bp plan / apply through the CLI', () => {
       engineEnv({
         provider,
         deployments: [
-          { id: 'web', revisions: [{ id: 'web-v1', state: 'archived' }, { id: 'web-v2' }], traffic: [['web-v2', 10000]] },
+          {
+            id: 'web',
+            revisions: [{ id: 'web-v1', state: 'archived' }, { id: 'web-v2' }],
+            traffic: [['web-v2', 10000]],
+          },
           { id: 'api', revisions: [{ id: 'api-v1' }], traffic: [['api-v1', 10000]] },
         ],
       }),
     );
     const plan = JSON.parse((await run(['plan', 'env.yaml', '--json'])).stdout);
-    expect(plan.steps.map((s: { id: string }) => s.id)).toEqual(['split:web', 'drain:web/web-v1', 'archive:web/web-v1']);
+    expect(plan.steps.map((s: { id: string }) => s.id)).toEqual([
+      'split:web',
+      'drain:web/web-v1',
+      'archive:web/web-v1',
+    ]);
     expect(plan.steps[1].depends_on).toEqual(['split:web']);
     expect(plan.steps[2].depends_on).toEqual(['drain:web/web-v1']);
     const a = await run(['apply', 'env.yaml', '--auto-approve']);
@@ -189,7 +216,8 @@ describe('bp plan / apply through the CLI', () => {
     expect(p.revisions).toEqual({});
     expect(p.splits).toEqual({});
     const state = JSON.parse((await run(['state', 'show', 'demo', '--json'])).stdout);
-    for (const r of Object.values(state.revisions) as Array<{ lifecycle: string }>) expect(r.lifecycle).toBe('archived');
+    for (const r of Object.values(state.revisions) as Array<{ lifecycle: string }>)
+      expect(r.lifecycle).toBe('archived');
     expect(JSON.parse((await run(['runtime-config', 'demo'])).stdout).revisions).toEqual([]);
     expect((await run(['destroy', 'env.yaml', '--auto-approve'])).code).toBe(0);
   });

@@ -26,12 +26,19 @@ describe('edit commands', () => {
   it('revision add, traffic set, retire: unified diff on stdout, file mode kept, comments kept', async () => {
     const file = writeFile(join(t.dir, 'env.yaml'), ENV);
     chmodSync(file, 0o644);
-    const add = await bp(['revision', 'add', file, 'web', 'web-abc123', '--image', 'ghcr.io/acme/web:abc123', '--weight', '1000'], { cwd: t.dir });
+    const add = await bp(
+      ['revision', 'add', file, 'web', 'web-abc123', '--image', 'ghcr.io/acme/web:abc123', '--weight', '1000'],
+      { cwd: t.dir },
+    );
     expect(add.stderr).toBe('');
     expect(add.code).toBe(0);
     expect(add.stdout.startsWith(`--- ${file}\n+++ ${file}\n@@ `)).toBe(true);
-    expect(add.stdout).toContain('+      - revision_id: web-abc123\n+        artifact:\n+          image: ghcr.io/acme/web:abc123\n');
-    expect(add.stdout).toContain('-      - { revision_id: web-v1, weight_bps: 10000 }\n+      - { revision_id: web-v1, weight_bps: 9000 }\n+      - { revision_id: web-abc123, weight_bps: 1000 }\n');
+    expect(add.stdout).toContain(
+      '+      - revision_id: web-abc123\n+        artifact:\n+          image: ghcr.io/acme/web:abc123\n',
+    );
+    expect(add.stdout).toContain(
+      '-      - { revision_id: web-v1, weight_bps: 10000 }\n+      - { revision_id: web-v1, weight_bps: 9000 }\n+      - { revision_id: web-abc123, weight_bps: 1000 }\n',
+    );
     expect(statSync(file).mode & 0o777).toBe(0o644);
     const set = await bp(['traffic', 'set', file, 'web', 'web-abc123=10000'], { cwd: t.dir });
     expect(set.code).toBe(0);
@@ -49,7 +56,9 @@ describe('edit commands', () => {
     const file = writeFile(join(t.dir, 'env2.yaml'), ENV);
     const r = await bp(['traffic', 'set', file, 'web', 'web-nope=10000'], { cwd: t.dir });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`${file} left unchanged: the edit would make it invalid:\n  line 13:24: traffic of deployment "web" names unknown revision "web-nope"`);
+    expect(r.stderr).toContain(
+      `${file} left unchanged: the edit would make it invalid:\n  line 13:24: traffic of deployment "web" names unknown revision "web-nope"`,
+    );
     expect(r.stdout).toBe('');
     expect(readFileSync(file, 'utf8')).toBe(ENV);
     const bad = await bp(['traffic', 'set', file, 'web', 'web-v1=9000'], { cwd: t.dir });
@@ -60,7 +69,10 @@ describe('edit commands', () => {
 
   it('--dry-run prints the diff and writes nothing', async () => {
     const file = writeFile(join(t.dir, 'env3.yaml'), ENV);
-    const r = await bp(['revision', 'add', file, 'web', 'web-v2', '--command', 'node', '--command', 'v2.js', '--dry-run'], { cwd: t.dir });
+    const r = await bp(
+      ['revision', 'add', file, 'web', 'web-v2', '--command', 'node', '--command', 'v2.js', '--dry-run'],
+      { cwd: t.dir },
+    );
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('+          command:\n+            - node\n+            - v2.js\n');
     expect(readFileSync(file, 'utf8')).toBe(ENV);

@@ -9,7 +9,14 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BP, ROOT, bp, engineEnv, readProvider, tempDir } from '../helpers/cli.js';
 
-type FlagSpec = { type: string; multiple: boolean; default: unknown; options: string[] | null; env: string | null; integer?: boolean };
+type FlagSpec = {
+  type: string;
+  multiple: boolean;
+  default: unknown;
+  options: string[] | null;
+  env: string | null;
+  integer?: boolean;
+};
 
 /** The table between the markers in bin/bp, evaluated on its own. */
 function fastTable(): Record<string, { flags: Record<string, FlagSpec> }> {
@@ -29,7 +36,10 @@ writeFileSync(
 );
 
 async function both(args: string[], cwd: string, env: Record<string, string> = {}) {
-  const withProbe = (extra: Record<string, string>) => ({ cwd, env: { ...env, ...extra, NODE_OPTIONS: `--require ${probe}` } });
+  const withProbe = (extra: Record<string, string>) => ({
+    cwd,
+    env: { ...env, ...extra, NODE_OPTIONS: `--require ${probe}` },
+  });
   const fast = await bp(args, withProbe({}));
   const slow = await bp(args, withProbe({ BP_NO_FAST_PATH: '1' }));
   const path = (r: { stderr: string }) => /PROBE:(\w+)/.exec(r.stderr)?.[1];
@@ -44,17 +54,29 @@ describe('bin/bp fast path', () => {
     for (const [id, entry] of Object.entries(table)) {
       const cls = (await import(pathToFileURL(join(ROOT, 'src', 'cli', 'commands', `${id}.ts`)).href)).default;
       expect(Object.keys(cls.args ?? {}), id).toEqual(['file']);
-      const flags = { ...(cls.baseFlags ?? {}), ...(cls.flags ?? {}) } as Record<string, FlagSpec & { char?: string; parse?: (v: string, ctx: unknown, opts: unknown) => Promise<unknown> }>;
+      const flags = { ...(cls.baseFlags ?? {}), ...(cls.flags ?? {}) } as Record<
+        string,
+        FlagSpec & { char?: string; parse?: (v: string, ctx: unknown, opts: unknown) => Promise<unknown> }
+      >;
       expect(Object.keys(entry.flags).sort(), id).toEqual(Object.keys(flags).sort());
       for (const [name, f] of Object.entries(flags)) {
         const mine = entry.flags[name];
-        const declared = { type: f.type, multiple: Boolean(f.multiple), default: f.default ?? null, options: f.options ?? null, env: f.env ?? null };
+        const declared = {
+          type: f.type,
+          multiple: Boolean(f.multiple),
+          default: f.default ?? null,
+          options: f.options ?? null,
+          env: f.env ?? null,
+        };
         const { integer, ...comparable } = mine;
         expect(comparable, `${id} --${name}`).toEqual(declared);
         expect(f.char, `${id} --${name} has a short form the fast path does not know`).toBeUndefined();
         // Integer flags are the option flags whose parser refuses a word.
         if (f.type === 'option') {
-          const refusesWords = await Promise.resolve(f.parse?.('abc', {}, f)).then(() => false, () => true);
+          const refusesWords = await Promise.resolve(f.parse?.('abc', {}, f)).then(
+            () => false,
+            () => true,
+          );
           expect(refusesWords, `${id} --${name} integer`).toBe(Boolean(integer));
         }
       }
@@ -62,7 +84,12 @@ describe('bin/bp fast path', () => {
   });
 
   it('validate: same output and exit code with and without oclif, valid and invalid files', async () => {
-    for (const file of ['valid/everything.yaml', 'invalid/unknown-keys.yaml', 'invalid/traffic-weights.yaml', 'no-such-file.yaml']) {
+    for (const file of [
+      'valid/everything.yaml',
+      'invalid/unknown-keys.yaml',
+      'invalid/traffic-weights.yaml',
+      'no-such-file.yaml',
+    ]) {
       const r = await both(['validate', join(ROOT, 'test', 'fixtures', 'spec', file), '--json'], t.dir);
       expect(r.fastPath, file).toBe('fast');
       expect(r.slowPath, file).toBe('oclif');
@@ -80,13 +107,24 @@ describe('bin/bp fast path', () => {
       engineEnv({
         provider,
         deployments: [
-          { id: 'web', revisions: [{ id: 'web-v1' }, { id: 'web-v2' }], traffic: [['web-v1', 9000], ['web-v2', 1000]] },
+          {
+            id: 'web',
+            revisions: [{ id: 'web-v1' }, { id: 'web-v2' }],
+            traffic: [
+              ['web-v1', 9000],
+              ['web-v2', 1000],
+            ],
+          },
           { id: 'api', revisions: [{ id: 'api-v1' }], traffic: [['api-v1', 10000]] },
         ],
       }),
     );
     const stateEnv = { BP_STATE_DIR: join(t.dir, 'state') };
-    const plan = await both(['plan', env, '--detailed-exitcode', '--target', 'web', '--refresh=false'], t.dir, stateEnv);
+    const plan = await both(
+      ['plan', env, '--detailed-exitcode', '--target', 'web', '--refresh=false'],
+      t.dir,
+      stateEnv,
+    );
     expect(plan.fastPath).toBe('fast');
     expect(plan.fast.code).toBe(2);
     expect(plan.slow.code).toBe(2);
@@ -94,7 +132,10 @@ describe('bin/bp fast path', () => {
     expect(plan.fast.stdout).toMatch(/web-v2/);
     expect(plan.fast.stdout).not.toMatch(/api-v1/);
 
-    const apply = await bp(['apply', env, '--auto-approve', '--parallelism', '3', '--json'], { cwd: t.dir, env: stateEnv });
+    const apply = await bp(['apply', env, '--auto-approve', '--parallelism', '3', '--json'], {
+      cwd: t.dir,
+      env: stateEnv,
+    });
     expect(apply.code).toBe(0);
     expect(apply.stdout).toMatch(/"type":"summary"/);
     expect(readProvider(provider).revisions['api-v1']?.running).toBe(true);

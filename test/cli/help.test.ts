@@ -64,7 +64,9 @@ describe('bp on the command line', () => {
   it('a mistyped command suggests the right one and exits 127', async () => {
     const r = await bp(['aply', 'env.yaml'], { cwd: t.dir });
     expect(r.code).toBe(127);
-    expect(r.stderr.trim()).toBe('Error: "aply" is not a bp command. Did you mean "bp apply"? See "bp help" for the list.');
+    expect(r.stderr.trim()).toBe(
+      'Error: "aply" is not a bp command. Did you mean "bp apply"? See "bp help" for the list.',
+    );
   });
 
   it('a missing argument is named, with the usage line', async () => {
@@ -82,7 +84,10 @@ describe('bp on the command line', () => {
   });
 
   it('shell completion is available', async () => {
-    const r = await bp(['autocomplete', 'bash'], { cwd: t.dir, env: { HOME: t.dir, XDG_CACHE_HOME: join(t.dir, 'c') } });
+    const r = await bp(['autocomplete', 'bash'], {
+      cwd: t.dir,
+      env: { HOME: t.dir, XDG_CACHE_HOME: join(t.dir, 'c') },
+    });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('bp autocomplete');
   });

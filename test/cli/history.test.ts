@@ -11,9 +11,19 @@ describe('bp history', () => {
     const provider = join(t.dir, 'provider.json');
     const env = writeFile(
       join(t.dir, 'env.yaml'),
-      engineEnv({ envId: 'hist', provider, deployments: [{ id: 'web', revisions: [{ id: 'web-v1' }], traffic: [['web-v1', 10000]] }] }),
+      engineEnv({
+        envId: 'hist',
+        provider,
+        deployments: [{ id: 'web', revisions: [{ id: 'web-v1' }], traffic: [['web-v1', 10000]] }],
+      }),
     );
-    const ci = { BP_STATE_DIR: join(t.dir, 'state'), GITHUB_ACTOR: 'octocat', GITHUB_SHA: 'deadbeef', GITHUB_RUN_ID: '42', CI_COMMIT_SHA: '' };
+    const ci = {
+      BP_STATE_DIR: join(t.dir, 'state'),
+      GITHUB_ACTOR: 'octocat',
+      GITHUB_SHA: 'deadbeef',
+      GITHUB_RUN_ID: '42',
+      CI_COMMIT_SHA: '',
+    };
     const apply = await bp(['apply', env, '--auto-approve'], { cwd: t.dir, env: ci });
     expect(apply.code).toBe(0);
     const noop = await bp(['apply', env, '--auto-approve'], { cwd: t.dir, env: ci });
@@ -39,7 +49,9 @@ describe('bp history', () => {
     const destroy = await bp(['destroy', env, '--auto-approve', '--history-limit', '1'], { cwd: t.dir, env: ci });
     expect(destroy.code).toBe(0);
     const text = await bp(['history', 'hist'], { cwd: t.dir, env: ci });
-    expect(text.stdout).toMatch(/^#2 {2}\S+ {2}destroy +succeeded +\d+\/\d+ steps ok {2}by \S+@\S+ {2}\(GITHUB_ACTOR=octocat GITHUB_SHA=deadbeef GITHUB_RUN_ID=42\)$/m);
+    expect(text.stdout).toMatch(
+      /^#2 {2}\S+ {2}destroy +succeeded +\d+\/\d+ steps ok {2}by \S+@\S+ {2}\(GITHUB_ACTOR=octocat GITHUB_SHA=deadbeef GITHUB_RUN_ID=42\)$/m,
+    );
     expect(text.stdout).not.toMatch(/^#1 /m);
   });
 
@@ -62,12 +74,30 @@ describe('bp rollout status --exit-status', () => {
     const split = [{ revision_id: 'web-v1', weight_bps: 10000 }];
     const now = '2026-01-01T00:00:00.000Z';
     const rollout = (status: 'completed' | 'rolled_back') => ({
-      canary: 'web-v2', stable: split, target: split, steps: [{ weight_bps: 1000 }], on_failure: 'rollback' as const, step: 1,
-      step_started_at: now, pause_until: null, measurements: [], promoted: null, status, message: status, started_at: now, updated_at: now,
+      canary: 'web-v2',
+      stable: split,
+      target: split,
+      steps: [{ weight_bps: 1000 }],
+      on_failure: 'rollback' as const,
+      step: 1,
+      step_started_at: now,
+      pause_until: null,
+      measurements: [],
+      promoted: null,
+      status,
+      message: status,
+      started_at: now,
+      updated_at: now,
     });
     await session.record([
-      { kind: 'deployment', deployment: { deployment_id: 'web', deployer: 'local', listen: null, split, rollout: rollout('completed') } },
-      { kind: 'deployment', deployment: { deployment_id: 'api', deployer: 'local', listen: null, split, rollout: rollout('rolled_back') } },
+      {
+        kind: 'deployment',
+        deployment: { deployment_id: 'web', deployer: 'local', listen: null, split, rollout: rollout('completed') },
+      },
+      {
+        kind: 'deployment',
+        deployment: { deployment_id: 'api', deployer: 'local', listen: null, split, rollout: rollout('rolled_back') },
+      },
     ]);
     await session.release();
     await backend.close();

@@ -26,13 +26,25 @@ describe('command-line interface', () => {
     for (const file of commandFiles(commandsDir)) {
       const id = relative(commandsDir, file).replace(/\.ts$/, '').split('/').join(' ');
       const cls = (await import(pathToFileURL(file).href)).default;
-      const flags = { ...(cls.baseFlags ?? {}), ...(cls.flags ?? {}) } as Record<string, { type: string; multiple?: boolean; default?: unknown; options?: string[]; env?: string }>;
+      const flags = { ...(cls.baseFlags ?? {}), ...(cls.flags ?? {}) } as Record<
+        string,
+        { type: string; multiple?: boolean; default?: unknown; options?: string[]; env?: string }
+      >;
       surface[id] = {
         args: Object.keys(cls.args ?? {}),
         flags: Object.fromEntries(
           Object.entries(flags)
             .sort(([a], [b]) => a.localeCompare(b))
-            .map(([name, f]) => [name, { type: f.type, multiple: Boolean(f.multiple), default: f.default ?? null, options: f.options ?? null, env: f.env ?? null }]),
+            .map(([name, f]) => [
+              name,
+              {
+                type: f.type,
+                multiple: Boolean(f.multiple),
+                default: f.default ?? null,
+                options: f.options ?? null,
+                env: f.env ?? null,
+              },
+            ]),
         ),
       };
     }
@@ -46,7 +58,16 @@ describe('command-line interface', () => {
         join(t.dir, 'env.yaml'),
         engineEnv({
           provider: join(t.dir, 'provider.json'),
-          deployments: [{ id: 'web', revisions: [{ id: 'web-v1' }, { id: 'web-v2' }], traffic: [['web-v1', 9000], ['web-v2', 1000]] }],
+          deployments: [
+            {
+              id: 'web',
+              revisions: [{ id: 'web-v1' }, { id: 'web-v2' }],
+              traffic: [
+                ['web-v1', 9000],
+                ['web-v2', 1000],
+              ],
+            },
+          ],
         }),
       );
       const r = await bp(['plan', 'env.yaml', '--json'], { cwd: t.dir });

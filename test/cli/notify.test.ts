@@ -51,10 +51,23 @@ const run = (args: string[], extra: Record<string, string> = {}) => bp(args, { c
 function envFile(hooks: Array<{ url: string; events: string[] }>, ttl?: string): void {
   const base = engineEnv({
     provider,
-    deployments: [{ id: 'web', revisions: [{ id: 'web-v1', ttl }, { id: 'web-v2', ttl }], traffic: [['web-v1', 10000], ['web-v2', 0]] }],
+    deployments: [
+      {
+        id: 'web',
+        revisions: [
+          { id: 'web-v1', ttl },
+          { id: 'web-v2', ttl },
+        ],
+        traffic: [
+          ['web-v1', 10000],
+          ['web-v2', 0],
+        ],
+      },
+    ],
   });
   const lines = ['notifications:'];
-  for (const h of hooks) lines.push(`  - url: ${h.url}`, `    events: ${JSON.stringify(h.events)}`, '    secret: ${env:HOOK_SECRET}');
+  for (const h of hooks)
+    lines.push(`  - url: ${h.url}`, `    events: ${JSON.stringify(h.events)}`, '    secret: ${env:HOOK_SECRET}');
   writeFile(join(t.dir, 'env.yaml'), base + lines.join('\n') + '\n');
 }
 
@@ -93,7 +106,10 @@ describe('webhook notifications through the CLI', () => {
       operation: 'apply',
       status: 'succeeded',
       result: { succeeded: 5, failed: 0, skipped: 0, not_started: 0, interrupted: false },
-      plan: { prior: { lineage: null, serial: 0 }, summary: { stage: 2, warm: 2, apply_traffic_split: 1, drain: 0, archive: 0 } },
+      plan: {
+        prior: { lineage: null, serial: 0 },
+        summary: { stage: 2, warm: 2, apply_traffic_split: 1, drain: 0, archive: 0 },
+      },
     });
     const n = rx.hits.length;
 
@@ -101,7 +117,9 @@ describe('webhook notifications through the CLI', () => {
     expect(s.code, s.stderr).toBe(0);
     const swept = rx.hits.slice(n);
     const expired = swept.filter((h) => h.event === 'revision.expired').map((h) => h.body);
-    expect(expired.map((e) => [e.revision_id, (e.expired as { carries_traffic: boolean }).carries_traffic]).sort()).toEqual([
+    expect(
+      expired.map((e) => [e.revision_id, (e.expired as { carries_traffic: boolean }).carries_traffic]).sort(),
+    ).toEqual([
       ['web-v1', true],
       ['web-v2', false],
     ]);
@@ -139,11 +157,16 @@ describe('webhook notifications through the CLI', () => {
     envFile([{ url: rx.url, events: ['apply.started'] }]);
     // Without the bound this delivery would take 3 attempts x 20 s.
     const started = Date.now();
-    const a = await run(['apply', 'env.yaml', '--auto-approve'], { BP_NOTIFY_TIMEOUT_MS: '20000', BP_NOTIFY_WAIT_MS: '1500' });
+    const a = await run(['apply', 'env.yaml', '--auto-approve'], {
+      BP_NOTIFY_TIMEOUT_MS: '20000',
+      BP_NOTIFY_WAIT_MS: '1500',
+    });
     const ended = Date.now();
     expect(a.code).toBe(0);
     expect(a.stdout).toMatch(/Apply complete: 5 succeeded/);
-    expect(a.stdout).toMatch(/Warning: webhook #1 .* did not receive 1 event \(apply\.started\): the delivery was cut short when bp finished/);
+    expect(a.stdout).toMatch(
+      /Warning: webhook #1 .* did not receive 1 event \(apply\.started\): the delivery was cut short when bp finished/,
+    );
     expect(rx.hits).toHaveLength(1);
     // Measured from the moment the receiver got the request (the apply had just started).
     expect(ended - rx.hits[0].at).toBeLessThan(12_000);

@@ -7,9 +7,15 @@ import { dep, env, NOW, recorded, rev, split } from '../plan/builders.js';
 
 const plain: Style = { color: false, green: (s) => s, yellow: (s) => s, red: (s) => s, bold: (s) => s, dim: (s) => s };
 
-const v1 = rev('v1', { drain_seconds: 5, artifact: { command: ['node', 'app/server.mjs'], env: { GREETING: 'hello' } } });
+const v1 = rev('v1', {
+  drain_seconds: 5,
+  artifact: { command: ['node', 'app/server.mjs'], env: { GREETING: 'hello' } },
+});
 const v2 = rev('v2', {
-  artifact: { image: 'registry.example/web:2.0', env: { GREETING: 'hi', API_TOKEN: '${env:API_TOKEN}', DB_PASSWORD: 'literal' } },
+  artifact: {
+    image: 'registry.example/web:2.0',
+    env: { GREETING: 'hi', API_TOKEN: '${env:API_TOKEN}', DB_PASSWORD: 'literal' },
+  },
   resources: { cpu: 1, memory_mb: 512, replicas: 2, gpu: 0, max_replicas: 4 },
 });
 const v3 = rev('v3', { artifact: { command: ['node', 'app/typo.mjs'], env: {} } });

@@ -34,7 +34,9 @@ describe('reviewable plans', () => {
     expect((await bp(['apply', 'env.yaml', '--auto-approve'], { cwd: t.dir })).code).toBe(0);
     writeFile(join(t.dir, 'env.yaml'), envFile().replace('drain_seconds: 0', 'drain_seconds: 9\n        ttl: 2h'));
     const p = await bp(['plan', 'env.yaml'], { cwd: t.dir });
-    expect(p.stdout).toContain('  ~ update  web/web-v1\n            drain_seconds: 0 -> 9\n            ttl: (none) -> "2h"\n');
+    expect(p.stdout).toContain(
+      '  ~ update  web/web-v1\n            drain_seconds: 0 -> 9\n            ttl: (none) -> "2h"\n',
+    );
     const a = await bp(['apply', 'env.yaml', '--auto-approve'], { cwd: t.dir });
     expect(a.stdout).toContain('web/web-v1: updated');
     expect(await recordedRevision()).toMatchObject({ drain_seconds: 9, ttl: '2h', lifecycle: 'ready' });
@@ -42,7 +44,10 @@ describe('reviewable plans', () => {
   });
 
   it('a revision whose warm failed is corrected in place', async () => {
-    writeFile(join(t.dir, 'env.yaml'), envFile({ env: { V: 'typo' }, faults: { 'warm:web-v1': { mode: 'permanent' } } }));
+    writeFile(
+      join(t.dir, 'env.yaml'),
+      envFile({ env: { V: 'typo' }, faults: { 'warm:web-v1': { mode: 'permanent' } } }),
+    );
     expect((await bp(['apply', 'env.yaml', '--auto-approve'], { cwd: t.dir })).code).toBe(1);
     expect(await recordedRevision()).toMatchObject({ lifecycle: 'failed' });
     writeFile(join(t.dir, 'env.yaml'), envFile({ env: { V: 'fixed' } }));

@@ -94,7 +94,9 @@ describe('interrupts', () => {
     expect(r.stdout).toMatch(/interrupted: 1 succeeded/);
     const state = JSON.parse((await run(['state', 'show', 'demo', '--json'])).stdout);
     expect(state.pending).toEqual({});
-    expect(Object.values(state.revisions).filter((x) => (x as { lifecycle: string }).lifecycle === 'staged')).toHaveLength(1);
+    expect(
+      Object.values(state.revisions).filter((x) => (x as { lifecycle: string }).lifecycle === 'staged'),
+    ).toHaveLength(1);
     writeFile(join(t.dir, 'env.yaml'), slowEnv(0, 4));
     expect((await run(['apply', 'env.yaml', '--auto-approve'])).code).toBe(0);
     expect((await run(['plan', 'env.yaml', '--detailed-exitcode'])).code).toBe(0);
@@ -124,7 +126,7 @@ describe('kill -9 at random points', () => {
   it('every trial converges on the next apply with nothing duplicated', async () => {
     const trials = Number(process.env.BP_CRASH_TRIALS ?? 12);
     let seed = 42;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (let trial = 0; trial < trials; trial++) {
       const dir = tempDir('bp-crash-');
       try {
@@ -134,7 +136,14 @@ describe('kill -9 at random points', () => {
             provider: prov,
             deployerConfig: { latency_ms: latency },
             deployments: [
-              { id: 'web', revisions: [{ id: 'web-v1' }, { id: 'web-v2' }], traffic: [['web-v1', 5000], ['web-v2', 5000]] },
+              {
+                id: 'web',
+                revisions: [{ id: 'web-v1' }, { id: 'web-v2' }],
+                traffic: [
+                  ['web-v1', 5000],
+                  ['web-v2', 5000],
+                ],
+              },
               { id: 'api', revisions: [{ id: 'api-v1' }], traffic: [['api-v1', 10000]] },
             ],
           });
@@ -148,7 +157,9 @@ describe('kill -9 at random points', () => {
           let lines = 0;
           const check = () => lines >= killAfterLines && resolve();
           child.stdout!.on('data', (d: Buffer) => {
-            lines += String(d).split('\n').filter((l) => /^(web|api)/.test(l)).length;
+            lines += String(d)
+              .split('\n')
+              .filter((l) => /^(web|api)/.test(l)).length;
             check();
           });
           child.on('close', () => resolve());
@@ -163,7 +174,8 @@ describe('kill -9 at random points', () => {
         const plan = await bp(['plan', 'env.yaml', '--detailed-exitcode'], { cwd: dir.dir });
         expect(plan.code, `trial ${trial}: ${plan.stdout}`).toBe(0);
         const p = readProvider(prov);
-        for (const id of ['web-v1', 'web-v2', 'api-v1']) expect(p.revisions[id]?.instances, `trial ${trial} ${id}`).toBe(1);
+        for (const id of ['web-v1', 'web-v2', 'api-v1'])
+          expect(p.revisions[id]?.instances, `trial ${trial} ${id}`).toBe(1);
       } finally {
         dir.cleanup();
       }

@@ -6,8 +6,14 @@ import { bp, engineEnv, readProvider, tempDir, writeFile } from '../helpers/cli.
 import { env, dep, NOW, recorded, rev, split } from '../plan/builders.js';
 
 describe('forget (pure)', () => {
-  const desired = env([dep('web', [rev('v1'), rev('v2')], split(['v1', 10000])), dep('api', [rev('a1')], split(['a1', 10000]), { listen: '127.0.0.1:8081' })]);
-  const s = recorded(desired, { lifecycles: { v1: 'ready', v2: 'archived', a1: 'archived' }, splits: { web: split(['v1', 10000]) } });
+  const desired = env([
+    dep('web', [rev('v1'), rev('v2')], split(['v1', 10000])),
+    dep('api', [rev('a1')], split(['a1', 10000]), { listen: '127.0.0.1:8081' }),
+  ]);
+  const s = recorded(desired, {
+    lifecycles: { v1: 'ready', v2: 'archived', a1: 'archived' },
+    splits: { web: split(['v1', 10000]) },
+  });
   it.each<[string | undefined, string[], string[], string[]]>([
     [undefined, ['api', 'web'], ['a1', 'v1', 'v2'], ['v1']],
     ['web', ['web'], ['v1', 'v2'], ['v1']],
@@ -31,7 +37,10 @@ describe('bp state rm', () => {
     t = tempDir();
     writeFile(
       join(t.dir, 'env.yaml'),
-      engineEnv({ provider: join(t.dir, 'provider.json'), deployments: [{ id: 'web', revisions: [{ id: 'web-v1' }], traffic: [['web-v1', 10000]] }] }),
+      engineEnv({
+        provider: join(t.dir, 'provider.json'),
+        deployments: [{ id: 'web', revisions: [{ id: 'web-v1' }], traffic: [['web-v1', 10000]] }],
+      }),
     );
   });
   afterEach(() => t.cleanup());
@@ -51,7 +60,9 @@ describe('bp state rm', () => {
     expect(rm.stdout).toContain('Forgot everything recorded for environment "demo": 1 deployment(s), 1 revision(s).');
     const again = await bp(['apply', 'env.yaml', '--auto-approve'], { cwd: t.dir });
     expect(again.code).toBe(0);
-    expect(readProvider(join(t.dir, 'provider.json')).splits.web).toEqual([{ revision_id: 'web-v1', weight_bps: 10000 }]);
+    expect(readProvider(join(t.dir, 'provider.json')).splits.web).toEqual([
+      { revision_id: 'web-v1', weight_bps: 10000 },
+    ]);
   });
 
   it('names what it cannot forget', async () => {

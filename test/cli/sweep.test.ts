@@ -22,7 +22,17 @@ const envWith = (deployerConfig: Record<string, unknown> = {}, ttl = '1h') =>
     provider,
     deployerConfig,
     deployments: [
-      { id: 'web', revisions: [{ id: 'web-v1', ttl }, { id: 'web-v2', ttl }], traffic: [['web-v1', 10000], ['web-v2', 0]] },
+      {
+        id: 'web',
+        revisions: [
+          { id: 'web-v1', ttl },
+          { id: 'web-v2', ttl },
+        ],
+        traffic: [
+          ['web-v1', 10000],
+          ['web-v2', 0],
+        ],
+      },
       { id: 'api', revisions: [{ id: 'api-v1' }], traffic: [['api-v1', 10000]] },
     ],
   });
@@ -35,7 +45,10 @@ async function applyAndExpire(deployerConfig: Record<string, unknown> = {}): Pro
   now = AFTER_TTL;
 }
 
-const callsAfter = (n: number) => readProvider(provider).calls.slice(n).map((c) => `${c.verb}:${c.key}`);
+const callsAfter = (n: number) =>
+  readProvider(provider)
+    .calls.slice(n)
+    .map((c) => `${c.verb}:${c.key}`);
 
 /** Recorded state, read in-process (cheaper than one more bp process on a busy CI host). */
 async function stateOf() {
@@ -97,7 +110,9 @@ describe('bp sweep', () => {
     expect(s.stderr).not.toMatch(/Error/);
     expect(s.code).toBe(0);
     expect(s.stdout).toMatch(/revision web\/web-v1 expired at .* but still carries traffic/);
-    expect(s.stdout).toMatch(/Sweep complete: 1 revision archived \(web\/web-v2\), 0 failed; 1 expired revision kept because it carries traffic\./);
+    expect(s.stdout).toMatch(
+      /Sweep complete: 1 revision archived \(web\/web-v2\), 0 failed; 1 expired revision kept because it carries traffic\./,
+    );
     expect(callsAfter(before.calls.length)).toEqual(['drain:web-v2', 'archive:web-v2']);
     const after = readProvider(provider);
     expect(after.revisions['web-v2']).toBeUndefined();
@@ -119,7 +134,9 @@ describe('bp sweep', () => {
   });
 
   it('retries transient failures of a revision and then succeeds', async () => {
-    await applyAndExpire({ faults: { 'drain:web-v2': { mode: 'transient', count: 1 }, 'archive:web-v2': { mode: 'transient', count: 2 } } });
+    await applyAndExpire({
+      faults: { 'drain:web-v2': { mode: 'transient', count: 1 }, 'archive:web-v2': { mode: 'transient', count: 2 } },
+    });
     const s = await run(['sweep', 'env.yaml']);
     expect(s.code, s.stdout + s.stderr).toBe(0);
     expect(s.stdout).toMatch(/web\/web-v2: attempt 1 failed \(injected transient failure of drain web-v2\)/);
@@ -189,7 +206,10 @@ describe('bp sweep', () => {
     expect(r.stderr.match(/locked by/g)?.length).toBeGreaterThanOrEqual(1);
     const p = readProvider(provider);
     expect(p.revisions['web-v1']).toMatchObject({ running: true });
-    expect(p.splits.web).toEqual([{ revision_id: 'web-v1', weight_bps: 10000 }, { revision_id: 'web-v2', weight_bps: 0 }]);
+    expect(p.splits.web).toEqual([
+      { revision_id: 'web-v1', weight_bps: 10000 },
+      { revision_id: 'web-v2', weight_bps: 0 },
+    ]);
     expect(p.calls.filter((c) => c.key === 'web-v1' && (c.verb === 'drain' || c.verb === 'archive'))).toEqual([]);
     expect((await stateOf()).revisions['web-v1'].lifecycle).toBe('ready');
   });

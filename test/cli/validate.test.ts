@@ -23,12 +23,17 @@ function expectedLines(name: string): string[] {
 }
 
 describe('bp validate', () => {
-  const names = readdirSync(invalidDir).filter((n) => n.endsWith('.yaml')).sort();
+  const names = readdirSync(invalidDir)
+    .filter((n) => n.endsWith('.yaml'))
+    .sort();
 
   it('reports every problem of every invalid-input class as FILE:LINE:COL and exits 1', async () => {
     expect(names.length).toBeGreaterThanOrEqual(15);
     const results = await Promise.all(
-      names.map(async (name) => ({ name, r: await bp(['validate', `test/fixtures/spec/invalid/${name}`], { cwd: ROOT }) })),
+      names.map(async (name) => ({
+        name,
+        r: await bp(['validate', `test/fixtures/spec/invalid/${name}`], { cwd: ROOT }),
+      })),
     );
     for (const { name, r } of results) {
       expect(r.code, name).toBe(1);
@@ -102,7 +107,9 @@ describe('bp validate', () => {
       expect(r.code).toBe(1);
       const lines = r.stderr.trimEnd().split('\n');
       expect(lines[0]).toMatch(/^env\.yaml:5:11: .*apiVersion 0; this bp supports apiVersion 1/);
-      expect(lines[1]).toMatch(/^env\.yaml:7:11: .*"no-such-bp-deployer-package" is neither a built-in type .* npm install no-such-bp-deployer-package/);
+      expect(lines[1]).toMatch(
+        /^env\.yaml:7:11: .*"no-such-bp-deployer-package" is neither a built-in type .* npm install no-such-bp-deployer-package/,
+      );
       expect(lines[2]).toMatch(/^env\.yaml:10:\d+: .*bind_host/);
     } finally {
       t.cleanup();

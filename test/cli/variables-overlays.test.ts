@@ -10,7 +10,10 @@ const prod = join(ROOT, 'examples', 'overlays', 'prod.yaml');
 const staging = join(ROOT, 'examples', 'overlays', 'staging.yaml');
 
 async function envId(args: string[], env: Record<string, string> = {}, fastPath = true) {
-  const r = await bp(['validate', base, '--json', ...args], { cwd: t.dir, env: { ...env, ...(fastPath ? {} : { BP_NO_FAST_PATH: '1' }) } });
+  const r = await bp(['validate', base, '--json', ...args], {
+    cwd: t.dir,
+    env: { ...env, ...(fastPath ? {} : { BP_NO_FAST_PATH: '1' }) },
+  });
   expect(r.stderr).toBe('');
   return JSON.parse(r.stdout).environment_id as string;
 }
@@ -22,14 +25,18 @@ describe('variables and overlays on the command line', () => {
       expect(await envId([], {}, fast)).toBe('shop-dev');
       expect(await envId([], { BP_VAR_STAGE: 'fromenv' }, fast)).toBe('shop-fromenv');
       expect(await envId(['--var-file', varFile], { BP_VAR_STAGE: 'fromenv' }, fast)).toBe('shop-fromfile');
-      expect(await envId(['--var-file', varFile, '--var', 'STAGE=cli'], { BP_VAR_STAGE: 'fromenv' }, fast)).toBe('shop-cli');
+      expect(await envId(['--var-file', varFile, '--var', 'STAGE=cli'], { BP_VAR_STAGE: 'fromenv' }, fast)).toBe(
+        'shop-cli',
+      );
       expect(await envId(['--overlay', prod], {}, fast)).toBe('shop-prod');
       expect(await envId(['--overlay', staging, '--var', 'STAGE=x'], {}, fast)).toBe('shop-x');
     }
   });
 
   it('an undefined variable fails validation at FILE:LINE:COL; a bad --var is a usage error', async () => {
-    const env = writeFile(join(t.dir, 'env.yaml'), `schema: bp.environment/v1
+    const env = writeFile(
+      join(t.dir, 'env.yaml'),
+      `schema: bp.environment/v1
 environment_id: demo
 deployers: { local: { type: local-process } }
 deployments:
@@ -39,10 +46,13 @@ deployments:
       - revision_id: web-v1
         artifact: { image: "ghcr.io/acme/web:\${var:GIT_SHA}" }
     traffic: [{ revision_id: web-v1, weight_bps: 10000 }]
-`);
+`,
+    );
     const r = await bp(['validate', env], { cwd: t.dir });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`${env}:9:46: variable GIT_SHA is not defined (referenced by artifact.image in revision "web-v1")`);
+    expect(r.stderr).toContain(
+      `${env}:9:46: variable GIT_SHA is not defined (referenced by artifact.image in revision "web-v1")`,
+    );
     const ok = await bp(['validate', env, '--var', 'GIT_SHA=abc'], { cwd: t.dir });
     expect(ok.code).toBe(0);
     const bad = await bp(['validate', env, '--var', 'GIT-SHA'], { cwd: t.dir });

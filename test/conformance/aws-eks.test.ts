@@ -23,7 +23,15 @@ beforeAll(async () => {
     // The cluster only accepts tokens presigned for it with the test's credentials.
     authenticate: (h) => verifyEksToken(h, { clusterName: 'bench', region: REGION, ...CREDS }),
   });
-  eks = await startFakeEks(REGION, [{ name: 'bench', endpoint: kube.url, caData: Buffer.from('-----BEGIN CERTIFICATE-----\nnot used over http\n-----END CERTIFICATE-----\n').toString('base64') }]);
+  eks = await startFakeEks(REGION, [
+    {
+      name: 'bench',
+      endpoint: kube.url,
+      caData: Buffer.from('-----BEGIN CERTIFICATE-----\nnot used over http\n-----END CERTIFICATE-----\n').toString(
+        'base64',
+      ),
+    },
+  ]);
   dir = mkdtempSync(join(tmpdir(), 'bp-eks-bench-'));
 });
 afterAll(async () => {
@@ -38,7 +46,15 @@ describe('the aws-eks deployer against fake EKS and kube-apiserver', () => {
     const report = await runConformance({
       type: 'aws-eks',
       baseDir: process.cwd(),
-      config: { cluster_name: 'bench', region: REGION, endpoint_url: eks.url, insecure_skip_tls_verify: true, traffic: 'gateway-api', gateway: { name: 'public' }, poll_interval_ms: 25 },
+      config: {
+        cluster_name: 'bench',
+        region: REGION,
+        endpoint_url: eks.url,
+        insecure_skip_tls_verify: true,
+        traffic: 'gateway-api',
+        gateway: { name: 'public' },
+        poll_interval_ms: 25,
+      },
       stateDir: dir,
       fixture: { artifact: { image: 'bp-fixture:1', env: {} } },
     });
@@ -48,7 +64,11 @@ describe('the aws-eks deployer against fake EKS and kube-apiserver', () => {
     expect(report.checks.map((c) => c.name)).toEqual(checkNames());
     // DescribeCluster was SigV4-signed with the environment's credentials, for the right region.
     expect(eks.requests.length).toBeGreaterThan(0);
-    expect(eks.requests.every((r) => r.accessKeyId === CREDS.accessKeyId && r.region === REGION && r.path === '/clusters/bench')).toBe(true);
+    expect(
+      eks.requests.every(
+        (r) => r.accessKeyId === CREDS.accessKeyId && r.region === REGION && r.path === '/clusters/bench',
+      ),
+    ).toBe(true);
     expect(kube.journal.entries.every((e) => e.status !== 401)).toBe(true);
   });
 });

@@ -8,7 +8,14 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkNames, renderHuman } from '../../src/conformance/index.js';
-import { FAKE_CLIENT, FAKE_LOCATION, FAKE_RESOURCE_GROUP, FAKE_SUBSCRIPTION, FAKE_TENANT, type FakeArm } from '../fakes/azure/server.js';
+import {
+  FAKE_CLIENT,
+  FAKE_LOCATION,
+  FAKE_RESOURCE_GROUP,
+  FAKE_SUBSCRIPTION,
+  FAKE_TENANT,
+  type FakeArm,
+} from '../fakes/azure/server.js';
 import { fakeConfig, startFake } from '../deployers/azure-vm-fixtures.js';
 import { bp, tempDir } from '../helpers/cli.js';
 import { bench, namesWith } from './helpers.js';
@@ -43,27 +50,33 @@ describe('the built-in azure-vm deployer', () => {
     const { dir, cleanup } = tempDir('bp-azure-bench-');
     try {
       const config = join(dir, 'azure.yaml');
-      writeFileSync(config, [
-        `subscription_id: ${FAKE_SUBSCRIPTION}`,
-        `resource_group: ${FAKE_RESOURCE_GROUP}`,
-        `location: ${FAKE_LOCATION}`,
-        `subnet_id: ${fake.subnetId}`,
-        `endpoint: ${fake.endpoint}`,
-        'token_scope: https://management.azure.com/.default',
-        'disable_instance_discovery: true',
-        'boot_grace_seconds: 0',
-        'poll_interval_ms: 50',
-        'lro_poll_interval_ms: 20',
-        'retry_delay_ms: 50',
-        '',
-      ].join('\n'));
+      writeFileSync(
+        config,
+        [
+          `subscription_id: ${FAKE_SUBSCRIPTION}`,
+          `resource_group: ${FAKE_RESOURCE_GROUP}`,
+          `location: ${FAKE_LOCATION}`,
+          `subnet_id: ${fake.subnetId}`,
+          `endpoint: ${fake.endpoint}`,
+          'token_scope: https://management.azure.com/.default',
+          'disable_instance_discovery: true',
+          'boot_grace_seconds: 0',
+          'poll_interval_ms: 50',
+          'lro_poll_interval_ms: 20',
+          'retry_delay_ms: 50',
+          '',
+        ].join('\n'),
+      );
       const before = fake.journal.length;
       const r = await bp(['conformance', 'azure-vm', '--config', config, '--fixture-image', 'bp-fixture:1'], {
         cwd: dir,
         env: {
           NODE_EXTRA_CA_CERTS: fake.caFile,
-          AZURE_TENANT_ID: FAKE_TENANT, AZURE_CLIENT_ID: FAKE_CLIENT.clientId, AZURE_CLIENT_SECRET: FAKE_CLIENT.clientSecret,
-          AZURE_AUTHORITY_HOST: fake.endpoint, BP_STATE_DIR: join(dir, 'state'),
+          AZURE_TENANT_ID: FAKE_TENANT,
+          AZURE_CLIENT_ID: FAKE_CLIENT.clientId,
+          AZURE_CLIENT_SECRET: FAKE_CLIENT.clientSecret,
+          AZURE_AUTHORITY_HOST: fake.endpoint,
+          BP_STATE_DIR: join(dir, 'state'),
         },
       });
       expect(r.stdout, r.stderr).toMatch(/\d+ passed, 0 failed/);

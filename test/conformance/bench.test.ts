@@ -26,14 +26,32 @@ describe('the bench on the example memory plugin', () => {
     const report = await bench(MEMORY_PLUGIN, { onCheck: (r) => streamed.push(r) });
     expect(report.checks.map((c) => c.name)).toEqual(checkNames());
     expect(report.checks.filter((c) => c.status !== 'pass')).toEqual([]);
-    expect(report).toMatchObject({ deployer: MEMORY_PLUGIN, passed: checkNames().length, failed: 0, skipped: 0, leaks: [] });
+    expect(report).toMatchObject({
+      deployer: MEMORY_PLUGIN,
+      passed: checkNames().length,
+      failed: 0,
+      skipped: 0,
+      leaks: [],
+    });
     expect(streamed).toEqual(report.checks);
   }, 30_000);
 
   it('runs at least the checks the contract names', () => {
     expect(checkNames().length).toBeGreaterThanOrEqual(16);
-    for (const name of ['happy-path', 'idempotent-warm', 'unknown-revision', 'invalid-split', 'missing-split',
-      'split-isolation', 'split-outcome', 'archive-clean', 'runtime-config', 'abort', 'concurrency', 'error-shape']) {
+    for (const name of [
+      'happy-path',
+      'idempotent-warm',
+      'unknown-revision',
+      'invalid-split',
+      'missing-split',
+      'split-isolation',
+      'split-outcome',
+      'archive-clean',
+      'runtime-config',
+      'abort',
+      'concurrency',
+      'error-shape',
+    ]) {
       expect(checkNames()).toContain(name);
     }
   });
@@ -70,7 +88,9 @@ describe('the bench on deliberately broken deployers', () => {
   }, 30_000);
 
   it('reports the leftover of a refused call that changed the provider as a leak', async () => {
-    const report = await bench(join(BROKEN_DIR, 'changes-provider-before-rejecting.mjs'), { only: ['unknown-revision'] });
+    const report = await bench(join(BROKEN_DIR, 'changes-provider-before-rejecting.mjs'), {
+      only: ['unknown-revision'],
+    });
     const check = report.checks[0];
     expect(check.status).toBe('fail');
     expect(check.message).toContain('observe changed');
@@ -86,7 +106,9 @@ describe('the bench on deliberately broken deployers', () => {
     const failed = report.checks.filter((c) => c.status === 'fail');
     expect(failed.map((c) => c.name)).toContain('happy-path');
     for (const c of failed) expect(c.message, c.name).toMatch(/did not settle within 200 ms/);
-    expect(namesWith(report, 'pass')).toEqual(expect.arrayContaining(['idempotent-stage', 'unknown-revision', 'error-shape']));
+    expect(namesWith(report, 'pass')).toEqual(
+      expect.arrayContaining(['idempotent-stage', 'unknown-revision', 'error-shape']),
+    );
   }, 30_000);
 });
 

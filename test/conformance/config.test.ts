@@ -12,7 +12,10 @@ function file(name: string, text: string): string {
 
 describe('readConformanceConfig', () => {
   it('reads YAML and JSON mappings', async () => {
-    expect(await readConformanceConfig(file('c.yaml', 'file: p.json\nnested: { a: 1 }\n'))).toEqual({ file: 'p.json', nested: { a: 1 } });
+    expect(await readConformanceConfig(file('c.yaml', 'file: p.json\nnested: { a: 1 }\n'))).toEqual({
+      file: 'p.json',
+      nested: { a: 1 },
+    });
     expect(await readConformanceConfig(file('c.json', '{"file": "p.json"}'))).toEqual({ file: 'p.json' });
   });
 
@@ -38,7 +41,14 @@ describe('readConformanceConfig', () => {
 
   it('refuses an alias bomb instead of expanding it', async () => {
     const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
-    for (let i = 0; i < 8; i++) bomb.push(`${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10).fill(`*${String.fromCharCode(97 + i)}`).join(', ')}]`);
-    await expect(readConformanceConfig(file('bomb.yaml', bomb.join('\n') + '\n'))).rejects.toMatchObject({ code: 'InvalidInput' });
+    for (let i = 0; i < 8; i++)
+      bomb.push(
+        `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10)
+          .fill(`*${String.fromCharCode(97 + i)}`)
+          .join(', ')}]`,
+      );
+    await expect(readConformanceConfig(file('bomb.yaml', bomb.join('\n') + '\n'))).rejects.toMatchObject({
+      code: 'InvalidInput',
+    });
   });
 });

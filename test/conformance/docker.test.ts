@@ -18,7 +18,7 @@ interface JsonReport {
   leaks: string[];
 }
 
-describe('bp conformance docker, against podman\'s Docker API', () => {
+describe("bp conformance docker, against podman's Docker API", () => {
   let engine: PodmanEngine;
   let image: string;
 
@@ -33,9 +33,13 @@ describe('bp conformance docker, against podman\'s Docker API', () => {
 
   it('passes every check with real containers and leaves nothing on the engine', async () => {
     const config = join(engine.dir, 'docker.yaml');
-    writeFileSync(config, `socket_path: ${engine.socketPath}\nnetwork_mode: host\nhealth_check_interval_ms: 200\nkill_grace_seconds: 2\n`);
+    writeFileSync(
+      config,
+      `socket_path: ${engine.socketPath}\nnetwork_mode: host\nhealth_check_interval_ms: 200\nkill_grace_seconds: 2\n`,
+    );
     const r = await bp(['conformance', 'docker', '--config', config, '--fixture-image', image, '--json'], {
-      cwd: engine.dir, env: { BP_STATE_DIR: join(engine.dir, 'bp-state') },
+      cwd: engine.dir,
+      env: { BP_STATE_DIR: join(engine.dir, 'bp-state') },
     });
     const report = JSON.parse(r.stdout) as JsonReport;
     const failed = report.checks.filter((c) => c.status === 'fail');

@@ -32,11 +32,20 @@ describe('the generated fixture', () => {
 
   it('builds an environment with valid ids, distinct free ports and revisions in several lifecycle states', async () => {
     const { ids, env } = await buildFixture({
-      prefix: 'bench1k1', environmentId: 'bench-1', deployerType: 'memory', config: {},
-      serverPath: '/tmp/server.mjs', baseDir: '/tmp',
+      prefix: 'bench1k1',
+      environmentId: 'bench-1',
+      deployerType: 'memory',
+      config: {},
+      serverPath: '/tmp/server.mjs',
+      baseDir: '/tmp',
     });
     const revisions = env.deployments.flatMap((d) => d.revisions);
-    for (const id of [env.environment_id, ...env.deployments.map((d) => d.deployment_id), ...revisions.map((r) => r.revision_id), ids.ghost]) {
+    for (const id of [
+      env.environment_id,
+      ...env.deployments.map((d) => d.deployment_id),
+      ...revisions.map((r) => r.revision_id),
+      ids.ghost,
+    ]) {
       expect(id).toMatch(ID_REGEX);
       expect(id === env.environment_id || id.startsWith(ids.prefix)).toBe(true);
     }
@@ -44,17 +53,28 @@ describe('the generated fixture', () => {
     expect(new Set(revisions.map((r) => r.lifecycle))).toEqual(new Set(['inactive', 'archived']));
     expect(new Set(revisions.map((r) => r.state))).toEqual(new Set(['ready', 'inactive', 'archived']));
     const a1 = revisions.find((r) => r.revision_id === ids.a1)!;
-    expect(a1.artifact).toEqual({ command: [process.execPath, '/tmp/server.mjs'], env: { [REVISION_ENV_VAR]: ids.a1 } });
+    expect(a1.artifact).toEqual({
+      command: [process.execPath, '/tmp/server.mjs'],
+      env: { [REVISION_ENV_VAR]: ids.a1 },
+    });
     expect(a1.drain_seconds).toBe(1);
   });
 
   it('uses a configured artifact, and an unrunnable image for the error-shape revision', async () => {
     const { ids, env } = await buildFixture({
-      prefix: 'bench1k2', environmentId: 'bench-1', deployerType: 'docker', config: {},
-      serverPath: '/tmp/server.mjs', baseDir: '/tmp', options: { artifact: { image: 'example/server:1', env: { A: 'b' } } },
+      prefix: 'bench1k2',
+      environmentId: 'bench-1',
+      deployerType: 'docker',
+      config: {},
+      serverPath: '/tmp/server.mjs',
+      baseDir: '/tmp',
+      options: { artifact: { image: 'example/server:1', env: { A: 'b' } } },
     });
     const revisions = env.deployments.flatMap((d) => d.revisions);
-    expect(revisions.find((r) => r.revision_id === ids.b1)!.artifact).toEqual({ image: 'example/server:1', env: { A: 'b', [REVISION_ENV_VAR]: ids.b1 } });
+    expect(revisions.find((r) => r.revision_id === ids.b1)!.artifact).toEqual({
+      image: 'example/server:1',
+      env: { A: 'b', [REVISION_ENV_VAR]: ids.b1 },
+    });
     expect(revisions.find((r) => r.revision_id === ids.cBroken)!.artifact.image).toMatch(/\.invalid\//);
   });
 });

@@ -20,14 +20,20 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const failed = (r: Awaited<ReturnType<typeof runConformance>>) => r.checks.filter((c) => c.status === 'fail').map((c) => c.name);
+const failed = (r: Awaited<ReturnType<typeof runConformance>>) =>
+  r.checks.filter((c) => c.status === 'fail').map((c) => c.name);
 
 describe('the k8s deployer against the fake kube-apiserver', () => {
   it('passes the conformance bench in replicas mode', async () => {
     const report = await runConformance({
       type: 'k8s',
       baseDir: process.cwd(),
-      config: { kubeconfig: writeKubeconfig(kube.url, { dir }), namespace: 'default', poll_interval_ms: 25, traffic: 'replicas' },
+      config: {
+        kubeconfig: writeKubeconfig(kube.url, { dir }),
+        namespace: 'default',
+        poll_interval_ms: 25,
+        traffic: 'replicas',
+      },
       stateDir: join(dir, 'replicas'),
       fixture: FIXTURE,
     });
@@ -41,14 +47,19 @@ describe('the k8s deployer against the fake kube-apiserver', () => {
   it('passes `bp conformance k8s` in gateway-api mode through the CLI', async () => {
     kube.addNamespace('bench');
     const config = join(dir, 'k8s.yaml');
-    writeFileSync(config, [
-      `kubeconfig: ${writeKubeconfig(kube.url, { dir: mkdtempSync(join(dir, 'gw-')) })}`,
-      'namespace: bench',
-      'traffic: gateway-api',
-      'gateway: { name: public, namespace: infra }',
-      'poll_interval_ms: 25',
-    ].join('\n'));
-    const r = await collect(spawnBp(['conformance', 'k8s', '--config', config, '--fixture-image', 'bp-fixture:1'], { cwd: dir }));
+    writeFileSync(
+      config,
+      [
+        `kubeconfig: ${writeKubeconfig(kube.url, { dir: mkdtempSync(join(dir, 'gw-')) })}`,
+        'namespace: bench',
+        'traffic: gateway-api',
+        'gateway: { name: public, namespace: infra }',
+        'poll_interval_ms: 25',
+      ].join('\n'),
+    );
+    const r = await collect(
+      spawnBp(['conformance', 'k8s', '--config', config, '--fixture-image', 'bp-fixture:1'], { cwd: dir }),
+    );
     expect(r.stdout, r.stderr).toMatch(/\d+ passed, 0 failed/);
     expect(r.code).toBe(0);
     expect(kube.journal.find('PATCH', '/httproutes/').length).toBeGreaterThan(0);

@@ -1,6 +1,13 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { renderCheck, renderFooter, renderHuman, renderJson, renderJUnit, type ConformanceReport } from '../../src/conformance/index.js';
+import {
+  renderCheck,
+  renderFooter,
+  renderHuman,
+  renderJson,
+  renderJUnit,
+  type ConformanceReport,
+} from '../../src/conformance/index.js';
 import { bench, BROKEN_DIR } from './helpers.js';
 
 const REPORT: ConformanceReport = {
@@ -15,7 +22,12 @@ const REPORT: ConformanceReport = {
       observed: { resolved: true },
       durationMs: 35,
     },
-    { name: 'runtime-config', status: 'skip', message: "the deployer has no reportRuntimeConfig; it's fine", durationMs: 0 },
+    {
+      name: 'runtime-config',
+      status: 'skip',
+      message: "the deployer has no reportRuntimeConfig; it's fine",
+      durationMs: 0,
+    },
   ],
   passed: 1,
   failed: 1,
@@ -88,8 +100,14 @@ describe('renderJUnit', () => {
     const xml = renderJUnit(REPORT);
     expect(xml.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n')).toBe(true);
     const els = xmlElements(xml);
-    expect(els[0]).toMatchObject({ name: 'testsuites', attrs: { tests: '3', failures: '1', skipped: '1', errors: '0' } });
-    expect(els[1]).toMatchObject({ name: 'testsuite', attrs: { name: 'bp conformance: ./my &lt;deployer&gt;.mjs', tests: '3' } });
+    expect(els[0]).toMatchObject({
+      name: 'testsuites',
+      attrs: { tests: '3', failures: '1', skipped: '1', errors: '0' },
+    });
+    expect(els[1]).toMatchObject({
+      name: 'testsuite',
+      attrs: { name: 'bp conformance: ./my &lt;deployer&gt;.mjs', tests: '3' },
+    });
     const cases = els.filter((e) => e.name === 'testcase');
     expect(cases.map((c) => c.attrs.name)).toEqual(['happy-path', 'invalid-split', 'runtime-config']);
     expect(cases[0].attrs.time).toBe('0.120');
@@ -98,7 +116,9 @@ describe('renderJUnit', () => {
       'split sum 9000: resolved, expected a &quot;InvalidSplit&quot; rejection &amp; &lt;nothing&gt; applied',
     );
     expect(failure.text).toContain('expected: &quot;InvalidSplit&quot;');
-    expect(els.find((e) => e.name === 'skipped')?.attrs.message).toBe('the deployer has no reportRuntimeConfig; it&apos;s fine');
+    expect(els.find((e) => e.name === 'skipped')?.attrs.message).toBe(
+      'the deployer has no reportRuntimeConfig; it&apos;s fine',
+    );
     expect(els.find((e) => e.name === 'system-err')?.text).toContain('LEAK abort: revision x-a1');
   });
 

@@ -33,13 +33,19 @@ async function rejection(p: Promise<unknown>): Promise<{ code?: string; retryabl
   throw new Error('expected a rejection');
 }
 
-const live = (revisionId: string) => [...fake().ec2.instances.values()]
-  .filter((i) => i.tags['bp:revision'] === revisionId && ['pending', 'running'].includes(fake().ec2.stateOf(i)));
+const live = (revisionId: string) =>
+  [...fake().ec2.instances.values()].filter(
+    (i) => i.tags['bp:revision'] === revisionId && ['pending', 'running'].includes(fake().ec2.stateOf(i)),
+  );
 
 describe('aws-ec2 provider faults', () => {
   it('EC2 throttling is a retryable Provider error; the SDK retries it away when allowed', async () => {
     const env = environment('thr', [{ id: 'web', revisions: [revision('thr-v1')] }]);
-    fake().addFault({ service: 'ec2', action: 'DescribeInstances', error: { status: 503, code: 'RequestLimitExceeded', message: 'Request limit exceeded.' } });
+    fake().addFault({
+      service: 'ec2',
+      action: 'DescribeInstances',
+      error: { status: 503, code: 'RequestLimitExceeded', message: 'Request limit exceeded.' },
+    });
     const e = await rejection((await deployer()).warmRevision(env, 'thr-v1', opts()));
     expect(e).toMatchObject({ code: 'Provider', retryable: true });
     expect(e.message).toContain('RequestLimitExceeded');
@@ -47,7 +53,12 @@ describe('aws-ec2 provider faults', () => {
     fake().clearFaults();
 
     // Two throttled answers, three SDK attempts: the warm goes through.
-    fake().addFault({ service: 'ec2', action: 'DescribeInstances', error: { status: 503, code: 'RequestLimitExceeded' }, times: 2 });
+    fake().addFault({
+      service: 'ec2',
+      action: 'DescribeInstances',
+      error: { status: 503, code: 'RequestLimitExceeded' },
+      times: 2,
+    });
     const d = await deployer({ max_attempts: 3 });
     await d.warmRevision(env, 'thr-v1', opts());
     expect(fake().journal.filter((j) => j.code === 'RequestLimitExceeded').length).toBeGreaterThanOrEqual(3);
@@ -57,9 +68,19 @@ describe('aws-ec2 provider faults', () => {
   it('ELBv2 throttling and 5xx are retryable; a rule quota is not', async () => {
     const env = environment('elb', [{ id: 'web', revisions: [revision('elb-v1')], traffic: split(['elb-v1', 10000]) }]);
     const d = await deployer();
-    fake().addFault({ service: 'elbv2', action: 'CreateTargetGroup', error: { status: 400, code: 'Throttling', message: 'Rate exceeded' }, times: 1 });
+    fake().addFault({
+      service: 'elbv2',
+      action: 'CreateTargetGroup',
+      error: { status: 400, code: 'Throttling', message: 'Rate exceeded' },
+      times: 1,
+    });
     expect(await rejection(d.warmRevision(env, 'elb-v1', opts()))).toMatchObject({ code: 'Provider', retryable: true });
-    fake().addFault({ service: 'elbv2', action: 'DescribeRules', error: { status: 503, code: 'ServiceUnavailable' }, times: 1 });
+    fake().addFault({
+      service: 'elbv2',
+      action: 'DescribeRules',
+      error: { status: 503, code: 'ServiceUnavailable' },
+      times: 1,
+    });
     expect(await rejection(d.warmRevision(env, 'elb-v1', opts()))).toMatchObject({ code: 'Provider', retryable: true });
 
     fake().elbv2.ruleLimit = fake().elbv2.rules.size;
@@ -76,7 +97,9 @@ describe('aws-ec2 provider faults', () => {
 
   it('a vCPU quota hit half way is not retryable; the next warm launches only what is missing', async () => {
     const d = await deployer();
-    const env = environment('part', [{ id: 'web', revisions: [revision('part-v1', { resources: { cpu: 0.5, memory_mb: 256, replicas: 3, gpu: 0 } })] }]);
+    const env = environment('part', [
+      { id: 'web', revisions: [revision('part-v1', { resources: { cpu: 0.5, memory_mb: 256, replicas: 3, gpu: 0 } })] },
+    ]);
     // Room for two t3.nano (2 vCPU each): the first subnet's RunInstances (2) fits, the second (1) does not.
     const used = [...fake().ec2.instances.values()].filter((i) => i.terminatedAt === null).length * 2;
     fake().ec2.vcpuLimit = used + 4;
@@ -96,7 +119,17 @@ describe('aws-ec2 provider faults', () => {
 
   it('an image that never gets healthy fails warm (not retryable, naming the targets) and archive removes it all', async () => {
     const d = await deployer({ boot_seconds: 0 });
-    const env = environment('bad', [{ id: 'web', revisions: [revision('bad-v1', { artifact: { image: 'registry.invalid/none:1', env: {} }, health: { http_path: '/healthz', timeout_seconds: 1 } })] }]);
+    const env = environment('bad', [
+      {
+        id: 'web',
+        revisions: [
+          revision('bad-v1', {
+            artifact: { image: 'registry.invalid/none:1', env: {} },
+            health: { http_path: '/healthz', timeout_seconds: 1 },
+          }),
+        ],
+      },
+    ]);
     const e = await rejection(d.warmRevision(env, 'bad-v1', opts()));
     expect(e).toMatchObject({ code: 'Provider', retryable: false });
     expect(e.message).toMatch(/i-[0-9a-f]+ running\/unhealthy \(Target\.FailedHealthChecks\)/);
@@ -108,8 +141,19 @@ describe('aws-ec2 provider faults', () => {
   it('refuses what EC2 cannot run before any call, and bad credentials name IAM', async () => {
     const d = await deployer();
     const before = fake().journal.length;
-    const env = environment('pre', [{ id: 'web', revisions: [revision('pre-v1', { artifact: { command: ['node', 'x.js'], env: {} } }), revision('pre-v2', { resources: { cpu: 64, memory_mb: 1, replicas: 1, gpu: 0 } })] }]);
-    expect(await rejection(d.stageRevision(env, 'pre-v1', opts()))).toMatchObject({ code: 'Provider', retryable: false });
+    const env = environment('pre', [
+      {
+        id: 'web',
+        revisions: [
+          revision('pre-v1', { artifact: { command: ['node', 'x.js'], env: {} } }),
+          revision('pre-v2', { resources: { cpu: 64, memory_mb: 1, replicas: 1, gpu: 0 } }),
+        ],
+      },
+    ]);
+    expect(await rejection(d.stageRevision(env, 'pre-v1', opts()))).toMatchObject({
+      code: 'Provider',
+      retryable: false,
+    });
     const big = await rejection(d.warmRevision(env, 'pre-v2', opts()));
     expect(big.message).toContain('set instance_type');
     expect(await rejection(d.warmRevision(env, 'nope', opts()))).toMatchObject({ code: 'RevisionNotFound' });
@@ -130,7 +174,9 @@ describe('aws-ec2 provider faults', () => {
 
   it('stops waiting as soon as the signal aborts', async () => {
     const d = await deployer({ boot_seconds: 30 });
-    const env = environment('abort', [{ id: 'web', revisions: [revision('abort-v1', { artifact: { image: 'registry.invalid/none:1', env: {} } })] }]);
+    const env = environment('abort', [
+      { id: 'web', revisions: [revision('abort-v1', { artifact: { image: 'registry.invalid/none:1', env: {} } })] },
+    ]);
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 800);
     const started = Date.now();

@@ -33,8 +33,10 @@ async function rejection(p: Promise<unknown>): Promise<{ code?: string; retryabl
   throw new Error('expected a rejection');
 }
 
-const liveOf = (revisionId: string) => [...fake().ec2.instances.values()]
-  .filter((i) => i.tags['bp:revision'] === revisionId && ['pending', 'running'].includes(fake().ec2.stateOf(i)));
+const liveOf = (revisionId: string) =>
+  [...fake().ec2.instances.values()].filter(
+    (i) => i.tags['bp:revision'] === revisionId && ['pending', 'running'].includes(fake().ec2.stateOf(i)),
+  );
 
 /** The decision digest of "no live instance, one wanted" (see `nextAttempt`). */
 function nextDecision(): string {
@@ -51,7 +53,9 @@ async function untilTerminated(ids: string[]): Promise<void> {
 describe('aws-ec2 recovery', () => {
   it('relaunches a revision that lost all its instances under a new client token', async () => {
     const d = await deployer();
-    const env = environment('relaunch', [{ id: 'web', revisions: [revision('relaunch-v1')], traffic: split(['relaunch-v1', 10000]) }]);
+    const env = environment('relaunch', [
+      { id: 'web', revisions: [revision('relaunch-v1')], traffic: split(['relaunch-v1', 10000]) },
+    ]);
     await d.warmRevision(env, 'relaunch-v1', opts());
     const [first] = liveOf('relaunch-v1');
     fake().ec2.terminateOutOfBand(first.id);
@@ -61,9 +65,15 @@ describe('aws-ec2 recovery', () => {
     const [second] = liveOf('relaunch-v1');
     expect(second.id).not.toBe(first.id);
     expect(second.clientToken).not.toBe(first.clientToken);
-    expect(fake().journal.slice(mark).filter((j) => j.code === 'IdempotentInstanceTerminated')).toEqual([]);
+    expect(
+      fake()
+        .journal.slice(mark)
+        .filter((j) => j.code === 'IdempotentInstanceTerminated'),
+    ).toEqual([]);
     // The attempt is recorded on the target group, finished.
-    const tg = [...fake().elbv2.targetGroups.values()].find((t) => t.name === targetGroupName('relaunch', 'relaunch-v1'))!;
+    const tg = [...fake().elbv2.targetGroups.values()].find(
+      (t) => t.name === targetGroupName('relaunch', 'relaunch-v1'),
+    )!;
     expect(tg.tags['bp:launch-attempt']).toBe('2');
     expect((await d.observe(env, opts())).revisions['relaunch-v1']).toEqual({ present: true, healthy: true });
     await d.archiveRevision(env, 'relaunch-v1', opts());
@@ -73,7 +83,13 @@ describe('aws-ec2 recovery', () => {
     const d = await deployer();
     const env = environment('retry', [{ id: 'web', revisions: [revision('retry-v1')] }]);
     // The launch happens but its answer is lost; the step fails and bp will retry it.
-    fake().addFault({ service: 'ec2', action: 'RunInstances', error: { status: 500, code: 'InternalError' }, afterHandling: true, times: 1 });
+    fake().addFault({
+      service: 'ec2',
+      action: 'RunInstances',
+      error: { status: 500, code: 'InternalError' },
+      afterHandling: true,
+      times: 1,
+    });
     // EC2 is eventually consistent: the retry does not see the instance yet (until its RunInstances).
     fake().ec2.listLagMs = 60_000;
     expect(await rejection(d.warmRevision(env, 'retry-v1', opts()))).toMatchObject({ retryable: true });
@@ -81,7 +97,9 @@ describe('aws-ec2 recovery', () => {
     expect(tg.tags['bp:launch-attempt']).toMatch(/^1\//);
     fake().addFault({ service: 'ec2', action: 'RunInstances', times: 1, before: () => (fake().ec2.listLagMs = 0) });
     await d.warmRevision(env, 'retry-v1', opts());
-    const runs = fake().journal.filter((j) => j.action === 'RunInstances' && j.params['TagSpecification.1.Tag.4.Value'] === 'retry-v1');
+    const runs = fake().journal.filter(
+      (j) => j.action === 'RunInstances' && j.params['TagSpecification.1.Tag.4.Value'] === 'retry-v1',
+    );
     expect(runs.map((r) => r.status)).toEqual([500, 200]);
     expect(runs[1].params.ClientToken).toBe(runs[0].params.ClientToken);
     const [launched, ...more] = liveOf('retry-v1');
@@ -105,7 +123,9 @@ describe('aws-ec2 recovery', () => {
     const env = environment('lag', [{ id: 'web', revisions: [revision('lag-v1')] }]);
     const mark = fake().journal.length;
     await d.warmRevision(env, 'lag-v1', opts());
-    const registers = fake().journal.slice(mark).filter((j) => j.action === 'RegisterTargets');
+    const registers = fake()
+      .journal.slice(mark)
+      .filter((j) => j.action === 'RegisterTargets');
     expect(registers.some((j) => j.code === 'InvalidTarget')).toBe(true);
     expect(registers.at(-1)!.status).toBe(200);
     await d.archiveRevision(env, 'lag-v1', opts());
@@ -118,7 +138,12 @@ describe('aws-ec2 recovery', () => {
     const d = await deployer();
     const env = environment('reader', [{ id: 'web', revisions: [revision('rd-v1')] }]);
     const neighbourRule = [...fake().elbv2.rules.values()].find((r) => r.tags['bp:environment'] === 'neighbour')!;
-    fake().addFault({ service: 'elbv2', action: 'DescribeTags', times: 1, before: () => fake().elbv2.rules.delete(neighbourRule.arn) });
+    fake().addFault({
+      service: 'elbv2',
+      action: 'DescribeTags',
+      times: 1,
+      before: () => fake().elbv2.rules.delete(neighbourRule.arn),
+    });
     const seen = await d.observe(env, opts());
     expect(seen).toEqual({ revisions: { 'rd-v1': { present: false, healthy: false } }, splits: {} });
     expect(fake().journal.some((j) => j.action === 'DescribeTags' && j.code === 'RuleNotFound')).toBe(true);
@@ -127,10 +152,17 @@ describe('aws-ec2 recovery', () => {
 });
 
 describe('aws-ec2 limits before any billable call', () => {
-  const billable = (mark: number) => fake().journal.slice(mark).filter((j) => ['RunInstances', 'CreateTargetGroup', 'CreateRule'].includes(j.action));
+  const billable = (mark: number) =>
+    fake()
+      .journal.slice(mark)
+      .filter((j) => ['RunInstances', 'CreateTargetGroup', 'CreateRule'].includes(j.action));
 
   it('refuses 4 hosts + 2 paths (5 values per rule) and user data over 16 KB before launching', async () => {
-    const d = await deployer({ routes: { web: { host_headers: ['a.example.com', 'b.example.com', 'c.example.com'], path_patterns: ['/x', '/y', '/z'] } } });
+    const d = await deployer({
+      routes: {
+        web: { host_headers: ['a.example.com', 'b.example.com', 'c.example.com'], path_patterns: ['/x', '/y', '/z'] },
+      },
+    });
     const env = environment('lim', [{ id: 'web', revisions: [revision('lim-v1')] }]);
     const mark = fake().journal.length;
     const e = await rejection(d.warmRevision(env, 'lim-v1', opts()));
@@ -139,7 +171,12 @@ describe('aws-ec2 limits before any billable call', () => {
     expect(await rejection(d.stageRevision(env, 'lim-v1', opts()))).toMatchObject({ code: 'Provider' });
 
     const d2 = await deployer();
-    const big = environment('lim', [{ id: 'web', revisions: [revision('lim-v2', { artifact: { image: 'r.example.com/x:1', env: { BLOB: 'x'.repeat(17000) } } })] }]);
+    const big = environment('lim', [
+      {
+        id: 'web',
+        revisions: [revision('lim-v2', { artifact: { image: 'r.example.com/x:1', env: { BLOB: 'x'.repeat(17000) } } })],
+      },
+    ]);
     const e2 = await rejection(d2.warmRevision(big, 'lim-v2', opts()));
     expect(e2.message).toContain('EC2 user data takes at most 16384 bytes');
     expect(fake().journal.length).toBe(mark);
@@ -163,7 +200,10 @@ describe('aws-ec2 limits before any billable call', () => {
     const hashOf = (dep: string) => parseInt(createHash('sha256').update(`ceil\0${dep}`).digest('hex').slice(0, 8), 16);
     let dep = '';
     for (let k = 0; !dep; k++) if (hashOf(`d${k}`) % PRIORITY_WINDOW === PRIORITY_WINDOW - 1) dep = `d${k}`;
-    const blocker = await deployer({ rule_priority_base: base, routes: { [dep]: { host_headers: ['blocker.example.com'] } } });
+    const blocker = await deployer({
+      rule_priority_base: base,
+      routes: { [dep]: { host_headers: ['blocker.example.com'] } },
+    });
     // Another rule holds the top priority this deployment hashes to.
     const taken = environment('ceil-other', [{ id: 'x', revisions: [revision('ceil-x')] }]);
     await blocker.warmRevision(taken, 'ceil-x', opts());
@@ -179,7 +219,9 @@ describe('aws-ec2 limits before any billable call', () => {
   });
 
   it('rules follow a changed host_domain', async () => {
-    const env = environment('conv', [{ id: 'web', revisions: [revision('conv-v1')], traffic: split(['conv-v1', 10000]) }]);
+    const env = environment('conv', [
+      { id: 'web', revisions: [revision('conv-v1')], traffic: split(['conv-v1', 10000]) },
+    ]);
     const d = await deployer({ host_domain: 'old.example.com' });
     await d.warmRevision(env, 'conv-v1', opts());
     await d.applyTrafficSplit(env, 'web', opts());
@@ -198,7 +240,9 @@ describe('aws-ec2 private images', () => {
     expect(ecrRegistry(image)).toEqual({ host: '123456789012.dkr.ecr.eu-west-1.amazonaws.com', region: 'eu-west-1' });
     expect(ecrRegistry('123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/web:1')?.region).toBe('cn-north-1');
     const script = userData(revision('ecr-v1', { artifact: { image, env: {} } }), 8080);
-    const login = script.indexOf("aws ecr get-login-password --region eu-west-1 | docker login --username AWS --password-stdin '123456789012.dkr.ecr.eu-west-1.amazonaws.com'");
+    const login = script.indexOf(
+      "aws ecr get-login-password --region eu-west-1 | docker login --username AWS --password-stdin '123456789012.dkr.ecr.eu-west-1.amazonaws.com'",
+    );
     expect(login).toBeGreaterThan(0);
     expect(login).toBeLessThan(script.indexOf('docker run'));
     expect(script).not.toMatch(/AWS_SECRET|aws_secret/i);

@@ -21,24 +21,45 @@ function seed(envId: string, deployments: Array<{ id: string; revisions: string[
   for (const d of deployments) {
     const groups: Array<{ TargetGroupArn: string; Weight: string }> = [];
     for (const [k, rev] of d.revisions.entries()) {
-      const tags = [['bp:environment', envId], ['bp:deployment', d.id], ['bp:revision', rev]].map(([Key, Value]) => ({ Key, Value }));
+      const tags = [
+        ['bp:environment', envId],
+        ['bp:deployment', d.id],
+        ['bp:revision', rev],
+      ].map(([Key, Value]) => ({ Key, Value }));
       const run = ec2.handle('RunInstances', {
-        ImageId: FAKE_AMI, MinCount: '1', MaxCount: '1', InstanceType: 't3.nano', SubnetId: FAKE_SUBNETS[0],
+        ImageId: FAKE_AMI,
+        MinCount: '1',
+        MaxCount: '1',
+        InstanceType: 't3.nano',
+        SubnetId: FAKE_SUBNETS[0],
         TagSpecification: [{ ResourceType: 'instance', Tag: tags }],
       });
-      const id = String(((run.body as { instancesSet: Array<{ instanceId: string }> }).instancesSet[0]).instanceId);
+      const id = String((run.body as { instancesSet: Array<{ instanceId: string }> }).instancesSet[0].instanceId);
       ec2.instances.get(id)!.launchedAt -= 60_000;
-      const tg = elbv2.handle('CreateTargetGroup', { Name: targetGroupName(envId, rev), Protocol: 'HTTP', Port: '8080', VpcId: 'vpc-0fa4e000000000001', Tags: tags });
-      const arn = String((((tg.body as Record<string, { TargetGroups: Array<{ TargetGroupArn: string }> }>).CreateTargetGroupResult).TargetGroups[0]).TargetGroupArn);
+      const tg = elbv2.handle('CreateTargetGroup', {
+        Name: targetGroupName(envId, rev),
+        Protocol: 'HTTP',
+        Port: '8080',
+        VpcId: 'vpc-0fa4e000000000001',
+        Tags: tags,
+      });
+      const arn = String(
+        (tg.body as Record<string, { TargetGroups: Array<{ TargetGroupArn: string }> }>).CreateTargetGroupResult
+          .TargetGroups[0].TargetGroupArn,
+      );
       elbv2.handle('RegisterTargets', { TargetGroupArn: arn, Targets: [{ Id: id }] });
       elbv2.targetGroups.get(arn)!.targets.get(id)!.registeredAt -= 60_000;
       groups.push({ TargetGroupArn: arn, Weight: k === 0 ? '1' : '0' });
     }
     elbv2.handle('CreateRule', {
-      ListenerArn: elbv2.listenerArn, Priority: String(priority++),
+      ListenerArn: elbv2.listenerArn,
+      Priority: String(priority++),
       Conditions: [{ Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: 'X-BP-Deployment', Values: [d.id] } }],
       Actions: [{ Type: 'forward', ForwardConfig: { TargetGroups: groups } }],
-      Tags: [{ Key: 'bp:environment', Value: envId }, { Key: 'bp:deployment', Value: d.id }],
+      Tags: [
+        { Key: 'bp:environment', Value: envId },
+        { Key: 'bp:deployment', Value: d.id },
+      ],
     });
   }
 }
@@ -47,12 +68,18 @@ describe('aws-ec2 observe at scale', () => {
   it('observes 1,000 revisions with paginated lists and bounded per-revision health calls', async () => {
     fake().elbv2.ruleLimit = 1000;
     const deployments = Array.from({ length: REVISIONS / PER_DEPLOYMENT }, (_, d) => ({
-      id: `d${d}`, revisions: Array.from({ length: PER_DEPLOYMENT }, (_, r) => `d${d}-r${r}`),
+      id: `d${d}`,
+      revisions: Array.from({ length: PER_DEPLOYMENT }, (_, r) => `d${d}-r${r}`),
     }));
     seed('big', deployments);
-    const env = environment('big', deployments.map((d) => ({
-      id: d.id, revisions: d.revisions.map((r) => revision(r)), traffic: split([d.revisions[0], 10000]),
-    })));
+    const env = environment(
+      'big',
+      deployments.map((d) => ({
+        id: d.id,
+        revisions: d.revisions.map((r) => revision(r)),
+        traffic: split([d.revisions[0], 10000]),
+      })),
+    );
     const d = await createDeployer(fakeConfig(fake(), { max_attempts: 1 }));
     const mark = fake().journal.length;
     fake().maxInFlight = 0;
@@ -67,9 +94,14 @@ describe('aws-ec2 observe at scale', () => {
     const count = (action: string) => calls.filter((j) => j.action === action).length;
     const pages = (items: number) => Math.ceil(items / 5);
     const rules = deployments.length;
-    const measured = Object.fromEntries(['DescribeInstances', 'DescribeRules', 'DescribeTags', 'DescribeTargetGroups', 'DescribeTargetHealth']
-      .map((a) => [a, count(a)]));
-    console.log(`aws-ec2 observe of ${REVISIONS} revisions: ${calls.length} calls ${JSON.stringify(measured)}, at most ${fake().maxInFlight} in flight`);
+    const measured = Object.fromEntries(
+      ['DescribeInstances', 'DescribeRules', 'DescribeTags', 'DescribeTargetGroups', 'DescribeTargetHealth'].map(
+        (a) => [a, count(a)],
+      ),
+    );
+    console.log(
+      `aws-ec2 observe of ${REVISIONS} revisions: ${calls.length} calls ${JSON.stringify(measured)}, at most ${fake().maxInFlight} in flight`,
+    );
     expect(measured).toEqual({
       DescribeInstances: pages(REVISIONS),
       DescribeRules: pages(rules),

@@ -7,10 +7,11 @@ import { toSplit as toBps } from '../../src/deployers/kit/weights.js';
 const entries = (...w: number[]) => w.map((weight_bps, i) => ({ revision_id: `r${i}`, weight_bps }));
 
 /** Random valid splits: 1-5 integer weights summing to 10000, optionally in steps of `step` bps. */
-const splitArb = (step: number) => fc.array(fc.nat({ max: 10000 / step }), { minLength: 1, maxLength: 4 }).map((cuts) => {
-  const points = [0, ...cuts.map((c) => c * step).sort((a, b) => a - b), 10000];
-  return entries(...points.slice(1).map((p, i) => p - points[i]));
-});
+const splitArb = (step: number) =>
+  fc.array(fc.nat({ max: 10000 / step }), { minLength: 1, maxLength: 4 }).map((cuts) => {
+    const points = [0, ...cuts.map((c) => c * step).sort((a, b) => a - b), 10000];
+    return entries(...points.slice(1).map((p, i) => p - points[i]));
+  });
 
 describe('aws-ec2 weights', () => {
   it('reduces common splits to small exact weights', () => {
@@ -22,30 +23,44 @@ describe('aws-ec2 weights', () => {
   });
 
   it('is exact for every split in steps of 10 bps', () => {
-    fc.assert(fc.property(splitArb(10), (split) => {
-      const r = toElbWeights(split);
-      expect(r.exact).toBe(true);
-      expect(r.enforced).toEqual(split);
-      expect(Math.max(...r.weights)).toBeLessThanOrEqual(MAX_ELB_WEIGHT);
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(splitArb(10), (split) => {
+        const r = toElbWeights(split);
+        expect(r.exact).toBe(true);
+        expect(r.enforced).toEqual(split);
+        expect(Math.max(...r.weights)).toBeLessThanOrEqual(MAX_ELB_WEIGHT);
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('otherwise reports a valid split, off by at most 10 bps per entry in the split, that converts back to itself', () => {
-    fc.assert(fc.property(splitArb(1), (split) => {
-      const r = toElbWeights(split);
-      expect(r.weights.every((w) => Number.isInteger(w) && w >= 0 && w <= MAX_ELB_WEIGHT)).toBe(true);
-      expect(r.enforced.reduce((s, e) => s + e.weight_bps, 0)).toBe(10000);
-      r.enforced.forEach((e, i) => {
-        expect(Math.abs(e.weight_bps - split[i].weight_bps)).toBeLessThanOrEqual(10 * split.length);
-        // A revision asked for traffic keeps some; one asked for none gets none.
-        expect(e.weight_bps > 0).toBe(split[i].weight_bps > 0);
-      });
-      // observe reads the same weights back: the reported split is the enforced one.
-      expect(toBps(split.map((e) => e.revision_id), r.weights)).toEqual(r.enforced);
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(splitArb(1), (split) => {
+        const r = toElbWeights(split);
+        expect(r.weights.every((w) => Number.isInteger(w) && w >= 0 && w <= MAX_ELB_WEIGHT)).toBe(true);
+        expect(r.enforced.reduce((s, e) => s + e.weight_bps, 0)).toBe(10000);
+        r.enforced.forEach((e, i) => {
+          expect(Math.abs(e.weight_bps - split[i].weight_bps)).toBeLessThanOrEqual(10 * split.length);
+          // A revision asked for traffic keeps some; one asked for none gets none.
+          expect(e.weight_bps > 0).toBe(split[i].weight_bps > 0);
+        });
+        // observe reads the same weights back: the reported split is the enforced one.
+        expect(
+          toBps(
+            split.map((e) => e.revision_id),
+            r.weights,
+          ),
+        ).toEqual(r.enforced);
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('reads weights with no traffic as all zeros', () => {
-    expect(toBps(['a', 'b'], [0, 0])).toEqual([{ revision_id: 'a', weight_bps: 0 }, { revision_id: 'b', weight_bps: 0 }]);
+    expect(toBps(['a', 'b'], [0, 0])).toEqual([
+      { revision_id: 'a', weight_bps: 0 },
+      { revision_id: 'b', weight_bps: 0 },
+    ]);
   });
 });

@@ -22,26 +22,38 @@ async function deployer(over = {}, logger = recordingLogger()) {
 }
 
 function instancesOf(revisionId: string, states = ['pending', 'running']) {
-  return [...fake().ec2.instances.values()].filter((i) => i.tags['bp:revision'] === revisionId && states.includes(fake().ec2.stateOf(i)));
+  return [...fake().ec2.instances.values()].filter(
+    (i) => i.tags['bp:revision'] === revisionId && states.includes(fake().ec2.stateOf(i)),
+  );
 }
 
 function ruleWeights(deploymentId: string): Record<string, number> {
   const rule = [...fake().elbv2.rules.values()].find((r) => r.tags['bp:deployment'] === deploymentId);
   if (!rule) return {};
   const names = new Map([...fake().elbv2.targetGroups.values()].map((t) => [t.arn, t.tags['bp:revision']]));
-  return Object.fromEntries(fake().elbv2.forwardTargets(rule).map((t) => [names.get(t.arn), t.weight]));
+  return Object.fromEntries(
+    fake()
+      .elbv2.forwardTargets(rule)
+      .map((t) => [names.get(t.arn), t.weight]),
+  );
 }
 
 describe('aws-ec2 lifecycle', () => {
   it('stages, warms, splits, promotes, drains, archives and releases the rule', async () => {
     const logger = recordingLogger();
     const d = await deployer({}, logger);
-    const v1 = revision('life-v1', { resources: { cpu: 0.25, memory_mb: 256, replicas: 2, gpu: 0 }, artifact: { image: 'registry.example.com/web:1', env: { TOKEN: 's3cret-value' } } });
+    const v1 = revision('life-v1', {
+      resources: { cpu: 0.25, memory_mb: 256, replicas: 2, gpu: 0 },
+      artifact: { image: 'registry.example.com/web:1', env: { TOKEN: 's3cret-value' } },
+    });
     const v2 = revision('life-v2');
     let env = environment('life', [{ id: 'web', revisions: [v1, v2], traffic: split(['life-v1', 10000]) }]);
 
     const staged = await d.stageRevision(env, 'life-v1', opts());
-    expect(staged.outputs).toMatchObject({ instance_type: 't3.nano', target_group: targetGroupName('life', 'life-v1') });
+    expect(staged.outputs).toMatchObject({
+      instance_type: 't3.nano',
+      target_group: targetGroupName('life', 'life-v1'),
+    });
     expect(fake().actions()).not.toContain('RunInstances');
 
     const warm = await d.warmRevision(env, 'life-v1', opts());
@@ -50,8 +62,14 @@ describe('aws-ec2 lifecycle', () => {
     expect(launched).toHaveLength(2);
     // Spread over both subnets, tagged for observe, started by a script that runs the image.
     expect(new Set(launched.map((i) => i.subnetId)).size).toBe(2);
-    expect(launched[0].tags).toMatchObject({ 'bp:environment': 'life', 'bp:deployment': 'web', 'bp:revision': 'life-v1' });
-    expect(launched[0].userData).toContain("docker run -d --restart=always --name bp-life-v1 --env-file /etc/bp/bp-life-v1.env -p 8080:8080 'registry.example.com/web:1'");
+    expect(launched[0].tags).toMatchObject({
+      'bp:environment': 'life',
+      'bp:deployment': 'web',
+      'bp:revision': 'life-v1',
+    });
+    expect(launched[0].userData).toContain(
+      "docker run -d --restart=always --name bp-life-v1 --env-file /etc/bp/bp-life-v1.env -p 8080:8080 'registry.example.com/web:1'",
+    );
     expect(launched[0].userData).toContain('PORT=8080');
     expect(launched[0].userData).toContain('TOKEN=s3cret-value');
     expect(logger.lines.join('\n')).not.toContain('s3cret-value');
@@ -64,9 +82,14 @@ describe('aws-ec2 lifecycle', () => {
     await d.applyTrafficSplit(env, 'web', opts());
     expect(ruleWeights('web')).toEqual({ 'life-v1': 1 });
     await d.warmRevision(env, 'life-v2', opts());
-    env = environment('life', [{ id: 'web', revisions: [v1, v2], traffic: split(['life-v1', 9000], ['life-v2', 1000]) }]);
+    env = environment('life', [
+      { id: 'web', revisions: [v1, v2], traffic: split(['life-v1', 9000], ['life-v2', 1000]) },
+    ]);
     const canary = await d.applyTrafficSplit(env, 'web', opts());
-    expect(canary).toEqual({ applied_deployment_id: 'web', applied_entries: split(['life-v1', 9000], ['life-v2', 1000]) });
+    expect(canary).toEqual({
+      applied_deployment_id: 'web',
+      applied_entries: split(['life-v1', 9000], ['life-v2', 1000]),
+    });
     expect(ruleWeights('web')).toEqual({ 'life-v1': 9, 'life-v2': 1 });
     expect((await d.observe(env, opts())).splits.web).toEqual(split(['life-v1', 9000], ['life-v2', 1000]));
 
@@ -97,26 +120,45 @@ describe('aws-ec2 lifecycle', () => {
     await d.archiveRevision(env, 'life-v2', opts());
     seen = await d.observe(env, opts());
     expect(seen.splits).toEqual({});
-    expect(seen.revisions).toEqual({ 'life-v1': { present: false, healthy: false }, 'life-v2': { present: false, healthy: false } });
+    expect(seen.revisions).toEqual({
+      'life-v1': { present: false, healthy: false },
+      'life-v2': { present: false, healthy: false },
+    });
     expect([...fake().elbv2.rules.values()].filter((r) => r.tags['bp:environment'] === 'life')).toEqual([]);
   });
 
   it('a second warm launches nothing and keeps the endpoint; ClientToken absorbs a lost RunInstances response', async () => {
     const d = await deployer({ max_attempts: 3 });
-    const env = environment('idem', [{ id: 'api', revisions: [revision('idem-v1', { resources: { cpu: 1, memory_mb: 1024, replicas: 3, gpu: 0 } })] }]);
+    const env = environment('idem', [
+      { id: 'api', revisions: [revision('idem-v1', { resources: { cpu: 1, memory_mb: 1024, replicas: 3, gpu: 0 } })] },
+    ]);
     const mark = fake().journal.length;
     // The first RunInstances launches, then its answer is lost: the SDK retries with the same token.
-    fake().addFault({ service: 'ec2', action: 'RunInstances', error: { status: 500, code: 'InternalError' }, afterHandling: true, times: 1 });
+    fake().addFault({
+      service: 'ec2',
+      action: 'RunInstances',
+      error: { status: 500, code: 'InternalError' },
+      afterHandling: true,
+      times: 1,
+    });
     const first = await d.warmRevision(env, 'idem-v1', opts());
     expect(instancesOf('idem-v1')).toHaveLength(3);
-    const runs = fake().journal.slice(mark).filter((j) => j.action === 'RunInstances');
+    const runs = fake()
+      .journal.slice(mark)
+      .filter((j) => j.action === 'RunInstances');
     // Two subnets: 2 + 1 instances; the first call was answered 500 after launching, then retried.
     expect(runs.map((r) => r.status)).toEqual([500, 200, 200]);
     expect(runs[1].params.ClientToken).toBe(runs[0].params.ClientToken);
     expect(runs[2].params.ClientToken).not.toBe(runs[0].params.ClientToken);
-    const before = fake().actions('ec2').filter((a) => a === 'RunInstances').length;
+    const before = fake()
+      .actions('ec2')
+      .filter((a) => a === 'RunInstances').length;
     const again = await d.warmRevision(env, 'idem-v1', opts());
-    expect(fake().actions('ec2').filter((a) => a === 'RunInstances').length).toBe(before);
+    expect(
+      fake()
+        .actions('ec2')
+        .filter((a) => a === 'RunInstances').length,
+    ).toBe(before);
     expect(again.endpoint).toBe(first.endpoint);
     expect(instancesOf('idem-v1')).toHaveLength(3);
     expect(instancesOf('idem-v1')[0].instanceType).toBe('t3.micro');
@@ -125,7 +167,13 @@ describe('aws-ec2 lifecycle', () => {
 
   it('sees an instance terminated outside bp as drift and replaces it on the next warm', async () => {
     const d = await deployer();
-    const env = environment('drift', [{ id: 'web', revisions: [revision('drift-v1', { resources: { cpu: 0.25, memory_mb: 256, replicas: 2, gpu: 0 } })], traffic: split(['drift-v1', 10000]) }]);
+    const env = environment('drift', [
+      {
+        id: 'web',
+        revisions: [revision('drift-v1', { resources: { cpu: 0.25, memory_mb: 256, replicas: 2, gpu: 0 } })],
+        traffic: split(['drift-v1', 10000]),
+      },
+    ]);
     await d.warmRevision(env, 'drift-v1', opts());
     await d.applyTrafficSplit(env, 'web', opts());
     const [lost, kept] = instancesOf('drift-v1');
@@ -138,7 +186,12 @@ describe('aws-ec2 lifecycle', () => {
     expect(now).toContain(kept.id);
     expect(now).not.toContain(lost.id);
     const tg = [...fake().elbv2.targetGroups.values()].find((t) => t.name === targetGroupName('drift', 'drift-v1'))!;
-    expect([...tg.targets.values()].filter((t) => t.deregisteredAt === null).map((t) => t.id).sort()).toEqual([...now].sort());
+    expect(
+      [...tg.targets.values()]
+        .filter((t) => t.deregisteredAt === null)
+        .map((t) => t.id)
+        .sort(),
+    ).toEqual([...now].sort());
     const seen = await d.observe(env, opts());
     expect(seen.revisions['drift-v1']).toEqual({ present: true, healthy: true });
     expect(seen.splits.web).toEqual(split(['drift-v1', 10000]));
@@ -153,7 +206,9 @@ describe('aws-ec2 lifecycle', () => {
     const logger = recordingLogger();
     const d = await deployer({}, logger);
     const revs = [revision('round-v1'), revision('round-v2')];
-    const env = environment('round', [{ id: 'web', revisions: revs, traffic: split(['round-v1', 9999], ['round-v2', 1]) }]);
+    const env = environment('round', [
+      { id: 'web', revisions: revs, traffic: split(['round-v1', 9999], ['round-v2', 1]) },
+    ]);
     await d.warmRevision(env, 'round-v1', opts());
     await d.warmRevision(env, 'round-v2', opts());
     const applied = await d.applyTrafficSplit(env, 'web', opts());
@@ -171,8 +226,11 @@ describe('aws-ec2 lifecycle', () => {
       { id: 'admin', revisions: [revision('routes-a1')] },
     ]);
     await Promise.all([d.warmRevision(env, 'routes-w1', opts()), d.warmRevision(env, 'routes-a1', opts())]);
-    const conditions = Object.fromEntries([...fake().elbv2.rules.values()]
-      .filter((r) => r.tags['bp:environment'] === 'routes').map((r) => [r.tags['bp:deployment'], r.conditions]));
+    const conditions = Object.fromEntries(
+      [...fake().elbv2.rules.values()]
+        .filter((r) => r.tags['bp:environment'] === 'routes')
+        .map((r) => [r.tags['bp:deployment'], r.conditions]),
+    );
     expect(conditions.web).toEqual([{ Field: 'host-header', HostHeaderConfig: { Values: ['web.apps.example.com'] } }]);
     expect(conditions.admin).toEqual([{ Field: 'path-pattern', PathPatternConfig: { Values: ['/admin/*'] } }]);
     for (const id of ['routes-w1', 'routes-a1']) await d.archiveRevision(env, id, opts());

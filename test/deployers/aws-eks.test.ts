@@ -13,7 +13,9 @@ const saved = { ...process.env };
 
 beforeAll(async () => {
   Object.assign(process.env, { AWS_ACCESS_KEY_ID: CREDS.accessKeyId, AWS_SECRET_ACCESS_KEY: CREDS.secretAccessKey });
-  eks = await startFakeEks(REGION, [{ name: 'creating', endpoint: 'https://127.0.0.1:1', caData: '', status: 'CREATING' }]);
+  eks = await startFakeEks(REGION, [
+    { name: 'creating', endpoint: 'https://127.0.0.1:1', caData: '', status: 'CREATING' },
+  ]);
 });
 afterAll(async () => {
   process.env = saved;
@@ -21,12 +23,33 @@ afterAll(async () => {
 });
 
 const env = {
-  schema: ENVIRONMENT_SCHEMA, environment_id: 'e', deployers: {}, notifications: [], base_dir: '/',
-  deployments: [{ deployment_id: 'web', deployer: 'x', listen: null, traffic: [], revisions: [{
-    revision_id: 'v1', artifact: { image: 'app:1', env: {} }, resources: { cpu: 0.1, memory_mb: 64, replicas: 1, gpu: 0 },
-    health: { http_path: '/healthz', timeout_seconds: 5 }, drain_seconds: 0, ttl: null, state: 'ready' as const,
-    lifecycle: 'inactive' as const, outputs: {}, endpoint: null,
-  }] }],
+  schema: ENVIRONMENT_SCHEMA,
+  environment_id: 'e',
+  deployers: {},
+  notifications: [],
+  base_dir: '/',
+  deployments: [
+    {
+      deployment_id: 'web',
+      deployer: 'x',
+      listen: null,
+      traffic: [],
+      revisions: [
+        {
+          revision_id: 'v1',
+          artifact: { image: 'app:1', env: {} },
+          resources: { cpu: 0.1, memory_mb: 64, replicas: 1, gpu: 0 },
+          health: { http_path: '/healthz', timeout_seconds: 5 },
+          drain_seconds: 0,
+          ttl: null,
+          state: 'ready' as const,
+          lifecycle: 'inactive' as const,
+          outputs: {},
+          endpoint: null,
+        },
+      ],
+    },
+  ],
 };
 
 describe('aws-eks', () => {
@@ -43,12 +66,26 @@ describe('aws-eks', () => {
   });
 
   it('reports an unknown cluster as a non-retryable provider error, and a creating one as retryable', async () => {
-    const missing = await eksPlugin.create({ cluster_name: 'nope', region: REGION, endpoint_url: eks.url }, { logger: quiet, stateDir: '/tmp' });
-    await expect(missing.observe(env, { signal: new AbortController().signal }))
-      .rejects.toMatchObject({ code: 'Provider', retryable: false, message: expect.stringMatching(/EKS cluster "nope" does not exist in us-east-2: No cluster found for name: nope\./) });
-    const creating = await eksPlugin.create({ cluster_name: 'creating', region: REGION, endpoint_url: eks.url }, { logger: quiet, stateDir: '/tmp' });
-    await expect(creating.observe(env, { signal: new AbortController().signal }))
-      .rejects.toMatchObject({ code: 'Provider', retryable: true, message: expect.stringMatching(/is CREATING/) });
+    const missing = await eksPlugin.create(
+      { cluster_name: 'nope', region: REGION, endpoint_url: eks.url },
+      { logger: quiet, stateDir: '/tmp' },
+    );
+    await expect(missing.observe(env, { signal: new AbortController().signal })).rejects.toMatchObject({
+      code: 'Provider',
+      retryable: false,
+      message: expect.stringMatching(
+        /EKS cluster "nope" does not exist in us-east-2: No cluster found for name: nope\./,
+      ),
+    });
+    const creating = await eksPlugin.create(
+      { cluster_name: 'creating', region: REGION, endpoint_url: eks.url },
+      { logger: quiet, stateDir: '/tmp' },
+    );
+    await expect(creating.observe(env, { signal: new AbortController().signal })).rejects.toMatchObject({
+      code: 'Provider',
+      retryable: true,
+      message: expect.stringMatching(/is CREATING/),
+    });
     expect(eks.requests.map((r) => r.path)).toEqual(expect.arrayContaining(['/clusters/nope', '/clusters/creating']));
   });
 });

@@ -43,7 +43,15 @@ async function rejection(p: Promise<unknown>): Promise<{ code?: string; retryabl
 describe('azure-vm under provider faults', () => {
   it('rides out throttling: the SDK retries a 429 after its Retry-After, and the PUT creates the VM once', async () => {
     const { env } = one('throttled');
-    fake.addFault({ method: 'PUT', path: /virtualMachines\//, times: 2, status: 429, code: 'TooManyRequests', message: 'The request is being throttled.', retryAfterSeconds: 1 });
+    fake.addFault({
+      method: 'PUT',
+      path: /virtualMachines\//,
+      times: 2,
+      status: 429,
+      code: 'TooManyRequests',
+      message: 'The request is being throttled.',
+      retryAfterSeconds: 1,
+    });
     const t0 = Date.now();
     await deployer.warmRevision(env, 'throttled', opts());
     const puts = fake.requests('PUT', /virtualMachines\//);
@@ -57,14 +65,32 @@ describe('azure-vm under provider faults', () => {
   it('reports persistent throttling and server errors as retryable provider errors', async () => {
     const { env } = one('busy');
     const mark = fake.journal.length;
-    fake.addFault({ method: 'PUT', path: /publicIPAddresses\//, status: 429, code: 'TooManyRequests', message: 'The request is being throttled.', retryAfterSeconds: 0 });
+    fake.addFault({
+      method: 'PUT',
+      path: /publicIPAddresses\//,
+      status: 429,
+      code: 'TooManyRequests',
+      message: 'The request is being throttled.',
+      retryAfterSeconds: 0,
+    });
     const throttled = await rejection(deployer.warmRevision(env, 'busy', opts()));
     expect(throttled).toMatchObject({ code: 'Provider', retryable: true });
     expect(throttled.message).toContain('TooManyRequests');
     // max_retries 2: the first answer and two retries.
-    expect(fake.journal.slice(mark).filter((j) => j.method === 'PUT' && /publicIPAddresses\//.test(j.path)).map((j) => j.status)).toEqual([429, 429, 429]);
+    expect(
+      fake.journal
+        .slice(mark)
+        .filter((j) => j.method === 'PUT' && /publicIPAddresses\//.test(j.path))
+        .map((j) => j.status),
+    ).toEqual([429, 429, 429]);
     fake.clearFaults();
-    fake.addFault({ method: 'GET', path: /networkInterfaces\//, status: 503, code: 'ServiceUnavailable', message: 'The service is temporarily unavailable.' });
+    fake.addFault({
+      method: 'GET',
+      path: /networkInterfaces\//,
+      status: 503,
+      code: 'ServiceUnavailable',
+      message: 'The service is temporarily unavailable.',
+    });
     const unavailable = await rejection(deployer.warmRevision(env, 'busy', opts()));
     expect(unavailable).toMatchObject({ code: 'Provider', retryable: true });
     expect(unavailable.message).toContain('HTTP 503');
@@ -89,27 +115,48 @@ describe('azure-vm under provider faults', () => {
     await deployer.archiveRevision(env, 'quota', opts());
 
     const late = one('late-quota');
-    fake.addFault({ method: 'PUT', path: /virtualMachines\//, times: 1, operationError: { code: 'QuotaExceeded', message: "Operation results in exceeding quota limits of Core. Maximum allowed: 4, Current in use: 4, Additional requested: 1." } });
+    fake.addFault({
+      method: 'PUT',
+      path: /virtualMachines\//,
+      times: 1,
+      operationError: {
+        code: 'QuotaExceeded',
+        message:
+          'Operation results in exceeding quota limits of Core. Maximum allowed: 4, Current in use: 4, Additional requested: 1.',
+      },
+    });
     const failed = await rejection(deployer.warmRevision(late.env, 'late-quota', opts()));
     expect(failed).toMatchObject({ code: 'Provider', retryable: false });
     expect(failed.message).toContain('QuotaExceeded');
     // The VM is left in provisioningState Failed, as ARM leaves it; observe counts it as unhealthy.
     const vm = fake.store.list('Microsoft.Compute/virtualMachines').find((v) => v.name === names('late-quota').vm(0))!;
     expect(vm.properties.provisioningState).toBe('Failed');
-    expect((await deployer.observe(late.env, opts())).revisions['late-quota']).toEqual({ present: true, healthy: false });
+    expect((await deployer.observe(late.env, opts())).revisions['late-quota']).toEqual({
+      present: true,
+      healthy: false,
+    });
 
     // Partial failure resumed: the next warm re-PUTs only the Failed VM, not the network it already has.
     const mark = fake.journal.length;
     await deployer.warmRevision(late.env, 'late-quota', opts());
-    const puts = fake.journal.slice(mark).filter((j) => j.method === 'PUT').map((j) => j.path.split('/').slice(-2)[0]);
+    const puts = fake.journal
+      .slice(mark)
+      .filter((j) => j.method === 'PUT')
+      .map((j) => j.path.split('/').slice(-2)[0]);
     expect(puts).toEqual(['virtualMachines']);
-    expect((await deployer.observe(late.env, opts())).revisions['late-quota']).toEqual({ present: true, healthy: true });
+    expect((await deployer.observe(late.env, opts())).revisions['late-quota']).toEqual({
+      present: true,
+      healthy: true,
+    });
     await deployer.archiveRevision(late.env, 'late-quota', opts());
     expect(leftOf('late-quota')).toEqual([]);
   });
 
   it('fails warm with a retryable error naming the probe when the image never serves', async () => {
-    const { env } = one('unpullable', { artifact: { image: 'registry.invalid/team/app:1', env: {} }, health: { http_path: '/ready', timeout_seconds: 1 } });
+    const { env } = one('unpullable', {
+      artifact: { image: 'registry.invalid/team/app:1', env: {} },
+      health: { http_path: '/ready', timeout_seconds: 1 },
+    });
     const e = await rejection(deployer.warmRevision(env, 'unpullable', opts()));
     expect(e).toMatchObject({ code: 'Provider', retryable: true });
     expect(e.message).toContain('/ready');
@@ -128,7 +175,9 @@ describe('azure-vm under provider faults', () => {
 
   it('refuses a split that routes to a revision with no public IP, as retryable, and writes no profile', async () => {
     const r = revision('cold');
-    const env = environment([{ id: 'cold-dep', revisions: [r], traffic: [{ revision_id: 'cold', weight_bps: 10000 }] }]);
+    const env = environment([
+      { id: 'cold-dep', revisions: [r], traffic: [{ revision_id: 'cold', weight_bps: 10000 }] },
+    ]);
     const e = await rejection(deployer.applyTrafficSplit(env, 'cold-dep', opts()));
     expect(e).toMatchObject({ code: 'Provider', retryable: true });
     expect(e.message).toContain('warm it first');

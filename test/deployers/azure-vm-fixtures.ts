@@ -7,7 +7,13 @@
 import type { DeployerEnvironment, DeployerRevision } from '../../src/model/deployer.js';
 import { ENVIRONMENT_SCHEMA, type SplitEntry } from '../../src/model/environment.js';
 import type { AzureVmConfig } from '../../src/deployers/azure-vm/config.js';
-import { FAKE_LOCATION, FAKE_RESOURCE_GROUP, FAKE_SUBSCRIPTION, FakeArm, type FakeArmOptions } from '../fakes/azure/server.js';
+import {
+  FAKE_LOCATION,
+  FAKE_RESOURCE_GROUP,
+  FAKE_SUBSCRIPTION,
+  FakeArm,
+  type FakeArmOptions,
+} from '../fakes/azure/server.js';
 
 export const TOKEN_ENV = 'BP_TEST_AZURE_TOKEN';
 
@@ -59,12 +65,19 @@ export function environment(
     schema: ENVIRONMENT_SCHEMA,
     environment_id: environmentId,
     deployers: { az: { type: 'azure-vm', config: {} } },
-    deployments: deployments.map((d) => ({ deployment_id: d.id, deployer: 'az', listen: null, revisions: d.revisions, traffic: d.traffic ?? [] })),
+    deployments: deployments.map((d) => ({
+      deployment_id: d.id,
+      deployer: 'az',
+      listen: null,
+      revisions: d.revisions,
+      traffic: d.traffic ?? [],
+    })),
     notifications: [],
     base_dir: process.cwd(),
   };
 }
 
 export const opts = (): { signal: AbortSignal } => ({ signal: new AbortController().signal });
-export const split = (...pairs: Array<[string, number]>): SplitEntry[] => pairs.map(([revision_id, weight_bps]) => ({ revision_id, weight_bps }));
+export const split = (...pairs: Array<[string, number]>): SplitEntry[] =>
+  pairs.map(([revision_id, weight_bps]) => ({ revision_id, weight_bps }));
 export const silent = { debug() {}, info() {}, warn() {}, error() {} };

@@ -26,11 +26,18 @@ afterAll(async () => {
 const scope = `${FAKE_SUBSCRIPTION}/${FAKE_RESOURCE_GROUP}`;
 const names = (env: string, rev: string) => revisionNames(scope, env, rev);
 const ofType = (type: string) => fake.store.list(type, fake.groupId);
-const vmsOf = (rev: string) => ofType('Microsoft.Compute/virtualMachines').filter((v) => v.tags?.['bp-revision'] === rev);
+const vmsOf = (rev: string) =>
+  ofType('Microsoft.Compute/virtualMachines').filter((v) => v.tags?.['bp-revision'] === rev);
 type Endpoint = { name: string; properties: { weight: number; endpointStatus: string; targetResourceId: string } };
-const profileOf = (deploymentId: string) => ofType('Microsoft.Network/trafficManagerProfiles').find((p) => p.tags?.['bp-deployment'] === deploymentId);
-const endpointsOf = (deploymentId: string) => Object.fromEntries(((profileOf(deploymentId)?.properties.endpoints as Endpoint[] | undefined) ?? [])
-  .map((e) => [e.name, { weight: e.properties.weight, status: e.properties.endpointStatus }]));
+const profileOf = (deploymentId: string) =>
+  ofType('Microsoft.Network/trafficManagerProfiles').find((p) => p.tags?.['bp-deployment'] === deploymentId);
+const endpointsOf = (deploymentId: string) =>
+  Object.fromEntries(
+    ((profileOf(deploymentId)?.properties.endpoints as Endpoint[] | undefined) ?? []).map((e) => [
+      e.name,
+      { weight: e.properties.weight, status: e.properties.endpointStatus },
+    ]),
+  );
 
 describe('azure-vm lifecycle against the fake Resource Manager', () => {
   it('stages, warms, splits 90/10, promotes, drains and archives, releasing the profile last', async () => {
@@ -48,17 +55,29 @@ describe('azure-vm lifecycle against the fake Resource Manager', () => {
     expect(warmed.endpoint).toBe(`http://${n1.base}.westeurope.cloudapp.azure.com:80`);
     const vms = vmsOf('Web.v1');
     expect(vms.map((v) => v.name).sort()).toEqual([n1.vm(0), n1.vm(1)]);
-    expect(vms[0].tags).toMatchObject({ 'bp-environment': 'azure-test', 'bp-deployment': 'web', 'bp-revision': 'Web.v1' });
+    expect(vms[0].tags).toMatchObject({
+      'bp-environment': 'azure-test',
+      'bp-deployment': 'web',
+      'bp-revision': 'Web.v1',
+    });
     expect(vms[0].properties.hardwareProfile).toEqual({ vmSize: 'Standard_B1s' });
     // The custom data runs the image with the env and PORT; ARM keeps it write-only.
     const cloudInit = Buffer.from(fake.guests.customData.get(vms[0].id.toLowerCase())!, 'base64').toString('utf8');
-    expect(cloudInit).toContain("docker run --rm --name bp-app --env-file /etc/bp/docker.env -p 8080:8080 'myregistry.azurecr.io/web:1'");
+    expect(cloudInit).toContain(
+      "docker run --rm --name bp-app --env-file /etc/bp/docker.env -p 8080:8080 'myregistry.azurecr.io/web:1'",
+    );
     expect(cloudInit).toContain('      PORT=8080');
     expect(cloudInit).toContain('      TOKEN=s3cret');
     const lb = ofType('Microsoft.Network/loadBalancers').find((l) => l.name === n1.loadBalancer)!;
-    expect((lb.properties.probes as Array<{ properties: unknown }>)[0].properties).toMatchObject({ protocol: 'Http', port: 8080, requestPath: '/healthz' });
+    expect((lb.properties.probes as Array<{ properties: unknown }>)[0].properties).toMatchObject({
+      protocol: 'Http',
+      port: 8080,
+      requestPath: '/healthz',
+    });
     // Every PUT and DELETE was followed through its Azure-AsyncOperation URL.
-    expect(fake.requests('GET', /\/providers\/Microsoft\.Compute\/locations\/westeurope\/operations\//).length).toBeGreaterThan(0);
+    expect(
+      fake.requests('GET', /\/providers\/Microsoft\.Compute\/locations\/westeurope\/operations\//).length,
+    ).toBeGreaterThan(0);
 
     await deployer.applyTrafficSplit(env, 'web', opts());
     expect(endpointsOf('web')).toEqual({ [n1.base]: { weight: 1000, status: 'Enabled' } });
@@ -68,8 +87,14 @@ describe('azure-vm lifecycle against the fake Resource Manager', () => {
     await deployer.warmRevision(env, 'Web.v2', opts());
     env = environment([{ id: 'web', revisions: [v1, v2], traffic: split(['Web.v1', 9000], ['Web.v2', 1000]) }]);
     const canary = await deployer.applyTrafficSplit(env, 'web', opts());
-    expect(canary).toEqual({ applied_deployment_id: 'web', applied_entries: split(['Web.v1', 9000], ['Web.v2', 1000]) });
-    expect(endpointsOf('web')).toEqual({ [n1.base]: { weight: 900, status: 'Enabled' }, [n2.base]: { weight: 100, status: 'Enabled' } });
+    expect(canary).toEqual({
+      applied_deployment_id: 'web',
+      applied_entries: split(['Web.v1', 9000], ['Web.v2', 1000]),
+    });
+    expect(endpointsOf('web')).toEqual({
+      [n1.base]: { weight: 900, status: 'Enabled' },
+      [n2.base]: { weight: 100, status: 'Enabled' },
+    });
     let seen = await deployer.observe(env, opts());
     expect(seen.splits.web).toEqual(split(['Web.v1', 9000], ['Web.v2', 1000]));
     expect(seen.revisions['Web.v2']).toEqual({ present: true, healthy: true });
@@ -77,7 +102,10 @@ describe('azure-vm lifecycle against the fake Resource Manager', () => {
     env = environment([{ id: 'web', revisions: [v1, v2], traffic: split(['Web.v1', 0], ['Web.v2', 10000]) }]);
     await deployer.applyTrafficSplit(env, 'web', opts());
     // Traffic Manager has no weight 0: the promoted-away revision's endpoint is Disabled.
-    expect(endpointsOf('web')).toEqual({ [n1.base]: { weight: 1, status: 'Disabled' }, [n2.base]: { weight: 1000, status: 'Enabled' } });
+    expect(endpointsOf('web')).toEqual({
+      [n1.base]: { weight: 1, status: 'Disabled' },
+      [n2.base]: { weight: 1000, status: 'Enabled' },
+    });
     expect((await deployer.observe(env, opts())).splits.web).toEqual(split(['Web.v1', 0], ['Web.v2', 10000]));
 
     const t0 = Date.now();
@@ -103,7 +131,9 @@ describe('azure-vm lifecycle against the fake Resource Manager', () => {
   it('drain disables the endpoint, waits drain_seconds, and a second drain finds nothing to do', async () => {
     const a = revision('drain-a', { resources: { cpu: 0.25, memory_mb: 256, replicas: 1, gpu: 0 } });
     const b = revision('drain-b', { resources: { cpu: 0.25, memory_mb: 256, replicas: 1, gpu: 0 }, drain_seconds: 1 });
-    const env = environment([{ id: 'drains', revisions: [a, b], traffic: split(['drain-a', 5000], ['drain-b', 5000]) }]);
+    const env = environment([
+      { id: 'drains', revisions: [a, b], traffic: split(['drain-a', 5000], ['drain-b', 5000]) },
+    ]);
     await Promise.all([deployer.warmRevision(env, 'drain-a', opts()), deployer.warmRevision(env, 'drain-b', opts())]);
     await deployer.applyTrafficSplit(env, 'drains', opts());
     const t0 = Date.now();
@@ -130,13 +160,22 @@ describe('azure-vm lifecycle against the fake Resource Manager', () => {
     // Deleted with the real SDK, as an operator's script or the portal would.
     const { ComputeManagementClient } = await import('@azure/arm-compute');
     const { readFileSync } = await import('node:fs');
-    const token = { getToken: async () => ({ token: process.env.BP_TEST_AZURE_TOKEN!, expiresOnTimestamp: Date.now() + 3_600_000 }) };
-    const outside = new ComputeManagementClient(token, FAKE_SUBSCRIPTION, { endpoint: fake.endpoint, tlsOptions: { ca: readFileSync(fake.caFile, 'utf8') } });
+    const token = {
+      getToken: async () => ({ token: process.env.BP_TEST_AZURE_TOKEN!, expiresOnTimestamp: Date.now() + 3_600_000 }),
+    };
+    const outside = new ComputeManagementClient(token, FAKE_SUBSCRIPTION, {
+      endpoint: fake.endpoint,
+      tlsOptions: { ca: readFileSync(fake.caFile, 'utf8') },
+    });
     await outside.virtualMachines.delete(FAKE_RESOURCE_GROUP, n.vm(1), { updateIntervalInMs: 20 });
     expect((await deployer.observe(env, opts())).revisions['drift-v1']).toEqual({ present: true, healthy: false });
     const again = await deployer.warmRevision(env, 'drift-v1', opts());
     expect(again.endpoint).toBe(first.endpoint);
-    expect(vmsOf('drift-v1').map((v) => v.name).sort()).toEqual([n.vm(0), n.vm(1)]);
+    expect(
+      vmsOf('drift-v1')
+        .map((v) => v.name)
+        .sort(),
+    ).toEqual([n.vm(0), n.vm(1)]);
     expect((await deployer.observe(env, opts())).revisions['drift-v1']).toEqual({ present: true, healthy: true });
 
     await outside.virtualMachines.deallocate(FAKE_RESOURCE_GROUP, n.vm(0), { updateIntervalInMs: 20 });
@@ -148,7 +187,9 @@ describe('azure-vm lifecycle against the fake Resource Manager', () => {
   });
 
   it('reports the split Traffic Manager enforces (per mille), and rescaled wire weights after a change outside bp', async () => {
-    const revs = ['r-a', 'r-b', 'r-c'].map((id) => revision(id, { resources: { cpu: 0.25, memory_mb: 256, replicas: 1, gpu: 0 } }));
+    const revs = ['r-a', 'r-b', 'r-c'].map((id) =>
+      revision(id, { resources: { cpu: 0.25, memory_mb: 256, replicas: 1, gpu: 0 } }),
+    );
     const traffic = split(['r-a', 3333], ['r-b', 3333], ['r-c', 3334]);
     const env = environment([{ id: 'thirds', revisions: revs, traffic }]);
     await Promise.all(revs.map((r) => deployer.warmRevision(env, r.revision_id, opts())));
@@ -161,11 +202,29 @@ describe('azure-vm lifecycle against the fake Resource Manager', () => {
     // An operator moves weight in the portal: observe shows what Traffic Manager really does.
     const { TrafficManagerManagementClient } = await import('@azure/arm-trafficmanager');
     const { readFileSync } = await import('node:fs');
-    const token = { getToken: async () => ({ token: process.env.BP_TEST_AZURE_TOKEN!, expiresOnTimestamp: Date.now() + 3_600_000 }) };
-    const outside = new TrafficManagerManagementClient(token, FAKE_SUBSCRIPTION, { endpoint: fake.endpoint, $host: fake.endpoint, tlsOptions: { ca: readFileSync(fake.caFile, 'utf8') } });
-    await outside.endpoints.update(FAKE_RESOURCE_GROUP, profileOf('thirds')!.name, 'AzureEndpoints', names('azure-test', 'r-a').base, { weight: 500 });
+    const token = {
+      getToken: async () => ({ token: process.env.BP_TEST_AZURE_TOKEN!, expiresOnTimestamp: Date.now() + 3_600_000 }),
+    };
+    const outside = new TrafficManagerManagementClient(token, FAKE_SUBSCRIPTION, {
+      endpoint: fake.endpoint,
+      $host: fake.endpoint,
+      tlsOptions: { ca: readFileSync(fake.caFile, 'utf8') },
+    });
+    await outside.endpoints.update(
+      FAKE_RESOURCE_GROUP,
+      profileOf('thirds')!.name,
+      'AzureEndpoints',
+      names('azure-test', 'r-a').base,
+      { weight: 500 },
+    );
     const drifted = (await deployer.observe(env, opts())).splits.thirds;
-    expect(drifted.map((e) => e.weight_bps)).toEqual(fromTrafficManager([{ weight: 500, enabled: true }, { weight: 333, enabled: true }, { weight: 334, enabled: true }]));
+    expect(drifted.map((e) => e.weight_bps)).toEqual(
+      fromTrafficManager([
+        { weight: 500, enabled: true },
+        { weight: 333, enabled: true },
+        { weight: 334, enabled: true },
+      ]),
+    );
     await deployer.applyTrafficSplit(env, 'thirds', opts());
     expect((await deployer.observe(env, opts())).splits.thirds).toEqual(enforced);
     for (const r of revs) await deployer.archiveRevision(env, r.revision_id, opts());
@@ -175,13 +234,43 @@ describe('azure-vm lifecycle against the fake Resource Manager', () => {
 
 describe('basis points to Traffic Manager weights', () => {
   it('maps bps / 10 by largest remainder, keeps weight 1 for any traffic, and disables 0', () => {
-    const w = (...bps: number[]) => toTrafficManager(bps.map((weight_bps, i) => ({ revision_id: `r${i}`, weight_bps })));
-    expect(w(9000, 1000)).toEqual([{ weight: 900, enabled: true }, { weight: 100, enabled: true }]);
-    expect(w(3333, 3333, 3334)).toEqual([{ weight: 333, enabled: true }, { weight: 333, enabled: true }, { weight: 334, enabled: true }]);
-    expect(w(9996, 4)).toEqual([{ weight: 999, enabled: true }, { weight: 1, enabled: true }]);
-    expect(w(0, 10000)).toEqual([{ weight: 1, enabled: false }, { weight: 1000, enabled: true }]);
-    expect(fromTrafficManager([{ weight: 900, enabled: true }, { weight: 100, enabled: true }])).toEqual([9000, 1000]);
-    expect(fromTrafficManager([{ weight: 7, enabled: false }, { weight: 3, enabled: true }])).toEqual([0, 10000]);
-    expect(fromTrafficManager([{ weight: 1, enabled: true }, { weight: 1, enabled: true }, { weight: 1, enabled: true }])).toEqual([3334, 3333, 3333]);
+    const w = (...bps: number[]) =>
+      toTrafficManager(bps.map((weight_bps, i) => ({ revision_id: `r${i}`, weight_bps })));
+    expect(w(9000, 1000)).toEqual([
+      { weight: 900, enabled: true },
+      { weight: 100, enabled: true },
+    ]);
+    expect(w(3333, 3333, 3334)).toEqual([
+      { weight: 333, enabled: true },
+      { weight: 333, enabled: true },
+      { weight: 334, enabled: true },
+    ]);
+    expect(w(9996, 4)).toEqual([
+      { weight: 999, enabled: true },
+      { weight: 1, enabled: true },
+    ]);
+    expect(w(0, 10000)).toEqual([
+      { weight: 1, enabled: false },
+      { weight: 1000, enabled: true },
+    ]);
+    expect(
+      fromTrafficManager([
+        { weight: 900, enabled: true },
+        { weight: 100, enabled: true },
+      ]),
+    ).toEqual([9000, 1000]);
+    expect(
+      fromTrafficManager([
+        { weight: 7, enabled: false },
+        { weight: 3, enabled: true },
+      ]),
+    ).toEqual([0, 10000]);
+    expect(
+      fromTrafficManager([
+        { weight: 1, enabled: true },
+        { weight: 1, enabled: true },
+        { weight: 1, enabled: true },
+      ]),
+    ).toEqual([3334, 3333, 3333]);
   });
 });

@@ -6,7 +6,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Deployer, DeployerEnvironment, DeployerRevision, Logger } from '../../src/model/deployer.js';
 import { request } from '../router/support.js';
-import { cleanupDeployers, containersOf, deployment, environment, imageRevision, newDeployer, opts } from './docker/fixtures.js';
+import {
+  cleanupDeployers,
+  containersOf,
+  deployment,
+  environment,
+  imageRevision,
+  newDeployer,
+  opts,
+} from './docker/fixtures.js';
 import { buildTestImage, type PodmanEngine, startPodman } from './docker/podman.js';
 
 let engine: PodmanEngine;
@@ -61,9 +69,12 @@ describe('docker deployer failures', () => {
   });
 
   it('a container that crashes at start fails the warm with its last log lines, and is removed', async () => {
-    const env = envWith(imageRevision('crash', image, {
-      artifact: { image, env: { CRASH: 'bad config' } }, health: { http_path: '/healthz', timeout_seconds: 8 },
-    }));
+    const env = envWith(
+      imageRevision('crash', image, {
+        artifact: { image, env: { CRASH: 'bad config' } },
+        health: { http_path: '/healthz', timeout_seconds: 8 },
+      }),
+    );
     const e = await rejection(deployer.warmRevision(env, 'crash', opts()));
     expect(e.code).toBe('Provider');
     expect(e.message).toContain('bp-ftest-crash-0');
@@ -120,11 +131,16 @@ describe('docker deployer in host network mode', () => {
       error: (m, f) => lines.push(m + JSON.stringify(f ?? {})),
     };
     const { deployer: hostMode } = await newDeployer({ socket_path: engine.socketPath, network_mode: 'host' }, capture);
-    const env = envWith(imageRevision('onhost', image, { artifact: { image, env: { VERSION: 'onhost', TOKEN: 'top-secret-value' } } }));
+    const env = envWith(
+      imageRevision('onhost', image, { artifact: { image, env: { VERSION: 'onhost', TOKEN: 'top-secret-value' } } }),
+    );
     const warmed = await hostMode.warmRevision(env, 'onhost', opts());
     expect(warmed.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect((await request(`${warmed.endpoint}/`)).body).toBe('onhost\n');
-    const [c] = JSON.parse(await engine.podman('inspect', 'bp-ftest-onhost-0')) as Array<{ HostConfig: { NetworkMode: string }; Config: { Labels: Record<string, string> } }>;
+    const [c] = JSON.parse(await engine.podman('inspect', 'bp-ftest-onhost-0')) as Array<{
+      HostConfig: { NetworkMode: string };
+      Config: { Labels: Record<string, string> };
+    }>;
     expect(c.HostConfig.NetworkMode).toBe('host');
     expect(c.Config.Labels['bp.port']).toBe(new URL(warmed.endpoint as string).port);
     expect((await hostMode.observe(env, opts())).revisions.onhost).toEqual({ present: true, healthy: true });

@@ -20,9 +20,15 @@ let port: number;
 let image: string;
 
 function env(metricsListen: string | null, v1Bps = 5000): DeployerEnvironment {
-  const d = deployment('mweb', `127.0.0.1:${port}`, [imageRevision('mweb-v1', image), imageRevision('mweb-v2', image)], [
-    { revision_id: 'mweb-v1', weight_bps: v1Bps }, { revision_id: 'mweb-v2', weight_bps: 10000 - v1Bps },
-  ]);
+  const d = deployment(
+    'mweb',
+    `127.0.0.1:${port}`,
+    [imageRevision('mweb-v1', image), imageRevision('mweb-v2', image)],
+    [
+      { revision_id: 'mweb-v1', weight_bps: v1Bps },
+      { revision_id: 'mweb-v2', weight_bps: 10000 - v1Bps },
+    ],
+  );
   return environment([{ ...d, metrics_listen: metricsListen }]);
 }
 
@@ -47,9 +53,14 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const down = environment([deployment('mweb', `127.0.0.1:${port}`, [
-    imageRevision('mweb-v1', image, { state: 'archived' }), imageRevision('mweb-v2', image, { state: 'archived' }),
-  ], [])]);
+  const down = environment([
+    deployment(
+      'mweb',
+      `127.0.0.1:${port}`,
+      [imageRevision('mweb-v1', image, { state: 'archived' }), imageRevision('mweb-v2', image, { state: 'archived' })],
+      [],
+    ),
+  ]);
   for (const id of ['mweb-v1', 'mweb-v2']) await deployer?.archiveRevision(down, id, opts()).catch(() => undefined);
   cleanupDeployers();
   await engine?.stop();
@@ -57,15 +68,18 @@ afterAll(async () => {
 
 describe('docker router metrics', () => {
   it('has no metrics before the router runs', async () => {
-    await expect(deployer.scrapeMetrics?.(env(null), 'mweb', opts())).rejects.toMatchObject({ code: 'Provider', retryable: false });
+    await expect(deployer.scrapeMetrics?.(env(null), 'mweb', opts())).rejects.toMatchObject({
+      code: 'Provider',
+      retryable: false,
+    });
   });
 
-  it('serves the router metrics of the containers\' traffic, and records where', async () => {
+  it("serves the router metrics of the containers' traffic, and records where", async () => {
     await deployer.applyTrafficSplit(env(null), 'mweb', opts());
     const rec = routerRecord();
     expect(rec.metrics_url).toMatch(/^http:\/\/127\.0\.0\.1:[0-9]+\/metrics$/);
     await many(`http://127.0.0.1:${port}/`, 20, 2);
-    const text = await deployer.scrapeMetrics?.(env(null), 'mweb', opts()) as string;
+    const text = (await deployer.scrapeMetrics?.(env(null), 'mweb', opts())) as string;
     expect(served(text, 'mweb-v1')).toBe(10);
     expect(served(text, 'mweb-v2')).toBe(10);
   });
@@ -77,6 +91,8 @@ describe('docker router metrics', () => {
     const rec = routerRecord();
     expect(rec.pid).not.toBe(before.pid);
     expect(rec.metrics_url).toBe(`http://${metricsListen}/metrics`);
-    expect((await request(rec.metrics_url)).body).toContain('bp_router_weight_bps{deployment_id="mweb",revision_id="mweb-v2"} 5000');
+    expect((await request(rec.metrics_url)).body).toContain(
+      'bp_router_weight_bps{deployment_id="mweb",revision_id="mweb-v2"} 5000',
+    );
   });
 });

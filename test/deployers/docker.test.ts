@@ -7,7 +7,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Deployer, DeployerEnvironment } from '../../src/model/deployer.js';
 import { binomialTolerance, count, many, request } from '../router/support.js';
-import { cleanupDeployers, containersOf, deployment, environment, imageRevision, newDeployer, opts } from './docker/fixtures.js';
+import {
+  cleanupDeployers,
+  containersOf,
+  deployment,
+  environment,
+  imageRevision,
+  newDeployer,
+  opts,
+} from './docker/fixtures.js';
 import { buildTestImage, type PodmanEngine, startPodman } from './docker/podman.js';
 import { freePort, isListening } from './local-process-fixtures.js';
 
@@ -25,12 +33,34 @@ beforeAll(async () => {
   port = await freePort();
   const listen = `127.0.0.1:${port}`;
   const v1 = imageRevision('web-v1', image, { resources: { cpu: 0.5, memory_mb: 64, replicas: 2, gpu: 0 } });
-  const v2 = imageRevision('web-v2', image, { artifact: { image, env: { VERSION: 'web-v2', API_TOKEN: 'secret-value' } } });
-  canary = environment([deployment('web', listen, [v1, v2], [
-    { revision_id: 'web-v1', weight_bps: 9000 }, { revision_id: 'web-v2', weight_bps: 1000 },
-  ])]);
-  promoted = environment([deployment('web', listen, [{ ...v1, state: 'archived' }, v2], [{ revision_id: 'web-v2', weight_bps: 10000 }])]);
-  destroyed = environment([deployment('web', listen, [{ ...v1, state: 'archived' }, { ...v2, state: 'archived' }], [])]);
+  const v2 = imageRevision('web-v2', image, {
+    artifact: { image, env: { VERSION: 'web-v2', API_TOKEN: 'secret-value' } },
+  });
+  canary = environment([
+    deployment(
+      'web',
+      listen,
+      [v1, v2],
+      [
+        { revision_id: 'web-v1', weight_bps: 9000 },
+        { revision_id: 'web-v2', weight_bps: 1000 },
+      ],
+    ),
+  ]);
+  promoted = environment([
+    deployment('web', listen, [{ ...v1, state: 'archived' }, v2], [{ revision_id: 'web-v2', weight_bps: 10000 }]),
+  ]);
+  destroyed = environment([
+    deployment(
+      'web',
+      listen,
+      [
+        { ...v1, state: 'archived' },
+        { ...v2, state: 'archived' },
+      ],
+      [],
+    ),
+  ]);
 });
 
 afterAll(async () => {
@@ -43,7 +73,10 @@ const web = (path = '/') => `http://127.0.0.1:${port}${path}`;
 describe('docker deployer (bridge network, published loopback ports)', () => {
   it('stages by finding the image on the engine', async () => {
     const staged = await deployer.stageRevision(canary, 'web-v1', opts());
-    expect(staged.outputs).toMatchObject({ image: expect.stringContaining('bp-test-server'), image_id: expect.stringMatching(/[0-9a-f]{64}/) });
+    expect(staged.outputs).toMatchObject({
+      image: expect.stringContaining('bp-test-server'),
+      image_id: expect.stringMatching(/[0-9a-f]{64}/),
+    });
   });
 
   it('warms labelled, limited containers published on loopback, and a second warm changes nothing', async () => {
@@ -59,17 +92,33 @@ describe('docker deployer (bridge network, published loopback ports)', () => {
 
     const [c] = JSON.parse(await engine.podman('inspect', 'bp-dtest-web-v1-0')) as Array<{
       Config: { Labels: Record<string, string> };
-      HostConfig: { NanoCpus: number; Memory: number; RestartPolicy: { Name: string }; PortBindings: Record<string, Array<{ HostIp: string }>> };
+      HostConfig: {
+        NanoCpus: number;
+        Memory: number;
+        RestartPolicy: { Name: string };
+        PortBindings: Record<string, Array<{ HostIp: string }>>;
+      };
     }>;
-    expect(c.Config.Labels).toMatchObject({ 'bp.environment': 'dtest', 'bp.deployment': 'web', 'bp.revision': 'web-v1', 'bp.replica': '0' });
-    expect(c.HostConfig).toMatchObject({ NanoCpus: 500_000_000, Memory: 64 * 1024 * 1024, RestartPolicy: { Name: 'unless-stopped' } });
+    expect(c.Config.Labels).toMatchObject({
+      'bp.environment': 'dtest',
+      'bp.deployment': 'web',
+      'bp.revision': 'web-v1',
+      'bp.replica': '0',
+    });
+    expect(c.HostConfig).toMatchObject({
+      NanoCpus: 500_000_000,
+      Memory: 64 * 1024 * 1024,
+      RestartPolicy: { Name: 'unless-stopped' },
+    });
     expect(c.HostConfig.PortBindings['8080/tcp'][0].HostIp).toBe('127.0.0.1');
 
     const again = await deployer.warmRevision(canary, 'web-v1', opts());
     expect(again.endpoint).toBe(w1.endpoint);
     expect(again.outputs?.container_ids).toEqual(w1.outputs?.container_ids);
     expect((await containersOf(engine.podman)).map((x) => `${x.name} ${x.state}`)).toEqual([
-      'bp-dtest-web-v1-0 running', 'bp-dtest-web-v1-1 running', 'bp-dtest-web-v2-0 running',
+      'bp-dtest-web-v1-0 running',
+      'bp-dtest-web-v1-1 running',
+      'bp-dtest-web-v2-0 running',
     ]);
   });
 
@@ -96,7 +145,8 @@ describe('docker deployer (bridge network, published loopback ports)', () => {
     await deployer.warmRevision(canary, 'web-v1', opts());
     const healed = await deployer.warmRevision(canary, 'web-v2', opts());
     expect((await deployer.observe(canary, opts())).revisions).toEqual({
-      'web-v1': { present: true, healthy: true }, 'web-v2': { present: true, healthy: true },
+      'web-v1': { present: true, healthy: true },
+      'web-v2': { present: true, healthy: true },
     });
     // The router was told the healed container's new port: traffic reaches it at once.
     expect(healed.outputs?.backends).toHaveLength(1);
@@ -104,8 +154,21 @@ describe('docker deployer (bridge network, published loopback ports)', () => {
   });
 
   it('reports a labelled container started outside bp, so an unmanaged revision is visible', async () => {
-    await engine.podman('run', '--detach', '--name', 'rogue', '--label', 'bp.environment=dtest', '--label', 'bp.deployment=web',
-      '--label', 'bp.revision=web-rogue', '--label', 'bp.replica=0', 'localhost/bp-test-server:1');
+    await engine.podman(
+      'run',
+      '--detach',
+      '--name',
+      'rogue',
+      '--label',
+      'bp.environment=dtest',
+      '--label',
+      'bp.deployment=web',
+      '--label',
+      'bp.revision=web-rogue',
+      '--label',
+      'bp.replica=0',
+      'localhost/bp-test-server:1',
+    );
     try {
       expect((await deployer.observe(canary, opts())).revisions['web-rogue']).toMatchObject({ present: true });
     } finally {

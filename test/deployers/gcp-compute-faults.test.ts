@@ -41,7 +41,14 @@ async function rejection(p: Promise<unknown>): Promise<{ code?: string; retryabl
 describe('gcp-compute under provider faults', () => {
   it('makes one attempt per call: a throttled mutation is a retryable error, and the retried verb creates it once', async () => {
     const { env } = one('throttled');
-    fake.addFault({ method: 'POST', path: /\/global\/backendServices$/, times: 1, status: 403, reason: 'rateLimitExceeded', message: 'Rate Limit Exceeded' });
+    fake.addFault({
+      method: 'POST',
+      path: /\/global\/backendServices$/,
+      times: 1,
+      status: 403,
+      reason: 'rateLimitExceeded',
+      message: 'Rate Limit Exceeded',
+    });
     const throttled = await rejection(deployer.warmRevision(env, 'throttled', opts()));
     expect(throttled).toMatchObject({ code: 'Provider', retryable: true });
     // The engine retries the verb (docs/deployers/gcp-compute.md, Provider calls); neither the deployer nor the SDK does.
@@ -54,12 +61,24 @@ describe('gcp-compute under provider faults', () => {
 
   it('reports persistent throttling and server errors as retryable provider errors', async () => {
     const { env } = one('busy');
-    fake.addFault({ method: 'POST', path: /instanceTemplates$/, status: 429, reason: 'rateLimitExceeded', message: 'Quota exceeded for quota metric Queries' });
+    fake.addFault({
+      method: 'POST',
+      path: /instanceTemplates$/,
+      status: 429,
+      reason: 'rateLimitExceeded',
+      message: 'Quota exceeded for quota metric Queries',
+    });
     const throttled = await rejection(deployer.stageRevision(env, 'busy', opts()));
     expect(throttled).toMatchObject({ code: 'Provider', retryable: true });
     expect(throttled.message).toContain('rateLimitExceeded');
     fake.clearFaults();
-    fake.addFault({ method: 'GET', path: /instanceGroupManagers\//, status: 503, reason: 'backendError', message: 'Backend Error' });
+    fake.addFault({
+      method: 'GET',
+      path: /instanceGroupManagers\//,
+      status: 503,
+      reason: 'backendError',
+      message: 'Backend Error',
+    });
     const unavailable = await rejection(deployer.warmRevision(env, 'busy', opts()));
     expect(unavailable).toMatchObject({ code: 'Provider', retryable: true });
     fake.clearFaults();
@@ -69,12 +88,27 @@ describe('gcp-compute under provider faults', () => {
   it('reports quota errors, synchronous or inside an operation, as not retryable and creates nothing', async () => {
     const { env } = one('quota');
     const group = revisionNames('gcp-test', 'quota').group;
-    fake.addFault({ method: 'POST', path: /instanceGroupManagers$/, times: 1, status: 403, reason: 'quotaExceeded', message: "Quota 'CPUS' exceeded. Limit: 8.0 in region us-central1." });
+    fake.addFault({
+      method: 'POST',
+      path: /instanceGroupManagers$/,
+      times: 1,
+      status: 403,
+      reason: 'quotaExceeded',
+      message: "Quota 'CPUS' exceeded. Limit: 8.0 in region us-central1.",
+    });
     const sync = await rejection(deployer.warmRevision(env, 'quota', opts()));
     expect(sync).toMatchObject({ code: 'Provider', retryable: false });
     expect(sync.message).toMatch(/quota/i);
 
-    fake.addFault({ method: 'POST', path: /instanceGroupManagers$/, times: 1, operationError: { code: 'QUOTA_EXCEEDED', message: "Quota 'INSTANCES' exceeded. Limit: 24.0 in region us-central1." } });
+    fake.addFault({
+      method: 'POST',
+      path: /instanceGroupManagers$/,
+      times: 1,
+      operationError: {
+        code: 'QUOTA_EXCEEDED',
+        message: "Quota 'INSTANCES' exceeded. Limit: 24.0 in region us-central1.",
+      },
+    });
     const inOperation = await rejection(deployer.warmRevision(env, 'quota', opts()));
     expect(inOperation).toMatchObject({ code: 'Provider', retryable: false });
     expect(inOperation.message).toContain('QUOTA_EXCEEDED');
@@ -86,7 +120,13 @@ describe('gcp-compute under provider faults', () => {
   it('resumes a partially failed warm: the second warm creates only what is missing', async () => {
     const { env } = one('partial');
     const names = revisionNames('gcp-test', 'partial');
-    fake.addFault({ method: 'POST', path: /\/global\/backendServices$/, status: 500, reason: 'internalError', message: 'Internal Error' });
+    fake.addFault({
+      method: 'POST',
+      path: /\/global\/backendServices$/,
+      status: 500,
+      reason: 'internalError',
+      message: 'Internal Error',
+    });
     const failed = await rejection(deployer.warmRevision(env, 'partial', opts()));
     expect(failed).toMatchObject({ code: 'Provider', retryable: true });
     expect(fake.store.get(`${zoneScope}/instanceGroupManagers/${names.group}`)).toBeDefined();
@@ -95,8 +135,12 @@ describe('gcp-compute under provider faults', () => {
     fake.clearFaults();
     const before = fake.journal.length;
     await deployer.warmRevision(env, 'partial', opts());
-    const resumed = fake.journal.slice(before).filter((j) => j.method === 'POST' && !j.path.endsWith('/wait') && !j.path.endsWith('/getHealth'));
-    expect(resumed.map((j) => j.path.split('/').slice(-1)[0])).toEqual(['instanceTemplates', 'healthChecks', 'backendServices'].filter((k) => resumed.some((j) => j.path.endsWith(k))));
+    const resumed = fake.journal
+      .slice(before)
+      .filter((j) => j.method === 'POST' && !j.path.endsWith('/wait') && !j.path.endsWith('/getHealth'));
+    expect(resumed.map((j) => j.path.split('/').slice(-1)[0])).toEqual(
+      ['instanceTemplates', 'healthChecks', 'backendServices'].filter((k) => resumed.some((j) => j.path.endsWith(k))),
+    );
     expect(resumed.some((j) => j.path.endsWith('/instanceGroupManagers'))).toBe(false);
     expect((await deployer.observe(env, opts())).revisions.partial).toEqual({ present: true, healthy: true });
     await deployer.archiveRevision(env, 'partial', opts());
@@ -104,7 +148,10 @@ describe('gcp-compute under provider faults', () => {
   });
 
   it('fails warm with a retryable error naming the health check when the image never serves', async () => {
-    const { env } = one('unpullable', { artifact: { image: 'registry.invalid/team/app:1', env: {} }, health: { http_path: '/ready', timeout_seconds: 1 } });
+    const { env } = one('unpullable', {
+      artifact: { image: 'registry.invalid/team/app:1', env: {} },
+      health: { http_path: '/ready', timeout_seconds: 1 },
+    });
     const e = await rejection(deployer.warmRevision(env, 'unpullable', opts()));
     expect(e).toMatchObject({ code: 'Provider', retryable: true });
     expect(e.message).toContain('/ready');

@@ -38,7 +38,17 @@ describe('gcp-compute limits and convergence', () => {
     const mark = fake.journal.length;
     const slow = environment([{ id: 'web', revisions: [revision('slow', { resources: small, drain_seconds: 7200 })] }]);
     expect((await rejection(deployer.warmRevision(slow, 'slow', opts()))).message).toContain('limit of 3600 s');
-    const big = environment([{ id: 'web', revisions: [revision('big', { resources: small, artifact: { image: 'us-docker.pkg.dev/p/r/x:1', env: { BLOB: 'x'.repeat(270_000) } } })] }]);
+    const big = environment([
+      {
+        id: 'web',
+        revisions: [
+          revision('big', {
+            resources: small,
+            artifact: { image: 'us-docker.pkg.dev/p/r/x:1', env: { BLOB: 'x'.repeat(270_000) } },
+          }),
+        ],
+      },
+    ]);
     expect((await rejection(deployer.stageRevision(big, 'big', opts()))).message).toContain('at most 262144 bytes');
     expect(fake.journal.length).toBe(mark);
   });
@@ -46,9 +56,12 @@ describe('gcp-compute limits and convergence', () => {
   it('runs VMs as a service account (the default one when unset), so private images pull through the VM identity', async () => {
     const env = environment([{ id: 'web', revisions: [revision('sa-v1', { resources: small })] }]);
     await deployer.stageRevision(env, 'sa-v1', opts());
-    const template = fake.list(`projects/bp-test-project/global`, 'instanceTemplates').find((t) => String(t.description).includes('"sa-v1"'))!;
-    expect((template.properties as { serviceAccounts: unknown }).serviceAccounts)
-      .toEqual([{ email: 'default', scopes: ['https://www.googleapis.com/auth/cloud-platform'] }]);
+    const template = fake
+      .list(`projects/bp-test-project/global`, 'instanceTemplates')
+      .find((t) => String(t.description).includes('"sa-v1"'))!;
+    expect((template.properties as { serviceAccounts: unknown }).serviceAccounts).toEqual([
+      { email: 'default', scopes: ['https://www.googleapis.com/auth/cloud-platform'] },
+    ]);
     await deployer.archiveRevision(env, 'sa-v1', opts());
   });
 
@@ -59,13 +72,23 @@ describe('gcp-compute limits and convergence', () => {
 
   it('records the enforced split, lists across pages, and adds a group to its backend service under the fingerprint', async () => {
     const revs = ['pm-a', 'pm-b', 'pm-c'].map((id) => revision(id, { resources: small }));
-    const env = environment([{ id: 'pm', revisions: revs, traffic: [
-      { revision_id: 'pm-a', weight_bps: 9995 }, { revision_id: 'pm-b', weight_bps: 5 }, { revision_id: 'pm-c', weight_bps: 0 },
-    ] }]);
+    const env = environment([
+      {
+        id: 'pm',
+        revisions: revs,
+        traffic: [
+          { revision_id: 'pm-a', weight_bps: 9995 },
+          { revision_id: 'pm-b', weight_bps: 5 },
+          { revision_id: 'pm-c', weight_bps: 0 },
+        ],
+      },
+    ]);
     await Promise.all(revs.map((r) => deployer.warmRevision(env, r.revision_id, opts())));
     const applied = await deployer.applyTrafficSplit(env, 'pm', opts());
     expect(applied.applied_entries).toEqual([
-      { revision_id: 'pm-a', weight_bps: 9990 }, { revision_id: 'pm-b', weight_bps: 10 }, { revision_id: 'pm-c', weight_bps: 0 },
+      { revision_id: 'pm-a', weight_bps: 9990 },
+      { revision_id: 'pm-b', weight_bps: 10 },
+      { revision_id: 'pm-c', weight_bps: 0 },
     ]);
     expect((await deployer.observe(env, opts())).splits.pm).toEqual(applied.applied_entries);
     expect(fake.journal.some((j) => j.method === 'GET' && /pageToken=/.test(j.query))).toBe(true);
@@ -74,7 +97,9 @@ describe('gcp-compute limits and convergence', () => {
     await deployer.drainRevision(env, 'pm-c', opts());
     const mark = fake.journal.length;
     await deployer.warmRevision(env, 'pm-c', opts());
-    const patches = fake.journal.slice(mark).filter((j) => j.method === 'PATCH' && j.path.includes('/backendServices/'));
+    const patches = fake.journal
+      .slice(mark)
+      .filter((j) => j.method === 'PATCH' && j.path.includes('/backendServices/'));
     expect(patches.map((j) => j.status)).toEqual([200]);
     expect((await deployer.observe(env, opts())).revisions['pm-c']).toEqual({ present: true, healthy: true });
     for (const r of revs) await deployer.archiveRevision(env, r.revision_id, opts());

@@ -28,16 +28,30 @@ function rev(id: string, replicas = 1, over: Partial<DeployerRevision> = {}): De
     artifact: { image: `registry.example/web:${id}`, env: {} },
     resources: { cpu: 0.1, memory_mb: 64, replicas, gpu: 0 },
     health: { http_path: '/healthz', timeout_seconds: 5 },
-    drain_seconds: 0, ttl: null, state: 'ready', lifecycle: 'inactive', outputs: {}, endpoint: null,
+    drain_seconds: 0,
+    ttl: null,
+    state: 'ready',
+    lifecycle: 'inactive',
+    outputs: {},
+    endpoint: null,
     ...over,
   };
 }
 
 function env(envId: string, deployments: Array<{ id: string; revisions: DeployerRevision[] }>): DeployerEnvironment {
   return {
-    schema: ENVIRONMENT_SCHEMA, environment_id: envId, deployers: { k: { type: 'k8s', config: {} } },
-    deployments: deployments.map((d) => ({ deployment_id: d.id, deployer: 'k', listen: null, revisions: d.revisions, traffic: [] })),
-    notifications: [], base_dir: '/',
+    schema: ENVIRONMENT_SCHEMA,
+    environment_id: envId,
+    deployers: { k: { type: 'k8s', config: {} } },
+    deployments: deployments.map((d) => ({
+      deployment_id: d.id,
+      deployer: 'k',
+      listen: null,
+      revisions: d.revisions,
+      traffic: [],
+    })),
+    notifications: [],
+    base_dir: '/',
   };
 }
 
@@ -47,8 +61,14 @@ function split(e: DeployerEnvironment, pairs: Array<[string, number]>, deploymen
 }
 
 const deployer = (config: Obj = {}): Promise<Deployer> =>
-  Promise.resolve(k8sPlugin.create({ kubeconfig, namespace: 'default', poll_interval_ms: 10, ...config }, { logger: quiet, stateDir: '/tmp' }));
-const obj = (apiVersion: string, kind: string, name: string) => kube.object(apiVersion, kind, 'default', name) as Obj | undefined;
+  Promise.resolve(
+    k8sPlugin.create(
+      { kubeconfig, namespace: 'default', poll_interval_ms: 10, ...config },
+      { logger: quiet, stateDir: '/tmp' },
+    ),
+  );
+const obj = (apiVersion: string, kind: string, name: string) =>
+  kube.object(apiVersion, kind, 'default', name) as Obj | undefined;
 const replicas = (name: string) => obj('apps/v1', 'Deployment', name)?.spec.replicas;
 
 describe.each(['replicas', 'gateway-api'] as const)('two environments in one namespace (%s mode)', (traffic) => {
@@ -61,7 +81,14 @@ describe.each(['replicas', 'gateway-api'] as const)('two environments in one nam
     await d.applyTrafficSplit(split(staging, [['web-v1', 10000]]), 'web', opts());
     // Staging promotes v2 and then goes away entirely.
     await d.warmRevision(staging, 'web-v2', opts());
-    await d.applyTrafficSplit(split(staging, [['web-v1', 0], ['web-v2', 10000]]), 'web', opts());
+    await d.applyTrafficSplit(
+      split(staging, [
+        ['web-v1', 0],
+        ['web-v2', 10000],
+      ]),
+      'web',
+      opts(),
+    );
     const prodSeen = await d.observe(prod, opts());
     expect(prodSeen.splits.web).toEqual([{ revision_id: 'web-v1', weight_bps: 10000 }]);
     expect((await d.observe(staging, opts())).splits.web).toEqual(staging.deployments[0].traffic);
@@ -73,7 +100,10 @@ describe.each(['replicas', 'gateway-api'] as const)('two environments in one nam
     // Prod is untouched: its routing object, revision and split.
     expect(await d.observe(prod, opts())).toEqual(prodSeen);
     expect(replicas(`prod-${traffic[0]}-web-v1`)).toBe(2);
-    const routing = traffic === 'replicas' ? obj('v1', 'Service', `prod-${traffic[0]}-web`) : obj('gateway.networking.k8s.io/v1', 'HTTPRoute', `prod-${traffic[0]}-web`);
+    const routing =
+      traffic === 'replicas'
+        ? obj('v1', 'Service', `prod-${traffic[0]}-web`)
+        : obj('gateway.networking.k8s.io/v1', 'HTTPRoute', `prod-${traffic[0]}-web`);
     expect(routing?.metadata.annotations['bp.dev/environment-id']).toBe(`prod-${traffic[0]}`);
     expect(kube.objects('apps/v1', 'Deployment', 'default', `bp.dev/environment=staging-${traffic[0]}`)).toEqual([]);
     await d.archiveRevision(split(prod, []), 'web-v1', opts());
@@ -90,8 +120,11 @@ describe('ownership', () => {
     const rv = obj('apps/v1', 'Deployment', 'a-b-c')!.metadata.resourceVersion;
     kube.journal.clear();
     await expect(d.warmRevision(second, 'c', opts())).rejects.toMatchObject({
-      code: 'Provider', retryable: false,
-      message: expect.stringMatching(/Deployment a-b-c in namespace default belongs to environment "a" \(deployment "x", revision "b-c"\); bp will not change it/),
+      code: 'Provider',
+      retryable: false,
+      message: expect.stringMatching(
+        /Deployment a-b-c in namespace default belongs to environment "a" \(deployment "x", revision "b-c"\); bp will not change it/,
+      ),
     });
     expect(kube.journal.entries.filter((e) => e.method !== 'GET')).toEqual([]);
     await d.archiveRevision(second, 'c', opts());
@@ -103,11 +136,19 @@ describe('ownership', () => {
   it('refuses an object bp did not create', async () => {
     const d = await deployer();
     await fetch(`${kube.url}/api/v1/namespaces/default/services?fieldManager=kubectl`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'own-svc' }, spec: { ports: [{ port: 80 }] } }),
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'own-svc' },
+        spec: { ports: [{ port: 80 }] },
+      }),
     });
     const e = env('own', [{ id: 'web', revisions: [rev('svc')] }]);
-    await expect(d.warmRevision(e, 'svc', opts())).rejects.toMatchObject({ message: expect.stringMatching(/Service own-svc in namespace default was not created by bp/) });
+    await expect(d.warmRevision(e, 'svc', opts())).rejects.toMatchObject({
+      message: expect.stringMatching(/Service own-svc in namespace default was not created by bp/),
+    });
     expect(obj('apps/v1', 'Deployment', 'own-svc')).toBeUndefined();
     await d.archiveRevision(e, 'svc', opts());
     expect(obj('v1', 'Service', 'own-svc')).toBeDefined();
@@ -117,7 +158,11 @@ describe('ownership', () => {
     const d = await deployer();
     const e = env('ids', [{ id: 'api', revisions: [rev('api')] }]);
     kube.journal.clear();
-    await expect(d.warmRevision(e, 'api', opts())).rejects.toMatchObject({ code: 'Provider', retryable: false, message: expect.stringMatching(/"ids-api", which deployment "api" already uses/) });
+    await expect(d.warmRevision(e, 'api', opts())).rejects.toMatchObject({
+      code: 'Provider',
+      retryable: false,
+      message: expect.stringMatching(/"ids-api", which deployment "api" already uses/),
+    });
     expect(kube.journal.entries).toEqual([]);
   });
 });
@@ -126,13 +171,20 @@ describe('autoscaling', () => {
   it('refuses max_replicas in replicas mode; in gateway-api mode the HPA owns spec.replicas and bp never fights it', async () => {
     const auto = rev('auto-v1', 2, { resources: { cpu: 0.1, memory_mb: 64, replicas: 2, gpu: 0, max_replicas: 4 } });
     const byReplicas = await deployer();
-    await expect(byReplicas.warmRevision(env('hpa', [{ id: 'auto', revisions: [auto] }]), 'auto-v1', opts()))
-      .rejects.toMatchObject({ retryable: false, message: expect.stringMatching(/uses traffic: replicas.*gateway-api/) });
+    await expect(
+      byReplicas.warmRevision(env('hpa', [{ id: 'auto', revisions: [auto] }]), 'auto-v1', opts()),
+    ).rejects.toMatchObject({
+      retryable: false,
+      message: expect.stringMatching(/uses traffic: replicas.*gateway-api/),
+    });
 
     const d = await deployer({ traffic: 'gateway-api' });
     const e = split(env('hpa', [{ id: 'auto', revisions: [auto] }]), [['auto-v1', 10000]]);
     await d.warmRevision(e, 'auto-v1', opts());
-    expect(obj('autoscaling/v2', 'HorizontalPodAutoscaler', 'hpa-auto-v1')!.spec).toMatchObject({ minReplicas: 2, maxReplicas: 4 });
+    expect(obj('autoscaling/v2', 'HorizontalPodAutoscaler', 'hpa-auto-v1')!.spec).toMatchObject({
+      minReplicas: 2,
+      maxReplicas: 4,
+    });
     const until = async (want: number) => {
       for (let i = 0; i < 300 && replicas('hpa-auto-v1') !== want; i++) await new Promise((r) => setTimeout(r, 10));
       return replicas('hpa-auto-v1');
@@ -159,19 +211,29 @@ describe('autoscaling', () => {
 describe('gateway-api routes', () => {
   it('gives each deployment its own hostnames and path match; the last archive deletes the route before it routes nowhere', async () => {
     const d = await deployer({
-      traffic: 'gateway-api', gateway: { name: 'public', namespace: 'infra' }, hostnames: ['shop.example.com'],
+      traffic: 'gateway-api',
+      gateway: { name: 'public', namespace: 'infra' },
+      hostnames: ['shop.example.com'],
       routes: { checkout: { path_prefix: '/checkout' }, admin: { hostnames: ['admin.example.com'] } },
     });
     const e = env('gw', [
-      { id: 'web', revisions: [rev('web-1')] }, { id: 'checkout', revisions: [rev('co-1')] }, { id: 'admin', revisions: [rev('adm-1')] },
+      { id: 'web', revisions: [rev('web-1')] },
+      { id: 'checkout', revisions: [rev('co-1')] },
+      { id: 'admin', revisions: [rev('adm-1')] },
     ]);
     for (const [i, id] of ['web-1', 'co-1', 'adm-1'].entries()) {
       await d.warmRevision(e, id, opts());
       await d.applyTrafficSplit(split(e, [[id, 10000]], i), e.deployments[i].deployment_id, opts());
     }
     const route = (name: string) => obj('gateway.networking.k8s.io/v1', 'HTTPRoute', name)!.spec;
-    expect(route('gw-web')).toMatchObject({ hostnames: ['shop.example.com'], rules: [{ matches: [{ path: { type: 'PathPrefix', value: '/' } }] }] });
-    expect(route('gw-checkout')).toMatchObject({ hostnames: ['shop.example.com'], rules: [{ matches: [{ path: { type: 'PathPrefix', value: '/checkout' } }] }] });
+    expect(route('gw-web')).toMatchObject({
+      hostnames: ['shop.example.com'],
+      rules: [{ matches: [{ path: { type: 'PathPrefix', value: '/' } }] }],
+    });
+    expect(route('gw-checkout')).toMatchObject({
+      hostnames: ['shop.example.com'],
+      rules: [{ matches: [{ path: { type: 'PathPrefix', value: '/checkout' } }] }],
+    });
     expect(route('gw-admin')).toMatchObject({ hostnames: ['admin.example.com'] });
 
     kube.journal.clear();
@@ -181,10 +243,18 @@ describe('gateway-api routes', () => {
     expect(obj('gateway.networking.k8s.io/v1', 'HTTPRoute', 'gw-web')).toBeUndefined();
     // Never written without a weighted backend, and deleted before the Service it pointed at.
     const routeWrites = kube.journal.find('PATCH', '/httproutes/gw-web');
-    expect(routeWrites.filter((w) => !(w.body as Obj).spec.rules[0].backendRefs.some((b: Obj) => b.weight > 0))).toEqual([]);
-    const order = kube.journal.entries.filter((x) => x.method === 'DELETE').map((x) => x.path.split('/').slice(-2).join('/'));
+    expect(
+      routeWrites.filter((w) => !(w.body as Obj).spec.rules[0].backendRefs.some((b: Obj) => b.weight > 0)),
+    ).toEqual([]);
+    const order = kube.journal.entries
+      .filter((x) => x.method === 'DELETE')
+      .map((x) => x.path.split('/').slice(-2).join('/'));
     expect(order.indexOf('httproutes/gw-web')).toBeLessThan(order.indexOf('services/gw-web-1'));
-    for (const [i, id] of [[1, 'co-1'], [2, 'adm-1']] as const) await d.archiveRevision(split(e, [], i), id, opts());
+    for (const [i, id] of [
+      [1, 'co-1'],
+      [2, 'adm-1'],
+    ] as const)
+      await d.archiveRevision(split(e, [], i), id, opts());
   });
 });
 
@@ -207,12 +277,26 @@ describe('replicas-mode transitions', () => {
       }
       kube.journal.clear();
     };
-    await d.applyTrafficSplit(split(e, [['v1', 7500], ['v2', 2500]]), 'web', opts());
+    await d.applyTrafficSplit(
+      split(e, [
+        ['v1', 7500],
+        ['v2', 2500],
+      ]),
+      'web',
+      opts(),
+    );
     record();
     expect([replicas('tr-v1'), replicas('tr-v2')]).toEqual([3, 1]);
     // Before the Service selected both, v2 (warm at 4 pods) came down to at most one pod.
     expect(history.every((h) => h.v2 <= 1 && h.v1 + h.v2 <= 5)).toBe(true);
-    await d.applyTrafficSplit(split(e, [['v1', 0], ['v2', 10000]]), 'web', opts());
+    await d.applyTrafficSplit(
+      split(e, [
+        ['v1', 0],
+        ['v2', 10000],
+      ]),
+      'web',
+      opts(),
+    );
     record();
     expect([replicas('tr-v1'), replicas('tr-v2')]).toEqual([0, 4]);
     const v1s = history.map((h) => h.v1);

@@ -18,7 +18,11 @@ let kube: FakeKube;
 let kubeconfig: string;
 
 beforeAll(async () => {
-  kube = await startFakeKubeApiServer({ readyDelayMs: 20, tickMs: 10, failures: [{ image: /\.invalid\//, reason: 'ImagePullBackOff' }] });
+  kube = await startFakeKubeApiServer({
+    readyDelayMs: 20,
+    tickMs: 10,
+    failures: [{ image: /\.invalid\//, reason: 'ImagePullBackOff' }],
+  });
   kubeconfig = writeKubeconfig(kube.url);
 });
 afterAll(() => kube?.close());
@@ -26,30 +30,52 @@ afterAll(() => kube?.close());
 /** kubectl, asynchronously: the fake server runs in this process and must keep answering. */
 function kubectl(...args: string[]): Promise<{ code: number; out: string }> {
   return new Promise((resolve, reject) => {
-    execFile('kubectl', ['--kubeconfig', kubeconfig, ...args], { encoding: 'utf8', timeout: 60_000 }, (e, stdout, stderr) => {
-      if (e && (e as NodeJS.ErrnoException).code === 'ENOENT') {
-        reject(new Error('kubectl is not installed: apt-get install kubectl (or kubernetes-client) to run this test'));
-        return;
-      }
-      resolve({ code: e ? Number((e as { code?: number }).code ?? 1) : 0, out: stdout + stderr });
-    });
+    execFile(
+      'kubectl',
+      ['--kubeconfig', kubeconfig, ...args],
+      { encoding: 'utf8', timeout: 60_000 },
+      (e, stdout, stderr) => {
+        if (e && (e as NodeJS.ErrnoException).code === 'ENOENT') {
+          reject(
+            new Error('kubectl is not installed: apt-get install kubectl (or kubernetes-client) to run this test'),
+          );
+          return;
+        }
+        resolve({ code: e ? Number((e as { code?: number }).code ?? 1) : 0, out: stdout + stderr });
+      },
+    );
   });
 }
 
 function rev(id: string, image: string): DeployerRevision {
   return {
-    revision_id: id, artifact: { image, env: { GREETING: 'hi' } }, resources: { cpu: 0.1, memory_mb: 64, replicas: 2, gpu: 0 },
-    health: { http_path: '/healthz', timeout_seconds: 5 }, drain_seconds: 0, ttl: null, state: 'ready', lifecycle: 'inactive', outputs: {}, endpoint: null,
+    revision_id: id,
+    artifact: { image, env: { GREETING: 'hi' } },
+    resources: { cpu: 0.1, memory_mb: 64, replicas: 2, gpu: 0 },
+    health: { http_path: '/healthz', timeout_seconds: 5 },
+    drain_seconds: 0,
+    ttl: null,
+    state: 'ready',
+    lifecycle: 'inactive',
+    outputs: {},
+    endpoint: null,
   };
 }
 const env = (revisions: DeployerRevision[]): DeployerEnvironment => ({
-  schema: ENVIRONMENT_SCHEMA, environment_id: 'kc', deployers: { k: { type: 'k8s', config: {} } },
-  deployments: [{ deployment_id: 'web', deployer: 'k', listen: null, revisions, traffic: [] }], notifications: [], base_dir: '/',
+  schema: ENVIRONMENT_SCHEMA,
+  environment_id: 'kc',
+  deployers: { k: { type: 'k8s', config: {} } },
+  deployments: [{ deployment_id: 'web', deployer: 'k', listen: null, revisions, traffic: [] }],
+  notifications: [],
+  base_dir: '/',
 });
 
 describe('kubectl against the fake API server', () => {
   it('gets, describes and follows rollouts of what bp deployed', async () => {
-    const d = await k8sPlugin.create({ kubeconfig, namespace: 'default', poll_interval_ms: 10 }, { logger: quiet, stateDir: '/tmp' });
+    const d = await k8sPlugin.create(
+      { kubeconfig, namespace: 'default', poll_interval_ms: 10 },
+      { logger: quiet, stateDir: '/tmp' },
+    );
     const e = env([rev('web-v1', 'registry.example/web:1'), rev('web-bad', 'nowhere.invalid/web:1')]);
     await d.warmRevision(e, 'web-v1', opts());
 
@@ -74,11 +100,15 @@ describe('kubectl against the fake API server', () => {
     const warming = d.warmRevision(e, 'web-bad', opts()).catch((err: Error) => err);
     const pending = kubectl('rollout', 'status', 'deployment/kc-web-bad', '--timeout=3s');
     await fetch(`${kube.url}/apis/apps/v1/namespaces/default/deployments/kc-web-v1?fieldManager=kubectl-scale`, {
-      method: 'PATCH', headers: { 'content-type': 'application/merge-patch+json' }, body: JSON.stringify({ spec: { replicas: 3 } }),
+      method: 'PATCH',
+      headers: { 'content-type': 'application/merge-patch+json' },
+      body: JSON.stringify({ spec: { replicas: 3 } }),
     });
     const stuck = await pending;
     expect(stuck.code).not.toBe(0);
-    expect(stuck.out).toMatch(/Waiting for deployment "kc-web-bad" rollout to finish: 0 of 2 updated replicas are available/);
+    expect(stuck.out).toMatch(
+      /Waiting for deployment "kc-web-bad" rollout to finish: 0 of 2 updated replicas are available/,
+    );
     expect(stuck.out).not.toMatch(/successfully rolled out/);
     expect(await warming).toMatchObject({ code: 'Provider', message: expect.stringMatching(/ImagePullBackOff/) });
     for (const id of ['web-v1', 'web-bad']) await d.archiveRevision(e, id, opts());

@@ -35,21 +35,30 @@ function checkBounds(from: Counts, to: Counts): void {
       const a = fromTotal === 0 ? 0 : (from[id] ?? 0) / fromTotal;
       const b = (to[id] ?? 0) / toTotal;
       const pods = s[id] ?? 0;
-      expect(pods, `${JSON.stringify(from)} -> ${JSON.stringify(to)} at ${JSON.stringify(s)} (${id})`)
-        .toBeGreaterThanOrEqual(Math.min(a, b) * n - 1 - 1e-9);
-      expect(pods, `${JSON.stringify(from)} -> ${JSON.stringify(to)} at ${JSON.stringify(s)} (${id})`)
-        .toBeLessThanOrEqual(Math.max(a, b) * n + 1 + 1e-9);
+      expect(
+        pods,
+        `${JSON.stringify(from)} -> ${JSON.stringify(to)} at ${JSON.stringify(s)} (${id})`,
+      ).toBeGreaterThanOrEqual(Math.min(a, b) * n - 1 - 1e-9);
+      expect(
+        pods,
+        `${JSON.stringify(from)} -> ${JSON.stringify(to)} at ${JSON.stringify(s)} (${id})`,
+      ).toBeLessThanOrEqual(Math.max(a, b) * n + 1 + 1e-9);
     }
   }
 }
 
 const split = (ids: string[]) =>
-  fc.array(fc.nat(10), { minLength: ids.length, maxLength: ids.length }).filter((w) => w.some((x) => x > 0))
+  fc
+    .array(fc.nat(10), { minLength: ids.length, maxLength: ids.length })
+    .filter((w) => w.some((x) => x > 0))
     .map((w) => ids.map((revision_id, i) => ({ revision_id, weight_bps: w[i] })));
 
 describe('replicas-mode transitions', () => {
   it('a 25% canary over 4 pods never runs more than one canary pod beyond its share', () => {
-    expect(transitionSteps({ v1: 4 }, { v1: 3, v2: 1 })).toEqual([{ revision: 'v2', replicas: 1 }, { revision: 'v1', replicas: 3 }]);
+    expect(transitionSteps({ v1: 4 }, { v1: 3, v2: 1 })).toEqual([
+      { revision: 'v2', replicas: 1 },
+      { revision: 'v1', replicas: 3 },
+    ]);
     // Promotion: the leaving revision only ever shrinks.
     const promote = transitionSteps({ v1: 3, v2: 1 }, { v2: 4 });
     expect(promote.filter((s) => s.revision === 'v1').map((s) => s.replicas)).toEqual([2, 1, 0]);
@@ -58,10 +67,18 @@ describe('replicas-mode transitions', () => {
 
   it('keeps every revision within one pod of a share between the old and the new split, at every step', () => {
     const ids = ['a', 'b', 'c', 'd'];
-    fc.assert(fc.property(split(ids), split(ids), fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 20 }),
-      (oldSplit, newSplit, oldPool, newPool) => {
-        const counts = (m: Map<string, number>) => Object.fromEntries(m);
-        checkBounds(counts(apportion(oldPool, oldSplit)), counts(apportion(newPool, newSplit)));
-      }), { numRuns: 500 });
+    fc.assert(
+      fc.property(
+        split(ids),
+        split(ids),
+        fc.integer({ min: 1, max: 20 }),
+        fc.integer({ min: 1, max: 20 }),
+        (oldSplit, newSplit, oldPool, newPool) => {
+          const counts = (m: Map<string, number>) => Object.fromEntries(m);
+          checkBounds(counts(apportion(oldPool, oldSplit)), counts(apportion(newPool, newSplit)));
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });

@@ -65,7 +65,10 @@ function setTraffic(env: DeployerEnvironment, pairs: Array<[string, number]>): D
 }
 
 async function deployer(config: Obj = {}): Promise<Deployer> {
-  return k8sPlugin.create({ kubeconfig, namespace: 'default', poll_interval_ms: 20, ...config }, { logger: quiet, stateDir: '/tmp' });
+  return k8sPlugin.create(
+    { kubeconfig, namespace: 'default', poll_interval_ms: 20, ...config },
+    { logger: quiet, stateDir: '/tmp' },
+  );
 }
 
 const deploymentObj = (name: string) => kube.object('apps/v1', 'Deployment', 'default', name) as Obj | undefined;
@@ -74,13 +77,24 @@ const replicasOf = (name: string) => deploymentObj(name)?.spec.replicas;
 describe('warm', () => {
   it('server-side applies a Deployment, Service and HPA built from the revision, and waits for availability', async () => {
     const d = await deployer();
-    const env = envWith('e1', 'web', [rev('w1-v1', { drain_seconds: 7, health: { http_path: '/healthz', timeout_seconds: 2.5 }, resources: { cpu: 0.5, memory_mb: 256, replicas: 2, gpu: 0 } })]);
+    const env = envWith('e1', 'web', [
+      rev('w1-v1', {
+        drain_seconds: 7,
+        health: { http_path: '/healthz', timeout_seconds: 2.5 },
+        resources: { cpu: 0.5, memory_mb: 256, replicas: 2, gpu: 0 },
+      }),
+    ]);
     await d.stageRevision(env, 'w1-v1', opts());
     const out = await d.warmRevision(env, 'w1-v1', opts());
     expect(out.endpoint).toBe('http://e1-w1-v1.default.svc.cluster.local:80');
 
     const dep = deploymentObj('e1-w1-v1')!;
-    expect(dep.metadata.labels).toMatchObject({ 'bp.dev/environment': 'e1', 'bp.dev/deployment': 'web', 'bp.dev/revision': 'w1-v1', 'app.kubernetes.io/managed-by': 'bp' });
+    expect(dep.metadata.labels).toMatchObject({
+      'bp.dev/environment': 'e1',
+      'bp.dev/deployment': 'web',
+      'bp.dev/revision': 'w1-v1',
+      'app.kubernetes.io/managed-by': 'bp',
+    });
     expect(dep.spec.replicas).toBe(2);
     expect(dep.status.availableReplicas).toBe(2);
     const pod = dep.spec.template.spec;
@@ -91,12 +105,24 @@ describe('warm', () => {
       // 2.5 s rounds up to the whole seconds the API's int32 field takes.
       readinessProbe: { httpGet: { path: '/healthz', port: 'http' }, timeoutSeconds: 3 },
     });
-    expect(pod.containers[0].env).toEqual(expect.arrayContaining([{ name: 'GREETING', value: 'hi' }, { name: 'PORT', value: '8080' }]));
-    expect((kube.object('v1', 'Service', 'default', 'e1-w1-v1') as Obj).spec.selector).toEqual(dep.spec.selector.matchLabels);
+    expect(pod.containers[0].env).toEqual(
+      expect.arrayContaining([
+        { name: 'GREETING', value: 'hi' },
+        { name: 'PORT', value: '8080' },
+      ]),
+    );
+    expect((kube.object('v1', 'Service', 'default', 'e1-w1-v1') as Obj).spec.selector).toEqual(
+      dep.spec.selector.matchLabels,
+    );
     // Every write was a server-side apply by field manager bp.
     const writes = kube.journal.entries.filter((e) => e.method !== 'GET');
     expect(writes.length).toBeGreaterThan(0);
-    expect(writes.every((e) => e.method === 'PATCH' && e.contentType === 'application/apply-patch+yaml' && e.query.fieldManager === 'bp')).toBe(true);
+    expect(
+      writes.every(
+        (e) =>
+          e.method === 'PATCH' && e.contentType === 'application/apply-patch+yaml' && e.query.fieldManager === 'bp',
+      ),
+    ).toBe(true);
     expect(dep.metadata.managedFields.map((m: Obj) => m.manager)).toEqual(['bp']);
 
     // Idempotent: a second warm writes nothing new.
@@ -109,7 +135,10 @@ describe('warm', () => {
   it('fails a rollout whose image cannot be pulled with the pod reason, not retryable', async () => {
     const d = await deployer();
     const env = envWith('e2', 'web', [rev('w2-bad', { artifact: { image: 'nowhere.invalid/app:1', env: {} } })]);
-    const err = await d.warmRevision(env, 'w2-bad', opts()).then(() => null, (e: Obj) => e);
+    const err = await d.warmRevision(env, 'w2-bad', opts()).then(
+      () => null,
+      (e: Obj) => e,
+    );
     expect(err).toMatchObject({ code: 'Provider', retryable: false });
     expect(err?.message).toMatch(/ImagePullBackOff.*Back-off pulling image "nowhere.invalid\/app:1"/);
     await d.archiveRevision(env, 'w2-bad', opts());
@@ -118,12 +147,20 @@ describe('warm', () => {
   it('fails a crash-looping revision, and one still not ready at the timeout is retryable', async () => {
     const d = await deployer();
     const env = envWith('e3', 'web', [rev('w3-crash', { artifact: { image: 'crashy:1', env: {} } })]);
-    await expect(d.warmRevision(env, 'w3-crash', opts())).rejects.toMatchObject({ code: 'Provider', retryable: false, message: expect.stringMatching(/CrashLoopBackOff/) });
+    await expect(d.warmRevision(env, 'w3-crash', opts())).rejects.toMatchObject({
+      code: 'Provider',
+      retryable: false,
+      message: expect.stringMatching(/CrashLoopBackOff/),
+    });
     kube.controller.options.readyDelayMs = 60_000;
     try {
       const slow = await deployer({ rollout_timeout_seconds: 1 });
       const env2 = envWith('e3', 'web', [rev('w3-slow')]);
-      await expect(slow.warmRevision(env2, 'w3-slow', opts())).rejects.toMatchObject({ code: 'Provider', retryable: true, message: expect.stringMatching(/not ready within 1 s.*ContainerCreating/s) });
+      await expect(slow.warmRevision(env2, 'w3-slow', opts())).rejects.toMatchObject({
+        code: 'Provider',
+        retryable: true,
+        message: expect.stringMatching(/not ready within 1 s.*ContainerCreating/s),
+      });
       await slow.archiveRevision(env2, 'w3-slow', opts());
     } finally {
       kube.controller.options.readyDelayMs = 30;
@@ -148,7 +185,11 @@ describe('warm', () => {
   it('refuses artifacts that are not images before calling the cluster', async () => {
     const d = await deployer();
     const env = envWith('e5', 'web', [rev('w5', { artifact: { command: ['node', 'x.js'], env: {} } })]);
-    await expect(d.warmRevision(env, 'w5', opts())).rejects.toMatchObject({ code: 'Provider', retryable: false, message: expect.stringMatching(/artifact\.image/) });
+    await expect(d.warmRevision(env, 'w5', opts())).rejects.toMatchObject({
+      code: 'Provider',
+      retryable: false,
+      message: expect.stringMatching(/artifact\.image/),
+    });
     expect(kube.journal.entries).toEqual([]);
   });
 });
@@ -156,7 +197,10 @@ describe('warm', () => {
 describe('replicas traffic mode', () => {
   it('canaries by replica proportions behind one stable Service, promotes, drains and archives', async () => {
     const d = await deployer();
-    const env = envWith('r1', 'shop', [rev('s-v1', { resources: { cpu: 0.1, memory_mb: 64, replicas: 4, gpu: 0 } }), rev('s-v2', { drain_seconds: 1 })]);
+    const env = envWith('r1', 'shop', [
+      rev('s-v1', { resources: { cpu: 0.1, memory_mb: 64, replicas: 4, gpu: 0 } }),
+      rev('s-v2', { drain_seconds: 1 }),
+    ]);
     await d.warmRevision(env, 's-v1', opts());
     await d.applyTrafficSplit(setTraffic(env, [['s-v1', 10000]]), 'shop', opts());
     const stable = () => kube.object('v1', 'Service', 'default', 'r1-shop') as Obj;
@@ -168,15 +212,32 @@ describe('replicas traffic mode', () => {
     expect(stable().spec.selector['bp.dev/revision']).toBe('s-v1');
 
     // 75/25 over a pool of 4 pods: 3 + 1, both selected.
-    await d.applyTrafficSplit(setTraffic(env, [['s-v1', 7500], ['s-v2', 2500]]), 'shop', opts());
+    await d.applyTrafficSplit(
+      setTraffic(env, [
+        ['s-v1', 7500],
+        ['s-v2', 2500],
+      ]),
+      'shop',
+      opts(),
+    );
     expect([replicasOf('r1-s-v1'), replicasOf('r1-s-v2')]).toEqual([3, 1]);
     expect(stable().spec.selector['bp.dev/revision']).toBeUndefined();
     let seen = await d.observe(env, opts());
-    expect(seen.splits.shop).toEqual([{ revision_id: 's-v1', weight_bps: 7500 }, { revision_id: 's-v2', weight_bps: 2500 }]);
+    expect(seen.splits.shop).toEqual([
+      { revision_id: 's-v1', weight_bps: 7500 },
+      { revision_id: 's-v2', weight_bps: 2500 },
+    ]);
     expect(seen.revisions['s-v2']).toEqual({ present: true, healthy: true });
 
     // Promote: v2 alone, at its own declared capacity (1); v1 stops being selected.
-    await d.applyTrafficSplit(setTraffic(env, [['s-v1', 0], ['s-v2', 10000]]), 'shop', opts());
+    await d.applyTrafficSplit(
+      setTraffic(env, [
+        ['s-v1', 0],
+        ['s-v2', 10000],
+      ]),
+      'shop',
+      opts(),
+    );
     expect(replicasOf('r1-s-v2')).toBe(1);
     expect(stable().spec.selector['bp.dev/revision']).toBe('s-v2');
 
@@ -200,24 +261,42 @@ describe('replicas traffic mode', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
     await d.archiveRevision(down, 's-v2', opts());
     expect(kube.object('v1', 'Service', 'default', 'r1-shop')).toBeUndefined();
-    expect(await d.observe(env, opts())).toEqual({ revisions: { 's-v1': { present: false, healthy: false }, 's-v2': { present: false, healthy: false } }, splits: {} });
+    expect(await d.observe(env, opts())).toEqual({
+      revisions: { 's-v1': { present: false, healthy: false }, 's-v2': { present: false, healthy: false } },
+      splits: {},
+    });
   });
 
   it('reports drift: a revision scaled or deleted from outside, and re-warm takes it back', async () => {
     const d = await deployer();
-    const env = envWith('r2', 'cart', [rev('c-v1', { resources: { cpu: 0.1, memory_mb: 64, replicas: 2, gpu: 0 } }), rev('c-v2')]);
+    const env = envWith('r2', 'cart', [
+      rev('c-v1', { resources: { cpu: 0.1, memory_mb: 64, replicas: 2, gpu: 0 } }),
+      rev('c-v2'),
+    ]);
     await d.warmRevision(env, 'c-v1', opts());
     await d.warmRevision(env, 'c-v2', opts());
-    await d.applyTrafficSplit(setTraffic(env, [['c-v1', 5000], ['c-v2', 5000]]), 'cart', opts());
+    await d.applyTrafficSplit(
+      setTraffic(env, [
+        ['c-v1', 5000],
+        ['c-v2', 5000],
+      ]),
+      'cart',
+      opts(),
+    );
 
     // Someone scales c-v2 with a merge patch, as `kubectl scale` would.
     const patch = await fetch(`${kube.url}/apis/apps/v1/namespaces/default/deployments/r2-c-v2?fieldManager=kubectl`, {
-      method: 'PATCH', headers: { 'content-type': 'application/merge-patch+json' }, body: JSON.stringify({ spec: { replicas: 3 } }),
+      method: 'PATCH',
+      headers: { 'content-type': 'application/merge-patch+json' },
+      body: JSON.stringify({ spec: { replicas: 3 } }),
     });
     expect(patch.status).toBe(200);
     let seen = await d.observe(env, opts());
     // 50/50 over a pool of 2 was 1 + 1 pods; now 1 + 3: what the Service really does is 25/75.
-    expect(seen.splits.cart).toEqual([{ revision_id: 'c-v1', weight_bps: 2500 }, { revision_id: 'c-v2', weight_bps: 7500 }]);
+    expect(seen.splits.cart).toEqual([
+      { revision_id: 'c-v1', weight_bps: 2500 },
+      { revision_id: 'c-v2', weight_bps: 7500 },
+    ]);
 
     // Re-enforcing the split takes the field back from kubectl (force).
     await d.applyTrafficSplit(env, 'cart', opts());
@@ -240,10 +319,15 @@ describe('replicas traffic mode', () => {
     const env = envWith('r3', 'api', [rev('a-v1')]);
     await d.warmRevision(env, 'a-v1', opts());
     await fetch(`${kube.url}/apis/apps/v1/namespaces/default/deployments/r3-a-v1?fieldManager=kubectl-scale`, {
-      method: 'PATCH', headers: { 'content-type': 'application/merge-patch+json' }, body: JSON.stringify({ spec: { replicas: 0 } }),
+      method: 'PATCH',
+      headers: { 'content-type': 'application/merge-patch+json' },
+      body: JSON.stringify({ spec: { replicas: 0 } }),
     });
     expect((await d.observe(env, opts())).revisions['a-v1']).toEqual({ present: true, healthy: false });
-    const err = await d.warmRevision(env, 'a-v1', opts()).then(() => null, (e: Obj) => e);
+    const err = await d.warmRevision(env, 'a-v1', opts()).then(
+      () => null,
+      (e: Obj) => e,
+    );
     expect(err).toMatchObject({ code: 'Provider', retryable: false });
     expect(err?.message).toMatch(/conflict.*\.spec\.replicas.*kubectl-scale.*force_conflicts: true/);
     await d.archiveRevision(env, 'a-v1', opts());
@@ -252,32 +336,49 @@ describe('replicas traffic mode', () => {
 
 describe('gateway-api traffic mode', () => {
   it('puts the weights on an HTTPRoute attached to the configured Gateway', async () => {
-    const d = await deployer({ traffic: 'gateway-api', gateway: { name: 'public', namespace: 'infra' }, hostnames: ['shop.example'] });
+    const d = await deployer({
+      traffic: 'gateway-api',
+      gateway: { name: 'public', namespace: 'infra' },
+      hostnames: ['shop.example'],
+    });
     const env = envWith('g1', 'front', [rev('f-v1'), rev('f-v2')]);
     await d.warmRevision(env, 'f-v1', opts());
     await d.warmRevision(env, 'f-v2', opts());
-    await d.applyTrafficSplit(setTraffic(env, [['f-v1', 9000], ['f-v2', 1000]]), 'front', opts());
+    await d.applyTrafficSplit(
+      setTraffic(env, [
+        ['f-v1', 9000],
+        ['f-v2', 1000],
+      ]),
+      'front',
+      opts(),
+    );
     const route = kube.object('gateway.networking.k8s.io/v1', 'HTTPRoute', 'default', 'g1-front') as Obj;
     expect(route.spec).toEqual({
       parentRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'public', namespace: 'infra' }],
       hostnames: ['shop.example'],
-      rules: [{
-        matches: [{ path: { type: 'PathPrefix', value: '/' } }],
-        backendRefs: [
-          { group: '', kind: 'Service', name: 'g1-f-v1', port: 80, weight: 9000 },
-          { group: '', kind: 'Service', name: 'g1-f-v2', port: 80, weight: 1000 },
-        ],
-      }],
+      rules: [
+        {
+          matches: [{ path: { type: 'PathPrefix', value: '/' } }],
+          backendRefs: [
+            { group: '', kind: 'Service', name: 'g1-f-v1', port: 80, weight: 9000 },
+            { group: '', kind: 'Service', name: 'g1-f-v2', port: 80, weight: 1000 },
+          ],
+        },
+      ],
     });
     // Gateway mode never scales for weights.
     expect([replicasOf('g1-f-v1'), replicasOf('g1-f-v2')]).toEqual([1, 1]);
     expect((await d.observe(env, opts())).splits.front).toEqual(env.deployments[0].traffic);
 
     // Drift: someone edits the weights.
-    await fetch(`${kube.url}/apis/gateway.networking.k8s.io/v1/namespaces/default/httproutes/g1-front?fieldManager=kubectl-edit`, {
-      method: 'PATCH', headers: { 'content-type': 'application/merge-patch+json' },
-      body: JSON.stringify({ spec: { rules: [{ backendRefs: [{ name: 'g1-f-v1', port: 80, weight: 1 }] }] } }),
-    });
+    await fetch(
+      `${kube.url}/apis/gateway.networking.k8s.io/v1/namespaces/default/httproutes/g1-front?fieldManager=kubectl-edit`,
+      {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/merge-patch+json' },
+        body: JSON.stringify({ spec: { rules: [{ backendRefs: [{ name: 'g1-f-v1', port: 80, weight: 1 }] }] } }),
+      },
+    );
     expect((await d.observe(env, opts())).splits.front).toEqual([{ revision_id: 'f-v1', weight_bps: 1 }]);
     await d.applyTrafficSplit(env, 'front', opts());
     expect((await d.observe(env, opts())).splits.front).toEqual(env.deployments[0].traffic);
@@ -291,11 +392,17 @@ describe('gateway-api traffic mode', () => {
   it('says to install the Gateway API CRDs when the cluster does not serve HTTPRoute', async () => {
     const bare = await startFakeKubeApiServer({ gatewayApi: false, readyDelayMs: 10 });
     try {
-      const d = await k8sPlugin.create({ kubeconfig: writeKubeconfig(bare.url), traffic: 'gateway-api', poll_interval_ms: 20 }, { logger: quiet, stateDir: '/tmp' });
+      const d = await k8sPlugin.create(
+        { kubeconfig: writeKubeconfig(bare.url), traffic: 'gateway-api', poll_interval_ms: 20 },
+        { logger: quiet, stateDir: '/tmp' },
+      );
       const env = envWith('g2', 'front', [rev('n-v1')]);
       await d.warmRevision(env, 'n-v1', opts());
-      await expect(d.applyTrafficSplit(setTraffic(env, [['n-v1', 10000]]), 'front', opts()))
-        .rejects.toMatchObject({ code: 'Provider', retryable: false, message: expect.stringMatching(/does not serve HTTPRoute.*install the Gateway API CRDs/) });
+      await expect(d.applyTrafficSplit(setTraffic(env, [['n-v1', 10000]]), 'front', opts())).rejects.toMatchObject({
+        code: 'Provider',
+        retryable: false,
+        message: expect.stringMatching(/does not serve HTTPRoute.*install the Gateway API CRDs/),
+      });
     } finally {
       await bare.close();
     }
@@ -323,10 +430,18 @@ describe('throttling and server errors', () => {
     const env = envWith('t2', 'web', [rev('t2-v1')]);
     await d.observe(env, opts());
     kube.faults.add({ path: '/deployments', status: 429, retryAfterSeconds: 0 });
-    await expect(d.observe(env, opts())).rejects.toMatchObject({ code: 'Provider', retryable: true, message: expect.stringMatching(/throttling/) });
+    await expect(d.observe(env, opts())).rejects.toMatchObject({
+      code: 'Provider',
+      retryable: true,
+      message: expect.stringMatching(/throttling/),
+    });
     kube.faults.clear();
     kube.faults.add({ method: 'PATCH', status: 409 });
-    await expect(d.warmRevision(env, 't2-v1', opts())).rejects.toMatchObject({ code: 'Provider', retryable: true, message: expect.stringMatching(/conflict \(409\)/) });
+    await expect(d.warmRevision(env, 't2-v1', opts())).rejects.toMatchObject({
+      code: 'Provider',
+      retryable: true,
+      message: expect.stringMatching(/conflict \(409\)/),
+    });
     kube.faults.clear();
     await d.archiveRevision(env, 't2-v1', opts());
   });

@@ -9,7 +9,16 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { DeployerEnvironment } from '../../src/model/deployer.js';
 import {
-  deployment, environment, freePort, killAll, newDeployer, newStateDir, opts, pidAlive, recordedPids, revision,
+  deployment,
+  environment,
+  freePort,
+  killAll,
+  newDeployer,
+  newStateDir,
+  opts,
+  pidAlive,
+  recordedPids,
+  revision,
 } from './local-process-fixtures.js';
 
 const stateDirs: string[] = [];
@@ -29,7 +38,8 @@ function processesWithMarker(marker: string): number[] {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (readFileSync(`/proc/${entry}/environ`, 'latin1').includes(marker) && pidAlive(Number(entry))) found.push(Number(entry));
+      if (readFileSync(`/proc/${entry}/environ`, 'latin1').includes(marker) && pidAlive(Number(entry)))
+        found.push(Number(entry));
     } catch {
       /* gone or not ours */
     }
@@ -56,25 +66,36 @@ describe('local-process preconditions', () => {
     const env = single();
     await expect(d.applyTrafficSplit(env, 'other', opts())).rejects.toMatchObject({ code: 'SplitNotFound' });
     env.deployments[0].traffic = [{ revision_id: 'r1', weight_bps: 9000 }];
-    await expect(d.applyTrafficSplit(env, 'web', opts())).rejects.toMatchObject({ code: 'InvalidSplit', message: expect.stringMatching(/9000/) });
+    await expect(d.applyTrafficSplit(env, 'web', opts())).rejects.toMatchObject({
+      code: 'InvalidSplit',
+      message: expect.stringMatching(/9000/),
+    });
     await expect(d.applyTrafficSplit(single(revision('r1'), null), 'web', opts())).rejects.toMatchObject({
-      code: 'Provider', retryable: false, message: expect.stringMatching(/listen/),
+      code: 'Provider',
+      retryable: false,
+      message: expect.stringMatching(/listen/),
     });
   });
 
   it('refuses to route traffic to a revision that is not running', async () => {
     const d = await newDeployer(stateDir());
     await expect(d.applyTrafficSplit(single(), 'web', opts())).rejects.toMatchObject({
-      code: 'Provider', message: expect.stringMatching(/no running replica; warm it first/),
+      code: 'Provider',
+      message: expect.stringMatching(/no running replica; warm it first/),
     });
   });
 
   it('stage names what is wrong with the artifact', async () => {
     const d = await newDeployer(stateDir());
     const image = revision('r1', { artifact: { image: 'nginx:1', env: {} } });
-    await expect(d.stageRevision(single(image), 'r1', opts())).rejects.toMatchObject({ code: 'Provider', message: expect.stringMatching(/image/) });
+    await expect(d.stageRevision(single(image), 'r1', opts())).rejects.toMatchObject({
+      code: 'Provider',
+      message: expect.stringMatching(/image/),
+    });
     const noCwd = revision('r1', { artifact: { command: ['node', 'x.mjs'], cwd: 'missing-dir', env: {} } });
-    await expect(d.stageRevision(single(noCwd), 'r1', opts())).rejects.toThrow(/working directory .*missing-dir does not exist/);
+    await expect(d.stageRevision(single(noCwd), 'r1', opts())).rejects.toThrow(
+      /working directory .*missing-dir does not exist/,
+    );
     const noCmd = revision('r1', { artifact: { command: ['no-such-binary-bp'], env: {} } });
     await expect(d.stageRevision(single(noCmd), 'r1', opts())).rejects.toThrow(/"no-such-binary-bp" is not on PATH/);
   });
@@ -103,7 +124,9 @@ describe('local-process failures leave nothing running', () => {
     expect((err as Error).message).toMatch(/did not answer \/not-there with 2xx within 1s/);
     expect((err as Error).message).toMatch(/sick listening on/);
     expect(processesWithMarker(marker)).toEqual([]);
-    expect(await d.observe(single(rev), opts())).toMatchObject({ revisions: { r1: { present: false, healthy: false } } });
+    expect(await d.observe(single(rev), opts())).toMatchObject({
+      revisions: { r1: { present: false, healthy: false } },
+    });
   });
 
   it('a command that crashes at start fails warm at once with its output', async () => {
@@ -142,7 +165,8 @@ describe('local-process failures leave nothing running', () => {
       const env = single(revision('r1'), `127.0.0.1:${port}`);
       await d.warmRevision(env, 'r1', opts());
       await expect(d.applyTrafficSplit(env, 'web', opts())).rejects.toMatchObject({
-        code: 'Provider', message: expect.stringMatching(/already in use/),
+        code: 'Provider',
+        message: expect.stringMatching(/already in use/),
       });
       await d.archiveRevision(env, 'r1', opts());
       expect(recordedPids(dir).filter(pidAlive)).toEqual([]);
@@ -158,9 +182,20 @@ describe('process identity', () => {
     const d = await newDeployer(dir);
     mkdirSync(join(dir, 'revisions/r1'), { recursive: true });
     // Our own pid with a wrong start time: exactly what pid reuse looks like.
-    writeFileSync(join(dir, 'revisions/r1/replicas.json'), JSON.stringify([
-      { pid: process.pid, start_time: '1', index: 0, port: 1, url: 'http://127.0.0.1:1', command: ['node'], started_at: '' },
-    ]));
+    writeFileSync(
+      join(dir, 'revisions/r1/replicas.json'),
+      JSON.stringify([
+        {
+          pid: process.pid,
+          start_time: '1',
+          index: 0,
+          port: 1,
+          url: 'http://127.0.0.1:1',
+          command: ['node'],
+          started_at: '',
+        },
+      ]),
+    );
     const env = single();
     expect((await d.observe(env, opts())).revisions.r1).toEqual({ present: false, healthy: false });
     await d.archiveRevision(env, 'r1', opts());

@@ -5,7 +5,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import plugin from '../../src/deployers/local-process.js';
-import type { Deployer, DeployerDeployment, DeployerEnvironment, DeployerRevision, Logger } from '../../src/model/deployer.js';
+import type {
+  Deployer,
+  DeployerDeployment,
+  DeployerEnvironment,
+  DeployerRevision,
+  Logger,
+} from '../../src/model/deployer.js';
 import type { SplitEntry } from '../../src/model/environment.js';
 import { freePort } from '../helpers/ports.js';
 export { freePort };
@@ -30,7 +36,12 @@ export function revision(id: string, overrides: Partial<DeployerRevision> = {}):
   };
 }
 
-export function deployment(id: string, listen: string | null, revisions: DeployerRevision[], traffic: SplitEntry[]): DeployerDeployment {
+export function deployment(
+  id: string,
+  listen: string | null,
+  revisions: DeployerRevision[],
+  traffic: SplitEntry[],
+): DeployerDeployment {
   return { deployment_id: id, deployer: 'local', listen, revisions, traffic };
 }
 
@@ -50,11 +61,13 @@ export function newStateDir(): string {
 }
 
 export async function newDeployer(stateDir: string, config: Record<string, unknown> = {}): Promise<Deployer> {
-  return plugin.create({ kill_grace_seconds: 2, health_check_interval_ms: 200, ...config }, { logger: quietLogger, stateDir });
+  return plugin.create(
+    { kill_grace_seconds: 2, health_check_interval_ms: 200, ...config },
+    { logger: quietLogger, stateDir },
+  );
 }
 
 export const opts = (): { signal: AbortSignal } => ({ signal: new AbortController().signal });
-
 
 /** Whether something accepts connections on the port. */
 export function isListening(port: number, host = '127.0.0.1'): Promise<boolean> {

@@ -9,8 +9,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Deployer, DeployerEnvironment } from '../../src/model/deployer.js';
 import { binomialTolerance, count, many, request } from '../router/support.js';
 import {
-  deployment, environment, freePort, isListening, killAll, newDeployer, newStateDir, opts, pidAlive,
-  recordedPids, revision, waitFor,
+  deployment,
+  environment,
+  freePort,
+  isListening,
+  killAll,
+  newDeployer,
+  newStateDir,
+  opts,
+  pidAlive,
+  recordedPids,
+  revision,
+  waitFor,
 } from './local-process-fixtures.js';
 
 const stateDir = newStateDir();
@@ -32,13 +42,31 @@ beforeAll(async () => {
   port = await freePort();
   const listen = `127.0.0.1:${port}`;
   deployer = await newDeployer(stateDir);
-  canary = environment([deployment('web', listen, [v1, v2], [
-    { revision_id: 'web-v1', weight_bps: 9000 }, { revision_id: 'web-v2', weight_bps: 1000 },
-  ])]);
-  promoted = environment([deployment('web', listen, [{ ...v1, state: 'archived' }, v2], [
-    { revision_id: 'web-v2', weight_bps: 10000 },
-  ])]);
-  destroyed = environment([deployment('web', listen, [{ ...v1, state: 'archived' }, { ...v2, state: 'archived' }], [])]);
+  canary = environment([
+    deployment(
+      'web',
+      listen,
+      [v1, v2],
+      [
+        { revision_id: 'web-v1', weight_bps: 9000 },
+        { revision_id: 'web-v2', weight_bps: 1000 },
+      ],
+    ),
+  ]);
+  promoted = environment([
+    deployment('web', listen, [{ ...v1, state: 'archived' }, v2], [{ revision_id: 'web-v2', weight_bps: 10000 }]),
+  ]);
+  destroyed = environment([
+    deployment(
+      'web',
+      listen,
+      [
+        { ...v1, state: 'archived' },
+        { ...v2, state: 'archived' },
+      ],
+      [],
+    ),
+  ]);
 });
 
 afterAll(() => {
@@ -79,11 +107,15 @@ describe('local-process deployer', () => {
 
     const seen = await deployer.observe(canary, opts());
     expect(seen.splits).toEqual({ web: canary.deployments[0].traffic });
-    expect(seen.revisions).toEqual({ 'web-v1': { present: true, healthy: true }, 'web-v2': { present: true, healthy: true } });
+    expect(seen.revisions).toEqual({
+      'web-v1': { present: true, healthy: true },
+      'web-v2': { present: true, healthy: true },
+    });
   });
 
   it('finds its processes again from a fresh deployer instance and re-applies a split in place', async () => {
-    const routerPid = (JSON.parse(readFileSync(join(stateDir, 'routers/web/router.json'), 'utf8')) as { pid: number }).pid;
+    const routerPid = (JSON.parse(readFileSync(join(stateDir, 'routers/web/router.json'), 'utf8')) as { pid: number })
+      .pid;
     const restarted = await newDeployer(stateDir);
     expect((await restarted.observe(canary, opts())).splits.web).toEqual(canary.deployments[0].traffic);
     await restarted.applyTrafficSplit(canary, 'web', opts());
@@ -92,7 +124,9 @@ describe('local-process deployer', () => {
   });
 
   it('shows a replica killed from outside as drift, and the next warm heals it', async () => {
-    const pid = (JSON.parse(readFileSync(join(stateDir, 'revisions/web-v2/replicas.json'), 'utf8')) as { pid: number }[])[0].pid;
+    const pid = (
+      JSON.parse(readFileSync(join(stateDir, 'revisions/web-v2/replicas.json'), 'utf8')) as { pid: number }[]
+    )[0].pid;
     process.kill(-pid, 'SIGKILL');
     await waitFor(() => !pidAlive(pid));
     const drift = await deployer.observe(canary, opts());
@@ -108,7 +142,9 @@ describe('local-process deployer', () => {
   });
 
   it('promotes with requests in flight: they complete, then the old revision is drained and archived', async () => {
-    const v1pids = (JSON.parse(readFileSync(join(stateDir, 'revisions/web-v1/replicas.json'), 'utf8')) as { pid: number }[]).map((r) => r.pid);
+    const v1pids = (
+      JSON.parse(readFileSync(join(stateDir, 'revisions/web-v1/replicas.json'), 'utf8')) as { pid: number }[]
+    ).map((r) => r.pid);
     const slow = Array.from({ length: 10 }, () => request(`http://127.0.0.1:${port}/slow?ms=1500`));
     await new Promise((r) => setTimeout(r, 300));
     await deployer.applyTrafficSplit(promoted, 'web', opts());

@@ -24,13 +24,24 @@ afterAll(async () => {
 });
 
 const NASTY = [
-  `it's`, `a"b`, 'semi; touch CANARY', '$(touch CANARY)', '`touch CANARY`', 'line\nbreak; touch CANARY',
-  '$HOME ${PATH} \\ * ? [a] ~ | & > < #', '', ' spaced  out ', "'; touch CANARY; echo '",
+  `it's`,
+  `a"b`,
+  'semi; touch CANARY',
+  '$(touch CANARY)',
+  '`touch CANARY`',
+  'line\nbreak; touch CANARY',
+  '$HOME ${PATH} \\ * ? [a] ~ | & > < #',
+  '',
+  ' spaced  out ',
+  "'; touch CANARY; echo '",
 ];
 
 function env(base: string, over: Parameters<typeof revision>[1] = {}): DeployerEnvironment {
   const listen = '127.0.0.1:1';
-  return environment([deployment('web', listen, [revision('web-v1', over)], [{ revision_id: 'web-v1', weight_bps: 10000 }])], base);
+  return environment(
+    [deployment('web', listen, [revision('web-v1', over)], [{ revision_id: 'web-v1', weight_bps: 10000 }])],
+    base,
+  );
 }
 
 async function rejection(p: Promise<unknown>): Promise<{ code?: string; retryable?: boolean; message: string }> {
@@ -71,7 +82,9 @@ describe('host keys', () => {
       return d.observe(env(lab.appDir()), opts());
     };
     await expect(ok({ host_key: a.hostPublicKey })).resolves.toMatchObject({ splits: {} });
-    await expect(ok({ known_hosts: file('plain', `# comment\n[127.0.0.1]:${a.port} ${a.hostPublicKey}\n`) })).resolves.toBeTruthy();
+    await expect(
+      ok({ known_hosts: file('plain', `# comment\n[127.0.0.1]:${a.port} ${a.hostPublicKey}\n`) }),
+    ).resolves.toBeTruthy();
     const { createHmac, randomBytes } = await import('node:crypto');
     const salt = randomBytes(20);
     const hashed = `|1|${salt.toString('base64')}|${createHmac('sha1', salt).update(`[127.0.0.1]:${a.port}`).digest('base64')}`;
@@ -105,7 +118,9 @@ describe('remote command quoting', () => {
     const weird = join(lab.scratch, `dir it's; $(touch ${canary}) \`touch ${canary}\` & | x`);
     const d = await lab.deployer(lab.config({ hosts: [lab.hostConfig(0, { remote_dir: weird })] }));
     const greeting = NASTY.join(' ').replaceAll('CANARY', canary);
-    const e = env(lab.appDir(), { artifact: { command: ['node', 'app/server.mjs'], env: { VERSION: 'web-v1', GREETING: greeting } } });
+    const e = env(lab.appDir(), {
+      artifact: { command: ['node', 'app/server.mjs'], env: { VERSION: 'web-v1', GREETING: greeting } },
+    });
     await d.stageRevision(e, 'web-v1', opts());
     const warmed = await d.warmRevision(e, 'web-v1', opts());
     const port = (Object.values(warmed.outputs?.hosts as object)[0] as { ports: number[] }).ports[0];
@@ -144,7 +159,9 @@ describe('failures', () => {
       const probe = await startSshd(lab.client, { port: downPort });
       const fingerprint = probe.hostFingerprint;
       await probe.stop(); // its host key dir is gone; a new sshd on the port has a new key
-      const config = lab.config({ hosts: [lab.hostConfig(0), lab.hostConfig(1, { port: downPort, host_key: fingerprint })] });
+      const config = lab.config({
+        hosts: [lab.hostConfig(0), lab.hostConfig(1, { port: downPort, host_key: fingerprint })],
+      });
       const d = await lab.deployer(config);
       const e = env(lab.appDir());
       const err = await rejection(d.stageRevision(e, 'web-v1', opts()));
@@ -154,8 +171,14 @@ describe('failures', () => {
       expect(err.message).not.toContain(`root@127.0.0.1:${lab.sshds[0].port}:`);
       const back = await startSshd(lab.client, { port: downPort });
       extra.push(back);
-      const d2 = await lab.deployer(lab.config({ hosts: [lab.hostConfig(0), lab.hostConfig(1, { port: downPort, host_key: back.hostFingerprint })] }));
-      await expect(d2.stageRevision(e, 'web-v1', opts())).resolves.toMatchObject({ outputs: { artifact_sha256: expect.any(String) } });
+      const d2 = await lab.deployer(
+        lab.config({
+          hosts: [lab.hostConfig(0), lab.hostConfig(1, { port: downPort, host_key: back.hostFingerprint })],
+        }),
+      );
+      await expect(d2.stageRevision(e, 'web-v1', opts())).resolves.toMatchObject({
+        outputs: { artifact_sha256: expect.any(String) },
+      });
       await d2.archiveRevision(e, 'web-v1', opts());
     } finally {
       for (const s of extra) await s.stop();
@@ -163,10 +186,18 @@ describe('failures', () => {
   });
 
   it('reaches a host through a jump host', async () => {
-    const d = await lab.deployer(lab.config({
-      hosts: [lab.hostConfig(1)],
-      jump_host: { host: '127.0.0.1', port: lab.sshds[0].port, user: 'root', private_key_path: lab.client.path, host_key: lab.sshds[0].hostFingerprint },
-    }));
+    const d = await lab.deployer(
+      lab.config({
+        hosts: [lab.hostConfig(1)],
+        jump_host: {
+          host: '127.0.0.1',
+          port: lab.sshds[0].port,
+          user: 'root',
+          private_key_path: lab.client.path,
+          host_key: lab.sshds[0].hostFingerprint,
+        },
+      }),
+    );
     const e = env(lab.appDir());
     await d.stageRevision(e, 'web-v1', opts());
     expect(existsSync(join(lab.remoteDirs[1], 'test/web-v1/app/server.mjs'))).toBe(true);
@@ -176,7 +207,9 @@ describe('failures', () => {
 
   it('refuses an image artifact and a missing program with non-retryable Provider errors', async () => {
     const d = await lab.deployer(lab.config({ hosts: [lab.hostConfig(0)] }));
-    const image = await rejection(d.stageRevision(env(lab.appDir(), { artifact: { image: 'nginx:1', env: {} } }), 'web-v1', opts()));
+    const image = await rejection(
+      d.stageRevision(env(lab.appDir(), { artifact: { image: 'nginx:1', env: {} } }), 'web-v1', opts()),
+    );
     expect(image).toMatchObject({ code: 'Provider', retryable: false });
     const missing = env(lab.appDir(), { artifact: { command: ['/nonexistent/prog'], env: {} } });
     const err = await rejection(d.stageRevision(missing, 'web-v1', opts()));

@@ -25,14 +25,25 @@ const v1 = revision('web-v1');
 const v2 = revision('web-v2');
 
 function env(id: string, metricsListen: string | null, listenPort = port): DeployerEnvironment {
-  const d = deployment(id, `127.0.0.1:${listenPort}`, [{ ...v1, revision_id: `${id}-v1` }, { ...v2, revision_id: `${id}-v2` }], [
-    { revision_id: `${id}-v1`, weight_bps: 5000 }, { revision_id: `${id}-v2`, weight_bps: 5000 },
-  ]);
+  const d = deployment(
+    id,
+    `127.0.0.1:${listenPort}`,
+    [
+      { ...v1, revision_id: `${id}-v1` },
+      { ...v2, revision_id: `${id}-v2` },
+    ],
+    [
+      { revision_id: `${id}-v1`, weight_bps: 5000 },
+      { revision_id: `${id}-v2`, weight_bps: 5000 },
+    ],
+  );
   return environment([{ ...d, metrics_listen: metricsListen }], base);
 }
 
 function routerRec(host: number, deploymentId: string): string[] {
-  return readFileSync(join(lab.remoteDirs[host], 'test', '_routers', deploymentId, 'router.rec'), 'utf8').trim().split(' ');
+  return readFileSync(join(lab.remoteDirs[host], 'test', '_routers', deploymentId, 'router.rec'), 'utf8')
+    .trim()
+    .split(' ');
 }
 
 function requestsBy(text: string, deploymentId: string): Record<string, number> {
@@ -64,11 +75,13 @@ afterAll(async () => {
 describe('ssh deployer router metrics', () => {
   it('has no metrics before the routers run', async () => {
     await expect(deployer.scrapeMetrics(env('web', null), 'web', opts())).rejects.toMatchObject({
-      code: 'Provider', retryable: false, message: expect.stringMatching(/no running router on any host/),
+      code: 'Provider',
+      retryable: false,
+      message: expect.stringMatching(/no running router on any host/),
     });
   });
 
-  it('reads every host\'s router metrics through SSH, one host label per router', async () => {
+  it("reads every host's router metrics through SSH, one host label per router", async () => {
     await deployer.applyTrafficSplit(env('web', null), 'web', opts());
     for (const h of [0, 1]) {
       const rec = routerRec(h, 'web');
@@ -78,17 +91,28 @@ describe('ssh deployer router metrics', () => {
     await many(`http://127.0.0.2:${port}/`, 20, 2); // host 0's router only
     const text = await deployer.scrapeMetrics(env('web', null), 'web', opts());
     const [h0, h1] = lab.config().hosts.map((h) => `root@127.0.0.1:${h.port}`);
-    expect(requestsBy(text, 'web')).toEqual({ [`${h0} web-v1`]: 10, [`${h0} web-v2`]: 10, [`${h1} web-v1`]: 0, [`${h1} web-v2`]: 0 });
+    expect(requestsBy(text, 'web')).toEqual({
+      [`${h0} web-v1`]: 10,
+      [`${h0} web-v2`]: 10,
+      [`${h1} web-v1`]: 0,
+      [`${h1} web-v2`]: 0,
+    });
     // One family header each, even with two hosts.
     expect(text.match(/# TYPE bp_router_requests_total counter/g)).toHaveLength(1);
   });
 
   it('feeds a router analysis across hosts', async () => {
     const target = {
-      environmentId: 'test', deploymentId: 'web', revisionId: 'web-v2',
+      environmentId: 'test',
+      deploymentId: 'web',
+      revisionId: 'web-v2',
       scrape: (signal: AbortSignal) => deployer.scrapeMetrics(env('web', null), 'web', { signal }),
     };
-    const w = await openWindow({ metric: 'success_rate', min: 0.99, interval: '1s', count: 1, provider: 'router' }, target, opts().signal);
+    const w = await openWindow(
+      { metric: 'success_rate', min: 0.99, interval: '1s', count: 1, provider: 'router' },
+      target,
+      opts().signal,
+    );
     await many(`http://127.0.0.2:${port}/`, 10, 2);
     await many(`http://127.0.0.3:${port}/`, 10, 2);
     const m = await w.finish(opts().signal);
@@ -113,21 +137,40 @@ describe('ssh deployer router metrics', () => {
     const after = routerRec(0, 'api');
     expect(after[0]).not.toBe(before[0]);
     expect(after.slice(5)).toEqual([`127.0.0.1:${metricsPort}`, `127.0.0.1:${metricsPort}`]);
-    expect((await request(`http://127.0.0.1:${metricsPort}/metrics`)).body).toContain('bp_router_weight_bps{deployment_id="api",revision_id="api-v2"} 5000');
+    expect((await request(`http://127.0.0.1:${metricsPort}/metrics`)).body).toContain(
+      'bp_router_weight_bps{deployment_id="api",revision_id="api-v2"} 5000',
+    );
     await single.applyTrafficSplit(fixed, 'api', opts());
     expect(routerRec(0, 'api')[0]).toBe(after[0]);
-    await expect(single.applyTrafficSplit(env('api', 'bad', apiPort), 'api', opts())).rejects.toThrow(/invalid metrics_listen "bad"/);
+    await expect(single.applyTrafficSplit(env('api', 'bad', apiPort), 'api', opts())).rejects.toThrow(
+      /invalid metrics_listen "bad"/,
+    );
   });
 });
 
 describe('mergeHostExpositions', () => {
   it('labels every sample with its host and keeps one HELP/TYPE per family', () => {
-    const text = '# HELP a_total A.\n# TYPE a_total counter\na_total{x="1"} 1\n# HELP b B.\n# TYPE b gauge\nb 2\nc{} 3\n';
-    const merged = mergeHostExpositions([{ host: 'h"1', text }, { host: 'h2', text }]);
-    expect(merged).toBe([
-      '# HELP a_total A.', '# TYPE a_total counter', 'a_total{host="h\\"1",x="1"} 1', 'a_total{host="h2",x="1"} 1',
-      '# HELP b B.', '# TYPE b gauge', 'b{host="h\\"1"} 2', 'c{host="h\\"1"} 3', 'b{host="h2"} 2', 'c{host="h2"} 3', '',
-    ].join('\n'));
+    const text =
+      '# HELP a_total A.\n# TYPE a_total counter\na_total{x="1"} 1\n# HELP b B.\n# TYPE b gauge\nb 2\nc{} 3\n';
+    const merged = mergeHostExpositions([
+      { host: 'h"1', text },
+      { host: 'h2', text },
+    ]);
+    expect(merged).toBe(
+      [
+        '# HELP a_total A.',
+        '# TYPE a_total counter',
+        'a_total{host="h\\"1",x="1"} 1',
+        'a_total{host="h2",x="1"} 1',
+        '# HELP b B.',
+        '# TYPE b gauge',
+        'b{host="h\\"1"} 2',
+        'c{host="h\\"1"} 3',
+        'b{host="h2"} 2',
+        'c{host="h2"} 3',
+        '',
+      ].join('\n'),
+    );
     expect(parseExposition(merged)).toHaveLength(6);
   });
 });

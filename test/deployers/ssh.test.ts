@@ -28,24 +28,59 @@ const v2 = revision('web-v2');
 function recordedPids(dir: string): number[] {
   const run = join(dir, 'test', '_run');
   if (!existsSync(run)) return [];
-  return readdirSync(run).flatMap((rev) => readdirSync(join(run, rev)).filter((f) => f.endsWith('.rec'))
-    .map((f) => Number(readFileSync(join(run, rev, f), 'utf8').split(' ')[0])));
+  return readdirSync(run).flatMap((rev) =>
+    readdirSync(join(run, rev))
+      .filter((f) => f.endsWith('.rec'))
+      .map((f) => Number(readFileSync(join(run, rev, f), 'utf8').split(' ')[0])),
+  );
 }
 
 beforeAll(async () => {
   lab = await startLab(2);
   port = await freePort();
   const listen = `127.0.0.1:${port}`;
-  const logger = { debug() {}, warn() {}, error() {}, info(m: string) { if (m === 'artifact uploaded') uploads.push(m); } };
+  const logger = {
+    debug() {},
+    warn() {},
+    error() {},
+    info(m: string) {
+      if (m === 'artifact uploaded') uploads.push(m);
+    },
+  };
   deployer = await lab.deployer(lab.config(), logger);
   const base = lab.appDir();
-  canary = environment([deployment('web', listen, [v1, v2], [
-    { revision_id: 'web-v1', weight_bps: 9000 }, { revision_id: 'web-v2', weight_bps: 1000 },
-  ])], base);
-  promoted = environment([deployment('web', listen, [{ ...v1, state: 'archived' }, v2], [
-    { revision_id: 'web-v2', weight_bps: 10000 },
-  ])], base);
-  destroyed = environment([deployment('web', listen, [{ ...v1, state: 'archived' }, { ...v2, state: 'archived' }], [])], base);
+  canary = environment(
+    [
+      deployment(
+        'web',
+        listen,
+        [v1, v2],
+        [
+          { revision_id: 'web-v1', weight_bps: 9000 },
+          { revision_id: 'web-v2', weight_bps: 1000 },
+        ],
+      ),
+    ],
+    base,
+  );
+  promoted = environment(
+    [deployment('web', listen, [{ ...v1, state: 'archived' }, v2], [{ revision_id: 'web-v2', weight_bps: 10000 }])],
+    base,
+  );
+  destroyed = environment(
+    [
+      deployment(
+        'web',
+        listen,
+        [
+          { ...v1, state: 'archived' },
+          { ...v2, state: 'archived' },
+        ],
+        [],
+      ),
+    ],
+    base,
+  );
 }, 60_000);
 
 afterAll(async () => {
@@ -142,6 +177,8 @@ describe('ssh deployer on two hosts', () => {
       splits: {},
     });
     for (const dir of lab.remoteDirs) expect(readdirSync(join(dir, 'test/_routers'))).toEqual([]);
-    expect((await request(`http://127.0.0.1:${port}/`).catch((e: Error) => ({ body: e.message }))).body).toMatch(/ECONNREFUSED/);
+    expect((await request(`http://127.0.0.1:${port}/`).catch((e: Error) => ({ body: e.message }))).body).toMatch(
+      /ECONNREFUSED/,
+    );
   });
 });

@@ -19,28 +19,32 @@ function summary(stdout: string): { succeeded: number; failed: number; skipped: 
 }
 
 describe('random transient provider errors', () => {
-  it.each([0.1, 0.3, 0.5])('at rate %s: converged or a precise failure report, state true to the provider, next apply finishes', async (rate) => {
-    sb = sandbox(3);
-    const ids = revisionIds(3);
-    sb.writeEnv({ transient_rate: rate, seed: Math.round(rate * 1000) });
-    const a = await sb.run(['apply', 'env.yaml', '--auto-approve', '--parallelism', '3', '--retries', '6']);
-    const s = summary(a.stdout);
-    expect(s, a.stdout + a.stderr).not.toBeNull();
-    expect(a.stderr).not.toMatch(/^\s+at /m);
-    expect(s!.succeeded + s!.failed + s!.skipped).toBeLessThanOrEqual(15);
-    if (a.code === 0) {
-      expect(s).toEqual({ succeeded: 15, failed: 0, skipped: 0 });
-    } else {
-      expect(a.code).toBe(1);
-      // Every failure names its step and the injected cause.
-      const failures = a.stdout.match(/^d\d\/d\d-[ab]: \w+ failed.*injected random transient failure/gm) ?? [];
-      const splitFailures = a.stdout.match(/^d\d: apply_traffic_split failed.*injected random transient failure/gm) ?? [];
-      expect(failures.length + splitFailures.length).toBe(s!.failed);
-    }
-    if (rate > 0) expect(a.stdout).toMatch(/attempt \d failed/);
-    await expectStateMatchesProvider(sb, ids);
-    await expectNextApplyFinishes(sb, ids);
-  });
+  it.each([0.1, 0.3, 0.5])(
+    'at rate %s: converged or a precise failure report, state true to the provider, next apply finishes',
+    async (rate) => {
+      sb = sandbox(3);
+      const ids = revisionIds(3);
+      sb.writeEnv({ transient_rate: rate, seed: Math.round(rate * 1000) });
+      const a = await sb.run(['apply', 'env.yaml', '--auto-approve', '--parallelism', '3', '--retries', '6']);
+      const s = summary(a.stdout);
+      expect(s, a.stdout + a.stderr).not.toBeNull();
+      expect(a.stderr).not.toMatch(/^\s+at /m);
+      expect(s!.succeeded + s!.failed + s!.skipped).toBeLessThanOrEqual(15);
+      if (a.code === 0) {
+        expect(s).toEqual({ succeeded: 15, failed: 0, skipped: 0 });
+      } else {
+        expect(a.code).toBe(1);
+        // Every failure names its step and the injected cause.
+        const failures = a.stdout.match(/^d\d\/d\d-[ab]: \w+ failed.*injected random transient failure/gm) ?? [];
+        const splitFailures =
+          a.stdout.match(/^d\d: apply_traffic_split failed.*injected random transient failure/gm) ?? [];
+        expect(failures.length + splitFailures.length).toBe(s!.failed);
+      }
+      if (rate > 0) expect(a.stdout).toMatch(/attempt \d failed/);
+      await expectStateMatchesProvider(sb, ids);
+      await expectNextApplyFinishes(sb, ids);
+    },
+  );
 });
 
 describe('permanent errors, hangs and slow verbs', () => {

@@ -23,11 +23,17 @@ describe('a state write failing as a step starts', () => {
   it('is reported as that step failing, with the reason', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bp-state-fail-'));
     try {
-      const text = engineEnv({ provider: join(dir, 'provider.json'), deployments: [{ id: 'web', revisions: [{ id: 'web-v1' }], traffic: [['web-v1', 10000]] }] });
+      const text = engineEnv({
+        provider: join(dir, 'provider.json'),
+        deployments: [{ id: 'web', revisions: [{ id: 'web-v1' }], traffic: [['web-v1', 10000]] }],
+      });
       const desired = parseEnvironment(text, join(dir, 'env.yaml')).env;
       const now = new Date();
       const thePlan = plan({ desired, recorded: null, now });
-      const session = await new LocalStateBackend(join(dir, 'state')).lock('demo', { operation: 'apply', timeoutMs: 0 });
+      const session = await new LocalStateBackend(join(dir, 'state')).lock('demo', {
+        operation: 'apply',
+        timeoutMs: 0,
+      });
       const base = emptyState('demo', 'lineage', now);
       await session.begin(base);
       let records = 0;
@@ -38,10 +44,27 @@ describe('a state write failing as a step starts', () => {
       };
       const events: ApplyEvent[] = [];
       const stop = new AbortController();
-      const deployers = new DeployerSet({ environmentId: 'demo', instances: desired.deployers, baseDir: dir, stateDir: join(dir, 'state'), logger: { debug() {}, info() {}, warn() {}, error() {} } });
+      const deployers = new DeployerSet({
+        environmentId: 'demo',
+        instances: desired.deployers,
+        baseDir: dir,
+        stateDir: join(dir, 'state'),
+        logger: { debug() {}, info() {}, warn() {}, error() {} },
+      });
       const result = await executePlan({
-        plan: thePlan, desired, resolved: desired, session: failing, state: structuredClone(base), deployers, baseDir: dir,
-        lockId: session.lock.id, parallelism: 1, clock: () => new Date(), stop: stop.signal, kill: stop.signal, emit: (e) => void events.push(e),
+        plan: thePlan,
+        desired,
+        resolved: desired,
+        session: failing,
+        state: structuredClone(base),
+        deployers,
+        baseDir: dir,
+        lockId: session.lock.id,
+        parallelism: 1,
+        clock: () => new Date(),
+        stop: stop.signal,
+        kill: stop.signal,
+        emit: (e) => void events.push(e),
       });
       await deployers.close();
       await session.release();

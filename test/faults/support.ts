@@ -38,7 +38,10 @@ export function sandbox(deployments: number, prefix = 'bp-faults-'): Sandbox {
           deployments: Array.from({ length: deployments }, (_, i) => ({
             id: `d${i}`,
             revisions: [{ id: `d${i}-a` }, { id: `d${i}-b` }],
-            traffic: [[`d${i}-a`, 5000], [`d${i}-b`, 5000]] as Array<[string, number]>,
+            traffic: [
+              [`d${i}-a`, 5000],
+              [`d${i}-b`, 5000],
+            ] as Array<[string, number]>,
           })),
         }),
       );

@@ -26,7 +26,9 @@ function checkVerdict(text: string): 'valid' | 'invalid' {
     expect(err.problems.length).toBeGreaterThan(0);
     for (const p of err.problems) {
       expect(p.file).toBe('fuzz.yaml');
-      expect(Number.isInteger(p.line) && p.line >= 1 && p.line <= lineCount + 1, `line ${p.line} of ${lineCount}`).toBe(true);
+      expect(Number.isInteger(p.line) && p.line >= 1 && p.line <= lineCount + 1, `line ${p.line} of ${lineCount}`).toBe(
+        true,
+      );
       expect(Number.isInteger(p.col) && p.col >= 1).toBe(true);
       expect(p.message.trim()).not.toBe('');
       // An internal failure leaking through as a "problem" is a crash in disguise.
@@ -43,22 +45,28 @@ function checkVerdict(text: string): 'valid' | 'invalid' {
 }
 
 describe('env file fuzzing through parseEnvironment', () => {
-  it(`${FUZZ_RUNS} generated and damaged files: never a crash, always positioned problems, bounded time`, () => {
-    const verdicts = { valid: 0, invalid: 0 };
-    let slowest = 0;
-    fc.assert(
-      fc.property(envFileText, (text) => {
-        const started = performance.now();
-        verdicts[checkVerdict(text)]++;
-        const ms = performance.now() - started;
-        slowest = Math.max(slowest, ms);
-        expect(ms).toBeLessThan(MAX_MS_PER_FILE);
-      }),
-      { numRuns: FUZZ_RUNS, seed: Number(process.env.BP_FUZZ_SEED ?? 20261125) },
-    );
-    console.log(`fuzz: ${FUZZ_RUNS} files, ${verdicts.valid} valid, ${verdicts.invalid} rejected, slowest ${slowest.toFixed(0)} ms`);
-    expect(verdicts.invalid).toBeGreaterThan(0);
-  }, 60_000 + FUZZ_RUNS * 200);
+  it(
+    `${FUZZ_RUNS} generated and damaged files: never a crash, always positioned problems, bounded time`,
+    () => {
+      const verdicts = { valid: 0, invalid: 0 };
+      let slowest = 0;
+      fc.assert(
+        fc.property(envFileText, (text) => {
+          const started = performance.now();
+          verdicts[checkVerdict(text)]++;
+          const ms = performance.now() - started;
+          slowest = Math.max(slowest, ms);
+          expect(ms).toBeLessThan(MAX_MS_PER_FILE);
+        }),
+        { numRuns: FUZZ_RUNS, seed: Number(process.env.BP_FUZZ_SEED ?? 20261125) },
+      );
+      console.log(
+        `fuzz: ${FUZZ_RUNS} files, ${verdicts.valid} valid, ${verdicts.invalid} rejected, slowest ${slowest.toFixed(0)} ms`,
+      );
+      expect(verdicts.invalid).toBeGreaterThan(0);
+    },
+    60_000 + FUZZ_RUNS * 200,
+  );
 
   it('refuses ids named after Object.prototype members everywhere an id is declared', () => {
     const text = [
@@ -99,7 +107,9 @@ describe('env file fuzzing through parseEnvironment', () => {
       lines = (e as InvalidInputError).problems.map((p) => `${p.line}:${p.message}`);
     }
     expect(lines.length).toBeGreaterThan(0);
-    expect(lines).toEqual([`3:YAML nesting is too deep to read (more than ${MAX_NESTING} levels): an env file needs only a few`]);
+    expect(lines).toEqual([
+      `3:YAML nesting is too deep to read (more than ${MAX_NESTING} levels): an env file needs only a few`,
+    ]);
   });
 
   it('measures nesting the way YAML does: brackets in quoted strings and comments do not count', () => {

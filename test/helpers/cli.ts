@@ -53,7 +53,11 @@ export function engineEnv(opts: {
   envId?: string;
   provider: string;
   deployerConfig?: Record<string, unknown>;
-  deployments: Array<{ id: string; revisions: Array<{ id: string; state?: string; ttl?: string; env?: Record<string, string> }>; traffic: Array<[string, number]> }>;
+  deployments: Array<{
+    id: string;
+    revisions: Array<{ id: string; state?: string; ttl?: string; env?: Record<string, string> }>;
+    traffic: Array<[string, number]>;
+  }>;
 }): string {
   const config = { provider_file: opts.provider, ...(opts.deployerConfig ?? {}) };
   const lines = [
@@ -68,7 +72,10 @@ export function engineEnv(opts: {
   for (const d of opts.deployments) {
     lines.push(`  - deployment_id: ${d.id}`, '    deployer: fake', '    revisions:');
     for (const r of d.revisions) {
-      lines.push(`      - revision_id: ${r.id}`, `        artifact: { command: [node, server.js], env: ${JSON.stringify(r.env ?? { V: r.id })} }`);
+      lines.push(
+        `      - revision_id: ${r.id}`,
+        `        artifact: { command: [node, server.js], env: ${JSON.stringify(r.env ?? { V: r.id })} }`,
+      );
       lines.push('        drain_seconds: 0');
       if (r.state) lines.push(`        state: ${r.state}`);
       if (r.ttl) lines.push(`        ttl: ${r.ttl}`);

@@ -40,7 +40,6 @@ process.once('exit', () => {
   }
 });
 
-
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 interface TargetsResponse {
@@ -49,7 +48,9 @@ interface TargetsResponse {
 
 export async function startPrometheus(opts: StartPrometheusOptions): Promise<RunningPrometheus> {
   if (!existsSync(PROMETHEUS_BIN)) {
-    throw new Error(`${PROMETHEUS_BIN} is missing: install Debian's prometheus package (apt-get install -y prometheus); CI installs it`);
+    throw new Error(
+      `${PROMETHEUS_BIN} is missing: install Debian's prometheus package (apt-get install -y prometheus); CI installs it`,
+    );
   }
   const interval = opts.scrapeIntervalSeconds ?? 1;
   const dir = mkdtempSync(join(tmpdir(), 'bp-prometheus-'));
@@ -66,12 +67,16 @@ export async function startPrometheus(opts: StartPrometheusOptions): Promise<Run
     '',
   ].join('\n');
   writeFileSync(join(dir, 'prometheus.yml'), config);
-  const child = spawn(PROMETHEUS_BIN, [
-    `--config.file=${join(dir, 'prometheus.yml')}`,
-    `--storage.tsdb.path=${join(dir, 'data')}`,
-    `--web.listen-address=127.0.0.1:${port}`,
-    '--log.level=warn',
-  ], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    PROMETHEUS_BIN,
+    [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+    ],
+    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   const entry = { child, dir };
   live.add(entry);
   let output = '';
@@ -97,12 +102,16 @@ export async function startPrometheus(opts: StartPrometheusOptions): Promise<Run
   try {
     for (;;) {
       if (child.exitCode !== null) throw new Error(`prometheus exited with ${child.exitCode}:\n${output}`);
-      const targets = await fetch(`${url}/api/v1/targets?state=active`).then((r) => r.json() as Promise<TargetsResponse>).catch(() => null);
+      const targets = await fetch(`${url}/api/v1/targets?state=active`)
+        .then((r) => r.json() as Promise<TargetsResponse>)
+        .catch(() => null);
       const active = targets?.data?.activeTargets ?? [];
       if (active.length === opts.scrapeTargets.length && active.every((t) => t.health === 'up')) break;
       if (Date.now() > deadline) {
-        throw new Error(`prometheus at ${url} did not scrape every target within the timeout: ` +
-          `${JSON.stringify(active.map((t) => ({ url: t.scrapeUrl, health: t.health, error: t.lastError })))}\n${output}`);
+        throw new Error(
+          `prometheus at ${url} did not scrape every target within the timeout: ` +
+            `${JSON.stringify(active.map((t) => ({ url: t.scrapeUrl, health: t.health, error: t.lastError })))}\n${output}`,
+        );
       }
       await sleep(200);
     }

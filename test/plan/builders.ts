@@ -69,10 +69,12 @@ export function recorded(desired: Environment, spec: RecordedSpec): RecordedStat
       revision_id: id,
       deployment_id: deploymentId,
       lifecycle,
-      spec: staged ? { artifact: structuredClone(r.artifact), resources: { ...r.resources }, health: { ...r.health } } : null,
+      spec: staged
+        ? { artifact: structuredClone(r.artifact), resources: { ...r.resources }, health: { ...r.health } }
+        : null,
       drain_seconds: r.drain_seconds,
       ttl: r.ttl,
-      staged_at: staged ? spec.stagedAt ?? '2025-03-01T00:00:00.000Z' : null,
+      staged_at: staged ? (spec.stagedAt ?? '2025-03-01T00:00:00.000Z') : null,
       updated_at: '2025-03-01T00:00:00.000Z',
       outputs: {},
       endpoint: lifecycle === 'ready' ? `http://${id}.local` : null,
@@ -94,7 +96,8 @@ export function recorded(desired: Environment, spec: RecordedSpec): RecordedStat
     if (deployments[id]) deployments[id].split = entries;
   }
   const pending: Record<string, PendingOperation> = {};
-  for (const id of spec.pending ?? []) pending[id] = { step_id: id, started_at: '2025-03-01T11:00:00.000Z', lock_id: 'old-lock' };
+  for (const id of spec.pending ?? [])
+    pending[id] = { step_id: id, started_at: '2025-03-01T11:00:00.000Z', lock_id: 'old-lock' };
   return {
     format_version: 'bp.state/v1',
     environment_id: desired.environment_id,

@@ -4,7 +4,12 @@ import type { PlanStep } from '../../src/model/plan.js';
 import { dagProblems, downstreamOf, topologicalOrder, validateDag } from '../../src/plan/index.js';
 
 const s = (id: string, ...deps: string[]): PlanStep => ({
-  id, verb: 'stage', deployment_id: 'd', revision_id: id, depends_on: deps, reason: 'test',
+  id,
+  verb: 'stage',
+  deployment_id: 'd',
+  revision_id: id,
+  depends_on: deps,
+  reason: 'test',
 });
 
 describe('dag helpers', () => {

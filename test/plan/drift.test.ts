@@ -6,7 +6,10 @@ import { dep, env, NOW, recorded, rev, split } from './builders.js';
 import { simulate } from './simulate.js';
 
 const desired = env([dep('web', [rev('v1'), rev('v2')], split(['v1', 9000], ['v2', 1000]))]);
-const state = recorded(desired, { lifecycles: { v1: 'ready', v2: 'ready' }, splits: { web: split(['v1', 9000], ['v2', 1000]) } });
+const state = recorded(desired, {
+  lifecycles: { v1: 'ready', v2: 'ready' },
+  splits: { web: split(['v1', 9000], ['v2', 1000]) },
+});
 const healthy = (): Observation => ({
   revisions: { v1: { present: true, healthy: true }, v2: { present: true, healthy: true } },
   splits: { web: split(['v1', 9000], ['v2', 1000]) },
@@ -20,9 +23,24 @@ describe('plan: drift', () => {
   });
 
   const rows: Array<{ name: string; observe: (o: Observation) => void; kind: string; reason: string }> = [
-    { name: 'missing from the observation', observe: (o) => delete o.revisions.v2, kind: 'revision_missing', reason: 'drift: revision not running' },
-    { name: 'observed not present', observe: (o) => (o.revisions.v2.present = false), kind: 'revision_missing', reason: 'drift: revision not running' },
-    { name: 'observed unhealthy', observe: (o) => (o.revisions.v2.healthy = false), kind: 'revision_unhealthy', reason: 'drift: revision unhealthy' },
+    {
+      name: 'missing from the observation',
+      observe: (o) => delete o.revisions.v2,
+      kind: 'revision_missing',
+      reason: 'drift: revision not running',
+    },
+    {
+      name: 'observed not present',
+      observe: (o) => (o.revisions.v2.present = false),
+      kind: 'revision_missing',
+      reason: 'drift: revision not running',
+    },
+    {
+      name: 'observed unhealthy',
+      observe: (o) => (o.revisions.v2.healthy = false),
+      kind: 'revision_unhealthy',
+      reason: 'drift: revision unhealthy',
+    },
   ];
   for (const row of rows) {
     it(`rebuilds a ready revision ${row.name} (as failed: stage, warm, re-split)`, () => {
@@ -61,7 +79,10 @@ describe('plan: drift', () => {
 
   it('does not look for drift of a revision that is not meant to stay ready', () => {
     const d = env([dep('web', [rev('v1'), rev('v2', { state: 'inactive' })], split(['v1', 10000], ['v2', 0]))]);
-    const s = recorded(d, { lifecycles: { v1: 'ready', v2: 'ready' }, splits: { web: split(['v1', 10000], ['v2', 0]) } });
+    const s = recorded(d, {
+      lifecycles: { v1: 'ready', v2: 'ready' },
+      splits: { web: split(['v1', 10000], ['v2', 0]) },
+    });
     const observed = healthy();
     delete observed.revisions.v2;
     observed.splits.web = split(['v1', 10000]);

@@ -14,7 +14,17 @@ function problemsOf(input: PlanInput): string[] {
   throw new Error('expected a PlanError');
 }
 
-const base = env([dep('web', [rev('v1', { artifact: { command: ['node', 'app/server.js'], env: { GREETING: 'hello', TOKEN: '${env:TOKEN}' } } })], split(['v1', 10000]))]);
+const base = env([
+  dep(
+    'web',
+    [
+      rev('v1', {
+        artifact: { command: ['node', 'app/server.js'], env: { GREETING: 'hello', TOKEN: '${env:TOKEN}' } },
+      }),
+    ],
+    split(['v1', 10000]),
+  ),
+]);
 const state = recorded(base, { lifecycles: { v1: 'ready' }, splits: { web: split(['v1', 10000]) } });
 
 describe('plan errors', () => {
@@ -87,7 +97,11 @@ describe('plan errors', () => {
   it('does not check a revision that was never staged', () => {
     const desired = structuredClone(base);
     desired.deployments[0].revisions.push(rev('v2', { resources: { cpu: 2, memory_mb: 512, replicas: 2, gpu: 0 } }));
-    const s = recorded(base, { lifecycles: { v1: 'ready', v2: 'inactive' }, splits: { web: split(['v1', 10000]) }, placement: { v2: 'web' } });
+    const s = recorded(base, {
+      lifecycles: { v1: 'ready', v2: 'inactive' },
+      splits: { web: split(['v1', 10000]) },
+      placement: { v2: 'web' },
+    });
     expect(plan({ desired, recorded: s, now: NOW }).steps.map((x) => x.id)).toEqual(['stage:web/v2', 'warm:web/v2']);
   });
 
@@ -115,27 +129,39 @@ describe('plan errors', () => {
     expect(problemsOf({ desired, recorded: state, now: NOW })[0]).toMatch(
       /deployment "web" changed deployer from "local" to "other" while revisions "v1" are not archived/,
     );
-    const moved = env([dep('web', [rev('v2')], split(['v2', 10000]), { deployer: 'other' })], { deployers: desired.deployers });
+    const moved = env([dep('web', [rev('v2')], split(['v2', 10000]), { deployer: 'other' })], {
+      deployers: desired.deployers,
+    });
     const archived = recorded(base, { lifecycles: { v1: 'archived' }, splits: { web: [] } });
     expect(plan({ desired: moved, recorded: archived, now: NOW }).steps.map((s) => s.id)).toEqual([
-      'stage:web/v2', 'warm:web/v2', 'split:web',
+      'stage:web/v2',
+      'warm:web/v2',
+      'split:web',
     ]);
   });
 
   it('refuses a deployer type change under the same name while revisions are live', () => {
     const desired = { ...structuredClone(base), deployers: { local: { type: 'docker', config: {} } } };
-    expect(problemsOf({ desired, recorded: state, now: NOW })[0]).toMatch(/deployer "local" of deployment "web" changed type from "local-process" to "docker"/);
+    expect(problemsOf({ desired, recorded: state, now: NOW })[0]).toMatch(
+      /deployer "local" of deployment "web" changed type from "local-process" to "docker"/,
+    );
   });
 
   it('collects every problem before throwing', () => {
     const desired = env([
-      dep('web', [rev('v1', { resources: { cpu: 1, memory_mb: 128, replicas: 1, gpu: 0 } }), rev('old')], split(['v1', 10000])),
+      dep(
+        'web',
+        [rev('v1', { resources: { cpu: 1, memory_mb: 128, replicas: 1, gpu: 0 } }), rev('old')],
+        split(['v1', 10000]),
+      ),
       dep('api', [rev('a1', { state: 'archived' })], split(['a1', 10000]), { listen: '127.0.0.1:8081' }),
     ]);
     const s = recorded(desired, {
       lifecycles: { v1: 'ready', old: 'archived', a1: 'ready' },
       splits: { web: split(['v1', 10000]), api: split(['a1', 10000]) },
-      revisions: { v1: { spec: { artifact: rev('v1').artifact, resources: rev('v1').resources, health: rev('v1').health } } },
+      revisions: {
+        v1: { spec: { artifact: rev('v1').artifact, resources: rev('v1').resources, health: rev('v1').health } },
+      },
     });
     const problems = problemsOf({ desired, recorded: s, now: NOW });
     expect(problems).toHaveLength(3);
@@ -148,7 +174,8 @@ describe('plan errors', () => {
     const desired = structuredClone(base);
     desired.deployments[0].revisions[0].artifact.env.GREETING = 'changed';
     expect(plan({ desired, recorded: state, now: NOW, destroy: true }).steps.map((s) => s.id)).toEqual([
-      'drain:web/v1', 'archive:web/v1',
+      'drain:web/v1',
+      'archive:web/v1',
     ]);
   });
 });
@@ -172,7 +199,9 @@ describe('plan --target', () => {
 
   it('can target a deployment only recorded state knows', () => {
     const s = recorded(desired, { lifecycles: { g1: 'staged' }, placement: { g1: 'gone' } });
-    expect(plan({ desired, recorded: s, now: NOW, targets: ['gone'] }).steps.map((x) => x.id)).toEqual(['archive:gone/g1']);
+    expect(plan({ desired, recorded: s, now: NOW, targets: ['gone'] }).steps.map((x) => x.id)).toEqual([
+      'archive:gone/g1',
+    ]);
   });
 
   it('does not let problems of other deployments block a targeted plan', () => {

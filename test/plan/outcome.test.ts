@@ -6,7 +6,11 @@ import { dep, env, NOW, recorded, rev, split } from './builders.js';
 
 const LATER = new Date('2025-03-01T12:05:00.000Z');
 const desired = env([
-  dep('web', [rev('v1', { ttl: '7d', drain_seconds: 9, artifact: { command: ['app'], env: { TOKEN: '${env:TOKEN}' } } })], split(['v1', 10000])),
+  dep(
+    'web',
+    [rev('v1', { ttl: '7d', drain_seconds: 9, artifact: { command: ['app'], env: { TOKEN: '${env:TOKEN}' } } })],
+    split(['v1', 10000]),
+  ),
 ]);
 const step = (verb: PlanStep['verb'], from?: PlanStep['from'], to?: PlanStep['to']): PlanStep => ({
   id: verb === 'apply_traffic_split' ? 'split:web' : `${verb}:web/v1`,
@@ -30,13 +34,31 @@ describe('outcome mutations', () => {
     const ms = mutationsOnStart(step('stage', 'inactive', 'staged'), ctx(state));
     expect(ms).toEqual([
       { kind: 'deployer', name: 'local', instance: { type: 'local-process', config: {} } },
-      { kind: 'deployment', deployment: { deployment_id: 'web', deployer: 'local', listen: '127.0.0.1:8080', metrics_listen: null, split: [] } },
+      {
+        kind: 'deployment',
+        deployment: {
+          deployment_id: 'web',
+          deployer: 'local',
+          listen: '127.0.0.1:8080',
+          metrics_listen: null,
+          split: [],
+        },
+      },
       { kind: 'pending', op: { step_id: 'stage:web/v1', started_at: NOW.toISOString(), lock_id: 'L1' } },
       {
         kind: 'revision',
         revision: {
-          revision_id: 'v1', deployment_id: 'web', lifecycle: 'inactive', spec: null, drain_seconds: 9, ttl: '7d',
-          staged_at: null, updated_at: NOW.toISOString(), outputs: {}, endpoint: null, last_error: null,
+          revision_id: 'v1',
+          deployment_id: 'web',
+          lifecycle: 'inactive',
+          spec: null,
+          drain_seconds: 9,
+          ttl: '7d',
+          staged_at: null,
+          updated_at: NOW.toISOString(),
+          outputs: {},
+          endpoint: null,
+          last_error: null,
         },
       },
     ]);
@@ -64,10 +86,19 @@ describe('outcome mutations', () => {
     apply(state, mutationsOnStart(step('warm', 'staged', 'ready'), ctx(state)));
     expect(state.revisions.v1.lifecycle).toBe('warming');
     expect(Object.keys(state.pending)).toEqual(['warm:web/v1']);
-    apply(state, mutationsOnSuccess(step('warm', 'staged', 'ready'), ctx(state, LATER), { endpoint: 'http://127.0.0.1:4000', outputs: { pid: 42 } }));
+    apply(
+      state,
+      mutationsOnSuccess(step('warm', 'staged', 'ready'), ctx(state, LATER), {
+        endpoint: 'http://127.0.0.1:4000',
+        outputs: { pid: 42 },
+      }),
+    );
     expect(state.revisions.v1).toMatchObject({
-      lifecycle: 'ready', endpoint: 'http://127.0.0.1:4000', outputs: { image_digest: 'sha256:abc', pid: 42 },
-      staged_at: NOW.toISOString(), updated_at: LATER.toISOString(),
+      lifecycle: 'ready',
+      endpoint: 'http://127.0.0.1:4000',
+      outputs: { image_digest: 'sha256:abc', pid: 42 },
+      staged_at: NOW.toISOString(),
+      updated_at: LATER.toISOString(),
     });
 
     run(step('apply_traffic_split'), { applied_entries: split(['v1', 10000]) });
@@ -97,19 +128,32 @@ describe('outcome mutations', () => {
     state.deployments.web.listen = '127.0.0.1:1';
     const ms = mutationsOnSuccess(step('apply_traffic_split'), ctx(state), {});
     apply(state, ms);
-    expect(state.deployments.web).toEqual({ deployment_id: 'web', deployer: 'local', listen: '127.0.0.1:8080', metrics_listen: null, split: split(['v1', 10000]) });
+    expect(state.deployments.web).toEqual({
+      deployment_id: 'web',
+      deployer: 'local',
+      listen: '127.0.0.1:8080',
+      metrics_listen: null,
+      split: split(['v1', 10000]),
+    });
   });
 
   it('marks a failed stage or warm failed, keeps lifecycle on a failed drain, records only done for a split', () => {
     const state = recorded(desired, { lifecycles: { v1: 'ready' }, splits: { web: split(['v1', 10000]) } });
     apply(state, mutationsOnStart(step('warm', 'staged', 'ready'), ctx(state)));
-    apply(state, mutationsOnFailure(step('warm', 'staged', 'ready'), ctx(state), { message: 'health check timed out' }));
+    apply(
+      state,
+      mutationsOnFailure(step('warm', 'staged', 'ready'), ctx(state), { message: 'health check timed out' }),
+    );
     expect(state.revisions.v1).toMatchObject({ lifecycle: 'failed', last_error: 'health check timed out' });
 
     const drainer = recorded(desired, { lifecycles: { v1: 'ready' } });
     apply(drainer, mutationsOnStart(step('drain', 'ready', 'inactive'), ctx(drainer)));
     apply(drainer, mutationsOnFailure(step('drain', 'ready', 'inactive'), ctx(drainer, LATER), { message: 'timeout' }));
-    expect(drainer.revisions.v1).toMatchObject({ lifecycle: 'draining', last_error: 'timeout', updated_at: LATER.toISOString() });
+    expect(drainer.revisions.v1).toMatchObject({
+      lifecycle: 'draining',
+      last_error: 'timeout',
+      updated_at: LATER.toISOString(),
+    });
     expect(drainer.pending).toEqual({});
 
     const splitter = recorded(desired, { lifecycles: { v1: 'ready' } });
@@ -119,7 +163,10 @@ describe('outcome mutations', () => {
   });
 
   it('refreshes drain_seconds and ttl from the file on every outcome', () => {
-    const state = recorded(desired, { lifecycles: { v1: 'ready' }, revisions: { v1: { drain_seconds: 1, ttl: null } } });
+    const state = recorded(desired, {
+      lifecycles: { v1: 'ready' },
+      revisions: { v1: { drain_seconds: 1, ttl: null } },
+    });
     apply(state, mutationsOnFailure(step('archive', 'ready', 'archived'), ctx(state), { message: 'x' }));
     expect(state.revisions.v1).toMatchObject({ drain_seconds: 9, ttl: '7d', lifecycle: 'ready' });
   });

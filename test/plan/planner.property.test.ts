@@ -33,9 +33,11 @@ function chainProblems(p: Plan, recorded: RecordedState): string[] {
   for (const [id, steps] of byRevision) {
     const start = recorded.revisions[id]?.lifecycle ?? 'inactive';
     // Drift plans treat a vanished ready revision as failed: ready -> failed must itself be allowed.
-    if (steps[0].from !== start && !canTransition(start, steps[0].from!)) out.push(`${id}: starts at ${steps[0].from}, recorded ${start}`);
+    if (steps[0].from !== start && !canTransition(start, steps[0].from!))
+      out.push(`${id}: starts at ${steps[0].from}, recorded ${start}`);
     steps.forEach((s, i) => {
-      if (!isAllowedVerb(s.verb as Exclude<PlanStep['verb'], 'apply_traffic_split' | 'update'>, s.from!)) out.push(`${s.id}: ${s.verb} from ${s.from}`);
+      if (!isAllowedVerb(s.verb as Exclude<PlanStep['verb'], 'apply_traffic_split' | 'update'>, s.from!))
+        out.push(`${s.id}: ${s.verb} from ${s.from}`);
       if (i > 0 && steps[i - 1].to !== s.from) out.push(`${s.id}: starts at ${s.from} after ${steps[i - 1].to}`);
       if (i > 0 && !s.depends_on.includes(steps[i - 1].id)) out.push(`${s.id}: does not wait for ${steps[i - 1].id}`);
     });
@@ -70,7 +72,13 @@ describe('planner properties', () => {
     fc.assert(
       fc.property(scenarioSeed, (seed) => {
         const sc = buildScenario(seed);
-        const input = { desired: sc.desired, recorded: sc.recorded, now: NOW, observed: sc.observed, destroy: sc.destroy };
+        const input = {
+          desired: sc.desired,
+          recorded: sc.recorded,
+          now: NOW,
+          observed: sc.observed,
+          destroy: sc.destroy,
+        };
         const p = planOrExplain(input);
         validateDag(p);
         expect(chainProblems(p, sc.recorded)).toEqual([]);
@@ -90,24 +98,36 @@ describe('planner properties', () => {
 
   it('converges after random failures (dependents skipped) or a crash mid-step', () => {
     fc.assert(
-      fc.property(scenarioSeed, fc.array(fc.nat(20), { maxLength: 4 }), fc.option(fc.nat(20)), (seed, failAt, crashAt) => {
-        const sc = buildScenario(seed);
-        const p = planOrExplain({ desired: sc.desired, recorded: sc.recorded, now: NOW, observed: sc.observed, destroy: sc.destroy });
-        const failing = new Set(failAt.filter((i) => i < p.steps.length).map((i) => p.steps[i].id));
-        const crash = crashAt !== null && crashAt < p.steps.length ? p.steps[crashAt].id : undefined;
-        const teardown = teardownSet(sc.desired, sc.recorded, sc.destroy);
-        const sim = simulate(p, sc.desired, sc.recorded, {
-          now: NOW,
-          fails: (s) => failing.has(s.id),
-          crashAt: crash,
-          teardown: (d) => teardown.has(d),
-        });
-        expect(sim.guardViolations).toEqual([]);
-        const broken = new Set([...sim.failed, ...sim.skipped]);
-        for (const id of sim.skipped) expect(p.steps.find((x) => x.id === id)!.depends_on.some((d) => broken.has(d))).toBe(true);
-        const settled = settle(sc.desired, sim.state, sc.destroy, true);
-        expect(unmetDesires(sc.desired, settled, sc.destroy, NOW)).toEqual([]);
-      }),
+      fc.property(
+        scenarioSeed,
+        fc.array(fc.nat(20), { maxLength: 4 }),
+        fc.option(fc.nat(20)),
+        (seed, failAt, crashAt) => {
+          const sc = buildScenario(seed);
+          const p = planOrExplain({
+            desired: sc.desired,
+            recorded: sc.recorded,
+            now: NOW,
+            observed: sc.observed,
+            destroy: sc.destroy,
+          });
+          const failing = new Set(failAt.filter((i) => i < p.steps.length).map((i) => p.steps[i].id));
+          const crash = crashAt !== null && crashAt < p.steps.length ? p.steps[crashAt].id : undefined;
+          const teardown = teardownSet(sc.desired, sc.recorded, sc.destroy);
+          const sim = simulate(p, sc.desired, sc.recorded, {
+            now: NOW,
+            fails: (s) => failing.has(s.id),
+            crashAt: crash,
+            teardown: (d) => teardown.has(d),
+          });
+          expect(sim.guardViolations).toEqual([]);
+          const broken = new Set([...sim.failed, ...sim.skipped]);
+          for (const id of sim.skipped)
+            expect(p.steps.find((x) => x.id === id)!.depends_on.some((d) => broken.has(d))).toBe(true);
+          const settled = settle(sc.desired, sim.state, sc.destroy, true);
+          expect(unmetDesires(sc.desired, settled, sc.destroy, NOW)).toEqual([]);
+        },
+      ),
       { numRuns: RUNS },
     );
   }, 600_000);
@@ -119,7 +139,13 @@ describe('planner properties', () => {
         const sc = buildScenario(seed, { chaos: true });
         let p: Plan;
         try {
-          p = plan({ desired: sc.desired, recorded: sc.recorded, now: NOW, observed: sc.observed, destroy: sc.destroy });
+          p = plan({
+            desired: sc.desired,
+            recorded: sc.recorded,
+            now: NOW,
+            observed: sc.observed,
+            destroy: sc.destroy,
+          });
         } catch (e) {
           expect(PlanError.is(e)).toBe(true);
           expect((e as PlanError).problems.length).toBeGreaterThan(0);
@@ -130,7 +156,9 @@ describe('planner properties', () => {
         validateDag(p);
         expect(chainProblems(p, sc.recorded)).toEqual([]);
         const teardown = teardownSet(sc.desired, sc.recorded, sc.destroy);
-        expect(simulate(p, sc.desired, sc.recorded, { now: NOW, teardown: (d) => teardown.has(d) }).guardViolations).toEqual([]);
+        expect(
+          simulate(p, sc.desired, sc.recorded, { now: NOW, teardown: (d) => teardown.has(d) }).guardViolations,
+        ).toEqual([]);
       }),
       { numRuns: RUNS },
     );

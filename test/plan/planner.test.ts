@@ -28,12 +28,22 @@ const ROWS: Row[] = [
     final: 'ready',
   },
   { current: 'failed', target: 'ready', steps: ['stage failed->staged', 'warm staged->ready'], final: 'ready' },
-  { current: 'archived', target: 'ready', steps: { error: /"r1" is archived, which is final; declare a new revision id/ }, final: 'archived' },
+  {
+    current: 'archived',
+    target: 'ready',
+    steps: { error: /"r1" is archived, which is final; declare a new revision id/ },
+    final: 'archived',
+  },
 
   { current: 'none', target: 'inactive', steps: [], final: 'none' },
   { current: 'inactive', target: 'inactive', steps: [], final: 'inactive' },
   { current: 'staged', target: 'inactive', steps: [], final: 'staged' },
-  { current: 'warming', target: 'inactive', steps: ['warm warming->ready', 'drain ready->inactive'], final: 'inactive' },
+  {
+    current: 'warming',
+    target: 'inactive',
+    steps: ['warm warming->ready', 'drain ready->inactive'],
+    final: 'inactive',
+  },
   { current: 'ready', target: 'inactive', steps: ['drain ready->inactive'], final: 'inactive' },
   { current: 'draining', target: 'inactive', steps: ['drain draining->inactive'], final: 'inactive' },
   { current: 'failed', target: 'inactive', steps: [], final: 'failed' },
@@ -43,8 +53,18 @@ const ROWS: Row[] = [
   { current: 'inactive', target: 'archived', steps: ['archive inactive->archived'], final: 'archived' },
   { current: 'staged', target: 'archived', steps: ['archive staged->archived'], final: 'archived' },
   { current: 'warming', target: 'archived', steps: ['archive warming->archived'], final: 'archived' },
-  { current: 'ready', target: 'archived', steps: ['drain ready->inactive', 'archive inactive->archived'], final: 'archived' },
-  { current: 'draining', target: 'archived', steps: ['drain draining->inactive', 'archive inactive->archived'], final: 'archived' },
+  {
+    current: 'ready',
+    target: 'archived',
+    steps: ['drain ready->inactive', 'archive inactive->archived'],
+    final: 'archived',
+  },
+  {
+    current: 'draining',
+    target: 'archived',
+    steps: ['drain draining->inactive', 'archive inactive->archived'],
+    final: 'archived',
+  },
   { current: 'failed', target: 'archived', steps: ['archive failed->archived'], final: 'archived' },
   { current: 'archived', target: 'archived', steps: [], final: 'archived' },
 ];
@@ -91,7 +111,13 @@ function orderedChain<T extends { id: string; depends_on: string[] }>(steps: T[]
 }
 
 describe('plan: shape', () => {
-  const desired = env([dep('web', [rev('web-v1'), rev('web-v2', { artifact: { command: ['node', 'app/server.js'], env: { GREETING: 'hi' } } })], split(['web-v1', 9000], ['web-v2', 1000]))]);
+  const desired = env([
+    dep(
+      'web',
+      [rev('web-v1'), rev('web-v2', { artifact: { command: ['node', 'app/server.js'], env: { GREETING: 'hi' } } })],
+      split(['web-v1', 9000], ['web-v2', 1000]),
+    ),
+  ]);
   const base = env([dep('web', [rev('web-v1')], split(['web-v1', 10000]))]);
   const state = recorded(base, { lifecycles: { 'web-v1': 'ready' }, splits: { web: split(['web-v1', 10000]) } });
 
@@ -104,16 +130,40 @@ describe('plan: shape', () => {
       changes: true,
       steps: [
         {
-          id: 'stage:web/web-v2', verb: 'stage', deployment_id: 'web', revision_id: 'web-v2', depends_on: [], reason: 'new revision',
-          from: 'inactive', to: 'staged',
+          id: 'stage:web/web-v2',
+          verb: 'stage',
+          deployment_id: 'web',
+          revision_id: 'web-v2',
+          depends_on: [],
+          reason: 'new revision',
+          from: 'inactive',
+          to: 'staged',
           deploys: {
-            command: ['node', 'app/server.js'], env: { GREETING: 'hi' }, drain_seconds: 5, ttl: null,
-            health: { http_path: '/healthz', timeout_seconds: 30 }, resources: { cpu: 0.25, gpu: 0, memory_mb: 128, replicas: 1 },
+            command: ['node', 'app/server.js'],
+            env: { GREETING: 'hi' },
+            drain_seconds: 5,
+            ttl: null,
+            health: { http_path: '/healthz', timeout_seconds: 30 },
+            resources: { cpu: 0.25, gpu: 0, memory_mb: 128, replicas: 1 },
           },
         },
-        { id: 'warm:web/web-v2', verb: 'warm', deployment_id: 'web', revision_id: 'web-v2', depends_on: ['stage:web/web-v2'], reason: 'new revision', from: 'staged', to: 'ready' },
         {
-          id: 'split:web', verb: 'apply_traffic_split', deployment_id: 'web', revision_id: null, depends_on: ['warm:web/web-v2'], reason: 'gaining traffic',
+          id: 'warm:web/web-v2',
+          verb: 'warm',
+          deployment_id: 'web',
+          revision_id: 'web-v2',
+          depends_on: ['stage:web/web-v2'],
+          reason: 'new revision',
+          from: 'staged',
+          to: 'ready',
+        },
+        {
+          id: 'split:web',
+          verb: 'apply_traffic_split',
+          deployment_id: 'web',
+          revision_id: null,
+          depends_on: ['warm:web/web-v2'],
+          reason: 'gaining traffic',
           split: { before: split(['web-v1', 10000]), after: split(['web-v1', 9000], ['web-v2', 1000]) },
         },
       ],
@@ -147,7 +197,11 @@ describe('plan: shape', () => {
     const p = plan({ desired, recorded: null, now: NOW });
     expect(p.prior).toEqual({ lineage: null, serial: 0 });
     expect(p.steps.map((s) => s.id)).toEqual([
-      'stage:web/web-v1', 'warm:web/web-v1', 'stage:web/web-v2', 'warm:web/web-v2', 'split:web',
+      'stage:web/web-v1',
+      'warm:web/web-v1',
+      'stage:web/web-v2',
+      'warm:web/web-v2',
+      'split:web',
     ]);
     expect(p.steps.find((s) => s.id === 'split:web')).toMatchObject({
       reason: 'initial traffic split',
@@ -170,7 +224,11 @@ describe('plan: shape', () => {
   });
 
   it('re-enforces a split whose apply was interrupted, even when it looks unchanged', () => {
-    const s = recorded(base, { lifecycles: { 'web-v1': 'ready' }, splits: { web: split(['web-v1', 10000]) }, pending: ['split:web'] });
+    const s = recorded(base, {
+      lifecycles: { 'web-v1': 'ready' },
+      splits: { web: split(['web-v1', 10000]) },
+      pending: ['split:web'],
+    });
     const p = plan({ desired: base, recorded: s, now: NOW });
     expect(p.steps).toEqual([
       expect.objectContaining({ id: 'split:web', depends_on: [], reason: 'resume interrupted traffic split' }),
@@ -182,7 +240,9 @@ describe('plan: shape', () => {
 
   it('reports a recorded state of another environment', () => {
     const other = { ...state, environment_id: 'prod' };
-    expect(() => plan({ desired: base, recorded: other, now: NOW })).toThrow(/belongs to environment "prod", not "demo"/);
+    expect(() => plan({ desired: base, recorded: other, now: NOW })).toThrow(
+      /belongs to environment "prod", not "demo"/,
+    );
   });
 
   it('throws a PlanError with code PlanError', () => {

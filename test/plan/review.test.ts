@@ -10,7 +10,9 @@ import { deploysOf, maskedEnv, neverReady, settingChanges, specChanges } from '.
 import { dep, env, NOW, recorded, rev, split } from './builders.js';
 import { simulate } from './simulate.js';
 
-const v1 = rev('v1', { artifact: { command: ['node', 'app/server.js'], env: { GREETING: 'hello', DB_PASSWORD: 'pw' } } });
+const v1 = rev('v1', {
+  artifact: { command: ['node', 'app/server.js'], env: { GREETING: 'hello', DB_PASSWORD: 'pw' } },
+});
 const base = env([dep('web', [v1], split(['v1', 10000]))]);
 
 function withV1(patch: (r: typeof v1) => void) {
@@ -60,9 +62,9 @@ describe('review helpers', () => {
       r.drain_seconds = 9;
       r.artifact.env.DB_PASSWORD = 'new';
     }).deployments[0].revisions[0];
-    expect(specChanges(s.revisions.v1!.spec!, { artifact: d.artifact, resources: d.resources, health: d.health })).toEqual([
-      { field: 'artifact.env.DB_PASSWORD', old: '(sensitive)', new: '(sensitive)' },
-    ]);
+    expect(
+      specChanges(s.revisions.v1!.spec!, { artifact: d.artifact, resources: d.resources, health: d.health }),
+    ).toEqual([{ field: 'artifact.env.DB_PASSWORD', old: '(sensitive)', new: '(sensitive)' }]);
     expect(settingChanges(s.revisions.v1!, d)).toEqual([
       { field: 'drain_seconds', old: 5, new: 9 },
       { field: 'health.timeout_seconds', old: 30, new: 5 },
@@ -115,7 +117,9 @@ describe('replacing a revision that never reached ready', () => {
     const stage = p.steps[0]!;
     expect(stage.from).toBe('failed');
     expect(stage.reason).toBe('replace: changed before it ever was ready');
-    expect(stage.changes).toEqual([{ field: 'artifact.command', old: ['node', 'app/server.js'], new: ['node', 'app/server.mjs'] }]);
+    expect(stage.changes).toEqual([
+      { field: 'artifact.command', old: ['node', 'app/server.js'], new: ['node', 'app/server.mjs'] },
+    ]);
     const sim = simulate(p, desired, state, { now: NOW });
     expect(sim.guardViolations).toEqual([]);
     expect(sim.state.revisions.v1!.spec!.artifact.command).toEqual(['node', 'app/server.mjs']);
@@ -126,8 +130,13 @@ describe('replacing a revision that never reached ready', () => {
   });
 
   it('a revision that was ready once stays immutable even when failed now', () => {
-    const state = recorded(base, { lifecycles: { v1: 'failed' }, revisions: { v1: { ready_at: '2025-03-01T00:00:00.000Z' } } });
+    const state = recorded(base, {
+      lifecycles: { v1: 'failed' },
+      revisions: { v1: { ready_at: '2025-03-01T00:00:00.000Z' } },
+    });
     const desired = withV1((r) => (r.resources.replicas = 4));
-    expect(() => plan({ desired, recorded: state, now: NOW })).toThrow(/resources\.replicas: 1 -> 4, but it has been ready/);
+    expect(() => plan({ desired, recorded: state, now: NOW })).toThrow(
+      /resources\.replicas: 1 -> 4, but it has been ready/,
+    );
   });
 });

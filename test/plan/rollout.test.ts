@@ -50,7 +50,9 @@ describe('canaryOf', () => {
 describe('intermediateSplit', () => {
   it('gives the canary its weight and shares the rest in the stable proportions', () => {
     expect(intermediateSplit(split(['v1', 10000]), 'v2', 1000)).toEqual(split(['v1', 9000], ['v2', 1000]));
-    expect(intermediateSplit(split(['a', 7500], ['b', 2500]), 'v2', 2000)).toEqual(split(['a', 6000], ['b', 2000], ['v2', 2000]));
+    expect(intermediateSplit(split(['a', 7500], ['b', 2500]), 'v2', 2000)).toEqual(
+      split(['a', 6000], ['b', 2000], ['v2', 2000]),
+    );
     // The canary's own stable share is not counted among "the rest".
     expect(intermediateSplit(split(['v1', 9000], ['v2', 1000]), 'v2', 5000)).toEqual(split(['v1', 5000], ['v2', 5000]));
   });
@@ -78,10 +80,17 @@ describe('intermediateSplit', () => {
 
 describe('nextAction', () => {
   it('walks weight, pause, analysis in order and ends with the declared split', () => {
-    expect(nextAction(progress({ step: 0 }), 0)).toMatchObject({ kind: 'weight', weight_bps: 1000, entries: split(['v1', 9000], ['v2', 1000]) });
+    expect(nextAction(progress({ step: 0 }), 0)).toMatchObject({
+      kind: 'weight',
+      weight_bps: 1000,
+      entries: split(['v1', 9000], ['v2', 1000]),
+    });
     const pause = nextAction(progress({ step: 1 }), 1000);
     expect(pause).toEqual({ kind: 'pause', step: 1, until: new Date(NOW.getTime() + 120_000) });
-    expect(nextAction(progress({ step: 2 }), 1000)).toMatchObject({ kind: 'analysis', analysis: { metric: 'success_rate' } });
+    expect(nextAction(progress({ step: 2 }), 1000)).toMatchObject({
+      kind: 'analysis',
+      analysis: { metric: 'success_rate' },
+    });
     expect(nextAction(progress({ step: 4 }), 5000)).toEqual({ kind: 'pause', step: 4, until: null });
     expect(nextAction(progress({ step: 5 }), 5000)).toEqual({ kind: 'final', entries: split(['v2', 10000]) });
   });
@@ -93,7 +102,10 @@ describe('nextAction', () => {
   });
 
   it('goes straight to the declared split when fully promoted', () => {
-    expect(nextAction(progress({ step: 1, promoted: 'full' }), 1000)).toEqual({ kind: 'final', entries: split(['v2', 10000]) });
+    expect(nextAction(progress({ step: 1, promoted: 'full' }), 1000)).toEqual({
+      kind: 'final',
+      entries: split(['v2', 10000]),
+    });
   });
 });
 
@@ -131,7 +143,12 @@ describe('decideRollout', () => {
   });
 
   it('says when a recorded pause has ended, so the plan reads true after waiting', () => {
-    const paused = rec({ step: 1, status: 'paused', pause_until: '2025-03-01T11:59:00.000Z', message: 'paused (60s left)' });
+    const paused = rec({
+      step: 1,
+      status: 'paused',
+      pause_until: '2025-03-01T11:59:00.000Z',
+      message: 'paused (60s left)',
+    });
     expect(decideRollout(d, paused, false, NOW).notice!.message).toMatch(/pause at step 2\/5 ended/);
     const early = new Date('2025-03-01T11:58:00.000Z');
     expect(decideRollout(d, paused, false, early).notice!.message).toBe('paused (60s left)');
@@ -153,7 +170,9 @@ describe('decideRollout', () => {
 });
 
 describe('plan() with rollouts', () => {
-  const desired = env([dep('web', [rev('v1', { state: 'inactive' }), rev('v2')], split(['v2', 10000]), { rollout: ROLLOUT })]);
+  const desired = env([
+    dep('web', [rev('v1', { state: 'inactive' }), rev('v2')], split(['v2', 10000]), { rollout: ROLLOUT }),
+  ]);
 
   it('puts the rollout on the split step; the old revision drains only after it', () => {
     const prior = recorded(desired, { lifecycles: { v1: 'ready' }, splits: { web: split(['v1', 10000]) } });
@@ -166,7 +185,10 @@ describe('plan() with rollouts', () => {
   });
 
   it('plans nothing for a rolled-back deployment and says it diverges', () => {
-    const prior = recorded(desired, { lifecycles: { v1: 'ready', v2: 'inactive' }, splits: { web: split(['v1', 10000]) } });
+    const prior = recorded(desired, {
+      lifecycles: { v1: 'ready', v2: 'inactive' },
+      splits: { web: split(['v1', 10000]) },
+    });
     prior.deployments.web.rollout = progress({ status: 'rolled_back', message: 'analysis failed' });
     const p = plan({ desired, recorded: prior, now: NOW });
     expect(p.steps).toEqual([]);
@@ -175,10 +197,20 @@ describe('plan() with rollouts', () => {
   });
 
   it('a rolled-back rollout whose canary is still ready drains it; a changed file starts afresh', () => {
-    const prior = recorded(desired, { lifecycles: { v1: 'ready', v2: 'ready' }, splits: { web: split(['v1', 10000]) } });
+    const prior = recorded(desired, {
+      lifecycles: { v1: 'ready', v2: 'ready' },
+      splits: { web: split(['v1', 10000]) },
+    });
     prior.deployments.web.rollout = progress({ status: 'rolled_back' });
     expect(plan({ desired, recorded: prior, now: NOW }).steps.map((s) => s.id)).toEqual(['drain:web/v2']);
-    const v3 = env([dep('web', [rev('v1', { state: 'inactive' }), rev('v2', { state: 'inactive' }), rev('v3')], split(['v3', 10000]), { rollout: ROLLOUT })]);
+    const v3 = env([
+      dep(
+        'web',
+        [rev('v1', { state: 'inactive' }), rev('v2', { state: 'inactive' }), rev('v3')],
+        split(['v3', 10000]),
+        { rollout: ROLLOUT },
+      ),
+    ]);
     const fresh = plan({ desired: v3, recorded: prior, now: NOW });
     expect(fresh.steps.find((s) => s.id === 'split:web')!.rollout).toMatchObject({ canary: 'v3', begins: true });
   });

@@ -115,20 +115,32 @@ export function buildScenario(seed: ScenarioSeed, o: { chaos?: boolean } = {}): 
     }
     const hasRecorded = Object.values(state.revisions).some((x) => x.deployment_id === deploymentId);
     if (hasRecorded) {
-      const split = weights(carriers.map((c) => c.id), carriers.map((c) => c.w));
+      const split = weights(
+        carriers.map((c) => c.id),
+        carriers.map((c) => c.w),
+      );
       state.deployments[deploymentId] = {
         deployment_id: deploymentId,
         deployer: 'local',
         listen: d.listenChanged ? '127.0.0.1:1' : listen,
         split,
       };
-      observed.splits[deploymentId] = d.splitDrift && split.length > 0 ? weights([split[0].revision_id], [1]).concat(
-        split.slice(1).map((e) => ({ revision_id: e.revision_id, weight_bps: 0 })),
-      ) : split;
+      observed.splits[deploymentId] =
+        d.splitDrift && split.length > 0
+          ? weights([split[0].revision_id], [1]).concat(
+              split.slice(1).map((e) => ({ revision_id: e.revision_id, weight_bps: 0 })),
+            )
+          : split;
     }
     if (d.declared) {
       // Zero-weight entries for inactive revisions keep them listed, as operators often do.
-      const traffic = ready.length === 0 ? [] : weights(ready.map((x) => x.id), ready.map((x) => x.w));
+      const traffic =
+        ready.length === 0
+          ? []
+          : weights(
+              ready.map((x) => x.id),
+              ready.map((x) => x.w),
+            );
       deployments.push(dep(deploymentId, revisions, traffic, { listen }));
     }
   }
@@ -163,15 +175,19 @@ function expired(state: RecordedState, revisionId: string, ttl: string | null, n
 /** Everything by which `state` differs from what `desired` asks for; empty when converged. */
 export function unmetDesires(desired: Environment, state: RecordedState, destroy: boolean, now: Date): string[] {
   const out: string[] = [];
-  const declared = new Map(desired.deployments.flatMap((d) => d.revisions.map((r) => [r.revision_id, { d, r }] as const)));
+  const declared = new Map(
+    desired.deployments.flatMap((d) => d.revisions.map((r) => [r.revision_id, { d, r }] as const)),
+  );
   for (const rec of Object.values(state.revisions)) {
     const hit = declared.get(rec.revision_id);
     const want = destroy || !hit ? 'archived' : hit.r.state;
     const ok =
       want === 'ready'
-        ? rec.lifecycle === 'ready' || (rec.lifecycle === 'archived' && expired(state, rec.revision_id, hit!.r.ttl, now))
+        ? rec.lifecycle === 'ready' ||
+          (rec.lifecycle === 'archived' && expired(state, rec.revision_id, hit!.r.ttl, now))
         : want === 'inactive'
-          ? ['inactive', 'staged', 'failed'].includes(rec.lifecycle) || (rec.lifecycle === 'archived' && expired(state, rec.revision_id, hit!.r.ttl, now))
+          ? ['inactive', 'staged', 'failed'].includes(rec.lifecycle) ||
+            (rec.lifecycle === 'archived' && expired(state, rec.revision_id, hit!.r.ttl, now))
           : rec.lifecycle === 'archived';
     if (!ok) out.push(`${rec.revision_id} is ${rec.lifecycle}, wanted ${want}`);
   }

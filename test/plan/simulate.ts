@@ -6,7 +6,13 @@
 import { emptyState, applyMutation, type RecordedState } from '../../src/model/state.js';
 import type { Environment } from '../../src/model/environment.js';
 import type { Plan, PlanStep } from '../../src/model/plan.js';
-import { mutationsOnFailure, mutationsOnStart, mutationsOnSuccess, topologicalOrder, weightOf } from '../../src/plan/index.js';
+import {
+  mutationsOnFailure,
+  mutationsOnStart,
+  mutationsOnSuccess,
+  topologicalOrder,
+  weightOf,
+} from '../../src/plan/index.js';
 import { LINEAGE } from './builders.js';
 
 export interface SimulationOptions {
@@ -27,7 +33,12 @@ export interface SimulationResult {
   guardViolations: string[];
 }
 
-export function simulate(plan: Plan, desired: Environment, prior: RecordedState | null, o: SimulationOptions): SimulationResult {
+export function simulate(
+  plan: Plan,
+  desired: Environment,
+  prior: RecordedState | null,
+  o: SimulationOptions,
+): SimulationResult {
   const state = structuredClone(prior) ?? emptyState(desired.environment_id, LINEAGE, o.now);
   const ctx = { desired, state, now: o.now, lockId: 'test-lock' };
   const res: SimulationResult = { state, succeeded: [], failed: [], skipped: [], guardViolations: [] };
@@ -46,7 +57,8 @@ export function simulate(plan: Plan, desired: Environment, prior: RecordedState 
       if (w > 0) res.guardViolations.push(`${step.id} while it carries ${w} bps`);
     }
     if (o.fails?.(step)) {
-      for (const m of mutationsOnFailure(step, ctx, { message: `injected failure of ${step.id}` })) applyMutation(state, m);
+      for (const m of mutationsOnFailure(step, ctx, { message: `injected failure of ${step.id}` }))
+        applyMutation(state, m);
       broken.add(step.id);
       res.failed.push(step.id);
     } else {

@@ -25,12 +25,16 @@ describe('plan: traffic splits', () => {
 
   it('shuffles weights with a split only', () => {
     const desired = twoReady(split(['v1', 5000], ['v2', 5000]));
-    expect(brief(desired, recordedTwo(split(['v1', 9000], ['v2', 1000])))).toEqual(['split:web [] traffic weights changed']);
+    expect(brief(desired, recordedTwo(split(['v1', 9000], ['v2', 1000])))).toEqual([
+      'split:web [] traffic weights changed',
+    ]);
   });
 
   it('treats a reordered split as a change (the file is the source of truth)', () => {
     const desired = twoReady(split(['v2', 1000], ['v1', 9000]));
-    expect(brief(desired, recordedTwo(split(['v1', 9000], ['v2', 1000])))).toEqual(['split:web [] traffic weights changed']);
+    expect(brief(desired, recordedTwo(split(['v1', 9000], ['v2', 1000])))).toEqual([
+      'split:web [] traffic weights changed',
+    ]);
   });
 
   it('drains and archives a revision removed from the file only after the split takes its traffic', () => {
@@ -52,13 +56,19 @@ describe('plan: traffic splits', () => {
 
   it('drains a revision that already lost its traffic without a split', () => {
     const desired = env([dep('web', [rev('v1', { state: 'inactive' }), rev('v2')], split(['v2', 10000]))]);
-    const state = recorded(desired, { lifecycles: { v1: 'ready', v2: 'ready' }, splits: { web: split(['v2', 10000]) } });
+    const state = recorded(desired, {
+      lifecycles: { v1: 'ready', v2: 'ready' },
+      splits: { web: split(['v2', 10000]) },
+    });
     expect(brief(desired, state)).toEqual(['drain:web/v1 [] desired inactive']);
   });
 
   it('re-enforces the split when a revision with traffic is re-warmed, since its endpoint may change', () => {
     const desired = twoReady(split(['v1', 9000], ['v2', 1000]));
-    const state = recorded(desired, { lifecycles: { v1: 'ready', v2: 'failed' }, splits: { web: split(['v1', 9000], ['v2', 1000]) } });
+    const state = recorded(desired, {
+      lifecycles: { v1: 'ready', v2: 'failed' },
+      splits: { web: split(['v1', 9000], ['v2', 1000]) },
+    });
     expect(brief(desired, state)).toEqual([
       'stage:web/v2 [] retry after failure',
       'warm:web/v2 [stage:web/v2] retry after failure',
@@ -68,7 +78,10 @@ describe('plan: traffic splits', () => {
 
   it('does not re-enforce the split for a warmed revision that gets no traffic', () => {
     const desired = twoReady(split(['v1', 10000], ['v2', 0]));
-    const state = recorded(desired, { lifecycles: { v1: 'ready', v2: 'staged' }, splits: { web: split(['v1', 10000], ['v2', 0]) } });
+    const state = recorded(desired, {
+      lifecycles: { v1: 'ready', v2: 'staged' },
+      splits: { web: split(['v1', 10000], ['v2', 0]) },
+    });
     expect(brief(desired, state)).toEqual(['warm:web/v2 [] warm staged revision']);
   });
 
@@ -109,7 +122,9 @@ describe('plan: traffic splits', () => {
 describe('plan: teardown', () => {
   const both = env([
     dep('web', [rev('w1')], split(['w1', 10000])),
-    dep('api', [rev('a1'), rev('a2', { state: 'inactive' })], split(['a1', 10000], ['a2', 0]), { listen: '127.0.0.1:8081' }),
+    dep('api', [rev('a1'), rev('a2', { state: 'inactive' })], split(['a1', 10000], ['a2', 0]), {
+      listen: '127.0.0.1:8081',
+    }),
   ]);
   const state = recorded(both, {
     lifecycles: { w1: 'ready', a1: 'ready', a2: 'staged' },
@@ -123,7 +138,10 @@ describe('plan: teardown', () => {
       'archive:api/a1 [drain:api/a1] deployment removed from file',
       'archive:api/a2 [] deployment removed from file',
     ]);
-    const sim = simulate(plan({ desired, recorded: state, now: NOW }), desired, state, { now: NOW, teardown: (d) => d === 'api' });
+    const sim = simulate(plan({ desired, recorded: state, now: NOW }), desired, state, {
+      now: NOW,
+      teardown: (d) => d === 'api',
+    });
     expect(sim.guardViolations).toEqual([]);
     expect(sim.state.deployments.api.split).toEqual([]);
     expect(brief(desired, sim.state)).toEqual([]);
@@ -152,7 +170,10 @@ describe('plan: teardown', () => {
   it('treats empty traffic with no revision wanting ready as teardown', () => {
     const desired = env([dep('web', [rev('w1', { state: 'archived' })], [])]);
     const s = recorded(desired, { lifecycles: { w1: 'ready' }, splits: { web: split(['w1', 10000]) } });
-    expect(brief(desired, s)).toEqual(['drain:web/w1 [] desired archived', 'archive:web/w1 [drain:web/w1] desired archived']);
+    expect(brief(desired, s)).toEqual([
+      'drain:web/w1 [] desired archived',
+      'archive:web/w1 [drain:web/w1] desired archived',
+    ]);
   });
 
   it('lists deployments in file order, then recorded-only ones sorted by id', () => {
@@ -162,7 +183,14 @@ describe('plan: teardown', () => {
       placement: { z1: 'z', c1: 'c' },
     });
     expect(plan({ desired, recorded: s, now: NOW }).steps.map((x) => x.id)).toEqual([
-      'stage:b/b1', 'warm:b/b1', 'split:b', 'stage:a/a1', 'warm:a/a1', 'split:a', 'archive:c/c1', 'archive:z/z1',
+      'stage:b/b1',
+      'warm:b/b1',
+      'split:b',
+      'stage:a/a1',
+      'warm:a/a1',
+      'split:a',
+      'archive:c/c1',
+      'archive:z/z1',
     ]);
   });
 });
@@ -170,7 +198,10 @@ describe('plan: teardown', () => {
 describe('plan: the guard', () => {
   it('refuses to archive a revision the desired traffic still routes to', () => {
     const desired = env([dep('web', [rev('v1', { state: 'archived' }), rev('v2')], split(['v1', 5000], ['v2', 5000]))]);
-    const state = recorded(desired, { lifecycles: { v1: 'ready', v2: 'ready' }, splits: { web: split(['v1', 5000], ['v2', 5000]) } });
+    const state = recorded(desired, {
+      lifecycles: { v1: 'ready', v2: 'ready' },
+      splits: { web: split(['v1', 5000], ['v2', 5000]) },
+    });
     expect(() => plan({ desired, recorded: state, now: NOW })).toThrow(
       /revision "v1" carries 5000 bps of the traffic of "web" and cannot be drained or archived/,
     );
@@ -178,13 +209,21 @@ describe('plan: the guard', () => {
 
   it('refuses to drain a revision with traffic when no split moves it (desired traffic empty but a revision stays ready)', () => {
     const desired = env([dep('web', [rev('v1', { state: 'inactive' }), rev('v2')], [])]);
-    const state = recorded(desired, { lifecycles: { v1: 'ready', v2: 'ready' }, splits: { web: split(['v1', 10000]) } });
+    const state = recorded(desired, {
+      lifecycles: { v1: 'ready', v2: 'ready' },
+      splits: { web: split(['v1', 10000]) },
+    });
     expect(() => plan({ desired, recorded: state, now: NOW })).toThrow(/"v1" carries 10000 bps/);
   });
 
   it('refuses traffic to a revision that will not be ready', () => {
     const desired = env([dep('web', [rev('v1', { state: 'inactive' }), rev('v2')], split(['v1', 5000], ['v2', 5000]))]);
-    const state = recorded(desired, { lifecycles: { v1: 'staged', v2: 'ready' }, splits: { web: split(['v2', 10000]) } });
-    expect(() => plan({ desired, recorded: state, now: NOW })).toThrow(/gives 5000 bps to revision "v1", which would be staged/);
+    const state = recorded(desired, {
+      lifecycles: { v1: 'staged', v2: 'ready' },
+      splits: { web: split(['v2', 10000]) },
+    });
+    expect(() => plan({ desired, recorded: state, now: NOW })).toThrow(
+      /gives 5000 bps to revision "v1", which would be staged/,
+    );
   });
 });

@@ -9,10 +9,19 @@ const STAGED = '2025-03-01T00:00:00.000Z';
 describe('plan: TTL', () => {
   it('archives an expired revision without traffic and reports it', () => {
     const desired = env([dep('web', [rev('v1'), rev('v2', { ttl: '1h' })], split(['v1', 10000], ['v2', 0]))]);
-    const state = recorded(desired, { lifecycles: { v1: 'ready', v2: 'ready' }, splits: { web: split(['v1', 10000], ['v2', 0]) }, stagedAt: STAGED });
+    const state = recorded(desired, {
+      lifecycles: { v1: 'ready', v2: 'ready' },
+      splits: { web: split(['v1', 10000], ['v2', 0]) },
+      stagedAt: STAGED,
+    });
     const p = plan({ desired, recorded: state, now: NOW });
-    expect(p.expired).toEqual([{ deployment_id: 'web', revision_id: 'v2', expired_at: '2025-03-01T01:00:00.000Z', carries_traffic: false }]);
-    expect(p.steps.map((s) => `${s.id} ${s.reason}`)).toEqual(['drain:web/v2 ttl expired', 'archive:web/v2 ttl expired']);
+    expect(p.expired).toEqual([
+      { deployment_id: 'web', revision_id: 'v2', expired_at: '2025-03-01T01:00:00.000Z', carries_traffic: false },
+    ]);
+    expect(p.steps.map((s) => `${s.id} ${s.reason}`)).toEqual([
+      'drain:web/v2 ttl expired',
+      'archive:web/v2 ttl expired',
+    ]);
     // Once archived, the expired revision stays quietly archived even though the file still says ready.
     const after = simulate(p, desired, state, { now: NOW }).state;
     const again = plan({ desired, recorded: after, now: NOW });
@@ -22,15 +31,25 @@ describe('plan: TTL', () => {
 
   it('only reports an expired revision that carries traffic', () => {
     const desired = env([dep('web', [rev('v1', { ttl: '2h' })], split(['v1', 10000]))]);
-    const state = recorded(desired, { lifecycles: { v1: 'ready' }, splits: { web: split(['v1', 10000]) }, stagedAt: STAGED });
+    const state = recorded(desired, {
+      lifecycles: { v1: 'ready' },
+      splits: { web: split(['v1', 10000]) },
+      stagedAt: STAGED,
+    });
     const p = plan({ desired, recorded: state, now: NOW });
     expect(p.steps).toEqual([]);
-    expect(p.expired).toEqual([{ deployment_id: 'web', revision_id: 'v1', expired_at: '2025-03-01T02:00:00.000Z', carries_traffic: true }]);
+    expect(p.expired).toEqual([
+      { deployment_id: 'web', revision_id: 'v1', expired_at: '2025-03-01T02:00:00.000Z', carries_traffic: true },
+    ]);
   });
 
   it('counts traffic the file is about to give it as carrying traffic', () => {
     const desired = env([dep('web', [rev('v1'), rev('v2', { ttl: '1h' })], split(['v1', 5000], ['v2', 5000]))]);
-    const state = recorded(desired, { lifecycles: { v1: 'ready', v2: 'ready' }, splits: { web: split(['v1', 10000]) }, stagedAt: STAGED });
+    const state = recorded(desired, {
+      lifecycles: { v1: 'ready', v2: 'ready' },
+      splits: { web: split(['v1', 10000]) },
+      stagedAt: STAGED,
+    });
     const p = plan({ desired, recorded: state, now: NOW });
     expect(p.expired[0].carries_traffic).toBe(true);
     expect(p.steps.map((s) => s.id)).toEqual(['split:web']);
@@ -38,7 +57,11 @@ describe('plan: TTL', () => {
 
   it('does nothing before the TTL passes, and expires exactly at staged_at + ttl', () => {
     const desired = env([dep('web', [rev('v1'), rev('v2', { ttl: '12h' })], split(['v1', 10000]))]);
-    const state = recorded(desired, { lifecycles: { v1: 'ready', v2: 'staged' }, splits: { web: split(['v1', 10000]) }, stagedAt: STAGED });
+    const state = recorded(desired, {
+      lifecycles: { v1: 'ready', v2: 'staged' },
+      splits: { web: split(['v1', 10000]) },
+      stagedAt: STAGED,
+    });
     const early = plan({ desired, recorded: state, now: new Date(NOW.getTime() - 1) });
     expect(early.expired).toEqual([]);
     expect(early.steps.map((s) => s.id)).toEqual(['warm:web/v2']);
@@ -67,13 +90,23 @@ describe('plan: TTL', () => {
 
   it('still refuses to revive an archived revision whose TTL has not passed', () => {
     const desired = env([dep('web', [rev('v1'), rev('v2', { ttl: '30d' })], split(['v1', 10000]))]);
-    const state = recorded(desired, { lifecycles: { v1: 'ready', v2: 'archived' }, splits: { web: split(['v1', 10000]) }, stagedAt: STAGED });
+    const state = recorded(desired, {
+      lifecycles: { v1: 'ready', v2: 'archived' },
+      splits: { web: split(['v1', 10000]) },
+      stagedAt: STAGED,
+    });
     expect(() => plan({ desired, recorded: state, now: NOW })).toThrow(/"v2" is archived, which is final/);
   });
 
   it('refuses to route traffic to an expired, archived revision', () => {
     const desired = env([dep('web', [rev('v1'), rev('v2', { ttl: '1h' })], split(['v1', 5000], ['v2', 5000]))]);
-    const state = recorded(desired, { lifecycles: { v1: 'ready', v2: 'archived' }, splits: { web: split(['v1', 10000]) }, stagedAt: STAGED });
-    expect(() => plan({ desired, recorded: state, now: NOW })).toThrow(/gives 5000 bps to revision "v2", which would be archived/);
+    const state = recorded(desired, {
+      lifecycles: { v1: 'ready', v2: 'archived' },
+      splits: { web: split(['v1', 10000]) },
+      stagedAt: STAGED,
+    });
+    expect(() => plan({ desired, recorded: state, now: NOW })).toThrow(
+      /gives 5000 bps to revision "v2", which would be archived/,
+    );
   });
 });

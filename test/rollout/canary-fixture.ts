@@ -33,7 +33,13 @@ export class Canary {
     this.metricsPort = await freePort();
   }
 
-  write(o: { revisions: AppRevision[]; traffic: Array<[string, number]>; steps?: string[]; onFailure?: string; hooks?: string[] }): void {
+  write(o: {
+    revisions: AppRevision[];
+    traffic: Array<[string, number]>;
+    steps?: string[];
+    onFailure?: string;
+    hooks?: string[];
+  }): void {
     const lines = [
       'schema: bp.environment/v1',
       'environment_id: demo',

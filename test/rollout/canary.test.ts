@@ -11,7 +11,8 @@ import { Canary, generateTraffic, sample } from './canary-fixture.js';
 
 let c: Canary;
 const V1 = { id: 'web-v1', version: 'v1' };
-const gate = (min: number, interval = '2s', count = 2) => `{ analysis: { metric: success_rate, min: ${min}, interval: ${interval}, count: ${count} } }`;
+const gate = (min: number, interval = '2s', count = 2) =>
+  `{ analysis: { metric: success_rate, min: ${min}, interval: ${interval}, count: ${count} } }`;
 
 beforeEach(async () => {
   c = new Canary();
@@ -29,7 +30,10 @@ const status = async () => JSON.parse((await c.run(['rollout', 'status', 'demo',
 describe('canary rollouts on local processes', () => {
   it('a healthy canary passes its analyses and reaches 100% with nothing dropped', async () => {
     c.write({
-      revisions: [{ ...V1, state: 'inactive' }, { id: 'web-v2', version: 'v2' }],
+      revisions: [
+        { ...V1, state: 'inactive' },
+        { id: 'web-v2', version: 'v2' },
+      ],
       traffic: [['web-v2', 10000]],
       steps: ['weight_bps: 2000', gate(0.99), 'weight_bps: 5000', gate(0.99)],
     });
@@ -60,7 +64,10 @@ describe('canary rollouts on local processes', () => {
     await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
     try {
       c.write({
-        revisions: [{ ...V1, state: 'inactive' }, { id: 'web-v2', version: 'v2', errorRate: 0.5 }],
+        revisions: [
+          { ...V1, state: 'inactive' },
+          { id: 'web-v2', version: 'v2', errorRate: 0.5 },
+        ],
         traffic: [['web-v2', 10000]],
         steps: ['weight_bps: 3000', gate(0.95, '3s', 3), 'weight_bps: 6000'],
         hooks: [`http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`],
@@ -84,7 +91,10 @@ describe('canary rollouts on local processes', () => {
       expect(hits.find((h) => h.event === 'rollout.rolled_back')?.message).toMatch(/success_rate/);
       // The file still asks for v2: the next plan diverges and changes nothing.
       const plan = await c.run(['plan', c.file, '--json']);
-      expect(JSON.parse(plan.stdout)).toMatchObject({ changes: false, rollouts: [{ diverged: true, status: 'rolled_back' }] });
+      expect(JSON.parse(plan.stdout)).toMatchObject({
+        changes: false,
+        rollouts: [{ diverged: true, status: 'rolled_back' }],
+      });
     } finally {
       await new Promise<void>((r) => hook.close(() => r()));
     }
@@ -92,7 +102,10 @@ describe('canary rollouts on local processes', () => {
 
   it('pauses across invocations: promote goes on, abort returns to the stable split', async () => {
     c.write({
-      revisions: [{ ...V1, state: 'inactive' }, { id: 'web-v2', version: 'v2' }],
+      revisions: [
+        { ...V1, state: 'inactive' },
+        { id: 'web-v2', version: 'v2' },
+      ],
       traffic: [['web-v2', 10000]],
       steps: ['weight_bps: 2000', 'pause: {}', 'weight_bps: 5000', 'pause: {}'],
     });
@@ -117,11 +130,17 @@ describe('canary rollouts on local processes', () => {
 
   it('survives kill -9 of bp in a pause; the next apply continues from the recorded step', async () => {
     c.write({
-      revisions: [{ ...V1, state: 'inactive' }, { id: 'web-v2', version: 'v2' }],
+      revisions: [
+        { ...V1, state: 'inactive' },
+        { id: 'web-v2', version: 'v2' },
+      ],
       traffic: [['web-v2', 10000]],
       steps: ['weight_bps: 1000', 'pause: 4s', 'weight_bps: 5000'],
     });
-    const child = spawnBp(['apply', c.file, '--auto-approve', '--wait', '1m'], { cwd: c.t.dir, env: { BP_STATE_DIR: `${c.t.dir}/.bp` } });
+    const child = spawnBp(['apply', c.file, '--auto-approve', '--wait', '1m'], {
+      cwd: c.t.dir,
+      env: { BP_STATE_DIR: `${c.t.dir}/.bp` },
+    });
     const done = collect(child);
     let seen = '';
     await new Promise<void>((resolve) => {
@@ -143,7 +162,10 @@ describe('canary rollouts on local processes', () => {
     const prom = await startPrometheus({ scrapeTargets: [`127.0.0.1:${c.metricsPort}`] });
     try {
       c.write({
-        revisions: [{ ...V1, state: 'inactive' }, { id: 'web-v2', version: 'v2' }],
+        revisions: [
+          { ...V1, state: 'inactive' },
+          { id: 'web-v2', version: 'v2' },
+        ],
         traffic: [['web-v2', 10000]],
         steps: [
           'weight_bps: 3000',

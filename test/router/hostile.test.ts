@@ -9,7 +9,14 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RouterConfig } from '../../src/router/config.js';
 import {
-  count, many, request, type RunningRouter, startBackend, startRouter, type TestBackend, waitUntil,
+  count,
+  many,
+  request,
+  type RunningRouter,
+  startBackend,
+  startRouter,
+  type TestBackend,
+  waitUntil,
 } from './support.js';
 
 const backends: TestBackend[] = [];
@@ -17,12 +24,21 @@ const routers: RunningRouter[] = [];
 /** Paths the backends saw, to prove a smuggled request never reached one. */
 const seen: string[] = [];
 
-const FAST = ['--header-timeout-ms', '400', '--request-timeout-ms', '800', '--idle-timeout-ms', '400',
-  '--upstream-timeout-ms', '500'];
+const FAST = [
+  '--header-timeout-ms',
+  '400',
+  '--request-timeout-ms',
+  '800',
+  '--idle-timeout-ms',
+  '400',
+  '--upstream-timeout-ms',
+  '500',
+];
 
 function config(revision: string, urls: string[]): RouterConfig {
   return {
-    deployment_id: 'web', draining: [],
+    deployment_id: 'web',
+    draining: [],
     entries: [{ revision_id: revision, weight_bps: 10000, backends: urls, health_path: '/healthz' }],
   };
 }
@@ -91,11 +107,13 @@ describe('router under hostile clients', () => {
   it('cuts slowloris clients at the header timeout while serving everyone else', async () => {
     const r = await router(config('v1', [ok.url]));
     // 30 clients that drip a header byte every 50 ms and never finish.
-    const attackers = Array.from({ length: 30 }, () => raw(r.port, (s) => {
-      s.write('GET / HTTP/1.1\r\nHost: x\r\n');
-      const t = setInterval(() => (s.writable ? s.write('X') : clearInterval(t)), 50);
-      s.on('close', () => clearInterval(t));
-    }));
+    const attackers = Array.from({ length: 30 }, () =>
+      raw(r.port, (s) => {
+        s.write('GET / HTTP/1.1\r\nHost: x\r\n');
+        const t = setInterval(() => (s.writable ? s.write('X') : clearInterval(t)), 50);
+        s.on('close', () => clearInterval(t));
+      }),
+    );
     // One that connects and says nothing at all.
     const silent = raw(r.port, () => undefined);
     const served = count(await many(r.url, 200, 8));
@@ -110,7 +128,9 @@ describe('router under hostile clients', () => {
 
   it('cuts a client that never finishes its body at the request timeout and releases the backend', async () => {
     const r = await router(config('v1', [ok.url]));
-    const res = await raw(r.port, (s) => s.write('POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789'));
+    const res = await raw(r.port, (s) =>
+      s.write('POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789'),
+    );
     expect(res.ms).toBeLessThan(5000);
     await waitUntil('in_flight 0', async () => (await inFlight(r)) === 0);
     expect((await request(r.url)).body).toBe('ok');
@@ -179,10 +199,12 @@ describe('router under hostile clients', () => {
     const r = await router(config('v1', [upgradeHung.url]));
     const head = 'GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n';
     // 20 clients give up before the (hung) backend answers the handshake.
-    const aborted = Array.from({ length: 20 }, () => raw(r.port, (s) => {
-      s.write(head);
-      setImmediate(() => s.end());
-    }));
+    const aborted = Array.from({ length: 20 }, () =>
+      raw(r.port, (s) => {
+        s.write(head);
+        setImmediate(() => s.end());
+      }),
+    );
     await Promise.all(aborted);
     await waitUntil('in_flight 0 after aborted handshakes', async () => (await inFlight(r)) === 0);
     // A client that waits gets a 504 once the handshake deadline passes.
@@ -192,17 +214,26 @@ describe('router under hostile clients', () => {
 
     // Established tunnels closed abruptly by the client.
     const r2 = await router(config('v1', [ok.url]));
-    const tunnels = Array.from({ length: 20 }, () => raw(r2.port, (s) => {
-      s.write(head);
-      s.once('data', () => s.destroy());
-    }));
+    const tunnels = Array.from({ length: 20 }, () =>
+      raw(r2.port, (s) => {
+        s.write(head);
+        s.once('data', () => s.destroy());
+      }),
+    );
     await Promise.all(tunnels);
     await waitUntil('in_flight 0 after closed tunnels', async () => (await inFlight(r2)) === 0);
   });
 
   it('refuses connections beyond the cap and serves again once they leave', async () => {
-    const r = await router(config('v1', [ok.url]), [...FAST, '--max-connections', '4', '--header-timeout-ms', '5000',
-      '--request-timeout-ms', '5000']);
+    const r = await router(config('v1', [ok.url]), [
+      ...FAST,
+      '--max-connections',
+      '4',
+      '--header-timeout-ms',
+      '5000',
+      '--request-timeout-ms',
+      '5000',
+    ]);
     const holders: net.Socket[] = [];
     for (let i = 0; i < 4; i++) {
       const s = net.connect(r.port, '127.0.0.1');
@@ -224,9 +255,8 @@ describe('router under hostile clients', () => {
   });
 
   it('rejects a malformed limit flag naming the flag and its range', async () => {
-    await expect(startRouter(config('v1', [ok.url]), 200, { args: ['--upstream-timeout-ms', '99999999999'] }))
-      .rejects.toThrow(/--upstream-timeout-ms must be an integer 1\.\.2147483647/);
+    await expect(
+      startRouter(config('v1', [ok.url]), 200, { args: ['--upstream-timeout-ms', '99999999999'] }),
+    ).rejects.toThrow(/--upstream-timeout-ms must be an integer 1\.\.2147483647/);
   });
 });
-
-

@@ -29,7 +29,12 @@ function config(entries: [string, number, string[]][], draining: string[] = []):
   return {
     deployment_id: 'web',
     draining,
-    entries: entries.map(([id, w, urls]) => ({ revision_id: id, weight_bps: w, backends: urls, health_path: '/healthz' })),
+    entries: entries.map(([id, w, urls]) => ({
+      revision_id: id,
+      weight_bps: w,
+      backends: urls,
+      health_path: '/healthz',
+    })),
   };
 }
 
@@ -75,8 +80,10 @@ describe('router metrics listener', () => {
     expect(reply.status).toBe(200);
     expect(reply.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
     for (const [name, type] of [
-      ['bp_router_requests_total', 'counter'], ['bp_router_upstream_errors_total', 'counter'],
-      ['bp_router_request_duration_seconds', 'histogram'], ['bp_router_weight_bps', 'gauge'],
+      ['bp_router_requests_total', 'counter'],
+      ['bp_router_upstream_errors_total', 'counter'],
+      ['bp_router_request_duration_seconds', 'histogram'],
+      ['bp_router_weight_bps', 'gauge'],
     ]) {
       expect(reply.body).toContain(`# TYPE ${name} ${type}\n`);
       expect(reply.body).toMatch(new RegExp(`# HELP ${name} \\S`));
@@ -100,10 +107,25 @@ describe('router metrics listener', () => {
     expect((await request(r.metricsUrl)).status).toBe(200);
 
     const inv = routerInvocation();
-    const taken = spawnSync(inv.command, [...inv.args, '--listen', `127.0.0.1:${await freePort()}`, '--config', '/dev/null',
-      '--ready-file', '/dev/null', '--metrics-listen', `127.0.0.1:${port}`], {
-      env: { ...process.env, BP_ROUTER_TOKEN: 't' }, encoding: 'utf8', timeout: 20_000,
-    });
+    const taken = spawnSync(
+      inv.command,
+      [
+        ...inv.args,
+        '--listen',
+        `127.0.0.1:${await freePort()}`,
+        '--config',
+        '/dev/null',
+        '--ready-file',
+        '/dev/null',
+        '--metrics-listen',
+        `127.0.0.1:${port}`,
+      ],
+      {
+        env: { ...process.env, BP_ROUTER_TOKEN: 't' },
+        encoding: 'utf8',
+        timeout: 20_000,
+      },
+    );
     expect(taken.status).toBe(1);
     // The config is read first; an unreadable one fails before any socket is bound.
     expect(taken.stdout).toMatch(/fatal: (cannot read config|invalid config)/);
@@ -111,10 +133,25 @@ describe('router metrics listener', () => {
     const dir = mkdtempSync('/tmp/bp-router-metrics-');
     const file = `${dir}/config.json`;
     writeFileSync(file, JSON.stringify(config([['v1', 10000, [v1.url]]])));
-    const clash = spawnSync(inv.command, [...inv.args, '--listen', `127.0.0.1:${await freePort()}`, '--config', file,
-      '--ready-file', `${dir}/ready.json`, '--metrics-listen', `127.0.0.1:${port}`], {
-      env: { ...process.env, BP_ROUTER_TOKEN: 't' }, encoding: 'utf8', timeout: 20_000,
-    });
+    const clash = spawnSync(
+      inv.command,
+      [
+        ...inv.args,
+        '--listen',
+        `127.0.0.1:${await freePort()}`,
+        '--config',
+        file,
+        '--ready-file',
+        `${dir}/ready.json`,
+        '--metrics-listen',
+        `127.0.0.1:${port}`,
+      ],
+      {
+        env: { ...process.env, BP_ROUTER_TOKEN: 't' },
+        encoding: 'utf8',
+        timeout: 20_000,
+      },
+    );
     expect(clash.status).toBe(1);
     expect(clash.stdout).toContain(`fatal: metrics listen address 127.0.0.1:${port} is already in use`);
     rmSync(dir, { recursive: true, force: true });
@@ -123,7 +160,12 @@ describe('router metrics listener', () => {
 
 describe('router metrics', () => {
   it('counts responses per revision and status class, with a duration histogram per revision', async () => {
-    const r = await router(config([['v1', 5000, [v1.url]], ['v2', 5000, [v2.url]]]));
+    const r = await router(
+      config([
+        ['v1', 5000, [v1.url]],
+        ['v2', 5000, [v2.url]],
+      ]),
+    );
     await many(r.url, 40, 4); // 20 + 20 (SWRR is exact over even runs)
     await many(`${r.url}/fail`, 10, 2);
     await many(`${r.url}/missing`, 6, 2);
@@ -140,8 +182,23 @@ describe('router metrics', () => {
       const sum = value(s, 'bp_router_request_duration_seconds_sum', labels) as number;
       expect(sum).toBeGreaterThan(0);
       expect(sum).toBeLessThan(30 * 10);
-      const buckets = s.filter((x) => x.name === 'bp_router_request_duration_seconds_bucket' && x.labels.revision_id === rev);
-      expect(buckets.map((b) => b.labels.le)).toEqual(['0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2.5', '5', '10', '+Inf']);
+      const buckets = s.filter(
+        (x) => x.name === 'bp_router_request_duration_seconds_bucket' && x.labels.revision_id === rev,
+      );
+      expect(buckets.map((b) => b.labels.le)).toEqual([
+        '0.005',
+        '0.01',
+        '0.025',
+        '0.05',
+        '0.1',
+        '0.25',
+        '0.5',
+        '1',
+        '2.5',
+        '5',
+        '10',
+        '+Inf',
+      ]);
       for (let i = 1; i < buckets.length; i++) expect(buckets[i].value).toBeGreaterThanOrEqual(buckets[i - 1].value);
       expect(value(s, 'bp_router_upstream_errors_total', labels)).toBe(0);
     }
@@ -173,14 +230,27 @@ describe('router metrics', () => {
   });
 
   it('keeps counters across reconfiguration and reports the enforced weights', async () => {
-    const r = await router(config([['v1', 9000, [v1.url]], ['v2', 1000, [v2.url]]]));
+    const r = await router(
+      config([
+        ['v1', 9000, [v1.url]],
+        ['v2', 1000, [v2.url]],
+      ]),
+    );
     await many(r.url, 20, 2);
     let s = await scrape(r);
     expect(requestsOf(s, 'v1', '2xx')).toBe(18);
     expect(requestsOf(s, 'v2', '2xx')).toBe(2);
     expect(value(s, 'bp_router_weight_bps', { revision_id: 'v1' })).toBe(9000);
 
-    await r.admin.putConfig(config([['v1', 5000, [v1.url]], ['v2', 5000, [v2.url]]], ['v1']));
+    await r.admin.putConfig(
+      config(
+        [
+          ['v1', 5000, [v1.url]],
+          ['v2', 5000, [v2.url]],
+        ],
+        ['v1'],
+      ),
+    );
     await many(r.url, 10, 2);
     s = await scrape(r);
     expect(requestsOf(s, 'v1', '2xx')).toBe(18);

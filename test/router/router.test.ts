@@ -3,7 +3,15 @@ import type net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RouterConfig } from '../../src/router/config.js';
 import {
-  binomialTolerance, count, freePort, many, request, type RunningRouter, startBackend, startRouter, type TestBackend,
+  binomialTolerance,
+  count,
+  freePort,
+  many,
+  request,
+  type RunningRouter,
+  startBackend,
+  startRouter,
+  type TestBackend,
 } from './support.js';
 
 const backends: TestBackend[] = [];
@@ -14,7 +22,8 @@ async function backend(name: string): Promise<TestBackend> {
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname === '/healthz') return res.end('ok');
     if (url.pathname === '/headers') return res.end(JSON.stringify(req.headers));
-    if (url.pathname === '/slow') return void setTimeout(() => res.end(`${name} slow`), Number(url.searchParams.get('ms')));
+    if (url.pathname === '/slow')
+      return void setTimeout(() => res.end(`${name} slow`), Number(url.searchParams.get('ms')));
     if (url.pathname === '/echo') {
       res.writeHead(200, { 'content-type': 'application/octet-stream' });
       return void req.pipe(res);
@@ -38,7 +47,12 @@ function config(entries: [string, number, TestBackend[]][], draining: string[] =
   return {
     deployment_id: 'web',
     draining,
-    entries: entries.map(([id, w, bs]) => ({ revision_id: id, weight_bps: w, backends: bs.map((b) => b.url), health_path: '/healthz' })),
+    entries: entries.map(([id, w, bs]) => ({
+      revision_id: id,
+      weight_bps: w,
+      backends: bs.map((b) => b.url),
+      health_path: '/healthz',
+    })),
   };
 }
 
@@ -63,7 +77,12 @@ afterAll(async () => {
 
 describe('router process', () => {
   it('splits 2,000 requests 90/10 within the binomial bound and spreads replicas evenly', async () => {
-    const r = await router(config([['v1', 9000, [v1]], ['v2', 1000, [v2, v2b]]]));
+    const r = await router(
+      config([
+        ['v1', 9000, [v1]],
+        ['v2', 1000, [v2, v2b]],
+      ]),
+    );
     const n = 2000;
     const got = count(await many(r.url, n));
     const v2total = (got['200 v2'] ?? 0) + (got['200 v2b'] ?? 0);
@@ -83,7 +102,9 @@ describe('router process', () => {
 
   it('sets X-Forwarded-* headers and strips hop-by-hop ones', async () => {
     const r = await router(config([['v1', 10000, [v1]]]));
-    const reply = await request(`${r.url}/headers`, { headers: { 'x-forwarded-for': '10.0.0.9', 'keep-alive': 'timeout=1' } });
+    const reply = await request(`${r.url}/headers`, {
+      headers: { 'x-forwarded-for': '10.0.0.9', 'keep-alive': 'timeout=1' },
+    });
     const seen = JSON.parse(reply.body) as Record<string, string>;
     expect(seen['x-forwarded-for']).toBe('10.0.0.9, 127.0.0.1');
     expect(seen['x-forwarded-host']).toBe(`127.0.0.1:${r.port}`);
@@ -112,10 +133,12 @@ describe('router process', () => {
 
     const started = Date.now();
     const firstChunkAt = await new Promise<number>((resolve, reject) => {
-      http.get(`${r.url}/drip`, { agent: false }, (res) => {
-        res.once('data', () => resolve(Date.now() - started));
-        res.resume();
-      }).on('error', reject);
+      http
+        .get(`${r.url}/drip`, { agent: false }, (res) => {
+          res.once('data', () => resolve(Date.now() - started));
+          res.resume();
+        })
+        .on('error', reject);
     });
     expect(firstChunkAt).toBeLessThan(250);
   });
@@ -125,7 +148,12 @@ describe('router process', () => {
     const echoed = await new Promise<string>((resolve, reject) => {
       const req = http.request(r.url, {
         agent: false,
-        headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' },
+        headers: {
+          connection: 'Upgrade',
+          upgrade: 'websocket',
+          'sec-websocket-version': '13',
+          'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+        },
       });
       req.on('upgrade', (res, socket: net.Socket) => {
         expect(res.statusCode).toBe(101);
@@ -142,12 +170,22 @@ describe('router process', () => {
   });
 
   it('applies new weights without dropping in-flight requests or client connections', async () => {
-    const r = await router(config([['v1', 10000, [v1]], ['v2', 0, [v2]]]));
+    const r = await router(
+      config([
+        ['v1', 10000, [v1]],
+        ['v2', 0, [v2]],
+      ]),
+    );
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     expect((await request(r.url, { agent })).body).toBe('v1');
     const slow = request(`${r.url}/slow?ms=800`, { agent: false });
     await new Promise((res) => setTimeout(res, 200));
-    const status = await r.admin.putConfig(config([['v1', 0, [v1]], ['v2', 10000, [v2]]]));
+    const status = await r.admin.putConfig(
+      config([
+        ['v1', 0, [v1]],
+        ['v2', 10000, [v2]],
+      ]),
+    );
     expect(status.backends.find((b) => b.url === v1.url)?.in_flight).toBe(1);
     // The same keep-alive client connection now reaches v2.
     const after = await request(r.url, { agent });
@@ -170,7 +208,12 @@ describe('router process', () => {
   it('fails over from a dead backend and answers a clear 502 when none is healthy', async () => {
     const deadPort = await freePort();
     const dead = { url: `http://127.0.0.1:${deadPort}` } as TestBackend;
-    const r = await router(config([['v1', 5000, [v1]], ['gone', 5000, [dead]]]));
+    const r = await router(
+      config([
+        ['v1', 5000, [v1]],
+        ['gone', 5000, [dead]],
+      ]),
+    );
     const bodies = await many(r.url, 40, 4);
     expect(count(bodies)).toEqual({ '200 v1': 40 });
 
@@ -181,7 +224,15 @@ describe('router process', () => {
   });
 
   it('sends nothing to a draining revision', async () => {
-    const r = await router(config([['v1', 5000, [v1]], ['v2', 5000, [v2]]], ['v2']));
+    const r = await router(
+      config(
+        [
+          ['v1', 5000, [v1]],
+          ['v2', 5000, [v2]],
+        ],
+        ['v2'],
+      ),
+    );
     expect(count(await many(r.url, 20, 2))).toEqual({ '200 v1': 20 });
   });
 });

@@ -11,7 +11,6 @@ import { ROUTER_TOKEN_ENV, type RouterConfig, type RouterReady } from '../../src
 import { freePort } from '../helpers/ports.js';
 export { freePort };
 
-
 export interface TestBackend {
   url: string;
   server: http.Server;
@@ -27,10 +26,11 @@ export async function startBackend(handler: http.RequestListener): Promise<TestB
     url: '',
     server,
     connections: 0,
-    close: () => new Promise((r) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => r());
-    }),
+    close: () =>
+      new Promise((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
   };
   server.on('connection', (s: net.Socket) => {
     b.connections++;
@@ -55,7 +55,9 @@ export interface RunningRouter {
 }
 
 export async function startRouter(
-  config: RouterConfig, healthIntervalMs = 200, opts: { metricsListen?: string; args?: string[] } = {},
+  config: RouterConfig,
+  healthIntervalMs = 200,
+  opts: { metricsListen?: string; args?: string[] } = {},
 ): Promise<RunningRouter> {
   const dir = mkdtempSync(join(tmpdir(), 'bp-router-'));
   const port = await freePort();
@@ -65,12 +67,26 @@ export async function startRouter(
   writeFileSync(configFile, JSON.stringify(config));
   const token = 'test-token-0123456789';
   const inv = routerInvocation();
-  const child = spawn(inv.command, [...inv.args, '--listen', `127.0.0.1:${port}`, '--config', configFile,
-    '--ready-file', readyFile, '--health-interval-ms', String(healthIntervalMs),
-    ...(opts.metricsListen ? ['--metrics-listen', opts.metricsListen] : []), ...(opts.args ?? [])], {
-    env: { ...process.env, [ROUTER_TOKEN_ENV]: token },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    inv.command,
+    [
+      ...inv.args,
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--config',
+      configFile,
+      '--ready-file',
+      readyFile,
+      '--health-interval-ms',
+      String(healthIntervalMs),
+      ...(opts.metricsListen ? ['--metrics-listen', opts.metricsListen] : []),
+      ...(opts.args ?? []),
+    ],
+    {
+      env: { ...process.env, [ROUTER_TOKEN_ENV]: token },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
@@ -92,11 +108,12 @@ export async function startRouter(
     admin: new RouterAdminClient(ready.admin_port, token),
     child,
     log: () => output,
-    stop: () => new Promise((r) => {
-      if (child.exitCode !== null || child.signalCode !== null) return r(); // already stopped
-      child.once('exit', () => r());
-      child.kill('SIGKILL');
-    }),
+    stop: () =>
+      new Promise((r) => {
+        if (child.exitCode !== null || child.signalCode !== null) return r(); // already stopped
+        child.once('exit', () => r());
+        child.kill('SIGKILL');
+      }),
   };
 }
 
@@ -149,7 +166,11 @@ export function binomialTolerance(n: number, p: number, sigmas = 5): number {
 }
 
 /** Polls `probe` until it returns true, failing with `what` after `timeoutMs`. */
-export async function waitUntil(what: string, probe: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+export async function waitUntil(
+  what: string,
+  probe: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await probe())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

@@ -9,9 +9,38 @@ import { parseEnvironment } from '../../src/spec/index.js';
 import { bp, tempDir, writeFile } from '../helpers/cli.js';
 
 const HOSTILE = [
-  '..', '.', '../x', 'a/../../b', '/etc', 'a/b', 'a\\b', 'C:\\x', '.bp', '-rf', '$(id)', '`id`', '${HOME}', 'a;b', 'a|b',
-  'a&b', 'a>b', "a'b", 'a"b', 'a b', 'a\tb', 'a\nb', 'a\u0000b', '*', '~root', 'x'.repeat(64), '', 'ä', '⁄etc',
-  '__proto__', 'constructor', 'toString',
+  '..',
+  '.',
+  '../x',
+  'a/../../b',
+  '/etc',
+  'a/b',
+  'a\\b',
+  'C:\\x',
+  '.bp',
+  '-rf',
+  '$(id)',
+  '`id`',
+  '${HOME}',
+  'a;b',
+  'a|b',
+  'a&b',
+  'a>b',
+  "a'b",
+  'a"b',
+  'a b',
+  'a\tb',
+  'a\nb',
+  'a\u0000b',
+  '*',
+  '~root',
+  'x'.repeat(64),
+  '',
+  'ä',
+  '⁄etc',
+  '__proto__',
+  'constructor',
+  'toString',
 ];
 
 function envWith(place: 'environment_id' | 'deployer' | 'deployment_id' | 'revision_id', id: string): string {
@@ -53,14 +82,18 @@ describe('ids that could escape are rejected by the schema', () => {
       for (const id of HOSTILE) {
         const problems = problemsOf(envWith(place, id));
         expect(problems.length, `${place} ${JSON.stringify(id)} was accepted`).toBeGreaterThan(0);
-        expect(problems.some((p) => p.startsWith(`env.yaml:${line}:`)), `${JSON.stringify(id)}: ${problems.join(' | ')}`).toBe(true);
+        expect(
+          problems.some((p) => p.startsWith(`env.yaml:${line}:`)),
+          `${JSON.stringify(id)}: ${problems.join(' | ')}`,
+        ).toBe(true);
       }
     });
   }
 
   it('accepts the ordinary ids next to them (the rejection is not blanket)', () => {
     for (const place of ['environment_id', 'deployer', 'deployment_id', 'revision_id'] as const) {
-      for (const id of ['web', 'web-v2', 'a.b_c-1', 'X9', 'x'.repeat(63)]) expect(problemsOf(envWith(place, id)), `${place} ${id}`).toEqual([]);
+      for (const id of ['web', 'web-v2', 'a.b_c-1', 'X9', 'x'.repeat(63)])
+        expect(problemsOf(envWith(place, id)), `${place} ${id}`).toEqual([]);
     }
   });
 

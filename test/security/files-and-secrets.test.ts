@@ -22,7 +22,9 @@ const bodies: Array<{ body: string; signature: string | undefined }> = [];
 let receiver: http.Server;
 
 function walk(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? [join(dir, e.name), ...walk(join(dir, e.name))] : [join(dir, e.name)]));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? [join(dir, e.name), ...walk(join(dir, e.name))] : [join(dir, e.name)],
+  );
 }
 
 const run = async (args: string[]): Promise<RunResult> => {

@@ -10,7 +10,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Deployer, DeployerEnvironment } from '../../src/model/deployer.js';
 import {
-  deployment, environment, freePort, newDeployer, newStateDir, opts, revision,
+  deployment,
+  environment,
+  freePort,
+  newDeployer,
+  newStateDir,
+  opts,
+  revision,
 } from '../deployers/local-process-fixtures.js';
 import { type Lab, startLab } from '../deployers/ssh/fixtures.js';
 
@@ -25,7 +31,12 @@ const ALLOWED = new Set(['PATH', 'HOME', 'PORT', 'PWD', 'SHLVL', '_', 'OLDPWD'])
 
 function environOf(pid: number): Record<string, string> {
   const raw = readFileSync(`/proc/${pid}/environ`, 'utf8');
-  return Object.fromEntries(raw.split('\0').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  return Object.fromEntries(
+    raw
+      .split('\0')
+      .filter(Boolean)
+      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+  );
 }
 const cmdlineOf = (pid: number): string => readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
 
@@ -40,9 +51,15 @@ function envFor(listen: string, base?: string): DeployerEnvironment {
   const revs = (['web-v1', 'web-v2'] as const).map((id) =>
     revision(id, { artifact: { command: ['node', 'app/server.mjs'], env: { VERSION: id, TOKEN: TOKENS[id] } } }),
   );
-  return environment([deployment('web', listen, revs, [
-    { revision_id: 'web-v1', weight_bps: 5000 }, { revision_id: 'web-v2', weight_bps: 5000 },
-  ])], base);
+  return environment(
+    [
+      deployment('web', listen, revs, [
+        { revision_id: 'web-v1', weight_bps: 5000 },
+        { revision_id: 'web-v2', weight_bps: 5000 },
+      ]),
+    ],
+    base,
+  );
 }
 
 async function warmAndRoute(d: Deployer, env: DeployerEnvironment): Promise<void> {

@@ -14,21 +14,24 @@ afterEach(() => t.cleanup());
 
 function envUsing(fixture: string): string {
   const file = join(t.dir, 'env.yaml');
-  writeFile(file, [
-    'schema: bp.environment/v1',
-    'environment_id: demo',
-    'deployers:',
-    `  mem: { type: ${JSON.stringify(join(FAULTS, fixture))}, config: { file: provider.json } }`,
-    'deployments:',
-    '  - deployment_id: web',
-    '    deployer: mem',
-    '    revisions:',
-    '      - revision_id: web-v1',
-    '        artifact: { command: [node, server.js] }',
-    '    traffic:',
-    '      - { revision_id: web-v1, weight_bps: 10000 }',
-    '',
-  ].join('\n'));
+  writeFile(
+    file,
+    [
+      'schema: bp.environment/v1',
+      'environment_id: demo',
+      'deployers:',
+      `  mem: { type: ${JSON.stringify(join(FAULTS, fixture))}, config: { file: provider.json } }`,
+      'deployments:',
+      '  - deployment_id: web',
+      '    deployer: mem',
+      '    revisions:',
+      '      - revision_id: web-v1',
+      '        artifact: { command: [node, server.js] }',
+      '    traffic:',
+      '      - { revision_id: web-v1, weight_bps: 10000 }',
+      '',
+    ].join('\n'),
+  );
   return file;
 }
 
@@ -76,7 +79,9 @@ describe('plugin faults are contained', () => {
   it('a warm that returns a string is a failed step', async () => {
     const r = await apply(envUsing('warm-string.mjs'));
     expect(r.code).toBe(1);
-    expect(r.stdout + r.stderr).toMatch(/warm of warm:web\/web-v1 returned a string \("warmed"\), not a WarmResult object/);
+    expect(r.stdout + r.stderr).toMatch(
+      /warm of warm:web\/web-v1 returned a string \("warmed"\), not a WarmResult object/,
+    );
   });
 
   it('a split reported for another deployment with an invented revision is a failed step naming the difference', async () => {

@@ -27,7 +27,10 @@ function plant(path: string, marker: string, pkgName?: string): void {
   ].join('\n');
   if (pkgName) {
     mkdirSync(path, { recursive: true });
-    writeFile(join(path, 'package.json'), JSON.stringify({ name: pkgName, version: '1.0.0', type: 'module', main: 'index.js' }));
+    writeFile(
+      join(path, 'package.json'),
+      JSON.stringify({ name: pkgName, version: '1.0.0', type: 'module', main: 'index.js' }),
+    );
     writeFile(join(path, 'index.js'), code);
   } else {
     writeFile(path, code);
@@ -55,7 +58,8 @@ function envNaming(type: string): void {
   );
 }
 
-const validate = (env: Record<string, string> = {}) => bp(['validate', '../envdir/env.yaml'], { cwd: join(t.dir, 'cwd'), env });
+const validate = (env: Record<string, string> = {}) =>
+  bp(['validate', '../envdir/env.yaml'], { cwd: join(t.dir, 'cwd'), env });
 
 describe('plugin loading', () => {
   it('a relative plugin path resolves against the env file, not the working directory', async () => {

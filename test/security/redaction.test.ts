@@ -118,7 +118,10 @@ describe('one redactor for every resolved secret', () => {
     const file = walk(stateDir).find((f) => f.endsWith('/state.json'));
     const state = JSON.parse(readFileSync(file!, 'utf8'));
     const errs = Object.fromEntries(
-      Object.entries(state.revisions as Record<string, { last_error: string | null }>).map(([k, v]) => [k, v.last_error]),
+      Object.entries(state.revisions as Record<string, { last_error: string | null }>).map(([k, v]) => [
+        k,
+        v.last_error,
+      ]),
     );
     expect(errs['crash-v1']).toMatch(/starting with token \[redacted\]/);
     expect(errs['plug-v1']).toMatch(/upstream refused api key \[redacted\]/);

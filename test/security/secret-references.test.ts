@@ -27,13 +27,19 @@ let oldVersion = '';
 let listen = '';
 
 function walk(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)],
+  );
 }
 
 const storeEnv = (): Record<string, string> => ({
-  AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE', AWS_SECRET_ACCESS_KEY: 'fake-aws-secret-key',
-  AWS_ENDPOINT_URL_SECRETS_MANAGER: fakes.url, AWS_ENDPOINT_URL_SSM: fakes.url,
-  VAULT_ADDR: fakes.url, VAULT_TOKEN: fakes.vaultToken,
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE',
+  AWS_SECRET_ACCESS_KEY: 'fake-aws-secret-key',
+  AWS_ENDPOINT_URL_SECRETS_MANAGER: fakes.url,
+  AWS_ENDPOINT_URL_SSM: fakes.url,
+  VAULT_ADDR: fakes.url,
+  VAULT_TOKEN: fakes.vaultToken,
 });
 const run = async (args: string[], env: Record<string, string | undefined> = storeEnv()): Promise<RunResult> => {
   const r = await bp([...args, '--state-dir', stateDir], { cwd: t.dir, env });
@@ -67,7 +73,9 @@ function envFile(extraEnv = ''): string {
     '    traffic:',
     '      - { revision_id: web-v1, weight_bps: 10000 }',
     '',
-  ].filter((l) => l !== '').join('\n');
+  ]
+    .filter((l) => l !== '')
+    .join('\n');
 }
 
 beforeAll(async () => {
@@ -94,9 +102,18 @@ describe('secret references', () => {
     const [recs] = walk(stateDir).filter((f) => f.endsWith('replicas.json'));
     const [{ pid }] = JSON.parse(readFileSync(recs, 'utf8')) as Array<{ pid: number }>;
     const env = Object.fromEntries(
-      readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean).map((kv) => kv.split(/=(.*)/s).slice(0, 2)),
+      readFileSync(`/proc/${pid}/environ`, 'utf8')
+        .split('\0')
+        .filter(Boolean)
+        .map((kv) => kv.split(/=(.*)/s).slice(0, 2)),
     );
-    expect(env).toMatchObject({ SM: VALUES.sm, SM_OLD: VALUES.smOld, SSM: VALUES.ssm, VAULT: VALUES.vault, FILE: VALUES.file });
+    expect(env).toMatchObject({
+      SM: VALUES.sm,
+      SM_OLD: VALUES.smOld,
+      SSM: VALUES.ssm,
+      VAULT: VALUES.vault,
+      FILE: VALUES.file,
+    });
   });
 
   it('the stores were asked through their real clients: signed AWS calls, a Vault token', () => {
@@ -115,11 +132,16 @@ describe('secret references', () => {
   it('a missing variable fails the apply at FILE:LINE:COL, naming it and never a value', async () => {
     writeFile(
       join(t.dir, 'missing.yaml'),
-      envFile('            NEW: "${env:NOT_SET_ANYWHERE}"').replace('environment_id: refs', 'environment_id: refs-missing'),
+      envFile('            NEW: "${env:NOT_SET_ANYWHERE}"').replace(
+        'environment_id: refs',
+        'environment_id: refs-missing',
+      ),
     );
     const r = await run(['apply', 'missing.yaml', '--auto-approve']);
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/missing\.yaml:19:\d+: environment variable NOT_SET_ANYWHERE is not set \(referenced by artifact\.env\.NEW/);
+    expect(r.stderr).toMatch(
+      /missing\.yaml:19:\d+: environment variable NOT_SET_ANYWHERE is not set \(referenced by artifact\.env\.NEW/,
+    );
   });
 
   it('a reference outside the places a secret may go is a validation error at FILE:LINE:COL', async () => {
@@ -131,7 +153,10 @@ describe('secret references', () => {
 
   it('bp destroy needs no app secret: no store credentials, no file', async () => {
     writeFile(join(t.dir, 'token.txt'), '');
-    const r = await run(['destroy', 'env.yaml', '--auto-approve'], { AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:9', VAULT_ADDR: undefined });
+    const r = await run(['destroy', 'env.yaml', '--auto-approve'], {
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:9',
+      VAULT_ADDR: undefined,
+    });
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const state = JSON.parse((await run(['state', 'show', 'refs', '--json'])).stdout);
     expect(state.revisions['web-v1'].lifecycle).toBe('archived');

@@ -35,7 +35,9 @@ describe('bp state unlock', () => {
     const id = session.lock.id;
     const refused = await bp(['state', 'unlock', 'demo', id, '--state-dir', t.dir], { cwd: t.dir });
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(new RegExp(`held by a live process on this host: .*pid ${process.pid} \\(apply since`));
+    expect(refused.stderr).toMatch(
+      new RegExp(`held by a live process on this host: .*pid ${process.pid} \\(apply since`),
+    );
     expect(refused.stderr).toMatch(/--force/);
     expect((await backend.lockHolder('demo'))?.id).toBe(id);
     const forced = await bp(['state', 'unlock', 'demo', id, '--force', '--state-dir', t.dir], { cwd: t.dir });

@@ -12,7 +12,10 @@ import { MAX_INPUT_BYTES } from '../../src/spec/bounded-read.js';
 import { MINIMAL, problemsOf } from './helpers.js';
 
 const withRevision = (extra: string): string =>
-  MINIMAL.replace('        artifact: { command: [node, server.js] }', `        artifact: { command: [node, server.js] }\n${extra}`);
+  MINIMAL.replace(
+    '        artifact: { command: [node, server.js] }',
+    `        artifact: { command: [node, server.js] }\n${extra}`,
+  );
 
 describe('value bounds', () => {
   it.each([
@@ -29,10 +32,15 @@ describe('value bounds', () => {
   });
 
   it('accepts the bounds themselves', () => {
-    expect(() => parseEnvironment(withRevision(
-      '        resources: { replicas: 1000, max_replicas: 1000 }\n        drain_seconds: 86400\n' +
-      '        health: { http_path: /healthz/deep, timeout_seconds: 86400 }\n        ttl: 30d',
-    ), 'env.yaml')).not.toThrow();
+    expect(() =>
+      parseEnvironment(
+        withRevision(
+          '        resources: { replicas: 1000, max_replicas: 1000 }\n        drain_seconds: 86400\n' +
+            '        health: { http_path: /healthz/deep, timeout_seconds: 86400 }\n        ttl: 30d',
+        ),
+        'env.yaml',
+      ),
+    ).not.toThrow();
   });
 });
 
@@ -41,7 +49,9 @@ describe('file bounds', () => {
 
   it('fails fast on /dev/urandom with a sentence, not a 1 GB read', async () => {
     const before = process.memoryUsage().rss;
-    await expect(loadEnvironmentFile('/dev/urandom')).rejects.toThrow(/\/dev\/urandom is not an environment file: it is binary|not UTF-8/);
+    await expect(loadEnvironmentFile('/dev/urandom')).rejects.toThrow(
+      /\/dev\/urandom is not an environment file: it is binary|not UTF-8/,
+    );
     expect(process.memoryUsage().rss - before).toBeLessThan(64 * 1024 * 1024);
   });
 
@@ -54,7 +64,9 @@ describe('file bounds', () => {
   it('refuses a file that is not UTF-8 text', async () => {
     const latin = join(dir, 'latin1.yaml');
     writeFileSync(latin, Buffer.from([0x73, 0x63, 0x68, 0x65, 0x6d, 0x61, 0x3a, 0x20, 0xe9, 0xe9, 0x0a]));
-    await expect(loadEnvironmentFile(latin)).rejects.toThrow(/latin1.yaml is not an environment file: it is not UTF-8 text/);
+    await expect(loadEnvironmentFile(latin)).rejects.toThrow(
+      /latin1.yaml is not an environment file: it is not UTF-8 text/,
+    );
   });
 
   it('still reads a valid file', async () => {

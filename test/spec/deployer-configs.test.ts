@@ -71,10 +71,14 @@ describe('validateDeployerConfigs', () => {
 
   it('reports a schema that cannot be compiled at the deployer type instead of throwing', () => {
     const parsed = parseEnvironment(TEXT, 'env.yaml');
-    const problems = validateDeployerConfigs(parsed, { cloud: { type: 'object', properties: { a: { $ref: '#/nowhere' } } } });
+    const problems = validateDeployerConfigs(parsed, {
+      cloud: { type: 'object', properties: { a: { $ref: '#/nowhere' } } },
+    });
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatchObject({ file: 'env.yaml', line: 5, col: 11 });
-    expect(problems[0].message).toMatch(/^deployer "cloud" \(type "\.\/plugins\/cloud\.mjs"\) has a config schema that cannot be compiled: /);
+    expect(problems[0].message).toMatch(
+      /^deployer "cloud" \(type "\.\/plugins\/cloud\.mjs"\) has a config schema that cannot be compiled: /,
+    );
   });
 
   it('works on a ParsedEnvironment built elsewhere, through its locate()', () => {

@@ -3,7 +3,11 @@ import { InvalidInputError } from '../../src/model/errors.js';
 import { findEnvReferences, parseEnvironment, resolveEnvReferences } from '../../src/spec/index.js';
 import { fixture } from './helpers.js';
 
-const SECRET_VALUES = { CLOUD_TOKEN: 'tok-Zq81x', DATABASE_URL: 'postgres://u:pw-77kq@db/app', BP_WEBHOOK_SECRET: 'whsec-Hh2' };
+const SECRET_VALUES = {
+  CLOUD_TOKEN: 'tok-Zq81x',
+  DATABASE_URL: 'postgres://u:pw-77kq@db/app',
+  BP_WEBHOOK_SECRET: 'whsec-Hh2',
+};
 
 function everything() {
   return parseEnvironment(fixture('valid', 'everything.yaml'), 'everything.yaml');
@@ -39,7 +43,10 @@ describe('resolveEnvReferences', () => {
 
   it('returns a deep copy and leaves the input, and strings outside reference sites, untouched', () => {
     const parsed = parseEnvironment(
-      fixture('valid', 'minimal.yaml').replace('command: [node, server.js]', 'command: [echo, "$$$${env:HOME}"], env: { H: "${env:HOME}" }'),
+      fixture('valid', 'minimal.yaml').replace(
+        'command: [node, server.js]',
+        'command: [echo, "$$$${env:HOME}"], env: { H: "${env:HOME}" }',
+      ),
       'env.yaml',
     );
     const before = structuredClone(parsed.env);
@@ -47,7 +54,10 @@ describe('resolveEnvReferences', () => {
     expect(parsed.env).toStrictEqual(before);
     expect(resolved).not.toBe(parsed.env);
     expect(resolved.deployments[0]).not.toBe(parsed.env.deployments[0]);
-    expect(resolved.deployments[0].revisions[0].artifact).toStrictEqual({ command: ['echo', '$${env:HOME}'], env: { H: '/home/op' } });
+    expect(resolved.deployments[0].revisions[0].artifact).toStrictEqual({
+      command: ['echo', '$${env:HOME}'],
+      env: { H: '/home/op' },
+    });
     // (A reference outside the places a secret may go is a validation error: test/spec/secret-references.test.ts.)
   });
 
@@ -58,7 +68,10 @@ describe('resolveEnvReferences', () => {
       'everything.yaml:23:27: environment variable DATABASE_URL is not set (referenced by artifact.env.DATABASE_URL in revision "api-1.0.0")',
       'everything.yaml:55:13: environment variable BP_WEBHOOK_SECRET is not set (referenced by secret in notification #1)',
     ]);
-    expect(err.problems.map((p) => [p.line, p.col])).toEqual([[23, 27], [55, 13]]);
+    expect(err.problems.map((p) => [p.line, p.col])).toEqual([
+      [23, 27],
+      [55, 13],
+    ]);
     expect(err.message).not.toContain(SECRET_VALUES.CLOUD_TOKEN);
   });
 
@@ -73,14 +86,25 @@ describe('resolveEnvReferences', () => {
   });
 
   it('resolves every string of a free-standing fragment, such as one deployer config', () => {
-    const config = { url: 'https://${env:HOST}:${env:PORT}/x', nested: [{ key: '${env:HOST}' }], n: 3, keep: '$${env:HOST}' };
+    const config = {
+      url: 'https://${env:HOST}:${env:PORT}/x',
+      nested: [{ key: '${env:HOST}' }],
+      n: 3,
+      keep: '$${env:HOST}',
+    };
     expect(resolveEnvReferences(config, { HOST: 'h', PORT: '1' })).toStrictEqual({
       url: 'https://h:1/x',
       nested: [{ key: 'h' }],
       n: 3,
       keep: '${env:HOST}',
     });
-    const err = caught(() => resolveEnvReferences(config, { HOST: 'secret-host-value' }, { file: 'env.yaml', basePath: ['deployers', 'x', 'config'] }));
+    const err = caught(() =>
+      resolveEnvReferences(
+        config,
+        { HOST: 'secret-host-value' },
+        { file: 'env.yaml', basePath: ['deployers', 'x', 'config'] },
+      ),
+    );
     expect(err.message).toBe('env.yaml: environment variable PORT is not set (referenced by deployers.x.config.url)');
     expect(err.message).not.toContain('secret-host-value');
   });
@@ -95,7 +119,9 @@ describe('resolveEnvReferences', () => {
   });
 
   it('reads only variables that are really set, not inherited object properties', () => {
-    const err = caught(() => resolveEnvReferences({ a: '${env:constructor}', b: '${env:toString}' }, { ...process.env }));
+    const err = caught(() =>
+      resolveEnvReferences({ a: '${env:constructor}', b: '${env:toString}' }, { ...process.env }),
+    );
     expect(err.problems.map((p) => p.message)).toEqual([
       'environment variable constructor is not set (referenced by a)',
       'environment variable toString is not set (referenced by b)',
@@ -116,6 +142,10 @@ describe('findEnvReferences', () => {
   });
 
   it('ignores escaped and malformed references', () => {
-    expect(findEnvReferences({ a: '$${env:ESCAPED} ${env:A}${env:B} ${env:} ${env:A}', b: ['${env:C}'] })).toEqual(['A', 'B', 'C']);
+    expect(findEnvReferences({ a: '$${env:ESCAPED} ${env:A}${env:B} ${env:} ${env:A}', b: ['${env:C}'] })).toEqual([
+      'A',
+      'B',
+      'C',
+    ]);
   });
 });

@@ -12,7 +12,9 @@ export function fixture(kind: 'valid' | 'invalid', name: string): string {
 }
 
 export function fixtureNames(kind: 'valid' | 'invalid'): string[] {
-  return readdirSync(`${FIXTURES}${kind}`).filter((f) => f.endsWith('.yaml')).sort();
+  return readdirSync(`${FIXTURES}${kind}`)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort();
 }
 
 /** `LINE:COL: message` lines of the InvalidInputError that parsing `text` must throw. */

@@ -8,9 +8,7 @@ import { fixture, fixtureNames, problemLines } from './helpers.js';
 const EXPECTED: Record<string, { title: string; problems: string[] }> = {
   'alias-bomb.yaml': {
     title: 'rejects an alias bomb without expanding it',
-    problems: [
-      '2:8: YAML aliases expand more than 100 times (an alias bomb?): the file is rejected, not expanded',
-    ],
+    problems: ['2:8: YAML aliases expand more than 100 times (an alias bomb?): the file is rejected, not expanded'],
   },
   'artifact-one-of.yaml': {
     title: 'requires exactly one of command, image, binary in an artifact',
@@ -54,15 +52,11 @@ const EXPECTED: Record<string, { title: string; problems: string[] }> = {
   },
   'duplicate-key.yaml': {
     title: 'names a duplicate key at its second occurrence',
-    problems: [
-      '12:9: duplicate key "drain_seconds": each key may appear once in a mapping',
-    ],
+    problems: ['12:9: duplicate key "drain_seconds": each key may appear once in a mapping'],
   },
   'empty.yaml': {
     title: 'rejects an empty file',
-    problems: [
-      '1:1: the file is empty: expected a mapping that starts with "schema: bp.environment/v1"',
-    ],
+    problems: ['1:1: the file is empty: expected a mapping that starts with "schema: bp.environment/v1"'],
   },
   'ids-not-unique.yaml': {
     title: 'rejects duplicate deployment ids and revision ids, within and across deployments',
@@ -106,21 +100,15 @@ const EXPECTED: Record<string, { title: string; problems: string[] }> = {
   },
   'not-a-mapping.yaml': {
     title: 'rejects a document that is not a mapping',
-    problems: [
-      '1:1: the file must hold a mapping (the environment), got a list',
-    ],
+    problems: ['1:1: the file must hold a mapping (the environment), got a list'],
   },
   'replicas.yaml': {
     title: 'rejects max_replicas below replicas',
-    problems: [
-      '11:49: resources.max_replicas (2) of revision "web-v1" is below replicas (4)',
-    ],
+    problems: ['11:49: resources.max_replicas (2) of revision "web-v1" is below replicas (4)'],
   },
   'syntax-error.yaml': {
     title: 'reports YAML syntax errors with their position',
-    problems: [
-      '5:1: YAML syntax: Flow map in block collection must be sufficiently indented and end with a }',
-    ],
+    problems: ['5:1: YAML syntax: Flow map in block collection must be sufficiently indented and end with a }'],
   },
   'traffic-references.yaml': {
     title: "rejects traffic naming another deployment's revision, an unknown one, or one twice",
@@ -147,9 +135,7 @@ const EXPECTED: Record<string, { title: string; problems: string[] }> = {
   },
   'unknown-deployer.yaml': {
     title: 'rejects a deployment naming an undeclared deployer',
-    problems: [
-      '7:15: deployment "web" uses deployer "cloud", which is not declared under deployers (declared: local)',
-    ],
+    problems: ['7:15: deployment "web" uses deployer "cloud", which is not declared under deployers (declared: local)'],
   },
   'unknown-keys.yaml': {
     title: 'names unknown keys at the key itself, with a suggestion when close',

@@ -76,7 +76,10 @@ describe('overlays', () => {
   });
 
   it('later overlays win; the inputs are not mutated', () => {
-    const second = { file: 'hotfix.yaml', text: 'deployments:\n  - deployment_id: web\n    traffic:\n      - { revision_id: web-v1, weight_bps: 10000 }\n' };
+    const second = {
+      file: 'hotfix.yaml',
+      text: 'deployments:\n  - deployment_id: web\n    traffic:\n      - { revision_id: web-v1, weight_bps: 10000 }\n',
+    };
     const { env } = parse([{ file: 'prod.yaml', text: PROD }, second]);
     expect(env.deployments[0].traffic).toEqual([{ revision_id: 'web-v1', weight_bps: 10000 }]);
     const base = { a: { b: 1 }, deployments: [{ deployment_id: 'x', revisions: [] }] };
@@ -93,14 +96,20 @@ describe('overlays', () => {
   });
 
   it('a problem in a base value not overridden still points at the base file', () => {
-    const base = BASE.replace('artifact: { command: [node, api.js] }', 'artifact: { command: [node, api.js], bogus: 1 }');
+    const base = BASE.replace(
+      'artifact: { command: [node, api.js] }',
+      'artifact: { command: [node, api.js], bogus: 1 }',
+    );
     const lines = problems([{ file: 'prod.yaml', text: PROD }], base);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^base\.yaml:20:46: unknown key "bogus" in artifact of revision "api-v1"$/);
   });
 
   it('a new revision from the overlay with an unknown key points into the overlay', () => {
-    const bad = PROD.replace('artifact: { command: [node, server.js, --v2] }', 'artifact: { command: [node, server.js, --v2], imagee: x }');
+    const bad = PROD.replace(
+      'artifact: { command: [node, server.js, --v2] }',
+      'artifact: { command: [node, server.js, --v2], imagee: x }',
+    );
     const lines = problems([{ file: 'prod.yaml', text: bad }]);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^prod\.yaml:11:\d+: .*imagee/);
@@ -114,6 +123,8 @@ describe('overlays', () => {
 
   it('YAML syntax errors and non-mapping overlays are reported in the overlay file', () => {
     expect(problems([{ file: 'o.yaml', text: 'deployments: [\n' }])[0]).toMatch(/^o\.yaml:\d+:\d+: YAML syntax/);
-    expect(problems([{ file: 'o.yaml', text: '- a\n' }])).toEqual(['o.yaml:1:1: an overlay must hold a mapping (parts of an environment), got a list']);
+    expect(problems([{ file: 'o.yaml', text: '- a\n' }])).toEqual([
+      'o.yaml:1:1: an overlay must hold a mapping (parts of an environment), got a list',
+    ]);
   });
 });

@@ -7,8 +7,17 @@ import { fixture, MINIMAL, problemLines } from './helpers.js';
 
 /** Nine levels of nine-fold aliases: 9^9 (387 million) strings if expanded. */
 function billionLaughs(levels = 9): string {
-  const lines = ['schema: bp.environment/v1', 'environment_id: demo', 'lol0: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
-  for (let i = 1; i < levels; i++) lines.push(`lol${i}: &l${i} [${Array(9).fill(`*l${i - 1}`).join(',')}]`);
+  const lines = [
+    'schema: bp.environment/v1',
+    'environment_id: demo',
+    'lol0: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]',
+  ];
+  for (let i = 1; i < levels; i++)
+    lines.push(
+      `lol${i}: &l${i} [${Array(9)
+        .fill(`*l${i - 1}`)
+        .join(',')}]`,
+    );
   return lines.join('\n') + '\n';
 }
 
@@ -31,18 +40,15 @@ describe('alias bombs', () => {
 
   it('accepts modest anchor use, expanding it like the plain file', () => {
     const withAnchors = MINIMAL.replace(
-      "        artifact: { command: [node, server.js] }",
-      "        artifact: &art { command: [node, server.js] }",
+      '        artifact: { command: [node, server.js] }',
+      '        artifact: &art { command: [node, server.js] }',
     ).replace(
       '    traffic:',
-      [
-        '      - revision_id: web-v2',
-        '        artifact: *art',
-        '        state: inactive',
-        '    traffic:',
-      ].join('\n'),
+      ['      - revision_id: web-v2', '        artifact: *art', '        state: inactive', '    traffic:'].join('\n'),
     );
-    const plain = withAnchors.replace('&art ', '').replace('artifact: *art', 'artifact: { command: [node, server.js] }');
+    const plain = withAnchors
+      .replace('&art ', '')
+      .replace('artifact: *art', 'artifact: { command: [node, server.js] }');
     const before = slowParseCount();
     const anchored = parseEnvironment(withAnchors, 'env.yaml').env;
     expect(slowParseCount()).toBe(before + 1);
@@ -52,7 +58,11 @@ describe('alias bombs', () => {
 
   it(`rejects more than ${MAX_ALIAS_COUNT} aliases even of a scalar`, () => {
     const many = Array.from({ length: MAX_ALIAS_COUNT + 1 }, (_, i) => `  k${i}: *v`).join('\n');
-    const text = MINIMAL.replace("local: { type: local-process }", `local: { type: local-process, config: { v: &v x, more: {} } }`) + `extra:\n${many}\n`;
+    const text =
+      MINIMAL.replace(
+        'local: { type: local-process }',
+        `local: { type: local-process, config: { v: &v x, more: {} } }`,
+      ) + `extra:\n${many}\n`;
     expect(problemLines(text)[0]).toMatch(/^14:7: YAML aliases expand more than 100 times/);
   });
 });
@@ -79,10 +89,21 @@ describe('needsSlowParser', () => {
 
 describe('large environments', () => {
   function generate(revisions: number): string {
-    const lines = ['schema: bp.environment/v1', 'environment_id: big', 'deployers:', '  local: { type: local-process }', 'deployments:'];
+    const lines = [
+      'schema: bp.environment/v1',
+      'environment_id: big',
+      'deployers:',
+      '  local: { type: local-process }',
+      'deployments:',
+    ];
     const perDeployment = 100;
     for (let d = 0; d < revisions / perDeployment; d++) {
-      lines.push(`  - deployment_id: d${d}`, '    deployer: local', `    listen: 127.0.0.1:${10000 + d}`, '    revisions:');
+      lines.push(
+        `  - deployment_id: d${d}`,
+        '    deployer: local',
+        `    listen: 127.0.0.1:${10000 + d}`,
+        '    revisions:',
+      );
       for (let r = 0; r < perDeployment; r++) {
         lines.push(
           `      - revision_id: d${d}-r${r}`,

@@ -80,16 +80,37 @@ describe('parseEnvironment on valid files', () => {
     expect(api.revisions.map((r) => r.state)).toEqual(['ready', 'inactive', 'archived']);
     expect(worker.traffic).toEqual([]);
     expect(worker.listen).toBe('localhost:8081');
-    expect(batch).toStrictEqual({ deployment_id: 'batch', deployer: 'local', listen: null, metrics_listen: null, revisions: [], traffic: [], rollout: null });
+    expect(batch).toStrictEqual({
+      deployment_id: 'batch',
+      deployer: 'local',
+      listen: null,
+      metrics_listen: null,
+      revisions: [],
+      traffic: [],
+      rollout: null,
+    });
     expect(env.notifications).toStrictEqual([
-      { url: 'https://hooks.example.com/bp', events: ['apply.started', 'apply.finished', 'step.failed'], secret: '${env:BP_WEBHOOK_SECRET}' },
+      {
+        url: 'https://hooks.example.com/bp',
+        events: ['apply.started', 'apply.finished', 'step.failed'],
+        secret: '${env:BP_WEBHOOK_SECRET}',
+      },
       { url: 'http://127.0.0.1:9000/events', events: ['*'] },
     ]);
   });
 
   it('resolves scalars with the YAML 1.2 core schema (no 1.1 surprises)', () => {
     const { env } = parseEnvironment(fixture('valid', 'quoting-and-scalars.yaml'), 'q.yaml');
-    expect(env.deployers.local.config).toStrictEqual({ n: 31, o: 15, s: '1_000', b: '0b101', t: true, z: null, f: 1000, e: 0.5 });
+    expect(env.deployers.local.config).toStrictEqual({
+      n: 31,
+      o: 15,
+      s: '1_000',
+      b: '0b101',
+      t: true,
+      z: null,
+      f: 1000,
+      e: 0.5,
+    });
     expect(env.deployments[0].revisions[0].artifact.env).toStrictEqual({ YES: 'yes', N: '0123' });
     expect(env.deployments[0].revisions[0].resources).toStrictEqual({ cpu: 1, memory_mb: 256, replicas: 1, gpu: 0 });
     expect(env.deployments[0].revisions[0].drain_seconds).toBe(2.5);
@@ -101,17 +122,29 @@ describe('ParsedEnvironment.locate', () => {
 
   it('points at a mapping entry key, a list item, or a scalar value', () => {
     const parsed = parseEnvironment(text, 'env.yaml');
-    expect(parsed.locate(['deployments', 0, 'revisions', 1, 'artifact'])).toEqual({ file: 'env.yaml', line: 23, col: 9 });
+    expect(parsed.locate(['deployments', 0, 'revisions', 1, 'artifact'])).toEqual({
+      file: 'env.yaml',
+      line: 23,
+      col: 9,
+    });
     expect(parsed.locate(['deployments', 0, 'revisions', 1])).toEqual({ file: 'env.yaml', line: 22, col: 9 });
     expect(parsed.locate(['deployments', 0, 'deployer'])).toEqual({ file: 'env.yaml', line: 10, col: 15 });
-    expect(parsed.locate(['deployments', 0, 'traffic', 1, 'weight_bps'])).toEqual({ file: 'env.yaml', line: 26, col: 44 });
+    expect(parsed.locate(['deployments', 0, 'traffic', 1, 'weight_bps'])).toEqual({
+      file: 'env.yaml',
+      line: 26,
+      col: 44,
+    });
     expect(parsed.locate([])).toEqual({ file: 'env.yaml', line: 2, col: 1 });
   });
 
   it('falls back to the nearest existing ancestor', () => {
     const parsed = parseEnvironment(text, 'env.yaml');
     // revision web-v2 declares no resources: its entry is the closest thing to point at.
-    expect(parsed.locate(['deployments', 0, 'revisions', 1, 'resources', 'cpu'])).toEqual({ file: 'env.yaml', line: 22, col: 9 });
+    expect(parsed.locate(['deployments', 0, 'revisions', 1, 'resources', 'cpu'])).toEqual({
+      file: 'env.yaml',
+      line: 22,
+      col: 9,
+    });
     expect(parsed.locate(['deployers', 'local', 'config', 'region'])).toEqual({ file: 'env.yaml', line: 7, col: 5 });
     expect(parsed.locate(['deployments', 7])).toEqual({ file: 'env.yaml', line: 8, col: 1 });
   });
@@ -120,14 +153,21 @@ describe('ParsedEnvironment.locate', () => {
     const parsed = parseEnvironment(MINIMAL, 'env.yaml');
     const before = slowParseCount();
     expect(parsed.locate(['deployments', 0])).toEqual({ file: 'env.yaml', line: 6, col: 5 });
-    expect(parsed.locate(['deployments', 0, 'revisions', 0, 'revision_id'])).toEqual({ file: 'env.yaml', line: 9, col: 22 });
+    expect(parsed.locate(['deployments', 0, 'revisions', 0, 'revision_id'])).toEqual({
+      file: 'env.yaml',
+      line: 9,
+      col: 22,
+    });
     expect(slowParseCount()).toBe(before + 1);
   });
 });
 
 describe('problem reporting', () => {
   it('reports every problem, sorted by line and column, formatted FILE:LINE:COL: message', () => {
-    const text = MINIMAL.replace('environment_id: demo', 'environment_id: de mo\nextra: 1').replace('weight_bps: 10000', 'weight_bps: 100');
+    const text = MINIMAL.replace('environment_id: demo', 'environment_id: de mo\nextra: 1').replace(
+      'weight_bps: 10000',
+      'weight_bps: 100',
+    );
     let caught: unknown;
     try {
       parseEnvironment(text, 'conf/env.yaml');
@@ -146,7 +186,10 @@ describe('problem reporting', () => {
   });
 
   it('reports schema and duplicate-key problems together', () => {
-    const text = MINIMAL.replace('environment_id: demo', 'environment_id: demo\nenvironment_id: demo2').replace('deployer: local', 'deployer: 7');
+    const text = MINIMAL.replace('environment_id: demo', 'environment_id: demo\nenvironment_id: demo2').replace(
+      'deployer: local',
+      'deployer: 7',
+    );
     expect(problemsOf(text).map((p) => `${p.line}:${p.col}: ${p.message}`)).toEqual([
       '3:1: duplicate key "environment_id": each key may appear once in a mapping',
       '8:15: deployer in deployment "web" must be a string, got a number (quote the value)',
@@ -194,6 +237,8 @@ describe('loadEnvironmentFile', () => {
   it('turns a directory into one InvalidInput sentence', async () => {
     const path = join(dir, 'a-directory');
     mkdirSync(path);
-    await expect(loadEnvironmentFile(path)).rejects.toThrow(`cannot read ${path}: EISDIR: illegal operation on a directory`);
+    await expect(loadEnvironmentFile(path)).rejects.toThrow(
+      `cannot read ${path}: EISDIR: illegal operation on a directory`,
+    );
   });
 });

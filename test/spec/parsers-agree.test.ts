@@ -67,7 +67,21 @@ describe('fast and slow parsers agree', () => {
 
 const scalar = fc.oneof(
   fc.string({ maxLength: 12 }),
-  fc.constantFrom('ready', 'inactive', 'web-v1', '${env:X}', '${bad}', '7d', '/healthz', '127.0.0.1:80', '0x1F', '1_000', 'yes', '~', ''),
+  fc.constantFrom(
+    'ready',
+    'inactive',
+    'web-v1',
+    '${env:X}',
+    '${bad}',
+    '7d',
+    '/healthz',
+    '127.0.0.1:80',
+    '0x1F',
+    '1_000',
+    'yes',
+    '~',
+    '',
+  ),
   fc.integer({ min: -5, max: 20000 }),
   fc.double({ noNaN: true, noDefaultInfinity: true }),
   fc.boolean(),
@@ -87,7 +101,12 @@ function arbitraryEnvironment(): fc.Arbitrary<unknown> {
         listen: '127.0.0.1:8080',
         revisions: [
           { revision_id: 'web-v1', artifact: { command: ['node', 'server.js'], env: { A: 'b' } }, ttl: '1h' },
-          { revision_id: 'web-v2', artifact: { image: 'web:2' }, resources: { cpu: 0.5, replicas: 2 }, state: 'inactive' },
+          {
+            revision_id: 'web-v2',
+            artifact: { image: 'web:2' },
+            resources: { cpu: 0.5, replicas: 2 },
+            state: 'inactive',
+          },
         ],
         traffic: [
           { revision_id: 'web-v1', weight_bps: 10000 },
@@ -116,7 +135,12 @@ function arbitraryEnvironment(): fc.Arbitrary<unknown> {
       ['deployments', 0, 'traffic', 1, 'revision_id'],
       ['notifications'],
     ),
-    value: fc.oneof(scalar, fc.constant(undefined), fc.array(scalar, { maxLength: 2 }), fc.dictionary(fc.string({ maxLength: 5 }), scalar, { maxKeys: 2 })),
+    value: fc.oneof(
+      scalar,
+      fc.constant(undefined),
+      fc.array(scalar, { maxLength: 2 }),
+      fc.dictionary(fc.string({ maxLength: 5 }), scalar, { maxKeys: 2 }),
+    ),
   });
   return fc.array(edit, { maxLength: 3 }).map((edits) => {
     const env = base();

@@ -18,7 +18,8 @@ function* subschemas(node: unknown, path = '#'): Generator<[string, Schema]> {
   const schema = node as Schema;
   yield [path, schema];
   for (const key of ['properties', '$defs']) {
-    for (const [k, v] of Object.entries((schema[key] as Schema | undefined) ?? {})) yield* subschemas(v, `${path}/${key}/${k}`);
+    for (const [k, v] of Object.entries((schema[key] as Schema | undefined) ?? {}))
+      yield* subschemas(v, `${path}/${key}/${k}`);
   }
   for (const key of ['items', 'additionalProperties', 'propertyNames', 'prefixItems', 'oneOf']) {
     if (schema[key] !== undefined && typeof schema[key] === 'object') yield* subschemas(schema[key], `${path}/${key}`);
@@ -38,7 +39,8 @@ describe('schemas/environment.schema.json', () => {
   it('closes every object: unknown keys are errors everywhere except free-form deployer config', () => {
     const open: string[] = [];
     for (const [path, s] of subschemas(environmentSchema())) {
-      if (s.type === 'object' && s.additionalProperties === undefined && !path.endsWith('/properties/config')) open.push(path);
+      if (s.type === 'object' && s.additionalProperties === undefined && !path.endsWith('/properties/config'))
+        open.push(path);
     }
     expect(open).toEqual([]);
   });
@@ -62,26 +64,56 @@ describe('schemas/environment.schema.json', () => {
     expect(regexOf('id').test(id)).toBe(true);
   });
 
-  it.each(['', '..', '.hidden', '-x', '_x', 'a/b', '../etc', 'a b', 'x;rm', '$(id)', '`id`', 'a|b', 'a&b', 'a\nb', 'a'.repeat(64), 'é'])(
-    'rejects the id %j',
-    (id) => {
-      expect(regexOf('id').test(id)).toBe(false);
-    },
-  );
+  it.each([
+    '',
+    '..',
+    '.hidden',
+    '-x',
+    '_x',
+    'a/b',
+    '../etc',
+    'a b',
+    'x;rm',
+    '$(id)',
+    '`id`',
+    'a|b',
+    'a&b',
+    'a\nb',
+    'a'.repeat(64),
+    'é',
+  ])('rejects the id %j', (id) => {
+    expect(regexOf('id').test(id)).toBe(false);
+  });
 
-  it.each(['127.0.0.1:8080', '0.0.0.0:1', '[::1]:443', '[::]:65535', '[2001:db8::1]:80', 'localhost:80', 'api.internal.example:9000', 'web-1:8080'])(
-    'accepts the listen address %j',
-    (listen) => {
-      expect(regexOf('listen').test(listen)).toBe(true);
-    },
-  );
+  it.each([
+    '127.0.0.1:8080',
+    '0.0.0.0:1',
+    '[::1]:443',
+    '[::]:65535',
+    '[2001:db8::1]:80',
+    'localhost:80',
+    'api.internal.example:9000',
+    'web-1:8080',
+  ])('accepts the listen address %j', (listen) => {
+    expect(regexOf('listen').test(listen)).toBe(true);
+  });
 
-  it.each(['127.0.0.1', '127.0.0.1:0', '127.0.0.1:65536', '256.0.0.1:80', '1.2.3:80', '::1:80', '[::1]', 'host:', ':80', '-host:80', 'a b:80', 'http://x:80'])(
-    'rejects the listen address %j',
-    (listen) => {
-      expect(regexOf('listen').test(listen)).toBe(false);
-    },
-  );
+  it.each([
+    '127.0.0.1',
+    '127.0.0.1:0',
+    '127.0.0.1:65536',
+    '256.0.0.1:80',
+    '1.2.3:80',
+    '::1:80',
+    '[::1]',
+    'host:',
+    ':80',
+    '-host:80',
+    'a b:80',
+    'http://x:80',
+  ])('rejects the listen address %j', (listen) => {
+    expect(regexOf('listen').test(listen)).toBe(false);
+  });
 
   it('returns a copy callers may change', () => {
     const a = environmentSchema();

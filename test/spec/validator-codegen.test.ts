@@ -10,7 +10,12 @@ import { describe, expect, it } from 'vitest';
 import type { ValidateFunction } from 'ajv';
 import * as generated from '../../src/spec/environment-validator.generated.js';
 import { ENVIRONMENT_AJV_OPTIONS } from '../../src/spec/schema-options.js';
-import { environmentSchema, environmentSchemaPath, environmentValidator, precompiledValidatorIsCurrent } from '../../src/spec/schema.js';
+import {
+  environmentSchema,
+  environmentSchemaPath,
+  environmentValidator,
+  precompiledValidatorIsCurrent,
+} from '../../src/spec/schema.js';
 import { GENERATED_VALIDATOR_URL, generateValidatorModule } from '../../src/spec/validator-codegen.js';
 
 const validateEnvironment = generated.validateEnvironment as unknown as ValidateFunction;
@@ -44,7 +49,10 @@ describe('ahead-of-time compiled environment validator', () => {
   it('is up to date with schemas/environment.schema.json (else run: npm run generate:validator)', () => {
     const committed = readFileSync(GENERATED_VALIDATOR_URL, 'utf8');
     const fresh = generateValidatorModule(readFileSync(environmentSchemaPath(), 'utf8'));
-    expect(committed === fresh, 'src/spec/environment-validator.generated.ts is out of date: run npm run generate:validator').toBe(true);
+    expect(
+      committed === fresh,
+      'src/spec/environment-validator.generated.ts is out of date: run npm run generate:validator',
+    ).toBe(true);
     expect(precompiledValidatorIsCurrent).toBe(true);
     expect(environmentValidator()).toBe(validateEnvironment);
   });

@@ -195,7 +195,7 @@ export function stateBackendSuite(name: string, make: () => Promise<BackendUnder
       await s.release();
     });
 
-    it('force-unlocks only with the holder\'s lock id', async () => {
+    it("force-unlocks only with the holder's lock id", async () => {
       const s = await backend.lock('demo', NOW);
       await expect(backend.forceUnlock('demo', 'not-the-id')).rejects.toThrow(s.lock.id);
       expect(await backend.lockHolder('demo')).toEqual(s.lock);

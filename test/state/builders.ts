@@ -33,7 +33,10 @@ export function pendingStart(stepId: string, lockId = 'lock'): Mutation {
 export function allKindsOfMutation(): Mutation[] {
   return [
     { kind: 'deployer', name: 'local', instance: { type: 'local-process', config: {} } },
-    { kind: 'deployment', deployment: { deployment_id: 'web', deployer: 'local', listen: '127.0.0.1:8080', split: [] } },
+    {
+      kind: 'deployment',
+      deployment: { deployment_id: 'web', deployer: 'local', listen: '127.0.0.1:8080', split: [] },
+    },
     { kind: 'deployment', deployment: { deployment_id: 'gone', deployer: 'local', listen: null, split: [] } },
     { kind: 'revision', revision: revision('web-v1') },
     { kind: 'revision', revision: revision('web-v1', { lifecycle: 'ready', endpoint: 'http://127.0.0.1:1234' }) },
@@ -52,7 +55,12 @@ export function expectedAfterAllKinds(base: RecordedState): Omit<RecordedState, 
     lineage: base.lineage,
     deployers: { local: { type: 'local-process', config: {} } },
     deployments: {
-      web: { deployment_id: 'web', deployer: 'local', listen: '127.0.0.1:8080', split: [{ revision_id: 'web-v1', weight_bps: 10000 }] },
+      web: {
+        deployment_id: 'web',
+        deployer: 'local',
+        listen: '127.0.0.1:8080',
+        split: [{ revision_id: 'web-v1', weight_bps: 10000 }],
+      },
     },
     revisions: { 'web-v1': revision('web-v1', { lifecycle: 'ready', endpoint: 'http://127.0.0.1:1234' }) },
     pending: { 'stage:web/web-v2': { step_id: 'stage:web/web-v2', started_at: T0.toISOString(), lock_id: 'lock' } },

@@ -46,7 +46,9 @@ describe('JournalWriter', () => {
     const w = await JournalWriter.create(path, HEADER, () => syncs++);
     syncs = 0;
     const order: number[] = [];
-    await Promise.all(Array.from({ length: 50 }, (_, i) => w.append([pendingStart(`s${i}`)]).then(() => order.push(i))));
+    await Promise.all(
+      Array.from({ length: 50 }, (_, i) => w.append([pendingStart(`s${i}`)]).then(() => order.push(i))),
+    );
     expect(syncs).toBeLessThanOrEqual(2);
     await w.close();
     const parsed = parseJournal(await readFile(path, 'utf8'), corrupt)!;

@@ -62,7 +62,11 @@ describe('LocalStateBackend (local files)', () => {
     await stateWithJournal();
     expect((await readdir(envDir())).sort()).toEqual(['journal.ndjson', 'state.json', 'state.json.backup']);
     const journal = (await readFile(file('journal.ndjson'), 'utf8')).trimEnd().split('\n');
-    expect(JSON.parse(journal[0])).toMatchObject({ format_version: 'bp.journal/v1', environment_id: 'demo', serial: 2 });
+    expect(JSON.parse(journal[0])).toMatchObject({
+      format_version: 'bp.journal/v1',
+      environment_id: 'demo',
+      serial: 2,
+    });
     expect(journal).toHaveLength(3);
   });
 
@@ -70,7 +74,8 @@ describe('LocalStateBackend (local files)', () => {
     await stateWithJournal();
     const s = await backend.lock('demo', NOW);
     for (const d of [stateDir, join(stateDir, 'envs'), envDir()]) expect(await mode(d), d).toBe(0o700);
-    for (const f of ['state.json', 'state.json.backup', 'journal.ndjson', 'lock.json']) expect(await mode(file(f)), f).toBe(0o600);
+    for (const f of ['state.json', 'state.json.backup', 'journal.ndjson', 'lock.json'])
+      expect(await mode(file(f)), f).toBe(0o600);
     await s.release();
   });
 
@@ -202,7 +207,11 @@ describe('LocalStateBackend (local files)', () => {
         expect(held.pid).toBe(holder.child.pid);
         await killHard(holder);
         const takeovers: LockInfo[] = [];
-        const s = await backend.lock('demo', { operation: 'apply', timeoutMs: 0, onTakeover: (p) => takeovers.push(p) });
+        const s = await backend.lock('demo', {
+          operation: 'apply',
+          timeoutMs: 0,
+          onTakeover: (p) => takeovers.push(p),
+        });
         expect(takeovers).toEqual([held]);
         expect(await backend.lockHolder('demo')).toEqual(s.lock);
         await s.release();
@@ -238,7 +247,14 @@ describe('LocalStateBackend (local files)', () => {
       };
       await backend.lock('demo', NOW).then((s) => s.release()); // creates the directories
       await writeFile(file('lock.json'), JSON.stringify({ pid_start: null, ...info, ...fields }), { mode: 0o600 });
-      return { id: info.id, pid: info.pid, host: info.host, user: info.user, operation: info.operation, created: info.created };
+      return {
+        id: info.id,
+        pid: info.pid,
+        host: info.host,
+        user: info.user,
+        operation: info.operation,
+        created: info.created,
+      };
     }
 
     it.runIf(processStartTime(process.pid) !== null)('sees through a recycled pid by its start time', async () => {
@@ -261,7 +277,7 @@ describe('LocalStateBackend (local files)', () => {
       expect((err as Error).message).toContain(`not-${hostname()}`);
     });
 
-    it('lets exactly one of many racers take over a dead holder\'s lock', async () => {
+    it("lets exactly one of many racers take over a dead holder's lock", async () => {
       for (let round = 0; round < 10; round++) {
         await plantLock({ id: `dead-${round}`, pid: 2 ** 22 + 7 });
         const racers = Array.from({ length: 6 }, () => new LocalStateBackend(stateDir));
@@ -276,7 +292,7 @@ describe('LocalStateBackend (local files)', () => {
 
   it('keeps every acknowledged record when the writer is killed with SIGKILL at random moments', async () => {
     let seed = 20250101;
-    const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (let trial = 0; trial < 20; trial++) {
       const env = `crash-${trial}`;
       const writer = spawnTs('record-forever.ts', [stateDir, env]);
@@ -288,7 +304,9 @@ describe('LocalStateBackend (local files)', () => {
       }
       const acked = writer.lines.filter((l) => l.startsWith('ack ')).map((l) => Number(l.slice(4)));
       const loaded = (await backend.load(env))!;
-      const recorded = Object.keys(loaded.pending).map((id) => Number(id.slice('step-'.length))).sort((a, b) => a - b);
+      const recorded = Object.keys(loaded.pending)
+        .map((id) => Number(id.slice('step-'.length)))
+        .sort((a, b) => a - b);
       // Records are journaled in call order, so what survived is a prefix 0..k-1 ...
       expect(recorded, `trial ${trial}`).toEqual(recorded.map((_, i) => i));
       // ... and it holds everything that was acknowledged.

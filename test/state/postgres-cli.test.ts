@@ -36,7 +36,8 @@ function envFile(name: string, revision: string, latencyMs: number): string {
   return writeFile(join(t.dir, name), text);
 }
 
-const apply = (file: string, ...flags: string[]) => spawnBp(['apply', file, '--auto-approve', '--backend', url, ...flags], { cwd: t.dir });
+const apply = (file: string, ...flags: string[]) =>
+  spawnBp(['apply', file, '--auto-approve', '--backend', url, ...flags], { cwd: t.dir });
 const run = (...args: string[]) => bp([...args, '--backend', url], { cwd: t.dir });
 
 /** Resolves once the child has printed a line matching `re`. */
@@ -52,13 +53,20 @@ function waitFor(child: ReturnType<typeof spawnBp>, re: RegExp): Promise<void> {
 
 /** Samples the environment's serial every few ms until stopped. */
 function watchSerial(): { stop(): Promise<number[]> } {
-  const client = new pg.Client({ host: cluster.socketDir, port: 5432, user: cluster.user, database: new URL(url.replace('@/', '@x/')).pathname.slice(1) });
+  const client = new pg.Client({
+    host: cluster.socketDir,
+    port: 5432,
+    user: cluster.user,
+    database: new URL(url.replace('@/', '@x/')).pathname.slice(1),
+  });
   const seen: number[] = [];
   let running = true;
   const loop = (async () => {
     await client.connect();
     while (running) {
-      const r = await client.query<{ serial: string }>("SELECT serial FROM bp_states WHERE environment_id = 'demo'").catch(() => ({ rows: [] }));
+      const r = await client
+        .query<{ serial: string }>("SELECT serial FROM bp_states WHERE environment_id = 'demo'")
+        .catch(() => ({ rows: [] }));
       if (r.rows[0]) seen.push(Number(r.rows[0].serial));
       await new Promise((res) => setTimeout(res, 15));
     }
@@ -82,7 +90,10 @@ describe('bp apply through PostgreSQL', () => {
       ...Array.from({ length: waiters }, (_, i) => ({ revision: `web-w${i}`, waits: true })),
       ...Array.from({ length: impatient }, (_, i) => ({ revision: `web-i${i}`, waits: false })),
     ].map((c) => {
-      const child = apply(envFile(`${c.revision}.yaml`, c.revision, 40), ...(c.waits ? ['--lock-timeout', '120s'] : []));
+      const child = apply(
+        envFile(`${c.revision}.yaml`, c.revision, 40),
+        ...(c.waits ? ['--lock-timeout', '120s'] : []),
+      );
       return { ...c, pid: child.pid!, done: collect(child) };
     });
     const results: RunResult[] = await Promise.all(children.map((c) => c.done));
@@ -102,7 +113,10 @@ describe('bp apply through PostgreSQL', () => {
     expect(new Set(runs).size).toBe(runs.length);
     expect(runs.sort()).toEqual(winners.map((w) => w.pid).sort());
     for (const w of winners) {
-      expect(calls.filter((c) => c.pid === w.pid && c.key === w.revision).map((c) => c.verb)).toEqual(['stage', 'warm']);
+      expect(calls.filter((c) => c.pid === w.pid && c.key === w.revision).map((c) => c.verb)).toEqual([
+        'stage',
+        'warm',
+      ]);
     }
 
     // Every successful apply wrote exactly one serial, in order, and none was lost.
@@ -127,11 +141,15 @@ describe('bp apply through PostgreSQL', () => {
     const firstDone = collect(first);
     await waitFor(first, /staging/);
     const started = Date.now();
-    const second = await bp(['apply', envFile('fast.yaml', 'web-v1', 0), '--auto-approve', '--backend', url], { cwd: t.dir });
+    const second = await bp(['apply', envFile('fast.yaml', 'web-v1', 0), '--auto-approve', '--backend', url], {
+      cwd: t.dir,
+    });
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(second.code).toBe(1);
     expect(second.stderr).toMatch(new RegExp(`locked by .*pid ${first.pid}`));
-    const show = JSON.parse((await run('state', 'show', 'demo', '--json')).stdout) as { lock: { pid: number; id: string } };
+    const show = JSON.parse((await run('state', 'show', 'demo', '--json')).stdout) as {
+      lock: { pid: number; id: string };
+    };
     expect(show.lock.pid).toBe(first.pid);
 
     first.kill('SIGKILL');
@@ -143,19 +161,23 @@ describe('bp apply through PostgreSQL', () => {
     expect(readProvider(provider).revisions['web-v1']?.instances).toBe(1);
   });
 
-  it('bp state unlock ends the holder\'s session; the holder can no longer write and the next apply converges', async () => {
+  it("bp state unlock ends the holder's session; the holder can no longer write and the next apply converges", async () => {
     // Slow enough that the holder is still staging when unlocked; it notices at its next write.
     const first = apply(envFile('slow.yaml', 'web-v1', 15_000));
     const firstDone = collect(first);
     await waitFor(first, /staging/);
-    const show = JSON.parse((await run('state', 'show', 'demo', '--json')).stdout) as { lock: { id: string; pid: number } };
+    const show = JSON.parse((await run('state', 'show', 'demo', '--json')).stdout) as {
+      lock: { id: string; pid: number };
+    };
     expect(show.lock.pid).toBe(first.pid);
     const right = await run('state', 'unlock', 'demo', show.lock.id);
     expect(right.code, right.stderr).toBe(0);
     const killed = await firstDone;
     expect(killed.code).not.toBe(0);
     expect(killed.stdout + killed.stderr).toMatch(/lost the connection holding the lock of environment "demo"/);
-    const next = await bp(['apply', envFile('fast.yaml', 'web-v1', 0), '--auto-approve', '--backend', url], { cwd: t.dir });
+    const next = await bp(['apply', envFile('fast.yaml', 'web-v1', 0), '--auto-approve', '--backend', url], {
+      cwd: t.dir,
+    });
     expect(next.code, next.stderr).toBe(0);
     expect((await run('plan', 'fast.yaml', '--detailed-exitcode')).code).toBe(0);
   });

@@ -12,7 +12,10 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PROBE = fileURLToPath(new URL('./pg/probe-open.ts', import.meta.url));
 const HIDE_PG = fileURLToPath(new URL('./pg/hide-pg.mjs', import.meta.url));
 
-function probe(url: string, hidePg: boolean): { before: boolean; after: boolean; description?: string; code?: string; message?: string } {
+function probe(
+  url: string,
+  hidePg: boolean,
+): { before: boolean; after: boolean; description?: string; code?: string; message?: string } {
   const dir = mkdtempSync(join(tmpdir(), 'bp-pg-open-'));
   try {
     const args = ['--import', 'tsx', ...(hidePg ? ['--import', HIDE_PG] : []), PROBE, dir, url];
@@ -24,7 +27,11 @@ function probe(url: string, hidePg: boolean): { before: boolean; after: boolean;
 
 describe('opening the PostgreSQL backend', () => {
   it('serves postgres:// and postgresql:// URLs, naming the server without its password', async () => {
-    for (const url of ['postgres://bp:s3cret@db.example:5433/bp', 'postgresql://bp:s3cret@db.example/bp', 'POSTGRES://db.example/bp']) {
+    for (const url of [
+      'postgres://bp:s3cret@db.example:5433/bp',
+      'postgresql://bp:s3cret@db.example/bp',
+      'POSTGRES://db.example/bp',
+    ]) {
       const b = await openStateBackend({ backend: url });
       expect(b).toBeInstanceOf(PostgresStateBackend);
       expect(b.description).toMatch(/^PostgreSQL state in (postgres|postgresql|POSTGRES):\/\//);
@@ -49,11 +56,24 @@ describe('opening the PostgreSQL backend', () => {
 describe('PostgreSQL URLs', () => {
   it('reads libpq parameters from the URL, then the PG* environment, then defaults', () => {
     const t = parsePostgresUrl('postgres://alice:pw@db.example:6543/prod?sslmode=require&connect_timeout=3', {});
-    expect(t.client).toMatchObject({ host: 'db.example', port: 6543, user: 'alice', password: 'pw', database: 'prod', connectionTimeoutMillis: 3000 });
+    expect(t.client).toMatchObject({
+      host: 'db.example',
+      port: 6543,
+      user: 'alice',
+      password: 'pw',
+      database: 'prod',
+      connectionTimeoutMillis: 3000,
+    });
     expect(t.sslMode).toBe('require');
     expect(t.tls).toMatchObject({ rejectUnauthorized: false, servername: 'db.example' });
     expect(t.where).toBe('db.example:6543, database "prod"');
-    const e = parsePostgresUrl('postgres:///', { PGHOST: '/run/pg', PGPORT: '5444', PGUSER: 'bob', PGDATABASE: 'state', PGPASSWORD: 'x' });
+    const e = parsePostgresUrl('postgres:///', {
+      PGHOST: '/run/pg',
+      PGPORT: '5444',
+      PGUSER: 'bob',
+      PGDATABASE: 'state',
+      PGPASSWORD: 'x',
+    });
     expect(e.client).toMatchObject({ host: '/run/pg', port: 5444, user: 'bob', database: 'state', password: 'x' });
     expect(e.sslMode).toBe('disable'); // never TLS over a unix socket, as libpq
     expect(e.where).toBe('socket /run/pg/.s.PGSQL.5444, database "state"');
@@ -66,7 +86,9 @@ describe('PostgreSQL URLs', () => {
 
   it('never shows a password', () => {
     expect(redactUrl('postgres://u:p@ss@h/db')).toBe('postgres://u:***@h/db');
-    expect(redactUrl('postgres://h/db?user=u&password=hunter2&sslmode=require')).toBe('postgres://h/db?user=u&password=***&sslmode=require');
+    expect(redactUrl('postgres://h/db?user=u&password=hunter2&sslmode=require')).toBe(
+      'postgres://h/db?user=u&password=***&sslmode=require',
+    );
     const err = (() => {
       try {
         parsePostgresUrl('postgres://u:hunter2@h:notaport/db', {});

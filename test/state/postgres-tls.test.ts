@@ -36,7 +36,9 @@ async function lockedOver(url: string): Promise<boolean[]> {
 
 describe('PostgreSQL state over TLS', () => {
   it('verifies the server against sslrootcert with sslmode=verify-full', async () => {
-    const tls = await lockedOver(cluster.tcpUrl('postgres', `sslmode=verify-full&sslrootcert=${encodeURIComponent(cluster.caFile!)}`));
+    const tls = await lockedOver(
+      cluster.tcpUrl('postgres', `sslmode=verify-full&sslrootcert=${encodeURIComponent(cluster.caFile!)}`),
+    );
     expect(tls.length).toBeGreaterThan(0);
     expect(tls.every(Boolean)).toBe(true);
   });
@@ -56,10 +58,32 @@ describe('PostgreSQL state over TLS', () => {
 
   it('refuses a server whose certificate the given CA did not sign, saying what to check', async () => {
     const otherCa = join(cluster.dir, 'other-ca.crt');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=other', '-keyout', join(cluster.dir, 'other.key'), '-out', otherCa], { stdio: 'pipe' });
-    const b = await openPostgresStateBackend(cluster.tcpUrl('postgres', `sslmode=verify-full&sslrootcert=${encodeURIComponent(otherCa)}`));
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=other',
+        '-keyout',
+        join(cluster.dir, 'other.key'),
+        '-out',
+        otherCa,
+      ],
+      { stdio: 'pipe' },
+    );
+    const b = await openPostgresStateBackend(
+      cluster.tcpUrl('postgres', `sslmode=verify-full&sslrootcert=${encodeURIComponent(otherCa)}`),
+    );
     const err = await b.list().catch((e: unknown) => e);
-    expect((err as Error).message).toMatch(/^TLS with the PostgreSQL state backend at 127\.0\.0\.1:\d+, database "postgres" failed: .*check sslrootcert/);
+    expect((err as Error).message).toMatch(
+      /^TLS with the PostgreSQL state backend at 127\.0\.0\.1:\d+, database "postgres" failed: .*check sslrootcert/,
+    );
     await b.close();
   });
 });

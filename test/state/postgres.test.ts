@@ -50,7 +50,10 @@ describe('PostgresStateBackend (PostgreSQL)', () => {
     await Promise.all(many.map((b) => b.close()));
     const versions = await cluster.sql<{ version: number }>(db, 'SELECT version FROM bp_schema_migrations');
     expect(versions).toEqual([{ version: SCHEMA_VERSION }]);
-    const tables = await cluster.sql<{ t: string }>(db, "SELECT tablename AS t FROM pg_tables WHERE tablename LIKE 'bp\\_%' ORDER BY 1");
+    const tables = await cluster.sql<{ t: string }>(
+      db,
+      "SELECT tablename AS t FROM pg_tables WHERE tablename LIKE 'bp\\_%' ORDER BY 1",
+    );
     expect(tables.map((r) => r.t)).toEqual(['bp_journal', 'bp_locks', 'bp_schema_migrations', 'bp_states']);
   });
 
@@ -78,7 +81,10 @@ describe('PostgresStateBackend (PostgreSQL)', () => {
     applyMutation(state, m);
     await s.checkpoint(state);
     expect(await cluster.sql(db, 'SELECT * FROM bp_journal')).toEqual([]);
-    const [doc] = await cluster.sql<{ d: { serial: number; revisions: object } }>(db, 'SELECT document AS d FROM bp_states');
+    const [doc] = await cluster.sql<{ d: { serial: number; revisions: object } }>(
+      db,
+      'SELECT document AS d FROM bp_states',
+    );
     expect(doc.d.serial).toBe(1);
     expect(Object.keys(doc.d.revisions)).toEqual(['web-v1']);
     await s.release();
@@ -146,7 +152,11 @@ describe('PostgresStateBackend (PostgreSQL)', () => {
         await killHard(holder);
         const takeovers: LockInfo[] = [];
         // The server notices the closed connection within milliseconds; allow it a moment.
-        const s = await backend.lock('demo', { operation: 'apply', timeoutMs: 2000, onTakeover: (p) => takeovers.push(p) });
+        const s = await backend.lock('demo', {
+          operation: 'apply',
+          timeoutMs: 2000,
+          onTakeover: (p) => takeovers.push(p),
+        });
         expect(takeovers).toEqual([held]);
         expect(await backend.lockHolder('demo')).toEqual(s.lock);
         // What the killed holder recorded is there for the next writer.
@@ -157,7 +167,7 @@ describe('PostgresStateBackend (PostgreSQL)', () => {
       }
     });
 
-    it('force-unlock ends the holder\'s database session, so the holder cannot write again', async () => {
+    it("force-unlock ends the holder's database session, so the holder cannot write again", async () => {
       const holder = spawnTs('../pg/hold-lock.ts', [url, 'demo']);
       try {
         const line = await holder.waitForLine((l) => l.startsWith('locked '));
@@ -179,20 +189,28 @@ describe('PostgresStateBackend (PostgreSQL)', () => {
 describe('PostgreSQL connection problems', () => {
   it('says which server it cannot reach, without the password', async () => {
     const nowhere = `${cluster.dir}/no-server-here`;
-    const b = await openPostgresStateBackend(`postgres://bp:s3cret-pw@/bp?host=${encodeURIComponent(nowhere)}&port=5999`);
+    const b = await openPostgresStateBackend(
+      `postgres://bp:s3cret-pw@/bp?host=${encodeURIComponent(nowhere)}&port=5999`,
+    );
     expect(b.description).not.toContain('s3cret-pw');
     const err = await b.list().catch((e: unknown) => e);
     expect(BpError.is(err) && err.code).toBe('Provider');
     expect(BpError.is(err) && err.retryable).toBe(true);
-    expect((err as Error).message).toContain(`cannot reach the PostgreSQL state backend at socket ${nowhere}/.s.PGSQL.5999`);
+    expect((err as Error).message).toContain(
+      `cannot reach the PostgreSQL state backend at socket ${nowhere}/.s.PGSQL.5999`,
+    );
     expect((err as Error).message).not.toContain('s3cret-pw');
     await b.close();
   });
 
   it('names host and port over TCP', async () => {
-    const b = await openPostgresStateBackend('postgres://bp:s3cret-pw@127.0.0.1:1/bp?sslmode=disable&connect_timeout=5');
+    const b = await openPostgresStateBackend(
+      'postgres://bp:s3cret-pw@127.0.0.1:1/bp?sslmode=disable&connect_timeout=5',
+    );
     const err = await b.lock('demo', NOW).catch((e: unknown) => e);
-    expect((err as Error).message).toMatch(/cannot reach the PostgreSQL state backend at 127\.0\.0\.1:1, database "bp": connection refused/);
+    expect((err as Error).message).toMatch(
+      /cannot reach the PostgreSQL state backend at 127\.0\.0\.1:1, database "bp": connection refused/,
+    );
     expect((err as Error).message).not.toContain('s3cret-pw');
     await b.close();
   });
@@ -204,8 +222,12 @@ describe('PostgreSQL connection problems', () => {
   });
 
   it('refuses unknown URL parameters and bad sslmodes instead of ignoring them', async () => {
-    await expect(openPostgresStateBackend(cluster.url('x', 'sslmod=require'))).rejects.toThrow(/unsupported parameter "sslmod"/);
-    await expect(openPostgresStateBackend(cluster.url('x', 'sslmode=sometimes'))).rejects.toThrow(/invalid sslmode "sometimes"/);
+    await expect(openPostgresStateBackend(cluster.url('x', 'sslmod=require'))).rejects.toThrow(
+      /unsupported parameter "sslmod"/,
+    );
+    await expect(openPostgresStateBackend(cluster.url('x', 'sslmode=sometimes'))).rejects.toThrow(
+      /invalid sslmode "sometimes"/,
+    );
   });
 
   it('says when TLS is required but the server does not offer it', async () => {

@@ -19,8 +19,7 @@ export interface DeliveryPolicy {
 export const DEFAULT_DELIVERY: DeliveryPolicy = { attempts: 3, timeoutMs: 5000, baseDelayMs: 500 };
 
 export type DeliveryResult =
-  | { ok: true; attempts: number; status: number }
-  | { ok: false; attempts: number; error: string };
+  { ok: true; attempts: number; status: number } | { ok: false; attempts: number; error: string };
 
 /** `sha256=<hex HMAC-SHA256(secret, body)>`, the value of X-BP-Signature. */
 export function signBody(secret: string, body: Buffer | string): string {
@@ -41,11 +40,18 @@ export function standardSignature(secret: string, id: string, timestamp: number,
 }
 
 function signingKey(secret: string): Buffer {
-  return secret.startsWith('whsec_') ? Buffer.from(secret.slice('whsec_'.length), 'base64') : Buffer.from(secret, 'utf8');
+  return secret.startsWith('whsec_')
+    ? Buffer.from(secret.slice('whsec_'.length), 'base64')
+    : Buffer.from(secret, 'utf8');
 }
 
 /** The headers of a signed delivery: webhook-id, webhook-timestamp (Unix seconds), webhook-signature. */
-export function standardWebhookHeaders(secret: string, id: string, body: Buffer | string, now: Date = new Date()): Record<string, string> {
+export function standardWebhookHeaders(
+  secret: string,
+  id: string,
+  body: Buffer | string,
+  now: Date = new Date(),
+): Record<string, string> {
   const timestamp = Math.floor(now.getTime() / 1000);
   return {
     'webhook-id': id,
@@ -73,7 +79,8 @@ export function verifyStandardWebhook(
   const ts = Number(one('webhook-timestamp'));
   const sigs = (one('webhook-signature') ?? '').split(' ');
   if (!id || !Number.isInteger(ts)) return { ok: false, reason: 'missing webhook-id or webhook-timestamp' };
-  if (Math.abs(now.getTime() / 1000 - ts) > toleranceSeconds) return { ok: false, reason: 'timestamp outside the tolerance' };
+  if (Math.abs(now.getTime() / 1000 - ts) > toleranceSeconds)
+    return { ok: false, reason: 'timestamp outside the tolerance' };
   const want = Buffer.from(standardSignature(secret, id, ts, body));
   const match = sigs.some((s) => {
     const got = Buffer.from(s);
@@ -157,12 +164,18 @@ function describe(e: unknown, timeoutMs: number): string {
   if (e instanceof TimedOut) return `no response within ${timeoutMs}ms`;
   const err = e as { code?: string; message?: string; name?: string };
   if (err?.name === 'AbortError') return 'the delivery was cut short when bp finished';
-  return err?.code ? `${err.code}` : err?.message ?? String(e);
+  return err?.code ? `${err.code}` : (err?.message ?? String(e));
 }
 
 class TimedOut extends Error {}
 
-async function postOnce(url: string, body: Buffer, headers: Record<string, string>, timeoutMs: number, signal: AbortSignal): Promise<number> {
+async function postOnce(
+  url: string,
+  body: Buffer,
+  headers: Record<string, string>,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<number> {
   const u = new URL(url);
   // Loaded on first delivery: runs without notifications never load TLS.
   const { request: send } = u.protocol === 'https:' ? await import('node:https') : await import('node:http');

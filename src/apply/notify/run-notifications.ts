@@ -49,7 +49,12 @@ export class RunNotifications {
   private readonly expiredSeen: Set<string>;
   private running: Plan | null = null;
 
-  constructor(env: Environment, operation: Operation, vars: Record<string, string | undefined>, opts: RunNotificationsOptions = {}) {
+  constructor(
+    env: Environment,
+    operation: Operation,
+    vars: Record<string, string | undefined>,
+    opts: RunNotificationsOptions = {},
+  ) {
     this.settings = opts.settings ?? notificationSettingsFrom(vars);
     this.expiredSeen = opts.expiredSeen ?? new Set();
     this.notifier =
@@ -83,7 +88,12 @@ export class RunNotifications {
         n.send({ event: 'step.started', status: 'started', ...where(e.step), step: stepDigest(e.step) });
         break;
       case 'step_succeeded':
-        n.send({ event: 'step.succeeded', status: 'succeeded', ...where(e.step), step: { ...stepDigest(e.step), duration_ms: e.durationMs } });
+        n.send({
+          event: 'step.succeeded',
+          status: 'succeeded',
+          ...where(e.step),
+          step: { ...stepDigest(e.step), duration_ms: e.durationMs },
+        });
         break;
       case 'step_failed':
         n.send({
@@ -94,15 +104,32 @@ export class RunNotifications {
         });
         break;
       case 'step_skipped':
-        n.send({ event: 'step.skipped', status: 'skipped', ...where(e.step), step: { ...stepDigest(e.step), because: e.because } });
+        n.send({
+          event: 'step.skipped',
+          status: 'skipped',
+          ...where(e.step),
+          step: { ...stepDigest(e.step), because: e.because },
+        });
         break;
       case 'rollout':
         if (e.status === 'paused' || e.status === 'completed') {
-          n.send({ event: `rollout.${e.status}`, status: e.status, deployment_id: e.deployment_id, revision_id: e.canary, message: e.message });
+          n.send({
+            event: `rollout.${e.status}`,
+            status: e.status,
+            deployment_id: e.deployment_id,
+            revision_id: e.canary,
+            message: e.message,
+          });
         }
         break;
       case 'rollout_rolled_back':
-        n.send({ event: 'rollout.rolled_back', status: 'rolled_back', deployment_id: e.deployment_id, revision_id: e.canary, message: e.message });
+        n.send({
+          event: 'rollout.rolled_back',
+          status: 'rolled_back',
+          deployment_id: e.deployment_id,
+          revision_id: e.canary,
+          message: e.message,
+        });
         break;
       default:
         break;
@@ -150,5 +177,11 @@ function stepDigest(step: { id: string; verb: string; reason: string }) {
 }
 
 function resultDigest(r: ApplyResult): ResultDigest {
-  return { succeeded: r.succeeded, failed: r.failed, skipped: r.skipped, not_started: r.notStarted, interrupted: r.interrupted };
+  return {
+    succeeded: r.succeeded,
+    failed: r.failed,
+    skipped: r.skipped,
+    not_started: r.notStarted,
+    interrupted: r.interrupted,
+  };
 }

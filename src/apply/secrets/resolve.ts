@@ -38,9 +38,10 @@ function selectKey(ref: Reference, value: string): Outcome {
   } catch {
     return { problem: `${ref.text} selects key "${ref.key}" but the secret is not a JSON object` };
   }
-  const v = parsed !== null && typeof parsed === 'object' && Object.hasOwn(parsed, ref.key)
-    ? (parsed as Record<string, unknown>)[ref.key]
-    : undefined;
+  const v =
+    parsed !== null && typeof parsed === 'object' && Object.hasOwn(parsed, ref.key)
+      ? (parsed as Record<string, unknown>)[ref.key]
+      : undefined;
   if (v === undefined) return { problem: `${ref.text}: the secret has no key "${ref.key}"` };
   return { value: typeof v === 'string' ? v : JSON.stringify(v) };
 }
@@ -77,9 +78,10 @@ export async function fetchReferences(value: unknown, opts: ResolveOptions): Pro
         }
       } catch (e) {
         const code = (e as { code?: string }).code;
-        out = ref.kind === 'file'
-          ? { problem: `cannot read file ${ref.path} (${code ?? 'error'})` }
-          : { problem: (e as Error).message };
+        out =
+          ref.kind === 'file'
+            ? { problem: `cannot read file ${ref.path} (${code ?? 'error'})` }
+            : { problem: (e as Error).message };
       }
       if ('value' in out) redactor.register(out.value);
       outcomes.set(ref.text, out);

@@ -34,8 +34,13 @@ async function importOptional<T>(pkg: string, load: () => Promise<T>): Promise<T
   try {
     return await load();
   } catch (e) {
-    if ((e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' || (e as { code?: string }).code === 'MODULE_NOT_FOUND') {
-      throw new SecretStoreError(`secret references to this store need the package ${pkg}: run "npm install ${pkg}"`, { cause: e });
+    if (
+      (e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' ||
+      (e as { code?: string }).code === 'MODULE_NOT_FOUND'
+    ) {
+      throw new SecretStoreError(`secret references to this store need the package ${pkg}: run "npm install ${pkg}"`, {
+        cause: e,
+      });
     }
     throw e;
   }
@@ -48,7 +53,9 @@ function describe(ref: SecretReference): string {
 function failure(ref: SecretReference, e: unknown): SecretStoreError {
   const name = (e as { name?: string })?.name ?? 'Error';
   const status = (e as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
-  return new SecretStoreError(`cannot read secret ${describe(ref)}: ${name}${status ? ` (HTTP ${status})` : ''}`, { cause: e });
+  return new SecretStoreError(`cannot read secret ${describe(ref)}: ${name}${status ? ` (HTTP ${status})` : ''}`, {
+    cause: e,
+  });
 }
 
 const AWS_STAGE = /^AWS[A-Z]+$/;
@@ -59,10 +66,18 @@ const awsSecretsManager: StoreFactory = async (vars) => {
   const client = new sdk.SecretsManagerClient({ ...(endpoint ? { endpoint } : {}), maxAttempts: 3 });
   return {
     async fetch(ref, signal) {
-      const pin = ref.version === undefined ? {} : AWS_STAGE.test(ref.version) ? { VersionStage: ref.version } : { VersionId: ref.version };
+      const pin =
+        ref.version === undefined
+          ? {}
+          : AWS_STAGE.test(ref.version)
+            ? { VersionStage: ref.version }
+            : { VersionId: ref.version };
       try {
-        const out = await client.send(new sdk.GetSecretValueCommand({ SecretId: ref.ref, ...pin }), { abortSignal: signal });
-        const value = out.SecretString ?? (out.SecretBinary ? Buffer.from(out.SecretBinary).toString('utf8') : undefined);
+        const out = await client.send(new sdk.GetSecretValueCommand({ SecretId: ref.ref, ...pin }), {
+          abortSignal: signal,
+        });
+        const value =
+          out.SecretString ?? (out.SecretBinary ? Buffer.from(out.SecretBinary).toString('utf8') : undefined);
         if (value === undefined) throw new SecretStoreError(`secret ${describe(ref)} has no value`);
         return { value, version: out.VersionId ?? 'unknown' };
       } catch (e) {
@@ -81,7 +96,9 @@ const awsSsm: StoreFactory = async (vars) => {
       // Parameter Store selects a version (or a label) with NAME:VERSION.
       const name = ref.version === undefined ? ref.ref : `${ref.ref}:${ref.version}`;
       try {
-        const out = await client.send(new sdk.GetParameterCommand({ Name: name, WithDecryption: true }), { abortSignal: signal });
+        const out = await client.send(new sdk.GetParameterCommand({ Name: name, WithDecryption: true }), {
+          abortSignal: signal,
+        });
         if (out.Parameter?.Value === undefined) throw new SecretStoreError(`parameter ${describe(ref)} has no value`);
         return { value: out.Parameter.Value, version: String(out.Parameter.Version ?? 'unknown') };
       } catch (e) {
@@ -99,7 +116,8 @@ const vault: StoreFactory = async (vars) => {
   return {
     async fetch(ref, signal) {
       const slash = ref.ref.indexOf('/');
-      if (slash <= 0) throw new SecretStoreError(`vault reference ${describe(ref)} must be MOUNT/PATH (say secret/app/db)`);
+      if (slash <= 0)
+        throw new SecretStoreError(`vault reference ${describe(ref)} must be MOUNT/PATH (say secret/app/db)`);
       const url = new URL(`/v1/${ref.ref.slice(0, slash)}/data/${ref.ref.slice(slash + 1)}`, addr);
       if (ref.version !== undefined) url.searchParams.set('version', ref.version);
       const headers: Record<string, string> = { 'x-vault-token': token };
@@ -111,7 +129,9 @@ const vault: StoreFactory = async (vars) => {
         throw new SecretStoreError(`cannot reach Vault for ${describe(ref)}: ${(e as Error).message}`, { cause: e });
       }
       if (!res.ok) throw new SecretStoreError(`cannot read secret ${describe(ref)}: Vault answered HTTP ${res.status}`);
-      const body = (await res.json()) as { data?: { data?: Record<string, unknown> | null; metadata?: { version?: number } } };
+      const body = (await res.json()) as {
+        data?: { data?: Record<string, unknown> | null; metadata?: { version?: number } };
+      };
       const data = body.data?.data;
       if (!data) throw new SecretStoreError(`secret ${describe(ref)} has no data (deleted or destroyed version)`);
       return { value: JSON.stringify(data), version: String(body.data?.metadata?.version ?? 'unknown') };
@@ -119,12 +139,14 @@ const vault: StoreFactory = async (vars) => {
   };
 };
 
-const notYet = (kind: SecretStoreKind, pkg: string): StoreFactory => async () => {
-  throw new SecretStoreError(
-    `\${secret:${kind}:...} references are recognised but this build of bp cannot resolve them yet (${pkg}); ` +
-      'see docs/secrets.md',
-  );
-};
+const notYet =
+  (kind: SecretStoreKind, pkg: string): StoreFactory =>
+  async () => {
+    throw new SecretStoreError(
+      `\${secret:${kind}:...} references are recognised but this build of bp cannot resolve them yet (${pkg}); ` +
+        'see docs/secrets.md',
+    );
+  };
 
 export const STORE_FACTORIES: Record<SecretStoreKind, StoreFactory> = {
   'aws-sm': awsSecretsManager,

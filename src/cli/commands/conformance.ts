@@ -11,12 +11,15 @@ export default class Conformance extends BpCommand {
     '<%= config.bin %> conformance local-process',
     '<%= config.bin %> conformance ./my-deployer.mjs --config cfg.yaml --junit conformance.xml',
   ];
-  static override args = { deployer: Args.string({ required: true, description: 'built-in type, plugin path or npm package' }) };
+  static override args = {
+    deployer: Args.string({ required: true, description: 'built-in type, plugin path or npm package' }),
+  };
   static override flags = {
     config: Flags.string({ summary: 'Deployer config file (YAML or JSON).' }),
     junit: Flags.string({ summary: 'Also write JUnit XML to this file.' }),
     'fixture-image': Flags.string({
-      summary: 'Run the fixture revisions from this image (for image-based deployers); it must serve HTTP on $PORT with 200 on /healthz.',
+      summary:
+        'Run the fixture revisions from this image (for image-based deployers); it must serve HTTP on $PORT with 200 on /healthz.',
     }),
     only: Flags.string({ summary: 'Run only these checks (repeatable).', multiple: true }),
     json,

@@ -3,7 +3,8 @@ import { BpCommand } from '../base.js';
 import { json } from '../flags.js';
 
 export default class History extends BpCommand {
-  static override summary = 'Show what was applied to an environment: when, by whom (and which CI run), plan digest, steps, outcome.';
+  static override summary =
+    'Show what was applied to an environment: when, by whom (and which CI run), plan digest, steps, outcome.';
   static override examples = ['<%= config.bin %> history demo', '<%= config.bin %> history demo --json'];
   static override args = { env: Args.string({ required: true, description: 'environment id' }) };
   static override flags = { json };

@@ -16,7 +16,10 @@ export default class Plan extends BpCommand {
   static override flags = {
     out: Flags.string({ summary: 'Save the plan to this file for `bp apply PLANFILE`.' }),
     json,
-    'detailed-exitcode': Flags.boolean({ summary: 'Exit 0 when there are no changes, 2 when there are.', default: false }),
+    'detailed-exitcode': Flags.boolean({
+      summary: 'Exit 0 when there are no changes, 2 when there are.',
+      default: false,
+    }),
     target,
     refresh,
     ...sourceFlags,

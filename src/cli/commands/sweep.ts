@@ -14,7 +14,8 @@ function defaultWatchInterval(argv: string[]): string[] {
 }
 
 export default class Sweep extends BpCommand {
-  static override summary = 'Archive revisions whose ttl has passed and that carry no traffic (drained first), with retries.';
+  static override summary =
+    'Archive revisions whose ttl has passed and that carry no traffic (drained first), with retries.';
   static override description =
     'Runs only the drain and archive steps of TTL-expired revisions, each step up to 3 attempts with exponential backoff; ' +
     'never changes a traffic split and never touches a revision that carries traffic (it is reported instead). ' +
@@ -22,13 +23,13 @@ export default class Sweep extends BpCommand {
     'INTERVAL, reporting failed passes and going on, until SIGINT/SIGTERM. Exit 0 when every expired revision without ' +
     'traffic was archived (or none expired), 1 on an error or a failed step, 130 when a signal interrupted a sweep that was ' +
     'changing state; --watch stopped between passes exits 0.';
-  static override examples = [
-    '<%= config.bin %> sweep env.yaml',
-    '<%= config.bin %> sweep env.yaml --watch 5m',
-  ];
+  static override examples = ['<%= config.bin %> sweep env.yaml', '<%= config.bin %> sweep env.yaml --watch 5m'];
   static override args = { file: Args.string({ required: true, description: 'env file (YAML)' }) };
   static override flags = {
-    watch: Flags.string({ summary: 'Keep sweeping every INTERVAL (e.g. 30s, 5m; default 60s) until SIGINT/SIGTERM.', helpValue: 'INTERVAL' }),
+    watch: Flags.string({
+      summary: 'Keep sweeping every INTERVAL (e.g. 30s, 5m; default 60s) until SIGINT/SIGTERM.',
+      helpValue: 'INTERVAL',
+    }),
     json,
     'lock-timeout': lockTimeout,
     parallelism,

@@ -82,7 +82,9 @@ export async function applyCommand(input: string, flags: ApplyFlags, mode: 'appl
     desired = await loadDesired(input, await loadOptionsFrom(flags));
   }
   const stdoutStyle = styleFor(process.stdout);
-  const view = flags.json ? jsonApplyView((s) => process.stdout.write(s)) : humanApplyView((s) => process.stdout.write(s), stdoutStyle);
+  const view = flags.json
+    ? jsonApplyView((s) => process.stdout.write(s))
+    : humanApplyView((s) => process.stdout.write(s), stdoutStyle);
   // Webhooks see the same events as the view; they never block or fail the apply.
   const notify = new RunNotifications(desired.env, mode, process.env);
   const ctx = await engineContext(flags, (e) => {
@@ -92,7 +94,13 @@ export async function applyCommand(input: string, flags: ApplyFlags, mode: 'appl
   const interrupts = interruptHandlers((e) => view.event(e));
   const stepTimeoutMs = flags['step-timeout'] ? durationFlagMs(flags['step-timeout'], 'step-timeout') : undefined;
   const timeoutsMs: Partial<Record<Verb, number>> | undefined = stepTimeoutMs
-    ? { stage: stepTimeoutMs, warm: stepTimeoutMs, apply_traffic_split: stepTimeoutMs, drain: stepTimeoutMs, archive: stepTimeoutMs }
+    ? {
+        stage: stepTimeoutMs,
+        warm: stepTimeoutMs,
+        apply_traffic_split: stepTimeoutMs,
+        drain: stepTimeoutMs,
+        archive: stepTimeoutMs,
+      }
     : undefined;
   let outcome: ApplyOutcome;
   try {

@@ -2,7 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readConformanceConfig, renderCheck, renderFooter, renderJUnit, renderJson, runConformance } from '../../conformance/index.js';
+import {
+  readConformanceConfig,
+  renderCheck,
+  renderFooter,
+  renderJUnit,
+  renderJson,
+  runConformance,
+} from '../../conformance/index.js';
 
 export async function conformanceCommand(
   deployer: string,

@@ -8,7 +8,13 @@ import { stat, readFile } from 'node:fs/promises';
 import { createTwoFilesPatch } from 'diff';
 import { BpError, InvalidInputError, UsageError } from '../../model/errors.js';
 import { parseEnvironment } from '../../spec/parse.js';
-import { addRevisionText, parseWeights, retireRevisionText, setTrafficText, type AddRevisionOptions } from '../../spec/edit/edits.js';
+import {
+  addRevisionText,
+  parseWeights,
+  retireRevisionText,
+  setTrafficText,
+  type AddRevisionOptions,
+} from '../../spec/edit/edits.js';
 import { writeFileDurable } from '../../state/durable.js';
 import { loadOptionsFrom, type SourceFlags } from '../inputs.js';
 
@@ -32,13 +38,17 @@ export async function editFile(file: string, flags: EditFlags, transform: (text:
   } catch (e) {
     if (!(e instanceof InvalidInputError)) throw e;
     const lines = e.problems.map((p) => `  line ${p.line}:${p.col}: ${p.message}`).join('\n');
-    throw new BpError('InvalidInput', `${file} left unchanged: the edit would make it invalid:\n${lines}`, { cause: e });
+    throw new BpError('InvalidInput', `${file} left unchanged: the edit would make it invalid:\n${lines}`, {
+      cause: e,
+    });
   }
   if (!flags['dry-run']) {
     const mode = (await stat(file)).mode & 0o777;
     await writeFileDurable(file, next, { mode });
   }
-  process.stdout.write(createTwoFilesPatch(file, file, text, next, undefined, undefined, { context: 3 }).replace(/^Index: .*\n=+\n/, ''));
+  process.stdout.write(
+    createTwoFilesPatch(file, file, text, next, undefined, undefined, { context: 3 }).replace(/^Index: .*\n=+\n/, ''),
+  );
   return 0;
 }
 
@@ -46,11 +56,21 @@ export function revisionAddCommand(file: string, o: AddRevisionOptions, flags: E
   return editFile(file, flags, (text) => addRevisionText(text, file, o));
 }
 
-export function revisionRetireCommand(file: string, deployment: string, revision: string, flags: EditFlags): Promise<number> {
+export function revisionRetireCommand(
+  file: string,
+  deployment: string,
+  revision: string,
+  flags: EditFlags,
+): Promise<number> {
   return editFile(file, flags, (text) => retireRevisionText(text, file, deployment, revision));
 }
 
-export function trafficSetCommand(file: string, deployment: string, weights: string[], flags: EditFlags): Promise<number> {
+export function trafficSetCommand(
+  file: string,
+  deployment: string,
+  weights: string[],
+  flags: EditFlags,
+): Promise<number> {
   const entries = parseWeights(weights);
   return editFile(file, flags, (text) => setTrafficText(text, file, deployment, entries));
 }

@@ -13,7 +13,10 @@ import { engineContext, stateDirFrom, type CommonFlags } from '../context.js';
 import { renderDot } from '../views/plan-view.js';
 import { renderStateSummary } from '../views/state-view.js';
 
-export async function graphCommand(file: string, flags: CommonFlags & SourceFlags & { target?: string[]; refresh: string }): Promise<number> {
+export async function graphCommand(
+  file: string,
+  flags: CommonFlags & SourceFlags & { target?: string[]; refresh: string },
+): Promise<number> {
   let plan: Plan | null = null;
   const text = await readFile(file, 'utf8').catch(() => '');
   if (text.trimStart().startsWith('{')) {
@@ -28,7 +31,14 @@ export async function graphCommand(file: string, flags: CommonFlags & SourceFlag
     const desired = await loadDesired(file, await loadOptionsFrom(flags));
     const ctx = await engineContext(flags, () => undefined);
     try {
-      plan = (await planEnvironment(ctx, { desired: desired.env, baseDir: desired.baseDir, targets: flags.target, refresh: flags.refresh !== 'false' })).plan;
+      plan = (
+        await planEnvironment(ctx, {
+          desired: desired.env,
+          baseDir: desired.baseDir,
+          targets: flags.target,
+          refresh: flags.refresh !== 'false',
+        })
+      ).plan;
     } finally {
       await ctx.backend.close();
     }
@@ -37,7 +47,10 @@ export async function graphCommand(file: string, flags: CommonFlags & SourceFlag
   return 0;
 }
 
-async function withBackend<T>(flags: CommonFlags, fn: (ctx: Awaited<ReturnType<typeof engineContext>>) => Promise<T>): Promise<T> {
+async function withBackend<T>(
+  flags: CommonFlags,
+  fn: (ctx: Awaited<ReturnType<typeof engineContext>>) => Promise<T>,
+): Promise<T> {
   const ctx = await engineContext(flags, () => undefined);
   try {
     return await fn(ctx);
@@ -53,7 +66,12 @@ export function stateListCommand(flags: CommonFlags & { json: boolean }): Promis
       const rows = [];
       for (const id of ids) {
         const s = await ctx.backend.load(id);
-        rows.push({ environment_id: id, lineage: s?.lineage ?? null, serial: s?.serial ?? 0, updated_at: s?.updated_at ?? null });
+        rows.push({
+          environment_id: id,
+          lineage: s?.lineage ?? null,
+          serial: s?.serial ?? 0,
+          updated_at: s?.updated_at ?? null,
+        });
       }
       process.stdout.write(jsonSafe(JSON.stringify(rows, null, 2)) + '\n');
     } else if (ids.length === 0) {
@@ -77,7 +95,11 @@ export function stateShowCommand(env: string, flags: CommonFlags & { json: boole
   });
 }
 
-export function stateUnlockCommand(env: string, lockId: string, flags: CommonFlags & { force?: boolean }): Promise<number> {
+export function stateUnlockCommand(
+  env: string,
+  lockId: string,
+  flags: CommonFlags & { force?: boolean },
+): Promise<number> {
   return withBackend(flags, async (ctx) => {
     const holder = await ctx.backend.lockHolder(env);
     // Freeing a live holder's lock let two applies race (and leave unrecorded replicas running).

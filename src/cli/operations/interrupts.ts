@@ -6,7 +6,11 @@ import type { ApplyEvent } from '../../apply/events.js';
  * First SIGINT/SIGTERM: start no new step (`stop`); second: stop running verbs (`kill`) and
  * leave shortly after, whatever they do. `dispose` removes the handlers.
  */
-export function interruptHandlers(report: (e: ApplyEvent) => void): { stop: AbortSignal; kill: AbortSignal; dispose(): void } {
+export function interruptHandlers(report: (e: ApplyEvent) => void): {
+  stop: AbortSignal;
+  kill: AbortSignal;
+  dispose(): void;
+} {
   const stop = new AbortController();
   const kill = new AbortController();
   // Every running step listens on these; many parallel steps are normal, not a leak.

@@ -56,7 +56,8 @@ export async function planCommand(file: string, flags: PlanFlags): Promise<numbe
     if (flags.json) process.stdout.write(JSON.stringify(plan, null, 2) + '\n');
     else {
       process.stdout.write(renderPlan(plan, styleFor(process.stdout)) + '\n');
-      if (flags.out) process.stdout.write(`\nSaved the plan to ${flags.out}. Apply exactly this plan with: bp apply ${flags.out}\n`);
+      if (flags.out)
+        process.stdout.write(`\nSaved the plan to ${flags.out}. Apply exactly this plan with: bp apply ${flags.out}\n`);
     }
     if (flags['detailed-exitcode']) return plan.changes ? 2 : 0;
     return 0;

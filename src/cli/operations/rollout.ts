@@ -8,7 +8,11 @@ import { renderRolloutRows, rolloutRows } from '../views/rollout-view.js';
 import { styleFor } from '../views/style.js';
 import { interruptHandlers } from './interrupts.js';
 
-export async function rolloutStatusCommand(env: string, deployment: string | undefined, flags: CommonFlags & { json: boolean; 'exit-status'?: boolean }): Promise<number> {
+export async function rolloutStatusCommand(
+  env: string,
+  deployment: string | undefined,
+  flags: CommonFlags & { json: boolean; 'exit-status'?: boolean },
+): Promise<number> {
   const ctx = await engineContext(flags, () => undefined);
   try {
     const state = await ctx.backend.load(env);
@@ -33,10 +37,17 @@ export interface ControlFlags extends CommonFlags {
   'history-limit'?: number;
 }
 
-export async function rolloutControlCommand(env: string, deployment: string, decision: OperatorDecision, flags: ControlFlags): Promise<number> {
+export async function rolloutControlCommand(
+  env: string,
+  deployment: string,
+  decision: OperatorDecision,
+  flags: ControlFlags,
+): Promise<number> {
   const { controlRollout } = await import('../../apply/rollout-control.js');
   const style = styleFor(process.stdout);
-  const view = flags.json ? jsonApplyView((s) => process.stdout.write(s)) : humanApplyView((s) => process.stdout.write(s), style);
+  const view = flags.json
+    ? jsonApplyView((s) => process.stdout.write(s))
+    : humanApplyView((s) => process.stdout.write(s), style);
   const ctx = await engineContext(flags, (e) => {
     if (e.type !== 'plan_ready') view.event(e);
   });
@@ -64,7 +75,9 @@ export async function rolloutControlCommand(env: string, deployment: string, dec
           : p.status === 'aborted'
             ? ' The file still asks for the canary: bp plan shows it as diverged until the file changes.'
             : '';
-      process.stdout.write(`Rollout of ${p.canary} in ${deployment}: ${p.status.replace('_', ' ')}: ${p.message}.${next}\n`);
+      process.stdout.write(
+        `Rollout of ${p.canary} in ${deployment}: ${p.status.replace('_', ' ')}: ${p.message}.${next}\n`,
+      );
     }
     if (outcome.result?.interrupted) return 130;
     if (outcome.result && outcome.result.failed + outcome.result.skipped > 0) return 1;

@@ -10,9 +10,13 @@ export async function stateRmCommand(
 ): Promise<number> {
   const ctx = await engineContext(flags, () => undefined);
   try {
-    const session = await ctx.backend.lock(env, { operation: 'state rm', timeoutMs: durationFlagMs(flags['lock-timeout'], 'lock-timeout') });
+    const session = await ctx.backend.lock(env, {
+      operation: 'state rm',
+      timeoutMs: durationFlagMs(flags['lock-timeout'], 'lock-timeout'),
+    });
     try {
-      if (!session.state) throw new BpError('Usage', `environment "${env}" has no recorded state in ${ctx.backend.description}`);
+      if (!session.state)
+        throw new BpError('Usage', `environment "${env}" has no recorded state in ${ctx.backend.description}`);
       const result = forget(session.state, target, ctx.clock());
       if (result.live.length > 0 && !flags.force) {
         throw new BpError(
@@ -24,7 +28,8 @@ export async function stateRmCommand(
       // begin writes the forgotten state as the next serial: a saved plan made before is stale now.
       await session.begin(result.state);
       await session.checkpoint({ ...result.state, serial: result.state.serial + 1 });
-      const what = target === undefined ? `everything recorded for environment "${env}"` : `"${target}" of environment "${env}"`;
+      const what =
+        target === undefined ? `everything recorded for environment "${env}"` : `"${target}" of environment "${env}"`;
       process.stdout.write(
         `Forgot ${what}: ${result.deployments.length} deployment(s), ${result.revisions.length} revision(s)` +
           `${result.live.length > 0 ? `; left running unmanaged: ${result.live.join(', ')}` : ''}.\n` +

@@ -33,11 +33,18 @@ const MIN_WATCH_MS = 1000;
 
 export async function sweepCommand(file: string, flags: SweepFlags): Promise<number> {
   const watchMs = flags.watch === undefined ? null : durationFlagMs(flags.watch, 'watch');
-  if (watchMs !== null && watchMs < MIN_WATCH_MS) throw new UsageError(`--watch takes an interval of at least 1s, not "${flags.watch}"`);
+  if (watchMs !== null && watchMs < MIN_WATCH_MS)
+    throw new UsageError(`--watch takes an interval of at least 1s, not "${flags.watch}"`);
   const lockTimeoutMs = durationFlagMs(flags['lock-timeout'], 'lock-timeout');
   const stepTimeoutMs = flags['step-timeout'] ? durationFlagMs(flags['step-timeout'], 'step-timeout') : undefined;
   const timeoutsMs: Partial<Record<Verb, number>> | undefined = stepTimeoutMs
-    ? { stage: stepTimeoutMs, warm: stepTimeoutMs, apply_traffic_split: stepTimeoutMs, drain: stepTimeoutMs, archive: stepTimeoutMs }
+    ? {
+        stage: stepTimeoutMs,
+        warm: stepTimeoutMs,
+        apply_traffic_split: stepTimeoutMs,
+        drain: stepTimeoutMs,
+        archive: stepTimeoutMs,
+      }
     : undefined;
 
   const write = (s: string) => process.stdout.write(s);
@@ -169,7 +176,10 @@ function report(o: SweepOutcome, json: boolean, write: (s: string) => void, styl
     );
   }
   for (const f of o.failed) write(`${at}  ${f.deployment_id}/${f.revision_id}: ${f.error}\n`);
-  const kept = o.keptWithTraffic.length > 0 ? `; ${count(o.keptWithTraffic.length, 'expired revision')} kept because ${o.keptWithTraffic.length === 1 ? 'it carries' : 'they carry'} traffic` : '';
+  const kept =
+    o.keptWithTraffic.length > 0
+      ? `; ${count(o.keptWithTraffic.length, 'expired revision')} kept because ${o.keptWithTraffic.length === 1 ? 'it carries' : 'they carry'} traffic`
+      : '';
   if (o.result === null && o.archived.length === 0) {
     write(`${at}Nothing to sweep in environment "${o.plan.environment_id}"${kept}.\n`);
     return;

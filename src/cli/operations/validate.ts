@@ -8,7 +8,9 @@ export async function validateCommand(file: string, flags: SourceFlags & { json:
     for (const w of d.warnings) process.stderr.write(`${w}\n`);
     const revisions = d.env.deployments.reduce((n, dep) => n + dep.revisions.length, 0);
     if (flags.json) {
-      process.stdout.write(JSON.stringify({ valid: true, file, environment_id: d.env.environment_id, problems: [] }) + '\n');
+      process.stdout.write(
+        JSON.stringify({ valid: true, file, environment_id: d.env.environment_id, problems: [] }) + '\n',
+      );
     } else {
       process.stdout.write(
         `${file}: valid (environment "${d.env.environment_id}", ${d.env.deployments.length} deployment(s), ${revisions} revision(s))\n`,

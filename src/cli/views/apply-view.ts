@@ -9,10 +9,20 @@ import { colorFor, renderPlan, stepTarget } from './plan-view.js';
 import { formatDuration, type Style } from './style.js';
 
 const ING: Record<Verb, string> = {
-  stage: 'staging', warm: 'warming', update: 'updating', apply_traffic_split: 'applying split', drain: 'draining', archive: 'archiving',
+  stage: 'staging',
+  warm: 'warming',
+  update: 'updating',
+  apply_traffic_split: 'applying split',
+  drain: 'draining',
+  archive: 'archiving',
 };
 const ED: Record<Verb, string> = {
-  stage: 'staged', warm: 'ready', update: 'updated', apply_traffic_split: 'split applied', drain: 'drained', archive: 'archived',
+  stage: 'staged',
+  warm: 'ready',
+  update: 'updated',
+  apply_traffic_split: 'split applied',
+  drain: 'drained',
+  archive: 'archived',
 };
 
 export interface ApplyView {
@@ -50,13 +60,19 @@ export function coalescingWriter(write: (s: string) => void): { write(s: string)
   };
 }
 
-export function humanApplyView(rawWrite: (s: string) => void, style: Style, tickMs = Number(process.env.BP_PROGRESS_INTERVAL_MS ?? 10_000)): ApplyView {
+export function humanApplyView(
+  rawWrite: (s: string) => void,
+  style: Style,
+  tickMs = Number(process.env.BP_PROGRESS_INTERVAL_MS ?? 10_000),
+): ApplyView {
   const out = coalescingWriter(rawWrite);
   const write = out.write;
   const running = new Map<string, { step: PlanStep; at: number }>();
   const timer = setInterval(() => {
     for (const { step, at } of running.values()) {
-      write(`${stepTarget(step)}: still ${step.rollout ? 'rolling out' : ING[step.verb]}... [${formatDuration(Date.now() - at)} elapsed]\n`);
+      write(
+        `${stepTarget(step)}: still ${step.rollout ? 'rolling out' : ING[step.verb]}... [${formatDuration(Date.now() - at)} elapsed]\n`,
+      );
     }
   }, tickMs);
   timer.unref();
@@ -74,15 +90,21 @@ export function humanApplyView(rawWrite: (s: string) => void, style: Style, tick
           write(`${stepTarget(e.step)}: ${ING[e.step.verb]}...\n`);
           break;
         case 'step_retrying':
-          write(`${stepTarget(e.step)}: ${style.yellow(`attempt ${e.attempt} failed`)} (${e.error}); retrying in ${formatDuration(e.delayMs)}\n`);
+          write(
+            `${stepTarget(e.step)}: ${style.yellow(`attempt ${e.attempt} failed`)} (${e.error}); retrying in ${formatDuration(e.delayMs)}\n`,
+          );
           break;
         case 'step_succeeded':
           running.delete(e.step.id);
-          write(`${stepTarget(e.step)}: ${colorFor(e.step.verb, style)(ED[e.step.verb])} after ${formatDuration(e.durationMs)}\n`);
+          write(
+            `${stepTarget(e.step)}: ${colorFor(e.step.verb, style)(ED[e.step.verb])} after ${formatDuration(e.durationMs)}\n`,
+          );
           break;
         case 'step_failed':
           running.delete(e.step.id);
-          write(`${stepTarget(e.step)}: ${style.red(`${e.step.verb} failed`)} after ${formatDuration(e.durationMs)}: ${e.error}\n`);
+          write(
+            `${stepTarget(e.step)}: ${style.red(`${e.step.verb} failed`)} after ${formatDuration(e.durationMs)}: ${e.error}\n`,
+          );
           break;
         case 'step_skipped':
           write(`${stepTarget(e.step)}: ${e.step.verb} skipped because ${e.because} failed\n`);
@@ -104,7 +126,9 @@ export function humanApplyView(rawWrite: (s: string) => void, style: Style, tick
           write(
             e.hard
               ? style.red('Second interrupt: stopping running steps now.\n')
-              : style.yellow('Interrupt received: starting no new step, letting running steps finish (interrupt again to stop at once).\n'),
+              : style.yellow(
+                  'Interrupt received: starting no new step, letting running steps finish (interrupt again to stop at once).\n',
+                ),
           );
           break;
         case 'warning':
@@ -137,23 +161,40 @@ export function humanApplyView(rawWrite: (s: string) => void, style: Style, tick
     const counts =
       `${result.succeeded} succeeded, ${result.failed} failed, ${result.skipped} skipped` +
       (result.notStarted ? `, ${result.notStarted} not started` : '') +
-      (result.held ? `, ${result.held} rollout${result.held === 1 ? '' : 's'} holding (${result.waiting} step${result.waiting === 1 ? '' : 's'} waiting)` : '');
-    if (result.interrupted) write(style.yellow(`${what} interrupted: ${counts}.`) + ' State records every finished step; run apply again to continue.\n');
+      (result.held
+        ? `, ${result.held} rollout${result.held === 1 ? '' : 's'} holding (${result.waiting} step${result.waiting === 1 ? '' : 's'} waiting)`
+        : '');
+    if (result.interrupted)
+      write(
+        style.yellow(`${what} interrupted: ${counts}.`) +
+          ' State records every finished step; run apply again to continue.\n',
+      );
     else if (result.failed > 0) write(style.red(`${what} failed: ${counts}.`) + '\n');
-    else if (result.held > 0) write(style.yellow(`${what} paused: ${counts}.`) + ' See bp rollout status; run apply again (or with --wait) to go on.\n');
+    else if (result.held > 0)
+      write(
+        style.yellow(`${what} paused: ${counts}.`) +
+          ' See bp rollout status; run apply again (or with --wait) to go on.\n',
+      );
     else write(style.green(`${what} complete: ${counts}.`) + '\n');
   }
 }
 
 export function jsonApplyView(rawWrite: (s: string) => void): ApplyView {
   const out = coalescingWriter(rawWrite);
-  const line = (o: Record<string, unknown>) => out.write(JSON.stringify({ '@timestamp': new Date().toISOString(), ...o }) + '\n');
+  const line = (o: Record<string, unknown>) =>
+    out.write(JSON.stringify({ '@timestamp': new Date().toISOString(), ...o }) + '\n');
   return {
     event(e) {
       if (e.type === 'plan_ready') line({ type: 'plan', plan: e.plan });
       else if ('step' in e) {
         const { step, ...rest } = e;
-        line({ ...rest, step_id: step.id, verb: step.verb, deployment_id: step.deployment_id, revision_id: step.revision_id });
+        line({
+          ...rest,
+          step_id: step.id,
+          verb: step.verb,
+          deployment_id: step.deployment_id,
+          revision_id: step.revision_id,
+        });
       } else line({ ...e });
     },
     finish(result, extra) {

@@ -4,9 +4,21 @@ import type { Plan, PlanStep, Verb } from '../../model/plan.js';
 import { MASK, show } from '../../plan/review.js';
 import type { Style } from './style.js';
 
-const SYMBOL: Record<Verb, string> = { stage: '+', warm: '^', update: '~', apply_traffic_split: '~', drain: '<', archive: '-' };
+const SYMBOL: Record<Verb, string> = {
+  stage: '+',
+  warm: '^',
+  update: '~',
+  apply_traffic_split: '~',
+  drain: '<',
+  archive: '-',
+};
 const LABEL: Record<Verb, string> = {
-  stage: 'stage', warm: 'warm', update: 'update', apply_traffic_split: 'split', drain: 'drain', archive: 'archive',
+  stage: 'stage',
+  warm: 'warm',
+  update: 'update',
+  apply_traffic_split: 'split',
+  drain: 'drain',
+  archive: 'archive',
 };
 
 export function colorFor(verb: Verb, style: Style): (s: string) => string {
@@ -38,7 +50,8 @@ export function stepTarget(step: PlanStep): string {
 
 export function renderStepLine(step: PlanStep, style: Style): string {
   const paint = colorFor(step.verb, style);
-  const what = step.verb === 'apply_traffic_split' && step.split ? describeSplit(step.split.before, step.split.after) : '';
+  const what =
+    step.verb === 'apply_traffic_split' && step.split ? describeSplit(step.split.before, step.split.after) : '';
   const reason = step.reason && step.verb !== 'update' ? style.dim(` (${step.reason})`) : '';
   return `  ${paint(SYMBOL[step.verb])} ${paint(LABEL[step.verb].padEnd(7))} ${stepTarget(step)}${what ? `  ${what}` : ''}${reason}`;
 }
@@ -47,7 +60,8 @@ export function renderStepLine(step: PlanStep, style: Style): string {
 export function renderStepDetails(step: PlanStep, style: Style): string[] {
   const pad = '            ';
   const out: string[] = [];
-  for (const c of step.changes ?? []) out.push(`${pad}${c.field}: ${style.red(show(c.old))} -> ${style.green(show(c.new))}`);
+  for (const c of step.changes ?? [])
+    out.push(`${pad}${c.field}: ${style.red(show(c.old))} -> ${style.green(show(c.new))}`);
   const d = step.deploys;
   if (d) {
     if (d.image !== undefined) out.push(`${pad}image: ${d.image}`);
@@ -76,7 +90,10 @@ export function renderPlan(plan: Plan, style: Style): string {
   const out: string[] = [];
   if (plan.drift.length > 0) {
     out.push(style.bold('Changes made outside bp (drift):'));
-    for (const d of plan.drift) out.push(`  ${style.yellow('!')} ${d.revision_id ? `${d.deployment_id}/${d.revision_id}` : d.deployment_id}: ${d.message}`);
+    for (const d of plan.drift)
+      out.push(
+        `  ${style.yellow('!')} ${d.revision_id ? `${d.deployment_id}/${d.revision_id}` : d.deployment_id}: ${d.message}`,
+      );
     out.push('');
   }
   for (const x of plan.expired) {
@@ -90,19 +107,26 @@ export function renderPlan(plan: Plan, style: Style): string {
   const rollouts = plan.rollouts ?? [];
   for (const r of rollouts) {
     const head = `Rollout ${r.deployment_id}/${r.canary}`;
-    out.push(r.diverged ? `${style.yellow('Warning:')} ${head} ${r.status.replace('_', ' ')}: ${r.message}` : `${head}: ${r.message}`);
+    out.push(
+      r.diverged
+        ? `${style.yellow('Warning:')} ${head} ${r.status.replace('_', ' ')}: ${r.message}`
+        : `${head}: ${r.message}`,
+    );
   }
   if (rollouts.length > 0) out.push('');
   if (!plan.changes) {
     const diverged = rollouts.some((r) => r.diverged);
     out.push(
       diverged
-        ? style.yellow('No changes.') + ` Environment "${plan.environment_id}" stays on the split its last rollout returned to (see above).`
+        ? style.yellow('No changes.') +
+            ` Environment "${plan.environment_id}" stays on the split its last rollout returned to (see above).`
         : style.green('No changes.') + ` Environment "${plan.environment_id}" matches the configuration.`,
     );
     return out.join('\n');
   }
-  out.push(`bp will perform the following actions on environment "${plan.environment_id}"${plan.destroy ? ' (destroy)' : ''}:`);
+  out.push(
+    `bp will perform the following actions on environment "${plan.environment_id}"${plan.destroy ? ' (destroy)' : ''}:`,
+  );
   let current = '';
   for (const step of plan.steps) {
     if (step.deployment_id !== current) {
@@ -123,13 +147,20 @@ export function renderPlan(plan: Plan, style: Style): string {
 /** Graphviz DOT of the plan (`bp graph`). */
 export function renderDot(plan: Plan): string {
   const q = (s: string) => JSON.stringify(s);
-  const lines = [`digraph ${q(`bp:${plan.environment_id}`)} {`, '  rankdir=LR;', '  node [shape=box, fontname="monospace"];'];
+  const lines = [
+    `digraph ${q(`bp:${plan.environment_id}`)} {`,
+    '  rankdir=LR;',
+    '  node [shape=box, fontname="monospace"];',
+  ];
   const byDeployment = new Map<string, PlanStep[]>();
   for (const s of plan.steps) byDeployment.set(s.deployment_id, [...(byDeployment.get(s.deployment_id) ?? []), s]);
   for (const [dep, steps] of byDeployment) {
     lines.push(`  subgraph ${q(`cluster_${dep}`)} {`, `    label=${q(dep)};`);
     for (const s of steps) {
-      const label = s.verb === 'apply_traffic_split' && s.split ? `split ${dep}\\n${describeSplit(s.split.before, s.split.after)}` : `${LABEL[s.verb]} ${s.revision_id}`;
+      const label =
+        s.verb === 'apply_traffic_split' && s.split
+          ? `split ${dep}\\n${describeSplit(s.split.before, s.split.after)}`
+          : `${LABEL[s.verb]} ${s.revision_id}`;
       lines.push(`    ${q(s.id)} [label="${label.replace(/"/g, '\\"')}"];`);
     }
     lines.push('  }');

@@ -52,14 +52,22 @@ export function renderRolloutRows(environmentId: string, rows: RolloutRow[], sty
   if (rows.length === 0) return `No rollouts recorded in environment "${environmentId}".`;
   const out: string[] = [];
   for (const r of rows) {
-    const paint = r.status === 'rolled_back' || r.status === 'halted' ? style.red : r.status === 'completed' ? style.green : style.yellow;
+    const paint =
+      r.status === 'rolled_back' || r.status === 'halted'
+        ? style.red
+        : r.status === 'completed'
+          ? style.green
+          : style.yellow;
     const at = r.current_step ? `, step ${r.step + 1}/${r.steps}: ${r.current_step}` : '';
     out.push(`${style.bold(r.deployment_id)}: rollout of ${r.canary} ${paint(r.status.replace('_', ' '))}${at}`);
     out.push(`  traffic now: ${formatSplit(r.split) || '(none)'}`);
     out.push(`  stable:      ${formatSplit(r.stable) || '(none)'}`);
     out.push(`  target:      ${formatSplit(r.target)}`);
     if (r.pause_until) out.push(`  paused until ${r.pause_until}`);
-    for (const m of r.measurements.slice(-5)) out.push(`  ${m.verdict === 'fail' ? style.red('x') : m.verdict === 'pass' ? style.green('v') : '?'} ${m.at} ${m.detail}`);
+    for (const m of r.measurements.slice(-5))
+      out.push(
+        `  ${m.verdict === 'fail' ? style.red('x') : m.verdict === 'pass' ? style.green('v') : '?'} ${m.at} ${m.detail}`,
+      );
     out.push(`  ${r.message}`);
   }
   return out.join('\n');

@@ -17,9 +17,14 @@ export function renderStateSummary(state: RecordedState, lock: LockInfo | null):
     out.push('', `deployment ${id} (deployer ${d.deployer}${d.listen ? `, listen ${d.listen}` : ''})`);
     const split = d.split.map((e) => `${e.revision_id} ${(e.weight_bps / 100).toFixed(2)}%`).join(', ');
     out.push(`  split: ${split || '(none)'}`);
-    if (d.rollout) out.push(`  rollout of ${d.rollout.canary}: ${d.rollout.status.replace('_', ' ')}: ${d.rollout.message}`);
-    for (const r of Object.values(state.revisions).filter((x) => x.deployment_id === id).sort((a, b) => a.revision_id.localeCompare(b.revision_id))) {
-      out.push(`  ${r.revision_id.padEnd(24)} ${r.lifecycle.padEnd(9)} ${r.endpoint ?? ''}${r.last_error ? `  last error: ${r.last_error}` : ''}`);
+    if (d.rollout)
+      out.push(`  rollout of ${d.rollout.canary}: ${d.rollout.status.replace('_', ' ')}: ${d.rollout.message}`);
+    for (const r of Object.values(state.revisions)
+      .filter((x) => x.deployment_id === id)
+      .sort((a, b) => a.revision_id.localeCompare(b.revision_id))) {
+      out.push(
+        `  ${r.revision_id.padEnd(24)} ${r.lifecycle.padEnd(9)} ${r.endpoint ?? ''}${r.last_error ? `  last error: ${r.last_error}` : ''}`,
+      );
     }
   }
   return out.join('\n');

@@ -29,9 +29,15 @@ export const unknownRevision: Check = {
   async run(h) {
     const f = new Findings();
     for (const verb of REVISION_VERBS) {
-      await refused(f, h, verb, () => h.attempt(verb, h.ids.ghost), (a) => {
-        expectRejected(a, 'RevisionNotFound', `${verb} of unknown revision ${h.ids.ghost}`);
-      });
+      await refused(
+        f,
+        h,
+        verb,
+        () => h.attempt(verb, h.ids.ghost),
+        (a) => {
+          expectRejected(a, 'RevisionNotFound', `${verb} of unknown revision ${h.ids.ghost}`);
+        },
+      );
     }
     f.throwIfAny();
   },
@@ -39,7 +45,8 @@ export const unknownRevision: Check = {
 
 export const invalidSplit: Check = {
   name: 'invalid-split',
-  summary: 'splits summing to 9000 or 10001, or with negative or fractional weights, are rejected with InvalidSplit and not applied',
+  summary:
+    'splits summing to 9000 or 10001, or with negative or fractional weights, are rejected with InvalidSplit and not applied',
   async run(h) {
     const { a, a1, a2 } = h.ids;
     await h.stageAndWarm(a1, a2);
@@ -55,12 +62,22 @@ export const invalidSplit: Check = {
     for (const c of cases) {
       const env = h.copyEnv();
       env.deployments.find((d) => d.deployment_id === a)!.traffic = c.split;
-      await refused(f, h, c.name, () => h.attempt('split', a, { env }), (at) => {
-        const e = expectRejected(at, 'InvalidSplit', `split ${c.name}`);
-        if (c.sum !== undefined && !ownMessage(e).includes(String(c.sum))) {
-          throw new CheckFailure(`split ${c.name}: the InvalidSplit message does not name the sum`, `a message containing ${c.sum}`, ownMessage(e));
-        }
-      });
+      await refused(
+        f,
+        h,
+        c.name,
+        () => h.attempt('split', a, { env }),
+        (at) => {
+          const e = expectRejected(at, 'InvalidSplit', `split ${c.name}`);
+          if (c.sum !== undefined && !ownMessage(e).includes(String(c.sum))) {
+            throw new CheckFailure(
+              `split ${c.name}: the InvalidSplit message does not name the sum`,
+              `a message containing ${c.sum}`,
+              ownMessage(e),
+            );
+          }
+        },
+      );
     }
     f.throwIfAny();
   },
@@ -72,10 +89,19 @@ export const missingSplit: Check = {
   async run(h) {
     await h.stageAndWarm(h.ids.c1);
     const f = new Findings();
-    for (const [name, target] of [['deployment without a split', h.ids.c], ['unknown deployment', h.ids.noDeployment]]) {
-      await refused(f, h, name, () => h.attempt('split', target), (a) => {
-        expectRejected(a, 'SplitNotFound', `split of ${name} ${target}`);
-      });
+    for (const [name, target] of [
+      ['deployment without a split', h.ids.c],
+      ['unknown deployment', h.ids.noDeployment],
+    ]) {
+      await refused(
+        f,
+        h,
+        name,
+        () => h.attempt('split', target),
+        (a) => {
+          expectRejected(a, 'SplitNotFound', `split of ${name} ${target}`);
+        },
+      );
     }
     f.throwIfAny();
   },
@@ -88,9 +114,16 @@ export const abort: Check = {
     const { a, a1, a2 } = h.ids;
     const f = new Findings();
     const aborted = (verb: BenchVerb, target: string) =>
-      refused(f, h, verb, () => h.attempt(verb, target, { signal: AbortSignal.abort() }), (at) => {
-        if (at.ok) throw new CheckFailure(`${verb} ${target} resolved despite an aborted signal`, 'rejected', 'resolved');
-      });
+      refused(
+        f,
+        h,
+        verb,
+        () => h.attempt(verb, target, { signal: AbortSignal.abort() }),
+        (at) => {
+          if (at.ok)
+            throw new CheckFailure(`${verb} ${target} resolved despite an aborted signal`, 'rejected', 'resolved');
+        },
+      );
     await aborted('stage', a1);
     await h.stage(a1);
     await aborted('warm', a1);

@@ -36,10 +36,20 @@ export const errorShape: Check = {
     const id = h.ids.cBroken;
     const staged = await h.tryRun('stage', id);
     const warmed = staged.ok ? await h.tryRun('warm', id) : null;
-    const failure = !staged.ok ? { verb: 'stage', error: staged.error } : warmed && !warmed.ok ? { verb: 'warm', error: warmed.error } : null;
-    const artifact = JSON.stringify(h.revision(id).artifact.command ?? h.revision(id).artifact.image ?? h.revision(id).artifact.binary);
+    const failure = !staged.ok
+      ? { verb: 'stage', error: staged.error }
+      : warmed && !warmed.ok
+        ? { verb: 'warm', error: warmed.error }
+        : null;
+    const artifact = JSON.stringify(
+      h.revision(id).artifact.command ?? h.revision(id).artifact.image ?? h.revision(id).artifact.binary,
+    );
     if (!failure) {
-      throw new CheckFailure(`revision ${id}, whose artifact ${artifact} cannot run, was staged and warmed without an error`, 'a Provider error', 'both resolved');
+      throw new CheckFailure(
+        `revision ${id}, whose artifact ${artifact} cannot run, was staged and warmed without an error`,
+        'a Provider error',
+        'both resolved',
+      );
     }
     const e = failure.error as { retryable?: unknown };
     const shape = { code: errorCode(e) ?? null, retryable: typeof e?.retryable, message: ownMessage(e).trim() !== '' };

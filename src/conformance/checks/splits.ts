@@ -23,7 +23,11 @@ export const splitIsolation: Check = {
     const others = new Set([...Object.keys(before.splits), ...Object.keys(after.splits)].filter((d) => d !== a));
     for (const dep of others) {
       if (!sameValue(splitIn(before, dep), splitIn(after, dep))) {
-        throw new CheckFailure(`applying the split of ${a} changed the observed split of ${dep}`, splitIn(before, dep), splitIn(after, dep));
+        throw new CheckFailure(
+          `applying the split of ${a} changed the observed split of ${dep}`,
+          splitIn(before, dep),
+          splitIn(after, dep),
+        );
       }
     }
   },
@@ -41,10 +45,20 @@ export const splitOutcome: Check = {
     const r = (result ?? {}) as { applied_deployment_id?: unknown; applied_entries?: unknown };
     const f = new Findings();
     if (r.applied_deployment_id !== b) {
-      f.add('applied_deployment_id', `the outcome names ${JSON.stringify(r.applied_deployment_id)}`, b, r.applied_deployment_id ?? null);
+      f.add(
+        'applied_deployment_id',
+        `the outcome names ${JSON.stringify(r.applied_deployment_id)}`,
+        b,
+        r.applied_deployment_id ?? null,
+      );
     }
     if (!Array.isArray(r.applied_entries) || !sameValue(weightMap(r.applied_entries), weightMap(asked))) {
-      f.add('applied_entries', 'the outcome does not list the entries that were asked for', asked, r.applied_entries ?? null);
+      f.add(
+        'applied_entries',
+        'the outcome does not list the entries that were asked for',
+        asked,
+        r.applied_entries ?? null,
+      );
     }
     f.throwIfAny();
     expectSplit(await h.observe(), b, asked, 'after the split');

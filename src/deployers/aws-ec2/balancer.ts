@@ -3,7 +3,12 @@
  * forward action weighs the deployment's target groups, and target health as the balancer
  * reports it.
  */
-import type { Rule, RuleCondition, TargetGroup, TargetHealthDescription } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type {
+  Rule,
+  RuleCondition,
+  TargetGroup,
+  TargetHealthDescription,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { createHash } from 'node:crypto';
 import { aws, awsErrorCode, type AwsClients } from './sdk.js';
 import type { AwsEc2Config } from './config.js';
@@ -25,12 +30,17 @@ export interface DeploymentRule {
 const RULE_READ_ATTEMPTS = 3;
 
 export class Balancer {
-  constructor(private readonly c: AwsClients, private readonly config: AwsEc2Config) {}
+  constructor(
+    private readonly c: AwsClients,
+    private readonly config: AwsEc2Config,
+  ) {}
 
   /** The target group of a revision, or null. Names are deterministic, so this is exact. */
   async findTargetGroup(signal: AbortSignal, name: string): Promise<TargetGroup | null> {
     try {
-      const out = await this.c.elb.send(new this.c.elbSdk.DescribeTargetGroupsCommand({ Names: [name] }), { abortSignal: signal });
+      const out = await this.c.elb.send(new this.c.elbSdk.DescribeTargetGroupsCommand({ Names: [name] }), {
+        abortSignal: signal,
+      });
       return out.TargetGroups?.[0] ?? null;
     } catch (e) {
       if (awsErrorCode(e) === 'TargetGroupNotFound') return null;
@@ -39,11 +49,30 @@ export class Balancer {
   }
 
   /** CreateTargetGroup returns the existing group when called again with the same settings. */
-  async ensureTargetGroup(signal: AbortSignal, name: string, healthPath: string, drainSeconds: number, tags: Array<{ Key: string; Value: string }>): Promise<string> {
-    const out = await aws('elbv2:CreateTargetGroup', signal, () => this.c.elb.send(new this.c.elbSdk.CreateTargetGroupCommand({
-      Name: name, Protocol: 'HTTP', Port: this.config.app_port, VpcId: this.config.vpc_id, TargetType: 'instance',
-      HealthCheckPath: healthPath, HealthCheckIntervalSeconds: 10, HealthyThresholdCount: 2, Matcher: { HttpCode: '200-399' }, Tags: tags,
-    }), { abortSignal: signal }));
+  async ensureTargetGroup(
+    signal: AbortSignal,
+    name: string,
+    healthPath: string,
+    drainSeconds: number,
+    tags: Array<{ Key: string; Value: string }>,
+  ): Promise<string> {
+    const out = await aws('elbv2:CreateTargetGroup', signal, () =>
+      this.c.elb.send(
+        new this.c.elbSdk.CreateTargetGroupCommand({
+          Name: name,
+          Protocol: 'HTTP',
+          Port: this.config.app_port,
+          VpcId: this.config.vpc_id,
+          TargetType: 'instance',
+          HealthCheckPath: healthPath,
+          HealthCheckIntervalSeconds: 10,
+          HealthyThresholdCount: 2,
+          Matcher: { HttpCode: '200-399' },
+          Tags: tags,
+        }),
+        { abortSignal: signal },
+      ),
+    );
     const arn = out.TargetGroups?.[0]?.TargetGroupArn ?? '';
     await this.setDrainSeconds(signal, arn, drainSeconds);
     return arn;
@@ -51,35 +80,61 @@ export class Balancer {
 
   /** Connection draining: deregistered targets finish in-flight requests for this long. */
   async setDrainSeconds(signal: AbortSignal, arn: string, seconds: number): Promise<void> {
-    await aws('elbv2:ModifyTargetGroupAttributes', signal, () => this.c.elb.send(new this.c.elbSdk.ModifyTargetGroupAttributesCommand({
-      TargetGroupArn: arn, Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: String(Math.min(3600, Math.max(0, Math.round(seconds)))) }],
-    }), { abortSignal: signal }));
+    await aws('elbv2:ModifyTargetGroupAttributes', signal, () =>
+      this.c.elb.send(
+        new this.c.elbSdk.ModifyTargetGroupAttributesCommand({
+          TargetGroupArn: arn,
+          Attributes: [
+            {
+              Key: 'deregistration_delay.timeout_seconds',
+              Value: String(Math.min(3600, Math.max(0, Math.round(seconds)))),
+            },
+          ],
+        }),
+        { abortSignal: signal },
+      ),
+    );
   }
 
   async register(signal: AbortSignal, arn: string, ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    await aws('elbv2:RegisterTargets', signal, () => this.c.elb.send(new this.c.elbSdk.RegisterTargetsCommand({
-      TargetGroupArn: arn, Targets: ids.map((Id) => ({ Id })),
-    }), { abortSignal: signal }));
+    await aws('elbv2:RegisterTargets', signal, () =>
+      this.c.elb.send(
+        new this.c.elbSdk.RegisterTargetsCommand({
+          TargetGroupArn: arn,
+          Targets: ids.map((Id) => ({ Id })),
+        }),
+        { abortSignal: signal },
+      ),
+    );
   }
 
   async deregister(signal: AbortSignal, arn: string, ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    await aws('elbv2:DeregisterTargets', signal, () => this.c.elb.send(new this.c.elbSdk.DeregisterTargetsCommand({
-      TargetGroupArn: arn, Targets: ids.map((Id) => ({ Id })),
-    }), { abortSignal: signal }));
+    await aws('elbv2:DeregisterTargets', signal, () =>
+      this.c.elb.send(
+        new this.c.elbSdk.DeregisterTargetsCommand({
+          TargetGroupArn: arn,
+          Targets: ids.map((Id) => ({ Id })),
+        }),
+        { abortSignal: signal },
+      ),
+    );
   }
 
   async health(signal: AbortSignal, arn: string): Promise<TargetHealthDescription[]> {
     const out = await aws('elbv2:DescribeTargetHealth', signal, () =>
-      this.c.elb.send(new this.c.elbSdk.DescribeTargetHealthCommand({ TargetGroupArn: arn }), { abortSignal: signal }));
+      this.c.elb.send(new this.c.elbSdk.DescribeTargetHealthCommand({ TargetGroupArn: arn }), { abortSignal: signal }),
+    );
     return out.TargetHealthDescriptions ?? [];
   }
 
   /** Deleting a group that is already gone is success. */
   async deleteTargetGroup(signal: AbortSignal, arn: string): Promise<void> {
     try {
-      await this.c.elb.send(new this.c.elbSdk.DeleteTargetGroupCommand({ TargetGroupArn: arn }), { abortSignal: signal });
+      await this.c.elb.send(new this.c.elbSdk.DeleteTargetGroupCommand({ TargetGroupArn: arn }), {
+        abortSignal: signal,
+      });
     } catch (e) {
       if (awsErrorCode(e) === 'TargetGroupNotFound') return;
       await aws('elbv2:DeleteTargetGroup', signal, () => Promise.reject(e));
@@ -106,13 +161,23 @@ export class Balancer {
     const rules: Rule[] = [];
     let Marker: string | undefined;
     do {
-      const page = await aws('elbv2:DescribeRules', signal, () => this.c.elb.send(new this.c.elbSdk.DescribeRulesCommand({
-        ListenerArn: this.config.listener_arn, Marker, PageSize: 400,
-      }), { abortSignal: signal }));
+      const page = await aws('elbv2:DescribeRules', signal, () =>
+        this.c.elb.send(
+          new this.c.elbSdk.DescribeRulesCommand({
+            ListenerArn: this.config.listener_arn,
+            Marker,
+            PageSize: 400,
+          }),
+          { abortSignal: signal },
+        ),
+      );
       rules.push(...(page.Rules ?? []).filter((r) => !r.IsDefault));
       Marker = page.NextMarker;
     } while (Marker);
-    const tags = await this.tagsOf(signal, rules.map((r) => r.RuleArn ?? ''));
+    const tags = await this.tagsOf(
+      signal,
+      rules.map((r) => r.RuleArn ?? ''),
+    );
     const out = new Map<string, DeploymentRule>();
     for (const r of rules) {
       const t = tags.get(r.RuleArn ?? '') ?? {};
@@ -127,9 +192,15 @@ export class Balancer {
     const out = new Map<string, string>();
     let Marker: string | undefined;
     do {
-      const page = await aws('elbv2:DescribeTargetGroups', signal, () => this.c.elb.send(new this.c.elbSdk.DescribeTargetGroupsCommand({
-        Marker, PageSize: 400,
-      }), { abortSignal: signal }));
+      const page = await aws('elbv2:DescribeTargetGroups', signal, () =>
+        this.c.elb.send(
+          new this.c.elbSdk.DescribeTargetGroupsCommand({
+            Marker,
+            PageSize: 400,
+          }),
+          { abortSignal: signal },
+        ),
+      );
       for (const g of page.TargetGroups ?? []) out.set(g.TargetGroupName ?? '', g.TargetGroupArn ?? '');
       Marker = page.NextMarker;
     } while (Marker);
@@ -142,9 +213,15 @@ export class Balancer {
   }
 
   async addTags(signal: AbortSignal, arn: string, tags: Record<string, string>): Promise<void> {
-    await aws('elbv2:AddTags', signal, () => this.c.elb.send(new this.c.elbSdk.AddTagsCommand({
-      ResourceArns: [arn], Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
-    }), { abortSignal: signal }));
+    await aws('elbv2:AddTags', signal, () =>
+      this.c.elb.send(
+        new this.c.elbSdk.AddTagsCommand({
+          ResourceArns: [arn],
+          Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+        }),
+        { abortSignal: signal },
+      ),
+    );
   }
 
   /** Revision ids of target groups, from their tags. */
@@ -158,7 +235,8 @@ export class Balancer {
     for (let k = 0; k < arns.length; k += 20) {
       const ResourceArns = arns.slice(k, k + 20);
       const page = await aws('elbv2:DescribeTags', signal, () =>
-        this.c.elb.send(new this.c.elbSdk.DescribeTagsCommand({ ResourceArns }), { abortSignal: signal }));
+        this.c.elb.send(new this.c.elbSdk.DescribeTagsCommand({ ResourceArns }), { abortSignal: signal }),
+      );
       for (const d of page.TagDescriptions ?? []) {
         out.set(d.ResourceArn ?? '', Object.fromEntries((d.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])));
       }
@@ -170,16 +248,28 @@ export class Balancer {
    * Replaces the rule's forward action, and its conditions when the file changed them
    * (host_domain, routes); deletes the rule when no target group is left.
    */
-  async setRuleTargets(signal: AbortSignal, rule: DeploymentRule, targets: Weighted[], deploymentId?: string): Promise<void> {
+  async setRuleTargets(
+    signal: AbortSignal,
+    rule: DeploymentRule,
+    targets: Weighted[],
+    deploymentId?: string,
+  ): Promise<void> {
     if (targets.length === 0) {
       await this.deleteRule(signal, rule.arn);
       return;
     }
     const wanted = deploymentId === undefined ? undefined : this.conditions(deploymentId);
     const Conditions = wanted && !sameConditions(rule.conditions, wanted) ? wanted : undefined;
-    await aws('elbv2:ModifyRule', signal, () => this.c.elb.send(new this.c.elbSdk.ModifyRuleCommand({
-      RuleArn: rule.arn, Actions: [forwardAction(targets)], Conditions,
-    }), { abortSignal: signal }));
+    await aws('elbv2:ModifyRule', signal, () =>
+      this.c.elb.send(
+        new this.c.elbSdk.ModifyRuleCommand({
+          RuleArn: rule.arn,
+          Actions: [forwardAction(targets)],
+          Conditions,
+        }),
+        { abortSignal: signal },
+      ),
+    );
   }
 
   /** True when the rule's conditions are not the ones the file asks for now. */
@@ -202,18 +292,32 @@ export class Balancer {
    * wrap inside bp's window [base, base + 5000), which the schema keeps under ELBv2's
    * ceiling of 50,000.
    */
-  async createRule(signal: AbortSignal, environmentId: string, deploymentId: string, targets: Weighted[]): Promise<DeploymentRule> {
-    const hash = parseInt(createHash('sha256').update(`${environmentId}\0${deploymentId}`).digest('hex').slice(0, 8), 16);
+  async createRule(
+    signal: AbortSignal,
+    environmentId: string,
+    deploymentId: string,
+    targets: Weighted[],
+  ): Promise<DeploymentRule> {
+    const hash = parseInt(
+      createHash('sha256').update(`${environmentId}\0${deploymentId}`).digest('hex').slice(0, 8),
+      16,
+    );
     const conditions = this.conditions(deploymentId);
     for (let probe = 0; ; probe++) {
       try {
-        const out = await this.c.elb.send(new this.c.elbSdk.CreateRuleCommand({
-          ListenerArn: this.config.listener_arn,
-          Priority: rulePriority(this.config.rule_priority_base, hash, probe),
-          Conditions: conditions,
-          Actions: [forwardAction(targets)],
-          Tags: [{ Key: TAG_ENVIRONMENT, Value: environmentId }, { Key: TAG_DEPLOYMENT, Value: deploymentId }],
-        }), { abortSignal: signal });
+        const out = await this.c.elb.send(
+          new this.c.elbSdk.CreateRuleCommand({
+            ListenerArn: this.config.listener_arn,
+            Priority: rulePriority(this.config.rule_priority_base, hash, probe),
+            Conditions: conditions,
+            Actions: [forwardAction(targets)],
+            Tags: [
+              { Key: TAG_ENVIRONMENT, Value: environmentId },
+              { Key: TAG_DEPLOYMENT, Value: deploymentId },
+            ],
+          }),
+          { abortSignal: signal },
+        );
         return { arn: out.Rules?.[0]?.RuleArn ?? '', targets, conditions };
       } catch (e) {
         if (awsErrorCode(e) === 'PriorityInUse' && probe < 50) continue;
@@ -229,13 +333,23 @@ export class Balancer {
 
   /** `http://<load balancer DNS name>[:port]` of the configured listener. */
   async endpoint(signal: AbortSignal): Promise<string> {
-    const listeners = await aws('elbv2:DescribeListeners', signal, () => this.c.elb.send(new this.c.elbSdk.DescribeListenersCommand({
-      ListenerArns: [this.config.listener_arn],
-    }), { abortSignal: signal }));
+    const listeners = await aws('elbv2:DescribeListeners', signal, () =>
+      this.c.elb.send(
+        new this.c.elbSdk.DescribeListenersCommand({
+          ListenerArns: [this.config.listener_arn],
+        }),
+        { abortSignal: signal },
+      ),
+    );
     const l = listeners.Listeners?.[0];
-    const lbs = await aws('elbv2:DescribeLoadBalancers', signal, () => this.c.elb.send(new this.c.elbSdk.DescribeLoadBalancersCommand({
-      LoadBalancerArns: [l?.LoadBalancerArn ?? ''],
-    }), { abortSignal: signal }));
+    const lbs = await aws('elbv2:DescribeLoadBalancers', signal, () =>
+      this.c.elb.send(
+        new this.c.elbSdk.DescribeLoadBalancersCommand({
+          LoadBalancerArns: [l?.LoadBalancerArn ?? ''],
+        }),
+        { abortSignal: signal },
+      ),
+    );
     const scheme = l?.Protocol === 'HTTPS' ? 'https' : 'http';
     const port = l?.Port && l.Port !== (scheme === 'https' ? 443 : 80) ? `:${l.Port}` : '';
     return `${scheme}://${lbs.LoadBalancers?.[0]?.DNSName ?? ''}${port}`;
@@ -251,10 +365,21 @@ export function rulePriority(base: number, hash: number, probe: number): number 
 
 /** Conditions compared by what they match (field and values), not by how the API echoes them. */
 function conditionKey(list: RuleCondition[]): string {
-  return JSON.stringify(list.map((c) => [
-    c.Field, c.HttpHeaderConfig?.HttpHeaderName ?? '',
-    [...(c.HostHeaderConfig?.Values ?? c.PathPatternConfig?.Values ?? c.HttpHeaderConfig?.Values ?? c.Values ?? [])].sort(),
-  ]).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))));
+  return JSON.stringify(
+    list
+      .map((c) => [
+        c.Field,
+        c.HttpHeaderConfig?.HttpHeaderName ?? '',
+        [
+          ...(c.HostHeaderConfig?.Values ??
+            c.PathPatternConfig?.Values ??
+            c.HttpHeaderConfig?.Values ??
+            c.Values ??
+            []),
+        ].sort(),
+      ])
+      .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+  );
 }
 
 function sameConditions(a: RuleCondition[], b: RuleCondition[]): boolean {
@@ -269,9 +394,11 @@ function forwardAction(targets: Weighted[]) {
 }
 
 function forwardTargets(r: Rule): Weighted[] {
-  return (r.Actions ?? []).filter((a) => a.Type === 'forward').flatMap((a) => {
-    const groups = a.ForwardConfig?.TargetGroups ?? [];
-    if (groups.length > 0) return groups.map((g) => ({ arn: g.TargetGroupArn ?? '', weight: g.Weight ?? 1 }));
-    return a.TargetGroupArn ? [{ arn: a.TargetGroupArn, weight: 1 }] : [];
-  });
+  return (r.Actions ?? [])
+    .filter((a) => a.Type === 'forward')
+    .flatMap((a) => {
+      const groups = a.ForwardConfig?.TargetGroups ?? [];
+      if (groups.length > 0) return groups.map((g) => ({ arn: g.TargetGroupArn ?? '', weight: g.Weight ?? 1 }));
+      return a.TargetGroupArn ? [{ arn: a.TargetGroupArn, weight: 1 }] : [];
+    });
 }

@@ -3,7 +3,11 @@
  * result. Refresh makes one call per revision where a provider has no list form (ELBv2 target
  * health); the bound keeps 1,000 revisions from becoming 1,000 simultaneous requests.
  */
-export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapBounded<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {

@@ -4,8 +4,16 @@
  * Everything is found again by tags and deterministic names, never by what bp remembers.
  */
 import type {
-  Deployer, DeployerEnvironment, DeployerRevision, Logger, Observation, ObservedRevision,
-  SplitResult, StageResult, VerbOptions, WarmResult,
+  Deployer,
+  DeployerEnvironment,
+  DeployerRevision,
+  Logger,
+  Observation,
+  ObservedRevision,
+  SplitResult,
+  StageResult,
+  VerbOptions,
+  WarmResult,
 } from '../../model/deployer.js';
 import { ProviderError } from '../../model/errors.js';
 import { done, pending, pollUntil, waitUntil } from '../kit/poll.js';
@@ -14,7 +22,15 @@ import { Balancer, type Weighted } from './balancer.js';
 import type { AwsEc2Config } from './config.js';
 import { mapBounded, OBSERVE_CONCURRENCY } from './bounded.js';
 import { findInstances, launchInstances, terminateInstances, type LaunchSpec, type LiveInstance } from './instances.js';
-import { checkArtifact, instanceTypeFor, nextAttempt, revisionTags, TAG_LAUNCH, targetGroupName, userData } from './launch.js';
+import {
+  checkArtifact,
+  instanceTypeFor,
+  nextAttempt,
+  revisionTags,
+  TAG_LAUNCH,
+  targetGroupName,
+  userData,
+} from './launch.js';
 import { checkRuleConditions, checkRuleSize, checkUserData } from './limits.js';
 import { awsErrorCode, createClients, type AwsClients } from './sdk.js';
 import { toSplit } from '../kit/weights.js';
@@ -29,7 +45,10 @@ export class AwsEc2Deployer implements Deployer {
   /** Serializes read-modify-write of one router, rule or revision (bp runs verbs in parallel). */
   private readonly exclusive = keyedMutex();
 
-  constructor(private readonly config: AwsEc2Config, private readonly logger: Logger) {}
+  constructor(
+    private readonly config: AwsEc2Config,
+    private readonly logger: Logger,
+  ) {}
 
   private clients(): Promise<AwsClients> {
     if (!this.clientsPromise) {
@@ -69,17 +88,40 @@ export class AwsEc2Deployer implements Deployer {
     const tgName = targetGroupName(envId, revisionId);
     const rule = (await lb.deploymentRules(signal, envId)).get(deploymentId);
     if (rule && !rule.targets.some((t) => isGroup(t.arn, tgName))) checkRuleSize(deploymentId, rule.targets.length + 1);
-    const tgArn = await lb.ensureTargetGroup(signal, tgName, revision.health.http_path,
-      revision.drain_seconds, revisionTags(envId, deploymentId, revisionId));
+    const tgArn = await lb.ensureTargetGroup(
+      signal,
+      tgName,
+      revision.health.http_path,
+      revision.drain_seconds,
+      revisionTags(envId, deploymentId, revisionId),
+    );
     const live = await findInstances(c, signal, envId, revisionId);
     const wanted = Math.max(1, revision.resources.replicas);
     if (live.length < wanted) {
-      const launched = await this.launch(c, lb, signal, tgArn, live.map((i) => i.id), wanted, {
-        environmentId: envId, deploymentId, revisionId, imageId: this.config.ami_id, instanceType,
-        subnetIds: this.config.subnet_ids, securityGroupIds: this.config.security_group_ids,
-        instanceProfile: this.config.instance_profile, keyName: this.config.key_name, userData: script, attempt: 0,
+      const launched = await this.launch(
+        c,
+        lb,
+        signal,
+        tgArn,
+        live.map((i) => i.id),
+        wanted,
+        {
+          environmentId: envId,
+          deploymentId,
+          revisionId,
+          imageId: this.config.ami_id,
+          instanceType,
+          subnetIds: this.config.subnet_ids,
+          securityGroupIds: this.config.security_group_ids,
+          instanceProfile: this.config.instance_profile,
+          keyName: this.config.key_name,
+          userData: script,
+          attempt: 0,
+        },
+      );
+      this.logger.info(`aws-ec2: launched ${launched.length} ${instanceType} instance(s) for ${revisionId}`, {
+        instances: launched,
       });
-      this.logger.info(`aws-ec2: launched ${launched.length} ${instanceType} instance(s) for ${revisionId}`, { instances: launched });
     }
     // Health checks only run for target groups the balancer routes to, so attach (at weight 0) first.
     await this.exclusive(`rule:${deploymentId}`, () => this.attach(lb, signal, envId, deploymentId, tgArn));
@@ -97,14 +139,26 @@ export class AwsEc2Deployer implements Deployer {
    * the next attempt at once.
    */
   private async launch(
-    c: AwsClients, lb: Balancer, signal: AbortSignal, tgArn: string, liveIds: string[], wanted: number, spec: LaunchSpec,
+    c: AwsClients,
+    lb: Balancer,
+    signal: AbortSignal,
+    tgArn: string,
+    liveIds: string[],
+    wanted: number,
+    spec: LaunchSpec,
   ): Promise<string[]> {
     const { [TAG_LAUNCH]: recorded } = await lb.tags(signal, tgArn);
     let next = nextAttempt(recorded, liveIds, wanted);
     for (let tries = 0; ; tries++) {
       if (!next.retry) await lb.addTags(signal, tgArn, { [TAG_LAUNCH]: next.tag });
       try {
-        const launched = await launchInstances(c, signal, { ...spec, attempt: next.attempt }, liveIds, wanted - liveIds.length);
+        const launched = await launchInstances(
+          c,
+          signal,
+          { ...spec, attempt: next.attempt },
+          liveIds,
+          wanted - liveIds.length,
+        );
         await lb.addTags(signal, tgArn, { [TAG_LAUNCH]: String(next.attempt) });
         return launched;
       } catch (e) {
@@ -115,7 +169,13 @@ export class AwsEc2Deployer implements Deployer {
   }
 
   /** Adds a target group to its deployment's rule at weight 0, creating the rule if needed. */
-  private async attach(lb: Balancer, signal: AbortSignal, envId: string, deploymentId: string, tgArn: string): Promise<void> {
+  private async attach(
+    lb: Balancer,
+    signal: AbortSignal,
+    envId: string,
+    deploymentId: string,
+    tgArn: string,
+  ): Promise<void> {
     const rule = (await lb.deploymentRules(signal, envId)).get(deploymentId);
     const attached = rule?.targets.some((t) => t.arn === tgArn) ?? false;
     if (rule && attached && !lb.conditionsChanged(rule, deploymentId)) return;
@@ -130,28 +190,47 @@ export class AwsEc2Deployer implements Deployer {
    * one healthy. Deadline: health.timeout_seconds plus boot_seconds (boot and image pull).
    */
   private async waitHealthy(
-    c: AwsClients, lb: Balancer, signal: AbortSignal, envId: string, revision: DeployerRevision, tgArn: string,
+    c: AwsClients,
+    lb: Balancer,
+    signal: AbortSignal,
+    envId: string,
+    revision: DeployerRevision,
+    tgArn: string,
   ): Promise<string[]> {
     const id = revision.revision_id;
     const wanted = Math.max(1, revision.resources.replicas);
     const seconds = revision.health.timeout_seconds + this.config.boot_seconds;
-    let last: { live: LiveInstance[]; health: Map<string, { State?: string; Reason?: string } | undefined> } = { live: [], health: new Map() };
-    return pollUntil(async () => {
-      const live = await findInstances(c, signal, envId, id);
-      const running = live.filter((i) => i.state === 'running');
-      const health = new Map((await lb.health(signal, tgArn)).map((h) => [h.Target?.Id ?? '', h.TargetHealth]));
-      const unregistered = running.filter((i) => !health.has(i.id) || health.get(i.id)?.State === 'draining');
-      const stale = [...health.keys()].filter((tid) => !live.some((i) => i.id === tid));
-      await this.registerWhenSeen(lb, signal, tgArn, unregistered.map((i) => i.id));
-      await lb.deregister(signal, tgArn, stale);
-      last = { live, health };
-      const healthy = running.filter((i) => health.get(i.id)?.State === 'healthy');
-      return healthy.length >= wanted && healthy.length === live.length ? done(healthy.map((i) => i.id)) : pending();
-    }, {
-      what: `${wanted} healthy instance(s) of "${id}"`, timeoutMs: seconds * 1000, intervalMs: this.config.poll_interval_ms,
-      signal, during: `warming "${id}"`,
-      onTimeout: () => this.unhealthyError(id, wanted, last.live, last.health, seconds),
-    });
+    let last: { live: LiveInstance[]; health: Map<string, { State?: string; Reason?: string } | undefined> } = {
+      live: [],
+      health: new Map(),
+    };
+    return pollUntil(
+      async () => {
+        const live = await findInstances(c, signal, envId, id);
+        const running = live.filter((i) => i.state === 'running');
+        const health = new Map((await lb.health(signal, tgArn)).map((h) => [h.Target?.Id ?? '', h.TargetHealth]));
+        const unregistered = running.filter((i) => !health.has(i.id) || health.get(i.id)?.State === 'draining');
+        const stale = [...health.keys()].filter((tid) => !live.some((i) => i.id === tid));
+        await this.registerWhenSeen(
+          lb,
+          signal,
+          tgArn,
+          unregistered.map((i) => i.id),
+        );
+        await lb.deregister(signal, tgArn, stale);
+        last = { live, health };
+        const healthy = running.filter((i) => health.get(i.id)?.State === 'healthy');
+        return healthy.length >= wanted && healthy.length === live.length ? done(healthy.map((i) => i.id)) : pending();
+      },
+      {
+        what: `${wanted} healthy instance(s) of "${id}"`,
+        timeoutMs: seconds * 1000,
+        intervalMs: this.config.poll_interval_ms,
+        signal,
+        during: `warming "${id}"`,
+        onTimeout: () => this.unhealthyError(id, wanted, last.live, last.health, seconds),
+      },
+    );
   }
 
   /**
@@ -163,12 +242,18 @@ export class AwsEc2Deployer implements Deployer {
       await lb.register(signal, tgArn, ids);
     } catch (e) {
       if (awsErrorCode((e as { cause?: unknown }).cause) !== 'InvalidTarget') throw e;
-      this.logger.debug('aws-ec2: the load balancer does not see the new instances yet; registering on the next poll', { instances: ids });
+      this.logger.debug('aws-ec2: the load balancer does not see the new instances yet; registering on the next poll', {
+        instances: ids,
+      });
     }
   }
 
   private unhealthyError(
-    id: string, wanted: number, live: LiveInstance[], health: Map<string, { State?: string; Reason?: string } | undefined>, seconds: number,
+    id: string,
+    wanted: number,
+    live: LiveInstance[],
+    health: Map<string, { State?: string; Reason?: string } | undefined>,
+    seconds: number,
   ): ProviderError {
     const states = live.map((i) => {
       const h = health.get(i.id);
@@ -197,29 +282,54 @@ export class AwsEc2Deployer implements Deployer {
     await waitUntil(async () => (await lb.health(signal, tgArn)).length === 0, {
       what: `the targets of "${revisionId}" to finish draining`,
       timeoutMs: revision.drain_seconds * 1000 + Math.max(5000, 2 * this.config.poll_interval_ms),
-      intervalMs: Math.min(this.config.poll_interval_ms, 1000), signal, during: `draining "${revisionId}"`,
+      intervalMs: Math.min(this.config.poll_interval_ms, 1000),
+      signal,
+      during: `draining "${revisionId}"`,
     });
-    await this.exclusive(`rule:${deployment.deployment_id}`, () => this.detach(lb, signal, env.environment_id, deployment.deployment_id, tgArn));
+    await this.exclusive(`rule:${deployment.deployment_id}`, () =>
+      this.detach(lb, signal, env.environment_id, deployment.deployment_id, tgArn),
+    );
     return {};
   }
 
   /** Removes a target group from its deployment's rule; the rule goes with its last group. */
-  private async detach(lb: Balancer, signal: AbortSignal, envId: string, deploymentId: string, tgArn: string): Promise<void> {
+  private async detach(
+    lb: Balancer,
+    signal: AbortSignal,
+    envId: string,
+    deploymentId: string,
+    tgArn: string,
+  ): Promise<void> {
     const rule = (await lb.deploymentRules(signal, envId)).get(deploymentId);
     if (!rule || !rule.targets.some((t) => t.arn === tgArn)) return;
-    await lb.setRuleTargets(signal, rule, rule.targets.filter((t) => t.arn !== tgArn));
+    await lb.setRuleTargets(
+      signal,
+      rule,
+      rule.targets.filter((t) => t.arn !== tgArn),
+    );
   }
 
-  async archiveRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<Record<string, never>> {
+  async archiveRevision(
+    env: DeployerEnvironment,
+    revisionId: string,
+    opts: VerbOptions,
+  ): Promise<Record<string, never>> {
     const { deployment } = beginRevisionVerb(env, revisionId, opts, 'archiving');
     const { signal } = opts;
     const { c, lb } = await this.balancer();
     const live = await findInstances(c, signal, env.environment_id, revisionId);
-    if (live.length > 0) await terminateInstances(c, signal, live.map((i) => i.id));
+    if (live.length > 0)
+      await terminateInstances(
+        c,
+        signal,
+        live.map((i) => i.id),
+      );
     const tg = await lb.findTargetGroup(signal, targetGroupName(env.environment_id, revisionId));
     if (tg?.TargetGroupArn) {
       const tgArn = tg.TargetGroupArn;
-      await this.exclusive(`rule:${deployment.deployment_id}`, () => this.detach(lb, signal, env.environment_id, deployment.deployment_id, tgArn));
+      await this.exclusive(`rule:${deployment.deployment_id}`, () =>
+        this.detach(lb, signal, env.environment_id, deployment.deployment_id, tgArn),
+      );
       await lb.deleteTargetGroup(signal, tgArn);
     }
     return {};
@@ -246,7 +356,9 @@ export class AwsEc2Deployer implements Deployer {
       }
       const rule = (await lb.deploymentRules(signal, env.environment_id)).get(deploymentId);
       // Warm revisions outside the split stay in the rule at weight 0 so their health checks go on.
-      const kept = (rule?.targets ?? []).filter((t) => !wanted.some((w) => w.arn === t.arn)).map((t) => ({ arn: t.arn, weight: 0 }));
+      const kept = (rule?.targets ?? [])
+        .filter((t) => !wanted.some((w) => w.arn === t.arn))
+        .map((t) => ({ arn: t.arn, weight: 0 }));
       const targets = [...wanted, ...kept];
       checkRuleSize(deploymentId, targets.length);
       if (!rule) await lb.createRule(signal, env.environment_id, deploymentId, targets);
@@ -255,7 +367,9 @@ export class AwsEc2Deployer implements Deployer {
       }
     });
     if (!enforced.every((e, i) => e.weight_bps === entries[i].weight_bps)) {
-      this.logger.warn(`aws-ec2: the split of ${deploymentId} is rounded to what ELBv2 weights (0-999) can express`, { enforced });
+      this.logger.warn(`aws-ec2: the split of ${deploymentId} is rounded to what ELBv2 weights (0-999) can express`, {
+        enforced,
+      });
     }
     return { applied_deployment_id: deploymentId, applied_entries: enforced };
   }
@@ -273,27 +387,44 @@ export class AwsEc2Deployer implements Deployer {
     const [instances, rules] = await Promise.all([findInstances(c, signal, envId), lb.deploymentRules(signal, envId)]);
     const byRevision = new Map<string, LiveInstance[]>();
     for (const i of instances) byRevision.set(i.revisionId, [...(byRevision.get(i.revisionId) ?? []), i]);
-    const replicas = new Map(env.deployments.flatMap((d) => d.revisions.map((r) => [r.revision_id, Math.max(1, r.resources.replicas)] as const)));
+    const replicas = new Map(
+      env.deployments.flatMap((d) =>
+        d.revisions.map((r) => [r.revision_id, Math.max(1, r.resources.replicas)] as const),
+      ),
+    );
     const ids = [...new Set([...replicas.keys(), ...byRevision.keys()])];
-    const groups = byRevision.size > 0 || rules.size > 0 ? await lb.targetGroupsByName(signal) : new Map<string, string>();
+    const groups =
+      byRevision.size > 0 || rules.size > 0 ? await lb.targetGroupsByName(signal) : new Map<string, string>();
     const revisionOfArn = new Map(ids.map((id) => [groups.get(targetGroupName(envId, id)) ?? '', id]));
     const observation: Observation = { revisions: {}, splits: {} };
     const seen = await mapBounded(ids, OBSERVE_CONCURRENCY, (id) => {
       const live = byRevision.get(id) ?? [];
-      return this.observeRevision(lb, signal, groups.get(targetGroupName(envId, id)), live, replicas.get(id) ?? live.length);
+      return this.observeRevision(
+        lb,
+        signal,
+        groups.get(targetGroupName(envId, id)),
+        live,
+        replicas.get(id) ?? live.length,
+      );
     });
     ids.forEach((id, k) => (observation.revisions[id] = seen[k]));
     for (const [deploymentId, rule] of rules) {
       const unknown = rule.targets.map((t) => t.arn).filter((arn) => !revisionOfArn.has(arn));
       const names = unknown.length > 0 ? await lb.revisionsOf(signal, unknown) : new Map<string, string>();
       observation.splits[deploymentId] = toSplit(
-        rule.targets.map((t) => revisionOfArn.get(t.arn) || names.get(t.arn) || t.arn), rule.targets.map((t) => t.weight));
+        rule.targets.map((t) => revisionOfArn.get(t.arn) || names.get(t.arn) || t.arn),
+        rule.targets.map((t) => t.weight),
+      );
     }
     return observation;
   }
 
   private async observeRevision(
-    lb: Balancer, signal: AbortSignal, tgArn: string | undefined, live: LiveInstance[], wanted: number,
+    lb: Balancer,
+    signal: AbortSignal,
+    tgArn: string | undefined,
+    live: LiveInstance[],
+    wanted: number,
   ): Promise<ObservedRevision> {
     if (live.length === 0) return { present: false, healthy: false };
     if (!tgArn) return { present: true, healthy: false };

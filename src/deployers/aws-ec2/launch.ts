@@ -29,8 +29,13 @@ export const INSTANCE_CATALOG: ReadonlyArray<{ type: string; vcpu: number; memor
 
 export function instanceTypeFor(resources: Resources, override: string | undefined): string {
   if (override) return override;
-  const fit = INSTANCE_CATALOG.find((t) =>
-    t.vcpu >= resources.cpu && t.memory_mb >= resources.memory_mb && t.gpu >= resources.gpu && (resources.gpu > 0) === (t.gpu > 0));
+  const fit = INSTANCE_CATALOG.find(
+    (t) =>
+      t.vcpu >= resources.cpu &&
+      t.memory_mb >= resources.memory_mb &&
+      t.gpu >= resources.gpu &&
+      resources.gpu > 0 === t.gpu > 0,
+  );
   if (!fit) {
     throw new ProviderError(
       `no instance type in the aws-ec2 catalog fits cpu ${resources.cpu}, memory_mb ${resources.memory_mb}, gpu ${resources.gpu}; set instance_type in the deployer config`,
@@ -60,7 +65,13 @@ export function targetGroupName(environmentId: string, revisionId: string): stri
  * bound to its launch for at least 24 hours after the instances end
  * (IdempotentInstanceTerminated). At most 64 ASCII characters.
  */
-export function launchToken(environmentId: string, revisionId: string, attempt: number, count: number, subnetId: string): string {
+export function launchToken(
+  environmentId: string,
+  revisionId: string,
+  attempt: number,
+  count: number,
+  subnetId: string,
+): string {
   return `bp-${digest(environmentId, revisionId, String(attempt), String(count), subnetId).slice(0, 60)}`;
 }
 
@@ -72,7 +83,11 @@ export const TAG_LAUNCH = 'bp:launch-attempt';
  * `N/<decision>` while it runs; the same decision (same live instances, same count) while N
  * runs is a retry of N, anything else starts N + 1.
  */
-export function nextAttempt(recorded: string | undefined, liveIds: string[], wanted: number): { attempt: number; tag: string; retry: boolean } {
+export function nextAttempt(
+  recorded: string | undefined,
+  liveIds: string[],
+  wanted: number,
+): { attempt: number; tag: string; retry: boolean } {
   const decision = digest([...liveIds].sort().join(','), String(wanted)).slice(0, 16);
   const m = /^(\d+)(?:\/([0-9a-f]+))?$/.exec(recorded ?? '');
   const last = m ? Number(m[1]) : 0;
@@ -80,7 +95,11 @@ export function nextAttempt(recorded: string | undefined, liveIds: string[], wan
   return { attempt: last + 1, tag: `${last + 1}/${decision}`, retry: false };
 }
 
-export function revisionTags(environmentId: string, deploymentId: string, revisionId: string): Array<{ Key: string; Value: string }> {
+export function revisionTags(
+  environmentId: string,
+  deploymentId: string,
+  revisionId: string,
+): Array<{ Key: string; Value: string }> {
   return [
     { Key: 'Name', Value: `bp/${environmentId}/${revisionId}` },
     { Key: TAG_ENVIRONMENT, Value: environmentId },
@@ -93,11 +112,15 @@ export function revisionTags(environmentId: string, deploymentId: string, revisi
 export function checkArtifact(revision: DeployerRevision): void {
   const a = revision.artifact;
   if (!a.image && !a.binary) {
-    throw new ProviderError(`revision "${revision.revision_id}": aws-ec2 runs artifact.image or artifact.binary, not artifact.command`);
+    throw new ProviderError(
+      `revision "${revision.revision_id}": aws-ec2 runs artifact.image or artifact.binary, not artifact.command`,
+    );
   }
   for (const [k, v] of Object.entries(a.env)) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) || /[\n\r\0]/.test(v)) {
-      throw new ProviderError(`revision "${revision.revision_id}": env variable "${k}" needs a shell-safe name and a single-line value`);
+      throw new ProviderError(
+        `revision "${revision.revision_id}": env variable "${k}" needs a shell-safe name and a single-line value`,
+      );
     }
   }
 }
@@ -135,7 +158,11 @@ export function userData(revision: DeployerRevision, port: number): string {
   const env: Record<string, string> = { ...revision.artifact.env, PORT: String(port) };
   const name = `bp-${revision.revision_id.replace(/[^A-Za-z0-9_.-]/g, '-')}`;
   const lines = ['#!/bin/bash', 'set -euo pipefail', 'install -d -m 0700 /etc/bp'];
-  lines.push(`cat > /etc/bp/${name}.env <<'BP_ENV_EOF'`, ...Object.entries(env).map(([k, v]) => `${k}=${v}`), 'BP_ENV_EOF');
+  lines.push(
+    `cat > /etc/bp/${name}.env <<'BP_ENV_EOF'`,
+    ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
+    'BP_ENV_EOF',
+  );
   if (revision.artifact.image) {
     lines.push(
       'command -v docker >/dev/null || (dnf install -y docker || yum install -y docker || apt-get install -y docker.io)',
@@ -149,9 +176,15 @@ export function userData(revision: DeployerRevision, port: number): string {
       `curl -fsSL --retry 5 -o /opt/bp/${name}/app ${shellQuote(revision.artifact.binary!)}`,
       `chmod 0755 /opt/bp/${name}/app`,
       `cat > /etc/systemd/system/${name}.service <<'BP_UNIT_EOF'`,
-      '[Service]', `EnvironmentFile=/etc/bp/${name}.env`, `ExecStart=/opt/bp/${name}/app`, 'Restart=always',
-      '[Install]', 'WantedBy=multi-user.target', 'BP_UNIT_EOF',
-      'systemctl daemon-reload', `systemctl enable --now ${name}.service`,
+      '[Service]',
+      `EnvironmentFile=/etc/bp/${name}.env`,
+      `ExecStart=/opt/bp/${name}/app`,
+      'Restart=always',
+      '[Install]',
+      'WantedBy=multi-user.target',
+      'BP_UNIT_EOF',
+      'systemctl daemon-reload',
+      `systemctl enable --now ${name}.service`,
     );
   }
   return `${lines.join('\n')}\n`;

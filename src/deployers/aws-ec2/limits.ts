@@ -26,9 +26,11 @@ export function ruleConditions(config: AwsEc2Config, deploymentId: string): Rule
   const route = config.routes?.[deploymentId];
   const out: RuleCondition[] = [];
   if (route?.host_headers?.length) out.push({ Field: 'host-header', HostHeaderConfig: { Values: route.host_headers } });
-  if (route?.path_patterns?.length) out.push({ Field: 'path-pattern', PathPatternConfig: { Values: route.path_patterns } });
+  if (route?.path_patterns?.length)
+    out.push({ Field: 'path-pattern', PathPatternConfig: { Values: route.path_patterns } });
   if (out.length > 0) return out;
-  if (config.host_domain) return [{ Field: 'host-header', HostHeaderConfig: { Values: [`${deploymentId}.${config.host_domain}`] } }];
+  if (config.host_domain)
+    return [{ Field: 'host-header', HostHeaderConfig: { Values: [`${deploymentId}.${config.host_domain}`] } }];
   return [{ Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: 'X-BP-Deployment', Values: [deploymentId] } }];
 }
 
@@ -41,11 +43,15 @@ export function conditionProblems(config: AwsEc2Config, deploymentId: string): s
     const values = c.HostHeaderConfig?.Values ?? c.PathPatternConfig?.Values ?? c.HttpHeaderConfig?.Values ?? [];
     total += values.length;
     if (values.length > MAX_VALUES_PER_CONDITION) {
-      problems.push(`its ${c.Field} condition has ${values.length} values; an ALB condition takes at most ${MAX_VALUES_PER_CONDITION}`);
+      problems.push(
+        `its ${c.Field} condition has ${values.length} values; an ALB condition takes at most ${MAX_VALUES_PER_CONDITION}`,
+      );
     }
     if (c.Field === 'host-header') {
       for (const v of values.filter((h) => h.length > MAX_HOST_LENGTH)) {
-        problems.push(`host "${v.slice(0, 40)}..." is ${v.length} characters; an ALB host condition takes at most ${MAX_HOST_LENGTH}`);
+        problems.push(
+          `host "${v.slice(0, 40)}..." is ${v.length} characters; an ALB host condition takes at most ${MAX_HOST_LENGTH}`,
+        );
       }
     }
   }
@@ -58,16 +64,20 @@ export function conditionProblems(config: AwsEc2Config, deploymentId: string): s
 export function checkRuleConditions(config: AwsEc2Config, deploymentId: string): void {
   const problems = conditionProblems(config, deploymentId);
   if (problems.length > 0) {
-    throw new ProviderError(`deployment "${deploymentId}": the listener rule cannot be created: ${problems.join('; ')}; ` +
-      'change routes or host_domain in the aws-ec2 deployer config');
+    throw new ProviderError(
+      `deployment "${deploymentId}": the listener rule cannot be created: ${problems.join('; ')}; ` +
+        'change routes or host_domain in the aws-ec2 deployer config',
+    );
   }
 }
 
 export function checkUserData(revision: DeployerRevision, script: string): void {
   const bytes = Buffer.byteLength(script, 'utf8');
   if (bytes > MAX_USER_DATA_BYTES) {
-    throw new ProviderError(`revision "${revision.revision_id}": its startup script is ${bytes} bytes; EC2 user data takes at most ` +
-      `${MAX_USER_DATA_BYTES} bytes (16 KB): move large artifact.env values into a secret store or the image`);
+    throw new ProviderError(
+      `revision "${revision.revision_id}": its startup script is ${bytes} bytes; EC2 user data takes at most ` +
+        `${MAX_USER_DATA_BYTES} bytes (16 KB): move large artifact.env values into a secret store or the image`,
+    );
   }
 }
 

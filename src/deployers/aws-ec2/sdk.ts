@@ -6,7 +6,11 @@ import type * as Ec2Sdk from '@aws-sdk/client-ec2';
 import type * as ElbSdk from '@aws-sdk/client-elastic-load-balancing-v2';
 import { type BpError, PluginLoadError } from '../../model/errors.js';
 import {
-  type Classifier, type FailureKind, providerCall, type ProviderFailure, toBpError,
+  type Classifier,
+  type FailureKind,
+  providerCall,
+  type ProviderFailure,
+  toBpError,
 } from '../kit/provider-errors.js';
 import type { AwsEc2Config } from './config.js';
 
@@ -26,7 +30,10 @@ export async function importSdk<T>(name: string): Promise<T> {
   try {
     return (await import(name)) as T;
   } catch (e) {
-    throw new PluginLoadError(`the aws-ec2 deployer needs the AWS SDK package ${name}, which is not installed; run: ${INSTALL}`, { cause: e });
+    throw new PluginLoadError(
+      `the aws-ec2 deployer needs the AWS SDK package ${name}, which is not installed; run: ${INSTALL}`,
+      { cause: e },
+    );
   }
 }
 
@@ -38,13 +45,24 @@ export async function importSdk<T>(name: string): Promise<T> {
 export async function createClients(config: AwsEc2Config): Promise<AwsClients> {
   const ec2Sdk = await importSdk<Ec2Module>('@aws-sdk/client-ec2');
   const elbSdk = await importSdk<ElbModule>('@aws-sdk/client-elastic-load-balancing-v2');
-  const common = { region: config.region, maxAttempts: config.max_attempts, ...(config.endpoint ? { endpoint: config.endpoint } : {}) };
+  const common = {
+    region: config.region,
+    maxAttempts: config.max_attempts,
+    ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+  };
   return { ec2Sdk, elbSdk, ec2: new ec2Sdk.EC2Client(common), elb: new elbSdk.ElasticLoadBalancingV2Client(common) };
 }
 
 const THROTTLING = new Set([
-  'Throttling', 'ThrottlingException', 'RequestLimitExceeded', 'RequestThrottled', 'RequestThrottledException',
-  'TooManyRequestsException', 'ProvisionedThroughputExceededException', 'SlowDown', 'EC2ThrottledException',
+  'Throttling',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'TooManyRequestsException',
+  'ProvisionedThroughputExceededException',
+  'SlowDown',
+  'EC2ThrottledException',
 ]);
 /**
  * Eventual consistency and capacity: the same call usually succeeds a little later (EC2 API
@@ -55,26 +73,56 @@ const THROTTLING = new Set([
  * of just-started instances, reads of a shared listener).
  */
 const TRANSIENT = new Set([
-  'InvalidInstanceID.NotFound', 'ResourceInUse', 'InsufficientInstanceCapacity', 'PriorityInUse', 'Unavailable',
-  'ServiceUnavailable', 'InternalError', 'InternalFailure', 'RequestTimeout', 'RequestExpired', 'InsufficientCapacity',
-  'InsufficientAddressCapacity', 'InsufficientHostCapacity', 'InsufficientReservedInstanceCapacity', 'ConcurrentTagAccess',
-  'IncorrectInstanceState', 'DependencyViolation',
+  'InvalidInstanceID.NotFound',
+  'ResourceInUse',
+  'InsufficientInstanceCapacity',
+  'PriorityInUse',
+  'Unavailable',
+  'ServiceUnavailable',
+  'InternalError',
+  'InternalFailure',
+  'RequestTimeout',
+  'RequestExpired',
+  'InsufficientCapacity',
+  'InsufficientAddressCapacity',
+  'InsufficientHostCapacity',
+  'InsufficientReservedInstanceCapacity',
+  'ConcurrentTagAccess',
+  'IncorrectInstanceState',
+  'DependencyViolation',
 ]);
 const TOKEN_REUSE = new Set(['IdempotentParameterMismatch', 'IdempotentInstanceTerminated']);
 const QUOTAS = new Set([
-  'VcpuLimitExceeded', 'InstanceLimitExceeded', 'TooManyRules', 'TooManyTargetGroups', 'TooManyTargets',
-  'TooManyTags', 'TooManyActions', 'TooManyUniqueTargetGroupsPerLoadBalancer', 'MaxSpotInstanceCountExceeded',
+  'VcpuLimitExceeded',
+  'InstanceLimitExceeded',
+  'TooManyRules',
+  'TooManyTargetGroups',
+  'TooManyTargets',
+  'TooManyTags',
+  'TooManyActions',
+  'TooManyUniqueTargetGroupsPerLoadBalancer',
+  'MaxSpotInstanceCountExceeded',
 ]);
 const PERMISSIONS = new Set([
-  'AuthFailure', 'UnauthorizedOperation', 'InvalidClientTokenId', 'AccessDenied', 'AccessDeniedException',
-  'SignatureDoesNotMatch', 'ExpiredToken', 'InvalidAccessKeyId', 'MissingAuthenticationToken', 'OptInRequired',
+  'AuthFailure',
+  'UnauthorizedOperation',
+  'InvalidClientTokenId',
+  'AccessDenied',
+  'AccessDeniedException',
+  'SignatureDoesNotMatch',
+  'ExpiredToken',
+  'InvalidAccessKeyId',
+  'MissingAuthenticationToken',
+  'OptInRequired',
 ]);
 
 /** The service's error code: EC2 names errors by code, ELBv2 models add an `Exception` suffix. */
 export function awsErrorCode(e: unknown): string {
   const err = e as { Code?: unknown; name?: unknown } | null;
   const raw = typeof err?.Code === 'string' ? err.Code : typeof err?.name === 'string' ? err.name : 'Error';
-  return raw.endsWith('Exception') && !THROTTLING.has(raw) && !PERMISSIONS.has(raw) ? raw.slice(0, -'Exception'.length) : raw;
+  return raw.endsWith('Exception') && !THROTTLING.has(raw) && !PERMISSIONS.has(raw)
+    ? raw.slice(0, -'Exception'.length)
+    : raw;
 }
 
 function statusOf(e: unknown): number | undefined {
@@ -86,14 +134,21 @@ export const classifyAws: Classifier = (e) => {
   const code = awsErrorCode(e);
   const message = e instanceof Error ? e.message : String(e);
   const status = statusOf(e) ?? 0;
-  const kind: FailureKind = THROTTLING.has(code) ? 'throttled'
-    : QUOTAS.has(code) ? 'quota'
-      : PERMISSIONS.has(code) ? 'auth'
-        // A client token reused for another or a finished launch: the same call can never succeed.
-        : TOKEN_REUSE.has(code) ? 'rejected'
-        // No HTTP status at all: the request never got an answer (DNS, refused connection, timeout).
-        : TRANSIENT.has(code) || status >= 500 || status === 0 ? 'retryable'
-          : /NotFound$/.test(code) ? 'not-found' : 'rejected';
+  const kind: FailureKind = THROTTLING.has(code)
+    ? 'throttled'
+    : QUOTAS.has(code)
+      ? 'quota'
+      : PERMISSIONS.has(code)
+        ? 'auth'
+        : // A client token reused for another or a finished launch: the same call can never succeed.
+          TOKEN_REUSE.has(code)
+          ? 'rejected'
+          : // No HTTP status at all: the request never got an answer (DNS, refused connection, timeout).
+            TRANSIENT.has(code) || status >= 500 || status === 0
+            ? 'retryable'
+            : /NotFound$/.test(code)
+              ? 'not-found'
+              : 'rejected';
   return { kind, status, code, message };
 };
 
@@ -104,8 +159,11 @@ const HINTS: Partial<Record<FailureKind, string>> = {
 };
 
 function describe(f: ProviderFailure, operation: string): string {
-  const hint = TOKEN_REUSE.has(f.code) ? ' (a RunInstances client token was reused for another launch; this is a bp bug, please report it)'
-    : f.status === 0 && f.kind === 'retryable' ? ' (no answer from AWS)' : HINTS[f.kind] ?? '';
+  const hint = TOKEN_REUSE.has(f.code)
+    ? ' (a RunInstances client token was reused for another launch; this is a bp bug, please report it)'
+    : f.status === 0 && f.kind === 'retryable'
+      ? ' (no answer from AWS)'
+      : (HINTS[f.kind] ?? '');
   return `AWS ${operation} failed: ${f.code}: ${f.message}${hint}`;
 }
 

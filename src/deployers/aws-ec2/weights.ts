@@ -33,7 +33,10 @@ export function toElbWeights(entries: readonly SplitEntry[]): ElbSplit {
     const scale = MAX_ELB_WEIGHT / Math.max(...bps);
     weights = bps.map((w) => (w === 0 ? 0 : Math.max(1, Math.round(w * scale))));
   }
-  const enforced = toSplit(entries.map((e) => e.revision_id), weights);
+  const enforced = toSplit(
+    entries.map((e) => e.revision_id),
+    weights,
+  );
   const exact = enforced.every((e, i) => e.weight_bps === bps[i]);
   return { weights, enforced, exact };
 }

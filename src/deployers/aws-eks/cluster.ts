@@ -37,7 +37,10 @@ async function loadEks(): Promise<EksModule> {
   try {
     return (await import('@aws-sdk/client-eks')) as EksModule;
   } catch (e) {
-    throw new PluginLoadError('the aws-eks deployer needs the @aws-sdk/client-eks package, which is not installed; run: npm install @aws-sdk/client-eks', { cause: e });
+    throw new PluginLoadError(
+      'the aws-eks deployer needs the @aws-sdk/client-eks package, which is not installed; run: npm install @aws-sdk/client-eks',
+      { cause: e },
+    );
   }
 }
 
@@ -48,18 +51,30 @@ function regionOf(config: EksConfig): string {
 }
 
 /** DescribeCluster, with EKS's answers turned into ProviderErrors an operator can act on. */
-export async function describeCluster(config: EksConfig): Promise<{ access: ClusterAccess; credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } }> {
+export async function describeCluster(config: EksConfig): Promise<{
+  access: ClusterAccess;
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+}> {
   const { EKSClient, DescribeClusterCommand } = await loadEks();
   const region = regionOf(config);
-  const client = new EKSClient({ region, ...(config.endpoint_url ? { endpoint: config.endpoint_url } : {}), maxAttempts: 3 });
+  const client = new EKSClient({
+    region,
+    ...(config.endpoint_url ? { endpoint: config.endpoint_url } : {}),
+    maxAttempts: 3,
+  });
   try {
     const out = await client.send(new DescribeClusterCommand({ name: config.cluster_name }));
     const cluster = out.cluster;
     if (!cluster?.endpoint) {
-      throw new ProviderError(`EKS cluster "${config.cluster_name}" in ${region} has no API endpoint yet (status ${cluster?.status ?? 'unknown'})`, { retryable: true });
+      throw new ProviderError(
+        `EKS cluster "${config.cluster_name}" in ${region} has no API endpoint yet (status ${cluster?.status ?? 'unknown'})`,
+        { retryable: true },
+      );
     }
     if (cluster.status !== 'ACTIVE' && cluster.status !== 'UPDATING') {
-      throw new ProviderError(`EKS cluster "${config.cluster_name}" in ${region} is ${cluster.status}, not ACTIVE`, { retryable: cluster.status === 'CREATING' });
+      throw new ProviderError(`EKS cluster "${config.cluster_name}" in ${region} is ${cluster.status}, not ACTIVE`, {
+        retryable: cluster.status === 'CREATING',
+      });
     }
     const credentials = await client.config.credentials();
     return { access: { endpoint: cluster.endpoint, caData: cluster.certificateAuthority?.data }, credentials };
@@ -68,14 +83,26 @@ export async function describeCluster(config: EksConfig): Promise<{ access: Clus
     const name = (e as { name?: string }).name ?? '';
     const message = (e as Error).message;
     if (name === 'ResourceNotFoundException') {
-      throw new ProviderError(`EKS cluster "${config.cluster_name}" does not exist in ${region}: ${message}`, { cause: e });
+      throw new ProviderError(`EKS cluster "${config.cluster_name}" does not exist in ${region}: ${message}`, {
+        cause: e,
+      });
     }
     if (name === 'CredentialsProviderError') {
-      throw new ProviderError(`no AWS credentials for the aws-eks deployer: ${message}; set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY`, { cause: e });
+      throw new ProviderError(
+        `no AWS credentials for the aws-eks deployer: ${message}; set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY`,
+        { cause: e },
+      );
     }
     const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    const retryable = name === 'ThrottlingException' || name === 'ServerException' || (status !== undefined && (status === 429 || status >= 500)) || status === undefined;
-    throw new ProviderError(`DescribeCluster "${config.cluster_name}" in ${region} failed (${name || 'error'}${status ? ` ${status}` : ''}): ${message}`, { cause: e, retryable });
+    const retryable =
+      name === 'ThrottlingException' ||
+      name === 'ServerException' ||
+      (status !== undefined && (status === 429 || status >= 500)) ||
+      status === undefined;
+    throw new ProviderError(
+      `DescribeCluster "${config.cluster_name}" in ${region} failed (${name || 'error'}${status ? ` ${status}` : ''}): ${message}`,
+      { cause: e, retryable },
+    );
   } finally {
     client.destroy();
   }
@@ -87,10 +114,22 @@ export function eksConnector(config: EksConfig): Connect {
     if (!current || Date.now() - current.at > TOKEN_REFRESH_MS) {
       const client = (async () => {
         const [{ access, credentials }, sdk] = await Promise.all([describeCluster(config), loadKubeSdk()]);
-        const token = await eksToken({ clusterName: config.cluster_name, region: regionOf(config), credentials, stsHost: config.sts_host });
+        const token = await eksToken({
+          clusterName: config.cluster_name,
+          region: regionOf(config),
+          credentials,
+          stsHost: config.sts_host,
+        });
         const kc = new sdk.KubeConfig();
         kc.loadFromOptions({
-          clusters: [{ name: config.cluster_name, server: access.endpoint, caData: access.caData, skipTLSVerify: config.insecure_skip_tls_verify ?? false }],
+          clusters: [
+            {
+              name: config.cluster_name,
+              server: access.endpoint,
+              caData: access.caData,
+              skipTLSVerify: config.insecure_skip_tls_verify ?? false,
+            },
+          ],
           users: [{ name: 'bp-eks', token }],
           contexts: [{ name: 'eks', cluster: config.cluster_name, user: 'bp-eks' }],
           currentContext: 'eks',

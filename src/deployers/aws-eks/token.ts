@@ -29,12 +29,16 @@ async function importOrExplain<T>(name: string): Promise<T> {
   try {
     return (await import(name)) as T;
   } catch (e) {
-    throw new PluginLoadError(`the aws-eks deployer needs the ${name} package, which is not installed; run: npm install ${name}`, { cause: e });
+    throw new PluginLoadError(
+      `the aws-eks deployer needs the ${name} package, which is not installed; run: npm install ${name}`,
+      { cause: e },
+    );
   }
 }
 
 /** RFC 3986 encoding, as SigV4 canonicalises query strings. */
-const rfc3986 = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+const rfc3986 = (s: string) =>
+  encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 
 export async function presignedCallerIdentityUrl(req: TokenRequest): Promise<string> {
   const [{ SignatureV4 }, { Sha256 }, { HttpRequest }] = await Promise.all([

@@ -50,22 +50,43 @@ export interface AzureVmConfig {
   retry_delay_ms?: number;
 }
 
-export type Settings = Required<Omit<AzureVmConfig, 'endpoint' | 'authority_host' | 'ca_file' | 'vm_size' | 'ssh_public_key' | 'network_security_group_id'>> &
-  Pick<AzureVmConfig, 'endpoint' | 'authority_host' | 'ca_file' | 'vm_size' | 'ssh_public_key' | 'network_security_group_id'>;
+export type Settings = Required<
+  Omit<
+    AzureVmConfig,
+    'endpoint' | 'authority_host' | 'ca_file' | 'vm_size' | 'ssh_public_key' | 'network_security_group_id'
+  >
+> &
+  Pick<
+    AzureVmConfig,
+    'endpoint' | 'authority_host' | 'ca_file' | 'vm_size' | 'ssh_public_key' | 'network_security_group_id'
+  >;
 
 const credentialSchema = {
   oneOf: [
     { type: 'object', additionalProperties: false, required: ['type'], properties: { type: { const: 'default' } } },
     {
-      type: 'object', additionalProperties: false, required: ['type', 'tenant_id', 'client_id', 'client_secret'],
-      properties: { type: { const: 'client-secret' }, tenant_id: { type: 'string', minLength: 1 }, client_id: { type: 'string', minLength: 1 }, client_secret: { type: 'string', minLength: 1 } },
+      type: 'object',
+      additionalProperties: false,
+      required: ['type', 'tenant_id', 'client_id', 'client_secret'],
+      properties: {
+        type: { const: 'client-secret' },
+        tenant_id: { type: 'string', minLength: 1 },
+        client_id: { type: 'string', minLength: 1 },
+        client_secret: { type: 'string', minLength: 1 },
+      },
     },
     {
-      type: 'object', additionalProperties: false, required: ['type'],
-      properties: { type: { const: 'access-token' }, token_env: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$', default: 'AZURE_ACCESS_TOKEN' } },
+      type: 'object',
+      additionalProperties: false,
+      required: ['type'],
+      properties: {
+        type: { const: 'access-token' },
+        token_env: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$', default: 'AZURE_ACCESS_TOKEN' },
+      },
     },
   ],
-  description: 'How bp authenticates: DefaultAzureCredential (default), a service principal secret, or a bearer token from an environment variable.',
+  description:
+    'How bp authenticates: DefaultAzureCredential (default), a service principal secret, or a bearer token from an environment variable.',
 } as const;
 
 export const configSchema = {
@@ -76,26 +97,101 @@ export const configSchema = {
     subscription_id: { type: 'string', minLength: 1, description: 'Subscription that owns every resource.' },
     resource_group: { type: 'string', minLength: 1, description: 'Existing resource group bp creates everything in.' },
     location: { type: 'string', minLength: 1, description: 'Region of the VMs, e.g. westeurope.' },
-    subnet_id: { type: 'string', pattern: '^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft.Network/virtualNetworks/[^/]+/subnets/[^/]+$', description: 'Full id of the subnet the VMs join.' },
+    subnet_id: {
+      type: 'string',
+      pattern:
+        '^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft.Network/virtualNetworks/[^/]+/subnets/[^/]+$',
+      description: 'Full id of the subnet the VMs join.',
+    },
     credential: credentialSchema,
-    endpoint: { type: 'string', pattern: '^https://', description: 'Resource Manager endpoint; unset for https://management.azure.com.' },
-    token_scope: { type: 'string', default: 'https://management.azure.com/.default', description: 'Token scope (audience) for the endpoint.' },
-    authority_host: { type: 'string', pattern: '^https://', description: 'Microsoft Entra authority host; unset for https://login.microsoftonline.com.' },
-    disable_instance_discovery: { type: 'boolean', default: false, description: 'Skip Entra instance discovery (Azure Stack Hub, AZURE_AUTHORITY_HOST pointing at a private authority).' },
+    endpoint: {
+      type: 'string',
+      pattern: '^https://',
+      description: 'Resource Manager endpoint; unset for https://management.azure.com.',
+    },
+    token_scope: {
+      type: 'string',
+      default: 'https://management.azure.com/.default',
+      description: 'Token scope (audience) for the endpoint.',
+    },
+    authority_host: {
+      type: 'string',
+      pattern: '^https://',
+      description: 'Microsoft Entra authority host; unset for https://login.microsoftonline.com.',
+    },
+    disable_instance_discovery: {
+      type: 'boolean',
+      default: false,
+      description:
+        'Skip Entra instance discovery (Azure Stack Hub, AZURE_AUTHORITY_HOST pointing at a private authority).',
+    },
     ca_file: { type: 'string', description: 'PEM file of extra CA certificates to trust (Azure Stack Hub).' },
     vm_size: { type: 'string', description: 'VM size for every revision; else chosen from resources by the catalog.' },
-    image: { type: 'string', pattern: '^[^:]+:[^:]+:[^:]+:[^:]+$', default: 'Canonical:0001-com-ubuntu-server-jammy:22_04-lts-gen2:latest', description: 'publisher:offer:sku:version of the VM image (cloud-init, apt).' },
+    image: {
+      type: 'string',
+      pattern: '^[^:]+:[^:]+:[^:]+:[^:]+$',
+      default: 'Canonical:0001-com-ubuntu-server-jammy:22_04-lts-gen2:latest',
+      description: 'publisher:offer:sku:version of the VM image (cloud-init, apt).',
+    },
     admin_username: { type: 'string', default: 'bpadmin' },
     ssh_public_key: { type: 'string', description: 'OpenSSH public key of the admin user; else no one can log in.' },
-    port: { type: 'integer', minimum: 1, maximum: 65535, default: 8080, description: 'Port revisions listen on ($PORT).' },
-    frontend_port: { type: 'integer', minimum: 1, maximum: 65535, default: 80, description: 'Port of each revision load balancer, probed by Traffic Manager.' },
-    network_security_group_id: { type: 'string', description: 'Network security group for the NICs (the subnet\'s applies anyway).' },
-    dns_ttl: { type: 'integer', minimum: 0, maximum: 2147483647, default: 30, description: 'TTL of Traffic Manager DNS answers (seconds).' },
-    boot_grace_seconds: { type: 'integer', minimum: 0, default: 300, description: 'Added to health.timeout_seconds while warming.' },
-    poll_interval_ms: { type: 'integer', minimum: 10, default: 5000, description: 'Health polling interval while warming.' },
-    lro_poll_interval_ms: { type: 'integer', minimum: 10, default: 2000, description: 'Polling interval of long-running operations.' },
-    max_retries: { type: 'integer', minimum: 0, maximum: 10, default: 1, description: 'SDK retries per request (one covers a reused connection reset mid-request; bp retries verbs itself).' },
-    retry_delay_ms: { type: 'integer', minimum: 10, default: 1000, description: 'Base delay of those retries when the service sends no Retry-After.' },
+    port: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 65535,
+      default: 8080,
+      description: 'Port revisions listen on ($PORT).',
+    },
+    frontend_port: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 65535,
+      default: 80,
+      description: 'Port of each revision load balancer, probed by Traffic Manager.',
+    },
+    network_security_group_id: {
+      type: 'string',
+      description: "Network security group for the NICs (the subnet's applies anyway).",
+    },
+    dns_ttl: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 2147483647,
+      default: 30,
+      description: 'TTL of Traffic Manager DNS answers (seconds).',
+    },
+    boot_grace_seconds: {
+      type: 'integer',
+      minimum: 0,
+      default: 300,
+      description: 'Added to health.timeout_seconds while warming.',
+    },
+    poll_interval_ms: {
+      type: 'integer',
+      minimum: 10,
+      default: 5000,
+      description: 'Health polling interval while warming.',
+    },
+    lro_poll_interval_ms: {
+      type: 'integer',
+      minimum: 10,
+      default: 2000,
+      description: 'Polling interval of long-running operations.',
+    },
+    max_retries: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 10,
+      default: 1,
+      description:
+        'SDK retries per request (one covers a reused connection reset mid-request; bp retries verbs itself).',
+    },
+    retry_delay_ms: {
+      type: 'integer',
+      minimum: 10,
+      default: 1000,
+      description: 'Base delay of those retries when the service sends no Retry-After.',
+    },
   },
 } as const;
 
@@ -143,7 +239,13 @@ export const VM_SIZES: VmSize[] = [
 
 export function vmSizeFor(resources: Resources, configured: string | undefined): string {
   if (configured) return configured;
-  const fit = VM_SIZES.find((s) => s.cpu >= resources.cpu && s.memory_mb >= resources.memory_mb && s.gpu >= resources.gpu && (resources.gpu > 0) === (s.gpu > 0));
+  const fit = VM_SIZES.find(
+    (s) =>
+      s.cpu >= resources.cpu &&
+      s.memory_mb >= resources.memory_mb &&
+      s.gpu >= resources.gpu &&
+      resources.gpu > 0 === s.gpu > 0,
+  );
   if (!fit) {
     throw new ProviderError(
       `no catalog VM size has ${resources.cpu} vCPU, ${resources.memory_mb} MB and ${resources.gpu} GPU; set vm_size in the deployer config`,

@@ -10,7 +10,8 @@ import type { DeployerRevision } from '../../model/deployer.js';
 import { ProviderError } from '../../model/errors.js';
 
 /** A Docker/OCI image reference: [host[:port]/]path[:tag][@digest]. */
-const IMAGE_REF = /^(?:[a-z0-9.-]+(?::[0-9]+)?\/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+const IMAGE_REF =
+  /^(?:[a-z0-9.-]+(?::[0-9]+)?\/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 /**
  * Azure's limit on custom data (Compute REST reference, OSProfile.customData): the decoded
  * binary array is at most 65,535 bytes; its base64 form at most 87,380 characters.
@@ -27,14 +28,18 @@ export function validateArtifact(revision: DeployerRevision): void {
     throw new ProviderError(`revision "${id}": "${a.image}" is not a valid container image reference`);
   }
   if (a.binary !== undefined && !/^https?:\/\//.test(a.binary)) {
-    throw new ProviderError(`revision "${id}": artifact.binary must be an http(s):// URL the VMs can fetch (a blob SAS URL, a release asset), got "${a.binary}"`);
+    throw new ProviderError(
+      `revision "${id}": artifact.binary must be an http(s):// URL the VMs can fetch (a blob SAS URL, a release asset), got "${a.binary}"`,
+    );
   }
   if (a.image === undefined && a.binary === undefined && !(a.command && a.command.length > 0)) {
     throw new ProviderError(`revision "${id}" has no artifact.image, artifact.binary or artifact.command to run`);
   }
   for (const [k, v] of Object.entries(a.env)) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) || /[\r\n\0]/.test(v)) {
-      throw new ProviderError(`revision "${id}": env ${JSON.stringify(k)} cannot be passed to a VM (names are [A-Za-z_][A-Za-z0-9_]*, values one line)`);
+      throw new ProviderError(
+        `revision "${id}": env ${JSON.stringify(k)} cannot be passed to a VM (names are [A-Za-z_][A-Za-z0-9_]*, values one line)`,
+      );
     }
   }
 }
@@ -56,7 +61,9 @@ export function customData(revision: DeployerRevision, port: number): string {
       `ExecStartPre=/usr/bin/docker pull ${shellQuote(a.image)}`,
       `ExecStart=/usr/bin/docker run --rm --name bp-app --env-file /etc/bp/docker.env -p ${port}:${port} ${shellQuote(a.image)}`,
     ];
-    prepare = ['  - [sh, -c, "command -v docker >/dev/null || (apt-get update -q && apt-get install -y -q docker.io)"]'];
+    prepare = [
+      '  - [sh, -c, "command -v docker >/dev/null || (apt-get update -q && apt-get install -y -q docker.io)"]',
+    ];
   } else if (a.binary !== undefined) {
     exec = [
       `ExecStartPre=/usr/bin/curl -fsSL --retry 10 --retry-connrefused -o /opt/bp/app ${shellQuote(a.binary)}`,
@@ -81,11 +88,23 @@ export function customData(revision: DeployerRevision, port: number): string {
     '  - path: /etc/systemd/system/bp-app.service',
     "    permissions: '0644'",
     '    content: |',
-    block([
-      '[Unit]', `Description=bp revision ${revision.revision_id}`, 'After=network-online.target docker.service', 'Wants=network-online.target',
-      '[Service]', 'EnvironmentFile=/etc/bp/app.env', 'Restart=always', 'RestartSec=2', 'TimeoutStartSec=0', ...exec,
-      '[Install]', 'WantedBy=multi-user.target',
-    ], '      '),
+    block(
+      [
+        '[Unit]',
+        `Description=bp revision ${revision.revision_id}`,
+        'After=network-online.target docker.service',
+        'Wants=network-online.target',
+        '[Service]',
+        'EnvironmentFile=/etc/bp/app.env',
+        'Restart=always',
+        'RestartSec=2',
+        'TimeoutStartSec=0',
+        ...exec,
+        '[Install]',
+        'WantedBy=multi-user.target',
+      ],
+      '      ',
+    ),
     'runcmd:',
     '  - [install, -d, -m, "0755", /opt/bp]',
     ...prepare,
@@ -94,7 +113,9 @@ export function customData(revision: DeployerRevision, port: number): string {
     '',
   ].join('\n');
   if (Buffer.byteLength(text) > MAX_CUSTOM_DATA) {
-    throw new ProviderError(`revision "${revision.revision_id}": its env makes the VM custom data ${Buffer.byteLength(text)} bytes, over Azure's limit of ${MAX_CUSTOM_DATA} bytes: move large artifact.env values into a secret store or the image`);
+    throw new ProviderError(
+      `revision "${revision.revision_id}": its env makes the VM custom data ${Buffer.byteLength(text)} bytes, over Azure's limit of ${MAX_CUSTOM_DATA} bytes: move large artifact.env values into a secret store or the image`,
+    );
   }
   return Buffer.from(text, 'utf8').toString('base64');
 }
@@ -111,7 +132,8 @@ export function throwawaySshKey(): string {
     if (b[0] & 0x80) b = Buffer.concat([Buffer.from([0]), b]);
     return b;
   };
-  const field = (b: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, 0].map((_, i) => (b.length >>> (24 - 8 * i)) & 0xff)), b]);
+  const field = (b: Buffer) =>
+    Buffer.concat([Buffer.from([0, 0, 0, 0].map((_, i) => (b.length >>> (24 - 8 * i)) & 0xff)), b]);
   const blob = Buffer.concat([field(Buffer.from('ssh-rsa')), field(mpint(jwk.e)), field(mpint(jwk.n))]);
   return `ssh-rsa ${blob.toString('base64')} bp-throwaway`;
 }

@@ -5,7 +5,14 @@
  * serialized in this process (a profile is written whole, with one PUT).
  */
 import type {
-  Deployer, DeployerEnvironment, Logger, Observation, SplitResult, StageResult, VerbOptions, WarmResult,
+  Deployer,
+  DeployerEnvironment,
+  Logger,
+  Observation,
+  SplitResult,
+  StageResult,
+  VerbOptions,
+  WarmResult,
 } from '../../model/deployer.js';
 import { ProviderError } from '../../model/errors.js';
 import { sleep } from '../kit/abort.js';
@@ -23,7 +30,10 @@ export class AzureVmDeployer implements Deployer {
   private clientsPromise: Promise<AzureClients> | null = null;
   private readonly exclusive = keyedMutex();
 
-  constructor(private readonly settings: Settings, private readonly logger: Logger) {}
+  constructor(
+    private readonly settings: Settings,
+    private readonly logger: Logger,
+  ) {}
 
   /** The SDKs are loaded on the first call that needs the API, never by `create`. */
   private async api(): Promise<{ c: AzureClients; revisions: RevisionResources }> {
@@ -61,19 +71,27 @@ export class AzureVmDeployer implements Deployer {
     const { c, revisions } = await this.api();
     const t = revisions.target(env.environment_id, deployment, revision);
     const routing = new Routing(c, this.settings, env.environment_id);
-    const disabled = await this.exclusive(`deployment:${deployment.deployment_id}`, () => routing.disable(deployment.deployment_id, t.names.base, signal));
+    const disabled = await this.exclusive(`deployment:${deployment.deployment_id}`, () =>
+      routing.disable(deployment.deployment_id, t.names.base, signal),
+    );
     if (disabled) await sleep(revision.drain_seconds * 1000, signal, `draining "${revisionId}"`);
     await this.exclusive(`revision:${revisionId}`, () => revisions.deallocate(t, signal));
     return {};
   }
 
-  async archiveRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<Record<string, never>> {
+  async archiveRevision(
+    env: DeployerEnvironment,
+    revisionId: string,
+    opts: VerbOptions,
+  ): Promise<Record<string, never>> {
     const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'archiving');
     const { signal } = opts;
     const { c, revisions } = await this.api();
     const t = revisions.target(env.environment_id, deployment, revision);
     const routing = new Routing(c, this.settings, env.environment_id);
-    await this.exclusive(`deployment:${deployment.deployment_id}`, () => routing.remove(deployment.deployment_id, t.names.base, signal));
+    await this.exclusive(`deployment:${deployment.deployment_id}`, () =>
+      routing.remove(deployment.deployment_id, t.names.base, signal),
+    );
     await this.exclusive(`revision:${revisionId}`, () => revisions.archive(t, signal));
     return {};
   }
@@ -86,7 +104,9 @@ export class AzureVmDeployer implements Deployer {
     for (const e of entries) {
       const revision = deployment.revisions.find((r) => r.revision_id === e.revision_id)!;
       const t = revisions.target(env.environment_id, deployment, revision);
-      const ip = await armOrNull(`read public IP ${t.names.publicIp}`, signal, () => c.network.publicIPAddresses.get(this.settings.resource_group, t.names.publicIp, { abortSignal: signal }));
+      const ip = await armOrNull(`read public IP ${t.names.publicIp}`, signal, () =>
+        c.network.publicIPAddresses.get(this.settings.resource_group, t.names.publicIp, { abortSignal: signal }),
+      );
       const serving = !!ip?.dnsSettings?.fqdn && ip.provisioningState === 'Succeeded';
       if (e.weight_bps > 0 && !serving) {
         throw new ProviderError(
@@ -96,7 +116,12 @@ export class AzureVmDeployer implements Deployer {
       }
       // An endpoint must target an existing IP; a weight-0 entry without one routes nothing anyway.
       if (serving) {
-        routed.push({ ...e, endpoint: t.names.base, targetResourceId: revisions.id('Microsoft.Network/publicIPAddresses', t.names.publicIp), healthPath: revision.health.http_path });
+        routed.push({
+          ...e,
+          endpoint: t.names.base,
+          targetResourceId: revisions.id('Microsoft.Network/publicIPAddresses', t.names.publicIp),
+          healthPath: revision.health.http_path,
+        });
       }
     }
     const routing = new Routing(c, this.settings, env.environment_id);
@@ -104,7 +129,10 @@ export class AzureVmDeployer implements Deployer {
     // Traffic Manager weighs per mille: report (and let bp record) the split it really enforces.
     const enforced = enforcedSplit(entries);
     if (enforced.some((e, i) => e.weight_bps !== entries[i].weight_bps)) {
-      this.logger.warn(`azure-vm: the split of ${deploymentId} is rounded to what Traffic Manager weights (per mille) can express`, { enforced });
+      this.logger.warn(
+        `azure-vm: the split of ${deploymentId} is rounded to what Traffic Manager weights (per mille) can express`,
+        { enforced },
+      );
     }
     return { applied_deployment_id: deploymentId, applied_entries: enforced };
   }

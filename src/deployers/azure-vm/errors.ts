@@ -5,8 +5,15 @@
  */
 import type { BpError } from '../../model/errors.js';
 import {
-  type Classifier, type FailureKind, isRetryableKind, parseRetryAfter, type ProviderCall, providerCall, providerCallOrNull,
-  type ProviderFailure, toBpError,
+  type Classifier,
+  type FailureKind,
+  isRetryableKind,
+  parseRetryAfter,
+  type ProviderCall,
+  providerCall,
+  providerCallOrNull,
+  type ProviderFailure,
+  toBpError,
 } from '../kit/provider-errors.js';
 
 export interface AzureFailure {
@@ -19,7 +26,12 @@ export interface AzureFailure {
 
 /** What the SDKs throw: a RestError (`statusCode`, `code`), or core-lro's "The long-running operation has failed. CODE. message". */
 export function failureOf(e: unknown): AzureFailure {
-  const err = (e ?? {}) as { statusCode?: unknown; code?: unknown; message?: unknown; details?: { error?: { code?: string; message?: string } } };
+  const err = (e ?? {}) as {
+    statusCode?: unknown;
+    code?: unknown;
+    message?: unknown;
+    details?: { error?: { code?: string; message?: string } };
+  };
   let message = typeof err.message === 'string' ? err.message : String(e);
   let code = typeof err.code === 'string' ? err.code : '';
   const detail = err.details?.error;
@@ -34,34 +46,80 @@ export function failureOf(e: unknown): AzureFailure {
 }
 
 const RETRYABLE_CODES = new Set([
-  'TooManyRequests', 'RetryableError', 'AnotherOperationInProgress', 'Conflict', 'InternalServerError', 'ServiceUnavailable',
-  'AllocationFailed', 'ZonalAllocationFailed', 'OverconstrainedAllocationRequest', 'GatewayTimeout', 'InternalOperationError',
-  'PublicIPAddressCannotBeDeleted', 'NicInUse', 'InUseSubnetCannotBeDeleted', 'ResourceNotReady', 'OperationPreempted',
-  'REQUEST_SEND_ERROR', 'ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT',
+  'TooManyRequests',
+  'RetryableError',
+  'AnotherOperationInProgress',
+  'Conflict',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'AllocationFailed',
+  'ZonalAllocationFailed',
+  'OverconstrainedAllocationRequest',
+  'GatewayTimeout',
+  'InternalOperationError',
+  'PublicIPAddressCannotBeDeleted',
+  'NicInUse',
+  'InUseSubnetCannotBeDeleted',
+  'ResourceNotReady',
+  'OperationPreempted',
+  'REQUEST_SEND_ERROR',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
 ]);
-const QUOTA_CODES = new Set(['OperationNotAllowed', 'QuotaExceeded', 'SkuNotAvailable', 'PublicIPCountLimitReached', 'TooManyEndpoints']);
-const AUTH_CODES = new Set(['AuthenticationFailed', 'InvalidAuthenticationToken', 'ExpiredAuthenticationToken', 'AuthorizationFailed', 'LinkedAuthorizationFailed', 'InvalidAuthenticationTokenTenant', 'CredentialUnavailableError', 'AuthenticationRequiredError']);
+const QUOTA_CODES = new Set([
+  'OperationNotAllowed',
+  'QuotaExceeded',
+  'SkuNotAvailable',
+  'PublicIPCountLimitReached',
+  'TooManyEndpoints',
+]);
+const AUTH_CODES = new Set([
+  'AuthenticationFailed',
+  'InvalidAuthenticationToken',
+  'ExpiredAuthenticationToken',
+  'AuthorizationFailed',
+  'LinkedAuthorizationFailed',
+  'InvalidAuthenticationTokenTenant',
+  'CredentialUnavailableError',
+  'AuthenticationRequiredError',
+]);
 
 export function isRetryable(f: AzureFailure): boolean {
   if (QUOTA_CODES.has(f.code) || AUTH_CODES.has(f.code)) return false;
   return RETRYABLE_CODES.has(f.code) || f.status === 429 || f.status >= 500 || (f.status === 0 && f.code === '');
 }
 
-export const isNotFound = (f: AzureFailure) => f.status === 404 || f.code === 'ResourceNotFound' || f.code === 'NotFound';
+export const isNotFound = (f: AzureFailure) =>
+  f.status === 404 || f.code === 'ResourceNotFound' || f.code === 'NotFound';
 
 /** Reads a RestError, core-lro failure or credential error into the kit's failure shape. */
 export const classifyAzure: Classifier = (e) => {
   const f = failureOf(e);
   const name = (e as { name?: string } | null)?.name;
   const noCredential = name === 'CredentialUnavailableError' || name === 'AuthenticationError';
-  const kind: FailureKind = noCredential || f.status === 401 || AUTH_CODES.has(f.code) ? 'auth'
-    : QUOTA_CODES.has(f.code) ? 'quota'
-      : f.status === 429 || f.code === 'TooManyRequests' ? 'throttled'
-        : isRetryable(f) ? 'retryable'
-          : isNotFound(f) ? 'not-found' : 'rejected';
-  const headers = (e as { response?: { headers?: { get?: (n: string) => string | undefined } } } | null)?.response?.headers;
+  const kind: FailureKind =
+    noCredential || f.status === 401 || AUTH_CODES.has(f.code)
+      ? 'auth'
+      : QUOTA_CODES.has(f.code)
+        ? 'quota'
+        : f.status === 429 || f.code === 'TooManyRequests'
+          ? 'throttled'
+          : isRetryable(f)
+            ? 'retryable'
+            : isNotFound(f)
+              ? 'not-found'
+              : 'rejected';
+  const headers = (e as { response?: { headers?: { get?: (n: string) => string | undefined } } } | null)?.response
+    ?.headers;
   const retryAfterMs = kind === 'throttled' ? parseRetryAfter(headers?.get?.('retry-after')) : undefined;
-  return { kind, status: f.status, code: noCredential ? (name as string) : f.code, message: f.message, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+  return {
+    kind,
+    status: f.status,
+    code: noCredential ? (name as string) : f.code,
+    message: f.message,
+    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+  };
 };
 
 function describe(f: ProviderFailure, what: string): string {
@@ -69,14 +127,21 @@ function describe(f: ProviderFailure, what: string): string {
     return `Azure ${what} failed: no usable credential (${f.message.split('\n')[0]}); see docs/deployers/azure-vm.md, Credentials`;
   }
   let hint = '';
-  if (f.kind === 'quota') hint = '; request a quota increase (Usage + quotas in the portal) or lower resources.replicas';
-  else if (f.kind === 'auth') hint = '; check the credentials and the role assignments listed in docs/deployers/azure-vm.md';
+  if (f.kind === 'quota')
+    hint = '; request a quota increase (Usage + quotas in the portal) or lower resources.replicas';
+  else if (f.kind === 'auth')
+    hint = '; check the credentials and the role assignments listed in docs/deployers/azure-vm.md';
   else if (isRetryableKind(f.kind)) hint = '; retrying may help';
   const status = f.status ? `HTTP ${f.status}` : 'no HTTP status';
   return `Azure ${what} failed (${status}${f.code ? ` ${f.code}` : ''}): ${f.message}${hint}`;
 }
 
-const call = (what: string, signal: AbortSignal | undefined): ProviderCall => ({ what, signal, classify: classifyAzure, describe });
+const call = (what: string, signal: AbortSignal | undefined): ProviderCall => ({
+  what,
+  signal,
+  classify: classifyAzure,
+  describe,
+});
 
 /** An operator-facing error for `what` (e.g. "create virtual machine bp-web-1a2b-vm-0"). */
 export function providerError(what: string, e: unknown, signal?: AbortSignal): BpError {

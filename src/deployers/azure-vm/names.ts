@@ -5,7 +5,12 @@
  */
 import { createHash } from 'node:crypto';
 
-export const TAGS = { managedBy: 'bp-managed-by', environment: 'bp-environment', deployment: 'bp-deployment', revision: 'bp-revision' } as const;
+export const TAGS = {
+  managedBy: 'bp-managed-by',
+  environment: 'bp-environment',
+  deployment: 'bp-deployment',
+  revision: 'bp-revision',
+} as const;
 /**
  * Profile tag prefixes older bp versions wrote per endpoint (basis points, revision id). No
  * longer written: two tags per revision reached ARM's 50-tag limit at 24 revisions; endpoint
@@ -20,7 +25,11 @@ function hash(...parts: string[]): string {
 
 /** Lower case, [a-z0-9-], starts with a letter, at most `max` characters. */
 export function slug(id: string, max: number): string {
-  const s = id.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^-+/, '');
+  const s = id
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/-+/g, '-')
+    .replace(/^-+/, '');
   return `${/^[a-z]/.test(s) ? '' : 'r'}${s}`.slice(0, max).replace(/-+$/, '');
 }
 
@@ -57,7 +66,12 @@ export function deploymentNames(scope: string, environmentId: string, deployment
 }
 
 export function revisionTags(environmentId: string, deploymentId: string, revisionId: string): Record<string, string> {
-  return { [TAGS.managedBy]: 'bp', [TAGS.environment]: environmentId, [TAGS.deployment]: deploymentId, [TAGS.revision]: revisionId };
+  return {
+    [TAGS.managedBy]: 'bp',
+    [TAGS.environment]: environmentId,
+    [TAGS.deployment]: deploymentId,
+    [TAGS.revision]: revisionId,
+  };
 }
 
 export function isMine(tags: Record<string, string> | undefined, environmentId: string): boolean {

@@ -20,7 +20,12 @@ interface Found {
 
 type Tagged = { name?: string; tags?: Record<string, string> };
 
-async function collect<T extends Tagged>(what: string, signal: AbortSignal, iterable: () => AsyncIterable<T>, environmentId: string): Promise<T[]> {
+async function collect<T extends Tagged>(
+  what: string,
+  signal: AbortSignal,
+  iterable: () => AsyncIterable<T>,
+  environmentId: string,
+): Promise<T[]> {
   return arm(`list ${what}`, signal, async () => {
     const out: T[] = [];
     for await (const r of iterable()) if (isMine(r.tags, environmentId)) out.push(r);
@@ -29,7 +34,11 @@ async function collect<T extends Tagged>(what: string, signal: AbortSignal, iter
 }
 
 export async function observeEnvironment(
-  c: AzureClients, resources: RevisionResources, rg: string, env: DeployerEnvironment, signal: AbortSignal,
+  c: AzureClients,
+  resources: RevisionResources,
+  rg: string,
+  env: DeployerEnvironment,
+  signal: AbortSignal,
 ): Promise<Observation> {
   const id = env.environment_id;
   const opts = { abortSignal: signal };
@@ -52,16 +61,25 @@ export async function observeEnvironment(
   for (const r of [...nics, ...ips]) entry(r);
 
   const observation: Observation = { revisions: {}, splits: {} };
-  for (const d of env.deployments) for (const r of d.revisions) observation.revisions[r.revision_id] = { present: false, healthy: false };
-  const wanted = new Map(env.deployments.flatMap((d) => d.revisions.map((r) => [r.revision_id, Math.max(1, r.resources.replicas)] as const)));
+  for (const d of env.deployments)
+    for (const r of d.revisions) observation.revisions[r.revision_id] = { present: false, healthy: false };
+  const wanted = new Map(
+    env.deployments.flatMap((d) => d.revisions.map((r) => [r.revision_id, Math.max(1, r.resources.replicas)] as const)),
+  );
   // Load balancer health and VM instance views have no list form: per revision, bounded.
   await mapBounded([...found], OBSERVE_CONCURRENCY, async ([rev, f]) => {
     observation.revisions[rev] = await revisionStatus(c, resources, rg, f, wanted.get(rev) ?? f.vms.length, signal);
   });
 
   const scope = resources.scope;
-  const revisionOfEndpoint = new Map(env.deployments.flatMap((d) => d.revisions.map((r) => [revisionNames(scope, id, r.revision_id).base, r.revision_id] as const)));
-  for (const ip of ips) if (ip.name && ip.tags?.[TAGS.revision]) revisionOfEndpoint.set(ip.name.replace(/-pip$/, ''), ip.tags[TAGS.revision]);
+  const revisionOfEndpoint = new Map(
+    env.deployments.flatMap((d) =>
+      d.revisions.map((r) => [revisionNames(scope, id, r.revision_id).base, r.revision_id] as const),
+    ),
+  );
+  for (const ip of ips)
+    if (ip.name && ip.tags?.[TAGS.revision])
+      revisionOfEndpoint.set(ip.name.replace(/-pip$/, ''), ip.tags[TAGS.revision]);
   for (const p of profiles) {
     const deploymentId = p.tags?.[TAGS.deployment];
     if (deploymentId) observation.splits[deploymentId] = splitOf(p, revisionOfEndpoint);
@@ -70,13 +88,26 @@ export async function observeEnvironment(
 }
 
 async function revisionStatus(
-  c: AzureClients, resources: RevisionResources, rg: string, f: Found, replicas: number, signal: AbortSignal,
+  c: AzureClients,
+  resources: RevisionResources,
+  rg: string,
+  f: Found,
+  replicas: number,
+  signal: AbortSignal,
 ): Promise<ObservedRevision> {
   if (!f.loadBalancer || f.vms.length < Math.max(1, replicas)) return { present: true, healthy: false };
   const up = await resources.probeUp(f.loadBalancer, signal);
-  const views = await Promise.all(f.vms.map((vm) => arm(`read VM ${vm} instance view`, signal, () => c.compute.virtualMachines.instanceView(rg, vm, { abortSignal: signal })).catch(() => undefined)));
+  const views = await Promise.all(
+    f.vms.map((vm) =>
+      arm(`read VM ${vm} instance view`, signal, () =>
+        c.compute.virtualMachines.instanceView(rg, vm, { abortSignal: signal }),
+      ).catch(() => undefined),
+    ),
+  );
   const running = views.filter((v) => powerOf(v) === 'running').length;
-  const probed = f.vms.filter((vm) => [...up].some((ip) => ip.includes(`/networkinterfaces/${vm.replace(/-vm-(\d+)$/, '-nic-$1')}/`))).length;
+  const probed = f.vms.filter((vm) =>
+    [...up].some((ip) => ip.includes(`/networkinterfaces/${vm.replace(/-vm-(\d+)$/, '-nic-$1')}/`)),
+  ).length;
   return { present: true, healthy: running === f.vms.length && probed === f.vms.length };
 }
 
@@ -90,7 +121,9 @@ type ProfileLike = Tagged & { endpoints?: Array<{ name?: string; weight?: number
 export function splitOf(p: ProfileLike, revisionOfEndpoint: ReadonlyMap<string, string> = new Map()): SplitEntry[] {
   const endpoints = p.endpoints ?? [];
   const tags = p.tags ?? {};
-  const ids = endpoints.map((e) => revisionOfEndpoint.get(String(e.name)) ?? tags[`${REVISION_TAG}${e.name}`] ?? String(e.name));
+  const ids = endpoints.map(
+    (e) => revisionOfEndpoint.get(String(e.name)) ?? tags[`${REVISION_TAG}${e.name}`] ?? String(e.name),
+  );
   const wire = endpoints.map((e) => ({ weight: Number(e.weight ?? 1), enabled: e.endpointStatus !== 'Disabled' }));
   const bps = fromTrafficManager(wire);
   return ids.map((revision_id, i) => ({ revision_id, weight_bps: bps[i] }));

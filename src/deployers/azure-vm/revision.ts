@@ -40,7 +40,10 @@ export class RevisionResources {
   private readonly rg: string;
   private sshKey: string | null = null;
 
-  constructor(private readonly c: AzureClients, private readonly s: Settings) {
+  constructor(
+    private readonly c: AzureClients,
+    private readonly s: Settings,
+  ) {
     this.rg = s.resource_group;
   }
 
@@ -50,7 +53,12 @@ export class RevisionResources {
   }
 
   target(environmentId: string, deployment: DeployerDeployment, revision: DeployerRevision): RevisionTarget {
-    return { environmentId, deployment, revision, names: revisionNames(this.scope, environmentId, revision.revision_id) };
+    return {
+      environmentId,
+      deployment,
+      revision,
+      names: revisionNames(this.scope, environmentId, revision.revision_id),
+    };
   }
 
   id(provider: string, name: string): string {
@@ -69,7 +77,9 @@ export class RevisionResources {
     const size = vmSizeFor(t.revision.resources, this.s.vm_size);
     const m = /\/virtualNetworks\/([^/]+)\/subnets\/([^/]+)$/.exec(this.s.subnet_id)!;
     const rg = this.s.subnet_id.split('/')[4];
-    const subnet = await armOrNull(`read subnet ${m[2]}`, signal, () => this.c.network.subnets.get(rg, m[1], m[2], { abortSignal: signal }));
+    const subnet = await armOrNull(`read subnet ${m[2]}`, signal, () =>
+      this.c.network.subnets.get(rg, m[1], m[2], { abortSignal: signal }),
+    );
     if (!subnet) throw new ProviderError(`subnet ${this.s.subnet_id} does not exist; create it or fix subnet_id`);
     return { vm_size: size, subnet_id: this.s.subnet_id, public_ip: t.names.publicIp };
   }
@@ -81,7 +91,13 @@ export class RevisionResources {
     await Promise.all(Array.from({ length: replicas }, (_, i) => this.ensureVm(t, i, signal)));
     const vms = await this.waitHealthy(t, replicas, signal);
     return {
-      outputs: { public_ip: t.names.publicIp, load_balancer: t.names.loadBalancer, fqdn, vms, vm_size: vmSizeFor(t.revision.resources, this.s.vm_size) },
+      outputs: {
+        public_ip: t.names.publicIp,
+        load_balancer: t.names.loadBalancer,
+        fqdn,
+        vms,
+        vm_size: vmSizeFor(t.revision.resources, this.s.vm_size),
+      },
       endpoint: `http://${fqdn}:${this.s.frontend_port}`,
     };
   }
@@ -90,30 +106,83 @@ export class RevisionResources {
   private async ensureFrontDoor(t: RevisionTarget, signal: AbortSignal): Promise<string> {
     const n = t.names;
     const tags = revisionTags(t.environmentId, t.deployment.deployment_id, t.revision.revision_id);
-    let ip = await armOrNull(`read public IP ${n.publicIp}`, signal, () => this.c.network.publicIPAddresses.get(this.rg, n.publicIp, { abortSignal: signal }));
+    let ip = await armOrNull(`read public IP ${n.publicIp}`, signal, () =>
+      this.c.network.publicIPAddresses.get(this.rg, n.publicIp, { abortSignal: signal }),
+    );
     if (!ip || ip.provisioningState === 'Failed') {
-      ip = await arm(`create public IP ${n.publicIp}`, signal, () => this.c.network.publicIPAddresses.beginCreateOrUpdateAndWait(this.rg, n.publicIp, {
-        location: this.s.location, tags, sku: { name: 'Standard', tier: 'Regional' },
-        publicIPAllocationMethod: 'Static', publicIPAddressVersion: 'IPv4', dnsSettings: { domainNameLabel: n.base },
-      }, this.lro(signal)));
+      ip = await arm(`create public IP ${n.publicIp}`, signal, () =>
+        this.c.network.publicIPAddresses.beginCreateOrUpdateAndWait(
+          this.rg,
+          n.publicIp,
+          {
+            location: this.s.location,
+            tags,
+            sku: { name: 'Standard', tier: 'Regional' },
+            publicIPAllocationMethod: 'Static',
+            publicIPAddressVersion: 'IPv4',
+            dnsSettings: { domainNameLabel: n.base },
+          },
+          this.lro(signal),
+        ),
+      );
     }
-    const lb = await armOrNull(`read load balancer ${n.loadBalancer}`, signal, () => this.c.network.loadBalancers.get(this.rg, n.loadBalancer, { abortSignal: signal }));
+    const lb = await armOrNull(`read load balancer ${n.loadBalancer}`, signal, () =>
+      this.c.network.loadBalancers.get(this.rg, n.loadBalancer, { abortSignal: signal }),
+    );
     if (!lb || lb.provisioningState === 'Failed') {
       const lbId = this.id('Microsoft.Network/loadBalancers', n.loadBalancer);
       const fe = { id: `${lbId}/frontendIPConfigurations/fe` };
       const pool = { id: `${lbId}/backendAddressPools/pool` };
-      await arm(`create load balancer ${n.loadBalancer}`, signal, () => this.c.network.loadBalancers.beginCreateOrUpdateAndWait(this.rg, n.loadBalancer, {
-        location: this.s.location, tags, sku: { name: 'Standard', tier: 'Regional' },
-        frontendIPConfigurations: [{ name: 'fe', publicIPAddress: { id: this.id('Microsoft.Network/publicIPAddresses', n.publicIp) } }],
-        backendAddressPools: [{ name: 'pool' }],
-        probes: [{ name: 'health', protocol: 'Http', port: this.s.port, requestPath: t.revision.health.http_path, intervalInSeconds: 5, numberOfProbes: 2, probeThreshold: 2 }],
-        loadBalancingRules: [{
-          name: RULE, protocol: 'Tcp', frontendPort: this.s.frontend_port, backendPort: this.s.port, frontendIPConfiguration: fe,
-          backendAddressPool: pool, probe: { id: `${lbId}/probes/health` }, disableOutboundSnat: true, idleTimeoutInMinutes: 4,
-        }],
-        // VMs behind a Standard LB have no outbound access without one: they must pull images.
-        outboundRules: [{ name: 'outbound', protocol: 'All', frontendIPConfigurations: [fe], backendAddressPool: pool, allocatedOutboundPorts: 1024 }],
-      }, this.lro(signal)));
+      await arm(`create load balancer ${n.loadBalancer}`, signal, () =>
+        this.c.network.loadBalancers.beginCreateOrUpdateAndWait(
+          this.rg,
+          n.loadBalancer,
+          {
+            location: this.s.location,
+            tags,
+            sku: { name: 'Standard', tier: 'Regional' },
+            frontendIPConfigurations: [
+              { name: 'fe', publicIPAddress: { id: this.id('Microsoft.Network/publicIPAddresses', n.publicIp) } },
+            ],
+            backendAddressPools: [{ name: 'pool' }],
+            probes: [
+              {
+                name: 'health',
+                protocol: 'Http',
+                port: this.s.port,
+                requestPath: t.revision.health.http_path,
+                intervalInSeconds: 5,
+                numberOfProbes: 2,
+                probeThreshold: 2,
+              },
+            ],
+            loadBalancingRules: [
+              {
+                name: RULE,
+                protocol: 'Tcp',
+                frontendPort: this.s.frontend_port,
+                backendPort: this.s.port,
+                frontendIPConfiguration: fe,
+                backendAddressPool: pool,
+                probe: { id: `${lbId}/probes/health` },
+                disableOutboundSnat: true,
+                idleTimeoutInMinutes: 4,
+              },
+            ],
+            // VMs behind a Standard LB have no outbound access without one: they must pull images.
+            outboundRules: [
+              {
+                name: 'outbound',
+                protocol: 'All',
+                frontendIPConfigurations: [fe],
+                backendAddressPool: pool,
+                allocatedOutboundPorts: 1024,
+              },
+            ],
+          },
+          this.lro(signal),
+        ),
+      );
     }
     const fqdn = ip.dnsSettings?.fqdn;
     if (!fqdn) throw new ProviderError(`public IP ${n.publicIp} has no DNS name yet`, { retryable: true });
@@ -124,24 +193,49 @@ export class RevisionResources {
   private async ensureVm(t: RevisionTarget, i: number, signal: AbortSignal): Promise<void> {
     const n = t.names;
     const tags = revisionTags(t.environmentId, t.deployment.deployment_id, t.revision.revision_id);
-    const nic = await armOrNull(`read NIC ${n.nic(i)}`, signal, () => this.c.network.networkInterfaces.get(this.rg, n.nic(i), { abortSignal: signal }));
+    const nic = await armOrNull(`read NIC ${n.nic(i)}`, signal, () =>
+      this.c.network.networkInterfaces.get(this.rg, n.nic(i), { abortSignal: signal }),
+    );
     if (!nic || nic.provisioningState === 'Failed') {
       const pool = `${this.id('Microsoft.Network/loadBalancers', n.loadBalancer)}/backendAddressPools/pool`;
-      await arm(`create NIC ${n.nic(i)}`, signal, () => this.c.network.networkInterfaces.beginCreateOrUpdateAndWait(this.rg, n.nic(i), {
-        location: this.s.location, tags,
-        ipConfigurations: [{ name: IP_CONFIG, subnet: { id: this.s.subnet_id }, privateIPAllocationMethod: 'Dynamic', loadBalancerBackendAddressPools: [{ id: pool }] }],
-        ...(this.s.network_security_group_id ? { networkSecurityGroup: { id: this.s.network_security_group_id } } : {}),
-      }, this.lro(signal)));
+      await arm(`create NIC ${n.nic(i)}`, signal, () =>
+        this.c.network.networkInterfaces.beginCreateOrUpdateAndWait(
+          this.rg,
+          n.nic(i),
+          {
+            location: this.s.location,
+            tags,
+            ipConfigurations: [
+              {
+                name: IP_CONFIG,
+                subnet: { id: this.s.subnet_id },
+                privateIPAllocationMethod: 'Dynamic',
+                loadBalancerBackendAddressPools: [{ id: pool }],
+              },
+            ],
+            ...(this.s.network_security_group_id
+              ? { networkSecurityGroup: { id: this.s.network_security_group_id } }
+              : {}),
+          },
+          this.lro(signal),
+        ),
+      );
     }
-    const vm = await armOrNull(`read VM ${n.vm(i)}`, signal, () => this.c.compute.virtualMachines.get(this.rg, n.vm(i), { expand: 'instanceView', abortSignal: signal }));
+    const vm = await armOrNull(`read VM ${n.vm(i)}`, signal, () =>
+      this.c.compute.virtualMachines.get(this.rg, n.vm(i), { expand: 'instanceView', abortSignal: signal }),
+    );
     if (!vm || vm.provisioningState === 'Failed') {
       const body = this.vmBody(t, i, tags, vm?.osProfile);
-      await arm(`create VM ${n.vm(i)}`, signal, () => this.c.compute.virtualMachines.createOrUpdate(this.rg, n.vm(i), body, this.lro(signal)));
+      await arm(`create VM ${n.vm(i)}`, signal, () =>
+        this.c.compute.virtualMachines.createOrUpdate(this.rg, n.vm(i), body, this.lro(signal)),
+      );
       return;
     }
     const power = powerOf(vm.instanceView);
     if (power === 'stopped' || power === 'deallocated' || power === 'deallocating' || power === 'stopping') {
-      await arm(`start VM ${n.vm(i)}`, signal, () => this.c.compute.virtualMachines.start(this.rg, n.vm(i), this.lro(signal)));
+      await arm(`start VM ${n.vm(i)}`, signal, () =>
+        this.c.compute.virtualMachines.start(this.rg, n.vm(i), this.lro(signal)),
+      );
     }
   }
 
@@ -162,15 +256,26 @@ export class RevisionResources {
       hardwareProfile: { vmSize: vmSizeFor(t.revision.resources, this.s.vm_size) },
       storageProfile: {
         imageReference: { publisher, offer, sku, version },
-        osDisk: { createOption: 'FromImage', deleteOption: 'Delete', managedDisk: { storageAccountType: 'StandardSSD_LRS' } },
+        osDisk: {
+          createOption: 'FromImage',
+          deleteOption: 'Delete',
+          managedDisk: { storageAccountType: 'StandardSSD_LRS' },
+        },
       },
       osProfile: {
         computerName: t.names.vm(i).slice(0, 64),
         adminUsername: user,
         customData: customData(t.revision, this.s.port),
-        linuxConfiguration: { disablePasswordAuthentication: true, ssh: { publicKeys: [{ path: `/home/${user}/.ssh/authorized_keys`, keyData: key }] } },
+        linuxConfiguration: {
+          disablePasswordAuthentication: true,
+          ssh: { publicKeys: [{ path: `/home/${user}/.ssh/authorized_keys`, keyData: key }] },
+        },
       },
-      networkProfile: { networkInterfaces: [{ id: this.id('Microsoft.Network/networkInterfaces', t.names.nic(i)), primary: true, deleteOption: 'Delete' }] },
+      networkProfile: {
+        networkInterfaces: [
+          { id: this.id('Microsoft.Network/networkInterfaces', t.names.nic(i)), primary: true, deleteOption: 'Delete' },
+        ],
+      },
     } as Parameters<AzureClients['compute']['virtualMachines']['createOrUpdate']>[2];
   }
 
@@ -178,41 +283,63 @@ export class RevisionResources {
    * Per VM: running (instance view) and Up in the load balancer's health probe. `vmNames`
    * defaults to the revision's `replicas` names.
    */
-  async health(t: RevisionTarget, vmNames: string[], signal: AbortSignal): Promise<Array<{ vm: string; power: string; up: boolean }>> {
+  async health(
+    t: RevisionTarget,
+    vmNames: string[],
+    signal: AbortSignal,
+  ): Promise<Array<{ vm: string; power: string; up: boolean }>> {
     const up = await this.probeUp(t.names.loadBalancer, signal);
-    return Promise.all(vmNames.map(async (vm) => {
-      const view = await armOrNull(`read VM ${vm} instance view`, signal, () => this.c.compute.virtualMachines.instanceView(this.rg, vm, { abortSignal: signal }));
-      const nicName = vm.replace(/-vm-(\d+)$/, '-nic-$1');
-      const ipConfig = `${this.id('Microsoft.Network/networkInterfaces', nicName)}/ipConfigurations/${IP_CONFIG}`.toLowerCase();
-      return { vm, power: view ? powerOf(view) : 'absent', up: up.has(ipConfig) };
-    }));
+    return Promise.all(
+      vmNames.map(async (vm) => {
+        const view = await armOrNull(`read VM ${vm} instance view`, signal, () =>
+          this.c.compute.virtualMachines.instanceView(this.rg, vm, { abortSignal: signal }),
+        );
+        const nicName = vm.replace(/-vm-(\d+)$/, '-nic-$1');
+        const ipConfig =
+          `${this.id('Microsoft.Network/networkInterfaces', nicName)}/ipConfigurations/${IP_CONFIG}`.toLowerCase();
+        return { vm, power: view ? powerOf(view) : 'absent', up: up.has(ipConfig) };
+      }),
+    );
   }
 
   /** NIC ip-configuration ids (lower case) the load balancer's probe reports Up. */
   async probeUp(loadBalancer: string, signal: AbortSignal): Promise<Set<string>> {
     const h = await armOrNull(`read health of load balancer ${loadBalancer}`, signal, () =>
-      this.c.network.loadBalancerLoadBalancingRules.beginHealthAndWait(this.rg, loadBalancer, RULE, this.lro(signal)));
-    return new Set((h?.loadBalancerBackendAddresses ?? []).filter((a) => a.state === 'Up').map((a) => String(a.networkInterfaceIPConfigurationId).toLowerCase()));
+      this.c.network.loadBalancerLoadBalancingRules.beginHealthAndWait(this.rg, loadBalancer, RULE, this.lro(signal)),
+    );
+    return new Set(
+      (h?.loadBalancerBackendAddresses ?? [])
+        .filter((a) => a.state === 'Up')
+        .map((a) => String(a.networkInterfaceIPConfigurationId).toLowerCase()),
+    );
   }
 
   private async waitHealthy(t: RevisionTarget, replicas: number, signal: AbortSignal): Promise<string[]> {
     const limitS = t.revision.health.timeout_seconds + this.s.boot_grace_seconds;
     const names = Array.from({ length: replicas }, (_, i) => t.names.vm(i));
-    return pollUntil(async () => {
-      const h = await this.health(t, names, signal);
-      const healthy = h.filter((x) => x.power === 'running' && x.up);
-      const detail = `${healthy.length} of ${replicas} VMs passed the load balancer's health probe ` +
-        `(${t.revision.health.http_path} on port ${this.s.port}) within ${limitS} s (${h.map((x) => `${x.vm} ${x.power}${x.up ? '/up' : '/down'}`).join(', ')})`;
-      return healthy.length >= replicas ? done(names) : pending(detail);
-    }, {
-      what: `${replicas} VMs of "${t.revision.revision_id}" to pass the health probe`, timeoutMs: limitS * 1000,
-      intervalMs: this.s.poll_interval_ms, signal, during: `warming "${t.revision.revision_id}"`,
-      onTimeout: (last) => new ProviderError(
-        `revision "${t.revision.revision_id}": ${last.detail}; ` +
-          "check the VMs' boot diagnostics for the artifact failing to start, and that the subnet's network security group admits the AzureLoadBalancer service tag",
-        { retryable: true },
-      ),
-    });
+    return pollUntil(
+      async () => {
+        const h = await this.health(t, names, signal);
+        const healthy = h.filter((x) => x.power === 'running' && x.up);
+        const detail =
+          `${healthy.length} of ${replicas} VMs passed the load balancer's health probe ` +
+          `(${t.revision.health.http_path} on port ${this.s.port}) within ${limitS} s (${h.map((x) => `${x.vm} ${x.power}${x.up ? '/up' : '/down'}`).join(', ')})`;
+        return healthy.length >= replicas ? done(names) : pending(detail);
+      },
+      {
+        what: `${replicas} VMs of "${t.revision.revision_id}" to pass the health probe`,
+        timeoutMs: limitS * 1000,
+        intervalMs: this.s.poll_interval_ms,
+        signal,
+        during: `warming "${t.revision.revision_id}"`,
+        onTimeout: (last) =>
+          new ProviderError(
+            `revision "${t.revision.revision_id}": ${last.detail}; ` +
+              "check the VMs' boot diagnostics for the artifact failing to start, and that the subnet's network security group admits the AzureLoadBalancer service tag",
+            { retryable: true },
+          ),
+      },
+    );
   }
 
   /** VM names of the revision that exist now, found by tag (covers any replica count). */
@@ -220,7 +347,12 @@ export class RevisionResources {
     const out: string[] = [];
     await arm('list VMs', signal, async () => {
       for await (const vm of this.c.compute.virtualMachines.list(this.rg, { abortSignal: signal })) {
-        if (vm.tags?.['bp-revision'] === t.revision.revision_id && vm.tags?.['bp-environment'] === t.environmentId && vm.name) out.push(vm.name);
+        if (
+          vm.tags?.['bp-revision'] === t.revision.revision_id &&
+          vm.tags?.['bp-environment'] === t.environmentId &&
+          vm.name
+        )
+          out.push(vm.name);
       }
     });
     return out.sort();
@@ -229,26 +361,51 @@ export class RevisionResources {
   /** Stops paying for the VMs once the revision is out of every split; warm starts them again. */
   async deallocate(t: RevisionTarget, signal: AbortSignal): Promise<void> {
     const vms = await this.vmsOf(t, signal);
-    await Promise.all(vms.map(async (name) => {
-      const view = await armOrNull(`read VM ${name} instance view`, signal, () => this.c.compute.virtualMachines.instanceView(this.rg, name, { abortSignal: signal }));
-      if (view && powerOf(view) !== 'deallocated') {
-        await arm(`deallocate VM ${name}`, signal, () => this.c.compute.virtualMachines.deallocate(this.rg, name, this.lro(signal)));
-      }
-    }));
+    await Promise.all(
+      vms.map(async (name) => {
+        const view = await armOrNull(`read VM ${name} instance view`, signal, () =>
+          this.c.compute.virtualMachines.instanceView(this.rg, name, { abortSignal: signal }),
+        );
+        if (view && powerOf(view) !== 'deallocated') {
+          await arm(`deallocate VM ${name}`, signal, () =>
+            this.c.compute.virtualMachines.deallocate(this.rg, name, this.lro(signal)),
+          );
+        }
+      }),
+    );
   }
 
   /** Deletes in dependency order (VMs, NICs, load balancer, public IP); already gone is success. */
   async archive(t: RevisionTarget, signal: AbortSignal): Promise<void> {
     const vms = await this.vmsOf(t, signal);
-    await Promise.all(vms.map((name) => arm(`delete VM ${name}`, signal, () => this.c.compute.virtualMachines.delete(this.rg, name, this.lro(signal)))));
+    await Promise.all(
+      vms.map((name) =>
+        arm(`delete VM ${name}`, signal, () => this.c.compute.virtualMachines.delete(this.rg, name, this.lro(signal))),
+      ),
+    );
     const nics: string[] = [];
     await arm('list NICs', signal, async () => {
       for await (const nic of this.c.network.networkInterfaces.list(this.rg, { abortSignal: signal })) {
-        if (nic.tags?.['bp-revision'] === t.revision.revision_id && nic.tags?.['bp-environment'] === t.environmentId && nic.name) nics.push(nic.name);
+        if (
+          nic.tags?.['bp-revision'] === t.revision.revision_id &&
+          nic.tags?.['bp-environment'] === t.environmentId &&
+          nic.name
+        )
+          nics.push(nic.name);
       }
     });
-    await Promise.all(nics.map((name) => arm(`delete NIC ${name}`, signal, () => this.c.network.networkInterfaces.beginDeleteAndWait(this.rg, name, this.lro(signal)))));
-    await arm(`delete load balancer ${t.names.loadBalancer}`, signal, () => this.c.network.loadBalancers.beginDeleteAndWait(this.rg, t.names.loadBalancer, this.lro(signal)));
-    await arm(`delete public IP ${t.names.publicIp}`, signal, () => this.c.network.publicIPAddresses.beginDeleteAndWait(this.rg, t.names.publicIp, this.lro(signal)));
+    await Promise.all(
+      nics.map((name) =>
+        arm(`delete NIC ${name}`, signal, () =>
+          this.c.network.networkInterfaces.beginDeleteAndWait(this.rg, name, this.lro(signal)),
+        ),
+      ),
+    );
+    await arm(`delete load balancer ${t.names.loadBalancer}`, signal, () =>
+      this.c.network.loadBalancers.beginDeleteAndWait(this.rg, t.names.loadBalancer, this.lro(signal)),
+    );
+    await arm(`delete public IP ${t.names.publicIp}`, signal, () =>
+      this.c.network.publicIPAddresses.beginDeleteAndWait(this.rg, t.names.publicIp, this.lro(signal)),
+    );
   }
 }

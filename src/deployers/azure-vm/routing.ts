@@ -25,7 +25,11 @@ export interface RoutedEntry extends SplitEntry {
 }
 
 export class Routing {
-  constructor(private readonly c: AzureClients, private readonly s: Settings, private readonly environmentId: string) {}
+  constructor(
+    private readonly c: AzureClients,
+    private readonly s: Settings,
+    private readonly environmentId: string,
+  ) {}
 
   private names(deploymentId: string) {
     return deploymentNames(`${this.s.subscription_id}/${this.s.resource_group}`, this.environmentId, deploymentId);
@@ -33,25 +37,39 @@ export class Routing {
 
   async get(deploymentId: string, signal: AbortSignal): Promise<Profile | null> {
     const name = this.names(deploymentId).profile;
-    return armOrNull(`read Traffic Manager profile ${name}`, signal, () => this.c.trafficManager.profiles.get(this.s.resource_group, name, { abortSignal: signal }));
+    return armOrNull(`read Traffic Manager profile ${name}`, signal, () =>
+      this.c.trafficManager.profiles.get(this.s.resource_group, name, { abortSignal: signal }),
+    );
   }
 
   /** Makes the profile's endpoints exactly `entries` (weight 0: Disabled). */
   async apply(deployment: DeployerDeployment, entries: RoutedEntry[], signal: AbortSignal): Promise<void> {
     const weights = toTrafficManager(entries);
     const endpoints: Endpoint[] = entries.map((e, i) => ({
-      name: e.endpoint, type: ENDPOINT_TYPE, targetResourceId: e.targetResourceId,
-      weight: weights[i].weight, endpointStatus: weights[i].enabled ? 'Enabled' : 'Disabled',
+      name: e.endpoint,
+      type: ENDPOINT_TYPE,
+      targetResourceId: e.targetResourceId,
+      weight: weights[i].weight,
+      endpointStatus: weights[i].enabled ? 'Enabled' : 'Disabled',
     }));
     // Three fixed tags whatever the number of revisions (ARM allows 50 per resource).
     const current = await this.get(deployment.deployment_id, signal);
     const tags: Record<string, string> = {
-      ...withoutEndpointTags(current?.tags), [TAGS.managedBy]: 'bp', [TAGS.environment]: this.environmentId, [TAGS.deployment]: deployment.deployment_id,
+      ...withoutEndpointTags(current?.tags),
+      [TAGS.managedBy]: 'bp',
+      [TAGS.environment]: this.environmentId,
+      [TAGS.deployment]: deployment.deployment_id,
     };
     // Traffic Manager probes one path per profile: that of the revision taking the most traffic,
     // following the file (a new revision's path replaces the old one, or it would show Degraded).
     const path = [...entries].sort((a, b) => b.weight_bps - a.weight_bps)[0]?.healthPath ?? '/';
-    if (current && sameEndpoints(current.endpoints ?? [], endpoints) && sameTags(current.tags, tags) && current.monitorConfig?.path === path) return;
+    if (
+      current &&
+      sameEndpoints(current.endpoints ?? [], endpoints) &&
+      sameTags(current.tags, tags) &&
+      current.monitorConfig?.path === path
+    )
+      return;
     await this.put(deployment.deployment_id, endpoints, tags, path, signal);
   }
 
@@ -60,8 +78,16 @@ export class Routing {
     const current = await this.get(deploymentId, signal);
     const e = current?.endpoints?.find((x) => x.name === endpoint);
     if (!current || !e || e.endpointStatus === 'Disabled') return false;
-    const endpoints = (current.endpoints ?? []).map((x) => (x.name === endpoint ? { ...x, endpointStatus: 'Disabled' } : x));
-    await this.put(deploymentId, endpoints, withoutEndpointTags(current.tags), current.monitorConfig?.path ?? '/', signal);
+    const endpoints = (current.endpoints ?? []).map((x) =>
+      x.name === endpoint ? { ...x, endpointStatus: 'Disabled' } : x,
+    );
+    await this.put(
+      deploymentId,
+      endpoints,
+      withoutEndpointTags(current.tags),
+      current.monitorConfig?.path ?? '/',
+      signal,
+    );
     return true;
   }
 
@@ -72,34 +98,68 @@ export class Routing {
     const left = (current.endpoints ?? []).filter((x) => x.name !== endpoint);
     if (left.length === 0) {
       const name = this.names(deploymentId).profile;
-      await arm(`delete Traffic Manager profile ${name}`, signal, () => this.c.trafficManager.profiles.delete(this.s.resource_group, name, { abortSignal: signal }));
+      await arm(`delete Traffic Manager profile ${name}`, signal, () =>
+        this.c.trafficManager.profiles.delete(this.s.resource_group, name, { abortSignal: signal }),
+      );
       return;
     }
     if (left.length === (current.endpoints ?? []).length) return;
     await this.put(deploymentId, left, withoutEndpointTags(current.tags), current.monitorConfig?.path ?? '/', signal);
   }
 
-  private async put(deploymentId: string, endpoints: Endpoint[], tags: Record<string, string>, path: string, signal: AbortSignal): Promise<void> {
+  private async put(
+    deploymentId: string,
+    endpoints: Endpoint[],
+    tags: Record<string, string>,
+    path: string,
+    signal: AbortSignal,
+  ): Promise<void> {
     const names = this.names(deploymentId);
-    await arm(`write Traffic Manager profile ${names.profile}`, signal, () => this.c.trafficManager.profiles.createOrUpdate(this.s.resource_group, names.profile, {
-      location: 'global',
-      tags,
-      profileStatus: 'Enabled',
-      trafficRoutingMethod: 'Weighted',
-      dnsConfig: { relativeName: names.dnsName, ttl: this.s.dns_ttl },
-      monitorConfig: { protocol: 'HTTP', port: this.s.frontend_port, path, intervalInSeconds: 30, timeoutInSeconds: 10, toleratedNumberOfFailures: 3 },
-      endpoints: endpoints.map((e) => ({ name: e.name, type: ENDPOINT_TYPE, targetResourceId: e.targetResourceId, weight: e.weight, endpointStatus: e.endpointStatus })),
-    }, { abortSignal: signal }));
+    await arm(`write Traffic Manager profile ${names.profile}`, signal, () =>
+      this.c.trafficManager.profiles.createOrUpdate(
+        this.s.resource_group,
+        names.profile,
+        {
+          location: 'global',
+          tags,
+          profileStatus: 'Enabled',
+          trafficRoutingMethod: 'Weighted',
+          dnsConfig: { relativeName: names.dnsName, ttl: this.s.dns_ttl },
+          monitorConfig: {
+            protocol: 'HTTP',
+            port: this.s.frontend_port,
+            path,
+            intervalInSeconds: 30,
+            timeoutInSeconds: 10,
+            toleratedNumberOfFailures: 3,
+          },
+          endpoints: endpoints.map((e) => ({
+            name: e.name,
+            type: ENDPOINT_TYPE,
+            targetResourceId: e.targetResourceId,
+            weight: e.weight,
+            endpointStatus: e.endpointStatus,
+          })),
+        },
+        { abortSignal: signal },
+      ),
+    );
   }
 }
 
 /** A profile's tags without the per-endpoint ones older versions wrote. */
 function withoutEndpointTags(tags: Record<string, string> | undefined): Record<string, string> {
-  return Object.fromEntries(Object.entries(tags ?? {}).filter(([k]) => !k.startsWith(BPS_TAG) && !k.startsWith(REVISION_TAG)));
+  return Object.fromEntries(
+    Object.entries(tags ?? {}).filter(([k]) => !k.startsWith(BPS_TAG) && !k.startsWith(REVISION_TAG)),
+  );
 }
 
 function sameEndpoints(a: Endpoint[], b: Endpoint[]): boolean {
-  const key = (xs: Endpoint[]) => xs.map((e) => `${e.name}|${String(e.targetResourceId).toLowerCase()}|${e.weight}|${e.endpointStatus}`).sort().join(',');
+  const key = (xs: Endpoint[]) =>
+    xs
+      .map((e) => `${e.name}|${String(e.targetResourceId).toLowerCase()}|${e.weight}|${e.endpointStatus}`)
+      .sort()
+      .join(',');
   return key(a) === key(b);
 }
 

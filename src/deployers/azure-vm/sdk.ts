@@ -11,7 +11,8 @@ import type * as IdentitySdk from '@azure/identity';
 import { PluginLoadError, ProviderError } from '../../model/errors.js';
 import type { Settings } from './config.js';
 
-export const INSTALL = 'npm install @azure/arm-compute@24.1 @azure/arm-network@36 @azure/arm-trafficmanager@6 @azure/identity@4.12';
+export const INSTALL =
+  'npm install @azure/arm-compute@24.1 @azure/arm-network@36 @azure/arm-trafficmanager@6 @azure/identity@4.12';
 
 export interface AzureClients {
   compute: ComputeSdk.ComputeManagementClient;
@@ -25,7 +26,10 @@ async function importSdk<T>(name: string): Promise<T> {
   try {
     return (await import(name)) as T;
   } catch (e) {
-    throw new PluginLoadError(`the azure-vm deployer needs the Azure SDK package ${name}, which is not installed; run: ${INSTALL}`, { cause: e });
+    throw new PluginLoadError(
+      `the azure-vm deployer needs the Azure SDK package ${name}, which is not installed; run: ${INSTALL}`,
+      { cause: e },
+    );
   }
 }
 
@@ -43,14 +47,21 @@ function accessTokenCredential(variable: string): TokenCredential {
   return {
     async getToken() {
       const token = process.env[variable];
-      if (!token) throw new ProviderError(`credential type access-token reads the token from $${variable}, which is empty; set it (az account get-access-token --query accessToken -o tsv)`);
+      if (!token)
+        throw new ProviderError(
+          `credential type access-token reads the token from $${variable}, which is empty; set it (az account get-access-token --query accessToken -o tsv)`,
+        );
       // The token's real expiry is unknown here; an hour is what Entra issues for ARM.
       return { token, expiresOnTimestamp: Date.now() + 55 * 60_000 };
     },
   };
 }
 
-function credentialFor(identity: typeof IdentitySdk, settings: Settings, tls: { ca: string } | undefined): TokenCredential {
+function credentialFor(
+  identity: typeof IdentitySdk,
+  settings: Settings,
+  tls: { ca: string } | undefined,
+): TokenCredential {
   const common = {
     ...(settings.authority_host ? { authorityHost: settings.authority_host } : {}),
     // MSAL validates an authority against login.microsoftonline.com, which a private one fails.
@@ -80,16 +91,26 @@ export async function createClients(settings: Settings): Promise<AzureClients> {
   const credential = credentialFor(identity, settings, tls);
   const endpoint = settings.endpoint?.replace(/\/+$/, '');
   const common = {
-    retryOptions: { maxRetries: settings.max_retries, retryDelayInMs: settings.retry_delay_ms, maxRetryDelayInMs: Math.max(settings.retry_delay_ms, 30_000) },
+    retryOptions: {
+      maxRetries: settings.max_retries,
+      retryDelayInMs: settings.retry_delay_ms,
+      maxRetryDelayInMs: Math.max(settings.retry_delay_ms, 30_000),
+    },
     userAgentOptions: { userAgentPrefix: 'bp-azure-vm' },
     ...(tls ? { tlsOptions: tls } : {}),
   };
   // The compute client is the new generated kind (`endpoint`, `credentials.scopes`); network and
   // Traffic Manager are the older kind (`endpoint` for the scope, `$host` for the URLs).
-  const older = { ...common, credentialScopes: [settings.token_scope], ...(endpoint ? { endpoint, $host: endpoint } : {}) };
+  const older = {
+    ...common,
+    credentialScopes: [settings.token_scope],
+    ...(endpoint ? { endpoint, $host: endpoint } : {}),
+  };
   return {
     compute: new compute.ComputeManagementClient(credential, settings.subscription_id, {
-      ...common, credentials: { scopes: [settings.token_scope] }, ...(endpoint ? { endpoint } : {}),
+      ...common,
+      credentials: { scopes: [settings.token_scope] },
+      ...(endpoint ? { endpoint } : {}),
     }),
     network: new network.NetworkManagementClient(credential, settings.subscription_id, older),
     trafficManager: new tm.TrafficManagerManagementClient(credential, settings.subscription_id, older),

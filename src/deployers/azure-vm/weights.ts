@@ -14,8 +14,13 @@ export interface TmWeight {
 }
 
 export function toTrafficManager(entries: readonly SplitEntry[]): TmWeight[] {
-  const weights = fromBps(entries.map((e) => e.weight_bps), 1000);
-  return entries.map((e, i) => (e.weight_bps > 0 ? { weight: weights[i], enabled: true } : { weight: 1, enabled: false }));
+  const weights = fromBps(
+    entries.map((e) => e.weight_bps),
+    1000,
+  );
+  return entries.map((e, i) =>
+    e.weight_bps > 0 ? { weight: weights[i], enabled: true } : { weight: 1, enabled: false },
+  );
 }
 
 /** What Traffic Manager really sends each endpoint, in basis points summing to 10000 (all 0 when none is enabled). */

@@ -37,34 +37,79 @@ export const configSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    socket_path: { type: 'string', minLength: 1, description: 'Unix socket of the Docker engine (default: DOCKER_HOST, else /var/run/docker.sock).' },
+    socket_path: {
+      type: 'string',
+      minLength: 1,
+      description: 'Unix socket of the Docker engine (default: DOCKER_HOST, else /var/run/docker.sock).',
+    },
     host: { type: 'string', minLength: 1, description: 'TCP Docker engine host (instead of socket_path).' },
-    port: { type: 'integer', minimum: 1, maximum: 65535, description: 'TCP Docker engine port (default 2375 http, 2376 https).' },
+    port: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 65535,
+      description: 'TCP Docker engine port (default 2375 http, 2376 https).',
+    },
     protocol: { enum: ['http', 'https'], description: 'TCP protocol; https uses ca_file, cert_file, key_file.' },
     ca_file: { type: 'string', minLength: 1 },
     cert_file: { type: 'string', minLength: 1 },
     key_file: { type: 'string', minLength: 1 },
     network_mode: {
-      enum: ['bridge', 'host'], default: 'bridge',
-      description: 'bridge: container_port is published on publish_ip at a port the engine picks; host: the container shares the host network and gets a free $PORT.',
+      enum: ['bridge', 'host'],
+      default: 'bridge',
+      description:
+        'bridge: container_port is published on publish_ip at a port the engine picks; host: the container shares the host network and gets a free $PORT.',
     },
-    publish_ip: { type: 'string', minLength: 1, default: '127.0.0.1', description: 'Host address published ports bind to.' },
-    endpoint_host: { type: 'string', minLength: 1, description: 'Address bp uses to reach published ports (default: publish_ip, or the engine host when publish_ip is a wildcard).' },
-    container_port: { type: 'integer', minimum: 1, maximum: 65535, default: 8080, description: 'Port the application listens on inside the container.' },
+    publish_ip: {
+      type: 'string',
+      minLength: 1,
+      default: '127.0.0.1',
+      description: 'Host address published ports bind to.',
+    },
+    endpoint_host: {
+      type: 'string',
+      minLength: 1,
+      description:
+        'Address bp uses to reach published ports (default: publish_ip, or the engine host when publish_ip is a wildcard).',
+    },
+    container_port: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 65535,
+      default: 8080,
+      description: 'Port the application listens on inside the container.',
+    },
     restart_policy: { enum: ['no', 'on-failure', 'always', 'unless-stopped'], default: 'unless-stopped' },
-    pull_policy: { enum: ['missing', 'never'], default: 'missing', description: 'Pull an image at stage when the engine lacks it, or never pull.' },
+    pull_policy: {
+      enum: ['missing', 'never'],
+      default: 'missing',
+      description: 'Pull an image at stage when the engine lacks it, or never pull.',
+    },
     registry_auth: {
       type: 'object',
       additionalProperties: false,
       required: ['username', 'password_env'],
       properties: {
         username: { type: 'string', minLength: 1 },
-        password_env: { type: 'string', minLength: 1, description: 'Name of the environment variable holding the password or token.' },
+        password_env: {
+          type: 'string',
+          minLength: 1,
+          description: 'Name of the environment variable holding the password or token.',
+        },
         server_address: { type: 'string', minLength: 1 },
       },
     },
-    health_check_interval_ms: { type: 'integer', minimum: 100, default: 1000, description: 'Router backend probe interval.' },
-    kill_grace_seconds: { type: 'number', minimum: 0, default: 5, description: 'Grace between SIGTERM and SIGKILL when stopping a router.' },
+    health_check_interval_ms: {
+      type: 'integer',
+      minimum: 100,
+      default: 1000,
+      description: 'Router backend probe interval.',
+    },
+    kill_grace_seconds: {
+      type: 'number',
+      minimum: 0,
+      default: 5,
+      description: 'Grace between SIGTERM and SIGKILL when stopping a router.',
+    },
   },
 };
 

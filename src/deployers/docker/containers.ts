@@ -67,7 +67,11 @@ function fromSummary(c: Dockerode.ContainerInfo, settings: DockerSettings): Revi
 }
 
 /** Every container of the environment (any state), optionally only one revision's; sorted by revision, replica. */
-export async function listContainers(deps: ContainerDeps, environmentId: string, revisionId?: string): Promise<RevisionContainer[]> {
+export async function listContainers(
+  deps: ContainerDeps,
+  environmentId: string,
+  revisionId?: string,
+): Promise<RevisionContainer[]> {
   const label = [`${LABEL.environment}=${environmentId}`];
   if (revisionId) label.push(`${LABEL.revision}=${revisionId}`);
   let found: Dockerode.ContainerInfo[];
@@ -224,7 +228,9 @@ function demuxLogs(buf: Buffer): string {
 /** The container's last log lines, for failure messages; never throws. */
 export async function logTail(deps: ContainerDeps, id: string, lines = 10): Promise<string> {
   try {
-    const out = (await deps.engine.getContainer(id).logs({ stdout: true, stderr: true, follow: false, tail: lines })) as unknown;
+    const out = (await deps.engine
+      .getContainer(id)
+      .logs({ stdout: true, stderr: true, follow: false, tail: lines })) as unknown;
     const text = Buffer.isBuffer(out) ? demuxLogs(out) : String(out);
     return text.trimEnd() || '(no output)';
   } catch (e) {

@@ -4,8 +4,17 @@
  * router process on this host in front of the containers' published ports.
  */
 import type {
-  Deployer, DeployerDeployment, DeployerEnvironment, DeployerRevision, Logger, Observation, ObservedRevision,
-  SplitResult, StageResult, VerbOptions, WarmResult,
+  Deployer,
+  DeployerDeployment,
+  DeployerEnvironment,
+  DeployerRevision,
+  Logger,
+  Observation,
+  ObservedRevision,
+  SplitResult,
+  StageResult,
+  VerbOptions,
+  WarmResult,
 } from '../../model/deployer.js';
 import { ProviderError } from '../../model/errors.js';
 import type { RouterEntry } from '../../router/config.js';
@@ -47,15 +56,22 @@ export class DockerDeployer implements Deployer {
   constructor(deps: DockerDeployerDeps) {
     this.deps = { engine: deps.engine, settings: deps.settings, where: deps.where, logger: deps.logger };
     this.routing = new Routers({
-      store: new RouterStore(deps.stateDir), logger: deps.logger,
-      killGraceMs: deps.settings.killGraceMs, healthIntervalMs: deps.settings.healthIntervalMs,
+      store: new RouterStore(deps.stateDir),
+      logger: deps.logger,
+      killGraceMs: deps.settings.killGraceMs,
+      healthIntervalMs: deps.settings.healthIntervalMs,
     });
   }
 
-
   async stageRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<StageResult> {
     const { revision } = beginRevisionVerb(env, revisionId, opts, 'staging');
-    const staged = await ensureImage(this.deps.engine, imageOf(revision), this.deps.settings, this.deps.where, opts.signal);
+    const staged = await ensureImage(
+      this.deps.engine,
+      imageOf(revision),
+      this.deps.settings,
+      this.deps.where,
+      opts.signal,
+    );
     return { outputs: { image: staged.image, image_id: staged.image_id } };
   }
 
@@ -63,11 +79,13 @@ export class DockerDeployer implements Deployer {
     const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'warming');
     imageOf(revision);
     const containers = await this.exclusive(`revision:${revisionId}`, () =>
-      warmContainers(this.deps, env, deployment, revision, opts.signal));
+      warmContainers(this.deps, env, deployment, revision, opts.signal),
+    );
     const backends = containers.map((c) => c.url as string);
     // A healed replica may have a new port, and a re-warmed revision must leave `draining`.
     await this.exclusive(`router:${deployment.deployment_id}`, () =>
-      this.routing.refresh(deployment.deployment_id, revisionId, backends, false));
+      this.routing.refresh(deployment.deployment_id, revisionId, backends, false),
+    );
     return {
       endpoint: backends[0],
       outputs: { backends, containers: containers.map((c) => c.name), container_ids: containers.map((c) => c.id) },
@@ -82,12 +100,18 @@ export class DockerDeployer implements Deployer {
     await this.exclusive(`revision:${revisionId}`, async () => {
       const containers = await listContainers(this.deps, env.environment_id, revisionId);
       // drain_seconds is also the container's SIGTERM-to-SIGKILL grace.
-      await Promise.all(containers.filter((c) => c.running).map((c) => stopContainer(this.deps, c.id, revision.drain_seconds)));
+      await Promise.all(
+        containers.filter((c) => c.running).map((c) => stopContainer(this.deps, c.id, revision.drain_seconds)),
+      );
     });
     return {};
   }
 
-  async archiveRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<Record<string, never>> {
+  async archiveRevision(
+    env: DeployerEnvironment,
+    revisionId: string,
+    opts: VerbOptions,
+  ): Promise<Record<string, never>> {
     const { deployment } = beginRevisionVerb(env, revisionId, opts, 'archiving');
     const deploymentId = deployment.deployment_id;
     await this.exclusive(`revision:${revisionId}`, async () => {
@@ -107,7 +131,9 @@ export class DockerDeployer implements Deployer {
     const { deployment, entries } = beginSplitVerb(env, deploymentId, opts);
     const all = await listContainers(this.deps, env.environment_id);
     const routerEntries = entries.map((e) => this.routerEntry(deployment, e, all));
-    await this.exclusive(`router:${deploymentId}`, () => this.routing.enforce(deploymentId, deployment.listen, deployment.metrics_listen, routerEntries));
+    await this.exclusive(`router:${deploymentId}`, () =>
+      this.routing.enforce(deploymentId, deployment.listen, deployment.metrics_listen, routerEntries),
+    );
     return { applied_deployment_id: deploymentId, applied_entries: entries };
   }
 
@@ -125,24 +151,35 @@ export class DockerDeployer implements Deployer {
     const declared = new Map<string, DeployerRevision>();
     for (const deployment of env.deployments) {
       for (const revision of deployment.revisions) declared.set(revision.revision_id, revision);
-      checks.push(this.routing.observed(deployment.deployment_id).then((split) => {
-        if (split) observation.splits[deployment.deployment_id] = split;
-      }));
+      checks.push(
+        this.routing.observed(deployment.deployment_id).then((split) => {
+          if (split) observation.splits[deployment.deployment_id] = split;
+        }),
+      );
     }
     // Containers of this deployer's deployments that env no longer names are reported too (leaks, drift).
     const mine = new Set(env.deployments.map((d) => d.deployment_id));
-    const revisionIds = new Set([...declared.keys(), ...all.filter((c) => mine.has(c.deploymentId)).map((c) => c.revisionId)]);
+    const revisionIds = new Set([
+      ...declared.keys(),
+      ...all.filter((c) => mine.has(c.deploymentId)).map((c) => c.revisionId),
+    ]);
     for (const id of revisionIds) {
       const containers = all.filter((c) => c.revisionId === id);
-      checks.push(observeRevision(containers, declared.get(id)).then((o) => {
-        observation.revisions[id] = o;
-      }));
+      checks.push(
+        observeRevision(containers, declared.get(id)).then((o) => {
+          observation.revisions[id] = o;
+        }),
+      );
     }
     await Promise.all(checks);
     return observation;
   }
 
-  private routerEntry(deployment: DeployerDeployment, e: { revision_id: string; weight_bps: number }, all: RevisionContainer[]): RouterEntry {
+  private routerEntry(
+    deployment: DeployerDeployment,
+    e: { revision_id: string; weight_bps: number },
+    all: RevisionContainer[],
+  ): RouterEntry {
     const revision = deployment.revisions.find((r) => r.revision_id === e.revision_id) as DeployerRevision;
     const backends = all.filter((c) => c.revisionId === e.revision_id && c.url !== null).map((c) => c.url as string);
     if (e.weight_bps > 0 && backends.length === 0) {
@@ -156,7 +193,10 @@ export class DockerDeployer implements Deployer {
 }
 
 /** Present: some container runs. Healthy: every wanted replica runs and answers its health path. */
-async function observeRevision(containers: RevisionContainer[], revision: DeployerRevision | undefined): Promise<ObservedRevision> {
+async function observeRevision(
+  containers: RevisionContainer[],
+  revision: DeployerRevision | undefined,
+): Promise<ObservedRevision> {
   const running = containers.filter((c) => c.running);
   const present = running.length > 0;
   const wanted = Math.max(1, revision?.resources.replicas ?? 1);

@@ -13,7 +13,8 @@ export type Engine = Dockerode;
 /** Where the engine is, for messages (never includes credentials). */
 export function describeEngine(config: DockerConfig): string {
   if (config.socket_path) return `unix://${config.socket_path}`;
-  if (config.host) return `${config.protocol ?? 'http'}://${config.host}:${config.port ?? (config.protocol === 'https' ? 2376 : 2375)}`;
+  if (config.host)
+    return `${config.protocol ?? 'http'}://${config.host}:${config.port ?? (config.protocol === 'https' ? 2376 : 2375)}`;
   return process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
 }
 
@@ -22,7 +23,9 @@ function readTlsFile(path: string | undefined, what: string): Buffer | undefined
   try {
     return readFileSync(path);
   } catch (e) {
-    throw new ProviderError(`cannot read the Docker engine ${what} file ${path}: ${(e as Error).message}`, { cause: e });
+    throw new ProviderError(`cannot read the Docker engine ${what} file ${path}: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
 }
 
@@ -60,7 +63,16 @@ interface EngineFailure {
   message?: string;
 }
 
-const UNREACHABLE = new Set(['ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+const UNREACHABLE = new Set([
+  'ENOENT',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+]);
 
 /** The engine's own words, without dockerode's "(HTTP code N) reason - " prefix. */
 export function engineMessage(e: unknown): string {
@@ -110,5 +122,8 @@ export function engineError(e: unknown, doing: string, where: string): ProviderE
     );
   }
   // 5xx is the engine's trouble and may pass; 4xx means the request itself cannot succeed.
-  return new ProviderError(`Docker engine refused ${doing} (HTTP ${status}): ${said}`, { cause: e, retryable: status >= 500 });
+  return new ProviderError(`Docker engine refused ${doing} (HTTP ${status}): ${said}`, {
+    cause: e,
+    retryable: status >= 500,
+  });
 }

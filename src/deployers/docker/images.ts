@@ -31,17 +31,28 @@ function authFor(settings: DockerSettings): Record<string, string> | undefined {
 }
 
 /** Pulls `image`; the engine reports pull failures inside the progress stream, not as HTTP errors. */
-async function pull(engine: Engine, image: string, settings: DockerSettings, where: string, signal: AbortSignal): Promise<void> {
+async function pull(
+  engine: Engine,
+  image: string,
+  settings: DockerSettings,
+  where: string,
+  signal: AbortSignal,
+): Promise<void> {
   const authconfig = authFor(settings);
   let stream: NodeJS.ReadableStream;
   try {
-    stream = (await engine.pull(image, { ...(authconfig ? { authconfig } : {}), abortSignal: signal })) as NodeJS.ReadableStream;
+    stream = (await engine.pull(image, {
+      ...(authconfig ? { authconfig } : {}),
+      abortSignal: signal,
+    })) as NodeJS.ReadableStream;
   } catch (e) {
     if (signal.aborted) throw new AbortedError(`pulling ${image} was aborted`);
     throw pullError(image, e, where);
   }
   const events = await new Promise<Array<{ error?: string }>>((resolve, reject) => {
-    engine.modem.followProgress(stream, (err: Error | null, out: Array<{ error?: string }>) => (err ? reject(err) : resolve(out)));
+    engine.modem.followProgress(stream, (err: Error | null, out: Array<{ error?: string }>) =>
+      err ? reject(err) : resolve(out),
+    );
   }).catch((e: unknown) => {
     if (signal.aborted) throw new AbortedError(`pulling ${image} was aborted`);
     throw pullError(image, e, where);
@@ -62,7 +73,11 @@ function pullError(image: string, e: unknown, where: string): ProviderError {
 }
 
 export async function ensureImage(
-  engine: Engine, image: string, settings: DockerSettings, where: string, signal: AbortSignal,
+  engine: Engine,
+  image: string,
+  settings: DockerSettings,
+  where: string,
+  signal: AbortSignal,
 ): Promise<StagedImage> {
   const present = await inspectImage(engine, image, where);
   if (present) return present;
@@ -73,6 +88,9 @@ export async function ensureImage(
   }
   await pull(engine, image, settings, where, signal);
   const pulled = await inspectImage(engine, image, where);
-  if (!pulled) throw new ProviderError(`the engine at ${where} reported pulling ${image} but does not have it afterwards`, { retryable: true });
+  if (!pulled)
+    throw new ProviderError(`the engine at ${where} reported pulling ${image} but does not have it afterwards`, {
+      retryable: true,
+    });
   return pulled;
 }

@@ -8,7 +8,13 @@ import { AbortedError, BpError, ProviderError } from '../../model/errors.js';
 import { done, pending, pollUntil } from '../kit/poll.js';
 import { freePort, probe } from '../local-host/net.js';
 import {
-  type ContainerDeps, createAndStart, describeContainer, listContainers, logTail, removeContainer, type RevisionContainer,
+  type ContainerDeps,
+  createAndStart,
+  describeContainer,
+  listContainers,
+  logTail,
+  removeContainer,
+  type RevisionContainer,
 } from './containers.js';
 
 const PROBE_TIMEOUT_MS = 2000;
@@ -26,35 +32,64 @@ function wantedReplicas(revision: DeployerRevision): number {
   return Math.max(1, revision.resources.replicas);
 }
 
-async function failWithLogs(deps: ReplicaDeps, c: RevisionContainer, revisionId: string, why: string, retryable: boolean): Promise<never> {
+async function failWithLogs(
+  deps: ReplicaDeps,
+  c: RevisionContainer,
+  revisionId: string,
+  why: string,
+  retryable: boolean,
+): Promise<never> {
   const tail = await logTail(deps, c.id);
-  throw new ProviderError(`revision "${revisionId}" container ${c.name} ${why}; its last log lines:\n${tail}`, { retryable });
+  throw new ProviderError(`revision "${revisionId}" container ${c.name} ${why}; its last log lines:\n${tail}`, {
+    retryable,
+  });
 }
 
-async function waitHealthy(deps: ReplicaDeps, revision: DeployerRevision, started: RevisionContainer, signal: AbortSignal): Promise<RevisionContainer> {
+async function waitHealthy(
+  deps: ReplicaDeps,
+  revision: DeployerRevision,
+  started: RevisionContainer,
+  signal: AbortSignal,
+): Promise<RevisionContainer> {
   const { http_path: path, timeout_seconds: seconds } = revision.health;
   const deadline = Date.now() + seconds * 1000;
   let c = started;
   let last = 'no answer yet';
-  return pollUntil(async () => {
-    if (c.url) {
-      const result = await probe(c.url, path, Math.min(PROBE_TIMEOUT_MS, Math.max(100, deadline - Date.now())));
-      if (result.ok) return done(c);
-      last = result.detail;
-    }
-    const now = await describeContainer(deps, c.id);
-    if (!now) throw new ProviderError(`revision "${revision.revision_id}" container ${c.name} was removed while it was warming`, { retryable: true });
-    c = now;
-    if (!c.running && c.state !== 'created') {
-      await failWithLogs(deps, c, revision.revision_id, `stopped (${c.state}) before it became healthy`, false);
-    }
-    return pending(last);
-  }, {
-    what: `container ${c.name} to answer ${path}`, timeoutMs: seconds * 1000, intervalMs: HEALTH_POLL_MS, signal,
-    during: `warming "${revision.revision_id}"`,
-    onTimeout: () => failWithLogs(deps, c, revision.revision_id,
-      `did not answer ${path} with 2xx through ${c.url ?? 'its published port'} within ${seconds}s (${last})`, true),
-  });
+  return pollUntil(
+    async () => {
+      if (c.url) {
+        const result = await probe(c.url, path, Math.min(PROBE_TIMEOUT_MS, Math.max(100, deadline - Date.now())));
+        if (result.ok) return done(c);
+        last = result.detail;
+      }
+      const now = await describeContainer(deps, c.id);
+      if (!now)
+        throw new ProviderError(
+          `revision "${revision.revision_id}" container ${c.name} was removed while it was warming`,
+          { retryable: true },
+        );
+      c = now;
+      if (!c.running && c.state !== 'created') {
+        await failWithLogs(deps, c, revision.revision_id, `stopped (${c.state}) before it became healthy`, false);
+      }
+      return pending(last);
+    },
+    {
+      what: `container ${c.name} to answer ${path}`,
+      timeoutMs: seconds * 1000,
+      intervalMs: HEALTH_POLL_MS,
+      signal,
+      during: `warming "${revision.revision_id}"`,
+      onTimeout: () =>
+        failWithLogs(
+          deps,
+          c,
+          revision.revision_id,
+          `did not answer ${path} with 2xx through ${c.url ?? 'its published port'} within ${seconds}s (${last})`,
+          true,
+        ),
+    },
+  );
 }
 
 /**
@@ -62,7 +97,11 @@ async function waitHealthy(deps: ReplicaDeps, revision: DeployerRevision, starte
  * replica index. Healthy replicas are kept (same container, same published port).
  */
 export async function warmContainers(
-  deps: ReplicaDeps, env: DeployerEnvironment, deployment: DeployerDeployment, revision: DeployerRevision, signal: AbortSignal,
+  deps: ReplicaDeps,
+  env: DeployerEnvironment,
+  deployment: DeployerDeployment,
+  revision: DeployerRevision,
+  signal: AbortSignal,
 ): Promise<RevisionContainer[]> {
   const id = revision.revision_id;
   const wanted = wantedReplicas(revision);

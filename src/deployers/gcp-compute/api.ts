@@ -66,7 +66,11 @@ export class GceApi {
   private async call(kind: KindName, method: string, request: Json, signal: AbortSignal | undefined): Promise<unknown> {
     const client = this.clients.get(KINDS[kind].client);
     const fn = client[method];
-    const [response] = await abortable(fn.call(client, { ...this.scope(kind), ...request }, CALL_OPTIONS), signal, `${method} ${kind}`);
+    const [response] = await abortable(
+      fn.call(client, { ...this.scope(kind), ...request }, CALL_OPTIONS),
+      signal,
+      `${method} ${kind}`,
+    );
     return response;
   }
 
@@ -85,9 +89,16 @@ export class GceApi {
     try {
       do {
         const client = this.clients.get(KINDS[kind].client);
-        const request = { ...this.scope(kind), ...(filter ? { filter } : {}), ...(pageToken ? { pageToken } : {}), maxResults: 500 };
+        const request = {
+          ...this.scope(kind),
+          ...(filter ? { filter } : {}),
+          ...(pageToken ? { pageToken } : {}),
+          maxResults: 500,
+        };
         const [items, , raw] = (await abortable(
-          client.list.call(client, request, { ...CALL_OPTIONS, autoPaginate: false }), signal, `list ${kind}`,
+          client.list.call(client, request, { ...CALL_OPTIONS, autoPaginate: false }),
+          signal,
+          `list ${kind}`,
         )) as [Json[], unknown, { nextPageToken?: string } | undefined];
         out.push(...(items ?? []));
         pageToken = raw?.nextPageToken || undefined;
@@ -133,18 +144,34 @@ export class GceApi {
     await this.mutateOrThrow('instanceGroupManagers', 'resize', group, { size }, signal);
   }
 
-  async getHealth(backendService: string, group: string, signal?: AbortSignal): Promise<Array<{ instance: string; ipAddress?: string; healthState?: string }>> {
+  async getHealth(
+    backendService: string,
+    group: string,
+    signal?: AbortSignal,
+  ): Promise<Array<{ instance: string; ipAddress?: string; healthState?: string }>> {
     try {
-      const r = (await this.call('backendServices', 'getHealth', {
-        backendService, resourceGroupReferenceResource: { group },
-      }, signal)) as { healthStatus?: Array<{ instance: string; ipAddress?: string; healthState?: string }> };
+      const r = (await this.call(
+        'backendServices',
+        'getHealth',
+        {
+          backendService,
+          resourceGroupReferenceResource: { group },
+        },
+        signal,
+      )) as { healthStatus?: Array<{ instance: string; ipAddress?: string; healthState?: string }> };
       return r.healthStatus ?? [];
     } catch (e) {
       throw providerError(`getHealth backendServices/${backendService}`, e);
     }
   }
 
-  private async mutateOrThrow(kind: KindName, method: string, name: string, request: Json, signal?: AbortSignal): Promise<void> {
+  private async mutateOrThrow(
+    kind: KindName,
+    method: string,
+    name: string,
+    request: Json,
+    signal?: AbortSignal,
+  ): Promise<void> {
     try {
       await this.mutate(kind, method, { [KINDS[kind].field]: name, ...request }, signal);
     } catch (e) {
@@ -154,7 +181,9 @@ export class GceApi {
 
   /** One mutation, sent with a requestId (the API deduplicates a resent request), then followed to DONE. */
   private async mutate(kind: KindName, method: string, request: Json, signal?: AbortSignal): Promise<void> {
-    const op = (await this.call(kind, method, { ...request, requestId: randomUUID() }, signal)) as { latestResponse?: Json } & Json;
+    const op = (await this.call(kind, method, { ...request, requestId: randomUUID() }, signal)) as {
+      latestResponse?: Json;
+    } & Json;
     await this.waitForOperation((op.latestResponse ?? op) as Json, signal);
   }
 
@@ -166,16 +195,27 @@ export class GceApi {
     let current = op;
     while (current.status !== 'DONE') {
       if (Date.now() > deadline) {
-        throw new ProviderError(`operation ${name} did not finish within ${this.operationTimeoutMs / 1000} s`, { retryable: true });
+        throw new ProviderError(`operation ${name} did not finish within ${this.operationTimeoutMs / 1000} s`, {
+          retryable: true,
+        });
       }
       const client = this.clients.get(zone ? 'ZoneOperationsClient' : 'GlobalOperationsClient');
-      const request = zone ? { project: this.project, zone, operation: name } : { project: this.project, operation: name };
-      [current] = (await abortable(client.wait.call(client, request, CALL_OPTIONS), signal, `waiting for operation ${name}`)) as [Json];
+      const request = zone
+        ? { project: this.project, zone, operation: name }
+        : { project: this.project, operation: name };
+      [current] = (await abortable(
+        client.wait.call(client, request, CALL_OPTIONS),
+        signal,
+        `waiting for operation ${name}`,
+      )) as [Json];
     }
     const errors = (current.error as { errors?: Array<{ code?: string; message?: string }> } | undefined)?.errors;
     if (errors && errors.length > 0) {
       const status = Number(current.httpErrorStatusCode ?? 400);
-      throw Object.assign(new Error(errors.map((x) => x.message ?? x.code).join('; ')), { status, reason: errors[0].code ?? '' });
+      throw Object.assign(new Error(errors.map((x) => x.message ?? x.code).join('; ')), {
+        status,
+        reason: errors[0].code ?? '',
+      });
     }
   }
 }

@@ -31,7 +31,9 @@ export interface GcpComputeConfig {
   operation_timeout_seconds?: number;
 }
 
-export type Settings = Required<Omit<GcpComputeConfig, 'endpoint' | 'subnetwork' | 'machine_type' | 'service_account'>> &
+export type Settings = Required<
+  Omit<GcpComputeConfig, 'endpoint' | 'subnetwork' | 'machine_type' | 'service_account'>
+> &
   Pick<GcpComputeConfig, 'endpoint' | 'subnetwork' | 'machine_type' | 'service_account'>;
 
 export const configSchema = {
@@ -41,22 +43,80 @@ export const configSchema = {
   properties: {
     project: { type: 'string', minLength: 1, description: 'Project id that owns every resource.' },
     zone: { type: 'string', minLength: 1, description: 'Zone of the instance groups, e.g. us-central1-a.' },
-    endpoint: { type: 'string', pattern: '^https?://', description: 'API endpoint override (a fake or a private endpoint); unset for compute.googleapis.com.' },
+    endpoint: {
+      type: 'string',
+      pattern: '^https?://',
+      description: 'API endpoint override (a fake or a private endpoint); unset for compute.googleapis.com.',
+    },
     network: { type: 'string', default: 'global/networks/default', description: 'VPC network of the VMs.' },
-    subnetwork: { type: 'string', description: 'Subnetwork of the VMs (regions/R/subnetworks/S); required for custom-mode VPCs.' },
-    machine_type: { type: 'string', description: 'Machine type for every revision; else chosen from resources by the catalog.' },
-    port: { type: 'integer', minimum: 1, maximum: 65535, default: 8080, description: 'Port revisions listen on ($PORT).' },
-    network_tags: { type: 'array', items: { type: 'string' }, default: ['bp-http'], description: 'Network tags for firewall rules (health-check ranges).' },
+    subnetwork: {
+      type: 'string',
+      description: 'Subnetwork of the VMs (regions/R/subnetworks/S); required for custom-mode VPCs.',
+    },
+    machine_type: {
+      type: 'string',
+      description: 'Machine type for every revision; else chosen from resources by the catalog.',
+    },
+    port: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 65535,
+      default: 8080,
+      description: 'Port revisions listen on ($PORT).',
+    },
+    network_tags: {
+      type: 'array',
+      items: { type: 'string' },
+      default: ['bp-http'],
+      description: 'Network tags for firewall rules (health-check ranges).',
+    },
     service_account: { type: 'string', description: 'Service account email the VMs run as.' },
-    external_ip: { type: 'boolean', default: false, description: 'Give each VM an ephemeral external IP (to pull from public registries without Cloud NAT).' },
-    container_image: { type: 'string', default: 'projects/cos-cloud/global/images/family/cos-stable', description: 'Boot image for artifact.image revisions.' },
-    vm_image: { type: 'string', default: 'projects/debian-cloud/global/images/family/debian-12', description: 'Boot image for artifact.binary / artifact.command revisions.' },
-    frontend: { type: 'boolean', default: true, description: 'Create a target HTTP proxy and global forwarding rule per deployment.' },
-    frontend_port: { type: 'integer', minimum: 1, maximum: 65535, default: 80, description: 'Forwarding-rule port when a deployment has no listen.' },
+    external_ip: {
+      type: 'boolean',
+      default: false,
+      description: 'Give each VM an ephemeral external IP (to pull from public registries without Cloud NAT).',
+    },
+    container_image: {
+      type: 'string',
+      default: 'projects/cos-cloud/global/images/family/cos-stable',
+      description: 'Boot image for artifact.image revisions.',
+    },
+    vm_image: {
+      type: 'string',
+      default: 'projects/debian-cloud/global/images/family/debian-12',
+      description: 'Boot image for artifact.binary / artifact.command revisions.',
+    },
+    frontend: {
+      type: 'boolean',
+      default: true,
+      description: 'Create a target HTTP proxy and global forwarding rule per deployment.',
+    },
+    frontend_port: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 65535,
+      default: 80,
+      description: 'Forwarding-rule port when a deployment has no listen.',
+    },
     load_balancing_scheme: { enum: ['EXTERNAL_MANAGED', 'INTERNAL_SELF_MANAGED'], default: 'EXTERNAL_MANAGED' },
-    boot_grace_seconds: { type: 'integer', minimum: 0, default: 240, description: 'Added to health.timeout_seconds while warming.' },
-    poll_interval_ms: { type: 'integer', minimum: 10, default: 5000, description: 'Health polling interval while warming.' },
-    operation_timeout_seconds: { type: 'integer', minimum: 1, default: 900, description: 'Bound on waiting for one long-running operation.' },
+    boot_grace_seconds: {
+      type: 'integer',
+      minimum: 0,
+      default: 240,
+      description: 'Added to health.timeout_seconds while warming.',
+    },
+    poll_interval_ms: {
+      type: 'integer',
+      minimum: 10,
+      default: 5000,
+      description: 'Health polling interval while warming.',
+    },
+    operation_timeout_seconds: {
+      type: 'integer',
+      minimum: 1,
+      default: 900,
+      description: 'Bound on waiting for one long-running operation.',
+    },
   },
 } as const;
 
@@ -103,7 +163,13 @@ export const MACHINE_CATALOG: readonly MachineType[] = [
 
 export function machineTypeFor(resources: Resources, configured: string | undefined): { name: string; gpu: boolean } {
   if (configured) return { name: configured, gpu: resources.gpu > 0 || /^(a2|a3|g2)-/.test(configured) };
-  const fit = MACHINE_CATALOG.find((m) => m.cpu >= resources.cpu && m.memory_mb >= resources.memory_mb && m.gpu >= resources.gpu && (resources.gpu > 0) === (m.gpu > 0));
+  const fit = MACHINE_CATALOG.find(
+    (m) =>
+      m.cpu >= resources.cpu &&
+      m.memory_mb >= resources.memory_mb &&
+      m.gpu >= resources.gpu &&
+      resources.gpu > 0 === m.gpu > 0,
+  );
   if (!fit) {
     throw new ProviderError(
       `no catalog machine type has ${resources.cpu} vCPU, ${resources.memory_mb} MB and ${resources.gpu} GPU; set machine_type in the deployer config`,

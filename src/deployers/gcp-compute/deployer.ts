@@ -5,7 +5,14 @@
  * in this process, and the map's fingerprint guards against writers elsewhere.
  */
 import type {
-  Deployer, DeployerEnvironment, Logger, Observation, SplitResult, StageResult, VerbOptions, WarmResult,
+  Deployer,
+  DeployerEnvironment,
+  Logger,
+  Observation,
+  SplitResult,
+  StageResult,
+  VerbOptions,
+  WarmResult,
 } from '../../model/deployer.js';
 import { ProviderError } from '../../model/errors.js';
 import { keyedMutex } from '../kit/mutex.js';
@@ -23,21 +30,34 @@ export class GcpComputeDeployer implements Deployer {
   /** Serializes read-modify-write of one URL map or revision (bp runs verbs in parallel). */
   private readonly exclusive = keyedMutex();
 
-  constructor(private readonly settings: Settings, private readonly logger: Logger) {}
+  constructor(
+    private readonly settings: Settings,
+    private readonly logger: Logger,
+  ) {}
 
   /** The SDK is loaded on the first call that needs the API, never by `create`. */
   private async api(): Promise<GceApi> {
-    this.clients ??= loadSdk().then((sdk) => new SdkClients(sdk, clientOptions(this.settings.project, this.settings.endpoint)));
+    this.clients ??= loadSdk().then(
+      (sdk) => new SdkClients(sdk, clientOptions(this.settings.project, this.settings.endpoint)),
+    );
     this.clients.catch(() => {
       this.clients = null;
     });
-    return new GceApi(await this.clients, this.settings.project, this.settings.zone, this.settings.operation_timeout_seconds * 1000);
+    return new GceApi(
+      await this.clients,
+      this.settings.project,
+      this.settings.zone,
+      this.settings.operation_timeout_seconds * 1000,
+    );
   }
 
   async stageRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<StageResult> {
     const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'staging');
     const api = await this.api();
-    const outputs = await new RevisionResources(api, this.settings).stage(targetOf(env.environment_id, deployment, revision), opts.signal);
+    const outputs = await new RevisionResources(api, this.settings).stage(
+      targetOf(env.environment_id, deployment, revision),
+      opts.signal,
+    );
     return { outputs };
   }
 
@@ -45,7 +65,9 @@ export class GcpComputeDeployer implements Deployer {
     const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'warming');
     const api = await this.api();
     const target = targetOf(env.environment_id, deployment, revision);
-    const result = await this.exclusive(`revision:${revisionId}`, () => new RevisionResources(api, this.settings).warm(target, opts.signal));
+    const result = await this.exclusive(`revision:${revisionId}`, () =>
+      new RevisionResources(api, this.settings).warm(target, opts.signal),
+    );
     this.logger.info(`gcp-compute: revision ${revisionId} is healthy behind ${target.names.backendService}`);
     return result;
   }
@@ -54,19 +76,28 @@ export class GcpComputeDeployer implements Deployer {
     const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'draining');
     const api = await this.api();
     const target = targetOf(env.environment_id, deployment, revision);
-    await this.exclusive(`revision:${revisionId}`, () => new RevisionResources(api, this.settings).drain(target, opts.signal));
+    await this.exclusive(`revision:${revisionId}`, () =>
+      new RevisionResources(api, this.settings).drain(target, opts.signal),
+    );
     return {};
   }
 
-  async archiveRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<Record<string, never>> {
+  async archiveRevision(
+    env: DeployerEnvironment,
+    revisionId: string,
+    opts: VerbOptions,
+  ): Promise<Record<string, never>> {
     const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'archiving');
     const api = await this.api();
     const target = targetOf(env.environment_id, deployment, revision);
     const routing = new Routing(api, this.settings, env.environment_id);
     // The URL map must stop naming the backend service before the API lets it be deleted.
     await this.exclusive(`deployment:${deployment.deployment_id}`, () =>
-      routing.remove(deployment.deployment_id, target.names.backendService, opts.signal));
-    await this.exclusive(`revision:${revisionId}`, () => new RevisionResources(api, this.settings).archive(target, opts.signal));
+      routing.remove(deployment.deployment_id, target.names.backendService, opts.signal),
+    );
+    await this.exclusive(`revision:${revisionId}`, () =>
+      new RevisionResources(api, this.settings).archive(target, opts.signal),
+    );
     return {};
   }
 

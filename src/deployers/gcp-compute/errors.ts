@@ -5,7 +5,12 @@
  */
 import type { BpError } from '../../model/errors.js';
 import {
-  type Classifier, type FailureKind, isRetryableKind, parseRetryAfter, type ProviderFailure, toBpError,
+  type Classifier,
+  type FailureKind,
+  isRetryableKind,
+  parseRetryAfter,
+  type ProviderFailure,
+  toBpError,
 } from '../kit/provider-errors.js';
 
 export interface GceFailure {
@@ -16,11 +21,28 @@ export interface GceFailure {
   message: string;
 }
 
-const GRPC_TO_HTTP: Record<number, number> = { 3: 400, 4: 504, 5: 404, 6: 409, 7: 403, 8: 429, 9: 412, 13: 500, 14: 503, 16: 401 };
+const GRPC_TO_HTTP: Record<number, number> = {
+  3: 400,
+  4: 504,
+  5: 404,
+  6: 409,
+  7: 403,
+  8: 429,
+  9: 412,
+  13: 500,
+  14: 503,
+  16: 401,
+};
 
 /** Reads status, reason and message from what the SDK throws (a Gaxios or Google error). */
 export function failureOf(e: unknown): GceFailure {
-  const err = (e ?? {}) as { code?: unknown; status?: unknown; message?: unknown; reason?: unknown; response?: { data?: unknown } };
+  const err = (e ?? {}) as {
+    code?: unknown;
+    status?: unknown;
+    message?: unknown;
+    reason?: unknown;
+    response?: { data?: unknown };
+  };
   let status = typeof err.status === 'number' ? err.status : typeof err.code === 'number' ? err.code : 0;
   if (status > 0 && status < 100) status = GRPC_TO_HTTP[status] ?? 500;
   let reason = typeof err.reason === 'string' ? err.reason : '';
@@ -35,7 +57,11 @@ export function failureOf(e: unknown): GceFailure {
   return { status, reason, message };
 }
 
-interface ErrorBody { code?: number; message?: string; errors?: Array<{ reason?: string }> }
+interface ErrorBody {
+  code?: number;
+  message?: string;
+  errors?: Array<{ reason?: string }>;
+}
 
 function parseBody(data: unknown): ErrorBody | null {
   let v = data;
@@ -52,9 +78,19 @@ function parseBody(data: unknown): ErrorBody | null {
 }
 
 const RETRYABLE_REASONS = new Set([
-  'rateLimitExceeded', 'userRateLimitExceeded', 'RATE_LIMIT_EXCEEDED', 'backendError', 'internalError',
-  'resourceNotReady', 'RESOURCE_NOT_READY', 'resourceInUseByAnotherResource', 'RESOURCE_IN_USE_BY_ANOTHER_RESOURCE',
-  'conditionNotMet', 'ZONE_RESOURCE_POOL_EXHAUSTED', 'ZONE_RESOURCE_POOL_EXHAUSTED_WITH_DETAILS', 'SERVICE_UNAVAILABLE',
+  'rateLimitExceeded',
+  'userRateLimitExceeded',
+  'RATE_LIMIT_EXCEEDED',
+  'backendError',
+  'internalError',
+  'resourceNotReady',
+  'RESOURCE_NOT_READY',
+  'resourceInUseByAnotherResource',
+  'RESOURCE_IN_USE_BY_ANOTHER_RESOURCE',
+  'conditionNotMet',
+  'ZONE_RESOURCE_POOL_EXHAUSTED',
+  'ZONE_RESOURCE_POOL_EXHAUSTED_WITH_DETAILS',
+  'SERVICE_UNAVAILABLE',
 ]);
 const QUOTA_REASONS = new Set(['quotaExceeded', 'QUOTA_EXCEEDED']);
 
@@ -63,29 +99,45 @@ export function isRetryableFailure(f: GceFailure): boolean {
   return RETRYABLE_REASONS.has(f.reason) || f.status === 429 || f.status >= 500 || f.status === 0;
 }
 
-export const isNotFound = (f: GceFailure) => f.status === 404 || f.reason === 'notFound' || f.reason === 'RESOURCE_NOT_FOUND';
-export const isAlreadyExists = (f: GceFailure) => f.status === 409 || f.reason === 'alreadyExists' || f.reason === 'RESOURCE_ALREADY_EXISTS';
+export const isNotFound = (f: GceFailure) =>
+  f.status === 404 || f.reason === 'notFound' || f.reason === 'RESOURCE_NOT_FOUND';
+export const isAlreadyExists = (f: GceFailure) =>
+  f.status === 409 || f.reason === 'alreadyExists' || f.reason === 'RESOURCE_ALREADY_EXISTS';
 
 const THROTTLE_REASONS = new Set(['rateLimitExceeded', 'userRateLimitExceeded', 'RATE_LIMIT_EXCEEDED']);
 
 /** Reads a Gaxios or Google error into the kit's failure shape. */
 export const classifyGce: Classifier = (e) => {
   const f = failureOf(e);
-  const kind: FailureKind = QUOTA_REASONS.has(f.reason) ? 'quota'
-    : THROTTLE_REASONS.has(f.reason) || f.status === 429 ? 'throttled'
-      : isRetryableFailure(f) ? 'retryable'
-        : f.status === 401 || f.status === 403 ? 'auth'
-          : isNotFound(f) ? 'not-found' : 'rejected';
+  const kind: FailureKind = QUOTA_REASONS.has(f.reason)
+    ? 'quota'
+    : THROTTLE_REASONS.has(f.reason) || f.status === 429
+      ? 'throttled'
+      : isRetryableFailure(f)
+        ? 'retryable'
+        : f.status === 401 || f.status === 403
+          ? 'auth'
+          : isNotFound(f)
+            ? 'not-found'
+            : 'rejected';
   const headers = (e as { response?: { headers?: Record<string, unknown> } } | null)?.response?.headers;
   const retryAfterMs = kind === 'throttled' ? parseRetryAfter(headers?.['retry-after']) : undefined;
-  return { kind, status: f.status, code: f.reason, message: f.message, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+  return {
+    kind,
+    status: f.status,
+    code: f.reason,
+    message: f.message,
+    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+  };
 };
 
 function describe(f: ProviderFailure, what: string): string {
   let hint = '';
   if (f.kind === 'quota') hint = '; request a quota increase or lower resources.replicas';
-  else if (f.status === 401) hint = '; check the credentials (GOOGLE_APPLICATION_CREDENTIALS or gcloud auth application-default login)';
-  else if (f.status === 403) hint = '; the caller lacks a permission (see docs/deployers/gcp-compute.md for the roles needed)';
+  else if (f.status === 401)
+    hint = '; check the credentials (GOOGLE_APPLICATION_CREDENTIALS or gcloud auth application-default login)';
+  else if (f.status === 403)
+    hint = '; the caller lacks a permission (see docs/deployers/gcp-compute.md for the roles needed)';
   else if (isRetryableKind(f.kind)) hint = '; retrying may help';
   const status = f.status ? `HTTP ${f.status}` : 'no answer';
   return `Compute Engine ${what} failed (${status}${f.code ? ` ${f.code}` : ''}): ${f.message}${hint}`;

@@ -14,7 +14,11 @@ function hash(...parts: string[]): string {
 
 /** Lower case, [a-z0-9-], starts with a letter, at most `max` characters. */
 export function slug(id: string, max: number): string {
-  const s = id.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^-+/, '');
+  const s = id
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/-+/g, '-')
+    .replace(/^-+/, '');
   return `${/^[a-z]/.test(s) ? '' : 'r'}${s}`.slice(0, max).replace(/-+$/, '');
 }
 
@@ -24,7 +28,10 @@ export function slug(id: string, max: number): string {
  * other's VMs as its own drift), so a hash of the exact id follows the readable part.
  */
 export function labelValue(id: string): string {
-  return `${id.toLowerCase().replace(/[^a-z0-9_-]/g, '-').slice(0, 54)}-${hash(id)}`;
+  return `${id
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]/g, '-')
+    .slice(0, 54)}-${hash(id)}`;
 }
 
 export interface RevisionNames {
@@ -68,7 +75,9 @@ export function markerOf(description: unknown): Marker | null {
   if (typeof description !== 'string' || !description.startsWith('{')) return null;
   try {
     const m = JSON.parse(description) as Partial<Marker>;
-    return m.mark === MARK && typeof m.environment === 'string' && typeof m.deployment === 'string' ? (m as Marker) : null;
+    return m.mark === MARK && typeof m.environment === 'string' && typeof m.deployment === 'string'
+      ? (m as Marker)
+      : null;
   } catch {
     return null;
   }

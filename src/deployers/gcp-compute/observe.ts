@@ -21,7 +21,11 @@ interface Found {
   instances: number;
 }
 
-export async function observeEnvironment(api: GceApi, env: DeployerEnvironment, signal: AbortSignal): Promise<Observation> {
+export async function observeEnvironment(
+  api: GceApi,
+  env: DeployerEnvironment,
+  signal: AbortSignal,
+): Promise<Observation> {
   const environmentId = env.environment_id;
   const mine = (r: Json) => markerOf(r.description)?.environment === environmentId;
   const [lists, instances, urlMaps] = await Promise.all([
@@ -46,7 +50,7 @@ export async function observeEnvironment(api: GceApi, env: DeployerEnvironment, 
     }
   });
   for (const vm of instances) {
-    const items = ((vm.metadata as { items?: Array<{ key: string; value: string }> } | undefined)?.items ?? []);
+    const items = (vm.metadata as { items?: Array<{ key: string; value: string }> } | undefined)?.items ?? [];
     const id = items.find((x) => x.key === REVISION_METADATA_KEY)?.value;
     if (id) entry(id).instances++;
   }
@@ -55,13 +59,17 @@ export async function observeEnvironment(api: GceApi, env: DeployerEnvironment, 
   for (const d of env.deployments) {
     for (const r of d.revisions) observation.revisions[r.revision_id] = { present: false, healthy: false };
   }
-  const wanted = new Map(env.deployments.flatMap((d) => d.revisions.map((r) => [r.revision_id, r.resources.replicas] as const)));
+  const wanted = new Map(
+    env.deployments.flatMap((d) => d.revisions.map((r) => [r.revision_id, r.resources.replicas] as const)),
+  );
   // Backend service health has no list form: one getHealth per revision, bounded.
   await mapBounded([...found], OBSERVE_CONCURRENCY, async ([id, f]) => {
     observation.revisions[id] = await revisionStatus(api, f, wanted.get(id), signal);
   });
 
-  const revisionOfService = new Map(lists[3].map((s) => [String(s.name), markerOf(s.description)?.revision ?? String(s.name)]));
+  const revisionOfService = new Map(
+    lists[3].map((s) => [String(s.name), markerOf(s.description)?.revision ?? String(s.name)]),
+  );
   for (const map of urlMaps) {
     const m = markerOf(map.description);
     if (m) observation.splits[m.deployment] = splitOf(map, revisionOfService);
@@ -69,10 +77,17 @@ export async function observeEnvironment(api: GceApi, env: DeployerEnvironment, 
   return observation;
 }
 
-async function revisionStatus(api: GceApi, f: Found, replicas: number | undefined, signal: AbortSignal): Promise<ObservedRevision> {
+async function revisionStatus(
+  api: GceApi,
+  f: Found,
+  replicas: number | undefined,
+  signal: AbortSignal,
+): Promise<ObservedRevision> {
   const size = Number(f.group?.targetSize ?? 0);
   const groupLink = String(f.group?.instanceGroup ?? '');
-  const inService = ((f.service?.backends as Array<{ group?: string }> | undefined) ?? []).some((b) => sameGroup(b.group, groupLink));
+  const inService = ((f.service?.backends as Array<{ group?: string }> | undefined) ?? []).some((b) =>
+    sameGroup(b.group, groupLink),
+  );
   if (!f.group || !f.service || size < 1 || !inService || (replicas !== undefined && size < Math.max(1, replicas))) {
     return { present: true, healthy: false };
   }

@@ -19,16 +19,27 @@ export interface RevisionTarget {
   names: RevisionNames;
 }
 
-export function targetOf(environmentId: string, deployment: DeployerDeployment, revision: DeployerRevision): RevisionTarget {
+export function targetOf(
+  environmentId: string,
+  deployment: DeployerDeployment,
+  revision: DeployerRevision,
+): RevisionTarget {
   return { environmentId, deployment, revision, names: revisionNames(environmentId, revision.revision_id) };
 }
 
 function marker(t: RevisionTarget): string {
-  return describe({ environment: t.environmentId, deployment: t.deployment.deployment_id, revision: t.revision.revision_id });
+  return describe({
+    environment: t.environmentId,
+    deployment: t.deployment.deployment_id,
+    revision: t.revision.revision_id,
+  });
 }
 
 export class RevisionResources {
-  constructor(private readonly api: GceApi, private readonly settings: Settings) {}
+  constructor(
+    private readonly api: GceApi,
+    private readonly settings: Settings,
+  ) {}
 
   /** Template and health check: both immutable, like the revision they describe. */
   async stage(t: RevisionTarget, signal: AbortSignal): Promise<Json> {
@@ -36,15 +47,26 @@ export class RevisionResources {
     const body = templateBody(this.settings, t.environmentId, t.deployment, t.revision, t.names.template);
     await Promise.all([
       this.api.insert('instanceTemplates', body, signal),
-      this.api.insert('healthChecks', {
-        name: t.names.healthCheck,
-        description: marker(t),
-        type: 'HTTP',
-        httpHealthCheck: { port: this.settings.port, requestPath: t.revision.health.http_path },
-        checkIntervalSec: 5, timeoutSec: 5, healthyThreshold: 2, unhealthyThreshold: 2,
-      }, signal),
+      this.api.insert(
+        'healthChecks',
+        {
+          name: t.names.healthCheck,
+          description: marker(t),
+          type: 'HTTP',
+          httpHealthCheck: { port: this.settings.port, requestPath: t.revision.health.http_path },
+          checkIntervalSec: 5,
+          timeoutSec: 5,
+          healthyThreshold: 2,
+          unhealthyThreshold: 2,
+        },
+        signal,
+      ),
     ]);
-    return { instance_template: t.names.template, health_check: t.names.healthCheck, machine_type: (body.properties as Json).machineType };
+    return {
+      instance_template: t.names.template,
+      health_check: t.names.healthCheck,
+      machine_type: (body.properties as Json).machineType,
+    };
   }
 
   /** Group at its target size and serving behind its backend service; resolves once healthy. */
@@ -52,7 +74,10 @@ export class RevisionResources {
     await this.stage(t, signal);
     const replicas = Math.max(1, t.revision.resources.replicas);
     const group = await this.ensureGroup(t, replicas, signal);
-    const groupLink = String(group.instanceGroup ?? this.api.link('instanceGroupManagers', t.names.group).replace('/instanceGroupManagers/', '/instanceGroups/'));
+    const groupLink = String(
+      group.instanceGroup ??
+        this.api.link('instanceGroupManagers', t.names.group).replace('/instanceGroupManagers/', '/instanceGroups/'),
+    );
     await this.ensureBackendService(t, groupLink, signal);
     const healthy = await this.waitHealthy(t, groupLink, replicas, signal);
     const first = healthy[0];
@@ -69,19 +94,26 @@ export class RevisionResources {
   private async ensureGroup(t: RevisionTarget, replicas: number, signal: AbortSignal): Promise<Json> {
     let group = await this.api.get('instanceGroupManagers', t.names.group, signal);
     if (!group) {
-      await this.api.insert('instanceGroupManagers', {
-        name: t.names.group,
-        description: marker(t),
-        baseInstanceName: t.names.group.replace(/-ig$/, ''),
-        instanceTemplate: this.api.link('instanceTemplates', t.names.template),
-        targetSize: replicas,
-        namedPorts: [{ name: 'http', port: this.settings.port }],
-      }, signal);
+      await this.api.insert(
+        'instanceGroupManagers',
+        {
+          name: t.names.group,
+          description: marker(t),
+          baseInstanceName: t.names.group.replace(/-ig$/, ''),
+          instanceTemplate: this.api.link('instanceTemplates', t.names.template),
+          targetSize: replicas,
+          namedPorts: [{ name: 'http', port: this.settings.port }],
+        },
+        signal,
+      );
       group = await this.api.get('instanceGroupManagers', t.names.group, signal);
     } else if (Number(group.targetSize) !== replicas) {
       await this.api.resize(t.names.group, replicas, signal);
     }
-    if (!group) throw new ProviderError(`instance group ${t.names.group} is not visible yet after its creation`, { retryable: true });
+    if (!group)
+      throw new ProviderError(`instance group ${t.names.group} is not visible yet after its creation`, {
+        retryable: true,
+      });
     return group;
   }
 
@@ -89,43 +121,61 @@ export class RevisionResources {
     const backend = { group: groupLink, balancingMode: 'UTILIZATION', maxUtilization: 0.8, capacityScaler: 1 };
     const existing = await this.api.get('backendServices', t.names.backendService, signal);
     if (!existing) {
-      await this.api.insert('backendServices', {
-        name: t.names.backendService,
-        description: marker(t),
-        protocol: 'HTTP',
-        portName: 'http',
-        loadBalancingScheme: this.settings.load_balancing_scheme,
-        healthChecks: [this.api.link('healthChecks', t.names.healthCheck)],
-        backends: [backend],
-        connectionDraining: { drainingTimeoutSec: t.revision.drain_seconds },
-        timeoutSec: 30,
-      }, signal);
+      await this.api.insert(
+        'backendServices',
+        {
+          name: t.names.backendService,
+          description: marker(t),
+          protocol: 'HTTP',
+          portName: 'http',
+          loadBalancingScheme: this.settings.load_balancing_scheme,
+          healthChecks: [this.api.link('healthChecks', t.names.healthCheck)],
+          backends: [backend],
+          connectionDraining: { drainingTimeoutSec: t.revision.drain_seconds },
+          timeoutSec: 30,
+        },
+        signal,
+      );
       return;
     }
     const backends = (existing.backends as Array<{ group?: string }> | undefined) ?? [];
     if (!backends.some((b) => sameGroup(b.group, groupLink))) {
       // A backend service patch must carry the fingerprint last read (else 412 conditionNotMet).
-      await this.api.patch('backendServices', t.names.backendService, { backends: [backend], fingerprint: existing.fingerprint }, signal);
+      await this.api.patch(
+        'backendServices',
+        t.names.backendService,
+        { backends: [backend], fingerprint: existing.fingerprint },
+        signal,
+      );
     }
   }
 
   /** Polls the load balancer's view until every VM passes its health check. */
   private async waitHealthy(t: RevisionTarget, groupLink: string, replicas: number, signal: AbortSignal) {
     const limitS = t.revision.health.timeout_seconds + this.settings.boot_grace_seconds;
-    return pollUntil(async () => {
-      const health = await this.api.getHealth(t.names.backendService, groupLink, signal);
-      const healthy = health.filter((h) => h.healthState === 'HEALTHY').sort((a, b) => a.instance.localeCompare(b.instance));
-      return healthy.length >= replicas ? done(healthy) : pending(`${healthy.length} of ${replicas}`);
-    }, {
-      what: `${replicas} VMs of "${t.revision.revision_id}" to pass the health check`, timeoutMs: limitS * 1000,
-      intervalMs: this.settings.poll_interval_ms, signal, during: `warming "${t.revision.revision_id}"`,
-      onTimeout: (last) => new ProviderError(
-        `revision "${t.revision.revision_id}": ${last.detail} VMs in ${t.names.group} passed the load balancer's ` +
-          `health check (${t.revision.health.http_path} on port ${this.settings.port}) within ${limitS} s; check the VMs' serial ` +
-          'console for the artifact failing to start, and that a firewall rule admits 35.191.0.0/16 and 130.211.0.0/22',
-        { retryable: true },
-      ),
-    });
+    return pollUntil(
+      async () => {
+        const health = await this.api.getHealth(t.names.backendService, groupLink, signal);
+        const healthy = health
+          .filter((h) => h.healthState === 'HEALTHY')
+          .sort((a, b) => a.instance.localeCompare(b.instance));
+        return healthy.length >= replicas ? done(healthy) : pending(`${healthy.length} of ${replicas}`);
+      },
+      {
+        what: `${replicas} VMs of "${t.revision.revision_id}" to pass the health check`,
+        timeoutMs: limitS * 1000,
+        intervalMs: this.settings.poll_interval_ms,
+        signal,
+        during: `warming "${t.revision.revision_id}"`,
+        onTimeout: (last) =>
+          new ProviderError(
+            `revision "${t.revision.revision_id}": ${last.detail} VMs in ${t.names.group} passed the load balancer's ` +
+              `health check (${t.revision.health.http_path} on port ${this.settings.port}) within ${limitS} s; check the VMs' serial ` +
+              'console for the artifact failing to start, and that a firewall rule admits 35.191.0.0/16 and 130.211.0.0/22',
+            { retryable: true },
+          ),
+      },
+    );
   }
 
   /**

@@ -23,24 +23,41 @@ export interface WeightedService {
 
 export function weightedServices(map: Json | null): WeightedService[] {
   const action = map?.defaultRouteAction as { weightedBackendServices?: WeightedService[] } | undefined;
-  return (action?.weightedBackendServices ?? []).map((w) => ({ backendService: w.backendService, weight: Number(w.weight ?? 0) }));
+  return (action?.weightedBackendServices ?? []).map((w) => ({
+    backendService: w.backendService,
+    weight: Number(w.weight ?? 0),
+  }));
 }
 
 export class Routing {
-  constructor(private readonly api: GceApi, private readonly settings: Settings, private readonly environmentId: string) {}
+  constructor(
+    private readonly api: GceApi,
+    private readonly settings: Settings,
+    private readonly environmentId: string,
+  ) {}
 
   names(deploymentId: string): DeploymentNames {
     return deploymentNames(this.environmentId, deploymentId);
   }
 
   /** Sets the split (entries whose backend service exists) and makes sure the frontend exists. */
-  async apply(deployment: DeployerDeployment, entries: Array<SplitEntry & { backendService: string }>, signal: AbortSignal): Promise<void> {
+  async apply(
+    deployment: DeployerDeployment,
+    entries: Array<SplitEntry & { backendService: string }>,
+    signal: AbortSignal,
+  ): Promise<void> {
     const names = this.names(deployment.deployment_id);
     const perMille = toPerMille(entries);
-    const weighted = entries.map((e, i) => ({ backendService: this.api.link('backendServices', e.backendService), weight: perMille[i] }));
+    const weighted = entries.map((e, i) => ({
+      backendService: this.api.link('backendServices', e.backendService),
+      weight: perMille[i],
+    }));
     // The split is not copied into the description (at most 2,048 characters): the weights are the record.
     const description = describe({ environment: this.environmentId, deployment: deployment.deployment_id });
-    await this.changeUrlMap(names.urlMap, signal, () => ({ description, defaultRouteAction: { weightedBackendServices: weighted } }));
+    await this.changeUrlMap(names.urlMap, signal, () => ({
+      description,
+      defaultRouteAction: { weightedBackendServices: weighted },
+    }));
     if (this.settings.frontend) await this.ensureFrontend(deployment, names, signal);
   }
 
@@ -53,7 +70,9 @@ export class Routing {
     let empty = false;
     await this.changeUrlMap(names.urlMap, signal, (current) => {
       if (!current) return null;
-      const left = weightedServices(current).filter((w) => !w.backendService.endsWith(`/backendServices/${backendService}`));
+      const left = weightedServices(current).filter(
+        (w) => !w.backendService.endsWith(`/backendServices/${backendService}`),
+      );
       empty = left.length === 0;
       if (empty || left.length === weightedServices(current).length) return null;
       return { description: current.description, defaultRouteAction: { weightedBackendServices: left } };
@@ -68,7 +87,11 @@ export class Routing {
   }
 
   /** Read-modify-write of a URL map under its fingerprint; `change` returns null for "no change". */
-  private async changeUrlMap(name: string, signal: AbortSignal, change: (current: Json | null) => Json | null): Promise<void> {
+  private async changeUrlMap(
+    name: string,
+    signal: AbortSignal,
+    change: (current: Json | null) => Json | null,
+  ): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       const current = await this.api.get('urlMaps', name, signal);
       const next = change(current);
@@ -92,21 +115,35 @@ export class Routing {
     }
   }
 
-  private async ensureFrontend(deployment: DeployerDeployment, names: DeploymentNames, signal: AbortSignal): Promise<void> {
+  private async ensureFrontend(
+    deployment: DeployerDeployment,
+    names: DeploymentNames,
+    signal: AbortSignal,
+  ): Promise<void> {
     const mark = describe({ environment: this.environmentId, deployment: deployment.deployment_id });
     if (!(await this.api.get('targetHttpProxies', names.proxy, signal))) {
-      await this.api.insert('targetHttpProxies', { name: names.proxy, description: mark, urlMap: this.api.link('urlMaps', names.urlMap) }, signal);
+      await this.api.insert(
+        'targetHttpProxies',
+        { name: names.proxy, description: mark, urlMap: this.api.link('urlMaps', names.urlMap) },
+        signal,
+      );
     }
     if (!(await this.api.get('forwardingRules', names.forwardingRule, signal))) {
-      await this.api.insert('forwardingRules', {
-        name: names.forwardingRule,
-        description: mark,
-        IPProtocol: 'TCP',
-        portRange: String(listenPort(deployment.listen) ?? this.settings.frontend_port),
-        target: this.api.link('targetHttpProxies', names.proxy),
-        loadBalancingScheme: this.settings.load_balancing_scheme,
-        ...(this.settings.load_balancing_scheme === 'INTERNAL_SELF_MANAGED' ? { network: this.settings.network, IPAddress: '0.0.0.0' } : {}),
-      }, signal);
+      await this.api.insert(
+        'forwardingRules',
+        {
+          name: names.forwardingRule,
+          description: mark,
+          IPProtocol: 'TCP',
+          portRange: String(listenPort(deployment.listen) ?? this.settings.frontend_port),
+          target: this.api.link('targetHttpProxies', names.proxy),
+          loadBalancingScheme: this.settings.load_balancing_scheme,
+          ...(this.settings.load_balancing_scheme === 'INTERNAL_SELF_MANAGED'
+            ? { network: this.settings.network, IPAddress: '0.0.0.0' }
+            : {}),
+        },
+        signal,
+      );
     }
   }
 
@@ -124,6 +161,7 @@ export function listenPort(listen: string | null): number | null {
 }
 
 function sameMap(current: Json, next: Json): boolean {
-  const norm = (ws: WeightedService[]) => ws.map((w) => `${w.backendService.replace(/^.*\/projects\//, '')}=${w.weight}`).join(',');
+  const norm = (ws: WeightedService[]) =>
+    ws.map((w) => `${w.backendService.replace(/^.*\/projects\//, '')}=${w.weight}`).join(',');
   return current.description === next.description && norm(weightedServices(current)) === norm(weightedServices(next));
 }

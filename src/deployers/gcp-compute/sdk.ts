@@ -56,7 +56,10 @@ export class SdkClients {
   private readonly clients = new Map<string, SdkClient>();
   private auth: unknown;
 
-  constructor(private readonly sdk: SdkModule, private readonly options: Record<string, unknown>) {}
+  constructor(
+    private readonly sdk: SdkModule,
+    private readonly options: Record<string, unknown>,
+  ) {}
 
   get(name: string): SdkClient {
     let c = this.clients.get(name);

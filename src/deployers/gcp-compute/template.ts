@@ -12,7 +12,8 @@ import { machineTypeFor, type Settings } from './config.js';
 import { describe, LABELS, labelValue, REVISION_METADATA_KEY } from './names.js';
 
 /** A Docker/OCI image reference: [host[:port]/]path[:tag][@digest]. */
-const IMAGE_REF = /^(?:[a-z0-9.-]+(?::[0-9]+)?\/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+const IMAGE_REF =
+  /^(?:[a-z0-9.-]+(?::[0-9]+)?\/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 
 function yamlQuote(s: string): string {
   return `'${s.replace(/'/g, "''")}'`;
@@ -30,14 +31,18 @@ export function validateArtifact(revision: DeployerRevision): void {
     throw new ProviderError(`revision "${id}": "${a.image}" is not a valid container image reference`);
   }
   if (a.binary !== undefined && !/^(https?|gs):\/\//.test(a.binary)) {
-    throw new ProviderError(`revision "${id}": artifact.binary must be an http(s):// or gs:// URL the VMs can fetch, got "${a.binary}"`);
+    throw new ProviderError(
+      `revision "${id}": artifact.binary must be an http(s):// or gs:// URL the VMs can fetch, got "${a.binary}"`,
+    );
   }
   if (a.image === undefined && a.binary === undefined && !(a.command && a.command.length > 0)) {
     throw new ProviderError(`revision "${id}" has no artifact.image, artifact.binary or artifact.command to run`);
   }
   // Backend service connectionDraining.drainingTimeoutSec takes 0-3600 s.
   if (revision.drain_seconds > MAX_DRAIN_SECONDS) {
-    throw new ProviderError(`revision "${id}": drain_seconds ${revision.drain_seconds} is over Compute Engine's connection draining limit of ${MAX_DRAIN_SECONDS} s`);
+    throw new ProviderError(
+      `revision "${id}": drain_seconds ${revision.drain_seconds} is over Compute Engine's connection draining limit of ${MAX_DRAIN_SECONDS} s`,
+    );
   }
 }
 
@@ -51,29 +56,39 @@ export function checkMetadata(revisionId: string, items: Array<{ key: string; va
   for (const i of items) {
     const bytes = Buffer.byteLength(i.value);
     if (bytes > MAX_METADATA_VALUE_BYTES) {
-      throw new ProviderError(`revision "${revisionId}": metadata "${i.key}" is ${bytes} bytes; a Compute Engine metadata value takes at most ` +
-        `${MAX_METADATA_VALUE_BYTES} bytes (256 KB): move large artifact.env values into a secret store or the image`);
+      throw new ProviderError(
+        `revision "${revisionId}": metadata "${i.key}" is ${bytes} bytes; a Compute Engine metadata value takes at most ` +
+          `${MAX_METADATA_VALUE_BYTES} bytes (256 KB): move large artifact.env values into a secret store or the image`,
+      );
     }
   }
   const total = items.reduce((n, i) => n + Buffer.byteLength(i.key) + Buffer.byteLength(i.value), 0);
   if (total > MAX_METADATA_TOTAL_BYTES) {
-    throw new ProviderError(`revision "${revisionId}": its metadata is ${total} bytes together; Compute Engine takes at most ${MAX_METADATA_TOTAL_BYTES}`);
+    throw new ProviderError(
+      `revision "${revisionId}": its metadata is ${total} bytes together; Compute Engine takes at most ${MAX_METADATA_TOTAL_BYTES}`,
+    );
   }
 }
 
 function containerDeclaration(image: string, env: Record<string, string>): string {
   const lines = ['spec:', '  containers:', '    - name: app', `      image: ${yamlQuote(image)}`, '      env:'];
-  for (const [k, v] of Object.entries(env)) lines.push(`        - name: ${yamlQuote(k)}`, `          value: ${yamlQuote(v)}`);
+  for (const [k, v] of Object.entries(env))
+    lines.push(`        - name: ${yamlQuote(k)}`, `          value: ${yamlQuote(v)}`);
   lines.push('      stdin: false', '      tty: false', '  restartPolicy: Always');
   return `${lines.join('\n')}\n`;
 }
 
 function startupScript(revision: DeployerRevision, env: Record<string, string>): string {
   const a = revision.artifact;
-  const envFile = Object.entries(env).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join('\n');
-  const fetch = a.binary === undefined ? [] : a.binary.startsWith('gs://')
-    ? [`gcloud storage cp ${shellQuote(a.binary)} /opt/bp/app`, 'chmod +x /opt/bp/app']
-    : [`curl -fsSL --retry 10 --retry-connrefused -o /opt/bp/app ${shellQuote(a.binary)}`, 'chmod +x /opt/bp/app'];
+  const envFile = Object.entries(env)
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+    .join('\n');
+  const fetch =
+    a.binary === undefined
+      ? []
+      : a.binary.startsWith('gs://')
+        ? [`gcloud storage cp ${shellQuote(a.binary)} /opt/bp/app`, 'chmod +x /opt/bp/app']
+        : [`curl -fsSL --retry 10 --retry-connrefused -o /opt/bp/app ${shellQuote(a.binary)}`, 'chmod +x /opt/bp/app'];
   const argv = a.binary !== undefined ? ['/opt/bp/app'] : (a.command as string[]);
   return [
     '#!/bin/bash',
@@ -92,7 +107,11 @@ function startupScript(revision: DeployerRevision, env: Record<string, string>):
 }
 
 export function templateBody(
-  settings: Settings, environmentId: string, deployment: DeployerDeployment, revision: DeployerRevision, name: string,
+  settings: Settings,
+  environmentId: string,
+  deployment: DeployerDeployment,
+  revision: DeployerRevision,
+  name: string,
 ): Json {
   const env = { ...revision.artifact.env, PORT: String(settings.port) };
   const machine = machineTypeFor(revision.resources, settings.machine_type);
@@ -112,7 +131,11 @@ export function templateBody(
   if (settings.external_ip) nic.accessConfigs = [{ name: 'External NAT', type: 'ONE_TO_ONE_NAT' }];
   return {
     name,
-    description: describe({ environment: environmentId, deployment: deployment.deployment_id, revision: revision.revision_id }),
+    description: describe({
+      environment: environmentId,
+      deployment: deployment.deployment_id,
+      revision: revision.revision_id,
+    }),
     properties: {
       machineType: machine.name,
       labels: {
@@ -124,10 +147,22 @@ export function templateBody(
       tags: { items: settings.network_tags },
       metadata: { items },
       networkInterfaces: [nic],
-      disks: [{ boot: true, autoDelete: true, type: 'PERSISTENT', initializeParams: { sourceImage: isContainer ? settings.container_image : settings.vm_image, diskSizeGb: '10' } }],
+      disks: [
+        {
+          boot: true,
+          autoDelete: true,
+          type: 'PERSISTENT',
+          initializeParams: {
+            sourceImage: isContainer ? settings.container_image : settings.vm_image,
+            diskSizeGb: '10',
+          },
+        },
+      ],
       // The VM's identity pulls private images (Artifact Registry) with no stored key: the configured
       // account, else the project's Compute Engine default service account ('default').
-      serviceAccounts: [{ email: settings.service_account ?? 'default', scopes: ['https://www.googleapis.com/auth/cloud-platform'] }],
+      serviceAccounts: [
+        { email: settings.service_account ?? 'default', scopes: ['https://www.googleapis.com/auth/cloud-platform'] },
+      ],
       ...(machine.gpu ? { scheduling: { onHostMaintenance: 'TERMINATE', automaticRestart: true } } : {}),
     },
   };

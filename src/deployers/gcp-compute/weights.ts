@@ -8,7 +8,10 @@ import type { SplitEntry } from '../../model/environment.js';
 import { fromBps, toBps } from '../kit/weights.js';
 
 export function toPerMille(entries: readonly SplitEntry[]): number[] {
-  return fromBps(entries.map((e) => e.weight_bps), 1000);
+  return fromBps(
+    entries.map((e) => e.weight_bps),
+    1000,
+  );
 }
 
 /** Per-mille weights as basis points, scaled by their sum (GCE weights are relative), by the kit's rounding. */

@@ -79,14 +79,16 @@ export class KubeClient {
     const configuration = sdk.createConfiguration({
       baseServer: new sdk.ServerConfiguration(cluster.server, {}),
       authMethods: { default: kubeConfig },
-      promiseMiddleware: [{
-        pre: async (ctx) => {
-          const signal = currentSignal.getStore();
-          if (signal) ctx.setSignal(signal);
-          return ctx;
+      promiseMiddleware: [
+        {
+          pre: async (ctx) => {
+            const signal = currentSignal.getStore();
+            if (signal) ctx.setSignal(signal);
+            return ctx;
+          },
+          post: async (rsp) => rsp,
         },
-        post: async (rsp) => rsp,
-      }],
+      ],
     });
     this.api = new sdk.KubernetesObjectApi(configuration);
   }
@@ -102,14 +104,23 @@ export class KubeClient {
   apply(obj: KubeObject): Promise<KubeObject> {
     const o = { ...obj, metadata: { ...obj.metadata, namespace: obj.metadata.namespace ?? this.namespace } };
     return this.call(`applying ${obj.kind} ${obj.metadata.name}`, () =>
-      this.api.patch(o, undefined, undefined, this.settings.fieldManager, this.settings.forceConflicts, 'application/apply-patch+yaml'));
+      this.api.patch(
+        o,
+        undefined,
+        undefined,
+        this.settings.fieldManager,
+        this.settings.forceConflicts,
+        'application/apply-patch+yaml',
+      ),
+    );
   }
 
   /** The object, or null when it does not exist. */
   async read(apiVersion: string, kind: string, name: string, namespaced = true): Promise<KubeObject | null> {
     try {
       return await this.call(`reading ${kind} ${name}`, () =>
-        this.api.read({ apiVersion, kind, metadata: { name, ...(namespaced ? { namespace: this.namespace } : {}) } }));
+        this.api.read({ apiVersion, kind, metadata: { name, ...(namespaced ? { namespace: this.namespace } : {}) } }),
+      );
     } catch (e) {
       if (statusOf((e as { cause?: unknown }).cause)?.code === 404) return null;
       throw e;
@@ -118,7 +129,8 @@ export class KubeClient {
 
   async list(apiVersion: string, kind: string, labelSelector: string): Promise<KubeObject[]> {
     const list = await this.call(`listing ${kind} (${labelSelector})`, () =>
-      this.api.list(apiVersion, kind, this.namespace, undefined, undefined, undefined, undefined, labelSelector));
+      this.api.list(apiVersion, kind, this.namespace, undefined, undefined, undefined, undefined, labelSelector),
+    );
     return (list as unknown as { items?: KubeObject[] }).items ?? [];
   }
 
@@ -126,7 +138,15 @@ export class KubeClient {
   async remove(apiVersion: string, kind: string, name: string): Promise<boolean> {
     try {
       await this.call(`deleting ${kind} ${name}`, () =>
-        this.api.delete({ apiVersion, kind, metadata: { name, namespace: this.namespace } }, undefined, undefined, undefined, undefined, 'Background'));
+        this.api.delete(
+          { apiVersion, kind, metadata: { name, namespace: this.namespace } },
+          undefined,
+          undefined,
+          undefined,
+          undefined,
+          'Background',
+        ),
+      );
       return true;
     } catch (e) {
       if (statusOf((e as { cause?: unknown }).cause)?.code === 404) return false;
@@ -156,6 +176,6 @@ export class KubeClient {
     const after = statusOf(e)?.code === 429 ? retryAfterMs(e) : undefined;
     if (after !== undefined) return after <= this.settings.maxRetryAfterMs ? after : null;
     const base = this.settings.backoffMs * 2 ** (attempt - 1);
-    return base / 2 + Math.random() * base / 2;
+    return base / 2 + (Math.random() * base) / 2;
   }
 }

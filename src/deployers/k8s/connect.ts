@@ -37,9 +37,11 @@ export function kubeconfigConnector(config: K8sConfig): Connect {
 
 function loadKubeConfig(sdk: Sdk, config: K8sConfig): KubeConfig {
   const kc = new sdk.KubeConfig();
-  const source = config.in_cluster ? 'the in-cluster service account'
-    : config.kubeconfig ? `kubeconfig ${resolve(config.kubeconfig)}`
-    : `kubeconfig ${process.env.KUBECONFIG ?? resolve(homedir(), '.kube/config')}`;
+  const source = config.in_cluster
+    ? 'the in-cluster service account'
+    : config.kubeconfig
+      ? `kubeconfig ${resolve(config.kubeconfig)}`
+      : `kubeconfig ${process.env.KUBECONFIG ?? resolve(homedir(), '.kube/config')}`;
   try {
     if (config.in_cluster) kc.loadFromCluster();
     else if (config.kubeconfig) kc.loadFromFile(resolve(config.kubeconfig));
@@ -49,10 +51,18 @@ function loadKubeConfig(sdk: Sdk, config: K8sConfig): KubeConfig {
   }
   if (config.context) {
     if (!kc.getContextObject(config.context)) {
-      throw new ProviderError(`${source} has no context "${config.context}" (it has: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'})`);
+      throw new ProviderError(
+        `${source} has no context "${config.context}" (it has: ${
+          kc
+            .getContexts()
+            .map((c) => c.name)
+            .join(', ') || 'none'
+        })`,
+      );
     }
     kc.setCurrentContext(config.context);
   }
-  if (!kc.getCurrentCluster()) throw new ProviderError(`${source} names no current cluster; set context in the deployer config`);
+  if (!kc.getCurrentCluster())
+    throw new ProviderError(`${source} names no current cluster; set context in the deployer config`);
   return kc;
 }

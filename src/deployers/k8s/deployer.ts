@@ -5,18 +5,40 @@
  * proportions (replicas). See docs/deployers/kubernetes.md.
  */
 import type {
-  Deployer, DeployerDeployment, DeployerEnvironment, DeployerRevision, Logger, Observation, SplitResult, StageResult,
-  VerbOptions, WarmResult,
+  Deployer,
+  DeployerDeployment,
+  DeployerEnvironment,
+  DeployerRevision,
+  Logger,
+  Observation,
+  SplitResult,
+  StageResult,
+  VerbOptions,
+  WarmResult,
 } from '../../model/deployer.js';
 import { enforceSplitInvariants, requireRevision } from '../../model/deployer.js';
 import { AbortedError, ProviderError } from '../../model/errors.js';
 import { sleep, type KubeClient } from './client.js';
 import { environmentProblems } from './env-checks.js';
-import { deploymentManifest, endpointOf, hpaManifest, identityOf, revisionServiceManifest, type Owner } from './manifests.js';
+import {
+  deploymentManifest,
+  endpointOf,
+  hpaManifest,
+  identityOf,
+  revisionServiceManifest,
+  type Owner,
+} from './manifests.js';
 import { ANNOTATION, objectName } from './names.js';
 import { applyAllOwned, applyOwned, foreignOwner, removeOwned } from './ownership.js';
 import { observeEnvironment } from './observe.js';
-import { applySplit, desiredReplicas, readEnforced, releaseRoutingIfUnused, removeFromRouting, type SplitContext } from './routing.js';
+import {
+  applySplit,
+  desiredReplicas,
+  readEnforced,
+  releaseRoutingIfUnused,
+  removeFromRouting,
+  type SplitContext,
+} from './routing.js';
 import { waitForRollout } from './rollout.js';
 import type { K8sSettings } from './settings.js';
 
@@ -27,13 +49,18 @@ function throwIfAborted(signal: AbortSignal, what: string): void {
   if (signal.aborted) throw new AbortedError(`${what} was aborted`);
 }
 
-const IMAGE_REF = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-]+[a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
+const IMAGE_REF =
+  /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-]+[a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
 
 export class K8sDeployer implements Deployer {
   /** Serializes read-modify-write of one deployment's routing within this process. */
   private readonly locks = new Map<string, Promise<unknown>>();
 
-  constructor(private readonly connect: Connect, private readonly settings: K8sSettings, private readonly logger: Logger) {}
+  constructor(
+    private readonly connect: Connect,
+    private readonly settings: K8sSettings,
+    private readonly logger: Logger,
+  ) {}
 
   private exclusive<T>(key: string, fn: () => Promise<T>): Promise<T> {
     const run = (this.locks.get(key) ?? Promise.resolve()).then(fn, fn);
@@ -56,11 +83,19 @@ export class K8sDeployer implements Deployer {
   private checkDeployable(env: DeployerEnvironment, deployment: DeployerDeployment): void {
     const problems = environmentProblems(this.settings, env, deployment.deployer, false);
     if (problems.length > 0) {
-      throw new ProviderError(`the environment cannot be deployed to Kubernetes as declared: ${problems.map((p) => p.message).join('; ')}`, { retryable: false });
+      throw new ProviderError(
+        `the environment cannot be deployed to Kubernetes as declared: ${problems.map((p) => p.message).join('; ')}`,
+        { retryable: false },
+      );
     }
   }
 
-  private context(kube: KubeClient, env: DeployerEnvironment, deployment: DeployerDeployment, signal: AbortSignal): SplitContext {
+  private context(
+    kube: KubeClient,
+    env: DeployerEnvironment,
+    deployment: DeployerDeployment,
+    signal: AbortSignal,
+  ): SplitContext {
     return { kube, owner: ownerOf(env, deployment), deployment, settings: this.settings, signal };
   }
 
@@ -76,7 +111,9 @@ export class K8sDeployer implements Deployer {
         throw e;
       });
       if (!ns) {
-        throw new ProviderError(`namespace "${kube.namespace}" does not exist in the cluster at ${kube.server}; create it (kubectl create namespace ${kube.namespace}) or set namespace in the deployer config`);
+        throw new ProviderError(
+          `namespace "${kube.namespace}" does not exist in the cluster at ${kube.server}; create it (kubectl create namespace ${kube.namespace}) or set namespace in the deployer config`,
+        );
       }
       return { outputs: { namespace: kube.namespace, name: objectName(env.environment_id, revisionId), image } };
     });
@@ -100,8 +137,12 @@ export class K8sDeployer implements Deployer {
         return want;
       });
       await waitForRollout(kube, {
-        name: objectName(env.environment_id, revisionId), revisionId, replicas: want.replicas ?? undefined,
-        timeoutMs: this.settings.rolloutTimeoutMs, pollMs: this.settings.pollMs, signal: opts.signal,
+        name: objectName(env.environment_id, revisionId),
+        revisionId,
+        replicas: want.replicas ?? undefined,
+        timeoutMs: this.settings.rolloutTimeoutMs,
+        pollMs: this.settings.pollMs,
+        signal: opts.signal,
       });
       const name = objectName(env.environment_id, revisionId);
       return {
@@ -119,7 +160,12 @@ export class K8sDeployer implements Deployer {
       await this.exclusive(`deployment:${deployment.deployment_id}`, () => removeFromRouting(c, revisionId, false));
       const name = objectName(env.environment_id, revisionId);
       const live = await kube.read('apps/v1', 'Deployment', name);
-      if (!live || foreignOwner(live, identityOf(c.owner, revisionId)) || live.metadata.annotations?.[ANNOTATION.state] === 'drained') return {};
+      if (
+        !live ||
+        foreignOwner(live, identityOf(c.owner, revisionId)) ||
+        live.metadata.annotations?.[ANNOTATION.state] === 'drained'
+      )
+        return {};
       // Endpoints and gateways take a moment to stop sending; in-flight requests get drain_seconds.
       await sleep(revision.drain_seconds * 1000, opts.signal);
       // An HPA would scale a drained revision back up: it goes first (only max_replicas revisions have one).
@@ -132,7 +178,11 @@ export class K8sDeployer implements Deployer {
     });
   }
 
-  async archiveRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<Record<string, never>> {
+  async archiveRevision(
+    env: DeployerEnvironment,
+    revisionId: string,
+    opts: VerbOptions,
+  ): Promise<Record<string, never>> {
     const { deployment, revision } = requireRevision(env, revisionId);
     throwIfAborted(opts.signal, `archiving "${revisionId}"`);
     return this.withKube(opts.signal, async (kube) => {
@@ -142,7 +192,8 @@ export class K8sDeployer implements Deployer {
         const name = objectName(env.environment_id, revisionId);
         const identity = identityOf(c.owner, revisionId);
         // Revisions are immutable: only one declared with max_replicas ever had an HPA.
-        if (revision.resources.max_replicas !== undefined) await removeOwned(kube, 'autoscaling/v2', 'HorizontalPodAutoscaler', name, identity);
+        if (revision.resources.max_replicas !== undefined)
+          await removeOwned(kube, 'autoscaling/v2', 'HorizontalPodAutoscaler', name, identity);
         await removeOwned(kube, 'v1', 'Service', name, identity);
         await removeOwned(kube, 'apps/v1', 'Deployment', name, identity);
         // docs/design.md#traffic-rules: routing goes with the deployment's last revision.
@@ -157,7 +208,10 @@ export class K8sDeployer implements Deployer {
     throwIfAborted(opts.signal, `applying the split of "${deploymentId}"`);
     this.checkDeployable(env, deployment);
     await this.withKube(opts.signal, (kube) =>
-      this.exclusive(`deployment:${deploymentId}`, () => applySplit(this.context(kube, env, deployment, opts.signal), entries)));
+      this.exclusive(`deployment:${deploymentId}`, () =>
+        applySplit(this.context(kube, env, deployment, opts.signal), entries),
+      ),
+    );
     return { applied_deployment_id: deploymentId, applied_entries: entries };
   }
 
@@ -176,10 +230,14 @@ function imageOf(revision: DeployerRevision): string {
   const image = revision.artifact.image;
   if (image === undefined) {
     const has = revision.artifact.command ? 'a command' : 'a binary';
-    throw new ProviderError(`revision "${revision.revision_id}" has ${has} artifact; the k8s deployer runs container images: declare artifact.image`);
+    throw new ProviderError(
+      `revision "${revision.revision_id}" has ${has} artifact; the k8s deployer runs container images: declare artifact.image`,
+    );
   }
   if (!IMAGE_REF.test(image)) {
-    throw new ProviderError(`revision "${revision.revision_id}": "${image}" is not a valid image reference (lower-case repository, optional :tag or @sha256:digest)`);
+    throw new ProviderError(
+      `revision "${revision.revision_id}": "${image}" is not a valid image reference (lower-case repository, optional :tag or @sha256:digest)`,
+    );
   }
   return image;
 }

@@ -33,7 +33,12 @@ export function checkK8sEnvironment(config: K8sConfig, env: EnvLike, instance: s
  * conformance bench (deployments made up per check, no routes configured) still runs in
  * gateway-api mode; `bp validate`, `plan` and `apply` refuse them.
  */
-export function environmentProblems(settings: K8sSettings, env: EnvLike, instance: string, routes = true): EnvProblem[] {
+export function environmentProblems(
+  settings: K8sSettings,
+  env: EnvLike,
+  instance: string,
+  routes = true,
+): EnvProblem[] {
   const problems: EnvProblem[] = [];
   const mine = env.deployments.map((d, i) => ({ d, i })).filter(({ d }) => d.deployer === instance);
   problems.push(...nameCollisions(env.environment_id, mine));
@@ -43,14 +48,18 @@ export function environmentProblems(settings: K8sSettings, env: EnvLike, instanc
       for (const name of Object.keys(r.artifact?.env ?? {})) {
         if ((BP_ENV_VARS as readonly string[]).includes(name)) {
           problems.push({
-            path: [...base, 'artifact', 'env', name], at: 'key',
-            message: `revision "${r.revision_id}" sets ${name}, which the k8s deployer sets itself (the container port, ` +
+            path: [...base, 'artifact', 'env', name],
+            at: 'key',
+            message:
+              `revision "${r.revision_id}" sets ${name}, which the k8s deployer sets itself (the container port, ` +
               `container_port in the deployer config): remove it, or set container_port`,
           });
         } else if (!ENV_NAME.test(name)) {
           problems.push({
-            path: [...base, 'artifact', 'env', name], at: 'key',
-            message: `"${name}" is not a valid environment variable name for Kubernetes (letters, digits, "_", "-", "." ` +
+            path: [...base, 'artifact', 'env', name],
+            at: 'key',
+            message:
+              `"${name}" is not a valid environment variable name for Kubernetes (letters, digits, "_", "-", "." ` +
               'and not starting with a digit)',
           });
         }
@@ -64,7 +73,8 @@ export function environmentProblems(settings: K8sSettings, env: EnvLike, instanc
       if (settings.traffic === 'replicas' && r.resources?.max_replicas !== undefined) {
         problems.push({
           path: [...base, 'resources', 'max_replicas'],
-          message: `revision "${r.revision_id}" declares max_replicas, but deployer "${instance}" uses traffic: replicas, ` +
+          message:
+            `revision "${r.revision_id}" declares max_replicas, but deployer "${instance}" uses traffic: replicas, ` +
             'where pod counts are the weights and an autoscaler would change them; use traffic: gateway-api to ' +
             'autoscale, or remove max_replicas',
         });
@@ -76,7 +86,10 @@ export function environmentProblems(settings: K8sSettings, env: EnvLike, instanc
 }
 
 /** Object names are `<environment>-<id>`: a revision and a deployment (or two ids) may not share one. */
-function nameCollisions(environmentId: string, mine: Array<{ d: Environment['deployments'][number]; i: number }>): EnvProblem[] {
+function nameCollisions(
+  environmentId: string,
+  mine: Array<{ d: Environment['deployments'][number]; i: number }>,
+): EnvProblem[] {
   const problems: EnvProblem[] = [];
   const taken = new Map<string, string>();
   for (const { d } of mine) taken.set(objectName(environmentId, d.deployment_id), `deployment "${d.deployment_id}"`);
@@ -87,7 +100,8 @@ function nameCollisions(environmentId: string, mine: Array<{ d: Environment['dep
       if (other !== undefined) {
         problems.push({
           path: ['deployments', i, 'revisions', j, 'revision_id'],
-          message: `revision "${r.revision_id}" would get the Kubernetes name "${name}", which ${other} already uses ` +
+          message:
+            `revision "${r.revision_id}" would get the Kubernetes name "${name}", which ${other} already uses ` +
             '(its stable Service or HTTPRoute); choose a revision id that differs from every deployment id',
         });
       } else {
@@ -100,14 +114,17 @@ function nameCollisions(environmentId: string, mine: Array<{ d: Environment['dep
 
 /** gateway-api mode: two deployments on one Gateway may not claim the same hostname and path. */
 function routeProblems(
-  settings: K8sSettings, mine: Array<{ d: Environment['deployments'][number]; i: number }>, instance: string,
+  settings: K8sSettings,
+  mine: Array<{ d: Environment['deployments'][number]; i: number }>,
+  instance: string,
 ): EnvProblem[] {
   const problems: EnvProblem[] = [];
   const ids = new Set(mine.map(({ d }) => d.deployment_id));
   for (const id of Object.keys(settings.routes)) {
     if (!ids.has(id)) {
       problems.push({
-        path: ['deployers', instance, 'config', 'routes', id], at: 'key',
+        path: ['deployers', instance, 'config', 'routes', id],
+        at: 'key',
         message: `routes names deployment "${id}", which does not use deployer "${instance}"`,
       });
     }
@@ -122,7 +139,8 @@ function routeProblems(
       const hosts = m.hostnames.length > 0 ? m.hostnames.join(', ') : 'every hostname';
       problems.push({
         path: ['deployers', instance, 'config', ...where],
-        message: `deployments "${clash.id}" and "${d.deployment_id}" both match ${hosts} path ${m.path} on deployer ` +
+        message:
+          `deployments "${clash.id}" and "${d.deployment_id}" both match ${hosts} path ${m.path} on deployer ` +
           `"${instance}" (a Gateway sends such requests to the older route only); give each its own ` +
           `routes.<deployment>.hostnames or path_prefix`,
       });

@@ -45,7 +45,10 @@ export function isFieldManagerConflict(s: StatusLike | undefined): boolean {
 /** Whether trying the same request again can help (throttling, 5xx, a stale resourceVersion, the network). */
 export function isTransient(e: unknown): boolean {
   const s = statusOf(e);
-  if (s) return s.code === 429 || s.code >= 500 || (s.code === 409 && !isFieldManagerConflict(s) && s.reason !== 'AlreadyExists');
+  if (s)
+    return (
+      s.code === 429 || s.code >= 500 || (s.code === 409 && !isFieldManagerConflict(s) && s.reason !== 'AlreadyExists')
+    );
   return isNetworkError(e);
 }
 
@@ -65,7 +68,8 @@ export function toProviderError(e: unknown, what: string, server: string): BpErr
   const s = statusOf(e);
   const msg = e instanceof Error ? e.message : String(e);
   // Discovery found no such group/version (404) or no such kind in it: the API is not installed.
-  const missing = /Unrecognized API version and kind: (\S+) (\S+)/.exec(msg) ??
+  const missing =
+    /Unrecognized API version and kind: (\S+) (\S+)/.exec(msg) ??
     (s?.code === 404 ? /Failed to fetch resource metadata for (\S+)\/(\w+):/.exec(msg) : null);
   if (missing) {
     const [, gv, kind] = missing;
@@ -75,13 +79,23 @@ export function toProviderError(e: unknown, what: string, server: string): BpErr
       { cause: e },
     );
   }
-  if (!s) return new ProviderError(`${what}: cannot reach the Kubernetes API at ${server}: ${msg}`, { cause: e, retryable: isNetworkError(e) });
+  if (!s)
+    return new ProviderError(`${what}: cannot reach the Kubernetes API at ${server}: ${msg}`, {
+      cause: e,
+      retryable: isNetworkError(e),
+    });
   const said = s.message ? `: ${s.message}` : '';
   switch (true) {
     case s.code === 401:
-      return new ProviderError(`${what}: the Kubernetes API at ${server} rejected bp's credentials (401 Unauthorized); check the kubeconfig user or token`, { cause: e });
+      return new ProviderError(
+        `${what}: the Kubernetes API at ${server} rejected bp's credentials (401 Unauthorized); check the kubeconfig user or token`,
+        { cause: e },
+      );
     case s.code === 403:
-      return new ProviderError(`${what}: forbidden by the cluster's RBAC${said}; grant bp's user that verb on that resource`, { cause: e });
+      return new ProviderError(
+        `${what}: forbidden by the cluster's RBAC${said}; grant bp's user that verb on that resource`,
+        { cause: e },
+      );
     case isFieldManagerConflict(s): {
       const fields = (s.details?.causes ?? []).map((c) => `${c.field ?? '?'} (${c.message ?? 'conflict'})`).join(', ');
       return new ProviderError(
@@ -93,12 +107,21 @@ export function toProviderError(e: unknown, what: string, server: string): BpErr
     case s.code === 409:
       return new ProviderError(`${what}: conflict (409)${said}`, { cause: e, retryable: s.reason !== 'AlreadyExists' });
     case s.code === 429:
-      return new ProviderError(`${what}: the Kubernetes API is throttling bp (429 Too Many Requests); try again later`, { cause: e, retryable: true });
+      return new ProviderError(
+        `${what}: the Kubernetes API is throttling bp (429 Too Many Requests); try again later`,
+        { cause: e, retryable: true },
+      );
     case s.code === 422:
       return new ProviderError(`${what}: the cluster rejected the object as invalid${said}`, { cause: e });
     case s.code >= 500:
-      return new ProviderError(`${what}: the Kubernetes API failed (${s.code}${s.reason ? ` ${s.reason}` : ''})${said}`, { cause: e, retryable: true });
+      return new ProviderError(
+        `${what}: the Kubernetes API failed (${s.code}${s.reason ? ` ${s.reason}` : ''})${said}`,
+        { cause: e, retryable: true },
+      );
     default:
-      return new ProviderError(`${what}: the Kubernetes API answered ${s.code}${s.reason ? ` ${s.reason}` : ''}${said}`, { cause: e });
+      return new ProviderError(
+        `${what}: the Kubernetes API answered ${s.code}${s.reason ? ` ${s.reason}` : ''}${said}`,
+        { cause: e },
+      );
   }
 }

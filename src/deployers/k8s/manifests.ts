@@ -17,7 +17,12 @@ export interface Owner {
   deploymentId: string;
 }
 
-function metadata(owner: Owner, name: string, role: Role, extra: { revisionId?: string; annotations?: Record<string, string> } = {}): KubeObject['metadata'] {
+function metadata(
+  owner: Owner,
+  name: string,
+  role: Role,
+  extra: { revisionId?: string; annotations?: Record<string, string> } = {},
+): KubeObject['metadata'] {
   const labels: Record<string, string> = { ...baseLabels(owner.environmentId, owner.deploymentId), [LABEL.role]: role };
   const annotations: Record<string, string> = {
     [ANNOTATION.environmentId]: owner.environmentId,
@@ -55,11 +60,17 @@ function resourceRequirements(revision: DeployerRevision): Record<string, Record
  * max_replicas), and sending it would fight the autoscaler on every apply.
  */
 export function deploymentManifest(
-  owner: Owner, revision: DeployerRevision, settings: K8sSettings, replicas: number | null, state: RevisionState,
+  owner: Owner,
+  revision: DeployerRevision,
+  settings: K8sSettings,
+  replicas: number | null,
+  state: RevisionState,
 ): KubeObject {
   const selector = revisionSelector(owner.environmentId, owner.deploymentId, revision.revision_id);
   // validate refuses a user PORT (env-checks.ts); env is a list-map keyed by name, one entry each.
-  const env = Object.entries(revision.artifact.env).filter(([name]) => name !== 'PORT').map(([name, value]) => ({ name, value }));
+  const env = Object.entries(revision.artifact.env)
+    .filter(([name]) => name !== 'PORT')
+    .map(([name, value]) => ({ name, value }));
   env.push({ name: 'PORT', value: String(settings.containerPort) });
   const container: Record<string, unknown> = {
     name: 'app',
@@ -102,7 +113,9 @@ export function revisionServiceManifest(owner: Owner, revision: DeployerRevision
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: metadata(owner, objectName(owner.environmentId, revision.revision_id), 'revision', { revisionId: revision.revision_id }),
+    metadata: metadata(owner, objectName(owner.environmentId, revision.revision_id), 'revision', {
+      revisionId: revision.revision_id,
+    }),
     spec: {
       selector: revisionSelector(owner.environmentId, owner.deploymentId, revision.revision_id),
       ports: [{ name: 'http', port: settings.servicePort, targetPort: 'http', protocol: 'TCP' }],
@@ -120,7 +133,9 @@ export function hpaManifest(owner: Owner, revision: DeployerRevision, maxReplica
       scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
       minReplicas: Math.max(1, revision.resources.replicas),
       maxReplicas: Math.max(maxReplicas, revision.resources.replicas, 1),
-      metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }],
+      metrics: [
+        { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } },
+      ],
     },
   };
 }
@@ -131,7 +146,12 @@ export function hpaManifest(owner: Owner, revision: DeployerRevision, maxReplica
  * share traffic by pod count; none selects nothing.
  */
 export function stableServiceManifest(
-  owner: Owner, deployment: DeployerDeployment, split: SplitEntry[], pool: number, settings: K8sSettings, selectAll = false,
+  owner: Owner,
+  deployment: DeployerDeployment,
+  split: SplitEntry[],
+  pool: number,
+  settings: K8sSettings,
+  selectAll = false,
 ): KubeObject {
   const weighted = selectAll ? [] : split.filter((e) => e.weight_bps > 0);
   const selector: Record<string, string> = {
@@ -150,25 +170,46 @@ export function stableServiceManifest(
 }
 
 /** Gateway-api mode: an HTTPRoute whose backendRefs (the revisions' Services) carry the weights. */
-export function httpRouteManifest(owner: Owner, deployment: DeployerDeployment, split: SplitEntry[], settings: K8sSettings): KubeObject {
+export function httpRouteManifest(
+  owner: Owner,
+  deployment: DeployerDeployment,
+  split: SplitEntry[],
+  settings: K8sSettings,
+): KubeObject {
   const gateway = settings.gateway;
   const match = routeMatchOf(settings, deployment.deployment_id);
   const parentRefs = gateway
-    ? [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: gateway.name, ...(gateway.namespace ? { namespace: gateway.namespace } : {}), ...(gateway.section_name ? { sectionName: gateway.section_name } : {}) }]
+    ? [
+        {
+          group: 'gateway.networking.k8s.io',
+          kind: 'Gateway',
+          name: gateway.name,
+          ...(gateway.namespace ? { namespace: gateway.namespace } : {}),
+          ...(gateway.section_name ? { sectionName: gateway.section_name } : {}),
+        },
+      ]
     : [];
   return {
     apiVersion: 'gateway.networking.k8s.io/v1',
     kind: 'HTTPRoute',
-    metadata: metadata(owner, objectName(owner.environmentId, deployment.deployment_id), 'route', { annotations: { [ANNOTATION.split]: JSON.stringify(split) } }),
+    metadata: metadata(owner, objectName(owner.environmentId, deployment.deployment_id), 'route', {
+      annotations: { [ANNOTATION.split]: JSON.stringify(split) },
+    }),
     spec: {
       parentRefs,
       ...(match.hostnames.length > 0 ? { hostnames: match.hostnames } : {}),
-      rules: [{
-        matches: [{ path: { type: 'PathPrefix', value: match.path } }],
-        backendRefs: split.map((e) => ({
-          group: '', kind: 'Service', name: objectName(owner.environmentId, e.revision_id), port: settings.servicePort, weight: e.weight_bps,
-        })),
-      }],
+      rules: [
+        {
+          matches: [{ path: { type: 'PathPrefix', value: match.path } }],
+          backendRefs: split.map((e) => ({
+            group: '',
+            kind: 'Service',
+            name: objectName(owner.environmentId, e.revision_id),
+            port: settings.servicePort,
+            weight: e.weight_bps,
+          })),
+        },
+      ],
     },
   };
 }

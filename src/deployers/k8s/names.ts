@@ -53,7 +53,10 @@ export function dnsLabel(id: string): string {
 /** A label value: the id itself when valid, else a hashed variant. */
 export function labelValue(id: string): string {
   if (/^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(id) && id.length <= 63) return id;
-  const stem = id.replace(/[^-A-Za-z0-9_.]/g, '-').slice(0, 55).replace(/[^A-Za-z0-9]+$/, '');
+  const stem = id
+    .replace(/[^-A-Za-z0-9_.]/g, '-')
+    .slice(0, 55)
+    .replace(/[^A-Za-z0-9]+$/, '');
   return `${stem}-${hash(id, 7)}`;
 }
 
@@ -66,7 +69,11 @@ export function baseLabels(environmentId: string, deploymentId: string): Record<
 }
 
 /** The labels a revision's pods carry and its Deployment selects (immutable once created). */
-export function revisionSelector(environmentId: string, deploymentId: string, revisionId: string): Record<string, string> {
+export function revisionSelector(
+  environmentId: string,
+  deploymentId: string,
+  revisionId: string,
+): Record<string, string> {
   return {
     [LABEL.environment]: labelValue(environmentId),
     [LABEL.deployment]: labelValue(deploymentId),
@@ -75,7 +82,9 @@ export function revisionSelector(environmentId: string, deploymentId: string, re
 }
 
 export function toSelectorString(labels: Record<string, string>): string {
-  return Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
+  return Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
 }
 
 export function environmentSelector(environmentId: string): string {

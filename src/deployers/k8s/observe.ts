@@ -24,16 +24,23 @@ export function revisionHealthy(d: KubeObject): boolean {
   return rolloutComplete(d, replicas);
 }
 
-export async function observeEnvironment(kube: KubeClient, env: DeployerEnvironment, settings: K8sSettings): Promise<Observation> {
+export async function observeEnvironment(
+  kube: KubeClient,
+  env: DeployerEnvironment,
+  settings: K8sSettings,
+): Promise<Observation> {
   const selector = environmentSelector(env.environment_id);
   const byRole = (objs: KubeObject[], role: string) => objs.filter((o) => o.metadata.labels?.[LABEL.role] === role);
   const [deployments, services, routes] = await Promise.all([
     kube.list('apps/v1', 'Deployment', selector),
     kube.list('v1', 'Service', selector),
-    settings.traffic === 'gateway-api' ? kube.list('gateway.networking.k8s.io/v1', 'HTTPRoute', selector) : Promise.resolve([]),
+    settings.traffic === 'gateway-api'
+      ? kube.list('gateway.networking.k8s.io/v1', 'HTTPRoute', selector)
+      : Promise.resolve([]),
   ]);
   const observation: Observation = { revisions: {}, splits: {} };
-  for (const d of env.deployments) for (const r of d.revisions) observation.revisions[r.revision_id] = { present: false, healthy: false };
+  for (const d of env.deployments)
+    for (const r of d.revisions) observation.revisions[r.revision_id] = { present: false, healthy: false };
   const revisionDeployments = new Map<string, KubeObject>();
   for (const d of byRole(deployments, 'revision')) {
     const id = d.metadata.annotations?.[ANNOTATION.revisionId];
@@ -45,9 +52,10 @@ export async function observeEnvironment(kube: KubeClient, env: DeployerEnvironm
   for (const obj of routing) {
     const deploymentId = obj.metadata.annotations?.[ANNOTATION.deploymentId];
     if (!deploymentId) continue;
-    observation.splits[deploymentId] = settings.traffic === 'gateway-api'
-      ? routeSplit(obj, byRole(services, 'revision'))
-      : replicasSplit(obj, revisionDeployments, deploymentId);
+    observation.splits[deploymentId] =
+      settings.traffic === 'gateway-api'
+        ? routeSplit(obj, byRole(services, 'revision'))
+        : replicasSplit(obj, revisionDeployments, deploymentId);
   }
   return observation;
 }
@@ -55,12 +63,16 @@ export async function observeEnvironment(kube: KubeClient, env: DeployerEnvironm
 /** The weights the HTTPRoute really carries, backendRefs mapped back to revision ids. */
 function routeSplit(route: KubeObject, revisionServices: KubeObject[]): SplitEntry[] {
   const idOf = new Map(revisionServices.map((s) => [s.metadata.name, s.metadata.annotations?.[ANNOTATION.revisionId]]));
-  const rules = ((route.spec as { rules?: Array<{ backendRefs?: Array<{ name: string; weight?: number }> }> } | undefined)?.rules) ?? [];
-  return rules.flatMap((rule) => rule.backendRefs ?? []).map((ref) => ({
-    // A ref whose Service is gone keeps its name: visible as drift, never silently dropped.
-    revision_id: idOf.get(ref.name) ?? ref.name,
-    weight_bps: ref.weight ?? 1,
-  }));
+  const rules =
+    (route.spec as { rules?: Array<{ backendRefs?: Array<{ name: string; weight?: number }> }> } | undefined)?.rules ??
+    [];
+  return rules
+    .flatMap((rule) => rule.backendRefs ?? [])
+    .map((ref) => ({
+      // A ref whose Service is gone keeps its name: visible as drift, never silently dropped.
+      revision_id: idOf.get(ref.name) ?? ref.name,
+      weight_bps: ref.weight ?? 1,
+    }));
 }
 
 function replicasSplit(stable: KubeObject, revisions: Map<string, KubeObject>, deploymentId: string): SplitEntry[] {
@@ -73,12 +85,14 @@ function replicasSplit(stable: KubeObject, revisions: Map<string, KubeObject>, d
   });
   if (asEnforced) return enforced.split;
   // What the Service's selector really spreads traffic over, pod for pod.
-  const selector = ((stable.spec as { selector?: Record<string, string> } | undefined)?.selector) ?? {};
+  const selector = (stable.spec as { selector?: Record<string, string> } | undefined)?.selector ?? {};
   const counts: Array<{ revision_id: string; pods: number }> = [];
   for (const [id, d] of revisions) {
-    const labels = (d.spec as { template?: { metadata?: { labels?: Record<string, string> } } }).template?.metadata?.labels ?? {};
+    const labels =
+      (d.spec as { template?: { metadata?: { labels?: Record<string, string> } } }).template?.metadata?.labels ?? {};
     const selected = Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => labels[k] === v);
-    if (selected && d.metadata.labels?.[LABEL.deployment] === labelValue(deploymentId)) counts.push({ revision_id: id, pods: replicasOf(d) });
+    if (selected && d.metadata.labels?.[LABEL.deployment] === labelValue(deploymentId))
+      counts.push({ revision_id: id, pods: replicasOf(d) });
   }
   return effectiveSplit(counts);
 }

@@ -24,7 +24,12 @@ export function foreignOwner(live: KubeObject | null, wanted: Pick<KubeObject, '
   return `belongs to environment "${have[ANNOTATION.environmentId]}" (deployment "${have[ANNOTATION.deploymentId]}"${revision})`;
 }
 
-function refusal(kube: KubeClient, obj: Pick<KubeObject, 'kind' | 'metadata'>, why: string, verb: string): ProviderError {
+function refusal(
+  kube: KubeClient,
+  obj: Pick<KubeObject, 'kind' | 'metadata'>,
+  why: string,
+  verb: string,
+): ProviderError {
   return new ProviderError(
     `${obj.kind} ${obj.metadata.name} in namespace ${kube.namespace} ${why}; bp will not ${verb} it ` +
       '(another environment or tool uses this name: use another namespace, environment id or id)',
@@ -54,7 +59,11 @@ export async function applyAllOwned(kube: KubeClient, objs: KubeObject[]): Promi
  * existed. One owned by anything else is left alone and reported as absent.
  */
 export async function removeOwned(
-  kube: KubeClient, apiVersion: string, kind: string, name: string, expected: Pick<KubeObject, 'metadata'>,
+  kube: KubeClient,
+  apiVersion: string,
+  kind: string,
+  name: string,
+  expected: Pick<KubeObject, 'metadata'>,
 ): Promise<boolean> {
   const live = await kube.read(apiVersion, kind, name);
   if (!live || foreignOwner(live, expected)) return false;

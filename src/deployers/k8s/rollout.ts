@@ -10,8 +10,13 @@ import { toSelectorString } from './names.js';
 
 /** Waiting reasons that do not fix themselves: a person must change the revision or the cluster. */
 const FATAL_REASONS = new Set([
-  'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull', 'CrashLoopBackOff',
-  'CreateContainerConfigError', 'CreateContainerError', 'RunContainerError',
+  'ImagePullBackOff',
+  'InvalidImageName',
+  'ErrImageNeverPull',
+  'CrashLoopBackOff',
+  'CreateContainerConfigError',
+  'CreateContainerError',
+  'RunContainerError',
 ]);
 
 export interface RolloutTarget {
@@ -24,36 +29,56 @@ export interface RolloutTarget {
   signal: AbortSignal;
 }
 
-type Status = { observedGeneration?: number; replicas?: number; updatedReplicas?: number; availableReplicas?: number; conditions?: Array<{ type: string; status: string; reason?: string; message?: string }> };
+type Status = {
+  observedGeneration?: number;
+  replicas?: number;
+  updatedReplicas?: number;
+  availableReplicas?: number;
+  conditions?: Array<{ type: string; status: string; reason?: string; message?: string }>;
+};
 
 /** Is the rollout of this Deployment complete at `want` replicas? */
 export function rolloutComplete(d: KubeObject, want: number): boolean {
   const s = (d.status ?? {}) as Status;
   const generation = d.metadata.generation ?? 0;
-  return (s.observedGeneration ?? 0) >= generation &&
+  return (
+    (s.observedGeneration ?? 0) >= generation &&
     Number((d.spec as { replicas?: number }).replicas ?? 1) === want &&
-    (s.updatedReplicas ?? 0) === want && (s.availableReplicas ?? 0) === want && (s.replicas ?? 0) === want;
+    (s.updatedReplicas ?? 0) === want &&
+    (s.availableReplicas ?? 0) === want &&
+    (s.replicas ?? 0) === want
+  );
 }
 
 export async function waitForRollout(kube: KubeClient, t: RolloutTarget): Promise<KubeObject> {
   const deadline = Date.now() + t.timeoutMs;
   for (;;) {
     const d = await kube.read('apps/v1', 'Deployment', t.name);
-    if (!d) throw new ProviderError(`revision "${t.revisionId}": Deployment ${t.name} disappeared while bp waited for it (deleted from outside?)`, { retryable: true });
+    if (!d)
+      throw new ProviderError(
+        `revision "${t.revisionId}": Deployment ${t.name} disappeared while bp waited for it (deleted from outside?)`,
+        { retryable: true },
+      );
     const want = t.replicas ?? Number((d.spec as { replicas?: number }).replicas ?? 1);
     if (rolloutComplete(d, want)) return d;
     const s = (d.status ?? {}) as Status;
     const progress = `${s.availableReplicas ?? 0}/${want} replicas available`;
-    const stalled = (s.conditions ?? []).find((c) => c.type === 'Progressing' && c.status === 'False' && c.reason === 'ProgressDeadlineExceeded');
+    const stalled = (s.conditions ?? []).find(
+      (c) => c.type === 'Progressing' && c.status === 'False' && c.reason === 'ProgressDeadlineExceeded',
+    );
     const pods = await podProblems(kube, d);
     if (pods.fatal.length > 0) {
-      throw new ProviderError(`revision "${t.revisionId}" cannot become ready in Deployment ${t.name} (${progress}): ${pods.fatal.join('; ')}`, { retryable: false });
+      throw new ProviderError(
+        `revision "${t.revisionId}" cannot become ready in Deployment ${t.name} (${progress}): ${pods.fatal.join('; ')}`,
+        { retryable: false },
+      );
     }
     // Past the progress deadline with no hopeless pod: slow (image pulls, scheduling), maybe not stuck.
     if (stalled || Date.now() >= deadline) {
       throw new ProviderError(
         `revision "${t.revisionId}" was not ready within ${Math.round(t.timeoutMs / 1000)} s (${progress})` +
-          (stalled?.message ? `: ${stalled.message}` : '') + (pods.other.length ? `; pods: ${pods.other.join('; ')}` : ''),
+          (stalled?.message ? `: ${stalled.message}` : '') +
+          (pods.other.length ? `; pods: ${pods.other.join('; ')}` : ''),
         { retryable: true },
       );
     }
@@ -63,12 +88,17 @@ export async function waitForRollout(kube: KubeClient, t: RolloutTarget): Promis
 
 /** Why the Deployment's pods are not ready, split into hopeless and still-in-progress. */
 async function podProblems(kube: KubeClient, d: KubeObject): Promise<{ fatal: string[]; other: string[] }> {
-  const matchLabels = ((d.spec as { selector?: { matchLabels?: Record<string, string> } }).selector?.matchLabels) ?? {};
+  const matchLabels = (d.spec as { selector?: { matchLabels?: Record<string, string> } }).selector?.matchLabels ?? {};
   const pods = await kube.list('v1', 'Pod', toSelectorString(matchLabels));
   const fatal: string[] = [];
   const other: string[] = [];
   for (const p of pods) {
-    const statuses = ((p.status as { containerStatuses?: Array<{ name: string; state?: { waiting?: { reason?: string; message?: string } } }> } | undefined)?.containerStatuses) ?? [];
+    const statuses =
+      (
+        p.status as
+          | { containerStatuses?: Array<{ name: string; state?: { waiting?: { reason?: string; message?: string } } }> }
+          | undefined
+      )?.containerStatuses ?? [];
     for (const c of statuses) {
       const w = c.state?.waiting;
       if (!w?.reason) continue;

@@ -11,7 +11,14 @@ import type { SplitEntry } from '../../model/environment.js';
 import { ProviderError } from '../../model/errors.js';
 import { apportion } from './apportion.js';
 import type { KubeClient, KubeObject } from './client.js';
-import { deploymentManifest, httpRouteManifest, identityOf, stableServiceManifest, type Owner, type RevisionState } from './manifests.js';
+import {
+  deploymentManifest,
+  httpRouteManifest,
+  identityOf,
+  stableServiceManifest,
+  type Owner,
+  type RevisionState,
+} from './manifests.js';
 import { ANNOTATION, deploymentSelector, LABEL, objectName } from './names.js';
 import { applyOwned, removeOwned } from './ownership.js';
 import { rolloutComplete, waitForRollout } from './rollout.js';
@@ -46,8 +53,11 @@ export async function readRouting(kube: KubeClient, owner: Owner, settings: K8sS
   // Another environment's object of the same name is not ours to read a split from.
   const mine = identityOf(owner).metadata.annotations!;
   const have = obj?.metadata.annotations ?? {};
-  return obj && have[ANNOTATION.environmentId] === mine[ANNOTATION.environmentId] &&
-    have[ANNOTATION.deploymentId] === mine[ANNOTATION.deploymentId] ? obj : null;
+  return obj &&
+    have[ANNOTATION.environmentId] === mine[ANNOTATION.environmentId] &&
+    have[ANNOTATION.deploymentId] === mine[ANNOTATION.deploymentId]
+    ? obj
+    : null;
 }
 
 export async function readEnforced(kube: KubeClient, owner: Owner, settings: K8sSettings): Promise<Enforced | null> {
@@ -59,10 +69,13 @@ export async function readEnforced(kube: KubeClient, owner: Owner, settings: K8s
  * (gateway-api mode with max_replicas: validate refuses autoscaling in replicas mode).
  */
 export function desiredReplicas(
-  revision: DeployerRevision, enforced: Enforced | null, settings: K8sSettings,
+  revision: DeployerRevision,
+  enforced: Enforced | null,
+  settings: K8sSettings,
 ): { replicas: number | null; state: RevisionState } {
   const base = revision.resources.replicas;
-  if (settings.traffic !== 'replicas' && revision.resources.max_replicas !== undefined) return { replicas: null, state: 'serving' };
+  if (settings.traffic !== 'replicas' && revision.resources.max_replicas !== undefined)
+    return { replicas: null, state: 'serving' };
   if (settings.traffic !== 'replicas' || !enforced) return { replicas: base, state: 'serving' };
   const counts = apportion(enforced.pool, enforced.split);
   const mine = counts.get(revision.revision_id);
@@ -83,27 +96,45 @@ export interface SplitContext {
  * entry would route to nothing, so the object is deleted instead. `selectAll`: replicas mode
  * mid-transition, the stable Service selects every revision of the deployment.
  */
-export async function writeRouting(c: SplitContext, split: SplitEntry[], pool: number, selectAll = false): Promise<void> {
+export async function writeRouting(
+  c: SplitContext,
+  split: SplitEntry[],
+  pool: number,
+  selectAll = false,
+): Promise<void> {
   if (!split.some((e) => e.weight_bps > 0)) {
     const { apiVersion, kind } = routingObject(c.settings);
-    await removeOwned(c.kube, apiVersion, kind, objectName(c.owner.environmentId, c.deployment.deployment_id), identityOf(c.owner));
+    await removeOwned(
+      c.kube,
+      apiVersion,
+      kind,
+      objectName(c.owner.environmentId, c.deployment.deployment_id),
+      identityOf(c.owner),
+    );
     return;
   }
-  const manifest = c.settings.traffic === 'gateway-api'
-    ? httpRouteManifest(c.owner, c.deployment, split, c.settings)
-    : stableServiceManifest(c.owner, c.deployment, split, pool, c.settings, selectAll);
+  const manifest =
+    c.settings.traffic === 'gateway-api'
+      ? httpRouteManifest(c.owner, c.deployment, split, c.settings)
+      : stableServiceManifest(c.owner, c.deployment, split, pool, c.settings, selectAll);
   await applyOwned(c.kube, manifest);
 }
 
 export async function applySplit(c: SplitContext, entries: SplitEntry[]): Promise<void> {
   const weighted = entries.filter((e) => e.weight_bps > 0);
   const live = new Map<string, KubeObject>();
-  for (const d of await c.kube.list('apps/v1', 'Deployment', deploymentSelector(c.owner.environmentId, c.deployment.deployment_id, 'revision'))) {
+  for (const d of await c.kube.list(
+    'apps/v1',
+    'Deployment',
+    deploymentSelector(c.owner.environmentId, c.deployment.deployment_id, 'revision'),
+  )) {
     const id = d.metadata.annotations?.[ANNOTATION.revisionId];
     if (id && d.metadata.annotations?.[ANNOTATION.environmentId] === c.owner.environmentId) live.set(id, d);
   }
   // Refuse before changing anything: traffic only goes to revisions that were warmed.
-  const cold = weighted.filter((e) => !live.has(e.revision_id) || live.get(e.revision_id)!.metadata.annotations?.[ANNOTATION.state] === 'drained');
+  const cold = weighted.filter(
+    (e) => !live.has(e.revision_id) || live.get(e.revision_id)!.metadata.annotations?.[ANNOTATION.state] === 'drained',
+  );
   if (cold.length > 0) {
     throw new ProviderError(
       `split of "${c.deployment.deployment_id}" gives traffic to ${cold.map((e) => `"${e.revision_id}"`).join(', ')}, which ${cold.length > 1 ? 'are' : 'is'} not warm in namespace ${c.kube.namespace}; warm first`,
@@ -112,7 +143,11 @@ export async function applySplit(c: SplitContext, entries: SplitEntry[]): Promis
   }
   if (c.settings.traffic === 'gateway-api') {
     // Zero-weight refs are kept only while their Service exists, so no ref dangles.
-    await writeRouting(c, entries.filter((e) => e.weight_bps > 0 || live.has(e.revision_id)), 0);
+    await writeRouting(
+      c,
+      entries.filter((e) => e.weight_bps > 0 || live.has(e.revision_id)),
+      0,
+    );
     return;
   }
   await applyReplicasSplit(c, entries, live);
@@ -125,7 +160,11 @@ function selectionOf(stable: KubeObject | null): { revision: string | null } | n
   return { revision: selector[LABEL.revision] ?? null };
 }
 
-async function applyReplicasSplit(c: SplitContext, entries: SplitEntry[], live: Map<string, KubeObject>): Promise<void> {
+async function applyReplicasSplit(
+  c: SplitContext,
+  entries: SplitEntry[],
+  live: Map<string, KubeObject>,
+): Promise<void> {
   const weighted = entries.filter((e) => e.weight_bps > 0);
   const pool = Math.max(1, ...weighted.map((e) => revisionOf(c.deployment, e.revision_id)?.resources.replicas ?? 1));
   const stable = await readRouting(c.kube, c.owner, c.settings);
@@ -147,14 +186,27 @@ async function applyReplicasSplit(c: SplitContext, entries: SplitEntry[], live: 
   const scale = async (id: string, replicas: number) => {
     const state: RevisionState = replicas > 0 ? 'serving' : 'parked';
     const d = live.get(id)!;
-    const same = Number((d.spec as { replicas?: number }).replicas ?? 1) === replicas && d.metadata.annotations?.[ANNOTATION.state] === state;
-    if (!same) live.set(id, await applyOwned(c.kube, deploymentManifest(c.owner, serving.get(id)!, c.settings, replicas, state)));
+    const same =
+      Number((d.spec as { replicas?: number }).replicas ?? 1) === replicas &&
+      d.metadata.annotations?.[ANNOTATION.state] === state;
+    if (!same)
+      live.set(
+        id,
+        await applyOwned(c.kube, deploymentManifest(c.owner, serving.get(id)!, c.settings, replicas, state)),
+      );
     now[id] = replicas;
     if (replicas > 0 && !rolloutComplete(live.get(id)!, replicas)) {
-      live.set(id, await waitForRollout(c.kube, {
-        name: objectName(c.owner.environmentId, id), revisionId: id, replicas,
-        timeoutMs: c.settings.rolloutTimeoutMs, pollMs: c.settings.pollMs, signal: c.signal,
-      }));
+      live.set(
+        id,
+        await waitForRollout(c.kube, {
+          name: objectName(c.owner.environmentId, id),
+          revisionId: id,
+          replicas,
+          timeoutMs: c.settings.rolloutTimeoutMs,
+          pollMs: c.settings.pollMs,
+          signal: c.signal,
+        }),
+      );
     }
   };
   const selected = selectionOf(stable);
@@ -165,7 +217,10 @@ async function applyReplicasSplit(c: SplitContext, entries: SplitEntry[], live: 
     await writeRouting(c, entries, pool);
     return;
   }
-  const alone = selected.revision === null ? null : [...serving.keys()].find((id) => labelOf(live.get(id)!) === selected.revision) ?? null;
+  const alone =
+    selected.revision === null
+      ? null
+      : ([...serving.keys()].find((id) => labelOf(live.get(id)!) === selected.revision) ?? null);
   if (alone !== null && alone === finalRevision) {
     // The Service keeps selecting one revision: only its pod count carries traffic.
     for (const id of Object.keys(final)) if (id !== alone) await scale(id, final[id]);
@@ -175,7 +230,8 @@ async function applyReplicasSplit(c: SplitContext, entries: SplitEntry[], live: 
   }
   if (selected.revision !== null) {
     // Before the Service widens, revisions it did not select may bring at most one pod each.
-    for (const id of Object.keys(final)) if (id !== alone && now[id] > Math.min(final[id], 1)) await scale(id, Math.min(final[id], 1));
+    for (const id of Object.keys(final))
+      if (id !== alone && now[id] > Math.min(final[id], 1)) await scale(id, Math.min(final[id], 1));
     await writeRouting(c, old?.split ?? entries, old?.pool ?? pool, true);
   }
   for (const step of transitionSteps({ ...now }, final)) await scale(step.revision, step.replicas);
@@ -191,20 +247,38 @@ function labelOf(d: KubeObject): string | undefined {
  * teardown; archive also drops a zero-weight entry). Returns whether routing changed. When no
  * weighted entry would be left, the routing object is deleted rather than left pointing at nothing.
  */
-export async function removeFromRouting(c: SplitContext, revisionId: string, alsoZeroWeight: boolean): Promise<boolean> {
+export async function removeFromRouting(
+  c: SplitContext,
+  revisionId: string,
+  alsoZeroWeight: boolean,
+): Promise<boolean> {
   const enforced = await readEnforced(c.kube, c.owner, c.settings);
   const entry = enforced?.split.find((e) => e.revision_id === revisionId);
   if (!enforced || !entry || (entry.weight_bps === 0 && !alsoZeroWeight)) return false;
-  await writeRouting(c, enforced.split.filter((e) => e.revision_id !== revisionId), enforced.pool);
+  await writeRouting(
+    c,
+    enforced.split.filter((e) => e.revision_id !== revisionId),
+    enforced.pool,
+  );
   return true;
 }
 
 /** Deletes the deployment's routing object once no revision of it is left (404 is fine). */
 export async function releaseRoutingIfUnused(c: SplitContext): Promise<void> {
-  const left = await c.kube.list('apps/v1', 'Deployment', deploymentSelector(c.owner.environmentId, c.deployment.deployment_id, 'revision'));
+  const left = await c.kube.list(
+    'apps/v1',
+    'Deployment',
+    deploymentSelector(c.owner.environmentId, c.deployment.deployment_id, 'revision'),
+  );
   if (left.some((d) => d.metadata.annotations?.[ANNOTATION.environmentId] === c.owner.environmentId)) return;
   const { apiVersion, kind } = routingObject(c.settings);
-  await removeOwned(c.kube, apiVersion, kind, objectName(c.owner.environmentId, c.deployment.deployment_id), identityOf(c.owner));
+  await removeOwned(
+    c.kube,
+    apiVersion,
+    kind,
+    objectName(c.owner.environmentId, c.deployment.deployment_id),
+    identityOf(c.owner),
+  );
 }
 
 function revisionOf(deployment: DeployerDeployment, id: string): DeployerRevision | undefined {

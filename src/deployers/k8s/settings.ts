@@ -50,8 +50,17 @@ const HOSTNAME_PATTERN = '^(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-
 
 /** JSON Schema of the settings shared by `k8s` and `aws-eks` (how bp deploys, not where). */
 export const deploySettingsSchema = {
-  namespace: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63, description: 'Namespace for every object (default: the context\'s namespace, else "default").' },
-  traffic: { enum: ['replicas', 'gateway-api'], default: 'replicas', description: 'How splits are enforced: replica proportions behind one stable Service, or HTTPRoute weights.' },
+  namespace: {
+    type: 'string',
+    pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
+    maxLength: 63,
+    description: 'Namespace for every object (default: the context\'s namespace, else "default").',
+  },
+  traffic: {
+    enum: ['replicas', 'gateway-api'],
+    default: 'replicas',
+    description: 'How splits are enforced: replica proportions behind one stable Service, or HTTPRoute weights.',
+  },
   gateway: {
     type: 'object',
     additionalProperties: false,
@@ -71,20 +80,60 @@ export const deploySettingsSchema = {
       type: 'object',
       additionalProperties: false,
       properties: {
-        hostnames: { type: 'array', items: { type: 'string', pattern: HOSTNAME_PATTERN, maxLength: 253 }, maxItems: 16 },
+        hostnames: {
+          type: 'array',
+          items: { type: 'string', pattern: HOSTNAME_PATTERN, maxLength: 253 },
+          maxItems: 16,
+        },
         path_prefix: { type: 'string', pattern: '^/', maxLength: 1024 },
       },
     },
-    description: 'Per deployment id: the hostnames and/or path prefix its HTTPRoute matches (gateway-api mode); ' +
+    description:
+      'Per deployment id: the hostnames and/or path prefix its HTTPRoute matches (gateway-api mode); ' +
       'two deployments on one deployer may not match the same hostname and path.',
   },
-  container_port: { type: 'integer', minimum: 1, maximum: 65535, default: 8080, description: 'Port the artifact listens on; passed to it as $PORT.' },
-  service_port: { type: 'integer', minimum: 1, maximum: 65535, default: 80, description: 'Port of the per-revision and stable Services.' },
-  rollout_timeout_seconds: { type: 'integer', minimum: 1, default: 600, description: 'How long warm waits for a rollout (also the Deployment\'s progressDeadlineSeconds).' },
-  poll_interval_ms: { type: 'integer', minimum: 10, default: 1000, description: 'How often warm/split poll rollout status.' },
-  force_conflicts: { type: 'boolean', default: true, description: 'Take back fields another field manager changed (server-side apply force).' },
-  request_attempts: { type: 'integer', minimum: 1, maximum: 20, default: 4, description: 'Attempts per API request on 429/5xx/409 before the verb fails (retryable).' },
-  image_pull_policy: { enum: ['Always', 'IfNotPresent', 'Never'], description: 'Container imagePullPolicy (default: the cluster\'s).' },
+  container_port: {
+    type: 'integer',
+    minimum: 1,
+    maximum: 65535,
+    default: 8080,
+    description: 'Port the artifact listens on; passed to it as $PORT.',
+  },
+  service_port: {
+    type: 'integer',
+    minimum: 1,
+    maximum: 65535,
+    default: 80,
+    description: 'Port of the per-revision and stable Services.',
+  },
+  rollout_timeout_seconds: {
+    type: 'integer',
+    minimum: 1,
+    default: 600,
+    description: "How long warm waits for a rollout (also the Deployment's progressDeadlineSeconds).",
+  },
+  poll_interval_ms: {
+    type: 'integer',
+    minimum: 10,
+    default: 1000,
+    description: 'How often warm/split poll rollout status.',
+  },
+  force_conflicts: {
+    type: 'boolean',
+    default: true,
+    description: 'Take back fields another field manager changed (server-side apply force).',
+  },
+  request_attempts: {
+    type: 'integer',
+    minimum: 1,
+    maximum: 20,
+    default: 4,
+    description: 'Attempts per API request on 429/5xx/409 before the verb fails (retryable).',
+  },
+  image_pull_policy: {
+    enum: ['Always', 'IfNotPresent', 'Never'],
+    description: "Container imagePullPolicy (default: the cluster's).",
+  },
 } as const;
 
 export function settingsFrom(config: K8sConfig): K8sSettings {

@@ -17,10 +17,13 @@ export function sleep(ms: number, signal?: AbortSignal, what = 'waiting'): Promi
       clearTimeout(timer);
       reject(new AbortedError(`${what} was aborted`));
     };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, Math.max(0, ms));
+    const timer = setTimeout(
+      () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      Math.max(0, ms),
+    );
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -5,15 +5,37 @@
  */
 export { type Clock, sleep, systemClock, throwIfAborted } from './abort.js';
 export {
-  done, pending, type PollCheck, type PollOptions, type PollProgress, pollUntil, type PollUntilOptions, waitUntil,
+  done,
+  pending,
+  type PollCheck,
+  type PollOptions,
+  type PollProgress,
+  pollUntil,
+  type PollUntilOptions,
+  waitUntil,
 } from './poll.js';
 export { apportion, type ApportionOptions, fromBps, toBps, toSplit } from './weights.js';
 export {
-  type Classifier, failureError, type FailureKind, isRetryableKind, parseRetryAfter, type ProviderCall, providerCall,
-  providerCallOrNull, type ProviderFailure, toBpError,
+  type Classifier,
+  failureError,
+  type FailureKind,
+  isRetryableKind,
+  parseRetryAfter,
+  type ProviderCall,
+  providerCall,
+  providerCallOrNull,
+  type ProviderFailure,
+  toBpError,
 } from './provider-errors.js';
 export {
-  DRAIN_POLL_MS, entryUpdate, inFlight, refreshEntry, routedSplit, type RouterSite, splitConfig, waitForInFlight,
+  DRAIN_POLL_MS,
+  entryUpdate,
+  inFlight,
+  refreshEntry,
+  routedSplit,
+  type RouterSite,
+  splitConfig,
+  waitForInFlight,
 } from './router-fleet.js';
 export { type Exclusive, keyedMutex } from './mutex.js';
 export { beginRevisionVerb, beginSplitVerb, beginVerb, type RevisionVerbName } from './verb.js';

@@ -43,7 +43,10 @@ export interface PollUntilOptions extends PollOptions {
 
 type Outcome<T> = { met: true; value: T } | { met: false; last: PollProgress };
 
-async function poll<T>(check: (attempt: number) => Promise<PollCheck<T>> | PollCheck<T>, o: PollOptions): Promise<Outcome<T>> {
+async function poll<T>(
+  check: (attempt: number) => Promise<PollCheck<T>> | PollCheck<T>,
+  o: PollOptions,
+): Promise<Outcome<T>> {
   const clock = o.clock ?? systemClock;
   const start = clock.now();
   const deadline = start + o.timeoutMs;
@@ -53,7 +56,13 @@ async function poll<T>(check: (attempt: number) => Promise<PollCheck<T>> | PollC
     const r = await check(attempt);
     if (r.done) return { met: true, value: r.value };
     const now = clock.now();
-    const p: PollProgress = { what: o.what, attempt, elapsedMs: now - start, remainingMs: Math.max(0, deadline - now), detail: r.detail };
+    const p: PollProgress = {
+      what: o.what,
+      attempt,
+      elapsedMs: now - start,
+      remainingMs: Math.max(0, deadline - now),
+      detail: r.detail,
+    };
     if (now >= deadline) return { met: false, last: p };
     o.onProgress?.(p);
     await clock.sleep(Math.min(o.intervalMs, deadline - now), o.signal, during);
@@ -65,7 +74,8 @@ async function poll<T>(check: (attempt: number) => Promise<PollCheck<T>> | PollC
  * deadline passes, and `Aborted` as soon as the signal fires.
  */
 export async function pollUntil<T>(
-  check: (attempt: number) => Promise<PollCheck<T>> | PollCheck<T>, o: PollUntilOptions,
+  check: (attempt: number) => Promise<PollCheck<T>> | PollCheck<T>,
+  o: PollUntilOptions,
 ): Promise<T> {
   const r = await poll(check, o);
   if (r.met) return r.value;
@@ -79,7 +89,8 @@ export async function pollUntil<T>(
  * at most drain_seconds): true when the condition held, false when the deadline passed.
  */
 export async function waitUntil(
-  condition: () => Promise<boolean | PollCheck<unknown>> | boolean | PollCheck<unknown>, o: PollOptions,
+  condition: () => Promise<boolean | PollCheck<unknown>> | boolean | PollCheck<unknown>,
+  o: PollOptions,
 ): Promise<boolean> {
   const r = await poll(async () => {
     const c = await condition();

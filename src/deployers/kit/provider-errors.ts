@@ -95,7 +95,8 @@ export async function providerCallOrNull<T>(c: ProviderCall, call: () => Promise
 /** bp's own errors unchanged; an aborted call is `Aborted`; anything else classified and described. */
 export function toBpError(c: ProviderCall, e: unknown): BpError {
   if (BpError.is(e)) return e;
-  if (c.signal?.aborted || (e as { name?: unknown } | null)?.name === 'AbortError') return new AbortedError(`${c.what} was aborted`);
+  if (c.signal?.aborted || (e as { name?: unknown } | null)?.name === 'AbortError')
+    return new AbortedError(`${c.what} was aborted`);
   const f = c.classify(e);
   return failureError(f, c.describe(f, c.what), e);
 }

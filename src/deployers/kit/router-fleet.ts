@@ -25,7 +25,10 @@ export interface RouterSite {
  * replica restarted on its old port is otherwise not probed back into service.
  */
 export function entryUpdate(
-  status: RouterStatus, revisionId: string, backends: readonly string[] | null, draining: boolean,
+  status: RouterStatus,
+  revisionId: string,
+  backends: readonly string[] | null,
+  draining: boolean,
 ): RouterConfig | null {
   const config = status.config;
   const entry = config.entries.find((e) => e.revision_id === revisionId);
@@ -36,8 +39,12 @@ export function entryUpdate(
   if (sameBackends && isDraining === draining && !markedDown) return null;
   return {
     deployment_id: config.deployment_id,
-    entries: config.entries.map((e) => (e.revision_id === revisionId && backends !== null ? { ...e, backends: [...backends] } : e)),
-    draining: draining ? [...new Set([...config.draining, revisionId])] : config.draining.filter((d) => d !== revisionId),
+    entries: config.entries.map((e) =>
+      e.revision_id === revisionId && backends !== null ? { ...e, backends: [...backends] } : e,
+    ),
+    draining: draining
+      ? [...new Set([...config.draining, revisionId])]
+      : config.draining.filter((d) => d !== revisionId),
   };
 }
 
@@ -45,9 +52,15 @@ export function entryUpdate(
  * The config that enforces a new split: revisions still draining in `current` stay draining
  * unless they gain traffic (or leave the split).
  */
-export function splitConfig(deploymentId: string, entries: readonly RouterEntry[], current: RouterConfig | null): RouterConfig {
+export function splitConfig(
+  deploymentId: string,
+  entries: readonly RouterEntry[],
+  current: RouterConfig | null,
+): RouterConfig {
   const gaining = new Set(entries.filter((e) => e.weight_bps > 0).map((e) => e.revision_id));
-  const draining = (current?.draining ?? []).filter((id) => !gaining.has(id) && entries.some((e) => e.revision_id === id));
+  const draining = (current?.draining ?? []).filter(
+    (id) => !gaining.has(id) && entries.some((e) => e.revision_id === id),
+  );
   return { deployment_id: deploymentId, entries: [...entries], draining };
 }
 
@@ -63,7 +76,10 @@ export function routedSplit(status: RouterStatus): SplitEntry[] {
 
 /** Applies `entryUpdate` to a running router; false when no router runs or it does not route the revision. */
 export async function refreshEntry(
-  site: RouterSite, revisionId: string, backends: readonly string[] | null, draining: boolean,
+  site: RouterSite,
+  revisionId: string,
+  backends: readonly string[] | null,
+  draining: boolean,
 ): Promise<boolean> {
   const status = await site.status();
   if (!status || !status.config.entries.some((e) => e.revision_id === revisionId)) return false;
@@ -79,17 +95,23 @@ export const DRAIN_POLL_MS = 100;
  * drain_seconds (then the verb goes on: drain_seconds is the bound, not an error).
  */
 export async function waitForInFlight(
-  site: RouterSite, revision: DeployerRevision, signal: AbortSignal, opts: { intervalMs?: number; clock?: Clock } = {},
+  site: RouterSite,
+  revision: DeployerRevision,
+  signal: AbortSignal,
+  opts: { intervalMs?: number; clock?: Clock } = {},
 ): Promise<void> {
-  await waitUntil(async () => {
-    const status = await site.status();
-    return !status || inFlight(status, revision.revision_id) === 0;
-  }, {
-    what: `requests in flight to "${revision.revision_id}" to finish`,
-    timeoutMs: revision.drain_seconds * 1000,
-    intervalMs: opts.intervalMs ?? DRAIN_POLL_MS,
-    signal,
-    during: `draining "${revision.revision_id}"`,
-    clock: opts.clock,
-  });
+  await waitUntil(
+    async () => {
+      const status = await site.status();
+      return !status || inFlight(status, revision.revision_id) === 0;
+    },
+    {
+      what: `requests in flight to "${revision.revision_id}" to finish`,
+      timeoutMs: revision.drain_seconds * 1000,
+      intervalMs: opts.intervalMs ?? DRAIN_POLL_MS,
+      signal,
+      during: `draining "${revision.revision_id}"`,
+      clock: opts.clock,
+    },
+  );
 }

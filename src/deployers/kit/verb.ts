@@ -5,7 +5,11 @@
  * verbs with these cannot half-do a verb it was never allowed to start.
  */
 import {
-  type DeployerDeployment, type DeployerEnvironment, type DeployerRevision, enforceSplitInvariants, requireRevision,
+  type DeployerDeployment,
+  type DeployerEnvironment,
+  type DeployerRevision,
+  enforceSplitInvariants,
+  requireRevision,
   type VerbOptions,
 } from '../../model/deployer.js';
 import type { SplitEntry } from '../../model/environment.js';
@@ -15,7 +19,10 @@ export type RevisionVerbName = 'staging' | 'warming' | 'draining' | 'archiving';
 
 /** Starts a revision verb: the revision and its deployment, or RevisionNotFound / Aborted. */
 export function beginRevisionVerb(
-  env: DeployerEnvironment, revisionId: string, opts: VerbOptions, verb: RevisionVerbName,
+  env: DeployerEnvironment,
+  revisionId: string,
+  opts: VerbOptions,
+  verb: RevisionVerbName,
 ): { deployment: DeployerDeployment; revision: DeployerRevision } {
   const found = requireRevision(env, revisionId);
   throwIfAborted(opts.signal, `${verb} "${revisionId}"`);
@@ -24,7 +31,9 @@ export function beginRevisionVerb(
 
 /** Starts apply_traffic_split: the deployment and its proven split, or SplitNotFound / InvalidSplit / Aborted. */
 export function beginSplitVerb(
-  env: DeployerEnvironment, deploymentId: string, opts: VerbOptions,
+  env: DeployerEnvironment,
+  deploymentId: string,
+  opts: VerbOptions,
 ): { deployment: DeployerDeployment; entries: SplitEntry[] } {
   const found = enforceSplitInvariants(env, deploymentId);
   throwIfAborted(opts.signal, `applying the split of "${deploymentId}"`);

@@ -45,7 +45,9 @@ export function normalizeMetricsListen(deploymentId: string, metricsListen: stri
   if (metricsListen === null || metricsListen === undefined) return null;
   const parsed = parseListen(metricsListen);
   if (!parsed) {
-    throw new ProviderError(`deployment "${deploymentId}" has an invalid metrics_listen ${JSON.stringify(metricsListen)}; expected HOST:PORT`);
+    throw new ProviderError(
+      `deployment "${deploymentId}" has an invalid metrics_listen ${JSON.stringify(metricsListen)}; expected HOST:PORT`,
+    );
   }
   return formatListen(parsed);
 }
@@ -71,9 +73,13 @@ export class Routers {
       return await new RouterAdminClient(rec.admin_port, rec.token).status();
     } catch (e) {
       if (!isAlive(rec)) return null;
-      throw new ProviderError(`router of deployment "${deploymentId}" (pid ${rec.pid}) is not answering: ${(e as Error).message}`, {
-        cause: e, retryable: true,
-      });
+      throw new ProviderError(
+        `router of deployment "${deploymentId}" (pid ${rec.pid}) is not answering: ${(e as Error).message}`,
+        {
+          cause: e,
+          retryable: true,
+        },
+      );
     }
   }
 
@@ -85,9 +91,13 @@ export class Routers {
       await new RouterAdminClient(rec.admin_port, rec.token).putConfig(config);
       return true;
     } catch (e) {
-      throw new ProviderError(`cannot reconfigure the router of deployment "${deploymentId}": ${(e as Error).message}`, {
-        cause: e, retryable: true,
-      });
+      throw new ProviderError(
+        `cannot reconfigure the router of deployment "${deploymentId}": ${(e as Error).message}`,
+        {
+          cause: e,
+          retryable: true,
+        },
+      );
     }
   }
 
@@ -95,7 +105,12 @@ export class Routers {
    * Enforces `config` on `listen` with metrics on `metricsListen`: reconfigures the running
    * router, or (re)starts one when an address changed (a router binds its sockets once).
    */
-  async ensure(deploymentId: string, listen: string, metricsListen: string | null, config: RouterConfig): Promise<void> {
+  async ensure(
+    deploymentId: string,
+    listen: string,
+    metricsListen: string | null,
+    config: RouterConfig,
+  ): Promise<void> {
     const rec = this.deps.store.readRouter(deploymentId);
     // A router started before metrics existed has no metrics listener: restart it with one.
     const sameMetrics = rec?.metrics_listen !== undefined && (rec.metrics_listen_requested ?? null) === metricsListen;
@@ -108,9 +123,12 @@ export class Routers {
   async scrape(deploymentId: string, signal: AbortSignal): Promise<string> {
     const rec = this.running(deploymentId);
     if (!rec) {
-      throw new ProviderError(`deployment "${deploymentId}" has no running router, so it has no metrics to read; apply its traffic split first`, {
-        retryable: false,
-      });
+      throw new ProviderError(
+        `deployment "${deploymentId}" has no running router, so it has no metrics to read; apply its traffic split first`,
+        {
+          retryable: false,
+        },
+      );
     }
     if (!rec.metrics_listen) {
       throw new ProviderError(
@@ -124,9 +142,13 @@ export class Routers {
       return await fetchMetrics(url, signal);
     } catch (e) {
       if (signal.aborted) throw e;
-      throw new ProviderError(`the router of deployment "${deploymentId}" did not serve its metrics: ${(e as Error).message}`, {
-        cause: e, retryable: isAlive(rec),
-      });
+      throw new ProviderError(
+        `the router of deployment "${deploymentId}" did not serve its metrics: ${(e as Error).message}`,
+        {
+          cause: e,
+          retryable: isAlive(rec),
+        },
+      );
     }
   }
 
@@ -145,11 +167,21 @@ export class Routers {
   }
 
   /** Enforces a split on `listen`; revisions still draining and not gaining traffic stay draining. */
-  async enforce(deploymentId: string, listen: string | null, metricsListen: string | null | undefined, entries: RouterEntry[]): Promise<void> {
+  async enforce(
+    deploymentId: string,
+    listen: string | null,
+    metricsListen: string | null | undefined,
+    entries: RouterEntry[],
+  ): Promise<void> {
     const address = normalizeListen(deploymentId, listen);
     const metricsAddress = normalizeMetricsListen(deploymentId, metricsListen);
     const current = await this.status(deploymentId);
-    await this.ensure(deploymentId, address, metricsAddress, splitConfig(deploymentId, entries, current?.config ?? null));
+    await this.ensure(
+      deploymentId,
+      address,
+      metricsAddress,
+      splitConfig(deploymentId, entries, current?.config ?? null),
+    );
   }
 
   /** The weights the router reports; [] when its router died; null when it never had one. */
@@ -169,7 +201,12 @@ export class Routers {
     return waitForInFlight(this.site(deploymentId), revision, signal);
   }
 
-  private async start(deploymentId: string, listen: string, metricsListen: string | null, config: RouterConfig): Promise<void> {
+  private async start(
+    deploymentId: string,
+    listen: string,
+    metricsListen: string | null,
+    config: RouterConfig,
+  ): Promise<void> {
     const { store } = this.deps;
     const token = randomBytes(32).toString('hex');
     const configFile = store.writeRouterConfig(deploymentId, config);
@@ -182,14 +219,31 @@ export class Routers {
     writeFileSync(tokenFile, token, { mode: 0o600 });
     const id = spawnDetached({
       command: inv.command,
-      args: [...inv.args, '--listen', listen, '--config', configFile, '--ready-file', readyFile, '--token-file', tokenFile,
-        '--health-interval-ms', String(this.deps.healthIntervalMs), ...(metricsListen ? ['--metrics-listen', metricsListen] : [])],
+      args: [
+        ...inv.args,
+        '--listen',
+        listen,
+        '--config',
+        configFile,
+        '--ready-file',
+        readyFile,
+        '--token-file',
+        tokenFile,
+        '--health-interval-ms',
+        String(this.deps.healthIntervalMs),
+        ...(metricsListen ? ['--metrics-listen', metricsListen] : []),
+      ],
       cwd: store.routerDir(deploymentId),
       env: leastEnvironment(),
       logFile,
     });
     const record: RouterRecord = {
-      ...id, deployment_id: deploymentId, listen, admin_port: 0, token, metrics_listen_requested: metricsListen,
+      ...id,
+      deployment_id: deploymentId,
+      listen,
+      admin_port: 0,
+      token,
+      metrics_listen_requested: metricsListen,
     };
     store.writeRouter(record);
 
@@ -200,16 +254,23 @@ export class Routers {
         { retryable: true },
       );
     };
-    const ready = await pollUntil(async () => {
-      const r = store.readReady(deploymentId);
-      if (r && r.pid === id.pid) return done(r);
-      if (!isAlive(id)) throw await failed('exited');
-      return pending();
-    }, {
-      what: `the router of "${deploymentId}" to listen`, timeoutMs: ROUTER_START_TIMEOUT_MS, intervalMs: ROUTER_START_POLL_MS,
-      onTimeout: () => failed(`did not come up within ${ROUTER_START_TIMEOUT_MS / 1000}s`),
-    });
-    const metrics = ready.metrics_listen ? { metrics_listen: ready.metrics_listen, metrics_url: metricsUrl(ready.metrics_listen) } : {};
+    const ready = await pollUntil(
+      async () => {
+        const r = store.readReady(deploymentId);
+        if (r && r.pid === id.pid) return done(r);
+        if (!isAlive(id)) throw await failed('exited');
+        return pending();
+      },
+      {
+        what: `the router of "${deploymentId}" to listen`,
+        timeoutMs: ROUTER_START_TIMEOUT_MS,
+        intervalMs: ROUTER_START_POLL_MS,
+        onTimeout: () => failed(`did not come up within ${ROUTER_START_TIMEOUT_MS / 1000}s`),
+      },
+    );
+    const metrics = ready.metrics_listen
+      ? { metrics_listen: ready.metrics_listen, metrics_url: metricsUrl(ready.metrics_listen) }
+      : {};
     store.writeRouter({ ...record, admin_port: ready.admin_port, ...metrics });
     this.deps.logger.info('router started', { deployment_id: deploymentId, listen, pid: id.pid, ...metrics });
   }

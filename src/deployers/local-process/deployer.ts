@@ -3,8 +3,16 @@
  * deployment's traffic enters through its own router process on `listen`.
  */
 import type {
-  Deployer, DeployerDeployment, DeployerEnvironment, DeployerRevision, Logger, Observation,
-  SplitResult, StageResult, VerbOptions, WarmResult,
+  Deployer,
+  DeployerDeployment,
+  DeployerEnvironment,
+  DeployerRevision,
+  Logger,
+  Observation,
+  SplitResult,
+  StageResult,
+  VerbOptions,
+  WarmResult,
 } from '../../model/deployer.js';
 import type { SplitEntry } from '../../model/environment.js';
 import { ProviderError } from '../../model/errors.js';
@@ -30,11 +38,19 @@ export class LocalProcessDeployer implements Deployer {
   /** Serializes read-modify-write of one router, rule or revision (bp runs verbs in parallel). */
   private readonly exclusive = keyedMutex();
 
-  constructor(private readonly store: LocalStore, settings: LocalProcessSettings, logger: Logger) {
+  constructor(
+    private readonly store: LocalStore,
+    settings: LocalProcessSettings,
+    logger: Logger,
+  ) {
     this.replicaDeps = { store, bindHost: settings.bindHost, killGraceMs: settings.killGraceMs, logger };
-    this.routers = new Routers({ store: new RouterStore(store.root), logger, killGraceMs: settings.killGraceMs, healthIntervalMs: settings.healthIntervalMs });
+    this.routers = new Routers({
+      store: new RouterStore(store.root),
+      logger,
+      killGraceMs: settings.killGraceMs,
+      healthIntervalMs: settings.healthIntervalMs,
+    });
   }
-
 
   async stageRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<StageResult> {
     const { revision } = beginRevisionVerb(env, revisionId, opts, 'staging');
@@ -46,13 +62,24 @@ export class LocalProcessDeployer implements Deployer {
     const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'warming');
     const cmd = resolveCommand(revision, env.base_dir);
     const records = await this.exclusive(`revision:${revisionId}`, () =>
-      warmReplicas(this.replicaDeps, revision, cmd, opts.signal));
+      warmReplicas(this.replicaDeps, revision, cmd, opts.signal),
+    );
     // A healed replica may have a new port, and a re-warmed revision must leave `draining`.
     await this.exclusive(`router:${deployment.deployment_id}`, () =>
-      this.routers.refresh(deployment.deployment_id, revisionId, records.map((r) => r.url), false));
+      this.routers.refresh(
+        deployment.deployment_id,
+        revisionId,
+        records.map((r) => r.url),
+        false,
+      ),
+    );
     return {
       endpoint: records[0].url,
-      outputs: { backends: records.map((r) => r.url), ports: records.map((r) => r.port), pids: records.map((r) => r.pid) },
+      outputs: {
+        backends: records.map((r) => r.url),
+        ports: records.map((r) => r.port),
+        pids: records.map((r) => r.pid),
+      },
     };
   }
 
@@ -65,7 +92,11 @@ export class LocalProcessDeployer implements Deployer {
     return {};
   }
 
-  async archiveRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<Record<string, never>> {
+  async archiveRevision(
+    env: DeployerEnvironment,
+    revisionId: string,
+    opts: VerbOptions,
+  ): Promise<Record<string, never>> {
     const { deployment } = beginRevisionVerb(env, revisionId, opts, 'archiving');
     const deploymentId = deployment.deployment_id;
     await this.exclusive(`revision:${revisionId}`, async () => {
@@ -89,7 +120,8 @@ export class LocalProcessDeployer implements Deployer {
     normalizeListen(deploymentId, deployment.listen); // an address problem first, before replica problems
     const routerEntries = entries.map((e) => this.routerEntry(deployment, e));
     await this.exclusive(`router:${deploymentId}`, () =>
-      this.routers.enforce(deploymentId, deployment.listen, deployment.metrics_listen, routerEntries));
+      this.routers.enforce(deploymentId, deployment.listen, deployment.metrics_listen, routerEntries),
+    );
     return { applied_deployment_id: deploymentId, applied_entries: entries };
   }
 
@@ -105,13 +137,17 @@ export class LocalProcessDeployer implements Deployer {
     const checks: Promise<void>[] = [];
     for (const deployment of env.deployments) {
       for (const revision of deployment.revisions) {
-        checks.push(this.observeRevision(revision).then((o) => {
-          observation.revisions[revision.revision_id] = o;
-        }));
+        checks.push(
+          this.observeRevision(revision).then((o) => {
+            observation.revisions[revision.revision_id] = o;
+          }),
+        );
       }
-      checks.push(this.routers.observed(deployment.deployment_id).then((entries) => {
-        if (entries) observation.splits[deployment.deployment_id] = entries;
-      }));
+      checks.push(
+        this.routers.observed(deployment.deployment_id).then((entries) => {
+          if (entries) observation.splits[deployment.deployment_id] = entries;
+        }),
+      );
     }
     await Promise.all(checks);
     return observation;
@@ -133,6 +169,11 @@ export class LocalProcessDeployer implements Deployer {
         `revision "${e.revision_id}" would get ${e.weight_bps} bps of "${deployment.deployment_id}" but has no running replica; warm it first`,
       );
     }
-    return { revision_id: e.revision_id, weight_bps: e.weight_bps, backends: records.map((r) => r.url), health_path: revision.health.http_path };
+    return {
+      revision_id: e.revision_id,
+      weight_bps: e.weight_bps,
+      backends: records.map((r) => r.url),
+      health_path: revision.health.http_path,
+    };
   }
 }

@@ -36,12 +36,17 @@ export async function isHealthy(rec: ReplicaRecord, healthPath: string): Promise
 }
 
 async function startReplica(
-  deps: ReplicaDeps, revision: DeployerRevision, cmd: ResolvedCommand, index: number, previousPort: number | null,
+  deps: ReplicaDeps,
+  revision: DeployerRevision,
+  cmd: ResolvedCommand,
+  index: number,
+  previousPort: number | null,
 ): Promise<ReplicaRecord> {
   // Reusing a dead replica's port keeps router configs and recorded endpoints valid.
-  const port = previousPort !== null && (await portIsFree(deps.bindHost, previousPort))
-    ? previousPort
-    : await freePort(deps.bindHost);
+  const port =
+    previousPort !== null && (await portIsFree(deps.bindHost, previousPort))
+      ? previousPort
+      : await freePort(deps.bindHost);
   const id = spawnDetached({
     command: cmd.file,
     args: cmd.args,
@@ -50,33 +55,50 @@ async function startReplica(
     logFile: deps.store.replicaLog(revision.revision_id, index),
   });
   deps.logger.debug('replica started', { revision_id: revision.revision_id, index, pid: id.pid, port });
-  return { ...id, index, port, url: urlFor(deps.bindHost, port), command: cmd.argv, started_at: new Date().toISOString() };
+  return {
+    ...id,
+    index,
+    port,
+    url: urlFor(deps.bindHost, port),
+    command: cmd.argv,
+    started_at: new Date().toISOString(),
+  };
 }
 
 async function waitHealthy(
-  deps: ReplicaDeps, revision: DeployerRevision, rec: ReplicaRecord, signal: AbortSignal,
+  deps: ReplicaDeps,
+  revision: DeployerRevision,
+  rec: ReplicaRecord,
+  signal: AbortSignal,
 ): Promise<void> {
   const { http_path: path, timeout_seconds: seconds } = revision.health;
   const deadline = Date.now() + seconds * 1000;
   const log = deps.store.replicaLog(revision.revision_id, rec.index);
-  await pollUntil(async () => {
-    if (!isAlive(rec)) {
-      throw new ProviderError(
-        `revision "${revision.revision_id}" replica ${rec.index} (pid ${rec.pid}) exited before it became healthy; ` +
-          `last lines of ${log}:\n${logTail(log)}`,
-      );
-    }
-    const result = await probe(rec.url, path, Math.min(PROBE_TIMEOUT_MS, Math.max(100, deadline - Date.now())));
-    return result.ok ? done(undefined) : pending(result.detail);
-  }, {
-    what: `revision "${revision.revision_id}" replica ${rec.index} to answer ${path}`,
-    timeoutMs: seconds * 1000, intervalMs: HEALTH_POLL_MS, signal, during: `warming "${revision.revision_id}"`,
-    onTimeout: (last) => new ProviderError(
-      `revision "${revision.revision_id}" replica ${rec.index} did not answer ${path} with 2xx within ${seconds}s ` +
-        `(${last.detail ?? 'no answer yet'}); last lines of ${log}:\n${logTail(log)}`,
-      { retryable: true },
-    ),
-  });
+  await pollUntil(
+    async () => {
+      if (!isAlive(rec)) {
+        throw new ProviderError(
+          `revision "${revision.revision_id}" replica ${rec.index} (pid ${rec.pid}) exited before it became healthy; ` +
+            `last lines of ${log}:\n${logTail(log)}`,
+        );
+      }
+      const result = await probe(rec.url, path, Math.min(PROBE_TIMEOUT_MS, Math.max(100, deadline - Date.now())));
+      return result.ok ? done(undefined) : pending(result.detail);
+    },
+    {
+      what: `revision "${revision.revision_id}" replica ${rec.index} to answer ${path}`,
+      timeoutMs: seconds * 1000,
+      intervalMs: HEALTH_POLL_MS,
+      signal,
+      during: `warming "${revision.revision_id}"`,
+      onTimeout: (last) =>
+        new ProviderError(
+          `revision "${revision.revision_id}" replica ${rec.index} did not answer ${path} with 2xx within ${seconds}s ` +
+            `(${last.detail ?? 'no answer yet'}); last lines of ${log}:\n${logTail(log)}`,
+          { retryable: true },
+        ),
+    },
+  );
 }
 
 /**
@@ -84,7 +106,10 @@ async function waitHealthy(
  * On failure or abort, stops what this call started and leaves the others as they were.
  */
 export async function warmReplicas(
-  deps: ReplicaDeps, revision: DeployerRevision, cmd: ResolvedCommand, signal: AbortSignal,
+  deps: ReplicaDeps,
+  revision: DeployerRevision,
+  cmd: ResolvedCommand,
+  signal: AbortSignal,
 ): Promise<ReplicaRecord[]> {
   const id = revision.revision_id;
   const wanted = Math.max(1, revision.resources.replicas);
@@ -103,7 +128,11 @@ export async function warmReplicas(
   for (const extra of existing.filter((r) => r.index >= wanted)) await stopProcess(extra, deps.killGraceMs);
 
   const started: ReplicaRecord[] = [];
-  const save = (): void => deps.store.writeReplicas(id, [...kept, ...started].sort((a, b) => a.index - b.index));
+  const save = (): void =>
+    deps.store.writeReplicas(
+      id,
+      [...kept, ...started].sort((a, b) => a.index - b.index),
+    );
   try {
     for (const r of replace) {
       started.push(await startReplica(deps, revision, cmd, r.index, r.port));

@@ -37,13 +37,16 @@ function hashFile(path: string): string {
 
 export function treeDigest(files: UploadFile[]): string {
   const h = createHash('sha256');
-  for (const f of [...files].sort((a, b) => (a.rel < b.rel ? -1 : 1))) h.update(`${f.rel}\0${f.mode & 0o777}\0${f.sha256}\n`);
+  for (const f of [...files].sort((a, b) => (a.rel < b.rel ? -1 : 1)))
+    h.update(`${f.rel}\0${f.mode & 0o777}\0${f.sha256}\n`);
   return h.digest('hex');
 }
 
 function checkName(rel: string): void {
   if (/[\n\r\\]/.test(rel)) {
-    throw new ProviderError(`cannot upload ${JSON.stringify(rel)}: file names with newlines or backslashes are not supported`);
+    throw new ProviderError(
+      `cannot upload ${JSON.stringify(rel)}: file names with newlines or backslashes are not supported`,
+    );
   }
 }
 
@@ -102,7 +105,9 @@ export function artifactSource(revision: DeployerRevision, baseDir: string): Art
   }
   if (!artifact.command || artifact.command.length === 0 || !artifact.command[0]) {
     const what = artifact.image ? `an image (${artifact.image})` : 'no command';
-    throw new ProviderError(`revision "${id}" declares ${what}; the ssh deployer runs artifact.command or artifact.binary`);
+    throw new ProviderError(
+      `revision "${id}" declares ${what}; the ssh deployer runs artifact.command or artifact.binary`,
+    );
   }
   const root = resolve(baseDir, artifact.cwd ?? '.');
   let isDir = false;
@@ -125,7 +130,14 @@ export function artifactTree(source: ArtifactSource, exclude: string[]): UploadT
       throw new ProviderError(`binary ${source.single} does not exist`);
     }
     if (!st.isFile()) throw new ProviderError(`binary ${source.single} is not a file`);
-    const files: UploadFile[] = [{ rel: basename(source.single), mode: st.mode & 0o777, sha256: hashFile(source.single), source: { path: source.single } }];
+    const files: UploadFile[] = [
+      {
+        rel: basename(source.single),
+        mode: st.mode & 0o777,
+        sha256: hashFile(source.single),
+        source: { path: source.single },
+      },
+    ];
     return { files, dirs: [], digest: treeDigest(files) };
   }
   return scanDirectory(source.root, exclude);

@@ -42,8 +42,16 @@ const endpointProperties = {
   port: { type: 'integer', minimum: 1, maximum: 65535, default: 22 },
   user: { type: 'string', minLength: 1 },
   private_key_path: { type: 'string', minLength: 1, description: 'Client private key file (~ expands locally).' },
-  passphrase_env: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$', description: 'Env var holding the key passphrase.' },
-  host_key: { type: 'string', minLength: 1, description: 'Pinned host key: SHA256:<fingerprint> or "<type> <base64>".' },
+  passphrase_env: {
+    type: 'string',
+    pattern: '^[A-Za-z_][A-Za-z0-9_]*$',
+    description: 'Env var holding the key passphrase.',
+  },
+  host_key: {
+    type: 'string',
+    minLength: 1,
+    description: 'Pinned host key: SHA256:<fingerprint> or "<type> <base64>".',
+  },
   known_hosts: { type: 'string', minLength: 1, description: 'known_hosts file to verify the host key against.' },
 };
 
@@ -77,15 +85,36 @@ export const configSchema = {
       properties: endpointProperties,
       ...pinned,
     },
-    remote_dir: { type: 'string', minLength: 1, default: '~/.bp', description: 'Where artifacts and records live on each host.' },
-    node_path: { type: 'string', minLength: 1, default: 'node', description: 'Node.js on the hosts (runs the router).' },
-    bind_host: { type: 'string', minLength: 1, default: '127.0.0.1', description: 'Interface replicas listen on, on each host.' },
+    remote_dir: {
+      type: 'string',
+      minLength: 1,
+      default: '~/.bp',
+      description: 'Where artifacts and records live on each host.',
+    },
+    node_path: {
+      type: 'string',
+      minLength: 1,
+      default: 'node',
+      description: 'Node.js on the hosts (runs the router).',
+    },
+    bind_host: {
+      type: 'string',
+      minLength: 1,
+      default: '127.0.0.1',
+      description: 'Interface replicas listen on, on each host.',
+    },
     connect_timeout_seconds: { type: 'number', exclusiveMinimum: 0, default: 10 },
     keepalive_interval_seconds: { type: 'number', exclusiveMinimum: 0, default: 5 },
     command_timeout_seconds: { type: 'number', exclusiveMinimum: 0, default: 60 },
     kill_grace_seconds: { type: 'number', minimum: 0, default: 5 },
     health_check_interval_ms: { type: 'integer', minimum: 100, default: 1000 },
-    max_channels_per_host: { type: 'integer', minimum: 1, maximum: 9, default: 8, description: 'Below sshd MaxSessions (10).' },
+    max_channels_per_host: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 9,
+      default: 8,
+      description: 'Below sshd MaxSessions (10).',
+    },
   },
 };
 

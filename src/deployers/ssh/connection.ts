@@ -95,7 +95,12 @@ export class SshConnection {
     return !this.closed;
   }
 
-  static async open(ssh2: Ssh2Module, target: ConnectTarget, settings: ConnectionSettings, sock?: Duplex): Promise<SshConnection> {
+  static async open(
+    ssh2: Ssh2Module,
+    target: ConnectTarget,
+    settings: ConnectionSettings,
+    sock?: Duplex,
+  ): Promise<SshConnection> {
     const client = new ssh2.Client();
     let refusal: string | null = null;
     const config: ConnectConfig = {
@@ -159,7 +164,11 @@ export class SshConnection {
         let code: number | null = null;
         const timer = setTimeout(() => {
           stream.close();
-          reject(new ProviderError(`a remote command on ${this.label} did not finish within ${timeoutMs / 1000}s`, { retryable: true }));
+          reject(
+            new ProviderError(`a remote command on ${this.label} did not finish within ${timeoutMs / 1000}s`, {
+              retryable: true,
+            }),
+          );
         }, timeoutMs);
         stream.on('data', (c: Buffer) => out.push(c));
         stream.stderr.on('data', (c: Buffer) => errOut.push(c));
@@ -169,7 +178,11 @@ export class SshConnection {
         stream.on('close', () => {
           clearTimeout(timer);
           if (code === null) return reject(lost(this.label, 'a remote command', this.closeReason));
-          resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errOut).toString('utf8') });
+          resolve({
+            code,
+            stdout: Buffer.concat(out).toString('utf8'),
+            stderr: Buffer.concat(errOut).toString('utf8'),
+          });
         });
         stream.end(opts.stdin ?? '');
       });
@@ -228,16 +241,26 @@ function channelError(label: string, err: Error): ProviderError {
   return new ProviderError(`cannot open an SSH channel to ${label}: ${err.message}`, { cause: err, retryable: true });
 }
 
-function connectError(target: ConnectTarget, e: Error & { level?: string; code?: string }, refusal: string | null): BpError {
+function connectError(
+  target: ConnectTarget,
+  e: Error & { level?: string; code?: string },
+  refusal: string | null,
+): BpError {
   if (refusal) {
-    return new ProviderError(`refusing to connect: ${refusal}; if the host was re-keyed on purpose, update its host_key or known_hosts`, {
-      retryable: false,
-    });
+    return new ProviderError(
+      `refusing to connect: ${refusal}; if the host was re-keyed on purpose, update its host_key or known_hosts`,
+      {
+        retryable: false,
+      },
+    );
   }
   if (e.level === 'client-authentication') {
-    return new ProviderError(`authentication to ${target.label} failed with its private key (check user and authorized_keys)`, {
-      retryable: false,
-    });
+    return new ProviderError(
+      `authentication to ${target.label} failed with its private key (check user and authorized_keys)`,
+      {
+        retryable: false,
+      },
+    );
   }
   if (/privateKey|passphrase|Encrypted private/i.test(e.message) && !e.code) {
     return new ProviderError(`the private key for ${target.label} cannot be used: ${e.message}`, { retryable: false });

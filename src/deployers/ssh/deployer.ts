@@ -4,8 +4,16 @@
  * hosts at once and is idempotent per host, so a retry after a partial failure converges.
  */
 import type {
-  Deployer, DeployerDeployment, DeployerEnvironment, DeployerRevision, Logger, Observation, SplitResult, StageResult,
-  VerbOptions, WarmResult,
+  Deployer,
+  DeployerDeployment,
+  DeployerEnvironment,
+  DeployerRevision,
+  Logger,
+  Observation,
+  SplitResult,
+  StageResult,
+  VerbOptions,
+  WarmResult,
 } from '../../model/deployer.js';
 import type { SplitEntry } from '../../model/environment.js';
 import { ProviderError } from '../../model/errors.js';
@@ -20,7 +28,14 @@ import type { ConnectionPool } from './pool.js';
 import { backendUrl, isHealthy, stopOnHost, warmOnHost } from './replicas.js';
 import { mergeHostExpositions } from './metrics.js';
 import {
-  ensureRouter, hostListen, hostMetricsListen, readRouters, routerSite, routerStatus, scrapeRouter, stopRouter,
+  ensureRouter,
+  hostListen,
+  hostMetricsListen,
+  readRouters,
+  routerSite,
+  routerStatus,
+  scrapeRouter,
+  stopRouter,
 } from './routers.js';
 import { CHECK_PROGRAM } from './scripts.js';
 import { ensureUploaded } from './upload.js';
@@ -49,18 +64,27 @@ export class SshDeployer implements Deployer {
     const digests = await this.exclusive(`revision:${revisionId}`, () =>
       onHosts(this.hosts, `staging "${revisionId}"`, async (host) => {
         const dir = await host.artifactDir(env.environment_id, revisionId);
-        const { digest, uploaded } = await ensureUploaded(host, lazyTree, dir,
-          await host.stagedMarker(env.environment_id, revisionId), opts.signal);
+        const { digest, uploaded } = await ensureUploaded(
+          host,
+          lazyTree,
+          dir,
+          await host.stagedMarker(env.environment_id, revisionId),
+          opts.signal,
+        );
         if (uploaded) this.logger.info('artifact uploaded', { host: host.label, revision_id: revisionId, digest });
         const program = remoteArgv(source, dir, host.settings.nodePath)[0];
         const check = await host.exec(CHECK_PROGRAM, [dir, program]);
         if (check.code !== 0) {
-          throw new ProviderError(`revision "${revisionId}": program ${JSON.stringify(program)} is not executable on ${host.label}`, {
-            retryable: false,
-          });
+          throw new ProviderError(
+            `revision "${revisionId}": program ${JSON.stringify(program)} is not executable on ${host.label}`,
+            {
+              retryable: false,
+            },
+          );
         }
         return digest;
-      }));
+      }),
+    );
     return { outputs: { artifact_sha256: digests[0], hosts: this.hosts.map((h) => h.label) } };
   }
 
@@ -71,16 +95,36 @@ export class SshDeployer implements Deployer {
       onHosts(this.hosts, `warming "${revisionId}"`, async (host) => {
         const cwd = await host.artifactDir(env.environment_id, revisionId);
         if (!(await host.readFile(await host.stagedMarker(env.environment_id, revisionId)))) {
-          throw new ProviderError(`revision "${revisionId}" is not staged on ${host.label}; stage it first`, { retryable: false });
+          throw new ProviderError(`revision "${revisionId}" is not staged on ${host.label}; stage it first`, {
+            retryable: false,
+          });
         }
-        return warmOnHost(host, {
-          envId: env.environment_id, revision, cwd, argv: remoteArgv(source, cwd, host.settings.nodePath), env: revision.artifact.env,
-        }, opts.signal);
-      }));
+        return warmOnHost(
+          host,
+          {
+            envId: env.environment_id,
+            revision,
+            cwd,
+            argv: remoteArgv(source, cwd, host.settings.nodePath),
+            env: revision.artifact.env,
+          },
+          opts.signal,
+        );
+      }),
+    );
     // A replaced replica has a new port, and a re-warmed revision must leave `draining`.
     await this.exclusive(`router:${deployment.deployment_id}`, () =>
       onHosts(this.hosts, `updating the routers of "${deployment.deployment_id}"`, (host) =>
-        this.refreshRouterEntry(host, env.environment_id, deployment.deployment_id, revisionId, perHost[host.index], false)));
+        this.refreshRouterEntry(
+          host,
+          env.environment_id,
+          deployment.deployment_id,
+          revisionId,
+          perHost[host.index],
+          false,
+        ),
+      ),
+    );
     const outputs: Record<string, unknown> = {};
     for (const host of this.hosts) {
       const recs = perHost[host.index];
@@ -95,23 +139,37 @@ export class SshDeployer implements Deployer {
     const deploymentId = deployment.deployment_id;
     await this.exclusive(`router:${deploymentId}`, () =>
       onHosts(this.hosts, `draining "${revisionId}" in the routers`, (host) =>
-        this.refreshRouterEntry(host, env.environment_id, deploymentId, revisionId, null, true)));
+        this.refreshRouterEntry(host, env.environment_id, deploymentId, revisionId, null, true),
+      ),
+    );
     await onHosts(this.hosts, `waiting for "${revisionId}" to drain`, (host) =>
-      waitForInFlight(routerSite(host, env.environment_id, deploymentId), revision, opts.signal, { intervalMs: DRAIN_POLL_MS }));
+      waitForInFlight(routerSite(host, env.environment_id, deploymentId), revision, opts.signal, {
+        intervalMs: DRAIN_POLL_MS,
+      }),
+    );
     await this.exclusive(`revision:${revisionId}`, () =>
-      onHosts(this.hosts, `stopping "${revisionId}"`, (host) => stopOnHost(host, env.environment_id, revisionId)));
+      onHosts(this.hosts, `stopping "${revisionId}"`, (host) => stopOnHost(host, env.environment_id, revisionId)),
+    );
     return {};
   }
 
-  async archiveRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<Record<string, never>> {
+  async archiveRevision(
+    env: DeployerEnvironment,
+    revisionId: string,
+    opts: VerbOptions,
+  ): Promise<Record<string, never>> {
     const { deployment } = beginRevisionVerb(env, revisionId, opts, 'archiving');
     const envId = env.environment_id;
     const deploymentId = deployment.deployment_id;
     await this.exclusive(`revision:${revisionId}`, () =>
       onHosts(this.hosts, `archiving "${revisionId}"`, async (host) => {
-        await stopOnHost(host, envId, revisionId, [await host.runDir(envId, revisionId),
-          await host.artifactDir(envId, revisionId), await host.stagedMarker(envId, revisionId)]);
-      }));
+        await stopOnHost(host, envId, revisionId, [
+          await host.runDir(envId, revisionId),
+          await host.artifactDir(envId, revisionId),
+          await host.stagedMarker(envId, revisionId),
+        ]);
+      }),
+    );
     await this.exclusive(`router:${deploymentId}`, () =>
       onHosts(this.hosts, `releasing "${revisionId}" from the routers`, async (host) => {
         const rec = (await readRouters(host, envId)).get(deploymentId);
@@ -121,7 +179,8 @@ export class SshDeployer implements Deployer {
         // docs/design.md#traffic-rules: routing is released with the deployment's last revision.
         if (running.length === 0) await stopRouter(host, envId, deploymentId, rec);
         else await this.refreshRouterEntry(host, envId, deploymentId, revisionId, [], true);
-      }));
+      }),
+    );
     return {};
   }
 
@@ -134,9 +193,16 @@ export class SshDeployer implements Deployer {
         const records = await host.readReplicas(env.environment_id);
         const routerEntries = entries.map((e) => this.routerEntry(host, deployment, e, records));
         const current = await routerSite(host, env.environment_id, deploymentId).status();
-        await ensureRouter(host, env.environment_id, listen, metricsListen,
-          splitConfig(deploymentId, routerEntries, current?.config ?? null), opts.signal);
-      }));
+        await ensureRouter(
+          host,
+          env.environment_id,
+          listen,
+          metricsListen,
+          splitConfig(deploymentId, routerEntries, current?.config ?? null),
+          opts.signal,
+        );
+      }),
+    );
     return { applied_deployment_id: deploymentId, applied_entries: entries };
   }
 
@@ -151,7 +217,10 @@ export class SshDeployer implements Deployer {
       const seen = perHost.map((h) => h.revisions.get(id) ?? { present: false, healthy: false });
       observation.revisions[id] = { present: seen.some((s) => s.present), healthy: seen.every((s) => s.healthy) };
     }
-    const deployments = new Set([...env.deployments.map((d) => d.deployment_id), ...perHost.flatMap((h) => [...h.splits.keys()])]);
+    const deployments = new Set([
+      ...env.deployments.map((d) => d.deployment_id),
+      ...perHost.flatMap((h) => [...h.splits.keys()]),
+    ]);
     for (const id of deployments) {
       const splits = perHost.map((h) => h.splits.get(id) ?? null);
       if (splits.every((s) => s === null)) continue;
@@ -160,7 +229,10 @@ export class SshDeployer implements Deployer {
         observation.splits[id] = splits[0] as SplitEntry[];
       } else {
         // Hosts disagree (a partial apply): no split is enforced as a whole, so report none.
-        this.logger.warn('hosts enforce different splits', { deployment_id: id, splits: Object.fromEntries(this.hosts.map((h, i) => [h.label, splits[i]])) });
+        this.logger.warn('hosts enforce different splits', {
+          deployment_id: id,
+          splits: Object.fromEntries(this.hosts.map((h, i) => [h.label, splits[i]])),
+        });
         observation.splits[id] = [];
       }
     }
@@ -178,13 +250,19 @@ export class SshDeployer implements Deployer {
       return rec?.alive ? { host, rec } : { host, rec: null };
     });
     if (perHost.every((h) => h.rec === null)) {
-      throw new ProviderError(`deployment "${deploymentId}" has no running router on any host, so it has no metrics to read; apply its traffic split first`, {
-        retryable: false,
-      });
+      throw new ProviderError(
+        `deployment "${deploymentId}" has no running router on any host, so it has no metrics to read; apply its traffic split first`,
+        {
+          retryable: false,
+        },
+      );
     }
     const texts = await onHosts(this.hosts, `reading the router metrics of "${deploymentId}"`, async (host) => {
       const { rec } = perHost[host.index];
-      if (!rec) throw new ProviderError(`the router of "${deploymentId}" is not running on ${host.label}`, { retryable: false });
+      if (!rec)
+        throw new ProviderError(`the router of "${deploymentId}" is not running on ${host.label}`, {
+          retryable: false,
+        });
       return scrapeRouter(host, rec);
     });
     throwIfAborted(opts.signal, `reading the metrics of "${deploymentId}"`);
@@ -201,24 +279,34 @@ export class SshDeployer implements Deployer {
     const byRevision = new Map<string, ReplicaRecord[]>();
     for (const r of records) byRevision.set(r.revision_id, [...(byRevision.get(r.revision_id) ?? []), r]);
     const revisions = new Map<string, { present: boolean; healthy: boolean }>();
-    await Promise.all([...byRevision].map(async ([id, recs]) => {
-      const revision = wanted.get(id);
-      const present = recs.some((r) => r.alive);
-      const enough = recs.filter((r) => r.alive).length >= Math.max(1, revision?.resources.replicas ?? 1);
-      const path = revision?.health.http_path ?? '/';
-      const healthy = present && enough && (await Promise.all(recs.map((r) => isHealthy(host, r, path)))).every(Boolean);
-      revisions.set(id, { present, healthy });
-    }));
+    await Promise.all(
+      [...byRevision].map(async ([id, recs]) => {
+        const revision = wanted.get(id);
+        const present = recs.some((r) => r.alive);
+        const enough = recs.filter((r) => r.alive).length >= Math.max(1, revision?.resources.replicas ?? 1);
+        const path = revision?.health.http_path ?? '/';
+        const healthy =
+          present && enough && (await Promise.all(recs.map((r) => isHealthy(host, r, path)))).every(Boolean);
+        revisions.set(id, { present, healthy });
+      }),
+    );
     const splits = new Map<string, SplitEntry[]>();
-    await Promise.all([...routers].map(async ([id, rec]) => {
-      // A router that died still counts as routing the deployment, but to nothing.
-      const status = await routerStatus(host, rec);
-      splits.set(id, status ? routedSplit(status) : []);
-    }));
+    await Promise.all(
+      [...routers].map(async ([id, rec]) => {
+        // A router that died still counts as routing the deployment, but to nothing.
+        const status = await routerStatus(host, rec);
+        splits.set(id, status ? routedSplit(status) : []);
+      }),
+    );
     return { revisions, splits };
   }
 
-  private routerEntry(host: Host, deployment: DeployerDeployment, e: SplitEntry, records: ReplicaRecord[]): RouterEntry {
+  private routerEntry(
+    host: Host,
+    deployment: DeployerDeployment,
+    e: SplitEntry,
+    records: ReplicaRecord[],
+  ): RouterEntry {
     const revision = deployment.revisions.find((r) => r.revision_id === e.revision_id) as DeployerRevision;
     const alive = records.filter((r) => r.revision_id === e.revision_id && r.alive);
     if (e.weight_bps > 0 && alive.length === 0) {
@@ -228,7 +316,9 @@ export class SshDeployer implements Deployer {
       );
     }
     return {
-      revision_id: e.revision_id, weight_bps: e.weight_bps, health_path: revision.health.http_path,
+      revision_id: e.revision_id,
+      weight_bps: e.weight_bps,
+      health_path: revision.health.http_path,
       backends: alive.map((r) => backendUrl(host.settings.bindHost, r.port)),
     };
   }
@@ -238,7 +328,12 @@ export class SshDeployer implements Deployer {
    * whether it is draining. Does nothing when no router runs or it does not route the revision.
    */
   private async refreshRouterEntry(
-    host: Host, envId: string, deploymentId: string, revisionId: string, records: ReplicaRecord[] | null, draining: boolean,
+    host: Host,
+    envId: string,
+    deploymentId: string,
+    revisionId: string,
+    records: ReplicaRecord[] | null,
+    draining: boolean,
   ): Promise<void> {
     const backends = records === null ? null : records.map((r) => backendUrl(host.settings.bindHost, r.port));
     await refreshEntry(routerSite(host, envId, deploymentId), revisionId, backends, draining);

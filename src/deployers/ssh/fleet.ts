@@ -17,9 +17,14 @@ export async function onHosts<T>(hosts: Host[], what: string, step: (host: Host)
   if (BpError.is(first) && first.code !== 'Provider' && failures.length === hosts.length) throw first;
   if (hosts.length === 1) {
     if (BpError.is(first)) throw first;
-    throw new ProviderError(`${what} failed on ${hosts[0].label}: ${(first as Error)?.message ?? String(first)}`, { cause: first, retryable: true });
+    throw new ProviderError(`${what} failed on ${hosts[0].label}: ${(first as Error)?.message ?? String(first)}`, {
+      cause: first,
+      retryable: true,
+    });
   }
-  const detail = failures.map(({ r, host }) => `${host.label}: ${(r.reason as Error)?.message ?? String(r.reason)}`).join('; ');
+  const detail = failures
+    .map(({ r, host }) => `${host.label}: ${(r.reason as Error)?.message ?? String(r.reason)}`)
+    .join('; ');
   throw new ProviderError(`${what} failed on ${failures.length} of ${hosts.length} hosts: ${detail}`, {
     cause: first,
     retryable: failures.every(({ r }) => isRetryable(r.reason) || !BpError.is(r.reason)),

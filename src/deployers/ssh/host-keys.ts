@@ -44,12 +44,17 @@ function pinnedCheck(label: string, pin: string): HostKeyCheck {
   }
   const blob = blobOf(text.split(/\s+/));
   if (!blob) {
-    throw new ProviderError(`host_key of ${label} is neither a SHA256: fingerprint nor a public key ("<type> <base64>")`);
+    throw new ProviderError(
+      `host_key of ${label} is neither a SHA256: fingerprint nor a public key ("<type> <base64>")`,
+    );
   }
   return (key) =>
     key.equals(blob)
       ? { ok: true }
-      : { ok: false, reason: `host key of ${label} is ${fingerprintOf(key)}, but host_key pins ${fingerprintOf(blob)}` };
+      : {
+          ok: false,
+          reason: `host key of ${label} is ${fingerprintOf(key)}, but host_key pins ${fingerprintOf(blob)}`,
+        };
 }
 
 /** known_hosts names a non-standard port as `[host]:port`. */
@@ -58,7 +63,13 @@ function knownHostsName(host: string, port: number): string {
 }
 
 function globMatches(pattern: string, name: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+    'i',
+  );
   return re.test(name);
 }
 
@@ -107,10 +118,14 @@ function knownHostsCheck(label: string, file: string, host: string, port: number
   }
   return (key) => {
     const fp = fingerprintOf(key);
-    if (revoked.some((b) => b.equals(key))) return { ok: false, reason: `host key ${fp} of ${label} is marked @revoked in ${file}` };
+    if (revoked.some((b) => b.equals(key)))
+      return { ok: false, reason: `host key ${fp} of ${label} is marked @revoked in ${file}` };
     if (accepted.some((b) => b.equals(key))) return { ok: true };
     if (accepted.length === 0) {
-      return { ok: false, reason: `${name} is not in ${file} (offered host key ${fp}); add it after checking the fingerprint out of band` };
+      return {
+        ok: false,
+        reason: `${name} is not in ${file} (offered host key ${fp}); add it after checking the fingerprint out of band`,
+      };
     }
     return {
       ok: false,

@@ -83,7 +83,12 @@ export class Host {
   }
 
   /** Runs a constant script with quoted arguments; a non-zero exit is a ProviderError. */
-  async script(script: string, args: string[], what: string, opts: ExecOptions & { retryable?: boolean } = {}): Promise<string> {
+  async script(
+    script: string,
+    args: string[],
+    what: string,
+    opts: ExecOptions & { retryable?: boolean } = {},
+  ): Promise<string> {
     const conn = await this.connection();
     return conn.run(scriptCommand(script, args), what, opts);
   }
@@ -96,7 +101,8 @@ export class Host {
   async readFile(path: string): Promise<string | null> {
     const r = await this.exec(READ_FILE, [path]);
     if (r.code === 3) return null;
-    if (r.code !== 0) throw new ProviderError(`cannot read ${path} on ${this.label}: ${r.stderr.trim()}`, { retryable: true });
+    if (r.code !== 0)
+      throw new ProviderError(`cannot read ${path} on ${this.label}: ${r.stderr.trim()}`, { retryable: true });
     return r.stdout;
   }
 
@@ -118,7 +124,11 @@ export class Host {
 
   /** Replica records on this host: of one revision, or of every revision of the environment. */
   async readReplicas(envId: string, revisionId?: string): Promise<ReplicaRecord[]> {
-    const out = await this.script(READ_REPLICAS, [await this.runDir(envId), revisionId ?? ''], 'reading replica records');
+    const out = await this.script(
+      READ_REPLICAS,
+      [await this.runDir(envId), revisionId ?? ''],
+      'reading replica records',
+    );
     const records: ReplicaRecord[] = [];
     for (const line of out.split('\n')) {
       const [rev, n, pid, st, port, digest, state, current] = line.split(' ');
@@ -149,10 +159,16 @@ export class Host {
   /** `n` TCP ports free on this host right now. */
   async freePorts(n: number, bindHost: string): Promise<number[]> {
     const conn = await this.connection();
-    const out = await conn.run(shellCommand([this.settings.nodePath, '-e', FREE_PORTS_JS, String(n), bindHost]),
-      `finding free ports with ${this.settings.nodePath} (hosts need Node.js; set node_path)`);
-    const ports = out.split('\n').filter((l) => DIGITS.test(l.trim())).map(Number);
-    if (ports.length !== n) throw new ProviderError(`could not find ${n} free ports on ${this.label}`, { retryable: true });
+    const out = await conn.run(
+      shellCommand([this.settings.nodePath, '-e', FREE_PORTS_JS, String(n), bindHost]),
+      `finding free ports with ${this.settings.nodePath} (hosts need Node.js; set node_path)`,
+    );
+    const ports = out
+      .split('\n')
+      .filter((l) => DIGITS.test(l.trim()))
+      .map(Number);
+    if (ports.length !== n)
+      throw new ProviderError(`could not find ${n} free ports on ${this.label}`, { retryable: true });
     return ports;
   }
 }

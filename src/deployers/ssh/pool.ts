@@ -16,7 +16,9 @@ export async function loadSsh2(): Promise<Ssh2Module> {
     const mod = (await import('ssh2')) as unknown as Ssh2Module & { default?: Ssh2Module };
     return mod.Client ? mod : (mod.default as Ssh2Module);
   } catch (e) {
-    throw new PluginLoadError('the ssh deployer needs the "ssh2" package; install it with: npm install ssh2', { cause: e });
+    throw new PluginLoadError('the ssh deployer needs the "ssh2" package; install it with: npm install ssh2', {
+      cause: e,
+    });
   }
 }
 
@@ -26,13 +28,17 @@ function targetOf(endpoint: SshEndpointConfig): ConnectTarget {
   try {
     privateKey = readFileSync(localPath(endpoint.private_key_path));
   } catch (e) {
-    throw new ProviderError(`cannot read the private key ${endpoint.private_key_path} for ${label}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new ProviderError(
+      `cannot read the private key ${endpoint.private_key_path} for ${label}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
   let passphrase: string | undefined;
   if (endpoint.passphrase_env) {
     passphrase = process.env[endpoint.passphrase_env];
     if (passphrase === undefined) {
-      throw new ProviderError(`${endpoint.passphrase_env} (the key passphrase for ${label}) is not set in the environment`);
+      throw new ProviderError(
+        `${endpoint.passphrase_env} (the key passphrase for ${label}) is not set in the environment`,
+      );
     }
   }
   return {
@@ -86,11 +92,17 @@ export class ConnectionPool {
     if (viaJump && this.jump) {
       const jump = await this.cached(`jump:${endpointLabel(this.jump)}`, this.jump, false);
       sock = await jump.forward(target.host, target.port).catch((e: Error) => {
-        throw new ProviderError(`jump host ${jump.label} cannot reach ${target.label}: ${e.message}`, { cause: e, retryable: true });
+        throw new ProviderError(`jump host ${jump.label} cannot reach ${target.label}: ${e.message}`, {
+          cause: e,
+          retryable: true,
+        });
       });
     }
     const conn = await SshConnection.open(ssh2, target, this.settings, sock);
-    this.logger.debug('ssh connected', { host: target.label, via: viaJump && this.jump ? endpointLabel(this.jump) : null });
+    this.logger.debug('ssh connected', {
+      host: target.label,
+      via: viaJump && this.jump ? endpointLabel(this.jump) : null,
+    });
     return conn;
   }
 

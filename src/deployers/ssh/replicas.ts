@@ -65,39 +65,45 @@ async function waitHealthy(host: Host, req: WarmRequest, started: ReplicaRecord[
   const pending = new Set(started.map((r) => r.index));
   const conn = await host.connection();
   const last = new Map<number, string>();
-  await pollUntil(async () => {
-    for (const rec of started.filter((r) => pending.has(r.index))) {
-      const result = await tunnelProbe(conn, loopbackFor(host.settings.bindHost), rec.port, path, PROBE_TIMEOUT_MS);
-      if (result.ok) pending.delete(rec.index);
-      else last.set(rec.index, result.detail);
-    }
-    if (pending.size === 0) return done(undefined);
-    const alive = new Map((await host.readReplicas(envId, revision.revision_id)).map((r) => [r.index, r]));
-    for (const index of pending) {
-      const rec = started.find((r) => r.index === index) as ReplicaRecord;
-      const now = alive.get(index);
-      if (!now || now.pid !== rec.pid || !now.alive) {
-        const log = await logOf(host, envId, revision.revision_id, index);
-        throw new ProviderError(
-          `revision "${revision.revision_id}" replica ${index} (pid ${rec.pid}) on ${host.label} exited before it became healthy; ` +
-            `last lines of ${log}:\n${await host.tail(log)}`,
-        );
+  await pollUntil(
+    async () => {
+      for (const rec of started.filter((r) => pending.has(r.index))) {
+        const result = await tunnelProbe(conn, loopbackFor(host.settings.bindHost), rec.port, path, PROBE_TIMEOUT_MS);
+        if (result.ok) pending.delete(rec.index);
+        else last.set(rec.index, result.detail);
       }
-    }
-    return notYet();
-  }, {
-    what: `revision "${revision.revision_id}" on ${host.label} to answer ${path}`,
-    timeoutMs: seconds * 1000, intervalMs: HEALTH_POLL_MS, signal, during: `warming "${revision.revision_id}"`,
-    onTimeout: async () => {
-      const index = [...pending][0];
-      const log = await logOf(host, envId, revision.revision_id, index);
-      return new ProviderError(
-        `revision "${revision.revision_id}" replica ${index} on ${host.label} did not answer ${path} with 2xx within ${seconds}s ` +
-          `(${last.get(index) ?? 'no answer'}); last lines of ${log}:\n${await host.tail(log)}`,
-        { retryable: true },
-      );
+      if (pending.size === 0) return done(undefined);
+      const alive = new Map((await host.readReplicas(envId, revision.revision_id)).map((r) => [r.index, r]));
+      for (const index of pending) {
+        const rec = started.find((r) => r.index === index) as ReplicaRecord;
+        const now = alive.get(index);
+        if (!now || now.pid !== rec.pid || !now.alive) {
+          const log = await logOf(host, envId, revision.revision_id, index);
+          throw new ProviderError(
+            `revision "${revision.revision_id}" replica ${index} (pid ${rec.pid}) on ${host.label} exited before it became healthy; ` +
+              `last lines of ${log}:\n${await host.tail(log)}`,
+          );
+        }
+      }
+      return notYet();
     },
-  });
+    {
+      what: `revision "${revision.revision_id}" on ${host.label} to answer ${path}`,
+      timeoutMs: seconds * 1000,
+      intervalMs: HEALTH_POLL_MS,
+      signal,
+      during: `warming "${revision.revision_id}"`,
+      onTimeout: async () => {
+        const index = [...pending][0];
+        const log = await logOf(host, envId, revision.revision_id, index);
+        return new ProviderError(
+          `revision "${revision.revision_id}" replica ${index} on ${host.label} did not answer ${path} with 2xx within ${seconds}s ` +
+            `(${last.get(index) ?? 'no answer'}); last lines of ${log}:\n${await host.tail(log)}`,
+          { retryable: true },
+        );
+      },
+    },
+  );
 }
 
 /**
@@ -140,7 +146,10 @@ export async function warmOnHost(host: Host, req: WarmRequest, signal: AbortSign
   } catch (e) {
     await stopAndForget(host, envId, id, started).catch(() => undefined);
     if (BpError.is(e)) throw e;
-    throw new ProviderError(`cannot start revision "${id}" on ${host.label}: ${(e as Error).message}`, { cause: e, retryable: true });
+    throw new ProviderError(`cannot start revision "${id}" on ${host.label}: ${(e as Error).message}`, {
+      cause: e,
+      retryable: true,
+    });
   }
   return [...kept, ...started].sort((a, b) => a.index - b.index);
 }
@@ -156,7 +165,16 @@ async function stopAndForget(host: Host, envId: string, revisionId: string, reco
  * Stops every replica of the revision on record on `host`, forgets them, and removes
  * `alsoRemove` (archive passes the revision's directories): one round trip.
  */
-export async function stopOnHost(host: Host, envId: string, revisionId: string, alsoRemove: string[] = []): Promise<void> {
-  await host.script(STOP_REVISION, [String(host.settings.killGraceMs), await host.runDir(envId, revisionId), ...alsoRemove],
-    `stopping "${revisionId}"`, { timeoutMs: host.settings.killGraceMs + host.settings.commandTimeoutMs });
+export async function stopOnHost(
+  host: Host,
+  envId: string,
+  revisionId: string,
+  alsoRemove: string[] = [],
+): Promise<void> {
+  await host.script(
+    STOP_REVISION,
+    [String(host.settings.killGraceMs), await host.runDir(envId, revisionId), ...alsoRemove],
+    `stopping "${revisionId}"`,
+    { timeoutMs: host.settings.killGraceMs + host.settings.commandTimeoutMs },
+  );
 }

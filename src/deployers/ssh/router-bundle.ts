@@ -27,7 +27,8 @@ function findMain(): string {
   throw new ProviderError('the compiled router (dist/router/main.js) is missing; build bp with: npm run build');
 }
 
-const RELATIVE_IMPORT = /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*['"](\.{1,2}\/[^'"]+)['"]|import\s*\(?\s*['"](\.{1,2}\/[^'"]+)['"]/gm;
+const RELATIVE_IMPORT =
+  /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*['"](\.{1,2}\/[^'"]+)['"]|import\s*\(?\s*['"](\.{1,2}\/[^'"]+)['"]/gm;
 
 function importClosure(main: string): string[] {
   const seen = new Set<string>();
@@ -38,7 +39,8 @@ function importClosure(main: string): string[] {
     for (const m of text.matchAll(RELATIVE_IMPORT)) {
       const spec = m[1] ?? m[2];
       const target = resolve(dirname(file), spec);
-      if (!existsSync(target)) throw new ProviderError(`router module ${file} imports ${spec}, which is missing; rebuild with: npm run build`);
+      if (!existsSync(target))
+        throw new ProviderError(`router module ${file} imports ${spec}, which is missing; rebuild with: npm run build`);
       visit(target);
     }
   };
@@ -69,10 +71,20 @@ export function routerBundle(): RouterBundle {
     };
   });
   const pkg = Buffer.from('{ "type": "module" }\n');
-  files.push({ rel: 'package.json', mode: 0o644, sha256: createHash('sha256').update(pkg).digest('hex'), source: { content: pkg } });
+  files.push({
+    rel: 'package.json',
+    mode: 0o644,
+    sha256: createHash('sha256').update(pkg).digest('hex'),
+    source: { content: pkg },
+  });
   const dirs = [...new Set(files.map((f) => f.rel.split('/').slice(0, -1).join('/')).filter(Boolean))].sort();
-  const allDirs = [...new Set(dirs.flatMap((d) => d.split('/').map((_, i, parts) => parts.slice(0, i + 1).join('/'))))].sort();
-  cached = { tree: { files, dirs: allDirs, digest: treeDigest(files) }, main: relative(root, main).split(sep).join('/') };
+  const allDirs = [
+    ...new Set(dirs.flatMap((d) => d.split('/').map((_, i, parts) => parts.slice(0, i + 1).join('/')))),
+  ].sort();
+  cached = {
+    tree: { files, dirs: allDirs, digest: treeDigest(files) },
+    main: relative(root, main).split(sep).join('/'),
+  };
   return cached;
 }
 

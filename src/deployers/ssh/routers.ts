@@ -33,7 +33,10 @@ export interface RouterRecord extends ProcessIdentity {
 export function hostMetricsListen(deploymentId: string, metricsListen: string | null | undefined): string | null {
   if (metricsListen === null || metricsListen === undefined) return null;
   const parsed = parseListen(metricsListen);
-  if (!parsed) throw new ProviderError(`deployment "${deploymentId}" has an invalid metrics_listen ${JSON.stringify(metricsListen)}; expected HOST:PORT`);
+  if (!parsed)
+    throw new ProviderError(
+      `deployment "${deploymentId}" has an invalid metrics_listen ${JSON.stringify(metricsListen)}; expected HOST:PORT`,
+    );
   return formatListen(parsed);
 }
 
@@ -47,7 +50,9 @@ export function metricsEndpoint(rec: RouterRecord): { host: string; port: number
 export function hostListen(host: Host, deploymentId: string, listen: string | null): string {
   const parsed = listen ? parseListen(listen) : null;
   if (!parsed) {
-    throw new ProviderError(`deployment "${deploymentId}" needs a listen address (HOST:PORT) for the ssh deployer's routers, got ${JSON.stringify(listen)}`);
+    throw new ProviderError(
+      `deployment "${deploymentId}" needs a listen address (HOST:PORT) for the ssh deployer's routers, got ${JSON.stringify(listen)}`,
+    );
   }
   return formatListen({ host: host.config.listen_host ?? parsed.host, port: parsed.port });
 }
@@ -61,7 +66,12 @@ export async function readRouters(host: Host, envId: string): Promise<Map<string
     const [pid, st, adminPort, listen, token, metricsListen, metricsRequested] = lines[i + 1].split(' ');
     if (!dep || !/^[0-9]+$/.test(pid ?? '') || !token) continue;
     found.set(dep, {
-      deployment_id: dep, pid: Number(pid), start_time: st, admin_port: Number(adminPort), listen, token,
+      deployment_id: dep,
+      pid: Number(pid),
+      start_time: st,
+      admin_port: Number(adminPort),
+      listen,
+      token,
       alive: current === st && state !== 'Z' && state !== 'X' && state !== '-',
       metrics_listen: metricsListen || null,
       metrics_listen_requested: metricsRequested && metricsRequested !== '-' ? metricsRequested : null,
@@ -70,21 +80,36 @@ export async function readRouters(host: Host, envId: string): Promise<Map<string
   return found;
 }
 
-async function admin(host: Host, rec: RouterRecord, method: string, path: string, body?: unknown): Promise<RouterStatus> {
+async function admin(
+  host: Host,
+  rec: RouterRecord,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<RouterStatus> {
   const conn = await host.connection();
   const res = await tunnelRequest(conn, '127.0.0.1', rec.admin_port, {
     method,
     path,
     timeoutMs: ADMIN_TIMEOUT_MS,
-    headers: { authorization: `Bearer ${rec.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${rec.token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   }).catch((e: Error) => {
-    throw new ProviderError(`router of "${rec.deployment_id}" on ${host.label} is not answering: ${e.message}`, { cause: e, retryable: true });
-  });
-  if (res.status !== 200) {
-    throw new ProviderError(`router of "${rec.deployment_id}" on ${host.label} answered ${method} ${path} with ${res.status}: ${res.body.slice(0, 200)}`, {
+    throw new ProviderError(`router of "${rec.deployment_id}" on ${host.label} is not answering: ${e.message}`, {
+      cause: e,
       retryable: true,
     });
+  });
+  if (res.status !== 200) {
+    throw new ProviderError(
+      `router of "${rec.deployment_id}" on ${host.label} answered ${method} ${path} with ${res.status}: ${res.body.slice(0, 200)}`,
+      {
+        retryable: true,
+      },
+    );
   }
   return JSON.parse(res.body) as RouterStatus;
 }
@@ -128,7 +153,12 @@ async function shipRouter(host: Host, signal: AbortSignal): Promise<string> {
  * running router, or (re)starts one when an address changed.
  */
 export async function ensureRouter(
-  host: Host, envId: string, listen: string, metricsListen: string | null, config: RouterConfig, signal: AbortSignal,
+  host: Host,
+  envId: string,
+  listen: string,
+  metricsListen: string | null,
+  config: RouterConfig,
+  signal: AbortSignal,
 ): Promise<void> {
   const deploymentId = config.deployment_id;
   const rec = (await readRouters(host, envId)).get(deploymentId);
@@ -146,9 +176,25 @@ export async function ensureRouter(
   const log = `${dir}/router.log`;
   const out = await host.script(
     START_ROUTER,
-    [dir, log, `${dir}/ready.json`, `${dir}/admin.token`, host.settings.nodePath, main, '--listen', listen,
-      '--config', `${dir}/config.json`, '--ready-file', `${dir}/ready.json`, '--token-file', `${dir}/admin.token`, '--health-interval-ms', String(host.settings.healthIntervalMs),
-      ...(metricsListen ? ['--metrics-listen', metricsListen] : [])],
+    [
+      dir,
+      log,
+      `${dir}/ready.json`,
+      `${dir}/admin.token`,
+      host.settings.nodePath,
+      main,
+      '--listen',
+      listen,
+      '--config',
+      `${dir}/config.json`,
+      '--ready-file',
+      `${dir}/ready.json`,
+      '--token-file',
+      `${dir}/admin.token`,
+      '--health-interval-ms',
+      String(host.settings.healthIntervalMs),
+      ...(metricsListen ? ['--metrics-listen', metricsListen] : []),
+    ],
     `starting the router of "${deploymentId}"`,
     { stdin: token, timeoutMs: 30_000 + host.settings.commandTimeoutMs },
   );
@@ -161,14 +207,18 @@ export async function ensureRouter(
     ready = null;
   }
   if (!ready || String(ready.pid) !== pid) {
-    if (/^[0-9]+$/.test(pid) && /^[0-9]+$/.test(st) && st !== '0') await host.stopProcesses([{ pid: Number(pid), start_time: st }], 0);
+    if (/^[0-9]+$/.test(pid) && /^[0-9]+$/.test(st) && st !== '0')
+      await host.stopProcesses([{ pid: Number(pid), start_time: st }], 0);
     throw new ProviderError(
       `router of "${deploymentId}" on ${host.label} (${listen}) did not come up (is Node.js at "${host.settings.nodePath}"?); ` +
         `last lines of ${log}:\n${await host.tail(log, 5)}`,
       { retryable: true },
     );
   }
-  await host.writeFile(`${dir}/router.rec`, `${pid} ${st} ${ready.admin_port} ${listen} ${token} ${ready.metrics_listen} ${metricsListen ?? '-'}\n`);
+  await host.writeFile(
+    `${dir}/router.rec`,
+    `${pid} ${st} ${ready.admin_port} ${listen} ${token} ${ready.metrics_listen} ${metricsListen ?? '-'}\n`,
+  );
 }
 
 export async function stopRouter(host: Host, envId: string, deploymentId: string, known?: RouterRecord): Promise<void> {
@@ -190,12 +240,21 @@ export async function scrapeRouter(host: Host, rec: RouterRecord): Promise<strin
     );
   }
   const conn = await host.connection();
-  const res = await tunnelRequest(conn, at.host, at.port, { method: 'GET', path: '/metrics', timeoutMs: METRICS_TIMEOUT_MS })
-    .catch((e: Error) => {
-      throw new ProviderError(`the router of "${rec.deployment_id}" on ${host.label} did not serve its metrics: ${e.message}`, { cause: e, retryable: true });
-    });
+  const res = await tunnelRequest(conn, at.host, at.port, {
+    method: 'GET',
+    path: '/metrics',
+    timeoutMs: METRICS_TIMEOUT_MS,
+  }).catch((e: Error) => {
+    throw new ProviderError(
+      `the router of "${rec.deployment_id}" on ${host.label} did not serve its metrics: ${e.message}`,
+      { cause: e, retryable: true },
+    );
+  });
   if (res.status !== 200) {
-    throw new ProviderError(`the router of "${rec.deployment_id}" on ${host.label} answered GET /metrics with ${res.status}`, { retryable: true });
+    throw new ProviderError(
+      `the router of "${rec.deployment_id}" on ${host.label} answered GET /metrics with ${res.status}`,
+      { retryable: true },
+    );
   }
   return res.body;
 }

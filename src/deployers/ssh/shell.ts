@@ -12,7 +12,9 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Quotes one word for a POSIX shell: single quotes, with each `'` written as `'\''`. */
 export function shellQuote(value: string): string {
   if (value.includes('\0')) {
-    throw new ProviderError('a remote command argument contains a NUL byte, which no shell can pass', { retryable: false });
+    throw new ProviderError('a remote command argument contains a NUL byte, which no shell can pass', {
+      retryable: false,
+    });
   }
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
@@ -36,7 +38,9 @@ export function envScript(env: Record<string, string>): string {
   let text = '';
   for (const [name, value] of Object.entries(env)) {
     if (!ENV_NAME.test(name)) {
-      throw new ProviderError(`environment variable name ${JSON.stringify(name)} is not a valid shell name`, { retryable: false });
+      throw new ProviderError(`environment variable name ${JSON.stringify(name)} is not a valid shell name`, {
+        retryable: false,
+      });
     }
     text += `export ${name}=${shellQuote(String(value))}\n`;
   }

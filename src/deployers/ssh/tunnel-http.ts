@@ -29,7 +29,12 @@ function asSocket(stream: NodeJS.ReadWriteStream): Socket {
   return stream as unknown as Socket;
 }
 
-export async function tunnelRequest(conn: SshConnection, host: string, port: number, req: TunnelRequest): Promise<TunnelResponse> {
+export async function tunnelRequest(
+  conn: SshConnection,
+  host: string,
+  port: number,
+  req: TunnelRequest,
+): Promise<TunnelResponse> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${req.timeoutMs} ms`)), req.timeoutMs);
@@ -47,7 +52,11 @@ export async function tunnelRequest(conn: SshConnection, host: string, port: num
           host,
           port,
           agent: false,
-          headers: { connection: 'close', ...req.headers, ...(req.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(req.body)) }) },
+          headers: {
+            connection: 'close',
+            ...req.headers,
+            ...(req.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(req.body)) }),
+          },
           createConnection: () => asSocket(stream),
         },
         (res) => {
@@ -77,7 +86,13 @@ export interface ProbeResult {
 }
 
 /** GET `path` on the host's `host:port`; healthy means any 2xx. Never throws. */
-export async function tunnelProbe(conn: SshConnection, host: string, port: number, path: string, timeoutMs: number): Promise<ProbeResult> {
+export async function tunnelProbe(
+  conn: SshConnection,
+  host: string,
+  port: number,
+  path: string,
+  timeoutMs: number,
+): Promise<ProbeResult> {
   try {
     const res = await tunnelRequest(conn, host, port, { method: 'GET', path, timeoutMs });
     return { ok: res.status >= 200 && res.status < 300, detail: `${path} answered ${res.status}` };

@@ -43,12 +43,17 @@ async function verify(host: Host, staging: string, tree: UploadTree): Promise<vo
       const m = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
       if (!m) continue;
       if (want.get(m[2]) !== m[1]) {
-        throw new ProviderError(`uploaded ${m[2]} on ${host.label} has checksum ${m[1]}, not ${want.get(m[2])}`, { retryable: true });
+        throw new ProviderError(`uploaded ${m[2]} on ${host.label} has checksum ${m[1]}, not ${want.get(m[2])}`, {
+          retryable: true,
+        });
       }
       seen.add(m[2]);
     }
     const missing = batch.filter((rel) => !seen.has(rel));
-    if (missing.length > 0) throw new ProviderError(`upload to ${host.label} is missing ${missing.slice(0, 3).join(', ')}`, { retryable: true });
+    if (missing.length > 0)
+      throw new ProviderError(`upload to ${host.label} is missing ${missing.slice(0, 3).join(', ')}`, {
+        retryable: true,
+      });
   }
 }
 
@@ -57,7 +62,11 @@ async function verify(host: Host, staging: string, tree: UploadTree): Promise<vo
  * Returns the digest now on the host and whether anything was sent.
  */
 export async function ensureUploaded(
-  host: Host, tree: () => UploadTree, finalDir: string, marker: string, signal: AbortSignal,
+  host: Host,
+  tree: () => UploadTree,
+  finalDir: string,
+  marker: string,
+  signal: AbortSignal,
 ): Promise<{ digest: string; uploaded: boolean }> {
   const existing = await recordedDigest(host, marker);
   if (existing) return { digest: existing, uploaded: false };
@@ -79,8 +88,15 @@ export async function ensureUploaded(
           await put(sftp, f, remote);
           await chmod(sftp, remote, f.mode); // the umask may have trimmed the mode at creation
         } catch (e) {
-          if (!conn.alive) throw new ProviderError(`connection to ${host.label} was lost while uploading`, { cause: e, retryable: true });
-          throw new ProviderError(`cannot upload ${f.rel} to ${host.label}: ${(e as Error).message}`, { cause: e, retryable: true });
+          if (!conn.alive)
+            throw new ProviderError(`connection to ${host.label} was lost while uploading`, {
+              cause: e,
+              retryable: true,
+            });
+          throw new ProviderError(`cannot upload ${f.rel} to ${host.label}: ${(e as Error).message}`, {
+            cause: e,
+            retryable: true,
+          });
         }
       }
     };

@@ -11,7 +11,10 @@ export interface Sample {
 }
 
 export class ExpositionSyntaxError extends Error {
-  constructor(readonly line: number, message: string) {
+  constructor(
+    readonly line: number,
+    message: string,
+  ) {
     super(`line ${line}: ${message}`);
   }
 }
@@ -77,7 +80,8 @@ export function parseExposition(text: string): Sample[] {
     let labels: Record<string, string> = {};
     if (rest.startsWith('{')) ({ labels, rest } = parseLabels(rest, n + 1));
     const fields = rest.trim().split(/\s+/);
-    if (fields.length < 1 || fields.length > 2) throw new ExpositionSyntaxError(n + 1, 'expected a value and an optional timestamp');
+    if (fields.length < 1 || fields.length > 2)
+      throw new ExpositionSyntaxError(n + 1, 'expected a value and an optional timestamp');
     samples.push({ name: name[0], labels, value: parseValue(fields[0], n + 1) });
   }
   return samples;

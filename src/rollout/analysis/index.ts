@@ -22,11 +22,15 @@ export { intervalMs, judge } from './verdict.js';
 
 /** Opens a window now (router: scrapes a baseline; prometheus: notes the start); the caller waits the interval, then calls finish. */
 export async function openWindow(
-  analysis: Analysis, target: MeasureTarget, signal: AbortSignal, now: () => Date = () => new Date(),
+  analysis: Analysis,
+  target: MeasureTarget,
+  signal: AbortSignal,
+  now: () => Date = () => new Date(),
 ): Promise<MeasurementWindow> {
-  const window = analysis.provider === 'prometheus'
-    ? openPrometheusWindow(analysis, target, now)
-    : await openRouterWindow(analysis, target, signal, now);
+  const window =
+    analysis.provider === 'prometheus'
+      ? openPrometheusWindow(analysis, target, now)
+      : await openRouterWindow(analysis, target, signal, now);
   return {
     async finish(finishSignal: AbortSignal): Promise<Measurement> {
       const { value, detail, closedAt } = await window.finish(finishSignal);

@@ -14,13 +14,21 @@ export interface PrometheusWindow {
 }
 
 function contextOf(target: MeasureTarget, windowMs: number): QueryContext {
-  return { environmentId: target.environmentId, deploymentId: target.deploymentId, revisionId: target.revisionId, windowMs };
+  return {
+    environmentId: target.environmentId,
+    deploymentId: target.deploymentId,
+    revisionId: target.revisionId,
+    windowMs,
+  };
 }
 
 export function openPrometheusWindow(analysis: Analysis, target: MeasureTarget, now: () => Date): PrometheusWindow {
   const address = analysis.address;
   if (!address) {
-    throw new BpError('InvalidInput', `analysis of "${analysis.metric}" uses provider prometheus but gives no address (e.g. http://127.0.0.1:9090)`);
+    throw new BpError(
+      'InvalidInput',
+      `analysis of "${analysis.metric}" uses provider prometheus but gives no address (e.g. http://127.0.0.1:9090)`,
+    );
   }
   queryFor(analysis.metric, analysis.query, contextOf(target, 1000)); // a metric without a query fails now, not after the wait
   const openedAt = now();
@@ -30,7 +38,13 @@ export function openPrometheusWindow(analysis: Analysis, target: MeasureTarget, 
       const windowMs = Math.max(1000, closedAt.getTime() - openedAt.getTime());
       const query = queryFor(analysis.metric, analysis.query, contextOf(target, windowMs));
       const value = await instantQuery(address, query, closedAt, signal);
-      const detail = describe(analysis, value, windowMs, `Prometheus at ${address}`, `the query returned no data for revision "${target.revisionId}"`);
+      const detail = describe(
+        analysis,
+        value,
+        windowMs,
+        `Prometheus at ${address}`,
+        `the query returned no data for revision "${target.revisionId}"`,
+      );
       return { value, detail, closedAt };
     },
   };

@@ -32,8 +32,10 @@ export function defaultQuery(metric: string, ctx: QueryContext): string | null {
   const range = promqlDuration(ctx.windowMs);
   switch (metric) {
     case 'success_rate':
-      return `sum(increase(bp_router_requests_total{${revisionSelector(ctx, ',code_class!="5xx"')}}[${range}]))` +
-        ` / sum(increase(bp_router_requests_total{${revisionSelector(ctx)}}[${range}]))`;
+      return (
+        `sum(increase(bp_router_requests_total{${revisionSelector(ctx, ',code_class!="5xx"')}}[${range}]))` +
+        ` / sum(increase(bp_router_requests_total{${revisionSelector(ctx)}}[${range}]))`
+      );
     case 'latency_p99_ms':
       return `1000 * histogram_quantile(0.99, sum by (le) (rate(bp_router_request_duration_seconds_bucket{${revisionSelector(ctx)}}[${range}])))`;
     default:
@@ -67,7 +69,10 @@ export function queryFor(metric: string, query: string | undefined, ctx: QueryCo
   if (query !== undefined) return renderQuery(query, ctx);
   const q = defaultQuery(metric, ctx);
   if (q === null) {
-    throw new BpError('InvalidInput', `analysis metric "${metric}" is not built in (success_rate, latency_p99_ms); give it a query`);
+    throw new BpError(
+      'InvalidInput',
+      `analysis metric "${metric}" is not built in (success_rate, latency_p99_ms); give it a query`,
+    );
   }
   return q;
 }

@@ -27,7 +27,12 @@ function belongs(s: Sample, name: string, sel: RevisionSelector): boolean {
  * The increase of every series named `name` of the revision from `before` to `after`. A
  * series absent from `before` (a new host, a restarted router) started at zero.
  */
-export function increases(before: readonly Sample[], after: readonly Sample[], name: string, sel: RevisionSelector): SeriesIncrease[] {
+export function increases(
+  before: readonly Sample[],
+  after: readonly Sample[],
+  name: string,
+  sel: RevisionSelector,
+): SeriesIncrease[] {
   const start = new Map<string, number>();
   for (const s of before) if (belongs(s, name, sel)) start.set(seriesKey(s), s.value);
   const out: SeriesIncrease[] = [];
@@ -86,7 +91,8 @@ export function histogramQuantile(q: number, input: readonly Bucket[]): number |
   if (input.length < 2 || input[input.length - 1].le !== Infinity) return null;
   // Counts from independent series (resets, hosts) can be slightly non-monotonic: repair as Prometheus does.
   const buckets = input.map((b) => ({ ...b }));
-  for (let i = 1; i < buckets.length; i++) if (buckets[i].count < buckets[i - 1].count) buckets[i].count = buckets[i - 1].count;
+  for (let i = 1; i < buckets.length; i++)
+    if (buckets[i].count < buckets[i - 1].count) buckets[i].count = buckets[i - 1].count;
   const total = buckets[buckets.length - 1].count;
   if (!(total > 0)) return null;
   if (q <= 0) return -Infinity;

@@ -17,20 +17,30 @@ export interface RouterReading {
 
 async function scrapeSamples(target: MeasureTarget, signal: AbortSignal): Promise<Sample[]> {
   if (!target.scrape) {
-    throw new BpError('InvalidInput',
-      `deployment "${target.deploymentId}" has no router metrics to read (its deployer has no scrapeMetrics); use provider: prometheus with an address`);
+    throw new BpError(
+      'InvalidInput',
+      `deployment "${target.deploymentId}" has no router metrics to read (its deployer has no scrapeMetrics); use provider: prometheus with an address`,
+    );
   }
   const text = await target.scrape(signal);
   try {
     return parseExposition(text);
   } catch (e) {
     const why = e instanceof ExpositionSyntaxError ? e.message : String(e);
-    throw new ProviderError(`the router metrics of deployment "${target.deploymentId}" are not Prometheus text format (${why})`, { cause: e });
+    throw new ProviderError(
+      `the router metrics of deployment "${target.deploymentId}" are not Prometheus text format (${why})`,
+      { cause: e },
+    );
   }
 }
 
 /** The metric over the window between two scrapes. Pure. */
-export function readRouterMetric(metric: string, before: readonly Sample[], after: readonly Sample[], target: MeasureTarget): RouterReading {
+export function readRouterMetric(
+  metric: string,
+  before: readonly Sample[],
+  after: readonly Sample[],
+  target: MeasureTarget,
+): RouterReading {
   const sel = { deploymentId: target.deploymentId, revisionId: target.revisionId };
   const noData = `no request reached revision "${target.revisionId}"`;
   switch (metric) {
@@ -49,8 +59,10 @@ export function readRouterMetric(metric: string, before: readonly Sample[], afte
       };
     }
     default:
-      throw new BpError('InvalidInput',
-        `analysis metric "${metric}" is not built in; provider router measures success_rate and latency_p99_ms (use provider: prometheus with a query for others)`);
+      throw new BpError(
+        'InvalidInput',
+        `analysis metric "${metric}" is not built in; provider router measures success_rate and latency_p99_ms (use provider: prometheus with a query for others)`,
+      );
   }
 }
 
@@ -58,7 +70,12 @@ export interface RouterWindow {
   finish(signal: AbortSignal): Promise<{ value: number | null; detail: string; closedAt: Date }>;
 }
 
-export async function openRouterWindow(analysis: Analysis, target: MeasureTarget, signal: AbortSignal, now: () => Date): Promise<RouterWindow> {
+export async function openRouterWindow(
+  analysis: Analysis,
+  target: MeasureTarget,
+  signal: AbortSignal,
+  now: () => Date,
+): Promise<RouterWindow> {
   readRouterMetric(analysis.metric, [], [], target); // an unknown metric fails now, not after the wait
   const before = await scrapeSamples(target, signal);
   const openedAt = now();
@@ -67,7 +84,11 @@ export async function openRouterWindow(analysis: Analysis, target: MeasureTarget
       const after = await scrapeSamples(target, finishSignal);
       const closedAt = now();
       const reading = readRouterMetric(analysis.metric, before, after, target);
-      return { value: reading.value, detail: reading.detail(analysis, closedAt.getTime() - openedAt.getTime()), closedAt };
+      return {
+        value: reading.value,
+        detail: reading.detail(analysis, closedAt.getTime() - openedAt.getTime()),
+        closedAt,
+      };
     },
   };
 }

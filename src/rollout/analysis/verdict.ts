@@ -14,7 +14,8 @@ export function judge(analysis: Analysis, value: number | null): Verdict {
 
 export function intervalMs(analysis: Analysis): number {
   const ms = parseDurationMs(analysis.interval);
-  if (ms === null || ms <= 0) throw new BpError('InvalidInput', `analysis interval "${analysis.interval}" is not a duration like 30s, 5m or 1h`);
+  if (ms === null || ms <= 0)
+    throw new BpError('InvalidInput', `analysis interval "${analysis.interval}" is not a duration like 30s, 5m or 1h`);
   return ms;
 }
 
@@ -30,7 +31,13 @@ export function formatWindow(ms: number): string {
 }
 
 /** "success_rate 0.62 < min 0.99 over 30s (31 of 50 requests succeeded)". */
-export function describe(analysis: Analysis, value: number | null, windowMs: number, evidence: string, noData: string): string {
+export function describe(
+  analysis: Analysis,
+  value: number | null,
+  windowMs: number,
+  evidence: string,
+  noData: string,
+): string {
   const over = `over ${formatWindow(windowMs)}`;
   if (value === null) return `${analysis.metric}: ${noData} ${over}; inconclusive`;
   const v = formatValue(analysis.metric, value);

@@ -30,13 +30,15 @@ export interface Splice {
 /** Applies non-overlapping splices (any order). */
 export function applySplices(text: string, splices: Splice[]): string {
   let out = text;
-  for (const s of [...splices].sort((a, b) => b.start - a.start)) out = out.slice(0, s.start) + s.text + out.slice(s.end);
+  for (const s of [...splices].sort((a, b) => b.start - a.start))
+    out = out.slice(0, s.start) + s.text + out.slice(s.end);
   return out;
 }
 
 export function parseForEdit(text: string, file: string): Document {
   const doc = yamlLib().parseDocument(text, { schema: 'core', uniqueKeys: true, merge: false });
-  if (doc.errors.length > 0) throw new EditError(`${file}: cannot edit: YAML syntax: ${doc.errors[0].message.split('\n')[0]}`);
+  if (doc.errors.length > 0)
+    throw new EditError(`${file}: cannot edit: YAML syntax: ${doc.errors[0].message.split('\n')[0]}`);
   return doc;
 }
 
@@ -58,14 +60,19 @@ export function findDeployment(doc: Document, deployment: string, file: string):
     const id = valueOf(item, 'deployment_id');
     if (yamlLib().isScalar(id) && id.value === deployment && yamlLib().isMap(item)) return item;
   }
-  const ids = items.map((i) => valueOf(i, 'deployment_id')).filter((n) => yamlLib().isScalar(n)).map((n) => String((n as { value: unknown }).value));
+  const ids = items
+    .map((i) => valueOf(i, 'deployment_id'))
+    .filter((n) => yamlLib().isScalar(n))
+    .map((n) => String((n as { value: unknown }).value));
   throw new EditError(`${file} has no deployment "${deployment}" (deployments: ${ids.join(', ') || 'none'})`);
 }
 
 export function findRevision(dep: YAMLMap, revision: string): YAMLMap | undefined {
   const list = valueOf(dep, 'revisions');
   if (!yamlLib().isSeq(list)) return undefined;
-  return (list.items as unknown[]).find((r): r is YAMLMap => yamlLib().isMap(r) && scalarAt(r, 'revision_id') === revision);
+  return (list.items as unknown[]).find(
+    (r): r is YAMLMap => yamlLib().isMap(r) && scalarAt(r, 'revision_id') === revision,
+  );
 }
 
 export function scalarAt(map: unknown, key: string): unknown {
@@ -102,7 +109,10 @@ export function flow(value: unknown): string {
 /** Block YAML of plain data, each line prefixed by `indent` spaces. */
 export function block(value: unknown, indent: number): string {
   const text = yamlLib().stringify(value, { lineWidth: 0, indentSeq: true, flowCollectionPadding: true }).trimEnd();
-  return text.split('\n').map((l) => ' '.repeat(indent) + l).join('\n');
+  return text
+    .split('\n')
+    .map((l) => ' '.repeat(indent) + l)
+    .join('\n');
 }
 
 export type { YAMLMap, YAMLSeq };

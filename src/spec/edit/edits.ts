@@ -30,7 +30,10 @@ export interface SplitEntry {
 export function currentTraffic(dep: YAMLMap): SplitEntry[] {
   const list = valueOf(dep, 'traffic');
   if (!yamlLib().isSeq(list)) return [];
-  return (list.items as unknown[]).map((i) => ({ revision_id: String(scalarAt(i, 'revision_id')), weight_bps: Number(scalarAt(i, 'weight_bps')) }));
+  return (list.items as unknown[]).map((i) => ({
+    revision_id: String(scalarAt(i, 'revision_id')),
+    weight_bps: Number(scalarAt(i, 'weight_bps')),
+  }));
 }
 
 /**
@@ -73,7 +76,9 @@ function keyColumn(text: string, map: YAMLMap): number {
 export function setTrafficText(text: string, file: string, deployment: string, entries: readonly SplitEntry[]): string {
   const doc = parseForEdit(text, file);
   const dep = findDeployment(doc, deployment, file);
-  const kept = entries.filter((e) => e.weight_bps > 0).map((e) => ({ revision_id: e.revision_id, weight_bps: e.weight_bps }));
+  const kept = entries
+    .filter((e) => e.weight_bps > 0)
+    .map((e) => ({ revision_id: e.revision_id, weight_bps: e.weight_bps }));
   const pair = pairOf(dep, 'traffic');
   const list = pair?.value;
   if (!pair || !list || !yamlLib().isSeq(list) || list.items.length === 0 || list.flow) {
@@ -84,7 +89,9 @@ export function setTrafficText(text: string, file: string, deployment: string, e
     const indent = keyColumn(text, dep);
     const last = dep.items[dep.items.length - 1].value as Node;
     const body = kept.map((e) => `\n${' '.repeat(indent + 2)}- ${flow(e)}`).join('');
-    return applySplices(text, [{ start: afterNode(text, last), end: afterNode(text, last), text: `\n${' '.repeat(indent)}traffic:${body}` }]);
+    return applySplices(text, [
+      { start: afterNode(text, last), end: afterNode(text, last), text: `\n${' '.repeat(indent)}traffic:${body}` },
+    ]);
   }
   const items = list.items as Node[];
   const first = items[0];
@@ -111,9 +118,13 @@ export interface AddRevisionOptions {
 export function addRevisionText(text: string, file: string, o: AddRevisionOptions): string {
   const doc = parseForEdit(text, file);
   const dep = findDeployment(doc, o.deployment, file);
-  if (findRevision(dep, o.revision)) throw new EditError(`deployment "${o.deployment}" already has a revision "${o.revision}" (revisions are immutable: add a new id)`);
+  if (findRevision(dep, o.revision))
+    throw new EditError(
+      `deployment "${o.deployment}" already has a revision "${o.revision}" (revisions are immutable: add a new id)`,
+    );
   const list = valueOf(dep, 'revisions');
-  if (!yamlLib().isSeq(list) || list.items.length === 0) throw new EditError(`deployment "${o.deployment}" in ${file} has no revisions list to add to`);
+  if (!yamlLib().isSeq(list) || list.items.length === 0)
+    throw new EditError(`deployment "${o.deployment}" in ${file} has no revisions list to add to`);
   const items = list.items as YAMLMap[];
   const source = o.from !== undefined ? findRevision(dep, o.from) : items[items.length - 1];
   if (!source) throw new EditError(`deployment "${o.deployment}" has no revision "${o.from}" to copy (--from)`);
@@ -129,21 +140,30 @@ export function addRevisionText(text: string, file: string, o: AddRevisionOption
   }
   if (o.image !== undefined) artifact.image = o.image;
   if (o.command !== undefined) artifact.command = o.command;
-  if (o.env && Object.keys(o.env).length > 0) artifact.env = { ...((artifact.env as Record<string, string>) ?? {}), ...o.env };
+  if (o.env && Object.keys(o.env).length > 0)
+    artifact.env = { ...((artifact.env as Record<string, string>) ?? {}), ...o.env };
   const revision = { revision_id: o.revision, ...copy, artifact };
   revision.revision_id = o.revision;
   let out: string;
   if (list.flow) {
     const r = list.range!;
-    out = applySplices(text, [{ start: r[0], end: r[1], text: flow([...(list.toJS(doc as Document) as unknown[]), revision]) }]);
+    out = applySplices(text, [
+      { start: r[0], end: r[1], text: flow([...(list.toJS(doc as Document) as unknown[]), revision]) },
+    ]);
   } else {
     const dash = dashColumn(text, items[0].range![0]);
     const at = afterNode(text, items[items.length - 1]);
     out = applySplices(text, [{ start: at, end: at, text: `\n${block([revision], dash)}` }]);
   }
   if (o.weight === undefined) return out;
-  const others = scaleSplit(currentTraffic(dep).filter((e) => e.revision_id !== o.revision), 10000 - o.weight);
-  if (o.weight < 10000 && others.length === 0) throw new EditError(`deployment "${o.deployment}" has no traffic to share with "${o.revision}": use --weight 10000`);
+  const others = scaleSplit(
+    currentTraffic(dep).filter((e) => e.revision_id !== o.revision),
+    10000 - o.weight,
+  );
+  if (o.weight < 10000 && others.length === 0)
+    throw new EditError(
+      `deployment "${o.deployment}" has no traffic to share with "${o.revision}": use --weight 10000`,
+    );
   return setTrafficText(out, file, o.deployment, [...others, { revision_id: o.revision, weight_bps: o.weight }]);
 }
 
@@ -160,15 +180,25 @@ export function retireRevisionText(text: string, file: string, deployment: strin
     out = applySplices(out, [{ start: r[0], end: r[1], text: 'inactive' }]);
   } else if (revision.flow) {
     const r = revision.range!;
-    out = applySplices(out, [{ start: r[0], end: r[1], text: flow({ ...(revision.toJS(doc as Document) as object), state: 'inactive' }) }]);
+    out = applySplices(out, [
+      { start: r[0], end: r[1], text: flow({ ...(revision.toJS(doc as Document) as object), state: 'inactive' }) },
+    ]);
   } else {
     const at = afterNode(text, revision.items[revision.items.length - 1].value as Node);
-    out = applySplices(out, [{ start: at, end: at, text: `\n${' '.repeat(keyColumn(text, revision))}state: inactive` }]);
+    out = applySplices(out, [
+      { start: at, end: at, text: `\n${' '.repeat(keyColumn(text, revision))}state: inactive` },
+    ]);
   }
   const traffic = currentTraffic(dep);
   if (!traffic.some((e) => e.revision_id === revisionId && e.weight_bps > 0)) return out;
-  const rest = scaleSplit(traffic.filter((e) => e.revision_id !== revisionId), 10000);
-  if (rest.length === 0) throw new EditError(`revision "${revisionId}" carries all of deployment "${deployment}"'s traffic: add or shift traffic to another revision first`);
+  const rest = scaleSplit(
+    traffic.filter((e) => e.revision_id !== revisionId),
+    10000,
+  );
+  if (rest.length === 0)
+    throw new EditError(
+      `revision "${revisionId}" carries all of deployment "${deployment}"'s traffic: add or shift traffic to another revision first`,
+    );
   return setTrafficText(out, file, deployment, rest);
 }
 
@@ -177,7 +207,10 @@ export function parseWeights(args: readonly string[]): SplitEntry[] {
   const seen = new Set<string>();
   const entries = args.map((a) => {
     const m = /^([^=\s]+)=([0-9]{1,5})$/.exec(a);
-    if (!m || Number(m[2]) > 10000) throw new EditError(`expected REVISION=BPS with BPS from 0 to 10000 (basis points: 10000 is 100%), not ${JSON.stringify(a)}`);
+    if (!m || Number(m[2]) > 10000)
+      throw new EditError(
+        `expected REVISION=BPS with BPS from 0 to 10000 (basis points: 10000 is 100%), not ${JSON.stringify(a)}`,
+      );
     if (seen.has(m[1])) throw new EditError(`revision "${m[1]}" is given twice`);
     seen.add(m[1]);
     return { revision_id: m[1], weight_bps: Number(m[2]) };

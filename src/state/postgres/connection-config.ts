@@ -17,16 +17,33 @@ export type SslMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' |
 const SSL_MODES: readonly SslMode[] = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
 
 const PARAMETERS = [
-  'host', 'port', 'user', 'password', 'dbname', 'sslmode', 'sslrootcert', 'sslcert', 'sslkey',
-  'connect_timeout', 'application_name',
+  'host',
+  'port',
+  'user',
+  'password',
+  'dbname',
+  'sslmode',
+  'sslrootcert',
+  'sslcert',
+  'sslkey',
+  'connect_timeout',
+  'application_name',
 ] as const;
 type Parameter = (typeof PARAMETERS)[number];
 
 /** libpq's environment variable for each parameter. */
 const ENVIRONMENT: Record<Parameter, string> = {
-  host: 'PGHOST', port: 'PGPORT', user: 'PGUSER', password: 'PGPASSWORD', dbname: 'PGDATABASE',
-  sslmode: 'PGSSLMODE', sslrootcert: 'PGSSLROOTCERT', sslcert: 'PGSSLCERT', sslkey: 'PGSSLKEY',
-  connect_timeout: 'PGCONNECT_TIMEOUT', application_name: 'PGAPPNAME',
+  host: 'PGHOST',
+  port: 'PGPORT',
+  user: 'PGUSER',
+  password: 'PGPASSWORD',
+  dbname: 'PGDATABASE',
+  sslmode: 'PGSSLMODE',
+  sslrootcert: 'PGSSLROOTCERT',
+  sslcert: 'PGSSLCERT',
+  sslkey: 'PGSSLKEY',
+  connect_timeout: 'PGCONNECT_TIMEOUT',
+  application_name: 'PGAPPNAME',
 };
 
 const DEFAULT_CONNECT_TIMEOUT_S = 10;
@@ -50,7 +67,9 @@ export function parsePostgresUrl(url: string, env: NodeJS.ProcessEnv = process.e
   const query = new Map<string, string>();
   for (const [k, v] of u.url.searchParams) {
     if (!(PARAMETERS as readonly string[]).includes(k)) {
-      throw new UsageError(`unsupported parameter "${k}" in the PostgreSQL URL ${redacted}; supported: ${PARAMETERS.join(', ')}`);
+      throw new UsageError(
+        `unsupported parameter "${k}" in the PostgreSQL URL ${redacted}; supported: ${PARAMETERS.join(', ')}`,
+      );
     }
     query.set(k, v);
   }
@@ -63,18 +82,22 @@ export function parsePostgresUrl(url: string, env: NodeJS.ProcessEnv = process.e
   const isSocket = host.startsWith('/');
   const portText = pick('port', u.url.port) ?? '5432';
   const port = Number(portText);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`invalid port "${portText}" in the PostgreSQL URL ${redacted}`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new UsageError(`invalid port "${portText}" in the PostgreSQL URL ${redacted}`);
   const user = pick('user', decodeURIComponent(u.url.username)) ?? userInfo().username;
   const password = pick('password', decodeURIComponent(u.url.password));
   const database = pick('dbname', decodeURIComponent(u.url.pathname.replace(/^\//, ''))) ?? user;
   const timeoutText = pick('connect_timeout', '') ?? String(DEFAULT_CONNECT_TIMEOUT_S);
   const timeoutS = Number(timeoutText);
-  if (!Number.isFinite(timeoutS) || timeoutS < 0) throw new UsageError(`invalid connect_timeout "${timeoutText}" in the PostgreSQL URL ${redacted}`);
+  if (!Number.isFinite(timeoutS) || timeoutS < 0)
+    throw new UsageError(`invalid connect_timeout "${timeoutText}" in the PostgreSQL URL ${redacted}`);
 
   // libpq's default is prefer; it never uses TLS over a unix socket.
   const modeText = pick('sslmode', '') ?? (isSocket ? 'disable' : 'prefer');
   if (!(SSL_MODES as readonly string[]).includes(modeText)) {
-    throw new UsageError(`invalid sslmode "${modeText}" in the PostgreSQL URL ${redacted}; use one of ${SSL_MODES.join(', ')}`);
+    throw new UsageError(
+      `invalid sslmode "${modeText}" in the PostgreSQL URL ${redacted}; use one of ${SSL_MODES.join(', ')}`,
+    );
   }
   const sslMode = modeText as SslMode;
   const where = `${isSocket ? `socket ${host}/.s.PGSQL.${port}` : `${host.includes(':') ? `[${host}]` : host}:${port}`}, database "${database}"`;
@@ -111,7 +134,9 @@ function tlsOptions(
     try {
       return readFileSync(file, 'utf8');
     } catch (e) {
-      throw new UsageError(`cannot read ${p} file ${file} named for the PostgreSQL URL ${redacted}: ${(e as Error).message}`);
+      throw new UsageError(
+        `cannot read ${p} file ${file} named for the PostgreSQL URL ${redacted}: ${(e as Error).message}`,
+      );
     }
   };
   const ca = read('sslrootcert');
@@ -120,7 +145,8 @@ function tlsOptions(
   const verifyCa = mode === 'verify-ca' || (mode === 'require' && ca !== undefined);
   if (mode === 'verify-full') return { ...opts, rejectUnauthorized: true };
   if (verifyCa) {
-    if (ca === undefined) throw new UsageError(`sslmode=verify-ca needs sslrootcert (or PGSSLROOTCERT) in the PostgreSQL URL ${redacted}`);
+    if (ca === undefined)
+      throw new UsageError(`sslmode=verify-ca needs sslrootcert (or PGSSLROOTCERT) in the PostgreSQL URL ${redacted}`);
     return { ...opts, rejectUnauthorized: true, checkServerIdentity: () => undefined };
   }
   return { ...opts, rejectUnauthorized: false };
@@ -136,7 +162,9 @@ function parseUrl(url: string, redacted: string): { url: URL; host: string } {
       return { url: new URL(url.replace(/@\//, '@bp-no-host/')), host: '' };
     } catch {
       // Never echo the URL itself: it may hold a password.
-      throw new UsageError(`invalid PostgreSQL URL ${redacted}; expected postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=...]`);
+      throw new UsageError(
+        `invalid PostgreSQL URL ${redacted}; expected postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=...]`,
+      );
     }
   }
 }

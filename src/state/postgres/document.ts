@@ -4,8 +4,13 @@
  * corrupt (naming the table and environment) instead of being half-applied.
  */
 import { StateCorruptError } from '../../model/errors.js';
-import { applyMutation, MUTATION_KINDS, stateDocumentProblem, type Mutation, type RecordedState } from '../../model/state.js';
-
+import {
+  applyMutation,
+  MUTATION_KINDS,
+  stateDocumentProblem,
+  type Mutation,
+  type RecordedState,
+} from '../../model/state.js';
 
 export interface StateRow {
   lineage: string;
@@ -26,17 +31,20 @@ export function stateFromRow(row: StateRow, environmentId: string, where: string
   if (problem) throw corrupt('bp_states', problem);
   const state = doc as RecordedState;
   if (state.lineage !== row.lineage || state.serial !== Number(row.serial)) {
-    throw corrupt('bp_states', `document says lineage ${state.lineage} serial ${state.serial}, the row ${row.lineage} serial ${row.serial}`);
+    throw corrupt(
+      'bp_states',
+      `document says lineage ${state.lineage} serial ${state.serial}, the row ${row.lineage} serial ${row.serial}`,
+    );
   }
   if (!Array.isArray(row.journal)) throw corrupt('bp_journal', 'journal is not a list');
   row.journal.forEach((batch: unknown, i) => {
     if (!Array.isArray(batch)) throw corrupt('bp_journal', `entry ${i + 1} is not a list of mutations`);
     for (const m of batch as Mutation[]) {
       const kind = (m as { kind?: unknown } | null)?.kind;
-      if (typeof kind !== 'string' || !MUTATION_KINDS.has(kind)) throw corrupt('bp_journal', `entry ${i + 1}: unknown mutation kind ${JSON.stringify(kind)}`);
+      if (typeof kind !== 'string' || !MUTATION_KINDS.has(kind))
+        throw corrupt('bp_journal', `entry ${i + 1}: unknown mutation kind ${JSON.stringify(kind)}`);
       applyMutation(state, m);
     }
   });
   return state;
 }
-

@@ -45,23 +45,37 @@ export function connectError(e: unknown, target: PostgresTarget): BpError {
   const code = err.code ?? '';
   const to = `the PostgreSQL state backend at ${target.where}`;
   if (code === '28P01' || code === '28000') {
-    return new UsageError(`cannot log in to ${to} as user "${target.client.user}": ${err.message}; check the user and password (URL, PGPASSWORD or ~/.pgpass)`);
+    return new UsageError(
+      `cannot log in to ${to} as user "${target.client.user}": ${err.message}; check the user and password (URL, PGPASSWORD or ~/.pgpass)`,
+    );
   }
   if (code === '3D000') {
-    return new UsageError(`${to} does not exist: ${err.message}; create it (createdb) or name another database in --backend`);
+    return new UsageError(
+      `${to} does not exist: ${err.message}; create it (createdb) or name another database in --backend`,
+    );
   }
   if (/does not support SSL/i.test(err.message)) {
-    return new UsageError(`${to} does not accept TLS, but sslmode=${target.sslMode} requires it; enable ssl on the server or use sslmode=prefer`);
+    return new UsageError(
+      `${to} does not accept TLS, but sslmode=${target.sslMode} requires it; enable ssl on the server or use sslmode=prefer`,
+    );
   }
   if (/certificate|self[- ]signed|altname|CERT_|SSL/i.test(`${code} ${err.message}`)) {
-    return new UsageError(`TLS with ${to} failed: ${err.message}; check sslrootcert (or PGSSLROOTCERT) and sslmode=${target.sslMode}`);
+    return new UsageError(
+      `TLS with ${to} failed: ${err.message}; check sslrootcert (or PGSSLROOTCERT) and sslmode=${target.sslMode}`,
+    );
   }
-  const network = NETWORK_CODES[code] ?? (/timeout/i.test(err.message) ? `no answer within ${Number(target.client.connectionTimeoutMillis) / 1000}s` : null);
+  const network =
+    NETWORK_CODES[code] ??
+    (/timeout/i.test(err.message) ? `no answer within ${Number(target.client.connectionTimeoutMillis) / 1000}s` : null);
   if (network !== null) {
-    return new BpError('Provider', `cannot reach ${to}: ${network}; check --backend (BP_BACKEND) and that the server is running`, {
-      cause: e,
-      retryable: true,
-    });
+    return new BpError(
+      'Provider',
+      `cannot reach ${to}: ${network}; check --backend (BP_BACKEND) and that the server is running`,
+      {
+        cause: e,
+        retryable: true,
+      },
+    );
   }
   return queryError(e, target);
 }

@@ -111,8 +111,12 @@ function causeOf(e: unknown): Error | null {
 
 /** The environment's advisory-lock key, creating its bp_locks row on first use. */
 export async function lockKey(pool: Pool, target: PostgresTarget, environmentId: string): Promise<number> {
-  await run(pool, target, 'INSERT INTO bp_locks (environment_id) VALUES ($1) ON CONFLICT (environment_id) DO NOTHING', [environmentId]);
-  const r = await run<{ lock_key: number }>(pool, target, 'SELECT lock_key FROM bp_locks WHERE environment_id = $1', [environmentId]);
+  await run(pool, target, 'INSERT INTO bp_locks (environment_id) VALUES ($1) ON CONFLICT (environment_id) DO NOTHING', [
+    environmentId,
+  ]);
+  const r = await run<{ lock_key: number }>(pool, target, 'SELECT lock_key FROM bp_locks WHERE environment_id = $1', [
+    environmentId,
+  ]);
   return r.rows[0].lock_key;
 }
 
@@ -136,7 +140,10 @@ export async function acquireLock(
     const deadline = started + Math.max(0, req.timeoutMs);
     let pollMs = FIRST_POLL_MS;
     for (;;) {
-      const got = await link.query<{ got: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS got', [ADVISORY_NAMESPACE, key]);
+      const got = await link.query<{ got: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS got', [
+        ADVISORY_NAMESPACE,
+        key,
+      ]);
       if (got.rows[0].got) return { link, previous: await claimRow(link, info) };
       const holder = await readRow(onLink(link), environmentId);
       const named = holder?.lock_id != null;
@@ -170,7 +177,10 @@ async function claimRow(link: LockLink, info: LockInfo): Promise<LockInfo | null
 export async function releaseLock(link: LockLink, lockId: string): Promise<void> {
   if (!link.lost) {
     try {
-      await link.query(`UPDATE bp_locks SET ${CLEARED} WHERE environment_id = $1 AND lock_id = $2`, [link.environmentId, lockId]);
+      await link.query(`UPDATE bp_locks SET ${CLEARED} WHERE environment_id = $1 AND lock_id = $2`, [
+        link.environmentId,
+        lockId,
+      ]);
       // Unlock explicitly: closing the connection frees it too, but only once the server notices.
       await link.query('SELECT pg_advisory_unlock($1, $2)', [ADVISORY_NAMESPACE, link.key]);
     } catch {
@@ -180,7 +190,8 @@ export async function releaseLock(link: LockLink, lockId: string): Promise<void>
   await link.end();
 }
 
-const CLEARED = 'lock_id = NULL, pid = NULL, host = NULL, holder_user = NULL, operation = NULL, created = NULL, backend_pid = NULL';
+const CLEARED =
+  'lock_id = NULL, pid = NULL, host = NULL, holder_user = NULL, operation = NULL, created = NULL, backend_pid = NULL';
 
 /** The row's holder if its advisory lock is really held by the session the row names. */
 const LIVE_HOLDER = `
@@ -200,7 +211,12 @@ export async function liveHolder(pool: Pool, target: PostgresTarget, environment
  * Operator override. Ends the holder's database session if it still holds the advisory
  * lock (which frees the lock and stops the holder writing), then clears the row.
  */
-export async function forceUnlock(pool: Pool, target: PostgresTarget, environmentId: string, lockId: string): Promise<void> {
+export async function forceUnlock(
+  pool: Pool,
+  target: PostgresTarget,
+  environmentId: string,
+  lockId: string,
+): Promise<void> {
   const row = await readRow(onPool(pool, target), environmentId);
   if (row?.lock_id == null) {
     throw new UsageError(`state of environment "${environmentId}" is not locked; there is nothing to unlock`);
@@ -218,7 +234,9 @@ export async function forceUnlock(pool: Pool, target: PostgresTarget, environmen
     let ended: boolean;
     try {
       // The timeout form waits until the session is gone, so the lock is free when we return.
-      ended = (await pool.query<{ ended: boolean }>('SELECT pg_terminate_backend($1, $2) AS ended', [pid, TERMINATE_WAIT_MS])).rows[0].ended;
+      ended = (
+        await pool.query<{ ended: boolean }>('SELECT pg_terminate_backend($1, $2) AS ended', [pid, TERMINATE_WAIT_MS])
+      ).rows[0].ended;
     } catch (e) {
       throw new BpError(
         'Provider',
@@ -227,9 +245,16 @@ export async function forceUnlock(pool: Pool, target: PostgresTarget, environmen
         { cause: e },
       );
     }
-    if (!ended) throw new BpError('Provider', `the database session (backend pid ${pid}) holding the lock of environment "${environmentId}" did not end within ${TERMINATE_WAIT_MS / 1000}s`);
+    if (!ended)
+      throw new BpError(
+        'Provider',
+        `the database session (backend pid ${pid}) holding the lock of environment "${environmentId}" did not end within ${TERMINATE_WAIT_MS / 1000}s`,
+      );
   }
-  await run(pool, target, `UPDATE bp_locks SET ${CLEARED} WHERE environment_id = $1 AND lock_id = $2`, [environmentId, lockId]);
+  await run(pool, target, `UPDATE bp_locks SET ${CLEARED} WHERE environment_id = $1 AND lock_id = $2`, [
+    environmentId,
+    lockId,
+  ]);
 }
 
 type Querier = <R extends QueryResultRow>(text: string, values: unknown[]) => Promise<QueryResult<R>>;
@@ -239,8 +264,14 @@ async function readRow(query: Querier, environmentId: string, suffix = ''): Prom
   return r.rows[0] ?? null;
 }
 
-const onLink = (link: LockLink): Querier => (text, values) => link.query(text, values);
-const onPool = (pool: Pool, target: PostgresTarget): Querier => (text, values) => run(pool, target, text, values);
+const onLink =
+  (link: LockLink): Querier =>
+  (text, values) =>
+    link.query(text, values);
+const onPool =
+  (pool: Pool, target: PostgresTarget): Querier =>
+  (text, values) =>
+    run(pool, target, text, values);
 
 function infoFromRow(r: LockRow): LockInfo {
   return {
@@ -255,7 +286,14 @@ function infoFromRow(r: LockRow): LockInfo {
 
 /** A holder that took the advisory lock but has not written its row (yet, or ever: a foreign session). */
 function unnamedHolder(): LockInfo {
-  return { id: 'unknown', pid: 0, host: 'unknown', user: 'unknown', operation: 'taking or releasing the lock', created: new Date().toISOString() };
+  return {
+    id: 'unknown',
+    pid: 0,
+    host: 'unknown',
+    user: 'unknown',
+    operation: 'taking or releasing the lock',
+    created: new Date().toISOString(),
+  };
 }
 
 function sleep(ms: number): Promise<void> {

@@ -77,14 +77,19 @@ export async function migrate(client: Client, target: PostgresTarget): Promise<v
     );
     // Read again under the lock: another process may have migrated while we waited.
     const done = new Set(
-      (await run<{ version: number }>(client, target, 'SELECT version FROM bp_schema_migrations')).rows.map((r) => r.version),
+      (await run<{ version: number }>(client, target, 'SELECT version FROM bp_schema_migrations')).rows.map(
+        (r) => r.version,
+      ),
     );
     const newest = Math.max(0, ...done);
     if (newest > SCHEMA_VERSION) throw tooNew(newest, target);
     for (const m of MIGRATIONS) {
       if (done.has(m.version)) continue;
       await run(client, target, m.sql);
-      await run(client, target, 'INSERT INTO bp_schema_migrations (version, description) VALUES ($1, $2)', [m.version, m.description]);
+      await run(client, target, 'INSERT INTO bp_schema_migrations (version, description) VALUES ($1, $2)', [
+        m.version,
+        m.description,
+      ]);
     }
   });
 }

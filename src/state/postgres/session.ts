@@ -182,7 +182,10 @@ export class PostgresStateSession implements StateSession {
 
   private assertEnvironment(s: RecordedState): void {
     if (s.environment_id !== this.environmentId) {
-      throw new BpError('Internal', `state of environment "${s.environment_id}" given to the session of "${this.environmentId}"`);
+      throw new BpError(
+        'Internal',
+        `state of environment "${s.environment_id}" given to the session of "${this.environmentId}"`,
+      );
     }
   }
 }

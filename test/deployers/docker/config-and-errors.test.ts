@@ -11,15 +11,23 @@ afterEach(() => {
 
 /** The shape dockerode (docker-modem) rejects with for an HTTP answer. */
 function httpFailure(statusCode: number, message: string): Error {
-  return Object.assign(new Error(`(HTTP code ${statusCode}) unexpected - ${message} `), { statusCode, json: { message } });
+  return Object.assign(new Error(`(HTTP code ${statusCode}) unexpected - ${message} `), {
+    statusCode,
+    json: { message },
+  });
 }
 
 describe('docker config', () => {
   it('defaults to bridge networking published on loopback, reached on loopback', () => {
     delete process.env.DOCKER_HOST;
     expect(settingsFrom({})).toMatchObject({
-      networkMode: 'bridge', publishIp: '127.0.0.1', endpointHost: '127.0.0.1', containerPort: 8080,
-      restartPolicy: 'unless-stopped', pullPolicy: 'missing', registryAuth: null,
+      networkMode: 'bridge',
+      publishIp: '127.0.0.1',
+      endpointHost: '127.0.0.1',
+      containerPort: 8080,
+      restartPolicy: 'unless-stopped',
+      pullPolicy: 'missing',
+      registryAuth: null,
     });
   });
 
@@ -42,9 +50,15 @@ describe('engine errors', () => {
   const where = 'unix:///x.sock';
 
   it('an unreachable daemon is retryable and says how to point bp at one', () => {
-    const e = engineError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), 'listing containers', where);
+    const e = engineError(
+      Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+      'listing containers',
+      where,
+    );
     expect(e).toMatchObject({ code: 'Provider', retryable: true });
-    expect(e.message).toMatch(/engine at unix:\/\/\/x\.sock is unreachable \(ECONNREFUSED\) while listing containers: .*DOCKER_HOST/);
+    expect(e.message).toMatch(
+      /engine at unix:\/\/\/x\.sock is unreachable \(ECONNREFUSED\) while listing containers: .*DOCKER_HOST/,
+    );
   });
 
   it('permission denied on the socket is not retryable', () => {
@@ -54,17 +68,24 @@ describe('engine errors', () => {
   });
 
   it('a name conflict is not retryable, as Docker (409) and podman (500 "already in use") report it', () => {
-    for (const failure of [httpFailure(409, 'Conflict. The container name "/a" is already in use'), httpFailure(500, 'the container name "a" is already in use by f0dd')]) {
+    for (const failure of [
+      httpFailure(409, 'Conflict. The container name "/a" is already in use'),
+      httpFailure(500, 'the container name "a" is already in use by f0dd'),
+    ]) {
       const e = engineError(failure, 'creating container a', where);
       expect(e).toMatchObject({ code: 'Provider', retryable: false });
       expect(e.message).toMatch(/^name conflict while creating container a: .*already in use.*; remove or rename/);
     }
   });
 
-  it('other engine answers: 5xx is retryable, 4xx is not, and the engine\'s words are kept', () => {
-    expect(engineError(httpFailure(503, 'busy'), 'starting container a', where)).toMatchObject({ retryable: true, message: 'Docker engine refused starting container a (HTTP 503): busy' });
+  it("other engine answers: 5xx is retryable, 4xx is not, and the engine's words are kept", () => {
+    expect(engineError(httpFailure(503, 'busy'), 'starting container a', where)).toMatchObject({
+      retryable: true,
+      message: 'Docker engine refused starting container a (HTTP 503): busy',
+    });
     expect(engineError(httpFailure(400, 'invalid reference format'), 'creating container a', where)).toMatchObject({
-      retryable: false, message: 'Docker engine refused creating container a (HTTP 400): invalid reference format',
+      retryable: false,
+      message: 'Docker engine refused creating container a (HTTP 400): invalid reference format',
     });
   });
 });

@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import plugin from '../../../src/deployers/docker.js';
 import type { DockerConfig } from '../../../src/deployers/docker/config.js';
-import type { Deployer, DeployerDeployment, DeployerEnvironment, DeployerRevision, Logger } from '../../../src/model/deployer.js';
+import type {
+  Deployer,
+  DeployerDeployment,
+  DeployerEnvironment,
+  DeployerRevision,
+  Logger,
+} from '../../../src/model/deployer.js';
 import type { SplitEntry } from '../../../src/model/environment.js';
 import { killAll, recordedPids } from '../local-process-fixtures.js';
 
@@ -28,7 +34,12 @@ export function imageRevision(id: string, image: string, overrides: Partial<Depl
   };
 }
 
-export function deployment(id: string, listen: string | null, revisions: DeployerRevision[], traffic: SplitEntry[]): DeployerDeployment {
+export function deployment(
+  id: string,
+  listen: string | null,
+  revisions: DeployerRevision[],
+  traffic: SplitEntry[],
+): DeployerDeployment {
   return { deployment_id: id, deployer: 'containers', listen, revisions, traffic };
 }
 
@@ -48,10 +59,16 @@ export const opts = (): { signal: AbortSignal } => ({ signal: new AbortControlle
 /** Deployers made here get their own state dirs; `cleanupDeployers` kills their routers and removes the dirs. */
 const stateDirs: string[] = [];
 
-export async function newDeployer(config: DockerConfig, logger: Logger = quietLogger): Promise<{ deployer: Deployer; stateDir: string }> {
+export async function newDeployer(
+  config: DockerConfig,
+  logger: Logger = quietLogger,
+): Promise<{ deployer: Deployer; stateDir: string }> {
   const stateDir = mkdtempSync(join(tmpdir(), 'bp-docker-'));
   stateDirs.push(stateDir);
-  const deployer = await plugin.create({ health_check_interval_ms: 200, kill_grace_seconds: 2, ...config }, { logger, stateDir });
+  const deployer = await plugin.create(
+    { health_check_interval_ms: 200, kill_grace_seconds: 2, ...config },
+    { logger, stateDir },
+  );
   return { deployer, stateDir };
 }
 
@@ -69,9 +86,18 @@ export interface ContainerView {
 }
 
 /** What podman itself lists (the engine's truth, independent of the deployer). */
-export async function containersOf(podman: (...args: string[]) => Promise<string>, revisionId?: string): Promise<ContainerView[]> {
+export async function containersOf(
+  podman: (...args: string[]) => Promise<string>,
+  revisionId?: string,
+): Promise<ContainerView[]> {
   const filter = revisionId ? ['--filter', `label=bp.revision=${revisionId}`] : [];
   const out = await podman('ps', '--all', '--format', 'json', ...filter);
-  const list = JSON.parse(out || '[]') as Array<{ Names: string[]; State: string; Labels: Record<string, string> | null }>;
-  return list.map((c) => ({ name: c.Names[0], state: c.State, labels: c.Labels ?? {} })).sort((a, b) => a.name.localeCompare(b.name));
+  const list = JSON.parse(out || '[]') as Array<{
+    Names: string[];
+    State: string;
+    Labels: Record<string, string> | null;
+  }>;
+  return list
+    .map((c) => ({ name: c.Names[0], state: c.State, labels: c.Labels ?? {} }))
+    .sort((a, b) => a.name.localeCompare(b.name));
 }

@@ -44,30 +44,36 @@ export interface PodmanEngine {
 }
 
 function podmanEnv(dir: string): NodeJS.ProcessEnv {
-  return { ...process.env, CONTAINERS_CONF: join(dir, 'containers.conf'), CONTAINERS_STORAGE_CONF: join(dir, 'storage.conf') };
+  return {
+    ...process.env,
+    CONTAINERS_CONF: join(dir, 'containers.conf'),
+    CONTAINERS_STORAGE_CONF: join(dir, 'storage.conf'),
+  };
 }
 
 function writeConfigs(dir: string): void {
-  writeFileSync(join(dir, 'containers.conf'), [
-    '[containers]',
-    'default_ulimits = ["nofile=1024:1024", "nproc=32768:32768"]',
-    '[engine]',
-    'runtime = "runc"',
-    'cgroup_manager = "cgroupfs"',
-    'events_logger = "file"',
-    `events_logfile_path = "${join(dir, 'events.log')}"`,
-    `tmp_dir = "${join(dir, 'tmp')}"`,
-    '[network]',
-    `network_config_dir = "${join(dir, 'net.d')}"`,
-    '',
-  ].join('\n'));
-  writeFileSync(join(dir, 'storage.conf'), [
-    '[storage]',
-    'driver = "vfs"',
-    `graphroot = "${join(dir, 'root')}"`,
-    `runroot = "${join(dir, 'run')}"`,
-    '',
-  ].join('\n'));
+  writeFileSync(
+    join(dir, 'containers.conf'),
+    [
+      '[containers]',
+      'default_ulimits = ["nofile=1024:1024", "nproc=32768:32768"]',
+      '[engine]',
+      'runtime = "runc"',
+      'cgroup_manager = "cgroupfs"',
+      'events_logger = "file"',
+      `events_logfile_path = "${join(dir, 'events.log')}"`,
+      `tmp_dir = "${join(dir, 'tmp')}"`,
+      '[network]',
+      `network_config_dir = "${join(dir, 'net.d')}"`,
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(
+    join(dir, 'storage.conf'),
+    ['[storage]', 'driver = "vfs"', `graphroot = "${join(dir, 'root')}"`, `runroot = "${join(dir, 'run')}"`, ''].join(
+      '\n',
+    ),
+  );
 }
 
 function ping(socketPath: string): Promise<boolean> {
@@ -98,10 +104,12 @@ export async function startPodman(): Promise<PodmanEngine> {
   writeConfigs(dir);
   const base = ['--root', join(dir, 'root'), '--runroot', join(dir, 'run')];
   const env = podmanEnv(dir);
-  const podman = async (...args: string[]): Promise<string> => (await run('podman', [...base, ...args], { env, timeout: 60_000 })).stdout;
+  const podman = async (...args: string[]): Promise<string> =>
+    (await run('podman', [...base, ...args], { env, timeout: 60_000 })).stdout;
   const socketPath = join(dir, 'podman.sock');
   const service = spawn('podman', [...base, 'system', 'service', '--time=0', `unix://${socketPath}`], {
-    env, stdio: ['ignore', 'ignore', 'pipe'],
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
   service.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
@@ -135,7 +143,8 @@ export async function buildTestImage(engine: PodmanEngine, tag = TEST_IMAGE): Pr
   mkdirSync(join(rootfs, 'bin'), { recursive: true });
   mkdirSync(join(rootfs, 'tmp'), { recursive: true });
   copyFileSync('/bin/busybox', join(rootfs, 'bin/busybox'));
-  for (const applet of ['sh', 'mkdir', 'cp', 'cat', 'echo', 'printf', 'kill', 'sleep']) symlinkSync('busybox', join(rootfs, 'bin', applet));
+  for (const applet of ['sh', 'mkdir', 'cp', 'cat', 'echo', 'printf', 'kill', 'sleep'])
+    symlinkSync('busybox', join(rootfs, 'bin', applet));
   writeFileSync(join(rootfs, 'bin/serve'), SERVE_SCRIPT, { mode: 0o755 });
   mkdirSync(join(rootfs, 'www/cgi-bin'), { recursive: true });
   writeFileSync(join(rootfs, 'www/cgi-bin/slow'), SLOW_CGI, { mode: 0o755 });

@@ -43,7 +43,11 @@ describe('pollUntil', () => {
     let n = 0;
     const progress: number[] = [];
     const value = await pollUntil(() => (++n === 3 ? done('up') : pending(`try ${n}`)), {
-      what: 'the thing', timeoutMs: 10_000, intervalMs: 500, clock, onProgress: (p) => progress.push(p.attempt),
+      what: 'the thing',
+      timeoutMs: 10_000,
+      intervalMs: 500,
+      clock,
+      onProgress: (p) => progress.push(p.attempt),
     });
     expect(value).toBe('up');
     expect(clock.slept).toEqual([500, 500]);
@@ -53,16 +57,27 @@ describe('pollUntil', () => {
   it('checks one last time at the deadline, then throws a retryable Timeout naming what and the last detail', async () => {
     const clock = fakeClock();
     let n = 0;
-    const p = pollUntil(() => pending(`answer ${++n}`), { what: 'revision "a" to answer /', timeoutMs: 1200, intervalMs: 500, clock });
+    const p = pollUntil(() => pending(`answer ${++n}`), {
+      what: 'revision "a" to answer /',
+      timeoutMs: 1200,
+      intervalMs: 500,
+      clock,
+    });
     await expect(p).rejects.toMatchObject({
-      code: 'Timeout', retryable: true, message: 'waited 1.2s for revision "a" to answer / (last: answer 4)',
+      code: 'Timeout',
+      retryable: true,
+      message: 'waited 1.2s for revision "a" to answer / (last: answer 4)',
     });
     expect(clock.slept).toEqual([500, 500, 200]);
   });
 
   it('uses onTimeout for the error at the deadline', async () => {
     const p = pollUntil(() => pending('503'), {
-      what: 'x', timeoutMs: 0, intervalMs: 10, clock: fakeClock(), onTimeout: (last) => new Error(`custom ${last.detail}`),
+      what: 'x',
+      timeoutMs: 0,
+      intervalMs: 10,
+      clock: fakeClock(),
+      onTimeout: (last) => new Error(`custom ${last.detail}`),
     });
     await expect(p).rejects.toThrow('custom 503');
   });
@@ -70,10 +85,13 @@ describe('pollUntil', () => {
   it('stops with Aborted when the signal fires between checks, without another check', async () => {
     const ctl = new AbortController();
     let checks = 0;
-    const p = pollUntil(() => {
-      checks++;
-      return pending();
-    }, { what: 'the router', timeoutMs: 60_000, intervalMs: 60_000, signal: ctl.signal });
+    const p = pollUntil(
+      () => {
+        checks++;
+        return pending();
+      },
+      { what: 'the router', timeoutMs: 60_000, intervalMs: 60_000, signal: ctl.signal },
+    );
     await Promise.resolve();
     ctl.abort();
     await expect(p).rejects.toMatchObject({ code: 'Aborted', message: 'waiting for the router was aborted' });
@@ -82,10 +100,13 @@ describe('pollUntil', () => {
 
   it('does not check at all under a signal that already fired', async () => {
     let checks = 0;
-    const p = pollUntil(() => {
-      checks++;
-      return done(1);
-    }, { what: 'x', timeoutMs: 1000, intervalMs: 10, signal: AbortSignal.abort() });
+    const p = pollUntil(
+      () => {
+        checks++;
+        return done(1);
+      },
+      { what: 'x', timeoutMs: 1000, intervalMs: 10, signal: AbortSignal.abort() },
+    );
     await expect(p).rejects.toMatchObject({ code: 'Aborted' });
     expect(checks).toBe(0);
   });
@@ -94,7 +115,9 @@ describe('pollUntil', () => {
 describe('waitUntil', () => {
   it('is true when the condition holds and false once the deadline passed', async () => {
     let n = 0;
-    expect(await waitUntil(() => ++n > 2, { what: 'x', timeoutMs: 5000, intervalMs: 100, clock: fakeClock() })).toBe(true);
+    expect(await waitUntil(() => ++n > 2, { what: 'x', timeoutMs: 5000, intervalMs: 100, clock: fakeClock() })).toBe(
+      true,
+    );
     const clock = fakeClock();
     expect(await waitUntil(async () => false, { what: 'x', timeoutMs: 250, intervalMs: 100, clock })).toBe(false);
     expect(clock.slept).toEqual([100, 100, 50]);

@@ -1,17 +1,29 @@
 import { describe, expect, it } from 'vitest';
 import {
-  type Classifier, parseRetryAfter, providerCall, providerCallOrNull, type ProviderFailure,
+  type Classifier,
+  parseRetryAfter,
+  providerCall,
+  providerCallOrNull,
+  type ProviderFailure,
 } from '../../../src/deployers/kit/provider-errors.js';
 import { ProviderError } from '../../../src/model/errors.js';
 
 const classify: Classifier = (e) => e as ProviderFailure;
-const call = (signal?: AbortSignal) => ({ what: 'create thing', signal, classify, describe: (f: ProviderFailure, what: string) => `${what}: ${f.code}` });
-const fail = (f: Partial<ProviderFailure>) => () => Promise.reject({ kind: 'rejected', status: 400, code: 'Bad', message: 'm', ...f });
+const call = (signal?: AbortSignal) => ({
+  what: 'create thing',
+  signal,
+  classify,
+  describe: (f: ProviderFailure, what: string) => `${what}: ${f.code}`,
+});
+const fail = (f: Partial<ProviderFailure>) => () =>
+  Promise.reject({ kind: 'rejected', status: 400, code: 'Bad', message: 'm', ...f });
 
 describe('provider error shape', () => {
   it('retryable and throttled kinds are retryable; throttling carries retry-after', async () => {
     await expect(providerCall(call(), fail({ kind: 'retryable', code: 'Busy' }))).rejects.toMatchObject({
-      code: 'Provider', retryable: true, message: 'create thing: Busy',
+      code: 'Provider',
+      retryable: true,
+      message: 'create thing: Busy',
     });
     const e = await providerCall(call(), fail({ kind: 'throttled', retryAfterMs: 3000 })).catch((x) => x);
     expect(e).toBeInstanceOf(ProviderError);
@@ -26,8 +38,13 @@ describe('provider error shape', () => {
 
   it('an aborted call is Aborted and the call is never made under a fired signal', async () => {
     let made = false;
-    await expect(providerCall(call(AbortSignal.abort()), async () => { made = true; })).rejects.toMatchObject({
-      code: 'Aborted', message: 'create thing was aborted',
+    await expect(
+      providerCall(call(AbortSignal.abort()), async () => {
+        made = true;
+      }),
+    ).rejects.toMatchObject({
+      code: 'Aborted',
+      message: 'create thing was aborted',
     });
     expect(made).toBe(false);
   });

@@ -1,13 +1,24 @@
 import { describe, expect, it } from 'vitest';
-import { entryUpdate, inFlight, refreshEntry, type RouterSite, splitConfig, waitForInFlight } from '../../../src/deployers/kit/router-fleet.js';
+import {
+  entryUpdate,
+  inFlight,
+  refreshEntry,
+  type RouterSite,
+  splitConfig,
+  waitForInFlight,
+} from '../../../src/deployers/kit/router-fleet.js';
 import type { DeployerRevision } from '../../../src/model/deployer.js';
 import type { RouterConfig, RouterStatus } from '../../../src/router/config.js';
 
 function status(over: Partial<RouterConfig> = {}, backends: RouterStatus['backends'] = []): RouterStatus {
   return {
-    deployment_id: 'web', listen: '127.0.0.1:8080', pid: 1, backends,
+    deployment_id: 'web',
+    listen: '127.0.0.1:8080',
+    pid: 1,
+    backends,
     config: {
-      deployment_id: 'web', draining: [],
+      deployment_id: 'web',
+      draining: [],
       entries: [
         { revision_id: 'a', weight_bps: 9000, backends: ['http://127.0.0.1:1'], health_path: '/' },
         { revision_id: 'b', weight_bps: 1000, backends: ['http://127.0.0.1:2'], health_path: '/' },
@@ -16,8 +27,14 @@ function status(over: Partial<RouterConfig> = {}, backends: RouterStatus['backen
     },
   };
 }
-const backend = (revision_id: string, healthy: boolean, in_flight = 0) =>
-  ({ url: 'http://x', revision_id, healthy, in_flight, requests: 0, last_error: null });
+const backend = (revision_id: string, healthy: boolean, in_flight = 0) => ({
+  url: 'http://x',
+  revision_id,
+  healthy,
+  in_flight,
+  requests: 0,
+  last_error: null,
+});
 
 describe('entryUpdate (pure)', () => {
   it('is null when nothing changes or the router does not route the revision', () => {
@@ -46,7 +63,9 @@ describe('splitConfig (pure)', () => {
       { revision_id: 'a', weight_bps: 10000, backends: [], health_path: '/' },
       { revision_id: 'b', weight_bps: 0, backends: [], health_path: '/' },
     ];
-    expect(splitConfig('web', entries, { deployment_id: 'web', entries: [], draining: ['a', 'b', 'gone'] }).draining).toEqual(['b']);
+    expect(
+      splitConfig('web', entries, { deployment_id: 'web', entries: [], draining: ['a', 'b', 'gone'] }).draining,
+    ).toEqual(['b']);
     expect(splitConfig('web', entries, null).draining).toEqual([]);
   });
 });
@@ -69,7 +88,10 @@ describe('site helpers', () => {
   it('waitForInFlight returns once nothing is in flight, polling the router', async () => {
     const counts = [2, 1, 0];
     let calls = 0;
-    const s: RouterSite = { status: async () => status({}, [backend('b', true, counts[calls++])]), reconfigure: async () => undefined };
+    const s: RouterSite = {
+      status: async () => status({}, [backend('b', true, counts[calls++])]),
+      reconfigure: async () => undefined,
+    };
     let t = 0;
     const clock = { now: () => t, sleep: async (ms: number) => void (t += ms) };
     const revision = { revision_id: 'b', drain_seconds: 30 } as DeployerRevision;
@@ -81,8 +103,13 @@ describe('site helpers', () => {
   it('waitForInFlight gives up quietly after drain_seconds', async () => {
     let t = 0;
     const clock = { now: () => t, sleep: async (ms: number) => void (t += ms) };
-    const s: RouterSite = { status: async () => status({}, [backend('b', true, 1)]), reconfigure: async () => undefined };
-    await waitForInFlight(s, { revision_id: 'b', drain_seconds: 2 } as DeployerRevision, new AbortController().signal, { clock });
+    const s: RouterSite = {
+      status: async () => status({}, [backend('b', true, 1)]),
+      reconfigure: async () => undefined,
+    };
+    await waitForInFlight(s, { revision_id: 'b', drain_seconds: 2 } as DeployerRevision, new AbortController().signal, {
+      clock,
+    });
     expect(t).toBe(2000);
   });
 });

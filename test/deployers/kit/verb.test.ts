@@ -4,8 +4,11 @@ import { beginRevisionVerb, beginSplitVerb } from '../../../src/deployers/kit/ve
 import type { DeployerEnvironment } from '../../../src/model/deployer.js';
 
 const env = {
-  environment_id: 'e', base_dir: '/',
-  deployments: [{ deployment_id: 'web', traffic: [{ revision_id: 'a', weight_bps: 10000 }], revisions: [{ revision_id: 'a' }] }],
+  environment_id: 'e',
+  base_dir: '/',
+  deployments: [
+    { deployment_id: 'web', traffic: [{ revision_id: 'a', weight_bps: 10000 }], revisions: [{ revision_id: 'a' }] },
+  ],
 } as unknown as DeployerEnvironment;
 const live = { signal: new AbortController().signal };
 const aborted = { signal: AbortSignal.abort() };
@@ -13,7 +16,9 @@ const aborted = { signal: AbortSignal.abort() };
 describe('verb preamble', () => {
   it('looks the target up first, then checks for an interrupt', () => {
     expect(beginRevisionVerb(env, 'a', live, 'warming').deployment.deployment_id).toBe('web');
-    expect(() => beginRevisionVerb(env, 'nope', aborted, 'warming')).toThrow(expect.objectContaining({ code: 'RevisionNotFound' }));
+    expect(() => beginRevisionVerb(env, 'nope', aborted, 'warming')).toThrow(
+      expect.objectContaining({ code: 'RevisionNotFound' }),
+    );
     expect(() => beginRevisionVerb(env, 'a', aborted, 'warming')).toThrow('warming "a" was aborted');
     expect(beginSplitVerb(env, 'web', live).entries).toEqual([{ revision_id: 'a', weight_bps: 10000 }]);
     expect(() => beginSplitVerb(env, 'other', live)).toThrow(expect.objectContaining({ code: 'SplitNotFound' }));
@@ -27,9 +32,17 @@ describe('keyedMutex', () => {
     const log: string[] = [];
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const first = exclusive('k', async () => { log.push('1 start'); await gate; log.push('1 end'); });
-    const second = exclusive('k', async () => { log.push('2'); });
-    const other = exclusive('j', async () => { log.push('other'); });
+    const first = exclusive('k', async () => {
+      log.push('1 start');
+      await gate;
+      log.push('1 end');
+    });
+    const second = exclusive('k', async () => {
+      log.push('2');
+    });
+    const other = exclusive('j', async () => {
+      log.push('other');
+    });
     await other;
     expect(log).toEqual(['1 start', 'other']);
     release();
@@ -39,7 +52,11 @@ describe('keyedMutex', () => {
 
   it('a failure does not block the next holder of the key', async () => {
     const exclusive = keyedMutex();
-    await expect(exclusive('k', async () => { throw new Error('boom'); })).rejects.toThrow('boom');
+    await expect(
+      exclusive('k', async () => {
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
     expect(await exclusive('k', async () => 7)).toBe(7);
   });
 });

@@ -18,7 +18,12 @@ const split = (bps: number[]): SplitEntry[] => bps.map((weight_bps, i) => ({ rev
 /** What each deployer enforces for a split, in basis points, as it would report it back. */
 const enforced: Record<string, (s: SplitEntry[]) => number[]> = {
   // local-process, docker and ssh: the router takes basis points as they are.
-  router: (s) => splitConfig('d', s.map((e) => ({ ...e, backends: [], health_path: '/' })), null).entries.map((e) => e.weight_bps),
+  router: (s) =>
+    splitConfig(
+      'd',
+      s.map((e) => ({ ...e, backends: [], health_path: '/' })),
+      null,
+    ).entries.map((e) => e.weight_bps),
   'aws-ec2 (0-999)': (s) => toElbWeights(s).enforced.map((e) => e.weight_bps),
   'gcp-compute (per mille)': (s) => fromPerMille(toPerMille(s)),
   'azure-vm (1-1000)': (s) => fromTrafficManager(toTrafficManager(s)),
@@ -31,8 +36,16 @@ const enforced: Record<string, (s: SplitEntry[]) => number[]> = {
 
 /** Splits every provider can express exactly (steps of 10 bps). */
 const exact: number[][] = [
-  [10000], [9000, 1000], [5000, 5000], [3330, 3330, 3340], [1000, 0, 9000], [10, 9990], [2500, 2500, 2500, 2500],
-  [1660, 1670, 1670, 1670, 1660, 1670], [0, 10000], [100, 200, 300, 400, 9000],
+  [10000],
+  [9000, 1000],
+  [5000, 5000],
+  [3330, 3330, 3340],
+  [1000, 0, 9000],
+  [10, 9990],
+  [2500, 2500, 2500, 2500],
+  [1660, 1670, 1670, 1670, 1660, 1670],
+  [0, 10000],
+  [100, 200, 300, 400, 9000],
 ];
 
 describe('every deployer agrees on weights', () => {
@@ -48,11 +61,20 @@ describe('every deployer agrees on weights', () => {
     expect(toBps(six)).toEqual(want);
     expect(fromPerMille(six)).toEqual(want);
     expect(fromTrafficManager(six.map((weight) => ({ weight, enabled: true })))).toEqual(want);
-    expect(effectiveSplit(ids(6).map((revision_id) => ({ revision_id, pods: 1 }))).map((e) => e.weight_bps)).toEqual(want);
+    expect(effectiveSplit(ids(6).map((revision_id) => ({ revision_id, pods: 1 }))).map((e) => e.weight_bps)).toEqual(
+      want,
+    );
   });
 
   it('all read arbitrary provider weights back through the same rounding', () => {
-    const cases = [[1, 2], [3, 3, 3], [7, 0, 5], [999, 1], [1, 1, 1, 1, 1, 1, 1], [333, 333, 334]];
+    const cases = [
+      [1, 2],
+      [3, 3, 3],
+      [7, 0, 5],
+      [999, 1],
+      [1, 1, 1, 1, 1, 1, 1],
+      [333, 333, 334],
+    ];
     for (const w of cases) {
       const want = toBps(w);
       expect(fromPerMille(w)).toEqual(want);

@@ -33,10 +33,19 @@ export async function startLab(n: number): Promise<Lab> {
   const remoteDirs = sshds.map((_, i) => join(scratch, `host${i}`));
   const deployers: SshDeployer[] = [];
   const lab: Lab = {
-    client, sshds, remoteDirs, scratch,
+    client,
+    sshds,
+    remoteDirs,
+    scratch,
     hostConfig: (i, over = {}) => ({
-      host: '127.0.0.1', port: sshds[i].port, user: 'root', private_key_path: client.path,
-      host_key: sshds[i].hostFingerprint, remote_dir: remoteDirs[i], listen_host: `127.0.0.${2 + i}`, ...over,
+      host: '127.0.0.1',
+      port: sshds[i].port,
+      user: 'root',
+      private_key_path: client.path,
+      host_key: sshds[i].hostFingerprint,
+      remote_dir: remoteDirs[i],
+      listen_host: `127.0.0.${2 + i}`,
+      ...over,
     }),
     config: (over = {}) => ({
       hosts: sshds.map((_, i) => lab.hostConfig(i)),
@@ -45,7 +54,10 @@ export async function startLab(n: number): Promise<Lab> {
       ...over,
     }),
     async deployer(config = lab.config(), logger = quietLogger) {
-      const d = (await plugin.create(config, { logger, stateDir: mkdtempSync(join(scratch, 'state-')) })) as SshDeployer;
+      const d = (await plugin.create(config, {
+        logger,
+        stateDir: mkdtempSync(join(scratch, 'state-')),
+      })) as SshDeployer;
       deployers.push(d);
       return d;
     },

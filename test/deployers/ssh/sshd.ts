@@ -33,7 +33,6 @@ export interface Sshd {
   stop(): Promise<void>;
 }
 
-
 function keygen(path: string): void {
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'bp-test', '-f', path], { stdio: 'ignore' });
 }
@@ -83,28 +82,33 @@ export async function startSshd(client: ClientKey, opts: { port?: number } = {})
   writeFileSync(join(dir, 'authorized_keys'), `${client.publicKey}\n`, { mode: 0o600 });
   // sshd insists on its privilege separation directory even when it runs as root.
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
-  writeFileSync(join(dir, 'sshd_config'), [
-    `Port ${port}`,
-    'ListenAddress 127.0.0.1',
-    `HostKey ${join(dir, 'host_key')}`,
-    `PidFile ${join(dir, 'sshd.pid')}`,
-    `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
-    'PermitRootLogin prohibit-password',
-    'PubkeyAuthentication yes',
-    'PasswordAuthentication no',
-    'KbdInteractiveAuthentication no',
-    'UsePAM no',
-    'StrictModes no',
-    'AllowTcpForwarding yes',
-    'PrintMotd no',
-    'Subsystem sftp internal-sftp',
-    'LogLevel INFO',
-    // bash sources ~/.bashrc for every command run over SSH unless SHLVL says it is nested;
-    // root's .bashrc here runs pyenv init, which costs seconds per command.
-    'SetEnv SHLVL=1',
-    '',
-  ].join('\n'));
-  const child: ChildProcess = spawn(SSHD, ['-D', '-e', '-f', join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  writeFileSync(
+    join(dir, 'sshd_config'),
+    [
+      `Port ${port}`,
+      'ListenAddress 127.0.0.1',
+      `HostKey ${join(dir, 'host_key')}`,
+      `PidFile ${join(dir, 'sshd.pid')}`,
+      `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+      'PermitRootLogin prohibit-password',
+      'PubkeyAuthentication yes',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'UsePAM no',
+      'StrictModes no',
+      'AllowTcpForwarding yes',
+      'PrintMotd no',
+      'Subsystem sftp internal-sftp',
+      'LogLevel INFO',
+      // bash sources ~/.bashrc for every command run over SSH unless SHLVL says it is nested;
+      // root's .bashrc here runs pyenv init, which costs seconds per command.
+      'SetEnv SHLVL=1',
+      '',
+    ].join('\n'),
+  );
+  const child: ChildProcess = spawn(SSHD, ['-D', '-e', '-f', join(dir, 'sshd_config')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let log = '';
   child.stderr?.on('data', (c: Buffer) => (log += c.toString('utf8')));
   const deadline = Date.now() + 10_000;
@@ -116,10 +120,16 @@ export async function startSshd(client: ClientKey, opts: { port?: number } = {})
     await new Promise((r) => setTimeout(r, 50));
   }
   const pub = readFileSync(join(dir, 'host_key.pub'), 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
-  const fingerprint = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', join(dir, 'host_key.pub')], { encoding: 'utf8' }).split(' ')[1];
+  const fingerprint = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', join(dir, 'host_key.pub')], {
+    encoding: 'utf8',
+  }).split(' ')[1];
   const pid = child.pid as number;
   return {
-    port, dir, pid, hostPublicKey: pub, hostFingerprint: fingerprint,
+    port,
+    dir,
+    pid,
+    hostPublicKey: pub,
+    hostFingerprint: fingerprint,
     log: () => log,
     sessionPids: () => childrenOf(pid),
     async stop() {

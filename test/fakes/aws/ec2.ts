@@ -10,7 +10,12 @@ import { str, strings, trees, type Tree, type XmlValue } from './wire.js';
 
 export type InstanceStateName = 'pending' | 'running' | 'shutting-down' | 'terminated' | 'stopping' | 'stopped';
 const STATE_CODES: Record<InstanceStateName, number> = {
-  pending: 0, running: 16, 'shutting-down': 32, terminated: 48, stopping: 64, stopped: 80,
+  pending: 0,
+  running: 16,
+  'shutting-down': 32,
+  terminated: 48,
+  stopping: 64,
+  stopped: 80,
 };
 
 export interface FakeInstance {
@@ -39,7 +44,18 @@ export interface Ec2Timing {
 const USER_DATA_MAX_BYTES = 16 * 1024;
 
 /** vCPUs per instance type, for the quota; unknown types count 2. */
-const VCPUS: Record<string, number> = { 't3.nano': 2, 't3.micro': 2, 't3.small': 2, 't3.medium': 2, 't3.large': 2, 't3.xlarge': 4, 'm6i.large': 2, 'm6i.xlarge': 4, 'm6i.2xlarge': 8, 'g5.xlarge': 4 };
+const VCPUS: Record<string, number> = {
+  't3.nano': 2,
+  't3.micro': 2,
+  't3.small': 2,
+  't3.medium': 2,
+  't3.large': 2,
+  't3.xlarge': 4,
+  'm6i.large': 2,
+  'm6i.xlarge': 4,
+  'm6i.2xlarge': 8,
+  'g5.xlarge': 4,
+};
 
 export class Ec2State {
   readonly instances = new Map<string, FakeInstance>();
@@ -50,7 +66,12 @@ export class Ec2State {
   /** Eventual consistency: filtered DescribeInstances does not list an instance for this long after its launch. */
   listLagMs = 0;
 
-  constructor(private readonly timing: Ec2Timing, public vcpuLimit: number, private readonly knownImages: Set<string>, private readonly knownSubnets: Set<string>) {}
+  constructor(
+    private readonly timing: Ec2Timing,
+    public vcpuLimit: number,
+    private readonly knownImages: Set<string>,
+    private readonly knownSubnets: Set<string>,
+  ) {}
 
   stateOf(i: FakeInstance, now = Date.now()): InstanceStateName {
     if (i.terminatedAt !== null) return now - i.terminatedAt >= this.timing.shutdownMs ? 'terminated' : 'shutting-down';
@@ -69,10 +90,14 @@ export class Ec2State {
 
   handle(action: string, p: Tree): { body: XmlValue; tag: string } {
     switch (action) {
-      case 'RunInstances': return this.runInstances(p);
-      case 'DescribeInstances': return this.describeInstances(p);
-      case 'TerminateInstances': return this.terminateInstances(p);
-      default: throw new AwsFault(400, 'InvalidAction', `The action ${action} is not valid for this web service.`);
+      case 'RunInstances':
+        return this.runInstances(p);
+      case 'DescribeInstances':
+        return this.describeInstances(p);
+      case 'TerminateInstances':
+        return this.terminateInstances(p);
+      default:
+        throw new AwsFault(400, 'InvalidAction', `The action ${action} is not valid for this web service.`);
     }
   }
 
@@ -84,9 +109,14 @@ export class Ec2State {
     const subnetId = str(p, 'SubnetId') ?? '';
     const token = str(p, 'ClientToken') ?? '';
     if (!Number.isInteger(min) || !Number.isInteger(max) || min < 1 || max < min) {
-      throw new AwsFault(400, 'InvalidParameterValue', 'MinCount and MaxCount must be at least 1 and MinCount <= MaxCount');
+      throw new AwsFault(
+        400,
+        'InvalidParameterValue',
+        'MinCount and MaxCount must be at least 1 and MinCount <= MaxCount',
+      );
     }
-    if (token.length > 64) throw new AwsFault(400, 'InvalidParameterValue', 'ClientToken must be at most 64 ASCII characters');
+    if (token.length > 64)
+      throw new AwsFault(400, 'InvalidParameterValue', 'ClientToken must be at most 64 ASCII characters');
     const fingerprint = createHash('sha256').update(JSON.stringify(p)).digest('hex');
     if (token) {
       const seen = this.tokens.get(token);
@@ -94,28 +124,44 @@ export class Ec2State {
         // A token stays bound to its launch after the instances end: EC2 refuses it, it never relaunches.
         const ended = seen.ids.every((id) => this.instances.get(id)?.terminatedAt !== null);
         if (ended) {
-          throw new AwsFault(400, 'IdempotentInstanceTerminated',
-            'The request to launch an instance with the client token you provided was successful, but the instance was terminated.');
+          throw new AwsFault(
+            400,
+            'IdempotentInstanceTerminated',
+            'The request to launch an instance with the client token you provided was successful, but the instance was terminated.',
+          );
         }
         if (seen.fingerprint !== fingerprint) {
-          throw new AwsFault(400, 'IdempotentParameterMismatch', 'The client token you have provided is associated with a resource that is already deleted or has different parameters.');
+          throw new AwsFault(
+            400,
+            'IdempotentParameterMismatch',
+            'The client token you have provided is associated with a resource that is already deleted or has different parameters.',
+          );
         }
-        return this.reservationResponse(seen.reservationId, seen.ids.map((id) => this.instances.get(id)!), 'RunInstancesResponse');
+        return this.reservationResponse(
+          seen.reservationId,
+          seen.ids.map((id) => this.instances.get(id)!),
+          'RunInstancesResponse',
+        );
       }
     }
     const userData = Buffer.from(str(p, 'UserData') ?? '', 'base64');
     if (userData.length > USER_DATA_MAX_BYTES) {
       throw new AwsFault(400, 'InvalidParameterValue', `User data is limited to ${USER_DATA_MAX_BYTES} bytes`);
     }
-    if (!this.knownImages.has(imageId)) throw new AwsFault(400, 'InvalidAMIID.NotFound', `The image id '[${imageId}]' does not exist`);
-    if (!this.knownSubnets.has(subnetId)) throw new AwsFault(400, 'InvalidSubnetID.NotFound', `The subnet ID '${subnetId}' does not exist`);
+    if (!this.knownImages.has(imageId))
+      throw new AwsFault(400, 'InvalidAMIID.NotFound', `The image id '[${imageId}]' does not exist`);
+    if (!this.knownSubnets.has(subnetId))
+      throw new AwsFault(400, 'InvalidSubnetID.NotFound', `The subnet ID '${subnetId}' does not exist`);
     const used = [...this.instances.values()]
       .filter((i) => i.terminatedAt === null)
       .reduce((n, i) => n + (VCPUS[i.instanceType] ?? 2), 0);
     const asked = max * (VCPUS[instanceType] ?? 2);
     if (used + asked > this.vcpuLimit) {
-      throw new AwsFault(400, 'VcpuLimitExceeded',
-        `You have requested more vCPU capacity than your current vCPU limit of ${this.vcpuLimit} allows for the instance bucket that the specified instance type belongs to.`);
+      throw new AwsFault(
+        400,
+        'VcpuLimitExceeded',
+        `You have requested more vCPU capacity than your current vCPU limit of ${this.vcpuLimit} allows for the instance bucket that the specified instance type belongs to.`,
+      );
     }
     const tags: Record<string, string> = {};
     for (const spec of trees(p, 'TagSpecification')) {
@@ -127,9 +173,14 @@ export class Ec2State {
     for (let n = 0; n < max; n++) {
       const inst: FakeInstance = {
         id: `i-${randomBytes(9).toString('hex').slice(0, 17)}`,
-        reservationId, imageId, instanceType, subnetId,
+        reservationId,
+        imageId,
+        instanceType,
+        subnetId,
         privateIp: `10.0.${Math.floor(this.ipCounter / 250)}.${(this.ipCounter++ % 250) + 4}`,
-        launchedAt: Date.now(), terminatedAt: null, tags: { ...tags },
+        launchedAt: Date.now(),
+        terminatedAt: null,
+        tags: { ...tags },
         userData: userData.toString('utf8'),
         clientToken: token,
       };
@@ -141,25 +192,45 @@ export class Ec2State {
   }
 
   private reservationResponse(reservationId: string, instances: FakeInstance[], tag: string) {
-    return { tag, body: { reservationId, ownerId: '123456789012', groupSet: [], instancesSet: instances.map((i) => this.instanceXml(i)) } };
+    return {
+      tag,
+      body: {
+        reservationId,
+        ownerId: '123456789012',
+        groupSet: [],
+        instancesSet: instances.map((i) => this.instanceXml(i)),
+      },
+    };
   }
 
   private describeInstances(p: Tree) {
     const ids = new Set(strings(p, 'InstanceId'));
     const filters = trees(p, 'Filter').map((f) => ({ name: str(f, 'Name') ?? '', values: strings(f, 'Value') }));
     for (const id of ids) {
-      if (!this.instances.has(id)) throw new AwsFault(400, 'InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`);
+      if (!this.instances.has(id))
+        throw new AwsFault(400, 'InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`);
     }
     const now = Date.now();
-    const all = [...this.instances.values()].filter((i) =>
-      (ids.size === 0 || ids.has(i.id)) && filters.every((f) => this.matches(i, f.name, f.values, now)) &&
-      (ids.size > 0 || now - i.launchedAt >= this.listLagMs));
+    const all = [...this.instances.values()].filter(
+      (i) =>
+        (ids.size === 0 || ids.has(i.id)) &&
+        filters.every((f) => this.matches(i, f.name, f.values, now)) &&
+        (ids.size > 0 || now - i.launchedAt >= this.listLagMs),
+    );
     const maxResults = str(p, 'MaxResults');
     if (maxResults !== undefined && ids.size > 0) {
-      throw new AwsFault(400, 'InvalidParameterCombination', 'The parameter instancesSet cannot be used with the parameter maxResults');
+      throw new AwsFault(
+        400,
+        'InvalidParameterCombination',
+        'The parameter instancesSet cannot be used with the parameter maxResults',
+      );
     }
     if (maxResults !== undefined && (Number(maxResults) < 5 || Number(maxResults) > 1000)) {
-      throw new AwsFault(400, 'InvalidParameterValue', 'Value for parameter maxResults is invalid. Expecting a value between 5 and 1000.');
+      throw new AwsFault(
+        400,
+        'InvalidParameterValue',
+        'Value for parameter maxResults is invalid. Expecting a value between 5 and 1000.',
+      );
     }
     const from = pageStart(str(p, 'NextToken'));
     const size = Math.min(this.pageSize, maxResults === undefined ? 1000 : Number(maxResults));
@@ -171,7 +242,10 @@ export class Ec2State {
       tag: 'DescribeInstancesResponse',
       body: {
         reservationSet: [...byReservation].map(([reservationId, list]) => ({
-          reservationId, ownerId: '123456789012', groupSet: [], instancesSet: list.map((i) => this.instanceXml(i, now)),
+          reservationId,
+          ownerId: '123456789012',
+          groupSet: [],
+          instancesSet: list.map((i) => this.instanceXml(i, now)),
         })),
         nextToken,
       },
@@ -194,7 +268,8 @@ export class Ec2State {
   private terminateInstances(p: Tree) {
     const ids = strings(p, 'InstanceId');
     for (const id of ids) {
-      if (!this.instances.has(id)) throw new AwsFault(400, 'InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`);
+      if (!this.instances.has(id))
+        throw new AwsFault(400, 'InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`);
     }
     const now = Date.now();
     const changes = ids.map((id) => {

@@ -20,7 +20,12 @@ const MAX_PRIORITY = 50000;
 const MAX_TAGS = 50;
 const MAX_TAG_ARNS = 20;
 
-interface FakeTarget { id: string; port: number; registeredAt: number; deregisteredAt: number | null }
+interface FakeTarget {
+  id: string;
+  port: number;
+  registeredAt: number;
+  deregisteredAt: number | null;
+}
 
 export interface FakeTargetGroup {
   arn: string;
@@ -59,33 +64,59 @@ export class Elbv2State {
   /** Most items per page of DescribeRules / DescribeTargetGroups (PageSize may ask for fewer). */
   pageSize = 5;
 
-  constructor(private readonly ec2: Ec2State, private readonly timing: ElbTiming, public ruleLimit: number) {}
+  constructor(
+    private readonly ec2: Ec2State,
+    private readonly timing: ElbTiming,
+    public ruleLimit: number,
+  ) {}
 
   handle(action: string, p: Tree): { tag: string; body: XmlValue } {
-    const result = (body: Record<string, XmlValue>) => ({ tag: `${action}Response`, body: { [`${action}Result`]: body } });
+    const result = (body: Record<string, XmlValue>) => ({
+      tag: `${action}Response`,
+      body: { [`${action}Result`]: body },
+    });
     switch (action) {
-      case 'DescribeLoadBalancers': return result({ LoadBalancers: [this.loadBalancerXml()] });
-      case 'DescribeListeners': return result({ Listeners: this.describeListeners(p) });
-      case 'CreateTargetGroup': return result({ TargetGroups: [this.tgXml(this.createTargetGroup(p))] });
+      case 'DescribeLoadBalancers':
+        return result({ LoadBalancers: [this.loadBalancerXml()] });
+      case 'DescribeListeners':
+        return result({ Listeners: this.describeListeners(p) });
+      case 'CreateTargetGroup':
+        return result({ TargetGroups: [this.tgXml(this.createTargetGroup(p))] });
       case 'DescribeTargetGroups': {
         const { items, next } = this.page(p, this.describeTargetGroups(p));
         return result({ TargetGroups: items.map((t) => this.tgXml(t)), NextMarker: next });
       }
-      case 'DeleteTargetGroup': this.deleteTargetGroup(str(p, 'TargetGroupArn') ?? ''); return result({});
-      case 'ModifyTargetGroupAttributes': return result({ Attributes: this.modifyAttributes(p) });
-      case 'RegisterTargets': this.registerTargets(p); return result({});
-      case 'DeregisterTargets': this.deregisterTargets(p); return result({});
-      case 'DescribeTargetHealth': return result({ TargetHealthDescriptions: this.describeTargetHealth(p) });
+      case 'DeleteTargetGroup':
+        this.deleteTargetGroup(str(p, 'TargetGroupArn') ?? '');
+        return result({});
+      case 'ModifyTargetGroupAttributes':
+        return result({ Attributes: this.modifyAttributes(p) });
+      case 'RegisterTargets':
+        this.registerTargets(p);
+        return result({});
+      case 'DeregisterTargets':
+        this.deregisterTargets(p);
+        return result({});
+      case 'DescribeTargetHealth':
+        return result({ TargetHealthDescriptions: this.describeTargetHealth(p) });
       case 'DescribeRules': {
         const { items, next } = this.page(p, this.describeRules(p));
         return result({ Rules: items.map((r) => this.ruleXml(r)), NextMarker: next });
       }
-      case 'CreateRule': return result({ Rules: [this.ruleXml(this.createRule(p))] });
-      case 'ModifyRule': return result({ Rules: [this.ruleXml(this.modifyRule(p))] });
-      case 'DeleteRule': this.deleteRule(str(p, 'RuleArn') ?? ''); return result({});
-      case 'DescribeTags': return result({ TagDescriptions: this.describeTags(p) });
-      case 'AddTags': this.addTags(p); return result({});
-      default: throw new AwsFault(400, 'InvalidAction', `Could not find operation ${action} for version 2015-12-01`);
+      case 'CreateRule':
+        return result({ Rules: [this.ruleXml(this.createRule(p))] });
+      case 'ModifyRule':
+        return result({ Rules: [this.ruleXml(this.modifyRule(p))] });
+      case 'DeleteRule':
+        this.deleteRule(str(p, 'RuleArn') ?? '');
+        return result({});
+      case 'DescribeTags':
+        return result({ TagDescriptions: this.describeTags(p) });
+      case 'AddTags':
+        this.addTags(p);
+        return result({});
+      default:
+        throw new AwsFault(400, 'InvalidAction', `Could not find operation ${action} for version 2015-12-01`);
     }
   }
 
@@ -93,7 +124,11 @@ export class Elbv2State {
   private page<T>(p: Tree, all: T[]): { items: T[]; next: string | undefined } {
     const asked = str(p, 'PageSize');
     if (asked !== undefined && (!Number.isInteger(Number(asked)) || Number(asked) < 1 || Number(asked) > 400)) {
-      throw new AwsFault(400, 'ValidationError', `Value '${asked}' at 'pageSize' failed to satisfy constraint: Member must be between 1 and 400`);
+      throw new AwsFault(
+        400,
+        'ValidationError',
+        `Value '${asked}' at 'pageSize' failed to satisfy constraint: Member must be between 1 and 400`,
+      );
     }
     const from = pageStart(str(p, 'Marker'));
     const size = Math.min(this.pageSize, asked === undefined ? 400 : Number(asked));
@@ -105,47 +140,82 @@ export class Elbv2State {
     const tags = trees(p, 'Tags').map((t) => [str(t, 'Key') ?? '', str(t, 'Value') ?? ''] as const);
     for (const arn of arns) {
       const owner = this.targetGroups.get(arn) ?? this.rules.get(arn);
-      if (!owner) throw new AwsFault(400, arn.includes(':targetgroup/') ? 'TargetGroupNotFound' : 'RuleNotFound', `Resource '${arn}' not found`);
+      if (!owner)
+        throw new AwsFault(
+          400,
+          arn.includes(':targetgroup/') ? 'TargetGroupNotFound' : 'RuleNotFound',
+          `Resource '${arn}' not found`,
+        );
       const next = { ...owner.tags, ...Object.fromEntries(tags) };
-      if (Object.keys(next).length > MAX_TAGS) throw new AwsFault(400, 'TooManyTags', `A resource can have at most ${MAX_TAGS} tags`);
+      if (Object.keys(next).length > MAX_TAGS)
+        throw new AwsFault(400, 'TooManyTags', `A resource can have at most ${MAX_TAGS} tags`);
       owner.tags = next;
     }
   }
 
   private loadBalancerXml(): XmlValue {
     return {
-      LoadBalancerArn: this.loadBalancerArn, DNSName: this.dnsName, LoadBalancerName: 'bp-fake',
-      Scheme: 'internet-facing', VpcId: 'vpc-0fa4e000000000001', State: { Code: 'active' }, Type: 'application',
+      LoadBalancerArn: this.loadBalancerArn,
+      DNSName: this.dnsName,
+      LoadBalancerName: 'bp-fake',
+      Scheme: 'internet-facing',
+      VpcId: 'vpc-0fa4e000000000001',
+      State: { Code: 'active' },
+      Type: 'application',
     };
   }
 
   private describeListeners(p: Tree): XmlValue[] {
     const arns = strings(p, 'ListenerArns');
-    if (arns.some((a) => a !== this.listenerArn)) throw new AwsFault(400, 'ListenerNotFound', 'One or more listeners not found');
-    return [{
-      ListenerArn: this.listenerArn, LoadBalancerArn: this.loadBalancerArn, Port: 80, Protocol: 'HTTP',
-      DefaultActions: [{ Type: 'fixed-response', Order: 1, FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain' } }],
-    }];
+    if (arns.some((a) => a !== this.listenerArn))
+      throw new AwsFault(400, 'ListenerNotFound', 'One or more listeners not found');
+    return [
+      {
+        ListenerArn: this.listenerArn,
+        LoadBalancerArn: this.loadBalancerArn,
+        Port: 80,
+        Protocol: 'HTTP',
+        DefaultActions: [
+          { Type: 'fixed-response', Order: 1, FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain' } },
+        ],
+      },
+    ];
   }
 
   private createTargetGroup(p: Tree): FakeTargetGroup {
     const name = str(p, 'Name') ?? '';
     if (!/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$/.test(name)) {
-      throw new AwsFault(400, 'ValidationError', `Target group name '${name}' must be 1-32 alphanumerics or hyphens, not starting or ending with a hyphen`);
+      throw new AwsFault(
+        400,
+        'ValidationError',
+        `Target group name '${name}' must be 1-32 alphanumerics or hyphens, not starting or ending with a hyphen`,
+      );
     }
     const settings = {
-      protocol: str(p, 'Protocol') ?? 'HTTP', port: Number(str(p, 'Port') ?? '80'), vpcId: str(p, 'VpcId') ?? '',
+      protocol: str(p, 'Protocol') ?? 'HTTP',
+      port: Number(str(p, 'Port') ?? '80'),
+      vpcId: str(p, 'VpcId') ?? '',
       healthCheckPath: str(p, 'HealthCheckPath') ?? '/',
     };
     const existing = [...this.targetGroups.values()].find((t) => t.name === name);
     if (existing) {
-      const same = existing.protocol === settings.protocol && existing.port === settings.port &&
-        existing.vpcId === settings.vpcId && existing.healthCheckPath === settings.healthCheckPath;
-      if (!same) throw new AwsFault(400, 'DuplicateTargetGroupName', `A target group with the same name '${name}' exists, but with different settings`);
+      const same =
+        existing.protocol === settings.protocol &&
+        existing.port === settings.port &&
+        existing.vpcId === settings.vpcId &&
+        existing.healthCheckPath === settings.healthCheckPath;
+      if (!same)
+        throw new AwsFault(
+          400,
+          'DuplicateTargetGroupName',
+          `A target group with the same name '${name}' exists, but with different settings`,
+        );
       return existing;
     }
     const tg: FakeTargetGroup = {
-      arn: `${ARN}:targetgroup/${name}/${randomBytes(8).toString('hex')}`, name, ...settings,
+      arn: `${ARN}:targetgroup/${name}/${randomBytes(8).toString('hex')}`,
+      name,
+      ...settings,
       deregistrationDelaySeconds: 300,
       tags: Object.fromEntries(trees(p, 'Tags').map((t) => [str(t, 'Key') ?? '', str(t, 'Value') ?? ''])),
       targets: new Map(),
@@ -160,12 +230,14 @@ export class Elbv2State {
     const all = [...this.targetGroups.values()];
     if (names.length > 0) {
       const found = all.filter((t) => names.includes(t.name));
-      if (found.length < names.length) throw new AwsFault(400, 'TargetGroupNotFound', 'One or more target groups not found');
+      if (found.length < names.length)
+        throw new AwsFault(400, 'TargetGroupNotFound', 'One or more target groups not found');
       return found;
     }
     if (arns.length > 0) {
       const found = all.filter((t) => arns.includes(t.arn));
-      if (found.length < arns.length) throw new AwsFault(400, 'TargetGroupNotFound', 'One or more target groups not found');
+      if (found.length < arns.length)
+        throw new AwsFault(400, 'TargetGroupNotFound', 'One or more target groups not found');
       return found;
     }
     return all;
@@ -194,7 +266,8 @@ export class Elbv2State {
     for (const a of trees(p, 'Attributes')) {
       if (str(a, 'Key') === 'deregistration_delay.timeout_seconds') {
         const s = Number(str(a, 'Value'));
-        if (!Number.isInteger(s) || s < 0 || s > 3600) throw new AwsFault(400, 'InvalidConfigurationRequest', 'deregistration_delay.timeout_seconds must be 0-3600');
+        if (!Number.isInteger(s) || s < 0 || s > 3600)
+          throw new AwsFault(400, 'InvalidConfigurationRequest', 'deregistration_delay.timeout_seconds must be 0-3600');
         tg.deregistrationDelaySeconds = s;
       }
     }
@@ -209,11 +282,20 @@ export class Elbv2State {
       const now = Date.now();
       const runningFor = inst ? now - inst.launchedAt - this.ec2.bootMs : -1;
       if (!inst || this.ec2.stateOf(inst, now) !== 'running' || runningFor < this.timing.registrationLagMs) {
-        throw new AwsFault(400, 'InvalidTarget', `The following targets are not in a running state and cannot be registered: '${id}'`);
+        throw new AwsFault(
+          400,
+          'InvalidTarget',
+          `The following targets are not in a running state and cannot be registered: '${id}'`,
+        );
       }
       const current = tg.targets.get(id);
       if (current && current.deregisteredAt === null) continue;
-      tg.targets.set(id, { id, port: Number(str(t, 'Port') ?? tg.port), registeredAt: Date.now(), deregisteredAt: null });
+      tg.targets.set(id, {
+        id,
+        port: Number(str(t, 'Port') ?? tg.port),
+        registeredAt: Date.now(),
+        deregisteredAt: null,
+      });
     }
   }
 
@@ -236,20 +318,27 @@ export class Elbv2State {
         continue;
       }
       const [State, Reason, Description] = this.health(tg, t, now);
-      out.push({ Target: { Id: t.id, Port: t.port }, HealthCheckPort: String(t.port), TargetHealth: { State, Reason, Description } });
+      out.push({
+        Target: { Id: t.id, Port: t.port },
+        HealthCheckPort: String(t.port),
+        TargetHealth: { State, Reason, Description },
+      });
     }
     return out;
   }
 
   private health(tg: FakeTargetGroup, t: FakeTarget, now: number): [string, string | undefined, string | undefined] {
-    if (t.deregisteredAt !== null) return ['draining', 'Target.DeregistrationInProgress', 'Target deregistration is in progress'];
-    if (this.rulesUsing(tg.arn).length === 0) return ['unused', 'Target.NotInUse', 'Target group is not configured to receive traffic from the load balancer'];
+    if (t.deregisteredAt !== null)
+      return ['draining', 'Target.DeregistrationInProgress', 'Target deregistration is in progress'];
+    if (this.rulesUsing(tg.arn).length === 0)
+      return ['unused', 'Target.NotInUse', 'Target group is not configured to receive traffic from the load balancer'];
     const inst = this.ec2.instances.get(t.id);
     const state = inst ? this.ec2.stateOf(inst, now) : 'terminated';
     if (state === 'pending') return ['initial', 'Elb.RegistrationInProgress', 'Target registration is in progress'];
     if (state !== 'running') return ['unused', 'Target.InvalidState', 'Target is in the stopped or terminated state'];
     const since = Math.max(t.registeredAt, inst!.launchedAt + 0);
-    if (now - since < this.timing.healthyAfterMs) return ['initial', 'Elb.InitialHealthChecking', 'Initial health checks in progress'];
+    if (now - since < this.timing.healthyAfterMs)
+      return ['initial', 'Elb.InitialHealthChecking', 'Initial health checks in progress'];
     // The fake cannot run the container: an image under the reserved `.invalid` TLD (RFC 2606)
     // stands for one that fails to pull, so its health checks fail.
     if (/\.invalid[/:]/.test(inst!.userData)) return ['unhealthy', 'Target.FailedHealthChecks', 'Health checks failed'];
@@ -259,8 +348,11 @@ export class Elbv2State {
   private describeRules(p: Tree): FakeRule[] {
     const listener = str(p, 'ListenerArn');
     const arns = strings(p, 'RuleArns');
-    if (listener && listener !== this.listenerArn) throw new AwsFault(400, 'ListenerNotFound', 'One or more listeners not found');
-    const rules = [...this.rules.values()].filter((r) => (!listener || r.listenerArn === listener) && (arns.length === 0 || arns.includes(r.arn)));
+    if (listener && listener !== this.listenerArn)
+      throw new AwsFault(400, 'ListenerNotFound', 'One or more listeners not found');
+    const rules = [...this.rules.values()].filter(
+      (r) => (!listener || r.listenerArn === listener) && (arns.length === 0 || arns.includes(r.arn)),
+    );
     if (arns.length > rules.length) throw new AwsFault(400, 'RuleNotFound', 'One or more rules not found');
     return rules.sort((a, b) => Number(a.priority) - Number(b.priority));
   }
@@ -270,12 +362,17 @@ export class Elbv2State {
       if (str(a, 'Type') !== 'forward') continue;
       const groups = trees(a.ForwardConfig as Tree | undefined, 'TargetGroups');
       if (groups.length > MAX_TARGET_GROUPS_PER_ACTION) {
-        throw new AwsFault(400, 'ValidationError', `A forward action can have at most ${MAX_TARGET_GROUPS_PER_ACTION} target groups`);
+        throw new AwsFault(
+          400,
+          'ValidationError',
+          `A forward action can have at most ${MAX_TARGET_GROUPS_PER_ACTION} target groups`,
+        );
       }
       for (const g of groups) {
         this.requireTargetGroup(str(g, 'TargetGroupArn') ?? '');
         const w = Number(str(g, 'Weight') ?? '1');
-        if (!Number.isInteger(w) || w < 0 || w > MAX_WEIGHT) throw new AwsFault(400, 'ValidationError', `Weight must be between 0 and ${MAX_WEIGHT}`);
+        if (!Number.isInteger(w) || w < 0 || w > MAX_WEIGHT)
+          throw new AwsFault(400, 'ValidationError', `Weight must be between 0 and ${MAX_WEIGHT}`);
       }
     }
   }
@@ -285,34 +382,57 @@ export class Elbv2State {
     let total = 0;
     for (const c of conditions) {
       const field = str(c, 'Field') ?? '';
-      const config = { 'host-header': 'HostHeaderConfig', 'path-pattern': 'PathPatternConfig', 'http-header': 'HttpHeaderConfig' }[field];
+      const config = {
+        'host-header': 'HostHeaderConfig',
+        'path-pattern': 'PathPatternConfig',
+        'http-header': 'HttpHeaderConfig',
+      }[field];
       const values = config ? strings(c[config] as Tree | undefined, 'Values') : strings(c, 'Values');
-      if (values.length === 0) throw new AwsFault(400, 'ValidationError', `A '${field}' condition needs at least one value`);
+      if (values.length === 0)
+        throw new AwsFault(400, 'ValidationError', `A '${field}' condition needs at least one value`);
       if (values.length > MAX_VALUES_PER_CONDITION) {
-        throw new AwsFault(400, 'InvalidConfigurationRequest', `A condition can have at most '${MAX_VALUES_PER_CONDITION}' values`);
+        throw new AwsFault(
+          400,
+          'InvalidConfigurationRequest',
+          `A condition can have at most '${MAX_VALUES_PER_CONDITION}' values`,
+        );
       }
       total += values.length;
     }
     if (total > MAX_VALUES_PER_RULE) {
-      throw new AwsFault(400, 'InvalidConfigurationRequest', `A rule can only have '${MAX_VALUES_PER_RULE}' condition values`);
+      throw new AwsFault(
+        400,
+        'InvalidConfigurationRequest',
+        `A rule can only have '${MAX_VALUES_PER_RULE}' condition values`,
+      );
     }
   }
 
   private createRule(p: Tree): FakeRule {
     const listenerArn = str(p, 'ListenerArn') ?? '';
-    if (listenerArn !== this.listenerArn) throw new AwsFault(400, 'ListenerNotFound', 'One or more listeners not found');
+    if (listenerArn !== this.listenerArn)
+      throw new AwsFault(400, 'ListenerNotFound', 'One or more listeners not found');
     const priority = str(p, 'Priority') ?? '';
     if (!/^\d+$/.test(priority) || Number(priority) < 1 || Number(priority) > MAX_PRIORITY) {
-      throw new AwsFault(400, 'ValidationError', `Value '${priority}' at 'priority' failed to satisfy constraint: Member must be between 1 and ${MAX_PRIORITY}`);
+      throw new AwsFault(
+        400,
+        'ValidationError',
+        `Value '${priority}' at 'priority' failed to satisfy constraint: Member must be between 1 and ${MAX_PRIORITY}`,
+      );
     }
     this.checkConditions(trees(p, 'Conditions'));
-    if ([...this.rules.values()].some((r) => r.priority === priority)) throw new AwsFault(400, 'PriorityInUse', `Priority '${priority}' is currently in use`);
-    if (this.rules.size >= this.ruleLimit) throw new AwsFault(400, 'TooManyRules', 'You\'ve reached the limit on the number of rules per load balancer');
+    if ([...this.rules.values()].some((r) => r.priority === priority))
+      throw new AwsFault(400, 'PriorityInUse', `Priority '${priority}' is currently in use`);
+    if (this.rules.size >= this.ruleLimit)
+      throw new AwsFault(400, 'TooManyRules', "You've reached the limit on the number of rules per load balancer");
     const actions = trees(p, 'Actions');
     this.checkActions(actions);
     const rule: FakeRule = {
       arn: `${ARN}:listener-rule/app/bp-fake/50dc6c495c0c9188/f2f7dc8efc522ab2/${randomBytes(8).toString('hex')}`,
-      listenerArn, priority, conditions: trees(p, 'Conditions'), actions,
+      listenerArn,
+      priority,
+      conditions: trees(p, 'Conditions'),
+      actions,
       tags: Object.fromEntries(trees(p, 'Tags').map((t) => [str(t, 'Key') ?? '', str(t, 'Value') ?? ''])),
     };
     this.rules.set(rule.arn, rule);
@@ -341,35 +461,61 @@ export class Elbv2State {
 
   private describeTags(p: Tree): XmlValue[] {
     const arns = strings(p, 'ResourceArns');
-    if (arns.length > MAX_TAG_ARNS) throw new AwsFault(400, 'ValidationError', `At most ${MAX_TAG_ARNS} resource ARNs per call`);
+    if (arns.length > MAX_TAG_ARNS)
+      throw new AwsFault(400, 'ValidationError', `At most ${MAX_TAG_ARNS} resource ARNs per call`);
     return arns.map((arn) => {
       const owner = this.targetGroups.get(arn) ?? this.rules.get(arn);
-      if (!owner) throw new AwsFault(400, arn.includes(':targetgroup/') ? 'TargetGroupNotFound' : 'RuleNotFound', `Resource '${arn}' not found`);
+      if (!owner)
+        throw new AwsFault(
+          400,
+          arn.includes(':targetgroup/') ? 'TargetGroupNotFound' : 'RuleNotFound',
+          `Resource '${arn}' not found`,
+        );
       return { ResourceArn: arn, Tags: Object.entries(owner.tags).map(([Key, Value]) => ({ Key, Value })) };
     });
   }
 
   /** Target groups a rule forwards to, with weights (an omitted weight is 1). */
   forwardTargets(rule: FakeRule): Array<{ arn: string; weight: number }> {
-    return rule.actions.filter((a) => str(a, 'Type') === 'forward').flatMap((a) => {
-      const groups = trees(a.ForwardConfig as Tree | undefined, 'TargetGroups');
-      if (groups.length > 0) return groups.map((g) => ({ arn: str(g, 'TargetGroupArn') ?? '', weight: Number(str(g, 'Weight') ?? '1') }));
-      const single = str(a, 'TargetGroupArn');
-      return single ? [{ arn: single, weight: 1 }] : [];
-    });
+    return rule.actions
+      .filter((a) => str(a, 'Type') === 'forward')
+      .flatMap((a) => {
+        const groups = trees(a.ForwardConfig as Tree | undefined, 'TargetGroups');
+        if (groups.length > 0)
+          return groups.map((g) => ({ arn: str(g, 'TargetGroupArn') ?? '', weight: Number(str(g, 'Weight') ?? '1') }));
+        const single = str(a, 'TargetGroupArn');
+        return single ? [{ arn: single, weight: 1 }] : [];
+      });
   }
 
   private tgXml(tg: FakeTargetGroup): XmlValue {
     return {
-      TargetGroupArn: tg.arn, TargetGroupName: tg.name, Protocol: tg.protocol, Port: tg.port, VpcId: tg.vpcId,
-      HealthCheckProtocol: tg.protocol, HealthCheckPort: 'traffic-port', HealthCheckEnabled: true, HealthCheckPath: tg.healthCheckPath,
-      HealthCheckIntervalSeconds: 30, HealthCheckTimeoutSeconds: 5, HealthyThresholdCount: 5, UnhealthyThresholdCount: 2,
-      Matcher: { HttpCode: '200' }, TargetType: 'instance',
+      TargetGroupArn: tg.arn,
+      TargetGroupName: tg.name,
+      Protocol: tg.protocol,
+      Port: tg.port,
+      VpcId: tg.vpcId,
+      HealthCheckProtocol: tg.protocol,
+      HealthCheckPort: 'traffic-port',
+      HealthCheckEnabled: true,
+      HealthCheckPath: tg.healthCheckPath,
+      HealthCheckIntervalSeconds: 30,
+      HealthCheckTimeoutSeconds: 5,
+      HealthyThresholdCount: 5,
+      UnhealthyThresholdCount: 2,
+      Matcher: { HttpCode: '200' },
+      TargetType: 'instance',
       LoadBalancerArns: this.rulesUsing(tg.arn).length > 0 ? [this.loadBalancerArn] : [],
     };
   }
 
   private ruleXml(r: FakeRule): XmlValue {
-    return { RuleArn: r.arn, Priority: r.priority, Conditions: r.conditions as XmlValue, Actions: r.actions as XmlValue, IsDefault: false };
+    return {
+      RuleArn: r.arn,
+      Priority: r.priority,
+      Conditions: r.conditions as XmlValue,
+      Actions: r.actions as XmlValue,
+      IsDefault: false,
+    };
   }
 }

@@ -32,7 +32,11 @@ export function environment(
     environment_id: id,
     deployers: { aws: { type: 'aws-ec2', config: {} } },
     deployments: deployments.map((d) => ({
-      deployment_id: d.id, deployer: 'aws', listen: null, revisions: d.revisions, traffic: d.traffic ?? [],
+      deployment_id: d.id,
+      deployer: 'aws',
+      listen: null,
+      revisions: d.revisions,
+      traffic: d.traffic ?? [],
     })),
     notifications: [],
     base_dir: tmpdir(),
@@ -55,7 +59,10 @@ export function recordingLogger(): RecordingLogger {
   return { lines, debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
 }
 
-export async function createDeployer(config: AwsEc2Config, logger: Logger = recordingLogger()): Promise<AwsEc2Deployer> {
+export async function createDeployer(
+  config: AwsEc2Config,
+  logger: Logger = recordingLogger(),
+): Promise<AwsEc2Deployer> {
   return (await plugin.create(config, { logger, stateDir: join(tmpdir(), 'bp-aws-ec2-unused') })) as AwsEc2Deployer;
 }
 

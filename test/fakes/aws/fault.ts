@@ -1,6 +1,10 @@
 /** An AWS error response: HTTP status, the service's error code and its message. */
 export class AwsFault extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }

@@ -70,11 +70,18 @@ export class FakeAws {
   constructor(opts: FakeAwsOptions = {}) {
     this.ec2 = new Ec2State(
       { bootMs: opts.bootMs ?? 150, shutdownMs: opts.shutdownMs ?? 150 },
-      opts.vcpuLimit ?? 1000, new Set([FAKE_AMI]), new Set(FAKE_SUBNETS),
+      opts.vcpuLimit ?? 1000,
+      new Set([FAKE_AMI]),
+      new Set(FAKE_SUBNETS),
     );
-    this.elbv2 = new Elbv2State(this.ec2, {
-      healthyAfterMs: opts.healthyAfterMs ?? 300, registrationLagMs: opts.registrationLagMs ?? 100,
-    }, opts.ruleLimit ?? 100);
+    this.elbv2 = new Elbv2State(
+      this.ec2,
+      {
+        healthyAfterMs: opts.healthyAfterMs ?? 300,
+        registrationLagMs: opts.registrationLagMs ?? 100,
+      },
+      opts.ruleLimit ?? 100,
+    );
     this.ec2.pageSize = this.elbv2.pageSize = opts.pageSize ?? 5;
   }
 
@@ -124,14 +131,16 @@ export class FakeAws {
           ? new AwsFault(401, 'AuthFailure', 'AWS was not able to validate the provided access credentials')
           : new AwsFault(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
       }
-      if (service === 'ec2' && form.get('Version') !== EC2_VERSION) throw new AwsFault(400, 'InvalidAction', 'Unknown API version');
+      if (service === 'ec2' && form.get('Version') !== EC2_VERSION)
+        throw new AwsFault(400, 'InvalidAction', 'Unknown API version');
       const lost = await this.applyFaults(service, action);
       const params = unflatten(form);
       const { tag, body } = service === 'ec2' ? this.ec2.handle(action, params) : this.elbv2.handle(action, params);
       if (lost) throw lost;
       this.reply(res, 200, service === 'ec2' ? this.ec2Body(tag, body) : this.elbBody(tag, body));
     } catch (e) {
-      const fault = e instanceof AwsFault ? e : new AwsFault(500, 'InternalError', e instanceof Error ? e.message : String(e));
+      const fault =
+        e instanceof AwsFault ? e : new AwsFault(500, 'InternalError', e instanceof Error ? e.message : String(e));
       entry.status = fault.status;
       entry.code = fault.code;
       this.reply(res, fault.status, service === 'ec2' ? this.ec2Error(fault) : this.elbError(fault));
@@ -143,7 +152,8 @@ export class FakeAws {
     let lost: AwsFault | null = null;
     for (const f of this.faults) {
       if (f.service && f.service !== service) continue;
-      if (f.action !== undefined && !(typeof f.action === 'string' ? f.action === action : f.action.test(action))) continue;
+      if (f.action !== undefined && !(typeof f.action === 'string' ? f.action === action : f.action.test(action)))
+        continue;
       if (f.times !== undefined && f.used >= f.times) continue;
       f.used++;
       f.before?.();
@@ -162,24 +172,34 @@ export class FakeAws {
   }
 
   private ec2Body(tag: string, body: XmlValue): string {
-    const inner = Object.entries(body as Record<string, XmlValue>).map(([k, v]) => toXml(k, v, 'item')).join('');
+    const inner = Object.entries(body as Record<string, XmlValue>)
+      .map(([k, v]) => toXml(k, v, 'item'))
+      .join('');
     return `<${tag} xmlns="http://ec2.amazonaws.com/doc/${EC2_VERSION}/"><requestId>${randomUUID()}</requestId>${inner}</${tag}>`;
   }
 
   private elbBody(tag: string, body: XmlValue): string {
-    const inner = Object.entries(body as Record<string, XmlValue>).map(([k, v]) => toXml(k, v, 'member')).join('');
-    return `<${tag} xmlns="http://elasticloadbalancing.amazonaws.com/doc/${ELB_VERSION}/">${inner}` +
-      `<ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></${tag}>`;
+    const inner = Object.entries(body as Record<string, XmlValue>)
+      .map(([k, v]) => toXml(k, v, 'member'))
+      .join('');
+    return (
+      `<${tag} xmlns="http://elasticloadbalancing.amazonaws.com/doc/${ELB_VERSION}/">${inner}` +
+      `<ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></${tag}>`
+    );
   }
 
   private ec2Error(f: AwsFault): string {
-    return `<Response><Errors><Error>${toXml('Code', f.code, 'item')}${toXml('Message', f.message, 'item')}</Error></Errors>` +
-      `<RequestID>${randomUUID()}</RequestID></Response>`;
+    return (
+      `<Response><Errors><Error>${toXml('Code', f.code, 'item')}${toXml('Message', f.message, 'item')}</Error></Errors>` +
+      `<RequestID>${randomUUID()}</RequestID></Response>`
+    );
   }
 
   private elbError(f: AwsFault): string {
     const type = f.status >= 500 ? 'Receiver' : 'Sender';
-    return `<ErrorResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/${ELB_VERSION}/"><Error><Type>${type}</Type>` +
-      `${toXml('Code', f.code, 'member')}${toXml('Message', f.message, 'member')}</Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`;
+    return (
+      `<ErrorResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/${ELB_VERSION}/"><Error><Type>${type}</Type>` +
+      `${toXml('Code', f.code, 'member')}${toXml('Message', f.message, 'member')}</Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`
+    );
   }
 }

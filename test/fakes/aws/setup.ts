@@ -1,7 +1,15 @@
 /** Test set-up shared by the aws-ec2 tests: a started fake, credentials in env, a config. */
 import { afterAll, beforeAll } from 'vitest';
 import type { AwsEc2Config } from '../../../src/deployers/aws-ec2/config.js';
-import { FAKE_ACCESS_KEY_ID, FAKE_AMI, FAKE_SECRET_ACCESS_KEY, FAKE_SUBNETS, FAKE_VPC, FakeAws, type FakeAwsOptions } from './server.js';
+import {
+  FAKE_ACCESS_KEY_ID,
+  FAKE_AMI,
+  FAKE_SECRET_ACCESS_KEY,
+  FAKE_SUBNETS,
+  FAKE_VPC,
+  FakeAws,
+  type FakeAwsOptions,
+} from './server.js';
 
 /** The SDK's default credential chain reads these first, so no ~/.aws or instance metadata is consulted. */
 export function useFakeCredentials(): void {

@@ -65,7 +65,9 @@ export function toXml(tag: string, value: XmlValue, itemTag: string): string {
   if (value === undefined || value === null) return '';
   if (Array.isArray(value)) return `<${tag}>${value.map((v) => toXml(itemTag, v, itemTag)).join('')}</${tag}>`;
   if (typeof value === 'object') {
-    return `<${tag}>${Object.entries(value).map(([k, v]) => toXml(k, v, itemTag)).join('')}</${tag}>`;
+    return `<${tag}>${Object.entries(value)
+      .map(([k, v]) => toXml(k, v, itemTag))
+      .join('')}</${tag}>`;
   }
   return `<${tag}>${escape(String(value))}</${tag}>`;
 }

@@ -28,48 +28,112 @@ const MAX_TAGS = 50;
 
 const ALL_TYPES = [...TYPES, trafficManagerProfile];
 /** vCPUs per size: the fake's slice of the VM size catalog. */
-const CORES: Record<string, number> = { Standard_B1ls: 1, Standard_B1s: 1, Standard_B1ms: 1, Standard_B2s: 2, Standard_B2ms: 2, Standard_D2s_v5: 2, Standard_D4s_v5: 4, Standard_D8s_v5: 8, Standard_D16s_v5: 16, Standard_D32s_v5: 32, Standard_NC4as_T4_v3: 4 };
+const CORES: Record<string, number> = {
+  Standard_B1ls: 1,
+  Standard_B1s: 1,
+  Standard_B1ms: 1,
+  Standard_B2s: 2,
+  Standard_B2ms: 2,
+  Standard_D2s_v5: 2,
+  Standard_D4s_v5: 4,
+  Standard_D8s_v5: 8,
+  Standard_D16s_v5: 16,
+  Standard_D32s_v5: 32,
+  Standard_NC4as_T4_v3: 4,
+};
 
 export class ArmApi {
   private readonly groups = new Map<string, string>();
 
-  constructor(private readonly store: Store, private readonly guests: Guests, private readonly settings: Settings) {}
+  constructor(
+    private readonly store: Store,
+    private readonly guests: Guests,
+    private readonly settings: Settings,
+  ) {}
 
   /** A resource group with a virtual network `bp-vnet` and subnet `apps`, as operators create once. */
   seedGroup(subscription: string, group: string, location: string): void {
     const groupId = `/subscriptions/${subscription}/resourceGroups/${group}`;
     this.groups.set(groupId.toLowerCase(), location);
     const vnet = `${groupId}/providers/Microsoft.Network/virtualNetworks/bp-vnet`;
-    this.store.put({ id: vnet, name: 'bp-vnet', type: 'Microsoft.Network/virtualNetworks', location, properties: { provisioningState: 'Succeeded', addressSpace: { addressPrefixes: ['10.0.0.0/16'] } } });
-    this.store.put({ id: `${vnet}/subnets/apps`, name: 'apps', type: 'Microsoft.Network/virtualNetworks/subnets', properties: { provisioningState: 'Succeeded', addressPrefix: '10.0.0.0/20' } });
+    this.store.put({
+      id: vnet,
+      name: 'bp-vnet',
+      type: 'Microsoft.Network/virtualNetworks',
+      location,
+      properties: { provisioningState: 'Succeeded', addressSpace: { addressPrefixes: ['10.0.0.0/16'] } },
+    });
+    this.store.put({
+      id: `${vnet}/subnets/apps`,
+      name: 'apps',
+      type: 'Microsoft.Network/virtualNetworks/subnets',
+      properties: { provisioningState: 'Succeeded', addressPrefix: '10.0.0.0/20' },
+    });
   }
 
   private ctx(groupId: string): TypeContext {
-    return { store: this.store, guests: this.guests, groupId, coresLimit: this.settings.coresLimit(), vmCores: (s) => CORES[s] ?? 2 };
+    return {
+      store: this.store,
+      guests: this.guests,
+      groupId,
+      coresLimit: this.settings.coresLimit(),
+      vmCores: (s) => CORES[s] ?? 2,
+    };
   }
 
   handle(method: string, url: URL, raw: string, operationError?: { code: string; message: string }): Answer {
     if (!url.searchParams.get('api-version')) {
-      throw new ArmError(400, 'MissingApiVersionParameter', "The api-version query parameter (?api-version=) is required for all requests.");
+      throw new ArmError(
+        400,
+        'MissingApiVersionParameter',
+        'The api-version query parameter (?api-version=) is required for all requests.',
+      );
     }
     const path = url.pathname;
-    const op = /^\/subscriptions\/[^/]+\/providers\/([^/]+)\/locations\/[^/]+\/(operations|operationResults)\/([^/]+)$/i.exec(path);
+    const op =
+      /^\/subscriptions\/[^/]+\/providers\/([^/]+)\/locations\/[^/]+\/(operations|operationResults)\/([^/]+)$/i.exec(
+        path,
+      );
     if (op && method === 'GET') return this.operation(op[3], op[2].toLowerCase() === 'operations', url);
-    const m = /^(\/subscriptions\/[^/]+\/resourceGroups\/[^/]+)\/providers\/([^/]+)\/([^/]+)(?:\/([^/]+)(?:\/(.+))?)?$/i.exec(path);
+    const m =
+      /^(\/subscriptions\/[^/]+\/resourceGroups\/[^/]+)\/providers\/([^/]+)\/([^/]+)(?:\/([^/]+)(?:\/(.+))?)?$/i.exec(
+        path,
+      );
     if (!m) throw new ArmError(404, 'InvalidResourceType', `The fake does not serve ${path}.`);
     const [, groupId, ns, typeName, name, rest] = m;
     const location = this.groups.get(groupId.toLowerCase());
-    if (!location) throw new ArmError(404, 'ResourceGroupNotFound', `Resource group '${groupId.split('/').pop()}' could not be found.`);
-    if (rest && name) return this.child(method, `${groupId}/providers/${ns}/${typeName}/${name}`, `${ns}/${typeName}`, rest, raw, groupId, url);
+    if (!location)
+      throw new ArmError(
+        404,
+        'ResourceGroupNotFound',
+        `Resource group '${groupId.split('/').pop()}' could not be found.`,
+      );
+    if (rest && name)
+      return this.child(
+        method,
+        `${groupId}/providers/${ns}/${typeName}/${name}`,
+        `${ns}/${typeName}`,
+        rest,
+        raw,
+        groupId,
+        url,
+      );
     const type = ALL_TYPES.find((t) => t.type.toLowerCase() === `${ns}/${typeName}`.toLowerCase());
-    if (!type) throw new ArmError(404, 'InvalidResourceType', `The resource type '${typeName}' could not be found in the namespace '${ns}'.`);
+    if (!type)
+      throw new ArmError(
+        404,
+        'InvalidResourceType',
+        `The resource type '${typeName}' could not be found in the namespace '${ns}'.`,
+      );
     const ctx = this.ctx(groupId);
     if (!name) {
       if (method !== 'GET') throw new ArmError(405, 'MethodNotAllowed', `${method} is not allowed on a collection.`);
       // The continuation is a key, not an offset: resources deleted between pages shift nothing.
       const key = (r: ArmResource) => r.id.toLowerCase();
       const after = url.searchParams.get('$skiptoken');
-      const all = this.store.list(type.type, groupId).sort((a, b) => key(a).localeCompare(key(b)))
+      const all = this.store
+        .list(type.type, groupId)
+        .sort((a, b) => key(a).localeCompare(key(b)))
         .filter((r) => after === null || key(r) > after);
       const page = all.slice(0, this.settings.pageSize());
       const next = new URL(`${this.settings.base()}${url.pathname}${url.search}`);
@@ -102,16 +166,31 @@ export class ArmApi {
   }
 
   private put(
-    type: ResourceType, id: string, name: string, body: Json, existing: ArmResource | undefined, ctx: TypeContext, url: URL,
+    type: ResourceType,
+    id: string,
+    name: string,
+    body: Json,
+    existing: ArmResource | undefined,
+    ctx: TypeContext,
+    url: URL,
     operationError?: { code: string; message: string },
   ): Answer {
     const state = existing?.properties.provisioningState;
     if (state === 'Deleting' || ((state === 'Creating' || state === 'Updating') && type.longRunning)) {
-      throw new ArmError(409, 'AnotherOperationInProgress', `Operation on ${type.type} '${name}' is not allowed because another operation is in progress (${String(state)}). Retry later.`, { 'Retry-After': '1' });
+      throw new ArmError(
+        409,
+        'AnotherOperationInProgress',
+        `Operation on ${type.type} '${name}' is not allowed because another operation is in progress (${String(state)}). Retry later.`,
+        { 'Retry-After': '1' },
+      );
     }
     const tags = body.tags as Record<string, string> | undefined;
     if (tags && Object.keys(tags).length > MAX_TAGS) {
-      throw new ArmError(400, 'InvalidTemplate', `The tags of resource '${name}' exceed the limit of ${MAX_TAGS} tag name/value pairs.`);
+      throw new ArmError(
+        400,
+        'InvalidTemplate',
+        `The tags of resource '${name}' exceed the limit of ${MAX_TAGS} tag name/value pairs.`,
+      );
     }
     const r = type.build(id, name, body, existing, ctx);
     if (!type.longRunning) {
@@ -129,10 +208,20 @@ export class ArmApi {
       r.properties.provisioningState = 'Succeeded';
       type.created?.(r, ctx, body);
     });
-    return { status: existing ? 200 : 201, body: this.view(type, r, ctx, url.searchParams), headers: this.asyncHeaders(op, url, false) };
+    return {
+      status: existing ? 200 : 201,
+      body: this.view(type, r, ctx, url.searchParams),
+      headers: this.asyncHeaders(op, url, false),
+    };
   }
 
-  private delete(type: ResourceType, r: ArmResource | undefined, ctx: TypeContext, url: URL, operationError?: { code: string; message: string }): Answer {
+  private delete(
+    type: ResourceType,
+    r: ArmResource | undefined,
+    ctx: TypeContext,
+    url: URL,
+    operationError?: { code: string; message: string },
+  ): Answer {
     if (!r) return { status: 204 };
     type.checkDelete?.(r, ctx);
     if (!type.longRunning) {
@@ -141,7 +230,9 @@ export class ArmApi {
       return { status: 200 };
     }
     if (r.properties.provisioningState === 'Deleting') {
-      throw new ArmError(409, 'AnotherOperationInProgress', `The resource '${r.name}' is being deleted.`, { 'Retry-After': '1' });
+      throw new ArmError(409, 'AnotherOperationInProgress', `The resource '${r.name}' is being deleted.`, {
+        'Retry-After': '1',
+      });
     }
     const before = r.properties.provisioningState;
     r.properties.provisioningState = 'Deleting';
@@ -157,7 +248,15 @@ export class ArmApi {
   }
 
   /** Sub-resources and actions: VM instanceView / start / deallocate / powerOff, rule health, subnets, TM endpoints. */
-  private child(method: string, parent: string, type: string, rest: string, raw: string, groupId: string, url: URL): Answer {
+  private child(
+    method: string,
+    parent: string,
+    type: string,
+    rest: string,
+    raw: string,
+    groupId: string,
+    url: URL,
+  ): Answer {
     const t = type.toLowerCase();
     const r = this.store.get(parent);
     if (t === 'microsoft.network/virtualnetworks' && /^subnets\/[^/]+$/i.test(rest) && method === 'GET') {
@@ -168,8 +267,13 @@ export class ArmApi {
     if (!r) throw notFound(type, parent.split('/').pop()!, groupId.split('/').pop()!);
     if (t === 'microsoft.compute/virtualmachines') {
       if (rest === 'instanceView' && method === 'GET') return { status: 200, body: this.guests.instanceView(r) };
-      const transitions: Record<string, ['starting' | 'stopping' | 'deallocating', 'running' | 'stopped' | 'deallocated']> = {
-        start: ['starting', 'running'], powerOff: ['stopping', 'stopped'], deallocate: ['deallocating', 'deallocated'],
+      const transitions: Record<
+        string,
+        ['starting' | 'stopping' | 'deallocating', 'running' | 'stopped' | 'deallocated']
+      > = {
+        start: ['starting', 'running'],
+        powerOff: ['stopping', 'stopped'],
+        deallocate: ['deallocating', 'deallocated'],
       };
       const action = transitions[rest];
       if (action && method === 'POST') {
@@ -184,16 +288,28 @@ export class ArmApi {
     if (t === 'microsoft.network/loadbalancers' && method === 'POST') {
       const rule = /^loadBalancingRules\/([^/]+)\/health$/i.exec(rest)?.[1];
       const rules = (r.properties.loadBalancingRules as Array<{ name: string }> | undefined) ?? [];
-      if (rule && !rules.some((x) => x.name.toLowerCase() === rule.toLowerCase())) throw notFound('loadBalancingRules', rule, groupId.split('/').pop()!);
+      if (rule && !rules.some((x) => x.name.toLowerCase() === rule.toLowerCase()))
+        throw notFound('loadBalancingRules', rule, groupId.split('/').pop()!);
       if (rule) {
-        const op = this.store.startOperation('Microsoft.Network', this.settings.opDelayMs(), () => this.guests.ruleHealth(r));
-        return { status: 202, headers: { Location: this.operationUrl(op, 'operationResults', url), 'Retry-After': String(this.settings.retryAfterSeconds) } };
+        const op = this.store.startOperation('Microsoft.Network', this.settings.opDelayMs(), () =>
+          this.guests.ruleHealth(r),
+        );
+        return {
+          status: 202,
+          headers: {
+            Location: this.operationUrl(op, 'operationResults', url),
+            'Retry-After': String(this.settings.retryAfterSeconds),
+          },
+        };
       }
     }
     if (t === 'microsoft.network/trafficmanagerprofiles') {
       const [kind, name] = rest.split('/');
-      if (method === 'PATCH' && name) return { status: 200, body: patchEndpoint(r, kind, name, parse(raw), (x) => this.store.get(x)) };
-      const found = (r.properties.endpoints as Array<{ name: string; type: string }>).find((e) => e.name.toLowerCase() === name?.toLowerCase() && e.type.toLowerCase().endsWith(`/${kind.toLowerCase()}`));
+      if (method === 'PATCH' && name)
+        return { status: 200, body: patchEndpoint(r, kind, name, parse(raw), (x) => this.store.get(x)) };
+      const found = (r.properties.endpoints as Array<{ name: string; type: string }>).find(
+        (e) => e.name.toLowerCase() === name?.toLowerCase() && e.type.toLowerCase().endsWith(`/${kind.toLowerCase()}`),
+      );
       if (method === 'GET' && found) return { status: 200, body: found };
       if (method === 'GET') throw new ArmError(404, 'NotFound', `The endpoint '${name}' was not found.`);
     }
@@ -221,10 +337,28 @@ export class ArmApi {
     const op = this.store.operations.get(id);
     if (!op) throw new ArmError(404, 'OperationNotFound', `The operation '${id}' was not found.`);
     if (status) {
-      return { status: 200, body: { id: url.pathname, name: op.id, status: op.status, startTime: op.startTime, ...(op.endTime ? { endTime: op.endTime } : {}), ...(op.error ? { error: op.error } : {}) } };
+      return {
+        status: 200,
+        body: {
+          id: url.pathname,
+          name: op.id,
+          status: op.status,
+          startTime: op.startTime,
+          ...(op.endTime ? { endTime: op.endTime } : {}),
+          ...(op.error ? { error: op.error } : {}),
+        },
+      };
     }
-    if (op.status === 'InProgress') return { status: 202, headers: { Location: `${this.settings.base()}${url.pathname}${url.search}`, 'Retry-After': String(this.settings.retryAfterSeconds) } };
-    if (op.status === 'Failed') throw new ArmError(400, op.error?.code ?? 'Failed', op.error?.message ?? 'The operation failed.');
+    if (op.status === 'InProgress')
+      return {
+        status: 202,
+        headers: {
+          Location: `${this.settings.base()}${url.pathname}${url.search}`,
+          'Retry-After': String(this.settings.retryAfterSeconds),
+        },
+      };
+    if (op.status === 'Failed')
+      throw new ArmError(400, op.error?.code ?? 'Failed', op.error?.message ?? 'The operation failed.');
     return op.result ? { status: 200, body: op.result } : { status: 200 };
   }
 }

@@ -35,7 +35,11 @@ export class Guests {
   /** custom data per VM id: write-only in ARM, never returned by GET. */
   readonly customData = new Map<string, string>();
 
-  constructor(private readonly store: Store, private readonly timings: () => GuestTimings, private readonly unpullable: Set<string>) {}
+  constructor(
+    private readonly store: Store,
+    private readonly timings: () => GuestTimings,
+    private readonly unpullable: Set<string>,
+  ) {}
 
   private pullable(image: string | null): boolean {
     if (image === null) return true;
@@ -46,7 +50,11 @@ export class Guests {
   boot(vmId: string, customData: string | undefined): void {
     const key = vmId.toLowerCase();
     if (customData !== undefined) this.customData.set(key, customData);
-    this.guests.set(key, { power: 'starting', since: Date.now(), broken: !this.pullable(imageOf(this.customData.get(key))) });
+    this.guests.set(key, {
+      power: 'starting',
+      since: Date.now(),
+      broken: !this.pullable(imageOf(this.customData.get(key))),
+    });
   }
 
   forget(vmId: string): void {
@@ -62,7 +70,8 @@ export class Guests {
   power(vmId: string): Power | null {
     const g = this.guests.get(vmId.toLowerCase());
     if (!g) return null;
-    if (g.power === 'starting' && Date.now() - g.since >= this.timings().bootMs) Object.assign(g, { power: 'running', since: g.since + this.timings().bootMs });
+    if (g.power === 'starting' && Date.now() - g.since >= this.timings().bootMs)
+      Object.assign(g, { power: 'running', since: g.since + this.timings().bootMs });
     return g.power;
   }
 
@@ -76,25 +85,40 @@ export class Guests {
     const state = String(vm.properties.provisioningState ?? 'Succeeded').toLowerCase();
     const power = this.power(vm.id) ?? 'stopped';
     const display: Record<Power, string> = {
-      starting: 'VM starting', running: 'VM running', stopping: 'VM stopping', stopped: 'VM stopped',
-      deallocating: 'VM deallocating', deallocated: 'VM deallocated',
+      starting: 'VM starting',
+      running: 'VM running',
+      stopping: 'VM stopping',
+      stopped: 'VM stopped',
+      deallocating: 'VM deallocating',
+      deallocated: 'VM deallocated',
     };
     return {
       computerName: (vm.properties.osProfile as { computerName?: string } | undefined)?.computerName,
       osName: 'ubuntu',
       statuses: [
-        { code: `ProvisioningState/${state}`, level: state === 'failed' ? 'Error' : 'Info', displayStatus: `Provisioning ${state}` },
+        {
+          code: `ProvisioningState/${state}`,
+          level: state === 'failed' ? 'Error' : 'Info',
+          displayStatus: `Provisioning ${state}`,
+        },
         { code: `PowerState/${power}`, level: 'Info', displayStatus: display[power] },
       ],
     };
   }
 
   /** NIC ip configurations that name a backend pool of `lb`. */
-  backendsOf(lb: ArmResource): Array<{ nic: ArmResource; ipConfig: { id: string; properties: Record<string, unknown> } }> {
-    const pools = new Set(((lb.properties.backendAddressPools as Array<{ id: string }> | undefined) ?? []).map((p) => p.id.toLowerCase()));
+  backendsOf(
+    lb: ArmResource,
+  ): Array<{ nic: ArmResource; ipConfig: { id: string; properties: Record<string, unknown> } }> {
+    const pools = new Set(
+      ((lb.properties.backendAddressPools as Array<{ id: string }> | undefined) ?? []).map((p) => p.id.toLowerCase()),
+    );
     const out: Array<{ nic: ArmResource; ipConfig: { id: string; properties: Record<string, unknown> } }> = [];
     for (const nic of this.store.list('Microsoft.Network/networkInterfaces')) {
-      for (const ipConfig of (nic.properties.ipConfigurations as Array<{ id: string; properties: Record<string, unknown> }>) ?? []) {
+      for (const ipConfig of (nic.properties.ipConfigurations as Array<{
+        id: string;
+        properties: Record<string, unknown>;
+      }>) ?? []) {
         const refs = (ipConfig.properties.loadBalancerBackendAddressPools as Array<{ id: string }> | undefined) ?? [];
         if (refs.some((r) => pools.has(r.id.toLowerCase()))) out.push({ nic, ipConfig });
       }
@@ -115,7 +139,11 @@ export class Guests {
         reason: up ? 'Up' : vmId ? 'Probe failed' : 'No virtual machine attached',
       };
     });
-    return { up: addresses.filter((a) => a.state === 'Up').length, down: addresses.filter((a) => a.state === 'Down').length, loadBalancerBackendAddresses: addresses };
+    return {
+      up: addresses.filter((a) => a.state === 'Up').length,
+      down: addresses.filter((a) => a.state === 'Down').length,
+      loadBalancerBackendAddresses: addresses,
+    };
   }
 
   /** Traffic Manager's probe of an endpoint whose target is a public IP in front of a load balancer. */

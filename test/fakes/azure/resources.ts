@@ -33,11 +33,16 @@ export interface ResourceType {
 
 const bad = (message: string, code = 'InvalidParameter') => new ArmError(400, code, message);
 const invalidReference = (id: string) =>
-  new ArmError(400, 'InvalidResourceReference', `Resource ${id} referenced by resource was not found. Please make sure that the referenced resource exists, and that both resources are in the same region.`);
+  new ArmError(
+    400,
+    'InvalidResourceReference',
+    `Resource ${id} referenced by resource was not found. Please make sure that the referenced resource exists, and that both resources are in the same region.`,
+  );
 
 function props(body: Json): Json {
   const p = body.properties;
-  if (p !== undefined && (typeof p !== 'object' || p === null)) throw bad('properties must be an object', 'InvalidRequestFormat');
+  if (p !== undefined && (typeof p !== 'object' || p === null))
+    throw bad('properties must be an object', 'InvalidRequestFormat');
   return structuredClone((p as Json | undefined) ?? {});
 }
 
@@ -48,7 +53,11 @@ function base(id: string, name: string, type: string, body: Json, existing: ArmR
 }
 
 const childIds = (parent: string, kind: string, items: unknown) =>
-  ((items as Array<{ name: string; properties?: Json }> | undefined) ?? []).map((c) => ({ ...c, id: `${parent}/${kind}/${c.name}`, properties: c.properties ?? {} }));
+  ((items as Array<{ name: string; properties?: Json }> | undefined) ?? []).map((c) => ({
+    ...c,
+    id: `${parent}/${kind}/${c.name}`,
+    properties: c.properties ?? {},
+  }));
 
 let nextPrivate = 4;
 let nextPublic = 10;
@@ -61,12 +70,23 @@ const publicIp: ResourceType = {
     const p = props(body);
     const sku = (body.sku as { name?: string } | undefined)?.name ?? 'Basic';
     if (sku === 'Standard' && p.publicIPAllocationMethod !== 'Static') {
-      throw bad('Standard sku publicIp /subscriptions/…/publicIPAddresses/' + name + ' must have AllocationMethod set to Static.', 'StandardSkuPublicIPAddressesMustBeStatic');
+      throw bad(
+        'Standard sku publicIp /subscriptions/…/publicIPAddresses/' +
+          name +
+          ' must have AllocationMethod set to Static.',
+        'StandardSkuPublicIPAddressesMustBeStatic',
+      );
     }
     const label = (p.dnsSettings as { domainNameLabel?: string } | undefined)?.domainNameLabel;
     if (label) {
       const fqdn = `${label}.${r.location}.cloudapp.azure.com`;
-      const taken = ctx.store.list(this.type).find((o) => o.id.toLowerCase() !== id.toLowerCase() && (o.properties.dnsSettings as { fqdn?: string } | undefined)?.fqdn === fqdn);
+      const taken = ctx.store
+        .list(this.type)
+        .find(
+          (o) =>
+            o.id.toLowerCase() !== id.toLowerCase() &&
+            (o.properties.dnsSettings as { fqdn?: string } | undefined)?.fqdn === fqdn,
+        );
       if (taken) throw bad(`DNS record ${fqdn} is already used by another public IP.`, 'DnsRecordInUse');
       p.dnsSettings = { domainNameLabel: label, fqdn };
     }
@@ -77,7 +97,10 @@ const publicIp: ResourceType = {
   checkDelete(r) {
     const user = (r.properties.ipConfiguration as { id?: string } | undefined)?.id;
     if (user) {
-      throw bad(`Public IP address ${r.id} can not be deleted since it is still allocated to resource ${user}. In order to delete the public IP, disassociate/detach the Public IP address from the resource.`, 'PublicIPAddressCannotBeDeleted');
+      throw bad(
+        `Public IP address ${r.id} can not be deleted since it is still allocated to resource ${user}. In order to delete the public IP, disassociate/detach the Public IP address from the resource.`,
+        'PublicIPAddressCannotBeDeleted',
+      );
     }
   },
 };
@@ -96,15 +119,24 @@ const loadBalancer: ResourceType = {
     p.backendAddressPools = childIds(id, 'backendAddressPools', p.backendAddressPools);
     p.probes = childIds(id, 'probes', p.probes);
     for (const probe of p.probes as Array<{ properties: Json }>) {
-      if (probe.properties.protocol === 'Http' && typeof probe.properties.requestPath !== 'string') throw bad('An HTTP probe needs a requestPath.');
+      if (probe.properties.protocol === 'Http' && typeof probe.properties.requestPath !== 'string')
+        throw bad('An HTTP probe needs a requestPath.');
     }
     p.loadBalancingRules = childIds(id, 'loadBalancingRules', p.loadBalancingRules);
     p.outboundRules = childIds(id, 'outboundRules', p.outboundRules);
-    for (const rule of [...(p.loadBalancingRules as Array<{ properties: Json }>), ...(p.outboundRules as Array<{ properties: Json }>)]) {
-      const refs = [rule.properties.backendAddressPool, rule.properties.probe, rule.properties.frontendIPConfiguration,
-        ...((rule.properties.frontendIPConfigurations as unknown[] | undefined) ?? [])] as Array<{ id?: string } | undefined>;
+    for (const rule of [
+      ...(p.loadBalancingRules as Array<{ properties: Json }>),
+      ...(p.outboundRules as Array<{ properties: Json }>),
+    ]) {
+      const refs = [
+        rule.properties.backendAddressPool,
+        rule.properties.probe,
+        rule.properties.frontendIPConfiguration,
+        ...((rule.properties.frontendIPConfigurations as unknown[] | undefined) ?? []),
+      ] as Array<{ id?: string } | undefined>;
       for (const ref of refs) {
-        if (ref?.id && !JSON.stringify(p).toLowerCase().includes(`"id":"${ref.id.toLowerCase()}"`)) throw invalidReference(ref.id);
+        if (ref?.id && !JSON.stringify(p).toLowerCase().includes(`"id":"${ref.id.toLowerCase()}"`))
+          throw invalidReference(ref.id);
       }
     }
     return { ...r, sku: body.sku ?? { name: 'Basic' }, properties: p };
@@ -124,8 +156,13 @@ const loadBalancer: ResourceType = {
   view(r, ctx) {
     const view = structuredClone(r);
     for (const pool of view.properties.backendAddressPools as Array<{ properties: Json; id: string }>) {
-      pool.properties.backendIPConfigurations = ctx.guests.backendsOf(r)
-        .filter(({ ipConfig }) => ((ipConfig.properties.loadBalancerBackendAddressPools as Array<{ id: string }>) ?? []).some((x) => x.id.toLowerCase() === pool.id.toLowerCase()))
+      pool.properties.backendIPConfigurations = ctx.guests
+        .backendsOf(r)
+        .filter(({ ipConfig }) =>
+          ((ipConfig.properties.loadBalancerBackendAddressPools as Array<{ id: string }>) ?? []).some(
+            (x) => x.id.toLowerCase() === pool.id.toLowerCase(),
+          ),
+        )
         .map(({ ipConfig }) => ({ id: ipConfig.id }));
     }
     return view;
@@ -139,7 +176,11 @@ const networkInterface: ResourceType = {
     const r = base(id, name, this.type, body, existing);
     const p = props(body);
     const configs = childIds(id, 'ipConfigurations', p.ipConfigurations);
-    if (configs.length === 0) throw bad('A network interface needs at least one IP configuration.', 'NetworkInterfaceMustHaveAtLeastOneIpConfiguration');
+    if (configs.length === 0)
+      throw bad(
+        'A network interface needs at least one IP configuration.',
+        'NetworkInterfaceMustHaveAtLeastOneIpConfiguration',
+      );
     const before = (existing?.properties.ipConfigurations as Array<{ properties: Json }> | undefined) ?? [];
     configs.forEach((c, i) => {
       const subnet = (c.properties.subnet as { id?: string } | undefined)?.id;
@@ -149,7 +190,8 @@ const networkInterface: ResourceType = {
         const pools = (lb?.properties.backendAddressPools as Array<{ id: string }> | undefined) ?? [];
         if (!pools.some((x) => x.id.toLowerCase() === pool.id.toLowerCase())) throw invalidReference(pool.id);
       }
-      c.properties.privateIPAddress = before[i]?.properties.privateIPAddress ?? `10.0.${Math.floor(nextPrivate / 250)}.${(nextPrivate++ % 250) + 4}`;
+      c.properties.privateIPAddress =
+        before[i]?.properties.privateIPAddress ?? `10.0.${Math.floor(nextPrivate / 250)}.${(nextPrivate++ % 250) + 4}`;
       c.properties.primary = i === 0;
     });
     p.ipConfigurations = configs;
@@ -158,12 +200,18 @@ const networkInterface: ResourceType = {
   },
   checkDelete(r) {
     const vm = (r.properties.virtualMachine as { id?: string } | undefined)?.id;
-    if (vm) throw bad(`Nic(s) in request is in use by VM ${vm}. Detach the NIC(s) from the VM before deleting.`, 'NicInUse');
+    if (vm)
+      throw bad(`Nic(s) in request is in use by VM ${vm}. Detach the NIC(s) from the VM before deleting.`, 'NicInUse');
   },
 };
 
 function nicIdsOf(p: Json): Array<{ id: string; properties?: { deleteOption?: string } }> {
-  return ((p.networkProfile as { networkInterfaces?: Array<{ id: string; properties?: { deleteOption?: string } }> } | undefined)?.networkInterfaces) ?? [];
+  return (
+    (
+      p.networkProfile as
+        { networkInterfaces?: Array<{ id: string; properties?: { deleteOption?: string } }> } | undefined
+    )?.networkInterfaces ?? []
+  );
 }
 
 const virtualMachine: ResourceType = {
@@ -173,33 +221,56 @@ const virtualMachine: ResourceType = {
     const r = base(id, name, this.type, body, existing);
     const p = props(body);
     const size = (p.hardwareProfile as { vmSize?: string } | undefined)?.vmSize;
-    if (!size || !/^Standard_[A-Za-z0-9_]+$/.test(size)) throw bad(`The value ${size} provided for the VM size is not valid.`);
-    const os = (p.osProfile ?? {}) as { adminUsername?: string; adminPassword?: string; customData?: string; linuxConfiguration?: { disablePasswordAuthentication?: boolean; ssh?: { publicKeys?: unknown[] } } };
+    if (!size || !/^Standard_[A-Za-z0-9_]+$/.test(size))
+      throw bad(`The value ${size} provided for the VM size is not valid.`);
+    const os = (p.osProfile ?? {}) as {
+      adminUsername?: string;
+      adminPassword?: string;
+      customData?: string;
+      linuxConfiguration?: { disablePasswordAuthentication?: boolean; ssh?: { publicKeys?: unknown[] } };
+    };
     if (!existing) {
       if (!os.adminUsername) throw bad("Required parameter 'osProfile.adminUsername' is missing (null).");
-      if (!os.adminPassword && !(os.linuxConfiguration?.ssh?.publicKeys?.length)) {
+      if (!os.adminPassword && !os.linuxConfiguration?.ssh?.publicKeys?.length) {
         throw bad("Required parameter 'adminPassword' is missing (null).");
       }
       const cores = ctx.vmCores(size);
-      const used = ctx.store.list(this.type).reduce((n, vm) => n + ctx.vmCores(String((vm.properties.hardwareProfile as { vmSize?: string }).vmSize)), 0);
+      const used = ctx.store
+        .list(this.type)
+        .reduce((n, vm) => n + ctx.vmCores(String((vm.properties.hardwareProfile as { vmSize?: string }).vmSize)), 0);
       if (used + cores > ctx.coresLimit) {
-        throw new ArmError(409, 'OperationNotAllowed', `Operation could not be completed as it results in exceeding approved Total Regional Cores quota. Additional details - Deployment Model: Resource Manager, Location: ${r.location}, Current Limit: ${ctx.coresLimit}, Current Usage: ${used}, Additional Required: ${cores}, (Minimum) New Limit Required: ${used + cores}. Submit a request for Quota increase at https://aka.ms/ProdportalCRP`);
+        throw new ArmError(
+          409,
+          'OperationNotAllowed',
+          `Operation could not be completed as it results in exceeding approved Total Regional Cores quota. Additional details - Deployment Model: Resource Manager, Location: ${r.location}, Current Limit: ${ctx.coresLimit}, Current Usage: ${used}, Additional Required: ${cores}, (Minimum) New Limit Required: ${used + cores}. Submit a request for Quota increase at https://aka.ms/ProdportalCRP`,
+        );
       }
     }
     if (os.customData !== undefined) {
       // Compute REST reference, OSProfile.customData: base64, the decoded array at most 65,535 bytes.
-      const refused = () => bad('Custom data in OSProfile must be in Base64 encoding and with a maximum length of 87380 characters.');
+      const refused = () =>
+        bad('Custom data in OSProfile must be in Base64 encoding and with a maximum length of 87380 characters.');
       if (!/^[A-Za-z0-9+/]*={0,2}$/.test(os.customData) || os.customData.length % 4 !== 0) throw refused();
       if (os.customData.length > 87380 || Buffer.from(os.customData, 'base64').length > 65535) throw refused();
     }
     if (existing) {
       // osProfile is fixed at creation: a PUT that changes it is refused, whatever state the VM is in.
       const before = (existing.properties.osProfile ?? {}) as Record<string, unknown>;
-      for (const key of ['adminUsername', 'computerName', 'customData', 'linuxConfiguration', 'adminPassword'] as const) {
+      for (const key of [
+        'adminUsername',
+        'computerName',
+        'customData',
+        'linuxConfiguration',
+        'adminPassword',
+      ] as const) {
         const was = JSON.stringify(before[key] ?? null);
         const now = JSON.stringify((os as Record<string, unknown>)[key] ?? null);
         if (key in os && was !== now) {
-          throw new ArmError(409, 'PropertyChangeNotAllowed', `Changing property '${key === 'linuxConfiguration' ? 'linuxConfiguration.ssh.publicKeys' : key}' is not allowed.`);
+          throw new ArmError(
+            409,
+            'PropertyChangeNotAllowed',
+            `Changing property '${key === 'linuxConfiguration' ? 'linuxConfiguration.ssh.publicKeys' : key}' is not allowed.`,
+          );
         }
       }
     }
@@ -207,7 +278,8 @@ const virtualMachine: ResourceType = {
       const n = ctx.store.get(nic.id);
       if (!n) throw new ArmError(404, 'NotFound', `Resource ${nic.id} not found.`);
       const owner = (n.properties.virtualMachine as { id?: string } | undefined)?.id;
-      if (owner && owner.toLowerCase() !== id.toLowerCase()) throw bad(`Network interface ${nic.id} is used by existing VM ${owner}.`, 'NicInUseWithVirtualMachine');
+      if (owner && owner.toLowerCase() !== id.toLowerCase())
+        throw bad(`Network interface ${nic.id} is used by existing VM ${owner}.`, 'NicInUseWithVirtualMachine');
     }
     p.vmId = existing?.properties.vmId ?? crypto.randomUUID();
     p.timeCreated = existing?.properties.timeCreated ?? new Date().toISOString();

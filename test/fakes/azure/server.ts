@@ -57,7 +57,10 @@ export const FAKE_SUBSCRIPTION = '00000000-0000-4000-8000-00000000b0b0';
 export const FAKE_TENANT = '72f988bf-0000-4000-8000-0000000000bb';
 export const FAKE_RESOURCE_GROUP = 'bp-test-rg';
 export const FAKE_LOCATION = 'westeurope';
-export const FAKE_CLIENT = { clientId: 'a1b2c3d4-0000-4000-8000-00000000c11e', clientSecret: 'fake-client-secret~value' };
+export const FAKE_CLIENT = {
+  clientId: 'a1b2c3d4-0000-4000-8000-00000000c11e',
+  clientSecret: 'fake-client-secret~value',
+};
 
 export class FakeArm {
   readonly journal: JournalEntry[] = [];
@@ -162,7 +165,12 @@ export class FakeArm {
     const raw = await readBody(req);
     const header = req.headers['x-ms-client-request-id'];
     const entry: JournalEntry = {
-      at: Date.now(), method, path: url.pathname, query: url.search, status: 200, fault: false,
+      at: Date.now(),
+      method,
+      path: url.pathname,
+      query: url.search,
+      status: 200,
+      fault: false,
       clientRequestId: typeof header === 'string' ? header : null,
     };
     this.journal.push(entry);
@@ -170,7 +178,8 @@ export class FakeArm {
       entry.status = status;
       const requestId = randomUUID();
       res.writeHead(status, {
-        'x-ms-request-id': requestId, 'x-ms-correlation-request-id': requestId,
+        'x-ms-request-id': requestId,
+        'x-ms-correlation-request-id': requestId,
         ...(body === undefined ? {} : { 'content-type': 'application/json; charset=utf-8' }),
         ...headers,
       });
@@ -181,7 +190,11 @@ export class FakeArm {
       if (token) return send(200, token);
       const auth = req.headers.authorization ?? '';
       if (!auth.startsWith('Bearer ')) {
-        throw new ArmError(401, 'AuthenticationFailed', "Authentication failed. The 'Authorization' header is missing.");
+        throw new ArmError(
+          401,
+          'AuthenticationFailed',
+          "Authentication failed. The 'Authorization' header is missing.",
+        );
       }
       if (!this.tokens.has(auth.slice('Bearer '.length))) {
         throw new ArmError(401, 'InvalidAuthenticationToken', 'The access token is invalid.');
@@ -190,40 +203,63 @@ export class FakeArm {
       if (fault?.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
       if (fault?.status) {
         entry.fault = true;
-        const headers: Record<string, string> = fault.retryAfterSeconds !== undefined ? { 'Retry-After': String(fault.retryAfterSeconds) } : {};
-        throw new ArmError(fault.status, fault.code ?? 'InternalServerError', fault.message ?? `injected fault ${fault.status}`, headers);
+        const headers: Record<string, string> =
+          fault.retryAfterSeconds !== undefined ? { 'Retry-After': String(fault.retryAfterSeconds) } : {};
+        throw new ArmError(
+          fault.status,
+          fault.code ?? 'InternalServerError',
+          fault.message ?? `injected fault ${fault.status}`,
+          headers,
+        );
       }
       if (fault?.operationError) entry.fault = true;
       const answer = this.api.handle(method, url, raw, fault?.operationError);
       send(answer.status, answer.body, answer.headers);
     } catch (e) {
-      const err = e instanceof ArmError ? e : new ArmError(500, 'InternalServerError', e instanceof Error ? e.message : String(e));
+      const err =
+        e instanceof ArmError
+          ? e
+          : new ArmError(500, 'InternalServerError', e instanceof Error ? e.message : String(e));
       send(err.status, err.body(), err.headers);
     }
   }
 
   /** Microsoft Entra ID v2.0: OpenID metadata and the client-credentials grant (RFC 6749 section 4.4). */
   private tokenEndpoint(method: string, url: URL, raw: string): unknown {
-    const m = /^\/([^/]+)\/(v2\.0\/\.well-known\/openid-configuration|oauth2\/v2\.0\/token|discovery\/instance)$/.exec(url.pathname);
+    const m = /^\/([^/]+)\/(v2\.0\/\.well-known\/openid-configuration|oauth2\/v2\.0\/token|discovery\/instance)$/.exec(
+      url.pathname,
+    );
     if (!m) return null;
     const [, tenant, what] = m;
     const authority = `${this.endpoint}/${tenant}`;
     if (what === 'discovery/instance') {
       const host = `127.0.0.1:${this.port}`;
-      return { tenant_discovery_endpoint: `${authority}/v2.0/.well-known/openid-configuration`, 'api-version': '1.1', metadata: [{ preferred_network: host, preferred_cache: host, aliases: [host] }] };
+      return {
+        tenant_discovery_endpoint: `${authority}/v2.0/.well-known/openid-configuration`,
+        'api-version': '1.1',
+        metadata: [{ preferred_network: host, preferred_cache: host, aliases: [host] }],
+      };
     }
     if (what.startsWith('v2.0')) {
       return {
-        token_endpoint: `${authority}/oauth2/v2.0/token`, authorization_endpoint: `${authority}/oauth2/v2.0/authorize`,
-        end_session_endpoint: `${authority}/oauth2/v2.0/logout`, jwks_uri: `${authority}/discovery/v2.0/keys`,
-        issuer: `${authority}/v2.0`, token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
-        response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'], tenant_region_scope: 'EU',
+        token_endpoint: `${authority}/oauth2/v2.0/token`,
+        authorization_endpoint: `${authority}/oauth2/v2.0/authorize`,
+        end_session_endpoint: `${authority}/oauth2/v2.0/logout`,
+        jwks_uri: `${authority}/discovery/v2.0/keys`,
+        issuer: `${authority}/v2.0`,
+        token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
+        response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
+        tenant_region_scope: 'EU',
       };
     }
     if (method !== 'POST') throw new ArmError(405, 'MethodNotAllowed', 'use POST');
     const form = new URLSearchParams(raw);
-    if (tenant !== FAKE_TENANT || form.get('grant_type') !== 'client_credentials'
-      || form.get('client_id') !== FAKE_CLIENT.clientId || form.get('client_secret') !== FAKE_CLIENT.clientSecret) {
+    if (
+      tenant !== FAKE_TENANT ||
+      form.get('grant_type') !== 'client_credentials' ||
+      form.get('client_id') !== FAKE_CLIENT.clientId ||
+      form.get('client_secret') !== FAKE_CLIENT.clientSecret
+    ) {
       throw new ArmError(401, 'invalid_client', 'AADSTS7000215: Invalid client secret provided.');
     }
     return { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: this.issueToken() };

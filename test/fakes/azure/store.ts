@@ -18,7 +18,12 @@ export interface ArmResource extends Json {
 
 /** An ARM error answer: `{ "error": { "code", "message" } }` with an HTTP status. */
 export class ArmError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly headers: Record<string, string> = {}) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
     super(message);
   }
   body(): Json {
@@ -27,7 +32,11 @@ export class ArmError extends Error {
 }
 
 export const notFound = (type: string, name: string, rg: string) =>
-  new ArmError(404, 'ResourceNotFound', `The Resource '${type}/${name}' under resource group '${rg}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`);
+  new ArmError(
+    404,
+    'ResourceNotFound',
+    `The Resource '${type}/${name}' under resource group '${rg}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
+  );
 
 export type OperationStatus = 'InProgress' | 'Succeeded' | 'Failed' | 'Canceled';
 
@@ -63,8 +72,11 @@ export class Store {
   /** Every resource of one type (`Microsoft.Network/loadBalancers`), optionally in one resource group. */
   list(type: string, resourceGroupPrefix?: string): ArmResource[] {
     const t = type.toLowerCase();
-    return [...this.resources.values()].filter((r) =>
-      r.type.toLowerCase() === t && (!resourceGroupPrefix || r.id.toLowerCase().startsWith(`${resourceGroupPrefix.toLowerCase()}/`)));
+    return [...this.resources.values()].filter(
+      (r) =>
+        r.type.toLowerCase() === t &&
+        (!resourceGroupPrefix || r.id.toLowerCase().startsWith(`${resourceGroupPrefix.toLowerCase()}/`)),
+    );
   }
 
   all(): ArmResource[] {
@@ -75,7 +87,12 @@ export class Store {
    * Starts an operation that ends after `delayMs`: `finish` runs then (a thrown ArmError, or
    * `failWith`, makes it end Failed with that error instead).
    */
-  startOperation(scope: string, delayMs: number, finish: () => Json | void, failWith?: { code: string; message: string }): AsyncOperation {
+  startOperation(
+    scope: string,
+    delayMs: number,
+    finish: () => Json | void,
+    failWith?: { code: string; message: string },
+  ): AsyncOperation {
     const op: AsyncOperation = { id: randomUUID(), scope, status: 'InProgress', startTime: new Date().toISOString() };
     this.operations.set(op.id, op);
     setTimeout(() => {
@@ -97,7 +114,12 @@ export class Store {
 /** The last `n` segments after `providers/NS/TYPE/NAME`: e.g. a NIC id's resource group. */
 export function parseId(id: string): { subscription: string; resourceGroup: string; type: string; name: string } {
   const m = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/([^/]+\/[^/]+)\/([^/]+)/i.exec(id);
-  if (!m) throw new ArmError(400, 'LinkedInvalidPropertyId', `Property id '${id}' at path is invalid. Expect fully qualified resource Id that start with '/subscriptions/{subscriptionId}' or '/providers/{resourceProviderNamespace}/'.`);
+  if (!m)
+    throw new ArmError(
+      400,
+      'LinkedInvalidPropertyId',
+      `Property id '${id}' at path is invalid. Expect fully qualified resource Id that start with '/subscriptions/{subscriptionId}' or '/providers/{resourceProviderNamespace}/'.`,
+    );
   return { subscription: m[1], resourceGroup: m[2], type: m[3], name: m[4] };
 }
 

@@ -32,8 +32,16 @@ export async function startFakeEks(region: string, clusters: FakeCluster[] = [])
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://fake');
     const auth = req.headers.authorization ?? '';
-    const cred = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/\d{8}\/([^/]+)\/eks\/aws4_request, SignedHeaders=[^,]+, Signature=[0-9a-f]{64}$/.exec(auth);
-    requests.push({ method: req.method ?? '', path: url.pathname, accessKeyId: cred?.[1] ?? null, region: cred?.[2] ?? null });
+    const cred =
+      /^AWS4-HMAC-SHA256 Credential=([^/]+)\/\d{8}\/([^/]+)\/eks\/aws4_request, SignedHeaders=[^,]+, Signature=[0-9a-f]{64}$/.exec(
+        auth,
+      );
+    requests.push({
+      method: req.method ?? '',
+      path: url.pathname,
+      accessKeyId: cred?.[1] ?? null,
+      region: cred?.[2] ?? null,
+    });
     const send = (code: number, body: unknown, errorType?: string) => {
       res.writeHead(code, {
         'content-type': 'application/json',
@@ -44,10 +52,16 @@ export async function startFakeEks(region: string, clusters: FakeCluster[] = [])
     };
     if (!cred) return send(403, { message: 'Missing Authentication Token' }, 'MissingAuthenticationTokenException');
     const m = /^\/clusters\/([^/]+)$/.exec(url.pathname);
-    if (req.method !== 'GET' || !m) return send(404, { message: `no route for ${req.method} ${url.pathname}` }, 'ResourceNotFoundException');
+    if (req.method !== 'GET' || !m)
+      return send(404, { message: `no route for ${req.method} ${url.pathname}` }, 'ResourceNotFoundException');
     const name = decodeURIComponent(m[1]);
     const c = byName.get(name);
-    if (!c) return send(404, { clusterName: name, message: `No cluster found for name: ${name}.` }, 'ResourceNotFoundException');
+    if (!c)
+      return send(
+        404,
+        { clusterName: name, message: `No cluster found for name: ${name}.` },
+        'ResourceNotFoundException',
+      );
     send(200, {
       cluster: {
         name: c.name,
@@ -56,9 +70,21 @@ export async function startFakeEks(region: string, clusters: FakeCluster[] = [])
         version: c.version ?? '1.30',
         endpoint: c.endpoint,
         roleArn: `arn:aws:iam::${ACCOUNT}:role/eks-cluster-role`,
-        resourcesVpcConfig: { subnetIds: ['subnet-0a1b2c3d'], securityGroupIds: [], clusterSecurityGroupId: 'sg-0a1b2c3d', vpcId: 'vpc-0a1b2c3d', endpointPublicAccess: true, endpointPrivateAccess: false, publicAccessCidrs: ['0.0.0.0/0'] },
+        resourcesVpcConfig: {
+          subnetIds: ['subnet-0a1b2c3d'],
+          securityGroupIds: [],
+          clusterSecurityGroupId: 'sg-0a1b2c3d',
+          vpcId: 'vpc-0a1b2c3d',
+          endpointPublicAccess: true,
+          endpointPrivateAccess: false,
+          publicAccessCidrs: ['0.0.0.0/0'],
+        },
         kubernetesNetworkConfig: { serviceIpv4Cidr: '10.100.0.0/16', ipFamily: 'ipv4' },
-        logging: { clusterLogging: [{ types: ['api', 'audit', 'authenticator', 'controllerManager', 'scheduler'], enabled: false }] },
+        logging: {
+          clusterLogging: [
+            { types: ['api', 'audit', 'authenticator', 'controllerManager', 'scheduler'], enabled: false },
+          ],
+        },
         identity: { oidc: { issuer: `https://oidc.eks.${region}.amazonaws.com/id/EXAMPLE` } },
         status: c.status ?? 'ACTIVE',
         certificateAuthority: { data: c.caData },

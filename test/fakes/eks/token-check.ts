@@ -25,12 +25,25 @@ export async function verifyEksToken(authorization: string | undefined, expect: 
   if (!(q.get('X-Amz-SignedHeaders') ?? '').split(';').includes('x-k8s-aws-id')) return false;
   if (!(q.get('X-Amz-Credential') ?? '').startsWith(`${expect.accessKeyId}/`)) return false;
   const date = q.get('X-Amz-Date') ?? '';
-  const signingDate = new Date(`${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6, 8)}T${date.slice(9, 11)}:${date.slice(11, 13)}:${date.slice(13, 15)}Z`);
-  const signer = new SignatureV4({ credentials: { accessKeyId: expect.accessKeyId, secretAccessKey: expect.secretAccessKey }, region: expect.region, service: 'sts', sha256: Sha256 });
-  const again = await signer.presign(new HttpRequest({
-    method: 'GET', protocol: 'https:', hostname: url.hostname, path: '/',
-    headers: { host: url.hostname, 'x-k8s-aws-id': expect.clusterName },
-    query: { Action: 'GetCallerIdentity', Version: '2011-06-15' },
-  }), { expiresIn: Number(q.get('X-Amz-Expires')), signingDate });
+  const signingDate = new Date(
+    `${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6, 8)}T${date.slice(9, 11)}:${date.slice(11, 13)}:${date.slice(13, 15)}Z`,
+  );
+  const signer = new SignatureV4({
+    credentials: { accessKeyId: expect.accessKeyId, secretAccessKey: expect.secretAccessKey },
+    region: expect.region,
+    service: 'sts',
+    sha256: Sha256,
+  });
+  const again = await signer.presign(
+    new HttpRequest({
+      method: 'GET',
+      protocol: 'https:',
+      hostname: url.hostname,
+      path: '/',
+      headers: { host: url.hostname, 'x-k8s-aws-id': expect.clusterName },
+      query: { Action: 'GetCallerIdentity', Version: '2011-06-15' },
+    }),
+    { expiresIn: Number(q.get('X-Amz-Expires')), signingDate },
+  );
   return again.query?.['X-Amz-Signature'] === q.get('X-Amz-Signature');
 }

@@ -103,13 +103,17 @@ export class FakeGce {
     const subject = join(this.credsDir, 'subject-token');
     writeFileSync(subject, `fake-oidc-${randomBytes(8).toString('hex')}`);
     const file = join(this.credsDir, 'credentials.json');
-    writeFileSync(file, JSON.stringify({
-      type: 'external_account',
-      audience: '//iam.googleapis.com/projects/123456789/locations/global/workloadIdentityPools/bp-test/providers/fake',
-      subject_token_type: 'urn:ietf:params:oauth:token-type:jwt',
-      token_url: `${this.endpoint}/v1/token`,
-      credential_source: { file: subject },
-    }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        type: 'external_account',
+        audience:
+          '//iam.googleapis.com/projects/123456789/locations/global/workloadIdentityPools/bp-test/providers/fake',
+        subject_token_type: 'urn:ietf:params:oauth:token-type:jwt',
+        token_url: `${this.endpoint}/v1/token`,
+        credential_source: { file: subject },
+      }),
+    );
     return file;
   }
 
@@ -147,8 +151,13 @@ export class FakeGce {
     const method = req.method ?? 'GET';
     const raw = await readBody(req);
     const entry: JournalEntry = {
-      at: Date.now(), method, path: url.pathname, query: url.search, status: 200,
-      requestId: url.searchParams.get('requestId'), fault: false,
+      at: Date.now(),
+      method,
+      path: url.pathname,
+      query: url.search,
+      status: 200,
+      requestId: url.searchParams.get('requestId'),
+      fault: false,
     };
     this.journal.push(entry);
     const send = (status: number, body: unknown) => {
@@ -162,8 +171,10 @@ export class FakeGce {
       if (!this.tokens.has(auth.replace(/^Bearer /, ''))) {
         return send(401, {
           error: {
-            code: 401, status: 'UNAUTHENTICATED',
-            message: 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.',
+            code: 401,
+            status: 'UNAUTHENTICATED',
+            message:
+              'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.',
             errors: [{ message: 'Invalid Credentials', domain: 'global', reason: 'authError' }],
           },
         });
@@ -172,7 +183,11 @@ export class FakeGce {
       if (fault?.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
       if (fault?.status) {
         entry.fault = true;
-        throw new ApiError(fault.status, fault.reason ?? 'backendError', fault.message ?? `injected fault ${fault.status}`);
+        throw new ApiError(
+          fault.status,
+          fault.reason ?? 'backendError',
+          fault.message ?? `injected fault ${fault.status}`,
+        );
       }
       const ctx = this.route(method, url, raw);
       if (fault?.operationError) {
@@ -181,7 +196,8 @@ export class FakeGce {
       }
       send(200, await this.collections.handle(ctx));
     } catch (e) {
-      const err = e instanceof ApiError ? e : new ApiError(500, 'internalError', e instanceof Error ? e.message : String(e));
+      const err =
+        e instanceof ApiError ? e : new ApiError(500, 'internalError', e instanceof Error ? e.message : String(e));
       send(err.status, err.body());
     }
   }
@@ -194,7 +210,12 @@ export class FakeGce {
     }
     const token = `ya29.fake-${randomBytes(12).toString('hex')}`;
     this.tokens.add(token);
-    return { access_token: token, issued_token_type: 'urn:ietf:params:oauth:token-type:access_token', token_type: 'Bearer', expires_in: 3600 };
+    return {
+      access_token: token,
+      issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+      token_type: 'Bearer',
+      expires_in: 3600,
+    };
   }
 
   private route(method: string, url: URL, raw: string): CallContext {
@@ -209,11 +230,13 @@ export class FakeGce {
     if (parts[4] === 'global') {
       scope = `projects/${project}/global`;
       rest = parts.slice(5);
-      if (!GLOBAL_KINDS.includes(rest[0])) throw new ApiError(404, 'notFound', `the fake does not serve global/${rest[0]}`);
+      if (!GLOBAL_KINDS.includes(rest[0]))
+        throw new ApiError(404, 'notFound', `the fake does not serve global/${rest[0]}`);
     } else if (parts[4] === 'zones' && parts[5]) {
       scope = `projects/${project}/zones/${parts[5]}`;
       rest = parts.slice(6);
-      if (!ZONAL_KINDS.includes(rest[0])) throw new ApiError(404, 'notFound', `the fake does not serve zones/*/${rest[0]}`);
+      if (!ZONAL_KINDS.includes(rest[0]))
+        throw new ApiError(404, 'notFound', `the fake does not serve zones/*/${rest[0]}`);
     } else {
       throw new ApiError(404, 'notFound', `no such API path ${url.pathname}`);
     }
@@ -225,7 +248,16 @@ export class FakeGce {
         throw new ApiError(400, 'parseError', 'This API does not support parsing form-encoded input.');
       }
     }
-    return { method, project, scope, collection: rest[0], name: rest[1] ?? null, verb: rest[2] ?? null, query: url.searchParams, body };
+    return {
+      method,
+      project,
+      scope,
+      collection: rest[0],
+      name: rest[1] ?? null,
+      verb: rest[2] ?? null,
+      query: url.searchParams,
+      body,
+    };
   }
 }
 

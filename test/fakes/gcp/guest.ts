@@ -26,7 +26,7 @@ type MetadataItem = { key: string; value: string };
 
 /** Image named by a Container-Optimized OS container declaration (`spec.containers[0].image`). */
 export function declaredImage(metadata: unknown): string | null {
-  const items = ((metadata as { items?: MetadataItem[] } | undefined)?.items ?? []);
+  const items = (metadata as { items?: MetadataItem[] } | undefined)?.items ?? [];
   const decl = items.find((i) => i.key === 'gce-container-declaration')?.value;
   const m = decl ? /^\s*-?\s*image:\s*['"]?([^'"\s]+)/m.exec(decl) : null;
   return m ? m[1] : null;
@@ -130,7 +130,12 @@ export class Guests {
     const target = Number(mig.targetSize ?? 0);
     const template = this.store.get(templatePath(mig));
     for (let i = members.length; i < target && template; i++) {
-      this.createInstance(zoneScope, `${String(mig.baseInstanceName)}-${randomBytes(2).toString('hex')}`, template, mig.selfLink);
+      this.createInstance(
+        zoneScope,
+        `${String(mig.baseInstanceName)}-${randomBytes(2).toString('hex')}`,
+        template,
+        mig.selfLink,
+      );
     }
     for (const extra of members.slice(target)) this.deleteInstance(pathOf(extra));
   }
@@ -178,7 +183,7 @@ export function pathOf(r: Resource): string {
 }
 
 function createdBy(instance: Resource): string | undefined {
-  const items = ((instance.metadata as { items?: MetadataItem[] } | undefined)?.items ?? []);
+  const items = (instance.metadata as { items?: MetadataItem[] } | undefined)?.items ?? [];
   return items.find((i) => i.key === 'created-by')?.value;
 }
 

@@ -11,11 +11,21 @@ export type Resource = Record<string, unknown> & { name: string; selfLink: strin
 
 /** An error the API answers with: HTTP status plus the `errors[].reason` clients match on. */
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly reason: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    message: string,
+  ) {
     super(message);
   }
   body(): unknown {
-    return { error: { code: this.status, message: this.message, errors: [{ message: this.message, domain: 'global', reason: this.reason }] } };
+    return {
+      error: {
+        code: this.status,
+        message: this.message,
+        errors: [{ message: this.message, domain: 'global', reason: this.reason }],
+      },
+    };
   }
 }
 
@@ -75,7 +85,12 @@ export class Store {
 
   put(scope: Scope, kind: string, body: Record<string, unknown>): Resource {
     const name = String(body.name);
-    const r = { ...body, name, id: (body.id as string | undefined) ?? newId(), selfLink: `${LINK_BASE}${scope}/${kind}/${name}` } as Resource;
+    const r = {
+      ...body,
+      name,
+      id: (body.id as string | undefined) ?? newId(),
+      selfLink: `${LINK_BASE}${scope}/${kind}/${name}`,
+    } as Resource;
     this.collection(scope, kind).set(name, r);
     return r;
   }
@@ -103,7 +118,10 @@ export class Store {
    * `finish` runs. `error` makes the operation end in error without running `finish`.
    */
   startOperation(
-    scope: Scope, type: string, target: string, finish: () => void,
+    scope: Scope,
+    type: string,
+    target: string,
+    finish: () => void,
     opts: { requestId: string | null; error?: { code: string; message: string; httpStatus: number } },
   ): OperationRecord {
     const name = `operation-${Date.now()}-${randomBytes(6).toString('hex')}`;
@@ -133,7 +151,8 @@ export class Store {
     this.operations.set(name, record);
     if (opts.requestId) this.requestIds.set(opts.requestId, name);
     setImmediate(() => {
-      if (op.status === 'PENDING') Object.assign(op, { status: 'RUNNING', startTime: new Date().toISOString(), progress: 0 });
+      if (op.status === 'PENDING')
+        Object.assign(op, { status: 'RUNNING', startTime: new Date().toISOString(), progress: 0 });
     });
     setTimeout(() => this.completeOperation(record), Math.max(0, record.doneAt - Date.now())).unref();
     return record;

@@ -37,7 +37,11 @@ export class DeploymentController {
 
   private readonly hpa: HpaController;
 
-  constructor(private readonly store: ObjectStore, registry: ResourceRegistry, readonly options: ControllerOptions) {
+  constructor(
+    private readonly store: ObjectStore,
+    registry: ResourceRegistry,
+    readonly options: ControllerOptions,
+  ) {
     this.deployments = registry.byKind('apps/v1', 'Deployment')!;
     this.pods = registry.byKind('v1', 'Pod')!;
     this.hpa = new HpaController(store, registry, options);
@@ -63,7 +67,8 @@ export class DeploymentController {
     // Garbage collection: pods whose owning Deployment is gone (background propagation).
     for (const p of this.store.list(this.pods, undefined, null)) {
       const owner = ((p.metadata as Obj).ownerReferences as Obj[] | undefined)?.[0];
-      if (owner && !live.has(String(owner.uid))) this.store.delete(this.pods, String((p.metadata as Obj).namespace), String((p.metadata as Obj).name));
+      if (owner && !live.has(String(owner.uid)))
+        this.store.delete(this.pods, String((p.metadata as Obj).namespace), String((p.metadata as Obj).name));
     }
   }
 
@@ -79,8 +84,15 @@ export class DeploymentController {
     const started = this.rolloutStarted.get(key);
     if (!started || started.hash !== hash) this.rolloutStarted.set(key, { hash, at: now });
 
-    const owned = this.store.list(this.pods, ns, null).filter((p) => (p.metadata as Obj).ownerReferences && ((p.metadata as Obj).ownerReferences as Obj[])[0]?.uid === meta.uid);
-    const current = owned.filter((p) => ((p.metadata as Obj).labels as Record<string, string>)[POD_TEMPLATE_HASH] === hash);
+    const owned = this.store
+      .list(this.pods, ns, null)
+      .filter(
+        (p) =>
+          (p.metadata as Obj).ownerReferences && ((p.metadata as Obj).ownerReferences as Obj[])[0]?.uid === meta.uid,
+      );
+    const current = owned.filter(
+      (p) => ((p.metadata as Obj).labels as Record<string, string>)[POD_TEMPLATE_HASH] === hash,
+    );
     const old = owned.filter((p) => !current.includes(p));
 
     for (let i = current.length; i < want; i++) current.push(this.createPod(d, template, hash, ns, now));
@@ -110,7 +122,10 @@ export class DeploymentController {
           type: 'Available',
           status: available >= want ? 'True' : 'False',
           reason: available >= want ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable',
-          message: available >= want ? 'Deployment has minimum availability.' : 'Deployment does not have minimum availability.',
+          message:
+            available >= want
+              ? 'Deployment has minimum availability.'
+              : 'Deployment does not have minimum availability.',
           lastUpdateTime: lastTransition,
           lastTransitionTime: lastTransition,
         },
@@ -120,14 +135,17 @@ export class DeploymentController {
           reason: stalled ? 'ProgressDeadlineExceeded' : complete ? 'NewReplicaSetAvailable' : 'ReplicaSetUpdated',
           message: stalled
             ? `ReplicaSet "${name}-${hash}" has timed out progressing.`
-            : complete ? `ReplicaSet "${name}-${hash}" has successfully progressed.` : `ReplicaSet "${name}-${hash}" is progressing.`,
+            : complete
+              ? `ReplicaSet "${name}-${hash}" has successfully progressed.`
+              : `ReplicaSet "${name}-${hash}" is progressing.`,
           lastUpdateTime: lastTransition,
           lastTransitionTime: lastTransition,
         },
       ],
     };
     if (want - available > 0) status.unavailableReplicas = want - available;
-    for (const k of ['readyReplicas', 'availableReplicas', 'updatedReplicas', 'replicas'] as const) if (status[k] === 0) delete status[k];
+    for (const k of ['readyReplicas', 'availableReplicas', 'updatedReplicas', 'replicas'] as const)
+      if (status[k] === 0) delete status[k];
     this.store.writeStatus(this.deployments, ns, name, status);
   }
 
@@ -142,7 +160,16 @@ export class DeploymentController {
         name: `${String(meta.name)}-${hash}-${suffix}`,
         labels: { ...((tmeta.labels ?? {}) as Obj), [POD_TEMPLATE_HASH]: hash },
         annotations: { 'fake.bp.dev/created-ms': String(now) },
-        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: meta.name, uid: meta.uid, controller: true, blockOwnerDeletion: true }],
+        ownerReferences: [
+          {
+            apiVersion: 'apps/v1',
+            kind: 'Deployment',
+            name: meta.name,
+            uid: meta.uid,
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ],
       },
       spec: structuredClone(template.spec ?? {}),
       status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'True' }] },
@@ -160,14 +187,19 @@ export class DeploymentController {
     let phase = 'Pending';
     let restartCount = 0;
     if (failure) {
-      const reason = failure.reason === 'ImagePullBackOff' && now - created < this.options.readyDelayMs ? 'ErrImagePull' : failure.reason;
+      const reason =
+        failure.reason === 'ImagePullBackOff' && now - created < this.options.readyDelayMs
+          ? 'ErrImagePull'
+          : failure.reason;
       state = { waiting: { reason, message: failureMessage(reason, image, String((p.metadata as Obj).name)) } };
       if (reason === 'CrashLoopBackOff') {
         phase = 'Running';
         restartCount = 3;
       }
     } else if (now - created >= this.options.readyDelayMs) {
-      state = { running: { startedAt: new Date(created + this.options.readyDelayMs).toISOString().replace(/\.\d{3}Z$/, 'Z') } };
+      state = {
+        running: { startedAt: new Date(created + this.options.readyDelayMs).toISOString().replace(/\.\d{3}Z$/, 'Z') },
+      };
       ready = true;
       phase = 'Running';
     } else {
@@ -177,7 +209,13 @@ export class DeploymentController {
       phase,
       conditions: [
         { type: 'PodScheduled', status: 'True' },
-        { type: 'Ready', status: ready ? 'True' : 'False', ...(ready ? {} : { reason: 'ContainersNotReady', message: `containers with unready status: [${String(container.name)}]` }) },
+        {
+          type: 'Ready',
+          status: ready ? 'True' : 'False',
+          ...(ready
+            ? {}
+            : { reason: 'ContainersNotReady', message: `containers with unready status: [${String(container.name)}]` }),
+        },
       ],
       containerStatuses: [{ name: container.name, image, ready, restartCount, started: ready, state }],
     };

@@ -68,13 +68,16 @@ export function applyDefaults(t: ResourceType, o: Obj, live: Obj | undefined, al
       spec.ipFamilies ??= ['IPv4'];
       spec.ipFamilyPolicy ??= 'SingleStack';
       spec.internalTrafficPolicy ??= 'Cluster';
-      if (Array.isArray(spec.ports)) spec.ports = items(spec.ports).map((p) => ({ protocol: 'TCP', targetPort: p.port, ...p }));
+      if (Array.isArray(spec.ports))
+        spec.ports = items(spec.ports).map((p) => ({ protocol: 'TCP', targetPort: p.port, ...p }));
       break;
     }
     case 'HorizontalPodAutoscaler': {
       spec.minReplicas ??= 1;
       if (!Array.isArray(spec.metrics) || spec.metrics.length === 0) {
-        spec.metrics = [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }];
+        spec.metrics = [
+          { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } },
+        ];
       }
       break;
     }
@@ -85,7 +88,8 @@ export function applyDefaults(t: ResourceType, o: Obj, live: Obj | undefined, al
       }
       if (!Array.isArray(spec.rules)) spec.rules = [{}];
       for (const r of items(spec.rules)) {
-        if (!Array.isArray(r.matches) || r.matches.length === 0) r.matches = [{ path: { type: 'PathPrefix', value: '/' } }];
+        if (!Array.isArray(r.matches) || r.matches.length === 0)
+          r.matches = [{ path: { type: 'PathPrefix', value: '/' } }];
         for (const m of items(r.matches)) {
           const path = obj(m, 'path');
           path.type ??= 'PathPrefix';

@@ -43,11 +43,13 @@ export class Faults {
 
   /** The first live rule matching the request, consuming one of its uses. */
   take(method: string, path: string, contentType: string | null): FaultRule | undefined {
-    const rule = this.rules.find((r) =>
-      r.left > 0 &&
-      (!r.method || r.method === method) &&
-      (!r.path || (typeof r.path === 'string' ? path.includes(r.path) : r.path.test(path))) &&
-      (!r.contentType || (contentType ?? '').includes(r.contentType)));
+    const rule = this.rules.find(
+      (r) =>
+        r.left > 0 &&
+        (!r.method || r.method === method) &&
+        (!r.path || (typeof r.path === 'string' ? path.includes(r.path) : r.path.test(path))) &&
+        (!r.contentType || (contentType ?? '').includes(r.contentType)),
+    );
     if (rule) rule.left--;
     return rule;
   }

@@ -16,7 +16,11 @@ export class HpaController {
   private readonly hpas: ResourceType;
   private readonly deployments: ResourceType;
 
-  constructor(private readonly store: ObjectStore, registry: ResourceRegistry, private readonly options: { cpuUtilization: Record<string, number> }) {
+  constructor(
+    private readonly store: ObjectStore,
+    registry: ResourceRegistry,
+    private readonly options: { cpuUtilization: Record<string, number> },
+  ) {
     this.hpas = registry.byKind('autoscaling/v2', 'HorizontalPodAutoscaler')!;
     this.deployments = registry.byKind('apps/v1', 'Deployment')!;
   }
@@ -37,38 +41,95 @@ export class HpaController {
     const stamp = new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z');
     if (!target) {
       this.store.writeStatus(this.hpas, ns, String(meta.name), {
-        ...old, currentReplicas: 0, desiredReplicas: 0,
-        conditions: [{ type: 'AbleToScale', status: 'False', reason: 'FailedGetScale', message: `the HPA controller was unable to get the target's current scale: deployments/scale.apps "${String(ref.name)}" not found`, lastTransitionTime: stamp }],
+        ...old,
+        currentReplicas: 0,
+        desiredReplicas: 0,
+        conditions: [
+          {
+            type: 'AbleToScale',
+            status: 'False',
+            reason: 'FailedGetScale',
+            message: `the HPA controller was unable to get the target's current scale: deployments/scale.apps "${String(ref.name)}" not found`,
+            lastTransitionTime: stamp,
+          },
+        ],
       });
       return;
     }
     const current = Number((target.spec as Obj).replicas ?? 1);
     if (current === 0) {
       this.store.writeStatus(this.hpas, ns, String(meta.name), {
-        ...old, currentReplicas: 0, desiredReplicas: 0,
-        conditions: [{ type: 'ScalingActive', status: 'False', reason: 'ScalingDisabled', message: 'scaling is disabled since the replica count of the target is zero', lastTransitionTime: stamp }],
+        ...old,
+        currentReplicas: 0,
+        desiredReplicas: 0,
+        conditions: [
+          {
+            type: 'ScalingActive',
+            status: 'False',
+            reason: 'ScalingDisabled',
+            message: 'scaling is disabled since the replica count of the target is zero',
+            lastTransitionTime: stamp,
+          },
+        ],
       });
       return;
     }
-    const goal = (((spec.metrics as Obj[] | undefined)?.[0]?.resource as Obj | undefined)?.target as Obj | undefined)?.averageUtilization as number | undefined ?? 80;
+    const goal =
+      ((((spec.metrics as Obj[] | undefined)?.[0]?.resource as Obj | undefined)?.target as Obj | undefined)
+        ?.averageUtilization as number | undefined) ?? 80;
     const used = this.options.cpuUtilization[`${ns}/${String(ref.name)}`] ?? goal;
-    const raw = Math.ceil(current * used / goal);
+    const raw = Math.ceil((current * used) / goal);
     const desired = Math.min(max, Math.max(min, raw));
     if (desired !== current) {
-      this.store.mergePatch(this.deployments, ns, String(ref.name), { spec: { replicas: desired } }, { manager: 'kube-controller-manager' });
+      this.store.mergePatch(
+        this.deployments,
+        ns,
+        String(ref.name),
+        { spec: { replicas: desired } },
+        { manager: 'kube-controller-manager' },
+      );
     }
     const limited = raw !== desired;
     this.store.writeStatus(this.hpas, ns, String(meta.name), {
       currentReplicas: current,
       desiredReplicas: desired,
-      ...(desired !== current ? { lastScaleTime: stamp } : old.lastScaleTime ? { lastScaleTime: old.lastScaleTime } : {}),
+      ...(desired !== current
+        ? { lastScaleTime: stamp }
+        : old.lastScaleTime
+          ? { lastScaleTime: old.lastScaleTime }
+          : {}),
       currentMetrics: [{ type: 'Resource', resource: { name: 'cpu', current: { averageUtilization: used } } }],
       conditions: [
-        { type: 'AbleToScale', status: 'True', reason: 'ReadyForNewScale', message: 'recommended size matches current size', lastTransitionTime: stamp },
-        { type: 'ScalingActive', status: 'True', reason: 'ValidMetricFound', message: 'the HPA was able to successfully calculate a replica count from cpu resource utilization (percentage of request)', lastTransitionTime: stamp },
+        {
+          type: 'AbleToScale',
+          status: 'True',
+          reason: 'ReadyForNewScale',
+          message: 'recommended size matches current size',
+          lastTransitionTime: stamp,
+        },
+        {
+          type: 'ScalingActive',
+          status: 'True',
+          reason: 'ValidMetricFound',
+          message:
+            'the HPA was able to successfully calculate a replica count from cpu resource utilization (percentage of request)',
+          lastTransitionTime: stamp,
+        },
         limited
-          ? { type: 'ScalingLimited', status: 'True', reason: raw > max ? 'TooManyReplicas' : 'TooFewReplicas', message: `the desired replica count is ${raw > max ? 'more' : 'less'} than the ${raw > max ? 'maximum' : 'minimum'} replica count`, lastTransitionTime: stamp }
-          : { type: 'ScalingLimited', status: 'False', reason: 'DesiredWithinRange', message: 'the desired count is within the acceptable range', lastTransitionTime: stamp },
+          ? {
+              type: 'ScalingLimited',
+              status: 'True',
+              reason: raw > max ? 'TooManyReplicas' : 'TooFewReplicas',
+              message: `the desired replica count is ${raw > max ? 'more' : 'less'} than the ${raw > max ? 'maximum' : 'minimum'} replica count`,
+              lastTransitionTime: stamp,
+            }
+          : {
+              type: 'ScalingLimited',
+              status: 'False',
+              reason: 'DesiredWithinRange',
+              message: 'the desired count is within the acceptable range',
+              lastTransitionTime: stamp,
+            },
       ],
     });
   }

@@ -19,17 +19,79 @@ export interface ResourceType {
 const VERBS = ['create', 'delete', 'get', 'list', 'patch', 'update'];
 
 export const CORE_TYPES: ResourceType[] = [
-  { group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace', singular: 'namespace', namespaced: false, shortNames: ['ns'], hasSpec: false },
-  { group: '', version: 'v1', resource: 'pods', kind: 'Pod', singular: 'pod', namespaced: true, shortNames: ['po'], hasSpec: true },
-  { group: '', version: 'v1', resource: 'events', kind: 'Event', singular: 'event', namespaced: true, shortNames: ['ev'], hasSpec: false },
-  { group: '', version: 'v1', resource: 'services', kind: 'Service', singular: 'service', namespaced: true, shortNames: ['svc'], hasSpec: true },
-  { group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', singular: 'deployment', namespaced: true, shortNames: ['deploy'], hasSpec: true },
-  { group: 'autoscaling', version: 'v2', resource: 'horizontalpodautoscalers', kind: 'HorizontalPodAutoscaler', singular: 'horizontalpodautoscaler', namespaced: true, shortNames: ['hpa'], hasSpec: true },
+  {
+    group: '',
+    version: 'v1',
+    resource: 'namespaces',
+    kind: 'Namespace',
+    singular: 'namespace',
+    namespaced: false,
+    shortNames: ['ns'],
+    hasSpec: false,
+  },
+  {
+    group: '',
+    version: 'v1',
+    resource: 'pods',
+    kind: 'Pod',
+    singular: 'pod',
+    namespaced: true,
+    shortNames: ['po'],
+    hasSpec: true,
+  },
+  {
+    group: '',
+    version: 'v1',
+    resource: 'events',
+    kind: 'Event',
+    singular: 'event',
+    namespaced: true,
+    shortNames: ['ev'],
+    hasSpec: false,
+  },
+  {
+    group: '',
+    version: 'v1',
+    resource: 'services',
+    kind: 'Service',
+    singular: 'service',
+    namespaced: true,
+    shortNames: ['svc'],
+    hasSpec: true,
+  },
+  {
+    group: 'apps',
+    version: 'v1',
+    resource: 'deployments',
+    kind: 'Deployment',
+    singular: 'deployment',
+    namespaced: true,
+    shortNames: ['deploy'],
+    hasSpec: true,
+  },
+  {
+    group: 'autoscaling',
+    version: 'v2',
+    resource: 'horizontalpodautoscalers',
+    kind: 'HorizontalPodAutoscaler',
+    singular: 'horizontalpodautoscaler',
+    namespaced: true,
+    shortNames: ['hpa'],
+    hasSpec: true,
+  },
 ];
 
 /** Gateway API is a CRD bundle: present only when the cluster has it installed. */
 export const GATEWAY_TYPES: ResourceType[] = [
-  { group: 'gateway.networking.k8s.io', version: 'v1', resource: 'httproutes', kind: 'HTTPRoute', singular: 'httproute', namespaced: true, hasSpec: true },
+  {
+    group: 'gateway.networking.k8s.io',
+    version: 'v1',
+    resource: 'httproutes',
+    kind: 'HTTPRoute',
+    singular: 'httproute',
+    namespaced: true,
+    hasSpec: true,
+  },
 ];
 
 export function apiVersionOf(t: ResourceType): string {
@@ -49,7 +111,11 @@ export class ResourceRegistry {
 
   /** GET /api */
   coreVersions(): unknown {
-    return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1:6443' }] };
+    return {
+      kind: 'APIVersions',
+      versions: ['v1'],
+      serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1:6443' }],
+    };
   }
 
   /** GET /apis */
@@ -76,11 +142,24 @@ export class ResourceRegistry {
       groupVersion: group ? `${group}/${version}` : version,
       resources: types.flatMap((t) => {
         const main = {
-          name: t.resource, singularName: t.singular, namespaced: t.namespaced, kind: t.kind, verbs: VERBS,
+          name: t.resource,
+          singularName: t.singular,
+          namespaced: t.namespaced,
+          kind: t.kind,
+          verbs: VERBS,
           ...(t.shortNames ? { shortNames: t.shortNames } : {}),
         };
         return t.kind === 'Deployment' || t.kind === 'HorizontalPodAutoscaler' || t.kind === 'HTTPRoute'
-          ? [main, { name: `${t.resource}/status`, singularName: '', namespaced: t.namespaced, kind: t.kind, verbs: ['get', 'patch', 'update'] }]
+          ? [
+              main,
+              {
+                name: `${t.resource}/status`,
+                singularName: '',
+                namespaced: t.namespaced,
+                kind: t.kind,
+                verbs: ['get', 'patch', 'update'],
+              },
+            ]
           : [main];
       }),
     };

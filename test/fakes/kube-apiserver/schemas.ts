@@ -36,7 +36,11 @@ interface AjvError {
 
 /** `/spec/template/spec/containers/0/ports/0/containerPort` -> `spec.template.spec.containers[0].ports[0].containerPort`. */
 export function fieldOf(instancePath: string): string {
-  return instancePath.split('/').filter((s) => s !== '').map((s, i) => (/^\d+$/.test(s) ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
+  return instancePath
+    .split('/')
+    .filter((s) => s !== '')
+    .map((s, i) => (/^\d+$/.test(s) ? `[${s}]` : i === 0 ? s : `.${s}`))
+    .join('');
 }
 
 /** Schema errors in `obj` (a complete object, after defaults are merged in), one per field. */
@@ -47,7 +51,9 @@ export function schemaCauses(apiVersion: string, kind: string, obj: Obj): Status
     new model(structuredClone(obj) as never).validate();
     return [];
   } catch (e) {
-    const list = ((e as { errors?: AjvError[] }).errors ?? []).filter((x) => x.keyword !== 'oneOf' && x.keyword !== 'anyOf');
+    const list = ((e as { errors?: AjvError[] }).errors ?? []).filter(
+      (x) => x.keyword !== 'oneOf' && x.keyword !== 'anyOf',
+    );
     const seen = new Set<string>();
     const causes: StatusCause[] = [];
     for (const x of list) {
@@ -56,9 +62,15 @@ export function schemaCauses(apiVersion: string, kind: string, obj: Obj): Status
       const key = `${field}|${missing ?? ''}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      causes.push(missing !== undefined
-        ? { reason: 'FieldValueRequired', field: field ? `${field}.${missing}` : missing, message: 'Required value' }
-        : { reason: 'FieldValueTypeInvalid', field, message: `Invalid value: ${JSON.stringify(valueAt(obj, x.instancePath))}: ${x.message ?? 'invalid'}` });
+      causes.push(
+        missing !== undefined
+          ? { reason: 'FieldValueRequired', field: field ? `${field}.${missing}` : missing, message: 'Required value' }
+          : {
+              reason: 'FieldValueTypeInvalid',
+              field,
+              message: `Invalid value: ${JSON.stringify(valueAt(obj, x.instancePath))}: ${x.message ?? 'invalid'}`,
+            },
+      );
     }
     return causes;
   }
@@ -66,7 +78,8 @@ export function schemaCauses(apiVersion: string, kind: string, obj: Obj): Status
 
 function valueAt(obj: unknown, instancePath: string): unknown {
   let cur: unknown = obj;
-  for (const s of instancePath.split('/').filter((p) => p !== '')) cur = (cur as Record<string, unknown> | undefined)?.[s];
+  for (const s of instancePath.split('/').filter((p) => p !== ''))
+    cur = (cur as Record<string, unknown> | undefined)?.[s];
   return cur;
 }
 
@@ -80,8 +93,10 @@ export function checkSchema(apiVersion: string, kind: string, group: string, obj
   const decode = causes.filter((c) => c.reason === 'FieldValueTypeInvalid');
   const name = String((obj.metadata as Obj | undefined)?.name ?? '');
   if (decode.length > 0) {
-    throw errors.badRequest(`${kind} in version "${apiVersion.split('/').pop()}" cannot be handled as a ${kind}: ` +
-      decode.map((c) => `${c.field}: ${c.message}`).join('; '));
+    throw errors.badRequest(
+      `${kind} in version "${apiVersion.split('/').pop()}" cannot be handled as a ${kind}: ` +
+        decode.map((c) => `${c.field}: ${c.message}`).join('; '),
+    );
   }
   throw errors.invalid(kind, group, name, causes);
 }

@@ -28,10 +28,13 @@ function parseRequirement(raw: string): Requirement {
   let m = /^(\S+)\s+(in|notin)\s+\(([^)]*)\)$/.exec(raw);
   if (m) {
     const [, key, op, list] = m;
-    const values = new Set(list.split(',').map((v) => v.trim()).filter((v) => v !== ''));
-    return op === 'in'
-      ? (l) => key in l && values.has(l[key])
-      : (l) => !(key in l) || !values.has(l[key]);
+    const values = new Set(
+      list
+        .split(',')
+        .map((v) => v.trim())
+        .filter((v) => v !== ''),
+    );
+    return op === 'in' ? (l) => key in l && values.has(l[key]) : (l) => !(key in l) || !values.has(l[key]);
   }
   m = /^([^=!\s]+)\s*(==|=|!=)\s*(\S*)$/.exec(raw);
   if (m) {
@@ -53,7 +56,10 @@ export function parseSelector(text: string | null): (labels: Record<string, stri
 }
 
 /** Does a Service/Deployment `matchLabels`-style selector pick these labels? */
-export function matchesMap(selector: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {
+export function matchesMap(
+  selector: Record<string, string> | undefined,
+  labels: Record<string, string> | undefined,
+): boolean {
   if (!selector || Object.keys(selector).length === 0) return false;
   return Object.entries(selector).every(([k, v]) => labels?.[k] === v);
 }
@@ -66,9 +72,15 @@ export function matchesMap(selector: Record<string, string> | undefined, labels:
  */
 export function parseFieldSelector(kind: string, text: string | null): (o: Record<string, unknown>) => boolean {
   if (!text) return () => true;
-  const involved = ['kind', 'namespace', 'name', 'uid', 'apiVersion', 'resourceVersion', 'fieldPath'].map((f) => `involvedObject.${f}`);
-  const supported = ['metadata.name', 'metadata.namespace', ...(kind === 'Pod' ? ['status.phase', 'spec.nodeName'] : []),
-    ...(kind === 'Event' ? [...involved, 'reason', 'source', 'type'] : [])];
+  const involved = ['kind', 'namespace', 'name', 'uid', 'apiVersion', 'resourceVersion', 'fieldPath'].map(
+    (f) => `involvedObject.${f}`,
+  );
+  const supported = [
+    'metadata.name',
+    'metadata.namespace',
+    ...(kind === 'Pod' ? ['status.phase', 'spec.nodeName'] : []),
+    ...(kind === 'Event' ? [...involved, 'reason', 'source', 'type'] : []),
+  ];
   const requirements = text.split(',').map((part) => {
     const m = /^\s*([A-Za-z0-9_.]+)\s*(==|=|!=)\s*(.*?)\s*$/.exec(part);
     if (!m) throw errors.badRequest(`invalid selector: '${text}'; can't understand '${part}'`);

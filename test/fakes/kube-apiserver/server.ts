@@ -56,7 +56,13 @@ export async function startFakeKubeApiServer(opts: FakeKubeOptions = {}): Promis
   const namespaceType = registry.byKind('v1', 'Namespace')!;
   const addNamespace = (name: string) => {
     store.namespaces.add(name);
-    store.insertSystem(namespaceType, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } });
+    store.insertSystem(namespaceType, '', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name },
+      spec: { finalizers: ['kubernetes'] },
+      status: { phase: 'Active' },
+    });
   };
   for (const name of [...store.namespaces]) addNamespace(name);
   const controller = new DeploymentController(store, registry, {
@@ -85,16 +91,35 @@ export async function startFakeKubeApiServer(opts: FakeKubeOptions = {}): Promis
       if (fault?.latencyMs) await new Promise((r) => setTimeout(r, fault.latencyMs));
       if (fault?.status === 429) throw errors.tooManyRequests(fault.retryAfterSeconds ?? 1);
       if (fault?.status === 500) throw errors.internal('injected fault');
-      if (fault?.status === 409) throw new ApiError(status(409, 'Conflict', 'Operation cannot be fulfilled: the object has been modified; please apply your changes to the latest version and try again'));
+      if (fault?.status === 409)
+        throw new ApiError(
+          status(
+            409,
+            'Conflict',
+            'Operation cannot be fulfilled: the object has been modified; please apply your changes to the latest version and try again',
+          ),
+        );
       if (fault?.status) throw new ApiError(status(fault.status, 'InternalError', `injected fault ${fault.status}`));
       if (opts.authenticate && !(await opts.authenticate(req.headers.authorization))) throw errors.unauthorized();
       const watch = url.searchParams.get('watch');
       if (method === 'GET' && (watch === 'true' || watch === '1')) {
-        const target = handler.route(url.pathname.split('/').filter((s) => s !== '').map(decodeURIComponent));
+        const target = handler.route(
+          url.pathname
+            .split('/')
+            .filter((s) => s !== '')
+            .map(decodeURIComponent),
+        );
         if (target.name !== undefined) throw errors.methodNotAllowed(method);
         journal.record({
-          at: Date.now(), method, path: url.pathname, query: Object.fromEntries(url.searchParams), contentType,
-          userAgent: req.headers['user-agent'] ?? null, authorization: req.headers.authorization ?? null, status: 200, body: undefined,
+          at: Date.now(),
+          method,
+          path: url.pathname,
+          query: Object.fromEntries(url.searchParams),
+          contentType,
+          userAgent: req.headers['user-agent'] ?? null,
+          authorization: req.headers.authorization ?? null,
+          status: 200,
+          body: undefined,
         });
         serveWatch(req, res, store, target.type, target.namespace || undefined, url.searchParams);
         return;
@@ -113,8 +138,14 @@ export async function startFakeKubeApiServer(opts: FakeKubeOptions = {}): Promis
       }
     }
     journal.record({
-      at: Date.now(), method, path: url.pathname, query: Object.fromEntries(url.searchParams), contentType,
-      userAgent: req.headers['user-agent'] ?? null, authorization: req.headers.authorization ?? null, status: code,
+      at: Date.now(),
+      method,
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      contentType,
+      userAgent: req.headers['user-agent'] ?? null,
+      authorization: req.headers.authorization ?? null,
+      status: code,
       body: raw ? safeParse(raw, contentType) : undefined,
     });
     res.writeHead(code, { 'content-type': 'application/json', ...headers });
@@ -131,7 +162,11 @@ export async function startFakeKubeApiServer(opts: FakeKubeOptions = {}): Promis
   };
   return {
     url: `http://127.0.0.1:${port}`,
-    store, registry, controller, faults, journal,
+    store,
+    registry,
+    controller,
+    faults,
+    journal,
     object: (apiVersion, kind, ns, name) => store.find(typeOf(apiVersion, kind), ns, name),
     objects: (apiVersion, kind, ns, selector) => store.list(typeOf(apiVersion, kind), ns, selector ?? null),
     addNamespace,
@@ -168,10 +203,23 @@ interface Target {
 }
 
 class Handler {
-  constructor(private readonly registry: ResourceRegistry, private readonly store: ObjectStore, private readonly opts: FakeKubeOptions) {}
+  constructor(
+    private readonly registry: ResourceRegistry,
+    private readonly store: ObjectStore,
+    private readonly opts: FakeKubeOptions,
+  ) {}
 
-  handle(method: string, url: URL, contentType: string | null, raw: string, userAgent: string | undefined): { code: number; body: unknown } {
-    const segs = url.pathname.split('/').filter((s) => s !== '').map(decodeURIComponent);
+  handle(
+    method: string,
+    url: URL,
+    contentType: string | null,
+    raw: string,
+    userAgent: string | undefined,
+  ): { code: number; body: unknown } {
+    const segs = url.pathname
+      .split('/')
+      .filter((s) => s !== '')
+      .map(decodeURIComponent);
     if (method === 'GET') {
       const discovery = this.discovery(segs);
       if (discovery !== undefined) return { code: 200, body: discovery };
@@ -186,10 +234,17 @@ class Handler {
       return { code: 200, body: this.store.get(t, target.namespace, target.name!) };
     }
     if (target.name === undefined) {
-      if (method === 'GET') return { code: 200, body: this.list(t, target.namespace || undefined, q.get('labelSelector'), q.get('fieldSelector')) };
+      if (method === 'GET')
+        return {
+          code: 200,
+          body: this.list(t, target.namespace || undefined, q.get('labelSelector'), q.get('fieldSelector')),
+        };
       if (method === 'POST') {
         if (t.namespaced && !target.namespace) throw errors.methodNotAllowed(method);
-        return { code: 201, body: this.store.create(t, target.namespace, parseBody(raw, contentType), { manager, dryRun }) };
+        return {
+          code: 201,
+          body: this.store.create(t, target.namespace, parseBody(raw, contentType), { manager, dryRun }),
+        };
       }
       throw errors.methodNotAllowed(method);
     }
@@ -198,10 +253,22 @@ class Handler {
       case 'GET':
         return { code: 200, body: this.store.get(t, target.namespace, name) };
       case 'PUT':
-        return { code: 200, body: this.store.replace(t, target.namespace, name, parseBody(raw, contentType), { manager, dryRun }) };
+        return {
+          code: 200,
+          body: this.store.replace(t, target.namespace, name, parseBody(raw, contentType), { manager, dryRun }),
+        };
       case 'DELETE': {
         const gone = this.store.delete(t, target.namespace, name, dryRun);
-        return { code: 200, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name, group: t.group, kind: t.resource, uid: (gone.metadata as Obj).uid } } };
+        return {
+          code: 200,
+          body: {
+            kind: 'Status',
+            apiVersion: 'v1',
+            metadata: {},
+            status: 'Success',
+            details: { name, group: t.group, kind: t.resource, uid: (gone.metadata as Obj).uid },
+          },
+        };
       }
       case 'PATCH':
         return this.patch(t, target.namespace, name, contentType, raw, q, manager, dryRun);
@@ -211,24 +278,65 @@ class Handler {
   }
 
   private patch(
-    t: ResourceType, ns: string, name: string, contentType: string | null, raw: string, q: URLSearchParams, manager: string, dryRun: boolean,
+    t: ResourceType,
+    ns: string,
+    name: string,
+    contentType: string | null,
+    raw: string,
+    q: URLSearchParams,
+    manager: string,
+    dryRun: boolean,
   ): { code: number; body: unknown } {
     const type = (contentType ?? '').split(';')[0].trim();
     const force = q.get('force');
     if (type === 'application/apply-patch+yaml') {
       const fieldManager = q.get('fieldManager');
       if (!fieldManager) {
-        throw new ApiError(status(422, 'Invalid', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch', {
-          group: 'meta.k8s.io', kind: 'PatchOptions', causes: [{ reason: 'FieldValueRequired', message: 'Required value: is required for apply patch', field: 'fieldManager' }],
-        }));
+        throw new ApiError(
+          status(
+            422,
+            'Invalid',
+            'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
+            {
+              group: 'meta.k8s.io',
+              kind: 'PatchOptions',
+              causes: [
+                {
+                  reason: 'FieldValueRequired',
+                  message: 'Required value: is required for apply patch',
+                  field: 'fieldManager',
+                },
+              ],
+            },
+          ),
+        );
       }
-      const r = this.store.apply(t, ns, name, parseBody(raw, 'yaml'), { manager: fieldManager, force: force === 'true', dryRun });
+      const r = this.store.apply(t, ns, name, parseBody(raw, 'yaml'), {
+        manager: fieldManager,
+        force: force === 'true',
+        dryRun,
+      });
       return { code: r.created ? 201 : 200, body: r.obj };
     }
     if (force !== null) {
-      throw new ApiError(status(422, 'Invalid', 'PatchOptions.meta.k8s.io "" is invalid: force: Forbidden: may not be specified for non-apply patch', {
-        group: 'meta.k8s.io', kind: 'PatchOptions', causes: [{ reason: 'FieldValueForbidden', message: 'Forbidden: may not be specified for non-apply patch', field: 'force' }],
-      }));
+      throw new ApiError(
+        status(
+          422,
+          'Invalid',
+          'PatchOptions.meta.k8s.io "" is invalid: force: Forbidden: may not be specified for non-apply patch',
+          {
+            group: 'meta.k8s.io',
+            kind: 'PatchOptions',
+            causes: [
+              {
+                reason: 'FieldValueForbidden',
+                message: 'Forbidden: may not be specified for non-apply patch',
+                field: 'force',
+              },
+            ],
+          },
+        ),
+      );
     }
     if (type === 'application/merge-patch+json' || type === 'application/strategic-merge-patch+json') {
       return { code: 200, body: this.store.mergePatch(t, ns, name, parseBody(raw, contentType), { manager, dryRun }) };
@@ -236,7 +344,12 @@ class Handler {
     throw errors.unsupportedMediaType(type);
   }
 
-  private list(t: ResourceType, ns: string | undefined, selector: string | null, fieldSelector: string | null): unknown {
+  private list(
+    t: ResourceType,
+    ns: string | undefined,
+    selector: string | null,
+    fieldSelector: string | null,
+  ): unknown {
     if (ns !== undefined) this.store.requireNamespace(t, ns);
     const builtIn = !t.group.includes('.');
     const items = this.store.list(t, ns, selector, fieldSelector).map((o) => {
@@ -247,11 +360,17 @@ class Handler {
       }
       return o;
     });
-    return { kind: `${t.kind}List`, apiVersion: apiVersionOf(t), metadata: { resourceVersion: this.store.currentResourceVersion() }, items };
+    return {
+      kind: `${t.kind}List`,
+      apiVersion: apiVersionOf(t),
+      metadata: { resourceVersion: this.store.currentResourceVersion() },
+      items,
+    };
   }
 
   private discovery(segs: string[]): unknown {
-    if (segs.length === 1 && segs[0] === 'version') return { major: '1', minor: '30', gitVersion: 'v1.30.0-bp-fake', platform: 'linux/amd64' };
+    if (segs.length === 1 && segs[0] === 'version')
+      return { major: '1', minor: '30', gitVersion: 'v1.30.0-bp-fake', platform: 'linux/amd64' };
     if (segs.length === 1 && segs[0] === 'api') return this.registry.coreVersions();
     if (segs.length === 1 && segs[0] === 'apis') return this.registry.groups();
     if (segs.length === 2 && segs[0] === 'api') return this.registry.resourceList('', segs[1]) ?? notFoundPath();

@@ -5,8 +5,19 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
-  deepEqual, deletePath, describePath, fromFieldsV1, getPath, isPlainObject, keyPath, leafPaths, mergePatch,
-  pathKey, setPath, toFieldsV1, type Obj,
+  deepEqual,
+  deletePath,
+  describePath,
+  fromFieldsV1,
+  getPath,
+  isPlainObject,
+  keyPath,
+  leafPaths,
+  mergePatch,
+  pathKey,
+  setPath,
+  toFieldsV1,
+  type Obj,
 } from './fields.js';
 import { apiVersionOf, type ResourceType } from './resources.js';
 import { parseFieldSelector, parseSelector } from './selectors.js';
@@ -59,7 +70,14 @@ export class ObjectStore {
 
   private emit(type: StoreEvent['type'], t: ResourceType, o: Obj): void {
     const meta = o.metadata as Obj;
-    const e: StoreEvent = { type, group: t.group, resource: t.resource, namespace: String(meta.namespace ?? ''), rv: Number(meta.resourceVersion), object: structuredClone(o) };
+    const e: StoreEvent = {
+      type,
+      group: t.group,
+      resource: t.resource,
+      namespace: String(meta.namespace ?? ''),
+      rv: Number(meta.resourceVersion),
+      object: structuredClone(o),
+    };
     this.history.push(e);
     if (this.history.length > HISTORY) this.history.shift();
     for (const fn of this.listeners) fn(e);
@@ -92,7 +110,12 @@ export class ObjectStore {
     return o ? structuredClone(o) : undefined;
   }
 
-  list(t: ResourceType, ns: string | undefined, labelSelector: string | null, fieldSelector: string | null = null): Obj[] {
+  list(
+    t: ResourceType,
+    ns: string | undefined,
+    labelSelector: string | null,
+    fieldSelector: string | null = null,
+  ): Obj[] {
     const match = parseSelector(labelSelector);
     const fields = parseFieldSelector(t.kind, fieldSelector);
     const prefix = `${t.group}|${t.resource}|`;
@@ -113,7 +136,9 @@ export class ObjectStore {
     const name = String((obj.metadata as Obj).name);
     if (this.objects.has(this.key(t, ns, name))) throw errors.alreadyExists(t.resource, t.group, name);
     delete obj.status;
-    const entries: ManagedEntry[] = [{ manager: opts.manager, operation: 'Update', fields: leafPaths(obj), time: nowIso() }];
+    const entries: ManagedEntry[] = [
+      { manager: opts.manager, operation: 'Update', fields: leafPaths(obj), time: nowIso() },
+    ];
     return this.persist(t, ns, undefined, obj, entries, opts.dryRun);
   }
 
@@ -121,7 +146,8 @@ export class ObjectStore {
     const live = this.get(t, ns, name);
     const obj = this.checkIdentity(t, ns, name, body);
     const sentRv = (obj.metadata as Obj).resourceVersion;
-    if (sentRv !== undefined && sentRv !== (live.metadata as Obj).resourceVersion) throw errors.conflict(t.resource, t.group, name);
+    if (sentRv !== undefined && sentRv !== (live.metadata as Obj).resourceVersion)
+      throw errors.conflict(t.resource, t.group, name);
     return this.update(t, ns, live, obj, opts.manager, opts.dryRun);
   }
 
@@ -129,13 +155,20 @@ export class ObjectStore {
   mergePatch(t: ResourceType, ns: string, name: string, patch: Obj, opts: WriteOptions): Obj {
     const live = this.get(t, ns, name);
     const sentRv = (patch.metadata as Obj | undefined)?.resourceVersion;
-    if (sentRv !== undefined && sentRv !== (live.metadata as Obj).resourceVersion) throw errors.conflict(t.resource, t.group, name);
+    if (sentRv !== undefined && sentRv !== (live.metadata as Obj).resourceVersion)
+      throw errors.conflict(t.resource, t.group, name);
     const merged = mergePatch(live, patch) as Obj;
     return this.update(t, ns, live, this.checkIdentity(t, ns, name, merged), opts.manager, opts.dryRun);
   }
 
   /** Server-side apply: creates when absent, merges by field ownership, 409 on conflicts unless forced. */
-  apply(t: ResourceType, ns: string, name: string, body: Obj, opts: WriteOptions & { force: boolean }): { obj: Obj; created: boolean } {
+  apply(
+    t: ResourceType,
+    ns: string,
+    name: string,
+    body: Obj,
+    opts: WriteOptions & { force: boolean },
+  ): { obj: Obj; created: boolean } {
     this.requireNamespace(t, ns);
     const applied = this.checkIdentity(t, ns, name, body);
     delete applied.status;
@@ -213,7 +246,9 @@ export class ObjectStore {
     const entries = readManaged(live);
     const before = leafPaths(live);
     const after = leafPaths(next);
-    const changed = [...new Set([...before, ...after])].filter((k) => !deepEqual(getPath(live, keyPath(k)), getPath(next, keyPath(k))));
+    const changed = [...new Set([...before, ...after])].filter(
+      (k) => !deepEqual(getPath(live, keyPath(k)), getPath(next, keyPath(k))),
+    );
     let own = entries.find((e) => e.manager === manager && e.operation === 'Update');
     if (!own && changed.length > 0) {
       own = { manager, operation: 'Update', fields: new Set(), time: nowIso() };
@@ -232,10 +267,14 @@ export class ObjectStore {
     if (!isPlainObject(body)) throw errors.badRequest('the body of the request must be an object');
     const obj = structuredClone(body);
     if (obj.apiVersion !== undefined && obj.apiVersion !== apiVersionOf(t)) {
-      throw errors.badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${apiVersionOf(t)})`);
+      throw errors.badRequest(
+        `the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${apiVersionOf(t)})`,
+      );
     }
     if (obj.kind !== undefined && obj.kind !== t.kind) {
-      throw errors.badRequest(`the kind in the data (${String(obj.kind)}) does not match the expected kind (${t.kind})`);
+      throw errors.badRequest(
+        `the kind in the data (${String(obj.kind)}) does not match the expected kind (${t.kind})`,
+      );
     }
     obj.apiVersion = apiVersionOf(t);
     obj.kind = t.kind;
@@ -243,18 +282,37 @@ export class ObjectStore {
     obj.metadata = meta;
     if (urlName !== undefined) {
       if (meta.name !== undefined && meta.name !== urlName) {
-        throw errors.badRequest(`the name of the object (${String(meta.name)}) does not match the name on the URL (${urlName})`);
+        throw errors.badRequest(
+          `the name of the object (${String(meta.name)}) does not match the name on the URL (${urlName})`,
+        );
       }
       meta.name = urlName;
     }
     if (typeof meta.name !== 'string' || meta.name === '') {
-      throw new ApiError(status(422, 'Invalid', `${t.kind} "" is invalid: metadata.name: Required value: name or generateName is required`, {
-        kind: t.kind, group: t.group, causes: [{ reason: 'FieldValueRequired', message: 'Required value: name or generateName is required', field: 'metadata.name' }],
-      }));
+      throw new ApiError(
+        status(
+          422,
+          'Invalid',
+          `${t.kind} "" is invalid: metadata.name: Required value: name or generateName is required`,
+          {
+            kind: t.kind,
+            group: t.group,
+            causes: [
+              {
+                reason: 'FieldValueRequired',
+                message: 'Required value: name or generateName is required',
+                field: 'metadata.name',
+              },
+            ],
+          },
+        ),
+      );
     }
     if (t.namespaced) {
       if (meta.namespace !== undefined && meta.namespace !== ns) {
-        throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+        throw errors.badRequest(
+          'the namespace of the provided object does not match the namespace sent on the request',
+        );
       }
       meta.namespace = ns;
     }
@@ -262,7 +320,14 @@ export class ObjectStore {
   }
 
   /** Defaults, validation, generation and resourceVersion; a no-op write changes nothing. */
-  private persist(t: ResourceType, ns: string, live: Obj | undefined, next: Obj, entries: ManagedEntry[], dryRun = false): Obj {
+  private persist(
+    t: ResourceType,
+    ns: string,
+    live: Obj | undefined,
+    next: Obj,
+    entries: ManagedEntry[],
+    dryRun = false,
+  ): Obj {
     applyDefaults(t, next, live, () => `10.96.0.${this.nextClusterIp++}`);
     validate(t, next, live);
     const meta = next.metadata as Obj;
@@ -303,7 +368,14 @@ function readManaged(obj: Obj): ManagedEntry[] {
 function writeManaged(obj: Obj, entries: ManagedEntry[], apiVersion: string): void {
   (obj.metadata as Obj).managedFields = entries
     .filter((e) => e.fields.size > 0)
-    .map((e) => ({ manager: e.manager, operation: e.operation, apiVersion, time: e.time, fieldsType: 'FieldsV1', fieldsV1: toFieldsV1(e.fields) }));
+    .map((e) => ({
+      manager: e.manager,
+      operation: e.operation,
+      apiVersion,
+      time: e.time,
+      fieldsType: 'FieldsV1',
+      fieldsV1: toFieldsV1(e.fields),
+    }));
 }
 
 function conflictError(t: ResourceType, name: string, conflicts: Array<{ manager: string; path: string[] }>): ApiError {
@@ -314,8 +386,9 @@ function conflictError(t: ResourceType, name: string, conflicts: Array<{ manager
     field: describePath(c.path),
   }));
   const lines = conflicts.map((c) => `conflict with "${c.manager}" using ${gv}: ${describePath(c.path)}`);
-  const message = conflicts.length === 1
-    ? `Apply failed with 1 conflict: ${lines[0]}`
-    : `Apply failed with ${conflicts.length} conflicts: ${lines.join('\n')}`;
+  const message =
+    conflicts.length === 1
+      ? `Apply failed with 1 conflict: ${lines[0]}`
+      : `Apply failed with ${conflicts.length} conflicts: ${lines.join('\n')}`;
   return new ApiError(status(409, 'Conflict', message, { name, group: t.group, kind: t.resource, causes }));
 }

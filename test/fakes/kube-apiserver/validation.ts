@@ -22,12 +22,24 @@ const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 function nameCauses(t: ResourceType, name: string): StatusCause[] {
   if (t.kind === 'Service') {
     if (name.length > 63 || !DNS1035_LABEL.test(name)) {
-      return [{ reason: 'FieldValueInvalid', field: 'metadata.name', message: `Invalid value: "${name}": a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')` }];
+      return [
+        {
+          reason: 'FieldValueInvalid',
+          field: 'metadata.name',
+          message: `Invalid value: "${name}": a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')`,
+        },
+      ];
     }
     return [];
   }
   if (name.length > 253 || !DNS1123_SUBDOMAIN.test(name)) {
-    return [{ reason: 'FieldValueInvalid', field: 'metadata.name', message: `Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')` }];
+    return [
+      {
+        reason: 'FieldValueInvalid',
+        field: 'metadata.name',
+        message: `Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')`,
+      },
+    ];
   }
   return [];
 }
@@ -38,10 +50,18 @@ function labelCauses(field: string, labels: unknown): StatusCause[] {
   for (const [k, v] of Object.entries(labels)) {
     const [prefix, name] = k.includes('/') ? [k.slice(0, k.indexOf('/')), k.slice(k.indexOf('/') + 1)] : ['', k];
     if ((prefix && !DNS1123_SUBDOMAIN.test(prefix)) || name.length > 63 || !LABEL_NAME.test(name)) {
-      causes.push({ reason: 'FieldValueInvalid', field, message: `Invalid value: "${k}": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character` });
+      causes.push({
+        reason: 'FieldValueInvalid',
+        field,
+        message: `Invalid value: "${k}": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`,
+      });
     }
     if (typeof v !== 'string' || v.length > 63 || !LABEL_VALUE.test(v)) {
-      causes.push({ reason: 'FieldValueInvalid', field, message: `Invalid value: "${String(v)}": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character` });
+      causes.push({
+        reason: 'FieldValueInvalid',
+        field,
+        message: `Invalid value: "${String(v)}": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`,
+      });
     }
   }
   return causes;
@@ -52,20 +72,34 @@ export function validate(t: ResourceType, obj: Obj, before: Obj | undefined): vo
   checkSchema(apiVersionOf(t), t.kind, t.group, obj);
   const meta = obj.metadata as Obj;
   const name = String(meta.name ?? '');
-  const causes = [...nameCauses(t, name), ...labelCauses('metadata.labels', meta.labels), ...listMapCauses(t, obj), ...specCauses(t, obj)];
+  const causes = [
+    ...nameCauses(t, name),
+    ...labelCauses('metadata.labels', meta.labels),
+    ...listMapCauses(t, obj),
+    ...specCauses(t, obj),
+  ];
   if (t.kind === 'Deployment') {
     const spec = (obj.spec ?? {}) as Obj;
     const selector = (spec.selector as Obj | undefined)?.matchLabels as Record<string, string> | undefined;
-    const templateLabels = ((spec.template as Obj | undefined)?.metadata as Obj | undefined)?.labels as Record<string, string> | undefined;
+    const templateLabels = ((spec.template as Obj | undefined)?.metadata as Obj | undefined)?.labels as
+      Record<string, string> | undefined;
     causes.push(...labelCauses('spec.template.metadata.labels', templateLabels));
     if (!selector || Object.keys(selector).length === 0) {
       causes.push({ reason: 'FieldValueRequired', field: 'spec.selector', message: 'Required value' });
     } else if (!matchesMap(selector, templateLabels)) {
-      causes.push({ reason: 'FieldValueInvalid', field: 'spec.template.metadata.labels', message: `Invalid value: ${JSON.stringify(templateLabels ?? {})}: \`selector\` does not match template \`labels\`` });
+      causes.push({
+        reason: 'FieldValueInvalid',
+        field: 'spec.template.metadata.labels',
+        message: `Invalid value: ${JSON.stringify(templateLabels ?? {})}: \`selector\` does not match template \`labels\``,
+      });
     }
-    const old = ((before?.spec as Obj | undefined)?.selector as Obj | undefined);
+    const old = (before?.spec as Obj | undefined)?.selector as Obj | undefined;
     if (old && JSON.stringify(old) !== JSON.stringify(spec.selector)) {
-      causes.push({ reason: 'FieldValueInvalid', field: 'spec.selector', message: `Invalid value: ${JSON.stringify(spec.selector)}: field is immutable` });
+      causes.push({
+        reason: 'FieldValueInvalid',
+        field: 'spec.selector',
+        message: `Invalid value: ${JSON.stringify(spec.selector)}: field is immutable`,
+      });
     }
     const containers = ((spec.template as Obj | undefined)?.spec as Obj | undefined)?.containers;
     if (!Array.isArray(containers) || containers.length === 0) {

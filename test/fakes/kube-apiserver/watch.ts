@@ -16,14 +16,22 @@ import { status } from './status.js';
 import type { ObjectStore, StoreEvent } from './store.js';
 
 export function serveWatch(
-  req: IncomingMessage, res: ServerResponse, store: ObjectStore, t: ResourceType, namespace: string | undefined, q: URLSearchParams,
+  req: IncomingMessage,
+  res: ServerResponse,
+  store: ObjectStore,
+  t: ResourceType,
+  namespace: string | undefined,
+  q: URLSearchParams,
 ): void {
   // Selectors are parsed before the stream starts: a bad one is a plain 400.
   const labels = parseSelector(q.get('labelSelector'));
   const fields = parseFieldSelector(t.kind, q.get('fieldSelector'));
   if (namespace !== undefined) store.requireNamespace(t, namespace);
   const matches = (o: Obj) => labels((o.metadata as Obj).labels as Record<string, string> | undefined) && fields(o);
-  const inScope = (e: StoreEvent) => e.group === t.group && e.resource === t.resource && (namespace === undefined || !t.namespaced || e.namespace === namespace);
+  const inScope = (e: StoreEvent) =>
+    e.group === t.group &&
+    e.resource === t.resource &&
+    (namespace === undefined || !t.namespaced || e.namespace === namespace);
   const keyOf = (o: Obj) => `${String((o.metadata as Obj).namespace ?? '')}/${String((o.metadata as Obj).name)}`;
 
   res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
@@ -63,7 +71,8 @@ export function serveWatch(
     }
     // Objects that matched at `from` are known to the client: replay sends MODIFIED/DELETED for them.
     const replay = store.history.filter((e) => e.rv > from && inScope(e));
-    for (const o of store.list(t, namespace, null)) if (matches(o) && Number((o.metadata as Obj).resourceVersion) <= from) matched.add(keyOf(o));
+    for (const o of store.list(t, namespace, null))
+      if (matches(o) && Number((o.metadata as Obj).resourceVersion) <= from) matched.add(keyOf(o));
     const firsts = new Map<string, StoreEvent>();
     for (const e of replay) if (!firsts.has(keyOf(e.object))) firsts.set(keyOf(e.object), e);
     for (const [key, e] of firsts) if (e.type !== 'ADDED' && matches(e.object)) matched.add(key);

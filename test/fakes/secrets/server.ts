@@ -9,8 +9,17 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-interface SmVersion { id: string; value: string; stages: Set<string> }
-interface Journal { method: string; url: string; headers: http.IncomingHttpHeaders; body: string }
+interface SmVersion {
+  id: string;
+  value: string;
+  stages: Set<string>;
+}
+interface Journal {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
 
 export class FakeSecretStores {
   readonly journal: Journal[] = [];
@@ -73,7 +82,11 @@ export class FakeSecretStores {
   }
 
   private awsError(res: http.ServerResponse, status: number, type: string, message: string): void {
-    res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': type, 'x-amzn-requestid': randomUUID() });
+    res.writeHead(status, {
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amzn-errortype': type,
+      'x-amzn-requestid': randomUUID(),
+    });
     res.end(JSON.stringify({ __type: type, message }));
   }
 
@@ -90,28 +103,50 @@ export class FakeSecretStores {
     };
     if (target === 'secretsmanager.GetSecretValue') {
       if (input.VersionId && input.VersionStage) {
-        return this.awsError(res, 400, 'InvalidParameterException', 'You can specify either VersionId or VersionStage, not both');
+        return this.awsError(
+          res,
+          400,
+          'InvalidParameterException',
+          'You can specify either VersionId or VersionStage, not both',
+        );
       }
       const list = this.sm.get(input.SecretId);
-      if (!list) return this.awsError(res, 400, 'ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+      if (!list)
+        return this.awsError(res, 400, 'ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
       const stage = input.VersionStage ?? (input.VersionId ? undefined : 'AWSCURRENT');
       const v = list.find((x) => (stage ? x.stages.has(stage) : x.id === input.VersionId));
-      if (!v) return this.awsError(res, 400, 'ResourceNotFoundException', "Secrets Manager can't find the specified secret value for VersionId or VersionStage");
+      if (!v)
+        return this.awsError(
+          res,
+          400,
+          'ResourceNotFoundException',
+          "Secrets Manager can't find the specified secret value for VersionId or VersionStage",
+        );
       return ok({
-        ARN: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${input.SecretId}-AbCdEf`, Name: input.SecretId,
-        VersionId: v.id, SecretString: v.value, VersionStages: [...v.stages], CreatedDate: 1.7e9,
+        ARN: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${input.SecretId}-AbCdEf`,
+        Name: input.SecretId,
+        VersionId: v.id,
+        SecretString: v.value,
+        VersionStages: [...v.stages],
+        CreatedDate: 1.7e9,
       });
     }
     if (target === 'AmazonSSM.GetParameter') {
       const m = /^(.*?)(?::([0-9]+))?$/.exec(input.Name)!;
       const list = this.ssm.get(m[1]);
       const version = m[2] ? Number(m[2]) : list?.length;
-      if (!list || !version || version > list.length) return this.awsError(res, 400, m[2] && list ? 'ParameterVersionNotFound' : 'ParameterNotFound', '');
+      if (!list || !version || version > list.length)
+        return this.awsError(res, 400, m[2] && list ? 'ParameterVersionNotFound' : 'ParameterNotFound', '');
       return ok({
         Parameter: {
-          Name: m[1], Type: 'SecureString', Value: list[version - 1], Version: version,
-          Selector: m[2] ? `:${m[2]}` : undefined, ARN: `arn:aws:ssm:us-east-1:123456789012:parameter/${m[1].replace(/^\//, '')}`,
-          LastModifiedDate: 1.7e9, DataType: 'text',
+          Name: m[1],
+          Type: 'SecureString',
+          Value: list[version - 1],
+          Version: version,
+          Selector: m[2] ? `:${m[2]}` : undefined,
+          ARN: `arn:aws:ssm:us-east-1:123456789012:parameter/${m[1].replace(/^\//, '')}`,
+          LastModifiedDate: 1.7e9,
+          DataType: 'text',
         },
       });
     }
@@ -129,15 +164,26 @@ export class FakeSecretStores {
     if (req.method !== 'GET' || !m) return json(404, { errors: [] });
     const list = this.kv.get(`${m[1]}/${m[2]}`);
     const asked = url.searchParams.get('version');
-    const version = asked && asked !== '0' ? Number(asked) : list?.length ?? 0;
+    const version = asked && asked !== '0' ? Number(asked) : (list?.length ?? 0);
     if (!list || !Number.isInteger(version) || version < 1 || version > list.length) return json(404, { errors: [] });
     json(200, {
-      request_id: randomUUID(), lease_id: '', renewable: false, lease_duration: 0,
+      request_id: randomUUID(),
+      lease_id: '',
+      renewable: false,
+      lease_duration: 0,
       data: {
         data: list[version - 1],
-        metadata: { created_time: '2026-01-01T00:00:00Z', custom_metadata: null, deletion_time: '', destroyed: false, version },
+        metadata: {
+          created_time: '2026-01-01T00:00:00Z',
+          custom_metadata: null,
+          deletion_time: '',
+          destroyed: false,
+          version,
+        },
       },
-      wrap_info: null, warnings: null, auth: null,
+      wrap_info: null,
+      warnings: null,
+      auth: null,
     });
   }
 }

@@ -13,9 +13,19 @@ let router: RunningRouter;
 let prom: RunningPrometheus;
 
 const analysis = (over: Partial<Analysis>): Analysis => ({
-  metric: 'success_rate', interval: '6s', count: 1, provider: 'prometheus', address: prom.url, ...over,
+  metric: 'success_rate',
+  interval: '6s',
+  count: 1,
+  provider: 'prometheus',
+  address: prom.url,
+  ...over,
 });
-const target = (revisionId: string): MeasureTarget => ({ environmentId: 'demo', deploymentId: 'web', revisionId, scrape: null });
+const target = (revisionId: string): MeasureTarget => ({
+  environmentId: 'demo',
+  deploymentId: 'web',
+  revisionId,
+  scrape: null,
+});
 
 beforeAll(async () => {
   stable = await stableBackend();
@@ -46,7 +56,9 @@ describe('analysis with provider prometheus (a real Prometheus scraping a real r
     // increase() extrapolates both sides of the ratio alike; the exact share is 0.8.
     expect(m.value).toBeGreaterThan(0.74);
     expect(m.value).toBeLessThan(0.86);
-    expect(m.detail).toMatch(new RegExp(`^success_rate 0\\.[0-9]+ < min 0\\.99 over [0-9]+s \\(Prometheus at ${prom.url}\\)$`));
+    expect(m.detail).toMatch(
+      new RegExp(`^success_rate 0\\.[0-9]+ < min 0\\.99 over [0-9]+s \\(Prometheus at ${prom.url}\\)$`),
+    );
 
     const l = await p99.finish(signal);
     expect(l.verdict).toBe('fail');
@@ -58,21 +70,32 @@ describe('analysis with provider prometheus (a real Prometheus scraping a real r
   });
 
   it('runs a custom query with the placeholders filled in', async () => {
-    const w = await openWindow(analysis({
-      metric: 'canary_weight',
-      min: 5000,
-      max: 5000,
-      query: 'sum(max_over_time(bp_router_weight_bps{deployment_id="{{deployment_id}}",revision_id="{{revision_id}}"}[{{interval}}]))',
-    }), target('web-v2'), signal);
+    const w = await openWindow(
+      analysis({
+        metric: 'canary_weight',
+        min: 5000,
+        max: 5000,
+        query:
+          'sum(max_over_time(bp_router_weight_bps{deployment_id="{{deployment_id}}",revision_id="{{revision_id}}"}[{{interval}}]))',
+      }),
+      target('web-v2'),
+      signal,
+    );
     await new Promise((r) => setTimeout(r, 1000));
     const m = await w.finish(signal);
     expect(m).toMatchObject({ value: 5000, verdict: 'pass' });
   });
 
   it('accepts a scalar result', async () => {
-    const w = await openWindow(analysis({
-      metric: 'total_weight', min: 10000, query: 'scalar(sum(bp_router_weight_bps{deployment_id="{{deployment_id}}"}))',
-    }), target('web-v2'), signal);
+    const w = await openWindow(
+      analysis({
+        metric: 'total_weight',
+        min: 10000,
+        query: 'scalar(sum(bp_router_weight_bps{deployment_id="{{deployment_id}}"}))',
+      }),
+      target('web-v2'),
+      signal,
+    );
     expect(await w.finish(signal)).toMatchObject({ value: 10000, verdict: 'pass' });
   });
 
@@ -84,14 +107,24 @@ describe('analysis with provider prometheus (a real Prometheus scraping a real r
   });
 
   it('refuses a query that returns more than one series', async () => {
-    const w = await openWindow(analysis({ metric: 'x', min: 0, query: 'bp_router_weight_bps{deployment_id="{{deployment_id}}"}' }), target('web-v2'), signal);
+    const w = await openWindow(
+      analysis({ metric: 'x', min: 0, query: 'bp_router_weight_bps{deployment_id="{{deployment_id}}"}' }),
+      target('web-v2'),
+      signal,
+    );
     const e = await w.finish(signal).catch((x: unknown) => x);
     expect(BpError.is(e)).toBe(true);
-    expect((e as Error).message).toMatch(/returned 2 series \(bp_router_weight_bps\{.*\}\); an analysis needs one number, e\.g\. aggregate it with sum/);
+    expect((e as Error).message).toMatch(
+      /returned 2 series \(bp_router_weight_bps\{.*\}\); an analysis needs one number, e\.g\. aggregate it with sum/,
+    );
   });
 
-  it('reports a bad query with Prometheus\' own message, not retryable', async () => {
-    const w = await openWindow(analysis({ metric: 'x', min: 0, query: 'sum(bp_router_weight_bps' }), target('web-v2'), signal);
+  it("reports a bad query with Prometheus' own message, not retryable", async () => {
+    const w = await openWindow(
+      analysis({ metric: 'x', min: 0, query: 'sum(bp_router_weight_bps' }),
+      target('web-v2'),
+      signal,
+    );
     const e = (await w.finish(signal).catch((x: unknown) => x)) as BpError;
     expect(BpError.is(e)).toBe(true);
     expect(e.code).toBe('Provider');
@@ -118,14 +151,20 @@ describe('analysis with provider prometheus (a real Prometheus scraping a real r
       const w = await openWindow(analysis({ address: busy.url }), target('web-v2'), signal);
       const e = (await w.finish(signal).catch((x: unknown) => x)) as BpError;
       expect(e).toMatchObject({ code: 'Provider', retryable: true });
-      expect(e.message).toMatch(new RegExp(`^Prometheus at ${busy.url} refused the query ".*": unavailable: TSDB not ready$`));
+      expect(e.message).toMatch(
+        new RegExp(`^Prometheus at ${busy.url} refused the query ".*": unavailable: TSDB not ready$`),
+      );
     } finally {
       await busy.close();
     }
   });
 
   it('refuses an analysis without an address, or with an unknown metric and no query, before waiting', async () => {
-    await expect(openWindow(analysis({ address: undefined }), target('web-v2'), signal)).rejects.toThrow(/gives no address/);
-    await expect(openWindow(analysis({ metric: 'cpu', max: 1 }), target('web-v2'), signal)).rejects.toThrow(/"cpu" is not built in.*give it a query/);
+    await expect(openWindow(analysis({ address: undefined }), target('web-v2'), signal)).rejects.toThrow(
+      /gives no address/,
+    );
+    await expect(openWindow(analysis({ metric: 'cpu', max: 1 }), target('web-v2'), signal)).rejects.toThrow(
+      /"cpu" is not built in.*give it a query/,
+    );
   });
 });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { defaultQuery, escapePromqlString, promqlDuration, queryFor, renderQuery } from '../../../src/rollout/analysis/promql.js';
+import {
+  defaultQuery,
+  escapePromqlString,
+  promqlDuration,
+  queryFor,
+  renderQuery,
+} from '../../../src/rollout/analysis/promql.js';
 
 const ctx = { environmentId: 'demo', deploymentId: 'web', revisionId: 'web-v2', windowMs: 30_000 };
 
@@ -17,15 +23,21 @@ describe('PromQL for analyses', () => {
 
   it('escapes label values and renders durations PromQL accepts', () => {
     expect(escapePromqlString('a"b\\c\nd')).toBe('a\\"b\\\\c\\nd');
-    expect(defaultQuery('success_rate', { ...ctx, revisionId: 'x"}or vector(1)#' })).toContain('revision_id="x\\"}or vector(1)#"');
+    expect(defaultQuery('success_rate', { ...ctx, revisionId: 'x"}or vector(1)#' })).toContain(
+      'revision_id="x\\"}or vector(1)#"',
+    );
     expect(promqlDuration(30_000)).toBe('30s');
     expect(promqlDuration(30_012)).toBe('30012ms');
     expect(promqlDuration(0)).toBe('1ms');
   });
 
   it('fills the placeholders of a custom query', () => {
-    expect(renderQuery('x{env="{{environment_id}}",d="{{ deployment_id }}",r="{{revision_id}}"}[{{interval}}] {{other}}', ctx))
-      .toBe('x{env="demo",d="web",r="web-v2"}[30s] {{other}}');
+    expect(
+      renderQuery(
+        'x{env="{{environment_id}}",d="{{ deployment_id }}",r="{{revision_id}}"}[{{interval}}] {{other}}',
+        ctx,
+      ),
+    ).toBe('x{env="demo",d="web",r="web-v2"}[30s] {{other}}');
     expect(queryFor('anything', 'up{r="{{revision_id}}"}', ctx)).toBe('up{r="web-v2"}');
   });
 

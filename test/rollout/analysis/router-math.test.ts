@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { parseExposition } from '../../../src/rollout/analysis/exposition.js';
 import {
-  bucketsByBound, DURATION_BUCKET, histogramQuantile, increases, latencyP99Ms, REQUESTS, successRate,
+  bucketsByBound,
+  DURATION_BUCKET,
+  histogramQuantile,
+  increases,
+  latencyP99Ms,
+  REQUESTS,
+  successRate,
 } from '../../../src/rollout/analysis/router-math.js';
 import { RouterMetrics } from '../../../src/router/metrics.js';
 
@@ -9,17 +15,23 @@ const sel = { deploymentId: 'web', revisionId: 'v2' };
 
 function requests(counts: Record<string, number>, extra = ''): string {
   return Object.entries(counts)
-    .map(([cls, n]) => `bp_router_requests_total{deployment_id="web",revision_id="v2",code_class="${cls}"${extra}} ${n}`)
+    .map(
+      ([cls, n]) => `bp_router_requests_total{deployment_id="web",revision_id="v2",code_class="${cls}"${extra}} ${n}`,
+    )
     .join('\n');
 }
 
 describe('increases and success rate', () => {
   it('is the share of non-5xx responses between two scrapes, ignoring other revisions and deployments', () => {
-    const before = parseExposition(requests({ '2xx': 100, '4xx': 5, '5xx': 10 }) +
-      '\nbp_router_requests_total{deployment_id="web",revision_id="v1",code_class="5xx"} 0');
-    const after = parseExposition(requests({ '2xx': 130, '4xx': 6, '5xx': 23 }) +
-      '\nbp_router_requests_total{deployment_id="web",revision_id="v1",code_class="5xx"} 999' +
-      '\nbp_router_requests_total{deployment_id="api",revision_id="v2",code_class="5xx"} 999');
+    const before = parseExposition(
+      requests({ '2xx': 100, '4xx': 5, '5xx': 10 }) +
+        '\nbp_router_requests_total{deployment_id="web",revision_id="v1",code_class="5xx"} 0',
+    );
+    const after = parseExposition(
+      requests({ '2xx': 130, '4xx': 6, '5xx': 23 }) +
+        '\nbp_router_requests_total{deployment_id="web",revision_id="v1",code_class="5xx"} 999' +
+        '\nbp_router_requests_total{deployment_id="api",revision_id="v2",code_class="5xx"} 999',
+    );
     const r = successRate(increases(before, after, REQUESTS, sel));
     expect(r).toEqual({ value: 31 / 44, ok: 31, total: 44 });
   });
@@ -32,7 +44,9 @@ describe('increases and success rate', () => {
 
   it('counts a series that appeared during the window from zero, and sums across hosts', () => {
     const before = parseExposition(requests({ '2xx': 10 }, ',host="a"'));
-    const after = parseExposition(`${requests({ '2xx': 20 }, ',host="a"')}\n${requests({ '2xx': 5, '5xx': 5 }, ',host="b"')}`);
+    const after = parseExposition(
+      `${requests({ '2xx': 20 }, ',host="a"')}\n${requests({ '2xx': 5, '5xx': 5 }, ',host="b"')}`,
+    );
     expect(successRate(increases(before, after, REQUESTS, sel))).toEqual({ value: 15 / 20, ok: 15, total: 20 });
   });
 
@@ -48,7 +62,12 @@ describe('histogramQuantile (Prometheus semantics)', () => {
 
   it('interpolates linearly inside the bucket holding the rank', () => {
     // 100 observations: 50 in (0, 0.1], 40 in (0.1, 0.2], 10 in (0.2, 0.4].
-    const h = b([[0.1, 50], [0.2, 90], [0.4, 100], [Infinity, 100]]);
+    const h = b([
+      [0.1, 50],
+      [0.2, 90],
+      [0.4, 100],
+      [Infinity, 100],
+    ]);
     expect(histogramQuantile(0.5, h)).toBeCloseTo(0.1, 10);
     expect(histogramQuantile(0.25, h)).toBeCloseTo(0.05, 10);
     expect(histogramQuantile(0.7, h)).toBeCloseTo(0.15, 10);
@@ -56,14 +75,48 @@ describe('histogramQuantile (Prometheus semantics)', () => {
   });
 
   it('answers the highest finite bound when the rank falls in +Inf, null without data or without +Inf', () => {
-    expect(histogramQuantile(0.99, b([[0.1, 1], [1, 2], [Infinity, 100]]))).toBe(1);
-    expect(histogramQuantile(0.99, b([[0.1, 0], [Infinity, 0]]))).toBeNull();
-    expect(histogramQuantile(0.99, b([[0.1, 5], [1, 5]]))).toBeNull();
+    expect(
+      histogramQuantile(
+        0.99,
+        b([
+          [0.1, 1],
+          [1, 2],
+          [Infinity, 100],
+        ]),
+      ),
+    ).toBe(1);
+    expect(
+      histogramQuantile(
+        0.99,
+        b([
+          [0.1, 0],
+          [Infinity, 0],
+        ]),
+      ),
+    ).toBeNull();
+    expect(
+      histogramQuantile(
+        0.99,
+        b([
+          [0.1, 5],
+          [1, 5],
+        ]),
+      ),
+    ).toBeNull();
     expect(histogramQuantile(0.99, b([[Infinity, 5]]))).toBeNull();
   });
 
   it('repairs non-monotonic cumulative counts', () => {
-    expect(histogramQuantile(0.5, b([[0.1, 10], [0.2, 8], [Infinity, 10]]))).toBeCloseTo(0.05, 10);
+    expect(
+      histogramQuantile(
+        0.5,
+        b([
+          [0.1, 10],
+          [0.2, 8],
+          [Infinity, 10],
+        ]),
+      ),
+    ).toBeCloseTo(0.05, 10);
   });
 
   it('computes p99 in ms from the router histogram deltas, summing hosts by le', () => {
@@ -81,6 +134,9 @@ describe('histogramQuantile (Prometheus semantics)', () => {
     for (let i = 0; i < 100; i++) r.observe(200, 0.3);
     const later = parseExposition(m.render([]));
     // Over the second window only slow requests: p99 inside (0.25, 0.5].
-    expect(latencyP99Ms(increases(after, later, DURATION_BUCKET, sel)).value).toBeCloseTo((0.25 + 0.25 * 0.99) * 1000, 6);
+    expect(latencyP99Ms(increases(after, later, DURATION_BUCKET, sel)).value).toBeCloseTo(
+      (0.25 + 0.25 * 0.99) * 1000,
+      6,
+    );
   });
 });

@@ -10,7 +10,13 @@ const routers: RunningRouter[] = [];
 let stable: TestBackend;
 let canary: TestBackend;
 
-const analysis = (over: Partial<Analysis>): Analysis => ({ metric: 'success_rate', interval: '2s', count: 1, provider: 'router', ...over });
+const analysis = (over: Partial<Analysis>): Analysis => ({
+  metric: 'success_rate',
+  interval: '2s',
+  count: 1,
+  provider: 'router',
+  ...over,
+});
 
 function target(revisionId: string, metricsUrl: () => string): MeasureTarget {
   return { environmentId: 'demo', deploymentId: 'web', revisionId, scrape: (s) => scrapeUrl(metricsUrl(), s) };
@@ -36,7 +42,11 @@ describe('analysis with provider router (real router, real backends)', () => {
   it('measures the success rate of the canary over the window only, and fails it against min 0.99', async () => {
     const r = await router();
     await traffic(r.url, 20); // before the window: 10 canary requests, 2 failed; must not count
-    const w = await openWindow(analysis({ min: 0.99 }), target('web-v2', () => r.metricsUrl), signal);
+    const w = await openWindow(
+      analysis({ min: 0.99 }),
+      target('web-v2', () => r.metricsUrl),
+      signal,
+    );
     const sent = await traffic(r.url, 100); // 50 reach the canary, 10 of them fail
     expect(sent.filter((c) => c === 500)).toHaveLength(10);
     const m = await w.finish(signal);
@@ -45,7 +55,11 @@ describe('analysis with provider router (real router, real backends)', () => {
     expect(m.detail).toMatch(/^success_rate 0\.8 < min 0\.99 over [0-9]+s \(40 of 50 requests succeeded\)$/);
     expect(Date.parse(m.at)).toBeGreaterThan(Date.now() - 60_000);
 
-    const good = await openWindow(analysis({ min: 0.99 }), target('web-v1', () => r.metricsUrl), signal);
+    const good = await openWindow(
+      analysis({ min: 0.99 }),
+      target('web-v1', () => r.metricsUrl),
+      signal,
+    );
     await traffic(r.url, 40);
     const stableM = await good.finish(signal);
     expect(stableM).toMatchObject({ value: 1, verdict: 'pass' });
@@ -54,8 +68,16 @@ describe('analysis with provider router (real router, real backends)', () => {
 
   it('measures a plausible p99 latency from the histogram: the canary sleeps 30 ms, the stable revision not at all', async () => {
     const r = await router();
-    const canaryW = await openWindow(analysis({ metric: 'latency_p99_ms', max: 20 }), target('web-v2', () => r.metricsUrl), signal);
-    const stableW = await openWindow(analysis({ metric: 'latency_p99_ms', max: 1000 }), target('web-v1', () => r.metricsUrl), signal);
+    const canaryW = await openWindow(
+      analysis({ metric: 'latency_p99_ms', max: 20 }),
+      target('web-v2', () => r.metricsUrl),
+      signal,
+    );
+    const stableW = await openWindow(
+      analysis({ metric: 'latency_p99_ms', max: 1000 }),
+      target('web-v1', () => r.metricsUrl),
+      signal,
+    );
     await traffic(r.url, 100);
     const [c, s] = [await canaryW.finish(signal), await stableW.finish(signal)];
     // Every canary answer took >= 30 ms, so its p99 lies in a bucket above 25 ms.
@@ -70,7 +92,11 @@ describe('analysis with provider router (real router, real backends)', () => {
 
   it('is inconclusive when no request reached the revision', async () => {
     const r = await router();
-    const w = await openWindow(analysis({ min: 0.99 }), target('web-v2', () => r.metricsUrl), signal);
+    const w = await openWindow(
+      analysis({ min: 0.99 }),
+      target('web-v2', () => r.metricsUrl),
+      signal,
+    );
     const m = await w.finish(signal);
     expect(m).toMatchObject({ value: null, verdict: 'inconclusive' });
     expect(m.detail).toMatch(/^success_rate: no request reached revision "web-v2" over [0-9]+s; inconclusive$/);
@@ -81,7 +107,11 @@ describe('analysis with provider router (real router, real backends)', () => {
     const first = await router(`127.0.0.1:${port}`);
     await traffic(first.url, 200); // 100 canary requests on the first router's counters
     const url = `http://127.0.0.1:${port}/metrics`;
-    const w = await openWindow(analysis({ min: 0.5 }), target('web-v2', () => url), signal);
+    const w = await openWindow(
+      analysis({ min: 0.5 }),
+      target('web-v2', () => url),
+      signal,
+    );
     await first.stop();
     const second = await router(`127.0.0.1:${port}`);
     await traffic(second.url, 20); // 10 canary requests, 2 of them fail (the canary counts across routers)
@@ -96,12 +126,24 @@ describe('analysis with provider router (real router, real backends)', () => {
     expect(BpError.is(e)).toBe(true);
     expect((e as Error).message).toMatch(/deployment "web" has no router metrics.*use provider: prometheus/);
     const r = routers[0];
-    await expect(openWindow(analysis({ metric: 'cpu', max: 1 }), target('web-v2', () => r.metricsUrl), signal))
-      .rejects.toThrow(/metric "cpu" is not built in/);
+    await expect(
+      openWindow(
+        analysis({ metric: 'cpu', max: 1 }),
+        target('web-v2', () => r.metricsUrl),
+        signal,
+      ),
+    ).rejects.toThrow(/metric "cpu" is not built in/);
   });
 
   it('reports garbage from the scrape as a provider error naming the deployment', async () => {
-    const bad: MeasureTarget = { environmentId: 'demo', deploymentId: 'web', revisionId: 'web-v2', scrape: async () => '<html>oops</html>' };
-    await expect(openWindow(analysis({ min: 0.9 }), bad, signal)).rejects.toThrow(/router metrics of deployment "web" are not Prometheus text format/);
+    const bad: MeasureTarget = {
+      environmentId: 'demo',
+      deploymentId: 'web',
+      revisionId: 'web-v2',
+      scrape: async () => '<html>oops</html>',
+    };
+    await expect(openWindow(analysis({ min: 0.9 }), bad, signal)).rejects.toThrow(
+      /router metrics of deployment "web" are not Prometheus text format/,
+    );
   });
 });

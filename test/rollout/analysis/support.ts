@@ -34,7 +34,11 @@ export function split(stable: TestBackend, canary: TestBackend, canaryBps: numbe
 }
 
 /** Sends `n` GETs, `concurrency` at a time, spread over about `spreadMs`; returns the status codes. */
-export async function traffic(url: string, n: number, opts: { concurrency?: number; spreadMs?: number } = {}): Promise<number[]> {
+export async function traffic(
+  url: string,
+  n: number,
+  opts: { concurrency?: number; spreadMs?: number } = {},
+): Promise<number[]> {
   const concurrency = opts.concurrency ?? 4;
   const gapMs = (opts.spreadMs ?? 0) / Math.max(1, n / concurrency);
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
@@ -43,12 +47,16 @@ export async function traffic(url: string, n: number, opts: { concurrency?: numb
   const worker = async (): Promise<void> => {
     while (next < n) {
       next++;
-      codes.push(await new Promise<number>((resolve, reject) => {
-        http.get(url, { agent }, (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        }).on('error', reject);
-      }));
+      codes.push(
+        await new Promise<number>((resolve, reject) => {
+          http
+            .get(url, { agent }, (res) => {
+              res.resume();
+              res.on('end', () => resolve(res.statusCode ?? 0));
+            })
+            .on('error', reject);
+        }),
+      );
       if (gapMs > 0) await new Promise((r) => setTimeout(r, gapMs));
     }
   };

@@ -3,7 +3,13 @@ import { diffLines } from 'diff';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseEnvironment } from '../../../src/spec/index.js';
-import { addRevisionText, parseWeights, retireRevisionText, scaleSplit, setTrafficText } from '../../../src/spec/edit/edits.js';
+import {
+  addRevisionText,
+  parseWeights,
+  retireRevisionText,
+  scaleSplit,
+  setTrafficText,
+} from '../../../src/spec/edit/edits.js';
 
 const COMMENTED = `# Production web: keep these comments!
 schema: bp.environment/v1
@@ -60,18 +66,38 @@ function expectCommentsKept(before: string, after: string, except: string[] = []
 
 describe('edits of a commented env file', () => {
   it('revision add appends a copy of the last revision, changing nothing else', () => {
-    const after = addRevisionText(COMMENTED, 'env.yaml', { deployment: 'web', revision: 'web-v3', image: 'ghcr.io/acme/web:abc', env: { FOO: 'bar' } });
+    const after = addRevisionText(COMMENTED, 'env.yaml', {
+      deployment: 'web',
+      revision: 'web-v3',
+      image: 'ghcr.io/acme/web:abc',
+      env: { FOO: 'bar' },
+    });
     expect(changes(COMMENTED, after)).toEqual({
       removed: [],
-      added: ['      - revision_id: web-v3', '        artifact:', '          image: ghcr.io/acme/web:abc', '          env:', '            FOO: bar'],
+      added: [
+        '      - revision_id: web-v3',
+        '        artifact:',
+        '          image: ghcr.io/acme/web:abc',
+        '          env:',
+        '            FOO: bar',
+      ],
     });
     expectCommentsKept(COMMENTED, after);
     const env = parseEnvironment(after, 'env.yaml').env;
-    expect(env.deployments[0].revisions[2]).toMatchObject({ revision_id: 'web-v3', artifact: { image: 'ghcr.io/acme/web:abc', env: { FOO: 'bar' } } });
+    expect(env.deployments[0].revisions[2]).toMatchObject({
+      revision_id: 'web-v3',
+      artifact: { image: 'ghcr.io/acme/web:abc', env: { FOO: 'bar' } },
+    });
   });
 
   it('revision add --from copies that revision (health too) and --weight shares traffic in proportion', () => {
-    const after = addRevisionText(COMMENTED, 'env.yaml', { deployment: 'web', revision: 'web-v3', from: 'web-v1', command: ['node', 'v3.js'], weight: 2000 });
+    const after = addRevisionText(COMMENTED, 'env.yaml', {
+      deployment: 'web',
+      revision: 'web-v3',
+      from: 'web-v1',
+      command: ['node', 'v3.js'],
+      weight: 2000,
+    });
     const env = parseEnvironment(after, 'env.yaml').env;
     const v3 = env.deployments[0].revisions[2];
     expect(v3.artifact).toMatchObject({ command: ['node', 'v3.js'], env: { GREETING: 'hello' } });
@@ -88,7 +114,10 @@ describe('edits of a commented env file', () => {
   it('traffic set replaces only the traffic lines, in the layout they had (flow items, block items)', () => {
     const web = setTrafficText(COMMENTED, 'env.yaml', 'web', parseWeights(['web-v2=10000']));
     expect(changes(COMMENTED, web)).toEqual({
-      removed: ['      - { revision_id: web-v1, weight_bps: 9000 }   # stable', '      - { revision_id: web-v2, weight_bps: 1000 }'],
+      removed: [
+        '      - { revision_id: web-v1, weight_bps: 9000 }   # stable',
+        '      - { revision_id: web-v2, weight_bps: 1000 }',
+      ],
       added: ['      - { revision_id: web-v2, weight_bps: 10000 }'],
     });
     const withV2 = addRevisionText(COMMENTED, 'env.yaml', { deployment: 'api', revision: 'api-v2', image: 'x/api:2' });
@@ -97,38 +126,58 @@ describe('edits of a commented env file', () => {
       removed: ['      weight_bps: 10000'],
       added: ['      weight_bps: 5000', '    - revision_id: api-v2', '      weight_bps: 5000'],
     });
-    expect(parseEnvironment(api, 'env.yaml').env.deployments[1].revisions.map((r) => r.revision_id)).toEqual(['api-v1', 'api-v2']);
+    expect(parseEnvironment(api, 'env.yaml').env.deployments[1].revisions.map((r) => r.revision_id)).toEqual([
+      'api-v1',
+      'api-v2',
+    ]);
   });
 
   it('revision retire: state inactive added after its last key, its share to the others', () => {
     const after = retireRevisionText(COMMENTED, 'env.yaml', 'web', 'web-v2');
     expect(changes(COMMENTED, after)).toEqual({
-      removed: ['      - { revision_id: web-v1, weight_bps: 9000 }   # stable', '      - { revision_id: web-v2, weight_bps: 1000 }'],
+      removed: [
+        '      - { revision_id: web-v1, weight_bps: 9000 }   # stable',
+        '      - { revision_id: web-v2, weight_bps: 1000 }',
+      ],
       added: ['        state: inactive', '      - { revision_id: web-v1, weight_bps: 10000 }'],
     });
     const env = parseEnvironment(after, 'env.yaml').env;
     expect(env.deployments[0].revisions[1].state).toBe('inactive');
-    expect(() => retireRevisionText(after, 'env.yaml', 'web', 'web-v1')).toThrow(/carries all of deployment "web"'s traffic/);
+    expect(() => retireRevisionText(after, 'env.yaml', 'web', 'web-v1')).toThrow(
+      /carries all of deployment "web"'s traffic/,
+    );
   });
 
   it('refuses what cannot be done, naming it', () => {
-    expect(() => addRevisionText(COMMENTED, 'env.yaml', { deployment: 'nope', revision: 'x' })).toThrow('env.yaml has no deployment "nope" (deployments: web, api)');
-    expect(() => addRevisionText(COMMENTED, 'env.yaml', { deployment: 'web', revision: 'web-v1' })).toThrow(/already has a revision "web-v1"/);
-    expect(() => addRevisionText(COMMENTED, 'env.yaml', { deployment: 'web', revision: 'web-v3', from: 'web-v9' })).toThrow(/no revision "web-v9"/);
-    expect(() => parseWeights(['a=9000', 'b=999'])).toThrow('weights sum to 9999, not 10000 (basis points: 10000 is 100%)');
+    expect(() => addRevisionText(COMMENTED, 'env.yaml', { deployment: 'nope', revision: 'x' })).toThrow(
+      'env.yaml has no deployment "nope" (deployments: web, api)',
+    );
+    expect(() => addRevisionText(COMMENTED, 'env.yaml', { deployment: 'web', revision: 'web-v1' })).toThrow(
+      /already has a revision "web-v1"/,
+    );
+    expect(() =>
+      addRevisionText(COMMENTED, 'env.yaml', { deployment: 'web', revision: 'web-v3', from: 'web-v9' }),
+    ).toThrow(/no revision "web-v9"/);
+    expect(() => parseWeights(['a=9000', 'b=999'])).toThrow(
+      'weights sum to 9999, not 10000 (basis points: 10000 is 100%)',
+    );
     expect(() => parseWeights(['a=10001'])).toThrow(/REVISION=BPS/);
     expect(() => parseWeights(['a=5000', 'a=5000'])).toThrow(/given twice/);
   });
 
   it('scaleSplit always sums to the total and keeps order (property)', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 1, max: 10000 }), { minLength: 1, maxLength: 8 }), fc.integer({ min: 1, max: 10000 }), (ws, total) => {
-        const entries = ws.map((w, i) => ({ revision_id: `r${i}`, weight_bps: w }));
-        const out = scaleSplit(entries, total);
-        expect(out.reduce((n, e) => n + e.weight_bps, 0)).toBe(total);
-        const ids = out.map((e) => e.revision_id);
-        expect(ids).toEqual(entries.map((e) => e.revision_id).filter((id) => ids.includes(id)));
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 10000 }), { minLength: 1, maxLength: 8 }),
+        fc.integer({ min: 1, max: 10000 }),
+        (ws, total) => {
+          const entries = ws.map((w, i) => ({ revision_id: `r${i}`, weight_bps: w }));
+          const out = scaleSplit(entries, total);
+          expect(out.reduce((n, e) => n + e.weight_bps, 0)).toBe(total);
+          const ids = out.map((e) => e.revision_id);
+          expect(ids).toEqual(entries.map((e) => e.revision_id).filter((id) => ids.includes(id)));
+        },
+      ),
     );
   });
 });

@@ -34,13 +34,22 @@ export interface Cluster {
   /** Creates a fresh database and returns its socket URL. */
   createDatabase(prefix?: string): Promise<string>;
   /** Runs SQL as the superuser in `database`. */
-  sql<T extends pg.QueryResultRow = Record<string, unknown>>(database: string, text: string, values?: unknown[]): Promise<T[]>;
+  sql<T extends pg.QueryResultRow = Record<string, unknown>>(
+    database: string,
+    text: string,
+    values?: unknown[],
+  ): Promise<T[]>;
   stop(): Promise<void>;
 }
 
 export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
   const asRoot = process.getuid?.() === 0;
-  const owner = asRoot ? { uid: Number(execFileSync('id', ['-u', 'postgres']).toString()), gid: Number(execFileSync('id', ['-g', 'postgres']).toString()) } : null;
+  const owner = asRoot
+    ? {
+        uid: Number(execFileSync('id', ['-u', 'postgres']).toString()),
+        gid: Number(execFileSync('id', ['-g', 'postgres']).toString()),
+      }
+    : null;
   const user = asRoot ? 'postgres' : userInfo().username;
   const dir = mkdtempSync(join(tmpdir(), 'bp-pg-'));
   const data = join(dir, 'data');
@@ -48,8 +57,21 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   mkdirSync(socketDir);
   if (owner) for (const d of [dir, socketDir]) chownSync(d, owner.uid, owner.gid);
 
-  const initdb = [join(PG_BIN, 'initdb'), '-D', data, '--auth=trust', '-U', user, '--no-sync', '-E', 'UTF8', '--locale=C'];
-  execFileSync(asRoot ? 'runuser' : initdb[0], asRoot ? ['-u', 'postgres', '--', ...initdb] : initdb.slice(1), { stdio: 'pipe' });
+  const initdb = [
+    join(PG_BIN, 'initdb'),
+    '-D',
+    data,
+    '--auth=trust',
+    '-U',
+    user,
+    '--no-sync',
+    '-E',
+    'UTF8',
+    '--locale=C',
+  ];
+  execFileSync(asRoot ? 'runuser' : initdb[0], asRoot ? ['-u', 'postgres', '--', ...initdb] : initdb.slice(1), {
+    stdio: 'pipe',
+  });
 
   // TCP and the socket share one port number in PostgreSQL; over the socket alone any number will do.
   const tcpPort = opts.tcpWithTls ? await freePort() : null;
@@ -59,14 +81,40 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   if (opts.tcpWithTls) {
     const cert = join(dir, 'server.crt');
     const key = join(dir, 'server.key');
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=localhost',
-      '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', key, '-out', cert,
-    ], { stdio: 'pipe' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '2',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+      ],
+      { stdio: 'pipe' },
+    );
     if (owner) for (const f of [cert, key]) chownSync(f, owner.uid, owner.gid);
     caFile = join(dir, 'ca.crt');
     writeFileSync(caFile, readFileSync(cert));
-    settings.push('-c', 'listen_addresses=127.0.0.1', '-c', 'ssl=on', '-c', `ssl_cert_file=${cert}`, '-c', `ssl_key_file=${key}`);
+    settings.push(
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'ssl=on',
+      '-c',
+      `ssl_cert_file=${cert}`,
+      '-c',
+      `ssl_key_file=${key}`,
+    );
   } else {
     settings.push('-c', 'listen_addresses=');
   }
@@ -82,9 +130,14 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
 
   const socketUrl = (database: string, extra = ''): string =>
     `postgres://${user}@/${database}?host=${encodeURIComponent(socketDir)}&port=${port}${extra ? `&${extra}` : ''}`;
-  const tcpUrl = (database: string, extra = ''): string => `postgres://${user}@127.0.0.1:${port}/${database}${extra ? `?${extra}` : ''}`;
+  const tcpUrl = (database: string, extra = ''): string =>
+    `postgres://${user}@127.0.0.1:${port}/${database}${extra ? `?${extra}` : ''}`;
 
-  async function sql<T extends pg.QueryResultRow>(database: string, text: string, values: unknown[] = []): Promise<T[]> {
+  async function sql<T extends pg.QueryResultRow>(
+    database: string,
+    text: string,
+    values: unknown[] = [],
+  ): Promise<T[]> {
     const client = new pg.Client({ host: socketDir, port, user, database });
     await client.connect();
     try {
@@ -142,4 +195,3 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     },
   };
 }
-

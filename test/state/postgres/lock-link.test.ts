@@ -21,7 +21,10 @@ describe('LockLink', () => {
   it('treats a terminated session as a lost lock even before the client reports the close', async () => {
     const err = Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
     const link = new LockLink(clientFailingWith(err), target, 'demo', 1);
-    const thrown = await link.query('SELECT 1').then(() => new Error('no error'), (e: unknown) => e as Error);
+    const thrown = await link.query('SELECT 1').then(
+      () => new Error('no error'),
+      (e: unknown) => e as Error,
+    );
     expect(thrown.message).toMatch(/lost the connection holding the lock of environment "demo"/);
     expect(link.lost?.message).toBe(thrown.message);
     // Every later statement fails the same way without reaching the server.
@@ -31,7 +34,10 @@ describe('LockLink', () => {
   it('keeps an ordinary statement failure as it is', async () => {
     const err = Object.assign(new Error('relation "nope" does not exist'), { code: '42P01' });
     const link = new LockLink(clientFailingWith(err), target, 'demo', 1);
-    const thrown = await link.query('SELECT * FROM nope').then(() => new Error('no error'), (e: unknown) => e as Error);
+    const thrown = await link.query('SELECT * FROM nope').then(
+      () => new Error('no error'),
+      (e: unknown) => e as Error,
+    );
     expect(thrown.message).toMatch(/relation "nope" does not exist \(SQLSTATE 42P01\)/);
     expect(link.lost).toBeNull();
   });

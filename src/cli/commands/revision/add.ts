@@ -2,9 +2,10 @@ import { Args, Flags } from '@oclif/core';
 import { BpCommand } from '../../base.js';
 
 export default class RevisionAdd extends BpCommand {
-  static override summary = 'Add a revision to a deployment in an env file, keeping its comments and layout; prints the diff.';
+  static override summary =
+    'Add a revision to a deployment in an env file, keeping its comments and layout; prints the diff.';
   static override description =
-    'The new revision copies --from (default: the deployment\'s last revision), minus its state and ttl, with --image, ' +
+    "The new revision copies --from (default: the deployment's last revision), minus its state and ttl, with --image, " +
     '--command and --env applied. With --weight it gets that share of traffic and the others keep their proportions of the ' +
     'rest. The result is validated before it is written (atomically); an invalid edit leaves the file untouched.';
   static override examples = [
@@ -18,13 +19,24 @@ export default class RevisionAdd extends BpCommand {
   };
   static override flags = {
     image: Flags.string({ summary: 'Image reference of the new revision.', exclusive: ['command'] }),
-    command: Flags.string({ summary: 'Command of the new revision (repeat once per argument).', multiple: true, exclusive: ['image'] }),
-    from: Flags.string({ summary: 'Copy this revision\'s definition (default: the last one).' }),
+    command: Flags.string({
+      summary: 'Command of the new revision (repeat once per argument).',
+      multiple: true,
+      exclusive: ['image'],
+    }),
+    from: Flags.string({ summary: "Copy this revision's definition (default: the last one)." }),
     env: Flags.string({ summary: 'Set an artifact environment variable KEY=VALUE (repeatable).', multiple: true }),
-    weight: Flags.integer({ summary: 'Traffic share of the new revision in basis points (10000 = 100%).', min: 0, max: 10000 }),
+    weight: Flags.integer({
+      summary: 'Traffic share of the new revision in basis points (10000 = 100%).',
+      min: 0,
+      max: 10000,
+    }),
     'dry-run': Flags.boolean({ summary: 'Print the diff without writing the file.', default: false }),
     var: Flags.string({ summary: 'Variable NAME=VALUE used to validate the result (repeatable).', multiple: true }),
-    'var-file': Flags.string({ summary: 'YAML file of variables used to validate the result (repeatable).', multiple: true }),
+    'var-file': Flags.string({
+      summary: 'YAML file of variables used to validate the result (repeatable).',
+      multiple: true,
+    }),
   };
 
   async run(): Promise<void> {

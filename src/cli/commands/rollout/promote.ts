@@ -3,11 +3,15 @@ import { BpCommand } from '../../base.js';
 import { json, lockTimeout, retries, wait } from '../../flags.js';
 
 export default class RolloutPromote extends BpCommand {
-  static override summary = 'Pass the current pause (or halted analysis) of a rollout and go on; --full goes straight to the declared split.';
+  static override summary =
+    'Pass the current pause (or halted analysis) of a rollout and go on; --full goes straight to the declared split.';
   static override description =
     'Works from recorded state alone (no env file): records the decision, then continues the rollout through the deployer ' +
     'up to its next pause (or through pauses, with --wait). Exit 0 when the rollout completed or holds at a pause, 1 when it failed.';
-  static override examples = ['<%= config.bin %> rollout promote demo web', '<%= config.bin %> rollout promote demo web --full'];
+  static override examples = [
+    '<%= config.bin %> rollout promote demo web',
+    '<%= config.bin %> rollout promote demo web --full',
+  ];
   static override args = {
     env: Args.string({ required: true, description: 'environment id' }),
     deployment: Args.string({ required: true, description: 'deployment id' }),
@@ -23,6 +27,11 @@ export default class RolloutPromote extends BpCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(RolloutPromote);
     const { rolloutControlCommand } = await import('../../operations/rollout.js');
-    process.exitCode = await rolloutControlCommand(args.env, args.deployment, { kind: 'promote', full: flags.full }, flags);
+    process.exitCode = await rolloutControlCommand(
+      args.env,
+      args.deployment,
+      { kind: 'promote', full: flags.full },
+      flags,
+    );
   }
 }

@@ -4,7 +4,10 @@ import { json } from '../../flags.js';
 
 export default class RolloutStatus extends BpCommand {
   static override summary = 'Show where rollouts stand: step, traffic now, stable and target splits, analysis results.';
-  static override examples = ['<%= config.bin %> rollout status demo', '<%= config.bin %> rollout status demo web --json'];
+  static override examples = [
+    '<%= config.bin %> rollout status demo',
+    '<%= config.bin %> rollout status demo web --json',
+  ];
   static override args = {
     env: Args.string({ required: true, description: 'environment id' }),
     deployment: Args.string({ required: false, description: 'only this deployment' }),

@@ -17,7 +17,10 @@ export default class StateRm extends BpCommand {
     target: Args.string({ required: false, description: 'deployment or revision id (default: everything)' }),
   };
   static override flags = {
-    force: Flags.boolean({ summary: 'Also forget revisions that are not archived (they keep running, unmanaged).', default: false }),
+    force: Flags.boolean({
+      summary: 'Also forget revisions that are not archived (they keep running, unmanaged).',
+      default: false,
+    }),
     'lock-timeout': lockTimeout,
   };
 

@@ -8,7 +8,10 @@ export default class StateUnlock extends BpCommand {
     lockId: Args.string({ required: true, description: 'the lock id printed in the lock-held message' }),
   };
   static override flags = {
-    force: Flags.boolean({ summary: 'Release the lock even though its holder is a live process on this host.', default: false }),
+    force: Flags.boolean({
+      summary: 'Release the lock even though its holder is a live process on this host.',
+      default: false,
+    }),
   };
 
   async run(): Promise<void> {

@@ -2,7 +2,8 @@ import { Args, Flags } from '@oclif/core';
 import { BpCommand } from '../../base.js';
 
 export default class TrafficSet extends BpCommand {
-  static override summary = 'Set a deployment\'s traffic split in an env file (REV=BPS..., summing to 10000); prints the diff.';
+  static override summary =
+    "Set a deployment's traffic split in an env file (REV=BPS..., summing to 10000); prints the diff.";
   static override strict = false;
   static override examples = ['<%= config.bin %> traffic set env.yaml web web-v1=9000 web-v2=1000'];
   static override args = {
@@ -12,7 +13,10 @@ export default class TrafficSet extends BpCommand {
   static override flags = {
     'dry-run': Flags.boolean({ summary: 'Print the diff without writing the file.', default: false }),
     var: Flags.string({ summary: 'Variable NAME=VALUE used to validate the result (repeatable).', multiple: true }),
-    'var-file': Flags.string({ summary: 'YAML file of variables used to validate the result (repeatable).', multiple: true }),
+    'var-file': Flags.string({
+      summary: 'YAML file of variables used to validate the result (repeatable).',
+      multiple: true,
+    }),
   };
 
   async run(): Promise<void> {
