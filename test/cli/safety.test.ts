@@ -75,7 +75,11 @@ describe('locking', () => {
     const wrong = await run(['state', 'unlock', 'demo', 'not-the-id']);
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toContain(show.lock.id);
-    const right = await run(['state', 'unlock', 'demo', show.lock.id]);
+    // The holder is alive on this host: the right id alone is refused, naming the holder.
+    const live = await run(['state', 'unlock', 'demo', show.lock.id]);
+    expect(live.code).toBe(1);
+    expect(live.stderr).toContain(`pid ${first.pid}`);
+    const right = await run(['state', 'unlock', 'demo', show.lock.id, '--force']);
     expect(right.code).toBe(0);
     await done;
   });

@@ -170,7 +170,10 @@ describe('bp apply through PostgreSQL', () => {
       lock: { id: string; pid: number };
     };
     expect(show.lock.pid).toBe(first.pid);
-    const right = await run('state', 'unlock', 'demo', show.lock.id);
+    const live = await run('state', 'unlock', 'demo', show.lock.id);
+    expect(live.code).toBe(1);
+    expect(live.stderr).toMatch(/held by a live process on this host/);
+    const right = await run('state', 'unlock', 'demo', show.lock.id, '--force');
     expect(right.code, right.stderr).toBe(0);
     const killed = await firstDone;
     expect(killed.code).not.toBe(0);

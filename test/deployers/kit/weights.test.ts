@@ -11,7 +11,10 @@ describe('apportion (largest remainder)', () => {
       fc.property(weights, fc.integer({ min: 1, max: 20_000 }), (w, total) => {
         const out = apportion(w, total);
         const sum = w.reduce((a, b) => a + b, 0);
-        if (sum === 0) return expect(out.every((x) => x === 0)).toBe(true);
+        if (sum === 0) {
+          expect(out.every((x) => x === 0)).toBe(true);
+          return;
+        }
         expect(out.reduce((a, b) => a + b, 0)).toBe(total);
         out.forEach((x, i) => {
           const exact = (w[i] * total) / sum;
