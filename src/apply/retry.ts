@@ -17,6 +17,25 @@ export function backoffDelayMs(policy: RetryPolicy, attempt: number, random: () 
   return Math.floor(random() * cap);
 }
 
+/** The longest a provider's Retry-After is honoured: beyond it the step's own timeout decides. */
+export const MAX_RETRY_AFTER_MS = 300_000;
+
+/**
+ * The wait before the next attempt: the backoff, but never sooner than a throttling provider
+ * asked (`retryAfterMs` on the error, set by the kit's classifier from Retry-After).
+ */
+export function retryDelayMs(
+  policy: RetryPolicy,
+  attempt: number,
+  e: unknown,
+  random: () => number = Math.random,
+): number {
+  const backoff = backoffDelayMs(policy, attempt, random);
+  const after = (e as { retryAfterMs?: unknown } | null)?.retryAfterMs;
+  if (typeof after !== 'number' || !Number.isFinite(after) || after <= 0) return backoff;
+  return Math.max(backoff, Math.min(after, MAX_RETRY_AFTER_MS));
+}
+
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(new AbortedError());
@@ -80,7 +99,7 @@ export async function withRetries<T>(
       return await fn(attempt);
     } catch (e) {
       if (!isRetryable(e) || attempt + 1 >= policy.attempts || signal.aborted) throw e;
-      const delay = backoffDelayMs(policy, attempt);
+      const delay = retryDelayMs(policy, attempt, e);
       onRetry?.(attempt + 1, e, delay);
       await sleep(delay, signal);
     }
