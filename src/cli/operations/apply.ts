@@ -1,5 +1,5 @@
 /** `bp apply` and `bp destroy`: lock, plan (or a saved plan), approve, execute, report. */
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { loadDesired } from '../../apply/desired.js';
@@ -29,15 +29,28 @@ export interface ApplyFlags extends CommonFlags, SourceFlags {
 
 /** A saved plan is JSON with our format marker; anything else is an env file. */
 export async function readPlanFile(path: string): Promise<PlanFile | null> {
-  const text = await readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => {
+  const unreadable = (e: NodeJS.ErrnoException) => {
     throw new UsageError(`cannot read ${path}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
-  });
-  if (!text.trimStart().startsWith('{')) return null;
+  };
+  // Peek first: an env file (or /dev/urandom) is never read whole here; the spec layer reads
+  // env files itself, with bounded memory.
+  if (!(await startsLikeJson(path).catch(unreadable))) return null;
+  const text = await readFile(path, 'utf8').catch(unreadable);
   try {
     const doc = JSON.parse(text) as Partial<PlanFile>;
     return doc.format_version === 'bp.planfile/v1' ? (doc as PlanFile) : null;
   } catch {
     return null;
+  }
+}
+
+async function startsLikeJson(path: string): Promise<boolean> {
+  const handle = await open(path, 'r');
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(4096), 0, 4096, null);
+    return buffer.subarray(0, bytesRead).toString('utf8').trimStart().startsWith('{');
+  } finally {
+    await handle.close();
   }
 }
 
