@@ -19,7 +19,8 @@ beforeEach(async () => {
   await c.ports();
   c.write({ revisions: [V1], traffic: [['web-v1', 10000]] });
   const first = await c.run(['apply', c.file, '--auto-approve']);
-  expect(first.code, first.stderr).toBe(0);
+  // Both streams in the message: the human view reports step failures on stdout.
+  expect(first.code, `${first.stderr}\n${first.stdout}`).toBe(0);
 }, 60_000);
 afterEach(async () => {
   await c.cleanup();
