@@ -126,6 +126,43 @@ function storeVersions(
   return currentSecretVersions(recorded, { vars: ctx.vars, baseDir: req.baseDir, signal });
 }
 
+/**
+ * The environment with every reference resolved, except `artifact.env` of deployments whose
+ * deployer delivers secrets itself (`fetchesSecretsItself`): those reach it as written, and
+ * bp never holds their values.
+ */
+async function resolveForApply(
+  ctx: EngineContext,
+  req: PlanRequest,
+  deployers: DeployerSet,
+): Promise<{ value: Environment; versions: Record<string, string> }> {
+  const desired = req.desired;
+  const own = new Set<string>();
+  for (const name of Object.keys(desired.deployers)) {
+    const plugin = await deployers.plugin(name).catch(() => null);
+    if (plugin?.fetchesSecretsItself) own.add(name);
+  }
+  if (own.size === 0) return resolveWithVersions(ctx, req, desired);
+  const withEnv = (d: Environment['deployments'][number], envOf: (ri: number) => Record<string, string>) => ({
+    ...d,
+    revisions: d.revisions.map((r, ri) => ({ ...r, artifact: { ...r.artifact, env: envOf(ri) } })),
+  });
+  const stripped = {
+    ...desired,
+    deployments: desired.deployments.map((d) => (own.has(d.deployer) ? withEnv(d, () => ({})) : d)),
+  };
+  const { value: resolved, versions } = await resolveWithVersions(ctx, req, stripped);
+  return {
+    versions,
+    value: {
+      ...resolved,
+      deployments: resolved.deployments.map((d, di) =>
+        own.has(d.deployer) ? withEnv(d, (ri) => desired.deployments[di].revisions[ri].artifact.env) : d,
+      ),
+    },
+  };
+}
+
 async function deployerSetFor(
   ctx: EngineContext,
   req: PlanRequest,
@@ -301,7 +338,7 @@ export async function applyLocked(
     let secretVersions: Record<string, Record<string, string>> | undefined;
     let desired: Environment;
     if (req.operation === 'apply') {
-      const r = await resolveWithVersions(ctx, req, req.desired);
+      const r = await resolveForApply(ctx, req, deployers);
       desired = r.value;
       secretVersions = revisionSecretVersions(req.desired, r.versions);
     } else {
