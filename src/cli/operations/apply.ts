@@ -116,7 +116,7 @@ export async function applyCommand(input: string, flags: ApplyFlags, mode: 'appl
     ? jsonApplyView((s) => process.stdout.write(s))
     : humanApplyView((s) => process.stdout.write(s), stdoutStyle);
   // Webhooks see the same events as the view; they never block or fail the apply.
-  const notify = new RunNotifications(desired.env, mode, process.env);
+  const notify = new RunNotifications(desired.env, mode, process.env, { baseDir: desired.baseDir });
   const ctx = await engineContext(flags, (e) => {
     view.event(e);
     notify.event(e);
