@@ -33,9 +33,9 @@ export interface PromoteFlags extends CommonFlags, SourceFlags {
 export async function promoteCommand(revisionId: string, flags: PromoteFlags): Promise<number> {
   const staging = await loadDesired(flags.from, await loadOptionsFrom(flags));
   const envId = staging.env.environment_id;
-  const deployment = staging.env.deployments.find((d) => d.revisions.some((r) => r.revision_id === revisionId));
-  if (!deployment) throw new UsageError(`${flags.from} has no revision "${revisionId}" in any deployment`);
-  const declared = deployment.revisions.find((r) => r.revision_id === revisionId)!;
+  // The file may not name the revision (a pipeline's fresh checkout): its recorded state does.
+  const inFile = staging.env.deployments.find((d) => d.revisions.some((r) => r.revision_id === revisionId));
+  const declared = inFile?.revisions.find((r) => r.revision_id === revisionId) ?? null;
   const minSoakMs = durationFlagMs(flags['min-soak'], 'min-soak');
   const ctx = await engineContext(flags, () => undefined);
   try {
@@ -45,7 +45,12 @@ export async function promoteCommand(revisionId: string, flags: PromoteFlags): P
     });
     try {
       const state = session.state;
-      const gate = promotionGate(state, envId, deployment.deployment_id, revisionId, minSoakMs, ctx.clock());
+      const deploymentId = state?.revisions[revisionId]?.deployment_id ?? inFile?.deployment_id;
+      if (deploymentId === undefined)
+        throw new UsageError(
+          `neither ${flags.from} nor the recorded state of "${envId}" has a revision "${revisionId}"`,
+        );
+      const gate = promotionGate(state, envId, deploymentId, revisionId, minSoakMs, ctx.clock());
       if (gate.reasons.length > 0 && !flags.force) {
         throw new BpError(
           'Usage',
@@ -59,9 +64,11 @@ export async function promoteCommand(revisionId: string, flags: PromoteFlags): P
           `refusing to promote ${revisionId}: environment "${envId}" has no recorded state, so even --force could not be recorded in its history; apply it first`,
         );
       }
-      const definition = recordedDefinition(state, revisionId) ?? copyable(declared);
+      const definition = recordedDefinition(state, revisionId) ?? (declared && copyable(declared));
+      if (!definition)
+        throw new UsageError(`"${envId}" never staged ${revisionId} and ${flags.from} does not define it`);
       const code = await editFile(flags.to, flags, (text) =>
-        appendRevisionText(text, flags.to, deployment.deployment_id, definition, flags.weight),
+        appendRevisionText(text, flags.to, deploymentId, definition, flags.weight),
       );
       if (flags['dry-run']) return code;
       const forced = gate.reasons.length > 0 ? `; forced past: ${gate.reasons.join('; ')}` : '';
@@ -75,7 +82,7 @@ export async function promoteCommand(revisionId: string, flags: PromoteFlags): P
         plan: null,
         planDigest: null,
         counts: null,
-        deployments: [deployment.deployment_id],
+        deployments: [deploymentId],
         note: `promoted ${revisionId} to ${flags.to}${flags.weight !== undefined ? ` at ${flags.weight / 100}%` : ''}${forced}`,
       });
       await session.begin(next);
