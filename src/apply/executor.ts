@@ -59,7 +59,8 @@ export interface ExecuteOptions {
 }
 
 export async function executePlan(o: ExecuteOptions): Promise<ApplyResult> {
-  const waitUntil = o.rolloutWaitMs ? Date.now() + o.rolloutWaitMs : null;
+  // On the engine's clock, as pause ends are (an injected BP_NOW clock must not shift one against the other).
+  const waitUntil = o.rolloutWaitMs ? o.clock().getTime() + o.rolloutWaitMs : null;
   const outcomes = new Map<string, StepOutcome>();
   const views = new ViewCache(o);
   const record = async (mutations: Mutation[]) => {
