@@ -4,6 +4,7 @@
  * forward action. The AWS SDK is loaded on first use; see docs/deployers/aws-ec2.md.
  */
 import { defineDeployer } from '../model/deployer.js';
+import { bootProblems } from './aws-ec2/boot-script.js';
 import { type AwsEc2Config, configSchema } from './aws-ec2/config.js';
 import { AwsEc2Deployer } from './aws-ec2/deployer.js';
 
@@ -14,6 +15,9 @@ export default defineDeployer<AwsEc2Config>({
   type: 'aws-ec2',
   apiVersion: 1,
   configSchema,
+  // Secrets reach the instances as references, fetched at boot with the instance profile.
+  fetchesSecretsItself: true,
+  checkEnvironment: (config, env, instance) => bootProblems(config, env, instance),
   create(config, ctx) {
     return new AwsEc2Deployer(config, ctx.logger);
   },
