@@ -48,7 +48,7 @@ describe('live apply view (terminal)', () => {
         'web/v2: attempt 1 failed (HTTP 503',
         'more); retrying in 500ms',
         'Running 2 steps:',
-        '  web/v1: warming 4.9s · waiting for replicas of "v1" to answer /healthz: 1/2 replicas healthy, last probe ECONNREFUSED',
+        '  web/v1: warming 4.9s · 1/2 replicas healthy, last probe ECONNREFUSED · waiting for replicas of "v1" to answer /healthz',
         '  web/v2: warming 4.9s · 1 retry (HTTP 503)',
       ].map((l) => (l.length > 99 ? l.slice(0, 98) + '…' : l)),
     );

@@ -9,15 +9,7 @@ import { createLogUpdate } from 'log-update';
 import type { ApplyEvent } from '../../apply/events.js';
 import { escapeControls } from '../../model/escape.js';
 import type { PlanStep } from '../../model/plan.js';
-import {
-  doing,
-  eventLine,
-  finishLine,
-  humanApplyView,
-  jsonApplyView,
-  waitingText,
-  type ApplyView,
-} from './apply-view.js';
+import { doing, eventLine, finishLine, humanApplyView, jsonApplyView, type ApplyView } from './apply-view.js';
 import { stepTarget } from './plan-view.js';
 import { formatDuration, type Style } from './style.js';
 
@@ -70,10 +62,12 @@ export function liveApplyView(term: LiveTerminal, style: Style, o: LiveOptions =
     const width = Math.max(20, (term.columns ?? 80) - 1);
     const lines = [style.dim(`Running ${running.size} step${running.size === 1 ? '' : 's'}:`)];
     for (const r of running.values()) {
+      // Most telling first, so a narrow terminal cuts the least useful part: how far, then what.
       let line = `  ${stepTarget(r.step)}: ${doing(r.step)} ${formatDuration(Math.max(0, now() - r.at))}`;
-      const waiting = waitingText(r.progress);
-      if (waiting) line += ` · ${waiting}`;
       if (r.retries > 0) line += ` · ${r.retries} ${r.retries === 1 ? 'retry' : 'retries'} (${r.lastError ?? ''})`;
+      const how = [r.progress?.status, r.progress?.last].filter(Boolean).join(', ');
+      if (how) line += ` · ${how}`;
+      if (r.progress) line += ` · waiting for ${r.progress.waiting_for}`;
       lines.push(truncate(escapeControls(line, true), width));
     }
     return lines.join('\n');
