@@ -71,8 +71,7 @@ export async function writeRuntimeConfig(
 export async function readRuntimeConfig(stateDir: string, state: RecordedState): Promise<RuntimeConfig> {
   try {
     const file = JSON.parse(await readFile(runtimeConfigPath(stateDir, state.environment_id), 'utf8')) as
-      | RuntimeConfig
-      | (Omit<RuntimeConfig, 'format_version'> & { schema: 'bp.runtime-config/v1' });
+      RuntimeConfig | (Omit<RuntimeConfig, 'format_version'> & { schema: 'bp.runtime-config/v1' });
     // Files written before format_version replaced `schema` read the same.
     if ('schema' in file) {
       const { schema, ...rest } = file;

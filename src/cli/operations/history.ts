@@ -10,7 +10,10 @@ export async function historyCommand(env: string, flags: CommonFlags & { json: b
     const state = await ctx.backend.load(env);
     if (!state) throw new UsageError(`environment "${env}" has no recorded state in ${ctx.backend.description}`);
     const history = state.history ?? [];
-    if (flags.json) process.stdout.write(JSON.stringify({ format_version: OUTPUT_FORMATS.history, environment_id: env, history }, null, 2) + '\n');
+    if (flags.json)
+      process.stdout.write(
+        JSON.stringify({ format_version: OUTPUT_FORMATS.history, environment_id: env, history }, null, 2) + '\n',
+      );
     else
       process.stdout.write(history.length === 0 ? `environment "${env}" has no history yet\n` : renderHistory(history));
     return 0;

@@ -22,7 +22,14 @@ export async function rolloutStatusCommand(
       throw new BpError('Usage', `environment "${env}" has no deployment "${deployment}"`);
     }
     const rows = rolloutRows(state, deployment);
-    if (flags.json) process.stdout.write(JSON.stringify({ format_version: OUTPUT_FORMATS.rollout_status, environment_id: env, rollouts: rows }, null, 2) + '\n');
+    if (flags.json)
+      process.stdout.write(
+        JSON.stringify(
+          { format_version: OUTPUT_FORMATS.rollout_status, environment_id: env, rollouts: rows },
+          null,
+          2,
+        ) + '\n',
+      );
     else process.stdout.write(renderRolloutRows(env, rows, styleFor(process.stdout)) + '\n');
     return flags['exit-status'] ? rolloutStatusExitCode(rows.map((r) => r.status)) : 0;
   } finally {

@@ -16,7 +16,7 @@ import type { Verb } from '../../model/plan.js';
 import { durationFlagMs, engineContext, historyOptions, type CommonFlags } from '../context.js';
 import { errorMessageFor } from '../errors.js';
 import { humanApplyView, jsonApplyView } from '../views/apply-view.js';
-import { line as jsonLine } from '../views/json-events.js';
+import { line as jsonLine } from '../../apply/event-stream.js';
 import { styleFor, type Style } from '../views/style.js';
 
 export interface SweepFlags extends CommonFlags, SourceFlags {

@@ -27,14 +27,16 @@ export async function validateCommand(file: string, flags: SourceFlags & { json:
     return 0;
   } catch (e) {
     if (flags.json && e instanceof InvalidInputError) {
-      process.stdout.write(JSON.stringify({
+      process.stdout.write(
+        JSON.stringify({
           format_version: OUTPUT_FORMATS.validate,
           valid: false,
           file,
           environment_id: null,
           problems: e.problems,
           warnings: [],
-        }) + '\n');
+        }) + '\n',
+      );
       return 1;
     }
     throw e;

@@ -6,7 +6,7 @@
 import type { ApplyEvent, ApplyResult } from '../../apply/events.js';
 import type { PlanStep, Verb } from '../../model/plan.js';
 import { colorFor, renderPlan, stepTarget } from './plan-view.js';
-import { finishLine as jsonFinishLine, streamLine } from './json-events.js';
+import { finishLine as jsonFinishLine, streamLine } from '../../apply/event-stream.js';
 import { formatDuration, type Style } from './style.js';
 
 const ING: Record<Verb, string> = {

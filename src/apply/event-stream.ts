@@ -3,8 +3,8 @@
  * one object per line, each with `format_version`, `event` (the webhook names, src/model/output.ts),
  * `timestamp` and snake_case fields. The engine's own event type names stay internal.
  */
-import type { ApplyEvent, ApplyResult } from '../../apply/events.js';
-import { OUTPUT_FORMATS, type StreamEventType } from '../../model/output.js';
+import type { ApplyEvent, ApplyResult } from './events.js';
+import { OUTPUT_FORMATS, type StreamEventType } from '../model/output.js';
 
 export type StreamLine = { format_version: string; event: StreamEventType; timestamp: string } & Record<
   string,
