@@ -6,6 +6,7 @@
  * Configuration, credentials and IAM: docs/deployers/gcp-compute.md.
  */
 import { defineDeployer } from '../model/deployer.js';
+import { bootProblems } from './gcp-compute/boot-script.js';
 import { configSchema, settingsFrom, type GcpComputeConfig } from './gcp-compute/config.js';
 import { GcpComputeDeployer } from './gcp-compute/deployer.js';
 
@@ -16,6 +17,9 @@ export default defineDeployer<GcpComputeConfig>({
   type: 'gcp-compute',
   apiVersion: 1,
   configSchema,
+  // Secrets reach the VMs as references, fetched at boot with the service account.
+  fetchesSecretsItself: true,
+  checkEnvironment: (config, env, instance) => bootProblems(config, env, instance),
   create(config, ctx) {
     return new GcpComputeDeployer(settingsFrom(config), ctx.logger);
   },
