@@ -9,6 +9,7 @@ import { defineDeployer } from '../model/deployer.js';
 import { bootProblems } from './gcp-compute/boot-script.js';
 import { configSchema, settingsFrom, type GcpComputeConfig } from './gcp-compute/config.js';
 import { GcpComputeDeployer } from './gcp-compute/deployer.js';
+import { checkGcpComputeEnvironment } from './gcp-compute/env-checks.js';
 
 export { configSchema };
 export type { GcpComputeConfig };
@@ -19,7 +20,10 @@ export default defineDeployer<GcpComputeConfig>({
   configSchema,
   // Secrets reach the VMs as references, fetched at boot with the service account.
   fetchesSecretsItself: true,
-  checkEnvironment: (config, env, instance) => bootProblems(config, env, instance),
+  checkEnvironment: (config, env, instance) => [
+    ...checkGcpComputeEnvironment(config, env, instance),
+    ...bootProblems(config, env, instance),
+  ],
   create(config, ctx) {
     return new GcpComputeDeployer(settingsFrom(config), ctx.logger);
   },

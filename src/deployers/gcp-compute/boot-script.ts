@@ -68,6 +68,16 @@ export function gcpBootRules(family: ImageFamily): BootSecretRules {
   };
 }
 
+/** True when `bootProblems` refuses the revision's env (then its template is not checked further). */
+export function bootRefused(config: GcpComputeConfig, revision: DeployerRevision): boolean {
+  try {
+    bootEnv(revision, gcpBootRules(imageFamily(bootImage(revision, config))), config.service_account);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 const TOKEN_URL = 'http://metadata.google.internal/computeMetadata/v1/instance/service-accounts/default/token';
 
 /** A shell function printing an OAuth access token of the VM's service account (metadata server). */

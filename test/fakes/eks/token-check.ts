@@ -4,9 +4,10 @@
  * `x-k8s-aws-id` among the signed headers, naming this cluster. The fake also recomputes the
  * signature with the test's credentials, which the real STS would do.
  */
-import { Sha256 } from '@aws-crypto/sha256-js';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
+// Namespace imports: they still type-check when the SDKs are not installed (types/absent-cloud-sdk.d.ts).
+import * as crypto from '@aws-crypto/sha256-js';
+import * as http from '@smithy/protocol-http';
+import * as sigv4 from '@smithy/signature-v4';
 
 export interface ExpectedSigner {
   clusterName: string;
@@ -33,14 +34,14 @@ export async function verifyEksToken(authorization: string | undefined, expect: 
   const signingDate = new Date(
     `${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6, 8)}T${date.slice(9, 11)}:${date.slice(11, 13)}:${date.slice(13, 15)}Z`,
   );
-  const signer = new SignatureV4({
+  const signer = new sigv4.SignatureV4({
     credentials: { accessKeyId: expect.accessKeyId, secretAccessKey: expect.secretAccessKey },
     region: expect.region,
     service: 'sts',
-    sha256: Sha256,
+    sha256: crypto.Sha256,
   });
   const again = await signer.presign(
-    new HttpRequest({
+    new http.HttpRequest({
       method: 'GET',
       protocol: 'https:',
       hostname: url.hostname,
