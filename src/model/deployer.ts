@@ -34,6 +34,21 @@ export interface DeployerEnvironment extends Omit<Environment, 'deployments'> {
 
 export interface VerbOptions {
   signal: AbortSignal;
+  /**
+   * Optional (absent when bp does not render progress): tells bp what the verb waits for now.
+   * Call it as often as a wait is checked; bp shows the latest report live (docs/writing-a-deployer.md).
+   */
+  progress?: (p: VerbProgress) => void;
+}
+
+/** What a running verb waits for, e.g. replicas of "web-v2" to answer /healthz: 1/2 replicas healthy, last probe ECONNREFUSED. */
+export interface VerbProgress {
+  /** What is awaited, worded to follow "waiting for": `replicas of "web-v2" to answer /healthz`. */
+  waiting_for: string;
+  /** How far it got: `1/2 replicas healthy`. */
+  status?: string;
+  /** What the last check saw: `connect ECONNREFUSED 127.0.0.1:4100`. */
+  last?: string;
 }
 
 export interface StageResult {
@@ -122,6 +137,13 @@ export interface DeployerPlugin<Config = Record<string, unknown>> {
    * `instance` is the deployer's name under `deployers`; only deployments using it concern it.
    */
   checkEnvironment?(config: Config, env: Environment, instance: string): EnvironmentProblem[];
+  /**
+   * Optional: the deployer delivers its revisions' secrets itself. `bp apply` then hands it
+   * `artifact.env` as written, `${secret:...}` references unresolved, and never fetches those
+   * values (the VM deployers fetch them at boot with the VM's identity, docs/secrets.md).
+   * Its `checkEnvironment` must refuse the references it cannot deliver.
+   */
+  fetchesSecretsItself?: boolean;
   create(config: Config, ctx: DeployerContext): Deployer | Promise<Deployer>;
 }
 
