@@ -9,6 +9,8 @@ import { AbortedError, errorCode, messageOf } from '../model/errors.js';
 import type { Plan, PlanStep, Verb } from '../model/plan.js';
 import { applyMutation, type Mutation, type RecordedState } from '../model/state.js';
 import { mutationsOnFailure, mutationsOnStart, mutationsOnSuccess } from '../plan/outcome.js';
+import { RoutingReleases } from '../plan/routing-release.js';
+import { archiveWithRouting } from './archive.js';
 import type { StateSession } from '../state/backend.js';
 import { deployerView } from './deployer-env.js';
 import type { DeployerSet } from './deployer-set.js';
@@ -62,6 +64,7 @@ export async function executePlan(o: ExecuteOptions): Promise<ApplyResult> {
   const waitUntil = o.rolloutWaitMs ? Date.now() + o.rolloutWaitMs : null;
   const outcomes = new Map<string, StepOutcome>();
   const views = new ViewCache(o);
+  const releases = new RoutingReleases();
   const record = async (mutations: Mutation[]) => {
     if (mutations.length === 0) return;
     await o.session.record(mutations);
@@ -102,7 +105,8 @@ export async function executePlan(o: ExecuteOptions): Promise<ApplyResult> {
       const result = await withRetries(
         () =>
           withTimeout(
-            (signal) => raceFaults(() => invoke(deployer, step, views.forStep(deployment.deployer, step), signal)),
+            (signal) =>
+              raceFaults(() => invoke(deployer, step, views.forStep(deployment.deployer, step), signal, releases)),
             timeoutFor(o, step),
             o.kill,
             step.id,
@@ -303,6 +307,7 @@ async function invoke(
   step: PlanStep,
   env: DeployerEnvironment,
   signal: AbortSignal,
+  releases: RoutingReleases,
 ): Promise<{ outputs?: Record<string, unknown>; endpoint?: string; applied_entries?: SplitEntry[] }> {
   if (signal.aborted) throw new AbortedError(`${step.id} was interrupted`);
   const opts = { signal };
@@ -310,6 +315,7 @@ async function invoke(
   const what = `the deployer's ${step.verb === 'apply_traffic_split' ? 'applyTrafficSplit' : step.verb} of ${step.id}`;
   switch (step.verb) {
     case 'stage':
+      releases.revived(rev);
       return checkStageResult(what, await deployer.stageRevision(env, rev, opts));
     case 'warm':
       return checkWarmResult(what, await deployer.warmRevision(env, rev, opts));
@@ -317,7 +323,7 @@ async function invoke(
       await deployer.drainRevision(env, rev, opts);
       return {};
     case 'archive':
-      await deployer.archiveRevision(env, rev, opts);
+      await archiveWithRouting(deployer, env, step.deployment_id, rev, opts, releases);
       return {};
     case 'apply_traffic_split': {
       const out = await deployer.applyTrafficSplit(env, step.deployment_id, opts);
