@@ -76,6 +76,12 @@ export interface RolloutNotice {
   weight_bps: number;
   /** The file asks for a split the last rollout rolled back or aborted: nothing changes until the file does. */
   diverged: boolean;
+  /**
+   * The rollout holds at a pause (its timer has not run out, or it waits for `bp rollout promote`)
+   * or at a halted analysis: an apply now would hold again (`plan --detailed-exitcode` exits 4).
+   * Absent in plans written before it existed.
+   */
+  waiting?: boolean;
   message: string;
 }
 
@@ -92,6 +98,18 @@ export interface ExpiredRevision {
   revision_id: string;
   expired_at: string;
   carries_traffic: boolean;
+}
+
+/** A secret a live revision was given has a newer version in its store (never a value). */
+export interface SecretUpdate {
+  deployment_id: string;
+  revision_id: string;
+  /** The reference's text as written, e.g. `${secret:aws-sm:prod/db#password}`. */
+  reference: string;
+  /** Version id recorded when the revision was staged or warmed. */
+  recorded_version: string;
+  /** Version id the store has now. */
+  current_version: string;
 }
 
 export interface PlanSummary {
@@ -118,6 +136,12 @@ export interface Plan {
   destroy: boolean;
   /** Rollouts starting, in progress or diverged from the file. */
   rollouts: RolloutNotice[];
+  /**
+   * Secrets of live revisions that have a newer version in their store than the revision was
+   * given. Revisions are immutable: declaring a new revision rolls the new version out.
+   * Absent when none (or when the stores were not asked: --refresh=false, destroy, sweep).
+   */
+  secret_updates?: SecretUpdate[];
 }
 
 /** A saved plan (`bp plan --out`): the plan plus the desired environment it was made from. */
@@ -127,6 +151,8 @@ export interface PlanFile {
   source_file: string;
   desired: Environment;
   plan: Plan;
+  /** `sha256:HEX` over the canonical JSON of the other fields (src/plan/saved-plan.ts). */
+  digest: string;
 }
 
 export function stepId(verb: Verb, deploymentId: string, revisionId: string | null): string {
