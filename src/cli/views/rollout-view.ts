@@ -80,7 +80,8 @@ export function renderRolloutRows(environmentId: string, rows: RolloutRow[], sty
       out.push(
         `  ${m.verdict === 'fail' ? style.red('x') : m.verdict === 'pass' ? style.green('v') : '?'} ${m.step !== undefined ? `step ${m.step} ` : ''}${m.at} ${m.detail}`,
       );
-    out.push(`  ${r.message}`);
+    // A timed pause's recorded message holds the time left when it was recorded: the line above says it now.
+    if (r.pause_left_seconds === null) out.push(`  ${r.message}`);
   }
   return out.join('\n');
 }
