@@ -62,10 +62,13 @@ export interface ExecuteOptions {
   rolloutWaitMs?: number;
   /** How rollout analyses measure (default: src/rollout/analysis). */
   analysis?: AnalysisDeps;
+  /** Per revision: store version id of each secret reference its env was resolved with. */
+  secretVersions?: Record<string, Record<string, string>>;
 }
 
 export async function executePlan(o: ExecuteOptions): Promise<ApplyResult> {
-  const waitUntil = o.rolloutWaitMs ? Date.now() + o.rolloutWaitMs : null;
+  // On the engine's clock, as pause ends are (an injected BP_NOW clock must not shift one against the other).
+  const waitUntil = o.rolloutWaitMs ? o.clock().getTime() + o.rolloutWaitMs : null;
   const outcomes = new Map<string, StepOutcome>();
   const views = new ViewCache(o);
   const record = async (mutations: Mutation[]) => {
@@ -126,7 +129,10 @@ export async function executePlan(o: ExecuteOptions): Promise<ApplyResult> {
       // The verb is done: its slot may start an independent step now, whose intent then shares
       // this outcome's fsync (half the fsyncs per step). Dependents still wait for this record.
       control.releaseSlot();
-      await record(mutationsOnSuccess(step, outcomeCtx(), result));
+      const versions = step.revision_id !== null ? o.secretVersions?.[step.revision_id] : undefined;
+      await record(
+        mutationsOnSuccess(step, outcomeCtx(), versions ? { ...result, secret_versions: versions } : result),
+      );
       outcomes.set(step.id, { step_id: step.id, status: 'succeeded' });
       o.emit({ type: 'step_succeeded', step, durationMs: Date.now() - started });
       return true;

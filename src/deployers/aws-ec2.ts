@@ -7,6 +7,7 @@ import { defineDeployer } from '../model/deployer.js';
 import { bootProblems } from './aws-ec2/boot-script.js';
 import { type AwsEc2Config, configSchema } from './aws-ec2/config.js';
 import { AwsEc2Deployer } from './aws-ec2/deployer.js';
+import { checkAwsEc2Environment } from './aws-ec2/env-checks.js';
 
 export { configSchema };
 export type { AwsEc2Config };
@@ -17,7 +18,11 @@ export default defineDeployer<AwsEc2Config>({
   configSchema,
   // Secrets reach the instances as references, fetched at boot with the instance profile.
   fetchesSecretsItself: true,
-  checkEnvironment: (config, env, instance) => bootProblems(config, env, instance),
+  // Boot-script rules (secret fetch, GPU image families) and provider limits, both before any AWS call.
+  checkEnvironment: (config, env, instance) => [
+    ...bootProblems(config, env, instance),
+    ...checkAwsEc2Environment(config, env, instance),
+  ],
   create(config, ctx) {
     return new AwsEc2Deployer(config, ctx.logger);
   },

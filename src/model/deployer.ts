@@ -83,7 +83,18 @@ export interface RuntimeConfigEntry {
 }
 
 export interface RuntimeConfig {
-  schema: 'bp.runtime-config/v1';
+  format_version: 'bp.runtime-config/v1';
+  environment_id: string;
+  revisions: RuntimeConfigEntry[];
+}
+
+/**
+ * What a deployer's `reportRuntimeConfig` returns: bp uses `revisions`. Plugins written before
+ * `format_version` send `schema: 'bp.runtime-config/v1'`, which is still accepted.
+ */
+export interface ReportedRuntimeConfig {
+  format_version?: 'bp.runtime-config/v1';
+  schema?: 'bp.runtime-config/v1';
   environment_id: string;
   revisions: RuntimeConfigEntry[];
 }
@@ -95,7 +106,7 @@ export interface Deployer {
   archiveRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<unknown>;
   applyTrafficSplit(env: DeployerEnvironment, deploymentId: string, opts: VerbOptions): Promise<SplitResult>;
   observe(env: DeployerEnvironment, opts: VerbOptions): Promise<Observation>;
-  reportRuntimeConfig?(env: DeployerEnvironment): Promise<RuntimeConfig> | RuntimeConfig;
+  reportRuntimeConfig?(env: DeployerEnvironment): Promise<ReportedRuntimeConfig> | ReportedRuntimeConfig;
   /**
    * Optional: the deployment's traffic-layer metrics in Prometheus text exposition format
    * (bp's router metric names, see docs/metrics.md), read now. Rollout analyses with

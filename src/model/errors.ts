@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'Aborted'
   | 'Timeout'
   | 'Usage'
+  | 'Io'
   | 'Internal';
 
 export class BpError extends Error {
@@ -140,6 +141,8 @@ export interface LockInfo {
   user: string;
   operation: string;
   created: string;
+  /** Start time of `pid` (Linux /proc/PID/stat field 22): tells a live holder from a reused pid. */
+  pid_start?: string | null;
 }
 
 export class LockHeldError extends BpError {

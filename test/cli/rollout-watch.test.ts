@@ -109,7 +109,7 @@ describe('bp rollout status', () => {
     await aborted;
     expect(r.code).toBe(3);
     expect(r.stdout).toContain('(360s left)');
-    expect(r.stdout).toMatch(/web: rollout of web-v2 aborted, step 3 of 3[^\n]*\n {2}web-v1  █{30} {4}100%/);
+    expect(r.stdout).toMatch(/web: rollout of web-v2 aborted, step 3 of 3[^\n]*\n {2}web-v1 {2}█{30} {4}100%/);
     expect(r.stdout.trimEnd().endsWith('aborted by the operator')).toBe(true);
     expect(r.stdout).not.toContain('\u001b');
   });

@@ -1,6 +1,7 @@
 /** `bp rollout status|promote|abort`. */
 import type { OperatorDecision } from '../../apply/rollout-control.js';
 import { BpError, UsageError } from '../../model/errors.js';
+import { OUTPUT_FORMATS } from '../../model/output.js';
 import { applyExitCode, rolloutStatusExitCode } from '../../plan/exit-codes.js';
 import { cliClock, durationFlagMs, engineContext, historyOptions, type CommonFlags } from '../context.js';
 import { applyViewFor } from '../views/live-apply-view.js';
@@ -41,7 +42,14 @@ export async function rolloutStatusCommand(
     const exit = (rows: RolloutRow[]) => (flags['exit-status'] ? rolloutStatusExitCode(rows.map((r) => r.status)) : 0);
     if (!flags.watch) {
       const rows = await read();
-      if (flags.json) process.stdout.write(JSON.stringify({ environment_id: env, rollouts: rows }, null, 2) + '\n');
+      if (flags.json)
+        process.stdout.write(
+          JSON.stringify(
+            { format_version: OUTPUT_FORMATS.rollout_status, environment_id: env, rollouts: rows },
+            null,
+            2,
+          ) + '\n',
+        );
       else process.stdout.write(renderRolloutRows(env, rows, style) + '\n');
       return exit(rows);
     }
@@ -77,7 +85,14 @@ async function watch(
       const rows = await read();
       const ended = rows.every((r) => !WATCHED.includes(r.status));
       if (flags.json) {
-        process.stdout.write(JSON.stringify({ environment_id: env, ended, rollouts: rows }) + '\n');
+        process.stdout.write(
+          JSON.stringify({
+            format_version: OUTPUT_FORMATS.rollout_status,
+            environment_id: env,
+            ended,
+            rollouts: rows,
+          }) + '\n',
+        );
       } else {
         const text = renderRolloutRows(env, rows, style);
         if (region) region(text);
