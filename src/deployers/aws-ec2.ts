@@ -4,8 +4,10 @@
  * forward action. The AWS SDK is loaded on first use; see docs/deployers/aws-ec2.md.
  */
 import { defineDeployer } from '../model/deployer.js';
+import { bootProblems } from './aws-ec2/boot-script.js';
 import { type AwsEc2Config, configSchema } from './aws-ec2/config.js';
 import { AwsEc2Deployer } from './aws-ec2/deployer.js';
+import { checkAwsEc2Environment } from './aws-ec2/env-checks.js';
 
 export { configSchema };
 export type { AwsEc2Config };
@@ -14,6 +16,13 @@ export default defineDeployer<AwsEc2Config>({
   type: 'aws-ec2',
   apiVersion: 1,
   configSchema,
+  // Secrets reach the instances as references, fetched at boot with the instance profile.
+  fetchesSecretsItself: true,
+  // Boot-script rules (secret fetch, GPU image families) and provider limits, both before any AWS call.
+  checkEnvironment: (config, env, instance) => [
+    ...bootProblems(config, env, instance),
+    ...checkAwsEc2Environment(config, env, instance),
+  ],
   create(config, ctx) {
     return new AwsEc2Deployer(config, ctx.logger);
   },

@@ -8,6 +8,7 @@
 import { defineDeployer } from '../model/deployer.js';
 import { configSchema, settingsFrom, type AzureVmConfig } from './azure-vm/config.js';
 import { AzureVmDeployer } from './azure-vm/deployer.js';
+import { checkAzureVmEnvironment } from './azure-vm/env-checks.js';
 
 export { configSchema };
 export type { AzureVmConfig };
@@ -16,6 +17,7 @@ export default defineDeployer<AzureVmConfig>({
   type: 'azure-vm',
   apiVersion: 1,
   configSchema,
+  checkEnvironment: (config, env, instance) => checkAzureVmEnvironment(config, env, instance),
   create(config, ctx) {
     return new AzureVmDeployer(settingsFrom(config), ctx.logger);
   },

@@ -8,6 +8,7 @@
 import { defineDeployer } from '../model/deployer.js';
 import { configSchema, settingsFrom, type GcpComputeConfig } from './gcp-compute/config.js';
 import { GcpComputeDeployer } from './gcp-compute/deployer.js';
+import { checkGcpComputeEnvironment } from './gcp-compute/env-checks.js';
 
 export { configSchema };
 export type { GcpComputeConfig };
@@ -16,6 +17,7 @@ export default defineDeployer<GcpComputeConfig>({
   type: 'gcp-compute',
   apiVersion: 1,
   configSchema,
+  checkEnvironment: (config, env, instance) => checkGcpComputeEnvironment(config, env, instance),
   create(config, ctx) {
     return new GcpComputeDeployer(settingsFrom(config), ctx.logger);
   },

@@ -76,6 +76,12 @@ export interface RolloutNotice {
   weight_bps: number;
   /** The file asks for a split the last rollout rolled back or aborted: nothing changes until the file does. */
   diverged: boolean;
+  /**
+   * The rollout holds at a pause (its timer has not run out, or it waits for `bp rollout promote`)
+   * or at a halted analysis: an apply now would hold again (`plan --detailed-exitcode` exits 4).
+   * Absent in plans written before it existed.
+   */
+  waiting?: boolean;
   message: string;
 }
 
@@ -127,6 +133,8 @@ export interface PlanFile {
   source_file: string;
   desired: Environment;
   plan: Plan;
+  /** `sha256:HEX` over the canonical JSON of the other fields (src/plan/saved-plan.ts). */
+  digest: string;
 }
 
 export function stepId(verb: Verb, deploymentId: string, revisionId: string | null): string {

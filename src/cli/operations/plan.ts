@@ -8,13 +8,17 @@ import { writeFileDurable } from '../../state/durable.js';
 import { loadOptionsFrom, type SourceFlags } from '../inputs.js';
 import { engineContext, type CommonFlags } from '../context.js';
 import { humanApplyView } from '../views/apply-view.js';
-import { readPlanFile } from './apply.js';
+import { sniffPlanFile } from './apply.js';
+import { withDigest } from '../../plan/saved-plan.js';
 import { renderPlan } from '../views/plan-view.js';
+import { renderPlanMarkdown } from '../views/plan-markdown.js';
 import { styleFor } from '../views/style.js';
+import { planExitCode } from '../../plan/exit-codes.js';
 
 export interface PlanFlags extends CommonFlags, SourceFlags {
   out?: string;
   json: boolean;
+  format?: string;
   'detailed-exitcode': boolean;
   target?: string[];
   refresh: string;
@@ -22,7 +26,7 @@ export interface PlanFlags extends CommonFlags, SourceFlags {
 }
 
 export async function planCommand(file: string, flags: PlanFlags): Promise<number> {
-  if (await readPlanFile(file).catch(() => null)) {
+  if (await sniffPlanFile(file).catch(() => null)) {
     throw new UsageError(
       `${file} is a saved plan, not an env file: see what it does with bp show ${file}, run it with bp apply ${file}`,
     );
@@ -30,7 +34,7 @@ export async function planCommand(file: string, flags: PlanFlags): Promise<numbe
   const desired = await loadDesired(file, await loadOptionsFrom(flags));
   for (const w of desired.warnings) process.stderr.write(`${w}\n`);
   const view = humanApplyView((s) => process.stderr.write(s), styleFor(process.stderr));
-  const ctx = await engineContext(flags, (e) => (flags.json ? undefined : view.event(e)));
+  const ctx = await engineContext(flags, (e) => (flags.json || flags.format === 'json' ? undefined : view.event(e)));
   try {
     const { plan } = await planEnvironment(ctx, {
       desired: desired.env,
@@ -42,24 +46,29 @@ export async function planCommand(file: string, flags: PlanFlags): Promise<numbe
       locate: desired.locate,
     });
     if (flags.out) {
-      const planFile: PlanFile = {
+      const planFile: PlanFile = withDigest({
         format_version: 'bp.planfile/v1',
         created_at: new Date().toISOString(),
         source_file: resolve(file),
         desired: desired.env,
         plan,
-      };
+      });
       const out = resolve(flags.out);
       await writeFileDurable(out, JSON.stringify(planFile) + '\n');
       chmodSync(out, 0o600);
     }
-    if (flags.json) process.stdout.write(JSON.stringify(plan, null, 2) + '\n');
-    else {
+    const format = flags.json ? 'json' : (flags.format ?? 'text');
+    if (format === 'json') process.stdout.write(JSON.stringify(plan, null, 2) + '\n');
+    else if (format === 'markdown') {
+      process.stdout.write(renderPlanMarkdown(plan));
+      if (flags.out)
+        process.stdout.write(`\nSaved as \`${flags.out}\`: \`bp apply ${flags.out}\` applies exactly this plan.\n`);
+    } else {
       process.stdout.write(renderPlan(plan, styleFor(process.stdout)) + '\n');
       if (flags.out)
         process.stdout.write(`\nSaved the plan to ${flags.out}. Apply exactly this plan with: bp apply ${flags.out}\n`);
     }
-    if (flags['detailed-exitcode']) return plan.changes ? 2 : 0;
+    if (flags['detailed-exitcode']) return planExitCode(plan);
     return 0;
   } finally {
     view.close();

@@ -16,12 +16,17 @@ export interface ExpectedSigner {
   secretAccessKey: string;
 }
 
+/** The regional STS host an authenticator in `region` replays to: China regions live under amazonaws.com.cn. */
+function stsHost(region: string): string {
+  return region.startsWith('cn-') ? `sts.${region}.amazonaws.com.cn` : `sts.${region}.amazonaws.com`;
+}
+
 export async function verifyEksToken(authorization: string | undefined, expect: ExpectedSigner): Promise<boolean> {
   const m = /^Bearer k8s-aws-v1\.([A-Za-z0-9_-]+)$/.exec(authorization ?? '');
   if (!m) return false;
   const url = new URL(Buffer.from(m[1], 'base64url').toString('utf8'));
   const q = url.searchParams;
-  if (url.protocol !== 'https:' || url.hostname !== `sts.${expect.region}.amazonaws.com`) return false;
+  if (url.protocol !== 'https:' || url.hostname !== stsHost(expect.region)) return false;
   if (q.get('Action') !== 'GetCallerIdentity' || q.get('Version') !== '2011-06-15') return false;
   if (!(q.get('X-Amz-SignedHeaders') ?? '').split(';').includes('x-k8s-aws-id')) return false;
   if (!(q.get('X-Amz-Credential') ?? '').startsWith(`${expect.accessKeyId}/`)) return false;

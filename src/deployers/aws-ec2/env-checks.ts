@@ -1,0 +1,53 @@
+/**
+ * What aws-ec2 refuses at `bp validate` (the plugin's `checkEnvironment`), each at the path of
+ * the offending value: the same checks stage and warm run before any AWS call, so an env file
+ * that reaches a fixed ELBv2 or EC2 limit is refused before anything billable exists. The
+ * limits and their sources: docs/deployers/aws-ec2.md, "Limits".
+ */
+import type { EnvironmentProblem } from '../../model/deployer.js';
+import type { Environment } from '../../model/environment.js';
+import { artifactPath, deploymentsOf, largestEnvPath, refusal, revisionsOf } from '../kit/env-checks.js';
+import type { AwsEc2Config } from './config.js';
+import { checkArtifact, instanceTypeFor, userData } from './launch.js';
+import { checkRuleSize, checkUserData, conditionProblems } from './limits.js';
+
+const DEFAULT_APP_PORT = 8080;
+
+export function checkAwsEc2Environment(config: AwsEc2Config, env: Environment, instance: string): EnvironmentProblem[] {
+  const problems: EnvironmentProblem[] = [];
+  const configPath = ['deployers', instance, 'config'];
+  for (const { deployment, path } of deploymentsOf(env, instance)) {
+    const id = deployment.deployment_id;
+    const found = conditionProblems(config, id);
+    if (found.length > 0) {
+      const where = config.routes?.[id] ? [...configPath, 'routes', id] : [...configPath, 'host_domain'];
+      problems.push({
+        path: where,
+        at: config.routes?.[id] ? 'key' : 'value',
+        message: `deployment "${id}": the ALB listener rule cannot be created: ${found.join('; ')}`,
+      });
+    }
+    // Each warm revision is one target group in the deployment's forward action.
+    const ready = deployment.revisions.map((r, j) => ({ r, j })).filter(({ r }) => r.state === 'ready');
+    if (ready.length > 0) {
+      const sixth = ready[Math.min(ready.length - 1, 5)];
+      problems.push(...refusal(() => checkRuleSize(id, ready.length), [...path, 'revisions', sixth.j, 'state']));
+    }
+  }
+  for (const site of revisionsOf(env, instance)) {
+    const r = site.revision;
+    const before = problems.length;
+    problems.push(
+      ...refusal(
+        () => checkArtifact(r),
+        (m) => artifactPath(site, m),
+      ),
+    );
+    if (problems.length > before) continue;
+    problems.push(
+      ...refusal(() => checkUserData(r, userData(r, config.app_port ?? DEFAULT_APP_PORT)), largestEnvPath(site)),
+    );
+    problems.push(...refusal(() => instanceTypeFor(r.resources, config.instance_type), [...site.path, 'resources']));
+  }
+  return problems;
+}
