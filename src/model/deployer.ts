@@ -34,6 +34,21 @@ export interface DeployerEnvironment extends Omit<Environment, 'deployments'> {
 
 export interface VerbOptions {
   signal: AbortSignal;
+  /**
+   * Optional (absent when bp does not render progress): tells bp what the verb waits for now.
+   * Call it as often as a wait is checked; bp shows the latest report live (docs/writing-a-deployer.md).
+   */
+  progress?: (p: VerbProgress) => void;
+}
+
+/** What a running verb waits for, e.g. replicas of "web-v2" to answer /healthz: 1/2 replicas healthy, last probe ECONNREFUSED. */
+export interface VerbProgress {
+  /** What is awaited, worded to follow "waiting for": `replicas of "web-v2" to answer /healthz`. */
+  waiting_for: string;
+  /** How far it got: `1/2 replicas healthy`. */
+  status?: string;
+  /** What the last check saw: `connect ECONNREFUSED 127.0.0.1:4100`. */
+  last?: string;
 }
 
 export interface StageResult {

@@ -4,7 +4,7 @@ import { BpError } from '../../model/errors.js';
 import { OUTPUT_FORMATS } from '../../model/output.js';
 import { applyExitCode, rolloutStatusExitCode } from '../../plan/exit-codes.js';
 import { durationFlagMs, engineContext, historyOptions, type CommonFlags } from '../context.js';
-import { humanApplyView, jsonApplyView } from '../views/apply-view.js';
+import { applyViewFor } from '../views/live-apply-view.js';
 import { renderRolloutRows, rolloutRows } from '../views/rollout-view.js';
 import { styleFor } from '../views/style.js';
 import { interruptHandlers } from './interrupts.js';
@@ -53,9 +53,7 @@ export async function rolloutControlCommand(
 ): Promise<number> {
   const { controlRollout } = await import('../../apply/rollout-control.js');
   const style = styleFor(process.stdout);
-  const view = flags.json
-    ? jsonApplyView((s) => process.stdout.write(s))
-    : humanApplyView((s) => process.stdout.write(s), style);
+  const view = applyViewFor(flags.json, process.stdout, style);
   const ctx = await engineContext(flags, (e) => {
     if (e.type !== 'plan_ready') view.event(e);
   });

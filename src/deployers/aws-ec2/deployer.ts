@@ -31,7 +31,7 @@ import {
   targetGroupName,
   userData,
 } from './launch.js';
-import type { BootOptions } from './boot-script.js';
+import { bootOptionsFrom, type BootOptions } from './boot-script.js';
 import { checkRuleConditions, checkRuleSize, checkUserData } from './limits.js';
 import { awsErrorCode, createClients, type AwsClients } from './sdk.js';
 import { toSplit } from '../kit/weights.js';
@@ -60,13 +60,7 @@ export class AwsEc2Deployer implements Deployer {
   }
 
   private bootOptions(): BootOptions {
-    return {
-      port: this.config.app_port,
-      region: this.config.region,
-      instanceProfile: this.config.instance_profile,
-      amiFamily: this.config.ami_family,
-      instanceType: this.config.instance_type,
-    };
+    return bootOptionsFrom(this.config);
   }
 
   private async balancer(): Promise<{ c: AwsClients; lb: Balancer }> {
