@@ -11,6 +11,7 @@ import type { Environment } from '../model/environment.js';
 import { projectRuntimeConfig } from '../model/runtime-config.js';
 import type { RecordedState } from '../model/state.js';
 import { writeFileDurable } from '../state/durable.js';
+import { asIoError } from '../model/io-error.js';
 import { deployerView, fullEnvironment } from './deployer-env.js';
 import type { DeployerSet } from './deployer-set.js';
 
@@ -62,8 +63,15 @@ export async function writeRuntimeConfig(
   desired: Environment,
 ): Promise<RuntimeConfig> {
   const config = await buildRuntimeConfig(state, deployers, baseDir, desired);
-  mkdirSync(join(stateDir, 'runtime'), { recursive: true, mode: 0o700 });
-  await writeFileDurable(runtimeConfigPath(stateDir, state.environment_id), JSON.stringify(config, null, 2) + '\n');
+  const dir = join(stateDir, 'runtime');
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    throw asIoError('create runtime config folder', dir, e);
+  }
+  await writeFileDurable(runtimeConfigPath(stateDir, state.environment_id), JSON.stringify(config, null, 2) + '\n', {
+    what: 'runtime config',
+  });
   return config;
 }
 
