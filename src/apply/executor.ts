@@ -3,12 +3,20 @@
  * durably, before any dependent step starts (Pulumi's pending operations). Steps run through
  * the walker with bounded parallelism; retryable provider errors are retried with backoff.
  */
-import type { Deployer, DeployerDeployment, DeployerEnvironment } from '../model/deployer.js';
+import type {
+  Deployer,
+  DeployerDeployment,
+  DeployerEnvironment,
+  VerbOptions,
+  VerbProgress,
+} from '../model/deployer.js';
 import type { Environment, SplitEntry } from '../model/environment.js';
 import { AbortedError, errorCode, messageOf } from '../model/errors.js';
 import type { Plan, PlanStep, Verb } from '../model/plan.js';
 import { applyMutation, type Mutation, type RecordedState } from '../model/state.js';
 import { mutationsOnFailure, mutationsOnStart, mutationsOnSuccess } from '../plan/outcome.js';
+import { RoutingReleases } from '../plan/routing-release.js';
+import { archiveWithRouting } from './archive.js';
 import type { StateSession } from '../state/backend.js';
 import { deployerView } from './deployer-env.js';
 import type { DeployerSet } from './deployer-set.js';
@@ -61,9 +69,11 @@ export interface ExecuteOptions {
 }
 
 export async function executePlan(o: ExecuteOptions): Promise<ApplyResult> {
-  const waitUntil = o.rolloutWaitMs ? Date.now() + o.rolloutWaitMs : null;
+  // On the engine's clock, as pause ends are (an injected BP_NOW clock must not shift one against the other).
+  const waitUntil = o.rolloutWaitMs ? o.clock().getTime() + o.rolloutWaitMs : null;
   const outcomes = new Map<string, StepOutcome>();
   const views = new ViewCache(o);
+  const releases = new RoutingReleases();
   const record = async (mutations: Mutation[]) => {
     if (mutations.length === 0) return;
     await o.session.record(mutations);
@@ -104,7 +114,16 @@ export async function executePlan(o: ExecuteOptions): Promise<ApplyResult> {
       const result = await withRetries(
         () =>
           withTimeout(
-            (signal) => raceFaults(() => invoke(deployer, step, views.forStep(deployment.deployer, step), signal)),
+            (signal) =>
+              raceFaults(() =>
+                invoke(
+                  deployer,
+                  step,
+                  views.forStep(deployment.deployer, step),
+                  { signal, progress: progressReporter(step, o.emit) },
+                  releases,
+                ),
+              ),
             timeoutFor(o, step),
             o.kill,
             step.id,
@@ -303,18 +322,35 @@ function timeoutFor(o: ExecuteOptions, step: PlanStep): number {
   return base;
 }
 
+/**
+ * The `progress` callback a verb gets: a plugin's report is untrusted, so only bounded strings
+ * pass, and a report after the verb settled is harmless (the view drops steps it is not running).
+ */
+function progressReporter(step: PlanStep, emit: EventSink): (p: VerbProgress) => void {
+  const text = (v: unknown): string | undefined =>
+    typeof v === 'string' && v !== '' ? (v.length > 200 ? `${v.slice(0, 199)}…` : v) : undefined;
+  return (p) => {
+    const waiting_for = text(p?.waiting_for);
+    if (!waiting_for) return;
+    const status = text(p.status);
+    const last = text(p.last);
+    emit({ type: 'step_progress', step, waiting_for, ...(status ? { status } : {}), ...(last ? { last } : {}) });
+  };
+}
+
 async function invoke(
   deployer: Deployer,
   step: PlanStep,
   env: DeployerEnvironment,
-  signal: AbortSignal,
+  opts: VerbOptions,
+  releases: RoutingReleases,
 ): Promise<{ outputs?: Record<string, unknown>; endpoint?: string; applied_entries?: SplitEntry[] }> {
-  if (signal.aborted) throw new AbortedError(`${step.id} was interrupted`);
-  const opts = { signal };
+  if (opts.signal.aborted) throw new AbortedError(`${step.id} was interrupted`);
   const rev = step.revision_id ?? '';
   const what = `the deployer's ${step.verb === 'apply_traffic_split' ? 'applyTrafficSplit' : step.verb} of ${step.id}`;
   switch (step.verb) {
     case 'stage':
+      releases.revived(rev);
       return checkStageResult(what, await deployer.stageRevision(env, rev, opts));
     case 'warm':
       return checkWarmResult(what, await deployer.warmRevision(env, rev, opts));
@@ -322,7 +358,7 @@ async function invoke(
       await deployer.drainRevision(env, rev, opts);
       return {};
     case 'archive':
-      await deployer.archiveRevision(env, rev, opts);
+      await archiveWithRouting(deployer, env, step.deployment_id, rev, opts, releases);
       return {};
     case 'apply_traffic_split': {
       const out = await deployer.applyTrafficSplit(env, step.deployment_id, opts);

@@ -38,4 +38,5 @@ export {
   waitForInFlight,
 } from './router-fleet.js';
 export { type Exclusive, keyedMutex } from './mutex.js';
+export { replicaProgress, type ReplicaProgress } from './progress.js';
 export { beginRevisionVerb, beginSplitVerb, beginVerb, type RevisionVerbName } from './verb.js';
