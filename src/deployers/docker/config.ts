@@ -31,6 +31,10 @@ export interface DockerConfig {
   health_check_interval_ms?: number;
   /** SIGTERM-to-SIGKILL grace when a router process is stopped. */
   kill_grace_seconds?: number;
+  /** Secret env values as files on a tmpfs (NAME_FILE in Env) instead of Env values. */
+  secrets_as_files?: boolean;
+  /** Where those files are mounted in the container. */
+  secrets_dir?: string;
 }
 
 export const configSchema = {
@@ -110,6 +114,18 @@ export const configSchema = {
       default: 5,
       description: 'Grace between SIGTERM and SIGKILL when stopping a router.',
     },
+    secrets_as_files: {
+      type: 'boolean',
+      default: false,
+      description:
+        'Put every artifact.env value resolved from an ${env:}, ${file:} or ${secret:} reference into a file (mode 0400) on a tmpfs at secrets_dir and set NAME_FILE=<secrets_dir>/NAME instead of NAME, so docker inspect shows no secret value.',
+    },
+    secrets_dir: {
+      type: 'string',
+      pattern: '^/[^\\0]*$',
+      default: '/run/secrets',
+      description: 'Absolute path in the container where secrets_as_files mounts its tmpfs.',
+    },
   },
 };
 
@@ -124,6 +140,8 @@ export interface DockerSettings {
   registryAuth: DockerConfig['registry_auth'] | null;
   healthIntervalMs: number;
   killGraceMs: number;
+  /** Directory of the secrets tmpfs, or null when secrets go into Env. */
+  secretsDir: string | null;
 }
 
 const WILDCARDS = new Set(['0.0.0.0', '::', '']);
@@ -153,5 +171,6 @@ export function settingsFrom(config: DockerConfig): DockerSettings {
     registryAuth: config.registry_auth ?? null,
     healthIntervalMs: config.health_check_interval_ms ?? 1000,
     killGraceMs: (config.kill_grace_seconds ?? 5) * 1000,
+    secretsDir: config.secrets_as_files ? (config.secrets_dir ?? '/run/secrets') : null,
   };
 }

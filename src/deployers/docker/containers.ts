@@ -8,6 +8,7 @@ import type { DeployerDeployment, DeployerEnvironment, DeployerRevision } from '
 import { ProviderError } from '../../model/errors.js';
 import type { DockerSettings } from './config.js';
 import { engineError, statusOf, type Engine } from './engine.js';
+import { secretsTar, splitSecrets } from './secret-files.js';
 
 export const LABEL = {
   environment: 'bp.environment',
@@ -123,14 +124,22 @@ function restartPolicy(settings: DockerSettings): { Name: string; MaximumRetryCo
   return { Name: settings.restartPolicy };
 }
 
-/** The container body for one replica. Env values may be secrets: they go to the engine only, never to logs. */
-export function containerSpec(deps: ContainerDeps, req: CreateRequest): Dockerode.ContainerCreateOptions {
+/**
+ * The container body for one replica. Env values may be secrets: they go to the engine only,
+ * never to logs; with `secrets_as_files` they are returned apart as `files`, for the tmpfs.
+ */
+export function containerSpec(
+  deps: ContainerDeps,
+  req: CreateRequest,
+): Dockerode.ContainerCreateOptions & { files?: Record<string, string> } {
   const { settings } = deps;
   const { revision, deployment } = req;
   const host = settings.networkMode === 'host';
   const appPort = host ? (req.hostPort as number) : settings.containerPort;
   // HOST first so an image may be told otherwise; PORT last because bp publishes exactly that port.
-  const env = { HOST: host ? settings.publishIp : '0.0.0.0', ...revision.artifact.env, PORT: String(appPort) };
+  const split = settings.secretsDir ? splitSecrets(revision.artifact.env, settings.secretsDir) : null;
+  const appEnv = split ? split.env : revision.artifact.env;
+  const env = { HOST: host ? settings.publishIp : '0.0.0.0', ...appEnv, PORT: String(appPort) };
   const { cpu, memory_mb: memoryMb, gpu } = revision.resources;
   const hostConfig: Dockerode.HostConfig = {
     NetworkMode: settings.networkMode,
@@ -139,6 +148,8 @@ export function containerSpec(deps: ContainerDeps, req: CreateRequest): Dockerod
     ...(memoryMb > 0 ? { Memory: Math.round(memoryMb * 1024 * 1024) } : {}),
     ...(gpu > 0 ? { DeviceRequests: [{ Driver: '', Count: gpu, Capabilities: [['gpu']] }] } : {}),
     ...(host ? {} : { PortBindings: { [`${appPort}/tcp`]: [{ HostIp: settings.publishIp, HostPort: '' }] } }),
+    // Always mounted when enabled (even empty) so the layout does not depend on the values.
+    ...(settings.secretsDir ? { Tmpfs: { [settings.secretsDir]: 'rw,nosuid,nodev,noexec,mode=0755' } } : {}),
   };
   return {
     name: containerName(req.environment.environment_id, revision.revision_id, req.index),
@@ -154,12 +165,13 @@ export function containerSpec(deps: ContainerDeps, req: CreateRequest): Dockerod
     },
     ...(host ? {} : { ExposedPorts: { [`${appPort}/tcp`]: {} } }),
     HostConfig: hostConfig,
+    ...(split ? { files: split.files } : {}),
   };
 }
 
 /** Creates and starts one replica; on a failed start the created container is removed again. */
 export async function createAndStart(deps: ContainerDeps, req: CreateRequest): Promise<RevisionContainer> {
-  const spec = containerSpec(deps, req);
+  const { files, ...spec } = containerSpec(deps, req);
   const name = spec.name as string;
   let container: Dockerode.Container;
   try {
@@ -173,6 +185,7 @@ export async function createAndStart(deps: ContainerDeps, req: CreateRequest): P
     }
     throw engineError(e, `creating container ${name}`, deps.where);
   }
+  if (files && deps.settings.secretsDir) await putSecretFiles(deps, container, name, files);
   try {
     await container.start();
   } catch (e) {
@@ -183,6 +196,25 @@ export async function createAndStart(deps: ContainerDeps, req: CreateRequest): P
     }
   }
   return mustDescribe(deps, container.id, name);
+}
+
+/**
+ * Writes the secret files before the first start. The engine mounts the tmpfs at start and
+ * copies what lies beneath its mount point into it (podman's default tmpcopyup), so the files
+ * are in the tmpfs on every start; see docs/deployers/docker.md for what stays on the engine.
+ */
+async function putSecretFiles(
+  deps: ContainerDeps,
+  container: Dockerode.Container,
+  name: string,
+  files: Record<string, string>,
+): Promise<void> {
+  try {
+    await container.putArchive(secretsTar(files), { path: deps.settings.secretsDir as string });
+  } catch (e) {
+    await removeContainer(deps, container.id).catch(() => undefined);
+    throw engineError(e, `writing the secret files of container ${name}`, deps.where);
+  }
 }
 
 async function mustDescribe(deps: ContainerDeps, id: string, name: string): Promise<RevisionContainer> {
