@@ -3,21 +3,10 @@
  * each deployment is one listener rule whose forward action weighs its target groups.
  * Everything is found again by tags and deterministic names, never by what bp remembers.
  */
-import type {
-  Deployer,
-  DeployerEnvironment,
-  DeployerRevision,
-  Logger,
-  Observation,
-  ObservedRevision,
-  SplitResult,
-  StageResult,
-  VerbOptions,
-  WarmResult,
-} from '../../model/deployer.js';
-import { ProviderError } from '../../model/errors.js';
+import type { Deployer, DeployerEnvironment, DeployerRevision, Logger, Observation } from '../kit/api.js';
+import type { ObservedRevision, SplitResult, StageResult, VerbOptions, WarmResult } from '../kit/api.js';
+import { beginRevisionVerb, beginSplitVerb, beginVerb, keyedMutex, ProviderError } from '../kit/api.js';
 import { done, pending, pollUntil, waitUntil } from '../kit/poll.js';
-import { beginRevisionVerb, beginSplitVerb, beginVerb } from '../kit/verb.js';
 import { Balancer, type Weighted } from './balancer.js';
 import type { AwsEc2Config } from './config.js';
 import { mapBounded, OBSERVE_CONCURRENCY } from './bounded.js';
@@ -36,7 +25,6 @@ import { checkRuleConditions, checkRuleSize, checkUserData } from './limits.js';
 import { awsErrorCode, createClients, type AwsClients } from './sdk.js';
 import { toSplit } from '../kit/weights.js';
 import { toElbWeights } from './weights.js';
-import { keyedMutex } from '../kit/mutex.js';
 
 /** A target group ARN names the group: `arn:...:targetgroup/<name>/<id>`. */
 const isGroup = (arn: string, name: string) => arn.includes(`:targetgroup/${name}/`);
