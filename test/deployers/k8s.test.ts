@@ -107,7 +107,7 @@ describe('warm', () => {
     });
     expect(pod.containers[0].env).toEqual(
       expect.arrayContaining([
-        { name: 'GREETING', value: 'hi' },
+        { name: 'GREETING', valueFrom: { secretKeyRef: { name: 'e1-w1-v1', key: 'GREETING' } } },
         { name: 'PORT', value: '8080' },
       ]),
     );

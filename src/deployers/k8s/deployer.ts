@@ -16,10 +16,11 @@ import {
   hpaManifest,
   identityOf,
   revisionServiceManifest,
+  secretManifest,
   type Owner,
 } from './manifests.js';
 import { ANNOTATION, objectName } from './names.js';
-import { applyAllOwned, applyOwned, foreignOwner, removeOwned } from './ownership.js';
+import { applyAllOwned, applyOwned, applyRevisionSecret, foreignOwner, removeOwned } from './ownership.js';
 import { observeEnvironment } from './observe.js';
 import {
   applySplit,
@@ -103,6 +104,8 @@ export class K8sDeployer implements Deployer {
       const want = await this.exclusive(`deployment:${deployment.deployment_id}`, async () => {
         const enforced = this.settings.traffic === 'replicas' ? await readEnforced(kube, owner, this.settings) : null;
         const want = desiredReplicas(revision, enforced, this.settings);
+        // The Secret first: pods of the Deployment read their env from it.
+        await applyRevisionSecret(kube, secretManifest(owner, revision));
         await applyAllOwned(kube, [
           deploymentManifest(owner, revision, this.settings, want.replicas, want.state),
           revisionServiceManifest(owner, revision, this.settings),
@@ -165,6 +168,8 @@ export class K8sDeployer implements Deployer {
           await removeOwned(kube, 'autoscaling/v2', 'HorizontalPodAutoscaler', name, identity);
         await removeOwned(kube, 'v1', 'Service', name, identity);
         await removeOwned(kube, 'apps/v1', 'Deployment', name, identity);
+        // After its pods' Deployment: the revision's env values leave the cluster with it.
+        await removeOwned(kube, 'v1', 'Secret', name, identity);
       });
       return {};
     });
