@@ -85,9 +85,12 @@ export function checkSavedPlan(doc: unknown, path: string): PlanFile {
 /** The environment goes through the env file parser; what comes out must be what went in. */
 function checkEnvironment(env: unknown, path: string): Environment {
   if (!isObject(env)) refuse(path, 'has no desired environment');
+  // `state_defaulted` is the normalizer's own mark (no `state:` written), not an env file key:
+  // checked here, kept in what is returned, left out of what the parser sees.
+  const plain = withoutDefaultedMarks(env, path);
   let parsed;
   try {
-    parsed = parseEnvironment(JSON.stringify(dropNulls(env)), `${path} (desired environment)`);
+    parsed = parseEnvironment(JSON.stringify(dropNulls(plain)), `${path} (desired environment)`);
   } catch (e) {
     if (e instanceof InvalidInputError) {
       const first = e.problems
@@ -98,10 +101,22 @@ function checkEnvironment(env: unknown, path: string): Environment {
     }
     throw e;
   }
-  if (canonicalJson(parsed.env) !== canonicalJson(env)) {
+  if (canonicalJson(withoutDefaultedMarks(parsed.env, path)) !== canonicalJson(plain)) {
     refuse(path, 'has an environment that is not in the normalized form bp plan writes');
   }
-  return parsed.env;
+  return env as unknown as Environment;
+}
+
+function withoutDefaultedMarks(env: unknown, path: string): unknown {
+  const copy = structuredClone(env) as { deployments?: unknown };
+  for (const d of Array.isArray(copy.deployments) ? copy.deployments : []) {
+    for (const r of isObject(d) && Array.isArray(d.revisions) ? d.revisions : []) {
+      if (!isObject(r) || !('state_defaulted' in r)) continue;
+      if (r.state_defaulted !== true || r.state !== 'ready') refuse(path, 'has an invalid state_defaulted mark');
+      delete r.state_defaulted;
+    }
+  }
+  return copy;
 }
 
 /** Normalized environments spell "not set" as null; env files leave the key out. */
