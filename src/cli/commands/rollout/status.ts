@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BpCommand } from '../../base.js';
-import { json } from '../../flags.js';
+import { envIdArg, json } from '../../flags.js';
 
 export default class RolloutStatus extends BpCommand {
   static override summary = 'Show where rollouts stand: step, traffic now, stable and target splits, analysis results.';
@@ -10,7 +10,7 @@ export default class RolloutStatus extends BpCommand {
     '<%= config.bin %> rollout status demo web --watch --exit-status',
   ];
   static override args = {
-    env: Args.string({ required: true, description: 'environment id' }),
+    env: envIdArg,
     deployment: Args.string({ required: false, description: 'only this deployment' }),
   };
   static override flags = {
