@@ -186,7 +186,7 @@ describe('every JSON output validates against its schema', () => {
     // Steps: 1 weight 20%, 2 pause. The rollout waits in the pause: step 2 of 2.
     expect(status.rollouts[0]).toMatchObject({ canary: 'web-v2', status: 'paused', step: 2, steps: 2 });
     const text = await run(['rollout', 'status', 'demo']);
-    expect(text.stdout).toMatch(/step 2\/2/);
+    expect(text.stdout).toMatch(/step 2 of 2/);
 
     const p = await run(['rollout', 'promote', 'demo', 'web', '--json']);
     expect(p.code, p.stderr + p.stdout).toBe(0);
