@@ -87,7 +87,7 @@ function checkEnvironment(env: unknown, path: string): Environment {
   if (!isObject(env)) refuse(path, 'has no desired environment');
   let parsed;
   try {
-    parsed = parseEnvironment(JSON.stringify(dropNulls(env)), `${path} (desired environment)`);
+    parsed = parseEnvironment(JSON.stringify(asWritten(dropNulls(env))), `${path} (desired environment)`);
   } catch (e) {
     if (e instanceof InvalidInputError) {
       const first = e.problems
@@ -102,6 +102,29 @@ function checkEnvironment(env: unknown, path: string): Environment {
     refuse(path, 'has an environment that is not in the normalized form bp plan writes');
   }
   return parsed.env;
+}
+
+/**
+ * A revision the normalizer marked `state_defaulted` had no `state:` in its file: give the
+ * parser the file's form back (no `state`), so it derives the same `state` and marker.
+ */
+function asWritten(env: unknown): unknown {
+  if (!isObject(env) || !Array.isArray(env.deployments)) return env;
+  return {
+    ...env,
+    deployments: env.deployments.map((d: unknown) =>
+      isObject(d) && Array.isArray(d.revisions)
+        ? {
+            ...d,
+            revisions: d.revisions.map((r: unknown) => {
+              if (!isObject(r) || r.state_defaulted !== true) return r;
+              const { state: _state, state_defaulted: _marker, ...rest } = r;
+              return rest;
+            }),
+          }
+        : d,
+    ),
+  };
 }
 
 /** Normalized environments spell "not set" as null; env files leave the key out. */
