@@ -273,7 +273,7 @@ export class AwsEc2Deployer implements Deployer {
     );
   }
 
-  async drainRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<Record<string, never>> {
+  async drainRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions) {
     const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'draining');
     const { signal } = opts;
     const { lb } = await this.balancer();
@@ -314,11 +314,7 @@ export class AwsEc2Deployer implements Deployer {
     );
   }
 
-  async archiveRevision(
-    env: DeployerEnvironment,
-    revisionId: string,
-    opts: VerbOptions,
-  ): Promise<Record<string, never>> {
+  async archiveRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions) {
     const { deployment } = beginRevisionVerb(env, revisionId, opts, 'archiving');
     const { signal } = opts;
     const { c, lb } = await this.balancer();
@@ -384,6 +380,15 @@ export class AwsEc2Deployer implements Deployer {
    * its rules and the target groups, then DescribeTargetHealth per revision with instances
    * (ELBv2 has no list form for target health), at most OBSERVE_CONCURRENCY at a time.
    */
+  async releaseRouting(env: DeployerEnvironment, deploymentId: string, opts: VerbOptions): Promise<void> {
+    beginVerb(opts, `releasing the routing of "${deploymentId}"`);
+    const { lb } = await this.balancer();
+    await this.exclusive(`rule:${deploymentId}`, async () => {
+      const rule = (await lb.deploymentRules(opts.signal, env.environment_id)).get(deploymentId);
+      if (rule) await lb.deleteRule(opts.signal, rule.arn);
+    });
+  }
+
   async observe(env: DeployerEnvironment, opts: VerbOptions): Promise<Observation> {
     const { signal } = opts;
     beginVerb(opts, 'observing');
