@@ -173,7 +173,8 @@ describe('every JSON output validates against its schema', () => {
   it('rollout status --json counts steps from 1, like the screen; promote streams events', async () => {
     writeFile(join(t.dir, 'env.yaml'), env(true));
     const a = await run(['apply', 'env.yaml', '--auto-approve', '--json']);
-    expect(a.code, a.stderr + a.stdout).toBe(0);
+    // 4: the apply holds at a rollout pause (src/plan/exit-codes.ts).
+    expect(a.code, a.stderr + a.stdout).toBe(4);
     const lines = ndjson(a.stdout);
     for (const l of lines) expectValid('apply-event.schema.json', l);
     expect(lines.at(-1)).toMatchObject({ event: 'apply.finished', status: 'paused' });
