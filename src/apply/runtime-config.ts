@@ -52,7 +52,7 @@ export async function buildRuntimeConfig(
     }
   }
   const revisions = [...byDeployment.keys()].sort().flatMap((id) => byDeployment.get(id)!);
-  return { schema: 'bp.runtime-config/v1', environment_id: state.environment_id, revisions };
+  return { format_version: 'bp.runtime-config/v1', environment_id: state.environment_id, revisions };
 }
 
 export async function writeRuntimeConfig(
@@ -78,7 +78,14 @@ export async function writeRuntimeConfig(
 /** The materialized file, or the projection when no apply has written one yet. */
 export async function readRuntimeConfig(stateDir: string, state: RecordedState): Promise<RuntimeConfig> {
   try {
-    return JSON.parse(await readFile(runtimeConfigPath(stateDir, state.environment_id), 'utf8')) as RuntimeConfig;
+    const file = JSON.parse(await readFile(runtimeConfigPath(stateDir, state.environment_id), 'utf8')) as
+      RuntimeConfig | (Omit<RuntimeConfig, 'format_version'> & { schema: 'bp.runtime-config/v1' });
+    // Files written before format_version replaced `schema` read the same.
+    if ('schema' in file) {
+      const { schema, ...rest } = file;
+      return { format_version: schema, ...rest };
+    }
+    return file;
   } catch {
     return projectRuntimeConfig(state);
   }

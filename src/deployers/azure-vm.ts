@@ -6,6 +6,7 @@
  * Configuration, credentials and RBAC: docs/deployers/azure-vm.md.
  */
 import { defineDeployer } from '../model/deployer.js';
+import { bootProblems } from './azure-vm/boot-script.js';
 import { configSchema, settingsFrom, type AzureVmConfig } from './azure-vm/config.js';
 import { AzureVmDeployer } from './azure-vm/deployer.js';
 import { checkAzureVmEnvironment } from './azure-vm/env-checks.js';
@@ -17,7 +18,12 @@ export default defineDeployer<AzureVmConfig>({
   type: 'azure-vm',
   apiVersion: 1,
   configSchema,
-  checkEnvironment: (config, env, instance) => checkAzureVmEnvironment(config, env, instance),
+  // Secrets reach the VMs as references, fetched at boot with the managed identity.
+  fetchesSecretsItself: true,
+  checkEnvironment: (config, env, instance) => [
+    ...checkAzureVmEnvironment(config, env, instance),
+    ...bootProblems(config, env, instance),
+  ],
   create(config, ctx) {
     return new AzureVmDeployer(settingsFrom(config), ctx.logger);
   },

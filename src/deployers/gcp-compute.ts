@@ -6,6 +6,7 @@
  * Configuration, credentials and IAM: docs/deployers/gcp-compute.md.
  */
 import { defineDeployer } from '../model/deployer.js';
+import { bootProblems } from './gcp-compute/boot-script.js';
 import { configSchema, settingsFrom, type GcpComputeConfig } from './gcp-compute/config.js';
 import { GcpComputeDeployer } from './gcp-compute/deployer.js';
 import { checkGcpComputeEnvironment } from './gcp-compute/env-checks.js';
@@ -17,7 +18,12 @@ export default defineDeployer<GcpComputeConfig>({
   type: 'gcp-compute',
   apiVersion: 1,
   configSchema,
-  checkEnvironment: (config, env, instance) => checkGcpComputeEnvironment(config, env, instance),
+  // Secrets reach the VMs as references, fetched at boot with the service account.
+  fetchesSecretsItself: true,
+  checkEnvironment: (config, env, instance) => [
+    ...checkGcpComputeEnvironment(config, env, instance),
+    ...bootProblems(config, env, instance),
+  ],
   create(config, ctx) {
     return new GcpComputeDeployer(settingsFrom(config), ctx.logger);
   },

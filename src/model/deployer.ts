@@ -83,7 +83,18 @@ export interface RuntimeConfigEntry {
 }
 
 export interface RuntimeConfig {
-  schema: 'bp.runtime-config/v1';
+  format_version: 'bp.runtime-config/v1';
+  environment_id: string;
+  revisions: RuntimeConfigEntry[];
+}
+
+/**
+ * What a deployer's `reportRuntimeConfig` returns: bp uses `revisions`. Plugins written before
+ * `format_version` send `schema: 'bp.runtime-config/v1'`, which is still accepted.
+ */
+export interface ReportedRuntimeConfig {
+  format_version?: 'bp.runtime-config/v1';
+  schema?: 'bp.runtime-config/v1';
   environment_id: string;
   revisions: RuntimeConfigEntry[];
 }
@@ -94,8 +105,15 @@ export interface Deployer {
   drainRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<unknown>;
   archiveRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<unknown>;
   applyTrafficSplit(env: DeployerEnvironment, deploymentId: string, opts: VerbOptions): Promise<SplitResult>;
+  /**
+   * Releases the deployment's routing (router, load-balancer rule), idempotently. bp decides
+   * when: right before the archive of the deployment's last revision (docs/design.md#traffic-rules);
+   * `archiveRevision` only takes its revision out of routing. Deployers whose routing goes away
+   * with the revisions themselves omit it.
+   */
+  releaseRouting?(env: DeployerEnvironment, deploymentId: string, opts: VerbOptions): Promise<unknown>;
   observe(env: DeployerEnvironment, opts: VerbOptions): Promise<Observation>;
-  reportRuntimeConfig?(env: DeployerEnvironment): Promise<RuntimeConfig> | RuntimeConfig;
+  reportRuntimeConfig?(env: DeployerEnvironment): Promise<ReportedRuntimeConfig> | ReportedRuntimeConfig;
   /**
    * Optional: the deployment's traffic-layer metrics in Prometheus text exposition format
    * (bp's router metric names, see docs/metrics.md), read now. Rollout analyses with

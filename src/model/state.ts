@@ -71,6 +71,12 @@ export interface RecordedRevision {
   updated_at: string;
   /** Provider outputs returned by the deployer (never secret values). */
   outputs: Record<string, unknown>;
+  /**
+   * The secret store's version id of each `${secret:...}` reference in the revision's
+   * `artifact.env` (keyed by the reference's text), as last delivered by a stage or warm. Never
+   * a value. Absent when the revision has no secret reference (or in state written before it).
+   */
+  secret_versions?: Record<string, string>;
   endpoint: string | null;
   last_error: string | null;
 }
@@ -101,6 +107,8 @@ export const ACTIVE_ROLLOUT_STATUSES: readonly RolloutStatus[] = ['progressing',
 
 export interface RolloutMeasurement {
   at: string;
+  /** The rollout step (1-based) whose analysis took it; absent in state written before it existed (the step then in progress). */
+  step?: number;
   value: number | null;
   verdict: 'pass' | 'fail' | 'inconclusive';
   detail: string;
@@ -122,7 +130,10 @@ export interface RolloutProgress {
   step_started_at: string;
   /** For a timed pause: when it ends. */
   pause_until: string | null;
-  /** Results of the analysis in progress. */
+  /**
+   * Every analysis measurement of this rollout, oldest first, each tagged with its step: kept
+   * after the analysis passes and after the rollout ends, so `bp rollout status` still shows them.
+   */
   measurements: RolloutMeasurement[];
   /** Set by `bp rollout promote`: the current pause (or halted analysis) is passed; `full` skips every remaining step. */
   promoted: 'step' | 'full' | null;

@@ -14,6 +14,7 @@ import {
   type Plan,
   type PlanStep,
   type RolloutNotice,
+  type SecretUpdate,
 } from '../model/plan.js';
 import type { RecordedState } from '../model/state.js';
 import { dagProblems } from './dag.js';
@@ -35,6 +36,11 @@ export interface PlanInput {
   destroy?: boolean;
   /** `FILE:LINE:COL` of a path in the env file, so messages point at the line to change. */
   locate?: (path: Array<string | number>) => string | null;
+  /**
+   * The version id each secret store has now, per revision and reference text, for the
+   * references recorded in `secret_versions` (asked during refresh); absent = not asked.
+   */
+  secretVersions?: Record<string, Record<string, string>> | null;
 }
 
 /** Throws PlanError listing every problem found, not only the first. */
@@ -92,6 +98,7 @@ export function plan(input: PlanInput): Plan {
     problems.push(...dagProblems(steps).map((p) => `internal: ${p}`));
   }
   if (problems.length > 0) throw new PlanError(problems);
+  const secretUpdates = newerSecrets(recorded, input.secretVersions ?? null, inScope);
 
   return {
     format_version: PLAN_FORMAT,
@@ -105,5 +112,34 @@ export function plan(input: PlanInput): Plan {
     targets,
     destroy,
     rollouts,
+    ...(secretUpdates.length > 0 ? { secret_updates: secretUpdates } : {}),
   };
+}
+
+/** Live revisions whose recorded secret version differs from the store's current one. */
+export function newerSecrets(
+  recorded: RecordedState | null,
+  current: Record<string, Record<string, string>> | null,
+  inScope: (deploymentId: string) => boolean = () => true,
+): SecretUpdate[] {
+  if (!recorded || !current) return [];
+  const out: SecretUpdate[] = [];
+  for (const id of Object.keys(recorded.revisions).sort(compareIds)) {
+    const rec = recorded.revisions[id];
+    if (rec.lifecycle === 'archived' || !rec.secret_versions || !inScope(rec.deployment_id)) continue;
+    const now = current[id] ?? {};
+    for (const reference of Object.keys(rec.secret_versions).sort()) {
+      const was = rec.secret_versions[reference];
+      const is = now[reference];
+      if (is !== undefined && is !== was)
+        out.push({
+          deployment_id: rec.deployment_id,
+          revision_id: id,
+          reference,
+          recorded_version: was,
+          current_version: is,
+        });
+    }
+  }
+  return out;
 }

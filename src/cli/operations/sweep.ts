@@ -16,6 +16,7 @@ import type { Verb } from '../../model/plan.js';
 import { durationFlagMs, engineContext, historyOptions, type CommonFlags } from '../context.js';
 import { errorMessageFor } from '../errors.js';
 import { applyViewFor } from '../views/live-apply-view.js';
+import { line as jsonLine } from '../../apply/event-stream.js';
 import { styleFor, type Style } from '../views/style.js';
 
 export interface SweepFlags extends CommonFlags, SourceFlags {
@@ -146,17 +147,17 @@ export async function sweepCommand(file: string, flags: SweepFlags): Promise<num
 function report(o: SweepOutcome, json: boolean, write: (s: string) => void, style: Style, watching: boolean): void {
   if (json) {
     write(
-      JSON.stringify({
-        '@timestamp': new Date().toISOString(),
-        type: 'sweep',
-        environment_id: o.plan.environment_id,
-        locked: o.locked,
-        archived: o.archived,
-        failed: o.failed,
-        kept_with_traffic: o.keptWithTraffic,
-        held_by_drift: o.heldByDrift,
-        interrupted: Boolean(o.result?.interrupted),
-      }) + '\n',
+      JSON.stringify(
+        jsonLine('sweep.finished', {
+          environment_id: o.plan.environment_id,
+          locked: o.locked,
+          archived: o.archived,
+          failed: o.failed,
+          kept_with_traffic: o.keptWithTraffic,
+          held_by_drift: o.heldByDrift,
+          interrupted: Boolean(o.result?.interrupted),
+        }),
+      ) + '\n',
     );
     return;
   }

@@ -6,6 +6,7 @@
 import type { ApplyEvent, ApplyResult } from '../../apply/events.js';
 import type { PlanStep, Verb } from '../../model/plan.js';
 import { colorFor, renderPlan, stepTarget } from './plan-view.js';
+import { finishLine as jsonFinishLine, streamLine } from '../../apply/event-stream.js';
 import { formatDuration, type Style } from './style.js';
 
 const ING: Record<Verb, string> = {
@@ -199,25 +200,14 @@ export function finishLine(
 
 export function jsonApplyView(rawWrite: (s: string) => void): ApplyView {
   const out = coalescingWriter(rawWrite);
-  const line = (o: Record<string, unknown>) =>
-    out.write(JSON.stringify({ '@timestamp': new Date().toISOString(), ...o }) + '\n');
+  const write = (o: object) => out.write(JSON.stringify(o) + '\n');
   return {
     event(e) {
       if (e.type === 'step_progress') return; // live progress is for terminals: one report per health check
-      if (e.type === 'plan_ready') line({ type: 'plan', plan: e.plan });
-      else if ('step' in e) {
-        const { step, ...rest } = e;
-        line({
-          ...rest,
-          step_id: step.id,
-          verb: step.verb,
-          deployment_id: step.deployment_id,
-          revision_id: step.revision_id,
-        });
-      } else line({ ...e });
+      write(streamLine(e));
     },
     finish(result, extra) {
-      line({ type: 'summary', cancelled: Boolean(extra?.cancelled), result });
+      write(jsonFinishLine(result, extra));
       out.flush();
     },
     flush: out.flush,

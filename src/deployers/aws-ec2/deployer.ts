@@ -31,7 +31,7 @@ import {
   targetGroupName,
   userData,
 } from './launch.js';
-import type { BootOptions } from './boot-script.js';
+import { bootOptionsFrom, type BootOptions } from './boot-script.js';
 import { checkRuleConditions, checkRuleSize, checkUserData } from './limits.js';
 import { awsErrorCode, createClients, type AwsClients } from './sdk.js';
 import { toSplit } from '../kit/weights.js';
@@ -60,13 +60,7 @@ export class AwsEc2Deployer implements Deployer {
   }
 
   private bootOptions(): BootOptions {
-    return {
-      port: this.config.app_port,
-      region: this.config.region,
-      instanceProfile: this.config.instance_profile,
-      amiFamily: this.config.ami_family,
-      instanceType: this.config.instance_type,
-    };
+    return bootOptionsFrom(this.config);
   }
 
   private async balancer(): Promise<{ c: AwsClients; lb: Balancer }> {
@@ -279,7 +273,7 @@ export class AwsEc2Deployer implements Deployer {
     );
   }
 
-  async drainRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<Record<string, never>> {
+  async drainRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions) {
     const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'draining');
     const { signal } = opts;
     const { lb } = await this.balancer();
@@ -320,11 +314,7 @@ export class AwsEc2Deployer implements Deployer {
     );
   }
 
-  async archiveRevision(
-    env: DeployerEnvironment,
-    revisionId: string,
-    opts: VerbOptions,
-  ): Promise<Record<string, never>> {
+  async archiveRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions) {
     const { deployment } = beginRevisionVerb(env, revisionId, opts, 'archiving');
     const { signal } = opts;
     const { c, lb } = await this.balancer();
@@ -390,6 +380,15 @@ export class AwsEc2Deployer implements Deployer {
    * its rules and the target groups, then DescribeTargetHealth per revision with instances
    * (ELBv2 has no list form for target health), at most OBSERVE_CONCURRENCY at a time.
    */
+  async releaseRouting(env: DeployerEnvironment, deploymentId: string, opts: VerbOptions): Promise<void> {
+    beginVerb(opts, `releasing the routing of "${deploymentId}"`);
+    const { lb } = await this.balancer();
+    await this.exclusive(`rule:${deploymentId}`, async () => {
+      const rule = (await lb.deploymentRules(opts.signal, env.environment_id)).get(deploymentId);
+      if (rule) await lb.deleteRule(opts.signal, rule.arn);
+    });
+  }
+
   async observe(env: DeployerEnvironment, opts: VerbOptions): Promise<Observation> {
     const { signal } = opts;
     beginVerb(opts, 'observing');

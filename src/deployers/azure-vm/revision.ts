@@ -9,6 +9,7 @@ import type { DeployerDeployment, DeployerRevision } from '../../model/deployer.
 import { ProviderError } from '../../model/errors.js';
 import type { Settings } from './config.js';
 import { vmSizeFor } from './config.js';
+import { bootSettingsFrom, type BootSettings } from './boot-script.js';
 import { customData, throwawaySshKey, validateArtifact } from './custom-data.js';
 import { arm, armOrNull } from './errors.js';
 import { revisionNames, revisionTags, type RevisionNames } from './names.js';
@@ -73,7 +74,7 @@ export class RevisionResources {
   async stage(t: RevisionTarget, signal: AbortSignal): Promise<Record<string, unknown>> {
     validateArtifact(t.revision);
     // Limits before any call: custom data over 65,535 bytes would only be refused at the VM PUT.
-    customData(t.revision, this.s.port);
+    customData(t.revision, this.boot());
     const size = vmSizeFor(t.revision.resources, this.s.vm_size);
     const m = /\/virtualNetworks\/([^/]+)\/subnets\/([^/]+)$/.exec(this.s.subnet_id)!;
     const rg = this.s.subnet_id.split('/')[4];
@@ -239,6 +240,10 @@ export class RevisionResources {
     }
   }
 
+  private boot(): BootSettings {
+    return bootSettingsFrom(this.s);
+  }
+
   /**
    * The VM's model. osProfile is fixed once a VM exists (a changed one is refused with 409
    * PropertyChangeNotAllowed), so re-PUTting a Failed VM reuses the admin user and SSH key it
@@ -250,9 +255,12 @@ export class RevisionResources {
     this.sshKey ??= this.s.ssh_public_key ?? throwawaySshKey();
     const key = recordedKey ?? this.sshKey;
     const user = existing?.adminUsername ?? this.s.admin_username;
+    const identity = this.s.managed_identity;
     return {
       location: this.s.location,
       tags,
+      // The VM's own identity: boot.sh fetches Key Vault secrets and logs in to ACR with it.
+      ...(identity ? { identity: { type: 'UserAssigned', userAssignedIdentities: { [identity]: {} } } } : {}),
       hardwareProfile: { vmSize: vmSizeFor(t.revision.resources, this.s.vm_size) },
       storageProfile: {
         imageReference: { publisher, offer, sku, version },
@@ -265,7 +273,7 @@ export class RevisionResources {
       osProfile: {
         computerName: t.names.vm(i).slice(0, 64),
         adminUsername: user,
-        customData: customData(t.revision, this.s.port),
+        customData: customData(t.revision, this.boot()),
         linuxConfiguration: {
           disablePasswordAuthentication: true,
           ssh: { publicKeys: [{ path: `/home/${user}/.ssh/authorized_keys`, keyData: key }] },
