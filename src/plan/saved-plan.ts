@@ -104,13 +104,16 @@ function checkEnvironment(env: unknown, path: string): Environment {
   return parsed.env;
 }
 
+/** Fields the normalizer adds (re-derived on re-parse; an env file may not write them). */
+const NORMALIZER_ONLY = new Set(['state_defaulted']);
+
 /** Normalized environments spell "not set" as null; env files leave the key out. */
 function dropNulls(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(dropNulls);
   if (isObject(v))
     return Object.fromEntries(
       Object.entries(v)
-        .filter(([, x]) => x !== null)
+        .filter(([k, x]) => x !== null && !NORMALIZER_ONLY.has(k))
         .map(([k, x]) => [k, dropNulls(x)]),
     );
   return v;
