@@ -98,7 +98,7 @@ function checkEnvironment(env: unknown, path: string): Environment {
     }
     throw e;
   }
-  if (canonicalJson(parsed.env) !== canonicalJson(env)) {
+  if (canonicalJson(dropNulls(parsed.env)) !== canonicalJson(dropNulls(env))) {
     refuse(path, 'has an environment that is not in the normalized form bp plan writes');
   }
   return parsed.env;
