@@ -6,6 +6,7 @@
 import { defineDeployer } from '../model/deployer.js';
 import { type AwsEc2Config, configSchema } from './aws-ec2/config.js';
 import { AwsEc2Deployer } from './aws-ec2/deployer.js';
+import { WEIGHT_GRANULARITY_BPS } from './aws-ec2/weights.js';
 import { checkAwsEc2Environment } from './aws-ec2/env-checks.js';
 
 export { configSchema };
@@ -15,6 +16,7 @@ export default defineDeployer<AwsEc2Config>({
   type: 'aws-ec2',
   apiVersion: 1,
   configSchema,
+  weightGranularityBps: WEIGHT_GRANULARITY_BPS,
   checkEnvironment: (config, env, instance) => checkAwsEc2Environment(config, env, instance),
   create(config, ctx) {
     return new AwsEc2Deployer(config, ctx.logger);

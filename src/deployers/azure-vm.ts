@@ -8,6 +8,7 @@
 import { defineDeployer } from '../model/deployer.js';
 import { configSchema, settingsFrom, type AzureVmConfig } from './azure-vm/config.js';
 import { AzureVmDeployer } from './azure-vm/deployer.js';
+import { WEIGHT_GRANULARITY_BPS } from './azure-vm/weights.js';
 import { checkAzureVmEnvironment } from './azure-vm/env-checks.js';
 
 export { configSchema };
@@ -17,6 +18,7 @@ export default defineDeployer<AzureVmConfig>({
   type: 'azure-vm',
   apiVersion: 1,
   configSchema,
+  weightGranularityBps: WEIGHT_GRANULARITY_BPS,
   checkEnvironment: (config, env, instance) => checkAzureVmEnvironment(config, env, instance),
   create(config, ctx) {
     return new AzureVmDeployer(settingsFrom(config), ctx.logger);

@@ -8,6 +8,7 @@
 import { defineDeployer } from '../model/deployer.js';
 import { configSchema, settingsFrom, type GcpComputeConfig } from './gcp-compute/config.js';
 import { GcpComputeDeployer } from './gcp-compute/deployer.js';
+import { WEIGHT_GRANULARITY_BPS } from './gcp-compute/weights.js';
 import { checkGcpComputeEnvironment } from './gcp-compute/env-checks.js';
 
 export { configSchema };
@@ -17,6 +18,7 @@ export default defineDeployer<GcpComputeConfig>({
   type: 'gcp-compute',
   apiVersion: 1,
   configSchema,
+  weightGranularityBps: WEIGHT_GRANULARITY_BPS,
   checkEnvironment: (config, env, instance) => checkGcpComputeEnvironment(config, env, instance),
   create(config, ctx) {
     return new GcpComputeDeployer(settingsFrom(config), ctx.logger);

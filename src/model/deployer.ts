@@ -122,6 +122,13 @@ export interface DeployerPlugin<Config = Record<string, unknown>> {
    * `instance` is the deployer's name under `deployers`; only deployments using it concern it.
    */
   checkEnvironment?(config: Config, env: Environment, instance: string): EnvironmentProblem[];
+  /**
+   * Optional: the resolution of the provider's traffic weights in basis points (10 where it
+   * weighs per mille). The pure planner shows, ahead of time, the split that will really be
+   * enforced (`enforcedAtGranularity`: the kit's rounding) beside the one asked for, and the
+   * deployer reports that same split as applied. Absent or 1: basis points as they are.
+   */
+  weightGranularityBps?: number;
   create(config: Config, ctx: DeployerContext): Deployer | Promise<Deployer>;
 }
 

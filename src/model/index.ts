@@ -4,3 +4,4 @@ export * from './plan.js';
 export * from './errors.js';
 export * from './deployer.js';
 export * from './runtime-config.js';
+export * from './weights.js';

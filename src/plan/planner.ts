@@ -35,6 +35,11 @@ export interface PlanInput {
   destroy?: boolean;
   /** `FILE:LINE:COL` of a path in the env file, so messages point at the line to change. */
   locate?: (path: Array<string | number>) => string | null;
+  /**
+   * Per deployer instance name: its plugin's `weightGranularityBps` (absent: 1), so split
+   * steps show the split the provider will really enforce.
+   */
+  weightGranularityBps?: Record<string, number>;
 }
 
 /** Throws PlanError listing every problem found, not only the first. */
@@ -64,6 +69,7 @@ export function plan(input: PlanInput): Plan {
     observed: input.observed ?? null,
     destroy,
     locate: input.locate,
+    weightGranularityBps: input.weightGranularityBps ?? {},
   };
   const steps: PlanStep[] = [];
   const drift: DriftItem[] = [];

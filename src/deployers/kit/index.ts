@@ -14,7 +14,7 @@ export {
   type PollUntilOptions,
   waitUntil,
 } from './poll.js';
-export { apportion, type ApportionOptions, fromBps, toBps, toSplit } from './weights.js';
+export { apportion, type ApportionOptions, enforcedAtGranularity, fromBps, toBps, toSplit } from './weights.js';
 export {
   type Classifier,
   failureError,
