@@ -104,6 +104,36 @@ async function resolveAt<T>(
   return resolveReferences(value, lookup, where);
 }
 
+/**
+ * The environment with every reference resolved, except `artifact.env` of deployments whose
+ * deployer delivers secrets itself (`fetchesSecretsItself`): those reach it as written, and
+ * bp never holds their values.
+ */
+async function resolveForApply(ctx: EngineContext, req: PlanRequest, deployers: DeployerSet): Promise<Environment> {
+  const desired = req.desired;
+  const own = new Set<string>();
+  for (const name of Object.keys(desired.deployers)) {
+    const plugin = await deployers.plugin(name).catch(() => null);
+    if (plugin?.fetchesSecretsItself) own.add(name);
+  }
+  if (own.size === 0) return resolveAt(ctx, req, desired);
+  const withEnv = (d: Environment['deployments'][number], envOf: (ri: number) => Record<string, string>) => ({
+    ...d,
+    revisions: d.revisions.map((r, ri) => ({ ...r, artifact: { ...r.artifact, env: envOf(ri) } })),
+  });
+  const stripped = {
+    ...desired,
+    deployments: desired.deployments.map((d) => (own.has(d.deployer) ? withEnv(d, () => ({})) : d)),
+  };
+  const resolved = await resolveAt(ctx, req, stripped);
+  return {
+    ...resolved,
+    deployments: resolved.deployments.map((d, di) =>
+      own.has(d.deployer) ? withEnv(d, (ri) => desired.deployments[di].revisions[ri].artifact.env) : d,
+    ),
+  };
+}
+
 async function deployerSetFor(
   ctx: EngineContext,
   req: PlanRequest,
@@ -287,7 +317,7 @@ export async function applyLocked(
     // no app secret (artifact env values stay unresolved references for them).
     const desired =
       req.operation === 'apply'
-        ? await resolveAt(ctx, req, req.desired)
+        ? await resolveForApply(ctx, req, deployers)
         : { ...req.desired, deployers: deployers.resolvedConfigs };
     const resolved = fullEnvironment(desired, recorded, req.destroy);
     const result = await executePlan({

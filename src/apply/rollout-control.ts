@@ -150,7 +150,7 @@ export function desiredFromRecorded(state: RecordedState, deploymentId: string):
  * The plan narrowed to `keep` and everything those steps depend on (transitively), so the
  * narrowed plan is closed: a kept step never runs without its prerequisites.
  */
-function onlySteps(plan: Plan, keep: ReadonlySet<string>): Plan {
+export function onlySteps(plan: Plan, keep: ReadonlySet<string>): Plan {
   const byId = new Map(plan.steps.map((s) => [s.id, s]));
   const wanted = new Set<string>();
   const stack = [...keep].filter((id) => byId.has(id));

@@ -4,6 +4,7 @@
  * forward action. The AWS SDK is loaded on first use; see docs/deployers/aws-ec2.md.
  */
 import { defineDeployer } from '../model/deployer.js';
+import { bootProblems } from './aws-ec2/boot-script.js';
 import { type AwsEc2Config, configSchema } from './aws-ec2/config.js';
 import { AwsEc2Deployer } from './aws-ec2/deployer.js';
 import { WEIGHT_GRANULARITY_BPS } from './aws-ec2/weights.js';
@@ -17,7 +18,12 @@ export default defineDeployer<AwsEc2Config>({
   apiVersion: 1,
   configSchema,
   weightGranularityBps: WEIGHT_GRANULARITY_BPS,
-  checkEnvironment: (config, env, instance) => checkAwsEc2Environment(config, env, instance),
+  // Secrets reach the instances as references, fetched at boot with the instance profile.
+  fetchesSecretsItself: true,
+  checkEnvironment: (config, env, instance) => [
+    ...bootProblems(config, env, instance),
+    ...checkAwsEc2Environment(config, env, instance),
+  ],
   create(config, ctx) {
     return new AwsEc2Deployer(config, ctx.logger);
   },

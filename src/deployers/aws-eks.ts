@@ -19,7 +19,8 @@ export const configSchema = {
     endpoint_url: { type: 'string', description: 'EKS API endpoint override (VPC endpoint, tests).' },
     sts_host: {
       type: 'string',
-      description: 'STS host the token is presigned for (default sts.REGION.amazonaws.com).',
+      description:
+        "STS host the token is presigned for (default: the region's STS endpoint, sts.REGION.amazonaws.com, or sts.REGION.amazonaws.com.cn in the China regions).",
     },
     insecure_skip_tls_verify: {
       type: 'boolean',

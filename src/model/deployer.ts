@@ -129,6 +129,13 @@ export interface DeployerPlugin<Config = Record<string, unknown>> {
    * deployer reports that same split as applied. Absent or 1: basis points as they are.
    */
   weightGranularityBps?: number;
+  /**
+   * Optional: the deployer delivers its revisions' secrets itself. `bp apply` then hands it
+   * `artifact.env` as written, `${secret:...}` references unresolved, and never fetches those
+   * values (the VM deployers fetch them at boot with the VM's identity, docs/secrets.md).
+   * Its `checkEnvironment` must refuse the references it cannot deliver.
+   */
+  fetchesSecretsItself?: boolean;
   create(config: Config, ctx: DeployerContext): Deployer | Promise<Deployer>;
 }
 

@@ -42,6 +42,12 @@ export interface Revision {
   /** Duration string (`30s`, `15m`, `2h`, `7d`) or null when the revision never expires. */
   ttl: string | null;
   state: DesiredState;
+  /**
+   * Set by the normalizer when the file gives no `state:` (so `state` is the default `ready`).
+   * A revision at 0% that was drained or archived then keeps its recorded lifecycle instead of
+   * being staged and warmed again (docs/design.md#lifecycle).
+   */
+  state_defaulted?: true;
 }
 
 export interface SplitEntry {

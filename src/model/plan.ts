@@ -80,6 +80,12 @@ export interface RolloutNotice {
   weight_bps: number;
   /** The file asks for a split the last rollout rolled back or aborted: nothing changes until the file does. */
   diverged: boolean;
+  /**
+   * The rollout holds at a pause (its timer has not run out, or it waits for `bp rollout promote`)
+   * or at a halted analysis: an apply now would hold again (`plan --detailed-exitcode` exits 4).
+   * Absent in plans written before it existed.
+   */
+  waiting?: boolean;
   message: string;
 }
 

@@ -169,8 +169,13 @@ function withRolloutOverrides(unit: DeploymentUnit, decision: RolloutDecision): 
   if (unit.desired === null) return unit;
   const held = Object.keys(decision.hold).length > 0;
   if (!held && sameSplitOrdered(decision.after, unit.desired.traffic)) return unit;
-  const hold = (r: Revision): Revision =>
-    decision.hold[r.revision_id] ? { ...r, state: decision.hold[r.revision_id] } : r;
+  // A held state is decided, not defaulted.
+  const hold = (r: Revision): Revision => {
+    const held = decision.hold[r.revision_id];
+    if (!held) return r;
+    const { state_defaulted: _defaulted, ...rest } = r;
+    return { ...rest, state: held };
+  };
   return {
     ...unit,
     desired: { ...unit.desired, traffic: decision.after, revisions: unit.desired.revisions.map(hold) },

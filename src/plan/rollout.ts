@@ -202,7 +202,10 @@ export function decideRollout(
         on_failure: p.on_failure,
         from_step: p.step,
       },
-      notice: notice(desired.deployment_id, p, p.status, weightOf(before, p.canary), false, progressMessage(p, now)),
+      notice: {
+        ...notice(desired.deployment_id, p, p.status, weightOf(before, p.canary), false, progressMessage(p, now)),
+        waiting: isWaiting(p, now),
+      },
     };
   }
   const rollout: Rollout | null = desired.rollout ?? null;
@@ -237,6 +240,14 @@ export function decideRollout(
       message: `will roll out ${canary} in ${rollout.steps.length} steps: ${describeSteps(rollout.steps)}, then ${formatSplit(declared)}`,
     },
   };
+}
+
+/** Held at a pause whose timer has not run out, or waiting for `bp rollout promote` (also a halted analysis). */
+export function isWaiting(p: RolloutProgress, now: Date): boolean {
+  if (p.promoted !== null) return false;
+  if (p.status === 'halted') return true;
+  if (p.status !== 'paused') return false;
+  return p.pause_until === null || Date.parse(p.pause_until) > now.getTime();
 }
 
 function progressMessage(p: RolloutProgress, now: Date): string {

@@ -33,6 +33,9 @@ export function decideTarget(unit: DeploymentUnit, slot: RevisionSlot, now: Date
   } else {
     target = slot.desired.state;
     if (target === 'archived') archiveReason = 'desired archived';
+    else if (keepsRecordedLifecycle(unit, slot)) {
+      target = slot.recorded!.lifecycle === 'archived' ? 'archived' : 'inactive';
+    }
   }
 
   const expiredAt = expiryOf(slot);
@@ -54,6 +57,21 @@ export function decideTarget(unit: DeploymentUnit, slot: RevisionSlot, now: Date
     }
   }
   return { target, archiveReason, ttlExpired, expired };
+}
+
+/**
+ * The default for a revision without `state:` (docs/design.md#lifecycle): a new revision is made
+ * ready, but one at 0% that was already drained (or is draining) or archived stays where it is,
+ * so a script that appends revisions to the file never re-stages or re-warms the old ones.
+ * Writing `state: ready` brings such a revision back (from inactive; archived is final).
+ */
+function keepsRecordedLifecycle(unit: DeploymentUnit, slot: RevisionSlot): boolean {
+  const lifecycle = slot.recorded?.lifecycle;
+  return (
+    slot.desired?.state_defaulted === true &&
+    (lifecycle === 'inactive' || lifecycle === 'draining' || lifecycle === 'archived') &&
+    weightOf(unit.desired?.traffic ?? [], slot.revision_id) === 0
+  );
 }
 
 /** Epoch ms at which the revision expires, or null when it has no TTL or was never staged. */

@@ -121,6 +121,7 @@ function normalizeRevision(r: RawRevision): Revision {
     drain_seconds: r.drain_seconds ?? REVISION_DEFAULTS.drain_seconds,
     ttl: r.ttl ?? null,
     state: r.state ?? REVISION_DEFAULTS.state,
+    ...(r.state === undefined ? { state_defaulted: true as const } : {}),
   };
 }
 

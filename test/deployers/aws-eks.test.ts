@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import eksPlugin from '../../src/deployers/aws-eks.js';
-import { eksToken, TOKEN_PREFIX } from '../../src/deployers/aws-eks/token.js';
+import { eksToken, stsHostFor, TOKEN_PREFIX } from '../../src/deployers/aws-eks/token.js';
 import { ENVIRONMENT_SCHEMA } from '../../src/model/environment.js';
 import { startFakeEks, type FakeEks } from '../fakes/eks/server.js';
 import { verifyEksToken } from '../fakes/eks/token-check.js';
@@ -63,6 +63,22 @@ describe('aws-eks', () => {
     expect(url.searchParams.get('X-Amz-SignedHeaders')).toBe('host;x-k8s-aws-id');
     expect(await verifyEksToken(`Bearer ${token}`, { clusterName: 'prod', region: REGION, ...CREDS })).toBe(true);
     expect(await verifyEksToken(`Bearer ${token}`, { clusterName: 'other', region: REGION, ...CREDS })).toBe(false);
+  });
+
+  it('presigns the token for the STS host of the region, including the China regions', async () => {
+    const hostOf = async (region: string) => {
+      const token = await eksToken({ clusterName: 'prod', region, credentials: CREDS });
+      const url = new URL(Buffer.from(token.slice(TOKEN_PREFIX.length), 'base64url').toString());
+      return { host: url.host, scope: url.searchParams.get('X-Amz-Credential') };
+    };
+    expect(await hostOf('cn-north-1')).toMatchObject({ host: 'sts.cn-north-1.amazonaws.com.cn' });
+    expect(await hostOf('cn-northwest-1')).toMatchObject({ host: 'sts.cn-northwest-1.amazonaws.com.cn' });
+    expect((await hostOf('cn-north-1')).scope).toContain('/cn-north-1/sts/aws4_request');
+    expect(await hostOf('eu-west-1')).toMatchObject({ host: 'sts.eu-west-1.amazonaws.com' });
+    expect(stsHostFor('us-iso-east-1')).toBe('sts.us-iso-east-1.c2s.ic.gov');
+    expect(stsHostFor('us-isob-east-1')).toBe('sts.us-isob-east-1.sc2s.sgov.gov');
+    const token = await eksToken({ clusterName: 'prod', region: 'cn-north-1', credentials: CREDS });
+    expect(await verifyEksToken(`Bearer ${token}`, { clusterName: 'prod', region: 'cn-north-1', ...CREDS })).toBe(true);
   });
 
   it('reports an unknown cluster as a non-retryable provider error, and a creating one as retryable', async () => {

@@ -111,14 +111,17 @@ describe('canary rollouts on local processes', () => {
       steps: ['weight_bps: 2000', 'pause: {}', 'weight_bps: 5000', 'pause: {}'],
     });
     const held = await c.run(['apply', c.file, '--auto-approve']);
-    expect(held.code, held.stderr).toBe(0);
+    expect(held.code, held.stderr).toBe(4); // held at a pause: its own exit code
+    const waiting = await c.run(['plan', c.file, '--detailed-exitcode', '--json']);
+    expect(waiting.code).toBe(4); // only the waiting rollout is left
+    expect(JSON.parse(waiting.stdout).rollouts[0]).toMatchObject({ status: 'paused', waiting: true });
     expect(held.stdout).toMatch(/Apply paused/);
     const spread = await sample(c.listen, 50);
     expect(spread.v2).toBe(10); // smooth weighted round robin: exactly 20% of 50
     expect((await c.run(['rollout', 'status', 'demo'])).stdout).toMatch(/paused, step 2\/4: pause until promoted/);
 
     const promoted = await c.run(['rollout', 'promote', 'demo', 'web']);
-    expect(promoted.code, promoted.stderr).toBe(0);
+    expect(promoted.code, promoted.stderr).toBe(4); // on to the next pause, held there
     expect(await sample(c.listen, 20)).toEqual({ v1: 10, v2: 10 });
 
     const aborted = await c.run(['rollout', 'abort', 'demo', 'web']);

@@ -1,6 +1,8 @@
 /**
  * `${file:}` and `${secret:STORE:REF@VERSION#KEY}` references resolved at apply through the
- * real AWS SDK clients and Vault's HTTP API against wire-level fakes (test/fakes/secrets),
+ * real clients of every store kind (AWS Secrets Manager and SSM, GCP Secret Manager, Azure Key
+ * Vault, Vault's HTTP API, Kubernetes Secrets) against wire-level fakes (test/fakes/secrets,
+ * test/fakes/kube-apiserver),
  * delivered to a real local-process replica, and found nowhere bp writes or prints. Then
  * `bp destroy` runs with no secret reachable at all, a missing variable is reported at
  * FILE:LINE:COL, and a reference outside the places a secret may go is a validation error.
@@ -11,6 +13,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bp, ROOT, tempDir, writeFile, type RunResult } from '../helpers/cli.js';
 import { freePort } from '../deployers/local-process-fixtures.js';
 import { FakeSecretStores } from '../fakes/secrets/server.js';
+import { FakeGcpSecretManager } from '../fakes/secrets/gcp-sm.js';
+import { FakeKeyVault, KV_CLIENT, KV_TENANT } from '../fakes/secrets/azure-kv.js';
+import { startFakeKubeApiServer, type FakeKube } from '../fakes/kube-apiserver/server.js';
+import { writeKubeconfig } from '../fakes/kube-apiserver/kubeconfig.js';
 
 const VALUES = {
   smOld: 'sm-old-pass-1f2e3d',
@@ -18,10 +24,22 @@ const VALUES = {
   ssm: 'ssm-api-key-7e8f9a',
   vault: 'vault-token-0b1c2d',
   file: 'file-token-3e4f5a',
+  gsmOld: 'gsm-old-pass-6a7b8c',
+  gsm: 'gsm-current-pass-9d0e1f',
+  kvOld: 'kv-old-token-2a3b4c',
+  kv: 'kv-current-token-5d6e7f',
+  k8s: 'k8s-token-8a9b0c',
+  k8sOne: 'k8s-single-1d2e3f',
 };
 const t = tempDir('bp-secret-refs-');
 const stateDir = join(t.dir, 'state');
 const fakes = new FakeSecretStores();
+const gsm = new FakeGcpSecretManager();
+const kv = new FakeKeyVault();
+let kube: FakeKube;
+let kvOldVersion = '';
+let gsmCreds = '';
+let kubeconfig = '';
 const outputs: RunResult[] = [];
 let oldVersion = '';
 let listen = '';
@@ -40,12 +58,30 @@ const storeEnv = (): Record<string, string> => ({
   AWS_ENDPOINT_URL_SSM: fakes.url,
   VAULT_ADDR: fakes.url,
   VAULT_TOKEN: fakes.vaultToken,
+  GOOGLE_APPLICATION_CREDENTIALS: gsmCreds,
+  GOOGLE_CLOUD_PROJECT: 'bp-test',
+  CLOUDSDK_API_ENDPOINT_OVERRIDES_SECRETMANAGER: `${gsm.url}/`,
+  AZURE_TENANT_ID: KV_TENANT,
+  AZURE_CLIENT_ID: KV_CLIENT.clientId,
+  AZURE_CLIENT_SECRET: KV_CLIENT.clientSecret,
+  AZURE_AUTHORITY_HOST: kv.url,
+  AZURE_KEYVAULT_URL: kv.url,
+  // The fake's challenge names vault.azure.net, which 127.0.0.1 is not under (docs/secrets.md).
+  BP_AZURE_KEYVAULT_DISABLE_CHALLENGE_RESOURCE_VERIFICATION: 'true',
+  NODE_EXTRA_CA_CERTS: kv.cert.certFile,
+  KUBECONFIG: kubeconfig,
 });
 const run = async (args: string[], env: Record<string, string | undefined> = storeEnv()): Promise<RunResult> => {
   const r = await bp([...args, '--state-dir', stateDir], { cwd: t.dir, env });
   outputs.push(r);
   return r;
 };
+
+function putK8sSecret(k: FakeKube, ns: string, name: string, data: Record<string, string>): void {
+  const t = k.registry.byKind('v1', 'Secret')!;
+  const encoded = Object.fromEntries(Object.entries(data).map(([key, v]) => [key, Buffer.from(v).toString('base64')]));
+  k.store.create(t, ns, { metadata: { name }, data: encoded }, { manager: 'kubectl-create' });
+}
 
 function envFile(extraEnv = ''): string {
   return [
@@ -67,6 +103,12 @@ function envFile(extraEnv = ''): string {
     '            SSM: "${secret:aws-ssm:/prod/api-key}"',
     '            VAULT: "${secret:vault:secret/app#token}"',
     '            FILE: "${file:./token.txt}"',
+    '            GSM: "${secret:gcp-sm:db-pass}"',
+    '            GSM_OLD: "${secret:gcp-sm:projects/bp-test/secrets/db-pass@1}"',
+    '            KV: "${secret:azure-kv:api-token}"',
+    `            KV_OLD: "\${secret:azure-kv:api-token@${kvOldVersion}}"`,
+    '            K8S: "${secret:k8s:apps/creds#token}"',
+    '            K8S_ONE: "${secret:k8s:single}"',
     extraEnv,
     '        health: { http_path: /healthz, timeout_seconds: 20 }',
     '        drain_seconds: 0',
@@ -85,6 +127,16 @@ beforeAll(async () => {
   fakes.putParameter('/prod/api-key', 'ssm-stale-value-000');
   fakes.putParameter('/prod/api-key', VALUES.ssm);
   fakes.putKv('secret/app', { token: VALUES.vault });
+  await Promise.all([gsm.start(), kv.start()]);
+  gsmCreds = gsm.writeCredentials();
+  gsm.addVersion('bp-test', 'db-pass', VALUES.gsmOld);
+  gsm.addVersion('bp-test', 'db-pass', VALUES.gsm);
+  kvOldVersion = kv.setSecret('api-token', VALUES.kvOld);
+  kv.setSecret('api-token', VALUES.kv);
+  kube = await startFakeKubeApiServer({ namespaces: ['apps'] });
+  kubeconfig = writeKubeconfig(kube.url, { dir: t.dir });
+  putK8sSecret(kube, 'apps', 'creds', { token: VALUES.k8s, user: 'app' });
+  putK8sSecret(kube, 'default', 'single', { only: VALUES.k8sOne });
   writeFile(join(t.dir, 'token.txt'), `${VALUES.file}\n`);
   listen = `127.0.0.1:${await freePort()}`;
   writeFile(join(t.dir, 'env.yaml'), envFile());
@@ -93,7 +145,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await fakes.stop();
+  await Promise.all([fakes.stop(), gsm.stop(), kv.stop(), kube?.close()]);
   t.cleanup();
 });
 
@@ -113,6 +165,12 @@ describe('secret references', () => {
       SSM: VALUES.ssm,
       VAULT: VALUES.vault,
       FILE: VALUES.file,
+      GSM: VALUES.gsm,
+      GSM_OLD: VALUES.gsmOld,
+      KV: VALUES.kv,
+      KV_OLD: VALUES.kvOld,
+      K8S: VALUES.k8s,
+      K8S_ONE: VALUES.k8sOne,
     });
   });
 
@@ -120,6 +178,30 @@ describe('secret references', () => {
     const targets = fakes.journal.map((j) => j.headers['x-amz-target']).filter(Boolean);
     expect(targets).toEqual(expect.arrayContaining(['secretsmanager.GetSecretValue', 'AmazonSSM.GetParameter']));
     expect(fakes.journal.some((j) => j.url === '/v1/secret/data/app')).toBe(true);
+    // GCP: REST fallback with an STS-exchanged bearer token.
+    expect(gsm.journal.map((j) => `${j.status} ${j.url.split('?')[0]}`)).toEqual(
+      expect.arrayContaining([
+        '200 /v1/token',
+        '200 /v1/projects/bp-test/secrets/db-pass/versions/latest:access',
+        '200 /v1/projects/bp-test/secrets/db-pass/versions/1:access',
+      ]),
+    );
+    // Key Vault: the bearer challenge first (401 without a token), then the authorized reads.
+    const kvCalls = kv.journal.map((j) => `${j.status} ${j.method} ${j.url.split('?')[0]}`);
+    expect(kvCalls).toEqual(
+      expect.arrayContaining([
+        '401 GET /secrets/api-token/',
+        `200 POST /${KV_TENANT}/oauth2/v2.0/token`,
+        '200 GET /secrets/api-token/',
+        `200 GET /secrets/api-token/${kvOldVersion}`,
+      ]),
+    );
+    expect(kube.journal.entries.map((e) => `${e.status} ${e.method} ${e.path}`)).toEqual(
+      expect.arrayContaining([
+        '200 GET /api/v1/namespaces/apps/secrets/creds',
+        '200 GET /api/v1/namespaces/default/secrets/single',
+      ]),
+    );
   });
 
   it('no value appears in state, journals, backups, runtime config, or any output', () => {
@@ -140,7 +222,7 @@ describe('secret references', () => {
     const r = await run(['apply', 'missing.yaml', '--auto-approve']);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(
-      /missing\.yaml:19:\d+: environment variable NOT_SET_ANYWHERE is not set \(referenced by artifact\.env\.NEW/,
+      /missing\.yaml:25:\d+: environment variable NOT_SET_ANYWHERE is not set \(referenced by artifact\.env\.NEW/,
     );
   });
 

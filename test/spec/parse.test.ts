@@ -39,6 +39,8 @@ describe('parseEnvironment on valid files', () => {
               drain_seconds: 30,
               ttl: null,
               state: 'ready',
+              // The fixture gives web-v2 no state: (docs/design.md#default-desired-state).
+              state_defaulted: true,
             },
           ],
           traffic: [
@@ -75,6 +77,7 @@ describe('parseEnvironment on valid files', () => {
       drain_seconds: 0,
       ttl: '1.5h',
       state: 'ready',
+      state_defaulted: true,
     });
     expect(api.revisions[1].artifact).toStrictEqual({ binary: './bin/api-0.9.0', cwd: './work', env: {} });
     expect(api.revisions.map((r) => r.state)).toEqual(['ready', 'inactive', 'archived']);

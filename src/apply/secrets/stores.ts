@@ -6,57 +6,17 @@
  * endpoint); VAULT_ADDR and VAULT_TOKEN (VAULT_NAMESPACE) for Vault. A fetched value never
  * enters a message; the store's version id is returned beside it.
  */
-import { BpError } from '../../model/errors.js';
-import type { Reference, SecretStoreKind } from '../../spec/index.js';
+import type { SecretStoreKind } from '../../spec/index.js';
+import { azureKeyVault, gcpSecretManager, k8sSecrets } from './cloud-stores.js';
+import { describe, failure, importOptional, SecretStoreError, type StoreFactory } from './store-common.js';
 
-export type SecretReference = Extract<Reference, { kind: 'secret' }>;
-
-export interface Fetched {
-  value: string;
-  /** The store's version id of what was fetched (never the value). */
-  version: string;
-}
-
-export interface SecretStore {
-  fetch(ref: SecretReference, signal: AbortSignal): Promise<Fetched>;
-}
-
-export type StoreFactory = (vars: Record<string, string | undefined>) => Promise<SecretStore>;
-
-/** Why a reference could not be resolved; the message names the reference, never a value. */
-export class SecretStoreError extends BpError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('Provider', message, options);
-  }
-}
-
-async function importOptional<T>(pkg: string, load: () => Promise<T>): Promise<T> {
-  try {
-    return await load();
-  } catch (e) {
-    if (
-      (e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' ||
-      (e as { code?: string }).code === 'MODULE_NOT_FOUND'
-    ) {
-      throw new SecretStoreError(`secret references to this store need the package ${pkg}: run "npm install ${pkg}"`, {
-        cause: e,
-      });
-    }
-    throw e;
-  }
-}
-
-function describe(ref: SecretReference): string {
-  return `${ref.store}:${ref.ref}${ref.version ? `@${ref.version}` : ''}`;
-}
-
-function failure(ref: SecretReference, e: unknown): SecretStoreError {
-  const name = (e as { name?: string })?.name ?? 'Error';
-  const status = (e as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
-  return new SecretStoreError(`cannot read secret ${describe(ref)}: ${name}${status ? ` (HTTP ${status})` : ''}`, {
-    cause: e,
-  });
-}
+export {
+  SecretStoreError,
+  type Fetched,
+  type SecretReference,
+  type SecretStore,
+  type StoreFactory,
+} from './store-common.js';
 
 const AWS_STAGE = /^AWS[A-Z]+$/;
 
@@ -139,20 +99,11 @@ const vault: StoreFactory = async (vars) => {
   };
 };
 
-const notYet =
-  (kind: SecretStoreKind, pkg: string): StoreFactory =>
-  async () => {
-    throw new SecretStoreError(
-      `\${secret:${kind}:...} references are recognised but this build of bp cannot resolve them yet (${pkg}); ` +
-        'see docs/secrets.md',
-    );
-  };
-
 export const STORE_FACTORIES: Record<SecretStoreKind, StoreFactory> = {
   'aws-sm': awsSecretsManager,
   'aws-ssm': awsSsm,
   vault,
-  'gcp-sm': notYet('gcp-sm', '@google-cloud/secret-manager'),
-  'azure-kv': notYet('azure-kv', '@azure/keyvault-secrets'),
-  k8s: notYet('k8s', '@kubernetes/client-node'),
+  'gcp-sm': gcpSecretManager,
+  'azure-kv': azureKeyVault,
+  k8s: k8sSecrets,
 };

@@ -9,6 +9,7 @@ import { UsageError } from '../../model/errors.js';
 import type { Plan, PlanFile, Verb } from '../../model/plan.js';
 import { loadOptionsFrom, type SourceFlags } from '../inputs.js';
 import { ExitWith } from '../errors.js';
+import { applyExitCode } from '../../plan/exit-codes.js';
 import { durationFlagMs, engineContext, historyOptions, type CommonFlags } from '../context.js';
 import { humanApplyView, jsonApplyView } from '../views/apply-view.js';
 import { interruptHandlers } from './interrupts.js';
@@ -156,8 +157,5 @@ export async function applyCommand(input: string, flags: ApplyFlags, mode: 'appl
   notify.finished(outcome.result);
   for (const message of await notify.settle()) view.event({ type: 'warning', message });
   view.finish(outcome.result, { cancelled: outcome.cancelled, destroy: mode === 'destroy' });
-  if (outcome.cancelled) return 1;
-  if (outcome.result?.interrupted) return 130;
-  if (outcome.result && outcome.result.failed + outcome.result.skipped > 0) return 1;
-  return 0;
+  return applyExitCode(outcome.result, outcome.cancelled);
 }

@@ -10,11 +10,14 @@ import { engineContext, type CommonFlags } from '../context.js';
 import { humanApplyView } from '../views/apply-view.js';
 import { readPlanFile } from './apply.js';
 import { renderPlan } from '../views/plan-view.js';
+import { renderPlanMarkdown } from '../views/plan-markdown.js';
 import { styleFor } from '../views/style.js';
+import { planExitCode } from '../../plan/exit-codes.js';
 
 export interface PlanFlags extends CommonFlags, SourceFlags {
   out?: string;
   json: boolean;
+  format?: string;
   'detailed-exitcode': boolean;
   target?: string[];
   refresh: string;
@@ -30,7 +33,7 @@ export async function planCommand(file: string, flags: PlanFlags): Promise<numbe
   const desired = await loadDesired(file, await loadOptionsFrom(flags));
   for (const w of desired.warnings) process.stderr.write(`${w}\n`);
   const view = humanApplyView((s) => process.stderr.write(s), styleFor(process.stderr));
-  const ctx = await engineContext(flags, (e) => (flags.json ? undefined : view.event(e)));
+  const ctx = await engineContext(flags, (e) => (flags.json || flags.format === 'json' ? undefined : view.event(e)));
   try {
     const { plan } = await planEnvironment(ctx, {
       desired: desired.env,
@@ -53,13 +56,18 @@ export async function planCommand(file: string, flags: PlanFlags): Promise<numbe
       await writeFileDurable(out, JSON.stringify(planFile) + '\n');
       chmodSync(out, 0o600);
     }
-    if (flags.json) process.stdout.write(JSON.stringify(plan, null, 2) + '\n');
-    else {
+    const format = flags.json ? 'json' : (flags.format ?? 'text');
+    if (format === 'json') process.stdout.write(JSON.stringify(plan, null, 2) + '\n');
+    else if (format === 'markdown') {
+      process.stdout.write(renderPlanMarkdown(plan));
+      if (flags.out)
+        process.stdout.write(`\nSaved as \`${flags.out}\`: \`bp apply ${flags.out}\` applies exactly this plan.\n`);
+    } else {
       process.stdout.write(renderPlan(plan, styleFor(process.stdout)) + '\n');
       if (flags.out)
         process.stdout.write(`\nSaved the plan to ${flags.out}. Apply exactly this plan with: bp apply ${flags.out}\n`);
     }
-    if (flags['detailed-exitcode']) return plan.changes ? 2 : 0;
+    if (flags['detailed-exitcode']) return planExitCode(plan);
     return 0;
   } finally {
     view.close();

@@ -1,7 +1,7 @@
 /** `bp rollout status|promote|abort`. */
 import type { OperatorDecision } from '../../apply/rollout-control.js';
 import { BpError } from '../../model/errors.js';
-import { rolloutStatusExitCode } from '../../plan/exit-codes.js';
+import { applyExitCode, rolloutStatusExitCode } from '../../plan/exit-codes.js';
 import { durationFlagMs, engineContext, historyOptions, type CommonFlags } from '../context.js';
 import { humanApplyView, jsonApplyView } from '../views/apply-view.js';
 import { renderRolloutRows, rolloutRows } from '../views/rollout-view.js';
@@ -79,9 +79,7 @@ export async function rolloutControlCommand(
         `Rollout of ${p.canary} in ${deployment}: ${p.status.replace('_', ' ')}: ${p.message}.${next}\n`,
       );
     }
-    if (outcome.result?.interrupted) return 130;
-    if (outcome.result && outcome.result.failed + outcome.result.skipped > 0) return 1;
-    return 0;
+    return applyExitCode(outcome.result);
   } finally {
     interrupts.dispose();
     view.close();

@@ -4,9 +4,12 @@
  * reports it.
  */
 import type {
+  Action,
   Rule,
   RuleCondition,
+  Tag,
   TargetGroup,
+  TargetGroupTuple,
   TargetHealthDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { createHash } from 'node:crypto';
@@ -171,7 +174,7 @@ export class Balancer {
           { abortSignal: signal },
         ),
       );
-      rules.push(...(page.Rules ?? []).filter((r) => !r.IsDefault));
+      rules.push(...(page.Rules ?? []).filter((r: Rule) => !r.IsDefault));
       Marker = page.NextMarker;
     } while (Marker);
     const tags = await this.tagsOf(
@@ -238,7 +241,7 @@ export class Balancer {
         this.c.elb.send(new this.c.elbSdk.DescribeTagsCommand({ ResourceArns }), { abortSignal: signal }),
       );
       for (const d of page.TagDescriptions ?? []) {
-        out.set(d.ResourceArn ?? '', Object.fromEntries((d.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])));
+        out.set(d.ResourceArn ?? '', Object.fromEntries((d.Tags ?? []).map((t: Tag) => [t.Key ?? '', t.Value ?? ''])));
       }
     }
     return out;
@@ -395,10 +398,11 @@ function forwardAction(targets: Weighted[]) {
 
 function forwardTargets(r: Rule): Weighted[] {
   return (r.Actions ?? [])
-    .filter((a) => a.Type === 'forward')
-    .flatMap((a) => {
+    .filter((a: Action) => a.Type === 'forward')
+    .flatMap((a: Action) => {
       const groups = a.ForwardConfig?.TargetGroups ?? [];
-      if (groups.length > 0) return groups.map((g) => ({ arn: g.TargetGroupArn ?? '', weight: g.Weight ?? 1 }));
+      if (groups.length > 0)
+        return groups.map((g: TargetGroupTuple) => ({ arn: g.TargetGroupArn ?? '', weight: g.Weight ?? 1 }));
       return a.TargetGroupArn ? [{ arn: a.TargetGroupArn, weight: 1 }] : [];
     });
 }

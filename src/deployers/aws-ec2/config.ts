@@ -17,6 +17,8 @@ export interface AwsEc2Config {
   instance_type?: string;
   instance_profile?: string;
   key_name?: string;
+  /** What the AMI is, for GPU revisions' drivers (docs/deployers/aws-ec2.md, GPUs). */
+  ami_family?: 'amazon-linux-2023' | 'deep-learning' | 'ubuntu' | 'other';
   app_port: number;
   host_domain?: string;
   routes?: Record<string, RouteConfig>;
@@ -57,7 +59,17 @@ export const configSchema = {
       description: 'Security groups of the instances; must admit the load balancer on app_port.',
     },
     instance_type: { type: 'string', description: 'Overrides the catalog choice from resources.' },
-    instance_profile: { type: 'string', description: 'IAM instance profile name or ARN (e.g. to pull from ECR).' },
+    instance_profile: {
+      type: 'string',
+      description:
+        'IAM instance profile name or ARN: the identity instances pull from ECR and fetch ${secret:aws-sm:...} / ${secret:aws-ssm:...} values with at boot.',
+    },
+    ami_family: {
+      enum: ['amazon-linux-2023', 'deep-learning', 'ubuntu', 'other'],
+      default: 'amazon-linux-2023',
+      description:
+        'What ami_id is: GPU revisions get NVIDIA drivers installed (amazon-linux-2023, ubuntu), use the preinstalled ones (deep-learning), or are refused (other).',
+    },
     key_name: { type: 'string', description: 'EC2 key pair for SSH access.' },
     app_port: {
       type: 'integer',

@@ -30,7 +30,9 @@ import {
   TAG_LAUNCH,
   targetGroupName,
   userData,
+  bootOptionsFor,
 } from './launch.js';
+import type { BootOptions } from './boot-script.js';
 import { checkRuleConditions, checkRuleSize, checkUserData } from './limits.js';
 import { awsErrorCode, createClients, type AwsClients } from './sdk.js';
 import { toSplit } from '../kit/weights.js';
@@ -58,6 +60,10 @@ export class AwsEc2Deployer implements Deployer {
     return this.clientsPromise;
   }
 
+  private bootOptions(): BootOptions {
+    return bootOptionsFor(this.config);
+  }
+
   private async balancer(): Promise<{ c: AwsClients; lb: Balancer }> {
     const c = await this.clients();
     return { c, lb: new Balancer(c, this.config) };
@@ -67,7 +73,7 @@ export class AwsEc2Deployer implements Deployer {
     const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'staging');
     // Nothing to upload: the instances pull the image or binary themselves at boot.
     checkArtifact(revision);
-    checkUserData(revision, userData(revision, this.config.app_port));
+    checkUserData(revision, userData(revision, this.bootOptions()));
     checkRuleConditions(this.config, deployment.deployment_id);
     const instanceType = instanceTypeFor(revision.resources, this.config.instance_type);
     return { outputs: { instance_type: instanceType, target_group: targetGroupName(env.environment_id, revisionId) } };
@@ -78,7 +84,7 @@ export class AwsEc2Deployer implements Deployer {
     const { signal } = opts;
     checkArtifact(revision);
     const instanceType = instanceTypeFor(revision.resources, this.config.instance_type);
-    const script = userData(revision, this.config.app_port);
+    const script = userData(revision, this.bootOptions());
     const envId = env.environment_id;
     const deploymentId = deployment.deployment_id;
     // Limits first: nothing is created (let alone billed) for a warm the API would refuse later.

@@ -8,10 +8,8 @@ import type { EnvironmentProblem } from '../../model/deployer.js';
 import type { Environment } from '../../model/environment.js';
 import { artifactPath, deploymentsOf, largestEnvPath, refusal, revisionsOf } from '../kit/env-checks.js';
 import type { AwsEc2Config } from './config.js';
-import { checkArtifact, instanceTypeFor, userData } from './launch.js';
+import { bootOptionsFor, checkArtifact, instanceTypeFor, userData } from './launch.js';
 import { checkRuleSize, checkUserData, conditionProblems } from './limits.js';
-
-const DEFAULT_APP_PORT = 8080;
 
 export function checkAwsEc2Environment(config: AwsEc2Config, env: Environment, instance: string): EnvironmentProblem[] {
   const problems: EnvironmentProblem[] = [];
@@ -44,9 +42,7 @@ export function checkAwsEc2Environment(config: AwsEc2Config, env: Environment, i
       ),
     );
     if (problems.length > before) continue;
-    problems.push(
-      ...refusal(() => checkUserData(r, userData(r, config.app_port ?? DEFAULT_APP_PORT)), largestEnvPath(site)),
-    );
+    problems.push(...refusal(() => checkUserData(r, userData(r, bootOptionsFor(config))), largestEnvPath(site)));
     problems.push(...refusal(() => instanceTypeFor(r.resources, config.instance_type), [...site.path, 'resources']));
   }
   return problems;

@@ -1,5 +1,5 @@
 /** A revision's EC2 instances: found by tags, launched idempotently, terminated. */
-import type { Instance } from '@aws-sdk/client-ec2';
+import type { Instance, Tag } from '@aws-sdk/client-ec2';
 import { aws, type AwsClients } from './sdk.js';
 import { launchToken, revisionTags, TAG_ENVIRONMENT, TAG_REVISION } from './launch.js';
 
@@ -14,7 +14,7 @@ export interface LiveInstance {
 }
 
 function tag(i: Instance, key: string): string {
-  return i.Tags?.find((t) => t.Key === key)?.Value ?? '';
+  return i.Tags?.find((t: Tag) => t.Key === key)?.Value ?? '';
 }
 
 /** Live instances of an environment (optionally one revision), by tags, across all pages. */
@@ -108,7 +108,7 @@ export async function launchInstances(
         { abortSignal: signal },
       ),
     );
-    launched.push(...(out.Instances ?? []).map((i) => i.InstanceId ?? '').filter(Boolean));
+    launched.push(...(out.Instances ?? []).map((i: Instance) => i.InstanceId ?? '').filter(Boolean));
   }
   return launched;
 }

@@ -7,6 +7,8 @@ import { createHash } from 'node:crypto';
 import type { DeployerRevision } from '../../model/deployer.js';
 import type { Resources } from '../../model/environment.js';
 import { ProviderError } from '../../model/errors.js';
+import type { BootOptions } from './boot-script.js';
+import type { AwsEc2Config } from './config.js';
 
 export const TAG_ENVIRONMENT = 'bp:environment';
 export const TAG_DEPLOYMENT = 'bp:deployment';
@@ -125,67 +127,16 @@ export function checkArtifact(revision: DeployerRevision): void {
   }
 }
 
-/** `123456789012.dkr.ecr.eu-west-1.amazonaws.com[.cn]/repo:tag` -> its registry host and region. */
-export function ecrRegistry(image: string): { host: string; region: string } | null {
-  const m = /^(\d{12}\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?)\//.exec(image);
-  return m ? { host: m[1], region: m[2] } : null;
-}
+// The user data moved to boot-script.ts; re-exported for callers of this module.
+export { ecrRegistry, userData } from './boot-script.js';
 
-/**
- * An ECR image is pulled with the instance's own identity: the instance profile's role gets a
- * registry token from ECR (ecr:GetAuthorizationToken) through IMDSv2 credentials, and Docker
- * logs in with it. No key is stored; the permissions are listed in docs/deployers/aws-ec2.md.
- */
-function registryLogin(image: string): string[] {
-  const ecr = ecrRegistry(image);
-  if (!ecr) return [];
-  return [
-    'command -v aws >/dev/null || (dnf install -y awscli || yum install -y awscli || apt-get install -y awscli)',
-    `aws ecr get-login-password --region ${ecr.region} | docker login --username AWS --password-stdin ${shellQuote(ecr.host)}`,
-  ];
-}
-
-function shellQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
-/**
- * The instance's startup script (cloud-init runs it as root on first boot): writes the
- * revision's environment plus PORT, then runs the image with Docker (installed if the AMI
- * lacks it) or fetches and runs the binary under systemd; both restart on failure.
- */
-export function userData(revision: DeployerRevision, port: number): string {
-  const env: Record<string, string> = { ...revision.artifact.env, PORT: String(port) };
-  const name = `bp-${revision.revision_id.replace(/[^A-Za-z0-9_.-]/g, '-')}`;
-  const lines = ['#!/bin/bash', 'set -euo pipefail', 'install -d -m 0700 /etc/bp'];
-  lines.push(
-    `cat > /etc/bp/${name}.env <<'BP_ENV_EOF'`,
-    ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
-    'BP_ENV_EOF',
-  );
-  if (revision.artifact.image) {
-    lines.push(
-      'command -v docker >/dev/null || (dnf install -y docker || yum install -y docker || apt-get install -y docker.io)',
-      'systemctl enable --now docker',
-      ...registryLogin(revision.artifact.image),
-      `docker run -d --restart=always --name ${name} --env-file /etc/bp/${name}.env -p ${port}:${port} ${shellQuote(revision.artifact.image)}`,
-    );
-  } else {
-    lines.push(
-      `install -d /opt/bp/${name}`,
-      `curl -fsSL --retry 5 -o /opt/bp/${name}/app ${shellQuote(revision.artifact.binary!)}`,
-      `chmod 0755 /opt/bp/${name}/app`,
-      `cat > /etc/systemd/system/${name}.service <<'BP_UNIT_EOF'`,
-      '[Service]',
-      `EnvironmentFile=/etc/bp/${name}.env`,
-      `ExecStart=/opt/bp/${name}/app`,
-      'Restart=always',
-      '[Install]',
-      'WantedBy=multi-user.target',
-      'BP_UNIT_EOF',
-      'systemctl daemon-reload',
-      `systemctl enable --now ${name}.service`,
-    );
-  }
-  return `${lines.join('\n')}\n`;
+/** What the boot script is built from, out of the deployer config (defaults filled or not). */
+export function bootOptionsFor(config: AwsEc2Config): BootOptions {
+  return {
+    port: config.app_port ?? 8080,
+    region: config.region,
+    instanceProfile: config.instance_profile,
+    amiFamily: config.ami_family,
+    instanceType: config.instance_type,
+  };
 }

@@ -48,7 +48,7 @@ export function conditionProblems(config: AwsEc2Config, deploymentId: string): s
       );
     }
     if (c.Field === 'host-header') {
-      for (const v of values.filter((h) => h.length > MAX_HOST_LENGTH)) {
+      for (const v of values.filter((h: string) => h.length > MAX_HOST_LENGTH)) {
         problems.push(
           `host "${v.slice(0, 40)}..." is ${v.length} characters; an ALB host condition takes at most ${MAX_HOST_LENGTH}`,
         );

@@ -173,6 +173,7 @@ export function toProviderError(operation: string, e: unknown, signal?: AbortSig
 }
 
 /** Runs one SDK call once and translates its failure (the engine retries, not the SDK; see createClients). */
-export function aws<T>(operation: string, signal: AbortSignal | undefined, call: () => Promise<T>): Promise<T> {
-  return providerCall({ what: operation, signal, classify: classifyAws, describe }, call);
+export function aws<T>(operation: string, signal: AbortSignal | undefined, call: () => Promise<T> | T): Promise<T> {
+  // `Promise<T> | T`: without the SDK installed its stand-in types are `any`, and this infers T = any, not unknown.
+  return providerCall({ what: operation, signal, classify: classifyAws, describe }, async () => call());
 }

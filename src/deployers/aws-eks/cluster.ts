@@ -18,7 +18,7 @@ export interface EksConfig extends Omit<K8sConfig, 'kubeconfig' | 'in_cluster' |
   region?: string;
   /** The EKS API endpoint (for tests, VPC endpoints, or other partitions). */
   endpoint_url?: string;
-  /** The STS host the token is presigned for (default sts.REGION.amazonaws.com). */
+  /** The STS host the token is presigned for (default: the region's STS endpoint, sts.REGION.amazonaws.com, or sts.REGION.amazonaws.com.cn in the China regions). */
   sts_host?: string;
   /** Skip verifying the cluster's TLS certificate (tests against a plain-HTTP fake only). */
   insecure_skip_tls_verify?: boolean;

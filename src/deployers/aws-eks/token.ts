@@ -16,7 +16,7 @@ export interface TokenRequest {
   clusterName: string;
   region: string;
   credentials: AwsCredentials;
-  /** Defaults to the regional endpoint sts.REGION.amazonaws.com. */
+  /** Defaults to the region's STS endpoint (`stsHostFor`). */
   stsHost?: string;
   signingDate?: Date;
 }
@@ -36,6 +36,19 @@ async function importOrExplain<T>(name: string): Promise<T> {
   }
 }
 
+/**
+ * The regional STS endpoint of a region, by partition: the China regions (cn-north-1,
+ * cn-northwest-1) are served under amazonaws.com.cn, the ISO partitions under their own
+ * domains; every other region under amazonaws.com. A token presigned for the wrong host is
+ * refused by the cluster's authenticator.
+ */
+export function stsHostFor(region: string): string {
+  if (region.startsWith('cn-')) return `sts.${region}.amazonaws.com.cn`;
+  if (region.startsWith('us-isob-')) return `sts.${region}.sc2s.sgov.gov`;
+  if (region.startsWith('us-iso-')) return `sts.${region}.c2s.ic.gov`;
+  return `sts.${region}.amazonaws.com`;
+}
+
 /** RFC 3986 encoding, as SigV4 canonicalises query strings. */
 const rfc3986 = (s: string) =>
   encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
@@ -46,7 +59,7 @@ export async function presignedCallerIdentityUrl(req: TokenRequest): Promise<str
     importOrExplain<typeof import('@aws-crypto/sha256-js')>('@aws-crypto/sha256-js'),
     importOrExplain<typeof import('@smithy/protocol-http')>('@smithy/protocol-http'),
   ]);
-  const host = req.stsHost ?? `sts.${req.region}.amazonaws.com`;
+  const host = req.stsHost ?? stsHostFor(req.region);
   const request = new HttpRequest({
     method: 'GET',
     protocol: 'https:',

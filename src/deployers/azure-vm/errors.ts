@@ -148,12 +148,20 @@ export function providerError(what: string, e: unknown, signal?: AbortSignal): B
   return toBpError(call(what, signal), e);
 }
 
-/** Runs one SDK call (or poller) once and translates its failure. */
-export function arm<T>(what: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
-  return providerCall(call(what, signal), fn);
+/**
+ * Runs one SDK call (or poller) once and translates its failure. `fn` is typed `Promise<T> | T`
+ * so that, type-checked without the SDK installed (its stand-in types are `any`), T is `any`
+ * rather than `unknown`.
+ */
+export function arm<T>(what: string, signal: AbortSignal | undefined, fn: () => Promise<T> | T): Promise<T> {
+  return providerCall(call(what, signal), async () => fn());
 }
 
 /** Like `arm`, but a resource that does not exist is `null`, not an error. */
-export function armOrNull<T>(what: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T | null> {
-  return providerCallOrNull(call(what, signal), fn);
+export function armOrNull<T>(
+  what: string,
+  signal: AbortSignal | undefined,
+  fn: () => Promise<T> | T,
+): Promise<T | null> {
+  return providerCallOrNull(call(what, signal), async () => fn());
 }

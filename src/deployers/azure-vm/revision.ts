@@ -309,8 +309,10 @@ export class RevisionResources {
     );
     return new Set(
       (h?.loadBalancerBackendAddresses ?? [])
-        .filter((a) => a.state === 'Up')
-        .map((a) => String(a.networkInterfaceIPConfigurationId).toLowerCase()),
+        .filter((a: { state?: string }) => a.state === 'Up')
+        .map((a: { networkInterfaceIPConfigurationId?: string }) =>
+          String(a.networkInterfaceIPConfigurationId).toLowerCase(),
+        ),
     );
   }
 

@@ -4,6 +4,7 @@
  * written with one PUT, so a split changes atomically; the exact basis points bp applied and
  * each endpoint's revision id are kept in the profile's tags for `observe`.
  */
+import type { Endpoint as TmEndpoint } from '@azure/arm-trafficmanager';
 import type { DeployerDeployment } from '../../model/deployer.js';
 import type { SplitEntry } from '../../model/environment.js';
 import type { Settings } from './config.js';
@@ -76,9 +77,9 @@ export class Routing {
   /** Sets one endpoint Disabled (0 bps); returns false when it was not Enabled. */
   async disable(deploymentId: string, endpoint: string, signal: AbortSignal): Promise<boolean> {
     const current = await this.get(deploymentId, signal);
-    const e = current?.endpoints?.find((x) => x.name === endpoint);
+    const e = current?.endpoints?.find((x: TmEndpoint) => x.name === endpoint);
     if (!current || !e || e.endpointStatus === 'Disabled') return false;
-    const endpoints = (current.endpoints ?? []).map((x) =>
+    const endpoints = (current.endpoints ?? []).map((x: TmEndpoint) =>
       x.name === endpoint ? { ...x, endpointStatus: 'Disabled' } : x,
     );
     await this.put(
@@ -95,7 +96,7 @@ export class Routing {
   async remove(deploymentId: string, endpoint: string, signal: AbortSignal): Promise<void> {
     const current = await this.get(deploymentId, signal);
     if (!current) return;
-    const left = (current.endpoints ?? []).filter((x) => x.name !== endpoint);
+    const left = (current.endpoints ?? []).filter((x: TmEndpoint) => x.name !== endpoint);
     if (left.length === 0) {
       const name = this.names(deploymentId).profile;
       await arm(`delete Traffic Manager profile ${name}`, signal, () =>

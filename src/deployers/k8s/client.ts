@@ -81,12 +81,13 @@ export class KubeClient {
       authMethods: { default: kubeConfig },
       promiseMiddleware: [
         {
-          pre: async (ctx) => {
+          // Generic so that the code type-checks without the SDK installed (its stand-in types are any).
+          pre: async <C extends { setSignal(signal: AbortSignal): void }>(ctx: C) => {
             const signal = currentSignal.getStore();
             if (signal) ctx.setSignal(signal);
             return ctx;
           },
-          post: async (rsp) => rsp,
+          post: async <R>(rsp: R) => rsp,
         },
       ],
     });

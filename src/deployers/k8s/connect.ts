@@ -55,7 +55,7 @@ function loadKubeConfig(sdk: Sdk, config: K8sConfig): KubeConfig {
         `${source} has no context "${config.context}" (it has: ${
           kc
             .getContexts()
-            .map((c) => c.name)
+            .map((c: { name: string }) => c.name)
             .join(', ') || 'none'
         })`,
       );

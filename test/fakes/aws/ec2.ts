@@ -31,6 +31,8 @@ export interface FakeInstance {
   tags: Record<string, string>;
   userData: string;
   clientToken: string;
+  /** `IamInstanceProfile.Name` or `.Arn`: the identity the guest's AWS CLI gets from IMDS. */
+  instanceProfile: string | null;
 }
 
 export interface Ec2Timing {
@@ -183,6 +185,7 @@ export class Ec2State {
         tags: { ...tags },
         userData: userData.toString('utf8'),
         clientToken: token,
+        instanceProfile: profileOf(p),
       };
       this.instances.set(inst.id, inst);
       launched.push(inst);
@@ -315,4 +318,10 @@ export function pageStart(token: string | undefined): number {
   const m = /^page:(\d+)$/.exec(Buffer.from(token, 'base64').toString('utf8'));
   if (!m) throw new AwsFault(400, 'InvalidParameterValue', 'The pagination token is invalid');
   return Number(m[1]);
+}
+
+function profileOf(p: Tree): string | null {
+  const v = p.IamInstanceProfile;
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return null;
+  return str(v, 'Arn') ?? str(v, 'Name') ?? null;
 }

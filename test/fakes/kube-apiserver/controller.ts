@@ -32,6 +32,7 @@ export class DeploymentController {
   private timer: NodeJS.Timeout | undefined;
   private readonly deployments: ResourceType;
   private readonly pods: ResourceType;
+  private readonly secrets: ResourceType;
   /** When each Deployment's current rollout started (progress deadline). */
   private readonly rolloutStarted = new Map<string, { hash: string; at: number }>();
 
@@ -44,6 +45,7 @@ export class DeploymentController {
   ) {
     this.deployments = registry.byKind('apps/v1', 'Deployment')!;
     this.pods = registry.byKind('v1', 'Pod')!;
+    this.secrets = registry.byKind('v1', 'Secret')!;
     this.hpa = new HpaController(store, registry, options);
   }
 
@@ -177,6 +179,19 @@ export class DeploymentController {
     return this.store.insertSystem(this.pods, ns, pod);
   }
 
+  /** The kubelet's message when an env var's `secretKeyRef` names a Secret or key that is not there. */
+  private missingSecretKey(container: Obj, ns: string): string | null {
+    for (const e of (container.env ?? []) as Obj[]) {
+      const ref = ((e.valueFrom as Obj | undefined)?.secretKeyRef ?? null) as Obj | null;
+      if (!ref || ref.optional === true) continue;
+      const secret = this.store.find(this.secrets, ns, String(ref.name));
+      if (!secret) return `secret "${String(ref.name)}" not found`;
+      if (!Object.hasOwn((secret.data ?? {}) as Obj, String(ref.key)))
+        return `couldn't find key ${String(ref.key)} in Secret ${ns}/${String(ref.name)}`;
+    }
+    return null;
+  }
+
   private advancePod(p: Obj, ns: string, now: number): void {
     const container = (((p.spec as Obj).containers ?? []) as Obj[])[0] ?? {};
     const image = String(container.image ?? '');
@@ -186,7 +201,10 @@ export class DeploymentController {
     let ready = false;
     let phase = 'Pending';
     let restartCount = 0;
-    if (failure) {
+    const configError = this.missingSecretKey(container, ns);
+    if (configError) {
+      state = { waiting: { reason: 'CreateContainerConfigError', message: configError } };
+    } else if (failure) {
       const reason =
         failure.reason === 'ImagePullBackOff' && now - created < this.options.readyDelayMs
           ? 'ErrImagePull'

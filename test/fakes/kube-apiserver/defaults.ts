@@ -72,6 +72,16 @@ export function applyDefaults(t: ResourceType, o: Obj, live: Obj | undefined, al
         spec.ports = items(spec.ports).map((p) => ({ protocol: 'TCP', targetPort: p.port, ...p }));
       break;
     }
+    case 'Secret': {
+      // stringData is write-only: merged into data (base64), never stored or returned.
+      o.type ??= 'Opaque';
+      if (isPlainObject(o.stringData)) {
+        const data = obj(o, 'data');
+        for (const [k, v] of Object.entries(o.stringData)) data[k] = Buffer.from(String(v), 'utf8').toString('base64');
+      }
+      delete o.stringData;
+      break;
+    }
     case 'HorizontalPodAutoscaler': {
       spec.minReplicas ??= 1;
       if (!Array.isArray(spec.metrics) || spec.metrics.length === 0) {

@@ -60,6 +60,15 @@ export const CORE_TYPES: ResourceType[] = [
     hasSpec: true,
   },
   {
+    group: '',
+    version: 'v1',
+    resource: 'secrets',
+    kind: 'Secret',
+    singular: 'secret',
+    namespaced: true,
+    hasSpec: false,
+  },
+  {
     group: 'apps',
     version: 'v1',
     resource: 'deployments',

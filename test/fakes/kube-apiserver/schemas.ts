@@ -10,6 +10,7 @@ import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { Pod } from 'kubernetes-models/v1/Pod';
+import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
 import type { Obj } from './fields.js';
 import { errors, type StatusCause } from './status.js';
@@ -24,6 +25,7 @@ const MODELS: Record<string, Model> = {
   'autoscaling/v2 HorizontalPodAutoscaler': HorizontalPodAutoscaler as unknown as Model,
   'v1 Namespace': Namespace as unknown as Model,
   'v1 Pod': Pod as unknown as Model,
+  'v1 Secret': Secret as unknown as Model,
   'v1 Service': Service as unknown as Model,
 };
 

@@ -78,6 +78,7 @@ export function validate(t: ResourceType, obj: Obj, before: Obj | undefined): vo
     ...listMapCauses(t, obj),
     ...specCauses(t, obj),
   ];
+  if (t.kind === 'Secret') causes.push(...secretCauses(obj, before));
   if (t.kind === 'Deployment') {
     const spec = (obj.spec ?? {}) as Obj;
     const selector = (spec.selector as Obj | undefined)?.matchLabels as Record<string, string> | undefined;
@@ -110,3 +111,54 @@ export function validate(t: ResourceType, obj: Obj, before: Obj | undefined): vo
 }
 
 export const DNS_LABEL = DNS1123_LABEL;
+
+const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * ValidateSecret and ValidateSecretUpdate: keys are config keys, values base64, the whole at most
+ * 1 MiB; once `immutable: true` is stored, data and immutable itself can no longer change.
+ */
+function secretCauses(o: Obj, before: Obj | undefined): StatusCause[] {
+  const causes: StatusCause[] = [];
+  const data = isPlainObject(o.data) ? o.data : {};
+  let size = 0;
+  for (const [k, v] of Object.entries(data)) {
+    if (!SECRET_KEY.test(k) || k.length > 253)
+      causes.push({
+        reason: 'FieldValueInvalid',
+        field: `data[${k}]`,
+        message: `Invalid value: "${k}": a valid config key must consist of alphanumeric characters, '-', '_' or '.'`,
+      });
+    if (typeof v !== 'string' || !BASE64.test(v))
+      causes.push({ reason: 'FieldValueInvalid', field: `data[${k}]`, message: 'illegal base64 data' });
+    size += Buffer.from(String(v), 'base64').length;
+  }
+  if (size > 1024 * 1024)
+    causes.push({ reason: 'FieldValueTooLong', field: 'data', message: 'Too long: must have at most 1048576 bytes' });
+  if (before && before.immutable === true) {
+    if (o.immutable !== true)
+      causes.push({
+        reason: 'FieldValueForbidden',
+        field: 'immutable',
+        message: 'Forbidden: field is immutable when `immutable` is set',
+      });
+    if (canonical(before.data) !== canonical(o.data))
+      causes.push({
+        reason: 'FieldValueForbidden',
+        field: 'data',
+        message: 'Forbidden: field is immutable when `immutable` is set',
+      });
+  }
+  if (before && before.type !== o.type)
+    causes.push({
+      reason: 'FieldValueInvalid',
+      field: 'type',
+      message: `Invalid value: "${String(o.type)}": field is immutable`,
+    });
+  return causes;
+}
+
+function canonical(data: unknown): string {
+  return JSON.stringify(Object.entries(isPlainObject(data) ? data : {}).sort(([a], [b]) => a.localeCompare(b)));
+}

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BpCommand } from '../../base.js';
-import { lockTimeout } from '../../flags.js';
+import { historyLimit, lockTimeout } from '../../flags.js';
 
 export default class StateRm extends BpCommand {
   static override summary = 'Forget recorded state: a whole environment, one deployment or one revision.';
@@ -22,6 +22,7 @@ export default class StateRm extends BpCommand {
       default: false,
     }),
     'lock-timeout': lockTimeout,
+    'history-limit': historyLimit,
   };
 
   async run(): Promise<void> {

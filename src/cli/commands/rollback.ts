@@ -1,0 +1,34 @@
+import { Args, Flags } from '@oclif/core';
+import { BpCommand } from '../base.js';
+import { historyLimit, json, lockTimeout, retries } from '../flags.js';
+
+export default class Rollback extends BpCommand {
+  static override summary =
+    "Restore a deployment's split from an earlier history entry (default: the last different one).";
+  static override description =
+    'Works from recorded state alone (no env file), under the state lock: a drained revision of that split is staged and ' +
+    'warmed again before traffic moves to it, then the split is applied and the revision that lost the traffic is drained. ' +
+    'Recorded in history. Afterwards bp plan reports the deployment as diverged from the file (plan --detailed-exitcode ' +
+    'exits 5) until the file agrees or asks for something new.';
+  static override examples = [
+    '<%= config.bin %> rollback shop-prod web',
+    '<%= config.bin %> history shop-prod && <%= config.bin %> rollback shop-prod web --to 7',
+  ];
+  static override args = {
+    env: Args.string({ required: true, description: 'environment id' }),
+    deployment: Args.string({ required: true, description: 'deployment id' }),
+  };
+  static override flags = {
+    to: Flags.integer({ summary: 'The history entry whose split to restore (see bp history).', min: 1 }),
+    json,
+    'lock-timeout': lockTimeout,
+    retries,
+    'history-limit': historyLimit,
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Rollback);
+    const { rollbackCommand } = await import('../operations/rollback.js');
+    process.exitCode = await rollbackCommand(args.env, args.deployment, flags);
+  }
+}
