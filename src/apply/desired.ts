@@ -6,7 +6,8 @@
 import { dirname, resolve } from 'node:path';
 import { InvalidInputError, messageOf, type InputProblem } from '../model/errors.js';
 import type { Environment } from '../model/environment.js';
-import { loadDeployerPlugin } from '../deployers/registry.js';
+import { builtInTypes, loadDeployerPlugin } from '../deployers/registry.js';
+import { assertPluginTrusted } from '../deployers/plugin-trust.js';
 import {
   loadEnvironmentFile,
   secretWarnings,
@@ -28,7 +29,20 @@ export interface Desired {
   locate: (path: Array<string | number>) => string | null;
 }
 
-export async function loadDesired(file: string, options: LoadOptions = {}): Promise<Desired> {
+export interface DesiredOptions {
+  /**
+   * false: never import plugin code (`bp validate --no-plugins`, for untrusted pull requests).
+   * Plugin trust (docs/security.md) is still checked, and built-in deployers still check
+   * their configs; a plugin's own config schema is then not checked.
+   */
+  plugins?: boolean;
+}
+
+export async function loadDesired(
+  file: string,
+  options: LoadOptions = {},
+  desiredOptions: DesiredOptions = {},
+): Promise<Desired> {
   const parsed = await loadEnvironmentFile(file, options);
   const baseDir = dirname(resolve(file));
   const schemas: Record<string, Record<string, unknown>> = {};
@@ -36,6 +50,9 @@ export async function loadDesired(file: string, options: LoadOptions = {}): Prom
   const problems: InputProblem[] = [];
   for (const [name, inst] of Object.entries(parsed.env.deployers)) {
     try {
+      const builtIn = builtInTypes().includes(inst.type);
+      assertPluginTrusted(inst.type, baseDir, builtIn);
+      if (!builtIn && desiredOptions.plugins === false) continue;
       const plugin = await loadDeployerPlugin(inst.type, baseDir);
       schemas[name] = plugin.configSchema;
       if (plugin.checkEnvironment) checks[name] = plugin.checkEnvironment.bind(plugin) as EnvironmentCheck;

@@ -20,6 +20,7 @@ export default defineDeployer<AwsEc2Config>({
   weightGranularityBps: WEIGHT_GRANULARITY_BPS,
   // Secrets reach the instances as references, fetched at boot with the instance profile.
   fetchesSecretsItself: true,
+  // Boot-script rules (secret fetch, GPU image families) and provider limits, both before any AWS call.
   checkEnvironment: (config, env, instance) => [
     ...bootProblems(config, env, instance),
     ...checkAwsEc2Environment(config, env, instance),

@@ -140,6 +140,8 @@ export interface LockInfo {
   user: string;
   operation: string;
   created: string;
+  /** Start time of `pid` (Linux /proc/PID/stat field 22): tells a live holder from a reused pid. */
+  pid_start?: string | null;
 }
 
 export class LockHeldError extends BpError {

@@ -137,6 +137,8 @@ export interface PlanFile {
   source_file: string;
   desired: Environment;
   plan: Plan;
+  /** `sha256:HEX` over the canonical JSON of the other fields (src/plan/saved-plan.ts). */
+  digest: string;
 }
 
 export function stepId(verb: Verb, deploymentId: string, revisionId: string | null): string {

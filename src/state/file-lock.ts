@@ -113,7 +113,16 @@ function describe(l: LockInfo): string {
 }
 
 function publicInfo(l: StoredLock): LockInfo {
-  return { id: l.id, pid: l.pid, host: l.host, user: l.user, operation: l.operation, created: l.created };
+  const info: LockInfo = {
+    id: l.id,
+    pid: l.pid,
+    host: l.host,
+    user: l.user,
+    operation: l.operation,
+    created: l.created,
+  };
+  if (l.pid_start != null) info.pid_start = l.pid_start;
+  return info;
 }
 
 function unreadableHolder(c: LockFileContents): LockInfo {

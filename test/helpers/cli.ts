@@ -22,10 +22,23 @@ export interface RunOptions {
   input?: string;
 }
 
+/**
+ * The shared test plugins (test/fixtures/*.mjs) live outside the temporary folders env files
+ * are written to; the operator's BP_TRUSTED_PLUGIN_DIRS trusts them (docs/security.md).
+ */
+export const TRUSTED_TEST_PLUGIN_DIRS = join(ROOT, 'test', 'fixtures');
+
 export function spawnBp(args: string[], opts: RunOptions): ChildProcess {
   return spawn(process.execPath, [BP, ...args], {
     cwd: opts.cwd,
-    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, BP_RETRY_BASE_MS: '10', ...opts.env },
+    env: {
+      ...process.env,
+      NO_COLOR: '1',
+      FORCE_COLOR: undefined,
+      BP_RETRY_BASE_MS: '10',
+      BP_TRUSTED_PLUGIN_DIRS: TRUSTED_TEST_PLUGIN_DIRS,
+      ...opts.env,
+    },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
 }

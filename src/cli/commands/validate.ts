@@ -1,13 +1,26 @@
-import { Args } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
 import { BpCommand } from '../base.js';
 import { json, sourceFlags } from '../flags.js';
 
 export default class Validate extends BpCommand {
   static override summary = 'Check an env file: schema, semantic rules, deployer configs.';
   static override description = 'Reports every problem as FILE:LINE:COL: message. Exit 0 when valid, 1 when not.';
-  static override examples = ['<%= config.bin %> validate env.yaml', '<%= config.bin %> validate env.yaml --json'];
+  static override examples = [
+    '<%= config.bin %> validate env.yaml',
+    '<%= config.bin %> validate env.yaml --json',
+    '<%= config.bin %> validate env.yaml --no-plugins',
+  ];
   static override args = { file: Args.string({ required: true, description: 'env file (YAML)' }) };
-  static override flags = { json, ...sourceFlags };
+  static override flags = {
+    json,
+    ...sourceFlags,
+    plugins: Flags.boolean({
+      summary:
+        'Import deployer plugins to check their configs; --no-plugins never imports plugin code (untrusted pull requests).',
+      default: true,
+      allowNo: true,
+    }),
+  };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Validate);

@@ -6,6 +6,9 @@ import { loadDesired } from '../../apply/desired.js';
 import { applyEnvironment, type ApplyOutcome } from '../../apply/engine.js';
 import { RunNotifications } from '../../apply/notify/run-notifications.js';
 import { UsageError } from '../../model/errors.js';
+import { checkSavedPlan } from '../../plan/saved-plan.js';
+import { assertPluginTrusted } from '../../deployers/plugin-trust.js';
+import { builtInTypes } from '../../deployers/registry.js';
 import type { Plan, PlanFile, Verb } from '../../model/plan.js';
 import { loadOptionsFrom, type SourceFlags } from '../inputs.js';
 import { ExitWith } from '../errors.js';
@@ -28,8 +31,17 @@ export interface ApplyFlags extends CommonFlags, SourceFlags {
   'history-limit'?: number;
 }
 
-/** A saved plan is JSON with our format marker; anything else is an env file. */
+/**
+ * A saved plan is JSON with our format marker; anything else is an env file (null). A saved
+ * plan is input like an env file: re-validated, its digest checked (src/plan/saved-plan.ts).
+ */
 export async function readPlanFile(path: string): Promise<PlanFile | null> {
+  const doc = await sniffPlanFile(path);
+  return doc === null ? null : checkSavedPlan(doc, path);
+}
+
+/** The parsed JSON of a file carrying the saved-plan marker, unchecked; null for anything else. */
+export async function sniffPlanFile(path: string): Promise<unknown> {
   const unreadable = (e: NodeJS.ErrnoException) => {
     throw new UsageError(`cannot read ${path}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
   };
@@ -38,8 +50,8 @@ export async function readPlanFile(path: string): Promise<PlanFile | null> {
   if (!(await startsLikeJson(path).catch(unreadable))) return null;
   const text = await readFile(path, 'utf8').catch(unreadable);
   try {
-    const doc = JSON.parse(text) as Partial<PlanFile>;
-    return doc.format_version === 'bp.planfile/v1' ? (doc as PlanFile) : null;
+    const doc = JSON.parse(text) as { format_version?: unknown } | null;
+    return doc?.format_version === 'bp.planfile/v1' ? doc : null;
   } catch {
     return null;
   }
@@ -92,6 +104,10 @@ export async function applyCommand(input: string, flags: ApplyFlags, mode: 'appl
   let desired;
   if (planFile) {
     desired = { env: planFile.desired, baseDir: dirname(planFile.source_file), locate: () => null };
+    // The plugins a saved plan names are trusted exactly as its env file's would be.
+    for (const inst of Object.values(planFile.desired.deployers)) {
+      assertPluginTrusted(inst.type, desired.baseDir, builtInTypes().includes(inst.type));
+    }
   } else {
     desired = await loadDesired(input, await loadOptionsFrom(flags));
   }

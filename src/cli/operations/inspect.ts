@@ -1,5 +1,4 @@
 /** Read-only commands: graph, state list/show/unlock, runtime-config. */
-import { readFile } from 'node:fs/promises';
 import { loadDesired } from '../../apply/desired.js';
 import { loadOptionsFrom, type SourceFlags } from '../inputs.js';
 import { planEnvironment } from '../../apply/engine.js';
@@ -7,8 +6,9 @@ import { readRuntimeConfig } from '../../apply/runtime-config.js';
 import { hostname } from 'node:os';
 import { escapeControls, jsonSafe } from '../../model/escape.js';
 import { BpError } from '../../model/errors.js';
-import { pidExists } from '../../state/process-liveness.js';
-import type { Plan, PlanFile } from '../../model/plan.js';
+import { holderMayBeAlive } from '../../state/process-liveness.js';
+import type { Plan } from '../../model/plan.js';
+import { readPlanFile } from './apply.js';
 import { engineContext, stateDirFrom, type CommonFlags } from '../context.js';
 import { renderDot } from '../views/plan-view.js';
 import { renderStateSummary } from '../views/state-view.js';
@@ -17,16 +17,7 @@ export async function graphCommand(
   file: string,
   flags: CommonFlags & SourceFlags & { target?: string[]; refresh: string },
 ): Promise<number> {
-  let plan: Plan | null = null;
-  const text = await readFile(file, 'utf8').catch(() => '');
-  if (text.trimStart().startsWith('{')) {
-    try {
-      const doc = JSON.parse(text) as PlanFile;
-      if (doc.format_version === 'bp.planfile/v1') plan = doc.plan;
-    } catch {
-      // Not a plan file: fall through to treating it as an env file.
-    }
-  }
+  let plan: Plan | null = (await readPlanFile(file))?.plan ?? null;
   if (!plan) {
     const desired = await loadDesired(file, await loadOptionsFrom(flags));
     const ctx = await engineContext(flags, () => undefined);
@@ -103,7 +94,8 @@ export function stateUnlockCommand(
   return withBackend(flags, async (ctx) => {
     const holder = await ctx.backend.lockHolder(env);
     // Freeing a live holder's lock let two applies race (and leave unrecorded replicas running).
-    if (holder && holder.id === lockId && holder.host === hostname() && pidExists(holder.pid) && !flags.force) {
+    // A pid now used by another process (different start time) is no live holder.
+    if (holder && holder.id === lockId && holder.host === hostname() && holderMayBeAlive(holder) && !flags.force) {
       throw new BpError(
         'LockHeld',
         `lock ${lockId} of environment "${env}" is held by a live process on this host: ${holder.user}@${holder.host} ` +

@@ -8,7 +8,8 @@ import { writeFileDurable } from '../../state/durable.js';
 import { loadOptionsFrom, type SourceFlags } from '../inputs.js';
 import { engineContext, type CommonFlags } from '../context.js';
 import { humanApplyView } from '../views/apply-view.js';
-import { readPlanFile } from './apply.js';
+import { sniffPlanFile } from './apply.js';
+import { withDigest } from '../../plan/saved-plan.js';
 import { renderPlan } from '../views/plan-view.js';
 import { renderPlanMarkdown } from '../views/plan-markdown.js';
 import { styleFor } from '../views/style.js';
@@ -25,7 +26,7 @@ export interface PlanFlags extends CommonFlags, SourceFlags {
 }
 
 export async function planCommand(file: string, flags: PlanFlags): Promise<number> {
-  if (await readPlanFile(file).catch(() => null)) {
+  if (await sniffPlanFile(file).catch(() => null)) {
     throw new UsageError(
       `${file} is a saved plan, not an env file: see what it does with bp show ${file}, run it with bp apply ${file}`,
     );
@@ -45,13 +46,13 @@ export async function planCommand(file: string, flags: PlanFlags): Promise<numbe
       locate: desired.locate,
     });
     if (flags.out) {
-      const planFile: PlanFile = {
+      const planFile: PlanFile = withDigest({
         format_version: 'bp.planfile/v1',
         created_at: new Date().toISOString(),
         source_file: resolve(file),
         desired: desired.env,
         plan,
-      };
+      });
       const out = resolve(flags.out);
       await writeFileDurable(out, JSON.stringify(planFile) + '\n');
       chmodSync(out, 0o600);

@@ -2,9 +2,12 @@ import { loadDesired } from '../../apply/desired.js';
 import { loadOptionsFrom, type SourceFlags } from '../inputs.js';
 import { InvalidInputError } from '../../model/errors.js';
 
-export async function validateCommand(file: string, flags: SourceFlags & { json: boolean }): Promise<number> {
+export async function validateCommand(
+  file: string,
+  flags: SourceFlags & { json: boolean; plugins?: boolean },
+): Promise<number> {
   try {
-    const d = await loadDesired(file, await loadOptionsFrom(flags));
+    const d = await loadDesired(file, await loadOptionsFrom(flags), { plugins: flags.plugins !== false });
     for (const w of d.warnings) process.stderr.write(`${w}\n`);
     const revisions = d.env.deployments.reduce((n, dep) => n + dep.revisions.length, 0);
     if (flags.json) {
