@@ -39,3 +39,4 @@ export {
 } from './router-fleet.js';
 export { type Exclusive, keyedMutex } from './mutex.js';
 export { beginRevisionVerb, beginSplitVerb, beginVerb, type RevisionVerbName } from './verb.js';
+export { artifactPath, deploymentsOf, largestEnvPath, refusal, type RevisionSite, revisionsOf } from './env-checks.js';
