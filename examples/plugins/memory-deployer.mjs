@@ -242,7 +242,7 @@ export class MemoryDeployer {
         });
       }
     }
-    return { schema: 'bp.runtime-config/v1', environment_id: env.environment_id, revisions };
+    return { format_version: 'bp.runtime-config/v1', environment_id: env.environment_id, revisions };
   }
 }
 

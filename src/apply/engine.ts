@@ -14,6 +14,7 @@ import { historyEntry } from '../plan/history.js';
 import { plan as computePlan } from '../plan/index.js';
 import { resolveReferences, type EnvReferenceSite } from '../spec/index.js';
 import { fetchReferences } from './secrets/resolve.js';
+import { currentSecretVersions, revisionSecretVersions } from './secrets/versions.js';
 import type { StateBackend, StateSession } from '../state/backend.js';
 import { deployerView, fullEnvironment } from './deployer-env.js';
 import { DeployerSet } from './deployer-set.js';
@@ -99,9 +100,30 @@ async function resolveAt<T>(
   value: T,
   basePath?: (string | number)[],
 ): Promise<T> {
+  return (await resolveWithVersions(ctx, req, value, basePath)).value;
+}
+
+/** `resolveAt`, plus the store version id of each secret reference (by its text). */
+async function resolveWithVersions<T>(
+  ctx: EngineContext,
+  req: PlanRequest,
+  value: T,
+  basePath?: (string | number)[],
+): Promise<{ value: T; versions: Record<string, string> }> {
   const where: EnvReferenceSite = { file: req.source?.file ?? '<environment>', locate: req.source?.locate, basePath };
-  const { lookup } = await fetchReferences(value, { vars: ctx.vars, baseDir: req.baseDir, basePath });
-  return resolveReferences(value, lookup, where);
+  const { lookup, versions } = await fetchReferences(value, { vars: ctx.vars, baseDir: req.baseDir, basePath });
+  return { value: resolveReferences(value, lookup, where), versions };
+}
+
+/** Asks the stores for newer versions of live revisions' secrets, when refreshing a normal plan. */
+function storeVersions(
+  ctx: EngineContext,
+  req: PlanRequest,
+  recorded: RecordedState | null,
+  signal?: AbortSignal,
+): Promise<Record<string, Record<string, string>> | null> {
+  if (req.refresh === false || req.destroy) return Promise.resolve(null);
+  return currentSecretVersions(recorded, { vars: ctx.vars, baseDir: req.baseDir, signal });
 }
 
 /**
@@ -109,14 +131,18 @@ async function resolveAt<T>(
  * deployer delivers secrets itself (`fetchesSecretsItself`): those reach it as written, and
  * bp never holds their values.
  */
-async function resolveForApply(ctx: EngineContext, req: PlanRequest, deployers: DeployerSet): Promise<Environment> {
+async function resolveForApply(
+  ctx: EngineContext,
+  req: PlanRequest,
+  deployers: DeployerSet,
+): Promise<{ value: Environment; versions: Record<string, string> }> {
   const desired = req.desired;
   const own = new Set<string>();
   for (const name of Object.keys(desired.deployers)) {
     const plugin = await deployers.plugin(name).catch(() => null);
     if (plugin?.fetchesSecretsItself) own.add(name);
   }
-  if (own.size === 0) return resolveAt(ctx, req, desired);
+  if (own.size === 0) return resolveWithVersions(ctx, req, desired);
   const withEnv = (d: Environment['deployments'][number], envOf: (ri: number) => Record<string, string>) => ({
     ...d,
     revisions: d.revisions.map((r, ri) => ({ ...r, artifact: { ...r.artifact, env: envOf(ri) } })),
@@ -125,12 +151,15 @@ async function resolveForApply(ctx: EngineContext, req: PlanRequest, deployers: 
     ...desired,
     deployments: desired.deployments.map((d) => (own.has(d.deployer) ? withEnv(d, () => ({})) : d)),
   };
-  const resolved = await resolveAt(ctx, req, stripped);
+  const { value: resolved, versions } = await resolveWithVersions(ctx, req, stripped);
   return {
-    ...resolved,
-    deployments: resolved.deployments.map((d, di) =>
-      own.has(d.deployer) ? withEnv(d, (ri) => desired.deployments[di].revisions[ri].artifact.env) : d,
-    ),
+    versions,
+    value: {
+      ...resolved,
+      deployments: resolved.deployments.map((d, di) =>
+        own.has(d.deployer) ? withEnv(d, (ri) => desired.deployments[di].revisions[ri].artifact.env) : d,
+      ),
+    },
   };
 }
 
@@ -175,8 +204,10 @@ export async function planEnvironment(
   const recorded = await ctx.backend.load(req.desired.environment_id);
   const deployers = await deployerSetFor(ctx, req, recorded);
   try {
-    const observed =
-      req.refresh === false ? null : await observeAll(ctx, req.desired, recorded, deployers, req.baseDir);
+    const [observed, secretVersions] = await Promise.all([
+      req.refresh === false ? null : observeAll(ctx, req.desired, recorded, deployers, req.baseDir),
+      storeVersions(ctx, req, recorded),
+    ]);
     const plan = computePlan({
       desired: req.desired,
       recorded,
@@ -186,6 +217,7 @@ export async function planEnvironment(
       destroy: req.destroy,
       locate: req.locate,
       weightGranularityBps: await weightGranularities(deployers),
+      secretVersions,
     });
     return { plan, recorded };
   } finally {
@@ -286,8 +318,11 @@ export async function applyLocked(
       assertFresh(req.savedPlan, recorded);
       plan = req.savedPlan;
     } else {
-      const observed =
-        req.refresh === false ? null : await observeAll(ctx, req.desired, recorded, deployers, req.baseDir, req.kill);
+      const [observed, secretVersions] = await Promise.all([
+        req.refresh === false ? null : observeAll(ctx, req.desired, recorded, deployers, req.baseDir, req.kill),
+        // destroy and sweep need no app secret: they never ask the stores.
+        req.operation === 'apply' ? storeVersions(ctx, req, recorded, req.kill) : null,
+      ]);
       plan = computePlan({
         desired: req.desired,
         recorded,
@@ -297,6 +332,7 @@ export async function applyLocked(
         destroy: req.destroy,
         locate: req.locate,
         weightGranularityBps: await weightGranularities(deployers),
+        secretVersions,
       });
       if (req.restrictPlan) plan = req.restrictPlan(plan);
     }
@@ -315,10 +351,15 @@ export async function applyLocked(
     state.serial = base.serial + 1;
     // Apply resolves every reference; destroy and sweep only drain and archive, which need
     // no app secret (artifact env values stay unresolved references for them).
-    const desired =
-      req.operation === 'apply'
-        ? await resolveForApply(ctx, req, deployers)
-        : { ...req.desired, deployers: deployers.resolvedConfigs };
+    let secretVersions: Record<string, Record<string, string>> | undefined;
+    let desired: Environment;
+    if (req.operation === 'apply') {
+      const r = await resolveForApply(ctx, req, deployers);
+      desired = r.value;
+      secretVersions = revisionSecretVersions(req.desired, r.versions);
+    } else {
+      desired = { ...req.desired, deployers: deployers.resolvedConfigs };
+    }
     const resolved = fullEnvironment(desired, recorded, req.destroy);
     const result = await executePlan({
       plan,
@@ -334,6 +375,7 @@ export async function applyLocked(
       timeoutsMs: req.timeoutsMs,
       rolloutWaitMs: req.rolloutWaitMs,
       analysis: req.analysis,
+      secretVersions,
       clock: ctx.clock,
       stop: req.stop,
       kill: req.kill,

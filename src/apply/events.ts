@@ -12,6 +12,8 @@ export type ApplyEvent =
   | { type: 'step_skipped'; step: PlanStep; because: string }
   | { type: 'step_held'; step: PlanStep; message: string; durationMs: number }
   | { type: 'step_waiting'; step: PlanStep; on: string }
+  /** What a running step's deployer waits for now (live progress; not in the --json stream: it is chatty). */
+  | { type: 'step_progress'; step: PlanStep; waiting_for: string; status?: string; last?: string }
   | { type: 'rollout'; deployment_id: string; canary: string; status: RolloutStatus; message: string }
   | { type: 'rollout_rolled_back'; deployment_id: string; canary: string; message: string }
   | { type: 'interrupting'; hard: boolean }

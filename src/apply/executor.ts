@@ -3,7 +3,13 @@
  * durably, before any dependent step starts (Pulumi's pending operations). Steps run through
  * the walker with bounded parallelism; retryable provider errors are retried with backoff.
  */
-import type { Deployer, DeployerDeployment, DeployerEnvironment } from '../model/deployer.js';
+import type {
+  Deployer,
+  DeployerDeployment,
+  DeployerEnvironment,
+  VerbOptions,
+  VerbProgress,
+} from '../model/deployer.js';
 import type { Environment, SplitEntry } from '../model/environment.js';
 import { AbortedError, errorCode, messageOf } from '../model/errors.js';
 import type { Plan, PlanStep, Verb } from '../model/plan.js';
@@ -56,10 +62,13 @@ export interface ExecuteOptions {
   rolloutWaitMs?: number;
   /** How rollout analyses measure (default: src/rollout/analysis). */
   analysis?: AnalysisDeps;
+  /** Per revision: store version id of each secret reference its env was resolved with. */
+  secretVersions?: Record<string, Record<string, string>>;
 }
 
 export async function executePlan(o: ExecuteOptions): Promise<ApplyResult> {
-  const waitUntil = o.rolloutWaitMs ? Date.now() + o.rolloutWaitMs : null;
+  // On the engine's clock, as pause ends are (an injected BP_NOW clock must not shift one against the other).
+  const waitUntil = o.rolloutWaitMs ? o.clock().getTime() + o.rolloutWaitMs : null;
   const outcomes = new Map<string, StepOutcome>();
   const views = new ViewCache(o);
   const record = async (mutations: Mutation[]) => {
@@ -102,7 +111,13 @@ export async function executePlan(o: ExecuteOptions): Promise<ApplyResult> {
       const result = await withRetries(
         () =>
           withTimeout(
-            (signal) => raceFaults(() => invoke(deployer, step, views.forStep(deployment.deployer, step), signal)),
+            (signal) =>
+              raceFaults(() =>
+                invoke(deployer, step, views.forStep(deployment.deployer, step), {
+                  signal,
+                  progress: progressReporter(step, o.emit),
+                }),
+              ),
             timeoutFor(o, step),
             o.kill,
             step.id,
@@ -114,7 +129,10 @@ export async function executePlan(o: ExecuteOptions): Promise<ApplyResult> {
       // The verb is done: its slot may start an independent step now, whose intent then shares
       // this outcome's fsync (half the fsyncs per step). Dependents still wait for this record.
       control.releaseSlot();
-      await record(mutationsOnSuccess(step, outcomeCtx(), result));
+      const versions = step.revision_id !== null ? o.secretVersions?.[step.revision_id] : undefined;
+      await record(
+        mutationsOnSuccess(step, outcomeCtx(), versions ? { ...result, secret_versions: versions } : result),
+      );
       outcomes.set(step.id, { step_id: step.id, status: 'succeeded' });
       o.emit({ type: 'step_succeeded', step, durationMs: Date.now() - started });
       return true;
@@ -298,14 +316,29 @@ function timeoutFor(o: ExecuteOptions, step: PlanStep): number {
   return base;
 }
 
+/**
+ * The `progress` callback a verb gets: a plugin's report is untrusted, so only bounded strings
+ * pass, and a report after the verb settled is harmless (the view drops steps it is not running).
+ */
+function progressReporter(step: PlanStep, emit: EventSink): (p: VerbProgress) => void {
+  const text = (v: unknown): string | undefined =>
+    typeof v === 'string' && v !== '' ? (v.length > 200 ? `${v.slice(0, 199)}…` : v) : undefined;
+  return (p) => {
+    const waiting_for = text(p?.waiting_for);
+    if (!waiting_for) return;
+    const status = text(p.status);
+    const last = text(p.last);
+    emit({ type: 'step_progress', step, waiting_for, ...(status ? { status } : {}), ...(last ? { last } : {}) });
+  };
+}
+
 async function invoke(
   deployer: Deployer,
   step: PlanStep,
   env: DeployerEnvironment,
-  signal: AbortSignal,
+  opts: VerbOptions,
 ): Promise<{ outputs?: Record<string, unknown>; endpoint?: string; applied_entries?: SplitEntry[] }> {
-  if (signal.aborted) throw new AbortedError(`${step.id} was interrupted`);
-  const opts = { signal };
+  if (opts.signal.aborted) throw new AbortedError(`${step.id} was interrupted`);
   const rev = step.revision_id ?? '';
   const what = `the deployer's ${step.verb === 'apply_traffic_split' ? 'applyTrafficSplit' : step.verb} of ${step.id}`;
   switch (step.verb) {

@@ -11,6 +11,7 @@ import type { Environment } from '../model/environment.js';
 import { projectRuntimeConfig } from '../model/runtime-config.js';
 import type { RecordedState } from '../model/state.js';
 import { writeFileDurable } from '../state/durable.js';
+import { asIoError } from '../model/io-error.js';
 import { deployerView, fullEnvironment } from './deployer-env.js';
 import type { DeployerSet } from './deployer-set.js';
 
@@ -51,7 +52,7 @@ export async function buildRuntimeConfig(
     }
   }
   const revisions = [...byDeployment.keys()].sort().flatMap((id) => byDeployment.get(id)!);
-  return { schema: 'bp.runtime-config/v1', environment_id: state.environment_id, revisions };
+  return { format_version: 'bp.runtime-config/v1', environment_id: state.environment_id, revisions };
 }
 
 export async function writeRuntimeConfig(
@@ -62,15 +63,29 @@ export async function writeRuntimeConfig(
   desired: Environment,
 ): Promise<RuntimeConfig> {
   const config = await buildRuntimeConfig(state, deployers, baseDir, desired);
-  mkdirSync(join(stateDir, 'runtime'), { recursive: true, mode: 0o700 });
-  await writeFileDurable(runtimeConfigPath(stateDir, state.environment_id), JSON.stringify(config, null, 2) + '\n');
+  const dir = join(stateDir, 'runtime');
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    throw asIoError('create runtime config folder', dir, e);
+  }
+  await writeFileDurable(runtimeConfigPath(stateDir, state.environment_id), JSON.stringify(config, null, 2) + '\n', {
+    what: 'runtime config',
+  });
   return config;
 }
 
 /** The materialized file, or the projection when no apply has written one yet. */
 export async function readRuntimeConfig(stateDir: string, state: RecordedState): Promise<RuntimeConfig> {
   try {
-    return JSON.parse(await readFile(runtimeConfigPath(stateDir, state.environment_id), 'utf8')) as RuntimeConfig;
+    const file = JSON.parse(await readFile(runtimeConfigPath(stateDir, state.environment_id), 'utf8')) as
+      RuntimeConfig | (Omit<RuntimeConfig, 'format_version'> & { schema: 'bp.runtime-config/v1' });
+    // Files written before format_version replaced `schema` read the same.
+    if ('schema' in file) {
+      const { schema, ...rest } = file;
+      return { format_version: schema, ...rest };
+    }
+    return file;
   } catch {
     return projectRuntimeConfig(state);
   }

@@ -1,4 +1,5 @@
 /** The bench's report for people (one line per check), for machines (JSON) and for CI (JUnit XML). */
+import { OUTPUT_FORMATS } from '../model/output.js';
 import type { CheckResult, ConformanceReport } from './types.js';
 import { canonicalJson } from './verdict.js';
 
@@ -35,7 +36,8 @@ export function renderHuman(r: ConformanceReport): string {
 }
 
 export function renderJson(r: ConformanceReport): string {
-  return JSON.stringify({ format_version: 'bp.conformance/v1', ...r }, null, 2) + '\n';
+  const checks = r.checks.map(({ durationMs, ...c }) => ({ ...c, duration_ms: durationMs }));
+  return JSON.stringify({ format_version: OUTPUT_FORMATS.conformance, ...r, checks }, null, 2) + '\n';
 }
 
 /** Escapes text for XML attributes and content, dropping characters XML 1.0 cannot hold. */

@@ -6,6 +6,7 @@
  * Configuration, credentials and RBAC: docs/deployers/azure-vm.md.
  */
 import { defineDeployer } from '../model/deployer.js';
+import { bootProblems } from './azure-vm/boot-script.js';
 import { configSchema, settingsFrom, type AzureVmConfig } from './azure-vm/config.js';
 import { AzureVmDeployer } from './azure-vm/deployer.js';
 import { WEIGHT_GRANULARITY_BPS } from './azure-vm/weights.js';
@@ -19,7 +20,12 @@ export default defineDeployer<AzureVmConfig>({
   apiVersion: 1,
   configSchema,
   weightGranularityBps: WEIGHT_GRANULARITY_BPS,
-  checkEnvironment: (config, env, instance) => checkAzureVmEnvironment(config, env, instance),
+  // Secrets reach the VMs as references, fetched at boot with the managed identity.
+  fetchesSecretsItself: true,
+  checkEnvironment: (config, env, instance) => [
+    ...checkAzureVmEnvironment(config, env, instance),
+    ...bootProblems(config, env, instance),
+  ],
   create(config, ctx) {
     return new AzureVmDeployer(settingsFrom(config), ctx.logger);
   },

@@ -6,6 +6,7 @@
  * Configuration, credentials and IAM: docs/deployers/gcp-compute.md.
  */
 import { defineDeployer } from '../model/deployer.js';
+import { bootProblems } from './gcp-compute/boot-script.js';
 import { configSchema, settingsFrom, type GcpComputeConfig } from './gcp-compute/config.js';
 import { GcpComputeDeployer } from './gcp-compute/deployer.js';
 import { WEIGHT_GRANULARITY_BPS } from './gcp-compute/weights.js';
@@ -19,7 +20,12 @@ export default defineDeployer<GcpComputeConfig>({
   apiVersion: 1,
   configSchema,
   weightGranularityBps: WEIGHT_GRANULARITY_BPS,
-  checkEnvironment: (config, env, instance) => checkGcpComputeEnvironment(config, env, instance),
+  // Secrets reach the VMs as references, fetched at boot with the service account.
+  fetchesSecretsItself: true,
+  checkEnvironment: (config, env, instance) => [
+    ...checkGcpComputeEnvironment(config, env, instance),
+    ...bootProblems(config, env, instance),
+  ],
   create(config, ctx) {
     return new GcpComputeDeployer(settingsFrom(config), ctx.logger);
   },

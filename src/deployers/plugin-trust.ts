@@ -14,6 +14,7 @@ import { closeSync, openSync, readdirSync, readFileSync, readSync, realpathSync,
 import { createRequire } from 'node:module';
 import { delimiter, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { PluginLoadError } from '../model/errors.js';
+import { builtInTypes } from './registry.js';
 
 export const LOCK_FILE_NAME = 'bp.lock.json';
 export const LOCK_FORMAT = 'bp.lock/v1';
@@ -73,9 +74,11 @@ export function resolvePlugin(type: string, baseDir: string): ResolvedPlugin {
   try {
     entry = createRequire(resolve(baseDir, 'package.json')).resolve(type);
   } catch (e) {
-    throw new PluginLoadError(`deployer package "${type}" is not installed; install it with: npm install ${type}`, {
-      cause: e,
-    });
+    throw new PluginLoadError(
+      `deployer type "${type}" is neither a built-in type (${builtInTypes().join(', ')}) nor an installed npm package; ` +
+        `install it with: npm install ${type}`,
+      { cause: e },
+    );
   }
   for (let dir = dirname(realOrResolved(entry)); ; dir = dirname(dir)) {
     const manifest = readManifest(join(dir, 'package.json'));

@@ -34,6 +34,21 @@ export interface DeployerEnvironment extends Omit<Environment, 'deployments'> {
 
 export interface VerbOptions {
   signal: AbortSignal;
+  /**
+   * Optional (absent when bp does not render progress): tells bp what the verb waits for now.
+   * Call it as often as a wait is checked; bp shows the latest report live (docs/writing-a-deployer.md).
+   */
+  progress?: (p: VerbProgress) => void;
+}
+
+/** What a running verb waits for, e.g. replicas of "web-v2" to answer /healthz: 1/2 replicas healthy, last probe ECONNREFUSED. */
+export interface VerbProgress {
+  /** What is awaited, worded to follow "waiting for": `replicas of "web-v2" to answer /healthz`. */
+  waiting_for: string;
+  /** How far it got: `1/2 replicas healthy`. */
+  status?: string;
+  /** What the last check saw: `connect ECONNREFUSED 127.0.0.1:4100`. */
+  last?: string;
 }
 
 export interface StageResult {
@@ -68,7 +83,18 @@ export interface RuntimeConfigEntry {
 }
 
 export interface RuntimeConfig {
-  schema: 'bp.runtime-config/v1';
+  format_version: 'bp.runtime-config/v1';
+  environment_id: string;
+  revisions: RuntimeConfigEntry[];
+}
+
+/**
+ * What a deployer's `reportRuntimeConfig` returns: bp uses `revisions`. Plugins written before
+ * `format_version` send `schema: 'bp.runtime-config/v1'`, which is still accepted.
+ */
+export interface ReportedRuntimeConfig {
+  format_version?: 'bp.runtime-config/v1';
+  schema?: 'bp.runtime-config/v1';
   environment_id: string;
   revisions: RuntimeConfigEntry[];
 }
@@ -80,7 +106,7 @@ export interface Deployer {
   archiveRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<unknown>;
   applyTrafficSplit(env: DeployerEnvironment, deploymentId: string, opts: VerbOptions): Promise<SplitResult>;
   observe(env: DeployerEnvironment, opts: VerbOptions): Promise<Observation>;
-  reportRuntimeConfig?(env: DeployerEnvironment): Promise<RuntimeConfig> | RuntimeConfig;
+  reportRuntimeConfig?(env: DeployerEnvironment): Promise<ReportedRuntimeConfig> | ReportedRuntimeConfig;
   /**
    * Optional: the deployment's traffic-layer metrics in Prometheus text exposition format
    * (bp's router metric names, see docs/metrics.md), read now. Rollout analyses with

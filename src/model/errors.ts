@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'Aborted'
   | 'Timeout'
   | 'Usage'
+  | 'Io'
   | 'Internal';
 
 export class BpError extends Error {

@@ -5,3 +5,4 @@ export * from './errors.js';
 export * from './deployer.js';
 export * from './runtime-config.js';
 export * from './weights.js';
+export * from './io-error.js';

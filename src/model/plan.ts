@@ -104,6 +104,18 @@ export interface ExpiredRevision {
   carries_traffic: boolean;
 }
 
+/** A secret a live revision was given has a newer version in its store (never a value). */
+export interface SecretUpdate {
+  deployment_id: string;
+  revision_id: string;
+  /** The reference's text as written, e.g. `${secret:aws-sm:prod/db#password}`. */
+  reference: string;
+  /** Version id recorded when the revision was staged or warmed. */
+  recorded_version: string;
+  /** Version id the store has now. */
+  current_version: string;
+}
+
 export interface PlanSummary {
   stage: number;
   warm: number;
@@ -128,6 +140,12 @@ export interface Plan {
   destroy: boolean;
   /** Rollouts starting, in progress or diverged from the file. */
   rollouts: RolloutNotice[];
+  /**
+   * Secrets of live revisions that have a newer version in their store than the revision was
+   * given. Revisions are immutable: declaring a new revision rolls the new version out.
+   * Absent when none (or when the stores were not asked: --refresh=false, destroy, sweep).
+   */
+  secret_updates?: SecretUpdate[];
 }
 
 /** A saved plan (`bp plan --out`): the plan plus the desired environment it was made from. */

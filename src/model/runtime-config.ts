@@ -23,5 +23,5 @@ export function projectRuntimeConfig(state: RecordedState): RuntimeConfig {
       });
     }
   }
-  return { schema: 'bp.runtime-config/v1', environment_id: state.environment_id, revisions };
+  return { format_version: 'bp.runtime-config/v1', environment_id: state.environment_id, revisions };
 }

@@ -71,6 +71,12 @@ export interface RecordedRevision {
   updated_at: string;
   /** Provider outputs returned by the deployer (never secret values). */
   outputs: Record<string, unknown>;
+  /**
+   * The secret store's version id of each `${secret:...}` reference in the revision's
+   * `artifact.env` (keyed by the reference's text), as last delivered by a stage or warm. Never
+   * a value. Absent when the revision has no secret reference (or in state written before it).
+   */
+  secret_versions?: Record<string, string>;
   endpoint: string | null;
   last_error: string | null;
 }

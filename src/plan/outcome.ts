@@ -35,6 +35,8 @@ export interface StepResult {
   outputs?: Record<string, unknown>;
   endpoint?: string;
   applied_entries?: SplitEntry[];
+  /** Stage and warm: store version ids of the secrets the deployer was given (recorded, never values). */
+  secret_versions?: Record<string, string>;
 }
 
 export function mutationsOnStart(step: PlanStep, ctx: OutcomeContext): Mutation[] {
@@ -111,6 +113,7 @@ export function mutationsOnSuccess(step: PlanStep, ctx: OutcomeContext, result: 
           staged_at: rec.staged_at ?? ctx.now.toISOString(),
           outputs,
           last_error: null,
+          ...secretVersions(result),
         }),
       });
       break;
@@ -123,6 +126,7 @@ export function mutationsOnSuccess(step: PlanStep, ctx: OutcomeContext, result: 
           outputs,
           endpoint: result.endpoint ?? rec.endpoint,
           last_error: null,
+          ...secretVersions(result),
         }),
       });
       break;
@@ -217,6 +221,12 @@ function desiredDeployment(env: Environment, deploymentId: string): Deployment |
 
 function desiredRevision(env: Environment, step: PlanStep): Revision | undefined {
   return desiredDeployment(env, step.deployment_id)?.revisions.find((r) => r.revision_id === step.revision_id);
+}
+
+function secretVersions(result: StepResult): Partial<RecordedRevision> {
+  return result.secret_versions && Object.keys(result.secret_versions).length > 0
+    ? { secret_versions: { ...result.secret_versions } }
+    : {};
 }
 
 function newRecord(step: PlanStep, desired: Revision | undefined, now: Date): RecordedRevision {

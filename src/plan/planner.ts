@@ -14,6 +14,7 @@ import {
   type Plan,
   type PlanStep,
   type RolloutNotice,
+  type SecretUpdate,
 } from '../model/plan.js';
 import type { RecordedState } from '../model/state.js';
 import { dagProblems } from './dag.js';
@@ -40,6 +41,11 @@ export interface PlanInput {
    * steps show the split the provider will really enforce.
    */
   weightGranularityBps?: Record<string, number>;
+  /**
+   * The version id each secret store has now, per revision and reference text, for the
+   * references recorded in `secret_versions` (asked during refresh); absent = not asked.
+   */
+  secretVersions?: Record<string, Record<string, string>> | null;
 }
 
 /** Throws PlanError listing every problem found, not only the first. */
@@ -98,6 +104,7 @@ export function plan(input: PlanInput): Plan {
     problems.push(...dagProblems(steps).map((p) => `internal: ${p}`));
   }
   if (problems.length > 0) throw new PlanError(problems);
+  const secretUpdates = newerSecrets(recorded, input.secretVersions ?? null, inScope);
 
   return {
     format_version: PLAN_FORMAT,
@@ -111,5 +118,34 @@ export function plan(input: PlanInput): Plan {
     targets,
     destroy,
     rollouts,
+    ...(secretUpdates.length > 0 ? { secret_updates: secretUpdates } : {}),
   };
+}
+
+/** Live revisions whose recorded secret version differs from the store's current one. */
+export function newerSecrets(
+  recorded: RecordedState | null,
+  current: Record<string, Record<string, string>> | null,
+  inScope: (deploymentId: string) => boolean = () => true,
+): SecretUpdate[] {
+  if (!recorded || !current) return [];
+  const out: SecretUpdate[] = [];
+  for (const id of Object.keys(recorded.revisions).sort(compareIds)) {
+    const rec = recorded.revisions[id];
+    if (rec.lifecycle === 'archived' || !rec.secret_versions || !inScope(rec.deployment_id)) continue;
+    const now = current[id] ?? {};
+    for (const reference of Object.keys(rec.secret_versions).sort()) {
+      const was = rec.secret_versions[reference];
+      const is = now[reference];
+      if (is !== undefined && is !== was)
+        out.push({
+          deployment_id: rec.deployment_id,
+          revision_id: id,
+          reference,
+          recorded_version: was,
+          current_version: is,
+        });
+    }
+  }
+  return out;
 }

@@ -6,12 +6,15 @@
 import { randomUUID } from 'node:crypto';
 import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { asIoError, withIo } from '../model/io-error.js';
 
 export interface DurableWriteOptions {
   /** Permission bits of the new file; state files default to owner-only. */
   mode?: number;
   /** Called once per fsync issued, for callers that count them (benchmarks, tests). */
   onSync?: () => void;
+  /** What the file is, for error messages: "state file", "plan file" ("file" by default). */
+  what?: string;
 }
 
 /** Temp files carry this marker so a later writer can recognise and remove crash leftovers. */
@@ -28,7 +31,9 @@ export async function writeFileDurable(
 ): Promise<void> {
   const mode = opts.mode ?? 0o600;
   const temp = tempPathFor(path);
-  const fh = await open(temp, 'wx', mode);
+  // Every failure names the file and the step: "could not write state file X: no space left on device".
+  const what = opts.what ?? 'file';
+  const fh = await withIo(`create ${what}`, temp, () => open(temp, 'wx', mode));
   try {
     // open()'s mode is filtered by the umask; chmod makes the result exact either way.
     await fh.chmod(mode);
@@ -38,16 +43,16 @@ export async function writeFileDurable(
   } catch (e) {
     await fh.close().catch(() => undefined);
     await unlink(temp).catch(() => undefined);
-    throw e;
+    throw asIoError(`write ${what}`, temp, e);
   }
-  await fh.close();
+  await withIo(`write ${what}`, temp, () => fh.close());
   try {
     await rename(temp, path);
   } catch (e) {
     await unlink(temp).catch(() => undefined);
-    throw e;
+    throw asIoError(`replace ${what}`, path, e);
   }
-  await fsyncDirectory(dirname(path));
+  await withIo(`sync the folder of ${what}`, path, () => fsyncDirectory(dirname(path)));
   opts.onSync?.();
 }
 

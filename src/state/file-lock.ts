@@ -14,6 +14,7 @@ import { hostname } from 'node:os';
 import { LockHeldError, UsageError, type LockInfo } from '../model/errors.js';
 import type { LockRequest } from './backend.js';
 import { tempPathFor } from './durable.js';
+import { asIoError, withIo } from '../model/io-error.js';
 import { currentUser, holderMayBeAlive, processStartTime } from './process-liveness.js';
 
 /** What is stored: the public LockInfo plus what tells a live holder from a recycled pid. */
@@ -35,7 +36,7 @@ const STALE_GUARD_MS = 10_000;
 const MAX_POLL_MS = 500;
 
 export function newLockInfo(operation: string): LockInfo {
-  return {
+  const info: LockInfo = {
     id: randomUUID(),
     pid: process.pid,
     host: hostname(),
@@ -43,6 +44,9 @@ export function newLockInfo(operation: string): LockInfo {
     operation,
     created: new Date().toISOString(),
   };
+  const start = processStartTime(process.pid);
+  if (start !== null) info.pid_start = start;
+  return info;
 }
 
 /** Takes the lock at `path` for `info`, waiting up to `req.timeoutMs`. */
@@ -52,6 +56,14 @@ export async function acquireFileLock(
   info: LockInfo,
   req: LockRequest,
 ): Promise<void> {
+  try {
+    await acquire(path, environmentId, info, req);
+  } catch (e) {
+    throw asIoError('write lock file', path, e);
+  }
+}
+
+async function acquire(path: string, environmentId: string, info: LockInfo, req: LockRequest): Promise<void> {
   const stored: StoredLock = { ...info, pid_start: processStartTime(process.pid) };
   const content = JSON.stringify(stored, null, 2) + '\n';
   const deadline = Date.now() + Math.max(0, req.timeoutMs);
@@ -87,8 +99,10 @@ export async function readLockHolder(path: string): Promise<LockInfo | null> {
 
 /** Removes the lock if it is still `id`'s; a lock someone else holds now is left alone. */
 export async function releaseFileLock(path: string, id: string): Promise<void> {
-  const current = await readLockFile(path);
-  if (current?.lock?.id === id) await unlinkIfPresent(path);
+  await withIo('remove lock file', path, async () => {
+    const current = await readLockFile(path);
+    if (current?.lock?.id === id) await unlinkIfPresent(path);
+  });
 }
 
 /** Operator override: removes the lock only when `id` names the current holder. */
@@ -112,6 +126,7 @@ function describe(l: LockInfo): string {
   return `${l.user}@${l.host} pid ${l.pid} (${l.operation}, since ${l.created})`;
 }
 
+/** With the holder's start time, so `bp state unlock` can tell a live holder from a reused pid. */
 function publicInfo(l: StoredLock): LockInfo {
   const info: LockInfo = {
     id: l.id,

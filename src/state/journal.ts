@@ -14,6 +14,7 @@ import { BpError, type StateCorruptError } from '../model/errors.js';
 import { MUTATION_KINDS, type Mutation } from '../model/state.js';
 import { messageRedactingReplacer } from '../model/redact.js';
 import { writeFileDurable } from './durable.js';
+import { IoError, withIo } from '../model/io-error.js';
 
 export const JOURNAL_FORMAT = 'bp.journal/v1' as const;
 
@@ -52,8 +53,8 @@ export class JournalWriter {
 
   /** Replaces any journal at `path` with a fresh one holding only `header`. */
   static async create(path: string, header: JournalHeader, onSync: () => void): Promise<JournalWriter> {
-    await writeFileDurable(path, JSON.stringify(header) + '\n', { onSync });
-    const fh = await open(path, 'a', 0o600);
+    await writeFileDurable(path, JSON.stringify(header) + '\n', { onSync, what: 'state journal' });
+    const fh = await withIo('open state journal', path, () => open(path, 'a', 0o600));
     return new JournalWriter(path, fh, onSync);
   }
 
@@ -90,11 +91,7 @@ export class JournalWriter {
       } catch (e) {
         // After a failed write the file's tail is unknown; refuse further appends rather than
         // acknowledge lines that might follow a gap.
-        this.failure = new BpError(
-          'Internal',
-          `could not write the state journal ${this.path}: ${(e as Error).message}`,
-          { cause: e },
-        );
+        this.failure = new IoError('write state journal', this.path, e);
         for (const w of [...batch, ...this.queue.splice(0)]) w.reject(this.failure);
       }
       if (this.failure) break;

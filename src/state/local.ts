@@ -17,6 +17,7 @@
  *   onto a snapshot that already contains it. Mutations are whole-value puts and deletes
  *   keyed by id, so replaying a sequence twice gives the same state as replaying it once.
  */
+import { withIo } from '../model/io-error.js';
 import { randomUUID } from 'node:crypto';
 import { chmod, mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -316,12 +317,16 @@ async function exists(path: string): Promise<boolean> {
 
 /** Creates missing directories owner-only; directories that already exist are left as they are. */
 async function ensurePrivateDirs(dirs: string[]): Promise<void> {
-  for (const dir of dirs) {
+  for (const dir of dirs) await withIo('create state folder', dir, () => ensurePrivateDir(dir));
+}
+
+async function ensurePrivateDir(dir: string): Promise<void> {
+  {
     try {
       await mkdir(dir, { mode: 0o700 });
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST') continue;
+      if (code === 'EEXIST') return;
       if (code === 'ENOENT') {
         // A parent outside our layout (say --state-dir a/b/c) is missing: create it normally.
         await mkdir(dirname(dir), { recursive: true });

@@ -8,6 +8,7 @@ import type { StateCorruptError } from '../model/errors.js';
 import { stateDocumentProblem, type RecordedState } from '../model/state.js';
 import { messageRedactingReplacer } from '../model/redact.js';
 import { tempPathFor, writeFileDurable } from './durable.js';
+import { asIoError } from '../model/io-error.js';
 
 export interface SnapshotPaths {
   snapshot: string;
@@ -41,7 +42,10 @@ export async function readSnapshot(
 export async function writeSnapshot(paths: SnapshotPaths, state: RecordedState, onSync: () => void): Promise<void> {
   await keepBackup(paths);
   // writeFileDurable's directory fsync also makes the backup's rename durable.
-  await writeFileDurable(paths.snapshot, JSON.stringify(state, messageRedactingReplacer(), 2) + '\n', { onSync });
+  await writeFileDurable(paths.snapshot, JSON.stringify(state, messageRedactingReplacer(), 2) + '\n', {
+    onSync,
+    what: 'state file',
+  });
 }
 
 /**
@@ -49,6 +53,14 @@ export async function writeSnapshot(paths: SnapshotPaths, state: RecordedState, 
  * a hard link (or a copy where links are unsupported) renamed over the old backup.
  */
 async function keepBackup(paths: SnapshotPaths): Promise<void> {
+  try {
+    await keepBackupUnchecked(paths);
+  } catch (e) {
+    throw asIoError('write state backup', paths.backup, e);
+  }
+}
+
+async function keepBackupUnchecked(paths: SnapshotPaths): Promise<void> {
   const temp = tempPathFor(paths.backup);
   try {
     await link(paths.snapshot, temp);

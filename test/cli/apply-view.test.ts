@@ -61,7 +61,8 @@ describe('apply view output', () => {
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l));
-    expect(lines.map((l) => l.type)).toEqual(['step_started', 'summary']);
-    expect(lines[0].step_id).toBe('stage:web/v1');
+    expect(lines.map((l) => l.event)).toEqual(['step.started', 'apply.finished']);
+    expect(lines.every((l) => l.format_version === 'bp.apply-event/v1')).toBe(true);
+    expect(lines[0]).toMatchObject({ step_id: 'stage:web/v1', started_at: '1970-01-01T00:00:00.001Z' });
   });
 });

@@ -91,7 +91,7 @@ describe('bp plan / apply through the CLI', () => {
 
     const rc = JSON.parse((await run(['runtime-config', 'demo'])).stdout);
     expect(rc).toEqual({
-      schema: 'bp.runtime-config/v1',
+      format_version: 'bp.runtime-config/v1',
       environment_id: 'demo',
       revisions: [
         { deployment_id: 'api', revision_id: 'api-v1', weight_bps: 10000, endpoint: 'fake://api-v1' },

@@ -30,7 +30,8 @@ describe('bp history', () => {
     expect(noop.code).toBe(0);
     const shown = await bp(['history', 'hist', '--json'], { cwd: t.dir, env: ci });
     expect(shown.code).toBe(0);
-    const { history } = JSON.parse(shown.stdout);
+    const { history, format_version } = JSON.parse(shown.stdout);
+    expect(format_version).toBe('bp.history/v1');
     // A no-op apply runs no step and records nothing.
     expect(history).toHaveLength(1);
     expect(history[0]).toMatchObject({

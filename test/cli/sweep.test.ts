@@ -126,7 +126,7 @@ describe('bp sweep', () => {
     const again = await run(['sweep', 'env.yaml', '--json']);
     expect(again.code).toBe(0);
     const summary = JSON.parse(again.stdout.trim().split('\n').pop()!);
-    expect(summary).toMatchObject({ type: 'sweep', locked: false, archived: [], failed: [] });
+    expect(summary).toMatchObject({ event: 'sweep.finished', locked: false, archived: [], failed: [] });
     expect(summary.kept_with_traffic.map((x: { revision_id: string }) => x.revision_id)).toEqual(['web-v1']);
     expect(readProvider(provider).calls).toHaveLength(after.calls.length);
     // The archived, expired revision stays archived quietly: a full apply has nothing to do.

@@ -48,7 +48,7 @@ describe('bp validate', () => {
     const r = await bp(['validate', 'test/fixtures/spec/invalid/traffic-weights.yaml', '--json'], { cwd: ROOT });
     expect(r.code).toBe(1);
     const doc = JSON.parse(r.stdout);
-    expect(doc.valid).toBe(false);
+    expect(doc).toMatchObject({ format_version: 'bp.validate/v1', valid: false });
     expect(doc.problems.map(formatProblem)).toEqual(expectedLines('traffic-weights.yaml'));
   });
 

@@ -90,8 +90,12 @@ describe('renderHuman', () => {
 });
 
 describe('renderJson', () => {
-  it('is the report with a format version', () => {
-    expect(JSON.parse(renderJson(REPORT))).toEqual({ format_version: 'bp.conformance/v1', ...REPORT });
+  it('is the report with a format version, in snake_case', () => {
+    expect(JSON.parse(renderJson(REPORT))).toEqual({
+      format_version: 'bp.conformance/v1',
+      ...REPORT,
+      checks: REPORT.checks.map(({ durationMs, ...c }) => ({ ...c, duration_ms: durationMs })),
+    });
   });
 });
 

@@ -23,6 +23,8 @@ export async function startFake(opts: FakeArmOptions = {}): Promise<FakeArm> {
   return fake;
 }
 
+export const FIXTURE_IDENTITY = `/subscriptions/${FAKE_SUBSCRIPTION}/resourceGroups/${FAKE_RESOURCE_GROUP}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/bp-web`;
+
 export function fakeConfig(fake: FakeArm, over: Partial<AzureVmConfig> = {}): AzureVmConfig {
   return {
     subscription_id: FAKE_SUBSCRIPTION,
@@ -32,6 +34,8 @@ export function fakeConfig(fake: FakeArm, over: Partial<AzureVmConfig> = {}): Az
     endpoint: fake.endpoint,
     ca_file: fake.caFile,
     credential: { type: 'access-token', token_env: TOKEN_ENV },
+    // The VMs' identity: they log in to the (private) ACR registry of the fixtures with it.
+    managed_identity: FIXTURE_IDENTITY,
     boot_grace_seconds: 0,
     poll_interval_ms: 50,
     lro_poll_interval_ms: 20,

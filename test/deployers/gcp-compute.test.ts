@@ -66,9 +66,11 @@ describe('gcp-compute lifecycle against the fake Compute Engine', () => {
       'bp-deployment': labelValue('web'),
       'bp-revision': labelValue('Web.v1'),
     });
-    const decl = props.metadata.items.find((i) => i.key === 'gce-container-declaration')!.value;
-    expect(decl).toContain("image: 'us-docker.pkg.dev/bp-test/app/web:1'");
-    expect(decl).toContain("value: '8080'");
+    // A startup-script runs the image with Docker; no container declaration (konlet is deprecated).
+    expect(props.metadata.items.map((i) => i.key)).not.toContain('gce-container-declaration');
+    const script = props.metadata.items.find((i) => i.key === 'startup-script')!.value;
+    expect(script).toContain("-p 8080:8080 'us-docker.pkg.dev/bp-test/app/web:1'");
+    expect(script).toContain('PORT=8080');
 
     const warmed = await deployer.warmRevision(env, 'Web.v1', opts());
     expect(warmed.endpoint).toMatch(/^http:\/\/10\.128\.\d+\.\d+:8080$/);

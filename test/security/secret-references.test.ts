@@ -233,6 +233,59 @@ describe('secret references', () => {
     expect(r.stderr).toMatch(/outside\.yaml:8:\d+: listen .*may not hold the reference \$\{env:LISTEN\}/);
   });
 
+  it('records each store version id (never a value) per revision in state', async () => {
+    const state = JSON.parse((await run(['state', 'show', 'refs', '--json'])).stdout);
+    const versions = state.revisions['web-v1'].secret_versions as Record<string, string>;
+    expect(versions).toMatchObject({
+      '${secret:aws-sm:prod/db#password}': expect.stringMatching(/^[0-9a-f-]{36}$/),
+      [`\${secret:aws-sm:prod/db@${oldVersion}#password}`]: oldVersion,
+      '${secret:aws-ssm:/prod/api-key}': '2',
+      '${secret:vault:secret/app#token}': '1',
+      '${secret:gcp-sm:db-pass}': '2',
+      '${secret:gcp-sm:projects/bp-test/secrets/db-pass@1}': '1',
+      [`\${secret:azure-kv:api-token@${kvOldVersion}}`]: kvOldVersion,
+      '${secret:k8s:apps/creds#token}': expect.stringMatching(/^[0-9]+$/),
+    });
+    expect(Object.keys(versions)).toHaveLength(10);
+  });
+
+  it('the plan notes a newer version in a store: declare a new revision to roll it out', async () => {
+    const smNew = fakes.putSecret('prod/db', JSON.stringify({ user: 'app', password: 'sm-newer-pass-8f7e6d' }));
+    gsm.addVersion('bp-test', 'db-pass', 'gsm-newer-pass-5c4b3a');
+    const kvNew = kv.setSecret('api-token', 'kv-newer-token-2b1a0f');
+    const t = kube.registry.byKind('v1', 'Secret')!;
+    const live = kube.store.get(t, 'apps', 'creds');
+    kube.store.replace(
+      t,
+      'apps',
+      'creds',
+      { ...live, data: { token: Buffer.from('k8s-newer-7e6d5c').toString('base64') } },
+      { manager: 'kubectl-edit' },
+    );
+    const json = await run(['plan', 'env.yaml', '--json']);
+    expect(json.code, json.stderr).toBe(0);
+    const plan = JSON.parse(json.stdout);
+    expect(plan.changes).toBe(false);
+    const updates = plan.secret_updates as Array<{ reference: string; current_version: string }>;
+    expect(Object.fromEntries(updates.map((u) => [u.reference, u.current_version]))).toEqual({
+      '${secret:aws-sm:prod/db#password}': smNew,
+      '${secret:gcp-sm:db-pass}': '3',
+      '${secret:azure-kv:api-token}': kvNew,
+      '${secret:k8s:apps/creds#token}': (kube.store.get(t, 'apps', 'creds').metadata as { resourceVersion: string })
+        .resourceVersion,
+    });
+    expect(updates.every((u) => (u as Record<string, unknown>).revision_id === 'web-v1')).toBe(true);
+    const text = await run(['plan', 'env.yaml']);
+    expect(text.stdout).toContain(
+      'revision web/web-v1 runs version 2 of ${secret:gcp-sm:db-pass}; a newer version exists (3): declare a new revision to roll it out',
+    );
+    // The newer values were fetched to learn their versions: they are redacted like any other.
+    for (const v of ['sm-newer-pass-8f7e6d', 'gsm-newer-pass-5c4b3a', 'kv-newer-token-2b1a0f', 'k8s-newer-7e6d5c'])
+      expect(json.stdout + json.stderr + text.stdout + text.stderr).not.toContain(v);
+    const offline = await run(['plan', 'env.yaml', '--refresh=false', '--json']);
+    expect(JSON.parse(offline.stdout).secret_updates).toBeUndefined();
+  }, 60_000);
+
   it('bp destroy needs no app secret: no store credentials, no file', async () => {
     writeFile(join(t.dir, 'token.txt'), '');
     const r = await run(['destroy', 'env.yaml', '--auto-approve'], {

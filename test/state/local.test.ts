@@ -254,6 +254,7 @@ describe('LocalStateBackend (local files)', () => {
         user: info.user,
         operation: info.operation,
         created: info.created,
+        ...(fields.pid_start != null ? { pid_start: fields.pid_start } : {}),
       };
     }
 

@@ -2,23 +2,14 @@
  * The `bp.event/v1` webhook body (schemas/event.schema.json) and which subscriptions want
  * which event. Plain data: building a body does no I/O and never sees a secret.
  */
+import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../../model/output.js';
 import type { ExpiredRevision, Plan, PlanSummary } from '../../model/plan.js';
 
 export const EVENT_SCHEMA = 'bp.event/v1' as const;
 
-export const EVENT_TYPES = [
-  'apply.started',
-  'apply.finished',
-  'step.started',
-  'step.succeeded',
-  'step.failed',
-  'step.skipped',
-  'revision.expired',
-  'rollout.paused',
-  'rollout.completed',
-  'rollout.rolled_back',
-] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
+/** The webhook event names: one list in src/model/output.ts, shared with the `--json` stream. */
+export const EVENT_TYPES = WEBHOOK_EVENT_TYPES;
+export type EventType = WebhookEventType;
 
 export type Operation = 'apply' | 'destroy' | 'sweep';
 

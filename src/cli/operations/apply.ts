@@ -14,7 +14,7 @@ import { loadOptionsFrom, type SourceFlags } from '../inputs.js';
 import { ExitWith } from '../errors.js';
 import { applyExitCode } from '../../plan/exit-codes.js';
 import { durationFlagMs, engineContext, historyOptions, type CommonFlags } from '../context.js';
-import { humanApplyView, jsonApplyView } from '../views/apply-view.js';
+import { applyViewFor } from '../views/live-apply-view.js';
 import { interruptHandlers } from './interrupts.js';
 import { styleFor } from '../views/style.js';
 
@@ -112,9 +112,7 @@ export async function applyCommand(input: string, flags: ApplyFlags, mode: 'appl
     desired = await loadDesired(input, await loadOptionsFrom(flags));
   }
   const stdoutStyle = styleFor(process.stdout);
-  const view = flags.json
-    ? jsonApplyView((s) => process.stdout.write(s))
-    : humanApplyView((s) => process.stdout.write(s), stdoutStyle);
+  const view = applyViewFor(flags.json, process.stdout, stdoutStyle);
   // Webhooks see the same events as the view; they never block or fail the apply.
   const notify = new RunNotifications(desired.env, mode, process.env);
   const ctx = await engineContext(flags, (e) => {

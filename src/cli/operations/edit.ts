@@ -44,7 +44,7 @@ export async function editFile(file: string, flags: EditFlags, transform: (text:
   }
   if (!flags['dry-run']) {
     const mode = (await stat(file)).mode & 0o777;
-    await writeFileDurable(file, next, { mode });
+    await writeFileDurable(file, next, { mode, what: 'env file' });
   }
   process.stdout.write(
     createTwoFilesPatch(file, file, text, next, undefined, undefined, { context: 3 }).replace(/^Index: .*\n=+\n/, ''),

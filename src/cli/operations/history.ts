@@ -1,5 +1,6 @@
 /** `bp history ENV`: what was done to an environment, by whom, from which commit, newest last. */
 import { UsageError } from '../../model/errors.js';
+import { OUTPUT_FORMATS } from '../../model/output.js';
 import type { HistoryEntry } from '../../model/state.js';
 import { engineContext, type CommonFlags } from '../context.js';
 
@@ -9,7 +10,10 @@ export async function historyCommand(env: string, flags: CommonFlags & { json: b
     const state = await ctx.backend.load(env);
     if (!state) throw new UsageError(`environment "${env}" has no recorded state in ${ctx.backend.description}`);
     const history = state.history ?? [];
-    if (flags.json) process.stdout.write(JSON.stringify({ environment_id: env, history }, null, 2) + '\n');
+    if (flags.json)
+      process.stdout.write(
+        JSON.stringify({ format_version: OUTPUT_FORMATS.history, environment_id: env, history }, null, 2) + '\n',
+      );
     else
       process.stdout.write(history.length === 0 ? `environment "${env}" has no history yet\n` : renderHistory(history));
     return 0;

@@ -6,6 +6,7 @@ import { readRuntimeConfig } from '../../apply/runtime-config.js';
 import { hostname } from 'node:os';
 import { escapeControls, jsonSafe } from '../../model/escape.js';
 import { BpError } from '../../model/errors.js';
+import { OUTPUT_FORMATS } from '../../model/output.js';
 import { holderMayBeAlive } from '../../state/process-liveness.js';
 import type { Plan } from '../../model/plan.js';
 import { readPlanFile } from './apply.js';
@@ -64,7 +65,9 @@ export function stateListCommand(flags: CommonFlags & { json: boolean }): Promis
           updated_at: s?.updated_at ?? null,
         });
       }
-      process.stdout.write(jsonSafe(JSON.stringify(rows, null, 2)) + '\n');
+      process.stdout.write(
+        jsonSafe(JSON.stringify({ format_version: OUTPUT_FORMATS.state_list, environments: rows }, null, 2)) + '\n',
+      );
     } else if (ids.length === 0) {
       process.stdout.write(`No recorded environments in ${ctx.backend.description}.\n`);
     } else {

@@ -54,7 +54,7 @@ export async function planCommand(file: string, flags: PlanFlags): Promise<numbe
         plan,
       });
       const out = resolve(flags.out);
-      await writeFileDurable(out, JSON.stringify(planFile) + '\n');
+      await writeFileDurable(out, JSON.stringify(planFile) + '\n', { what: 'plan file' });
       chmodSync(out, 0o600);
     }
     const format = flags.json ? 'json' : (flags.format ?? 'text');

@@ -45,7 +45,7 @@ export async function pluginsLockCommand(files: string[]): Promise<number> {
     }
     const sorted = Object.fromEntries(Object.entries(plugins).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
     const lock: PluginLock = { format_version: LOCK_FORMAT, plugins: sorted };
-    await writeFileDurable(lockFile, JSON.stringify(lock, null, 2) + '\n', { mode: 0o644 });
+    await writeFileDurable(lockFile, JSON.stringify(lock, null, 2) + '\n', { mode: 0o644, what: 'plugin lock' });
     process.stdout.write(
       entries.size === 0
         ? `${lockFile}: no plugins to lock (built-in deployers need none)\n`

@@ -1,9 +1,10 @@
 /** `bp rollout status|promote|abort`. */
 import type { OperatorDecision } from '../../apply/rollout-control.js';
 import { BpError } from '../../model/errors.js';
+import { OUTPUT_FORMATS } from '../../model/output.js';
 import { applyExitCode, rolloutStatusExitCode } from '../../plan/exit-codes.js';
 import { durationFlagMs, engineContext, historyOptions, type CommonFlags } from '../context.js';
-import { humanApplyView, jsonApplyView } from '../views/apply-view.js';
+import { applyViewFor } from '../views/live-apply-view.js';
 import { renderRolloutRows, rolloutRows } from '../views/rollout-view.js';
 import { styleFor } from '../views/style.js';
 import { interruptHandlers } from './interrupts.js';
@@ -21,7 +22,14 @@ export async function rolloutStatusCommand(
       throw new BpError('Usage', `environment "${env}" has no deployment "${deployment}"`);
     }
     const rows = rolloutRows(state, deployment);
-    if (flags.json) process.stdout.write(JSON.stringify({ environment_id: env, rollouts: rows }, null, 2) + '\n');
+    if (flags.json)
+      process.stdout.write(
+        JSON.stringify(
+          { format_version: OUTPUT_FORMATS.rollout_status, environment_id: env, rollouts: rows },
+          null,
+          2,
+        ) + '\n',
+      );
     else process.stdout.write(renderRolloutRows(env, rows, styleFor(process.stdout)) + '\n');
     return flags['exit-status'] ? rolloutStatusExitCode(rows.map((r) => r.status)) : 0;
   } finally {
@@ -45,9 +53,7 @@ export async function rolloutControlCommand(
 ): Promise<number> {
   const { controlRollout } = await import('../../apply/rollout-control.js');
   const style = styleFor(process.stdout);
-  const view = flags.json
-    ? jsonApplyView((s) => process.stdout.write(s))
-    : humanApplyView((s) => process.stdout.write(s), style);
+  const view = applyViewFor(flags.json, process.stdout, style);
   const ctx = await engineContext(flags, (e) => {
     if (e.type !== 'plan_ready') view.event(e);
   });

@@ -15,7 +15,8 @@ import { UsageError } from '../../model/errors.js';
 import type { Verb } from '../../model/plan.js';
 import { durationFlagMs, engineContext, historyOptions, type CommonFlags } from '../context.js';
 import { errorMessageFor } from '../errors.js';
-import { humanApplyView, jsonApplyView } from '../views/apply-view.js';
+import { applyViewFor } from '../views/live-apply-view.js';
+import { line as jsonLine } from '../../apply/event-stream.js';
 import { styleFor, type Style } from '../views/style.js';
 
 export interface SweepFlags extends CommonFlags, SourceFlags {
@@ -49,7 +50,7 @@ export async function sweepCommand(file: string, flags: SweepFlags): Promise<num
 
   const write = (s: string) => process.stdout.write(s);
   const style = styleFor(process.stdout);
-  const view = flags.json ? jsonApplyView(write) : humanApplyView(write, style);
+  const view = applyViewFor(flags.json, process.stdout, style);
   let notify: RunNotifications | null = null;
   const ctx: EngineContext = await engineContext(flags, (e) => {
     view.event(e);
@@ -110,6 +111,7 @@ export async function sweepCommand(file: string, flags: SweepFlags): Promise<num
     n.finished(outcome.result);
     for (const message of await n.settle()) view.event({ type: 'warning', message });
     last = outcome;
+    view.flush(); // the live region is empty and every step line out before the report
     report(outcome, flags.json, write, style, watchMs !== null);
     return outcome;
   };
@@ -145,17 +147,17 @@ export async function sweepCommand(file: string, flags: SweepFlags): Promise<num
 function report(o: SweepOutcome, json: boolean, write: (s: string) => void, style: Style, watching: boolean): void {
   if (json) {
     write(
-      JSON.stringify({
-        '@timestamp': new Date().toISOString(),
-        type: 'sweep',
-        environment_id: o.plan.environment_id,
-        locked: o.locked,
-        archived: o.archived,
-        failed: o.failed,
-        kept_with_traffic: o.keptWithTraffic,
-        held_by_drift: o.heldByDrift,
-        interrupted: Boolean(o.result?.interrupted),
-      }) + '\n',
+      JSON.stringify(
+        jsonLine('sweep.finished', {
+          environment_id: o.plan.environment_id,
+          locked: o.locked,
+          archived: o.archived,
+          failed: o.failed,
+          kept_with_traffic: o.keptWithTraffic,
+          held_by_drift: o.heldByDrift,
+          interrupted: Boolean(o.result?.interrupted),
+        }),
+      ) + '\n',
     );
     return;
   }

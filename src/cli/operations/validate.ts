@@ -1,6 +1,7 @@
 import { loadDesired } from '../../apply/desired.js';
 import { loadOptionsFrom, type SourceFlags } from '../inputs.js';
 import { InvalidInputError } from '../../model/errors.js';
+import { OUTPUT_FORMATS } from '../../model/output.js';
 
 export async function validateCommand(
   file: string,
@@ -12,7 +13,14 @@ export async function validateCommand(
     const revisions = d.env.deployments.reduce((n, dep) => n + dep.revisions.length, 0);
     if (flags.json) {
       process.stdout.write(
-        JSON.stringify({ valid: true, file, environment_id: d.env.environment_id, problems: [] }) + '\n',
+        JSON.stringify({
+          format_version: OUTPUT_FORMATS.validate,
+          valid: true,
+          file,
+          environment_id: d.env.environment_id,
+          problems: [],
+          warnings: d.warnings,
+        }) + '\n',
       );
     } else {
       process.stdout.write(
@@ -22,7 +30,16 @@ export async function validateCommand(
     return 0;
   } catch (e) {
     if (flags.json && e instanceof InvalidInputError) {
-      process.stdout.write(JSON.stringify({ valid: false, file, problems: e.problems }) + '\n');
+      process.stdout.write(
+        JSON.stringify({
+          format_version: OUTPUT_FORMATS.validate,
+          valid: false,
+          file,
+          environment_id: null,
+          problems: e.problems,
+          warnings: [],
+        }) + '\n',
+      );
       return 1;
     }
     throw e;

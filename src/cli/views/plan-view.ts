@@ -123,6 +123,13 @@ export function renderPlan(plan: Plan, style: Style): string {
     );
   }
   if (rollouts.length > 0) out.push('');
+  for (const u of plan.secret_updates ?? []) {
+    out.push(
+      `${style.yellow('Note:')} revision ${u.deployment_id}/${u.revision_id} runs version ${u.recorded_version} of ${u.reference}; ` +
+        `a newer version exists (${u.current_version}): declare a new revision to roll it out`,
+    );
+  }
+  if ((plan.secret_updates ?? []).length > 0) out.push('');
   if (!plan.changes) {
     const diverged = rollouts.some((r) => r.diverged);
     out.push(

@@ -7,6 +7,7 @@ export interface RolloutRow {
   deployment_id: string;
   canary: string;
   status: RolloutProgress['status'];
+  /** 1-based, as on screen: the step in progress, or the last one once the rollout ended. */
   step: number;
   steps: number;
   current_step: string | null;
@@ -31,7 +32,7 @@ export function rolloutRows(state: RecordedState, deploymentId?: string): Rollou
       deployment_id: id,
       canary: p.canary,
       status: p.status,
-      step: p.step,
+      step: Math.min(p.step + 1, p.steps.length),
       steps: p.steps.length,
       current_step: p.step < p.steps.length ? describeStep(p.steps[p.step]) : null,
       split: d.split,
@@ -58,7 +59,7 @@ export function renderRolloutRows(environmentId: string, rows: RolloutRow[], sty
         : r.status === 'completed'
           ? style.green
           : style.yellow;
-    const at = r.current_step ? `, step ${r.step + 1}/${r.steps}: ${r.current_step}` : '';
+    const at = r.current_step ? `, step ${r.step}/${r.steps}: ${r.current_step}` : '';
     out.push(`${style.bold(r.deployment_id)}: rollout of ${r.canary} ${paint(r.status.replace('_', ' '))}${at}`);
     out.push(`  traffic now: ${formatSplit(r.split) || '(none)'}`);
     out.push(`  stable:      ${formatSplit(r.stable) || '(none)'}`);

@@ -23,7 +23,10 @@ export const runtimeConfig: Check = {
       if (e instanceof CheckFailure) throw e;
       throw new CheckFailure(`reportRuntimeConfig rejected: ${describeError(e)}`, expected, describeError(e));
     }
-    if (!sameValue(expected, observed)) {
+    // bp reads environment_id and revisions; the format marker may be the older `schema` key.
+    const { format_version: _f, schema: _s, ...reported } = (observed ?? {}) as Record<string, unknown>;
+    const { format_version: _e, ...wanted } = expected;
+    if (!sameValue(wanted, reported)) {
       throw new CheckFailure('reportRuntimeConfig differs from the projection of recorded state', expected, observed);
     }
   },

@@ -30,6 +30,27 @@ export interface BootOptions {
   instanceType?: string;
 }
 
+/** The boot options of a deployer config (defaults as the schema fills them). */
+export function bootOptionsFrom(config: AwsEc2Config): BootOptions {
+  return {
+    port: config.app_port ?? 8080,
+    region: config.region,
+    instanceProfile: config.instance_profile,
+    amiFamily: config.ami_family,
+    instanceType: config.instance_type,
+  };
+}
+
+/** True when `bootProblems` refuses the revision's env (then nothing else about its user data is checked). */
+export function bootRefused(config: AwsEc2Config, revision: DeployerRevision): boolean {
+  try {
+    bootEnv(revision, AWS_BOOT_RULES, config.instance_profile);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 export const AWS_BOOT_RULES: BootSecretRules = {
   deployer: 'aws-ec2',
   stores: ['aws-sm', 'aws-ssm'],

@@ -29,9 +29,8 @@ import {
   TAG_LAUNCH,
   targetGroupName,
   userData,
-  bootOptionsFor,
 } from './launch.js';
-import type { BootOptions } from './boot-script.js';
+import { bootOptionsFrom, type BootOptions } from './boot-script.js';
 import { checkRuleConditions, checkRuleSize, checkUserData } from './limits.js';
 import { awsErrorCode, createClients, type AwsClients } from './sdk.js';
 import { toElbWeights } from './weights.js';
@@ -59,7 +58,7 @@ export class AwsEc2Deployer implements Deployer {
   }
 
   private bootOptions(): BootOptions {
-    return bootOptionsFor(this.config);
+    return bootOptionsFrom(this.config);
   }
 
   private async balancer(): Promise<{ c: AwsClients; lb: Balancer }> {

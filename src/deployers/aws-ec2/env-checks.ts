@@ -7,8 +7,9 @@
 import type { EnvironmentProblem } from '../../model/deployer.js';
 import type { Environment } from '../../model/environment.js';
 import { artifactPath, deploymentsOf, largestEnvPath, refusal, revisionsOf } from '../kit/env-checks.js';
+import { bootOptionsFrom, bootRefused } from './boot-script.js';
 import type { AwsEc2Config } from './config.js';
-import { bootOptionsFor, checkArtifact, instanceTypeFor, userData } from './launch.js';
+import { checkArtifact, instanceTypeFor, userData } from './launch.js';
 import { checkRuleSize, checkUserData, conditionProblems } from './limits.js';
 
 export function checkAwsEc2Environment(config: AwsEc2Config, env: Environment, instance: string): EnvironmentProblem[] {
@@ -41,8 +42,9 @@ export function checkAwsEc2Environment(config: AwsEc2Config, env: Environment, i
         (m) => artifactPath(site, m),
       ),
     );
-    if (problems.length > before) continue;
-    problems.push(...refusal(() => checkUserData(r, userData(r, bootOptionsFor(config))), largestEnvPath(site)));
+    // An env the instances cannot fetch is reported by bootProblems (boot-script.ts), once.
+    if (problems.length > before || bootRefused(config, r)) continue;
+    problems.push(...refusal(() => checkUserData(r, userData(r, bootOptionsFrom(config))), largestEnvPath(site)));
     problems.push(...refusal(() => instanceTypeFor(r.resources, config.instance_type), [...site.path, 'resources']));
   }
   return problems;

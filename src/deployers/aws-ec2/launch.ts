@@ -7,8 +7,6 @@ import { createHash } from 'node:crypto';
 import type { DeployerRevision } from '../../model/deployer.js';
 import type { Resources } from '../../model/environment.js';
 import { ProviderError } from '../../model/errors.js';
-import type { BootOptions } from './boot-script.js';
-import type { AwsEc2Config } from './config.js';
 
 export const TAG_ENVIRONMENT = 'bp:environment';
 export const TAG_DEPLOYMENT = 'bp:deployment';
@@ -129,14 +127,3 @@ export function checkArtifact(revision: DeployerRevision): void {
 
 // The user data moved to boot-script.ts; re-exported for callers of this module.
 export { ecrRegistry, userData } from './boot-script.js';
-
-/** What the boot script is built from, out of the deployer config (defaults filled or not). */
-export function bootOptionsFor(config: AwsEc2Config): BootOptions {
-  return {
-    port: config.app_port ?? 8080,
-    region: config.region,
-    instanceProfile: config.instance_profile,
-    amiFamily: config.ami_family,
-    instanceType: config.instance_type,
-  };
-}

@@ -33,6 +33,8 @@ export interface AzureVmConfig {
   admin_username?: string;
   /** OpenSSH public key for the admin user; else a throwaway key nobody holds (no SSH access). */
   ssh_public_key?: string;
+  /** Resource id of the user-assigned managed identity the VMs run as (Key Vault secrets, ACR pulls). */
+  managed_identity?: string;
   /** Port revisions listen on inside the VM ($PORT). */
   port?: number;
   /** Port of each revision's load balancer frontend, which Traffic Manager probes. */
@@ -53,12 +55,24 @@ export interface AzureVmConfig {
 export type Settings = Required<
   Omit<
     AzureVmConfig,
-    'endpoint' | 'authority_host' | 'ca_file' | 'vm_size' | 'ssh_public_key' | 'network_security_group_id'
+    | 'endpoint'
+    | 'authority_host'
+    | 'ca_file'
+    | 'vm_size'
+    | 'ssh_public_key'
+    | 'network_security_group_id'
+    | 'managed_identity'
   >
 > &
   Pick<
     AzureVmConfig,
-    'endpoint' | 'authority_host' | 'ca_file' | 'vm_size' | 'ssh_public_key' | 'network_security_group_id'
+    | 'endpoint'
+    | 'authority_host'
+    | 'ca_file'
+    | 'vm_size'
+    | 'ssh_public_key'
+    | 'network_security_group_id'
+    | 'managed_identity'
   >;
 
 const credentialSchema = {
@@ -135,6 +149,13 @@ export const configSchema = {
     },
     admin_username: { type: 'string', default: 'bpadmin' },
     ssh_public_key: { type: 'string', description: 'OpenSSH public key of the admin user; else no one can log in.' },
+    managed_identity: {
+      type: 'string',
+      pattern:
+        '^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\\.ManagedIdentity/userAssignedIdentities/[^/]+$',
+      description:
+        'Resource id of a user-assigned managed identity the VMs run as: they fetch ${secret:azure-kv:...} values (Key Vault Secrets User) and pull from ACR (AcrPull) with it at boot.',
+    },
     port: {
       type: 'integer',
       minimum: 1,

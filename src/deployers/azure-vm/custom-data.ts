@@ -1,13 +1,23 @@
 /**
- * The custom data (cloud-init) each VM of a revision boots with: it writes the revision's env
- * (plus PORT) to a root-only file and runs the artifact under systemd, restarted if it exits.
+ * The custom data (cloud-init) each VM of a revision boots with: it writes the revision's plain
+ * env (plus PORT) to root-only files and runs the artifact under systemd, restarted if it exits.
  * `artifact.image` runs with Docker (installed from the image's apt if missing);
- * `artifact.binary` is fetched from its URL; `artifact.command` runs as given. Env values end
- * up in the VM's custom data, readable by anyone allowed to read the VM's data on the host.
+ * `artifact.binary` is fetched from its URL; `artifact.command` runs as given. Secrets and the
+ * registry login go through boot-script.ts: the custom data holds references, never values.
  */
 import { generateKeyPairSync } from 'node:crypto';
 import type { DeployerRevision } from '../../model/deployer.js';
 import { ProviderError } from '../../model/errors.js';
+import { bootEnv, shellQuote } from '../kit/boot-secrets.js';
+import {
+  AZURE_BOOT_RULES,
+  bootScript,
+  gpuScript,
+  isGpu,
+  PLAIN_DOCKER_ENV,
+  PLAIN_SYSTEMD_ENV,
+  type BootSettings,
+} from './boot-script.js';
 
 /** A Docker/OCI image reference: [host[:port]/]path[:tag][@digest]. */
 const IMAGE_REF =
@@ -17,8 +27,6 @@ const IMAGE_REF =
  * binary array is at most 65,535 bytes; its base64 form at most 87,380 characters.
  */
 export const MAX_CUSTOM_DATA = 65535;
-
-const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** Checks what can be checked without a VM; throws a non-retryable error naming the problem. */
 export function validateArtifact(revision: DeployerRevision): void {
@@ -47,19 +55,24 @@ export function validateArtifact(revision: DeployerRevision): void {
 /** Indents a block for a YAML literal (`|`) scalar. */
 const block = (lines: string[], indent: string) => lines.map((l) => `${indent}${l}`).join('\n');
 
-export function customData(revision: DeployerRevision, port: number): string {
+export function customData(revision: DeployerRevision, boot: BootSettings | number): string {
+  const settings: BootSettings = typeof boot === 'number' ? { port: boot } : boot;
+  const port = settings.port;
   const a = revision.artifact;
-  const env = { ...a.env, PORT: String(port) };
+  const { plain } = bootEnv(revision, AZURE_BOOT_RULES, settings.managedIdentity);
+  const env = { ...plain, PORT: String(port) };
   // Docker's --env-file takes values verbatim; systemd's EnvironmentFile wants them quoted.
   const dockerEnv = Object.entries(env).map(([k, v]) => `${k}=${v}`);
   const systemdEnv = Object.entries(env).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+  const boot_ = bootScript(revision, settings);
+  const gpu = isGpu(revision.resources, settings.vmSize) ? gpuScript(a.image !== undefined) : null;
   let exec: string[];
   let prepare: string[] = [];
   if (a.image !== undefined) {
     exec = [
       'ExecStartPre=-/usr/bin/docker rm -f bp-app',
       `ExecStartPre=/usr/bin/docker pull ${shellQuote(a.image)}`,
-      `ExecStart=/usr/bin/docker run --rm --name bp-app --env-file /etc/bp/docker.env -p ${port}:${port} ${shellQuote(a.image)}`,
+      `ExecStart=/usr/bin/docker run --rm --name bp-app${gpu ? ' --gpus all' : ''} --env-file /etc/bp/docker.env -p ${port}:${port} ${shellQuote(a.image)}`,
     ];
     prepare = [
       '  - [sh, -c, "command -v docker >/dev/null || (apt-get update -q && apt-get install -y -q docker.io)"]',
@@ -73,18 +86,28 @@ export function customData(revision: DeployerRevision, port: number): string {
   } else {
     exec = [`ExecStart=${(a.command as string[]).map(shellQuote).join(' ')}`];
   }
+  // With a boot script, the env files are rebuilt by it before every start (fresh secrets,
+  // a fresh registry login); without one, cloud-init writes them directly.
+  const envFile = (path: string, plainPath: string, lines: string[]) => [
+    `  - path: ${boot_ ? plainPath : path}`,
+    "    permissions: '0600'",
+    '    content: |',
+    block(lines, '      '),
+  ];
+  const script = (path: string, lines: string[]) => [
+    `  - path: ${path}`,
+    "    permissions: '0700'",
+    '    content: |',
+    block(lines, '      '),
+  ];
   const text = [
     '#cloud-config',
-    '# Written by bp: runs this revision under systemd, restarted if it exits.',
+    '# Written by bp: runs this revision under systemd, restarted if it exits. It holds no secret value.',
     'write_files:',
-    '  - path: /etc/bp/docker.env',
-    "    permissions: '0600'",
-    '    content: |',
-    block(dockerEnv, '      '),
-    '  - path: /etc/bp/app.env',
-    "    permissions: '0600'",
-    '    content: |',
-    block(systemdEnv, '      '),
+    ...envFile('/etc/bp/docker.env', PLAIN_DOCKER_ENV, dockerEnv),
+    ...envFile('/etc/bp/app.env', PLAIN_SYSTEMD_ENV, systemdEnv),
+    ...(boot_ ? script('/etc/bp/boot.sh', boot_) : []),
+    ...(gpu ? script('/etc/bp/gpu.sh', gpu) : []),
     '  - path: /etc/systemd/system/bp-app.service',
     "    permissions: '0644'",
     '    content: |',
@@ -95,10 +118,11 @@ export function customData(revision: DeployerRevision, port: number): string {
         'After=network-online.target docker.service',
         'Wants=network-online.target',
         '[Service]',
-        'EnvironmentFile=/etc/bp/app.env',
+        `EnvironmentFile=${boot_ ? '-' : ''}/etc/bp/app.env`,
         'Restart=always',
         'RestartSec=2',
         'TimeoutStartSec=0',
+        ...(boot_ ? ['ExecStartPre=/bin/bash /etc/bp/boot.sh'] : []),
         ...exec,
         '[Install]',
         'WantedBy=multi-user.target',
@@ -108,6 +132,7 @@ export function customData(revision: DeployerRevision, port: number): string {
     'runcmd:',
     '  - [install, -d, -m, "0755", /opt/bp]',
     ...prepare,
+    ...(gpu ? ['  - [bash, /etc/bp/gpu.sh]'] : []),
     '  - [systemctl, daemon-reload]',
     '  - [systemctl, enable, --now, bp-app.service]',
     '',

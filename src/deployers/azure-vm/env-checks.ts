@@ -8,6 +8,7 @@
 import type { EnvironmentProblem } from '../../model/deployer.js';
 import type { Environment } from '../../model/environment.js';
 import { artifactPath, deploymentsOf, largestEnvPath, refusal, revisionsOf } from '../kit/env-checks.js';
+import { bootRefused, bootSettingsFrom } from './boot-script.js';
 import { settingsFrom, vmSizeFor, type AzureVmConfig } from './config.js';
 import { customData, validateArtifact } from './custom-data.js';
 
@@ -40,8 +41,9 @@ export function checkAzureVmEnvironment(
     );
     problems.push(...artifact);
     problems.push(...refusal(() => vmSizeFor(r.resources, settings.vm_size), [...site.path, 'resources']));
-    if (artifact.length > 0) continue;
-    problems.push(...refusal(() => customData(r, settings.port), largestEnvPath(site)));
+    // An env the VMs cannot fetch is reported by bootProblems (boot-script.ts), once.
+    if (artifact.length > 0 || bootRefused(config, r)) continue;
+    problems.push(...refusal(() => customData(r, bootSettingsFrom(settings)), largestEnvPath(site)));
   }
   return problems;
 }

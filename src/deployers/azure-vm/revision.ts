@@ -9,6 +9,7 @@ import type { DeployerDeployment, DeployerRevision } from '../../model/deployer.
 import { ProviderError } from '../../model/errors.js';
 import type { Settings } from './config.js';
 import { vmSizeFor } from './config.js';
+import { bootSettingsFrom, type BootSettings } from './boot-script.js';
 import { customData, throwawaySshKey, validateArtifact } from './custom-data.js';
 import { powerOf, vmModel, type ExistingOsProfile } from './vm-model.js';
 
@@ -65,7 +66,7 @@ export class RevisionResources {
   async stage(t: RevisionTarget, signal: AbortSignal): Promise<Record<string, unknown>> {
     validateArtifact(t.revision);
     // Limits before any call: custom data over 65,535 bytes would only be refused at the VM PUT.
-    customData(t.revision, this.s.port);
+    customData(t.revision, this.boot());
     const size = vmSizeFor(t.revision.resources, this.s.vm_size);
     const m = /\/virtualNetworks\/([^/]+)\/subnets\/([^/]+)$/.exec(this.s.subnet_id)!;
     const rg = this.s.subnet_id.split('/')[4];
@@ -229,6 +230,10 @@ export class RevisionResources {
         this.c.compute.virtualMachines.start(this.rg, n.vm(i), this.lro(signal)),
       );
     }
+  }
+
+  private boot(): BootSettings {
+    return bootSettingsFrom(this.s);
   }
 
   /** The VM's model (vm-model.ts), with the throwaway key generated once per deployer. */

@@ -4,6 +4,7 @@
  */
 import type { Settings } from './config.js';
 import { vmSizeFor } from './config.js';
+import { bootSettingsFrom } from './boot-script.js';
 import { customData } from './custom-data.js';
 import type { RevisionTarget } from './revision.js';
 import type { AzureClients } from './sdk.js';
@@ -45,6 +46,10 @@ export function vmModel(s: Settings, m: VmModelInput) {
   return {
     location: s.location,
     tags: m.tags,
+    // The VM's own identity: boot.sh fetches Key Vault secrets and logs in to ACR with it.
+    ...(s.managed_identity
+      ? { identity: { type: 'UserAssigned', userAssignedIdentities: { [s.managed_identity]: {} } } }
+      : {}),
     hardwareProfile: { vmSize: vmSizeFor(t.revision.resources, s.vm_size) },
     storageProfile: {
       imageReference: { publisher, offer, sku, version },
@@ -57,7 +62,7 @@ export function vmModel(s: Settings, m: VmModelInput) {
     osProfile: {
       computerName: t.names.vm(m.index).slice(0, 64),
       adminUsername: user,
-      customData: customData(t.revision, s.port),
+      customData: customData(t.revision, bootSettingsFrom(s)),
       linuxConfiguration: {
         disablePasswordAuthentication: true,
         ssh: { publicKeys: [{ path: `/home/${user}/.ssh/authorized_keys`, keyData: key }] },

@@ -79,7 +79,7 @@ export class DockerDeployer implements Deployer {
     const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'warming');
     imageOf(revision);
     const containers = await this.exclusive(`revision:${revisionId}`, () =>
-      warmContainers(this.deps, env, deployment, revision, opts.signal),
+      warmContainers(this.deps, env, deployment, revision, opts.signal, opts.progress),
     );
     const backends = containers.map((c) => c.url as string);
     // A healed replica may have a new port, and a re-warmed revision must leave `draining`.

@@ -3,9 +3,16 @@
  * new ones healthy through their published ports, and on failure remove what this call
  * created and report the container's last log lines.
  */
-import type { DeployerDeployment, DeployerEnvironment, DeployerRevision, Logger } from '../../model/deployer.js';
+import type {
+  DeployerDeployment,
+  DeployerEnvironment,
+  DeployerRevision,
+  Logger,
+  VerbProgress,
+} from '../../model/deployer.js';
 import { AbortedError, BpError, ProviderError } from '../../model/errors.js';
 import { done, pending, pollUntil } from '../kit/poll.js';
+import { replicaProgress, type ReplicaProgress } from '../kit/progress.js';
 import { freePort, probe } from '../local-host/net.js';
 import {
   type ContainerDeps,
@@ -50,6 +57,7 @@ async function waitHealthy(
   revision: DeployerRevision,
   started: RevisionContainer,
   signal: AbortSignal,
+  progress: ReplicaProgress,
 ): Promise<RevisionContainer> {
   const { http_path: path, timeout_seconds: seconds } = revision.health;
   const deadline = Date.now() + seconds * 1000;
@@ -59,7 +67,10 @@ async function waitHealthy(
     async () => {
       if (c.url) {
         const result = await probe(c.url, path, Math.min(PROBE_TIMEOUT_MS, Math.max(100, deadline - Date.now())));
-        if (result.ok) return done(c);
+        if (result.ok) {
+          progress.healthy();
+          return done(c);
+        }
         last = result.detail;
       }
       const now = await describeContainer(deps, c.id);
@@ -72,6 +83,7 @@ async function waitHealthy(
       if (!c.running && c.state !== 'created') {
         await failWithLogs(deps, c, revision.revision_id, `stopped (${c.state}) before it became healthy`, false);
       }
+      progress.pending(c.url ? `last probe ${last}` : `container ${c.state}`);
       return pending(last);
     },
     {
@@ -102,6 +114,7 @@ export async function warmContainers(
   deployment: DeployerDeployment,
   revision: DeployerRevision,
   signal: AbortSignal,
+  report?: (p: VerbProgress) => void,
 ): Promise<RevisionContainer[]> {
   const id = revision.revision_id;
   const wanted = wantedReplicas(revision);
@@ -126,7 +139,13 @@ export async function warmContainers(
       deps.logger.debug('container started', { revision_id: id, container: c.name, url: c.url });
       started.push(c);
     }
-    const healthy = await Promise.all(started.map((c) => waitHealthy(deps, revision, c, signal)));
+    const progress = replicaProgress(report, {
+      waitingFor: `containers of "${id}" to answer ${revision.health.http_path}`,
+      wanted,
+      healthy: kept.length,
+    });
+    progress.pending();
+    const healthy = await Promise.all(started.map((c) => waitHealthy(deps, revision, c, signal, progress)));
     return [...kept, ...healthy].sort((a, b) => a.index - b.index);
   } catch (e) {
     await Promise.all(started.map((c) => removeContainer(deps, c.id).catch(() => undefined)));

@@ -70,7 +70,11 @@ export const configSchema = {
       default: ['bp-http'],
       description: 'Network tags for firewall rules (health-check ranges).',
     },
-    service_account: { type: 'string', description: 'Service account email the VMs run as.' },
+    service_account: {
+      type: 'string',
+      description:
+        "Service account email the VMs run as: it pulls Artifact Registry images and fetches ${secret:gcp-sm:...} values at boot (else the project's Compute Engine default account, and no secrets).",
+    },
     external_ip: {
       type: 'boolean',
       default: false,
@@ -79,7 +83,8 @@ export const configSchema = {
     container_image: {
       type: 'string',
       default: 'projects/cos-cloud/global/images/family/cos-stable',
-      description: 'Boot image for artifact.image revisions.',
+      description:
+        'Boot image for artifact.image revisions: Container-Optimized OS (default) or a Debian/Ubuntu image; its startup-script runs the image with Docker.',
     },
     vm_image: {
       type: 'string',

@@ -7,6 +7,7 @@
 import type { EnvironmentProblem } from '../../model/deployer.js';
 import type { Environment } from '../../model/environment.js';
 import { artifactPath, largestEnvPath, refusal, revisionsOf } from '../kit/env-checks.js';
+import { bootRefused } from './boot-script.js';
 import { machineTypeFor, settingsFrom, type GcpComputeConfig } from './config.js';
 import { templateBody, validateArtifact } from './template.js';
 
@@ -26,7 +27,8 @@ export function checkGcpComputeEnvironment(
     problems.push(...artifact);
     const machine = refusal(() => machineTypeFor(r.resources, settings.machine_type), [...site.path, 'resources']);
     problems.push(...machine);
-    if (artifact.length > 0 || machine.length > 0) continue;
+    // An env the VMs cannot fetch is reported by bootProblems (boot-script.ts), once.
+    if (artifact.length > 0 || machine.length > 0 || bootRefused(config, r)) continue;
     problems.push(
       ...refusal(
         () => templateBody(settings, env.environment_id, site.deployment, r, 'validate'),

@@ -1,27 +1,18 @@
 /**
- * The instance template of a revision: what every VM of its instance group boots. An
- * `artifact.image` runs on Container-Optimized OS through a `gce-container-declaration`
- * (what `gcloud compute instance-templates create-with-container` writes); `artifact.binary`
- * and `artifact.command` run under systemd from a startup script on a general-purpose image.
- * Revision env values go into instance metadata: readable by anyone who may read the VMs.
+ * The instance template of a revision: what every VM of its instance group boots, its
+ * startup-script (boot-script.ts) in the metadata. The metadata is readable by anyone who may
+ * read the VMs, so it carries plain env values and secret references only.
  */
 import type { DeployerDeployment, DeployerRevision } from '../../model/deployer.js';
 import { ProviderError } from '../../model/errors.js';
 import type { Json } from './api.js';
+import { bootImage, startupScript } from './boot-script.js';
 import { machineTypeFor, type Settings } from './config.js';
 import { describe, LABELS, labelValue, REVISION_METADATA_KEY } from './names.js';
 
 /** A Docker/OCI image reference: [host[:port]/]path[:tag][@digest]. */
 const IMAGE_REF =
   /^(?:[a-z0-9.-]+(?::[0-9]+)?\/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
-
-function yamlQuote(s: string): string {
-  return `'${s.replace(/'/g, "''")}'`;
-}
-
-function shellQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 /** Checks what can be checked without running the artifact; throws a non-retryable error. */
 export function validateArtifact(revision: DeployerRevision): void {
@@ -70,42 +61,6 @@ export function checkMetadata(revisionId: string, items: Array<{ key: string; va
   }
 }
 
-function containerDeclaration(image: string, env: Record<string, string>): string {
-  const lines = ['spec:', '  containers:', '    - name: app', `      image: ${yamlQuote(image)}`, '      env:'];
-  for (const [k, v] of Object.entries(env))
-    lines.push(`        - name: ${yamlQuote(k)}`, `          value: ${yamlQuote(v)}`);
-  lines.push('      stdin: false', '      tty: false', '  restartPolicy: Always');
-  return `${lines.join('\n')}\n`;
-}
-
-function startupScript(revision: DeployerRevision, env: Record<string, string>): string {
-  const a = revision.artifact;
-  const envFile = Object.entries(env)
-    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
-    .join('\n');
-  const fetch =
-    a.binary === undefined
-      ? []
-      : a.binary.startsWith('gs://')
-        ? [`gcloud storage cp ${shellQuote(a.binary)} /opt/bp/app`, 'chmod +x /opt/bp/app']
-        : [`curl -fsSL --retry 10 --retry-connrefused -o /opt/bp/app ${shellQuote(a.binary)}`, 'chmod +x /opt/bp/app'];
-  const argv = a.binary !== undefined ? ['/opt/bp/app'] : (a.command as string[]);
-  return [
-    '#!/bin/bash',
-    '# Written by bp: runs this revision under systemd, restarted if it exits.',
-    'set -euo pipefail',
-    'install -d -m 0755 /opt/bp',
-    "cat > /opt/bp/env <<'BP_ENV_EOF'",
-    envFile,
-    'BP_ENV_EOF',
-    'chmod 0600 /opt/bp/env',
-    ...fetch,
-    'systemctl stop bp-app.service 2>/dev/null || true',
-    `systemd-run --unit=bp-app --property=Restart=always --property=EnvironmentFile=/opt/bp/env ${argv.map(shellQuote).join(' ')}`,
-    '',
-  ].join('\n');
-}
-
 export function templateBody(
   settings: Settings,
   environmentId: string,
@@ -113,17 +68,12 @@ export function templateBody(
   revision: DeployerRevision,
   name: string,
 ): Json {
-  const env = { ...revision.artifact.env, PORT: String(settings.port) };
   const machine = machineTypeFor(revision.resources, settings.machine_type);
-  const isContainer = revision.artifact.image !== undefined;
+  // One startup-script for every artifact kind (boot-script.ts), not the deprecated container
+  // declaration; it holds references to secrets, never their values.
   const items = [
     { key: REVISION_METADATA_KEY, value: revision.revision_id },
-    ...(isContainer
-      ? [
-          { key: 'gce-container-declaration', value: containerDeclaration(revision.artifact.image as string, env) },
-          { key: 'google-logging-enabled', value: 'true' },
-        ]
-      : [{ key: 'startup-script', value: startupScript(revision, env) }]),
+    { key: 'startup-script', value: startupScript(settings, revision) },
   ];
   checkMetadata(revision.revision_id, items);
   const nic: Json = { network: settings.network };
@@ -142,7 +92,6 @@ export function templateBody(
         [LABELS.environment]: labelValue(environmentId),
         [LABELS.deployment]: labelValue(deployment.deployment_id),
         [LABELS.revision]: labelValue(revision.revision_id),
-        'container-vm': isContainer ? 'cos-stable' : 'none',
       },
       tags: { items: settings.network_tags },
       metadata: { items },
@@ -153,7 +102,7 @@ export function templateBody(
           autoDelete: true,
           type: 'PERSISTENT',
           initializeParams: {
-            sourceImage: isContainer ? settings.container_image : settings.vm_image,
+            sourceImage: bootImage(revision, settings),
             diskSizeGb: '10',
           },
         },

@@ -143,6 +143,7 @@ export class K8sDeployer implements Deployer {
         timeoutMs: this.settings.rolloutTimeoutMs,
         pollMs: this.settings.pollMs,
         signal: opts.signal,
+        progress: opts.progress,
       });
       const name = objectName(env.environment_id, revisionId);
       return {

@@ -4,7 +4,9 @@
  * that cannot succeed (an image that cannot be pulled, a crashing container, the progress
  * deadline passed) fails at once with the pods' own reasons, not at the timeout.
  */
+import type { VerbProgress } from '../../model/deployer.js';
 import { ProviderError } from '../../model/errors.js';
+import { replicaProgress } from '../kit/progress.js';
 import { sleep, type KubeClient, type KubeObject } from './client.js';
 import { toSelectorString } from './names.js';
 
@@ -27,6 +29,8 @@ export interface RolloutTarget {
   timeoutMs: number;
   pollMs: number;
   signal: AbortSignal;
+  /** The verb's progress callback: available replicas of wanted, and why pods are not ready yet. */
+  progress?: (p: VerbProgress) => void;
 }
 
 type Status = {
@@ -67,6 +71,12 @@ export async function waitForRollout(kube: KubeClient, t: RolloutTarget): Promis
       (c) => c.type === 'Progressing' && c.status === 'False' && c.reason === 'ProgressDeadlineExceeded',
     );
     const pods = await podProblems(kube, d);
+    replicaProgress(t.progress, {
+      waitingFor: `Deployment ${t.name} of "${t.revisionId}" to roll out`,
+      wanted: want,
+      healthy: s.availableReplicas ?? 0,
+      unit: 'replicas available',
+    }).pending(pods.other[0] ?? pods.fatal[0]);
     if (pods.fatal.length > 0) {
       throw new ProviderError(
         `revision "${t.revisionId}" cannot become ready in Deployment ${t.name} (${progress}): ${pods.fatal.join('; ')}`,

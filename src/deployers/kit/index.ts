@@ -38,5 +38,6 @@ export {
   waitForInFlight,
 } from './router-fleet.js';
 export { type Exclusive, keyedMutex } from './mutex.js';
+export { replicaProgress, type ReplicaProgress } from './progress.js';
 export { beginRevisionVerb, beginSplitVerb, beginVerb, type RevisionVerbName } from './verb.js';
 export { artifactPath, deploymentsOf, largestEnvPath, refusal, type RevisionSite, revisionsOf } from './env-checks.js';

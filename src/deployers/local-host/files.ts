@@ -5,6 +5,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ID_REGEX } from '../../model/environment.js';
+import { asIoError } from '../../model/io-error.js';
 import { ProviderError, StateCorruptError } from '../../model/errors.js';
 
 export function safeId(id: string): string {
@@ -28,8 +29,12 @@ export function readJson<T>(file: string): T | null {
 }
 
 export function writeJson(file: string, value: unknown): void {
-  writeFileSync(`${file}.tmp`, JSON.stringify(value, null, 2), { mode: 0o600 });
-  renameSync(`${file}.tmp`, file);
+  try {
+    writeFileSync(`${file}.tmp`, JSON.stringify(value, null, 2), { mode: 0o600 });
+    renameSync(`${file}.tmp`, file);
+  } catch (e) {
+    throw asIoError('write deployer record', file, e);
+  }
 }
 
 /** `root/parts...`, created (0700) when missing. */

@@ -62,7 +62,7 @@ export class LocalProcessDeployer implements Deployer {
     const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'warming');
     const cmd = resolveCommand(revision, env.base_dir);
     const records = await this.exclusive(`revision:${revisionId}`, () =>
-      warmReplicas(this.replicaDeps, revision, cmd, opts.signal),
+      warmReplicas(this.replicaDeps, revision, cmd, opts.signal, opts.progress),
     );
     // A healed replica may have a new port, and a re-warmed revision must leave `draining`.
     await this.exclusive(`router:${deployment.deployment_id}`, () =>

@@ -3,9 +3,10 @@
  * Records are written before the health wait so a crash of bp mid-warm still leaves
  * every started process findable.
  */
-import type { DeployerRevision, Logger } from '../../model/deployer.js';
+import type { DeployerRevision, Logger, VerbProgress } from '../../model/deployer.js';
 import { BpError, ProviderError } from '../../model/errors.js';
 import { done, pending, pollUntil } from '../kit/poll.js';
+import { replicaProgress, type ReplicaProgress } from '../kit/progress.js';
 import { logTail } from '../local-host/files.js';
 import { freePort, portIsFree, probe } from '../local-host/net.js';
 import { isAlive, spawnDetached, stopProcess } from '../local-host/proc.js';
@@ -70,6 +71,7 @@ async function waitHealthy(
   revision: DeployerRevision,
   rec: ReplicaRecord,
   signal: AbortSignal,
+  progress: ReplicaProgress,
 ): Promise<void> {
   const { http_path: path, timeout_seconds: seconds } = revision.health;
   const deadline = Date.now() + seconds * 1000;
@@ -83,7 +85,12 @@ async function waitHealthy(
         );
       }
       const result = await probe(rec.url, path, Math.min(PROBE_TIMEOUT_MS, Math.max(100, deadline - Date.now())));
-      return result.ok ? done(undefined) : pending(result.detail);
+      if (result.ok) {
+        progress.healthy();
+        return done(undefined);
+      }
+      progress.pending(`last probe ${result.detail}`);
+      return pending(result.detail);
     },
     {
       what: `revision "${revision.revision_id}" replica ${rec.index} to answer ${path}`,
@@ -110,6 +117,7 @@ export async function warmReplicas(
   revision: DeployerRevision,
   cmd: ResolvedCommand,
   signal: AbortSignal,
+  report?: (p: VerbProgress) => void,
 ): Promise<ReplicaRecord[]> {
   const id = revision.revision_id;
   const wanted = Math.max(1, revision.resources.replicas);
@@ -139,7 +147,13 @@ export async function warmReplicas(
       save();
     }
     save();
-    await Promise.all(started.map((rec) => waitHealthy(deps, revision, rec, signal)));
+    const progress = replicaProgress(report, {
+      waitingFor: `replicas of "${id}" to answer ${revision.health.http_path}`,
+      wanted,
+      healthy: kept.length,
+    });
+    progress.pending();
+    await Promise.all(started.map((rec) => waitHealthy(deps, revision, rec, signal, progress)));
   } catch (e) {
     await Promise.all(started.map((rec) => stopProcess(rec, 0)));
     started.length = 0;

@@ -20,7 +20,7 @@ import { ProviderError } from '../../model/errors.js';
 import type { RouterEntry } from '../../router/config.js';
 import { keyedMutex } from '../kit/mutex.js';
 import { refreshEntry, routedSplit, splitConfig, waitForInFlight } from '../kit/router-fleet.js';
-import { beginRevisionVerb, beginSplitVerb, beginVerb, throwIfAborted } from '../kit/index.js';
+import { beginRevisionVerb, beginSplitVerb, beginVerb, replicaProgress, throwIfAborted } from '../kit/index.js';
 import { artifactSource, artifactTree, remoteArgv } from './artifact.js';
 import { onHosts } from './fleet.js';
 import type { Host, ReplicaRecord } from './host.js';
@@ -91,6 +91,11 @@ export class SshDeployer implements Deployer {
   async warmRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<WarmResult> {
     const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'warming');
     const source = artifactSource(revision, env.base_dir);
+    const hosts = this.hosts.length;
+    const progress = replicaProgress(opts.progress, {
+      waitingFor: `replicas of "${revisionId}" on ${hosts} host${hosts === 1 ? '' : 's'} to answer ${revision.health.http_path}`,
+      wanted: Math.max(1, revision.resources.replicas) * hosts,
+    });
     const perHost = await this.exclusive(`revision:${revisionId}`, () =>
       onHosts(this.hosts, `warming "${revisionId}"`, async (host) => {
         const cwd = await host.artifactDir(env.environment_id, revisionId);
@@ -109,6 +114,7 @@ export class SshDeployer implements Deployer {
             env: revision.artifact.env,
           },
           opts.signal,
+          progress,
         );
       }),
     );

@@ -5,6 +5,7 @@
 import type { DeployerRevision } from '../../model/deployer.js';
 import { AbortedError, BpError, ProviderError } from '../../model/errors.js';
 import { done, pending as notYet, pollUntil } from '../kit/poll.js';
+import type { ReplicaProgress } from '../kit/progress.js';
 import { argvDigest } from './artifact.js';
 import type { Host, ReplicaRecord } from './host.js';
 import { START_REPLICA, STOP_REVISION } from './scripts.js';
@@ -59,7 +60,13 @@ async function startReplica(host: Host, req: WarmRequest, index: number, port: n
   return { revision_id: id, index, pid: Number(pid), start_time: st, port, digest, alive: true };
 }
 
-async function waitHealthy(host: Host, req: WarmRequest, started: ReplicaRecord[], signal: AbortSignal): Promise<void> {
+async function waitHealthy(
+  host: Host,
+  req: WarmRequest,
+  started: ReplicaRecord[],
+  signal: AbortSignal,
+  progress?: ReplicaProgress,
+): Promise<void> {
   const { revision, envId } = req;
   const { http_path: path, timeout_seconds: seconds } = revision.health;
   const pending = new Set(started.map((r) => r.index));
@@ -69,8 +76,13 @@ async function waitHealthy(host: Host, req: WarmRequest, started: ReplicaRecord[
     async () => {
       for (const rec of started.filter((r) => pending.has(r.index))) {
         const result = await tunnelProbe(conn, loopbackFor(host.settings.bindHost), rec.port, path, PROBE_TIMEOUT_MS);
-        if (result.ok) pending.delete(rec.index);
-        else last.set(rec.index, result.detail);
+        if (result.ok) {
+          pending.delete(rec.index);
+          progress?.healthy();
+        } else {
+          last.set(rec.index, result.detail);
+          progress?.pending(`last probe on ${host.label}: ${result.detail}`);
+        }
       }
       if (pending.size === 0) return done(undefined);
       const alive = new Map((await host.readReplicas(envId, revision.revision_id)).map((r) => [r.index, r]));
@@ -110,7 +122,12 @@ async function waitHealthy(host: Host, req: WarmRequest, started: ReplicaRecord[
  * Makes `resources.replicas` healthy replicas of the revision run on `host`: keeps healthy
  * ones with the same argv, replaces the rest. On failure or abort, stops what it started.
  */
-export async function warmOnHost(host: Host, req: WarmRequest, signal: AbortSignal): Promise<ReplicaRecord[]> {
+export async function warmOnHost(
+  host: Host,
+  req: WarmRequest,
+  signal: AbortSignal,
+  progress?: ReplicaProgress,
+): Promise<ReplicaRecord[]> {
   const { revision, envId } = req;
   const id = revision.revision_id;
   const wanted = Math.max(1, revision.resources.replicas);
@@ -123,6 +140,7 @@ export async function warmOnHost(host: Host, req: WarmRequest, signal: AbortSign
     const rec = existing.find((r) => r.index === index);
     if (rec && rec.digest === digest && (await isHealthy(host, rec, revision.health.http_path))) {
       kept.push(rec);
+      progress?.healthy();
       continue;
     }
     if (rec) stale.push(rec);
@@ -142,7 +160,7 @@ export async function warmOnHost(host: Host, req: WarmRequest, signal: AbortSign
       if (signal.aborted) throw new AbortedError(`warming "${id}" was aborted`);
       started.push(await startReplica(host, req, index, ports[i]));
     }
-    await waitHealthy(host, req, started, signal);
+    await waitHealthy(host, req, started, signal, progress);
   } catch (e) {
     await stopAndForget(host, envId, id, started).catch(() => undefined);
     if (BpError.is(e)) throw e;

@@ -144,6 +144,32 @@ export function addRevisionText(text: string, file: string, o: AddRevisionOption
     artifact.env = { ...((artifact.env as Record<string, string>) ?? {}), ...o.env };
   const revision = { revision_id: o.revision, ...copy, artifact };
   revision.revision_id = o.revision;
+  return appendRevisionText(text, file, o.deployment, revision, o.weight);
+}
+
+/**
+ * Appends `revision` (a whole definition) to the deployment's revisions; with `weight` it gets
+ * that share of traffic and the others keep their proportions of the rest. `bp revision add`
+ * and `bp promote` (which copies a definition from another file).
+ */
+export function appendRevisionText(
+  text: string,
+  file: string,
+  deployment: string,
+  revision: Record<string, unknown> & { revision_id: string },
+  weight?: number,
+): string {
+  const o = { deployment, revision: revision.revision_id, weight };
+  const doc = parseForEdit(text, file);
+  const dep = findDeployment(doc, o.deployment, file);
+  if (findRevision(dep, o.revision))
+    throw new EditError(
+      `deployment "${o.deployment}" already has a revision "${o.revision}" (revisions are immutable: add a new id)`,
+    );
+  const list = valueOf(dep, 'revisions');
+  if (!yamlLib().isSeq(list) || list.items.length === 0)
+    throw new EditError(`deployment "${o.deployment}" in ${file} has no revisions list to add to`);
+  const items = list.items as YAMLMap[];
   let out: string;
   if (list.flow) {
     const r = list.range!;

@@ -18,7 +18,7 @@ type Power = 'starting' | 'running' | 'stopping' | 'stopped' | 'deallocating' | 
 interface Guest {
   power: Power;
   since: number;
-  /** The custom data names an image that cannot be pulled: the workload never serves. */
+  /** The custom data names an image that cannot be pulled, or its boot fails: the workload never serves. */
   broken: boolean;
 }
 
@@ -28,6 +28,27 @@ export function imageOf(customData: string | undefined): string | null {
   const text = Buffer.from(customData, 'base64').toString('utf8');
   const m = /docker run [^\n]*?'([^'\s]+)'\s*$/m.exec(text);
   return m ? m[1] : null;
+}
+
+/**
+ * Why the custom data's boot fails before the workload serves (BEHAVIOUR.md, "Guests"), or
+ * null: an Instance Metadata Service identity token (`/metadata/identity/oauth2/token`) needs a
+ * managed identity on the VM, and an Azure Container Registry image pulls only after a
+ * `docker login` to its registry. The fake checks these preconditions; it does not run scripts.
+ */
+export function bootFailure(customData: string | undefined, hasIdentity: boolean): string | null {
+  if (!customData) return null;
+  const text = Buffer.from(customData, 'base64').toString('utf8');
+  if (text.includes('/metadata/identity/oauth2/token') && !hasIdentity)
+    return 'the Instance Metadata Service has no identity token: the VM has no managed identity';
+  const image = imageOf(customData);
+  const host = image?.split('/')[0] ?? '';
+  if (
+    /\.azurecr\.(io|cn|us)$/.test(host) &&
+    !text.split('\n').some((l) => l.includes('docker login') && l.includes(host))
+  )
+    return `docker pull ${image}: unauthorized: authentication required`;
+  return null;
 }
 
 export class Guests {
@@ -47,13 +68,14 @@ export class Guests {
     return !(host.includes('.') && host.endsWith('.invalid')) && !this.unpullable.has(image);
   }
 
-  boot(vmId: string, customData: string | undefined): void {
+  boot(vmId: string, customData: string | undefined, hasIdentity = false): void {
     const key = vmId.toLowerCase();
     if (customData !== undefined) this.customData.set(key, customData);
+    const data = this.customData.get(key);
     this.guests.set(key, {
       power: 'starting',
       since: Date.now(),
-      broken: !this.pullable(imageOf(this.customData.get(key))),
+      broken: !this.pullable(imageOf(data)) || bootFailure(data, hasIdentity) !== null,
     });
   }
 

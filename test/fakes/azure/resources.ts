@@ -214,6 +214,30 @@ function nicIdsOf(p: Json): Array<{ id: string; properties?: { deleteOption?: st
   );
 }
 
+/**
+ * A VM's `identity` (Compute REST reference, VirtualMachineIdentity): type SystemAssigned,
+ * UserAssigned, both or None; user-assigned identities keyed by their resource ids.
+ */
+function vmIdentity(value: unknown): Json | undefined {
+  if (value === undefined) return undefined;
+  const v = value as { type?: string; userAssignedIdentities?: Record<string, unknown> };
+  const types = ['SystemAssigned', 'UserAssigned', 'SystemAssigned, UserAssigned', 'None'];
+  if (!v.type || !types.includes(v.type))
+    throw bad(`The value '${String(v.type)}' of parameter 'identity.type' is not allowed.`, 'InvalidParameter');
+  const ids = Object.keys(v.userAssignedIdentities ?? {});
+  if (v.type.includes('UserAssigned') && ids.length === 0)
+    throw bad("The 'userAssignedIdentities' property is required when the identity type is UserAssigned.");
+  for (const id of ids) {
+    if (
+      !/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/[^/]+$/i.test(
+        id,
+      )
+    )
+      throw bad(`Resource identifier '${id}' is not a valid user assigned identity.`, 'InvalidIdentityValues');
+  }
+  return v.type === 'None' ? undefined : (structuredClone(v) as Json);
+}
+
 const virtualMachine: ResourceType = {
   type: 'Microsoft.Compute/virtualMachines',
   longRunning: true,
@@ -281,6 +305,8 @@ const virtualMachine: ResourceType = {
       if (owner && owner.toLowerCase() !== id.toLowerCase())
         throw bad(`Network interface ${nic.id} is used by existing VM ${owner}.`, 'NicInUseWithVirtualMachine');
     }
+    const identity = vmIdentity(body.identity);
+    if (identity) r.identity = identity;
     p.vmId = existing?.properties.vmId ?? crypto.randomUUID();
     p.timeCreated = existing?.properties.timeCreated ?? new Date().toISOString();
     return { ...r, properties: p };
@@ -292,7 +318,7 @@ const virtualMachine: ResourceType = {
       if (n) n.properties.virtualMachine = { id: r.id };
     }
     // A PUT of an existing VM updates its model; it does not restart it.
-    if (!ctx.guests.power(r.id)) ctx.guests.boot(r.id, os.customData);
+    if (!ctx.guests.power(r.id)) ctx.guests.boot(r.id, os.customData, r.identity !== undefined);
   },
   deleted(r, ctx) {
     ctx.guests.forget(r.id);

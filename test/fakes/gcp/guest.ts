@@ -24,12 +24,40 @@ interface GuestState {
 
 type MetadataItem = { key: string; value: string };
 
-/** Image named by a Container-Optimized OS container declaration (`spec.containers[0].image`). */
+/**
+ * The image a VM runs: the `docker run` of its startup-script (what bp writes), or the image of
+ * a Container-Optimized OS container declaration (`spec.containers[0].image`).
+ */
 export function declaredImage(metadata: unknown): string | null {
   const items = (metadata as { items?: MetadataItem[] } | undefined)?.items ?? [];
+  const script = items.find((i) => i.key === 'startup-script')?.value;
+  const run = script ? /^docker run [^\n]*'([^'\s]+)'\s*$/m.exec(script) : null;
+  if (run) return run[1];
   const decl = items.find((i) => i.key === 'gce-container-declaration')?.value;
   const m = decl ? /^\s*-?\s*image:\s*['"]?([^'"\s]+)/m.exec(decl) : null;
   return m ? m[1] : null;
+}
+
+/**
+ * Why the VM's startup-script fails before its workload serves (BEHAVIOUR.md, "Guests"), or
+ * null: a metadata-server token (`service-accounts/default/token`) needs a service account on
+ * the VM, and an Artifact Registry / Container Registry image pulls only after `docker login`
+ * to its host. The fake checks these preconditions; it does not run the script.
+ */
+export function bootFailure(metadata: unknown, serviceAccounts: unknown): string | null {
+  const items = (metadata as { items?: MetadataItem[] } | undefined)?.items ?? [];
+  const script = items.find((i) => i.key === 'startup-script')?.value ?? '';
+  const accounts = Array.isArray(serviceAccounts) ? serviceAccounts : [];
+  if (script.includes('/service-accounts/default/token') && accounts.length === 0)
+    return 'the metadata server has no token: the VM runs without a service account';
+  const lines = script.split('\n');
+  const run = lines.findIndex((l) => l.startsWith('docker run '));
+  const image = run >= 0 ? /'([^'\s]+)'\s*$/.exec(lines[run])?.[1] : undefined;
+  const host = image?.split('/')[0] ?? '';
+  const google = /^[a-z0-9-]+-docker\.pkg\.dev$/.test(host) || /^([a-z]+\.)?gcr\.io$/.test(host);
+  if (google && !lines.slice(0, run).some((l) => l.includes('docker login') && l.includes(`https://${host}`)))
+    return `docker run: pull access denied for ${image}: unauthenticated`;
+  return null;
 }
 
 export class Guests {
@@ -92,7 +120,10 @@ export class Guests {
     const now = Date.now();
     this.state.set(pathOf(instance), {
       createdAt: now,
-      servesAt: this.pullable(declaredImage(metadata)) ? now + t.bootMs + t.healthyAfterMs : null,
+      servesAt:
+        this.pullable(declaredImage(metadata)) && bootFailure(metadata, props.serviceAccounts) === null
+          ? now + t.bootMs + t.healthyAfterMs
+          : null,
     });
     return instance;
   }
