@@ -185,14 +185,21 @@ export class MemoryDeployer {
     });
   }
 
-  /** Succeeds on a revision that is already gone; releases routing with the last revision. */
+  /** Succeeds on a revision that is already gone. */
   async archiveRevision(env, revisionId, { signal } = {}) {
     this.checkAbort(signal);
-    const { deployment } = this.findRevision(env, revisionId);
+    this.findRevision(env, revisionId);
     return this.withProvider((p) => {
       delete p.revisions[revisionId];
-      const id = deployment.deployment_id;
-      if (!Object.values(p.revisions).some((r) => r.deployment_id === id)) delete p.splits[id];
+      return {};
+    });
+  }
+
+  /** bp calls this right before archiving the deployment's last revision; the split goes. */
+  async releaseRouting(env, deploymentId, { signal } = {}) {
+    this.checkAbort(signal);
+    return this.withProvider((p) => {
+      delete p.splits[deploymentId];
       return {};
     });
   }

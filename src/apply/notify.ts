@@ -10,7 +10,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Notification } from '../model/environment.js';
 import type { Plan } from '../model/plan.js';
-import { resolveEnvReferences } from '../spec/index.js';
+import { resolveReferences } from '../spec/index.js';
+import { fetchReferences } from './secrets/resolve.js';
 import { messageOf } from '../model/errors.js';
 import { redactor } from '../model/redact.js';
 import {
@@ -49,8 +50,10 @@ export interface NotifierOptions {
   environmentId: string;
   operation: Operation;
   notifications: readonly Notification[];
-  /** Where `${env:NAME}` in `secret` resolves from, at first send. */
+  /** Where `${env:NAME}` in `url` and `secret` resolves from (and store settings), at first send. */
   vars: Record<string, string | undefined>;
+  /** Where `${file:PATH}` resolves from (the env file's directory); default the working directory. */
+  baseDir?: string;
   policy?: Partial<DeliveryPolicy>;
   /** Deliveries in flight per webhook; the rest queue in order. */
   concurrency?: number;
@@ -85,6 +88,8 @@ interface Hook {
   secret?: string | null;
   /** The URL with its references resolved (in memory only), once the hook is ready. */
   url?: string;
+  /** `${env:}`, `${file:}` and `${secret:}` in url and secret, fetched once, at the first send. */
+  resolving?: Promise<boolean>;
   disabled: boolean;
   queue: Job[];
   active: number;
@@ -156,14 +161,23 @@ export class Notifier {
       ...(fields.expired ? { expired: fields.expired } : {}),
       ...(fields.message !== undefined ? { message: fields.message } : {}),
     };
-    // Secrets first (registering them), then the body through the one redactor.
-    const ready = wanted.filter((hook) => this.secretReady(hook));
-    const body = Buffer.from(JSON.stringify(redactor.redactDeep(event)));
-    for (const hook of ready) {
-      hook.queue.push({ event, body });
+    // Secrets first (registering them), then the body through the one redactor. References are
+    // resolved at send time only (never in the plan or state); the event waits for its hook's.
+    for (const hook of wanted) {
       this.pending++;
-      this.pump(hook);
+      hook.resolving ??= this.resolveHook(hook);
+      void hook.resolving.then((ready) => {
+        if (!ready || this.abort.signal.aborted) return this.settle();
+        hook.queue.push({ event, body: Buffer.from(JSON.stringify(redactor.redactDeep(event))) });
+        this.pump(hook);
+      });
     }
+  }
+
+  /** One job fewer; wakes `close` when none is left. */
+  private settle(): void {
+    this.pending--;
+    if (this.pending === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 
   /** What finished since the last call (for `bp sweep --watch`, which never closes between passes). */
@@ -207,22 +221,30 @@ export class Notifier {
     return this.takeReport();
   }
 
-  private secretReady(hook: Hook): boolean {
+  private async resolveHook(hook: Hook): Promise<boolean> {
     if (hook.disabled) return false;
-    if (hook.secret !== undefined) return true;
+    const refs = { url: hook.config.url, ...(hook.config.secret !== undefined ? { secret: hook.config.secret } : {}) };
     try {
       // A token in the URL (chat webhooks put one in the path) comes from a reference too.
-      hook.url = resolveEnvReferences(hook.config.url, this.opts.vars, `notifications ${hook.label} url`);
-      if (hook.config.secret === undefined) {
-        hook.secret = null;
-        return true;
-      }
-      hook.secret = resolveEnvReferences(hook.config.secret, this.opts.vars, `notifications ${hook.label} secret`);
+      const { lookup } = await fetchReferences(refs, {
+        vars: this.opts.vars,
+        baseDir: this.opts.baseDir ?? process.cwd(),
+        basePath: ['notifications', 0],
+        signal: this.abort.signal,
+      });
+      const resolved = resolveReferences(refs, lookup, {
+        file: `notifications ${hook.label}`,
+        basePath: ['notifications', 0],
+      });
+      hook.url = resolved.url;
+      hook.secret = resolved.secret ?? null;
       return true;
     } catch (e) {
-      // Never send unsigned what the operator asked to sign; the message names the variable, not a value.
+      // Never send unsigned what the operator asked to sign; the message names the reference, not a value.
       hook.disabled = true;
-      this.report.warnings.push(`webhook ${hook.label} is not notified: ${messageOf(e).replace(/^.*?: /, '')}`);
+      this.report.warnings.push(
+        `webhook ${hook.label} is not notified: ${redactor.redact(messageOf(e)).replace(/^.*?: /, '')}`,
+      );
       return false;
     }
   }
@@ -233,9 +255,8 @@ export class Notifier {
       hook.active++;
       void this.run(hook, job).finally(() => {
         hook.active--;
-        this.pending--;
         if (!this.abort.signal.aborted) this.pump(hook);
-        if (this.pending === 0) for (const w of this.idleWaiters.splice(0)) w();
+        this.settle();
       });
     }
   }

@@ -67,7 +67,6 @@ export async function runRollout(c: RolloutRunContext): Promise<RolloutRunResult
         step: p.step + 1,
         step_started_at: c.clock().toISOString(),
         pause_until: null,
-        measurements: [],
         promoted: p.promoted === 'full' ? 'full' : null,
         status: 'progressing',
         message,
@@ -142,7 +141,10 @@ export async function runRollout(c: RolloutRunContext): Promise<RolloutRunResult
           break;
         }
         const verdict = await analyze(c, action.analysis, p, (m) =>
-          save({ measurements: [...p.measurements, m], message: m.detail }, false),
+          save(
+            { measurements: keptMeasurements([...p.measurements, { ...m, step: p.step + 1 }]), message: m.detail },
+            false,
+          ),
         );
         if (verdict === 'stopped') break;
         if (verdict === 'passed') {
@@ -192,6 +194,13 @@ export async function rollBackFailedWarm(c: RolloutRunContext, error: string): P
   c.emit({ type: 'rollout_rolled_back', deployment_id: deploymentId, canary: p.canary, message });
 }
 
+/** Measurements kept per rollout: the most recent, so state stays bounded however long a rollout runs. */
+export const MAX_KEPT_MEASUREMENTS = 5000;
+
+function keptMeasurements(all: RolloutMeasurement[]): RolloutMeasurement[] {
+  return all.length > MAX_KEPT_MEASUREMENTS ? all.slice(-MAX_KEPT_MEASUREMENTS) : all;
+}
+
 /** Runs the rest of an analysis; 'stopped' when interrupted (measurements so far are kept). */
 async function analyze(
   c: RolloutRunContext,
@@ -199,7 +208,8 @@ async function analyze(
   p: RolloutProgress,
   keep: (m: RolloutMeasurement) => Promise<void>,
 ): Promise<'passed' | 'stopped' | { reason: string }> {
-  const measured = [...p.measurements];
+  // Only this step's measurements count (older state without `step` holds only the current step's).
+  const measured = p.measurements.filter((m) => (m.step ?? p.step + 1) === p.step + 1);
   const target: MeasureTarget = {
     environmentId: c.environmentId,
     deploymentId: c.step.deployment_id,

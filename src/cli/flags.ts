@@ -1,5 +1,5 @@
 /** Flag definitions shared by several commands (cheap to import: no core modules). */
-import { Flags } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
 
 export const lockTimeout = Flags.string({
   summary: 'Wait this long for a held state lock (e.g. 30s, 5m) instead of failing at once.',
@@ -65,3 +65,19 @@ export const wait = Flags.string({
   summary:
     'Let rollouts wait through pauses for up to this long (e.g. 10m); without it, apply stops at the first pause.',
 });
+
+/** Positional arguments several commands share. */
+export const envIdArg = Args.string({ required: true, description: 'environment id' });
+export const deploymentArg = Args.string({ required: true, description: 'deployment id' });
+export const envFileArg = Args.string({ required: true, description: 'env file (YAML)' });
+export const editedFileArg = Args.string({ required: true, description: 'env file (YAML) to edit' });
+
+/** Flags of the commands that edit an env file (`revision add/retire`, `traffic set`). */
+export const editFlags = {
+  'dry-run': Flags.boolean({ summary: 'Print the diff without writing the file.', default: false }),
+  var: Flags.string({ summary: 'Variable NAME=VALUE used to validate the result (repeatable).', multiple: true }),
+  'var-file': Flags.string({
+    summary: 'YAML file of variables used to validate the result (repeatable).',
+    multiple: true,
+  }),
+};

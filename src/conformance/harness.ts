@@ -7,6 +7,8 @@ import type { Deployer, DeployerEnvironment, DeployerRevision, Observation } fro
 import type { SplitEntry } from '../model/environment.js';
 import { STATE_FORMAT, type RecordedState } from '../model/state.js';
 import type { FixtureIds } from './fixture.js';
+import { archiveWithRouting } from '../apply/archive.js';
+import { RoutingReleases } from '../plan/routing-release.js';
 import { observationProblem, snapshotOf, type Snapshot } from './snapshot.js';
 import { canonicalJson, CheckFailure, describeError } from './verdict.js';
 
@@ -26,6 +28,8 @@ export type Attempt = { ok: true; value: unknown } | { ok: false; error: unknown
 export class Harness {
   /** Splits the bench has enforced through the deployer, as recorded state would hold them. */
   private readonly enforced = new Map<string, SplitEntry[]>();
+  /** When routing is released, decided as the engine decides it (the deployer never does). */
+  private readonly releases = new RoutingReleases();
 
   constructor(
     readonly deployer: Deployer,
@@ -40,6 +44,12 @@ export class Harness {
       if (r) return r;
     }
     throw new Error(`bench fixture has no revision ${id}`);
+  }
+
+  /** The fixture deployment a revision belongs to ('' when none: the deployer rejects it). */
+  deploymentOf(revisionId: string): string {
+    const d = this.env.deployments.find((x) => x.revisions.some((r) => r.revision_id === revisionId));
+    return d?.deployment_id ?? '';
   }
 
   setTraffic(deploymentId: string, entries: SplitEntry[]): void {
@@ -77,13 +87,14 @@ export class Harness {
         const opts = { signal: s };
         switch (verb) {
           case 'stage':
+            this.releases.revived(target);
             return d.stageRevision(copy, target, opts);
           case 'warm':
             return d.warmRevision(copy, target, opts);
           case 'drain':
             return d.drainRevision(copy, target, opts);
           case 'archive':
-            return d.archiveRevision(copy, target, opts);
+            return archiveWithRouting(d, copy, this.deploymentOf(target), target, opts, this.releases).then(() => ({}));
           case 'split':
             return d.applyTrafficSplit(copy, target, opts);
         }

@@ -105,6 +105,13 @@ export interface Deployer {
   drainRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<unknown>;
   archiveRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<unknown>;
   applyTrafficSplit(env: DeployerEnvironment, deploymentId: string, opts: VerbOptions): Promise<SplitResult>;
+  /**
+   * Releases the deployment's routing (router, load-balancer rule), idempotently. bp decides
+   * when: right before the archive of the deployment's last revision (docs/design.md#traffic-rules);
+   * `archiveRevision` only takes its revision out of routing. Deployers whose routing goes away
+   * with the revisions themselves omit it.
+   */
+  releaseRouting?(env: DeployerEnvironment, deploymentId: string, opts: VerbOptions): Promise<unknown>;
   observe(env: DeployerEnvironment, opts: VerbOptions): Promise<Observation>;
   reportRuntimeConfig?(env: DeployerEnvironment): Promise<ReportedRuntimeConfig> | ReportedRuntimeConfig;
   /**

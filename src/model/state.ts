@@ -107,6 +107,8 @@ export const ACTIVE_ROLLOUT_STATUSES: readonly RolloutStatus[] = ['progressing',
 
 export interface RolloutMeasurement {
   at: string;
+  /** The rollout step (1-based) whose analysis took it; absent in state written before it existed (the step then in progress). */
+  step?: number;
   value: number | null;
   verdict: 'pass' | 'fail' | 'inconclusive';
   detail: string;
@@ -128,7 +130,10 @@ export interface RolloutProgress {
   step_started_at: string;
   /** For a timed pause: when it ends. */
   pause_until: string | null;
-  /** Results of the analysis in progress. */
+  /**
+   * Every analysis measurement of this rollout, oldest first, each tagged with its step: kept
+   * after the analysis passes and after the rollout ends, so `bp rollout status` still shows them.
+   */
   measurements: RolloutMeasurement[];
   /** Set by `bp rollout promote`: the current pause (or halted analysis) is passed; `full` skips every remaining step. */
   promoted: 'step' | 'full' | null;

@@ -92,6 +92,9 @@ export class MemoryDeployer implements Deployer {
   async archiveRevision(_env: DeployerEnvironment, id: string, opts: VerbOptions) {
     return this.call('archive', id, opts);
   }
+  async releaseRouting(_env: DeployerEnvironment, deploymentId: string, opts: VerbOptions) {
+    return this.call('release', deploymentId, opts);
+  }
   async applyTrafficSplit(env: DeployerEnvironment, deploymentId: string, opts: VerbOptions) {
     await this.call('split', deploymentId, opts);
     const d = env.deployments.find((x) => x.deployment_id === deploymentId)!;

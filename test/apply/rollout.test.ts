@@ -40,6 +40,13 @@ describe('rollouts through the executor', () => {
     expect(analysis.measured).toHaveLength(4);
     const state = await h.state();
     expect(state.deployments.web.rollout).toMatchObject({ status: 'completed', step: 4 });
+    // Each analysis counted only its own step's measurements, and all of them stay on record after the end.
+    expect(state.deployments.web.rollout!.measurements.map((m) => [m.step, m.verdict])).toEqual([
+      [2, 'pass'],
+      [2, 'pass'],
+      [4, 'pass'],
+      [4, 'pass'],
+    ]);
     expect(state.deployments.web.split).toEqual([{ revision_id: 'v2', weight_bps: 10000 }]);
     expect(state.revisions.v1.lifecycle).toBe('inactive');
     expect(h.running()).toEqual(['v2']);

@@ -109,3 +109,30 @@ describe('bp rollout status --exit-status', () => {
     expect((await bp(['rollout', 'status', 'ro'], { cwd: t.dir, env })).code).toBe(0);
   });
 });
+
+describe('bp state rm', () => {
+  it('appends a history entry naming what was forgotten', async () => {
+    const provider = join(t.dir, 'provider-rm.json');
+    const env = writeFile(
+      join(t.dir, 'env-rm.yaml'),
+      engineEnv({
+        envId: 'histrm',
+        provider,
+        deployments: [{ id: 'web', revisions: [{ id: 'web-v1' }], traffic: [['web-v1', 10000]] }],
+      }),
+    );
+    const ci = { BP_STATE_DIR: join(t.dir, 'state-rm'), GITHUB_ACTOR: 'octocat' };
+    expect((await bp(['apply', env, '--auto-approve'], { cwd: t.dir, env: ci })).code).toBe(0);
+    const rm = await bp(['state', 'rm', 'histrm', 'web', '--force'], { cwd: t.dir, env: ci });
+    expect(rm.code, rm.stderr).toBe(0);
+    const { history } = JSON.parse((await bp(['history', 'histrm', '--json'], { cwd: t.dir, env: ci })).stdout);
+    expect(history.map((h: { operation: string }) => h.operation)).toEqual(['apply', 'state rm']);
+    expect(history[1]).toMatchObject({
+      id: 2,
+      outcome: 'recorded',
+      plan_digest: null,
+      actor: { ci: { GITHUB_ACTOR: 'octocat' } },
+      note: 'forgot web: 1 deployment(s), 1 revision(s); left running unmanaged: web-v1',
+    });
+  });
+});

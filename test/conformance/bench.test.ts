@@ -11,6 +11,7 @@ const BROKEN: Record<string, string[]> = {
   'non-idempotent-warm': ['idempotent-warm'],
   'archive-fails-when-gone': ['idempotent-archive', 'archive-clean'],
   'leaks-on-archive': ['happy-path', 'archive-clean', 'concurrency'],
+  'keeps-routing': ['happy-path'],
   'lax-split': ['invalid-split'],
   'touches-sibling-split': ['split-isolation'],
   'misreports-deployment': ['split-outcome'],

@@ -107,7 +107,7 @@ describe('warm', () => {
     });
     expect(pod.containers[0].env).toEqual(
       expect.arrayContaining([
-        { name: 'GREETING', value: 'hi' },
+        { name: 'GREETING', valueFrom: { secretKeyRef: { name: 'e1-w1-v1', key: 'GREETING' } } },
         { name: 'PORT', value: '8080' },
       ]),
     );
@@ -410,8 +410,30 @@ describe('gateway-api traffic mode', () => {
 });
 
 describe('throttling and server errors', () => {
-  it('retries 429 after Retry-After and 500s in place, then succeeds', async () => {
+  it('by default sends each request once: a 429 fails the verb, retryable, with the Retry-After for the engine', async () => {
     const d = await deployer();
+    const env = envWith('t0', 'web', [rev('t0-v1')]);
+    await d.observe(env, opts()); // discovery cached
+    kube.journal.clear();
+    kube.faults.add({ method: 'PATCH', status: 429, retryAfterSeconds: 7, times: 1 });
+    await expect(d.warmRevision(env, 't0-v1', opts())).rejects.toMatchObject({
+      code: 'Provider',
+      retryable: true,
+      retryAfterMs: 7000,
+      message: expect.stringMatching(/throttling/),
+    });
+    expect(kube.journal.entries.filter((e) => e.method === 'PATCH')).toHaveLength(1);
+    kube.faults.clear();
+    kube.journal.clear();
+    kube.faults.add({ method: 'PATCH', status: 500, times: 1 });
+    await expect(d.warmRevision(env, 't0-v1', opts())).rejects.toMatchObject({ code: 'Provider', retryable: true });
+    expect(kube.journal.entries.filter((e) => e.method === 'PATCH')).toHaveLength(1);
+    kube.faults.clear();
+    await d.archiveRevision(env, 't0-v1', opts());
+  });
+
+  it('with request_attempts: 3, retries 429 after Retry-After and 500s in place, then succeeds', async () => {
+    const d = await deployer({ request_attempts: 3 });
     const env = envWith('t1', 'web', [rev('t-v1')]);
     await d.observe(env, opts()); // discovery cached
     kube.journal.clear();

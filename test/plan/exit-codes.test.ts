@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { RolloutStatus } from '../../src/model/state.js';
+import type { RolloutProgress, RolloutStatus } from '../../src/model/state.js';
+import { isWaiting } from '../../src/plan/rollout.js';
 import type { Plan, PlanStep, RolloutNotice } from '../../src/model/plan.js';
 import {
   applyExitCode,
@@ -102,5 +103,39 @@ describe('apply, destroy, rollout promote/abort, rollback', () => {
   ];
   it.each(table)('%s', (_name, result, cancelled, code) => {
     expect(applyExitCode(result, cancelled)).toBe(code);
+  });
+});
+
+describe('isWaiting: what makes a plan exit 4', () => {
+  const now = new Date('2026-01-01T00:10:00Z');
+  const p = (o: Partial<RolloutProgress>): RolloutProgress => ({
+    canary: 'v2',
+    stable: [],
+    target: [],
+    steps: [{ pause: {} }],
+    on_failure: 'rollback',
+    step: 0,
+    step_started_at: now.toISOString(),
+    pause_until: null,
+    measurements: [],
+    promoted: null,
+    status: 'paused',
+    message: '',
+    started_at: now.toISOString(),
+    updated_at: now.toISOString(),
+    ...o,
+  });
+  const table: [string, RolloutProgress, boolean][] = [
+    ['paused until promoted', p({}), true],
+    ['a timed pause not over', p({ pause_until: '2026-01-01T00:15:00Z' }), true],
+    ['a timed pause over: apply goes on', p({ pause_until: '2026-01-01T00:05:00Z' }), false],
+    ['promoted: apply goes on', p({ promoted: 'step' }), false],
+    ['halted analysis', p({ status: 'halted' }), true],
+    ['halted, promoted', p({ status: 'halted', promoted: 'step' }), false],
+    ['progressing', p({ status: 'progressing' }), false],
+    ['completed', p({ status: 'completed' }), false],
+  ];
+  it.each(table)('%s', (_name, progress, waiting) => {
+    expect(isWaiting(progress, now)).toBe(waiting);
   });
 });

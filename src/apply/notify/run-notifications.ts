@@ -36,6 +36,8 @@ export function notificationSettingsFrom(vars: Record<string, string | undefined
 
 export interface RunNotificationsOptions {
   settings?: NotificationSettings;
+  /** Where `${file:PATH}` in a notification's url or secret resolves from (the env file's directory). */
+  baseDir?: string;
   /**
    * Expiries already announced. `bp sweep --watch` passes one set to every pass so each
    * revision's expiry is announced once, not once a pass.
@@ -65,6 +67,7 @@ export class RunNotifications {
             operation,
             notifications: env.notifications,
             vars,
+            baseDir: opts.baseDir,
             policy: this.settings.policy,
           });
   }

@@ -37,8 +37,7 @@ export const gcpSecretManager: StoreFactory = async (vars) => {
   let project: Promise<string> | undefined;
   const projectId = (): Promise<string> => {
     const fromEnv = vars.GOOGLE_CLOUD_PROJECT ?? vars.GCLOUD_PROJECT;
-    project ??= fromEnv ? Promise.resolve(fromEnv) : client.getProjectId();
-    return project;
+    return (project ??= fromEnv ? Promise.resolve(fromEnv) : client.getProjectId());
   };
   return {
     async fetch(ref, signal) {
@@ -162,7 +161,8 @@ export const k8sSecrets: StoreFactory = async (vars) => {
           `secret ${describe(ref)} has changed (resourceVersion ${version}); Kubernetes keeps no earlier versions`,
         );
       const data: Record<string, string> = {};
-      for (const [k, v] of Object.entries(secret.data ?? {})) data[k] = Buffer.from(v, 'base64').toString('utf8');
+      for (const [k, v] of Object.entries<string>(secret.data ?? {}))
+        data[k] = Buffer.from(v, 'base64').toString('utf8');
       const keys = Object.keys(data);
       if (ref.key !== undefined) return { value: JSON.stringify(data), version };
       if (keys.length !== 1)
@@ -175,11 +175,14 @@ export const k8sSecrets: StoreFactory = async (vars) => {
 };
 
 /** Rejects when `signal` aborts (the gax promise itself takes no signal). */
-function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+/** `Promise<T> | T`: type-checked without the SDK installed (its stand-in types are any), T is any, not unknown. */
+function abortable<T>(p: Promise<T> | T, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
-    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    Promise.resolve(p)
+      .then((v) => resolve(v as T), reject)
+      .finally(() => signal.removeEventListener('abort', onAbort));
   });
 }

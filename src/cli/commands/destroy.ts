@@ -1,11 +1,10 @@
-import { Args } from '@oclif/core';
 import { BpCommand } from '../base.js';
-import { runFlags } from '../flags.js';
+import { envFileArg, runFlags } from '../flags.js';
 
 export default class Destroy extends BpCommand {
   static override summary = "Drain and archive everything the file's environment runs, and release its routing.";
   static override examples = ['<%= config.bin %> destroy env.yaml --auto-approve'];
-  static override args = { file: Args.string({ required: true, description: 'env file (YAML)' }) };
+  static override args = { file: envFileArg };
   static override flags = runFlags;
 
   async run(): Promise<void> {

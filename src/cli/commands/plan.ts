@@ -1,6 +1,6 @@
-import { Args, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 import { BpCommand } from '../base.js';
-import { json, refresh, sourceFlags, target } from '../flags.js';
+import { envFileArg, json, refresh, sourceFlags, target } from '../flags.js';
 
 export default class Plan extends BpCommand {
   static override summary = 'Show what apply would do: the steps that take recorded state to the env file.';
@@ -13,7 +13,7 @@ export default class Plan extends BpCommand {
     '<%= config.bin %> plan env.yaml --json --detailed-exitcode',
     '<%= config.bin %> plan env.yaml --out plan.json --format markdown > plan.md',
   ];
-  static override args = { file: Args.string({ required: true, description: 'env file (YAML)' }) };
+  static override args = { file: envFileArg };
   static override flags = {
     out: Flags.string({ summary: 'Save the plan to this file for `bp apply PLANFILE`.' }),
     json,

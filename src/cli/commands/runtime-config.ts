@@ -1,9 +1,9 @@
-import { Args } from '@oclif/core';
 import { BpCommand } from '../base.js';
+import { envIdArg } from '../flags.js';
 
 export default class RuntimeConfig extends BpCommand {
   static override summary = 'Print the materialized runtime config (bp.runtime-config/v1) of an environment.';
-  static override args = { env: Args.string({ required: true, description: 'environment id' }) };
+  static override args = { env: envIdArg };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(RuntimeConfig);

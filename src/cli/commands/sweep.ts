@@ -1,6 +1,16 @@
-import { Args, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 import { BpCommand } from '../base.js';
-import { historyLimit, json, lockTimeout, parallelism, refresh, sourceFlags, stepTimeout, target } from '../flags.js';
+import {
+  envFileArg,
+  historyLimit,
+  json,
+  lockTimeout,
+  parallelism,
+  refresh,
+  sourceFlags,
+  stepTimeout,
+  target,
+} from '../flags.js';
 
 /** `--watch` alone (or followed by the file or another flag) means the default interval. */
 function defaultWatchInterval(argv: string[]): string[] {
@@ -24,7 +34,7 @@ export default class Sweep extends BpCommand {
     'traffic was archived (or none expired), 1 on an error or a failed step, 130 when a signal interrupted a sweep that was ' +
     'changing state; --watch stopped between passes exits 0.';
   static override examples = ['<%= config.bin %> sweep env.yaml', '<%= config.bin %> sweep env.yaml --watch 5m'];
-  static override args = { file: Args.string({ required: true, description: 'env file (YAML)' }) };
+  static override args = { file: envFileArg };
   static override flags = {
     watch: Flags.string({
       summary: 'Keep sweeping every INTERVAL (e.g. 30s, 5m; default 60s) until SIGINT/SIGTERM.',

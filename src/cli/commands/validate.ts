@@ -1,6 +1,6 @@
-import { Args, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 import { BpCommand } from '../base.js';
-import { json, sourceFlags } from '../flags.js';
+import { envFileArg, json, sourceFlags } from '../flags.js';
 
 export default class Validate extends BpCommand {
   static override summary = 'Check an env file: schema, semantic rules, deployer configs.';
@@ -10,7 +10,7 @@ export default class Validate extends BpCommand {
     '<%= config.bin %> validate env.yaml --json',
     '<%= config.bin %> validate env.yaml --no-plugins',
   ];
-  static override args = { file: Args.string({ required: true, description: 'env file (YAML)' }) };
+  static override args = { file: envFileArg };
   static override flags = {
     json,
     ...sourceFlags,

@@ -114,7 +114,7 @@ export async function applyCommand(input: string, flags: ApplyFlags, mode: 'appl
   const stdoutStyle = styleFor(process.stdout);
   const view = applyViewFor(flags.json, process.stdout, stdoutStyle);
   // Webhooks see the same events as the view; they never block or fail the apply.
-  const notify = new RunNotifications(desired.env, mode, process.env);
+  const notify = new RunNotifications(desired.env, mode, process.env, { baseDir: desired.baseDir });
   const ctx = await engineContext(flags, (e) => {
     view.event(e);
     notify.event(e);

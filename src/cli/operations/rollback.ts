@@ -2,7 +2,7 @@
 import { applyExitCode } from '../../plan/exit-codes.js';
 import { formatSplit } from '../../plan/rollout.js';
 import { durationFlagMs, engineContext, historyOptions, type CommonFlags } from '../context.js';
-import { humanApplyView, jsonApplyView } from '../views/apply-view.js';
+import { applyViewFor } from '../views/live-apply-view.js';
 import { styleFor } from '../views/style.js';
 import { interruptHandlers } from './interrupts.js';
 
@@ -16,9 +16,7 @@ export interface RollbackFlags extends CommonFlags {
 
 export async function rollbackCommand(env: string, deployment: string, flags: RollbackFlags): Promise<number> {
   const { rollbackDeployment } = await import('../../apply/rollback.js');
-  const view = flags.json
-    ? jsonApplyView((s) => process.stdout.write(s))
-    : humanApplyView((s) => process.stdout.write(s), styleFor(process.stdout));
+  const view = applyViewFor(flags.json, process.stdout, styleFor(process.stdout));
   const ctx = await engineContext(flags, (e) => {
     if (e.type !== 'plan_ready') view.event(e);
   });

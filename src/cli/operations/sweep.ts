@@ -79,7 +79,7 @@ export async function sweepCommand(file: string, flags: SweepFlags): Promise<num
   let last: SweepOutcome | null = null;
   const pass = async (): Promise<SweepOutcome> => {
     const desired = await loadDesired(file, await loadOptionsFrom(flags));
-    notify = new RunNotifications(desired.env, 'sweep', process.env, { expiredSeen });
+    notify = new RunNotifications(desired.env, 'sweep', process.env, { expiredSeen, baseDir: desired.baseDir });
     const n = notify;
     let outcome: SweepOutcome;
     try {

@@ -66,6 +66,12 @@ export function renderPlanMarkdown(plan: Plan): string {
     else out.push(`- ${head}: ${cell(r.message)}`);
     out.push('');
   }
+  for (const u of plan.secret_updates ?? [])
+    out.push(
+      `- 🔑 revision ${code(`${u.deployment_id}/${u.revision_id}`)} runs version ${code(u.recorded_version)} of ` +
+        `${code(u.reference)}; a newer version exists (${code(u.current_version)}): declare a new revision to roll it out`,
+    );
+  if ((plan.secret_updates ?? []).length > 0) out.push('');
   if (!plan.changes) {
     out.push(
       '**No changes.** The environment matches the configuration' + (hasDiverged(plan) ? ' (except as above).' : '.'),

@@ -17,7 +17,8 @@ import type {
 import { ProviderError } from '../../model/errors.js';
 import { done, pending, pollUntil, waitUntil } from '../kit/poll.js';
 import { beginRevisionVerb, beginSplitVerb, beginVerb } from '../kit/verb.js';
-import { Balancer, type Weighted } from './balancer.js';
+import { Balancer } from './balancer.js';
+import { sameTargets, type Weighted } from './rule-shape.js';
 import type { AwsEc2Config } from './config.js';
 import { observeEnvironment } from './observe.js';
 import { findInstances, launchInstances, terminateInstances, type LaunchSpec, type LiveInstance } from './instances.js';
@@ -271,7 +272,7 @@ export class AwsEc2Deployer implements Deployer {
     );
   }
 
-  async drainRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<Record<string, never>> {
+  async drainRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions) {
     const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'draining');
     const { signal } = opts;
     const { lb } = await this.balancer();
@@ -312,11 +313,7 @@ export class AwsEc2Deployer implements Deployer {
     );
   }
 
-  async archiveRevision(
-    env: DeployerEnvironment,
-    revisionId: string,
-    opts: VerbOptions,
-  ): Promise<Record<string, never>> {
+  async archiveRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions) {
     const { deployment } = beginRevisionVerb(env, revisionId, opts, 'archiving');
     const { signal } = opts;
     const { c, lb } = await this.balancer();
@@ -377,6 +374,16 @@ export class AwsEc2Deployer implements Deployer {
     return { applied_deployment_id: deploymentId, applied_entries: enforced };
   }
 
+  /** Deletes the deployment's listener rule: its routing goes with its last revision. */
+  async releaseRouting(env: DeployerEnvironment, deploymentId: string, opts: VerbOptions): Promise<void> {
+    beginVerb(opts, `releasing the routing of "${deploymentId}"`);
+    const { lb } = await this.balancer();
+    await this.exclusive(`rule:${deploymentId}`, async () => {
+      const rule = (await lb.deploymentRules(opts.signal, env.environment_id)).get(deploymentId);
+      if (rule) await lb.deleteRule(opts.signal, rule.arn);
+    });
+  }
+
   /** One environment's state in a bounded number of calls (see observe.ts). */
   async observe(env: DeployerEnvironment, opts: VerbOptions): Promise<Observation> {
     beginVerb(opts, 'observing');
@@ -390,9 +397,4 @@ export class AwsEc2Deployer implements Deployer {
     c?.elb.destroy();
     this.clientsPromise = null;
   }
-}
-
-function sameTargets(a: Weighted[], b: Weighted[]): boolean {
-  const key = (x: Weighted[]) => JSON.stringify([...x].sort((p, q) => p.arn.localeCompare(q.arn)));
-  return key(a) === key(b);
 }

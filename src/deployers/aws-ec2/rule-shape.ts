@@ -57,3 +57,9 @@ export function forwardTargets(r: Rule): Weighted[] {
       return a.TargetGroupArn ? [{ arn: a.TargetGroupArn, weight: 1 }] : [];
     });
 }
+
+/** The same target groups with the same weights, in any order. */
+export function sameTargets(a: Weighted[], b: Weighted[]): boolean {
+  const key = (x: Weighted[]) => JSON.stringify([...x].sort((p, q) => p.arn.localeCompare(q.arn)));
+  return key(a) === key(b);
+}

@@ -65,7 +65,7 @@ export class AzureVmDeployer implements Deployer {
    * the old answer for up to the profile's DNS TTL, and open connections finish), then
    * deallocates its VMs. A repeated drain finds nothing to do.
    */
-  async drainRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<Record<string, never>> {
+  async drainRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions) {
     const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'draining');
     const { signal } = opts;
     const { c, revisions } = await this.api();
@@ -79,11 +79,7 @@ export class AzureVmDeployer implements Deployer {
     return {};
   }
 
-  async archiveRevision(
-    env: DeployerEnvironment,
-    revisionId: string,
-    opts: VerbOptions,
-  ): Promise<Record<string, never>> {
+  async archiveRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions) {
     const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'archiving');
     const { signal } = opts;
     const { c, revisions } = await this.api();
@@ -135,6 +131,13 @@ export class AzureVmDeployer implements Deployer {
       );
     }
     return { applied_deployment_id: deploymentId, applied_entries: enforced };
+  }
+
+  async releaseRouting(env: DeployerEnvironment, deploymentId: string, opts: VerbOptions): Promise<void> {
+    beginVerb(opts, `releasing the routing of "${deploymentId}"`);
+    const { c } = await this.api();
+    const routing = new Routing(c, this.settings, env.environment_id);
+    await this.exclusive(`deployment:${deploymentId}`, () => routing.releaseAll(deploymentId, opts.signal));
   }
 
   async observe(env: DeployerEnvironment, opts: VerbOptions): Promise<Observation> {

@@ -93,17 +93,21 @@ export class Routing {
   }
 
   /** Drops one endpoint; the profile goes with its last endpoint (docs/design.md#traffic-rules). */
+  /** Deletes the deployment's Traffic Manager profile (absent is fine). */
+  async releaseAll(deploymentId: string, signal: AbortSignal): Promise<void> {
+    const name = this.names(deploymentId).profile;
+    await armOrNull(`delete Traffic Manager profile ${name}`, signal, () =>
+      this.c.trafficManager.profiles.delete(this.s.resource_group, name, { abortSignal: signal }),
+    );
+  }
+
   async remove(deploymentId: string, endpoint: string, signal: AbortSignal): Promise<void> {
     const current = await this.get(deploymentId, signal);
     if (!current) return;
     const left = (current.endpoints ?? []).filter((x: TmEndpoint) => x.name !== endpoint);
-    if (left.length === 0) {
-      const name = this.names(deploymentId).profile;
-      await arm(`delete Traffic Manager profile ${name}`, signal, () =>
-        this.c.trafficManager.profiles.delete(this.s.resource_group, name, { abortSignal: signal }),
-      );
-      return;
-    }
+    // Routing that would route to nothing goes (as in every deployer's split); bp also calls
+    // releaseAll before archiving the deployment's last revision (docs/design.md#traffic-rules).
+    if (left.length === 0) return this.releaseAll(deploymentId, signal);
     if (left.length === (current.endpoints ?? []).length) return;
     await this.put(deploymentId, left, withoutEndpointTags(current.tags), current.monitorConfig?.path ?? '/', signal);
   }

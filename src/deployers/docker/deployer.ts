@@ -3,25 +3,11 @@
  * podman's Docker-compatible API), each deployment's traffic enters through a weighted
  * router process on this host in front of the containers' published ports.
  */
-import type {
-  Deployer,
-  DeployerDeployment,
-  DeployerEnvironment,
-  DeployerRevision,
-  Logger,
-  Observation,
-  ObservedRevision,
-  SplitResult,
-  StageResult,
-  VerbOptions,
-  WarmResult,
-} from '../../model/deployer.js';
-import { ProviderError } from '../../model/errors.js';
+import type { Deployer, DeployerDeployment, DeployerEnvironment, DeployerRevision, Logger } from '../kit/api.js';
+import type { Observation, ObservedRevision, StageResult, VerbOptions, WarmResult } from '../kit/api.js';
+import { beginRevisionVerb, beginVerb, ProviderError } from '../kit/api.js';
 import type { RouterEntry } from '../../router/config.js';
-import { keyedMutex } from '../kit/mutex.js';
-import { beginRevisionVerb, beginSplitVerb, beginVerb } from '../kit/verb.js';
-import { RouterStore } from '../local-host/router-store.js';
-import { Routers } from '../local-host/routers.js';
+import { RoutedVerbs } from '../local-host/routed-verbs.js';
 import type { DockerSettings } from './config.js';
 import { listContainers, removeContainer, type RevisionContainer, stopContainer } from './containers.js';
 import type { Engine } from './engine.js';
@@ -49,14 +35,11 @@ export interface DockerDeployerDeps {
 export class DockerDeployer implements Deployer {
   private readonly deps: ReplicaDeps;
   /** The deployments' routers run on this host, like local-process's, with records under the state dir. */
-  private readonly routing: Routers;
-  /** Serializes read-modify-write of one router, rule or revision (bp runs verbs in parallel). */
-  private readonly exclusive = keyedMutex();
+  private readonly local: RoutedVerbs;
 
   constructor(deps: DockerDeployerDeps) {
     this.deps = { engine: deps.engine, settings: deps.settings, where: deps.where, logger: deps.logger };
-    this.routing = new Routers({
-      store: new RouterStore(deps.stateDir),
+    this.local = new RoutedVerbs(deps.stateDir, {
       logger: deps.logger,
       killGraceMs: deps.settings.killGraceMs,
       healthIntervalMs: deps.settings.healthIntervalMs,
@@ -78,69 +61,50 @@ export class DockerDeployer implements Deployer {
   async warmRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<WarmResult> {
     const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'warming');
     imageOf(revision);
-    const containers = await this.exclusive(`revision:${revisionId}`, () =>
+    const containers = await this.local.exclusive(`revision:${revisionId}`, () =>
       warmContainers(this.deps, env, deployment, revision, opts.signal, opts.progress),
     );
     const backends = containers.map((c) => c.url as string);
     // A healed replica may have a new port, and a re-warmed revision must leave `draining`.
-    await this.exclusive(`router:${deployment.deployment_id}`, () =>
-      this.routing.refresh(deployment.deployment_id, revisionId, backends, false),
-    );
+    await this.local.warmed(deployment.deployment_id, revisionId, backends);
     return {
       endpoint: backends[0],
       outputs: { backends, containers: containers.map((c) => c.name), container_ids: containers.map((c) => c.id) },
     };
   }
 
-  async drainRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<Record<string, never>> {
-    const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'draining');
-    const deploymentId = deployment.deployment_id;
-    await this.exclusive(`router:${deploymentId}`, () => this.routing.refresh(deploymentId, revisionId, null, true));
-    await this.routing.waitForInFlight(deploymentId, revision, opts.signal);
-    await this.exclusive(`revision:${revisionId}`, async () => {
+  drainRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions) {
+    return this.local.drain(env, revisionId, opts, async (revision) => {
       const containers = await listContainers(this.deps, env.environment_id, revisionId);
       // drain_seconds is also the container's SIGTERM-to-SIGKILL grace.
       await Promise.all(
         containers.filter((c) => c.running).map((c) => stopContainer(this.deps, c.id, revision.drain_seconds)),
       );
     });
-    return {};
   }
 
-  async archiveRevision(
-    env: DeployerEnvironment,
-    revisionId: string,
-    opts: VerbOptions,
-  ): Promise<Record<string, never>> {
-    const { deployment } = beginRevisionVerb(env, revisionId, opts, 'archiving');
-    const deploymentId = deployment.deployment_id;
-    await this.exclusive(`revision:${revisionId}`, async () => {
+  archiveRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions) {
+    return this.local.archive(env, revisionId, opts, async () => {
       const containers = await listContainers(this.deps, env.environment_id, revisionId);
       await Promise.all(containers.map((c) => removeContainer(this.deps, c.id)));
     });
-    await this.exclusive(`router:${deploymentId}`, async () => {
-      const left = (await listContainers(this.deps, env.environment_id)).filter((c) => c.deploymentId === deploymentId);
-      // docs/design.md#traffic-rules: routing is released with the deployment's last revision.
-      if (left.length === 0) await this.routing.stop(deploymentId);
-      else await this.routing.refresh(deploymentId, revisionId, [], true);
-    });
-    return {};
   }
 
-  async applyTrafficSplit(env: DeployerEnvironment, deploymentId: string, opts: VerbOptions): Promise<SplitResult> {
-    const { deployment, entries } = beginSplitVerb(env, deploymentId, opts);
-    const all = await listContainers(this.deps, env.environment_id);
-    const routerEntries = entries.map((e) => this.routerEntry(deployment, e, all));
-    await this.exclusive(`router:${deploymentId}`, () =>
-      this.routing.enforce(deploymentId, deployment.listen, deployment.metrics_listen, routerEntries),
+  applyTrafficSplit(env: DeployerEnvironment, deploymentId: string, opts: VerbOptions) {
+    // Listed once, and only after the split's preconditions held.
+    let all: Promise<RevisionContainer[]> | undefined;
+    return this.local.split(env, deploymentId, opts, async (deployment, e) =>
+      this.routerEntry(deployment, e, await (all ??= listContainers(this.deps, env.environment_id))),
     );
-    return { applied_deployment_id: deploymentId, applied_entries: entries };
   }
 
   /** The deployment's router metrics (docs/metrics.md): its router runs on this host, like local-process's. */
-  async scrapeMetrics(env: DeployerEnvironment, deploymentId: string, opts: VerbOptions): Promise<string> {
-    beginVerb(opts, `reading the metrics of "${deploymentId}"`);
-    return this.routing.scrape(deploymentId, opts.signal);
+  scrapeMetrics(_env: DeployerEnvironment, deploymentId: string, opts: VerbOptions) {
+    return this.local.scrape(deploymentId, opts);
+  }
+
+  releaseRouting(_env: DeployerEnvironment, deploymentId: string, opts: VerbOptions) {
+    return this.local.release(deploymentId, opts);
   }
 
   async observe(env: DeployerEnvironment, opts: VerbOptions): Promise<Observation> {
@@ -152,7 +116,7 @@ export class DockerDeployer implements Deployer {
     for (const deployment of env.deployments) {
       for (const revision of deployment.revisions) declared.set(revision.revision_id, revision);
       checks.push(
-        this.routing.observed(deployment.deployment_id).then((split) => {
+        this.local.routers.observed(deployment.deployment_id).then((split) => {
           if (split) observation.splits[deployment.deployment_id] = split;
         }),
       );

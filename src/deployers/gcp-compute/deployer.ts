@@ -72,7 +72,7 @@ export class GcpComputeDeployer implements Deployer {
     return result;
   }
 
-  async drainRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<Record<string, never>> {
+  async drainRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions) {
     const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'draining');
     const api = await this.api();
     const target = targetOf(env.environment_id, deployment, revision);
@@ -82,11 +82,7 @@ export class GcpComputeDeployer implements Deployer {
     return {};
   }
 
-  async archiveRevision(
-    env: DeployerEnvironment,
-    revisionId: string,
-    opts: VerbOptions,
-  ): Promise<Record<string, never>> {
+  async archiveRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions) {
     const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'archiving');
     const api = await this.api();
     const target = targetOf(env.environment_id, deployment, revision);
@@ -123,6 +119,12 @@ export class GcpComputeDeployer implements Deployer {
     await this.exclusive(`deployment:${deploymentId}`, () => routing.apply(deployment, routed, opts.signal));
     // URL map weights are per mille: report (and let bp record) the split the balancer really enforces.
     return { applied_deployment_id: deploymentId, applied_entries: enforcedSplit(entries) };
+  }
+
+  async releaseRouting(env: DeployerEnvironment, deploymentId: string, opts: VerbOptions): Promise<void> {
+    beginVerb(opts, `releasing the routing of "${deploymentId}"`);
+    const routing = new Routing(await this.api(), this.settings, env.environment_id);
+    await this.exclusive(`deployment:${deploymentId}`, () => routing.releaseAll(deploymentId, opts.signal));
   }
 
   async observe(env: DeployerEnvironment, opts: VerbOptions): Promise<Observation> {

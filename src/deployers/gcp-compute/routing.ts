@@ -62,8 +62,10 @@ export class Routing {
   }
 
   /**
-   * Drops a backend service from the split; when none is left the deployment's routing is
-   * released (forwarding rule, proxy, URL map), as docs/design.md#traffic-rules asks.
+   * Drops a backend service from the split. bp releases the routing before archiving a
+   * deployment's last revision (docs/design.md#traffic-rules); a URL map that would be left
+   * with no backend at all goes too, since the API refuses both an empty map and deleting a
+   * backend service a map still names.
    */
   async remove(deploymentId: string, backendService: string, signal: AbortSignal): Promise<void> {
     const names = this.names(deploymentId);
@@ -78,6 +80,11 @@ export class Routing {
       return { description: current.description, defaultRouteAction: { weightedBackendServices: left } };
     });
     if (empty) await this.release(names, signal);
+  }
+
+  /** Deletes the deployment's forwarding rule, proxy and URL map (each absent is fine). */
+  async releaseAll(deploymentId: string, signal: AbortSignal): Promise<void> {
+    await this.release(this.names(deploymentId), signal);
   }
 
   private async release(names: DeploymentNames, signal: AbortSignal): Promise<void> {

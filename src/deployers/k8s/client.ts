@@ -1,14 +1,18 @@
 /**
  * The few calls the k8s deployer makes, over @kubernetes/client-node's KubernetesObjectApi:
- * server-side apply, read, list by label, delete. Every call is retried in place on throttling
- * (honouring Retry-After), 5xx and stale-resourceVersion conflicts, because every request bp
- * sends is idempotent; what still fails becomes a ProviderError. The verb's AbortSignal reaches
- * the HTTP request itself through AsyncLocalStorage and a request middleware.
+ * server-side apply, read, list by label, delete. Each request is sent once by default:
+ * retries live in bp's engine, which retries the whole verb (no sooner than a 429's
+ * Retry-After). `request_attempts` above 1 opts into in-place retries of throttling, 5xx and
+ * stale-resourceVersion conflicts (every request bp sends is idempotent). What fails becomes a
+ * ProviderError in the kit's shape. The verb's AbortSignal reaches the HTTP request itself
+ * through AsyncLocalStorage and a request middleware.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import { AbortedError } from '../../model/errors.js';
-import { isAbort, isTransient, retryAfterMs, statusOf, toProviderError } from './errors.js';
+import { sleep } from '../kit/abort.js';
+import { isRetryableKind } from '../kit/provider-errors.js';
+import { classifyKube, isAbort, statusOf, toProviderError } from './errors.js';
 import type { Sdk } from './sdk.js';
 
 export interface KubeObject {
@@ -31,7 +35,7 @@ export interface KubeObject {
 export interface ClientSettings {
   fieldManager: string;
   forceConflicts: boolean;
-  /** Attempts per request, including the first. */
+  /** Attempts per request, including the first (1: the engine alone retries). */
   attempts: number;
   /** First backoff; doubles per attempt (with jitter). */
   backoffMs: number;
@@ -42,27 +46,12 @@ export interface ClientSettings {
 export const DEFAULT_CLIENT_SETTINGS: ClientSettings = {
   fieldManager: 'bp',
   forceConflicts: true,
-  attempts: 4,
+  attempts: 1,
   backoffMs: 200,
   maxRetryAfterMs: 10_000,
 };
 
 const currentSignal = new AsyncLocalStorage<AbortSignal>();
-
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new AbortedError());
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new AbortedError());
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 export class KubeClient {
   private readonly api: KubernetesObjectApi;
@@ -166,16 +155,16 @@ export class KubeClient {
         if (isAbort(e) || signal?.aborted) throw new AbortedError(`${what} was aborted`);
         const wait = this.retryDelay(e, attempt);
         if (wait === null) throw toProviderError(e, what, this.server);
-        await sleep(wait, signal);
+        await sleep(wait, signal, what);
       }
     }
   }
 
   /** How long to wait before trying again, or null to give up now. */
   private retryDelay(e: unknown, attempt: number): number | null {
-    if (attempt >= this.settings.attempts || !isTransient(e)) return null;
-    const after = statusOf(e)?.code === 429 ? retryAfterMs(e) : undefined;
-    if (after !== undefined) return after <= this.settings.maxRetryAfterMs ? after : null;
+    const f = classifyKube(e);
+    if (attempt >= this.settings.attempts || !isRetryableKind(f.kind)) return null;
+    if (f.retryAfterMs !== undefined) return f.retryAfterMs <= this.settings.maxRetryAfterMs ? f.retryAfterMs : null;
     const base = this.settings.backoffMs * 2 ** (attempt - 1);
     return base / 2 + (Math.random() * base) / 2;
   }

@@ -4,21 +4,11 @@
  * deployment's split is an HTTPRoute (gateway-api) or a stable Service over replica
  * proportions (replicas). See docs/deployers/kubernetes.md.
  */
-import type {
-  Deployer,
-  DeployerDeployment,
-  DeployerEnvironment,
-  DeployerRevision,
-  Logger,
-  Observation,
-  SplitResult,
-  StageResult,
-  VerbOptions,
-  WarmResult,
-} from '../../model/deployer.js';
-import { enforceSplitInvariants, requireRevision } from '../../model/deployer.js';
-import { AbortedError, ProviderError } from '../../model/errors.js';
-import { sleep, type KubeClient } from './client.js';
+import type { Deployer, DeployerDeployment, DeployerEnvironment, DeployerRevision, Logger } from '../kit/api.js';
+import type { Observation, SplitResult, StageResult, VerbOptions, WarmResult } from '../kit/api.js';
+import { beginRevisionVerb, beginSplitVerb, beginVerb, keyedMutex, ProviderError, sleep } from '../kit/api.js';
+import { throwIfAborted } from '../kit/api.js';
+import type { KubeClient } from './client.js';
 import { environmentProblems } from './env-checks.js';
 import {
   deploymentManifest,
@@ -26,16 +16,17 @@ import {
   hpaManifest,
   identityOf,
   revisionServiceManifest,
+  secretManifest,
   type Owner,
 } from './manifests.js';
 import { ANNOTATION, objectName } from './names.js';
-import { applyAllOwned, applyOwned, foreignOwner, removeOwned } from './ownership.js';
+import { applyAllOwned, applyOwned, applyRevisionSecret, foreignOwner, removeOwned } from './ownership.js';
 import { observeEnvironment } from './observe.js';
 import {
   applySplit,
   desiredReplicas,
   readEnforced,
-  releaseRoutingIfUnused,
+  releaseRouting,
   removeFromRouting,
   type SplitContext,
 } from './routing.js';
@@ -45,32 +36,18 @@ import type { K8sSettings } from './settings.js';
 /** Hands out a client (and re-authenticates when its credentials are about to expire). */
 export type Connect = () => Promise<KubeClient>;
 
-function throwIfAborted(signal: AbortSignal, what: string): void {
-  if (signal.aborted) throw new AbortedError(`${what} was aborted`);
-}
-
 const IMAGE_REF =
   /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-]+[a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
 
 export class K8sDeployer implements Deployer {
   /** Serializes read-modify-write of one deployment's routing within this process. */
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly exclusive = keyedMutex();
 
   constructor(
     private readonly connect: Connect,
     private readonly settings: K8sSettings,
     private readonly logger: Logger,
   ) {}
-
-  private exclusive<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const run = (this.locks.get(key) ?? Promise.resolve()).then(fn, fn);
-    const tail = run.catch(() => undefined);
-    this.locks.set(key, tail);
-    void tail.then(() => {
-      if (this.locks.get(key) === tail) this.locks.delete(key);
-    });
-    return run;
-  }
 
   /** Connects, then runs `fn` with the verb's signal attached to every request. */
   private async withKube<T>(signal: AbortSignal, fn: (kube: KubeClient) => Promise<T>): Promise<T> {
@@ -100,8 +77,7 @@ export class K8sDeployer implements Deployer {
   }
 
   async stageRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<StageResult> {
-    const { deployment, revision } = requireRevision(env, revisionId);
-    throwIfAborted(opts.signal, `staging "${revisionId}"`);
+    const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'staging');
     const image = imageOf(revision);
     this.checkDeployable(env, deployment);
     return this.withKube(opts.signal, async (kube) => {
@@ -120,8 +96,7 @@ export class K8sDeployer implements Deployer {
   }
 
   async warmRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<WarmResult> {
-    const { deployment, revision } = requireRevision(env, revisionId);
-    throwIfAborted(opts.signal, `warming "${revisionId}"`);
+    const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'warming');
     imageOf(revision);
     this.checkDeployable(env, deployment);
     return this.withKube(opts.signal, async (kube) => {
@@ -129,6 +104,8 @@ export class K8sDeployer implements Deployer {
       const want = await this.exclusive(`deployment:${deployment.deployment_id}`, async () => {
         const enforced = this.settings.traffic === 'replicas' ? await readEnforced(kube, owner, this.settings) : null;
         const want = desiredReplicas(revision, enforced, this.settings);
+        // The Secret first: pods of the Deployment read their env from it.
+        await applyRevisionSecret(kube, secretManifest(owner, revision));
         await applyAllOwned(kube, [
           deploymentManifest(owner, revision, this.settings, want.replicas, want.state),
           revisionServiceManifest(owner, revision, this.settings),
@@ -153,9 +130,8 @@ export class K8sDeployer implements Deployer {
     });
   }
 
-  async drainRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<Record<string, never>> {
-    const { deployment, revision } = requireRevision(env, revisionId);
-    throwIfAborted(opts.signal, `draining "${revisionId}"`);
+  async drainRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions) {
+    const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'draining');
     return this.withKube(opts.signal, async (kube) => {
       const c = this.context(kube, env, deployment, opts.signal);
       await this.exclusive(`deployment:${deployment.deployment_id}`, () => removeFromRouting(c, revisionId, false));
@@ -168,7 +144,7 @@ export class K8sDeployer implements Deployer {
       )
         return {};
       // Endpoints and gateways take a moment to stop sending; in-flight requests get drain_seconds.
-      await sleep(revision.drain_seconds * 1000, opts.signal);
+      await sleep(revision.drain_seconds * 1000, opts.signal, `draining "${revisionId}"`);
       // An HPA would scale a drained revision back up: it goes first (only max_replicas revisions have one).
       if (revision.resources.max_replicas !== undefined) {
         await removeOwned(kube, 'autoscaling/v2', 'HorizontalPodAutoscaler', name, identityOf(c.owner, revisionId));
@@ -179,13 +155,8 @@ export class K8sDeployer implements Deployer {
     });
   }
 
-  async archiveRevision(
-    env: DeployerEnvironment,
-    revisionId: string,
-    opts: VerbOptions,
-  ): Promise<Record<string, never>> {
-    const { deployment, revision } = requireRevision(env, revisionId);
-    throwIfAborted(opts.signal, `archiving "${revisionId}"`);
+  async archiveRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions) {
+    const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'archiving');
     return this.withKube(opts.signal, async (kube) => {
       const c = this.context(kube, env, deployment, opts.signal);
       await this.exclusive(`deployment:${deployment.deployment_id}`, async () => {
@@ -197,16 +168,15 @@ export class K8sDeployer implements Deployer {
           await removeOwned(kube, 'autoscaling/v2', 'HorizontalPodAutoscaler', name, identity);
         await removeOwned(kube, 'v1', 'Service', name, identity);
         await removeOwned(kube, 'apps/v1', 'Deployment', name, identity);
-        // docs/design.md#traffic-rules: routing goes with the deployment's last revision.
-        await releaseRoutingIfUnused(c);
+        // After its pods' Deployment: the revision's env values leave the cluster with it.
+        await removeOwned(kube, 'v1', 'Secret', name, identity);
       });
       return {};
     });
   }
 
   async applyTrafficSplit(env: DeployerEnvironment, deploymentId: string, opts: VerbOptions): Promise<SplitResult> {
-    const { deployment, entries } = enforceSplitInvariants(env, deploymentId);
-    throwIfAborted(opts.signal, `applying the split of "${deploymentId}"`);
+    const { deployment, entries } = beginSplitVerb(env, deploymentId, opts);
     this.checkDeployable(env, deployment);
     await this.withKube(opts.signal, (kube) =>
       this.exclusive(`deployment:${deploymentId}`, () =>
@@ -216,8 +186,19 @@ export class K8sDeployer implements Deployer {
     return { applied_deployment_id: deploymentId, applied_entries: entries };
   }
 
+  async releaseRouting(env: DeployerEnvironment, deploymentId: string, opts: VerbOptions): Promise<void> {
+    beginVerb(opts, `releasing the routing of "${deploymentId}"`);
+    const deployment = env.deployments.find((d) => d.deployment_id === deploymentId);
+    if (!deployment) return;
+    await this.withKube(opts.signal, (kube) =>
+      this.exclusive(`deployment:${deploymentId}`, () =>
+        releaseRouting(this.context(kube, env, deployment, opts.signal)),
+      ),
+    );
+  }
+
   async observe(env: DeployerEnvironment, opts: VerbOptions): Promise<Observation> {
-    throwIfAborted(opts.signal, 'observing');
+    beginVerb(opts, 'observing');
     return this.withKube(opts.signal, (kube) => observeEnvironment(kube, env, this.settings));
   }
 }

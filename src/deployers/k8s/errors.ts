@@ -1,9 +1,11 @@
 /**
- * Turns what the Kubernetes API (or the network) said into ProviderErrors an operator can act
- * on: throttling, server errors and optimistic-concurrency conflicts are retryable; bad
- * credentials, RBAC denials, invalid objects and field-manager conflicts need a person.
+ * Turns what the Kubernetes API (or the network) said into the kit's `ProviderFailure` shape
+ * (`classifyKube`), then into ProviderErrors an operator can act on: throttling, server errors
+ * and optimistic-concurrency conflicts are retryable; bad credentials, RBAC denials, quotas,
+ * invalid objects and field-manager conflicts need a person.
  */
 import { AbortedError, BpError, ProviderError } from '../../model/errors.js';
+import { failureError, type ProviderFailure } from '../kit/provider-errors.js';
 
 export interface StatusLike {
   code: number;
@@ -57,6 +59,20 @@ function isNetworkError(e: unknown): boolean {
   return err?.name === 'FetchError' || err?.type === 'system' || typeof err?.code === 'string';
 }
 
+/** What the Kubernetes API said, in the kit's shape (retryability is decided from the kind). */
+export function classifyKube(e: unknown): ProviderFailure {
+  const s = statusOf(e);
+  const message = s?.message ?? (e instanceof Error ? e.message : String(e));
+  if (!s) return { kind: isNetworkError(e) ? 'retryable' : 'rejected', status: 0, code: '', message };
+  const base = { status: s.code, code: s.reason ?? '', message };
+  if (s.code === 429) return { ...base, kind: 'throttled', retryAfterMs: retryAfterMs(e) };
+  if (s.code === 401) return { ...base, kind: 'auth' };
+  // ResourceQuota admission answers 403 "exceeded quota".
+  if (s.code === 403) return { ...base, kind: /exceeded quota/i.test(message) ? 'quota' : 'auth' };
+  if (s.code === 404) return { ...base, kind: 'not-found' };
+  return { ...base, kind: isTransient(e) ? 'retryable' : 'rejected' };
+}
+
 export function isAbort(e: unknown): boolean {
   return (e as { name?: string })?.name === 'AbortError' || (e as { type?: string })?.type === 'aborted';
 }
@@ -79,49 +95,38 @@ export function toProviderError(e: unknown, what: string, server: string): BpErr
       { cause: e },
     );
   }
-  if (!s)
-    return new ProviderError(`${what}: cannot reach the Kubernetes API at ${server}: ${msg}`, {
-      cause: e,
-      retryable: isNetworkError(e),
-    });
+  return failureError(classifyKube(e), describeKube(e, what, server), e);
+}
+
+/** The operator-facing sentence for a failed request. */
+function describeKube(e: unknown, what: string, server: string): string {
+  const s = statusOf(e);
+  if (!s) return `${what}: cannot reach the Kubernetes API at ${server}: ${e instanceof Error ? e.message : String(e)}`;
   const said = s.message ? `: ${s.message}` : '';
+  const reason = `${s.code}${s.reason ? ` ${s.reason}` : ''}`;
   switch (true) {
     case s.code === 401:
-      return new ProviderError(
-        `${what}: the Kubernetes API at ${server} rejected bp's credentials (401 Unauthorized); check the kubeconfig user or token`,
-        { cause: e },
-      );
+      return `${what}: the Kubernetes API at ${server} rejected bp's credentials (401 Unauthorized); check the kubeconfig user or token`;
+    case s.code === 403 && classifyKube(e).kind === 'quota':
+      return `${what}: the namespace's ResourceQuota is exhausted${said}; free capacity or raise the quota`;
     case s.code === 403:
-      return new ProviderError(
-        `${what}: forbidden by the cluster's RBAC${said}; grant bp's user that verb on that resource`,
-        { cause: e },
-      );
+      return `${what}: forbidden by the cluster's RBAC${said}; grant bp's user that verb on that resource`;
     case isFieldManagerConflict(s): {
       const fields = (s.details?.causes ?? []).map((c) => `${c.field ?? '?'} (${c.message ?? 'conflict'})`).join(', ');
-      return new ProviderError(
+      return (
         `${what}: server-side apply conflict: another field manager changed fields bp manages: ${fields}; ` +
-          `undo that change, or set force_conflicts: true so bp takes the fields back`,
-        { cause: e, retryable: false },
+        `undo that change, or set force_conflicts: true so bp takes the fields back`
       );
     }
     case s.code === 409:
-      return new ProviderError(`${what}: conflict (409)${said}`, { cause: e, retryable: s.reason !== 'AlreadyExists' });
+      return `${what}: conflict (409)${said}`;
     case s.code === 429:
-      return new ProviderError(
-        `${what}: the Kubernetes API is throttling bp (429 Too Many Requests); try again later`,
-        { cause: e, retryable: true },
-      );
+      return `${what}: the Kubernetes API is throttling bp (429 Too Many Requests); try again later`;
     case s.code === 422:
-      return new ProviderError(`${what}: the cluster rejected the object as invalid${said}`, { cause: e });
+      return `${what}: the cluster rejected the object as invalid${said}`;
     case s.code >= 500:
-      return new ProviderError(
-        `${what}: the Kubernetes API failed (${s.code}${s.reason ? ` ${s.reason}` : ''})${said}`,
-        { cause: e, retryable: true },
-      );
+      return `${what}: the Kubernetes API failed (${reason})${said}`;
     default:
-      return new ProviderError(
-        `${what}: the Kubernetes API answered ${s.code}${s.reason ? ` ${s.reason}` : ''}${said}`,
-        { cause: e },
-      );
+      return `${what}: the Kubernetes API answered ${reason}${said}`;
   }
 }

@@ -68,9 +68,14 @@ export function deploymentManifest(
 ): KubeObject {
   const selector = revisionSelector(owner.environmentId, owner.deploymentId, revision.revision_id);
   // validate refuses a user PORT (env-checks.ts); env is a list-map keyed by name, one entry each.
-  const env = Object.entries(revision.artifact.env)
-    .filter(([name]) => name !== 'PORT')
-    .map(([name, value]) => ({ name, value }));
+  // Every value comes from the revision's Secret (secretManifest): the pod template holds names
+  // only, so describe rights on Deployments or pods reveal no value, and a drain (which runs
+  // without the app's secrets) applies the very same template.
+  const secretName = objectName(owner.environmentId, revision.revision_id);
+  const env: Array<Record<string, unknown>> = appEnvNames(revision).map((name) => ({
+    name,
+    valueFrom: { secretKeyRef: { name: secretName, key: name } },
+  }));
   env.push({ name: 'PORT', value: String(settings.containerPort) });
   const container: Record<string, unknown> = {
     name: 'app',
@@ -107,6 +112,33 @@ export function deploymentManifest(
       },
     },
   };
+}
+
+/** The revision's own env var names (PORT is bp's). */
+export function appEnvNames(revision: DeployerRevision): string[] {
+  return Object.keys(revision.artifact.env).filter((name) => name !== 'PORT');
+}
+
+/**
+ * The revision's env values as an immutable Secret (one key per variable, base64 `data`: never
+ * `stringData`, whose plaintext would sit in request logs), created before the Deployment that
+ * reads it through `secretKeyRef` and deleted when the revision is archived. Immutable like the
+ * revision: the API server refuses any change to its data, and kubelets stop watching it.
+ */
+export function secretManifest(owner: Owner, revision: DeployerRevision): KubeObject {
+  const data: Record<string, string> = {};
+  for (const name of appEnvNames(revision))
+    data[name] = Buffer.from(revision.artifact.env[name], 'utf8').toString('base64');
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: metadata(owner, objectName(owner.environmentId, revision.revision_id), 'revision', {
+      revisionId: revision.revision_id,
+    }),
+    type: 'Opaque',
+    immutable: true,
+    data,
+  } as KubeObject;
 }
 
 export function revisionServiceManifest(owner: Owner, revision: DeployerRevision, settings: K8sSettings): KubeObject {

@@ -55,6 +55,26 @@ export async function applyAllOwned(kube: KubeClient, objs: KubeObject[]): Promi
 }
 
 /**
+ * Applies a revision's immutable Secret (manifests.ts, secretManifest). A live one with other
+ * data (a secret rotated in its store before this revision first warmed) cannot be changed,
+ * only deleted: it is replaced. A revision without env needs none.
+ */
+export async function applyRevisionSecret(kube: KubeClient, secret: KubeObject): Promise<void> {
+  const data = (secret.data ?? {}) as Record<string, string>;
+  if (Object.keys(data).length === 0) return;
+  const live = await kube.read(secret.apiVersion, secret.kind, secret.metadata.name);
+  const why = foreignOwner(live, secret);
+  if (why) throw refusal(kube, secret, why, 'change');
+  const liveData = (live?.data ?? {}) as Record<string, string>;
+  const same =
+    Object.keys(liveData).length === Object.keys(data).length &&
+    Object.entries(data).every(([k, v]) => liveData[k] === v);
+  if (live && same && live.immutable === true) return;
+  if (live) await kube.remove(secret.apiVersion, secret.kind, secret.metadata.name);
+  await kube.apply(secret);
+}
+
+/**
  * Deletes the object when it is the one `expected` describes (its annotations); true when it
  * existed. One owned by anything else is left alone and reported as absent.
  */

@@ -6,8 +6,9 @@
  */
 import type { VerbProgress } from '../../model/deployer.js';
 import { ProviderError } from '../../model/errors.js';
+import { done, pending, pollUntil } from '../kit/poll.js';
 import { replicaProgress } from '../kit/progress.js';
-import { sleep, type KubeClient, type KubeObject } from './client.js';
+import type { KubeClient, KubeObject } from './client.js';
 import { toSelectorString } from './names.js';
 
 /** Waiting reasons that do not fix themselves: a person must change the revision or the cluster. */
@@ -55,45 +56,58 @@ export function rolloutComplete(d: KubeObject, want: number): boolean {
 }
 
 export async function waitForRollout(kube: KubeClient, t: RolloutTarget): Promise<KubeObject> {
-  const deadline = Date.now() + t.timeoutMs;
-  for (;;) {
-    const d = await kube.read('apps/v1', 'Deployment', t.name);
-    if (!d)
-      throw new ProviderError(
-        `revision "${t.revisionId}": Deployment ${t.name} disappeared while bp waited for it (deleted from outside?)`,
-        { retryable: true },
+  let waitingPods: string[] = [];
+  return pollUntil(
+    async () => {
+      const d = await kube.read('apps/v1', 'Deployment', t.name);
+      if (!d)
+        throw new ProviderError(
+          `revision "${t.revisionId}": Deployment ${t.name} disappeared while bp waited for it (deleted from outside?)`,
+          { retryable: true },
+        );
+      const want = t.replicas ?? Number((d.spec as { replicas?: number }).replicas ?? 1);
+      if (rolloutComplete(d, want)) return done(d);
+      const s = (d.status ?? {}) as Status;
+      const progress = `${s.availableReplicas ?? 0}/${want} replicas available`;
+      const pods = await podProblems(kube, d);
+      replicaProgress(t.progress, {
+        waitingFor: `Deployment ${t.name} of "${t.revisionId}" to roll out`,
+        wanted: want,
+        healthy: s.availableReplicas ?? 0,
+        unit: 'replicas available',
+      }).pending(pods.other[0] ?? pods.fatal[0]);
+      if (pods.fatal.length > 0) {
+        throw new ProviderError(
+          `revision "${t.revisionId}" cannot become ready in Deployment ${t.name} (${progress}): ${pods.fatal.join('; ')}`,
+          { retryable: false },
+        );
+      }
+      waitingPods = pods.other;
+      const stalled = (s.conditions ?? []).find(
+        (c) => c.type === 'Progressing' && c.status === 'False' && c.reason === 'ProgressDeadlineExceeded',
       );
-    const want = t.replicas ?? Number((d.spec as { replicas?: number }).replicas ?? 1);
-    if (rolloutComplete(d, want)) return d;
-    const s = (d.status ?? {}) as Status;
-    const progress = `${s.availableReplicas ?? 0}/${want} replicas available`;
-    const stalled = (s.conditions ?? []).find(
-      (c) => c.type === 'Progressing' && c.status === 'False' && c.reason === 'ProgressDeadlineExceeded',
-    );
-    const pods = await podProblems(kube, d);
-    replicaProgress(t.progress, {
-      waitingFor: `Deployment ${t.name} of "${t.revisionId}" to roll out`,
-      wanted: want,
-      healthy: s.availableReplicas ?? 0,
-      unit: 'replicas available',
-    }).pending(pods.other[0] ?? pods.fatal[0]);
-    if (pods.fatal.length > 0) {
-      throw new ProviderError(
-        `revision "${t.revisionId}" cannot become ready in Deployment ${t.name} (${progress}): ${pods.fatal.join('; ')}`,
-        { retryable: false },
-      );
-    }
-    // Past the progress deadline with no hopeless pod: slow (image pulls, scheduling), maybe not stuck.
-    if (stalled || Date.now() >= deadline) {
-      throw new ProviderError(
-        `revision "${t.revisionId}" was not ready within ${Math.round(t.timeoutMs / 1000)} s (${progress})` +
-          (stalled?.message ? `: ${stalled.message}` : '') +
-          (pods.other.length ? `; pods: ${pods.other.join('; ')}` : ''),
-        { retryable: true },
-      );
-    }
-    await sleep(t.pollMs, t.signal);
-  }
+      // Past the progress deadline with no hopeless pod: slow (image pulls, scheduling), maybe not stuck.
+      if (stalled) throw notReady(t, progress, stalled.message, waitingPods);
+      return pending(progress);
+    },
+    {
+      what: `Deployment ${t.name} to roll out`,
+      during: `warming "${t.revisionId}"`,
+      timeoutMs: t.timeoutMs,
+      intervalMs: t.pollMs,
+      signal: t.signal,
+      onTimeout: (p) => notReady(t, p.detail ?? 'no replica available', undefined, waitingPods),
+    },
+  );
+}
+
+function notReady(t: RolloutTarget, progress: string, why: string | undefined, pods: string[]): ProviderError {
+  return new ProviderError(
+    `revision "${t.revisionId}" was not ready within ${Math.round(t.timeoutMs / 1000)} s (${progress})` +
+      (why ? `: ${why}` : '') +
+      (pods.length ? `; pods: ${pods.join('; ')}` : ''),
+    { retryable: true },
+  );
 }
 
 /** Why the Deployment's pods are not ready, split into hopeless and still-in-progress. */

@@ -263,14 +263,8 @@ export async function removeFromRouting(
   return true;
 }
 
-/** Deletes the deployment's routing object once no revision of it is left (404 is fine). */
-export async function releaseRoutingIfUnused(c: SplitContext): Promise<void> {
-  const left = await c.kube.list(
-    'apps/v1',
-    'Deployment',
-    deploymentSelector(c.owner.environmentId, c.deployment.deployment_id, 'revision'),
-  );
-  if (left.some((d) => d.metadata.annotations?.[ANNOTATION.environmentId] === c.owner.environmentId)) return;
+/** Deletes the deployment's routing object (404 is fine); bp calls it before archiving the last revision. */
+export async function releaseRouting(c: SplitContext): Promise<void> {
   const { apiVersion, kind } = routingObject(c.settings);
   await removeOwned(
     c.kube,

@@ -127,8 +127,9 @@ export const deploySettingsSchema = {
     type: 'integer',
     minimum: 1,
     maximum: 20,
-    default: 4,
-    description: 'Attempts per API request on 429/5xx/409 before the verb fails (retryable).',
+    default: 1,
+    description:
+      'Attempts per API request on 429/5xx/409 before the verb fails (retryable); 1 leaves retries to the engine.',
   },
   image_pull_policy: {
     enum: ['Always', 'IfNotPresent', 'Never'],

@@ -2,26 +2,12 @@
  * The local-process deployer: revisions are detached processes on this machine, each
  * deployment's traffic enters through its own router process on `listen`.
  */
-import type {
-  Deployer,
-  DeployerDeployment,
-  DeployerEnvironment,
-  DeployerRevision,
-  Logger,
-  Observation,
-  SplitResult,
-  StageResult,
-  VerbOptions,
-  WarmResult,
-} from '../../model/deployer.js';
-import type { SplitEntry } from '../../model/environment.js';
-import { ProviderError } from '../../model/errors.js';
+import type { Deployer, DeployerDeployment, DeployerEnvironment, DeployerRevision, Logger } from '../kit/api.js';
+import type { Observation, SplitEntry, StageResult, VerbOptions, WarmResult } from '../kit/api.js';
+import { beginRevisionVerb, beginVerb, ProviderError } from '../kit/api.js';
 import type { RouterEntry } from '../../router/config.js';
-import { keyedMutex } from '../kit/mutex.js';
-import { beginRevisionVerb, beginSplitVerb, beginVerb } from '../kit/verb.js';
 import { isAlive } from '../local-host/proc.js';
-import { RouterStore } from '../local-host/router-store.js';
-import { normalizeListen, Routers } from '../local-host/routers.js';
+import { RoutedVerbs } from '../local-host/routed-verbs.js';
 import { resolveCommand } from './command.js';
 import { isHealthy, type ReplicaDeps, stopReplicas, warmReplicas } from './replicas.js';
 import type { LocalStore } from './store.js';
@@ -34,9 +20,7 @@ export interface LocalProcessSettings {
 
 export class LocalProcessDeployer implements Deployer {
   private readonly replicaDeps: ReplicaDeps;
-  private readonly routers: Routers;
-  /** Serializes read-modify-write of one router, rule or revision (bp runs verbs in parallel). */
-  private readonly exclusive = keyedMutex();
+  private readonly local: RoutedVerbs;
 
   constructor(
     private readonly store: LocalStore,
@@ -44,8 +28,7 @@ export class LocalProcessDeployer implements Deployer {
     logger: Logger,
   ) {
     this.replicaDeps = { store, bindHost: settings.bindHost, killGraceMs: settings.killGraceMs, logger };
-    this.routers = new Routers({
-      store: new RouterStore(store.root),
+    this.local = new RoutedVerbs(store.root, {
       logger,
       killGraceMs: settings.killGraceMs,
       healthIntervalMs: settings.healthIntervalMs,
@@ -61,74 +44,43 @@ export class LocalProcessDeployer implements Deployer {
   async warmRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<WarmResult> {
     const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'warming');
     const cmd = resolveCommand(revision, env.base_dir);
-    const records = await this.exclusive(`revision:${revisionId}`, () =>
+    const records = await this.local.exclusive(`revision:${revisionId}`, () =>
       warmReplicas(this.replicaDeps, revision, cmd, opts.signal, opts.progress),
     );
     // A healed replica may have a new port, and a re-warmed revision must leave `draining`.
-    await this.exclusive(`router:${deployment.deployment_id}`, () =>
-      this.routers.refresh(
-        deployment.deployment_id,
-        revisionId,
-        records.map((r) => r.url),
-        false,
-      ),
-    );
+    const backends = records.map((r) => r.url);
+    await this.local.warmed(deployment.deployment_id, revisionId, backends);
     return {
       endpoint: records[0].url,
       outputs: {
-        backends: records.map((r) => r.url),
+        backends,
         ports: records.map((r) => r.port),
         pids: records.map((r) => r.pid),
       },
     };
   }
 
-  async drainRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<Record<string, never>> {
-    const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'draining');
-    const deploymentId = deployment.deployment_id;
-    await this.exclusive(`router:${deploymentId}`, () => this.routers.refresh(deploymentId, revisionId, null, true));
-    await this.routers.waitForInFlight(deploymentId, revision, opts.signal);
-    await this.exclusive(`revision:${revisionId}`, () => stopReplicas(this.replicaDeps, revisionId));
-    return {};
+  drainRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions) {
+    return this.local.drain(env, revisionId, opts, () => stopReplicas(this.replicaDeps, revisionId));
   }
 
-  async archiveRevision(
-    env: DeployerEnvironment,
-    revisionId: string,
-    opts: VerbOptions,
-  ): Promise<Record<string, never>> {
-    const { deployment } = beginRevisionVerb(env, revisionId, opts, 'archiving');
-    const deploymentId = deployment.deployment_id;
-    await this.exclusive(`revision:${revisionId}`, async () => {
+  archiveRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions) {
+    return this.local.archive(env, revisionId, opts, async () => {
       await stopReplicas(this.replicaDeps, revisionId);
       this.store.removeRevision(revisionId);
     });
-    await this.exclusive(`router:${deploymentId}`, async () => {
-      const others = deployment.revisions.filter((r) => r.revision_id !== revisionId);
-      // docs/design.md#traffic-rules: routing is released with the deployment's last revision.
-      if (others.every((r) => !this.store.hasReplicas(r.revision_id))) {
-        await this.routers.stop(deploymentId);
-      } else {
-        await this.routers.refresh(deploymentId, revisionId, [], true);
-      }
-    });
-    return {};
   }
 
-  async applyTrafficSplit(env: DeployerEnvironment, deploymentId: string, opts: VerbOptions): Promise<SplitResult> {
-    const { deployment, entries } = beginSplitVerb(env, deploymentId, opts);
-    normalizeListen(deploymentId, deployment.listen); // an address problem first, before replica problems
-    const routerEntries = entries.map((e) => this.routerEntry(deployment, e));
-    await this.exclusive(`router:${deploymentId}`, () =>
-      this.routers.enforce(deploymentId, deployment.listen, deployment.metrics_listen, routerEntries),
-    );
-    return { applied_deployment_id: deploymentId, applied_entries: entries };
+  applyTrafficSplit(env: DeployerEnvironment, deploymentId: string, opts: VerbOptions) {
+    return this.local.split(env, deploymentId, opts, (deployment, e) => this.routerEntry(deployment, e));
   }
 
-  /** The deployment's router metrics (docs/metrics.md), read now from its metrics listener. */
-  async scrapeMetrics(env: DeployerEnvironment, deploymentId: string, opts: VerbOptions): Promise<string> {
-    beginVerb(opts, `reading the metrics of "${deploymentId}"`);
-    return this.routers.scrape(deploymentId, opts.signal);
+  scrapeMetrics(_env: DeployerEnvironment, deploymentId: string, opts: VerbOptions) {
+    return this.local.scrape(deploymentId, opts);
+  }
+
+  releaseRouting(_env: DeployerEnvironment, deploymentId: string, opts: VerbOptions) {
+    return this.local.release(deploymentId, opts);
   }
 
   async observe(env: DeployerEnvironment, opts: VerbOptions): Promise<Observation> {
@@ -144,7 +96,7 @@ export class LocalProcessDeployer implements Deployer {
         );
       }
       checks.push(
-        this.routers.observed(deployment.deployment_id).then((entries) => {
+        this.local.routers.observed(deployment.deployment_id).then((entries) => {
           if (entries) observation.splits[deployment.deployment_id] = entries;
         }),
       );

@@ -3,24 +3,12 @@
  * each deployment's traffic enters through a router on every host. Every verb runs on all
  * hosts at once and is idempotent per host, so a retry after a partial failure converges.
  */
-import type {
-  Deployer,
-  DeployerDeployment,
-  DeployerEnvironment,
-  DeployerRevision,
-  Logger,
-  Observation,
-  SplitResult,
-  StageResult,
-  VerbOptions,
-  WarmResult,
-} from '../../model/deployer.js';
-import type { SplitEntry } from '../../model/environment.js';
-import { ProviderError } from '../../model/errors.js';
+import type { Deployer, DeployerDeployment, DeployerEnvironment, DeployerRevision, Logger } from '../kit/api.js';
+import type { Observation, SplitEntry, SplitResult, StageResult, VerbOptions, WarmResult } from '../kit/api.js';
+import { beginRevisionVerb, beginSplitVerb, beginVerb, keyedMutex, ProviderError, throwIfAborted } from '../kit/api.js';
 import type { RouterEntry } from '../../router/config.js';
-import { keyedMutex } from '../kit/mutex.js';
 import { refreshEntry, routedSplit, splitConfig, waitForInFlight } from '../kit/router-fleet.js';
-import { beginRevisionVerb, beginSplitVerb, beginVerb, replicaProgress, throwIfAborted } from '../kit/index.js';
+import { replicaProgress } from '../kit/index.js';
 import { artifactSource, artifactTree, remoteArgv } from './artifact.js';
 import { onHosts } from './fleet.js';
 import type { Host, ReplicaRecord } from './host.js';
@@ -140,7 +128,7 @@ export class SshDeployer implements Deployer {
     return { endpoint: `http://${this.hosts[0].config.host}:${first.port}`, outputs: { hosts: outputs } };
   }
 
-  async drainRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<Record<string, never>> {
+  async drainRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions) {
     const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'draining');
     const deploymentId = deployment.deployment_id;
     await this.exclusive(`router:${deploymentId}`, () =>
@@ -159,11 +147,7 @@ export class SshDeployer implements Deployer {
     return {};
   }
 
-  async archiveRevision(
-    env: DeployerEnvironment,
-    revisionId: string,
-    opts: VerbOptions,
-  ): Promise<Record<string, never>> {
+  async archiveRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions) {
     const { deployment } = beginRevisionVerb(env, revisionId, opts, 'archiving');
     const envId = env.environment_id;
     const deploymentId = deployment.deployment_id;
@@ -177,15 +161,9 @@ export class SshDeployer implements Deployer {
       }),
     );
     await this.exclusive(`router:${deploymentId}`, () =>
-      onHosts(this.hosts, `releasing "${revisionId}" from the routers`, async (host) => {
-        const rec = (await readRouters(host, envId)).get(deploymentId);
-        if (!rec) return;
-        const others = new Set(deployment.revisions.map((r) => r.revision_id).filter((id) => id !== revisionId));
-        const running = (await host.readReplicas(envId)).filter((r) => others.has(r.revision_id));
-        // docs/design.md#traffic-rules: routing is released with the deployment's last revision.
-        if (running.length === 0) await stopRouter(host, envId, deploymentId, rec);
-        else await this.refreshRouterEntry(host, envId, deploymentId, revisionId, [], true);
-      }),
+      onHosts(this.hosts, `taking "${revisionId}" out of the routers`, (host) =>
+        this.refreshRouterEntry(host, envId, deploymentId, revisionId, [], true),
+      ),
     );
     return {};
   }
@@ -210,6 +188,17 @@ export class SshDeployer implements Deployer {
       }),
     );
     return { applied_deployment_id: deploymentId, applied_entries: entries };
+  }
+
+  async releaseRouting(env: DeployerEnvironment, deploymentId: string, opts: VerbOptions): Promise<void> {
+    beginVerb(opts, `releasing the routing of "${deploymentId}"`);
+    const envId = env.environment_id;
+    await this.exclusive(`router:${deploymentId}`, () =>
+      onHosts(this.hosts, `releasing the routers of "${deploymentId}"`, async (host) => {
+        const rec = (await readRouters(host, envId)).get(deploymentId);
+        if (rec) await stopRouter(host, envId, deploymentId, rec);
+      }),
+    );
   }
 
   async observe(env: DeployerEnvironment, opts: VerbOptions): Promise<Observation> {

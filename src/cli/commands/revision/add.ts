@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BpCommand } from '../../base.js';
+import { deploymentArg, editedFileArg, editFlags } from '../../flags.js';
 
 export default class RevisionAdd extends BpCommand {
   static override summary =
@@ -13,8 +14,8 @@ export default class RevisionAdd extends BpCommand {
     '<%= config.bin %> revision add env.yaml web web-v3 --from web-v2 --env FEATURE=on --weight 1000',
   ];
   static override args = {
-    file: Args.string({ required: true, description: 'env file (YAML) to edit' }),
-    deployment: Args.string({ required: true, description: 'deployment id' }),
+    file: editedFileArg,
+    deployment: deploymentArg,
     revision: Args.string({ required: true, description: 'new revision id' }),
   };
   static override flags = {
@@ -31,12 +32,7 @@ export default class RevisionAdd extends BpCommand {
       min: 0,
       max: 10000,
     }),
-    'dry-run': Flags.boolean({ summary: 'Print the diff without writing the file.', default: false }),
-    var: Flags.string({ summary: 'Variable NAME=VALUE used to validate the result (repeatable).', multiple: true }),
-    'var-file': Flags.string({
-      summary: 'YAML file of variables used to validate the result (repeatable).',
-      multiple: true,
-    }),
+    ...editFlags,
   };
 
   async run(): Promise<void> {

@@ -1,6 +1,5 @@
-import { Args } from '@oclif/core';
 import { BpCommand } from '../../base.js';
-import { json, lockTimeout, retries } from '../../flags.js';
+import { deploymentArg, envIdArg, json, lockTimeout, retries } from '../../flags.js';
 
 export default class RolloutAbort extends BpCommand {
   static override summary = 'Stop a rollout: the stable split again at once, the canary drained (not archived).';
@@ -9,8 +8,8 @@ export default class RolloutAbort extends BpCommand {
     'until the file changes (a new revision, or the stable split).';
   static override examples = ['<%= config.bin %> rollout abort demo web'];
   static override args = {
-    env: Args.string({ required: true, description: 'environment id' }),
-    deployment: Args.string({ required: true, description: 'deployment id' }),
+    env: envIdArg,
+    deployment: deploymentArg,
   };
   static override flags = { json, 'lock-timeout': lockTimeout, retries };
 

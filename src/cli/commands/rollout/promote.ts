@@ -1,6 +1,6 @@
-import { Args, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 import { BpCommand } from '../../base.js';
-import { json, lockTimeout, retries, wait } from '../../flags.js';
+import { deploymentArg, envIdArg, json, lockTimeout, retries, wait } from '../../flags.js';
 
 export default class RolloutPromote extends BpCommand {
   static override summary =
@@ -13,8 +13,8 @@ export default class RolloutPromote extends BpCommand {
     '<%= config.bin %> rollout promote demo web --full',
   ];
   static override args = {
-    env: Args.string({ required: true, description: 'environment id' }),
-    deployment: Args.string({ required: true, description: 'deployment id' }),
+    env: envIdArg,
+    deployment: deploymentArg,
   };
   static override flags = {
     full: Flags.boolean({ summary: 'Skip every remaining step: apply the declared split now.', default: false }),

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BpCommand } from '../../base.js';
-import { historyLimit, lockTimeout } from '../../flags.js';
+import { envIdArg, historyLimit, lockTimeout } from '../../flags.js';
 
 export default class StateRm extends BpCommand {
   static override summary = 'Forget recorded state: a whole environment, one deployment or one revision.';
@@ -13,7 +13,7 @@ export default class StateRm extends BpCommand {
     '<%= config.bin %> state rm demo web-v1',
   ];
   static override args = {
-    env: Args.string({ required: true, description: 'environment id' }),
+    env: envIdArg,
     target: Args.string({ required: false, description: 'deployment or revision id (default: everything)' }),
   };
   static override flags = {

@@ -1,10 +1,9 @@
-import { Args } from '@oclif/core';
 import { BpCommand } from '../../base.js';
-import { json } from '../../flags.js';
+import { envIdArg, json } from '../../flags.js';
 
 export default class StateShow extends BpCommand {
   static override summary = "Show an environment's recorded state: serial, lock, splits, revision lifecycles.";
-  static override args = { env: Args.string({ required: true, description: 'environment id' }) };
+  static override args = { env: envIdArg };
   static override flags = { json };
 
   async run(): Promise<void> {

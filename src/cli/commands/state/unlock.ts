@@ -1,10 +1,11 @@
 import { Args, Flags } from '@oclif/core';
 import { BpCommand } from '../../base.js';
+import { envIdArg } from '../../flags.js';
 
 export default class StateUnlock extends BpCommand {
   static override summary = "Force-release an environment's state lock (only if its holder is really gone).";
   static override args = {
-    env: Args.string({ required: true, description: 'environment id' }),
+    env: envIdArg,
     lockId: Args.string({ required: true, description: 'the lock id printed in the lock-held message' }),
   };
   static override flags = {

@@ -1,5 +1,5 @@
-import { Args, Flags } from '@oclif/core';
 import { BpCommand } from '../../base.js';
+import { deploymentArg, editedFileArg, editFlags } from '../../flags.js';
 
 export default class TrafficSet extends BpCommand {
   static override summary =
@@ -7,16 +7,11 @@ export default class TrafficSet extends BpCommand {
   static override strict = false;
   static override examples = ['<%= config.bin %> traffic set env.yaml web web-v1=9000 web-v2=1000'];
   static override args = {
-    file: Args.string({ required: true, description: 'env file (YAML) to edit' }),
-    deployment: Args.string({ required: true, description: 'deployment id' }),
+    file: editedFileArg,
+    deployment: deploymentArg,
   };
   static override flags = {
-    'dry-run': Flags.boolean({ summary: 'Print the diff without writing the file.', default: false }),
-    var: Flags.string({ summary: 'Variable NAME=VALUE used to validate the result (repeatable).', multiple: true }),
-    'var-file': Flags.string({
-      summary: 'YAML file of variables used to validate the result (repeatable).',
-      multiple: true,
-    }),
+    ...editFlags,
   };
 
   async run(): Promise<void> {

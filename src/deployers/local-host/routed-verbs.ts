@@ -1,0 +1,89 @@
+/**
+ * The verb bodies local-process and docker share: both run a revision's replicas on this host
+ * behind one local router per deployment (`Routers`). What differs (starting, stopping and
+ * removing replicas, a router entry's backends) is passed in; the order of router and replica
+ * work, and the locks around them, live here once.
+ */
+import type { DeployerDeployment, DeployerEnvironment, DeployerRevision, SplitEntry, SplitResult } from '../kit/api.js';
+import type { VerbOptions } from '../kit/api.js';
+import { beginRevisionVerb, beginSplitVerb, beginVerb, keyedMutex } from '../kit/api.js';
+import type { RouterEntry } from '../../router/config.js';
+import type { Logger } from '../kit/api.js';
+import { RouterStore } from './router-store.js';
+import { normalizeListen, Routers } from './routers.js';
+
+export class RoutedVerbs {
+  /** Serializes read-modify-write of one router or revision (bp runs verbs in parallel). */
+  readonly exclusive = keyedMutex();
+
+  readonly routers: Routers;
+
+  /** Routers whose records live under `dir` (the deployer's state directory). */
+  constructor(dir: string, o: { logger: Logger; killGraceMs: number; healthIntervalMs: number }) {
+    this.routers = new Routers({ store: new RouterStore(dir), ...o });
+  }
+
+  /** After a warm: the router routes the revision's (maybe new) backends, and it leaves `draining`. */
+  async warmed(deploymentId: string, revisionId: string, backends: string[]): Promise<void> {
+    await this.exclusive(`router:${deploymentId}`, () =>
+      this.routers.refresh(deploymentId, revisionId, backends, false),
+    );
+  }
+
+  /** Stops new requests, waits for in-flight ones (up to drain_seconds), then `stop`s the replicas. */
+  async drain(
+    env: DeployerEnvironment,
+    revisionId: string,
+    opts: VerbOptions,
+    stop: (revision: DeployerRevision) => Promise<unknown>,
+  ): Promise<Record<string, never>> {
+    const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'draining');
+    const deploymentId = deployment.deployment_id;
+    await this.exclusive(`router:${deploymentId}`, () => this.routers.refresh(deploymentId, revisionId, null, true));
+    await this.routers.waitForInFlight(deploymentId, revision, opts.signal);
+    await this.exclusive(`revision:${revisionId}`, () => stop(revision));
+    return {};
+  }
+
+  /** `remove`s the replicas, then takes the revision out of the router (bp releases the router itself). */
+  async archive(
+    env: DeployerEnvironment,
+    revisionId: string,
+    opts: VerbOptions,
+    remove: () => Promise<unknown>,
+  ): Promise<Record<string, never>> {
+    const { deployment } = beginRevisionVerb(env, revisionId, opts, 'archiving');
+    const deploymentId = deployment.deployment_id;
+    await this.exclusive(`revision:${revisionId}`, remove);
+    await this.exclusive(`router:${deploymentId}`, () => this.routers.refresh(deploymentId, revisionId, [], true));
+    return {};
+  }
+
+  /** Enforces the split with the router entries `entryOf` builds (it refuses weight on a revision with no replica). */
+  async split(
+    env: DeployerEnvironment,
+    deploymentId: string,
+    opts: VerbOptions,
+    entryOf: (deployment: DeployerDeployment, e: SplitEntry) => RouterEntry | Promise<RouterEntry>,
+  ): Promise<SplitResult> {
+    const { deployment, entries } = beginSplitVerb(env, deploymentId, opts);
+    normalizeListen(deploymentId, deployment.listen); // an address problem first, before replica problems
+    const routerEntries = await Promise.all(entries.map((e) => entryOf(deployment, e)));
+    await this.exclusive(`router:${deploymentId}`, () =>
+      this.routers.enforce(deploymentId, deployment.listen, deployment.metrics_listen, routerEntries),
+    );
+    return { applied_deployment_id: deploymentId, applied_entries: entries };
+  }
+
+  /** The deployment's router metrics (docs/metrics.md), read now from its metrics listener. */
+  scrape(deploymentId: string, opts: VerbOptions): Promise<string> {
+    beginVerb(opts, `reading the metrics of "${deploymentId}"`);
+    return this.routers.scrape(deploymentId, opts.signal);
+  }
+
+  /** Stops the deployment's router: bp calls it before archiving the last revision. */
+  async release(deploymentId: string, opts: VerbOptions): Promise<void> {
+    beginVerb(opts, `releasing the routing of "${deploymentId}"`);
+    await this.exclusive(`router:${deploymentId}`, () => this.routers.stop(deploymentId));
+  }
+}
