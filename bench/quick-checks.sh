@@ -1,9 +1,9 @@
 #!/bin/sh
-# The developer-facing quick checks of docs/design.md#conformance-bench's neighbours: `bp --version`
-# against `node -e 0` (target: within 1.3x), and `bp plan examples/env.yaml` wall time, for this
-# tree and optionally for another built tree (the "before" of a change), with hyperfine.
-# Prints the median of RUNS runs of each, interleaved by hyperfine's order (one command after
-# another, all runs of one before the next), and the ratios.
+# The developer-facing quick checks (bench/README.md): `bp --version` against `node -e 0` (target:
+# within 1.3x), and `bp plan examples/env.yaml` wall time, for this tree and optionally for another
+# built tree (the "before" of a change), with hyperfine (apt-get install hyperfine).
+# Prints the median of RUNS runs of each (hyperfine runs all runs of one command, then the next)
+# and the ratios.
 #
 #   bench/quick-checks.sh [RUNS=15] [BASE_TREE]
 #

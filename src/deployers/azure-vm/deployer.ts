@@ -4,20 +4,10 @@
  * check their preconditions before any API call; verbs touching one deployment's profile are
  * serialized in this process (a profile is written whole, with one PUT).
  */
-import type {
-  Deployer,
-  DeployerEnvironment,
-  Logger,
-  Observation,
-  SplitResult,
-  StageResult,
-  VerbOptions,
-  WarmResult,
-} from '../../model/deployer.js';
-import { ProviderError } from '../../model/errors.js';
+import type { Deployer, DeployerEnvironment, Logger, Observation, SplitResult, StageResult } from '../kit/api.js';
+import type { VerbOptions, WarmResult } from '../kit/api.js';
+import { beginRevisionVerb, beginSplitVerb, beginVerb, keyedMutex, ProviderError } from '../kit/api.js';
 import { sleep } from '../kit/abort.js';
-import { beginRevisionVerb, beginSplitVerb, beginVerb } from '../kit/verb.js';
-import { keyedMutex } from '../kit/mutex.js';
 import type { Settings } from './config.js';
 import { armOrNull } from './errors.js';
 import { observeEnvironment } from './observe.js';

@@ -4,19 +4,9 @@
  * preconditions before any API call; verbs touching one deployment's URL map are serialized
  * in this process, and the map's fingerprint guards against writers elsewhere.
  */
-import type {
-  Deployer,
-  DeployerEnvironment,
-  Logger,
-  Observation,
-  SplitResult,
-  StageResult,
-  VerbOptions,
-  WarmResult,
-} from '../../model/deployer.js';
-import { ProviderError } from '../../model/errors.js';
-import { keyedMutex } from '../kit/mutex.js';
-import { beginRevisionVerb, beginSplitVerb, beginVerb } from '../kit/verb.js';
+import type { Deployer, DeployerEnvironment, Logger, Observation, SplitResult, StageResult } from '../kit/api.js';
+import type { VerbOptions, WarmResult } from '../kit/api.js';
+import { beginRevisionVerb, beginSplitVerb, beginVerb, keyedMutex, ProviderError } from '../kit/api.js';
 import { GceApi } from './api.js';
 import type { Settings } from './config.js';
 import { observeEnvironment } from './observe.js';

@@ -102,17 +102,7 @@ export async function writeRouting(
   pool: number,
   selectAll = false,
 ): Promise<void> {
-  if (!split.some((e) => e.weight_bps > 0)) {
-    const { apiVersion, kind } = routingObject(c.settings);
-    await removeOwned(
-      c.kube,
-      apiVersion,
-      kind,
-      objectName(c.owner.environmentId, c.deployment.deployment_id),
-      identityOf(c.owner),
-    );
-    return;
-  }
+  if (!split.some((e) => e.weight_bps > 0)) return releaseRouting(c);
   const manifest =
     c.settings.traffic === 'gateway-api'
       ? httpRouteManifest(c.owner, c.deployment, split, c.settings)
