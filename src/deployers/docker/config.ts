@@ -122,7 +122,7 @@ export const configSchema = {
     },
     secrets_dir: {
       type: 'string',
-      pattern: '^/[^\\0]*$',
+      pattern: '^/[^\\0]+$',
       default: '/run/secrets',
       description: 'Absolute path in the container where secrets_as_files mounts its tmpfs.',
     },
