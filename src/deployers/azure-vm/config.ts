@@ -4,6 +4,7 @@
  */
 import type { Resources } from '../../model/environment.js';
 import { ProviderError } from '../../model/errors.js';
+import { smallestFit } from '../kit/catalog.js';
 
 export type CredentialConfig =
   | { type: 'default' }
@@ -52,28 +53,17 @@ export interface AzureVmConfig {
   retry_delay_ms?: number;
 }
 
-export type Settings = Required<
-  Omit<
-    AzureVmConfig,
-    | 'endpoint'
-    | 'authority_host'
-    | 'ca_file'
-    | 'vm_size'
-    | 'ssh_public_key'
-    | 'network_security_group_id'
-    | 'managed_identity'
-  >
-> &
-  Pick<
-    AzureVmConfig,
-    | 'endpoint'
-    | 'authority_host'
-    | 'ca_file'
-    | 'vm_size'
-    | 'ssh_public_key'
-    | 'network_security_group_id'
-    | 'managed_identity'
-  >;
+/** Config fields that stay optional once the schema's defaults are filled in. */
+type OptionalSetting =
+  | 'endpoint'
+  | 'authority_host'
+  | 'ca_file'
+  | 'vm_size'
+  | 'ssh_public_key'
+  | 'network_security_group_id'
+  | 'managed_identity';
+
+export type Settings = Required<Omit<AzureVmConfig, OptionalSetting>> & Pick<AzureVmConfig, OptionalSetting>;
 
 const credentialSchema = {
   oneOf: [
@@ -260,13 +250,7 @@ export const VM_SIZES: VmSize[] = [
 
 export function vmSizeFor(resources: Resources, configured: string | undefined): string {
   if (configured) return configured;
-  const fit = VM_SIZES.find(
-    (s) =>
-      s.cpu >= resources.cpu &&
-      s.memory_mb >= resources.memory_mb &&
-      s.gpu >= resources.gpu &&
-      resources.gpu > 0 === s.gpu > 0,
-  );
+  const fit = smallestFit(VM_SIZES, resources, (s) => s.cpu);
   if (!fit) {
     throw new ProviderError(
       `no catalog VM size has ${resources.cpu} vCPU, ${resources.memory_mb} MB and ${resources.gpu} GPU; set vm_size in the deployer config`,

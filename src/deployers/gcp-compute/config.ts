@@ -4,6 +4,7 @@
  */
 import type { Resources } from '../../model/environment.js';
 import { ProviderError } from '../../model/errors.js';
+import { smallestFit } from '../kit/catalog.js';
 
 export interface GcpComputeConfig {
   project: string;
@@ -168,13 +169,7 @@ export const MACHINE_CATALOG: readonly MachineType[] = [
 
 export function machineTypeFor(resources: Resources, configured: string | undefined): { name: string; gpu: boolean } {
   if (configured) return { name: configured, gpu: resources.gpu > 0 || /^(a2|a3|g2)-/.test(configured) };
-  const fit = MACHINE_CATALOG.find(
-    (m) =>
-      m.cpu >= resources.cpu &&
-      m.memory_mb >= resources.memory_mb &&
-      m.gpu >= resources.gpu &&
-      resources.gpu > 0 === m.gpu > 0,
-  );
+  const fit = smallestFit(MACHINE_CATALOG, resources, (m) => m.cpu);
   if (!fit) {
     throw new ProviderError(
       `no catalog machine type has ${resources.cpu} vCPU, ${resources.memory_mb} MB and ${resources.gpu} GPU; set machine_type in the deployer config`,
