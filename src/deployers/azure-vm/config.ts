@@ -5,6 +5,7 @@
 import type { Resources } from '../../model/environment.js';
 import { ProviderError } from '../../model/errors.js';
 import { smallestFit } from '../kit/catalog.js';
+import { bootGraceSchema, warmPollIntervalSchema } from '../kit/config-schema.js';
 
 export type CredentialConfig =
   | { type: 'default' }
@@ -171,18 +172,8 @@ export const configSchema = {
       default: 30,
       description: 'TTL of Traffic Manager DNS answers (seconds).',
     },
-    boot_grace_seconds: {
-      type: 'integer',
-      minimum: 0,
-      default: 300,
-      description: 'Added to health.timeout_seconds while warming.',
-    },
-    poll_interval_ms: {
-      type: 'integer',
-      minimum: 10,
-      default: 5000,
-      description: 'Health polling interval while warming.',
-    },
+    boot_grace_seconds: bootGraceSchema(300),
+    poll_interval_ms: warmPollIntervalSchema,
     lro_poll_interval_ms: {
       type: 'integer',
       minimum: 10,

@@ -5,6 +5,7 @@
 import type { Resources } from '../../model/environment.js';
 import { ProviderError } from '../../model/errors.js';
 import { smallestFit } from '../kit/catalog.js';
+import { bootGraceSchema, warmPollIntervalSchema } from '../kit/config-schema.js';
 
 export interface GcpComputeConfig {
   project: string;
@@ -105,18 +106,8 @@ export const configSchema = {
       description: 'Forwarding-rule port when a deployment has no listen.',
     },
     load_balancing_scheme: { enum: ['EXTERNAL_MANAGED', 'INTERNAL_SELF_MANAGED'], default: 'EXTERNAL_MANAGED' },
-    boot_grace_seconds: {
-      type: 'integer',
-      minimum: 0,
-      default: 240,
-      description: 'Added to health.timeout_seconds while warming.',
-    },
-    poll_interval_ms: {
-      type: 'integer',
-      minimum: 10,
-      default: 5000,
-      description: 'Health polling interval while warming.',
-    },
+    boot_grace_seconds: bootGraceSchema(240),
+    poll_interval_ms: warmPollIntervalSchema,
     operation_timeout_seconds: {
       type: 'integer',
       minimum: 1,
