@@ -6,6 +6,7 @@
  * enforcing or observing the same weights report the same split to the basis point.
  */
 import { FULL_WEIGHT_BPS, type SplitEntry } from '../../model/environment.js';
+import { largestRemainder } from '../../plan/splits.js';
 
 export interface ApportionOptions {
   /**
@@ -20,17 +21,7 @@ export interface ApportionOptions {
  * is zero. With `minPositive`, each positive weight gets at least that (when `total` allows).
  */
 export function apportion(weights: readonly number[], total: number, opts: ApportionOptions = {}): number[] {
-  const sum = weights.reduce((a, b) => a + b, 0);
-  if (sum <= 0 || total <= 0) return weights.map(() => 0);
-  const exact = weights.map((w) => (w * total) / sum);
-  const out = exact.map(Math.floor);
-  let left = total - out.reduce((a, b) => a + b, 0);
-  const order = exact.map((x, i) => ({ i, r: x - out[i] })).sort((a, b) => b.r - a.r || a.i - b.i);
-  for (const { i } of order) {
-    if (left <= 0) break;
-    out[i]++;
-    left--;
-  }
+  const out = largestRemainder(weights, total);
   const min = opts.minPositive ?? 0;
   if (min > 0) {
     for (let i = 0; i < out.length; i++) {
