@@ -206,8 +206,23 @@ async function planAgainstLive(
     targets: req.targets,
     destroy: req.destroy,
     locate: req.locate,
+    weightGranularityBps: await weightGranularities(deployers),
     secretVersions,
   });
+}
+
+/** Each deployer instance's `weightGranularityBps`, for the planner to show enforced splits. */
+async function weightGranularities(deployers: DeployerSet): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const name of deployers.names()) {
+    try {
+      const g = (await deployers.plugin(name)).weightGranularityBps;
+      if (typeof g === 'number' && Number.isInteger(g) && g > 1) out[name] = g;
+    } catch {
+      // A plugin that cannot load fails where it is used, with its own error.
+    }
+  }
+  return out;
 }
 
 export async function planEnvironment(

@@ -14,6 +14,7 @@ import { formatBps, formatSplit, nextAction, resumeOrBegin } from '../plan/rollo
 import { weightOf } from '../plan/splits.js';
 import type { MeasurementWindow, MeasureTarget } from '../rollout/analysis/index.js';
 import type { EventSink } from './events.js';
+import { checkSplitResult } from './plugin-results.js';
 
 /** How analyses measure; the default is src/rollout/analysis, tests may swap it. */
 export interface AnalysisDeps {
@@ -157,11 +158,22 @@ export async function runRollout(c: RolloutRunContext): Promise<RolloutRunResult
   }
 }
 
-/** Enforces `entries` through the deployer (with the verb's timeout and retries) and records them. */
+/**
+ * Enforces `entries` through the deployer (with the verb's timeout and retries) and records
+ * them. The deployer's answer is checked as the executor checks a split step's: a split
+ * applied to another deployment or with other weights fails the rollout step, naming the
+ * difference, and is never recorded as enforced.
+ */
 async function enforceSplit(c: RolloutRunContext, entries: SplitEntry[]): Promise<void> {
   const deploymentId = c.step.deployment_id;
-  await c.call(`split:${deploymentId}`, (signal) =>
-    c.deployer.applyTrafficSplit(c.view(entries), deploymentId, { signal }),
+  const what = `the deployer's applyTrafficSplit of split:${deploymentId} (rollout step ${formatSplit(entries)})`;
+  await c.call(`split:${deploymentId}`, async (signal) =>
+    checkSplitResult(
+      what,
+      await c.deployer.applyTrafficSplit(c.view(entries), deploymentId, { signal }),
+      deploymentId,
+      entries,
+    ),
   );
   const splitStep: PlanStep = {
     ...c.step,

@@ -7,6 +7,7 @@ import { defineDeployer } from '../model/deployer.js';
 import { bootProblems } from './aws-ec2/boot-script.js';
 import { type AwsEc2Config, configSchema } from './aws-ec2/config.js';
 import { AwsEc2Deployer } from './aws-ec2/deployer.js';
+import { WEIGHT_GRANULARITY_BPS } from './aws-ec2/weights.js';
 import { checkAwsEc2Environment } from './aws-ec2/env-checks.js';
 
 export { configSchema };
@@ -16,6 +17,7 @@ export default defineDeployer<AwsEc2Config>({
   type: 'aws-ec2',
   apiVersion: 1,
   configSchema,
+  weightGranularityBps: WEIGHT_GRANULARITY_BPS,
   // Secrets reach the instances as references, fetched at boot with the instance profile.
   fetchesSecretsItself: true,
   // Boot-script rules (secret fetch, GPU image families) and provider limits, both before any AWS call.

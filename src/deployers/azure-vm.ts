@@ -9,6 +9,7 @@ import { defineDeployer } from '../model/deployer.js';
 import { bootProblems } from './azure-vm/boot-script.js';
 import { configSchema, settingsFrom, type AzureVmConfig } from './azure-vm/config.js';
 import { AzureVmDeployer } from './azure-vm/deployer.js';
+import { WEIGHT_GRANULARITY_BPS } from './azure-vm/weights.js';
 import { checkAzureVmEnvironment } from './azure-vm/env-checks.js';
 
 export { configSchema };
@@ -18,6 +19,7 @@ export default defineDeployer<AzureVmConfig>({
   type: 'azure-vm',
   apiVersion: 1,
   configSchema,
+  weightGranularityBps: WEIGHT_GRANULARITY_BPS,
   // Secrets reach the VMs as references, fetched at boot with the managed identity.
   fetchesSecretsItself: true,
   checkEnvironment: (config, env, instance) => [

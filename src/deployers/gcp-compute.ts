@@ -9,6 +9,7 @@ import { defineDeployer } from '../model/deployer.js';
 import { bootProblems } from './gcp-compute/boot-script.js';
 import { configSchema, settingsFrom, type GcpComputeConfig } from './gcp-compute/config.js';
 import { GcpComputeDeployer } from './gcp-compute/deployer.js';
+import { WEIGHT_GRANULARITY_BPS } from './gcp-compute/weights.js';
 import { checkGcpComputeEnvironment } from './gcp-compute/env-checks.js';
 
 export { configSchema };
@@ -18,6 +19,7 @@ export default defineDeployer<GcpComputeConfig>({
   type: 'gcp-compute',
   apiVersion: 1,
   configSchema,
+  weightGranularityBps: WEIGHT_GRANULARITY_BPS,
   // Secrets reach the VMs as references, fetched at boot with the service account.
   fetchesSecretsItself: true,
   checkEnvironment: (config, env, instance) => [

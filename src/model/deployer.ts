@@ -156,6 +156,13 @@ export interface DeployerPlugin<Config = Record<string, unknown>> {
    */
   checkEnvironment?(config: Config, env: Environment, instance: string): EnvironmentProblem[];
   /**
+   * Optional: the resolution of the provider's traffic weights in basis points (10 where it
+   * weighs per mille). The pure planner shows, ahead of time, the split that will really be
+   * enforced (`enforcedAtGranularity`: the kit's rounding) beside the one asked for, and the
+   * deployer reports that same split as applied. Absent or 1: basis points as they are.
+   */
+  weightGranularityBps?: number;
+  /**
    * Optional: the deployer delivers its revisions' secrets itself. `bp apply` then hands it
    * `artifact.env` as written, `${secret:...}` references unresolved, and never fetches those
    * values (the VM deployers fetch them at boot with the VM's identity, docs/secrets.md).

@@ -43,7 +43,11 @@ export interface PlanStep {
   /** Lifecycle before the step and after it succeeds (revision verbs only). */
   from?: LifecycleState;
   to?: LifecycleState;
-  split?: { before: SplitEntry[]; after: SplitEntry[] };
+  /**
+   * Split steps: the split before and the one asked for; `enforced` (with the provider's
+   * `granularity_bps`) when the deployer's weights cannot express `after` and will round it.
+   */
+  split?: { before: SplitEntry[]; after: SplitEntry[]; enforced?: SplitEntry[]; granularity_bps?: number };
   /** A split step that walks a rollout's steps to `split.after` instead of jumping there. */
   rollout?: PlannedRollout;
   /** Stage steps: what the revision runs. */

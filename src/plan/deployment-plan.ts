@@ -25,6 +25,7 @@ import { resumeReason, revisionReason, rolloutReason, splitReason } from './reas
 import { decideRollout, type RolloutDecision } from './rollout.js';
 import { copySplit, sameSplitOrdered, weightOf } from './splits.js';
 import { decideTarget } from './targets.js';
+import { enforcedAtGranularity } from '../model/weights.js';
 import { compareIds, type DeploymentUnit, type RevisionSlot } from './universe.js';
 
 export interface PlanContext {
@@ -35,6 +36,8 @@ export interface PlanContext {
   destroy: boolean;
   /** `FILE:LINE:COL` of a path in the env file, for messages (absent: paths only). */
   locate?: (path: Array<string | number>) => string | null;
+  /** Per deployer instance: the resolution of its provider's weights in bps (absent: 1). */
+  weightGranularityBps?: Record<string, number>;
 }
 
 export interface DeploymentPlan {
@@ -67,6 +70,7 @@ export function planDeployment(declaredUnit: DeploymentUnit, ctx: PlanContext, p
 
   const before: readonly SplitEntry[] = unit.recorded?.split ?? [];
   const after: readonly SplitEntry[] = unit.desired?.traffic ?? [];
+  const rounding = enforcedRounding(unit, after, ctx);
 
   const slotPlans = unit.slots.map((slot) => planSlot(unit, slot, ctx, { before, after, drift, expired, problems }));
 
@@ -88,7 +92,8 @@ export function planDeployment(declaredUnit: DeploymentUnit, ctx: PlanContext, p
   const needSplit =
     !teardown &&
     after.length > 0 &&
-    (!sameSplitOrdered(before, after) ||
+    // Recorded state holds the enforced split: a rounded split already enforced is no change.
+    ((!sameSplitOrdered(before, after) && !(rounding && sameSplitOrdered(before, rounding.enforced))) ||
       rollout.planned !== null ||
       driftedSplit !== null ||
       listenChanged ||
@@ -135,12 +140,28 @@ export function planDeployment(declaredUnit: DeploymentUnit, ctx: PlanContext, p
         : pending[splitId]
           ? resumeReason('apply_traffic_split')
           : splitReason({ before, after, drifted: driftedSplit !== null, listenChanged }),
-      split: { before: copySplit(before), after: copySplit(after) },
+      split: {
+        before: copySplit(before),
+        after: copySplit(after),
+        ...(rounding ? { enforced: rounding.enforced, granularity_bps: rounding.granularity } : {}),
+      },
       ...(rollout.planned ? { rollout: rollout.planned } : {}),
     });
   }
   for (const chain of chains) steps.push(...chain.filter((s) => s.verb === 'drain' || s.verb === 'archive'));
   return { steps, drift, expired, rollout: rollout.notice };
+}
+
+/** The split the deployment's provider will really enforce, when it rounds `after` (else null). */
+function enforcedRounding(
+  unit: DeploymentUnit,
+  after: readonly SplitEntry[],
+  ctx: PlanContext,
+): { enforced: SplitEntry[]; granularity: number } | null {
+  const granularity = unit.desired ? (ctx.weightGranularityBps?.[unit.desired.deployer] ?? 1) : 1;
+  if (granularity <= 1 || after.length === 0) return null;
+  const enforced = enforcedAtGranularity(after, granularity);
+  return sameSplitOrdered(enforced, after) ? null : { enforced, granularity };
 }
 
 /** The unit as the rollout decision sees it: its split, and the lifecycles it holds. */

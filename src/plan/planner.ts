@@ -37,6 +37,11 @@ export interface PlanInput {
   /** `FILE:LINE:COL` of a path in the env file, so messages point at the line to change. */
   locate?: (path: Array<string | number>) => string | null;
   /**
+   * Per deployer instance name: its plugin's `weightGranularityBps` (absent: 1), so split
+   * steps show the split the provider will really enforce.
+   */
+  weightGranularityBps?: Record<string, number>;
+  /**
    * The version id each secret store has now, per revision and reference text, for the
    * references recorded in `secret_versions` (asked during refresh); absent = not asked.
    */
@@ -70,6 +75,7 @@ export function plan(input: PlanInput): Plan {
     observed: input.observed ?? null,
     destroy,
     locate: input.locate,
+    weightGranularityBps: input.weightGranularityBps ?? {},
   };
   const steps: PlanStep[] = [];
   const drift: DriftItem[] = [];

@@ -14,7 +14,8 @@ import {
 } from '../model/environment.js';
 import type { PlannedRollout, RolloutNotice } from '../model/plan.js';
 import { ACTIVE_ROLLOUT_STATUSES, type RecordedDeployment, type RolloutProgress } from '../model/state.js';
-import { copySplit, largestRemainder, sameRouting, weightOf } from './splits.js';
+import { largestRemainder } from '../model/weights.js';
+import { copySplit, sameRouting, weightOf } from './splits.js';
 
 /**
  * The revision a split change moves traffic to, when it is a canary move: the enforced split

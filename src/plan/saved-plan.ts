@@ -85,12 +85,9 @@ export function checkSavedPlan(doc: unknown, path: string): PlanFile {
 /** The environment goes through the env file parser; what comes out must be what went in. */
 function checkEnvironment(env: unknown, path: string): Environment {
   if (!isObject(env)) refuse(path, 'has no desired environment');
-  // `state_defaulted` is the normalizer's own mark (no `state:` written), not an env file key:
-  // checked here, kept in what is returned, left out of what the parser sees.
-  const plain = withoutDefaultedMarks(env, path);
   let parsed;
   try {
-    parsed = parseEnvironment(JSON.stringify(dropNulls(plain)), `${path} (desired environment)`);
+    parsed = parseEnvironment(JSON.stringify(asWritten(dropNulls(env))), `${path} (desired environment)`);
   } catch (e) {
     if (e instanceof InvalidInputError) {
       const first = e.problems
@@ -101,22 +98,34 @@ function checkEnvironment(env: unknown, path: string): Environment {
     }
     throw e;
   }
-  if (canonicalJson(withoutDefaultedMarks(parsed.env, path)) !== canonicalJson(plain)) {
+  if (canonicalJson(dropNulls(parsed.env)) !== canonicalJson(dropNulls(env))) {
     refuse(path, 'has an environment that is not in the normalized form bp plan writes');
   }
-  return env as unknown as Environment;
+  return parsed.env;
 }
 
-function withoutDefaultedMarks(env: unknown, path: string): unknown {
-  const copy = structuredClone(env) as { deployments?: unknown };
-  for (const d of Array.isArray(copy.deployments) ? copy.deployments : []) {
-    for (const r of isObject(d) && Array.isArray(d.revisions) ? d.revisions : []) {
-      if (!isObject(r) || !('state_defaulted' in r)) continue;
-      if (r.state_defaulted !== true || r.state !== 'ready') refuse(path, 'has an invalid state_defaulted mark');
-      delete r.state_defaulted;
-    }
-  }
-  return copy;
+/**
+ * A revision the file gave no `state:` is normalized to `state: ready, state_defaulted: true`;
+ * written back as a file it has neither key, so parsing it again gives the same revision.
+ * Anything else (`state_defaulted` not true, or with another state) stays and is refused.
+ */
+function asWritten(env: unknown): unknown {
+  if (!isObject(env) || !Array.isArray(env.deployments)) return env;
+  return {
+    ...env,
+    deployments: env.deployments.map((d: unknown) =>
+      isObject(d) && Array.isArray(d.revisions)
+        ? {
+            ...d,
+            revisions: d.revisions.map((r: unknown) => {
+              if (!isObject(r) || r.state_defaulted !== true || r.state !== 'ready') return r;
+              const { state: _state, state_defaulted: _defaulted, ...rest } = r;
+              return rest;
+            }),
+          }
+        : d,
+    ),
+  };
 }
 
 /** Normalized environments spell "not set" as null; env files leave the key out. */

@@ -35,23 +35,3 @@ function routingMap(split: readonly SplitEntry[]): Map<string, number> {
 export function copySplit(split: readonly SplitEntry[]): SplitEntry[] {
   return split.map((e) => ({ revision_id: e.revision_id, weight_bps: e.weight_bps }));
 }
-
-/**
- * Integers summing to exactly `total`, proportional to `weights` (largest remainder, Hamilton's
- * method, ties to the earlier entry); all zeros when every weight is zero. Canary splits and
- * every deployer's weights round this one way, so they agree to the basis point.
- */
-export function largestRemainder(weights: readonly number[], total: number): number[] {
-  const sum = weights.reduce((a, b) => a + b, 0);
-  if (sum <= 0 || total <= 0) return weights.map(() => 0);
-  const exact = weights.map((w) => (w * total) / sum);
-  const out = exact.map(Math.floor);
-  let left = total - out.reduce((a, b) => a + b, 0);
-  const order = exact.map((x, i) => ({ i, r: x - out[i] })).sort((a, b) => b.r - a.r || a.i - b.i);
-  for (const { i } of order) {
-    if (left <= 0) break;
-    out[i]++;
-    left--;
-  }
-  return out;
-}

@@ -236,6 +236,23 @@ describe('rollouts through the executor', () => {
     expect(h.events.filter((e) => e.type === 'rollout_rolled_back')).toHaveLength(1);
   });
 
+  it('a rollout step whose split the deployer reports differently from the request fails, naming the difference', async () => {
+    h.write({
+      revisions: [{ id: 'v1', state: 'inactive' }, { id: 'v2' }],
+      traffic: [['v2', 10000]],
+      steps: ['weight_bps: 1000'],
+      faults: { 'apply_traffic_split:web': { mode: 'misreport' } },
+    });
+    const out = await h.apply();
+    const split = out.result!.outcomes.find((o) => o.step_id === 'split:web')!;
+    expect(split.status).not.toBe('succeeded');
+    expect(split.error).toMatch(/applied a split that differs from the request: .*"v1" at 5 bps \(asked 9000 bps\)/);
+    expect(split.error).toMatch(/"invented" at 9995 bps was not asked for/);
+    expect(out.result!.failed).toBeGreaterThanOrEqual(1);
+    // The misreported split is never recorded as the one in force.
+    expect((await h.state()).deployments.web.split).not.toContainEqual({ revision_id: 'invented', weight_bps: 9995 });
+  });
+
   it('changing the file mid-rollout back to the stable split ends the rollout', async () => {
     promoteV2(['weight_bps: 1000', 'pause: {}']);
     await h.apply();

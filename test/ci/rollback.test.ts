@@ -13,9 +13,7 @@ const V2 = { id: 'web-v2', version: 'v2' };
 
 beforeAll(async () => {
   c = new Canary();
-  await c.ports();
-  c.write({ revisions: [V1], traffic: [['web-v1', 10000]] });
-  const first = await c.run(['apply', c.file, '--auto-approve']);
+  const first = await c.setup({ revisions: [V1], traffic: [['web-v1', 10000]] });
   expect(first.code, `${first.stderr}\n${first.stdout}`).toBe(0);
   c.write({
     revisions: [{ ...V1, state: 'inactive' }, V2],

@@ -137,7 +137,7 @@ describe('bin/bp fast path', () => {
       env: stateEnv,
     });
     expect(apply.code).toBe(0);
-    expect(apply.stdout).toMatch(/"type":"summary"/);
+    expect(apply.stdout).toMatch(/"event":"apply.finished"/);
     expect(readProvider(provider).revisions['api-v1']?.running).toBe(true);
     const after = await both(['plan', env, '--detailed-exitcode'], t.dir, stateEnv);
     expect([after.fast.code, after.slow.code]).toEqual([0, 0]);

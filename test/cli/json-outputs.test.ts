@@ -173,7 +173,8 @@ describe('every JSON output validates against its schema', () => {
   it('rollout status --json counts steps from 1, like the screen; promote streams events', async () => {
     writeFile(join(t.dir, 'env.yaml'), env(true));
     const a = await run(['apply', 'env.yaml', '--auto-approve', '--json']);
-    expect(a.code, a.stderr + a.stdout).toBe(0);
+    // 4: the apply holds at a rollout pause (src/plan/exit-codes.ts).
+    expect(a.code, a.stderr + a.stdout).toBe(4);
     const lines = ndjson(a.stdout);
     for (const l of lines) expectValid('apply-event.schema.json', l);
     expect(lines.at(-1)).toMatchObject({ event: 'apply.finished', status: 'paused' });
@@ -186,7 +187,7 @@ describe('every JSON output validates against its schema', () => {
     // Steps: 1 weight 20%, 2 pause. The rollout waits in the pause: step 2 of 2.
     expect(status.rollouts[0]).toMatchObject({ canary: 'web-v2', status: 'paused', step: 2, steps: 2 });
     const text = await run(['rollout', 'status', 'demo']);
-    expect(text.stdout).toMatch(/step 2\/2/);
+    expect(text.stdout).toMatch(/step 2 of 2/);
 
     const p = await run(['rollout', 'promote', 'demo', 'web', '--json']);
     expect(p.code, p.stderr + p.stdout).toBe(0);

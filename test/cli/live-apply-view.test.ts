@@ -116,7 +116,7 @@ describe('live apply view (terminal)', () => {
       .join('')
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l) as { type: string });
-    expect(lines.map((l) => l.type)).toEqual(['step_started']);
+      .map((l) => JSON.parse(l) as { event: string });
+    expect(lines.map((l) => l.event)).toEqual(['step.started']);
   });
 });

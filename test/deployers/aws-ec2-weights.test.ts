@@ -19,7 +19,7 @@ describe('aws-ec2 weights', () => {
     expect(toElbWeights(entries(9000, 1000)).weights).toEqual([9, 1]);
     expect(toElbWeights(entries(0, 10000)).weights).toEqual([0, 1]);
     expect(toElbWeights(entries(5000, 3000, 2000)).weights).toEqual([5, 3, 2]);
-    expect(toElbWeights(entries(3333, 6667))).toMatchObject({ exact: false, weights: [499, 999] });
+    expect(toElbWeights(entries(3333, 6667))).toMatchObject({ exact: false, weights: [333, 667] });
   });
 
   it('is exact for every split in steps of 10 bps', () => {

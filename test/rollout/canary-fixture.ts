@@ -75,6 +75,22 @@ export class Canary {
     writeFileSync(this.file, lines.join('\n') + '\n');
   }
 
+  /**
+   * Picks ports, writes the file and runs the first apply. The ports were free a moment ago;
+   * should another process bind one first ("already in use"), it tries again with new ones.
+   */
+  async setup(o: Parameters<Canary['write']>[0]): Promise<RunResult> {
+    let result: RunResult | undefined;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await this.ports();
+      this.write(o);
+      result = await this.run(['apply', this.file, '--auto-approve']);
+      if (result.code === 0 || !/already in use/.test(result.stdout + result.stderr)) return result;
+      await this.run(['destroy', this.file, '--auto-approve']);
+    }
+    return result!;
+  }
+
   run(args: string[]): Promise<RunResult> {
     return bp(args, { cwd: this.t.dir, env: { BP_STATE_DIR: join(this.t.dir, '.bp') } });
   }

@@ -16,9 +16,7 @@ const gate = (min: number, interval = '2s', count = 2) =>
 
 beforeEach(async () => {
   c = new Canary();
-  await c.ports();
-  c.write({ revisions: [V1], traffic: [['web-v1', 10000]] });
-  const first = await c.run(['apply', c.file, '--auto-approve']);
+  const first = await c.setup({ revisions: [V1], traffic: [['web-v1', 10000]] });
   // Both streams in the message: the human view reports step failures on stdout.
   expect(first.code, `${first.stderr}\n${first.stdout}`).toBe(0);
 }, 60_000);

@@ -62,6 +62,15 @@ export function renderStepDetails(step: PlanStep, style: Style): string[] {
   const out: string[] = [];
   for (const c of step.changes ?? [])
     out.push(`${pad}${c.field}: ${style.red(show(c.old))} -> ${style.green(show(c.new))}`);
+  const rounded = step.split?.enforced;
+  if (step.split && rounded) {
+    const bps = (list: SplitEntry[]) => list.map((e) => e.weight_bps).join('/');
+    out.push(
+      `${pad}${style.yellow('rounded')}: ${step.split.after.map((e) => e.revision_id).join('/')} ` +
+        `${bps(step.split.after)} will be enforced as ${bps(rounded)} ` +
+        `(the provider weighs in steps of ${step.split.granularity_bps ?? '?'} bps)`,
+    );
+  }
   const d = step.deploys;
   if (d) {
     if (d.image !== undefined) out.push(`${pad}image: ${d.image}`);

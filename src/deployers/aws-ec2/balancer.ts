@@ -4,12 +4,10 @@
  * reports it.
  */
 import type {
-  Action,
   Rule,
   RuleCondition,
   Tag,
   TargetGroup,
-  TargetGroupTuple,
   TargetHealthDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { createHash } from 'node:crypto';
@@ -17,11 +15,9 @@ import { aws, awsErrorCode, type AwsClients } from './sdk.js';
 import type { AwsEc2Config } from './config.js';
 import { TAG_DEPLOYMENT, TAG_ENVIRONMENT, TAG_REVISION } from './launch.js';
 import { ruleConditions } from './limits.js';
+import { forwardAction, forwardTargets, rulePriority, sameConditions, type Weighted } from './rule-shape.js';
 
-export interface Weighted {
-  arn: string;
-  weight: number;
-}
+export { PRIORITY_WINDOW, rulePriority, type Weighted } from './rule-shape.js';
 
 export interface DeploymentRule {
   arn: string;
@@ -357,52 +353,4 @@ export class Balancer {
     const port = l?.Port && l.Port !== (scheme === 'https' ? 443 : 80) ? `:${l.Port}` : '';
     return `${scheme}://${lbs.LoadBalancers?.[0]?.DNSName ?? ''}${port}`;
   }
-}
-
-/** Width of bp's priority window above rule_priority_base. */
-export const PRIORITY_WINDOW = 5000;
-
-export function rulePriority(base: number, hash: number, probe: number): number {
-  return base + ((hash + probe) % PRIORITY_WINDOW);
-}
-
-/** Conditions compared by what they match (field and values), not by how the API echoes them. */
-function conditionKey(list: RuleCondition[]): string {
-  return JSON.stringify(
-    list
-      .map((c) => [
-        c.Field,
-        c.HttpHeaderConfig?.HttpHeaderName ?? '',
-        [
-          ...(c.HostHeaderConfig?.Values ??
-            c.PathPatternConfig?.Values ??
-            c.HttpHeaderConfig?.Values ??
-            c.Values ??
-            []),
-        ].sort(),
-      ])
-      .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
-  );
-}
-
-function sameConditions(a: RuleCondition[], b: RuleCondition[]): boolean {
-  return conditionKey(a) === conditionKey(b);
-}
-
-function forwardAction(targets: Weighted[]) {
-  return {
-    Type: 'forward' as const,
-    ForwardConfig: { TargetGroups: targets.map((t) => ({ TargetGroupArn: t.arn, Weight: t.weight })) },
-  };
-}
-
-function forwardTargets(r: Rule): Weighted[] {
-  return (r.Actions ?? [])
-    .filter((a: Action) => a.Type === 'forward')
-    .flatMap((a: Action) => {
-      const groups = a.ForwardConfig?.TargetGroups ?? [];
-      if (groups.length > 0)
-        return groups.map((g: TargetGroupTuple) => ({ arn: g.TargetGroupArn ?? '', weight: g.Weight ?? 1 }));
-      return a.TargetGroupArn ? [{ arn: a.TargetGroupArn, weight: 1 }] : [];
-    });
 }

@@ -4,12 +4,13 @@
  * Everything is found again by tags and deterministic names, never by what bp remembers.
  */
 import type { Deployer, DeployerEnvironment, DeployerRevision, Logger, Observation } from '../kit/api.js';
-import type { ObservedRevision, SplitResult, StageResult, VerbOptions, WarmResult } from '../kit/api.js';
+import type { SplitResult, StageResult, VerbOptions, WarmResult } from '../kit/api.js';
 import { beginRevisionVerb, beginSplitVerb, beginVerb, keyedMutex, ProviderError } from '../kit/api.js';
 import { done, pending, pollUntil, waitUntil } from '../kit/poll.js';
-import { Balancer, type Weighted } from './balancer.js';
+import { Balancer } from './balancer.js';
+import { sameTargets, type Weighted } from './rule-shape.js';
 import type { AwsEc2Config } from './config.js';
-import { mapBounded, OBSERVE_CONCURRENCY } from './bounded.js';
+import { observeEnvironment } from './observe.js';
 import { findInstances, launchInstances, terminateInstances, type LaunchSpec, type LiveInstance } from './instances.js';
 import {
   checkArtifact,
@@ -23,7 +24,6 @@ import {
 import { bootOptionsFrom, type BootOptions } from './boot-script.js';
 import { checkRuleConditions, checkRuleSize, checkUserData } from './limits.js';
 import { awsErrorCode, createClients, type AwsClients } from './sdk.js';
-import { toSplit } from '../kit/weights.js';
 import { toElbWeights } from './weights.js';
 
 /** A target group ARN names the group: `arn:...:targetgroup/<name>/<id>`. */
@@ -363,11 +363,7 @@ export class AwsEc2Deployer implements Deployer {
     return { applied_deployment_id: deploymentId, applied_entries: enforced };
   }
 
-  /**
-   * One environment's state in a bounded number of calls: paginated listings of its instances,
-   * its rules and the target groups, then DescribeTargetHealth per revision with instances
-   * (ELBv2 has no list form for target health), at most OBSERVE_CONCURRENCY at a time.
-   */
+  /** Deletes the deployment's listener rule: its routing goes with its last revision. */
   async releaseRouting(env: DeployerEnvironment, deploymentId: string, opts: VerbOptions): Promise<void> {
     beginVerb(opts, `releasing the routing of "${deploymentId}"`);
     const { lb } = await this.balancer();
@@ -377,58 +373,11 @@ export class AwsEc2Deployer implements Deployer {
     });
   }
 
+  /** One environment's state in a bounded number of calls (see observe.ts). */
   async observe(env: DeployerEnvironment, opts: VerbOptions): Promise<Observation> {
-    const { signal } = opts;
     beginVerb(opts, 'observing');
     const { c, lb } = await this.balancer();
-    const envId = env.environment_id;
-    const [instances, rules] = await Promise.all([findInstances(c, signal, envId), lb.deploymentRules(signal, envId)]);
-    const byRevision = new Map<string, LiveInstance[]>();
-    for (const i of instances) byRevision.set(i.revisionId, [...(byRevision.get(i.revisionId) ?? []), i]);
-    const replicas = new Map(
-      env.deployments.flatMap((d) =>
-        d.revisions.map((r) => [r.revision_id, Math.max(1, r.resources.replicas)] as const),
-      ),
-    );
-    const ids = [...new Set([...replicas.keys(), ...byRevision.keys()])];
-    const groups =
-      byRevision.size > 0 || rules.size > 0 ? await lb.targetGroupsByName(signal) : new Map<string, string>();
-    const revisionOfArn = new Map(ids.map((id) => [groups.get(targetGroupName(envId, id)) ?? '', id]));
-    const observation: Observation = { revisions: {}, splits: {} };
-    const seen = await mapBounded(ids, OBSERVE_CONCURRENCY, (id) => {
-      const live = byRevision.get(id) ?? [];
-      return this.observeRevision(
-        lb,
-        signal,
-        groups.get(targetGroupName(envId, id)),
-        live,
-        replicas.get(id) ?? live.length,
-      );
-    });
-    ids.forEach((id, k) => (observation.revisions[id] = seen[k]));
-    for (const [deploymentId, rule] of rules) {
-      const unknown = rule.targets.map((t) => t.arn).filter((arn) => !revisionOfArn.has(arn));
-      const names = unknown.length > 0 ? await lb.revisionsOf(signal, unknown) : new Map<string, string>();
-      observation.splits[deploymentId] = toSplit(
-        rule.targets.map((t) => revisionOfArn.get(t.arn) || names.get(t.arn) || t.arn),
-        rule.targets.map((t) => t.weight),
-      );
-    }
-    return observation;
-  }
-
-  private async observeRevision(
-    lb: Balancer,
-    signal: AbortSignal,
-    tgArn: string | undefined,
-    live: LiveInstance[],
-    wanted: number,
-  ): Promise<ObservedRevision> {
-    if (live.length === 0) return { present: false, healthy: false };
-    if (!tgArn) return { present: true, healthy: false };
-    const health = new Map((await lb.health(signal, tgArn)).map((h) => [h.Target?.Id ?? '', h.TargetHealth?.State]));
-    const healthy = live.filter((i) => i.state === 'running' && health.get(i.id) === 'healthy').length;
-    return { present: true, healthy: healthy >= wanted && healthy === live.length };
+    return observeEnvironment(c, lb, env, opts.signal);
   }
 
   async close(): Promise<void> {
@@ -437,9 +386,4 @@ export class AwsEc2Deployer implements Deployer {
     c?.elb.destroy();
     this.clientsPromise = null;
   }
-}
-
-function sameTargets(a: Weighted[], b: Weighted[]): boolean {
-  const key = (x: Weighted[]) => JSON.stringify([...x].sort((p, q) => p.arn.localeCompare(q.arn)));
-  return key(a) === key(b);
 }

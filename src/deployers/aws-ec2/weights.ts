@@ -1,15 +1,19 @@
 /**
  * Basis points <-> ELBv2 forward-action weights. A listener rule weighs each target group
- * 0..999 and sends it weight/sum of the traffic, so weights are relative: a split is exact
- * whenever the basis points divided by their greatest common divisor all fit in 0..999,
- * which holds for every split in steps of 10 bps (0.1 %). Anything finer is rounded to the
- * nearest split the balancer can express, and that rounded split is what bp reports as
- * applied, so recorded state, `observe` and the balancer agree to the basis point.
+ * 0..999 and sends it weight/sum of the traffic, so weights are relative. bp enforces splits
+ * in steps of 10 bps (0.1 %), the same resolution and the same rounding (the kit's
+ * `enforcedAtGranularity`) as gcp-compute and azure-vm, so the three clouds enforce, record
+ * and report the same split for the same file, and the plan shows it ahead of time. A split in
+ * 10 bps steps always fits: divided by the weights' greatest common divisor, every weight is
+ * at most 999 (1000 only for a single entry, which becomes 1).
  */
 import type { SplitEntry } from '../../model/environment.js';
-import { toSplit } from '../kit/weights.js';
+import { enforcedAtGranularity } from '../kit/weights.js';
 
 export const MAX_ELB_WEIGHT = 999;
+
+/** The plugin's `weightGranularityBps`: what the plan rounds to, as the deployer does. */
+export const WEIGHT_GRANULARITY_BPS = 10;
 
 function gcd(a: number, b: number): number {
   return b === 0 ? a : gcd(b, a % b);
@@ -25,18 +29,10 @@ export interface ElbSplit {
 
 /** Weights for a valid split (integers summing to 10000, as `enforceSplitInvariants` proved). */
 export function toElbWeights(entries: readonly SplitEntry[]): ElbSplit {
-  const bps = entries.map((e) => e.weight_bps);
+  const enforced = enforcedAtGranularity(entries, WEIGHT_GRANULARITY_BPS);
+  const bps = enforced.map((e) => e.weight_bps);
   const divisor = bps.reduce((g, w) => gcd(g, w), 0) || 1;
-  let weights = bps.map((w) => w / divisor);
-  if (Math.max(...weights) > MAX_ELB_WEIGHT) {
-    // Scale the largest to 999; a revision that was asked for traffic keeps at least weight 1.
-    const scale = MAX_ELB_WEIGHT / Math.max(...bps);
-    weights = bps.map((w) => (w === 0 ? 0 : Math.max(1, Math.round(w * scale))));
-  }
-  const enforced = toSplit(
-    entries.map((e) => e.revision_id),
-    weights,
-  );
-  const exact = enforced.every((e, i) => e.weight_bps === bps[i]);
+  const weights = bps.map((w) => w / divisor);
+  const exact = enforced.every((e, i) => e.weight_bps === entries[i].weight_bps);
   return { weights, enforced, exact };
 }

@@ -11,6 +11,9 @@ import type { Settings } from './config.js';
 import { vmSizeFor } from './config.js';
 import { bootSettingsFrom, type BootSettings } from './boot-script.js';
 import { customData, throwawaySshKey, validateArtifact } from './custom-data.js';
+import { powerOf, vmModel, type ExistingOsProfile } from './vm-model.js';
+
+export { powerOf } from './vm-model.js';
 import { arm, armOrNull } from './errors.js';
 import { revisionNames, revisionTags, type RevisionNames } from './names.js';
 import type { AzureClients } from './sdk.js';
@@ -21,17 +24,6 @@ export interface RevisionTarget {
   deployment: DeployerDeployment;
   revision: DeployerRevision;
   names: RevisionNames;
-}
-
-/** Power state of a VM from its instance view (`PowerState/running` → `running`). */
-export function powerOf(view: { statuses?: Array<{ code?: string }> } | undefined): string {
-  return view?.statuses?.find((s) => s.code?.startsWith('PowerState/'))?.code?.slice('PowerState/'.length) ?? 'unknown';
-}
-
-/** What a VM GET shows of its osProfile (customData is never returned). */
-interface ExistingOsProfile {
-  adminUsername?: string;
-  linuxConfiguration?: { ssh?: { publicKeys?: Array<{ keyData?: string }> } };
 }
 
 export const RULE = 'http';
@@ -244,47 +236,11 @@ export class RevisionResources {
     return bootSettingsFrom(this.s);
   }
 
-  /**
-   * The VM's model. osProfile is fixed once a VM exists (a changed one is refused with 409
-   * PropertyChangeNotAllowed), so re-PUTting a Failed VM reuses the admin user and SSH key it
-   * was created with: the generated throwaway key is generated once and recorded in the VM.
-   */
+  /** The VM's model (vm-model.ts), with the throwaway key generated once per deployer. */
   private vmBody(t: RevisionTarget, i: number, tags: Record<string, string>, existing?: ExistingOsProfile) {
-    const [publisher, offer, sku, version] = this.s.image.split(':');
-    const recordedKey = existing?.linuxConfiguration?.ssh?.publicKeys?.[0]?.keyData;
     this.sshKey ??= this.s.ssh_public_key ?? throwawaySshKey();
-    const key = recordedKey ?? this.sshKey;
-    const user = existing?.adminUsername ?? this.s.admin_username;
-    const identity = this.s.managed_identity;
-    return {
-      location: this.s.location,
-      tags,
-      // The VM's own identity: boot.sh fetches Key Vault secrets and logs in to ACR with it.
-      ...(identity ? { identity: { type: 'UserAssigned', userAssignedIdentities: { [identity]: {} } } } : {}),
-      hardwareProfile: { vmSize: vmSizeFor(t.revision.resources, this.s.vm_size) },
-      storageProfile: {
-        imageReference: { publisher, offer, sku, version },
-        osDisk: {
-          createOption: 'FromImage',
-          deleteOption: 'Delete',
-          managedDisk: { storageAccountType: 'StandardSSD_LRS' },
-        },
-      },
-      osProfile: {
-        computerName: t.names.vm(i).slice(0, 64),
-        adminUsername: user,
-        customData: customData(t.revision, this.boot()),
-        linuxConfiguration: {
-          disablePasswordAuthentication: true,
-          ssh: { publicKeys: [{ path: `/home/${user}/.ssh/authorized_keys`, keyData: key }] },
-        },
-      },
-      networkProfile: {
-        networkInterfaces: [
-          { id: this.id('Microsoft.Network/networkInterfaces', t.names.nic(i)), primary: true, deleteOption: 'Delete' },
-        ],
-      },
-    } as Parameters<AzureClients['compute']['virtualMachines']['createOrUpdate']>[2];
+    const nicId = this.id('Microsoft.Network/networkInterfaces', t.names.nic(i));
+    return vmModel(this.s, { target: t, index: i, tags, existing, sshKey: this.sshKey, nicId });
   }
 
   /**

@@ -8,6 +8,9 @@
 import type { SplitEntry } from '../../model/environment.js';
 import { fromBps, toBps } from '../kit/weights.js';
 
+/** Weights resolve to 10 bps (per mille): the plugin's `weightGranularityBps`, shown by the plan. */
+export const WEIGHT_GRANULARITY_BPS = 10;
+
 export interface TmWeight {
   weight: number;
   enabled: boolean;

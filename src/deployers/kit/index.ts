@@ -14,7 +14,7 @@ export {
   type PollUntilOptions,
   waitUntil,
 } from './poll.js';
-export { apportion, type ApportionOptions, fromBps, toBps, toSplit } from './weights.js';
+export { apportion, type ApportionOptions, enforcedAtGranularity, fromBps, toBps, toSplit } from './weights.js';
 export {
   type Classifier,
   failureError,
@@ -40,3 +40,4 @@ export {
 export { type Exclusive, keyedMutex } from './mutex.js';
 export { replicaProgress, type ReplicaProgress } from './progress.js';
 export { beginRevisionVerb, beginSplitVerb, beginVerb, type RevisionVerbName } from './verb.js';
+export { artifactPath, deploymentsOf, largestEnvPath, refusal, type RevisionSite, revisionsOf } from './env-checks.js';

@@ -6,45 +6,9 @@
  * enforcing or observing the same weights report the same split to the basis point.
  */
 import { FULL_WEIGHT_BPS, type SplitEntry } from '../../model/environment.js';
-import { largestRemainder } from '../../plan/splits.js';
+import { apportion } from '../../model/weights.js';
 
-export interface ApportionOptions {
-  /**
-   * Every entry with a positive weight gets at least this much (a revision asked for traffic
-   * is never dropped), taken from the largest share (the earliest on a tie). Default 0.
-   */
-  minPositive?: number;
-}
-
-/**
- * Integers summing to exactly `total`, proportional to `weights`; all zeros when every weight
- * is zero. With `minPositive`, each positive weight gets at least that (when `total` allows).
- */
-export function apportion(weights: readonly number[], total: number, opts: ApportionOptions = {}): number[] {
-  const out = largestRemainder(weights, total);
-  const min = opts.minPositive ?? 0;
-  if (min > 0) {
-    for (let i = 0; i < out.length; i++) {
-      while (weights[i] > 0 && out[i] < min) {
-        const donor = largestAbove(out, weights, min);
-        if (donor < 0) return out;
-        out[donor]--;
-        out[i]++;
-      }
-    }
-  }
-  return out;
-}
-
-/** The earliest of the largest shares that can give one away and keep its own minimum. */
-function largestAbove(out: number[], weights: readonly number[], min: number): number {
-  let best = -1;
-  for (let i = 0; i < out.length; i++) {
-    const floor = weights[i] > 0 ? min : 0;
-    if (out[i] > floor && (best < 0 || out[i] > out[best])) best = i;
-  }
-  return best;
-}
+export { apportion, type ApportionOptions, enforcedAtGranularity } from '../../model/weights.js';
 
 /** Relative weights as basis points summing to 10000 (all 0 when every weight is 0). */
 export function toBps(weights: readonly number[]): number[] {

@@ -67,6 +67,11 @@ export class Ec2State {
   pageSize = 5;
   /** Eventual consistency: filtered DescribeInstances does not list an instance for this long after its launch. */
   listLagMs = 0;
+  /**
+   * Instance types not offered per Availability Zone (as DescribeInstanceTypeOfferings would
+   * show): RunInstances of such a type into a subnet of that zone is refused with `Unsupported`.
+   */
+  readonly notOffered = new Map<string, Set<string>>([['us-east-1b', new Set(['g5.12xlarge', 'g5.2xlarge'])]]);
 
   constructor(
     private readonly timing: Ec2Timing,
@@ -74,6 +79,15 @@ export class Ec2State {
     private readonly knownImages: Set<string>,
     private readonly knownSubnets: Set<string>,
   ) {}
+
+  /** Availability Zones of the known subnets: us-east-1a, us-east-1b, ... in subnet order. */
+  zones(): string[] {
+    return [...this.knownSubnets].map((_, i) => `us-east-1${String.fromCharCode(97 + i)}`);
+  }
+
+  zoneOf(subnetId: string): string {
+    return this.zones()[[...this.knownSubnets].indexOf(subnetId)] ?? 'us-east-1a';
+  }
 
   stateOf(i: FakeInstance, now = Date.now()): InstanceStateName {
     if (i.terminatedAt !== null) return now - i.terminatedAt >= this.timing.shutdownMs ? 'terminated' : 'shutting-down';
@@ -154,6 +168,16 @@ export class Ec2State {
       throw new AwsFault(400, 'InvalidAMIID.NotFound', `The image id '[${imageId}]' does not exist`);
     if (!this.knownSubnets.has(subnetId))
       throw new AwsFault(400, 'InvalidSubnetID.NotFound', `The subnet ID '${subnetId}' does not exist`);
+    const zone = this.zoneOf(subnetId);
+    if (this.notOffered.get(zone)?.has(instanceType)) {
+      const offered = this.zones().filter((z) => !this.notOffered.get(z)?.has(instanceType));
+      throw new AwsFault(
+        400,
+        'Unsupported',
+        `Your requested instance type (${instanceType}) is not supported in your requested Availability Zone (${zone}). ` +
+          `Please retry your request by not specifying an Availability Zone or choosing ${offered.join(', ')}.`,
+      );
+    }
     const used = [...this.instances.values()]
       .filter((i) => i.terminatedAt === null)
       .reduce((n, i) => n + (VCPUS[i.instanceType] ?? 2), 0);
@@ -298,7 +322,7 @@ export class Ec2State {
       privateDnsName: `ip-${i.privateIp.replace(/\./g, '-')}.ec2.internal`,
       instanceType: i.instanceType,
       launchTime: new Date(i.launchedAt).toISOString(),
-      placement: { availabilityZone: 'us-east-1a' },
+      placement: { availabilityZone: this.zoneOf(i.subnetId) },
       subnetId: i.subnetId,
       vpcId: 'vpc-0fa4e000000000001',
       privateIpAddress: state === 'terminated' ? undefined : i.privateIp,
