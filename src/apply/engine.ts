@@ -183,6 +183,34 @@ async function deployerSetFor(
   return Object.assign(set, { resolvedConfigs: deployers });
 }
 
+/**
+ * Observes what runs and asks the stores for the secrets' current versions (both skipped
+ * without refresh), then plans against them: `bp plan` and every applying operation alike.
+ */
+async function planAgainstLive(
+  ctx: EngineContext,
+  req: PlanRequest,
+  recorded: RecordedState | null,
+  deployers: DeployerSet,
+  o: { secrets: boolean; signal?: AbortSignal },
+): Promise<Plan> {
+  const [observed, secretVersions] = await Promise.all([
+    req.refresh === false ? null : observeAll(ctx, req.desired, recorded, deployers, req.baseDir, o.signal),
+    o.secrets ? storeVersions(ctx, req, recorded, o.signal) : null,
+  ]);
+  return computePlan({
+    desired: req.desired,
+    recorded,
+    now: ctx.clock(),
+    observed,
+    targets: req.targets,
+    destroy: req.destroy,
+    locate: req.locate,
+    weightGranularityBps: await weightGranularities(deployers),
+    secretVersions,
+  });
+}
+
 /** Each deployer instance's `weightGranularityBps`, for the planner to show enforced splits. */
 async function weightGranularities(deployers: DeployerSet): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
@@ -204,21 +232,7 @@ export async function planEnvironment(
   const recorded = await ctx.backend.load(req.desired.environment_id);
   const deployers = await deployerSetFor(ctx, req, recorded);
   try {
-    const [observed, secretVersions] = await Promise.all([
-      req.refresh === false ? null : observeAll(ctx, req.desired, recorded, deployers, req.baseDir),
-      storeVersions(ctx, req, recorded),
-    ]);
-    const plan = computePlan({
-      desired: req.desired,
-      recorded,
-      now: ctx.clock(),
-      observed,
-      targets: req.targets,
-      destroy: req.destroy,
-      locate: req.locate,
-      weightGranularityBps: await weightGranularities(deployers),
-      secretVersions,
-    });
+    const plan = await planAgainstLive(ctx, req, recorded, deployers, { secrets: true });
     return { plan, recorded };
   } finally {
     await deployers.close();
@@ -318,21 +332,10 @@ export async function applyLocked(
       assertFresh(req.savedPlan, recorded);
       plan = req.savedPlan;
     } else {
-      const [observed, secretVersions] = await Promise.all([
-        req.refresh === false ? null : observeAll(ctx, req.desired, recorded, deployers, req.baseDir, req.kill),
-        // destroy and sweep need no app secret: they never ask the stores.
-        req.operation === 'apply' ? storeVersions(ctx, req, recorded, req.kill) : null,
-      ]);
-      plan = computePlan({
-        desired: req.desired,
-        recorded,
-        now: ctx.clock(),
-        observed,
-        targets: req.targets,
-        destroy: req.destroy,
-        locate: req.locate,
-        weightGranularityBps: await weightGranularities(deployers),
-        secretVersions,
+      // destroy and sweep need no app secret: they never ask the stores.
+      plan = await planAgainstLive(ctx, req, recorded, deployers, {
+        secrets: req.operation === 'apply',
+        signal: req.kill,
       });
       if (req.restrictPlan) plan = req.restrictPlan(plan);
     }

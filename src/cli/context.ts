@@ -7,6 +7,7 @@ import { actorFrom } from '../plan/history.js';
 import type { EngineContext } from '../apply/engine.js';
 import type { EventSink } from '../apply/events.js';
 import type { Logger } from '../model/deployer.js';
+import type { Verb } from '../model/plan.js';
 import { UsageError, parseDurationMs } from '../model/index.js';
 import { openStateBackend } from '../state/index.js';
 
@@ -55,6 +56,15 @@ export function durationFlagMs(value: string | undefined, flag: string): number 
   const ms = parseDurationMs(value);
   if (ms === null) throw new UsageError(`--${flag} takes a duration like 30s, 5m or 1h, not "${value}"`);
   return ms;
+}
+
+/**
+ * `--step-timeout 5m`: the same limit for every verb the walker times (update is left to its
+ * deployer); undefined when the flag is absent.
+ */
+export function stepTimeoutsFlag(value: string | undefined): Partial<Record<Verb, number>> | undefined {
+  const ms = value ? durationFlagMs(value, 'step-timeout') : undefined;
+  return ms ? { stage: ms, warm: ms, apply_traffic_split: ms, drain: ms, archive: ms } : undefined;
 }
 
 /** Who is running this and how much history to keep (`--history-limit`). */

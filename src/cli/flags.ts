@@ -81,3 +81,6 @@ export const editFlags = {
     multiple: true,
   }),
 };
+
+/** Flags of the commands that act on recorded state alone, with no env file (`rollback`, `rollout abort/promote`). */
+export const recordedStateFlags = { json, 'lock-timeout': lockTimeout, retries };

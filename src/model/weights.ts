@@ -16,10 +16,11 @@ export interface ApportionOptions {
 }
 
 /**
- * Integers summing to exactly `total`, proportional to `weights`; all zeros when every weight
- * is zero. With `minPositive`, each positive weight gets at least that (when `total` allows).
+ * Integers summing to exactly `total`, proportional to `weights` (largest remainder, Hamilton's
+ * method, ties to the earlier entry); all zeros when every weight is zero. Canary splits and
+ * every deployer's weights round this one way, so they agree to the basis point.
  */
-export function apportion(weights: readonly number[], total: number, opts: ApportionOptions = {}): number[] {
+export function largestRemainder(weights: readonly number[], total: number): number[] {
   const sum = weights.reduce((a, b) => a + b, 0);
   if (sum <= 0 || total <= 0) return weights.map(() => 0);
   const exact = weights.map((w) => (w * total) / sum);
@@ -31,6 +32,15 @@ export function apportion(weights: readonly number[], total: number, opts: Appor
     out[i]++;
     left--;
   }
+  return out;
+}
+
+/**
+ * Integers summing to exactly `total`, proportional to `weights`; all zeros when every weight
+ * is zero. With `minPositive`, each positive weight gets at least that (when `total` allows).
+ */
+export function apportion(weights: readonly number[], total: number, opts: ApportionOptions = {}): number[] {
+  const out = largestRemainder(weights, total);
   const min = opts.minPositive ?? 0;
   if (min > 0) {
     for (let i = 0; i < out.length; i++) {

@@ -14,6 +14,7 @@ import {
 } from '../model/environment.js';
 import type { PlannedRollout, RolloutNotice } from '../model/plan.js';
 import { ACTIVE_ROLLOUT_STATUSES, type RecordedDeployment, type RolloutProgress } from '../model/state.js';
+import { largestRemainder } from '../model/weights.js';
 import { copySplit, sameRouting, weightOf } from './splits.js';
 
 /**
@@ -40,16 +41,11 @@ export function intermediateSplit(stable: readonly SplitEntry[], canary: string,
   const othersTotal = others.reduce((s, e) => s + e.weight_bps, 0);
   const rest = FULL_WEIGHT_BPS - weight;
   if (othersTotal === 0) return [{ revision_id: canary, weight_bps: FULL_WEIGHT_BPS }];
-  const exact = others.map((e) => (e.weight_bps * rest) / othersTotal);
-  const floors = exact.map(Math.floor);
-  let left = rest - floors.reduce((s, w) => s + w, 0);
-  const order = exact.map((x, i) => ({ i, frac: x - floors[i] })).sort((a, b) => b.frac - a.frac || a.i - b.i);
-  for (const { i } of order) {
-    if (left <= 0) break;
-    floors[i]++;
-    left--;
-  }
-  const out = others.map((e, i) => ({ revision_id: e.revision_id, weight_bps: floors[i] }));
+  const shares = largestRemainder(
+    others.map((e) => e.weight_bps),
+    rest,
+  );
+  const out = others.map((e, i) => ({ revision_id: e.revision_id, weight_bps: shares[i] }));
   out.push({ revision_id: canary, weight_bps: weight });
   return out;
 }

@@ -28,6 +28,7 @@ import { fsyncDirectory, TEMP_MARKER } from './durable.js';
 import { acquireFileLock, forceUnlockFile, newLockInfo, readLockHolder, releaseFileLock } from './file-lock.js';
 import { JOURNAL_FORMAT, JournalWriter, parseJournal, type JournalHeader } from './journal.js';
 import { readSnapshot, writeSnapshot } from './snapshot.js';
+import { assertSessionEnvironment, assertSessionOpen } from './session-guards.js';
 
 const ENVIRONMENT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 /** A lock-free load can interleave with a writer's begin; looking again resolves it. */
@@ -198,8 +199,8 @@ class LocalStateSession implements StateSession {
   }
 
   async begin(base: RecordedState): Promise<void> {
-    this.assertOpen('begin');
-    this.assertEnvironment(base);
+    assertSessionOpen(this.released, 'begin');
+    assertSessionEnvironment(this.environmentId, base);
     const cur = this.current;
     if (cur && (base.lineage !== cur.lineage || base.serial !== cur.serial)) {
       throw new StaleStateError(
@@ -216,7 +217,7 @@ class LocalStateSession implements StateSession {
   }
 
   async record(mutations: Mutation[]): Promise<void> {
-    this.assertOpen('record');
+    assertSessionOpen(this.released, 'record');
     while (this.checkpointing) await this.checkpointing;
     if (!this.journal) throw new BpError('Internal', 'StateSession.record called before begin');
     if (mutations.length === 0) return;
@@ -226,8 +227,8 @@ class LocalStateSession implements StateSession {
 
   /** Writes `state` as this serial's snapshot; its lineage and serial are taken from the session. */
   async checkpoint(state: RecordedState): Promise<void> {
-    this.assertOpen('checkpoint');
-    this.assertEnvironment(state);
+    assertSessionOpen(this.released, 'checkpoint');
+    assertSessionEnvironment(this.environmentId, state);
     while (this.checkpointing) await this.checkpointing;
     const journal = this.journal;
     const cur = this.current;
@@ -267,19 +268,6 @@ class LocalStateSession implements StateSession {
       lineage: cur.lineage,
       serial: cur.serial,
     };
-  }
-
-  private assertOpen(what: string): void {
-    if (this.released) throw new BpError('Internal', `StateSession.${what} called after release`);
-  }
-
-  private assertEnvironment(s: RecordedState): void {
-    if (s.environment_id !== this.environmentId) {
-      throw new BpError(
-        'Internal',
-        `state of environment "${s.environment_id}" given to the session of "${this.environmentId}"`,
-      );
-    }
   }
 }
 

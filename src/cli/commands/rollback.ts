@@ -1,6 +1,6 @@
-import { Args, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 import { BpCommand } from '../base.js';
-import { historyLimit, json, lockTimeout, retries } from '../flags.js';
+import { deploymentArg, envIdArg, historyLimit, recordedStateFlags } from '../flags.js';
 
 export default class Rollback extends BpCommand {
   static override summary =
@@ -15,14 +15,12 @@ export default class Rollback extends BpCommand {
     '<%= config.bin %> history shop-prod && <%= config.bin %> rollback shop-prod web --to 7',
   ];
   static override args = {
-    env: Args.string({ required: true, description: 'environment id' }),
-    deployment: Args.string({ required: true, description: 'deployment id' }),
+    env: envIdArg,
+    deployment: deploymentArg,
   };
   static override flags = {
     to: Flags.integer({ summary: 'The history entry whose split to restore (see bp history).', min: 1 }),
-    json,
-    'lock-timeout': lockTimeout,
-    retries,
+    ...recordedStateFlags,
     'history-limit': historyLimit,
   };
 

@@ -9,11 +9,11 @@ import { UsageError } from '../../model/errors.js';
 import { checkSavedPlan } from '../../plan/saved-plan.js';
 import { assertPluginTrusted } from '../../deployers/plugin-trust.js';
 import { builtInTypes } from '../../deployers/registry.js';
-import type { Plan, PlanFile, Verb } from '../../model/plan.js';
+import type { Plan, PlanFile } from '../../model/plan.js';
 import { loadOptionsFrom, type SourceFlags } from '../inputs.js';
 import { ExitWith } from '../errors.js';
 import { applyExitCode } from '../../plan/exit-codes.js';
-import { durationFlagMs, engineContext, historyOptions, type CommonFlags } from '../context.js';
+import { durationFlagMs, engineContext, historyOptions, stepTimeoutsFlag, type CommonFlags } from '../context.js';
 import { applyViewFor } from '../views/live-apply-view.js';
 import { interruptHandlers } from './interrupts.js';
 import { styleFor } from '../views/style.js';
@@ -120,16 +120,7 @@ export async function applyCommand(input: string, flags: ApplyFlags, mode: 'appl
     notify.event(e);
   });
   const interrupts = interruptHandlers((e) => view.event(e));
-  const stepTimeoutMs = flags['step-timeout'] ? durationFlagMs(flags['step-timeout'], 'step-timeout') : undefined;
-  const timeoutsMs: Partial<Record<Verb, number>> | undefined = stepTimeoutMs
-    ? {
-        stage: stepTimeoutMs,
-        warm: stepTimeoutMs,
-        apply_traffic_split: stepTimeoutMs,
-        drain: stepTimeoutMs,
-        archive: stepTimeoutMs,
-      }
-    : undefined;
+  const timeoutsMs = stepTimeoutsFlag(flags['step-timeout']);
   let outcome: ApplyOutcome;
   try {
     outcome = await applyEnvironment(ctx, {

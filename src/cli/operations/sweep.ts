@@ -12,8 +12,7 @@ import type { EngineContext } from '../../apply/engine.js';
 import { RunNotifications } from '../../apply/notify/run-notifications.js';
 import { SWEEP_RETRY, repeatUntilStopped, sweepEnvironment, type SweepOutcome } from '../../apply/sweep.js';
 import { UsageError } from '../../model/errors.js';
-import type { Verb } from '../../model/plan.js';
-import { durationFlagMs, engineContext, historyOptions, type CommonFlags } from '../context.js';
+import { durationFlagMs, engineContext, historyOptions, stepTimeoutsFlag, type CommonFlags } from '../context.js';
 import { errorMessageFor } from '../errors.js';
 import { applyViewFor } from '../views/live-apply-view.js';
 import { line as jsonLine } from '../../apply/event-stream.js';
@@ -37,16 +36,7 @@ export async function sweepCommand(file: string, flags: SweepFlags): Promise<num
   if (watchMs !== null && watchMs < MIN_WATCH_MS)
     throw new UsageError(`--watch takes an interval of at least 1s, not "${flags.watch}"`);
   const lockTimeoutMs = durationFlagMs(flags['lock-timeout'], 'lock-timeout');
-  const stepTimeoutMs = flags['step-timeout'] ? durationFlagMs(flags['step-timeout'], 'step-timeout') : undefined;
-  const timeoutsMs: Partial<Record<Verb, number>> | undefined = stepTimeoutMs
-    ? {
-        stage: stepTimeoutMs,
-        warm: stepTimeoutMs,
-        apply_traffic_split: stepTimeoutMs,
-        drain: stepTimeoutMs,
-        archive: stepTimeoutMs,
-      }
-    : undefined;
+  const timeoutsMs = stepTimeoutsFlag(flags['step-timeout']);
 
   const write = (s: string) => process.stdout.write(s);
   const style = styleFor(process.stdout);

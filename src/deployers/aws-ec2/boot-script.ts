@@ -9,6 +9,7 @@ import type { DeployerRevision, EnvironmentProblem } from '../../model/deployer.
 import type { Environment } from '../../model/environment.js';
 import {
   bootEnv,
+  bootEnvRefused,
   bootSecretProblems,
   jsonKeyFilter,
   secretLines,
@@ -43,12 +44,7 @@ export function bootOptionsFrom(config: AwsEc2Config): BootOptions {
 
 /** True when `bootProblems` refuses the revision's env (then nothing else about its user data is checked). */
 export function bootRefused(config: AwsEc2Config, revision: DeployerRevision): boolean {
-  try {
-    bootEnv(revision, AWS_BOOT_RULES, config.instance_profile);
-    return false;
-  } catch {
-    return true;
-  }
+  return bootEnvRefused(revision, AWS_BOOT_RULES, config.instance_profile);
 }
 
 export const AWS_BOOT_RULES: BootSecretRules = {

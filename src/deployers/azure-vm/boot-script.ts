@@ -11,6 +11,7 @@ import type { DeployerRevision, EnvironmentProblem } from '../../model/deployer.
 import type { Environment } from '../../model/environment.js';
 import {
   bootEnv,
+  bootEnvRefused,
   bootSecretProblems,
   jsonKeyFilter,
   secretLines,
@@ -167,12 +168,7 @@ export function gpuScript(image: boolean): string[] {
 
 /** True when `bootProblems` refuses the revision's env (then its custom data is not checked further). */
 export function bootRefused(config: AzureVmConfig, revision: DeployerRevision): boolean {
-  try {
-    bootEnv(revision, AZURE_BOOT_RULES, config.managed_identity);
-    return false;
-  } catch {
-    return true;
-  }
+  return bootEnvRefused(revision, AZURE_BOOT_RULES, config.managed_identity);
 }
 
 /** Validation (`checkEnvironment`): secrets, ACR images and GPUs the VMs cannot serve. */

@@ -4,6 +4,8 @@
  */
 import type { Resources } from '../../model/environment.js';
 import { ProviderError } from '../../model/errors.js';
+import { smallestFit } from '../kit/catalog.js';
+import { bootGraceSchema, warmPollIntervalSchema } from '../kit/config-schema.js';
 
 export type CredentialConfig =
   | { type: 'default' }
@@ -52,28 +54,17 @@ export interface AzureVmConfig {
   retry_delay_ms?: number;
 }
 
-export type Settings = Required<
-  Omit<
-    AzureVmConfig,
-    | 'endpoint'
-    | 'authority_host'
-    | 'ca_file'
-    | 'vm_size'
-    | 'ssh_public_key'
-    | 'network_security_group_id'
-    | 'managed_identity'
-  >
-> &
-  Pick<
-    AzureVmConfig,
-    | 'endpoint'
-    | 'authority_host'
-    | 'ca_file'
-    | 'vm_size'
-    | 'ssh_public_key'
-    | 'network_security_group_id'
-    | 'managed_identity'
-  >;
+/** Config fields that stay optional once the schema's defaults are filled in. */
+type OptionalSetting =
+  | 'endpoint'
+  | 'authority_host'
+  | 'ca_file'
+  | 'vm_size'
+  | 'ssh_public_key'
+  | 'network_security_group_id'
+  | 'managed_identity';
+
+export type Settings = Required<Omit<AzureVmConfig, OptionalSetting>> & Pick<AzureVmConfig, OptionalSetting>;
 
 const credentialSchema = {
   oneOf: [
@@ -181,18 +172,8 @@ export const configSchema = {
       default: 30,
       description: 'TTL of Traffic Manager DNS answers (seconds).',
     },
-    boot_grace_seconds: {
-      type: 'integer',
-      minimum: 0,
-      default: 300,
-      description: 'Added to health.timeout_seconds while warming.',
-    },
-    poll_interval_ms: {
-      type: 'integer',
-      minimum: 10,
-      default: 5000,
-      description: 'Health polling interval while warming.',
-    },
+    boot_grace_seconds: bootGraceSchema(300),
+    poll_interval_ms: warmPollIntervalSchema,
     lro_poll_interval_ms: {
       type: 'integer',
       minimum: 10,
@@ -260,13 +241,7 @@ export const VM_SIZES: VmSize[] = [
 
 export function vmSizeFor(resources: Resources, configured: string | undefined): string {
   if (configured) return configured;
-  const fit = VM_SIZES.find(
-    (s) =>
-      s.cpu >= resources.cpu &&
-      s.memory_mb >= resources.memory_mb &&
-      s.gpu >= resources.gpu &&
-      resources.gpu > 0 === s.gpu > 0,
-  );
+  const fit = smallestFit(VM_SIZES, resources, (s) => s.cpu);
   if (!fit) {
     throw new ProviderError(
       `no catalog VM size has ${resources.cpu} vCPU, ${resources.memory_mb} MB and ${resources.gpu} GPU; set vm_size in the deployer config`,

@@ -3,7 +3,7 @@
  * DNS labels do not, so names carry a readable slug plus a hash of the exact ids, and the exact
  * ids travel in tags (`bp-environment`, `bp-deployment`, `bp-revision`), which `observe` reads.
  */
-import { createHash } from 'node:crypto';
+import { nameHash, slug } from '../kit/names.js';
 
 export const TAGS = {
   managedBy: 'bp-managed-by',
@@ -19,20 +19,6 @@ export const TAGS = {
 export const BPS_TAG = 'bp-bps-';
 export const REVISION_TAG = 'bp-rev-';
 
-function hash(...parts: string[]): string {
-  return createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 8);
-}
-
-/** Lower case, [a-z0-9-], starts with a letter, at most `max` characters. */
-export function slug(id: string, max: number): string {
-  const s = id
-    .toLowerCase()
-    .replace(/[^a-z0-9-]+/g, '-')
-    .replace(/-+/g, '-')
-    .replace(/^-+/, '');
-  return `${/^[a-z]/.test(s) ? '' : 'r'}${s}`.slice(0, max).replace(/-+$/, '');
-}
-
 export interface RevisionNames {
   /** Also the Traffic Manager endpoint name and the public IP's DNS label. */
   base: string;
@@ -44,7 +30,7 @@ export interface RevisionNames {
 
 /** DNS labels are unique per region across Azure, so the hash includes the subscription and group. */
 export function revisionNames(scope: string, environmentId: string, revisionId: string): RevisionNames {
-  const base = `bp-${slug(revisionId, 36)}-${hash(scope, environmentId, revisionId)}`;
+  const base = `bp-${slug(revisionId, 36)}-${nameHash(scope, environmentId, revisionId)}`;
   return {
     base,
     publicIp: `${base}-pip`,
@@ -61,7 +47,7 @@ export interface DeploymentNames {
 }
 
 export function deploymentNames(scope: string, environmentId: string, deploymentId: string): DeploymentNames {
-  const name = `bp-${slug(deploymentId, 40)}-${hash(scope, environmentId, 'deployment', deploymentId)}`;
+  const name = `bp-${slug(deploymentId, 40)}-${nameHash(scope, environmentId, 'deployment', deploymentId)}`;
   return { profile: name, dnsName: name };
 }
 

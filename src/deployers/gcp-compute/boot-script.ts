@@ -12,6 +12,7 @@ import type { DeployerRevision, EnvironmentProblem } from '../../model/deployer.
 import type { Environment } from '../../model/environment.js';
 import {
   bootEnv,
+  bootEnvRefused,
   bootSecretProblems,
   jsonKeyFilter,
   secretLines,
@@ -70,12 +71,7 @@ export function gcpBootRules(family: ImageFamily): BootSecretRules {
 
 /** True when `bootProblems` refuses the revision's env (then its template is not checked further). */
 export function bootRefused(config: GcpComputeConfig, revision: DeployerRevision): boolean {
-  try {
-    bootEnv(revision, gcpBootRules(imageFamily(bootImage(revision, config))), config.service_account);
-    return false;
-  } catch {
-    return true;
-  }
+  return bootEnvRefused(revision, gcpBootRules(imageFamily(bootImage(revision, config))), config.service_account);
 }
 
 const TOKEN_URL = 'http://metadata.google.internal/computeMetadata/v1/instance/service-accounts/default/token';

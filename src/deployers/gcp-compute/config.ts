@@ -4,6 +4,8 @@
  */
 import type { Resources } from '../../model/environment.js';
 import { ProviderError } from '../../model/errors.js';
+import { smallestFit } from '../kit/catalog.js';
+import { bootGraceSchema, warmPollIntervalSchema } from '../kit/config-schema.js';
 
 export interface GcpComputeConfig {
   project: string;
@@ -104,18 +106,8 @@ export const configSchema = {
       description: 'Forwarding-rule port when a deployment has no listen.',
     },
     load_balancing_scheme: { enum: ['EXTERNAL_MANAGED', 'INTERNAL_SELF_MANAGED'], default: 'EXTERNAL_MANAGED' },
-    boot_grace_seconds: {
-      type: 'integer',
-      minimum: 0,
-      default: 240,
-      description: 'Added to health.timeout_seconds while warming.',
-    },
-    poll_interval_ms: {
-      type: 'integer',
-      minimum: 10,
-      default: 5000,
-      description: 'Health polling interval while warming.',
-    },
+    boot_grace_seconds: bootGraceSchema(240),
+    poll_interval_ms: warmPollIntervalSchema,
     operation_timeout_seconds: {
       type: 'integer',
       minimum: 1,
@@ -168,13 +160,7 @@ export const MACHINE_CATALOG: readonly MachineType[] = [
 
 export function machineTypeFor(resources: Resources, configured: string | undefined): { name: string; gpu: boolean } {
   if (configured) return { name: configured, gpu: resources.gpu > 0 || /^(a2|a3|g2)-/.test(configured) };
-  const fit = MACHINE_CATALOG.find(
-    (m) =>
-      m.cpu >= resources.cpu &&
-      m.memory_mb >= resources.memory_mb &&
-      m.gpu >= resources.gpu &&
-      resources.gpu > 0 === m.gpu > 0,
-  );
+  const fit = smallestFit(MACHINE_CATALOG, resources, (m) => m.cpu);
   if (!fit) {
     throw new ProviderError(
       `no catalog machine type has ${resources.cpu} vCPU, ${resources.memory_mb} MB and ${resources.gpu} GPU; set machine_type in the deployer config`,

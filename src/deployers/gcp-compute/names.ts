@@ -4,23 +4,9 @@
  * readable slug plus a hash of the exact ids, and the exact ids travel in each resource's
  * `description` (JSON) and in the VM metadata, where `observe` reads them back.
  */
-import { createHash } from 'node:crypto';
+import { nameHash, slug } from '../kit/names.js';
 
 const MARK = 'bp/v1';
-
-function hash(...parts: string[]): string {
-  return createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 8);
-}
-
-/** Lower case, [a-z0-9-], starts with a letter, at most `max` characters. */
-export function slug(id: string, max: number): string {
-  const s = id
-    .toLowerCase()
-    .replace(/[^a-z0-9-]+/g, '-')
-    .replace(/-+/g, '-')
-    .replace(/^-+/, '');
-  return `${/^[a-z]/.test(s) ? '' : 'r'}${s}`.slice(0, max).replace(/-+$/, '');
-}
 
 /**
  * A label value: lower case letters, digits, `-` and `_`, at most 63 characters. Folding
@@ -31,7 +17,7 @@ export function labelValue(id: string): string {
   return `${id
     .toLowerCase()
     .replace(/[^a-z0-9_-]/g, '-')
-    .slice(0, 54)}-${hash(id)}`;
+    .slice(0, 54)}-${nameHash(id)}`;
 }
 
 export interface RevisionNames {
@@ -42,7 +28,7 @@ export interface RevisionNames {
 }
 
 export function revisionNames(environmentId: string, revisionId: string): RevisionNames {
-  const base = `bp-${slug(revisionId, 36)}-${hash(environmentId, revisionId)}`;
+  const base = `bp-${slug(revisionId, 36)}-${nameHash(environmentId, revisionId)}`;
   return { template: `${base}-it`, healthCheck: `${base}-hc`, group: `${base}-ig`, backendService: `${base}-bs` };
 }
 
@@ -53,7 +39,7 @@ export interface DeploymentNames {
 }
 
 export function deploymentNames(environmentId: string, deploymentId: string): DeploymentNames {
-  const base = `bp-${slug(deploymentId, 36)}-${hash(environmentId, 'deployment', deploymentId)}`;
+  const base = `bp-${slug(deploymentId, 36)}-${nameHash(environmentId, 'deployment', deploymentId)}`;
   return { urlMap: `${base}-um`, proxy: `${base}-tp`, forwardingRule: `${base}-fr` };
 }
 

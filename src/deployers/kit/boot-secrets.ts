@@ -89,6 +89,20 @@ function classify(name: string, value: string, rules: BootSecretRules, where: st
   return refused ? { problem: `${subject}: ${refused}` } : { secret };
 }
 
+/** True when `bootEnv` refuses the revision's env (validation reports why; nothing else about its boot is checked). */
+export function bootEnvRefused(
+  revision: DeployerRevision,
+  rules: BootSecretRules,
+  identity: string | undefined,
+): boolean {
+  try {
+    bootEnv(revision, rules, identity);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 /**
  * Splits a revision's env into plain values and boot-time secrets. Throws a non-retryable
  * error naming the first problem (validate refuses these earlier; this guards direct callers).

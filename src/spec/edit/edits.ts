@@ -115,17 +115,22 @@ export interface AddRevisionOptions {
   weight?: number;
 }
 
-export function addRevisionText(text: string, file: string, o: AddRevisionOptions): string {
+/** The deployment's revisions list a new revision id goes into (refused when the id is taken). */
+function revisionsToAddTo(text: string, file: string, deployment: string, revision: string) {
   const doc = parseForEdit(text, file);
-  const dep = findDeployment(doc, o.deployment, file);
-  if (findRevision(dep, o.revision))
+  const dep = findDeployment(doc, deployment, file);
+  if (findRevision(dep, revision))
     throw new EditError(
-      `deployment "${o.deployment}" already has a revision "${o.revision}" (revisions are immutable: add a new id)`,
+      `deployment "${deployment}" already has a revision "${revision}" (revisions are immutable: add a new id)`,
     );
   const list = valueOf(dep, 'revisions');
   if (!yamlLib().isSeq(list) || list.items.length === 0)
-    throw new EditError(`deployment "${o.deployment}" in ${file} has no revisions list to add to`);
-  const items = list.items as YAMLMap[];
+    throw new EditError(`deployment "${deployment}" in ${file} has no revisions list to add to`);
+  return { doc, dep, list, items: list.items as YAMLMap[] };
+}
+
+export function addRevisionText(text: string, file: string, o: AddRevisionOptions): string {
+  const { doc, dep, items } = revisionsToAddTo(text, file, o.deployment, o.revision);
   const source = o.from !== undefined ? findRevision(dep, o.from) : items[items.length - 1];
   if (!source) throw new EditError(`deployment "${o.deployment}" has no revision "${o.from}" to copy (--from)`);
   const copy = source.toJS(doc as Document) as Record<string, unknown>;
@@ -160,16 +165,7 @@ export function appendRevisionText(
   weight?: number,
 ): string {
   const o = { deployment, revision: revision.revision_id, weight };
-  const doc = parseForEdit(text, file);
-  const dep = findDeployment(doc, o.deployment, file);
-  if (findRevision(dep, o.revision))
-    throw new EditError(
-      `deployment "${o.deployment}" already has a revision "${o.revision}" (revisions are immutable: add a new id)`,
-    );
-  const list = valueOf(dep, 'revisions');
-  if (!yamlLib().isSeq(list) || list.items.length === 0)
-    throw new EditError(`deployment "${o.deployment}" in ${file} has no revisions list to add to`);
-  const items = list.items as YAMLMap[];
+  const { doc, dep, list, items } = revisionsToAddTo(text, file, o.deployment, o.revision);
   let out: string;
   if (list.flow) {
     const r = list.range!;

@@ -17,6 +17,7 @@ import { BpError, StaleStateError, type LockInfo } from '../../model/errors.js';
 import type { Mutation, RecordedState } from '../../model/state.js';
 import type { StateSession } from '../backend.js';
 import { releaseLock, type LockLink } from './lock.js';
+import { assertSessionEnvironment, assertSessionOpen } from '../session-guards.js';
 
 export interface PostgresStateStats {
   /** `record` calls with at least one mutation. */
@@ -50,8 +51,8 @@ export class PostgresStateSession implements StateSession {
   }
 
   async begin(base: RecordedState): Promise<void> {
-    this.assertOpen('begin');
-    this.assertEnvironment(base);
+    assertSessionOpen(this.released, 'begin');
+    assertSessionEnvironment(this.environmentId, base);
     await this.exclusive(async () => {
       const next = { lineage: base.lineage || randomUUID(), serial: base.serial + 1 };
       await this.link.transaction(async () => {
@@ -80,7 +81,7 @@ export class PostgresStateSession implements StateSession {
   }
 
   async record(mutations: Mutation[]): Promise<void> {
-    this.assertOpen('record');
+    assertSessionOpen(this.released, 'record');
     if (!this.current) throw new BpError('Internal', 'StateSession.record called before begin');
     if (mutations.length === 0) return;
     this.stats.journalRecords++;
@@ -92,8 +93,8 @@ export class PostgresStateSession implements StateSession {
 
   /** Writes `state` as this serial's document; its lineage and serial are taken from the session. */
   async checkpoint(state: RecordedState): Promise<void> {
-    this.assertOpen('checkpoint');
-    this.assertEnvironment(state);
+    assertSessionOpen(this.released, 'checkpoint');
+    assertSessionEnvironment(this.environmentId, state);
     if (!this.current) throw new BpError('Internal', 'StateSession.checkpoint called before begin');
     await this.exclusive(async () => {
       const cur = this.current as { lineage: string; serial: number };
@@ -174,18 +175,5 @@ export class PostgresStateSession implements StateSession {
       `state of environment "${this.environmentId}" is no longer serial ${cur.serial} of lineage ${cur.lineage}: ` +
         'another writer changed it without holding the lock; this write was refused so nothing is lost; plan again',
     );
-  }
-
-  private assertOpen(what: string): void {
-    if (this.released) throw new BpError('Internal', `StateSession.${what} called after release`);
-  }
-
-  private assertEnvironment(s: RecordedState): void {
-    if (s.environment_id !== this.environmentId) {
-      throw new BpError(
-        'Internal',
-        `state of environment "${s.environment_id}" given to the session of "${this.environmentId}"`,
-      );
-    }
   }
 }

@@ -1,5 +1,5 @@
 import { BpCommand } from '../../base.js';
-import { deploymentArg, envIdArg, json, lockTimeout, retries } from '../../flags.js';
+import { deploymentArg, envIdArg, recordedStateFlags } from '../../flags.js';
 
 export default class RolloutAbort extends BpCommand {
   static override summary = 'Stop a rollout: the stable split again at once, the canary drained (not archived).';
@@ -11,7 +11,7 @@ export default class RolloutAbort extends BpCommand {
     env: envIdArg,
     deployment: deploymentArg,
   };
-  static override flags = { json, 'lock-timeout': lockTimeout, retries };
+  static override flags = recordedStateFlags;
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(RolloutAbort);

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BpCommand } from '../../base.js';
-import { deploymentArg, envIdArg, json, lockTimeout, retries, wait } from '../../flags.js';
+import { deploymentArg, envIdArg, recordedStateFlags, wait } from '../../flags.js';
 
 export default class RolloutPromote extends BpCommand {
   static override summary =
@@ -19,9 +19,7 @@ export default class RolloutPromote extends BpCommand {
   static override flags = {
     full: Flags.boolean({ summary: 'Skip every remaining step: apply the declared split now.', default: false }),
     wait,
-    json,
-    'lock-timeout': lockTimeout,
-    retries,
+    ...recordedStateFlags,
   };
 
   async run(): Promise<void> {
