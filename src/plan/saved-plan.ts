@@ -94,7 +94,7 @@ function checkEnvironment(env: unknown, path: string): Environment {
         .slice(0, 3)
         .map((p) => p.message)
         .join('; ');
-      refuse(path, `has an invalid environment: ${first}`);
+      refuse(path, `has an invalid environment: ${escapeControls(first)}`);
     }
     throw e;
   }

@@ -158,6 +158,8 @@ describe('local-process router metrics', () => {
         metrics_listen: null,
       },
     ]);
+    // As the engine does: the deployment's routing is released before its last revision is archived.
+    await deployer.releaseRouting?.(down, 'web', opts());
     await deployer.archiveRevision(down, 'web-v1', opts());
     await deployer.archiveRevision(down, 'web-v2', opts());
     await expect(deployer.scrapeMetrics?.(down, 'web', opts())).rejects.toMatchObject({

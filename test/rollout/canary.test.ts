@@ -116,7 +116,7 @@ describe('canary rollouts on local processes', () => {
     expect(held.stdout).toMatch(/Apply paused/);
     const spread = await sample(c.listen, 50);
     expect(spread.v2).toBe(10); // smooth weighted round robin: exactly 20% of 50
-    expect((await c.run(['rollout', 'status', 'demo'])).stdout).toMatch(/paused, step 2\/4: pause until promoted/);
+    expect((await c.run(['rollout', 'status', 'demo'])).stdout).toMatch(/paused, step 2 of 4: pause until promoted/);
 
     const promoted = await c.run(['rollout', 'promote', 'demo', 'web']);
     expect(promoted.code, promoted.stderr).toBe(4); // on to the next pause, held there

@@ -30,7 +30,10 @@ describe('writeFileDurable', () => {
   });
 
   it('fails without leaving a temp file when the directory is missing', async () => {
-    await expect(writeFileDurable(join(dir, 'missing', 'x'), 'data')).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(writeFileDurable(join(dir, 'missing', 'x'), 'data')).rejects.toMatchObject({
+      code: 'Io',
+      cause: { code: 'ENOENT' },
+    });
     expect(await readdir(dir)).toEqual([]);
   });
 });
