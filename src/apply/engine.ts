@@ -12,9 +12,9 @@ import type { Plan, Verb } from '../model/plan.js';
 import { applyMutation, emptyState, type Actor, type RecordedState } from '../model/state.js';
 import { historyEntry } from '../plan/history.js';
 import { plan as computePlan } from '../plan/index.js';
-import { resolveReferences, type EnvReferenceSite } from '../spec/index.js';
-import { fetchReferences } from './secrets/resolve.js';
-import { currentSecretVersions, revisionSecretVersions } from './secrets/versions.js';
+import type { EnvReferenceSite } from '../spec/index.js';
+import { resolveAt, resolveForApply, storeVersions } from './engine-references.js';
+import { revisionSecretVersions } from './secrets/versions.js';
 import type { StateBackend, StateSession } from '../state/backend.js';
 import { deployerView, fullEnvironment } from './deployer-env.js';
 import { DeployerSet } from './deployer-set.js';
@@ -88,79 +88,6 @@ export async function observeAll(
     }),
   );
   return merged;
-}
-
-/**
- * `value` (a part of the environment at `basePath`, or all of it) with its references resolved:
- * fetched once each (env, file, secret stores), registered with the redactor, substituted.
- */
-async function resolveAt<T>(
-  ctx: EngineContext,
-  req: PlanRequest,
-  value: T,
-  basePath?: (string | number)[],
-): Promise<T> {
-  return (await resolveWithVersions(ctx, req, value, basePath)).value;
-}
-
-/** `resolveAt`, plus the store version id of each secret reference (by its text). */
-async function resolveWithVersions<T>(
-  ctx: EngineContext,
-  req: PlanRequest,
-  value: T,
-  basePath?: (string | number)[],
-): Promise<{ value: T; versions: Record<string, string> }> {
-  const where: EnvReferenceSite = { file: req.source?.file ?? '<environment>', locate: req.source?.locate, basePath };
-  const { lookup, versions } = await fetchReferences(value, { vars: ctx.vars, baseDir: req.baseDir, basePath });
-  return { value: resolveReferences(value, lookup, where), versions };
-}
-
-/** Asks the stores for newer versions of live revisions' secrets, when refreshing a normal plan. */
-function storeVersions(
-  ctx: EngineContext,
-  req: PlanRequest,
-  recorded: RecordedState | null,
-  signal?: AbortSignal,
-): Promise<Record<string, Record<string, string>> | null> {
-  if (req.refresh === false || req.destroy) return Promise.resolve(null);
-  return currentSecretVersions(recorded, { vars: ctx.vars, baseDir: req.baseDir, signal });
-}
-
-/**
- * The environment with every reference resolved, except `artifact.env` of deployments whose
- * deployer delivers secrets itself (`fetchesSecretsItself`): those reach it as written, and
- * bp never holds their values.
- */
-async function resolveForApply(
-  ctx: EngineContext,
-  req: PlanRequest,
-  deployers: DeployerSet,
-): Promise<{ value: Environment; versions: Record<string, string> }> {
-  const desired = req.desired;
-  const own = new Set<string>();
-  for (const name of Object.keys(desired.deployers)) {
-    const plugin = await deployers.plugin(name).catch(() => null);
-    if (plugin?.fetchesSecretsItself) own.add(name);
-  }
-  if (own.size === 0) return resolveWithVersions(ctx, req, desired);
-  const withEnv = (d: Environment['deployments'][number], envOf: (ri: number) => Record<string, string>) => ({
-    ...d,
-    revisions: d.revisions.map((r, ri) => ({ ...r, artifact: { ...r.artifact, env: envOf(ri) } })),
-  });
-  const stripped = {
-    ...desired,
-    deployments: desired.deployments.map((d) => (own.has(d.deployer) ? withEnv(d, () => ({})) : d)),
-  };
-  const { value: resolved, versions } = await resolveWithVersions(ctx, req, stripped);
-  return {
-    versions,
-    value: {
-      ...resolved,
-      deployments: resolved.deployments.map((d, di) =>
-        own.has(d.deployer) ? withEnv(d, (ri) => desired.deployments[di].revisions[ri].artifact.env) : d,
-      ),
-    },
-  };
 }
 
 async function deployerSetFor(
