@@ -3,9 +3,10 @@
  * each deployment is one listener rule whose forward action weighs its target groups.
  * Everything is found again by tags and deterministic names, never by what bp remembers.
  */
-import type { Deployer, DeployerEnvironment, DeployerRevision, Logger, Observation } from '../kit/api.js';
+import type { Deployer, DeployerEnvironment, DeployerRevision, Observation } from '../kit/api.js';
 import type { SplitResult, StageResult, VerbOptions, WarmResult } from '../kit/api.js';
-import { beginRevisionVerb, beginSplitVerb, beginVerb, keyedMutex, ProviderError } from '../kit/api.js';
+import { beginRevisionVerb, beginSplitVerb, beginVerb, ProviderError } from '../kit/api.js';
+import { SdkDeployer } from '../kit/sdk.js';
 import { done, pending, pollUntil, waitUntil } from '../kit/poll.js';
 import { Balancer } from './balancer.js';
 import { sameTargets, type Weighted } from './rule-shape.js';
@@ -29,22 +30,14 @@ import { toElbWeights } from './weights.js';
 /** A target group ARN names the group: `arn:...:targetgroup/<name>/<id>`. */
 const isGroup = (arn: string, name: string) => arn.includes(`:targetgroup/${name}/`);
 
-export class AwsEc2Deployer implements Deployer {
-  private clientsPromise: Promise<AwsClients> | null = null;
-  /** Serializes read-modify-write of one router, rule or revision (bp runs verbs in parallel). */
-  private readonly exclusive = keyedMutex();
+export class AwsEc2Deployer extends SdkDeployer<AwsEc2Config, AwsClients> implements Deployer {
+  protected createClients(): Promise<AwsClients> {
+    return createClients(this.config);
+  }
 
-  constructor(
-    private readonly config: AwsEc2Config,
-    private readonly logger: Logger,
-  ) {}
-
-  private clients(): Promise<AwsClients> {
-    if (!this.clientsPromise) {
-      this.clientsPromise = createClients(this.config);
-      this.clientsPromise.catch(() => (this.clientsPromise = null));
-    }
-    return this.clientsPromise;
+  protected override releaseClients(c: AwsClients): void {
+    c.ec2.destroy();
+    c.elb.destroy();
   }
 
   private bootOptions(): BootOptions {
@@ -378,12 +371,5 @@ export class AwsEc2Deployer implements Deployer {
     beginVerb(opts, 'observing');
     const { c, lb } = await this.balancer();
     return observeEnvironment(c, lb, env, opts.signal);
-  }
-
-  async close(): Promise<void> {
-    const c = await this.clientsPromise?.catch(() => null);
-    c?.ec2.destroy();
-    c?.elb.destroy();
-    this.clientsPromise = null;
   }
 }

@@ -3,14 +3,13 @@
  * eventual consistency (a resource still in use or not ready) are retryable; quota, IAM and
  * invalid requests need a person and are not.
  */
-import type { BpError } from '../../model/errors.js';
 import {
   type Classifier,
   type FailureKind,
   isRetryableKind,
   parseRetryAfter,
+  providerCalls,
   type ProviderFailure,
-  toBpError,
 } from '../kit/provider-errors.js';
 
 export interface GceFailure {
@@ -144,6 +143,4 @@ function describe(f: ProviderFailure, what: string): string {
 }
 
 /** An operator-facing provider error for `what` (e.g. "insert backendServices/x"). */
-export function providerError(what: string, e: unknown): BpError {
-  return toBpError({ what, classify: classifyGce, describe }, e);
-}
+export const providerError = providerCalls(classifyGce, describe).error;
