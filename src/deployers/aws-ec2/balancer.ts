@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { aws, awsErrorCode, type AwsClients } from './sdk.js';
 import type { AwsEc2Config } from './config.js';
 import { TAG_DEPLOYMENT, TAG_ENVIRONMENT, TAG_REVISION } from './launch.js';
-import { ruleConditions } from './limits.js';
+import { checkRuleSize, ruleConditions } from './limits.js';
 import { forwardAction, forwardTargets, rulePriority, sameConditions, type Weighted } from './rule-shape.js';
 
 export { PRIORITY_WINDOW, rulePriority, type Weighted } from './rule-shape.js';
@@ -96,29 +96,27 @@ export class Balancer {
   }
 
   async register(signal: AbortSignal, arn: string, ids: string[]): Promise<void> {
-    if (ids.length === 0) return;
-    await aws('elbv2:RegisterTargets', signal, () =>
-      this.c.elb.send(
-        new this.c.elbSdk.RegisterTargetsCommand({
-          TargetGroupArn: arn,
-          Targets: ids.map((Id) => ({ Id })),
-        }),
-        { abortSignal: signal },
-      ),
-    );
+    await this.changeTargets(signal, 'RegisterTargets', arn, ids);
   }
 
   async deregister(signal: AbortSignal, arn: string, ids: string[]): Promise<void> {
+    await this.changeTargets(signal, 'DeregisterTargets', arn, ids);
+  }
+
+  /** Adds or removes instances of a target group; no instance is no call. */
+  private async changeTargets(
+    signal: AbortSignal,
+    action: 'RegisterTargets' | 'DeregisterTargets',
+    arn: string,
+    ids: string[],
+  ): Promise<void> {
     if (ids.length === 0) return;
-    await aws('elbv2:DeregisterTargets', signal, () =>
-      this.c.elb.send(
-        new this.c.elbSdk.DeregisterTargetsCommand({
-          TargetGroupArn: arn,
-          Targets: ids.map((Id) => ({ Id })),
-        }),
-        { abortSignal: signal },
-      ),
-    );
+    const input = { TargetGroupArn: arn, Targets: ids.map((Id) => ({ Id })) };
+    const command =
+      action === 'RegisterTargets'
+        ? new this.c.elbSdk.RegisterTargetsCommand(input)
+        : new this.c.elbSdk.DeregisterTargetsCommand(input);
+    await aws(`elbv2:${action}`, signal, () => this.c.elb.send(command, { abortSignal: signal }));
   }
 
   async health(signal: AbortSignal, arn: string): Promise<TargetHealthDescription[]> {
@@ -272,6 +270,28 @@ export class Balancer {
   }
 
   /** True when the rule's conditions are not the ones the file asks for now. */
+  /** Adds a target group to its deployment's rule at weight 0, creating the rule if needed. */
+  async attachGroup(signal: AbortSignal, envId: string, deploymentId: string, tgArn: string): Promise<void> {
+    const rule = (await this.deploymentRules(signal, envId)).get(deploymentId);
+    const attached = rule?.targets.some((t) => t.arn === tgArn) ?? false;
+    if (rule && attached && !this.conditionsChanged(rule, deploymentId)) return;
+    const targets = attached ? rule!.targets : [...(rule?.targets ?? []), { arn: tgArn, weight: 0 }];
+    checkRuleSize(deploymentId, targets.length);
+    if (rule) await this.setRuleTargets(signal, rule, targets, deploymentId);
+    else await this.createRule(signal, envId, deploymentId, targets);
+  }
+
+  /** Removes a target group from its deployment's rule; the rule goes with its last group. */
+  async detachGroup(signal: AbortSignal, envId: string, deploymentId: string, tgArn: string): Promise<void> {
+    const rule = (await this.deploymentRules(signal, envId)).get(deploymentId);
+    if (!rule || !rule.targets.some((t) => t.arn === tgArn)) return;
+    await this.setRuleTargets(
+      signal,
+      rule,
+      rule.targets.filter((t) => t.arn !== tgArn),
+    );
+  }
+
   conditionsChanged(rule: DeploymentRule, deploymentId: string): boolean {
     return !sameConditions(rule.conditions, this.conditions(deploymentId));
   }

@@ -22,7 +22,7 @@ import {
   targetGroupName,
   userData,
 } from './launch.js';
-import { bootOptionsFrom, type BootOptions } from './boot-script.js';
+import { bootOptionsFrom } from './boot-script.js';
 import { checkRuleConditions, checkRuleSize, checkUserData } from './limits.js';
 import { awsErrorCode, createClients, type AwsClients } from './sdk.js';
 import { toElbWeights } from './weights.js';
@@ -40,10 +40,6 @@ export class AwsEc2Deployer extends SdkDeployer<AwsEc2Config, AwsClients> implem
     c.elb.destroy();
   }
 
-  private bootOptions(): BootOptions {
-    return bootOptionsFrom(this.config);
-  }
-
   private async balancer(): Promise<{ c: AwsClients; lb: Balancer }> {
     const c = await this.clients();
     return { c, lb: new Balancer(c, this.config) };
@@ -53,7 +49,7 @@ export class AwsEc2Deployer extends SdkDeployer<AwsEc2Config, AwsClients> implem
     const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'staging');
     // Nothing to upload: the instances pull the image or binary themselves at boot.
     checkArtifact(revision);
-    checkUserData(revision, userData(revision, this.bootOptions()));
+    checkUserData(revision, userData(revision, bootOptionsFrom(this.config)));
     checkRuleConditions(this.config, deployment.deployment_id);
     const instanceType = instanceTypeFor(revision.resources, this.config.instance_type);
     return { outputs: { instance_type: instanceType, target_group: targetGroupName(env.environment_id, revisionId) } };
@@ -64,7 +60,7 @@ export class AwsEc2Deployer extends SdkDeployer<AwsEc2Config, AwsClients> implem
     const { signal } = opts;
     checkArtifact(revision);
     const instanceType = instanceTypeFor(revision.resources, this.config.instance_type);
-    const script = userData(revision, this.bootOptions());
+    const script = userData(revision, bootOptionsFrom(this.config));
     const envId = env.environment_id;
     const deploymentId = deployment.deployment_id;
     // Limits first: nothing is created (let alone billed) for a warm the API would refuse later.
@@ -110,7 +106,7 @@ export class AwsEc2Deployer extends SdkDeployer<AwsEc2Config, AwsClients> implem
       });
     }
     // Health checks only run for target groups the balancer routes to, so attach (at weight 0) first.
-    await this.exclusive(`rule:${deploymentId}`, () => this.attach(lb, signal, envId, deploymentId, tgArn));
+    await this.exclusive(`rule:${deploymentId}`, () => lb.attachGroup(signal, envId, deploymentId, tgArn));
     const ids = await this.waitHealthy(c, lb, signal, envId, revision, tgArn);
     return {
       endpoint: await lb.endpoint(signal),
@@ -152,23 +148,6 @@ export class AwsEc2Deployer extends SdkDeployer<AwsEc2Config, AwsClients> implem
         next = nextAttempt(String(next.attempt), liveIds, wanted);
       }
     }
-  }
-
-  /** Adds a target group to its deployment's rule at weight 0, creating the rule if needed. */
-  private async attach(
-    lb: Balancer,
-    signal: AbortSignal,
-    envId: string,
-    deploymentId: string,
-    tgArn: string,
-  ): Promise<void> {
-    const rule = (await lb.deploymentRules(signal, envId)).get(deploymentId);
-    const attached = rule?.targets.some((t) => t.arn === tgArn) ?? false;
-    if (rule && attached && !lb.conditionsChanged(rule, deploymentId)) return;
-    const targets = attached ? rule!.targets : [...(rule?.targets ?? []), { arn: tgArn, weight: 0 }];
-    checkRuleSize(deploymentId, targets.length);
-    if (rule) await lb.setRuleTargets(signal, rule, targets, deploymentId);
-    else await lb.createRule(signal, envId, deploymentId, targets);
   }
 
   /**
@@ -273,26 +252,9 @@ export class AwsEc2Deployer extends SdkDeployer<AwsEc2Config, AwsClients> implem
       during: `draining "${revisionId}"`,
     });
     await this.exclusive(`rule:${deployment.deployment_id}`, () =>
-      this.detach(lb, signal, env.environment_id, deployment.deployment_id, tgArn),
+      lb.detachGroup(signal, env.environment_id, deployment.deployment_id, tgArn),
     );
     return {};
-  }
-
-  /** Removes a target group from its deployment's rule; the rule goes with its last group. */
-  private async detach(
-    lb: Balancer,
-    signal: AbortSignal,
-    envId: string,
-    deploymentId: string,
-    tgArn: string,
-  ): Promise<void> {
-    const rule = (await lb.deploymentRules(signal, envId)).get(deploymentId);
-    if (!rule || !rule.targets.some((t) => t.arn === tgArn)) return;
-    await lb.setRuleTargets(
-      signal,
-      rule,
-      rule.targets.filter((t) => t.arn !== tgArn),
-    );
   }
 
   async archiveRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions) {
@@ -310,7 +272,7 @@ export class AwsEc2Deployer extends SdkDeployer<AwsEc2Config, AwsClients> implem
     if (tg?.TargetGroupArn) {
       const tgArn = tg.TargetGroupArn;
       await this.exclusive(`rule:${deployment.deployment_id}`, () =>
-        this.detach(lb, signal, env.environment_id, deployment.deployment_id, tgArn),
+        lb.detachGroup(signal, env.environment_id, deployment.deployment_id, tgArn),
       );
       await lb.deleteTargetGroup(signal, tgArn);
     }

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { DeployerRevision } from '../../model/deployer.js';
 import type { Resources } from '../../model/environment.js';
 import { ProviderError } from '../../model/errors.js';
-import { smallestFit } from '../kit/catalog.js';
+import { requireFit } from '../kit/catalog.js';
 
 export const TAG_ENVIRONMENT = 'bp:environment';
 export const TAG_DEPLOYMENT = 'bp:deployment';
@@ -30,13 +30,12 @@ export const INSTANCE_CATALOG: ReadonlyArray<{ type: string; vcpu: number; memor
 
 export function instanceTypeFor(resources: Resources, override: string | undefined): string {
   if (override) return override;
-  const fit = smallestFit(INSTANCE_CATALOG, resources, (t) => t.vcpu);
-  if (!fit) {
-    throw new ProviderError(
-      `no instance type in the aws-ec2 catalog fits cpu ${resources.cpu}, memory_mb ${resources.memory_mb}, gpu ${resources.gpu}; set instance_type in the deployer config`,
-    );
-  }
-  return fit.type;
+  return requireFit(
+    INSTANCE_CATALOG,
+    resources,
+    (t) => t.vcpu,
+    `no instance type in the aws-ec2 catalog fits cpu ${resources.cpu}, memory_mb ${resources.memory_mb}, gpu ${resources.gpu}; set instance_type in the deployer config`,
+  ).type;
 }
 
 function digest(...parts: string[]): string {

@@ -3,9 +3,8 @@
  * that turns a revision's `resources` into an Azure VM size.
  */
 import type { Resources } from '../../model/environment.js';
-import { ProviderError } from '../../model/errors.js';
-import { smallestFit } from '../kit/catalog.js';
-import { bootGraceSchema, warmPollIntervalSchema } from '../kit/config-schema.js';
+import { requireFit } from '../kit/catalog.js';
+import { bootGraceSchema, portSchema, warmPollIntervalSchema } from '../kit/config-schema.js';
 
 export type CredentialConfig =
   | { type: 'default' }
@@ -147,20 +146,8 @@ export const configSchema = {
       description:
         'Resource id of a user-assigned managed identity the VMs run as: they fetch ${secret:azure-kv:...} values (Key Vault Secrets User) and pull from ACR (AcrPull) with it at boot.',
     },
-    port: {
-      type: 'integer',
-      minimum: 1,
-      maximum: 65535,
-      default: 8080,
-      description: 'Port revisions listen on ($PORT).',
-    },
-    frontend_port: {
-      type: 'integer',
-      minimum: 1,
-      maximum: 65535,
-      default: 80,
-      description: 'Port of each revision load balancer, probed by Traffic Manager.',
-    },
+    port: portSchema(8080, 'Port revisions listen on ($PORT).'),
+    frontend_port: portSchema(80, 'Port of each revision load balancer, probed by Traffic Manager.'),
     network_security_group_id: {
       type: 'string',
       description: "Network security group for the NICs (the subnet's applies anyway).",
@@ -241,11 +228,10 @@ export const VM_SIZES: VmSize[] = [
 
 export function vmSizeFor(resources: Resources, configured: string | undefined): string {
   if (configured) return configured;
-  const fit = smallestFit(VM_SIZES, resources, (s) => s.cpu);
-  if (!fit) {
-    throw new ProviderError(
-      `no catalog VM size has ${resources.cpu} vCPU, ${resources.memory_mb} MB and ${resources.gpu} GPU; set vm_size in the deployer config`,
-    );
-  }
-  return fit.name;
+  return requireFit(
+    VM_SIZES,
+    resources,
+    (s) => s.cpu,
+    `no catalog VM size has ${resources.cpu} vCPU, ${resources.memory_mb} MB and ${resources.gpu} GPU; set vm_size in the deployer config`,
+  ).name;
 }

@@ -3,14 +3,8 @@
  * and "another operation is in progress" are retryable; quota, permission, credential and
  * invalid-request errors need a person and are not. Every SDK call goes through `arm()`.
  */
-import {
-  type Classifier,
-  type FailureKind,
-  isRetryableKind,
-  parseRetryAfter,
-  providerCalls,
-  type ProviderFailure,
-} from '../kit/provider-errors.js';
+import type { Classifier, FailureKind, ProviderFailure } from '../kit/provider-errors.js';
+import { isRetryableKind, parseRetryAfter, providerCalls } from '../kit/provider-errors.js';
 
 export interface AzureFailure {
   /** HTTP status (0: no answer, or a long-running operation that ended Failed). */

@@ -3,14 +3,8 @@
  * eventual consistency (a resource still in use or not ready) are retryable; quota, IAM and
  * invalid requests need a person and are not.
  */
-import {
-  type Classifier,
-  type FailureKind,
-  isRetryableKind,
-  parseRetryAfter,
-  providerCalls,
-  type ProviderFailure,
-} from '../kit/provider-errors.js';
+import type { Classifier, FailureKind, ProviderFailure } from '../kit/provider-errors.js';
+import { isRetryableKind, parseRetryAfter, providerCalls } from '../kit/provider-errors.js';
 
 export interface GceFailure {
   /** HTTP status (0 when the request never got an answer). */

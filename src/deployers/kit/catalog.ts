@@ -1,5 +1,6 @@
 /** Picking a machine size from a deployer's catalog of sizes (aws-ec2, gcp-compute, azure-vm). */
 import type { Resources } from '../../model/environment.js';
+import { ProviderError } from '../../model/errors.js';
 
 /**
  * The first entry of a smallest-first catalog that covers the revision's cpu, memory and gpu.
@@ -18,4 +19,19 @@ export function smallestFit<T extends { memory_mb: number; gpu: number }>(
       t.gpu >= resources.gpu &&
       resources.gpu > 0 === t.gpu > 0,
   );
+}
+
+/**
+ * `smallestFit`, or a non-retryable error `noFit`: what the revision asked for and which config
+ * setting names a size instead (the catalog is a default, not every size the provider has).
+ */
+export function requireFit<T extends { memory_mb: number; gpu: number }>(
+  catalog: readonly T[],
+  resources: Resources,
+  cpuOf: (entry: T) => number,
+  noFit: string,
+): T {
+  const fit = smallestFit(catalog, resources, cpuOf);
+  if (!fit) throw new ProviderError(noFit);
+  return fit;
 }
