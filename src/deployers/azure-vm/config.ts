@@ -3,7 +3,7 @@
  * that turns a revision's `resources` into an Azure VM size.
  */
 import type { Resources } from '../../model/environment.js';
-import { requireFit } from '../kit/catalog.js';
+import { type CatalogSize, requireFit } from '../kit/catalog.js';
 import { bootGraceSchema, portSchema, warmPollIntervalSchema } from '../kit/config-schema.js';
 
 export type CredentialConfig =
@@ -203,15 +203,8 @@ export function settingsFrom(config: AzureVmConfig): Settings {
   };
 }
 
-interface VmSize {
-  name: string;
-  cpu: number;
-  memory_mb: number;
-  gpu: number;
-}
-
 /** Smallest first; the first size that covers cpu, memory and gpu wins. NC T4 sizes carry NVIDIA T4 GPUs. */
-export const VM_SIZES: VmSize[] = [
+export const VM_SIZES: readonly CatalogSize[] = [
   { name: 'Standard_B1s', cpu: 1, memory_mb: 1024, gpu: 0 },
   { name: 'Standard_B1ms', cpu: 1, memory_mb: 2048, gpu: 0 },
   { name: 'Standard_B2s', cpu: 2, memory_mb: 4096, gpu: 0 },
@@ -231,7 +224,6 @@ export function vmSizeFor(resources: Resources, configured: string | undefined):
   return requireFit(
     VM_SIZES,
     resources,
-    (s) => s.cpu,
     `no catalog VM size has ${resources.cpu} vCPU, ${resources.memory_mb} MB and ${resources.gpu} GPU; set vm_size in the deployer config`,
   ).name;
 }

@@ -3,7 +3,7 @@
  * catalog that turns a revision's `resources` into a Compute Engine machine type.
  */
 import type { Resources } from '../../model/environment.js';
-import { requireFit } from '../kit/catalog.js';
+import { type CatalogSize, requireFit } from '../kit/catalog.js';
 import { bootGraceSchema, portSchema, warmPollIntervalSchema } from '../kit/config-schema.js';
 
 export interface GcpComputeConfig {
@@ -122,15 +122,8 @@ export function settingsFrom(config: GcpComputeConfig): Settings {
   };
 }
 
-interface MachineType {
-  name: string;
-  cpu: number;
-  memory_mb: number;
-  gpu: number;
-}
-
 /** Smallest first; the first type that covers cpu, memory and gpu wins. G2 types carry NVIDIA L4 GPUs. */
-export const MACHINE_CATALOG: readonly MachineType[] = [
+const MACHINE_CATALOG: readonly CatalogSize[] = [
   { name: 'e2-micro', cpu: 0.25, memory_mb: 1024, gpu: 0 },
   { name: 'e2-small', cpu: 0.5, memory_mb: 2048, gpu: 0 },
   { name: 'e2-medium', cpu: 1, memory_mb: 4096, gpu: 0 },
@@ -150,7 +143,6 @@ export function machineTypeFor(resources: Resources, configured: string | undefi
   const fit = requireFit(
     MACHINE_CATALOG,
     resources,
-    (m) => m.cpu,
     `no catalog machine type has ${resources.cpu} vCPU, ${resources.memory_mb} MB and ${resources.gpu} GPU; set machine_type in the deployer config`,
   );
   return { name: fit.name, gpu: fit.gpu > 0 };
