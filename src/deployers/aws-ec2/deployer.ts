@@ -7,6 +7,8 @@ import type { Deployer, DeployerEnvironment, DeployerRevision, Logger, Observati
 import type { SplitResult, StageResult, VerbOptions, WarmResult } from '../kit/api.js';
 import { beginRevisionVerb, beginSplitVerb, beginVerb, keyedMutex, ProviderError } from '../kit/api.js';
 import { done, pending, pollUntil, waitUntil } from '../kit/poll.js';
+import { replicaProgress, timeLeftProgress } from '../kit/progress.js';
+import { drainDetail, type TargetHealthById, unhealthyError, warmProgress } from './target-health.js';
 import { Balancer } from './balancer.js';
 import { sameTargets, type Weighted } from './rule-shape.js';
 import type { AwsEc2Config } from './config.js';
@@ -118,7 +120,7 @@ export class AwsEc2Deployer implements Deployer {
     }
     // Health checks only run for target groups the balancer routes to, so attach (at weight 0) first.
     await this.exclusive(`rule:${deploymentId}`, () => this.attach(lb, signal, envId, deploymentId, tgArn));
-    const ids = await this.waitHealthy(c, lb, signal, envId, revision, tgArn);
+    const ids = await this.waitHealthy(c, lb, opts, envId, revision, tgArn);
     return {
       endpoint: await lb.endpoint(signal),
       outputs: { target_group_arn: tgArn, instance_ids: ids, instance_type: instanceType },
@@ -185,18 +187,21 @@ export class AwsEc2Deployer implements Deployer {
   private async waitHealthy(
     c: AwsClients,
     lb: Balancer,
-    signal: AbortSignal,
+    opts: VerbOptions,
     envId: string,
     revision: DeployerRevision,
     tgArn: string,
   ): Promise<string[]> {
+    const { signal } = opts;
     const id = revision.revision_id;
     const wanted = Math.max(1, revision.resources.replicas);
     const seconds = revision.health.timeout_seconds + this.config.boot_seconds;
-    let last: { live: LiveInstance[]; health: Map<string, { State?: string; Reason?: string } | undefined> } = {
-      live: [],
-      health: new Map(),
-    };
+    let last: { live: LiveInstance[]; health: TargetHealthById } = { live: [], health: new Map() };
+    const progress = replicaProgress(opts.progress, {
+      waitingFor: `${wanted} instance(s) of "${id}" to pass the health checks of their target group`,
+      wanted,
+      unit: 'instances healthy in the target group',
+    });
     return pollUntil(
       async () => {
         const live = await findInstances(c, signal, envId, id);
@@ -212,7 +217,8 @@ export class AwsEc2Deployer implements Deployer {
         );
         await lb.deregister(signal, tgArn, stale);
         last = { live, health };
-        const healthy = running.filter((i) => health.get(i.id)?.State === 'healthy');
+        const { healthy, detail } = warmProgress(live, health);
+        progress.set(Math.min(healthy.length, wanted), detail);
         return healthy.length >= wanted && healthy.length === live.length ? done(healthy.map((i) => i.id)) : pending();
       },
       {
@@ -221,7 +227,7 @@ export class AwsEc2Deployer implements Deployer {
         intervalMs: this.config.poll_interval_ms,
         signal,
         during: `warming "${id}"`,
-        onTimeout: () => this.unhealthyError(id, wanted, last.live, last.health, seconds),
+        onTimeout: () => unhealthyError(id, wanted, last.live, last.health, seconds),
       },
     );
   }
@@ -241,26 +247,6 @@ export class AwsEc2Deployer implements Deployer {
     }
   }
 
-  private unhealthyError(
-    id: string,
-    wanted: number,
-    live: LiveInstance[],
-    health: Map<string, { State?: string; Reason?: string } | undefined>,
-    seconds: number,
-  ): ProviderError {
-    const states = live.map((i) => {
-      const h = health.get(i.id);
-      return `${i.id} ${i.state}${h ? `/${h.State}${h.Reason ? ` (${h.Reason})` : ''}` : '/unregistered'}`;
-    });
-    // Failing health checks need a person (bad image, wrong port or path); a slow boot may just need time.
-    const failing = [...health.values()].some((h) => h?.State === 'unhealthy');
-    return new ProviderError(
-      `revision "${id}": the load balancer does not report ${wanted} healthy instance(s) after ${seconds}s: ` +
-        `${states.join(', ') || 'no instance running'}${failing ? '; check the artifact, app_port and health.http_path' : ''}`,
-      { retryable: !failing },
-    );
-  }
-
   async drainRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions) {
     const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'draining');
     const { signal } = opts;
@@ -272,13 +258,20 @@ export class AwsEc2Deployer implements Deployer {
     await lb.setDrainSeconds(signal, tgArn, revision.drain_seconds);
     const registered = (await lb.health(signal, tgArn)).filter((h) => h.TargetHealth?.State !== 'draining');
     await lb.deregister(signal, tgArn, registered.map((h) => h.Target?.Id ?? '').filter(Boolean));
-    await waitUntil(async () => (await lb.health(signal, tgArn)).length === 0, {
-      what: `the targets of "${revisionId}" to finish draining`,
-      timeoutMs: revision.drain_seconds * 1000 + Math.max(5000, 2 * this.config.poll_interval_ms),
-      intervalMs: Math.min(this.config.poll_interval_ms, 1000),
-      signal,
-      during: `draining "${revisionId}"`,
-    });
+    await waitUntil(
+      async () => {
+        const targets = (await lb.health(signal, tgArn)).length;
+        return targets === 0 ? done(true) : pending(drainDetail(targets));
+      },
+      {
+        what: `the targets of "${revisionId}" to finish draining`,
+        timeoutMs: revision.drain_seconds * 1000 + Math.max(5000, 2 * this.config.poll_interval_ms),
+        intervalMs: Math.min(this.config.poll_interval_ms, 1000),
+        signal,
+        during: `draining "${revisionId}"`,
+        onProgress: timeLeftProgress(opts.progress),
+      },
+    );
     await this.exclusive(`rule:${deployment.deployment_id}`, () =>
       this.detach(lb, signal, env.environment_id, deployment.deployment_id, tgArn),
     );

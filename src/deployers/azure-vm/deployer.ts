@@ -6,8 +6,7 @@
  */
 import type { Deployer, DeployerEnvironment, Logger, Observation, SplitResult, StageResult } from '../kit/api.js';
 import type { VerbOptions, WarmResult } from '../kit/api.js';
-import { beginRevisionVerb, beginSplitVerb, beginVerb, keyedMutex, ProviderError } from '../kit/api.js';
-import { sleep } from '../kit/abort.js';
+import { beginRevisionVerb, beginSplitVerb, beginVerb, keyedMutex, ProviderError, waitOutDrain } from '../kit/api.js';
 import type { Settings } from './config.js';
 import { armOrNull } from './errors.js';
 import { observeEnvironment } from './observe.js';
@@ -45,7 +44,7 @@ export class AzureVmDeployer implements Deployer {
     const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'warming');
     const { revisions } = await this.api();
     const t = revisions.target(env.environment_id, deployment, revision);
-    const result = await this.exclusive(`revision:${revisionId}`, () => revisions.warm(t, opts.signal));
+    const result = await this.exclusive(`revision:${revisionId}`, () => revisions.warm(t, opts));
     this.logger.info(`azure-vm: revision ${revisionId} is healthy behind ${t.names.loadBalancer}`);
     return result;
   }
@@ -64,7 +63,10 @@ export class AzureVmDeployer implements Deployer {
     const disabled = await this.exclusive(`deployment:${deployment.deployment_id}`, () =>
       routing.disable(deployment.deployment_id, t.names.base, signal),
     );
-    if (disabled) await sleep(revision.drain_seconds * 1000, signal, `draining "${revisionId}"`);
+    if (disabled)
+      await waitOutDrain(revision, opts, {
+        what: `resolvers and open connections to leave "${revisionId}" (Traffic Manager endpoint disabled)`,
+      });
     await this.exclusive(`revision:${revisionId}`, () => revisions.deallocate(t, signal));
     return {};
   }

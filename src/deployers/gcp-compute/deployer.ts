@@ -56,7 +56,7 @@ export class GcpComputeDeployer implements Deployer {
     const api = await this.api();
     const target = targetOf(env.environment_id, deployment, revision);
     const result = await this.exclusive(`revision:${revisionId}`, () =>
-      new RevisionResources(api, this.settings).warm(target, opts.signal),
+      new RevisionResources(api, this.settings).warm(target, opts),
     );
     this.logger.info(`gcp-compute: revision ${revisionId} is healthy behind ${target.names.backendService}`);
     return result;
@@ -67,7 +67,7 @@ export class GcpComputeDeployer implements Deployer {
     const api = await this.api();
     const target = targetOf(env.environment_id, deployment, revision);
     await this.exclusive(`revision:${revisionId}`, () =>
-      new RevisionResources(api, this.settings).drain(target, opts.signal),
+      new RevisionResources(api, this.settings).drain(target, opts),
     );
     return {};
   }
