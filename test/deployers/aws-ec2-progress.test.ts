@@ -43,9 +43,9 @@ describe('aws-ec2 live progress', () => {
       health: { http_path: '/healthz', timeout_seconds: 1 },
     });
     const p = progressRecorder();
-    await expect(d.warmRevision(environment('prog', [{ id: 'api', revisions: [bad] }]), 'prog-bad', p.opts())).rejects.toThrow(
-      /does not report 1 healthy instance/,
-    );
+    await expect(
+      d.warmRevision(environment('prog', [{ id: 'api', revisions: [bad] }]), 'prog-bad', p.opts()),
+    ).rejects.toThrow(/does not report 1 healthy instance/);
     expect(p.seen.every((s) => s.status === '0/1 instances healthy in the target group')).toBe(true);
     expect(p.seen.at(-1)?.last).toMatch(/^i-[0-9a-f]+ Target\.FailedHealthChecks$/);
   });

@@ -33,7 +33,9 @@ describe('azure-vm live progress', () => {
     const p = progressRecorder();
     await deployer.warmRevision(env, 'Prog.v1', p.opts());
     expectCountsReach(p.seen, 2, 'VMs running and up in the health probe', false);
-    expect(p.seen[0].waiting_for).toBe(`2 VMs of "Prog.v1" to pass the health probe of ${names('Prog.v1').loadBalancer}`);
+    expect(p.seen[0].waiting_for).toBe(
+      `2 VMs of "Prog.v1" to pass the health probe of ${names('Prog.v1').loadBalancer}`,
+    );
 
     await deployer.applyTrafficSplit(env, 'prog', opts());
     p.clear();
@@ -50,7 +52,9 @@ describe('azure-vm live progress', () => {
     });
     const env = environment([{ id: 'bad', revisions: [bad] }]);
     const p = progressRecorder();
-    await expect(deployer.warmRevision(env, 'Prog.bad', p.opts())).rejects.toThrow(/passed the load balancer's health probe/);
+    await expect(deployer.warmRevision(env, 'Prog.bad', p.opts())).rejects.toThrow(
+      /passed the load balancer's health probe/,
+    );
     expect(new Set(p.seen.map((s) => s.status))).toEqual(new Set(['0/1 VMs running and up in the health probe']));
     expect(p.seen.at(-1)?.last).toBe(`${names('Prog.bad').vm(0)} running/down`);
     await deployer.archiveRevision(env, 'Prog.bad', opts());

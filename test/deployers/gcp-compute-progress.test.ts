@@ -28,7 +28,9 @@ describe('gcp-compute live progress', () => {
   it('warming counts VMs HEALTHY in the backend service up to 2/2; draining counts down drain_seconds', async () => {
     const v1 = revision('Prog.v1', { drain_seconds: 2 });
     const n1 = revisionNames('gcp-test', 'Prog.v1');
-    const env = environment([{ id: 'prog', revisions: [v1], traffic: [{ revision_id: 'Prog.v1', weight_bps: 10000 }] }]);
+    const env = environment([
+      { id: 'prog', revisions: [v1], traffic: [{ revision_id: 'Prog.v1', weight_bps: 10000 }] },
+    ]);
     const p = progressRecorder();
     await deployer.warmRevision(env, 'Prog.v1', p.opts());
     expectCountsReach(p.seen, 2, 'VMs HEALTHY in the backend service', false);
@@ -48,7 +50,9 @@ describe('gcp-compute live progress', () => {
     });
     const env = environment([{ id: 'bad', revisions: [bad] }]);
     const p = progressRecorder();
-    await expect(deployer.warmRevision(env, 'Prog.bad', p.opts())).rejects.toThrow(/passed the load balancer's health check/);
+    await expect(deployer.warmRevision(env, 'Prog.bad', p.opts())).rejects.toThrow(
+      /passed the load balancer's health check/,
+    );
     expect(p.seen.length).toBeGreaterThan(0);
     expect(new Set(p.seen.map((s) => s.status))).toEqual(new Set(['0/1 VMs HEALTHY in the backend service']));
     const group = revisionNames('gcp-test', 'Prog.bad').group.replace(/-ig$/, '');
