@@ -37,6 +37,7 @@ export {
   splitConfig,
   waitForInFlight,
 } from './router-fleet.js';
+export { RoutingNotReleasedError } from '../../model/errors.js';
 export { type Exclusive, keyedMutex } from './mutex.js';
 export { replicaProgress, type ReplicaProgress } from './progress.js';
 export { beginRevisionVerb, beginSplitVerb, beginVerb, type RevisionVerbName } from './verb.js';
