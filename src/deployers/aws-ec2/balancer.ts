@@ -245,7 +245,8 @@ export class Balancer {
 
   /**
    * Replaces the rule's forward action, and its conditions when the file changed them
-   * (host_domain, routes); deletes the rule when no target group is left.
+   * (host_domain, routes). Never empty: only releaseRouting deletes a rule
+   * (docs/design.md#traffic-rules).
    */
   async setRuleTargets(
     signal: AbortSignal,
@@ -253,10 +254,6 @@ export class Balancer {
     targets: Weighted[],
     deploymentId?: string,
   ): Promise<void> {
-    if (targets.length === 0) {
-      await this.deleteRule(signal, rule.arn);
-      return;
-    }
     const wanted = deploymentId === undefined ? undefined : this.conditions(deploymentId);
     const Conditions = wanted && !sameConditions(rule.conditions, wanted) ? wanted : undefined;
     await aws('elbv2:ModifyRule', signal, () =>

@@ -5,7 +5,7 @@
  */
 import type { Deployer, DeployerEnvironment, DeployerRevision, Logger, Observation } from '../kit/api.js';
 import type { SplitResult, StageResult, VerbOptions, WarmResult } from '../kit/api.js';
-import { beginRevisionVerb, beginSplitVerb, beginVerb, keyedMutex, ProviderError } from '../kit/api.js';
+import { beginRevisionVerb, beginSplitVerb, beginVerb, keyedMutex, ProviderError, RoutingNotReleasedError } from '../kit/api.js';
 import { done, pending, pollUntil, waitUntil } from '../kit/poll.js';
 import { replicaProgress, timeLeftProgress } from '../kit/progress.js';
 import { drainDetail, type TargetHealthById, unhealthyError, warmProgress } from './target-health.js';
@@ -273,32 +273,47 @@ export class AwsEc2Deployer implements Deployer {
       },
     );
     await this.exclusive(`rule:${deployment.deployment_id}`, () =>
-      this.detach(lb, signal, env.environment_id, deployment.deployment_id, tgArn),
+      this.detach(lb, signal, env.environment_id, { deploymentId: deployment.deployment_id, revisionId, tgArn }, 'keep'),
     );
     return {};
   }
 
-  /** Removes a target group from its deployment's rule; the rule goes with its last group. */
+  /**
+   * Removes a target group from its deployment's rule. Only releaseRouting deletes the rule
+   * (docs/design.md#traffic-rules): when the group is the rule's last, a drain leaves it there
+   * (its targets are deregistered: the rule routes to nothing) and an archive refuses.
+   */
   private async detach(
     lb: Balancer,
     signal: AbortSignal,
     envId: string,
-    deploymentId: string,
-    tgArn: string,
+    revision: { deploymentId: string; revisionId: string; tgArn: string },
+    lastGroup: 'keep' | 'refuse',
   ): Promise<void> {
+    const { deploymentId, revisionId, tgArn } = revision;
     const rule = (await lb.deploymentRules(signal, envId)).get(deploymentId);
     if (!rule || !rule.targets.some((t) => t.arn === tgArn)) return;
-    await lb.setRuleTargets(
-      signal,
-      rule,
-      rule.targets.filter((t) => t.arn !== tgArn),
-    );
+    const left = rule.targets.filter((t) => t.arn !== tgArn);
+    if (left.length === 0) {
+      if (lastGroup === 'keep') return;
+      throw new RoutingNotReleasedError(deploymentId, revisionId, `listener rule ${rule.arn}`);
+    }
+    await lb.setRuleTargets(signal, rule, left);
   }
 
   async archiveRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions) {
     const { deployment } = beginRevisionVerb(env, revisionId, opts, 'archiving');
     const { signal } = opts;
     const { c, lb } = await this.balancer();
+    const tg = await lb.findTargetGroup(signal, targetGroupName(env.environment_id, revisionId));
+    const tgArn = tg?.TargetGroupArn;
+    // Out of the rule first (a refusal, when it is the rule's last group, changes nothing), and
+    // no request is routed to instances being terminated.
+    if (tgArn) {
+      await this.exclusive(`rule:${deployment.deployment_id}`, () =>
+        this.detach(lb, signal, env.environment_id, { deploymentId: deployment.deployment_id, revisionId, tgArn }, 'refuse'),
+      );
+    }
     const live = await findInstances(c, signal, env.environment_id, revisionId);
     if (live.length > 0)
       await terminateInstances(
@@ -306,14 +321,7 @@ export class AwsEc2Deployer implements Deployer {
         signal,
         live.map((i) => i.id),
       );
-    const tg = await lb.findTargetGroup(signal, targetGroupName(env.environment_id, revisionId));
-    if (tg?.TargetGroupArn) {
-      const tgArn = tg.TargetGroupArn;
-      await this.exclusive(`rule:${deployment.deployment_id}`, () =>
-        this.detach(lb, signal, env.environment_id, deployment.deployment_id, tgArn),
-      );
-      await lb.deleteTargetGroup(signal, tgArn);
-    }
+    if (tgArn) await lb.deleteTargetGroup(signal, tgArn);
     return {};
   }
 

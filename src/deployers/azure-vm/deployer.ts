@@ -78,7 +78,7 @@ export class AzureVmDeployer implements Deployer {
     const t = revisions.target(env.environment_id, deployment, revision);
     const routing = new Routing(c, this.settings, env.environment_id);
     await this.exclusive(`deployment:${deployment.deployment_id}`, () =>
-      routing.remove(deployment.deployment_id, t.names.base, signal),
+      routing.remove(deployment.deployment_id, revisionId, t.names.base, signal),
     );
     await this.exclusive(`revision:${revisionId}`, () => revisions.archive(t, signal));
     return {};

@@ -79,7 +79,7 @@ export class GcpComputeDeployer implements Deployer {
     const routing = new Routing(api, this.settings, env.environment_id);
     // The URL map must stop naming the backend service before the API lets it be deleted.
     await this.exclusive(`deployment:${deployment.deployment_id}`, () =>
-      routing.remove(deployment.deployment_id, target.names.backendService, opts.signal),
+      routing.remove(deployment.deployment_id, revisionId, target.names.backendService, opts.signal),
     );
     await this.exclusive(`revision:${revisionId}`, () =>
       new RevisionResources(api, this.settings).archive(target, opts.signal),

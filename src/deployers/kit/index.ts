@@ -37,6 +37,7 @@ export {
   splitConfig,
   waitForInFlight,
 } from './router-fleet.js';
+export { RoutingNotReleasedError } from '../../model/errors.js';
 export { type Exclusive, keyedMutex } from './mutex.js';
 export {
   COUNTDOWN_TICK_MS,
