@@ -6,7 +6,9 @@
 import type { Guests } from './guests.js';
 import { TYPES, type ResourceType, type TypeContext } from './resources.js';
 import { ArmError, type ArmResource, type AsyncOperation, type Json, notFound, type Store } from './store.js';
+import type { RequestSchemas } from './request-schemas.js';
 import { patchEndpoint, trafficManagerProfile } from './trafficmanager.js';
+import { checkBody } from './wire-schema.js';
 
 export interface Answer {
   status: number;
@@ -21,6 +23,8 @@ interface Settings {
   base: () => string;
   /** Most resources per list page; the rest follows through `nextLink` (ARM pages lists, ~1,000 VMs a page). */
   pageSize: () => number;
+  /** The SDK models every PUT/PATCH body is checked against (loaded when the fake starts). */
+  schemas: () => RequestSchemas;
 }
 
 /** ARM: at most 50 tag name/value pairs per resource ("Tag resources ... Limitations"). */
@@ -153,12 +157,18 @@ export class ArmApi {
         if (!existing) throw notFound(type.type, name, groupId.split('/').pop()!);
         return { status: 200, body: this.view(type, existing, ctx, url.searchParams) };
       case 'PUT':
-        return this.put(type, id, name, parse(raw), existing, ctx, url, operationError);
+        return this.put(type, id, name, this.checked(type.type, raw), existing, ctx, url, operationError);
       case 'DELETE':
         return this.delete(type, existing, ctx, url, operationError);
       default:
         throw new ArmError(405, 'MethodNotAllowed', `${method} is not served for ${type.type}.`);
     }
+  }
+
+  /** The PUT body as the provider deserializes it: unknown members refused, read-only ones dropped. */
+  private checked(type: string, raw: string): Json {
+    const schema = this.settings.schemas().put.get(type.toLowerCase());
+    return schema ? checkBody(parse(raw), schema) : parse(raw);
   }
 
   private view(type: ResourceType, r: ArmResource, ctx: TypeContext, query: URLSearchParams): Json {
@@ -306,7 +316,12 @@ export class ArmApi {
     if (t === 'microsoft.network/trafficmanagerprofiles') {
       const [kind, name] = rest.split('/');
       if (method === 'PATCH' && name)
-        return { status: 200, body: patchEndpoint(r, kind, name, parse(raw), (x) => this.store.get(x)) };
+        return {
+          status: 200,
+          body: patchEndpoint(r, kind, name, checkBody(parse(raw), this.settings.schemas().endpoint), (x) =>
+            this.store.get(x),
+          ),
+        };
       const found = (r.properties.endpoints as Array<{ name: string; type: string }>).find(
         (e) => e.name.toLowerCase() === name?.toLowerCase() && e.type.toLowerCase().endsWith(`/${kind.toLowerCase()}`),
       );

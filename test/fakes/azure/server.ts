@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { makeThrowawayCert, type ThrowawayCert } from './cert.js';
 import { Guests, type GuestTimings } from './guests.js';
 import { ArmApi } from './arm.js';
+import { requestSchemas, type RequestSchemas } from './request-schemas.js';
 import { ArmError, Store } from './store.js';
 
 export interface FaultRule {
@@ -70,6 +71,7 @@ export class FakeArm {
   private readonly api: ArmApi;
   private readonly faults: Array<FaultRule & { hits: number }> = [];
   private readonly tokens = new Set<string>();
+  private schemas: RequestSchemas | null = null;
   private server: Server | null = null;
   private cert: ThrowawayCert | null = null;
   port = 0;
@@ -83,6 +85,10 @@ export class FakeArm {
       retryAfterSeconds: opts.retryAfterSeconds ?? 0,
       base: () => this.endpoint,
       pageSize: () => this.opts.pageSize ?? 5,
+      schemas: () => {
+        if (!this.schemas) throw new Error('the fake is not started');
+        return this.schemas;
+      },
     });
   }
 
@@ -109,6 +115,7 @@ export class FakeArm {
 
   async start(): Promise<this> {
     this.coresLimit = this.opts.coresLimit ?? 200;
+    this.schemas = await requestSchemas();
     this.cert = makeThrowawayCert();
     this.api.seedGroup(FAKE_SUBSCRIPTION, FAKE_RESOURCE_GROUP, FAKE_LOCATION);
     this.server = createServer({ cert: this.cert.cert, key: this.cert.key }, (req, res) => void this.serve(req, res));
