@@ -11,6 +11,7 @@ import { makeThrowawayCert, type ThrowawayCert } from './cert.js';
 import { Guests, type GuestTimings } from './guests.js';
 import { ArmApi } from './arm.js';
 import { requestSchemas, type RequestSchemas } from './request-schemas.js';
+import { DEFAULT_RESTRICTIONS, type SkuRestriction } from './skus.js';
 import { ArmError, Store } from './store.js';
 
 export interface FaultRule {
@@ -52,6 +53,8 @@ export interface FakeArmOptions {
   retryAfterSeconds?: number;
   /** Resources per list page (default 5, so every list is paginated in tests). */
   pageSize?: number;
+  /** Sizes not offered in a location or zone (default DEFAULT_RESTRICTIONS in skus.ts). */
+  skuRestrictions?: SkuRestriction[];
 }
 
 export const FAKE_SUBSCRIPTION = '00000000-0000-4000-8000-00000000b0b0';
@@ -85,6 +88,7 @@ export class FakeArm {
       retryAfterSeconds: opts.retryAfterSeconds ?? 0,
       base: () => this.endpoint,
       pageSize: () => this.opts.pageSize ?? 5,
+      skuRestrictions: () => this.skuRestrictions,
       schemas: () => {
         if (!this.schemas) throw new Error('the fake is not started');
         return this.schemas;
@@ -93,6 +97,8 @@ export class FakeArm {
   }
 
   coresLimit = 0;
+  /** Sizes not offered in a location or zone; tests may change it at any time. */
+  skuRestrictions: SkuRestriction[] = [];
 
   get endpoint(): string {
     return `https://127.0.0.1:${this.port}`;
@@ -115,6 +121,7 @@ export class FakeArm {
 
   async start(): Promise<this> {
     this.coresLimit = this.opts.coresLimit ?? 200;
+    this.skuRestrictions = [...(this.opts.skuRestrictions ?? DEFAULT_RESTRICTIONS)];
     this.schemas = await requestSchemas();
     this.cert = makeThrowawayCert();
     this.api.seedGroup(FAKE_SUBSCRIPTION, FAKE_RESOURCE_GROUP, FAKE_LOCATION);
