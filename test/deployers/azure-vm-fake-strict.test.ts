@@ -4,52 +4,21 @@
  * does not have, or a value of the wrong kind, is refused with the provider's error, and
  * read-only members a GET returned are ignored on the way back in.
  */
-import { readFileSync } from 'node:fs';
-import { request } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { networkSchemas } from '../fakes/azure/mapper-schema.js';
 import { FAKE_LOCATION, type FakeArm } from '../fakes/azure/server.js';
 import { checkBody } from '../fakes/azure/wire-schema.js';
-import { startFake } from './azure-vm-fixtures.js';
+import { armRequest, startFake } from './azure-vm-fixtures.js';
 
 let fake: FakeArm;
-let token: string;
 
 beforeAll(async () => {
   fake = await startFake();
-  token = fake.issueToken();
 });
 afterAll(() => fake.close());
 
-interface Reply {
-  status: number;
-  body: { error?: { code: string; message: string; details?: Array<{ code: string; message: string }> } } & Record<
-    string,
-    unknown
-  >;
-}
-
-/** One raw HTTPS request, as a client without the SDK's serializer would send it. */
-function send(method: string, path: string, body?: unknown, apiVersion = '2024-07-01'): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      `${fake.endpoint}${path}?api-version=${apiVersion}`,
-      {
-        method,
-        ca: readFileSync(fake.caFile),
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (c: Buffer) => (text += c.toString('utf8')));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? (JSON.parse(text) as Reply['body']) : {} }));
-      },
-    );
-    req.on('error', reject);
-    req.end(body === undefined ? undefined : JSON.stringify(body));
-  });
-}
-
+const send = (method: string, path: string, body?: unknown, apiVersion?: string) =>
+  armRequest(fake, method, path, body, apiVersion);
 const network = (kind: string, name: string) => `${fake.groupId}/providers/Microsoft.Network/${kind}/${name}`;
 const vmPath = (name: string) => `${fake.groupId}/providers/Microsoft.Compute/virtualMachines/${name}`;
 
