@@ -38,6 +38,7 @@ export {
   waitForInFlight,
 } from './router-fleet.js';
 export { type Exclusive, keyedMutex } from './mutex.js';
+export { type DeployerCheck, type DeployerDeclaration, lazyDeployer, vmDeployer } from './lazy-deployer.js';
 export { replicaProgress, type ReplicaProgress } from './progress.js';
 export { beginRevisionVerb, beginSplitVerb, beginVerb, type RevisionVerbName } from './verb.js';
 export { artifactPath, deploymentsOf, largestEnvPath, refusal, type RevisionSite, revisionsOf } from './env-checks.js';
