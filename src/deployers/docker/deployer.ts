@@ -57,7 +57,7 @@ export class DockerDeployer extends LocallyRoutedDeployer implements Deployer {
     const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'warming');
     imageOf(revision);
     const containers = await this.local.exclusive(`revision:${revisionId}`, () =>
-      warmContainers(this.deps, env, deployment, revision, opts.signal, opts.progress),
+      warmContainers(this.deps, env, deployment, revision, opts),
     );
     const backends = containers.map((c) => c.url as string);
     // A healed replica may have a new port, and a re-warmed revision must leave `draining`.

@@ -40,7 +40,7 @@ export class LocalProcessDeployer extends LocallyRoutedDeployer implements Deplo
     const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'warming');
     const cmd = resolveCommand(revision, env.base_dir);
     const records = await this.local.exclusive(`revision:${revisionId}`, () =>
-      warmReplicas(this.replicaDeps, revision, cmd, opts.signal, opts.progress),
+      warmReplicas(this.replicaDeps, revision, cmd, opts),
     );
     // A healed replica may have a new port, and a re-warmed revision must leave `draining`.
     const backends = records.map((r) => r.url);
