@@ -47,5 +47,6 @@ export {
   timeLeftProgress,
   waitOutDrain,
 } from './progress.js';
+export { type DeployerCheck, type DeployerDeclaration, lazyDeployer, vmDeployer } from './lazy-deployer.js';
 export { beginRevisionVerb, beginSplitVerb, beginVerb, type RevisionVerbName } from './verb.js';
 export { artifactPath, deploymentsOf, largestEnvPath, refusal, type RevisionSite, revisionsOf } from './env-checks.js';
