@@ -4,7 +4,7 @@
  * to the engine's work and costs nothing when the file declares no notifications.
  */
 import type { Environment } from '../../model/environment.js';
-import type { Plan } from '../../model/plan.js';
+import { ENVIRONMENT_SCOPE, type Plan } from '../../model/plan.js';
 import type { ApplyEvent, ApplyResult } from '../events.js';
 import { messageOf } from '../../model/errors.js';
 import { describeFailures, Notifier } from '../notify.js';
@@ -171,8 +171,9 @@ export class RunNotifications {
   }
 }
 
+/** The environment's own step (deployment_id "") is about no deployment: null, as the event schema says. */
 function where(step: { deployment_id: string; revision_id: string | null }) {
-  return { deployment_id: step.deployment_id, revision_id: step.revision_id };
+  return { deployment_id: step.deployment_id === ENVIRONMENT_SCOPE ? null : step.deployment_id, revision_id: step.revision_id };
 }
 
 function stepDigest(step: { id: string; verb: string; reason: string }) {
