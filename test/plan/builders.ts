@@ -88,6 +88,7 @@ export function recorded(desired: Environment, spec: RecordedSpec): RecordedStat
         deployer: d?.deployer ?? 'local',
         listen: d?.listen ?? '127.0.0.1:8080',
         split: [],
+        rollout_strategy: structuredClone(d?.rollout ?? null),
       };
     }
   }
