@@ -16,6 +16,7 @@
  * ids keep counting so a dropped entry's id is never reused.
  */
 import type { Artifact, DeployerInstance, Health, Resources, Rollout, RolloutStep, SplitEntry } from './environment.js';
+import type { FieldChange } from './plan.js';
 
 export const STATE_FORMAT = 'bp.state/v1' as const;
 
@@ -212,6 +213,11 @@ export interface HistoryEntry {
   rollouts: Record<string, { canary: string; status: RolloutStatus; step: number; steps: number }>;
   /** `bp promote --force`, `bp rollback --to 7`...: what the operator asked beyond the plan. */
   note?: string;
+  /**
+   * Settings changed by `update` steps that succeeded, per step id: each field old -> new, masked
+   * as in the plan. Absent when the operation updated none.
+   */
+  updated?: Record<string, FieldChange[]>;
 }
 
 /** Default bound of the history kept per environment (`--history-limit`). */
