@@ -5,33 +5,11 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STREAM_EVENT_TYPES, WEBHOOK_EVENT_TYPES } from '../../src/model/output.js';
 import { EVENT_TYPES } from '../../src/apply/notify/event.js';
 import { bp, engineEnv, ROOT, tempDir, writeFile } from '../helpers/cli.js';
-
-const SCHEMAS = join(ROOT, 'schemas');
-// The webhook schema (event.schema.json) names formats; ajv checks them only with ajv-formats.
-const ajv = new Ajv2020({
-  strict: true,
-  strictRequired: false,
-  strictTuples: false,
-  strictTypes: false,
-  allErrors: true,
-  formats: { 'date-time': true, uri: true, uuid: true },
-});
-for (const f of readdirSync(SCHEMAS).filter((n) => n.endsWith('.schema.json'))) {
-  ajv.addSchema(JSON.parse(readFileSync(join(SCHEMAS, f), 'utf8')) as object, f);
-}
-const validator = (file: string): ValidateFunction => ajv.getSchema(file)!;
-
-function expectValid(file: string, doc: unknown): void {
-  const v = validator(file);
-  expect(v, `schema ${file}`).toBeTypeOf('function');
-  const ok = v(doc);
-  expect(ok, `${file}: ${ajv.errorsText(v.errors)}\n${JSON.stringify(doc, null, 2).slice(0, 2000)}`).toBe(true);
-}
+import { expectValid, SCHEMAS, validator } from '../helpers/schemas.js';
 
 /** camelCase anywhere in the keys of a document: not allowed in bp's JSON. */
 function camelKeys(v: unknown, path = '$', out: string[] = []): string[] {
