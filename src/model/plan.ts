@@ -63,6 +63,11 @@ export interface PlanStep {
   deploys?: StepDeploys;
   /** Update steps, and stage steps replacing a never-ready revision: each field's old -> new. */
   changes?: FieldChange[];
+  /**
+   * What a reviewer should know beyond the changes, one sentence (a strategy change while a rollout
+   * is in progress: that rollout keeps its steps, the next one walks the new strategy).
+   */
+  note?: string;
 }
 
 export interface PlannedRollout {

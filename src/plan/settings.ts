@@ -59,11 +59,14 @@ export function strategyUpdateStep(
   if (destroy || desired === null || recorded === null) return null;
   const changes = fieldChanges(recorded.rollout_strategy ?? null, desired.rollout ?? null, 'rollout');
   if (changes.length === 0) return null;
+  const step = updateStep(desired.deployment_id, changes, `rollout strategy changed: ${fieldList(changes)}`);
   const p = recorded.rollout;
-  const running = isActive(p)
-    ? `; the rollout of ${p.canary} in progress keeps the ${p.steps.length} steps it began with, the next rollout walks the new strategy`
-    : '';
-  return updateStep(desired.deployment_id, changes, `rollout strategy changed: ${fieldList(changes)}${running}`);
+  if (isActive(p)) {
+    step.note =
+      `the rollout of ${p.canary} in progress keeps the ${p.steps.length} steps it began with; ` +
+      'the new strategy applies from the next rollout';
+  }
+  return step;
 }
 
 /** What an applied settings `update` step (no revision) records. */

@@ -5,11 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Notification, Rollout, RolloutStep } from '../../src/model/environment.js';
-import type { RolloutProgress } from '../../src/model/state.js';
 import { plan } from '../../src/plan/index.js';
 import { checkSavedPlan, withDigest } from '../../src/plan/saved-plan.js';
 import { recordedNotification, recordedUrl } from '../../src/plan/settings.js';
-import { dep, env, NOW, recorded, rev, split } from './builders.js';
+import { dep, env, NOW, recorded, rev, rolloutProgress, split } from './builders.js';
 import { simulate } from './simulate.js';
 
 const STEPS: RolloutStep[] = [{ weight_bps: 1000 }, { pause: { duration: '2m' } }];
@@ -124,29 +123,16 @@ describe('rollout strategy update steps', () => {
       lifecycles: { v1: 'ready', v2: 'ready' },
       splits: { web: split(['v1', 9000], ['v2', 1000]) },
     });
-    const running: RolloutProgress = {
-      canary: 'v2',
-      stable: split(['v1', 10000]),
-      target: split(['v2', 10000]),
-      steps: STEPS,
-      on_failure: 'rollback',
-      step: 1,
-      step_started_at: NOW.toISOString(),
-      pause_until: '2025-03-01T12:02:00.000Z',
-      measurements: [],
-      promoted: null,
-      status: 'paused',
-      message: 'paused at step 2/2',
-      started_at: NOW.toISOString(),
-      updated_at: NOW.toISOString(),
-    };
+    const running = rolloutProgress(STEPS, { step: 1, status: 'paused', pause_until: '2025-03-01T12:02:00.000Z' });
     state.deployments.web!.rollout = running;
     const longer: Rollout = { steps: [{ weight_bps: 1000 }, { pause: { duration: '1h' } }], on_failure: 'rollback' };
     desired.deployments[0]!.rollout = longer;
     const p = plan({ desired, recorded: state, now: NOW });
     const update = p.steps.find((s) => s.id === 'update:web')!;
     expect(update.changes).toEqual([{ field: 'rollout.steps[1].pause.duration', old: '2m', new: '1h' }]);
-    expect(update.reason).toContain('the rollout of v2 in progress keeps the 2 steps it began with');
+    expect(update.note).toBe(
+      'the rollout of v2 in progress keeps the 2 steps it began with; the new strategy applies from the next rollout',
+    );
     // The split step goes on with the recorded steps, not the file's new ones.
     expect(p.steps.find((s) => s.id === 'split:web')!.rollout).toMatchObject({ begins: false, steps: STEPS });
     const after = simulate(p, desired, state, { now: NOW }).state;

@@ -63,6 +63,7 @@ export function renderStepDetails(step: PlanStep, style: Style): string[] {
   const out: string[] = [];
   for (const c of step.changes ?? [])
     out.push(`${pad}${c.field}: ${style.red(show(c.old))} -> ${style.green(show(c.new))}`);
+  if (step.note) out.push(`${pad}${style.yellow('note')}: ${step.note}`);
   const rounded = step.split?.enforced;
   if (step.split && rounded) {
     const bps = (list: SplitEntry[]) => list.map((e) => e.weight_bps).join('/');
