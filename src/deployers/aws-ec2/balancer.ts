@@ -11,6 +11,7 @@ import type {
   TargetHealthDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { createHash } from 'node:crypto';
+import { RoutingNotReleasedError } from '../kit/api.js';
 import { aws, awsErrorCode, type AwsClients } from './sdk.js';
 import type { AwsEc2Config } from './config.js';
 import { TAG_DEPLOYMENT, TAG_ENVIRONMENT, TAG_REVISION } from './launch.js';
@@ -243,7 +244,8 @@ export class Balancer {
 
   /**
    * Replaces the rule's forward action, and its conditions when the file changed them
-   * (host_domain, routes); deletes the rule when no target group is left.
+   * (host_domain, routes). Never empty: only releaseRouting deletes a rule
+   * (docs/design.md#traffic-rules).
    */
   async setRuleTargets(
     signal: AbortSignal,
@@ -251,10 +253,6 @@ export class Balancer {
     targets: Weighted[],
     deploymentId?: string,
   ): Promise<void> {
-    if (targets.length === 0) {
-      await this.deleteRule(signal, rule.arn);
-      return;
-    }
     const wanted = deploymentId === undefined ? undefined : this.conditions(deploymentId);
     const Conditions = wanted && !sameConditions(rule.conditions, wanted) ? wanted : undefined;
     await aws('elbv2:ModifyRule', signal, () =>
@@ -281,15 +279,26 @@ export class Balancer {
     else await this.createRule(signal, envId, deploymentId, targets);
   }
 
-  /** Removes a target group from its deployment's rule; the rule goes with its last group. */
-  async detachGroup(signal: AbortSignal, envId: string, deploymentId: string, tgArn: string): Promise<void> {
+  /**
+   * Removes a target group from its deployment's rule. Only releaseRouting deletes the rule
+   * (docs/design.md#traffic-rules): when the group is the rule's last, a drain leaves it there
+   * (its targets are deregistered: the rule routes to nothing) and an archive refuses.
+   */
+  async detachGroup(
+    signal: AbortSignal,
+    envId: string,
+    revision: { deploymentId: string; revisionId: string; tgArn: string },
+    lastGroup: 'keep' | 'refuse',
+  ): Promise<void> {
+    const { deploymentId, revisionId, tgArn } = revision;
     const rule = (await this.deploymentRules(signal, envId)).get(deploymentId);
     if (!rule || !rule.targets.some((t) => t.arn === tgArn)) return;
-    await this.setRuleTargets(
-      signal,
-      rule,
-      rule.targets.filter((t) => t.arn !== tgArn),
-    );
+    const left = rule.targets.filter((t) => t.arn !== tgArn);
+    if (left.length === 0) {
+      if (lastGroup === 'keep') return;
+      throw new RoutingNotReleasedError(deploymentId, revisionId, `listener rule ${rule.arn}`);
+    }
+    await this.setRuleTargets(signal, rule, left);
   }
 
   conditionsChanged(rule: DeploymentRule, deploymentId: string): boolean {

@@ -8,6 +8,8 @@ import type { SplitResult, StageResult, VerbOptions, WarmResult } from '../kit/a
 import { beginRevisionVerb, beginSplitVerb, beginVerb, ProviderError } from '../kit/api.js';
 import { SdkDeployer } from '../kit/sdk.js';
 import { done, pending, pollUntil, waitUntil } from '../kit/poll.js';
+import { replicaProgress, timeLeftProgress } from '../kit/progress.js';
+import { drainDetail, type TargetHealthById, unhealthyError, warmProgress } from './target-health.js';
 import { Balancer } from './balancer.js';
 import { sameTargets, type Weighted } from './rule-shape.js';
 import type { AwsEc2Config } from './config.js';
@@ -107,7 +109,7 @@ export class AwsEc2Deployer extends SdkDeployer<AwsEc2Config, AwsClients> implem
     }
     // Health checks only run for target groups the balancer routes to, so attach (at weight 0) first.
     await this.exclusive(`rule:${deploymentId}`, () => lb.attachGroup(signal, envId, deploymentId, tgArn));
-    const ids = await this.waitHealthy(c, lb, signal, envId, revision, tgArn);
+    const ids = await this.waitHealthy(c, lb, opts, envId, revision, tgArn);
     return {
       endpoint: await lb.endpoint(signal),
       outputs: { target_group_arn: tgArn, instance_ids: ids, instance_type: instanceType },
@@ -157,18 +159,21 @@ export class AwsEc2Deployer extends SdkDeployer<AwsEc2Config, AwsClients> implem
   private async waitHealthy(
     c: AwsClients,
     lb: Balancer,
-    signal: AbortSignal,
+    opts: VerbOptions,
     envId: string,
     revision: DeployerRevision,
     tgArn: string,
   ): Promise<string[]> {
+    const { signal } = opts;
     const id = revision.revision_id;
     const wanted = Math.max(1, revision.resources.replicas);
     const seconds = revision.health.timeout_seconds + this.config.boot_seconds;
-    let last: { live: LiveInstance[]; health: Map<string, { State?: string; Reason?: string } | undefined> } = {
-      live: [],
-      health: new Map(),
-    };
+    let last: { live: LiveInstance[]; health: TargetHealthById } = { live: [], health: new Map() };
+    const progress = replicaProgress(opts.progress, {
+      waitingFor: `${wanted} instance(s) of "${id}" to pass the health checks of their target group`,
+      wanted,
+      unit: 'instances healthy in the target group',
+    });
     return pollUntil(
       async () => {
         const live = await findInstances(c, signal, envId, id);
@@ -184,7 +189,8 @@ export class AwsEc2Deployer extends SdkDeployer<AwsEc2Config, AwsClients> implem
         );
         await lb.deregister(signal, tgArn, stale);
         last = { live, health };
-        const healthy = running.filter((i) => health.get(i.id)?.State === 'healthy');
+        const { healthy, detail } = warmProgress(live, health);
+        progress.set(Math.min(healthy.length, wanted), detail);
         return healthy.length >= wanted && healthy.length === live.length ? done(healthy.map((i) => i.id)) : pending();
       },
       {
@@ -193,7 +199,7 @@ export class AwsEc2Deployer extends SdkDeployer<AwsEc2Config, AwsClients> implem
         intervalMs: this.config.poll_interval_ms,
         signal,
         during: `warming "${id}"`,
-        onTimeout: () => this.unhealthyError(id, wanted, last.live, last.health, seconds),
+        onTimeout: () => unhealthyError(id, wanted, last.live, last.health, seconds),
       },
     );
   }
@@ -213,26 +219,6 @@ export class AwsEc2Deployer extends SdkDeployer<AwsEc2Config, AwsClients> implem
     }
   }
 
-  private unhealthyError(
-    id: string,
-    wanted: number,
-    live: LiveInstance[],
-    health: Map<string, { State?: string; Reason?: string } | undefined>,
-    seconds: number,
-  ): ProviderError {
-    const states = live.map((i) => {
-      const h = health.get(i.id);
-      return `${i.id} ${i.state}${h ? `/${h.State}${h.Reason ? ` (${h.Reason})` : ''}` : '/unregistered'}`;
-    });
-    // Failing health checks need a person (bad image, wrong port or path); a slow boot may just need time.
-    const failing = [...health.values()].some((h) => h?.State === 'unhealthy');
-    return new ProviderError(
-      `revision "${id}": the load balancer does not report ${wanted} healthy instance(s) after ${seconds}s: ` +
-        `${states.join(', ') || 'no instance running'}${failing ? '; check the artifact, app_port and health.http_path' : ''}`,
-      { retryable: !failing },
-    );
-  }
-
   async drainRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions) {
     const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'draining');
     const { signal } = opts;
@@ -244,15 +230,22 @@ export class AwsEc2Deployer extends SdkDeployer<AwsEc2Config, AwsClients> implem
     await lb.setDrainSeconds(signal, tgArn, revision.drain_seconds);
     const registered = (await lb.health(signal, tgArn)).filter((h) => h.TargetHealth?.State !== 'draining');
     await lb.deregister(signal, tgArn, registered.map((h) => h.Target?.Id ?? '').filter(Boolean));
-    await waitUntil(async () => (await lb.health(signal, tgArn)).length === 0, {
-      what: `the targets of "${revisionId}" to finish draining`,
-      timeoutMs: revision.drain_seconds * 1000 + Math.max(5000, 2 * this.config.poll_interval_ms),
-      intervalMs: Math.min(this.config.poll_interval_ms, 1000),
-      signal,
-      during: `draining "${revisionId}"`,
-    });
+    await waitUntil(
+      async () => {
+        const targets = (await lb.health(signal, tgArn)).length;
+        return targets === 0 ? done(true) : pending(drainDetail(targets));
+      },
+      {
+        what: `the targets of "${revisionId}" to finish draining`,
+        timeoutMs: revision.drain_seconds * 1000 + Math.max(5000, 2 * this.config.poll_interval_ms),
+        intervalMs: Math.min(this.config.poll_interval_ms, 1000),
+        signal,
+        during: `draining "${revisionId}"`,
+        onProgress: timeLeftProgress(opts.progress),
+      },
+    );
     await this.exclusive(`rule:${deployment.deployment_id}`, () =>
-      lb.detachGroup(signal, env.environment_id, deployment.deployment_id, tgArn),
+      lb.detachGroup(signal, env.environment_id, { deploymentId: deployment.deployment_id, revisionId, tgArn }, 'keep'),
     );
     return {};
   }
@@ -261,6 +254,15 @@ export class AwsEc2Deployer extends SdkDeployer<AwsEc2Config, AwsClients> implem
     const { deployment } = beginRevisionVerb(env, revisionId, opts, 'archiving');
     const { signal } = opts;
     const { c, lb } = await this.balancer();
+    const tg = await lb.findTargetGroup(signal, targetGroupName(env.environment_id, revisionId));
+    const tgArn = tg?.TargetGroupArn;
+    // Out of the rule first (a refusal, when it is the rule's last group, changes nothing), and
+    // no request is routed to instances being terminated.
+    if (tgArn) {
+      await this.exclusive(`rule:${deployment.deployment_id}`, () =>
+        lb.detachGroup(signal, env.environment_id, { deploymentId: deployment.deployment_id, revisionId, tgArn }, 'refuse'),
+      );
+    }
     const live = await findInstances(c, signal, env.environment_id, revisionId);
     if (live.length > 0)
       await terminateInstances(
@@ -268,14 +270,7 @@ export class AwsEc2Deployer extends SdkDeployer<AwsEc2Config, AwsClients> implem
         signal,
         live.map((i) => i.id),
       );
-    const tg = await lb.findTargetGroup(signal, targetGroupName(env.environment_id, revisionId));
-    if (tg?.TargetGroupArn) {
-      const tgArn = tg.TargetGroupArn;
-      await this.exclusive(`rule:${deployment.deployment_id}`, () =>
-        lb.detachGroup(signal, env.environment_id, deployment.deployment_id, tgArn),
-      );
-      await lb.deleteTargetGroup(signal, tgArn);
-    }
+    if (tgArn) await lb.deleteTargetGroup(signal, tgArn);
     return {};
   }
 

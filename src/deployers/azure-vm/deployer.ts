@@ -6,9 +6,8 @@
  */
 import type { Deployer, DeployerEnvironment, Observation, SplitResult, StageResult } from '../kit/api.js';
 import type { VerbOptions, WarmResult } from '../kit/api.js';
-import { beginRevisionVerb, beginSplitVerb, beginVerb, ProviderError } from '../kit/api.js';
+import { beginRevisionVerb, beginSplitVerb, beginVerb, ProviderError, waitOutDrain } from '../kit/api.js';
 import { SdkDeployer } from '../kit/sdk.js';
-import { sleep } from '../kit/abort.js';
 import type { Settings } from './config.js';
 import { armOrNull } from './errors.js';
 import { observeEnvironment } from './observe.js';
@@ -37,7 +36,7 @@ export class AzureVmDeployer extends SdkDeployer<Settings, AzureClients> impleme
     const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'warming');
     const { revisions } = await this.api();
     const t = revisions.target(env.environment_id, deployment, revision);
-    const result = await this.exclusive(`revision:${revisionId}`, () => revisions.warm(t, opts.signal));
+    const result = await this.exclusive(`revision:${revisionId}`, () => revisions.warm(t, opts));
     this.logger.info(`azure-vm: revision ${revisionId} is healthy behind ${t.names.loadBalancer}`);
     return result;
   }
@@ -56,7 +55,10 @@ export class AzureVmDeployer extends SdkDeployer<Settings, AzureClients> impleme
     const disabled = await this.exclusive(`deployment:${deployment.deployment_id}`, () =>
       routing.disable(deployment.deployment_id, t.names.base, signal),
     );
-    if (disabled) await sleep(revision.drain_seconds * 1000, signal, `draining "${revisionId}"`);
+    if (disabled)
+      await waitOutDrain(revision, opts, {
+        what: `resolvers and open connections to leave "${revisionId}" (Traffic Manager endpoint disabled)`,
+      });
     await this.exclusive(`revision:${revisionId}`, () => revisions.deallocate(t, signal));
     return {};
   }
@@ -68,7 +70,7 @@ export class AzureVmDeployer extends SdkDeployer<Settings, AzureClients> impleme
     const t = revisions.target(env.environment_id, deployment, revision);
     const routing = new Routing(c, this.config, env.environment_id);
     await this.exclusive(`deployment:${deployment.deployment_id}`, () =>
-      routing.remove(deployment.deployment_id, t.names.base, signal),
+      routing.remove(deployment.deployment_id, revisionId, t.names.base, signal),
     );
     await this.exclusive(`revision:${revisionId}`, () => revisions.archive(t, signal));
     return {};

@@ -45,7 +45,7 @@ export class GcpComputeDeployer extends SdkDeployer<Settings, SdkClients> implem
     const api = await this.api();
     const target = targetOf(env.environment_id, deployment, revision);
     const result = await this.exclusive(`revision:${revisionId}`, () =>
-      new RevisionResources(api, this.config).warm(target, opts.signal),
+      new RevisionResources(api, this.config).warm(target, opts),
     );
     this.logger.info(`gcp-compute: revision ${revisionId} is healthy behind ${target.names.backendService}`);
     return result;
@@ -56,7 +56,7 @@ export class GcpComputeDeployer extends SdkDeployer<Settings, SdkClients> implem
     const api = await this.api();
     const target = targetOf(env.environment_id, deployment, revision);
     await this.exclusive(`revision:${revisionId}`, () =>
-      new RevisionResources(api, this.config).drain(target, opts.signal),
+      new RevisionResources(api, this.config).drain(target, opts),
     );
     return {};
   }
@@ -68,7 +68,7 @@ export class GcpComputeDeployer extends SdkDeployer<Settings, SdkClients> implem
     const routing = new Routing(api, this.config, env.environment_id);
     // The URL map must stop naming the backend service before the API lets it be deleted.
     await this.exclusive(`deployment:${deployment.deployment_id}`, () =>
-      routing.remove(deployment.deployment_id, target.names.backendService, opts.signal),
+      routing.remove(deployment.deployment_id, revisionId, target.names.backendService, opts.signal),
     );
     await this.exclusive(`revision:${revisionId}`, () =>
       new RevisionResources(api, this.config).archive(target, opts.signal),
