@@ -7,6 +7,7 @@
 import type { Deployer, DeployerEnvironment, Observation, SplitResult, StageResult } from '../kit/api.js';
 import type { VerbOptions, WarmResult } from '../kit/api.js';
 import { beginRevisionVerb, beginSplitVerb, beginVerb, ProviderError, waitOutDrain } from '../kit/api.js';
+import type { RevisionVerbName } from '../kit/verb.js';
 import { SdkDeployer } from '../kit/sdk.js';
 import type { Settings } from './config.js';
 import { armOrNull } from './errors.js';
@@ -26,16 +27,24 @@ export class AzureVmDeployer extends SdkDeployer<Settings, AzureClients> impleme
     return { c, revisions: new RevisionResources(c, this.config) };
   }
 
+  /**
+   * The start of a revision verb: its preconditions (before any API call), then the revision's
+   * resources `t` and its deployment's Traffic Manager routing.
+   */
+  private async revisionVerb(env: DeployerEnvironment, revisionId: string, opts: VerbOptions, verb: RevisionVerbName) {
+    const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, verb);
+    const { c, revisions } = await this.api();
+    const t = revisions.target(env.environment_id, deployment, revision);
+    return { deployment, revision, revisions, t, routing: new Routing(c, this.config, env.environment_id) };
+  }
+
   async stageRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<StageResult> {
-    const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'staging');
-    const { revisions } = await this.api();
-    return { outputs: await revisions.stage(revisions.target(env.environment_id, deployment, revision), opts.signal) };
+    const { revisions, t } = await this.revisionVerb(env, revisionId, opts, 'staging');
+    return { outputs: await revisions.stage(t, opts.signal) };
   }
 
   async warmRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<WarmResult> {
-    const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'warming');
-    const { revisions } = await this.api();
-    const t = revisions.target(env.environment_id, deployment, revision);
+    const { revisions, t } = await this.revisionVerb(env, revisionId, opts, 'warming');
     const result = await this.exclusive(`revision:${revisionId}`, () => revisions.warm(t, opts));
     this.logger.info(`azure-vm: revision ${revisionId} is healthy behind ${t.names.loadBalancer}`);
     return result;
@@ -47,11 +56,8 @@ export class AzureVmDeployer extends SdkDeployer<Settings, AzureClients> impleme
    * deallocates its VMs. A repeated drain finds nothing to do.
    */
   async drainRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions) {
-    const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'draining');
+    const { deployment, revision, revisions, t, routing } = await this.revisionVerb(env, revisionId, opts, 'draining');
     const { signal } = opts;
-    const { c, revisions } = await this.api();
-    const t = revisions.target(env.environment_id, deployment, revision);
-    const routing = new Routing(c, this.config, env.environment_id);
     const disabled = await this.exclusive(`deployment:${deployment.deployment_id}`, () =>
       routing.disable(deployment.deployment_id, t.names.base, signal),
     );
@@ -64,11 +70,8 @@ export class AzureVmDeployer extends SdkDeployer<Settings, AzureClients> impleme
   }
 
   async archiveRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions) {
-    const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'archiving');
+    const { deployment, revisions, t, routing } = await this.revisionVerb(env, revisionId, opts, 'archiving');
     const { signal } = opts;
-    const { c, revisions } = await this.api();
-    const t = revisions.target(env.environment_id, deployment, revision);
-    const routing = new Routing(c, this.config, env.environment_id);
     await this.exclusive(`deployment:${deployment.deployment_id}`, () =>
       routing.remove(deployment.deployment_id, revisionId, t.names.base, signal),
     );

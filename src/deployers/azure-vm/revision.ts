@@ -105,11 +105,9 @@ export class RevisionResources {
   private async ensureFrontDoor(t: RevisionTarget, signal: AbortSignal): Promise<string> {
     const n = t.names;
     const tags = revisionTags(t.environmentId, t.deployment.deployment_id, t.revision.revision_id);
-    let ip = await armOrNull(`read public IP ${n.publicIp}`, signal, () =>
-      this.c.network.publicIPAddresses.get(this.rg, n.publicIp, { abortSignal: signal }),
-    );
-    if (!ip || ip.provisioningState === 'Failed') {
-      ip = await arm(`create public IP ${n.publicIp}`, signal, () =>
+    const ip = await this.ensure(`public IP ${n.publicIp}`, signal, {
+      read: () => this.c.network.publicIPAddresses.get(this.rg, n.publicIp, { abortSignal: signal }),
+      create: () =>
         this.c.network.publicIPAddresses.beginCreateOrUpdateAndWait(
           this.rg,
           n.publicIp,
@@ -123,16 +121,13 @@ export class RevisionResources {
           },
           this.lro(signal),
         ),
-      );
-    }
-    const lb = await armOrNull(`read load balancer ${n.loadBalancer}`, signal, () =>
-      this.c.network.loadBalancers.get(this.rg, n.loadBalancer, { abortSignal: signal }),
-    );
-    if (!lb || lb.provisioningState === 'Failed') {
-      const lbId = this.id('Microsoft.Network/loadBalancers', n.loadBalancer);
-      const fe = { id: `${lbId}/frontendIPConfigurations/fe` };
-      const pool = { id: `${lbId}/backendAddressPools/pool` };
-      await arm(`create load balancer ${n.loadBalancer}`, signal, () =>
+    });
+    const lbId = this.id('Microsoft.Network/loadBalancers', n.loadBalancer);
+    const fe = { id: `${lbId}/frontendIPConfigurations/fe` };
+    const pool = { id: `${lbId}/backendAddressPools/pool` };
+    await this.ensure(`load balancer ${n.loadBalancer}`, signal, {
+      read: () => this.c.network.loadBalancers.get(this.rg, n.loadBalancer, { abortSignal: signal }),
+      create: () =>
         this.c.network.loadBalancers.beginCreateOrUpdateAndWait(
           this.rg,
           n.loadBalancer,
@@ -181,8 +176,7 @@ export class RevisionResources {
           },
           this.lro(signal),
         ),
-      );
-    }
+    });
     const fqdn = ip.dnsSettings?.fqdn;
     if (!fqdn) throw new ProviderError(`public IP ${n.publicIp} has no DNS name yet`, { retryable: true });
     return fqdn;
@@ -192,12 +186,10 @@ export class RevisionResources {
   private async ensureVm(t: RevisionTarget, i: number, signal: AbortSignal): Promise<void> {
     const n = t.names;
     const tags = revisionTags(t.environmentId, t.deployment.deployment_id, t.revision.revision_id);
-    const nic = await armOrNull(`read NIC ${n.nic(i)}`, signal, () =>
-      this.c.network.networkInterfaces.get(this.rg, n.nic(i), { abortSignal: signal }),
-    );
-    if (!nic || nic.provisioningState === 'Failed') {
-      const pool = `${this.id('Microsoft.Network/loadBalancers', n.loadBalancer)}/backendAddressPools/pool`;
-      await arm(`create NIC ${n.nic(i)}`, signal, () =>
+    const pool = `${this.id('Microsoft.Network/loadBalancers', n.loadBalancer)}/backendAddressPools/pool`;
+    await this.ensure(`NIC ${n.nic(i)}`, signal, {
+      read: () => this.c.network.networkInterfaces.get(this.rg, n.nic(i), { abortSignal: signal }),
+      create: () =>
         this.c.network.networkInterfaces.beginCreateOrUpdateAndWait(
           this.rg,
           n.nic(i),
@@ -218,8 +210,7 @@ export class RevisionResources {
           },
           this.lro(signal),
         ),
-      );
-    }
+    });
     const vm = await armOrNull(`read VM ${n.vm(i)}`, signal, () =>
       this.c.compute.virtualMachines.get(this.rg, n.vm(i), { expand: 'instanceView', abortSignal: signal }),
     );
@@ -236,6 +227,17 @@ export class RevisionResources {
         this.c.compute.virtualMachines.start(this.rg, n.vm(i), this.lro(signal)),
       );
     }
+  }
+
+  /** A resource as it is, or created (again, when an earlier attempt left it Failed). */
+  private async ensure<T>(
+    what: string,
+    signal: AbortSignal,
+    ops: { read: () => Promise<T> | T; create: () => Promise<T> | T },
+  ): Promise<T> {
+    const found = await armOrNull(`read ${what}`, signal, ops.read);
+    if (found && (found as { provisioningState?: string }).provisioningState !== 'Failed') return found;
+    return arm(`create ${what}`, signal, ops.create);
   }
 
   private boot(): BootSettings {

@@ -7,7 +7,7 @@ import type { DeployerDeployment, DeployerRevision, VerbOptions } from '../../mo
 import { ProviderError } from '../../model/errors.js';
 import { done, pending, pollUntil } from '../kit/poll.js';
 import { replicaProgress, waitOutDrain } from '../kit/progress.js';
-import type { GceApi, Json } from './api.js';
+import type { GceApi, Json, KindName } from './api.js';
 import type { Settings } from './config.js';
 import { describe, revisionNames, type RevisionNames } from './names.js';
 import { templateBody, validateArtifact } from './template.js';
@@ -47,20 +47,14 @@ export class RevisionResources {
     const body = templateBody(this.settings, t.environmentId, t.deployment, t.revision, t.names.template);
     await Promise.all([
       this.api.insert('instanceTemplates', body, signal),
-      this.api.insert(
-        'healthChecks',
-        {
-          name: t.names.healthCheck,
-          description: marker(t),
-          type: 'HTTP',
-          httpHealthCheck: { port: this.settings.port, requestPath: t.revision.health.http_path },
-          checkIntervalSec: 5,
-          timeoutSec: 5,
-          healthyThreshold: 2,
-          unhealthyThreshold: 2,
-        },
-        signal,
-      ),
+      this.insert(t, 'healthChecks', t.names.healthCheck, signal, {
+        type: 'HTTP',
+        httpHealthCheck: { port: this.settings.port, requestPath: t.revision.health.http_path },
+        checkIntervalSec: 5,
+        timeoutSec: 5,
+        healthyThreshold: 2,
+        unhealthyThreshold: 2,
+      }),
     ]);
     return {
       instance_template: t.names.template,
@@ -92,21 +86,20 @@ export class RevisionResources {
     };
   }
 
+  /** Creates one of the revision's resources: its name, the marker that says whose it is, then `body`. */
+  private insert(t: RevisionTarget, kind: KindName, name: string, signal: AbortSignal, body: Json): Promise<boolean> {
+    return this.api.insert(kind, { name, description: marker(t), ...body }, signal);
+  }
+
   private async ensureGroup(t: RevisionTarget, replicas: number, signal: AbortSignal): Promise<Json> {
     let group = await this.api.get('instanceGroupManagers', t.names.group, signal);
     if (!group) {
-      await this.api.insert(
-        'instanceGroupManagers',
-        {
-          name: t.names.group,
-          description: marker(t),
-          baseInstanceName: t.names.group.replace(/-ig$/, ''),
-          instanceTemplate: this.api.link('instanceTemplates', t.names.template),
-          targetSize: replicas,
-          namedPorts: [{ name: 'http', port: this.settings.port }],
-        },
-        signal,
-      );
+      await this.insert(t, 'instanceGroupManagers', t.names.group, signal, {
+        baseInstanceName: t.names.group.replace(/-ig$/, ''),
+        instanceTemplate: this.api.link('instanceTemplates', t.names.template),
+        targetSize: replicas,
+        namedPorts: [{ name: 'http', port: this.settings.port }],
+      });
       group = await this.api.get('instanceGroupManagers', t.names.group, signal);
     } else if (Number(group.targetSize) !== replicas) {
       await this.api.resize(t.names.group, replicas, signal);
@@ -122,21 +115,15 @@ export class RevisionResources {
     const backend = { group: groupLink, balancingMode: 'UTILIZATION', maxUtilization: 0.8, capacityScaler: 1 };
     const existing = await this.api.get('backendServices', t.names.backendService, signal);
     if (!existing) {
-      await this.api.insert(
-        'backendServices',
-        {
-          name: t.names.backendService,
-          description: marker(t),
-          protocol: 'HTTP',
-          portName: 'http',
-          loadBalancingScheme: this.settings.load_balancing_scheme,
-          healthChecks: [this.api.link('healthChecks', t.names.healthCheck)],
-          backends: [backend],
-          connectionDraining: { drainingTimeoutSec: t.revision.drain_seconds },
-          timeoutSec: 30,
-        },
-        signal,
-      );
+      await this.insert(t, 'backendServices', t.names.backendService, signal, {
+        protocol: 'HTTP',
+        portName: 'http',
+        loadBalancingScheme: this.settings.load_balancing_scheme,
+        healthChecks: [this.api.link('healthChecks', t.names.healthCheck)],
+        backends: [backend],
+        connectionDraining: { drainingTimeoutSec: t.revision.drain_seconds },
+        timeoutSec: 30,
+      });
       return;
     }
     const backends = (existing.backends as Array<{ group?: string }> | undefined) ?? [];
