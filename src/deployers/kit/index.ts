@@ -24,9 +24,21 @@ export {
   type ProviderCall,
   providerCall,
   providerCallOrNull,
+  providerCalls,
   type ProviderFailure,
   toBpError,
 } from './provider-errors.js';
+export { SdkDeployer } from './sdk.js';
+export { type CatalogSize, requireFit, smallestFit } from './catalog.js';
+export {
+  bearerGet,
+  dockerRunArgs,
+  envFileLines,
+  scriptHead,
+  shellQuote,
+  tokenFunction,
+  writeEnvFile,
+} from './boot-script.js';
 export {
   DRAIN_POLL_MS,
   entryUpdate,
