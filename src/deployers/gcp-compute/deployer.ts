@@ -66,9 +66,7 @@ export class GcpComputeDeployer implements Deployer {
     const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'draining');
     const api = await this.api();
     const target = targetOf(env.environment_id, deployment, revision);
-    await this.exclusive(`revision:${revisionId}`, () =>
-      new RevisionResources(api, this.settings).drain(target, opts),
-    );
+    await this.exclusive(`revision:${revisionId}`, () => new RevisionResources(api, this.settings).drain(target, opts));
     return {};
   }
 
