@@ -3,9 +3,10 @@
  * each deployment is one listener rule whose forward action weighs its target groups.
  * Everything is found again by tags and deterministic names, never by what bp remembers.
  */
-import type { Deployer, DeployerEnvironment, DeployerRevision, Logger, Observation } from '../kit/api.js';
+import type { Deployer, DeployerEnvironment, DeployerRevision, Observation } from '../kit/api.js';
 import type { SplitResult, StageResult, VerbOptions, WarmResult } from '../kit/api.js';
-import { beginRevisionVerb, beginSplitVerb, beginVerb, keyedMutex, ProviderError } from '../kit/api.js';
+import { beginRevisionVerb, beginSplitVerb, beginVerb, ProviderError } from '../kit/api.js';
+import { SdkDeployer } from '../kit/sdk.js';
 import { done, pending, pollUntil, waitUntil } from '../kit/poll.js';
 import { replicaProgress, timeLeftProgress } from '../kit/progress.js';
 import { drainDetail, type TargetHealthById, unhealthyError, warmProgress } from './target-health.js';
@@ -23,7 +24,7 @@ import {
   targetGroupName,
   userData,
 } from './launch.js';
-import { bootOptionsFrom, type BootOptions } from './boot-script.js';
+import { bootOptionsFrom } from './boot-script.js';
 import { checkRuleConditions, checkRuleSize, checkUserData } from './limits.js';
 import { awsErrorCode, createClients, type AwsClients } from './sdk.js';
 import { toElbWeights } from './weights.js';
@@ -31,26 +32,14 @@ import { toElbWeights } from './weights.js';
 /** A target group ARN names the group: `arn:...:targetgroup/<name>/<id>`. */
 const isGroup = (arn: string, name: string) => arn.includes(`:targetgroup/${name}/`);
 
-export class AwsEc2Deployer implements Deployer {
-  private clientsPromise: Promise<AwsClients> | null = null;
-  /** Serializes read-modify-write of one router, rule or revision (bp runs verbs in parallel). */
-  private readonly exclusive = keyedMutex();
-
-  constructor(
-    private readonly config: AwsEc2Config,
-    private readonly logger: Logger,
-  ) {}
-
-  private clients(): Promise<AwsClients> {
-    if (!this.clientsPromise) {
-      this.clientsPromise = createClients(this.config);
-      this.clientsPromise.catch(() => (this.clientsPromise = null));
-    }
-    return this.clientsPromise;
+export class AwsEc2Deployer extends SdkDeployer<AwsEc2Config, AwsClients> implements Deployer {
+  protected createClients(): Promise<AwsClients> {
+    return createClients(this.config);
   }
 
-  private bootOptions(): BootOptions {
-    return bootOptionsFrom(this.config);
+  protected override releaseClients(c: AwsClients): void {
+    c.ec2.destroy();
+    c.elb.destroy();
   }
 
   private async balancer(): Promise<{ c: AwsClients; lb: Balancer }> {
@@ -62,7 +51,7 @@ export class AwsEc2Deployer implements Deployer {
     const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'staging');
     // Nothing to upload: the instances pull the image or binary themselves at boot.
     checkArtifact(revision);
-    checkUserData(revision, userData(revision, this.bootOptions()));
+    checkUserData(revision, userData(revision, bootOptionsFrom(this.config)));
     checkRuleConditions(this.config, deployment.deployment_id);
     const instanceType = instanceTypeFor(revision.resources, this.config.instance_type);
     return { outputs: { instance_type: instanceType, target_group: targetGroupName(env.environment_id, revisionId) } };
@@ -73,7 +62,7 @@ export class AwsEc2Deployer implements Deployer {
     const { signal } = opts;
     checkArtifact(revision);
     const instanceType = instanceTypeFor(revision.resources, this.config.instance_type);
-    const script = userData(revision, this.bootOptions());
+    const script = userData(revision, bootOptionsFrom(this.config));
     const envId = env.environment_id;
     const deploymentId = deployment.deployment_id;
     // Limits first: nothing is created (let alone billed) for a warm the API would refuse later.
@@ -119,7 +108,7 @@ export class AwsEc2Deployer implements Deployer {
       });
     }
     // Health checks only run for target groups the balancer routes to, so attach (at weight 0) first.
-    await this.exclusive(`rule:${deploymentId}`, () => this.attach(lb, signal, envId, deploymentId, tgArn));
+    await this.exclusive(`rule:${deploymentId}`, () => lb.attachGroup(signal, envId, deploymentId, tgArn));
     const ids = await this.waitHealthy(c, lb, opts, envId, revision, tgArn);
     return {
       endpoint: await lb.endpoint(signal),
@@ -161,23 +150,6 @@ export class AwsEc2Deployer implements Deployer {
         next = nextAttempt(String(next.attempt), liveIds, wanted);
       }
     }
-  }
-
-  /** Adds a target group to its deployment's rule at weight 0, creating the rule if needed. */
-  private async attach(
-    lb: Balancer,
-    signal: AbortSignal,
-    envId: string,
-    deploymentId: string,
-    tgArn: string,
-  ): Promise<void> {
-    const rule = (await lb.deploymentRules(signal, envId)).get(deploymentId);
-    const attached = rule?.targets.some((t) => t.arn === tgArn) ?? false;
-    if (rule && attached && !lb.conditionsChanged(rule, deploymentId)) return;
-    const targets = attached ? rule!.targets : [...(rule?.targets ?? []), { arn: tgArn, weight: 0 }];
-    checkRuleSize(deploymentId, targets.length);
-    if (rule) await lb.setRuleTargets(signal, rule, targets, deploymentId);
-    else await lb.createRule(signal, envId, deploymentId, targets);
   }
 
   /**
@@ -273,32 +245,24 @@ export class AwsEc2Deployer implements Deployer {
       },
     );
     await this.exclusive(`rule:${deployment.deployment_id}`, () =>
-      this.detach(lb, signal, env.environment_id, deployment.deployment_id, tgArn),
+      lb.detachGroup(signal, env.environment_id, { deploymentId: deployment.deployment_id, revisionId, tgArn }, 'keep'),
     );
     return {};
-  }
-
-  /** Removes a target group from its deployment's rule; the rule goes with its last group. */
-  private async detach(
-    lb: Balancer,
-    signal: AbortSignal,
-    envId: string,
-    deploymentId: string,
-    tgArn: string,
-  ): Promise<void> {
-    const rule = (await lb.deploymentRules(signal, envId)).get(deploymentId);
-    if (!rule || !rule.targets.some((t) => t.arn === tgArn)) return;
-    await lb.setRuleTargets(
-      signal,
-      rule,
-      rule.targets.filter((t) => t.arn !== tgArn),
-    );
   }
 
   async archiveRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions) {
     const { deployment } = beginRevisionVerb(env, revisionId, opts, 'archiving');
     const { signal } = opts;
     const { c, lb } = await this.balancer();
+    const tg = await lb.findTargetGroup(signal, targetGroupName(env.environment_id, revisionId));
+    const tgArn = tg?.TargetGroupArn;
+    // Out of the rule first (a refusal, when it is the rule's last group, changes nothing), and
+    // no request is routed to instances being terminated.
+    if (tgArn) {
+      await this.exclusive(`rule:${deployment.deployment_id}`, () =>
+        lb.detachGroup(signal, env.environment_id, { deploymentId: deployment.deployment_id, revisionId, tgArn }, 'refuse'),
+      );
+    }
     const live = await findInstances(c, signal, env.environment_id, revisionId);
     if (live.length > 0)
       await terminateInstances(
@@ -306,14 +270,7 @@ export class AwsEc2Deployer implements Deployer {
         signal,
         live.map((i) => i.id),
       );
-    const tg = await lb.findTargetGroup(signal, targetGroupName(env.environment_id, revisionId));
-    if (tg?.TargetGroupArn) {
-      const tgArn = tg.TargetGroupArn;
-      await this.exclusive(`rule:${deployment.deployment_id}`, () =>
-        this.detach(lb, signal, env.environment_id, deployment.deployment_id, tgArn),
-      );
-      await lb.deleteTargetGroup(signal, tgArn);
-    }
+    if (tgArn) await lb.deleteTargetGroup(signal, tgArn);
     return {};
   }
 
@@ -371,12 +328,5 @@ export class AwsEc2Deployer implements Deployer {
     beginVerb(opts, 'observing');
     const { c, lb } = await this.balancer();
     return observeEnvironment(c, lb, env, opts.signal);
-  }
-
-  async close(): Promise<void> {
-    const c = await this.clientsPromise?.catch(() => null);
-    c?.ec2.destroy();
-    c?.elb.destroy();
-    this.clientsPromise = null;
   }
 }

@@ -15,6 +15,7 @@ import { powerOf, vmModel, type ExistingOsProfile } from './vm-model.js';
 
 export { powerOf } from './vm-model.js';
 import { arm, armOrNull } from './errors.js';
+import { SizeOffers } from './size-offers.js';
 import { revisionNames, revisionTags, type RevisionNames } from './names.js';
 import type { AzureClients } from './sdk.js';
 import { done, pending, pollUntil } from '../kit/poll.js';
@@ -33,12 +34,14 @@ const IP_CONFIG = 'ipconfig';
 export class RevisionResources {
   private readonly rg: string;
   private sshKey: string | null = null;
+  private readonly offers: SizeOffers;
 
   constructor(
     private readonly c: AzureClients,
     private readonly s: Settings,
   ) {
     this.rg = s.resource_group;
+    this.offers = SizeOffers.for(c, s);
   }
 
   /** What names are unique within: `subscription/resource group`. */
@@ -69,6 +72,7 @@ export class RevisionResources {
     // Limits before any call: custom data over 65,535 bytes would only be refused at the VM PUT.
     customData(t.revision, this.boot());
     const size = vmSizeFor(t.revision.resources, this.s.vm_size);
+    await this.offers.ensureOffered(size, signal);
     const m = /\/virtualNetworks\/([^/]+)\/subnets\/([^/]+)$/.exec(this.s.subnet_id)!;
     const rg = this.s.subnet_id.split('/')[4];
     const subnet = await armOrNull(`read subnet ${m[2]}`, signal, () =>

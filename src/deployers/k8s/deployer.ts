@@ -134,7 +134,7 @@ export class K8sDeployer implements Deployer {
     const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'draining');
     return this.withKube(opts.signal, async (kube) => {
       const c = this.context(kube, env, deployment, opts.signal);
-      await this.exclusive(`deployment:${deployment.deployment_id}`, () => removeFromRouting(c, revisionId, false));
+      await this.exclusive(`deployment:${deployment.deployment_id}`, () => removeFromRouting(c, revisionId, 'drain'));
       const name = objectName(env.environment_id, revisionId);
       const live = await kube.read('apps/v1', 'Deployment', name);
       if (
@@ -160,7 +160,7 @@ export class K8sDeployer implements Deployer {
     return this.withKube(opts.signal, async (kube) => {
       const c = this.context(kube, env, deployment, opts.signal);
       await this.exclusive(`deployment:${deployment.deployment_id}`, async () => {
-        await removeFromRouting(c, revisionId, true);
+        await removeFromRouting(c, revisionId, 'archive');
         const name = objectName(env.environment_id, revisionId);
         const identity = identityOf(c.owner, revisionId);
         // Revisions are immutable: only one declared with max_replicas ever had an HPA.

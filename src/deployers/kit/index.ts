@@ -37,6 +37,7 @@ export {
   splitConfig,
   waitForInFlight,
 } from './router-fleet.js';
+export { RoutingNotReleasedError } from '../../model/errors.js';
 export { type Exclusive, keyedMutex } from './mutex.js';
 export {
   COUNTDOWN_TICK_MS,
@@ -46,5 +47,6 @@ export {
   timeLeftProgress,
   waitOutDrain,
 } from './progress.js';
+export { type DeployerCheck, type DeployerDeclaration, lazyDeployer, vmDeployer } from './lazy-deployer.js';
 export { beginRevisionVerb, beginSplitVerb, beginVerb, type RevisionVerbName } from './verb.js';
 export { artifactPath, deploymentsOf, largestEnvPath, refusal, type RevisionSite, revisionsOf } from './env-checks.js';
