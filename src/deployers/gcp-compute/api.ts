@@ -13,6 +13,12 @@ import type { SdkClients } from './sdk.js';
 
 export type Json = Record<string, unknown>;
 
+export interface QuotaEntry {
+  metric: string;
+  limit: number;
+  usage: number;
+}
+
 interface Kind {
   client: string;
   field: string;
@@ -28,6 +34,7 @@ export const KINDS = {
   forwardingRules: { client: 'GlobalForwardingRulesClient', field: 'forwardingRule', zonal: false },
   instanceGroupManagers: { client: 'InstanceGroupManagersClient', field: 'instanceGroupManager', zonal: true },
   instances: { client: 'InstancesClient', field: 'instance', zonal: true },
+  machineTypes: { client: 'MachineTypesClient', field: 'machineType', zonal: true },
 } as const satisfies Record<string, Kind>;
 export type KindName = keyof typeof KINDS;
 
@@ -142,6 +149,46 @@ export class GceApi {
 
   async resize(group: string, size: number, signal?: AbortSignal): Promise<void> {
     await this.mutateOrThrow('instanceGroupManagers', 'resize', group, { size }, signal);
+  }
+
+  /** `Region.quotas` of the zone's region, or `Project.quotas` (global ones): metric, limit, usage. */
+  async quotas(scope: 'region' | 'project', signal?: AbortSignal): Promise<QuotaEntry[]> {
+    const region = this.zone.replace(/-[a-z]$/, '');
+    const [client, request] =
+      scope === 'region'
+        ? (['RegionsClient', { project: this.project, region }] as const)
+        : (['ProjectsClient', { project: this.project }] as const);
+    try {
+      const c = this.clients.get(client);
+      const [r] = (await abortable(c.get.call(c, request, CALL_OPTIONS), signal, `get ${scope} quotas`)) as [
+        { quotas?: QuotaEntry[] },
+      ];
+      return r.quotas ?? [];
+    } catch (e) {
+      throw providerError(`get ${scope === 'region' ? `regions/${region}` : 'project'} quotas`, e);
+    }
+  }
+
+  /** Why the group last failed to create a VM (`listErrors`, newest first) at or after `since` (ms), or null. */
+  async groupError(
+    group: string,
+    since: number,
+    signal?: AbortSignal,
+  ): Promise<{ code: string; message: string } | null> {
+    try {
+      const c = this.clients.get(KINDS.instanceGroupManagers.client);
+      const request = { ...this.scope('instanceGroupManagers'), instanceGroupManager: group, maxResults: 1 };
+      const [items] = (await abortable(
+        c.listErrors.call(c, request, { ...CALL_OPTIONS, autoPaginate: false }),
+        signal,
+        `listErrors ${group}`,
+      )) as [Array<{ timestamp?: string; error?: { code?: string; message?: string } }>];
+      const latest = items?.[0];
+      const error = latest && Date.parse(latest.timestamp ?? '') >= since ? latest.error : undefined;
+      return error?.code ? { code: error.code, message: error.message ?? error.code } : null;
+    } catch (e) {
+      throw providerError(`listErrors instanceGroupManagers/${group}`, e);
+    }
   }
 
   async getHealth(

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Guests } from './guest.js';
 import type { Quotas } from './quotas.js';
-import { inUse, requireReferences, usersOf } from './references.js';
+import { inUse, normalizeReferences, requireReferences, usersOf } from './references.js';
 import { checkResource, hasFingerprint, hasMethod } from './rules.js';
 import {
   ApiError,
@@ -180,7 +180,8 @@ export class Collections {
     return this.operation(c, 'insert', target, () => undefined);
   }
 
-  private create(c: CallContext, name: string, body: Json): void {
+  private create(c: CallContext, name: string, request: Json): void {
+    const body = normalizeReferences(c.collection, request, c.project);
     const common = {
       ...body,
       kind: `compute#${c.collection.replace(/s$/, '').replace(/ie$/, 'y')}`,
@@ -265,7 +266,11 @@ export class Collections {
     const type = replace ? 'update' : 'patch';
     if (c.operationError) return this.operation(c, type, path, () => undefined);
     const keep = { name: r.name, id: r.id, selfLink: r.selfLink, kind: r.kind, creationTimestamp: r.creationTimestamp };
-    const updated = { ...next, ...keep, ...(r.fingerprint !== undefined ? { fingerprint: fingerprint() } : {}) };
+    const updated = {
+      ...normalizeReferences(c.collection, next, c.project),
+      ...keep,
+      ...(r.fingerprint !== undefined ? { fingerprint: fingerprint() } : {}),
+    };
     for (const k of Object.keys(r)) delete r[k];
     Object.assign(r, updated);
     if (c.collection === 'instanceGroupManagers') this.guests.resizeNow(c.scope, r);

@@ -50,13 +50,17 @@ export interface QuotaEntry {
 
 /** What one VM of a template uses, by metric. */
 function vmUsage(props: Record<string, unknown>): Record<string, number> {
-  const shape = machineShape(machineTypeName(props.machineType));
+  const type = machineTypeName(props.machineType);
+  const shape = machineShape(type);
   const cpus = shape?.guestCpus ?? 1;
+  // E2 and N1 count against CPUS, other families against their own FAMILY_CPUS (unlimited here unless set).
+  const family = type.split('-')[0];
+  const cpuMetric = ['e2', 'n1'].includes(family) ? 'CPUS' : `${family.toUpperCase()}_CPUS`;
   const gpus = shape?.gpus ?? 0;
   const nics = (props.networkInterfaces as Array<{ accessConfigs?: unknown[] }> | undefined) ?? [];
   const external = nics.some((n) => (n.accessConfigs ?? []).length > 0) ? 1 : 0;
   return {
-    CPUS: cpus,
+    [cpuMetric]: cpus,
     INSTANCES: 1,
     IN_USE_ADDRESSES: external,
     NVIDIA_L4_GPUS: gpus,

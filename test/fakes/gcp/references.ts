@@ -4,7 +4,7 @@
  * `resourceInUseByAnotherResource`). BEHAVIOUR.md, "Resource rules".
  */
 import { pathOf } from './guest.js';
-import { ApiError, canonicalPath, notFound, type Resource, type Store } from './store.js';
+import { ApiError, canonicalPath, LINK_BASE, notFound, type Resource, type Store } from './store.js';
 
 type Json = Record<string, unknown>;
 
@@ -88,4 +88,32 @@ export function inUse(collection: string, path: string, user: Resource): ApiErro
     'resourceInUseByAnotherResource',
     `The ${SINGULAR[collection] ?? collection} resource '${path}' is already being used by '${pathOf(user)}'`,
   );
+}
+
+/** The API stores and returns every reference as a full URL, however the request spelled it. */
+export function normalizeReferences(collection: string, body: Json, project: string): Json {
+  const link = (ref: unknown) => (typeof ref === 'string' && ref ? `${LINK_BASE}${canonicalPath(ref, project)}` : ref);
+  const out = structuredClone(body);
+  switch (collection) {
+    case 'instanceGroupManagers':
+      out.instanceTemplate = link(out.instanceTemplate);
+      break;
+    case 'backendServices':
+      if (Array.isArray(out.healthChecks)) out.healthChecks = out.healthChecks.map(link);
+      for (const b of (out.backends as Json[] | undefined) ?? []) b.group = link(b.group);
+      break;
+    case 'urlMaps': {
+      if (out.defaultService) out.defaultService = link(out.defaultService);
+      const action = out.defaultRouteAction as { weightedBackendServices?: Json[] } | undefined;
+      for (const w of action?.weightedBackendServices ?? []) w.backendService = link(w.backendService);
+      break;
+    }
+    case 'targetHttpProxies':
+      out.urlMap = link(out.urlMap);
+      break;
+    case 'forwardingRules':
+      out.target = link(out.target);
+      break;
+  }
+  return out;
 }
