@@ -48,7 +48,13 @@ const template = (name: string, machineType = 'e2-small') => ({
   name,
   properties: {
     machineType,
-    disks: [{ boot: true, autoDelete: true, initializeParams: { sourceImage: 'projects/debian-cloud/global/images/family/debian-12' } }],
+    disks: [
+      {
+        boot: true,
+        autoDelete: true,
+        initializeParams: { sourceImage: 'projects/debian-cloud/global/images/family/debian-12' },
+      },
+    ],
     networkInterfaces: [{ network: 'global/networks/default' }],
   },
 });
@@ -61,16 +67,29 @@ const group = (name: string, tpl: string, targetSize: number) => ({
 
 describe('fake GCE: request validation against the published model', () => {
   it('refuses unknown names, wrong JSON types and values outside an enum, as the API parses JSON', async () => {
-    const unknown = await call('POST', '/global/healthChecks', { name: 'hc-a', type: 'HTTP', httpHealthCheck: {}, bogus: 1 });
+    const unknown = await call('POST', '/global/healthChecks', {
+      name: 'hc-a',
+      type: 'HTTP',
+      httpHealthCheck: {},
+      bogus: 1,
+    });
     expect(unknown.status).toBe(400);
-    expect(unknown.body.error.message).toBe(`Invalid JSON payload received. Unknown name "bogus" at 'resource': Cannot find field.`);
+    expect(unknown.body.error.message).toBe(
+      `Invalid JSON payload received. Unknown name "bogus" at 'resource': Cannot find field.`,
+    );
     expect(unknown.body.error.status).toBe('INVALID_ARGUMENT');
-    const nested = await call('POST', '/global/instanceTemplates', { name: 'it-a', properties: { machine_type: 'e2-small' } });
+    const nested = await call('POST', '/global/instanceTemplates', {
+      name: 'it-a',
+      properties: { machine_type: 'e2-small' },
+    });
     expect(nested.body.error.message).toContain(`Unknown name "machine_type" at 'resource.properties'`);
     const typed = await call('POST', '/global/healthChecks', { name: 'hc-b', type: 'HTTP', checkIntervalSec: 'often' });
     expect(typed.status).toBe(400);
     expect(typed.body.error.message).toBe(`Invalid value at 'resource.check_interval_sec' (TYPE_INT32), "often"`);
-    const listed = await call('POST', '/global/backendServices', { name: 'bs-a', loadBalancingScheme: 'EXTERNAL_FANCY' });
+    const listed = await call('POST', '/global/backendServices', {
+      name: 'bs-a',
+      loadBalancingScheme: 'EXTERNAL_FANCY',
+    });
     expect(listed.body.error.message).toContain(`'resource.load_balancing_scheme' (TYPE_ENUM LoadBalancingScheme)`);
     expect(fake.list(`projects/${PROJECT}/global`, 'healthChecks')).toHaveLength(0);
   });
@@ -82,12 +101,21 @@ describe('fake GCE: request validation against the published model', () => {
     expect((await call('POST', '/global/instanceTemplates', { name: 'it-b', properties: {} })).body.error.message).toBe(
       "Required field 'resource.properties.machineType' not specified",
     );
-    const hc = await call('POST', '/global/healthChecks', { name: 'hc-c', type: 'HTTP', httpHealthCheck: {}, timeoutSec: 10, checkIntervalSec: 5 });
+    const hc = await call('POST', '/global/healthChecks', {
+      name: 'hc-c',
+      type: 'HTTP',
+      httpHealthCheck: {},
+      timeoutSec: 10,
+      checkIntervalSec: 5,
+    });
     expect(hc.body.error.message).toContain('timeoutSec must be less than or equal to checkIntervalSec');
     expect((await insert('/global/instanceTemplates', template('it-c'))).error).toBeUndefined();
     // Instance templates are immutable: the API has no patch or update for them.
     expect((await call('PATCH', '/global/instanceTemplates/it-c', { description: 'x' })).status).toBe(405);
-    const mig = await call('POST', '/zones/us-central1-a/instanceGroupManagers', { ...group('ig-c', 'it-c', 1), baseInstanceName: undefined });
+    const mig = await call('POST', '/zones/us-central1-a/instanceGroupManagers', {
+      ...group('ig-c', 'it-c', 1),
+      baseInstanceName: undefined,
+    });
     expect(mig.body.error.message).toBe("Required field 'resource.baseInstanceName' not specified");
   });
 
@@ -95,7 +123,10 @@ describe('fake GCE: request validation against the published model', () => {
     const sdk = await loadSdk();
     const client = new (sdk.HealthChecksClient as new (o: unknown) => any)(clientOptions(PROJECT, fake.endpoint));
     const [op] = await client.insert(
-      { project: PROJECT, healthCheckResource: { name: 'hc-sdk', type: 'HTTP', httpHealthCheck: { port: 80 }, bogus: 1 } },
+      {
+        project: PROJECT,
+        healthCheckResource: { name: 'hc-sdk', type: 'HTTP', httpHealthCheck: { port: 80 }, bogus: 1 },
+      },
       { maxRetries: 0 },
     );
     expect(op.latestResponse.status).toBeDefined();
@@ -118,7 +149,9 @@ describe('fake GCE: zones, quotas, fingerprints, pages', () => {
     await insert('/global/instanceTemplates', template('it-gpu', 'g2-standard-4'));
     const refused = await call('POST', '/zones/us-central1-f/instanceGroupManagers', group('ig-gpu', 'it-gpu', 1));
     expect(refused.status).toBe(400);
-    expect(refused.body.error.message).toContain("Machine type with name 'g2-standard-4' does not exist in zone 'us-central1-f'");
+    expect(refused.body.error.message).toContain(
+      "Machine type with name 'g2-standard-4' does not exist in zone 'us-central1-f'",
+    );
     expect(fake.list(`projects/${PROJECT}/zones/us-central1-f`, 'instances')).toHaveLength(0);
   });
 
@@ -136,7 +169,9 @@ describe('fake GCE: zones, quotas, fingerprints, pages', () => {
 
     fake.quotas.set({ CPUS: 4 });
     await insert('/global/instanceTemplates', template('it-q'));
-    expect((await insert('/zones/us-central1-a/instanceGroupManagers', group('ig-q', 'it-q', 3))).error).toBeUndefined();
+    expect(
+      (await insert('/zones/us-central1-a/instanceGroupManagers', group('ig-q', 'it-q', 3))).error,
+    ).toBeUndefined();
     // e2-small has 2 vCPUs: two VMs fit in 4, the third is refused and the group records why.
     const managed = await call('POST', '/zones/us-central1-a/instanceGroupManagers/ig-q/listManagedInstances');
     expect(managed.body.managedInstances).toHaveLength(2);
@@ -147,14 +182,19 @@ describe('fake GCE: zones, quotas, fingerprints, pages', () => {
     });
     const region = await call('GET', '/regions/us-central1');
     expect(region.body.quotas).toContainEqual({ metric: 'CPUS', limit: 4, usage: 4 });
-    expect((await call('GET', '/zones/us-central1-a/instanceGroupManagers/ig-q')).body.status).toEqual({ isStable: false });
+    expect((await call('GET', '/zones/us-central1-a/instanceGroupManagers/ig-q')).body.status).toEqual({
+      isStable: false,
+    });
     fake.quotas.set({ CPUS: 24 });
   });
 
   it('gives fingerprints to the resources that have them and refuses a stale one', async () => {
     const mig = (await call('GET', '/zones/us-central1-a/instanceGroupManagers/ig-q')).body;
     expect(mig.fingerprint).toEqual(expect.any(String));
-    const stale = await call('PATCH', '/zones/us-central1-a/instanceGroupManagers/ig-q', { fingerprint: 'c3RhbGU=', targetSize: 1 });
+    const stale = await call('PATCH', '/zones/us-central1-a/instanceGroupManagers/ig-q', {
+      fingerprint: 'c3RhbGU=',
+      targetSize: 1,
+    });
     expect(stale.status).toBe(412);
     expect(stale.body.error.errors[0].reason).toBe('conditionNotMet');
     const vm = (await call('GET', '/zones/us-central1-a/instances')).body.items[0];

@@ -52,6 +52,22 @@ export function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined, wha
   });
 }
 
+/**
+ * A resource as the API sends it. The SDK's decoded messages also carry a `_field: "field"`
+ * marker per optional field (protobufjs' synthetic oneofs); a body built from a read resource
+ * (a full update) must not hand those back (the SDK drops unknown names without a word).
+ */
+export function apiShape(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(apiShape);
+  if (typeof value !== 'object' || value === null) return value;
+  const out: Json = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (k.startsWith('_') && v === k.slice(1)) continue;
+    out[k] = apiShape(v);
+  }
+  return out;
+}
+
 export class GceApi {
   constructor(
     private readonly clients: SdkClients,
@@ -83,7 +99,7 @@ export class GceApi {
 
   async get(kind: KindName, name: string, signal?: AbortSignal): Promise<Json | null> {
     try {
-      return (await this.call(kind, 'get', { [KINDS[kind].field]: name }, signal)) as Json;
+      return apiShape(await this.call(kind, 'get', { [KINDS[kind].field]: name }, signal)) as Json;
     } catch (e) {
       if (isNotFound(failureOf(e))) return null;
       throw providerError(`get ${kind}/${name}`, e);
@@ -107,7 +123,7 @@ export class GceApi {
           signal,
           `list ${kind}`,
         )) as [Json[], unknown, { nextPageToken?: string } | undefined];
-        out.push(...(items ?? []));
+        out.push(...(items ?? []).map((i) => apiShape(i) as Json));
         pageToken = raw?.nextPageToken || undefined;
       } while (pageToken);
     } catch (e) {

@@ -30,7 +30,10 @@ export async function offeredMachineType(
  * against FAMILY_CPUS; GPUs against NVIDIA_<MODEL>_GPUS and GPUS_ALL_REGIONS
  * (https://cloud.google.com/compute/resource-usage).
  */
-export function vmQuotaUse(machine: Json, externalIp: boolean): { regional: Record<string, number>; global: Record<string, number> } {
+export function vmQuotaUse(
+  machine: Json,
+  externalIp: boolean,
+): { regional: Record<string, number>; global: Record<string, number> } {
   const family = String(machine.name).split('-')[0];
   const cpus = Number(machine.guestCpus ?? 1);
   const regional: Record<string, number> = {

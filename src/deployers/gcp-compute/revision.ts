@@ -168,7 +168,13 @@ export class RevisionResources {
    * missing, the group's own errors are read too: a VM it cannot create for a quota (taken by
    * someone else since the check) fails the warm at once rather than at the timeout.
    */
-  private async waitHealthy(t: RevisionTarget, groupLink: string, replicas: number, since: number, signal: AbortSignal) {
+  private async waitHealthy(
+    t: RevisionTarget,
+    groupLink: string,
+    replicas: number,
+    since: number,
+    signal: AbortSignal,
+  ) {
     const limitS = t.revision.health.timeout_seconds + this.settings.boot_grace_seconds;
     return pollUntil(
       async () => {

@@ -85,6 +85,9 @@ export class FakeGce {
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => void this.serve(req, res));
+    // Google's front ends keep idle connections far longer than Node's 5 s default; a short
+    // timeout races a client reusing the socket (ECONNRESET) on a loaded machine.
+    this.server.keepAliveTimeout = 600_000;
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     const addr = this.server.address();
     this.port = typeof addr === 'object' && addr ? addr.port : 0;
