@@ -85,6 +85,13 @@ export async function executePlan(o: ExecuteOptions): Promise<ApplyResult> {
       // Inside the try: a state write that fails as the step starts is a failed step, never silence.
       await record(mutationsOnStart(step, outcomeCtx()));
       o.emit({ type: 'step_started', step, at: started });
+      if (step.verb === 'update') {
+        // Settings bp reads itself: recording them is the whole step, no deployer is loaded.
+        await record(mutationsOnSuccess(step, outcomeCtx(), {}));
+        outcomes.set(step.id, { step_id: step.id, status: 'succeeded' });
+        o.emit({ type: 'step_succeeded', step, durationMs: Date.now() - started });
+        return true;
+      }
       const deployment = deploymentsById.get(step.deployment_id);
       if (!deployment) throw new Error(`deployment "${step.deployment_id}" is unknown to this apply`);
       const deployer = await o.deployers.get(deployment.deployer);
@@ -344,7 +351,6 @@ async function invoke(
       return { applied_entries: checkSplitResult(what, out, step.deployment_id, requested).applied_entries };
     }
     case 'update':
-      // Settings bp reads itself (drain time, ttl, health timeout): recording them is the step.
-      return {};
+      return {}; // recorded in runStep before any deployer is loaded
   }
 }
