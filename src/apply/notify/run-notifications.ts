@@ -173,7 +173,10 @@ export class RunNotifications {
 
 /** The environment's own step (deployment_id "") is about no deployment: null, as the event schema says. */
 function where(step: { deployment_id: string; revision_id: string | null }) {
-  return { deployment_id: step.deployment_id === ENVIRONMENT_SCOPE ? null : step.deployment_id, revision_id: step.revision_id };
+  return {
+    deployment_id: step.deployment_id === ENVIRONMENT_SCOPE ? null : step.deployment_id,
+    revision_id: step.revision_id,
+  };
 }
 
 function stepDigest(step: { id: string; verb: string; reason: string }) {
