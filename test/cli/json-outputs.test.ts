@@ -9,27 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STREAM_EVENT_TYPES, WEBHOOK_EVENT_TYPES } from '../../src/model/output.js';
 import { EVENT_TYPES } from '../../src/apply/notify/event.js';
 import { bp, engineEnv, ROOT, tempDir, writeFile } from '../helpers/cli.js';
-import { expectValid, SCHEMAS, validator } from '../helpers/schemas.js';
-
-/** camelCase anywhere in the keys of a document: not allowed in bp's JSON. */
-function camelKeys(v: unknown, path = '$', out: string[] = []): string[] {
-  if (Array.isArray(v)) v.forEach((x, i) => camelKeys(x, `${path}[${i}]`, out));
-  else if (v && typeof v === 'object') {
-    for (const [k, x] of Object.entries(v)) {
-      // Maps keyed by user-chosen ids or env var names are data, not field names.
-      if (/[a-z][A-Z]/.test(k) && !/\.(env|ci|config|deployers|vars)$/.test(path)) out.push(`${path}.${k}`);
-      camelKeys(x, `${path}.${k}`, out);
-    }
-  }
-  return out;
-}
-
-const ndjson = (text: string) =>
-  text
-    .trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+import { camelKeys, expectValid, ndjson, SCHEMAS, validator } from '../helpers/schemas.js';
 
 let t: ReturnType<typeof tempDir>;
 const run = (args: string[]) => bp(args, { cwd: t.dir });
