@@ -126,6 +126,7 @@ export class ArmApi {
     if (!name) {
       if (method !== 'GET') throw new ArmError(405, 'MethodNotAllowed', `${method} is not allowed on a collection.`);
       const all = this.store.list(type.type, groupId);
+      if (type.unpaged) return { status: 200, body: { value: all.map((r) => this.view(type, r, ctx, url.searchParams)) } };
       return this.paged(
         all.map((r) => this.view(type, r, ctx, url.searchParams)),
         (r) => String(r.id).toLowerCase(),
