@@ -15,8 +15,7 @@ import { AbortedError, errorCode, messageOf } from '../model/errors.js';
 import type { Plan, PlanStep, Verb } from '../model/plan.js';
 import { applyMutation, type Mutation, type RecordedState } from '../model/state.js';
 import { mutationsOnFailure, mutationsOnStart, mutationsOnSuccess } from '../plan/outcome.js';
-import { RoutingReleases } from '../plan/routing-release.js';
-import { archiveWithRouting } from './archive.js';
+import { archiveWithRouting, ReleaseRun } from './archive.js';
 import type { StateSession } from '../state/backend.js';
 import { deployerView } from './deployer-env.js';
 import type { DeployerSet } from './deployer-set.js';
@@ -73,7 +72,7 @@ export async function executePlan(o: ExecuteOptions): Promise<ApplyResult> {
   const waitUntil = o.rolloutWaitMs ? o.clock().getTime() + o.rolloutWaitMs : null;
   const outcomes = new Map<string, StepOutcome>();
   const views = new ViewCache(o);
-  const releases = new RoutingReleases();
+  const releases = new ReleaseRun();
   const record = async (mutations: Mutation[]) => {
     if (mutations.length === 0) return;
     await o.session.record(mutations);
@@ -343,14 +342,14 @@ async function invoke(
   step: PlanStep,
   env: DeployerEnvironment,
   opts: VerbOptions,
-  releases: RoutingReleases,
+  releases: ReleaseRun,
 ): Promise<{ outputs?: Record<string, unknown>; endpoint?: string; applied_entries?: SplitEntry[] }> {
   if (opts.signal.aborted) throw new AbortedError(`${step.id} was interrupted`);
   const rev = step.revision_id ?? '';
   const what = `the deployer's ${step.verb === 'apply_traffic_split' ? 'applyTrafficSplit' : step.verb} of ${step.id}`;
   switch (step.verb) {
     case 'stage':
-      releases.revived(rev);
+      releases.revived(step.deployment_id, rev);
       return checkStageResult(what, await deployer.stageRevision(env, rev, opts));
     case 'warm':
       return checkWarmResult(what, await deployer.warmRevision(env, rev, opts));

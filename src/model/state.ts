@@ -211,19 +211,6 @@ export type Mutation =
   | { kind: 'pending_done'; step_id: string }
   | { kind: 'history'; entry: HistoryEntry; limit: number };
 
-/** Every mutation kind, for backends checking what they read back. */
-export const MUTATION_KINDS: ReadonlySet<string> = new Set<Mutation['kind']>([
-  'deployer',
-  'deployment',
-  'deployment_removed',
-  'revision',
-  'split',
-  'rollout',
-  'pending',
-  'pending_done',
-  'history',
-]);
-
 /**
  * What is wrong with a stored state document read back by a backend (null: nothing), so a
  * hand-edited or foreign document is reported as corrupt instead of being half-applied.
@@ -260,42 +247,44 @@ export function emptyState(environmentId: string, lineage: string, now: Date): R
   };
 }
 
+type Mutator<K extends Mutation['kind']> = (state: RecordedState, m: Extract<Mutation, { kind: K }>) => void;
+
+/** What each mutation kind does to state; the mapped type makes the table list every kind. */
+const MUTATORS: { readonly [K in Mutation['kind']]: Mutator<K> } = {
+  deployer: (s, m) => put(s.deployers, m.name, m.instance),
+  deployment: (s, m) => put(s.deployments, m.deployment.deployment_id, m.deployment),
+  deployment_removed: (s, m) => remove(s.deployments, m.deployment_id),
+  revision: (s, m) => put(s.revisions, m.revision.revision_id, m.revision),
+  split: (s, m) => withDeployment(s, m.deployment_id, (d) => (d.split = m.entries)),
+  rollout: (s, m) => withDeployment(s, m.deployment_id, (d) => (d.rollout = m.rollout)),
+  pending: (s, m) => put(s.pending, m.op.step_id, m.op),
+  pending_done: (s, m) => remove(s.pending, m.step_id),
+  history: (s, m) => {
+    const kept = [...(s.history ?? []), m.entry];
+    s.history = kept.slice(Math.max(0, kept.length - Math.max(1, m.limit)));
+  },
+};
+
+function put<T>(records: Record<string, T>, id: string, value: T): void {
+  records[id] = value;
+}
+
+function remove(records: Record<string, unknown>, id: string): void {
+  delete records[id];
+}
+
+/** Changes a recorded deployment; a split or rollout for one state no longer holds is ignored on replay. */
+function withDeployment(state: RecordedState, id: string, change: (d: RecordedDeployment) => unknown): void {
+  const d = state.deployments[id];
+  if (d) change(d);
+}
+
+/** Every mutation kind, for backends checking what they read back. */
+export const MUTATION_KINDS: ReadonlySet<string> = new Set(Object.keys(MUTATORS));
+
 /** Applies one mutation in place (callers own the object); returns it for chaining. */
 export function applyMutation(state: RecordedState, m: Mutation): RecordedState {
-  switch (m.kind) {
-    case 'deployer':
-      state.deployers[m.name] = m.instance;
-      break;
-    case 'deployment':
-      state.deployments[m.deployment.deployment_id] = m.deployment;
-      break;
-    case 'deployment_removed':
-      delete state.deployments[m.deployment_id];
-      break;
-    case 'revision':
-      state.revisions[m.revision.revision_id] = m.revision;
-      break;
-    case 'split': {
-      const d = state.deployments[m.deployment_id];
-      if (d) d.split = m.entries;
-      break;
-    }
-    case 'rollout': {
-      const d = state.deployments[m.deployment_id];
-      if (d) d.rollout = m.rollout;
-      break;
-    }
-    case 'pending':
-      state.pending[m.op.step_id] = m.op;
-      break;
-    case 'pending_done':
-      delete state.pending[m.step_id];
-      break;
-    case 'history': {
-      const kept = [...(state.history ?? []), m.entry];
-      state.history = kept.slice(Math.max(0, kept.length - Math.max(1, m.limit)));
-      break;
-    }
-  }
+  // TypeScript cannot pair `m` with its own kind's entry through an indexed access; the table's type does.
+  (MUTATORS[m.kind] as Mutator<Mutation['kind']>)(state, m);
   return state;
 }

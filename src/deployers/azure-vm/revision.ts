@@ -5,7 +5,7 @@
  * backend pool. Every step looks first and PUTs only what is missing or Failed; ARM PUTs are
  * create-or-update, so a repeated or resumed call converges to the same resources.
  */
-import type { DeployerDeployment, DeployerRevision } from '../../model/deployer.js';
+import type { DeployerDeployment, DeployerRevision, VerbOptions } from '../../model/deployer.js';
 import { ProviderError } from '../../model/errors.js';
 import type { Settings } from './config.js';
 import { vmSizeFor } from './config.js';
@@ -19,6 +19,7 @@ import { SizeOffers } from './size-offers.js';
 import { revisionNames, revisionTags, type RevisionNames } from './names.js';
 import type { AzureClients } from './sdk.js';
 import { done, pending, pollUntil } from '../kit/poll.js';
+import { replicaProgress } from '../kit/progress.js';
 
 export interface RevisionTarget {
   environmentId: string;
@@ -81,12 +82,13 @@ export class RevisionResources {
     return { vm_size: size, subnet_id: this.s.subnet_id, public_ip: t.names.publicIp };
   }
 
-  async warm(t: RevisionTarget, signal: AbortSignal): Promise<{ outputs: Record<string, unknown>; endpoint: string }> {
+  async warm(t: RevisionTarget, opts: VerbOptions): Promise<{ outputs: Record<string, unknown>; endpoint: string }> {
+    const { signal } = opts;
     await this.stage(t, signal);
     const fqdn = await this.ensureFrontDoor(t, signal);
     const replicas = Math.max(1, t.revision.resources.replicas);
     await Promise.all(Array.from({ length: replicas }, (_, i) => this.ensureVm(t, i, signal)));
-    const vms = await this.waitHealthy(t, replicas, signal);
+    const vms = await this.waitHealthy(t, replicas, opts);
     return {
       outputs: {
         public_ip: t.names.publicIp,
@@ -284,13 +286,22 @@ export class RevisionResources {
     );
   }
 
-  private async waitHealthy(t: RevisionTarget, replicas: number, signal: AbortSignal): Promise<string[]> {
+  /** Polls until every VM runs and is Up in the health probe, reporting `1/2 VMs up` and a VM that is not. */
+  private async waitHealthy(t: RevisionTarget, replicas: number, opts: VerbOptions): Promise<string[]> {
+    const { signal } = opts;
     const limitS = t.revision.health.timeout_seconds + this.s.boot_grace_seconds;
     const names = Array.from({ length: replicas }, (_, i) => t.names.vm(i));
+    const progress = replicaProgress(opts.progress, {
+      waitingFor: `${replicas} VMs of "${t.revision.revision_id}" to pass the health probe of ${t.names.loadBalancer}`,
+      wanted: replicas,
+      unit: 'VMs running and up in the health probe',
+    });
     return pollUntil(
       async () => {
         const h = await this.health(t, names, signal);
         const healthy = h.filter((x) => x.power === 'running' && x.up);
+        const other = h.find((x) => x.power !== 'running' || !x.up);
+        progress.set(healthy.length, other && `${other.vm} ${other.power}/${other.up ? 'up' : 'down'}`);
         const detail =
           `${healthy.length} of ${replicas} VMs passed the load balancer's health probe ` +
           `(${t.revision.health.http_path} on port ${this.s.port}) within ${limitS} s (${h.map((x) => `${x.vm} ${x.power}${x.up ? '/up' : '/down'}`).join(', ')})`;
