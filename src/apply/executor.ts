@@ -15,8 +15,7 @@ import { AbortedError, errorCode, messageOf } from '../model/errors.js';
 import type { Plan, PlanStep, Verb } from '../model/plan.js';
 import { applyMutation, type Mutation, type RecordedState } from '../model/state.js';
 import { mutationsOnFailure, mutationsOnStart, mutationsOnSuccess } from '../plan/outcome.js';
-import { RoutingReleases } from '../plan/routing-release.js';
-import { archiveWithRouting } from './archive.js';
+import { archiveWithRouting, ReleaseRun } from './archive.js';
 import type { StateSession } from '../state/backend.js';
 import { deployerView } from './deployer-env.js';
 import type { DeployerSet } from './deployer-set.js';
@@ -73,7 +72,7 @@ export async function executePlan(o: ExecuteOptions): Promise<ApplyResult> {
   const waitUntil = o.rolloutWaitMs ? o.clock().getTime() + o.rolloutWaitMs : null;
   const outcomes = new Map<string, StepOutcome>();
   const views = new ViewCache(o);
-  const releases = new RoutingReleases();
+  const releases = new ReleaseRun();
   const record = async (mutations: Mutation[]) => {
     if (mutations.length === 0) return;
     await o.session.record(mutations);
@@ -92,6 +91,13 @@ export async function executePlan(o: ExecuteOptions): Promise<ApplyResult> {
       // Inside the try: a state write that fails as the step starts is a failed step, never silence.
       await record(mutationsOnStart(step, outcomeCtx()));
       o.emit({ type: 'step_started', step, at: started });
+      if (step.verb === 'update') {
+        // Settings bp reads itself: recording them is the whole step, no deployer is loaded.
+        await record(mutationsOnSuccess(step, outcomeCtx(), {}));
+        outcomes.set(step.id, { step_id: step.id, status: 'succeeded' });
+        o.emit({ type: 'step_succeeded', step, durationMs: Date.now() - started });
+        return true;
+      }
       const deployment = deploymentsById.get(step.deployment_id);
       if (!deployment) throw new Error(`deployment "${step.deployment_id}" is unknown to this apply`);
       const deployer = await o.deployers.get(deployment.deployer);
@@ -343,14 +349,14 @@ async function invoke(
   step: PlanStep,
   env: DeployerEnvironment,
   opts: VerbOptions,
-  releases: RoutingReleases,
+  releases: ReleaseRun,
 ): Promise<{ outputs?: Record<string, unknown>; endpoint?: string; applied_entries?: SplitEntry[] }> {
   if (opts.signal.aborted) throw new AbortedError(`${step.id} was interrupted`);
   const rev = step.revision_id ?? '';
   const what = `the deployer's ${step.verb === 'apply_traffic_split' ? 'applyTrafficSplit' : step.verb} of ${step.id}`;
   switch (step.verb) {
     case 'stage':
-      releases.revived(rev);
+      releases.revived(step.deployment_id, rev);
       return checkStageResult(what, await deployer.stageRevision(env, rev, opts));
     case 'warm':
       return checkWarmResult(what, await deployer.warmRevision(env, rev, opts));
@@ -367,7 +373,6 @@ async function invoke(
       return { applied_entries: checkSplitResult(what, out, step.deployment_id, requested).applied_entries };
     }
     case 'update':
-      // Settings bp reads itself (drain time, ttl, health timeout): recording them is the step.
-      return {};
+      return {}; // recorded in runStep before any deployer is loaded
   }
 }

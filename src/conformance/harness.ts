@@ -7,8 +7,7 @@ import type { Deployer, DeployerEnvironment, DeployerRevision, Observation } fro
 import type { SplitEntry } from '../model/environment.js';
 import { STATE_FORMAT, type RecordedState } from '../model/state.js';
 import type { FixtureIds } from './fixture.js';
-import { archiveWithRouting } from '../apply/archive.js';
-import { RoutingReleases } from '../plan/routing-release.js';
+import { archiveWithRouting, ReleaseRun } from '../apply/archive.js';
 import { observationProblem, snapshotOf, type Snapshot } from './snapshot.js';
 import { canonicalJson, CheckFailure, describeError } from './verdict.js';
 
@@ -29,7 +28,7 @@ export class Harness {
   /** Splits the bench has enforced through the deployer, as recorded state would hold them. */
   private readonly enforced = new Map<string, SplitEntry[]>();
   /** When routing is released, decided as the engine decides it (the deployer never does). */
-  private readonly releases = new RoutingReleases();
+  private readonly releases = new ReleaseRun();
 
   constructor(
     readonly deployer: Deployer,
@@ -87,7 +86,7 @@ export class Harness {
         const opts = { signal: s };
         switch (verb) {
           case 'stage':
-            this.releases.revived(target);
+            this.releases.revived(this.deploymentOf(target), target);
             return d.stageRevision(copy, target, opts);
           case 'warm':
             return d.warmRevision(copy, target, opts);

@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'RevisionNotFound'
   | 'SplitNotFound'
   | 'InvalidSplit'
+  | 'RoutingNotReleased'
   | 'Provider'
   | 'StaleState'
   | 'LockHeld'
@@ -113,6 +114,21 @@ export class SplitNotFoundError extends BpError {
 export class InvalidSplitError extends BpError {
   constructor(message: string) {
     super('InvalidSplit', message);
+  }
+}
+
+/**
+ * A deployer was asked to archive the last revision its deployment's routing names, and bp did
+ * not release that routing first. Only `releaseRouting` deletes routing
+ * (docs/design.md#traffic-rules); the archive refuses before changing anything.
+ */
+export class RoutingNotReleasedError extends BpError {
+  constructor(deploymentId: string, revisionId: string, routing: string) {
+    super(
+      'RoutingNotReleased',
+      `archiving "${revisionId}" would leave the routing of "${deploymentId}" (${routing}) with no target; ` +
+        'bp releases routing (releaseRouting) before archiving the last revision it routes to',
+    );
   }
 }
 

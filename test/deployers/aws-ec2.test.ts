@@ -7,6 +7,7 @@ import { targetGroupName } from '../../src/deployers/aws-ec2/launch.js';
 import type { AwsEc2Deployer } from '../../src/deployers/aws-ec2/deployer.js';
 import { createDeployer, environment, opts, recordingLogger, revision, split } from '../fakes/aws/env.js';
 import { fakeAwsForSuite, fakeConfig } from '../fakes/aws/setup.js';
+import { takeDown } from '../helpers/take-down.js';
 
 const { fake } = fakeAwsForSuite();
 const open: AwsEc2Deployer[] = [];
@@ -116,8 +117,13 @@ describe('aws-ec2 lifecycle', () => {
     expect((await d.observe(env, opts())).revisions['life-v1']).toEqual({ present: false, healthy: false });
     await d.archiveRevision(env, 'life-v1', opts());
 
-    // Taking the deployment down: archiving the revision that carries traffic releases the rule.
-    await d.archiveRevision(env, 'life-v2', opts());
+    // Taking the deployment down: archive alone never deletes the rule, so it refuses to take the
+    // rule's last target group (changing nothing); bp's path releases the rule first.
+    const serving = instancesOf('life-v2').length;
+    await expect(d.archiveRevision(env, 'life-v2', opts())).rejects.toMatchObject({ code: 'RoutingNotReleased' });
+    expect(instancesOf('life-v2')).toHaveLength(serving);
+    expect(ruleWeights('web')).toEqual({ 'life-v2': 1 });
+    await takeDown(d, env);
     seen = await d.observe(env, opts());
     expect(seen.splits).toEqual({});
     expect(seen.revisions).toEqual({
@@ -162,7 +168,7 @@ describe('aws-ec2 lifecycle', () => {
     expect(again.endpoint).toBe(first.endpoint);
     expect(instancesOf('idem-v1')).toHaveLength(3);
     expect(instancesOf('idem-v1')[0].instanceType).toBe('t3.micro');
-    await d.archiveRevision(env, 'idem-v1', opts());
+    await takeDown(d, env);
   });
 
   it('sees an instance terminated outside bp as drift and replaces it on the next warm', async () => {
@@ -199,7 +205,7 @@ describe('aws-ec2 lifecycle', () => {
     // Every instance gone: observe reports the revision absent, so bp's planner rebuilds it.
     for (const i of instancesOf('drift-v1')) fake().ec2.terminateOutOfBand(i.id);
     expect((await d.observe(env, opts())).revisions['drift-v1']).toEqual({ present: false, healthy: false });
-    await d.archiveRevision(env, 'drift-v1', opts());
+    await takeDown(d, env);
   });
 
   it('reports a split ELBv2 cannot express exactly as rounded, and observe agrees', async () => {
@@ -216,7 +222,7 @@ describe('aws-ec2 lifecycle', () => {
     expect(ruleWeights('web')).toEqual({ 'round-v1': 999, 'round-v2': 1 });
     expect((await d.observe(env, opts())).splits.web).toEqual(applied.applied_entries);
     expect(logger.lines.some((l) => l.startsWith('warn') && l.includes('rounded'))).toBe(true);
-    for (const r of revs) await d.archiveRevision(env, r.revision_id, opts());
+    await takeDown(d, env);
   });
 
   it('routes each deployment by host header or path when configured', async () => {
@@ -233,6 +239,6 @@ describe('aws-ec2 lifecycle', () => {
     );
     expect(conditions.web).toEqual([{ Field: 'host-header', HostHeaderConfig: { Values: ['web.apps.example.com'] } }]);
     expect(conditions.admin).toEqual([{ Field: 'path-pattern', PathPatternConfig: { Values: ['/admin/*'] } }]);
-    for (const id of ['routes-w1', 'routes-a1']) await d.archiveRevision(env, id, opts());
+    await takeDown(d, env);
   });
 });

@@ -10,6 +10,7 @@ import { fromTrafficManager, toTrafficManager } from '../../src/deployers/azure-
 import type { Deployer } from '../../src/model/deployer.js';
 import { FAKE_RESOURCE_GROUP, FAKE_SUBSCRIPTION, type FakeArm } from '../fakes/azure/server.js';
 import { environment, fakeConfig, opts, revision, silent, split, startFake } from './azure-vm-fixtures.js';
+import { takeDown } from '../helpers/take-down.js';
 
 let fake: FakeArm;
 let deployer: Deployer;
@@ -122,7 +123,10 @@ describe('azure-vm lifecycle against the fake Resource Manager', () => {
     expect(seen.splits.web).toEqual(split(['Web.v2', 10000]));
     await deployer.archiveRevision(env, 'Web.v1', opts());
 
-    await deployer.archiveRevision(env, 'Web.v2', opts());
+    // Archive alone never deletes the profile: its last endpoint is refused, changing nothing.
+    await expect(deployer.archiveRevision(env, 'Web.v2', opts())).rejects.toMatchObject({ code: 'RoutingNotReleased' });
+    expect(vmsOf('Web.v2')).not.toEqual([]);
+    await takeDown(deployer, env);
     expect(profileOf('web')).toBeUndefined();
     expect(fake.store.all().filter((r) => r.tags?.['bp-managed-by'] === 'bp')).toEqual([]);
     expect((await deployer.observe(env, opts())).splits).toEqual({});
@@ -146,7 +150,7 @@ describe('azure-vm lifecycle against the fake Resource Manager', () => {
     await deployer.drainRevision(env, 'drain-b', opts());
     expect(Date.now() - t1).toBeLessThan(1000);
     expect(fake.requests('PUT', /trafficmanagerprofiles/).length).toBe(puts);
-    for (const id of ['drain-b', 'drain-a']) await deployer.archiveRevision(env, id, opts());
+    await takeDown(deployer, env);
     expect(profileOf('drains')).toBeUndefined();
   });
 
@@ -183,7 +187,7 @@ describe('azure-vm lifecycle against the fake Resource Manager', () => {
     await deployer.warmRevision(env, 'drift-v1', opts());
     expect(fake.requests('POST', new RegExp(`${n.vm(0)}/start$`))).toHaveLength(1);
     expect((await deployer.observe(env, opts())).revisions['drift-v1'].healthy).toBe(true);
-    await deployer.archiveRevision(env, 'drift-v1', opts());
+    await takeDown(deployer, env);
   });
 
   it('reports the split Traffic Manager enforces (per mille), and rescaled wire weights after a change outside bp', async () => {
@@ -227,7 +231,7 @@ describe('azure-vm lifecycle against the fake Resource Manager', () => {
     );
     await deployer.applyTrafficSplit(env, 'thirds', opts());
     expect((await deployer.observe(env, opts())).splits.thirds).toEqual(enforced);
-    for (const r of revs) await deployer.archiveRevision(env, r.revision_id, opts());
+    await takeDown(deployer, env);
     expect(profileOf('thirds')).toBeUndefined();
   });
 });

@@ -19,6 +19,7 @@ import {
   ZONE,
   zoneScope,
 } from './gcp-compute-fixtures.js';
+import { takeDown } from '../helpers/take-down.js';
 
 const logger = { debug() {}, info() {}, warn() {}, error() {} };
 let fake: FakeGce;
@@ -131,7 +132,10 @@ describe('gcp-compute lifecycle against the fake Compute Engine', () => {
     expect(seen.revisions['Web.v1']).toEqual({ present: false, healthy: false });
     expect(seen.splits.web).toEqual([{ revision_id: 'Web.v2', weight_bps: 10000 }]);
 
-    await deployer.archiveRevision(env, 'Web.v2', opts());
+    // Archive alone never deletes the URL map: the map's last backend is refused, changing nothing.
+    await expect(deployer.archiveRevision(env, 'Web.v2', opts())).rejects.toMatchObject({ code: 'RoutingNotReleased' });
+    expect(names('backendServices')).toEqual([n2.backendService]);
+    await takeDown(deployer, env);
     for (const kind of [
       'urlMaps',
       'targetHttpProxies',
@@ -196,7 +200,7 @@ describe('gcp-compute lifecycle against the fake Compute Engine', () => {
     expect((await deployer.observe(env, opts())).revisions['drift-v1'].healthy).toBe(false);
     await deployer.warmRevision(env, 'drift-v1', opts());
     expect((await deployer.observe(env, opts())).revisions['drift-v1'].healthy).toBe(true);
-    await deployer.archiveRevision(env, 'drift-v1', opts());
+    await takeDown(deployer, env);
   });
 
   it('reports the split the URL map enforces (per mille), and rescaled wire weights after a change outside bp', async () => {
@@ -227,7 +231,7 @@ describe('gcp-compute lifecycle against the fake Compute Engine', () => {
     expect(drifted.map((e) => e.weight_bps)).toEqual(fromPerMille([500, 333, 334]));
     await deployer.applyTrafficSplit(env, 'thirds', opts());
     expect((await deployer.observe(env, opts())).splits.thirds).toEqual(enforced);
-    for (const r of revs) await deployer.archiveRevision(env, r.revision_id, opts());
+    await takeDown(deployer, env);
     expect(fake.list(globalScope, 'urlMaps').filter((m) => String(m.description).includes('"thirds"'))).toEqual([]);
   });
 });

@@ -8,6 +8,7 @@ import type { Deployer, DeployerEnvironment, DeployerRevision } from '../../src/
 import { ENVIRONMENT_SCHEMA } from '../../src/model/environment.js';
 import { writeKubeconfig } from '../fakes/kube-apiserver/kubeconfig.js';
 import { startFakeKubeApiServer, type FakeKube } from '../fakes/kube-apiserver/server.js';
+import { takeDown } from '../helpers/take-down.js';
 
 type Obj = Record<string, any>;
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
@@ -93,10 +94,8 @@ describe.each(['replicas', 'gateway-api'] as const)('two environments in one nam
     expect(prodSeen.splits.web).toEqual([{ revision_id: 'web-v1', weight_bps: 10000 }]);
     expect((await d.observe(staging, opts())).splits.web).toEqual(staging.deployments[0].traffic);
     const down = split(structuredClone(staging), []);
-    for (const id of ['web-v1', 'web-v2']) {
-      await d.drainRevision(down, id, opts());
-      await d.archiveRevision(down, id, opts());
-    }
+    for (const id of ['web-v1', 'web-v2']) await d.drainRevision(down, id, opts());
+    await takeDown(d, down);
     // Prod is untouched: its routing object, revision and split.
     expect(await d.observe(prod, opts())).toEqual(prodSeen);
     expect(replicas(`prod-${traffic[0]}-web-v1`)).toBe(2);
@@ -106,7 +105,7 @@ describe.each(['replicas', 'gateway-api'] as const)('two environments in one nam
         : obj('gateway.networking.k8s.io/v1', 'HTTPRoute', `prod-${traffic[0]}-web`);
     expect(routing?.metadata.annotations['bp.dev/environment-id']).toBe(`prod-${traffic[0]}`);
     expect(kube.objects('apps/v1', 'Deployment', 'default', `bp.dev/environment=staging-${traffic[0]}`)).toEqual([]);
-    await d.archiveRevision(split(prod, []), 'web-v1', opts());
+    await takeDown(d, split(prod, []));
   });
 });
 
@@ -204,12 +203,12 @@ describe('autoscaling', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(replicas('hpa-auto-v1')).toBe(0);
     delete kube.controller.options.cpuUtilization['default/hpa-auto-v1'];
-    await d.archiveRevision(e, 'auto-v1', opts());
+    await takeDown(d, e);
   });
 });
 
 describe('gateway-api routes', () => {
-  it('gives each deployment its own hostnames and path match; the last archive deletes the route before it routes nowhere', async () => {
+  it('gives each deployment its own hostnames and path match; taking a deployment down releases its route before its Service goes', async () => {
     const d = await deployer({
       traffic: 'gateway-api',
       gateway: { name: 'public', namespace: 'infra' },
@@ -239,7 +238,7 @@ describe('gateway-api routes', () => {
     kube.journal.clear();
     const down = split(structuredClone(e), [], 0);
     await d.drainRevision(down, 'web-1', opts());
-    await d.archiveRevision(down, 'web-1', opts());
+    await takeDown(d, down, ['web']);
     expect(obj('gateway.networking.k8s.io/v1', 'HTTPRoute', 'gw-web')).toBeUndefined();
     // Never written without a weighted backend, and deleted before the Service it pointed at.
     const routeWrites = kube.journal.find('PATCH', '/httproutes/gw-web');
@@ -250,11 +249,7 @@ describe('gateway-api routes', () => {
       .filter((x) => x.method === 'DELETE')
       .map((x) => x.path.split('/').slice(-2).join('/'));
     expect(order.indexOf('httproutes/gw-web')).toBeLessThan(order.indexOf('services/gw-web-1'));
-    for (const [i, id] of [
-      [1, 'co-1'],
-      [2, 'adm-1'],
-    ] as const)
-      await d.archiveRevision(split(e, [], i), id, opts());
+    await takeDown(d, e, ['checkout', 'admin']);
   });
 });
 
@@ -302,6 +297,6 @@ describe('replicas-mode transitions', () => {
     const v1s = history.map((h) => h.v1);
     expect(v1s).toEqual([...v1s].sort((a, b) => b - a));
     for (const h of history) expect(h.v1 + h.v2).toBeGreaterThanOrEqual(4);
-    for (const id of ['v1', 'v2']) await d.archiveRevision(split(e, []), id, opts());
+    await takeDown(d, split(e, []));
   });
 });

@@ -11,10 +11,11 @@ import type {
   TargetHealthDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { createHash } from 'node:crypto';
+import { RoutingNotReleasedError } from '../kit/api.js';
 import { aws, awsErrorCode, type AwsClients } from './sdk.js';
 import type { AwsEc2Config } from './config.js';
 import { TAG_DEPLOYMENT, TAG_ENVIRONMENT, TAG_REVISION } from './launch.js';
-import { ruleConditions } from './limits.js';
+import { checkRuleSize, ruleConditions } from './limits.js';
 import { forwardAction, forwardTargets, rulePriority, sameConditions, type Weighted } from './rule-shape.js';
 
 export { PRIORITY_WINDOW, rulePriority, type Weighted } from './rule-shape.js';
@@ -96,29 +97,27 @@ export class Balancer {
   }
 
   async register(signal: AbortSignal, arn: string, ids: string[]): Promise<void> {
-    if (ids.length === 0) return;
-    await aws('elbv2:RegisterTargets', signal, () =>
-      this.c.elb.send(
-        new this.c.elbSdk.RegisterTargetsCommand({
-          TargetGroupArn: arn,
-          Targets: ids.map((Id) => ({ Id })),
-        }),
-        { abortSignal: signal },
-      ),
-    );
+    await this.changeTargets(signal, 'RegisterTargets', arn, ids);
   }
 
   async deregister(signal: AbortSignal, arn: string, ids: string[]): Promise<void> {
+    await this.changeTargets(signal, 'DeregisterTargets', arn, ids);
+  }
+
+  /** Adds or removes instances of a target group; no instance is no call. */
+  private async changeTargets(
+    signal: AbortSignal,
+    action: 'RegisterTargets' | 'DeregisterTargets',
+    arn: string,
+    ids: string[],
+  ): Promise<void> {
     if (ids.length === 0) return;
-    await aws('elbv2:DeregisterTargets', signal, () =>
-      this.c.elb.send(
-        new this.c.elbSdk.DeregisterTargetsCommand({
-          TargetGroupArn: arn,
-          Targets: ids.map((Id) => ({ Id })),
-        }),
-        { abortSignal: signal },
-      ),
-    );
+    const input = { TargetGroupArn: arn, Targets: ids.map((Id) => ({ Id })) };
+    const command =
+      action === 'RegisterTargets'
+        ? new this.c.elbSdk.RegisterTargetsCommand(input)
+        : new this.c.elbSdk.DeregisterTargetsCommand(input);
+    await aws(`elbv2:${action}`, signal, () => this.c.elb.send(command, { abortSignal: signal }));
   }
 
   async health(signal: AbortSignal, arn: string): Promise<TargetHealthDescription[]> {
@@ -245,7 +244,8 @@ export class Balancer {
 
   /**
    * Replaces the rule's forward action, and its conditions when the file changed them
-   * (host_domain, routes); deletes the rule when no target group is left.
+   * (host_domain, routes). Never empty: only releaseRouting deletes a rule
+   * (docs/design.md#traffic-rules).
    */
   async setRuleTargets(
     signal: AbortSignal,
@@ -253,10 +253,6 @@ export class Balancer {
     targets: Weighted[],
     deploymentId?: string,
   ): Promise<void> {
-    if (targets.length === 0) {
-      await this.deleteRule(signal, rule.arn);
-      return;
-    }
     const wanted = deploymentId === undefined ? undefined : this.conditions(deploymentId);
     const Conditions = wanted && !sameConditions(rule.conditions, wanted) ? wanted : undefined;
     await aws('elbv2:ModifyRule', signal, () =>
@@ -272,6 +268,39 @@ export class Balancer {
   }
 
   /** True when the rule's conditions are not the ones the file asks for now. */
+  /** Adds a target group to its deployment's rule at weight 0, creating the rule if needed. */
+  async attachGroup(signal: AbortSignal, envId: string, deploymentId: string, tgArn: string): Promise<void> {
+    const rule = (await this.deploymentRules(signal, envId)).get(deploymentId);
+    const attached = rule?.targets.some((t) => t.arn === tgArn) ?? false;
+    if (rule && attached && !this.conditionsChanged(rule, deploymentId)) return;
+    const targets = attached ? rule!.targets : [...(rule?.targets ?? []), { arn: tgArn, weight: 0 }];
+    checkRuleSize(deploymentId, targets.length);
+    if (rule) await this.setRuleTargets(signal, rule, targets, deploymentId);
+    else await this.createRule(signal, envId, deploymentId, targets);
+  }
+
+  /**
+   * Removes a target group from its deployment's rule. Only releaseRouting deletes the rule
+   * (docs/design.md#traffic-rules): when the group is the rule's last, a drain leaves it there
+   * (its targets are deregistered: the rule routes to nothing) and an archive refuses.
+   */
+  async detachGroup(
+    signal: AbortSignal,
+    envId: string,
+    revision: { deploymentId: string; revisionId: string; tgArn: string },
+    lastGroup: 'keep' | 'refuse',
+  ): Promise<void> {
+    const { deploymentId, revisionId, tgArn } = revision;
+    const rule = (await this.deploymentRules(signal, envId)).get(deploymentId);
+    if (!rule || !rule.targets.some((t) => t.arn === tgArn)) return;
+    const left = rule.targets.filter((t) => t.arn !== tgArn);
+    if (left.length === 0) {
+      if (lastGroup === 'keep') return;
+      throw new RoutingNotReleasedError(deploymentId, revisionId, `listener rule ${rule.arn}`);
+    }
+    await this.setRuleTargets(signal, rule, left);
+  }
+
   conditionsChanged(rule: DeploymentRule, deploymentId: string): boolean {
     return !sameConditions(rule.conditions, this.conditions(deploymentId));
   }

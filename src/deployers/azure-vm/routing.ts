@@ -6,6 +6,7 @@
  */
 import type { Endpoint as TmEndpoint } from '@azure/arm-trafficmanager';
 import type { DeployerDeployment } from '../../model/deployer.js';
+import { RoutingNotReleasedError } from '../../model/errors.js';
 import type { SplitEntry } from '../../model/environment.js';
 import type { Settings } from './config.js';
 import { arm, armOrNull } from './errors.js';
@@ -92,7 +93,6 @@ export class Routing {
     return true;
   }
 
-  /** Drops one endpoint; the profile goes with its last endpoint (docs/design.md#traffic-rules). */
   /** Deletes the deployment's Traffic Manager profile (absent is fine). */
   async releaseAll(deploymentId: string, signal: AbortSignal): Promise<void> {
     const name = this.names(deploymentId).profile;
@@ -101,14 +101,18 @@ export class Routing {
     );
   }
 
-  async remove(deploymentId: string, endpoint: string, signal: AbortSignal): Promise<void> {
+  /**
+   * Drops one endpoint. Only releaseRouting deletes the profile (docs/design.md#traffic-rules):
+   * dropping its last endpoint is refused before any write; bp releases the routing first.
+   */
+  async remove(deploymentId: string, revisionId: string, endpoint: string, signal: AbortSignal): Promise<void> {
     const current = await this.get(deploymentId, signal);
     if (!current) return;
     const left = (current.endpoints ?? []).filter((x: TmEndpoint) => x.name !== endpoint);
-    // Routing that would route to nothing goes (as in every deployer's split); bp also calls
-    // releaseAll before archiving the deployment's last revision (docs/design.md#traffic-rules).
-    if (left.length === 0) return this.releaseAll(deploymentId, signal);
     if (left.length === (current.endpoints ?? []).length) return;
+    if (left.length === 0) {
+      throw new RoutingNotReleasedError(deploymentId, revisionId, `Traffic Manager profile ${current.name ?? ''}`);
+    }
     await this.put(deploymentId, left, withoutEndpointTags(current.tags), current.monitorConfig?.path ?? '/', signal);
   }
 

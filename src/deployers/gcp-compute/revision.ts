@@ -3,10 +3,10 @@
  * instance group of `resources.replicas` VMs and a backend service over it (warmed). Every
  * step first looks at what exists, so a repeated or resumed call only does what is missing.
  */
-import type { DeployerDeployment, DeployerRevision } from '../../model/deployer.js';
+import type { DeployerDeployment, DeployerRevision, VerbOptions } from '../../model/deployer.js';
 import { ProviderError } from '../../model/errors.js';
-import { sleep } from '../kit/abort.js';
 import { done, pending, pollUntil } from '../kit/poll.js';
+import { replicaProgress, waitOutDrain } from '../kit/progress.js';
 import type { GceApi, Json } from './api.js';
 import type { Settings } from './config.js';
 import { describe, revisionNames, type RevisionNames } from './names.js';
@@ -70,7 +70,8 @@ export class RevisionResources {
   }
 
   /** Group at its target size and serving behind its backend service; resolves once healthy. */
-  async warm(t: RevisionTarget, signal: AbortSignal): Promise<{ outputs: Json; endpoint?: string }> {
+  async warm(t: RevisionTarget, opts: VerbOptions): Promise<{ outputs: Json; endpoint?: string }> {
+    const { signal } = opts;
     await this.stage(t, signal);
     const replicas = Math.max(1, t.revision.resources.replicas);
     const group = await this.ensureGroup(t, replicas, signal);
@@ -79,7 +80,7 @@ export class RevisionResources {
         this.api.link('instanceGroupManagers', t.names.group).replace('/instanceGroupManagers/', '/instanceGroups/'),
     );
     await this.ensureBackendService(t, groupLink, signal);
-    const healthy = await this.waitHealthy(t, groupLink, replicas, signal);
+    const healthy = await this.waitHealthy(t, groupLink, replicas, opts);
     const first = healthy[0];
     return {
       outputs: {
@@ -150,15 +151,33 @@ export class RevisionResources {
     }
   }
 
-  /** Polls the load balancer's view until every VM passes its health check. */
-  private async waitHealthy(t: RevisionTarget, groupLink: string, replicas: number, signal: AbortSignal) {
+  /**
+   * Polls the load balancer's view until every VM passes its health check, reporting the
+   * backend's health (`1/2 VMs HEALTHY in the backend service`, last: a VM's state) as it goes.
+   */
+  private async waitHealthy(t: RevisionTarget, groupLink: string, replicas: number, opts: VerbOptions) {
+    const { signal } = opts;
     const limitS = t.revision.health.timeout_seconds + this.settings.boot_grace_seconds;
+    const progress = replicaProgress(opts.progress, {
+      waitingFor: `${replicas} VMs of "${t.revision.revision_id}" to pass the health check of ${t.names.backendService}`,
+      wanted: replicas,
+      unit: 'VMs HEALTHY in the backend service',
+    });
     return pollUntil(
       async () => {
         const health = await this.api.getHealth(t.names.backendService, groupLink, signal);
         const healthy = health
           .filter((h) => h.healthState === 'HEALTHY')
           .sort((a, b) => a.instance.localeCompare(b.instance));
+        const other = health.find((h) => h.healthState !== 'HEALTHY');
+        progress.set(
+          Math.min(healthy.length, replicas),
+          other
+            ? `${other.instance.split('/').pop()} ${other.healthState ?? 'UNKNOWN'}`
+            : health.length === 0
+              ? `no VM of ${t.names.group} in the health report yet`
+              : undefined,
+        );
         return healthy.length >= replicas ? done(healthy) : pending(`${healthy.length} of ${replicas}`);
       },
       {
@@ -183,14 +202,17 @@ export class RevisionResources {
    * service's `connectionDraining.drainingTimeoutSec`, set from drain_seconds), waits that
    * long, then scales the group to zero. A repeated drain finds nothing to do.
    */
-  async drain(t: RevisionTarget, signal: AbortSignal): Promise<void> {
+  async drain(t: RevisionTarget, opts: VerbOptions): Promise<void> {
+    const { signal } = opts;
     const service = await this.api.get('backendServices', t.names.backendService, signal);
     const backends = (service?.backends as unknown[] | undefined) ?? [];
     if (service && backends.length > 0) {
       // A full update, not a patch: the SDK's JSON encoding drops an empty `backends` array.
       const { backends: _dropped, ...rest } = service;
       await this.api.update('backendServices', t.names.backendService, rest, signal);
-      await sleep(t.revision.drain_seconds * 1000, signal, `draining "${t.revision.revision_id}"`);
+      await waitOutDrain(t.revision, opts, {
+        what: `connections to "${t.revision.revision_id}" to drain from ${t.names.backendService}`,
+      });
     }
     const group = await this.api.get('instanceGroupManagers', t.names.group, signal);
     if (group && Number(group.targetSize) > 0) await this.api.resize(t.names.group, 0, signal);

@@ -6,7 +6,7 @@
  */
 import type { DeployerDeployment } from '../../model/deployer.js';
 import type { SplitEntry } from '../../model/environment.js';
-import { ProviderError } from '../../model/errors.js';
+import { ProviderError, RoutingNotReleasedError } from '../../model/errors.js';
 import { sleep } from '../kit/abort.js';
 import type { GceApi, Json } from './api.js';
 import type { Settings } from './config.js';
@@ -62,32 +62,26 @@ export class Routing {
   }
 
   /**
-   * Drops a backend service from the split. bp releases the routing before archiving a
-   * deployment's last revision (docs/design.md#traffic-rules); a URL map that would be left
-   * with no backend at all goes too, since the API refuses both an empty map and deleting a
-   * backend service a map still names.
+   * Drops a backend service from the split. Only releaseRouting deletes the URL map
+   * (docs/design.md#traffic-rules): the API refuses an empty map, so dropping the map's last
+   * backend is refused (before any write); bp releases the routing first.
    */
-  async remove(deploymentId: string, backendService: string, signal: AbortSignal): Promise<void> {
+  async remove(deploymentId: string, revisionId: string, backendService: string, signal: AbortSignal): Promise<void> {
     const names = this.names(deploymentId);
-    let empty = false;
     await this.changeUrlMap(names.urlMap, signal, (current) => {
       if (!current) return null;
       const left = weightedServices(current).filter(
         (w) => !w.backendService.endsWith(`/backendServices/${backendService}`),
       );
-      empty = left.length === 0;
-      if (empty || left.length === weightedServices(current).length) return null;
+      if (left.length === weightedServices(current).length) return null;
+      if (left.length === 0) throw new RoutingNotReleasedError(deploymentId, revisionId, `URL map ${names.urlMap}`);
       return { description: current.description, defaultRouteAction: { weightedBackendServices: left } };
     });
-    if (empty) await this.release(names, signal);
   }
 
   /** Deletes the deployment's forwarding rule, proxy and URL map (each absent is fine). */
   async releaseAll(deploymentId: string, signal: AbortSignal): Promise<void> {
-    await this.release(this.names(deploymentId), signal);
-  }
-
-  private async release(names: DeploymentNames, signal: AbortSignal): Promise<void> {
+    const names = this.names(deploymentId);
     await this.api.delete('forwardingRules', names.forwardingRule, signal);
     await this.api.delete('targetHttpProxies', names.proxy, signal);
     await this.api.delete('urlMaps', names.urlMap, signal);

@@ -3,12 +3,12 @@
  * revisions' Services with the weights. `replicas`: one stable Service over the weighted
  * revisions' pods, each revision scaled to its share of a pool (see apportion.ts) one pod at a
  * time (transition.ts); revisions outside a multi-revision split, and revisions leaving the
- * split, are parked at 0 pods so they take no share. A routing object that would route to
- * nothing is deleted instead of written.
+ * split, are parked at 0 pods so they take no share. Only releaseRouting deletes the routing
+ * object (docs/design.md#traffic-rules).
  */
 import type { DeployerDeployment, DeployerRevision } from '../../model/deployer.js';
 import type { SplitEntry } from '../../model/environment.js';
-import { ProviderError } from '../../model/errors.js';
+import { ProviderError, RoutingNotReleasedError } from '../../model/errors.js';
 import { apportion } from './apportion.js';
 import type { KubeClient, KubeObject } from './client.js';
 import {
@@ -92,9 +92,9 @@ export interface SplitContext {
 }
 
 /**
- * Writes the routing object for `split` (without scaling anything); a split with no weighted
- * entry would route to nothing, so the object is deleted instead. `selectAll`: replicas mode
- * mid-transition, the stable Service selects every revision of the deployment.
+ * Writes the routing object for `split` (without scaling anything); callers never pass a split
+ * with no weighted entry (a split sums to 10000; removeFromRouting keeps one). `selectAll`:
+ * replicas mode mid-transition, the stable Service selects every revision of the deployment.
  */
 export async function writeRouting(
   c: SplitContext,
@@ -102,7 +102,6 @@ export async function writeRouting(
   pool: number,
   selectAll = false,
 ): Promise<void> {
-  if (!split.some((e) => e.weight_bps > 0)) return releaseRouting(c);
   const manifest =
     c.settings.traffic === 'gateway-api'
       ? httpRouteManifest(c.owner, c.deployment, split, c.settings)
@@ -234,22 +233,23 @@ function labelOf(d: KubeObject): string | undefined {
 
 /**
  * Takes a revision out of the enforced split (drain takes only a weighted one, as in a
- * teardown; archive also drops a zero-weight entry). Returns whether routing changed. When no
- * weighted entry would be left, the routing object is deleted rather than left pointing at nothing.
+ * teardown; archive also drops a zero-weight entry). Returns whether routing changed. Only
+ * releaseRouting deletes the routing object (docs/design.md#traffic-rules): when no weighted
+ * entry would be left, a drain leaves the object as it is (the revision's pods go to 0) and an
+ * archive refuses before any write; bp releases the routing first.
  */
-export async function removeFromRouting(
-  c: SplitContext,
-  revisionId: string,
-  alsoZeroWeight: boolean,
-): Promise<boolean> {
+export async function removeFromRouting(c: SplitContext, revisionId: string, verb: 'drain' | 'archive'): Promise<boolean> {
   const enforced = await readEnforced(c.kube, c.owner, c.settings);
   const entry = enforced?.split.find((e) => e.revision_id === revisionId);
-  if (!enforced || !entry || (entry.weight_bps === 0 && !alsoZeroWeight)) return false;
-  await writeRouting(
-    c,
-    enforced.split.filter((e) => e.revision_id !== revisionId),
-    enforced.pool,
-  );
+  if (!enforced || !entry || (entry.weight_bps === 0 && verb === 'drain')) return false;
+  const left = enforced.split.filter((e) => e.revision_id !== revisionId);
+  if (!left.some((e) => e.weight_bps > 0)) {
+    if (verb === 'drain') return false;
+    const { kind } = routingObject(c.settings);
+    const name = objectName(c.owner.environmentId, c.deployment.deployment_id);
+    throw new RoutingNotReleasedError(c.deployment.deployment_id, revisionId, `${kind} ${c.kube.namespace}/${name}`);
+  }
+  await writeRouting(c, left, enforced.pool);
   return true;
 }
 

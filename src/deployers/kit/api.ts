@@ -21,7 +21,8 @@ export type {
 } from '../../model/deployer.js';
 export { defineDeployer, DEPLOYER_API_VERSION } from '../../model/deployer.js';
 export type { SplitEntry } from '../../model/environment.js';
-export { AbortedError, ProviderError } from '../../model/errors.js';
+export { AbortedError, ProviderError, RoutingNotReleasedError } from '../../model/errors.js';
 export { sleep, throwIfAborted } from './abort.js';
 export { keyedMutex } from './mutex.js';
+export { waitOutDrain } from './progress.js';
 export { beginRevisionVerb, beginSplitVerb, beginVerb } from './verb.js';

@@ -42,7 +42,7 @@ export class RoutedVerbs {
     const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'draining');
     const deploymentId = deployment.deployment_id;
     await this.exclusive(`router:${deploymentId}`, () => this.routers.refresh(deploymentId, revisionId, null, true));
-    await this.routers.waitForInFlight(deploymentId, revision, opts.signal);
+    await this.routers.waitForInFlight(deploymentId, revision, opts);
     await this.exclusive(`revision:${revisionId}`, () => stop(revision));
     return {};
   }
