@@ -32,3 +32,31 @@ export async function takeDown(
     for (const r of d.revisions) await archiveWithRouting(deployer, down, d.deployment_id, r.revision_id, { signal }, run);
   }
 }
+
+/** One archive or release call, as the span of a fake's journal it wrote. */
+export interface VerbSpan {
+  verb: 'archive' | 'release';
+  target: string;
+  from: number;
+  to: number;
+}
+
+/**
+ * `deployer` with its archive and release calls noted in `spans`, each as the journal
+ * positions (`mark()`, a fake's journal length) before and after it; for sequential calls.
+ */
+export function tracedDeployer(deployer: Deployer, mark: () => number, spans: VerbSpan[]): Deployer {
+  const span = async <T>(verb: VerbSpan['verb'], target: string, call: () => Promise<T>): Promise<T> => {
+    const from = mark();
+    try {
+      return await call();
+    } finally {
+      spans.push({ verb, target, from, to: mark() });
+    }
+  };
+  const traced = Object.create(deployer) as Deployer;
+  traced.archiveRevision = (env, id, opts) => span('archive', id, () => deployer.archiveRevision(env, id, opts));
+  const release = deployer.releaseRouting?.bind(deployer);
+  traced.releaseRouting = release && ((env, id, opts) => span('release', id, () => release(env, id, opts)));
+  return traced;
+}
