@@ -122,6 +122,33 @@ describe('aws-ec2: the staged-sibling case', () => {
   });
 });
 
+describe('aws-ec2: a rule that only health-checks', () => {
+  const { fake } = fakeAwsForSuite();
+
+  it('archiving its last (weight 0) group parks the rule on a 503 instead of deleting it; a warm takes it back', async () => {
+    const deployer = await awsPlugin.create(awsConfig(fake()), { logger: quiet, stateDir: '/nonexistent' });
+    // rp-w1 was warmed (attached at weight 0) but never given traffic; rp-w2 replaces it.
+    const revisions = ['rp-w1', 'rp-w2'].map((id) => gcp.revision(id, { resources: one }));
+    revisions[0].state = 'archived';
+    const env = awsEnvironment('rp', [{ id: 'web', revisions, traffic: [{ revision_id: 'rp-w2', weight_bps: 10000 }] }]);
+    const rule = () => [...fake().elbv2.rules.values()].find((r) => r.tags['bp:environment'] === 'rp');
+    try {
+      await deployer.warmRevision(env, 'rp-w1', opts());
+      const mark = fake().journal.length;
+      await deployer.archiveRevision(env, 'rp-w1', opts());
+      expect(fake().journal.slice(mark).filter((j) => j.action === 'DeleteRule')).toEqual([]);
+      expect(rule()!.actions).toEqual([expect.objectContaining({ Type: 'fixed-response' })]);
+      expect((await deployer.observe(env, opts())).splits).toEqual({});
+      await deployer.warmRevision(env, 'rp-w2', opts());
+      expect(fake().elbv2.forwardTargets(rule()!)).toHaveLength(1);
+      await takeDown(deployer, env);
+      expect(rule()).toBeUndefined();
+    } finally {
+      await deployer.close?.();
+    }
+  });
+});
+
 describe('azure-vm: the staged-sibling case', () => {
   let fake: FakeArm;
   let deployer: Deployer;

@@ -15,7 +15,7 @@ import { aws, awsErrorCode, type AwsClients } from './sdk.js';
 import type { AwsEc2Config } from './config.js';
 import { TAG_DEPLOYMENT, TAG_ENVIRONMENT, TAG_REVISION } from './launch.js';
 import { ruleConditions } from './limits.js';
-import { forwardAction, forwardTargets, rulePriority, sameConditions, type Weighted } from './rule-shape.js';
+import { forwardAction, forwardTargets, parkedAction, rulePriority, sameConditions, type Weighted } from './rule-shape.js';
 
 export { PRIORITY_WINDOW, rulePriority, type Weighted } from './rule-shape.js';
 
@@ -265,6 +265,18 @@ export class Balancer {
         }),
         { abortSignal: signal },
       ),
+    );
+  }
+
+  /**
+   * Points a rule that forwards no traffic at a fixed 503 instead of its last (weight 0) group,
+   * so that group can be deleted while the rule stays for releaseRouting to delete.
+   */
+  async parkRule(signal: AbortSignal, rule: DeploymentRule): Promise<void> {
+    await aws('elbv2:ModifyRule', signal, () =>
+      this.c.elb.send(new this.c.elbSdk.ModifyRuleCommand({ RuleArn: rule.arn, Actions: [parkedAction()] }), {
+        abortSignal: signal,
+      }),
     );
   }
 

@@ -287,8 +287,10 @@ export class AwsEc2Deployer implements Deployer {
 
   /**
    * Removes a target group from its deployment's rule. Only releaseRouting deletes the rule
-   * (docs/design.md#traffic-rules): when the group is the rule's last, a drain leaves it there
-   * (its targets are deregistered: the rule routes to nothing) and an archive refuses.
+   * (docs/design.md#traffic-rules). When the group is the rule's last, a drain leaves it there
+   * (its targets are deregistered: the rule routes to nothing); an archive refuses if the group
+   * carries traffic, and otherwise (a group warm attached at weight 0, no split applied yet)
+   * parks the rule on a fixed 503 so the group can be deleted.
    */
   private async detach(
     lb: Balancer,
@@ -301,11 +303,12 @@ export class AwsEc2Deployer implements Deployer {
     const rule = (await lb.deploymentRules(signal, envId)).get(deploymentId);
     if (!rule || !rule.targets.some((t) => t.arn === tgArn)) return;
     const left = rule.targets.filter((t) => t.arn !== tgArn);
-    if (left.length === 0) {
-      if (lastGroup === 'keep') return;
+    if (left.length > 0) return lb.setRuleTargets(signal, rule, left);
+    if (lastGroup === 'keep') return;
+    if (rule.targets.some((t) => t.weight > 0)) {
       throw new RoutingNotReleasedError(deploymentId, revisionId, `listener rule ${rule.arn}`);
     }
-    await lb.setRuleTargets(signal, rule, left);
+    await lb.parkRule(signal, rule);
   }
 
   async archiveRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions) {
