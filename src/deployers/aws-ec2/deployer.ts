@@ -374,7 +374,7 @@ export class AwsEc2Deployer implements Deployer {
     return { applied_deployment_id: deploymentId, applied_entries: enforced };
   }
 
-  /** Deletes the deployment's listener rule: its routing goes with its last revision. */
+  /** Deletes the deployment's listener rule: the only verb that does (docs/design.md#traffic-rules). */
   async releaseRouting(env: DeployerEnvironment, deploymentId: string, opts: VerbOptions): Promise<void> {
     beginVerb(opts, `releasing the routing of "${deploymentId}"`);
     const { lb } = await this.balancer();
