@@ -4,6 +4,7 @@
  * the one Traffic Manager enforces, profiles stay under ARM's 50 tags, the health path follows
  * the file, and every list is read across pages (nextLink).
  */
+import { takeDown } from '../helpers/take-down.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import plugin from '../../src/deployers/azure-vm.js';
 import { MAX_CUSTOM_DATA } from '../../src/deployers/azure-vm/custom-data.js';
@@ -138,6 +139,6 @@ describe('azure-vm recovery and limits', () => {
     expect(
       fake.journal.some((j) => j.method === 'GET' && j.path.endsWith('/virtualMachines') && /skiptoken/.test(j.query)),
     ).toBe(true);
-    await Promise.all(revs.map((r) => d.archiveRevision(promoted, r.revision_id, opts())));
+    await takeDown(d, promoted, undefined, { parallel: true });
   }, 180_000);
 });

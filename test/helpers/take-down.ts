@@ -18,19 +18,23 @@ export function teardownEnv(env: DeployerEnvironment, deploymentIds?: readonly s
   return copy;
 }
 
-/** Archives every revision of `deploymentIds` (all when omitted), one after another, as bp's engine does. */
+/**
+ * Archives every revision of `deploymentIds` (all when omitted) as bp's engine does: one after
+ * another, or all at once with `parallel` (the engine runs independent archives in parallel).
+ */
 export async function takeDown(
   deployer: Deployer,
   env: DeployerEnvironment,
   deploymentIds?: readonly string[],
-  signal: AbortSignal = new AbortController().signal,
+  { signal = new AbortController().signal, parallel = false }: { signal?: AbortSignal; parallel?: boolean } = {},
 ): Promise<void> {
   const down = teardownEnv(env, deploymentIds);
   const run = new ReleaseRun();
-  for (const d of down.deployments) {
-    if (deploymentIds && !deploymentIds.includes(d.deployment_id)) continue;
-    for (const r of d.revisions) await archiveWithRouting(deployer, down, d.deployment_id, r.revision_id, { signal }, run);
-  }
+  const archives = down.deployments
+    .filter((d) => !deploymentIds || deploymentIds.includes(d.deployment_id))
+    .flatMap((d) => d.revisions.map((r) => () => archiveWithRouting(deployer, down, d.deployment_id, r.revision_id, { signal }, run)));
+  if (parallel) await Promise.all(archives.map((archive) => archive()));
+  else for (const archive of archives) await archive();
 }
 
 /** One archive or release call, as the span of a fake's journal it wrote. */
