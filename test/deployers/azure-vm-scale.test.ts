@@ -36,7 +36,14 @@ afterAll(async () => {
 function seed(deployments: Array<{ id: string; revisions: string[] }>): void {
   const id = (type: string, name: string) => `${fake.groupId}/providers/${type}/${name}`;
   const put = (type: string, name: string, tags: Record<string, string>, properties: Record<string, unknown>) =>
-    fake.store.put({ id: id(type, name), name, type, location: 'global', tags, properties: { provisioningState: 'Succeeded', ...properties } });
+    fake.store.put({
+      id: id(type, name),
+      name,
+      type,
+      location: 'global',
+      tags,
+      properties: { provisioningState: 'Succeeded', ...properties },
+    });
   for (const d of deployments) {
     const endpoints: unknown[] = [];
     for (const [k, rev] of d.revisions.entries()) {
@@ -58,7 +65,10 @@ function seed(deployments: Array<{ id: string; revisions: string[] }>): void {
         ipConfigurations: [
           {
             id: `${nic}/ipConfigurations/ipconfig`,
-            properties: { privateIPAddress: `10.0.${Math.floor(k / 250)}.${k % 250}`, loadBalancerBackendAddressPools: [{ id: pool }] },
+            properties: {
+              privateIPAddress: `10.0.${Math.floor(k / 250)}.${k % 250}`,
+              loadBalancerBackendAddressPools: [{ id: pool }],
+            },
           },
         ],
       });
@@ -91,7 +101,9 @@ describe('azure-vm observe at scale', () => {
     const env = environment(
       deployments.map((d) => ({
         id: d.id,
-        revisions: d.revisions.map((r) => revision(r, { resources: { cpu: 0.5, memory_mb: 512, replicas: 1, gpu: 0 } })),
+        revisions: d.revisions.map((r) =>
+          revision(r, { resources: { cpu: 0.5, memory_mb: 512, replicas: 1, gpu: 0 } }),
+        ),
         traffic: split([d.revisions[0], 10000]),
       })),
       ENV,

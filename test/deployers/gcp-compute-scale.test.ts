@@ -6,7 +6,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import plugin from '../../src/deployers/gcp-compute.js';
-import { deploymentNames, describe as marker, LABELS, labelValue, REVISION_METADATA_KEY, revisionNames } from '../../src/deployers/gcp-compute/names.js';
+import {
+  deploymentNames,
+  describe as marker,
+  LABELS,
+  labelValue,
+  REVISION_METADATA_KEY,
+  revisionNames,
+} from '../../src/deployers/gcp-compute/names.js';
 import type { Deployer } from '../../src/model/deployer.js';
 import { LINK_BASE } from '../fakes/gcp/store.js';
 import type { FakeGce } from '../fakes/gcp/fake-gce.js';
@@ -23,7 +30,10 @@ beforeAll(async () => {
   // VMs serve at once; the guest ticker is stopped so 1,000 groups cost nothing between calls.
   fake = await startFake({ opDelayMs: 0, pageSize: PAGE, timings: { bootMs: 0, healthyAfterMs: 0 } });
   fake.guests.close();
-  deployer = await plugin.create(fakeConfig(fake), { logger: { debug() {}, info() {}, warn() {}, error() {} }, stateDir: '/nonexistent' });
+  deployer = await plugin.create(fakeConfig(fake), {
+    logger: { debug() {}, info() {}, warn() {}, error() {} },
+    stateDir: '/nonexistent',
+  });
 });
 afterAll(async () => {
   await deployer.close?.();
@@ -64,7 +74,10 @@ function seed(deployments: Array<{ id: string; revisions: string[] }>): void {
         healthChecks: [link(globalScope, 'healthChecks', n.healthCheck)],
       });
       guests.createInstance(zoneScope, `${n.group}-0`, template, mig.selfLink).status = 'RUNNING';
-      weighted.push({ backendService: link(globalScope, 'backendServices', n.backendService), weight: k === 0 ? 1000 : 0 });
+      weighted.push({
+        backendService: link(globalScope, 'backendServices', n.backendService),
+        weight: k === 0 ? 1000 : 0,
+      });
     }
     store.put(globalScope, 'urlMaps', {
       name: deploymentNames(ENV, d.id).urlMap,
@@ -84,7 +97,9 @@ describe('gcp-compute observe at scale', () => {
     const env = environment(
       deployments.map((d) => ({
         id: d.id,
-        revisions: d.revisions.map((r) => revision(r, { resources: { cpu: 0.5, memory_mb: 512, replicas: 1, gpu: 0 } })),
+        revisions: d.revisions.map((r) =>
+          revision(r, { resources: { cpu: 0.5, memory_mb: 512, replicas: 1, gpu: 0 } }),
+        ),
         traffic: [{ revision_id: d.revisions[0], weight_bps: 10000 }],
       })),
       ENV,

@@ -103,7 +103,9 @@ describe('aws-ec2: the staged-sibling case', () => {
   it('deletes the listener rule once, in the release; archive deletes no rule', async () => {
     const deployer = await awsPlugin.create(awsConfig(fake()), { logger: quiet, stateDir: '/nonexistent' });
     const revisions = ['rr-w1', 'rr-w2'].map((id) => gcp.revision(id, { resources: one }));
-    const env = awsEnvironment('rr', [{ id: 'web', revisions, traffic: [{ revision_id: 'rr-w1', weight_bps: 10000 }] }]);
+    const env = awsEnvironment('rr', [
+      { id: 'web', revisions, traffic: [{ revision_id: 'rr-w1', weight_bps: 10000 }] },
+    ]);
     try {
       await stagedSiblingCase({
         deployer,
@@ -130,13 +132,19 @@ describe('aws-ec2: a rule that only health-checks', () => {
     // rp-w1 was warmed (attached at weight 0) but never given traffic; rp-w2 replaces it.
     const revisions = ['rp-w1', 'rp-w2'].map((id) => gcp.revision(id, { resources: one }));
     revisions[0].state = 'archived';
-    const env = awsEnvironment('rp', [{ id: 'web', revisions, traffic: [{ revision_id: 'rp-w2', weight_bps: 10000 }] }]);
+    const env = awsEnvironment('rp', [
+      { id: 'web', revisions, traffic: [{ revision_id: 'rp-w2', weight_bps: 10000 }] },
+    ]);
     const rule = () => [...fake().elbv2.rules.values()].find((r) => r.tags['bp:environment'] === 'rp');
     try {
       await deployer.warmRevision(env, 'rp-w1', opts());
       const mark = fake().journal.length;
       await deployer.archiveRevision(env, 'rp-w1', opts());
-      expect(fake().journal.slice(mark).filter((j) => j.action === 'DeleteRule')).toEqual([]);
+      expect(
+        fake()
+          .journal.slice(mark)
+          .filter((j) => j.action === 'DeleteRule'),
+      ).toEqual([]);
       expect(rule()!.actions).toEqual([expect.objectContaining({ Type: 'fixed-response' })]);
       expect((await deployer.observe(env, opts())).splits).toEqual({});
       await deployer.warmRevision(env, 'rp-w2', opts());
@@ -189,7 +197,13 @@ describe.each(['gateway-api', 'replicas'] as const)('k8s (%s mode): the staged-s
   beforeAll(async () => {
     kube = await startFakeKubeApiServer({ readyDelayMs: 20, tickMs: 10 });
     deployer = await k8sPlugin.create(
-      { kubeconfig: writeKubeconfig(kube.url), namespace: 'default', poll_interval_ms: 10, traffic, gateway: { name: 'public' } },
+      {
+        kubeconfig: writeKubeconfig(kube.url),
+        namespace: 'default',
+        poll_interval_ms: 10,
+        traffic,
+        gateway: { name: 'public' },
+      },
       { logger: quiet, stateDir: '/tmp' },
     );
   });

@@ -32,7 +32,9 @@ export async function takeDown(
   const run = new ReleaseRun();
   const archives = down.deployments
     .filter((d) => !deploymentIds || deploymentIds.includes(d.deployment_id))
-    .flatMap((d) => d.revisions.map((r) => () => archiveWithRouting(deployer, down, d.deployment_id, r.revision_id, { signal }, run)));
+    .flatMap((d) =>
+      d.revisions.map((r) => () => archiveWithRouting(deployer, down, d.deployment_id, r.revision_id, { signal }, run)),
+    );
   if (parallel) await Promise.all(archives.map((archive) => archive()));
   else for (const archive of archives) await archive();
 }

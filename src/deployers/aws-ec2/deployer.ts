@@ -5,7 +5,14 @@
  */
 import type { Deployer, DeployerEnvironment, DeployerRevision, Logger, Observation } from '../kit/api.js';
 import type { SplitResult, StageResult, VerbOptions, WarmResult } from '../kit/api.js';
-import { beginRevisionVerb, beginSplitVerb, beginVerb, keyedMutex, ProviderError, RoutingNotReleasedError } from '../kit/api.js';
+import {
+  beginRevisionVerb,
+  beginSplitVerb,
+  beginVerb,
+  keyedMutex,
+  ProviderError,
+  RoutingNotReleasedError,
+} from '../kit/api.js';
 import { done, pending, pollUntil, waitUntil } from '../kit/poll.js';
 import { Balancer } from './balancer.js';
 import { sameTargets, type Weighted } from './rule-shape.js';
@@ -280,7 +287,13 @@ export class AwsEc2Deployer implements Deployer {
       during: `draining "${revisionId}"`,
     });
     await this.exclusive(`rule:${deployment.deployment_id}`, () =>
-      this.detach(lb, signal, env.environment_id, { deploymentId: deployment.deployment_id, revisionId, tgArn }, 'keep'),
+      this.detach(
+        lb,
+        signal,
+        env.environment_id,
+        { deploymentId: deployment.deployment_id, revisionId, tgArn },
+        'keep',
+      ),
     );
     return {};
   }
@@ -321,7 +334,13 @@ export class AwsEc2Deployer implements Deployer {
     // no request is routed to instances being terminated.
     if (tgArn) {
       await this.exclusive(`rule:${deployment.deployment_id}`, () =>
-        this.detach(lb, signal, env.environment_id, { deploymentId: deployment.deployment_id, revisionId, tgArn }, 'refuse'),
+        this.detach(
+          lb,
+          signal,
+          env.environment_id,
+          { deploymentId: deployment.deployment_id, revisionId, tgArn },
+          'refuse',
+        ),
       );
     }
     const live = await findInstances(c, signal, env.environment_id, revisionId);
