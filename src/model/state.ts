@@ -15,7 +15,8 @@
  * Entries are bounded (`--history-limit`, oldest dropped) so state does not grow without end;
  * ids keep counting so a dropped entry's id is never reused.
  */
-import type { Artifact, DeployerInstance, Health, Resources, RolloutStep, SplitEntry } from './environment.js';
+import type { Artifact, DeployerInstance, Health, Resources, Rollout, RolloutStep, SplitEntry } from './environment.js';
+import type { FieldChange } from './plan.js';
 
 export const STATE_FORMAT = 'bp.state/v1' as const;
 
@@ -91,6 +92,25 @@ export interface RecordedDeployment {
   split: SplitEntry[];
   /** The rollout moving traffic to a new revision, or the last one that ended; absent: none. */
   rollout?: RolloutProgress | null;
+  /**
+   * The `rollout:` block as last applied (null: none), what the next rollout will walk; a rollout
+   * in progress keeps the steps it began with (`RolloutProgress.steps`). Absent in state written
+   * before it existed (the plan then records it through an `update` step).
+   */
+  rollout_strategy?: Rollout | null;
+}
+
+/**
+ * A webhook of `notifications:` as recorded: never a secret value. References (`${env:NAME}`...)
+ * are kept as written; a URL with a literal path, query or user part (chat webhooks put tokens
+ * there) keeps only its origin and a short fingerprint of the text as written, so a change
+ * shows in the plan without the URL being stored (src/plan/settings.ts).
+ */
+export interface RecordedNotification {
+  url: string;
+  events: string[];
+  /** The secret's reference as written (validation refuses literal secrets); absent: unsigned. */
+  secret?: string;
 }
 
 /**
@@ -164,6 +184,8 @@ export interface RecordedState {
   updated_at: string;
   /** What was done to the environment, oldest first, bounded (see HistoryEntry). Absent in older state. */
   history?: HistoryEntry[];
+  /** The environment's webhooks as last applied, masked; absent in state written before it existed (none). */
+  notifications?: RecordedNotification[];
 }
 
 /** Who ran an operation: user@host, and the CI system's variables when set. */
@@ -191,6 +213,11 @@ export interface HistoryEntry {
   rollouts: Record<string, { canary: string; status: RolloutStatus; step: number; steps: number }>;
   /** `bp promote --force`, `bp rollback --to 7`...: what the operator asked beyond the plan. */
   note?: string;
+  /**
+   * Settings changed by `update` steps that succeeded, per step id: each field old -> new, masked
+   * as in the plan. Absent when the operation updated none.
+   */
+  updated?: Record<string, FieldChange[]>;
 }
 
 /** Default bound of the history kept per environment (`--history-limit`). */
@@ -207,6 +234,8 @@ export type Mutation =
   | { kind: 'revision'; revision: RecordedRevision }
   | { kind: 'split'; deployment_id: string; entries: SplitEntry[] }
   | { kind: 'rollout'; deployment_id: string; rollout: RolloutProgress | null }
+  | { kind: 'rollout_strategy'; deployment_id: string; strategy: Rollout | null }
+  | { kind: 'notifications'; notifications: RecordedNotification[] }
   | { kind: 'pending'; op: PendingOperation }
   | { kind: 'pending_done'; step_id: string }
   | { kind: 'history'; entry: HistoryEntry; limit: number };
@@ -257,6 +286,10 @@ const MUTATORS: { readonly [K in Mutation['kind']]: Mutator<K> } = {
   revision: (s, m) => put(s.revisions, m.revision.revision_id, m.revision),
   split: (s, m) => withDeployment(s, m.deployment_id, (d) => (d.split = m.entries)),
   rollout: (s, m) => withDeployment(s, m.deployment_id, (d) => (d.rollout = m.rollout)),
+  rollout_strategy: (s, m) => withDeployment(s, m.deployment_id, (d) => (d.rollout_strategy = m.strategy)),
+  notifications: (s, m) => {
+    s.notifications = m.notifications;
+  },
   pending: (s, m) => put(s.pending, m.op.step_id, m.op),
   pending_done: (s, m) => remove(s.pending, m.step_id),
   history: (s, m) => {

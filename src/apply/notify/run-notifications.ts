@@ -4,7 +4,7 @@
  * to the engine's work and costs nothing when the file declares no notifications.
  */
 import type { Environment } from '../../model/environment.js';
-import type { Plan, PlanStep } from '../../model/plan.js';
+import { ENVIRONMENT_SCOPE, type Plan, type PlanStep } from '../../model/plan.js';
 import type { ApplyEvent, ApplyResult } from '../events.js';
 import { messageOf } from '../../model/errors.js';
 import { describeFailures, Notifier } from '../notify.js';
@@ -165,7 +165,8 @@ function stepFields(
   return {
     event: `step.${status}`,
     status,
-    deployment_id: step.deployment_id,
+    // The environment's own step (deployment_id "") is about no deployment: null, as the event schema says.
+    deployment_id: step.deployment_id === ENVIRONMENT_SCOPE ? null : step.deployment_id,
     revision_id: step.revision_id,
     step: { id: step.id, verb: step.verb, reason: step.reason, ...outcome },
   };
