@@ -27,6 +27,8 @@ describe('applyMutation', () => {
         'pending_done',
         'revision',
         'rollout',
+        'rollout_strategy',
+        'notifications',
         'split',
       ].sort(),
     );
@@ -66,6 +68,19 @@ describe('applyMutation', () => {
     expect(state.deployments.web?.split).toBe(entries);
     expect(state.deployments.web?.rollout).toBeNull();
     expect(Object.keys(state.deployments)).toEqual(['web']);
+  });
+
+  it("records a deployment's rollout strategy (not for one it does not hold) and the environment's webhooks", () => {
+    const state = emptyState('demo', 'lineage', NOW);
+    applyMutation(state, { kind: 'deployment', deployment: deployment('web') });
+    const strategy = { steps: [{ weight_bps: 1000 }], on_failure: 'rollback' as const };
+    applyMutation(state, { kind: 'rollout_strategy', deployment_id: 'web', strategy });
+    applyMutation(state, { kind: 'rollout_strategy', deployment_id: 'gone', strategy });
+    expect(state.deployments.web?.rollout_strategy).toBe(strategy);
+    expect(Object.keys(state.deployments)).toEqual(['web']);
+    const hooks = [{ url: 'https://hooks.example.com', events: ['*'] }];
+    applyMutation(state, { kind: 'notifications', notifications: hooks });
+    expect(state.notifications).toBe(hooks);
   });
 
   it('keeps the newest history entries within the limit (at least one)', () => {

@@ -9,7 +9,10 @@ import { done, pending, pollUntil } from '../kit/poll.js';
 import { replicaProgress, waitOutDrain } from '../kit/progress.js';
 import type { GceApi, Json } from './api.js';
 import type { Settings } from './config.js';
+import { checkQuotas, offeredMachineType } from './capacity.js';
 import { describe, revisionNames, type RevisionNames } from './names.js';
+
+const QUOTA_CODES = new Set(['QUOTA_EXCEEDED', 'quotaExceeded']);
 import { templateBody, validateArtifact } from './template.js';
 
 export interface RevisionTarget {
@@ -43,8 +46,15 @@ export class RevisionResources {
 
   /** Template and health check: both immutable, like the revision they describe. */
   async stage(t: RevisionTarget, signal: AbortSignal): Promise<Json> {
+    return (await this.staged(t, signal)).outputs;
+  }
+
+  /** Stages, after checking the zone offers the machine type; returns the outputs and that type. */
+  private async staged(t: RevisionTarget, signal: AbortSignal): Promise<{ outputs: Json; machine: Json }> {
     validateArtifact(t.revision);
     const body = templateBody(this.settings, t.environmentId, t.deployment, t.revision, t.names.template);
+    const machineType = String((body.properties as Json).machineType);
+    const machine = await offeredMachineType(this.api, t.revision.revision_id, machineType, signal);
     await Promise.all([
       this.api.insert('instanceTemplates', body, signal),
       this.api.insert(
@@ -63,24 +73,24 @@ export class RevisionResources {
       ),
     ]);
     return {
-      instance_template: t.names.template,
-      health_check: t.names.healthCheck,
-      machine_type: (body.properties as Json).machineType,
+      outputs: { instance_template: t.names.template, health_check: t.names.healthCheck, machine_type: machineType },
+      machine,
     };
   }
 
   /** Group at its target size and serving behind its backend service; resolves once healthy. */
   async warm(t: RevisionTarget, opts: VerbOptions): Promise<{ outputs: Json; endpoint?: string }> {
     const { signal } = opts;
-    await this.stage(t, signal);
+    const since = Date.now();
+    const { machine } = await this.staged(t, signal);
     const replicas = Math.max(1, t.revision.resources.replicas);
-    const group = await this.ensureGroup(t, replicas, signal);
+    const group = await this.ensureGroup(t, replicas, machine, signal);
     const groupLink = String(
       group.instanceGroup ??
         this.api.link('instanceGroupManagers', t.names.group).replace('/instanceGroupManagers/', '/instanceGroups/'),
     );
     await this.ensureBackendService(t, groupLink, signal);
-    const healthy = await this.waitHealthy(t, groupLink, replicas, opts);
+    const healthy = await this.waitHealthy(t, groupLink, replicas, since, opts);
     const first = healthy[0];
     return {
       outputs: {
@@ -92,8 +102,11 @@ export class RevisionResources {
     };
   }
 
-  private async ensureGroup(t: RevisionTarget, replicas: number, signal: AbortSignal): Promise<Json> {
+  private async ensureGroup(t: RevisionTarget, replicas: number, machine: Json, signal: AbortSignal): Promise<Json> {
     let group = await this.api.get('instanceGroupManagers', t.names.group, signal);
+    // Quotas are checked before the group is created or grown: a group accepts any size and retries forever.
+    const more = replicas - Number(group?.targetSize ?? 0);
+    await checkQuotas(this.api, t.revision.revision_id, machine, more, this.settings.external_ip, signal);
     if (!group) {
       await this.api.insert(
         'instanceGroupManagers',
@@ -154,8 +167,10 @@ export class RevisionResources {
   /**
    * Polls the load balancer's view until every VM passes its health check, reporting the
    * backend's health (`1/2 VMs HEALTHY in the backend service`, last: a VM's state) as it goes.
+   * While VMs are missing, the group's own errors are read too: a VM it cannot create for a quota
+   * (taken by someone else since the check) fails the warm at once rather than at the timeout.
    */
-  private async waitHealthy(t: RevisionTarget, groupLink: string, replicas: number, opts: VerbOptions) {
+  private async waitHealthy(t: RevisionTarget, groupLink: string, replicas: number, since: number, opts: VerbOptions) {
     const { signal } = opts;
     const limitS = t.revision.health.timeout_seconds + this.settings.boot_grace_seconds;
     const progress = replicaProgress(opts.progress, {
@@ -166,6 +181,7 @@ export class RevisionResources {
     return pollUntil(
       async () => {
         const health = await this.api.getHealth(t.names.backendService, groupLink, signal);
+        if (health.length < replicas) await this.failOnGroupError(t, since, signal);
         const healthy = health
           .filter((h) => h.healthState === 'HEALTHY')
           .sort((a, b) => a.instance.localeCompare(b.instance));
@@ -195,6 +211,16 @@ export class RevisionResources {
           ),
       },
     );
+  }
+
+  private async failOnGroupError(t: RevisionTarget, since: number, signal: AbortSignal): Promise<void> {
+    const error = await this.api.groupError(t.names.group, since, signal);
+    if (error && QUOTA_CODES.has(error.code)) {
+      throw new ProviderError(
+        `revision "${t.revision.revision_id}": instance group ${t.names.group} cannot create its VMs: ${error.message}; ` +
+          'request a quota increase or lower resources.replicas',
+      );
+    }
   }
 
   /**
