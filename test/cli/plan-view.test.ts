@@ -56,7 +56,9 @@ describe('plan rendering', () => {
   it('a strategy change during a rollout says the rollout keeps its steps; the environment step comes first', () => {
     const steps = [{ weight_bps: 1000 }, { pause: {} }];
     const v2Ready = rev('v2');
-    const before = env([dep('web', [v1, v2Ready], split(['v2', 10000]), { rollout: { steps, on_failure: 'rollback' } })]);
+    const before = env([
+      dep('web', [v1, v2Ready], split(['v2', 10000]), { rollout: { steps, on_failure: 'rollback' } }),
+    ]);
     const state = recorded(before, {
       lifecycles: { v1: 'ready', v2: 'ready' },
       splits: { web: split(['v1', 9000], ['v2', 1000]) },

@@ -87,7 +87,10 @@ describe('settings update steps through the CLI', () => {
       on_failure: 'pause',
     });
     expect(state.notifications).toEqual([
-      { url: expect.stringMatching(/^https:\/\/hooks\.example\.com\/… \(sha256:[0-9a-f]{12}\)$/), events: ['revision.*'] },
+      {
+        url: expect.stringMatching(/^https:\/\/hooks\.example\.com\/… \(sha256:[0-9a-f]{12}\)$/),
+        events: ['revision.*'],
+      },
     ]);
 
     const h = await run(['history', 'demo', '--json']);

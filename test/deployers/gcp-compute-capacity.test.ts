@@ -130,6 +130,7 @@ describe('gcp-compute: bodies match the published model', () => {
       await d.applyTrafficSplit(env, 'model', opts());
       await d.drainRevision(env, 'm-b', opts());
       await d.warmRevision(env, 'm-b', opts());
+      await d.releaseRouting!(env, 'model', opts());
       for (const r of revs) await d.archiveRevision(env, r.revision_id, opts());
     } finally {
       for (const s of spies) s.mockRestore();

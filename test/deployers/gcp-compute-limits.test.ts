@@ -102,6 +102,8 @@ describe('gcp-compute limits and convergence', () => {
       .filter((j) => j.method === 'PATCH' && j.path.includes('/backendServices/'));
     expect(patches.map((j) => j.status)).toEqual([200]);
     expect((await deployer.observe(env, opts())).revisions['pm-c']).toEqual({ present: true, healthy: true });
+    // bp releases a deployment's routing before archiving the last revision it routes to.
+    await deployer.releaseRouting!(env, 'pm', opts());
     for (const r of revs) await deployer.archiveRevision(env, r.revision_id, opts());
   }, 120_000);
 });

@@ -39,7 +39,11 @@ describe('recordedUrl: what state keeps of a webhook URL', () => {
     ['a reference', '${env:HOOK_URL}', '${env:HOOK_URL}'],
     ['an origin', 'https://hooks.example.com', 'https://hooks.example.com'],
     ['an origin and /', 'https://hooks.example.com/', 'https://hooks.example.com/'],
-    ['a path that is a reference', 'https://hooks.example.com/${env:HOOK_PATH}', 'https://hooks.example.com/${env:HOOK_PATH}'],
+    [
+      'a path that is a reference',
+      'https://hooks.example.com/${env:HOOK_PATH}',
+      'https://hooks.example.com/${env:HOOK_PATH}',
+    ],
   ])('keeps %s as written', (_what, url, want) => {
     expect(recordedUrl(url)).toBe(want);
   });

@@ -45,7 +45,8 @@ export function renderHistory(history: readonly HistoryEntry[]): string {
     }
     if (h.plan_digest) lines.push(`      plan ${h.plan_digest.slice(0, 12)}`);
     if (h.note) lines.push(`      note: ${h.note}`);
-    for (const [step, changes] of Object.entries(h.updated ?? {})) lines.push(`      ${step}: ${describeChanges(changes)}`);
+    for (const [step, changes] of Object.entries(h.updated ?? {}))
+      lines.push(`      ${step}: ${describeChanges(changes)}`);
   }
   return lines.join('\n') + '\n';
 }

@@ -174,7 +174,10 @@ export function renderDot(plan: Plan): string {
   for (const s of plan.steps) byDeployment.set(s.deployment_id, [...(byDeployment.get(s.deployment_id) ?? []), s]);
   for (const [dep, steps] of byDeployment) {
     const title = dep === ENVIRONMENT_SCOPE ? 'environment' : dep;
-    lines.push(`  subgraph ${q(`cluster_${dep === ENVIRONMENT_SCOPE ? '@environment' : dep}`)} {`, `    label=${q(title)};`);
+    lines.push(
+      `  subgraph ${q(`cluster_${dep === ENVIRONMENT_SCOPE ? '@environment' : dep}`)} {`,
+      `    label=${q(title)};`,
+    );
     for (const s of steps) {
       const label =
         s.verb === 'apply_traffic_split' && s.split
