@@ -46,7 +46,13 @@ export class ReleaseRun {
         }
       }
       // Another archive's release: wait for it; if it failed, decide again (this one may release).
-      if (await (this.inFlight.get(deploymentId) ?? Promise.resolve()).then(() => true, () => false)) return;
+      if (
+        await (this.inFlight.get(deploymentId) ?? Promise.resolve()).then(
+          () => true,
+          () => false,
+        )
+      )
+        return;
     }
   }
 }

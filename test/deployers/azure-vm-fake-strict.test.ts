@@ -31,7 +31,10 @@ async function nic(name: string): Promise<string> {
   return String(r.body.id);
 }
 
-function vmBody(nicId: string, over: { hardwareProfile?: Record<string, unknown>; top?: Record<string, unknown> } = {}) {
+function vmBody(
+  nicId: string,
+  over: { hardwareProfile?: Record<string, unknown>; top?: Record<string, unknown> } = {},
+) {
   return {
     location: FAKE_LOCATION,
     ...over.top,
@@ -51,7 +54,8 @@ describe('azure fake: request bodies against the SDK models', () => {
     expect(r.body.error?.code).toBe('InvalidRequestFormat');
     expect(r.body.error?.details?.[0]).toEqual({
       code: 'InvalidJson',
-      message: "Could not find member 'vmSzie' on object of type 'HardwareProfile'. Path 'properties.hardwareProfile.vmSzie'.",
+      message:
+        "Could not find member 'vmSzie' on object of type 'HardwareProfile'. Path 'properties.hardwareProfile.vmSzie'.",
     });
     expect((await send('GET', vmPath('strict-1'))).status).toBe(404);
   });

@@ -45,7 +45,9 @@ describe('azure fake: VM sizes per location and zone', () => {
     const big = await putVm('gpu-big', 'Standard_NC64as_T4_v3');
     expect(big.status).toBe(409);
     expect(big.body.error?.code).toBe('SkuNotAvailable');
-    expect(big.body.error?.message).toMatch(/Standard_NC64as_T4_v3' is currently not available in location 'westeurope'/);
+    expect(big.body.error?.message).toMatch(
+      /Standard_NC64as_T4_v3' is currently not available in location 'westeurope'/,
+    );
     const zone2 = await putVm('gpu-z2', 'Standard_NC4as_T4_v3', ['2']);
     expect([zone2.status, zone2.body.error?.message]).toEqual([409, expect.stringMatching(/zones '2'/)]);
     const unknown = await putVm('no-such', 'Standard_Q9_v9');
@@ -64,7 +66,10 @@ describe('azure fake: VM sizes per location and zone', () => {
       if (!page.body.nextLink) break;
       const next = new URL(String(page.body.nextLink));
       path = next.pathname;
-      query = `${next.searchParams.get('api-version')}&${[...next.searchParams].filter(([k]) => k !== 'api-version').map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&')}`;
+      query = `${next.searchParams.get('api-version')}&${[...next.searchParams]
+        .filter(([k]) => k !== 'api-version')
+        .map(([k, v]) => `${k}=${encodeURIComponent(v)}`)
+        .join('&')}`;
     }
     expect(skus.length).toBeGreaterThan(4);
     expect(new Set(skus.map((s) => s.name)).size).toBe(skus.length);

@@ -29,6 +29,7 @@ export async function takeDown(
   const run = new ReleaseRun();
   for (const d of down.deployments) {
     if (deploymentIds && !deploymentIds.includes(d.deployment_id)) continue;
-    for (const r of d.revisions) await archiveWithRouting(deployer, down, d.deployment_id, r.revision_id, { signal }, run);
+    for (const r of d.revisions)
+      await archiveWithRouting(deployer, down, d.deployment_id, r.revision_id, { signal }, run);
   }
 }

@@ -36,8 +36,18 @@ describe('RoutingReleases.beforeArchive', () => {
       'release',
     ],
     ['another is staged and wanted ready', [rev('a1', 'inactive', 'archived'), rev('a2', 'staged')], 'a1', 'keep'],
-    ['another is wanted ready, not yet brought up', [rev('a1', 'ready', 'archived'), rev('a2', 'inactive')], 'a1', 'keep'],
-    ['another failed and is wanted ready (it will be)', [rev('a1', 'ready', 'archived'), rev('a2', 'failed')], 'a1', 'keep'],
+    [
+      'another is wanted ready, not yet brought up',
+      [rev('a1', 'ready', 'archived'), rev('a2', 'inactive')],
+      'a1',
+      'keep',
+    ],
+    [
+      'another failed and is wanted ready (it will be)',
+      [rev('a1', 'ready', 'archived'), rev('a2', 'failed')],
+      'a1',
+      'keep',
+    ],
     [
       'another is staged, never warmed, and goes too',
       [rev('a1', 'ready', 'archived'), rev('a2', 'staged', 'archived')],

@@ -23,7 +23,9 @@ const same = (a: string | undefined, b: string) => (a ?? '').toLowerCase() === b
 
 /** Why `sku` cannot be placed in `location`, or null when it can. */
 function restriction(sku: Sku, location: string): string | null {
-  const r = (sku.restrictions ?? []).find((x) => x.type === 'Location' && (x.values ?? []).some((v) => same(v, location)));
+  const r = (sku.restrictions ?? []).find(
+    (x) => x.type === 'Location' && (x.values ?? []).some((v) => same(v, location)),
+  );
   return r ? (r.reasonCode ?? 'restricted') : null;
 }
 

@@ -55,9 +55,7 @@ export class GcpComputeDeployer extends SdkDeployer<Settings, SdkClients> implem
     const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'draining');
     const api = await this.api();
     const target = targetOf(env.environment_id, deployment, revision);
-    await this.exclusive(`revision:${revisionId}`, () =>
-      new RevisionResources(api, this.config).drain(target, opts),
-    );
+    await this.exclusive(`revision:${revisionId}`, () => new RevisionResources(api, this.config).drain(target, opts));
     return {};
   }
 

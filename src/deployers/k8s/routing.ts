@@ -238,7 +238,11 @@ function labelOf(d: KubeObject): string | undefined {
  * entry would be left, a drain leaves the object as it is (the revision's pods go to 0) and an
  * archive refuses before any write; bp releases the routing first.
  */
-export async function removeFromRouting(c: SplitContext, revisionId: string, verb: 'drain' | 'archive'): Promise<boolean> {
+export async function removeFromRouting(
+  c: SplitContext,
+  revisionId: string,
+  verb: 'drain' | 'archive',
+): Promise<boolean> {
   const enforced = await readEnforced(c.kube, c.owner, c.settings);
   const entry = enforced?.split.find((e) => e.revision_id === revisionId);
   if (!enforced || !entry || (entry.weight_bps === 0 && verb === 'drain')) return false;

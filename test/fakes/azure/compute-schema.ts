@@ -142,7 +142,12 @@ async function computeModels(): Promise<Record<string, Fn>> {
   const dir = dirname(createRequire(import.meta.url).resolve('@azure/arm-compute/package.json'));
   const load = async (file: string) =>
     (await import(pathToFileURL(join(dir, 'dist/esm/models', file)).href)) as Record<string, Fn>;
-  models ??= Object.assign({}, await load('common/models.js'), await load('models.js'), await load('compute/models.js'));
+  models ??= Object.assign(
+    {},
+    await load('common/models.js'),
+    await load('models.js'),
+    await load('compute/models.js'),
+  );
   return models;
 }
 

@@ -41,8 +41,7 @@ export function loadMappers(pkg: string, file: string): Mappers {
 }
 
 /** Splits `properties.a\\.b.c` on the dots that are not escaped. */
-const segments = (serializedName: string) =>
-  serializedName.split(/(?<!\\)\./).map((s) => s.replace(/\\\./g, '.'));
+const segments = (serializedName: string) => serializedName.split(/(?<!\\)\./).map((s) => s.replace(/\\\./g, '.'));
 
 /**
  * Builds wire composites from mappers. `flattenedSuffix` names the anonymous objects the

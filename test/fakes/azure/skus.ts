@@ -105,9 +105,7 @@ export function checkSizeOffered(
     );
   const restricted = restrictions.find(
     (r) =>
-      same(r.size, size) &&
-      same(r.location, location) &&
-      (!r.zones || (zones ?? []).some((z) => r.zones!.includes(z))),
+      same(r.size, size) && same(r.location, location) && (!r.zones || (zones ?? []).some((z) => r.zones!.includes(z))),
   );
   if (restricted)
     throw new ArmError(

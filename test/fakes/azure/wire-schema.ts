@@ -106,8 +106,7 @@ function checkComposite(value: unknown, t: Composite, path: string, top = false)
 
 function checkValue(value: unknown, field: WireField, path: string): unknown {
   const t = field.type;
-  const wrong = () =>
-    provider(path, `Error converting value ${show(value)} to type '${typeName(t)}'. Path '${path}'.`);
+  const wrong = () => provider(path, `Error converting value ${show(value)} to type '${typeName(t)}'. Path '${path}'.`);
   const primitive = typeof value !== 'object';
   switch (t.kind) {
     case 'any':
