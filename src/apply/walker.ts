@@ -7,6 +7,7 @@
  * as satisfied would run a step whose prerequisite nobody ran (docs/design.md#applying-a-plan).
  */
 import { PlanError } from '../model/errors.js';
+import { MinHeap } from '../plan/min-heap.js';
 
 export type VertexStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'not_started';
 
@@ -129,44 +130,4 @@ export function assertClosed(vertices: readonly Vertex[]): void {
     }
   }
   if (missing.length > 0) throw new PlanError(missing);
-}
-
-/** A binary min-heap of non-negative integers (vertex positions). */
-class MinHeap {
-  private readonly items: number[] = [];
-
-  get size(): number {
-    return this.items.length;
-  }
-
-  push(x: number): void {
-    const a = this.items;
-    let i = a.push(x) - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (a[parent] <= x) break;
-      a[i] = a[parent];
-      i = parent;
-    }
-    a[i] = x;
-  }
-
-  pop(): number {
-    const a = this.items;
-    const top = a[0];
-    const last = a.pop()!;
-    if (a.length > 0) {
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= a.length) break;
-        const c = l + 1 < a.length && a[l + 1] < a[l] ? l + 1 : l;
-        if (a[c] >= last) break;
-        a[i] = a[c];
-        i = c;
-      }
-      a[i] = last;
-    }
-    return top;
-  }
 }

@@ -6,6 +6,7 @@ import { DEFAULT_HISTORY_LIMIT } from '../model/state.js';
 import { actorFrom } from '../plan/history.js';
 import type { EngineContext } from '../apply/engine.js';
 import type { EventSink } from '../apply/events.js';
+import type { RetryPolicy } from '../apply/retry.js';
 import type { Logger } from '../model/deployer.js';
 import type { Verb } from '../model/plan.js';
 import { UsageError, parseDurationMs } from '../model/index.js';
@@ -56,6 +57,11 @@ export function durationFlagMs(value: string | undefined, flag: string): number 
   const ms = parseDurationMs(value);
   if (ms === null) throw new UsageError(`--${flag} takes a duration like 30s, 5m or 1h, not "${value}"`);
   return ms;
+}
+
+/** `--retries` attempts a step, backing off from BP_RETRY_BASE_MS (500 ms; tests shorten it) up to 15 s. */
+export function retryPolicyFrom(flags: { retries: number }): RetryPolicy {
+  return { attempts: flags.retries, baseDelayMs: Number(process.env.BP_RETRY_BASE_MS ?? 500), maxDelayMs: 15_000 };
 }
 
 /**

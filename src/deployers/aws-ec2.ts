@@ -10,8 +10,7 @@ import { WEIGHT_GRANULARITY_BPS } from './aws-ec2/weights.js';
 import { checkAwsEc2Environment } from './aws-ec2/env-checks.js';
 
 // Secrets reach the instances as references, fetched at boot with the instance profile.
-export default vmDeployer<AwsEc2Config>('aws-ec2', {
-  configSchema,
+export default vmDeployer<AwsEc2Config>('aws-ec2', configSchema, {
   weightGranularityBps: WEIGHT_GRANULARITY_BPS,
   // Boot-script rules (secret fetch, GPU image families) and provider limits, both before any AWS call.
   checks: [bootProblems, checkAwsEc2Environment],

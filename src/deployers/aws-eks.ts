@@ -32,8 +32,7 @@ export const configSchema = {
   },
 };
 
-export default lazyDeployer<EksConfig>('aws-eks', {
-  configSchema,
+export default lazyDeployer<EksConfig>('aws-eks', configSchema, {
   checks: [checkK8sEnvironment],
   create: async (config, { logger }) =>
     k8sDeployer((await import('./aws-eks/cluster.js')).eksConnector(config), config, logger),

@@ -12,8 +12,7 @@ import { WEIGHT_GRANULARITY_BPS } from './azure-vm/weights.js';
 import { checkAzureVmEnvironment } from './azure-vm/env-checks.js';
 
 // Secrets reach the VMs as references, fetched at boot with the managed identity.
-export default vmDeployer<AzureVmConfig>('azure-vm', {
-  configSchema,
+export default vmDeployer<AzureVmConfig>('azure-vm', configSchema, {
   weightGranularityBps: WEIGHT_GRANULARITY_BPS,
   checks: [checkAzureVmEnvironment, bootProblems],
   create: async (config, { logger }) =>

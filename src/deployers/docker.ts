@@ -10,8 +10,7 @@
 import { lazyDeployer } from './kit/lazy-deployer.js';
 import { configSchema, type DockerConfig } from './docker/config.js';
 
-export default lazyDeployer<DockerConfig>('docker', {
-  configSchema,
+export default lazyDeployer<DockerConfig>('docker', configSchema, {
   usesStateDir: true,
   create: async (config, ctx) => (await import('./docker/create.js')).createDockerDeployer(config, ctx),
 });

@@ -12,8 +12,7 @@ import { WEIGHT_GRANULARITY_BPS } from './gcp-compute/weights.js';
 import { checkGcpComputeEnvironment } from './gcp-compute/env-checks.js';
 
 // Secrets reach the VMs as references, fetched at boot with the service account.
-export default vmDeployer<GcpComputeConfig>('gcp-compute', {
-  configSchema,
+export default vmDeployer<GcpComputeConfig>('gcp-compute', configSchema, {
   weightGranularityBps: WEIGHT_GRANULARITY_BPS,
   checks: [checkGcpComputeEnvironment, bootProblems],
   create: async (config, { logger }) =>

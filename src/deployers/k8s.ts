@@ -37,8 +37,7 @@ export async function k8sDeployer(
   return new K8sDeployer(connect, settingsFrom(config), logger);
 }
 
-export default lazyDeployer<K8sConfig>('k8s', {
-  configSchema,
+export default lazyDeployer<K8sConfig>('k8s', configSchema, {
   checks: [checkK8sEnvironment],
   create: async (config, { logger }) =>
     k8sDeployer((await import('./k8s/connect.js')).kubeconfigConnector(config), config, logger),

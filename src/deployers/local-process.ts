@@ -34,8 +34,7 @@ export const configSchema = {
 };
 
 // The embedded default has no dependency to defer: its implementation loads with it.
-export default lazyDeployer<LocalProcessConfig>('local-process', {
-  configSchema,
+export default lazyDeployer<LocalProcessConfig>('local-process', configSchema, {
   usesStateDir: true,
   create(config, ctx) {
     return new LocalProcessDeployer(

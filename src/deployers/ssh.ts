@@ -12,8 +12,7 @@
 import { lazyDeployer } from './kit/lazy-deployer.js';
 import { configSchema, type SshConfig } from './ssh/config.js';
 
-export default lazyDeployer<SshConfig>('ssh', {
-  configSchema,
+export default lazyDeployer<SshConfig>('ssh', configSchema, {
   usesStateDir: true,
   create: async (config, ctx) => (await import('./ssh/create.js')).createSshDeployer(config, ctx),
 });

@@ -1,6 +1,7 @@
 /** Graph helpers over plan steps, shared by the planner's self-check, the executor and `bp graph`. */
 import { PlanError } from '../model/errors.js';
 import type { Plan, PlanStep } from '../model/plan.js';
+import { MinHeap } from './min-heap.js';
 
 /** Every structural problem: duplicate ids, dependencies on unknown steps, cycles. */
 export function dagProblems(steps: readonly PlanStep[]): string[] {
@@ -86,44 +87,4 @@ function kahn(steps: readonly PlanStep[]): { order: PlanStep[] } {
     for (const j of dependents[i]) if (--remaining[j] === 0) ready.push(j);
   }
   return { order };
-}
-
-/** A min-heap of step positions. */
-class MinHeap {
-  private readonly items: number[] = [];
-
-  get size(): number {
-    return this.items.length;
-  }
-
-  push(value: number): void {
-    const a = this.items;
-    a.push(value);
-    for (let i = a.length - 1; i > 0;) {
-      const parent = (i - 1) >> 1;
-      if (a[parent] <= a[i]) break;
-      [a[parent], a[i]] = [a[i], a[parent]];
-      i = parent;
-    }
-  }
-
-  pop(): number {
-    const a = this.items;
-    const top = a[0];
-    const last = a.pop()!;
-    if (a.length > 0) {
-      a[0] = last;
-      for (let i = 0; ;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < a.length && a[l] < a[m]) m = l;
-        if (r < a.length && a[r] < a[m]) m = r;
-        if (m === i) break;
-        [a[m], a[i]] = [a[i], a[m]];
-        i = m;
-      }
-    }
-    return top;
-  }
 }

@@ -118,29 +118,12 @@ function rewrite(e: ErrorObject, path: JsonPath, opts: SchemaProblemOptions): Pa
         message: `${subject} must be ${String(params.comparison)} ${String(params.limit)}, got ${show(value)}`,
       };
     case 'minItems':
-      return {
-        path,
-        message:
-          params.limit === 1
-            ? `${subject} must not be empty`
-            : `${subject} must have at least ${String(params.limit)} items`,
-      };
     case 'maxItems':
-      return { path, message: `${subject} must have at most ${String(params.limit)} items` };
     case 'minLength':
-      return {
-        path,
-        message:
-          params.limit === 1
-            ? `${subject} must not be empty`
-            : `${subject} must be at least ${String(params.limit)} characters long`,
-      };
     case 'maxLength':
-      return { path, message: `${subject} must be at most ${String(params.limit)} characters long` };
     case 'minProperties':
-      return { path, message: `${subject} must have at least ${String(params.limit)} keys` };
     case 'maxProperties':
-      return { path, message: `${subject} must have at most ${String(params.limit)} keys` };
+      return { path, message: `${subject} ${sizeRule(e.keyword, Number(params.limit))}` };
     case 'uniqueItems':
       return {
         path,
@@ -169,6 +152,15 @@ function exactlyOneMessage(e: ErrorObject, path: JsonPath, value: unknown, opts:
   const has = present.length === 0 ? 'none' : present.join(' and ');
   const owner = field === '' || entity === 'the environment' ? 'it' : entity;
   return `${what} must have exactly one of ${names.join(', ')} (${owner} has ${has})`;
+}
+
+/** What a list, string or mapping must hold, for the min/max size keywords ("must have at most 3 items"). */
+function sizeRule(keyword: string, limit: number): string {
+  if (limit === 1 && (keyword === 'minItems' || keyword === 'minLength')) return 'must not be empty';
+  const bound = keyword.startsWith('min') ? 'at least' : 'at most';
+  if (keyword.endsWith('Items')) return `must have ${bound} ${limit} items`;
+  if (keyword.endsWith('Length')) return `must be ${bound} ${limit} characters long`;
+  return `must have ${bound} ${limit} keys`;
 }
 
 /** JSON pointer -> typed path (array indexes become numbers, as the locator expects). */

@@ -7,11 +7,15 @@
 import { readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 
-/**
- * Start time of `pid` in clock ticks since boot (/proc/PID/stat field 22), or null where
- * /proc is unavailable (non-Linux) or the process does not exist.
- */
-export function processStartTime(pid: number): string | null {
+/** What /proc/PID/stat says of a process: its state letter (R, S, Z...) and start time. */
+export interface ProcStat {
+  state: string;
+  /** Clock ticks since boot (field 22): with the pid, an identity a recycled pid will not share. */
+  startTime: string;
+}
+
+/** /proc/PID/stat of `pid`, or null where /proc is unavailable (non-Linux) or the process does not exist. */
+export function readProcStat(pid: number): ProcStat | null {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -20,7 +24,13 @@ export function processStartTime(pid: number): string | null {
   }
   // Field 2 (comm) is parenthesised and may itself contain spaces or ')', so count from the last ')'.
   const fieldsFromThird = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return fieldsFromThird[22 - 3] ?? null;
+  const startTime = fieldsFromThird[22 - 3];
+  return startTime === undefined ? null : { state: fieldsFromThird[0], startTime };
+}
+
+/** Start time of `pid` in clock ticks since boot, or null (see `readProcStat`). */
+export function processStartTime(pid: number): string | null {
+  return readProcStat(pid)?.startTime ?? null;
 }
 
 export function pidExists(pid: number): boolean {

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { importSdk } from '../../src/deployers/aws-ec2/sdk.js';
 import type { AwsEc2Deployer } from '../../src/deployers/aws-ec2/deployer.js';
 import { createDeployer, environment, opts, revision, split } from '../fakes/aws/env.js';
+import { takeDown } from '../helpers/take-down.js';
 import { fakeAwsForSuite, fakeConfig } from '../fakes/aws/setup.js';
 
 const { fake } = fakeAwsForSuite();
@@ -92,7 +93,7 @@ describe('aws-ec2 provider faults', () => {
     await d.warmRevision(env, 'elb-v1', opts());
     await d.applyTrafficSplit(env, 'web', opts());
     expect((await d.observe(env, opts())).splits.web).toEqual(split(['elb-v1', 10000]));
-    await d.archiveRevision(env, 'elb-v1', opts());
+    await takeDown(d, env);
   });
 
   it('a vCPU quota hit half way is not retryable; the next warm launches only what is missing', async () => {

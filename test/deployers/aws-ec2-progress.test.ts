@@ -9,7 +9,8 @@ import { createDeployer, environment, revision, split } from '../fakes/aws/env.j
 import { fakeAwsForSuite, fakeConfig } from '../fakes/aws/setup.js';
 import { expectCountsReach, expectTimeLeft, progressRecorder } from './progress-fixtures.js';
 
-const { fake } = fakeAwsForSuite();
+// Targets stay in initial health checks long enough for a poll to see them there.
+const { fake } = fakeAwsForSuite({ healthyAfterMs: 1500 });
 let d: AwsEc2Deployer | null = null;
 afterEach(async () => {
   await d?.close();
@@ -18,7 +19,11 @@ afterEach(async () => {
 describe('aws-ec2 live progress', () => {
   it('warming counts instances healthy in the target group up to 2/2; draining counts down', async () => {
     d = await createDeployer(fakeConfig(fake()));
-    const v1 = revision('prog-v1', { resources: { cpu: 0.25, memory_mb: 256, replicas: 2, gpu: 0 }, drain_seconds: 2 });
+    const v1 = revision('prog-v1', {
+      resources: { cpu: 0.25, memory_mb: 256, replicas: 2, gpu: 0 },
+      health: { http_path: '/healthz', timeout_seconds: 10 },
+      drain_seconds: 2,
+    });
     const env = environment('prog', [{ id: 'web', revisions: [v1], traffic: split(['prog-v1', 10000]) }]);
     const p = progressRecorder();
     await d.warmRevision(env, 'prog-v1', p.opts());
@@ -40,7 +45,7 @@ describe('aws-ec2 live progress', () => {
     d = await createDeployer(fakeConfig(fake(), { boot_seconds: 0 }));
     const bad = revision('prog-bad', {
       artifact: { image: 'registry.invalid/web:1', env: {} },
-      health: { http_path: '/healthz', timeout_seconds: 1 },
+      health: { http_path: '/healthz', timeout_seconds: 4 },
     });
     const p = progressRecorder();
     await expect(

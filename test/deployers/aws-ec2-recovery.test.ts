@@ -9,6 +9,7 @@ import type { AwsEc2Deployer } from '../../src/deployers/aws-ec2/deployer.js';
 import { PRIORITY_WINDOW } from '../../src/deployers/aws-ec2/balancer.js';
 import { nextAttempt, targetGroupName } from '../../src/deployers/aws-ec2/launch.js';
 import { createDeployer, environment, opts, revision, split } from '../fakes/aws/env.js';
+import { takeDown } from '../helpers/take-down.js';
 import { fakeAwsForSuite, fakeConfig } from '../fakes/aws/setup.js';
 
 const { fake } = fakeAwsForSuite({ registrationLagMs: 300 });
@@ -192,7 +193,7 @@ describe('aws-ec2 limits before any billable call', () => {
     expect(e.message).toContain('at most 5 target groups');
     expect(billable(mark)).toEqual([]);
     expect(liveOf('six-v6')).toEqual([]);
-    await Promise.all(revs.slice(0, 5).map((r) => d.archiveRevision(env, r.revision_id, opts())));
+    await takeDown(d, env, undefined, { parallel: true });
   });
 
   it('keeps rule priorities under the 50,000 ceiling when probing past taken ones', async () => {
@@ -214,8 +215,8 @@ describe('aws-ec2 limits before any billable call', () => {
     await d.warmRevision(env, 'ceil-v1', opts());
     const mine = [...fake().elbv2.rules.values()].find((r) => r.tags['bp:environment'] === 'ceil')!;
     expect(Number(mine.priority)).toBe(base);
-    await d.archiveRevision(env, 'ceil-v1', opts());
-    await blocker.archiveRevision(taken, 'ceil-x', opts());
+    await takeDown(d, env);
+    await takeDown(blocker, taken);
   });
 
   it('rules follow a changed host_domain', async () => {
@@ -229,7 +230,7 @@ describe('aws-ec2 limits before any billable call', () => {
     await d2.applyTrafficSplit(env, 'web', opts());
     const rule = [...fake().elbv2.rules.values()].find((r) => r.tags['bp:environment'] === 'conv')!;
     expect(rule.conditions).toEqual([{ Field: 'host-header', HostHeaderConfig: { Values: ['web.new.example.com'] } }]);
-    await d2.archiveRevision(env, 'conv-v1', opts());
+    await takeDown(d2, env);
   });
 });
 

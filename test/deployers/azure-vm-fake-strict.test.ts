@@ -145,4 +145,45 @@ describe('azure fake: request bodies against the SDK models', () => {
     expect(checkBody({ fileCount: 10 }, settings)).toEqual({ fileCount: 10 });
     expect(() => checkBody({ fileCount: 10001 }, settings)).toThrow(/'fileCount' is invalid: at most 10000/);
   });
+
+  it('lists Traffic Manager profiles in one answer (ProfileListResult has no nextLink), other lists page by page', async () => {
+    for (let i = 0; i < 6; i++) {
+      const put = await send(
+        'PUT',
+        network('trafficmanagerprofiles', `page-tm-${i}`),
+        {
+          location: 'global',
+          properties: { trafficRoutingMethod: 'Weighted', dnsConfig: { relativeName: `page-tm-${i}` }, endpoints: [] },
+        },
+        '2022-04-01',
+      );
+      expect(put.status).toBe(201);
+      await nic(`page-nic-${i}`);
+    }
+    const profiles = await send(
+      'GET',
+      `${fake.groupId}/providers/Microsoft.Network/trafficmanagerprofiles`,
+      undefined,
+      '2022-04-01',
+    );
+    expect(profiles.body.nextLink).toBeUndefined();
+    expect((profiles.body.value as unknown[]).length).toBeGreaterThanOrEqual(6);
+    const nics = await send('GET', `${fake.groupId}/providers/Microsoft.Network/networkInterfaces`);
+    expect((nics.body.value as unknown[]).length).toBe(5);
+    expect(nics.body.nextLink).toMatch(/skiptoken/);
+  });
+
+  it('refuses names and tags past Resource Manager limits', async () => {
+    const ip = (name: string, tags: Record<string, string> = {}) =>
+      send('PUT', network('publicIPAddresses', name), { location: FAKE_LOCATION, tags, properties: {} });
+    expect((await ip('x'.repeat(81))).body.error?.code).toBe('InvalidResourceName');
+    expect((await ip('ends-with-hyphen-')).body.error?.code).toBe('InvalidResourceName');
+    expect((await ip('ok-ip', { 'a/b': 'v' })).body.error?.code).toBe('InvalidTagNameCharacters');
+    expect((await ip('ok-ip', { team: 'v'.repeat(257) })).body.error?.code).toBe('InvalidTag');
+    const many = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`t${i}`, 'v']));
+    expect((await ip('ok-ip', many)).status).toBe(400);
+    const vm = await send('PUT', vmPath('under_score'), { location: FAKE_LOCATION, properties: {} });
+    expect(vm.body.error?.code).toBe('InvalidResourceName');
+    expect((await ip('ok-ip', { team: 'web' })).status).toBe(201);
+  });
 });

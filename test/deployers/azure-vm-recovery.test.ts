@@ -10,6 +10,7 @@ import { MAX_CUSTOM_DATA } from '../../src/deployers/azure-vm/custom-data.js';
 import { revisionNames } from '../../src/deployers/azure-vm/names.js';
 import type { Deployer } from '../../src/model/deployer.js';
 import { FAKE_RESOURCE_GROUP, FAKE_SUBSCRIPTION, type FakeArm } from '../fakes/azure/server.js';
+import { takeDown } from '../helpers/take-down.js';
 import { environment, fakeConfig, opts, revision, silent, split, startFake } from './azure-vm-fixtures.js';
 
 let fake: FakeArm;
@@ -138,6 +139,6 @@ describe('azure-vm recovery and limits', () => {
     expect(
       fake.journal.some((j) => j.method === 'GET' && j.path.endsWith('/virtualMachines') && /skiptoken/.test(j.query)),
     ).toBe(true);
-    await Promise.all(revs.map((r) => d.archiveRevision(promoted, r.revision_id, opts())));
+    await takeDown(d, promoted, undefined, { parallel: true });
   }, 180_000);
 });

@@ -107,4 +107,15 @@ describe('azure fake: VM sizes per location and zone', () => {
     ]);
     await d.archiveRevision(one('t4-v1'), 't4-v1', opts());
   });
+
+  it('a size withdrawn after the check is refused at the VM PUT as final, with advice to change the size', async () => {
+    const d = await deployerWith('Standard_D2s_v5');
+    await d.stageRevision(one('d2-v1'), 'd2-v1', opts());
+    fake.skuRestrictions.push({ size: 'Standard_D2s_v5', location: FAKE_LOCATION });
+    const failure = d.warmRevision(one('d2-v1'), 'd2-v1', opts());
+    await expect(failure).rejects.toMatchObject({ retryable: false });
+    await expect(failure).rejects.toThrow(/SkuNotAvailable.*choose another vm_size or location/);
+    fake.skuRestrictions.pop();
+    await d.archiveRevision(one('d2-v1'), 'd2-v1', opts());
+  });
 });

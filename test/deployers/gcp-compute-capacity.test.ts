@@ -12,7 +12,7 @@ import type { Deployer } from '../../src/model/deployer.js';
 import type { FakeGce } from '../fakes/gcp/fake-gce.js';
 import { MESSAGES } from '../fakes/gcp/rules.js';
 import { validateMessage } from '../fakes/gcp/schema.js';
-import { environment, fakeConfig, opts, revision, startFake } from './gcp-compute-fixtures.js';
+import { environment, fakeConfig, opts, rejection, revision, startFake } from './gcp-compute-fixtures.js';
 
 let fake: FakeGce;
 const logger = { debug() {}, info() {}, warn() {}, error() {} };
@@ -31,15 +31,6 @@ async function deployerWith(over: Parameters<typeof fakeConfig>[1] = {}): Promis
   const d = await plugin.create(fakeConfig(fake, over), { logger, stateDir: '/nonexistent' });
   deployers.push(d);
   return d;
-}
-
-async function rejection(p: Promise<unknown>): Promise<{ retryable?: boolean; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    return e as { retryable?: boolean; message: string };
-  }
-  throw new Error('expected a rejection');
 }
 
 const inserts = (mark: number, collection: string) =>
@@ -132,10 +123,7 @@ describe('gcp-compute: bodies match the published model', () => {
         {
           id: 'model',
           revisions: revs,
-          traffic: [
-            { revision_id: 'm-a', weight_bps: 10000 },
-            { revision_id: 'm-b', weight_bps: 0 },
-          ],
+          traffic: revs.map((r, i) => ({ revision_id: r.revision_id, weight_bps: i === 0 ? 10000 : 0 })),
         },
       ]);
       for (const r of revs) await d.warmRevision(env, r.revision_id, opts());

@@ -3,6 +3,7 @@
  * metadata values 256 KB), the enforced per-mille split recorded, backend service updates under
  * their fingerprint, label values that keep `Prod.EU` and `prod-eu` apart, paginated lists.
  */
+import { takeDown } from '../helpers/take-down.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import plugin from '../../src/deployers/gcp-compute.js';
 import { labelValue } from '../../src/deployers/gcp-compute/names.js';
@@ -102,6 +103,6 @@ describe('gcp-compute limits and convergence', () => {
       .filter((j) => j.method === 'PATCH' && j.path.includes('/backendServices/'));
     expect(patches.map((j) => j.status)).toEqual([200]);
     expect((await deployer.observe(env, opts())).revisions['pm-c']).toEqual({ present: true, healthy: true });
-    for (const r of revs) await deployer.archiveRevision(env, r.revision_id, opts());
+    await takeDown(deployer, env);
   }, 120_000);
 });

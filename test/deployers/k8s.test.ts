@@ -9,6 +9,7 @@ import type { Deployer, DeployerEnvironment, DeployerRevision } from '../../src/
 import { ENVIRONMENT_SCHEMA } from '../../src/model/environment.js';
 import { writeKubeconfig } from '../fakes/kube-apiserver/kubeconfig.js';
 import { startFakeKubeApiServer, type FakeKube } from '../fakes/kube-apiserver/server.js';
+import { takeDown } from '../helpers/take-down.js';
 
 type Obj = Record<string, any>;
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
@@ -255,11 +256,15 @@ describe('replicas traffic mode', () => {
     expect(seen.revisions['s-v1']).toEqual({ present: false, healthy: false });
     expect(seen.splits.shop).toEqual([{ revision_id: 's-v2', weight_bps: 10000 }]);
 
-    // Taking the deployment down releases the stable Service with the last revision.
+    // Taking the deployment down: drain and archive leave the stable Service to bp's release
+    // (archive alone refuses its last weighted revision, changing nothing).
     const down = setTraffic(structuredClone(env), []);
     await d.drainRevision(down, 's-v2', opts());
     expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
-    await d.archiveRevision(down, 's-v2', opts());
+    expect(kube.object('v1', 'Service', 'default', 'r1-shop')).toBeDefined();
+    await expect(d.archiveRevision(down, 's-v2', opts())).rejects.toMatchObject({ code: 'RoutingNotReleased' });
+    expect(deploymentObj('r1-s-v2')).toBeDefined();
+    await takeDown(d, down);
     expect(kube.object('v1', 'Service', 'default', 'r1-shop')).toBeUndefined();
     expect(await d.observe(env, opts())).toEqual({
       revisions: { 's-v1': { present: false, healthy: false }, 's-v2': { present: false, healthy: false } },
@@ -311,7 +316,7 @@ describe('replicas traffic mode', () => {
     seen = await d.observe(env, opts());
     expect(seen.revisions['c-v1']).toEqual({ present: true, healthy: true });
     expect(seen.splits.cart).toEqual(env.deployments[0].traffic);
-    for (const id of ['c-v1', 'c-v2']) await d.archiveRevision(setTraffic(env, []), id, opts());
+    await takeDown(d, setTraffic(env, []));
   });
 
   it('explains a field-manager conflict when force_conflicts is off', async () => {
@@ -385,7 +390,7 @@ describe('gateway-api traffic mode', () => {
 
     await d.archiveRevision(setTraffic(env, []), 'f-v1', opts());
     expect((await d.observe(env, opts())).splits.front).toEqual([{ revision_id: 'f-v2', weight_bps: 1000 }]);
-    await d.archiveRevision(env, 'f-v2', opts());
+    await takeDown(d, env);
     expect(kube.object('gateway.networking.k8s.io/v1', 'HTTPRoute', 'default', 'g1-front')).toBeUndefined();
   });
 

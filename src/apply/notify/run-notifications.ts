@@ -162,14 +162,10 @@ function stepFields(
   step: PlanStep,
   outcome: Omit<StepDigest, 'id' | 'verb' | 'reason'> = {},
 ): EventFields {
-  return {
-    event: `step.${status}`,
-    status,
-    // The environment's own step (deployment_id "") is about no deployment: null, as the event schema says.
-    deployment_id: step.deployment_id === ENVIRONMENT_SCOPE ? null : step.deployment_id,
-    revision_id: step.revision_id,
-    step: { id: step.id, verb: step.verb, reason: step.reason, ...outcome },
-  };
+  const { revision_id, id, verb, reason } = step;
+  // The environment's own step (deployment_id "") is about no deployment: null, as the event schema says.
+  const deployment_id = step.deployment_id === ENVIRONMENT_SCOPE ? null : step.deployment_id;
+  return { event: `step.${status}`, status, deployment_id, revision_id, step: { id, verb, reason, ...outcome } };
 }
 
 /** A `rollout.*` event about a deployment's canary. */
@@ -177,13 +173,8 @@ function rolloutFields(
   status: 'paused' | 'completed' | 'rolled_back',
   e: { deployment_id: string; canary: string; message: string },
 ): EventFields {
-  return {
-    event: `rollout.${status}`,
-    status,
-    deployment_id: e.deployment_id,
-    revision_id: e.canary,
-    message: e.message,
-  };
+  const { deployment_id, canary: revision_id, message } = e;
+  return { event: `rollout.${status}`, status, deployment_id, revision_id, message };
 }
 
 function resultDigest(r: ApplyResult): ResultDigest {

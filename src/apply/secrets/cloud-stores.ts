@@ -12,7 +12,14 @@
  *   data key (a Secret of one key needs none); VERSION the resourceVersion it must still have
  *   (Kubernetes keeps no old versions); KUBECONFIG or ~/.kube/config, or in-cluster.
  */
-import { describe, failure, importOptional, SecretStoreError, type StoreFactory } from './store-common.js';
+import {
+  describe,
+  failure,
+  importOptional,
+  namingFailures,
+  SecretStoreError,
+  type StoreFactory,
+} from './store-common.js';
 
 const GCP_PKG = '@google-cloud/secret-manager';
 const GCP_ENDPOINT_VAR = 'CLOUDSDK_API_ENDPOINT_OVERRIDES_SECRETMANAGER';
@@ -39,36 +46,31 @@ export const gcpSecretManager: StoreFactory = async (vars) => {
     const fromEnv = vars.GOOGLE_CLOUD_PROJECT ?? vars.GCLOUD_PROJECT;
     return (project ??= fromEnv ? Promise.resolve(fromEnv) : client.getProjectId());
   };
-  return {
-    async fetch(ref, signal) {
-      try {
-        const secret = ref.ref.startsWith('projects/') ? ref.ref : `projects/${await projectId()}/secrets/${ref.ref}`;
-        if (!/^projects\/[^/]+\/(locations\/[^/]+\/)?secrets\/[^/]+$/.test(secret))
-          throw new SecretStoreError(
-            `gcp-sm reference ${describe(ref)} must be SECRET or projects/PROJECT/secrets/SECRET`,
-          );
-        const call = client.accessSecretVersion({ name: `${secret}/versions/${ref.version ?? 'latest'}` });
-        const [out] = await abortable(call, signal);
-        const data = out.payload?.data;
-        if (data === undefined || data === null) throw new SecretStoreError(`secret ${describe(ref)} has no payload`);
-        const value =
-          typeof data === 'string' ? Buffer.from(data, 'base64').toString('utf8') : Buffer.from(data).toString('utf8');
-        return {
-          value,
-          version:
-            String(out.name ?? '')
-              .split('/')
-              .pop() || 'unknown',
-        };
-      } catch (e) {
-        if (e instanceof SecretStoreError) throw e;
-        // google-gax errors carry a gRPC status name in `reason`/`details` beside the numeric code.
-        const g = e as { code?: number; details?: string; statusDetails?: unknown };
-        throw failure(ref, e, typeof g.code === 'number' ? `gRPC code ${g.code}` : undefined);
-      }
-    },
-  };
+  return namingFailures(async (ref, signal) => {
+    const secret = ref.ref.startsWith('projects/') ? ref.ref : `projects/${await projectId()}/secrets/${ref.ref}`;
+    if (!/^projects\/[^/]+\/(locations\/[^/]+\/)?secrets\/[^/]+$/.test(secret))
+      throw new SecretStoreError(`gcp-sm reference ${describe(ref)} must be SECRET or projects/PROJECT/secrets/SECRET`);
+    const call = client.accessSecretVersion({ name: `${secret}/versions/${ref.version ?? 'latest'}` });
+    const [out] = await abortable(call, signal);
+    const data = out.payload?.data;
+    if (data === undefined || data === null) throw new SecretStoreError(`secret ${describe(ref)} has no payload`);
+    const value =
+      typeof data === 'string' ? Buffer.from(data, 'base64').toString('utf8') : Buffer.from(data).toString('utf8');
+    return {
+      value,
+      version:
+        String(out.name ?? '')
+          .split('/')
+          .pop() || 'unknown',
+    };
+  }, gaxStatus);
 };
+
+/** google-gax errors carry a numeric gRPC code (its name sits in `reason`/`details`). */
+function gaxStatus(e: unknown): string | undefined {
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'number' ? `gRPC code ${code}` : undefined;
+}
 
 const KV_PKG = '@azure/keyvault-secrets';
 
@@ -102,30 +104,28 @@ export const azureKeyVault: StoreFactory = async (vars) => {
     return c;
   };
   const suffix = vars.AZURE_KEYVAULT_DNS_SUFFIX ?? 'vault.azure.net';
-  return {
-    async fetch(ref, signal) {
-      const slash = ref.ref.indexOf('/');
-      const vaultUrl = slash > 0 ? `https://${ref.ref.slice(0, slash)}.${suffix}` : vars.AZURE_KEYVAULT_URL;
-      const name = ref.ref.slice(slash + 1);
-      if (!vaultUrl)
-        throw new SecretStoreError(
-          `azure-kv reference ${describe(ref)} names no vault: write VAULT/NAME or set AZURE_KEYVAULT_URL`,
-        );
-      try {
-        const s = await clientFor(vaultUrl).getSecret(name, {
-          abortSignal: signal,
-          ...(ref.version ? { version: ref.version } : {}),
-        });
-        if (s.value === undefined) throw new SecretStoreError(`secret ${describe(ref)} has no value`);
-        return { value: s.value, version: s.properties.version ?? 'unknown' };
-      } catch (e) {
-        if (e instanceof SecretStoreError) throw e;
-        const r = e as { statusCode?: number; code?: string };
-        throw failure(ref, e, r.statusCode ? `HTTP ${r.statusCode}${r.code ? ` ${r.code}` : ''}` : undefined);
-      }
-    },
-  };
+  return namingFailures(async (ref, signal) => {
+    const slash = ref.ref.indexOf('/');
+    const vaultUrl = slash > 0 ? `https://${ref.ref.slice(0, slash)}.${suffix}` : vars.AZURE_KEYVAULT_URL;
+    const name = ref.ref.slice(slash + 1);
+    if (!vaultUrl)
+      throw new SecretStoreError(
+        `azure-kv reference ${describe(ref)} names no vault: write VAULT/NAME or set AZURE_KEYVAULT_URL`,
+      );
+    const s = await clientFor(vaultUrl).getSecret(name, {
+      abortSignal: signal,
+      ...(ref.version ? { version: ref.version } : {}),
+    });
+    if (s.value === undefined) throw new SecretStoreError(`secret ${describe(ref)} has no value`);
+    return { value: s.value, version: s.properties.version ?? 'unknown' };
+  }, azureStatus);
 };
+
+/** Azure SDK errors: the HTTP status and the service's error code. */
+function azureStatus(e: unknown): string | undefined {
+  const r = e as { statusCode?: number; code?: string };
+  return r.statusCode ? `HTTP ${r.statusCode}${r.code ? ` ${r.code}` : ''}` : undefined;
+}
 
 export const k8sSecrets: StoreFactory = async (vars) => {
   const sdk = await importOptional('@kubernetes/client-node', () => import('@kubernetes/client-node'));

@@ -52,3 +52,22 @@ export function failure(ref: SecretReference, e: unknown, status?: number | stri
     cause: e,
   });
 }
+
+/**
+ * A store from its `read`: any failure but the store's own SecretStoreError becomes one naming the
+ * reference. `statusOf` says what status the SDK's error carries when it is not AWS's `$metadata`.
+ */
+export function namingFailures(
+  read: SecretStore['fetch'],
+  statusOf?: (e: unknown) => number | string | undefined,
+): SecretStore {
+  return {
+    async fetch(ref, signal) {
+      try {
+        return await read(ref, signal);
+      } catch (e) {
+        throw e instanceof SecretStoreError ? e : failure(ref, e, statusOf?.(e));
+      }
+    },
+  };
+}

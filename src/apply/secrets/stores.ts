@@ -8,7 +8,7 @@
  */
 import type { SecretStoreKind } from '../../spec/index.js';
 import { azureKeyVault, gcpSecretManager, k8sSecrets } from './cloud-stores.js';
-import { describe, failure, importOptional, SecretStoreError, type StoreFactory } from './store-common.js';
+import { describe, importOptional, namingFailures, SecretStoreError, type StoreFactory } from './store-common.js';
 
 export {
   SecretStoreError,
@@ -20,52 +20,46 @@ export {
 
 const AWS_STAGE = /^AWS[A-Z]+$/;
 
+/** An AWS SDK client's settings: AWS_ENDPOINT_URL_<SERVICE>, else AWS_ENDPOINT_URL, when set; few SDK retries. */
+function awsClientConfig(
+  vars: Record<string, string | undefined>,
+  serviceEndpointVar: string,
+): { endpoint?: string; maxAttempts: number } {
+  const endpoint = vars[serviceEndpointVar] ?? vars.AWS_ENDPOINT_URL;
+  return { ...(endpoint ? { endpoint } : {}), maxAttempts: 3 };
+}
+
 const awsSecretsManager: StoreFactory = async (vars) => {
   const sdk = await importOptional('@aws-sdk/client-secrets-manager', () => import('@aws-sdk/client-secrets-manager'));
-  const endpoint = vars.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? vars.AWS_ENDPOINT_URL;
-  const client = new sdk.SecretsManagerClient({ ...(endpoint ? { endpoint } : {}), maxAttempts: 3 });
-  return {
-    async fetch(ref, signal) {
-      const pin =
-        ref.version === undefined
-          ? {}
-          : AWS_STAGE.test(ref.version)
-            ? { VersionStage: ref.version }
-            : { VersionId: ref.version };
-      try {
-        const out = await client.send(new sdk.GetSecretValueCommand({ SecretId: ref.ref, ...pin }), {
-          abortSignal: signal,
-        });
-        const value =
-          out.SecretString ?? (out.SecretBinary ? Buffer.from(out.SecretBinary).toString('utf8') : undefined);
-        if (value === undefined) throw new SecretStoreError(`secret ${describe(ref)} has no value`);
-        return { value, version: out.VersionId ?? 'unknown' };
-      } catch (e) {
-        throw e instanceof SecretStoreError ? e : failure(ref, e);
-      }
-    },
-  };
+  const client = new sdk.SecretsManagerClient(awsClientConfig(vars, 'AWS_ENDPOINT_URL_SECRETS_MANAGER'));
+  return namingFailures(async (ref, signal) => {
+    const pin =
+      ref.version === undefined
+        ? {}
+        : AWS_STAGE.test(ref.version)
+          ? { VersionStage: ref.version }
+          : { VersionId: ref.version };
+    const out = await client.send(new sdk.GetSecretValueCommand({ SecretId: ref.ref, ...pin }), {
+      abortSignal: signal,
+    });
+    const value = out.SecretString ?? (out.SecretBinary ? Buffer.from(out.SecretBinary).toString('utf8') : undefined);
+    if (value === undefined) throw new SecretStoreError(`secret ${describe(ref)} has no value`);
+    return { value, version: out.VersionId ?? 'unknown' };
+  });
 };
 
 const awsSsm: StoreFactory = async (vars) => {
   const sdk = await importOptional('@aws-sdk/client-ssm', () => import('@aws-sdk/client-ssm'));
-  const endpoint = vars.AWS_ENDPOINT_URL_SSM ?? vars.AWS_ENDPOINT_URL;
-  const client = new sdk.SSMClient({ ...(endpoint ? { endpoint } : {}), maxAttempts: 3 });
-  return {
-    async fetch(ref, signal) {
-      // Parameter Store selects a version (or a label) with NAME:VERSION.
-      const name = ref.version === undefined ? ref.ref : `${ref.ref}:${ref.version}`;
-      try {
-        const out = await client.send(new sdk.GetParameterCommand({ Name: name, WithDecryption: true }), {
-          abortSignal: signal,
-        });
-        if (out.Parameter?.Value === undefined) throw new SecretStoreError(`parameter ${describe(ref)} has no value`);
-        return { value: out.Parameter.Value, version: String(out.Parameter.Version ?? 'unknown') };
-      } catch (e) {
-        throw e instanceof SecretStoreError ? e : failure(ref, e);
-      }
-    },
-  };
+  const client = new sdk.SSMClient(awsClientConfig(vars, 'AWS_ENDPOINT_URL_SSM'));
+  return namingFailures(async (ref, signal) => {
+    // Parameter Store selects a version (or a label) with NAME:VERSION.
+    const name = ref.version === undefined ? ref.ref : `${ref.ref}:${ref.version}`;
+    const out = await client.send(new sdk.GetParameterCommand({ Name: name, WithDecryption: true }), {
+      abortSignal: signal,
+    });
+    if (out.Parameter?.Value === undefined) throw new SecretStoreError(`parameter ${describe(ref)} has no value`);
+    return { value: out.Parameter.Value, version: String(out.Parameter.Version ?? 'unknown') };
+  });
 };
 
 /** HashiCorp Vault KV version 2 over its HTTP API: REF is MOUNT/PATH (GET /v1/MOUNT/data/PATH). */

@@ -13,7 +13,14 @@ import type { Plan, PlanFile } from '../../model/plan.js';
 import { loadOptionsFrom, type SourceFlags } from '../inputs.js';
 import { ExitWith } from '../errors.js';
 import { applyExitCode } from '../../plan/exit-codes.js';
-import { durationFlagMs, engineContext, historyOptions, stepTimeoutsFlag, type CommonFlags } from '../context.js';
+import {
+  durationFlagMs,
+  engineContext,
+  historyOptions,
+  retryPolicyFrom,
+  stepTimeoutsFlag,
+  type CommonFlags,
+} from '../context.js';
 import { applyViewFor } from '../views/live-apply-view.js';
 import { interruptHandlers } from './interrupts.js';
 import { styleFor } from '../views/style.js';
@@ -136,9 +143,9 @@ export async function applyCommand(input: string, flags: ApplyFlags, mode: 'appl
       refresh: flags.refresh !== 'false',
       lockTimeoutMs: durationFlagMs(flags['lock-timeout'], 'lock-timeout'),
       parallelism: flags.parallelism,
-      retry: { attempts: flags.retries, baseDelayMs: Number(process.env.BP_RETRY_BASE_MS ?? 500), maxDelayMs: 15_000 },
+      retry: retryPolicyFrom(flags),
       timeoutsMs,
-      rolloutWaitMs: flags.wait ? durationFlagMs(flags.wait, 'wait') : 0,
+      rolloutWaitMs: durationFlagMs(flags.wait, 'wait'),
       confirm: async (plan) => {
         // The plan goes out before the question, never after it.
         view.flush();

@@ -2,14 +2,13 @@
 import type { OperatorDecision } from '../../apply/rollout-control.js';
 import { BpError, UsageError } from '../../model/errors.js';
 import { OUTPUT_FORMATS } from '../../model/output.js';
-import { applyExitCode, rolloutStatusExitCode } from '../../plan/exit-codes.js';
-import { cliClock, durationFlagMs, engineContext, historyOptions, type CommonFlags } from '../context.js';
-import { applyViewFor } from '../views/live-apply-view.js';
+import { rolloutStatusExitCode } from '../../plan/exit-codes.js';
+import { cliClock, durationFlagMs, engineContext, type CommonFlags } from '../context.js';
 import { renderRolloutRows, rolloutRows, type RolloutRow } from '../views/rollout-view.js';
 import { styleFor, type Style } from '../views/style.js';
 import { createLogUpdate } from 'log-update';
 import type { RolloutStatus } from '../../model/state.js';
-import { interruptHandlers } from './interrupts.js';
+import { runOnRecordedState, type RecordedStateFlags } from './recorded-run.js';
 
 export interface StatusFlags extends CommonFlags {
   json: boolean;
@@ -116,12 +115,8 @@ async function watch(
   }
 }
 
-export interface ControlFlags extends CommonFlags {
-  json: boolean;
+export interface ControlFlags extends RecordedStateFlags {
   wait?: string;
-  'lock-timeout': string;
-  retries: number;
-  'history-limit'?: number;
 }
 
 export async function rolloutControlCommand(
@@ -131,43 +126,20 @@ export async function rolloutControlCommand(
   flags: ControlFlags,
 ): Promise<number> {
   const { controlRollout } = await import('../../apply/rollout-control.js');
-  const style = styleFor(process.stdout);
-  const view = applyViewFor(flags.json, process.stdout, style);
-  const ctx = await engineContext(flags, (e) => {
-    if (e.type !== 'plan_ready') view.event(e);
-  });
-  const interrupts = interruptHandlers((e) => view.event(e));
-  try {
-    const outcome = await controlRollout(ctx, {
-      environmentId: env,
-      deploymentId: deployment,
-      decision,
-      history: historyOptions(flags, decision.kind),
-      baseDir: process.cwd(),
-      lockTimeoutMs: durationFlagMs(flags['lock-timeout'], 'lock-timeout'),
-      parallelism: 1,
-      retry: { attempts: flags.retries, baseDelayMs: Number(process.env.BP_RETRY_BASE_MS ?? 500), maxDelayMs: 15_000 },
-      rolloutWaitMs: flags.wait ? durationFlagMs(flags.wait, 'wait') : 0,
-      stop: interrupts.stop,
-      kill: interrupts.kill,
-    });
-    view.finish(outcome.result);
-    const p = outcome.progress;
-    if (!flags.json) {
+  const target = { environmentId: env, deploymentId: deployment, operation: decision.kind };
+  const waitMs = durationFlagMs(flags.wait, 'wait');
+  return runOnRecordedState(
+    target,
+    flags,
+    (ctx, run) => controlRollout(ctx, { ...run, decision, parallelism: 1, rolloutWaitMs: waitMs }),
+    ({ progress: p }) => {
       const next =
         p.status === 'completed'
           ? ` Run bp apply with the env file to drain or archive what the file retires.`
           : p.status === 'aborted'
             ? ' The file still asks for the canary: bp plan shows it as diverged until the file changes.'
             : '';
-      process.stdout.write(
-        `Rollout of ${p.canary} in ${deployment}: ${p.status.replace('_', ' ')}: ${p.message}.${next}\n`,
-      );
-    }
-    return applyExitCode(outcome.result);
-  } finally {
-    interrupts.dispose();
-    view.close();
-    await ctx.backend.close();
-  }
+      return `Rollout of ${p.canary} in ${deployment}: ${p.status.replace('_', ' ')}: ${p.message}.${next}`;
+    },
+  );
 }

@@ -16,7 +16,14 @@ import { aws, awsErrorCode, type AwsClients } from './sdk.js';
 import type { AwsEc2Config } from './config.js';
 import { TAG_DEPLOYMENT, TAG_ENVIRONMENT, TAG_REVISION } from './launch.js';
 import { checkRuleSize, ruleConditions } from './limits.js';
-import { forwardAction, forwardTargets, rulePriority, sameConditions, type Weighted } from './rule-shape.js';
+import {
+  forwardAction,
+  forwardTargets,
+  parkedAction,
+  rulePriority,
+  sameConditions,
+  type Weighted,
+} from './rule-shape.js';
 
 export { PRIORITY_WINDOW, rulePriority, type Weighted } from './rule-shape.js';
 
@@ -267,6 +274,18 @@ export class Balancer {
     );
   }
 
+  /**
+   * Points a rule that forwards no traffic at a fixed 503 instead of its last (weight 0) group,
+   * so that group can be deleted while the rule stays for releaseRouting to delete.
+   */
+  async parkRule(signal: AbortSignal, rule: DeploymentRule): Promise<void> {
+    await aws('elbv2:ModifyRule', signal, () =>
+      this.c.elb.send(new this.c.elbSdk.ModifyRuleCommand({ RuleArn: rule.arn, Actions: [parkedAction()] }), {
+        abortSignal: signal,
+      }),
+    );
+  }
+
   /** True when the rule's conditions are not the ones the file asks for now. */
   /** Adds a target group to its deployment's rule at weight 0, creating the rule if needed. */
   async attachGroup(signal: AbortSignal, envId: string, deploymentId: string, tgArn: string): Promise<void> {
@@ -282,7 +301,9 @@ export class Balancer {
   /**
    * Removes a target group from its deployment's rule. Only releaseRouting deletes the rule
    * (docs/design.md#traffic-rules): when the group is the rule's last, a drain leaves it there
-   * (its targets are deregistered: the rule routes to nothing) and an archive refuses.
+   * (its targets are deregistered: the rule routes to nothing); an archive parks a rule that
+   * forwards nothing (a group warm attached at weight 0, no split applied yet) and refuses
+   * one that still carries traffic.
    */
   async detachGroup(
     signal: AbortSignal,
@@ -294,11 +315,13 @@ export class Balancer {
     const rule = (await this.deploymentRules(signal, envId)).get(deploymentId);
     if (!rule || !rule.targets.some((t) => t.arn === tgArn)) return;
     const left = rule.targets.filter((t) => t.arn !== tgArn);
-    if (left.length === 0) {
-      if (lastGroup === 'keep') return;
+    if (left.length > 0) return this.setRuleTargets(signal, rule, left);
+    if (lastGroup === 'keep') return;
+    if (rule.targets.some((t) => t.weight > 0)) {
       throw new RoutingNotReleasedError(deploymentId, revisionId, `listener rule ${rule.arn}`);
     }
-    await this.setRuleTargets(signal, rule, left);
+    // The rule forwards nothing: parked at a fixed 503, its last group can go; releaseRouting deletes the rule.
+    await this.parkRule(signal, rule);
   }
 
   conditionsChanged(rule: DeploymentRule, deploymentId: string): boolean {

@@ -36,6 +36,8 @@ export async function observeEnvironment(
   });
   ids.forEach((id, k) => (observation.revisions[id] = seen[k]));
   for (const [deploymentId, rule] of rules) {
+    // A parked rule (no group left, answering 503 until bp releases it) routes nothing.
+    if (rule.targets.length === 0) continue;
     const unknown = rule.targets.map((t) => t.arn).filter((arn) => !revisionOfArn.has(arn));
     const names = unknown.length > 0 ? await lb.revisionsOf(signal, unknown) : new Map<string, string>();
     observation.splits[deploymentId] = toSplit(

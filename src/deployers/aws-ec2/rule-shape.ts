@@ -47,6 +47,14 @@ export function forwardAction(targets: Weighted[]) {
   };
 }
 
+/** What a rule with no target group left answers until bp releases it or a warm attaches one. */
+export function parkedAction() {
+  return {
+    Type: 'fixed-response' as const,
+    FixedResponseConfig: { StatusCode: '503', ContentType: 'text/plain', MessageBody: 'no revision is warm' },
+  };
+}
+
 export function forwardTargets(r: Rule): Weighted[] {
   return (r.Actions ?? [])
     .filter((a: Action) => a.Type === 'forward')

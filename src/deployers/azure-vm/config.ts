@@ -137,7 +137,7 @@ export const configSchema = {
       default: 'Canonical:0001-com-ubuntu-server-jammy:22_04-lts-gen2:latest',
       description: 'publisher:offer:sku:version of the VM image (cloud-init, apt).',
     },
-    admin_username: { type: 'string', default: 'bpadmin' },
+    admin_username: { type: 'string', default: 'bpadmin', description: 'Admin user created on every VM.' },
     ssh_public_key: { type: 'string', description: 'OpenSSH public key of the admin user; else no one can log in.' },
     managed_identity: {
       type: 'string',

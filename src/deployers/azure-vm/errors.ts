@@ -117,7 +117,9 @@ function describe(f: ProviderFailure, what: string): string {
     return `Azure ${what} failed: no usable credential (${f.message.split('\n')[0]}); see docs/deployers/azure-vm.md, Credentials`;
   }
   let hint = '';
-  if (f.kind === 'quota')
+  if (f.code === 'SkuNotAvailable')
+    hint = '; the VM size is not offered there: choose another vm_size or location (az vm list-skus -l LOCATION)';
+  else if (f.kind === 'quota')
     hint = '; request a quota increase (Usage + quotas in the portal) or lower resources.replicas';
   else if (f.kind === 'auth')
     hint = '; check the credentials and the role assignments listed in docs/deployers/azure-vm.md';

@@ -325,18 +325,7 @@ export class RevisionResources {
 
   /** VM names of the revision that exist now, found by tag (covers any replica count). */
   async vmsOf(t: RevisionTarget, signal: AbortSignal): Promise<string[]> {
-    const out: string[] = [];
-    await arm('list VMs', signal, async () => {
-      for await (const vm of this.c.compute.virtualMachines.list(this.rg, { abortSignal: signal })) {
-        if (
-          vm.tags?.['bp-revision'] === t.revision.revision_id &&
-          vm.tags?.['bp-environment'] === t.environmentId &&
-          vm.name
-        )
-          out.push(vm.name);
-      }
-    });
-    return out.sort();
+    return namesOf(t, 'list VMs', signal, () => this.c.compute.virtualMachines.list(this.rg, { abortSignal: signal }));
   }
 
   /** Stops paying for the VMs once the revision is out of every split; warm starts them again. */
@@ -364,17 +353,9 @@ export class RevisionResources {
         arm(`delete VM ${name}`, signal, () => this.c.compute.virtualMachines.delete(this.rg, name, this.lro(signal))),
       ),
     );
-    const nics: string[] = [];
-    await arm('list NICs', signal, async () => {
-      for await (const nic of this.c.network.networkInterfaces.list(this.rg, { abortSignal: signal })) {
-        if (
-          nic.tags?.['bp-revision'] === t.revision.revision_id &&
-          nic.tags?.['bp-environment'] === t.environmentId &&
-          nic.name
-        )
-          nics.push(nic.name);
-      }
-    });
+    const nics = await namesOf(t, 'list NICs', signal, () =>
+      this.c.network.networkInterfaces.list(this.rg, { abortSignal: signal }),
+    );
     await Promise.all(
       nics.map((name) =>
         arm(`delete NIC ${name}`, signal, () =>
@@ -389,4 +370,25 @@ export class RevisionResources {
       this.c.network.publicIPAddresses.beginDeleteAndWait(this.rg, t.names.publicIp, this.lro(signal)),
     );
   }
+}
+
+/** The names, sorted, of the listed resources tagged as the revision's (covers any replica count). */
+async function namesOf(
+  t: RevisionTarget,
+  what: string,
+  signal: AbortSignal,
+  list: () => AsyncIterable<{ name?: string; tags?: Record<string, string> }>,
+): Promise<string[]> {
+  const names: string[] = [];
+  await arm(what, signal, async () => {
+    for await (const r of list()) {
+      if (
+        r.tags?.['bp-revision'] === t.revision.revision_id &&
+        r.tags?.['bp-environment'] === t.environmentId &&
+        r.name
+      )
+        names.push(r.name);
+    }
+  });
+  return names.sort();
 }

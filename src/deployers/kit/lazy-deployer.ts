@@ -20,7 +20,7 @@ export type DeployerCheck<Config> = (config: Config, env: Environment, instance:
 
 export interface DeployerDeclaration<Config> extends Omit<
   DeployerPlugin<Config>,
-  'type' | 'apiVersion' | 'checkEnvironment'
+  'type' | 'apiVersion' | 'configSchema' | 'checkEnvironment'
 > {
   /** The plugin's `checkEnvironment`: these checks' problems, in this order. */
   checks?: ReadonlyArray<DeployerCheck<Config>>;
@@ -28,12 +28,20 @@ export interface DeployerDeclaration<Config> extends Omit<
   usesStateDir?: boolean;
 }
 
-/** The plugin of type `type`: the current API version, the declaration's checks in one `checkEnvironment`. */
-export function lazyDeployer<Config>(type: string, declaration: DeployerDeclaration<Config>): DeployerPlugin<Config> {
+/**
+ * The plugin of type `type` whose `deployers.X.config` `configSchema` describes: the current
+ * API version, and the declaration's checks in one `checkEnvironment`.
+ */
+export function lazyDeployer<Config>(
+  type: string,
+  configSchema: Record<string, unknown>,
+  declaration: DeployerDeclaration<Config>,
+): DeployerPlugin<Config> {
   const { checks, usesStateDir, create, ...plugin } = declaration;
   return {
     type,
     apiVersion: DEPLOYER_API_VERSION,
+    configSchema,
     ...plugin,
     ...(checks && {
       checkEnvironment: (config: Config, env: Environment, instance: string) =>
@@ -52,6 +60,10 @@ export function lazyDeployer<Config>(type: string, declaration: DeployerDeclarat
  * the references unresolved. Its `checks` must include the boot-script rules that refuse the
  * references a VM cannot fetch.
  */
-export function vmDeployer<Config>(type: string, declaration: DeployerDeclaration<Config>): DeployerPlugin<Config> {
-  return lazyDeployer(type, { ...declaration, fetchesSecretsItself: true });
+export function vmDeployer<Config>(
+  type: string,
+  configSchema: Record<string, unknown>,
+  declaration: DeployerDeclaration<Config>,
+): DeployerPlugin<Config> {
+  return lazyDeployer(type, configSchema, { ...declaration, fetchesSecretsItself: true });
 }

@@ -4,8 +4,9 @@
  * 22 of /proc/PID/stat, in clock ticks since boot) does, and survives bp restarts.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { ProviderError } from '../../model/errors.js';
+import { processStartTime, readProcStat } from '../../state/process-liveness.js';
 import { waitUntil } from '../kit/poll.js';
 
 export interface ProcessIdentity {
@@ -13,36 +14,15 @@ export interface ProcessIdentity {
   start_time: string;
 }
 
-interface ProcStat {
-  state: string;
-  startTime: string;
-}
-
-function readStat(pid: number): ProcStat | null {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return null;
-  }
-  // The command name (field 2) may hold spaces and parentheses; fields after it are plain.
-  const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return { state: rest[0], startTime: rest[19] };
-}
-
-export function startTimeOf(pid: number): string | null {
-  return readStat(pid)?.startTime ?? null;
-}
-
 /** Ours and running: same pid, same start time, not a zombie waiting to be reaped. */
 export function isAlive(id: ProcessIdentity): boolean {
-  const stat = readStat(id.pid);
+  const stat = readProcStat(id.pid);
   return stat !== null && stat.startTime === id.start_time && stat.state !== 'Z' && stat.state !== 'X';
 }
 
 /** Whether the identity still names the process we started (alive or an unreaped zombie). */
 function isOurs(id: ProcessIdentity): boolean {
-  return readStat(id.pid)?.startTime === id.start_time;
+  return readProcStat(id.pid)?.startTime === id.start_time;
 }
 
 /**
@@ -107,7 +87,7 @@ export function spawnDetached(req: SpawnRequest): ProcessIdentity {
     child.on('error', () => undefined); // reported through the health wait and the log
     child.unref();
     const pid = child.pid;
-    const start = pid === undefined ? null : startTimeOf(pid);
+    const start = pid === undefined ? null : processStartTime(pid);
     if (pid === undefined || start === null) {
       throw new ProviderError(`could not start ${req.command}: the process exited at once (see ${req.logFile})`);
     }

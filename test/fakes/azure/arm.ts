@@ -6,6 +6,7 @@
 import type { Guests } from './guests.js';
 import { TYPES, type ResourceType, type TypeContext } from './resources.js';
 import { ArmError, type ArmResource, type AsyncOperation, type Json, notFound, type Store } from './store.js';
+import { checkNameAndTags } from './limits.js';
 import type { RequestSchemas } from './request-schemas.js';
 import { CORES, checkSizeOffered, locationFilter, skuCatalog, type SkuRestriction } from './skus.js';
 import { patchEndpoint, trafficManagerProfile } from './trafficmanager.js';
@@ -29,9 +30,6 @@ interface Settings {
   /** Sizes not offered in a location or zone (SkuNotAvailable). */
   skuRestrictions: () => SkuRestriction[];
 }
-
-/** ARM: at most 50 tag name/value pairs per resource ("Tag resources ... Limitations"). */
-const MAX_TAGS = 50;
 
 const ALL_TYPES = [...TYPES, trafficManagerProfile];
 export class ArmApi {
@@ -126,6 +124,8 @@ export class ArmApi {
     if (!name) {
       if (method !== 'GET') throw new ArmError(405, 'MethodNotAllowed', `${method} is not allowed on a collection.`);
       const all = this.store.list(type.type, groupId);
+      if (type.unpaged)
+        return { status: 200, body: { value: all.map((r) => this.view(type, r, ctx, url.searchParams)) } };
       return this.paged(
         all.map((r) => this.view(type, r, ctx, url.searchParams)),
         (r) => String(r.id).toLowerCase(),
@@ -189,14 +189,7 @@ export class ArmApi {
         { 'Retry-After': '1' },
       );
     }
-    const tags = body.tags as Record<string, string> | undefined;
-    if (tags && Object.keys(tags).length > MAX_TAGS) {
-      throw new ArmError(
-        400,
-        'InvalidTemplate',
-        `The tags of resource '${name}' exceed the limit of ${MAX_TAGS} tag name/value pairs.`,
-      );
-    }
+    checkNameAndTags(type.type, name, body.tags as Record<string, unknown> | undefined);
     const r = type.build(id, name, body, existing, ctx);
     if (!type.longRunning) {
       this.store.put(r);

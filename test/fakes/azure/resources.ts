@@ -22,6 +22,8 @@ export interface ResourceType {
   type: string;
   /** PUT/DELETE answer 201/202 with Azure-AsyncOperation (else 200/201 at once, as Traffic Manager does). */
   longRunning: boolean;
+  /** The list answers in one page, without `nextLink`, when the API's list result has none (Traffic Manager). */
+  unpaged?: boolean;
   /** The stored resource for a PUT body; throws ArmError for a bad request. */
   build(id: string, name: string, body: Json, existing: ArmResource | undefined, ctx: TypeContext): ArmResource;
   /** Runs when the PUT's operation succeeds. */
