@@ -8,6 +8,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import plugin from '../../src/deployers/azure-vm.js';
+import {
+  countBy,
+  PAGE,
+  pages,
+  REVISIONS,
+  scaleDeclarations,
+  scaleDeployments,
+  type ScaleDeployment,
+} from './scale-fixtures.js';
 import { deploymentNames, revisionNames, revisionTags, TAGS } from '../../src/deployers/azure-vm/names.js';
 import { ENDPOINT_TYPE } from '../../src/deployers/azure-vm/routing.js';
 import { RULE } from '../../src/deployers/azure-vm/revision.js';
@@ -15,9 +24,6 @@ import type { Deployer } from '../../src/model/deployer.js';
 import { FAKE_RESOURCE_GROUP, FAKE_SUBSCRIPTION, type FakeArm } from '../fakes/azure/server.js';
 import { environment, fakeConfig, opts, revision, silent, split, startFake } from './azure-vm-fixtures.js';
 
-const REVISIONS = 1000;
-const PER_DEPLOYMENT = 5;
-const PAGE = 5;
 const ENV = 'big';
 const scope = `${FAKE_SUBSCRIPTION}/${FAKE_RESOURCE_GROUP}`;
 
@@ -33,7 +39,7 @@ afterAll(async () => {
 });
 
 /** Builds the provider side directly in the fake, as 1,000 warms and 200 splits would leave it. */
-function seed(deployments: Array<{ id: string; revisions: string[] }>): void {
+function seed(deployments: ScaleDeployment[]): void {
   const id = (type: string, name: string) => `${fake.groupId}/providers/${type}/${name}`;
   const put = (type: string, name: string, tags: Record<string, string>, properties: Record<string, unknown>) =>
     fake.store.put({
@@ -53,9 +59,9 @@ function seed(deployments: Array<{ id: string; revisions: string[] }>): void {
       const pool = `${lb}/backendAddressPools/pool`;
       put('Microsoft.Network/publicIPAddresses', n.publicIp, tags, {});
       put('Microsoft.Network/loadBalancers', n.loadBalancer, tags, {
-        backendAddressPools: [{ id: pool }],
-        probes: [{ id: `${lb}/probes/health` }],
-        loadBalancingRules: [{ name: RULE, id: `${lb}/loadBalancingRules/${RULE}` }],
+        backendAddressPools: [{ id: pool, name: 'pool', properties: {} }],
+        probes: [{ id: `${lb}/probes/health`, name: 'health', properties: {} }],
+        loadBalancingRules: [{ name: RULE, id: `${lb}/loadBalancingRules/${RULE}`, properties: {} }],
       });
       const vm = put('Microsoft.Compute/virtualMachines', n.vm(0), tags, {});
       fake.guests.boot(vm.id, undefined);
@@ -93,30 +99,17 @@ function seed(deployments: Array<{ id: string; revisions: string[] }>): void {
 
 describe('azure-vm observe at scale', () => {
   it('observes 1,000 revisions with paginated lists and bounded per-revision health calls', async () => {
-    const deployments = Array.from({ length: REVISIONS / PER_DEPLOYMENT }, (_, d) => ({
-      id: `d${d}`,
-      revisions: Array.from({ length: PER_DEPLOYMENT }, (_, r) => `d${d}-r${r}`),
-    }));
+    const deployments = scaleDeployments();
     seed(deployments);
-    const env = environment(
-      deployments.map((d) => ({
-        id: d.id,
-        revisions: d.revisions.map((r) =>
-          revision(r, { resources: { cpu: 0.5, memory_mb: 512, replicas: 1, gpu: 0 } }),
-        ),
-        traffic: split([d.revisions[0], 10000]),
-      })),
-      ENV,
-    );
+    const env = environment(scaleDeclarations(deployments, revision), ENV);
     const mark = fake.journal.length;
     const seen = await deployer.observe(env, opts());
 
     expect(Object.values(seen.revisions).filter((r) => r.present && r.healthy)).toHaveLength(REVISIONS);
     expect(seen.splits.d7).toEqual(split(['d7-r0', 10000], ['d7-r1', 0], ['d7-r2', 0], ['d7-r3', 0], ['d7-r4', 0]));
     const calls = fake.journal.slice(mark);
-    const measured: Record<string, number> = {};
-    for (const j of calls) {
-      const key = /\/providers\/[^/]+\/([A-Za-z]+)$/.test(j.path)
+    const measured = countBy(calls, (j) =>
+      /\/providers\/[^/]+\/([A-Za-z]+)$/.test(j.path)
         ? `list ${/([A-Za-z]+)$/.exec(j.path)![1]}`
         : j.path.endsWith('/instanceView')
           ? 'instanceView'
@@ -124,10 +117,8 @@ describe('azure-vm observe at scale', () => {
             ? 'rule health'
             : /operation/i.test(j.path)
               ? 'operation polls'
-              : `${j.method} ${j.path}`;
-      measured[key] = (measured[key] ?? 0) + 1;
-    }
-    const pages = (items: number) => Math.ceil(items / PAGE);
+              : `${j.method} ${j.path}`,
+    );
     console.log(`azure-vm observe of ${REVISIONS} revisions: ${calls.length} calls ${JSON.stringify(measured)}`);
     const { 'operation polls': polls = 0, ...rest } = measured;
     expect(rest).toEqual({
