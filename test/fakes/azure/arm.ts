@@ -135,7 +135,9 @@ export class ArmApi {
         .list(type.type, groupId)
         .sort((a, b) => key(a).localeCompare(key(b)))
         .filter((r) => after === null || key(r) > after);
-      const page = all.slice(0, this.settings.pageSize());
+      // Traffic Manager's list operations have no nextLink (the SDK reads one answer): never paged.
+      const unpaged = type.type.toLowerCase() === 'microsoft.network/trafficmanagerprofiles';
+      const page = unpaged ? all : all.slice(0, this.settings.pageSize());
       const next = new URL(`${this.settings.base()}${url.pathname}${url.search}`);
       if (page.length > 0) next.searchParams.set('$skiptoken', key(page[page.length - 1]));
       return {
