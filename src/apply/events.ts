@@ -1,4 +1,5 @@
 /** What the engine reports while it works; the CLI renders these (human or JSON). It never prints. */
+import type { VerbProgress } from '../model/deployer.js';
 import type { Plan, PlanStep } from '../model/plan.js';
 import type { RolloutStatus } from '../model/state.js';
 
@@ -40,4 +41,20 @@ export interface ApplyResult {
   held: number;
   waiting: number;
   interrupted: boolean;
+}
+
+/**
+ * The `progress` callback a verb gets: a plugin's report is untrusted, so only bounded strings
+ * pass, and a report after the verb settled is harmless (the view drops steps it is not running).
+ */
+export function progressReporter(step: PlanStep, emit: EventSink): (p: VerbProgress) => void {
+  const text = (v: unknown): string | undefined =>
+    typeof v === 'string' && v !== '' ? (v.length > 200 ? `${v.slice(0, 199)}…` : v) : undefined;
+  return (p) => {
+    const waiting_for = text(p?.waiting_for);
+    if (!waiting_for) return;
+    const status = text(p.status);
+    const last = text(p.last);
+    emit({ type: 'step_progress', step, waiting_for, ...(status ? { status } : {}), ...(last ? { last } : {}) });
+  };
 }

@@ -3,13 +3,7 @@
  * durably, before any dependent step starts (Pulumi's pending operations). Steps run through
  * the walker with bounded parallelism; retryable provider errors are retried with backoff.
  */
-import type {
-  Deployer,
-  DeployerDeployment,
-  DeployerEnvironment,
-  VerbOptions,
-  VerbProgress,
-} from '../model/deployer.js';
+import type { Deployer, DeployerDeployment, DeployerEnvironment, VerbOptions } from '../model/deployer.js';
 import type { Environment, SplitEntry } from '../model/environment.js';
 import { AbortedError, errorCode, messageOf } from '../model/errors.js';
 import type { Plan, PlanStep, Verb } from '../model/plan.js';
@@ -19,7 +13,7 @@ import { archiveWithRouting, ReleaseRun } from './archive.js';
 import type { StateSession } from '../state/backend.js';
 import { deployerView } from './deployer-env.js';
 import type { DeployerSet } from './deployer-set.js';
-import type { ApplyResult, EventSink, StepOutcome } from './events.js';
+import { type ApplyResult, type EventSink, progressReporter, type StepOutcome } from './events.js';
 import { raceFaults } from '../deployers/plugin-guard.js';
 import { checkSplitResult, checkStageResult, checkWarmResult } from './plugin-results.js';
 import { DEFAULT_RETRY, sleep, withRetries, withTimeout, type RetryPolicy } from './retry.js';
@@ -91,6 +85,13 @@ export async function executePlan(o: ExecuteOptions): Promise<ApplyResult> {
       // Inside the try: a state write that fails as the step starts is a failed step, never silence.
       await record(mutationsOnStart(step, outcomeCtx()));
       o.emit({ type: 'step_started', step, at: started });
+      if (step.verb === 'update') {
+        // Settings bp reads itself: recording them is the whole step, no deployer is loaded.
+        await record(mutationsOnSuccess(step, outcomeCtx(), {}));
+        outcomes.set(step.id, { step_id: step.id, status: 'succeeded' });
+        o.emit({ type: 'step_succeeded', step, durationMs: Date.now() - started });
+        return true;
+      }
       const deployment = deploymentsById.get(step.deployment_id);
       if (!deployment) throw new Error(`deployment "${step.deployment_id}" is unknown to this apply`);
       const deployer = await o.deployers.get(deployment.deployer);
@@ -321,22 +322,6 @@ function timeoutFor(o: ExecuteOptions, step: PlanStep): number {
   return base;
 }
 
-/**
- * The `progress` callback a verb gets: a plugin's report is untrusted, so only bounded strings
- * pass, and a report after the verb settled is harmless (the view drops steps it is not running).
- */
-function progressReporter(step: PlanStep, emit: EventSink): (p: VerbProgress) => void {
-  const text = (v: unknown): string | undefined =>
-    typeof v === 'string' && v !== '' ? (v.length > 200 ? `${v.slice(0, 199)}…` : v) : undefined;
-  return (p) => {
-    const waiting_for = text(p?.waiting_for);
-    if (!waiting_for) return;
-    const status = text(p.status);
-    const last = text(p.last);
-    emit({ type: 'step_progress', step, waiting_for, ...(status ? { status } : {}), ...(last ? { last } : {}) });
-  };
-}
-
 async function invoke(
   deployer: Deployer,
   step: PlanStep,
@@ -366,7 +351,6 @@ async function invoke(
       return { applied_entries: checkSplitResult(what, out, step.deployment_id, requested).applied_entries };
     }
     case 'update':
-      // Settings bp reads itself (drain time, ttl, health timeout): recording them is the step.
-      return {};
+      return {}; // recorded in runStep before any deployer is loaded
   }
 }

@@ -139,7 +139,11 @@ export function desiredFromRecorded(state: RecordedState, deploymentId: string):
         metrics_listen: d.metrics_listen ?? null,
         revisions,
         traffic: copySplit(p.target),
-        rollout: { steps: structuredClone(p.steps), on_failure: p.on_failure },
+        // The strategy as last applied (what the next rollout walks); the running one keeps `p.steps`.
+        rollout:
+          d.rollout_strategy !== undefined
+            ? structuredClone(d.rollout_strategy)
+            : { steps: structuredClone(p.steps), on_failure: p.on_failure },
       },
     ],
     notifications: [],

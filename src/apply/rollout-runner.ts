@@ -13,7 +13,7 @@ import { mutationsOnStart, mutationsOnSuccess, type OutcomeContext } from '../pl
 import { formatBps, formatSplit, nextAction, resumeOrBegin } from '../plan/rollout.js';
 import { weightOf } from '../plan/splits.js';
 import type { MeasurementWindow, MeasureTarget } from '../rollout/analysis/index.js';
-import type { EventSink } from './events.js';
+import { type EventSink, progressReporter } from './events.js';
 import { checkSplitResult } from './plugin-results.js';
 
 /** How analyses measure; the default is src/rollout/analysis, tests may swap it. */
@@ -300,8 +300,12 @@ async function rollBack(
   return `${reason}; ${formatSplit(p.stable)} restored and ${drained}`;
 }
 
+/**
+ * Drains the canary as its own recorded step. Its progress (what the drain waits for, the time
+ * left) shows under the rollout's split step, the one the operator sees running.
+ */
 export async function drainCanary(
-  c: Pick<RolloutRunContext, 'step' | 'state' | 'record' | 'outcomeCtx' | 'call' | 'deployer' | 'view'>,
+  c: Pick<RolloutRunContext, 'step' | 'state' | 'record' | 'outcomeCtx' | 'call' | 'deployer' | 'view' | 'emit'>,
   canary: string,
 ): Promise<void> {
   const rec = c.state.revisions[canary];
@@ -317,7 +321,8 @@ export async function drainCanary(
     to: 'inactive',
   };
   await c.record(mutationsOnStart(step, c.outcomeCtx()));
-  await c.call(step.id, (signal) => c.deployer.drainRevision(c.view(), canary, { signal }));
+  const progress = progressReporter(c.step, c.emit);
+  await c.call(step.id, (signal) => c.deployer.drainRevision(c.view(), canary, { signal, progress }));
   await c.record(mutationsOnSuccess(step, c.outcomeCtx(), {}));
 }
 

@@ -4,7 +4,8 @@
  * `k8s-aws-v1.` scheme), and everything else is the k8s deployer. AWS and Kubernetes SDKs load
  * on first use.
  */
-import { defineDeployer } from '../model/deployer.js';
+import { k8sDeployer } from './k8s.js';
+import { lazyDeployer } from './kit/lazy-deployer.js';
 import { checkK8sEnvironment } from './k8s/env-checks.js';
 import type { EksConfig } from './aws-eks/cluster.js';
 import { deploySettingsSchema } from './k8s/settings.js';
@@ -31,17 +32,8 @@ export const configSchema = {
   },
 };
 
-export default defineDeployer<EksConfig>({
-  type: 'aws-eks',
-  apiVersion: 1,
-  configSchema,
-  checkEnvironment: (config, env, instance) => checkK8sEnvironment(config, env, instance),
-  async create(config, ctx) {
-    const [{ K8sDeployer }, { eksConnector }, { settingsFrom }] = await Promise.all([
-      import('./k8s/deployer.js'),
-      import('./aws-eks/cluster.js'),
-      import('./k8s/settings.js'),
-    ]);
-    return new K8sDeployer(eksConnector(config), settingsFrom(config), ctx.logger);
-  },
+export default lazyDeployer<EksConfig>('aws-eks', configSchema, {
+  checks: [checkK8sEnvironment],
+  create: async (config, { logger }) =>
+    k8sDeployer((await import('./aws-eks/cluster.js')).eksConnector(config), config, logger),
 });

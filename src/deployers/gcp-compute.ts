@@ -5,28 +5,16 @@
  * The SDK (`@google-cloud/compute`) is loaded on first use, so `create` stays cheap.
  * Configuration, credentials and IAM: docs/deployers/gcp-compute.md.
  */
-import { defineDeployer } from '../model/deployer.js';
+import { vmDeployer } from './kit/lazy-deployer.js';
 import { bootProblems } from './gcp-compute/boot-script.js';
 import { configSchema, settingsFrom, type GcpComputeConfig } from './gcp-compute/config.js';
-import { GcpComputeDeployer } from './gcp-compute/deployer.js';
 import { WEIGHT_GRANULARITY_BPS } from './gcp-compute/weights.js';
 import { checkGcpComputeEnvironment } from './gcp-compute/env-checks.js';
 
-export { configSchema };
-export type { GcpComputeConfig };
-
-export default defineDeployer<GcpComputeConfig>({
-  type: 'gcp-compute',
-  apiVersion: 1,
-  configSchema,
+// Secrets reach the VMs as references, fetched at boot with the service account.
+export default vmDeployer<GcpComputeConfig>('gcp-compute', configSchema, {
   weightGranularityBps: WEIGHT_GRANULARITY_BPS,
-  // Secrets reach the VMs as references, fetched at boot with the service account.
-  fetchesSecretsItself: true,
-  checkEnvironment: (config, env, instance) => [
-    ...checkGcpComputeEnvironment(config, env, instance),
-    ...bootProblems(config, env, instance),
-  ],
-  create(config, ctx) {
-    return new GcpComputeDeployer(settingsFrom(config), ctx.logger);
-  },
+  checks: [checkGcpComputeEnvironment, bootProblems],
+  create: async (config, { logger }) =>
+    new (await import('./gcp-compute/deployer.js')).GcpComputeDeployer(settingsFrom(config), logger),
 });

@@ -6,9 +6,11 @@
  *
  * The SDK (@kubernetes/client-node) is loaded on first use, never when bp merely starts.
  */
-import { defineDeployer } from '../model/deployer.js';
+import type { Deployer, Logger } from '../model/deployer.js';
+import { lazyDeployer } from './kit/lazy-deployer.js';
+import type { Connect } from './k8s/deployer.js';
 import { checkK8sEnvironment } from './k8s/env-checks.js';
-import { deploySettingsSchema, type K8sConfig } from './k8s/settings.js';
+import { deploySettingsSchema, type K8sConfig, settingsFrom } from './k8s/settings.js';
 
 export const configSchema = {
   type: 'object',
@@ -25,17 +27,18 @@ export const configSchema = {
   },
 };
 
-export default defineDeployer<K8sConfig>({
-  type: 'k8s',
-  apiVersion: 1,
-  configSchema,
-  checkEnvironment: (config, env, instance) => checkK8sEnvironment(config, env, instance),
-  async create(config, ctx) {
-    const [{ K8sDeployer }, { kubeconfigConnector }, { settingsFrom }] = await Promise.all([
-      import('./k8s/deployer.js'),
-      import('./k8s/connect.js'),
-      import('./k8s/settings.js'),
-    ]);
-    return new K8sDeployer(kubeconfigConnector(config), settingsFrom(config), ctx.logger);
-  },
+/** The k8s deployer on the cluster `connect` reaches (aws-eks passes its EKS connector). */
+export async function k8sDeployer(
+  connect: Connect,
+  config: Parameters<typeof settingsFrom>[0],
+  logger: Logger,
+): Promise<Deployer> {
+  const { K8sDeployer } = await import('./k8s/deployer.js');
+  return new K8sDeployer(connect, settingsFrom(config), logger);
+}
+
+export default lazyDeployer<K8sConfig>('k8s', configSchema, {
+  checks: [checkK8sEnvironment],
+  create: async (config, { logger }) =>
+    k8sDeployer((await import('./k8s/connect.js')).kubeconfigConnector(config), config, logger),
 });

@@ -8,8 +8,7 @@
  *   kill_grace_seconds         SIGTERM-to-SIGKILL grace when stopping (default 5)
  *   health_check_interval_ms   how often routers probe each backend (default 1000)
  */
-import { mkdirSync } from 'node:fs';
-import { defineDeployer } from '../model/deployer.js';
+import { lazyDeployer } from './kit/lazy-deployer.js';
 import { LocalProcessDeployer } from './local-process/deployer.js';
 import { LocalStore } from './local-process/store.js';
 
@@ -34,12 +33,10 @@ export const configSchema = {
   },
 };
 
-export default defineDeployer<LocalProcessConfig>({
-  type: 'local-process',
-  apiVersion: 1,
-  configSchema,
+// The embedded default has no dependency to defer: its implementation loads with it.
+export default lazyDeployer<LocalProcessConfig>('local-process', configSchema, {
+  usesStateDir: true,
   create(config, ctx) {
-    mkdirSync(ctx.stateDir, { recursive: true, mode: 0o700 });
     return new LocalProcessDeployer(
       new LocalStore(ctx.stateDir),
       {

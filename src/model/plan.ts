@@ -5,8 +5,11 @@ import type { LifecycleState, RolloutStatus } from './state.js';
 export const PLAN_FORMAT = 'bp.plan/v1' as const;
 
 /**
- * `update` is bp's own verb, not a deployer's: it records a revision's mutable settings (ttl,
- * drain_seconds, health timeout) when only they changed, so promote, abort and sweep use the new values.
+ * `update` is bp's own verb, not a deployer's: it records mutable settings when only they changed,
+ * so later operations use the new values. Three scopes (docs/design.md#update-steps):
+ * a revision's (ttl, drain_seconds, health timeout: `update:DEPLOYMENT/REVISION`), a deployment's
+ * rollout strategy (`update:DEPLOYMENT`) and the environment's notifications (`update:@environment`,
+ * `deployment_id` "").
  */
 export type Verb = 'stage' | 'warm' | 'drain' | 'archive' | 'apply_traffic_split' | 'update';
 export const VERBS: readonly Verb[] = ['stage', 'warm', 'update', 'apply_traffic_split', 'drain', 'archive'];
@@ -32,8 +35,14 @@ export interface StepDeploys {
   ttl: string | null;
 }
 
+/** `deployment_id` of a step about the environment as a whole (the notifications update). */
+export const ENVIRONMENT_SCOPE = '';
+
 export interface PlanStep {
-  /** `VERB:DEPLOYMENT/REVISION` for revision verbs, `split:DEPLOYMENT` for splits. */
+  /**
+   * `VERB:DEPLOYMENT/REVISION` for revision verbs, `split:DEPLOYMENT` for splits,
+   * `update:DEPLOYMENT` for a deployment's settings and `update:@environment` for the environment's.
+   */
   id: string;
   verb: Verb;
   deployment_id: string;
@@ -54,6 +63,11 @@ export interface PlanStep {
   deploys?: StepDeploys;
   /** Update steps, and stage steps replacing a never-ready revision: each field's old -> new. */
   changes?: FieldChange[];
+  /**
+   * What a reviewer should know beyond the changes, one sentence (a strategy change while a rollout
+   * is in progress: that rollout keeps its steps, the next one walks the new strategy).
+   */
+  note?: string;
 }
 
 export interface PlannedRollout {
@@ -160,7 +174,10 @@ export interface PlanFile {
 }
 
 export function stepId(verb: Verb, deploymentId: string, revisionId: string | null): string {
-  return verb === 'apply_traffic_split' ? `split:${deploymentId}` : `${verb}:${deploymentId}/${revisionId}`;
+  if (verb === 'apply_traffic_split') return `split:${deploymentId}`;
+  // '@' is not allowed in ids: the environment's step never collides with a deployment's.
+  if (revisionId === null) return `${verb}:${deploymentId === ENVIRONMENT_SCOPE ? '@environment' : deploymentId}`;
+  return `${verb}:${deploymentId}/${revisionId}`;
 }
 
 export function summarize(steps: readonly PlanStep[]): PlanSummary {

@@ -15,7 +15,8 @@
  * Entries are bounded (`--history-limit`, oldest dropped) so state does not grow without end;
  * ids keep counting so a dropped entry's id is never reused.
  */
-import type { Artifact, DeployerInstance, Health, Resources, RolloutStep, SplitEntry } from './environment.js';
+import type { Artifact, DeployerInstance, Health, Resources, Rollout, RolloutStep, SplitEntry } from './environment.js';
+import type { FieldChange } from './plan.js';
 
 export const STATE_FORMAT = 'bp.state/v1' as const;
 
@@ -91,6 +92,25 @@ export interface RecordedDeployment {
   split: SplitEntry[];
   /** The rollout moving traffic to a new revision, or the last one that ended; absent: none. */
   rollout?: RolloutProgress | null;
+  /**
+   * The `rollout:` block as last applied (null: none), what the next rollout will walk; a rollout
+   * in progress keeps the steps it began with (`RolloutProgress.steps`). Absent in state written
+   * before it existed (the plan then records it through an `update` step).
+   */
+  rollout_strategy?: Rollout | null;
+}
+
+/**
+ * A webhook of `notifications:` as recorded: never a secret value. References (`${env:NAME}`...)
+ * are kept as written; a URL with a literal path, query or user part (chat webhooks put tokens
+ * there) keeps only its origin and a short fingerprint of the text as written, so a change
+ * shows in the plan without the URL being stored (src/plan/settings.ts).
+ */
+export interface RecordedNotification {
+  url: string;
+  events: string[];
+  /** The secret's reference as written (validation refuses literal secrets); absent: unsigned. */
+  secret?: string;
 }
 
 /**
@@ -164,6 +184,8 @@ export interface RecordedState {
   updated_at: string;
   /** What was done to the environment, oldest first, bounded (see HistoryEntry). Absent in older state. */
   history?: HistoryEntry[];
+  /** The environment's webhooks as last applied, masked; absent in state written before it existed (none). */
+  notifications?: RecordedNotification[];
 }
 
 /** Who ran an operation: user@host, and the CI system's variables when set. */
@@ -191,6 +213,11 @@ export interface HistoryEntry {
   rollouts: Record<string, { canary: string; status: RolloutStatus; step: number; steps: number }>;
   /** `bp promote --force`, `bp rollback --to 7`...: what the operator asked beyond the plan. */
   note?: string;
+  /**
+   * Settings changed by `update` steps that succeeded, per step id: each field old -> new, masked
+   * as in the plan. Absent when the operation updated none.
+   */
+  updated?: Record<string, FieldChange[]>;
 }
 
 /** Default bound of the history kept per environment (`--history-limit`). */
@@ -207,22 +234,11 @@ export type Mutation =
   | { kind: 'revision'; revision: RecordedRevision }
   | { kind: 'split'; deployment_id: string; entries: SplitEntry[] }
   | { kind: 'rollout'; deployment_id: string; rollout: RolloutProgress | null }
+  | { kind: 'rollout_strategy'; deployment_id: string; strategy: Rollout | null }
+  | { kind: 'notifications'; notifications: RecordedNotification[] }
   | { kind: 'pending'; op: PendingOperation }
   | { kind: 'pending_done'; step_id: string }
   | { kind: 'history'; entry: HistoryEntry; limit: number };
-
-/** Every mutation kind, for backends checking what they read back. */
-export const MUTATION_KINDS: ReadonlySet<string> = new Set<Mutation['kind']>([
-  'deployer',
-  'deployment',
-  'deployment_removed',
-  'revision',
-  'split',
-  'rollout',
-  'pending',
-  'pending_done',
-  'history',
-]);
 
 /**
  * What is wrong with a stored state document read back by a backend (null: nothing), so a
@@ -260,42 +276,48 @@ export function emptyState(environmentId: string, lineage: string, now: Date): R
   };
 }
 
+type Mutator<K extends Mutation['kind']> = (state: RecordedState, m: Extract<Mutation, { kind: K }>) => void;
+
+/** What each mutation kind does to state; the mapped type makes the table list every kind. */
+const MUTATORS: { readonly [K in Mutation['kind']]: Mutator<K> } = {
+  deployer: (s, m) => put(s.deployers, m.name, m.instance),
+  deployment: (s, m) => put(s.deployments, m.deployment.deployment_id, m.deployment),
+  deployment_removed: (s, m) => remove(s.deployments, m.deployment_id),
+  revision: (s, m) => put(s.revisions, m.revision.revision_id, m.revision),
+  split: (s, m) => withDeployment(s, m.deployment_id, (d) => (d.split = m.entries)),
+  rollout: (s, m) => withDeployment(s, m.deployment_id, (d) => (d.rollout = m.rollout)),
+  rollout_strategy: (s, m) => withDeployment(s, m.deployment_id, (d) => (d.rollout_strategy = m.strategy)),
+  notifications: (s, m) => {
+    s.notifications = m.notifications;
+  },
+  pending: (s, m) => put(s.pending, m.op.step_id, m.op),
+  pending_done: (s, m) => remove(s.pending, m.step_id),
+  history: (s, m) => {
+    const kept = [...(s.history ?? []), m.entry];
+    s.history = kept.slice(Math.max(0, kept.length - Math.max(1, m.limit)));
+  },
+};
+
+function put<T>(records: Record<string, T>, id: string, value: T): void {
+  records[id] = value;
+}
+
+function remove(records: Record<string, unknown>, id: string): void {
+  delete records[id];
+}
+
+/** Changes a recorded deployment; a split or rollout for one state no longer holds is ignored on replay. */
+function withDeployment(state: RecordedState, id: string, change: (d: RecordedDeployment) => unknown): void {
+  const d = state.deployments[id];
+  if (d) change(d);
+}
+
+/** Every mutation kind, for backends checking what they read back. */
+export const MUTATION_KINDS: ReadonlySet<string> = new Set(Object.keys(MUTATORS));
+
 /** Applies one mutation in place (callers own the object); returns it for chaining. */
 export function applyMutation(state: RecordedState, m: Mutation): RecordedState {
-  switch (m.kind) {
-    case 'deployer':
-      state.deployers[m.name] = m.instance;
-      break;
-    case 'deployment':
-      state.deployments[m.deployment.deployment_id] = m.deployment;
-      break;
-    case 'deployment_removed':
-      delete state.deployments[m.deployment_id];
-      break;
-    case 'revision':
-      state.revisions[m.revision.revision_id] = m.revision;
-      break;
-    case 'split': {
-      const d = state.deployments[m.deployment_id];
-      if (d) d.split = m.entries;
-      break;
-    }
-    case 'rollout': {
-      const d = state.deployments[m.deployment_id];
-      if (d) d.rollout = m.rollout;
-      break;
-    }
-    case 'pending':
-      state.pending[m.op.step_id] = m.op;
-      break;
-    case 'pending_done':
-      delete state.pending[m.step_id];
-      break;
-    case 'history': {
-      const kept = [...(state.history ?? []), m.entry];
-      state.history = kept.slice(Math.max(0, kept.length - Math.max(1, m.limit)));
-      break;
-    }
-  }
+  // TypeScript cannot pair `m` with its own kind's entry through an indexed access; the table's type does.
+  (MUTATORS[m.kind] as Mutator<Mutation['kind']>)(state, m);
   return state;
 }

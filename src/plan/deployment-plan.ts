@@ -25,6 +25,7 @@ import { resumeReason, revisionReason, rolloutReason, splitReason } from './reas
 import { decideRollout, type RolloutDecision } from './rollout.js';
 import { copySplit, sameSplitOrdered, weightOf } from './splits.js';
 import { decideTarget } from './targets.js';
+import { strategyUpdateStep } from './settings.js';
 import { enforcedAtGranularity } from '../model/weights.js';
 import { compareIds, type DeploymentUnit, type RevisionSlot } from './universe.js';
 
@@ -125,6 +126,8 @@ export function planDeployment(declaredUnit: DeploymentUnit, ctx: PlanContext, p
       changes: p.settings,
     });
   }
+  const strategy = strategyUpdateStep(declaredUnit.desired, declaredUnit.recorded, ctx.destroy);
+  if (strategy) steps.push(strategy);
   if (needSplit) {
     const deps = after
       .filter((e) => e.weight_bps > 0 && warmed.has(e.revision_id))

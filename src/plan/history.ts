@@ -14,6 +14,8 @@ export interface StepCounts {
   notStarted: number;
   held: number;
   interrupted: boolean;
+  /** Per step, how it ended (the executor's result has them; absent: no `updated` in the entry). */
+  outcomes?: ReadonlyArray<{ step_id: string; status: string }>;
 }
 
 export const CI_VARIABLES = [
@@ -89,7 +91,19 @@ export function historyEntry(o: {
     rollouts,
   };
   if (o.note) entry.note = o.note;
+  const updated = updatedSettings(o.plan, o.counts);
+  if (updated) entry.updated = updated;
   return entry;
+}
+
+/** The field changes of the plan's `update` steps that succeeded, or null when none did. */
+function updatedSettings(plan: Plan | null, counts: StepCounts | null): HistoryEntry['updated'] | null {
+  const succeeded = new Set((counts?.outcomes ?? []).filter((x) => x.status === 'succeeded').map((x) => x.step_id));
+  const out: NonNullable<HistoryEntry['updated']> = {};
+  for (const s of plan?.steps ?? []) {
+    if (s.verb === 'update' && s.changes && succeeded.has(s.id)) out[s.id] = structuredClone(s.changes);
+  }
+  return Object.keys(out).length > 0 ? out : null;
 }
 
 /** The entry `--to ENTRY` names, or the latest entry before the newest that set a different split of `deployment`. */

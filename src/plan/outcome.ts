@@ -21,6 +21,7 @@ import {
 } from '../model/state.js';
 import { deepEqualJson, specOf } from './immutability.js';
 import { isActive } from './rollout.js';
+import { settingsMutations } from './settings.js';
 import { copySplit, weightOf } from './splits.js';
 
 export interface OutcomeContext {
@@ -87,6 +88,7 @@ export function mutationsOnSuccess(step: PlanStep, ctx: OutcomeContext, result: 
           listen,
           metrics_listen: metricsListen,
           split: entries,
+          ...(rec || !dd ? {} : { rollout_strategy: structuredClone(dd.rollout ?? null) }),
         },
       });
     } else {
@@ -99,6 +101,7 @@ export function mutationsOnSuccess(step: PlanStep, ctx: OutcomeContext, result: 
     }
     return out;
   }
+  if (step.verb === 'update' && step.revision_id === null) return [...out, ...settingsMutations(step, ctx.desired)];
 
   const desired = desiredRevision(ctx.desired, step);
   const rec = ctx.state.revisions[step.revision_id!] ?? newRecord(step, desired, ctx.now);
@@ -184,6 +187,8 @@ function touchDeployment(step: PlanStep, ctx: OutcomeContext): Mutation[] {
         listen: desired.listen,
         metrics_listen: desired.metrics_listen ?? null,
         split: [],
+        // Recorded with the deployment's first step: a later change of it is an `update` step.
+        rollout_strategy: structuredClone(desired.rollout ?? null),
       },
     });
   } else if (rec && desired && step.verb === 'stage' && rec.deployer !== desired.deployer) {

@@ -20,6 +20,7 @@ import type { RecordedState } from '../model/state.js';
 import { dagProblems } from './dag.js';
 import { planDeployment, type PlanContext } from './deployment-plan.js';
 import { unmanagedRevisions } from './drift.js';
+import { environmentUpdateStep } from './settings.js';
 import { collectUnits, compareIds } from './universe.js';
 
 export interface PlanInput {
@@ -77,7 +78,8 @@ export function plan(input: PlanInput): Plan {
     locate: input.locate,
     weightGranularityBps: input.weightGranularityBps ?? {},
   };
-  const steps: PlanStep[] = [];
+  const environmentStep = environmentUpdateStep(desired, recorded, { destroy, targets });
+  const steps: PlanStep[] = environmentStep ? [environmentStep] : [];
   const drift: DriftItem[] = [];
   const expired: ExpiredRevision[] = [];
   const rollouts: RolloutNotice[] = [];

@@ -90,9 +90,25 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function walk(a: unknown, b: unknown, path: string, out: FieldChange[]): void {
+/**
+ * Every leaf that differs between `a` and `b`, as `path.key` and `path[i]` fields, sorted by
+ * nothing but document order. Lists of objects (rollout steps, webhooks) are compared item by
+ * item; lists of plain values (a command, event names) are one value.
+ */
+export function fieldChanges(a: unknown, b: unknown, path: string): FieldChange[] {
+  const out: FieldChange[] = [];
+  walk(a, b, path, out, true);
+  return out;
+}
+
+function walk(a: unknown, b: unknown, path: string, out: FieldChange[], intoLists = false): void {
   if (isObject(a) && isObject(b)) {
-    for (const k of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) walk(a[k], b[k], `${path}.${k}`, out);
+    for (const k of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort())
+      walk(a[k], b[k], `${path}.${k}`, out, intoLists);
+    return;
+  }
+  if (intoLists && Array.isArray(a) && Array.isArray(b) && [...a, ...b].some(isObject)) {
+    for (let i = 0; i < Math.max(a.length, b.length); i++) walk(a[i], b[i], `${path}[${i}]`, out, intoLists);
     return;
   }
   if (JSON.stringify(a ?? null) !== JSON.stringify(b ?? null))

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { FULL_WEIGHT_BPS, ID_REGEX, type Environment } from '../model/environment.js';
 import { BpError, InvalidInputError } from '../model/errors.js';
 import { escapeControls } from '../model/escape.js';
-import { PLAN_FORMAT, stepId, summarize, VERBS, type PlanFile } from '../model/plan.js';
+import { ENVIRONMENT_SCOPE, PLAN_FORMAT, stepId, summarize, VERBS, type PlanFile } from '../model/plan.js';
 import { LIFECYCLE_STATES } from '../model/state.js';
 import { parseEnvironment } from '../spec/index.js';
 
@@ -240,9 +240,12 @@ export function planProblem(plan: unknown, desired: Environment): string | null 
 function stepProblem(step: unknown, at: string, ids: Set<string>): string | null {
   if (!isObject(step)) return `${at} is not an object`;
   if (!VERBS.includes(step.verb as never)) return `${at}.verb ${show(step.verb)} is not one of ${VERBS.join(', ')}`;
-  if (!isId(step.deployment_id)) return `${at}.deployment_id ${show(step.deployment_id)} is not a valid id`;
   const split = step.verb === 'apply_traffic_split';
-  if (split ? step.revision_id !== null : !isId(step.revision_id)) {
+  // Update steps of a deployment's or the environment's settings name no revision.
+  const settings = step.verb === 'update' && step.revision_id === null;
+  if (!isId(step.deployment_id) && !(settings && step.deployment_id === ENVIRONMENT_SCOPE))
+    return `${at}.deployment_id ${show(step.deployment_id)} is not a valid id`;
+  if (split ? step.revision_id !== null : !settings && !isId(step.revision_id)) {
     return `${at}.revision_id ${show(step.revision_id)} is not ${split ? 'null for a split step' : 'a valid id'}`;
   }
   const id = stepId(step.verb as never, step.deployment_id, step.revision_id as string | null);

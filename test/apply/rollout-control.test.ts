@@ -123,3 +123,38 @@ describe('rollout control holds the lock across read-modify-write', () => {
     }
   });
 });
+
+describe('changing the rollout strategy while a rollout is held at a pause', () => {
+  it('apply records the new strategy; the running rollout and promote keep the steps it began with', async () => {
+    h.write({
+      revisions: [{ id: 'v1', state: 'inactive' }, { id: 'v2' }],
+      traffic: [['v2', 10000]],
+      steps: ['weight_bps: 1000', 'pause: {}', 'weight_bps: 5000'],
+    });
+    const p = await h.plan();
+    const update = p.steps.find((s) => s.id === 'update:web')!;
+    expect(update.changes).toEqual([{ field: 'rollout.steps[2]', old: null, new: { weight_bps: 5000 } }]);
+    expect(update.note).toMatch(/^the rollout of v2 in progress keeps the 2 steps it began with/);
+    expect(p.steps.find((s) => s.id === 'split:web')!.rollout!.steps).toHaveLength(2);
+
+    expect((await h.apply()).result).toMatchObject({ held: 1, failed: 0 });
+    let state = await h.state();
+    expect(state.deployments.web!.rollout_strategy!.steps).toHaveLength(3);
+    expect(state.deployments.web!.rollout!.steps).toHaveLength(2);
+
+    const promoted = await h.control({ kind: 'promote', full: false });
+    expect(promoted.progress.status).toBe('completed');
+    // The recorded two steps were walked: 10%, then the declared split; never the new 50% step.
+    expect(h.splitHistory().slice(-2)).toEqual([
+      [
+        ['v1', 9000],
+        ['v2', 1000],
+      ],
+      [['v2', 10000]],
+    ]);
+    state = await h.state();
+    expect(state.deployments.web!.rollout_strategy!.steps).toHaveLength(3);
+    const after = await h.plan();
+    expect(after.steps.filter((s) => s.verb === 'update')).toEqual([]);
+  });
+});

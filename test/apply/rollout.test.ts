@@ -73,6 +73,14 @@ describe('rollouts through the executor', () => {
     expect(state.deployments.web.rollout!.measurements.map((m) => m.verdict)).toEqual(['pass', 'fail']);
     expect(state.revisions.v2.lifecycle).toBe('inactive');
     expect(h.events.some((e) => e.type === 'rollout_rolled_back')).toBe(true);
+    // The canary's drain reports under the split step the operator sees running.
+    const drainProgress = h.events.filter((e) => e.type === 'step_progress');
+    expect(drainProgress).toHaveLength(1);
+    expect(drainProgress[0]).toMatchObject({
+      step: { id: 'split:web' },
+      waiting_for: 'requests in flight to "v2" to finish',
+      status: expect.stringMatching(/^\d+s left$/),
+    });
 
     // The file still asks for v2: nothing happens until it changes.
     const next = await h.plan();

@@ -5,53 +5,11 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STREAM_EVENT_TYPES, WEBHOOK_EVENT_TYPES } from '../../src/model/output.js';
 import { EVENT_TYPES } from '../../src/apply/notify/event.js';
 import { bp, engineEnv, ROOT, tempDir, writeFile } from '../helpers/cli.js';
-
-const SCHEMAS = join(ROOT, 'schemas');
-// The webhook schema (event.schema.json) names formats; ajv checks them only with ajv-formats.
-const ajv = new Ajv2020({
-  strict: true,
-  strictRequired: false,
-  strictTuples: false,
-  strictTypes: false,
-  allErrors: true,
-  formats: { 'date-time': true, uri: true, uuid: true },
-});
-for (const f of readdirSync(SCHEMAS).filter((n) => n.endsWith('.schema.json'))) {
-  ajv.addSchema(JSON.parse(readFileSync(join(SCHEMAS, f), 'utf8')) as object, f);
-}
-const validator = (file: string): ValidateFunction => ajv.getSchema(file)!;
-
-function expectValid(file: string, doc: unknown): void {
-  const v = validator(file);
-  expect(v, `schema ${file}`).toBeTypeOf('function');
-  const ok = v(doc);
-  expect(ok, `${file}: ${ajv.errorsText(v.errors)}\n${JSON.stringify(doc, null, 2).slice(0, 2000)}`).toBe(true);
-}
-
-/** camelCase anywhere in the keys of a document: not allowed in bp's JSON. */
-function camelKeys(v: unknown, path = '$', out: string[] = []): string[] {
-  if (Array.isArray(v)) v.forEach((x, i) => camelKeys(x, `${path}[${i}]`, out));
-  else if (v && typeof v === 'object') {
-    for (const [k, x] of Object.entries(v)) {
-      // Maps keyed by user-chosen ids or env var names are data, not field names.
-      if (/[a-z][A-Z]/.test(k) && !/\.(env|ci|config|deployers|vars)$/.test(path)) out.push(`${path}.${k}`);
-      camelKeys(x, `${path}.${k}`, out);
-    }
-  }
-  return out;
-}
-
-const ndjson = (text: string) =>
-  text
-    .trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+import { camelKeys, expectValid, ndjson, SCHEMAS, validator } from '../helpers/schemas.js';
 
 let t: ReturnType<typeof tempDir>;
 const run = (args: string[]) => bp(args, { cwd: t.dir });

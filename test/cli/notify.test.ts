@@ -97,18 +97,21 @@ describe('webhook notifications through the CLI', () => {
     expect(a.stdout).not.toMatch(/Warning/);
     const applied = rx.hits.map((h) => h.event);
     expect(applied[0]).toBe('apply.started'); // the command waited for deliveries, so all are here
-    expect(applied.filter((e) => e === 'step.succeeded')).toHaveLength(5);
-    expect(applied.filter((e) => e === 'step.started')).toHaveLength(5);
+    // 2 stages, 2 warms, the split, and update:@environment recording the webhook itself.
+    expect(applied.filter((e) => e === 'step.succeeded')).toHaveLength(6);
+    expect(applied.filter((e) => e === 'step.started')).toHaveLength(6);
+    const recordedHook = rx.hits.find((h) => h.event === 'step.succeeded' && h.body.deployment_id === null)!;
+    expect(recordedHook.body).toMatchObject({ revision_id: null, step: { id: 'update:@environment', verb: 'update' } });
     const finished = rx.hits.find((h) => h.event === 'apply.finished')!;
     expect(finished.body).toMatchObject({
       schema: 'bp.event/v1',
       environment_id: 'demo',
       operation: 'apply',
       status: 'succeeded',
-      result: { succeeded: 5, failed: 0, skipped: 0, not_started: 0, interrupted: false },
+      result: { succeeded: 6, failed: 0, skipped: 0, not_started: 0, interrupted: false },
       plan: {
         prior: { lineage: null, serial: 0 },
-        summary: { stage: 2, warm: 2, apply_traffic_split: 1, drain: 0, archive: 0 },
+        summary: { stage: 2, warm: 2, update: 1, apply_traffic_split: 1, drain: 0, archive: 0 },
       },
     });
     const n = rx.hits.length;
@@ -143,7 +146,7 @@ describe('webhook notifications through the CLI', () => {
     envFile([{ url: rx.url, events: ['apply.started', 'apply.finished'] }]);
     const a = await run(['apply', 'env.yaml', '--auto-approve']);
     expect(a.code).toBe(0);
-    expect(a.stdout).toMatch(/Apply complete: 5 succeeded/);
+    expect(a.stdout).toMatch(/Apply complete: 6 succeeded/);
     expect(a.stdout).toMatch(
       /Warning: webhook #1 \(http:\/\/127\.0\.0\.1:\d+\/…\) did not receive 2 events \((apply\.started, apply\.finished|apply\.finished, apply\.started)\): HTTP 500 after 3 attempts/,
     );
@@ -163,7 +166,7 @@ describe('webhook notifications through the CLI', () => {
     });
     const ended = Date.now();
     expect(a.code).toBe(0);
-    expect(a.stdout).toMatch(/Apply complete: 5 succeeded/);
+    expect(a.stdout).toMatch(/Apply complete: 6 succeeded/);
     expect(a.stdout).toMatch(
       /Warning: webhook #1 .* did not receive 1 event \(apply\.started\): the delivery was cut short when bp finished/,
     );

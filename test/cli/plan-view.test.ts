@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { renderPlan } from '../../src/cli/views/plan-view.js';
 import type { Style } from '../../src/cli/views/style.js';
 import { plan } from '../../src/plan/index.js';
-import { dep, env, NOW, recorded, rev, split } from '../plan/builders.js';
+import { dep, env, NOW, recorded, rev, rolloutProgress, split } from '../plan/builders.js';
 
 const plain: Style = { color: false, green: (s) => s, yellow: (s) => s, red: (s) => s, bold: (s) => s, dim: (s) => s };
 
@@ -49,6 +49,35 @@ describe('plan rendering', () => {
         '            drain_seconds: 5 -> 9',
         '',
         'Plan: 0 to stage, 0 to warm, 1 to update, 0 splits to apply, 0 to drain, 0 to archive.',
+      ].join('\n'),
+    );
+  });
+
+  it('a strategy change during a rollout says the rollout keeps its steps; the environment step comes first', () => {
+    const steps = [{ weight_bps: 1000 }, { pause: {} }];
+    const v2Ready = rev('v2');
+    const before = env([
+      dep('web', [v1, v2Ready], split(['v2', 10000]), { rollout: { steps, on_failure: 'rollback' } }),
+    ]);
+    const state = recorded(before, {
+      lifecycles: { v1: 'ready', v2: 'ready' },
+      splits: { web: split(['v1', 9000], ['v2', 1000]) },
+    });
+    state.deployments.web!.rollout = rolloutProgress(steps, { step: 1, status: 'paused' });
+    const desired = structuredClone(before);
+    desired.deployments[0]!.rollout = { steps, on_failure: 'pause' };
+    desired.notifications = [{ url: 'https://hooks.example.com', events: ['*'] }];
+    const text = renderPlan(plan({ desired, recorded: state, now: NOW }), plain);
+    expect(text).toContain(
+      [
+        '  # environment',
+        '  ~ update  environment',
+        '            notifications[0]: (none) -> {"url":"https://hooks.example.com","events":["*"]}',
+        '',
+        '  # deployment web',
+        '  ~ update  web',
+        '            rollout.on_failure: "rollback" -> "pause"',
+        '            note: the rollout of v2 in progress keeps the 2 steps it began with; the new strategy applies from the next rollout',
       ].join('\n'),
     );
   });

@@ -1,13 +1,15 @@
 /**
  * `bp rollout status`: weights as bars, step k of n (1-based on screen and in JSON), a pause's
  * time left computed when shown (BP_NOW, not the recorded message), measurements after the end,
- * and `--watch` following the rollout until it ends, on a pipe and on a pseudo-terminal.
+ * and `--watch` following the rollout until it ends, on a pipe (text or JSON lines, each line
+ * valid against schemas/rollout-status.schema.json) and on a pseudo-terminal.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RolloutProgress } from '../../src/model/state.js';
 import { BP, bp, collect, spawnBp, tempDir } from '../helpers/cli.js';
+import { camelKeys, expectValid, ndjson } from '../helpers/schemas.js';
 import { screenOf } from '../helpers/screen.js';
 
 const t = tempDir('bp-rollout-watch-');
@@ -112,6 +114,58 @@ describe('bp rollout status', () => {
     expect(r.stdout).toMatch(/web: rollout of web-v2 aborted, step 3 of 3[^\n]*\n {2}web-v1 {2}█{30} {4}100%/);
     expect(r.stdout.trimEnd().endsWith('aborted by the operator')).toBe(true);
     expect(r.stdout).not.toContain('\u001b');
+  });
+
+  it('--watch --json: one schema-valid JSON line per read, ended false until the rollout ends', async () => {
+    await record(rollout({}));
+    const child = spawnBp(
+      ['rollout', 'status', 'ro', 'web', '--watch', '--json', '--interval', '0.1s', '--exit-status'],
+      {
+        cwd: t.dir,
+        env: { ...env, BP_NOW: '2026-01-01T00:04:00Z' },
+      },
+    );
+    let seen = '';
+    let ended: Promise<void> | null = null;
+    const failed = {
+      at: '2026-01-01T00:04:00.000Z',
+      step: 2,
+      value: 0.5,
+      verdict: 'fail' as const,
+      detail: 'success_rate 0.5 < min 0.99',
+    };
+    child.stdout!.on('data', (d) => {
+      seen += d;
+      // Condition, not a sleep: the rollout ends once the watcher has written two lines.
+      if (!ended && seen.split('\n').length > 2)
+        ended = record(
+          rollout({
+            status: 'rolled_back',
+            pause_until: null,
+            measurements: [...rollout({}).measurements, failed],
+            message: 'success_rate 0.5 < min 0.99; web-v1 100% restored',
+          }),
+          split(10000),
+        );
+    });
+    const r = await collect(child);
+    await ended;
+    expect(r.code, r.stderr).toBe(3);
+    const lines = ndjson(r.stdout);
+    expect(lines.length).toBeGreaterThanOrEqual(3);
+    for (const l of lines) {
+      expectValid('rollout-status.schema.json', l);
+      expect(camelKeys(l)).toEqual([]);
+    }
+    expect(lines.map((l) => l.ended)).toEqual([...Array<boolean>(lines.length - 1).fill(false), true]);
+    expect(lines[0]).toMatchObject({
+      format_version: 'bp.rollout-status/v1',
+      environment_id: 'ro',
+      rollouts: [{ deployment_id: 'web', status: 'paused', step: 3, steps: 3, pause_left_seconds: 360 }],
+    });
+    expect(lines.at(-1)).toMatchObject({
+      rollouts: [{ status: 'rolled_back', pause_left_seconds: null, measurements: [{ verdict: 'pass' }, failed] }],
+    });
   });
 
   it('--watch on a terminal: redrawn in place; the final screen shows the completed rollout once, with its measurements', async () => {

@@ -4,6 +4,8 @@
  * `ca_file`, a bearer token from the environment (credential type access-token), and small
  * environment builders.
  */
+import { readFileSync } from 'node:fs';
+import { request } from 'node:https';
 import type { DeployerEnvironment, DeployerRevision } from '../../src/model/deployer.js';
 import { ENVIRONMENT_SCHEMA, type SplitEntry } from '../../src/model/environment.js';
 import type { AzureVmConfig } from '../../src/deployers/azure-vm/config.js';
@@ -85,3 +87,40 @@ export const opts = (): { signal: AbortSignal } => ({ signal: new AbortControlle
 export const split = (...pairs: Array<[string, number]>): SplitEntry[] =>
   pairs.map(([revision_id, weight_bps]) => ({ revision_id, weight_bps }));
 export const silent = { debug() {}, info() {}, warn() {}, error() {} };
+
+export interface ArmReply {
+  status: number;
+  body: { error?: { code: string; message: string; details?: Array<{ code: string; message: string }> } } & Record<
+    string,
+    unknown
+  >;
+}
+
+/** One raw HTTPS request to the fake, as a client without an SDK serializer would send it. */
+export function armRequest(
+  fake: FakeArm,
+  method: string,
+  path: string,
+  body?: unknown,
+  apiVersion = '2024-07-01',
+): Promise<ArmReply> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      `${fake.endpoint}${path}?api-version=${apiVersion}`,
+      {
+        method,
+        ca: readFileSync(fake.caFile),
+        headers: { authorization: `Bearer ${fake.issueToken()}`, 'content-type': 'application/json' },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString('utf8')));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: text ? (JSON.parse(text) as ArmReply['body']) : {} }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(body === undefined ? undefined : JSON.stringify(body));
+  });
+}

@@ -4,13 +4,13 @@
  * the one Traffic Manager enforces, profiles stay under ARM's 50 tags, the health path follows
  * the file, and every list is read across pages (nextLink).
  */
-import { takeDown } from '../helpers/take-down.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import plugin from '../../src/deployers/azure-vm.js';
 import { MAX_CUSTOM_DATA } from '../../src/deployers/azure-vm/custom-data.js';
 import { revisionNames } from '../../src/deployers/azure-vm/names.js';
 import type { Deployer } from '../../src/model/deployer.js';
 import { FAKE_RESOURCE_GROUP, FAKE_SUBSCRIPTION, type FakeArm } from '../fakes/azure/server.js';
+import { takeDown } from '../helpers/take-down.js';
 import { environment, fakeConfig, opts, revision, silent, split, startFake } from './azure-vm-fixtures.js';
 
 let fake: FakeArm;
@@ -139,6 +139,6 @@ describe('azure-vm recovery and limits', () => {
     expect(
       fake.journal.some((j) => j.method === 'GET' && j.path.endsWith('/virtualMachines') && /skiptoken/.test(j.query)),
     ).toBe(true);
-    await takeDown(d, promoted, undefined, { parallel: true });
+    await takeDown(d, promoted);
   }, 180_000);
 });

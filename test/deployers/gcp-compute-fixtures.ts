@@ -68,3 +68,13 @@ export function environment(
 export const opts = (): { signal: AbortSignal } => ({ signal: new AbortController().signal });
 export const zoneScope = `projects/${PROJECT}/zones/${ZONE}`;
 export const globalScope = `projects/${PROJECT}/global`;
+
+/** The error a promise rejects with; fails the test when it resolves. */
+export async function rejection(p: Promise<unknown>): Promise<{ code?: string; retryable?: boolean; message: string }> {
+  try {
+    await p;
+  } catch (e) {
+    return e as { code?: string; retryable?: boolean; message: string };
+  }
+  throw new Error('expected a rejection');
+}

@@ -1,6 +1,12 @@
 /** Small builders for planner inputs: a revision, a deployment, an environment, recorded state. */
-import type { Deployment, Environment, Revision, SplitEntry } from '../../src/model/environment.js';
-import type { PendingOperation, RecordedDeployment, RecordedRevision, RecordedState } from '../../src/model/state.js';
+import type { Deployment, Environment, Revision, RolloutStep, SplitEntry } from '../../src/model/environment.js';
+import type {
+  PendingOperation,
+  RecordedDeployment,
+  RecordedRevision,
+  RecordedState,
+  RolloutProgress,
+} from '../../src/model/state.js';
 import type { LifecycleState } from '../../src/model/state.js';
 
 export const NOW = new Date('2025-03-01T12:00:00.000Z');
@@ -15,6 +21,27 @@ export function rev(id: string, o: Partial<Revision> = {}): Revision {
     drain_seconds: 5,
     ttl: null,
     state: 'ready',
+    ...o,
+  };
+}
+
+/** A rollout of v2 from v1 at its first step, started NOW, with the given steps. */
+export function rolloutProgress(steps: RolloutStep[], o: Partial<RolloutProgress> = {}): RolloutProgress {
+  return {
+    canary: 'v2',
+    stable: split(['v1', 10000]),
+    target: split(['v2', 10000]),
+    steps,
+    on_failure: 'rollback',
+    step: 0,
+    step_started_at: NOW.toISOString(),
+    pause_until: null,
+    measurements: [],
+    promoted: null,
+    status: 'progressing',
+    message: '',
+    started_at: NOW.toISOString(),
+    updated_at: NOW.toISOString(),
     ...o,
   };
 }
@@ -88,6 +115,7 @@ export function recorded(desired: Environment, spec: RecordedSpec): RecordedStat
         deployer: d?.deployer ?? 'local',
         listen: d?.listen ?? '127.0.0.1:8080',
         split: [],
+        rollout_strategy: structuredClone(d?.rollout ?? null),
       };
     }
   }

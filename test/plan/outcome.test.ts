@@ -42,6 +42,7 @@ describe('outcome mutations', () => {
           listen: '127.0.0.1:8080',
           metrics_listen: null,
           split: [],
+          rollout_strategy: null,
         },
       },
       { kind: 'pending', op: { step_id: 'stage:web/v1', started_at: NOW.toISOString(), lock_id: 'L1' } },
@@ -134,6 +135,7 @@ describe('outcome mutations', () => {
       listen: '127.0.0.1:8080',
       metrics_listen: null,
       split: split(['v1', 10000]),
+      rollout_strategy: null,
     });
   });
 

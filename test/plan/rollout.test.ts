@@ -4,7 +4,7 @@ import type { Rollout, RolloutStep } from '../../src/model/environment.js';
 import type { RolloutProgress } from '../../src/model/state.js';
 import { plan } from '../../src/plan/index.js';
 import { canaryOf, decideRollout, hasIntermediateWork, intermediateSplit, nextAction } from '../../src/plan/rollout.js';
-import { dep, env, NOW, recorded, rev, split } from './builders.js';
+import { dep, env, NOW, recorded, rev, rolloutProgress, split } from './builders.js';
 
 const STEPS: RolloutStep[] = [
   { weight_bps: 1000 },
@@ -16,23 +16,7 @@ const STEPS: RolloutStep[] = [
 const ROLLOUT: Rollout = { steps: STEPS, on_failure: 'rollback' };
 
 function progress(o: Partial<RolloutProgress> = {}): RolloutProgress {
-  return {
-    canary: 'v2',
-    stable: split(['v1', 10000]),
-    target: split(['v2', 10000]),
-    steps: STEPS,
-    on_failure: 'rollback',
-    step: 0,
-    step_started_at: NOW.toISOString(),
-    pause_until: null,
-    measurements: [],
-    promoted: null,
-    status: 'progressing',
-    message: '',
-    started_at: NOW.toISOString(),
-    updated_at: NOW.toISOString(),
-    ...o,
-  };
+  return rolloutProgress(STEPS, o);
 }
 
 describe('canaryOf', () => {

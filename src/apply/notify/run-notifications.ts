@@ -4,12 +4,20 @@
  * to the engine's work and costs nothing when the file declares no notifications.
  */
 import type { Environment } from '../../model/environment.js';
-import type { Plan } from '../../model/plan.js';
+import { ENVIRONMENT_SCOPE, type Plan, type PlanStep } from '../../model/plan.js';
 import type { ApplyEvent, ApplyResult } from '../events.js';
 import { messageOf } from '../../model/errors.js';
 import { describeFailures, Notifier } from '../notify.js';
 import type { DeliveryPolicy } from './deliver.js';
-import { digestPlan, expiredFields, type Operation, type ResultDigest } from './event.js';
+import {
+  digestPlan,
+  expiredFields,
+  type EventFields,
+  type Operation,
+  type PlanDigest,
+  type ResultDigest,
+  type StepDigest,
+} from './event.js';
 
 export interface NotificationSettings {
   policy: Partial<DeliveryPolicy>;
@@ -88,51 +96,22 @@ export class RunNotifications {
         }
         break;
       case 'step_started':
-        n.send({ event: 'step.started', status: 'started', ...where(e.step), step: stepDigest(e.step) });
+        n.send(stepFields('started', e.step));
         break;
       case 'step_succeeded':
-        n.send({
-          event: 'step.succeeded',
-          status: 'succeeded',
-          ...where(e.step),
-          step: { ...stepDigest(e.step), duration_ms: e.durationMs },
-        });
+        n.send(stepFields('succeeded', e.step, { duration_ms: e.durationMs }));
         break;
       case 'step_failed':
-        n.send({
-          event: 'step.failed',
-          status: 'failed',
-          ...where(e.step),
-          step: { ...stepDigest(e.step), duration_ms: e.durationMs, error: e.error, code: e.code },
-        });
+        n.send(stepFields('failed', e.step, { duration_ms: e.durationMs, error: e.error, code: e.code }));
         break;
       case 'step_skipped':
-        n.send({
-          event: 'step.skipped',
-          status: 'skipped',
-          ...where(e.step),
-          step: { ...stepDigest(e.step), because: e.because },
-        });
+        n.send(stepFields('skipped', e.step, { because: e.because }));
         break;
       case 'rollout':
-        if (e.status === 'paused' || e.status === 'completed') {
-          n.send({
-            event: `rollout.${e.status}`,
-            status: e.status,
-            deployment_id: e.deployment_id,
-            revision_id: e.canary,
-            message: e.message,
-          });
-        }
+        if (e.status === 'paused' || e.status === 'completed') n.send(rolloutFields(e.status, e));
         break;
       case 'rollout_rolled_back':
-        n.send({
-          event: 'rollout.rolled_back',
-          status: 'rolled_back',
-          deployment_id: e.deployment_id,
-          revision_id: e.canary,
-          message: e.message,
-        });
+        n.send(rolloutFields('rolled_back', e));
         break;
       default:
         break;
@@ -147,20 +126,24 @@ export class RunNotifications {
 
   /** The run ended; sends apply.finished only when apply.started was sent. */
   finished(result: ApplyResult | null): void {
-    if (!this.running) return;
-    const plan = digestPlan(this.running);
-    this.running = null;
-    if (!result) return;
+    const plan = this.endRun();
+    if (!plan || !result) return;
     const status = result.interrupted ? 'interrupted' : result.failed + result.skipped > 0 ? 'failed' : 'succeeded';
     this.notifier?.send({ event: 'apply.finished', status, plan, result: resultDigest(result) });
   }
 
   /** The run ended with an error after it had started. */
   errored(error: unknown): void {
-    if (!this.running) return;
-    const plan = digestPlan(this.running);
-    this.running = null;
+    const plan = this.endRun();
+    if (!plan) return;
     this.notifier?.send({ event: 'apply.finished', status: 'errored', plan, message: messageOf(error) });
+  }
+
+  /** The digest of the plan that was running (null when none had started), now that it ended. */
+  private endRun(): PlanDigest | null {
+    const plan = this.running && digestPlan(this.running);
+    this.running = null;
+    return plan;
   }
 
   /** Waits (bounded) for in-flight deliveries; returns warning lines for what did not arrive. */
@@ -171,12 +154,36 @@ export class RunNotifications {
   }
 }
 
-function where(step: { deployment_id: string; revision_id: string | null }) {
-  return { deployment_id: step.deployment_id, revision_id: step.revision_id };
+type StepStatus = 'started' | 'succeeded' | 'failed' | 'skipped';
+
+/** A `step.*` event: where the step acts, what it is, and what its outcome adds (duration, error...). */
+function stepFields(
+  status: StepStatus,
+  step: PlanStep,
+  outcome: Omit<StepDigest, 'id' | 'verb' | 'reason'> = {},
+): EventFields {
+  return {
+    event: `step.${status}`,
+    status,
+    // The environment's own step (deployment_id "") is about no deployment: null, as the event schema says.
+    deployment_id: step.deployment_id === ENVIRONMENT_SCOPE ? null : step.deployment_id,
+    revision_id: step.revision_id,
+    step: { id: step.id, verb: step.verb, reason: step.reason, ...outcome },
+  };
 }
 
-function stepDigest(step: { id: string; verb: string; reason: string }) {
-  return { id: step.id, verb: step.verb, reason: step.reason };
+/** A `rollout.*` event about a deployment's canary. */
+function rolloutFields(
+  status: 'paused' | 'completed' | 'rolled_back',
+  e: { deployment_id: string; canary: string; message: string },
+): EventFields {
+  return {
+    event: `rollout.${status}`,
+    status,
+    deployment_id: e.deployment_id,
+    revision_id: e.canary,
+    message: e.message,
+  };
 }
 
 function resultDigest(r: ApplyResult): ResultDigest {

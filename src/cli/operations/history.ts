@@ -2,6 +2,7 @@
 import { UsageError } from '../../model/errors.js';
 import { OUTPUT_FORMATS } from '../../model/output.js';
 import type { HistoryEntry } from '../../model/state.js';
+import { describeChanges } from '../../plan/review.js';
 import { engineContext, type CommonFlags } from '../context.js';
 
 export async function historyCommand(env: string, flags: CommonFlags & { json: boolean }): Promise<number> {
@@ -44,6 +45,8 @@ export function renderHistory(history: readonly HistoryEntry[]): string {
     }
     if (h.plan_digest) lines.push(`      plan ${h.plan_digest.slice(0, 12)}`);
     if (h.note) lines.push(`      note: ${h.note}`);
+    for (const [step, changes] of Object.entries(h.updated ?? {}))
+      lines.push(`      ${step}: ${describeChanges(changes)}`);
   }
   return lines.join('\n') + '\n';
 }

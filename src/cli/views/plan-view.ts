@@ -1,6 +1,6 @@
 /** Human rendering of a plan, in the shape Terraform users read without thinking. */
 import type { SplitEntry } from '../../model/environment.js';
-import type { Plan, PlanStep, Verb } from '../../model/plan.js';
+import { ENVIRONMENT_SCOPE, type Plan, type PlanStep, type Verb } from '../../model/plan.js';
 import { MASK, show } from '../../plan/review.js';
 import type { Style } from './style.js';
 
@@ -45,6 +45,7 @@ function pct(bps: number): string {
 }
 
 export function stepTarget(step: PlanStep): string {
+  if (step.deployment_id === ENVIRONMENT_SCOPE) return 'environment';
   return step.revision_id ? `${step.deployment_id}/${step.revision_id}` : step.deployment_id;
 }
 
@@ -62,6 +63,7 @@ export function renderStepDetails(step: PlanStep, style: Style): string[] {
   const out: string[] = [];
   for (const c of step.changes ?? [])
     out.push(`${pad}${c.field}: ${style.red(show(c.old))} -> ${style.green(show(c.new))}`);
+  if (step.note) out.push(`${pad}${style.yellow('note')}: ${step.note}`);
   const rounded = step.split?.enforced;
   if (step.split && rounded) {
     const bps = (list: SplitEntry[]) => list.map((e) => e.weight_bps).join('/');
@@ -143,11 +145,11 @@ export function renderPlan(plan: Plan, style: Style): string {
   out.push(
     `bp will perform the following actions on environment "${plan.environment_id}"${plan.destroy ? ' (destroy)' : ''}:`,
   );
-  let current = '';
+  let current: string | null = null;
   for (const step of plan.steps) {
     if (step.deployment_id !== current) {
       current = step.deployment_id;
-      out.push('', `  ${style.bold(`# deployment ${current}`)}`);
+      out.push('', `  ${style.bold(current === ENVIRONMENT_SCOPE ? '# environment' : `# deployment ${current}`)}`);
     }
     out.push(renderStepLine(step, style), ...renderStepDetails(step, style));
   }
@@ -171,12 +173,16 @@ export function renderDot(plan: Plan): string {
   const byDeployment = new Map<string, PlanStep[]>();
   for (const s of plan.steps) byDeployment.set(s.deployment_id, [...(byDeployment.get(s.deployment_id) ?? []), s]);
   for (const [dep, steps] of byDeployment) {
-    lines.push(`  subgraph ${q(`cluster_${dep}`)} {`, `    label=${q(dep)};`);
+    const title = dep === ENVIRONMENT_SCOPE ? 'environment' : dep;
+    lines.push(
+      `  subgraph ${q(`cluster_${dep === ENVIRONMENT_SCOPE ? '@environment' : dep}`)} {`,
+      `    label=${q(title)};`,
+    );
     for (const s of steps) {
       const label =
         s.verb === 'apply_traffic_split' && s.split
           ? `split ${dep}\\n${describeSplit(s.split.before, s.split.after)}`
-          : `${LABEL[s.verb]} ${s.revision_id}`;
+          : `${LABEL[s.verb]} ${s.revision_id ?? stepTarget(s)}`;
       lines.push(`    ${q(s.id)} [label="${label.replace(/"/g, '\\"')}"];`);
     }
     lines.push('  }');

@@ -52,20 +52,18 @@ export const idempotentSplit: Check = {
   },
 };
 
-export const idempotentDrain: Check = {
-  name: 'idempotent-drain',
-  summary: 'a second identical drain succeeds and changes nothing observed',
-  async run(h) {
-    await h.stageAndWarm(h.ids.a1);
-    await secondCallChangesNothing(h, await h.drain(h.ids.a1));
-  },
-};
+/** Drain and archive take a warmed revision out of service; a second identical call must change nothing. */
+function idempotentRetirement(verb: 'drain' | 'archive'): Check {
+  return {
+    name: `idempotent-${verb}`,
+    summary: `a second identical ${verb} succeeds and changes nothing observed`,
+    async run(h) {
+      await h.stageAndWarm(h.ids.a1);
+      await secondCallChangesNothing(h, await h[verb](h.ids.a1));
+    },
+  };
+}
 
-export const idempotentArchive: Check = {
-  name: 'idempotent-archive',
-  summary: 'a second identical archive succeeds and changes nothing observed',
-  async run(h) {
-    await h.stageAndWarm(h.ids.a1);
-    await secondCallChangesNothing(h, await h.archive(h.ids.a1));
-  },
-};
+export const idempotentDrain = idempotentRetirement('drain');
+
+export const idempotentArchive = idempotentRetirement('archive');

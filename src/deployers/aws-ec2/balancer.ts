@@ -11,18 +11,12 @@ import type {
   TargetHealthDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { createHash } from 'node:crypto';
+import { RoutingNotReleasedError } from '../kit/api.js';
 import { aws, awsErrorCode, type AwsClients } from './sdk.js';
 import type { AwsEc2Config } from './config.js';
 import { TAG_DEPLOYMENT, TAG_ENVIRONMENT, TAG_REVISION } from './launch.js';
-import { ruleConditions } from './limits.js';
-import {
-  forwardAction,
-  forwardTargets,
-  parkedAction,
-  rulePriority,
-  sameConditions,
-  type Weighted,
-} from './rule-shape.js';
+import { checkRuleSize, ruleConditions } from './limits.js';
+import { forwardAction, forwardTargets, parkedAction, rulePriority, sameConditions, type Weighted } from './rule-shape.js';
 
 export { PRIORITY_WINDOW, rulePriority, type Weighted } from './rule-shape.js';
 
@@ -103,29 +97,27 @@ export class Balancer {
   }
 
   async register(signal: AbortSignal, arn: string, ids: string[]): Promise<void> {
-    if (ids.length === 0) return;
-    await aws('elbv2:RegisterTargets', signal, () =>
-      this.c.elb.send(
-        new this.c.elbSdk.RegisterTargetsCommand({
-          TargetGroupArn: arn,
-          Targets: ids.map((Id) => ({ Id })),
-        }),
-        { abortSignal: signal },
-      ),
-    );
+    await this.changeTargets(signal, 'RegisterTargets', arn, ids);
   }
 
   async deregister(signal: AbortSignal, arn: string, ids: string[]): Promise<void> {
+    await this.changeTargets(signal, 'DeregisterTargets', arn, ids);
+  }
+
+  /** Adds or removes instances of a target group; no instance is no call. */
+  private async changeTargets(
+    signal: AbortSignal,
+    action: 'RegisterTargets' | 'DeregisterTargets',
+    arn: string,
+    ids: string[],
+  ): Promise<void> {
     if (ids.length === 0) return;
-    await aws('elbv2:DeregisterTargets', signal, () =>
-      this.c.elb.send(
-        new this.c.elbSdk.DeregisterTargetsCommand({
-          TargetGroupArn: arn,
-          Targets: ids.map((Id) => ({ Id })),
-        }),
-        { abortSignal: signal },
-      ),
-    );
+    const input = { TargetGroupArn: arn, Targets: ids.map((Id) => ({ Id })) };
+    const command =
+      action === 'RegisterTargets'
+        ? new this.c.elbSdk.RegisterTargetsCommand(input)
+        : new this.c.elbSdk.DeregisterTargetsCommand(input);
+    await aws(`elbv2:${action}`, signal, () => this.c.elb.send(command, { abortSignal: signal }));
   }
 
   async health(signal: AbortSignal, arn: string): Promise<TargetHealthDescription[]> {
@@ -275,11 +267,40 @@ export class Balancer {
     );
   }
 
+  /** True when the rule's conditions are not the ones the file asks for now. */
+  /** Adds a target group to its deployment's rule at weight 0, creating the rule if needed. */
+  async attachGroup(signal: AbortSignal, envId: string, deploymentId: string, tgArn: string): Promise<void> {
+    const rule = (await this.deploymentRules(signal, envId)).get(deploymentId);
+    const attached = rule?.targets.some((t) => t.arn === tgArn) ?? false;
+    if (rule && attached && !this.conditionsChanged(rule, deploymentId)) return;
+    const targets = attached ? rule!.targets : [...(rule?.targets ?? []), { arn: tgArn, weight: 0 }];
+    checkRuleSize(deploymentId, targets.length);
+    if (rule) await this.setRuleTargets(signal, rule, targets, deploymentId);
+    else await this.createRule(signal, envId, deploymentId, targets);
+  }
+
   /**
-   * Points a rule that forwards no traffic at a fixed 503 instead of its last (weight 0) group,
-   * so that group can be deleted while the rule stays for releaseRouting to delete.
+   * Removes a target group from its deployment's rule. Only releaseRouting deletes the rule
+   * (docs/design.md#traffic-rules). When the group is the rule's last, a drain leaves it there
+   * (its targets are deregistered: the rule routes to nothing); an archive refuses if the group
+   * carries traffic, and otherwise (a group warm attached at weight 0, no split applied yet)
+   * parks the rule on a fixed 503 so the group can be deleted.
    */
-  async parkRule(signal: AbortSignal, rule: DeploymentRule): Promise<void> {
+  async detachGroup(
+    signal: AbortSignal,
+    envId: string,
+    revision: { deploymentId: string; revisionId: string; tgArn: string },
+    lastGroup: 'keep' | 'refuse',
+  ): Promise<void> {
+    const { deploymentId, revisionId, tgArn } = revision;
+    const rule = (await this.deploymentRules(signal, envId)).get(deploymentId);
+    if (!rule || !rule.targets.some((t) => t.arn === tgArn)) return;
+    const left = rule.targets.filter((t) => t.arn !== tgArn);
+    if (left.length > 0) return this.setRuleTargets(signal, rule, left);
+    if (lastGroup === 'keep') return;
+    if (rule.targets.some((t) => t.weight > 0)) {
+      throw new RoutingNotReleasedError(deploymentId, revisionId, `listener rule ${rule.arn}`);
+    }
     await aws('elbv2:ModifyRule', signal, () =>
       this.c.elb.send(new this.c.elbSdk.ModifyRuleCommand({ RuleArn: rule.arn, Actions: [parkedAction()] }), {
         abortSignal: signal,
@@ -287,7 +308,6 @@ export class Balancer {
     );
   }
 
-  /** True when the rule's conditions are not the ones the file asks for now. */
   conditionsChanged(rule: DeploymentRule, deploymentId: string): boolean {
     return !sameConditions(rule.conditions, this.conditions(deploymentId));
   }

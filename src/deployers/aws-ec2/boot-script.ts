@@ -7,16 +7,9 @@
  */
 import type { DeployerRevision, EnvironmentProblem } from '../../model/deployer.js';
 import type { Environment } from '../../model/environment.js';
-import {
-  bootEnv,
-  bootEnvRefused,
-  bootSecretProblems,
-  jsonKeyFilter,
-  secretLines,
-  shellQuote,
-  type BootSecret,
-  type BootSecretRules,
-} from '../kit/boot-secrets.js';
+import { bootEnv, bootEnvRefused, bootSecretProblems } from '../kit/boot-secrets.js';
+import type { BootSecret, BootSecretRules } from '../kit/boot-secrets.js';
+import { dockerRunArgs, jsonKeyFilter, scriptHead, secretLines, shellQuote, writeEnvFile } from '../kit/boot-script.js';
 import type { AwsEc2Config } from './config.js';
 
 export type AmiFamily = 'amazon-linux-2023' | 'deep-learning' | 'ubuntu' | 'other';
@@ -159,8 +152,8 @@ export function userData(revision: DeployerRevision, boot: BootOptions | number)
   const env: Record<string, string> = { ...plain, PORT: String(o.port) };
   const name = `bp-${revision.revision_id.replace(/[^A-Za-z0-9_.-]/g, '-')}`;
   const envFile = `/etc/bp/${name}.env`;
-  const lines = ['#!/bin/bash', 'set -euo pipefail', 'umask 077', 'install -d -m 0700 /etc/bp'];
-  lines.push(`cat > ${envFile} <<'BP_ENV_EOF'`, ...Object.entries(env).map(([k, v]) => `${k}=${v}`), 'BP_ENV_EOF');
+  // The systemd unit reads the same file as Docker does (values unquoted).
+  const lines = [...scriptHead(), 'install -d -m 0700 /etc/bp', ...writeEnvFile(envFile, env, 'docker')];
   if (secrets.length > 0) {
     lines.push(INSTALL_AWS_CLI);
     if (secrets.some((s) => s.key !== undefined))
@@ -175,7 +168,7 @@ export function userData(revision: DeployerRevision, boot: BootOptions | number)
       'systemctl enable --now docker',
       ...(gpu ? gpuSetup(family, true) : []),
       ...registryLogin(revision.artifact.image),
-      `docker run -d --restart=always --name ${name}${gpu ? ' --gpus all' : ''} --env-file ${envFile} -p ${o.port}:${o.port} ${shellQuote(revision.artifact.image)}`,
+      `docker run -d --restart=always ${dockerRunArgs({ name, flags: gpu ? ' --gpus all' : '', envFile, port: o.port, image: revision.artifact.image })}`,
     );
   } else {
     lines.push(

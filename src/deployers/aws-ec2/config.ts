@@ -1,4 +1,5 @@
 /** `deployers.X.config` of the aws-ec2 deployer: its JSON Schema and the typed shape. */
+import { portSchema } from '../kit/config-schema.js';
 
 export interface RouteConfig {
   host_headers?: string[];
@@ -71,13 +72,7 @@ export const configSchema = {
         'What ami_id is: GPU revisions get NVIDIA drivers installed (amazon-linux-2023, ubuntu), use the preinstalled ones (deep-learning), or are refused (other).',
     },
     key_name: { type: 'string', description: 'EC2 key pair for SSH access.' },
-    app_port: {
-      type: 'integer',
-      minimum: 1,
-      maximum: 65535,
-      default: 8080,
-      description: 'PORT the revision listens on; the target group port.',
-    },
+    app_port: portSchema(8080, 'PORT the revision listens on; the target group port.'),
     host_domain: {
       type: 'string',
       maxLength: 100,

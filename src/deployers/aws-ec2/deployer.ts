@@ -3,17 +3,13 @@
  * each deployment is one listener rule whose forward action weighs its target groups.
  * Everything is found again by tags and deterministic names, never by what bp remembers.
  */
-import type { Deployer, DeployerEnvironment, DeployerRevision, Logger, Observation } from '../kit/api.js';
+import type { Deployer, DeployerEnvironment, DeployerRevision, Observation } from '../kit/api.js';
 import type { SplitResult, StageResult, VerbOptions, WarmResult } from '../kit/api.js';
-import {
-  beginRevisionVerb,
-  beginSplitVerb,
-  beginVerb,
-  keyedMutex,
-  ProviderError,
-  RoutingNotReleasedError,
-} from '../kit/api.js';
+import { beginRevisionVerb, beginSplitVerb, beginVerb, ProviderError } from '../kit/api.js';
+import { SdkDeployer } from '../kit/sdk.js';
 import { done, pending, pollUntil, waitUntil } from '../kit/poll.js';
+import { replicaProgress, timeLeftProgress } from '../kit/progress.js';
+import { drainDetail, type TargetHealthById, unhealthyError, warmProgress } from './target-health.js';
 import { Balancer } from './balancer.js';
 import { sameTargets, type Weighted } from './rule-shape.js';
 import type { AwsEc2Config } from './config.js';
@@ -28,7 +24,7 @@ import {
   targetGroupName,
   userData,
 } from './launch.js';
-import { bootOptionsFrom, type BootOptions } from './boot-script.js';
+import { bootOptionsFrom } from './boot-script.js';
 import { checkRuleConditions, checkRuleSize, checkUserData } from './limits.js';
 import { awsErrorCode, createClients, type AwsClients } from './sdk.js';
 import { toElbWeights } from './weights.js';
@@ -36,26 +32,14 @@ import { toElbWeights } from './weights.js';
 /** A target group ARN names the group: `arn:...:targetgroup/<name>/<id>`. */
 const isGroup = (arn: string, name: string) => arn.includes(`:targetgroup/${name}/`);
 
-export class AwsEc2Deployer implements Deployer {
-  private clientsPromise: Promise<AwsClients> | null = null;
-  /** Serializes read-modify-write of one router, rule or revision (bp runs verbs in parallel). */
-  private readonly exclusive = keyedMutex();
-
-  constructor(
-    private readonly config: AwsEc2Config,
-    private readonly logger: Logger,
-  ) {}
-
-  private clients(): Promise<AwsClients> {
-    if (!this.clientsPromise) {
-      this.clientsPromise = createClients(this.config);
-      this.clientsPromise.catch(() => (this.clientsPromise = null));
-    }
-    return this.clientsPromise;
+export class AwsEc2Deployer extends SdkDeployer<AwsEc2Config, AwsClients> implements Deployer {
+  protected createClients(): Promise<AwsClients> {
+    return createClients(this.config);
   }
 
-  private bootOptions(): BootOptions {
-    return bootOptionsFrom(this.config);
+  protected override releaseClients(c: AwsClients): void {
+    c.ec2.destroy();
+    c.elb.destroy();
   }
 
   private async balancer(): Promise<{ c: AwsClients; lb: Balancer }> {
@@ -67,7 +51,7 @@ export class AwsEc2Deployer implements Deployer {
     const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'staging');
     // Nothing to upload: the instances pull the image or binary themselves at boot.
     checkArtifact(revision);
-    checkUserData(revision, userData(revision, this.bootOptions()));
+    checkUserData(revision, userData(revision, bootOptionsFrom(this.config)));
     checkRuleConditions(this.config, deployment.deployment_id);
     const instanceType = instanceTypeFor(revision.resources, this.config.instance_type);
     return { outputs: { instance_type: instanceType, target_group: targetGroupName(env.environment_id, revisionId) } };
@@ -78,7 +62,7 @@ export class AwsEc2Deployer implements Deployer {
     const { signal } = opts;
     checkArtifact(revision);
     const instanceType = instanceTypeFor(revision.resources, this.config.instance_type);
-    const script = userData(revision, this.bootOptions());
+    const script = userData(revision, bootOptionsFrom(this.config));
     const envId = env.environment_id;
     const deploymentId = deployment.deployment_id;
     // Limits first: nothing is created (let alone billed) for a warm the API would refuse later.
@@ -124,8 +108,8 @@ export class AwsEc2Deployer implements Deployer {
       });
     }
     // Health checks only run for target groups the balancer routes to, so attach (at weight 0) first.
-    await this.exclusive(`rule:${deploymentId}`, () => this.attach(lb, signal, envId, deploymentId, tgArn));
-    const ids = await this.waitHealthy(c, lb, signal, envId, revision, tgArn);
+    await this.exclusive(`rule:${deploymentId}`, () => lb.attachGroup(signal, envId, deploymentId, tgArn));
+    const ids = await this.waitHealthy(c, lb, opts, envId, revision, tgArn);
     return {
       endpoint: await lb.endpoint(signal),
       outputs: { target_group_arn: tgArn, instance_ids: ids, instance_type: instanceType },
@@ -168,23 +152,6 @@ export class AwsEc2Deployer implements Deployer {
     }
   }
 
-  /** Adds a target group to its deployment's rule at weight 0, creating the rule if needed. */
-  private async attach(
-    lb: Balancer,
-    signal: AbortSignal,
-    envId: string,
-    deploymentId: string,
-    tgArn: string,
-  ): Promise<void> {
-    const rule = (await lb.deploymentRules(signal, envId)).get(deploymentId);
-    const attached = rule?.targets.some((t) => t.arn === tgArn) ?? false;
-    if (rule && attached && !lb.conditionsChanged(rule, deploymentId)) return;
-    const targets = attached ? rule!.targets : [...(rule?.targets ?? []), { arn: tgArn, weight: 0 }];
-    checkRuleSize(deploymentId, targets.length);
-    if (rule) await lb.setRuleTargets(signal, rule, targets, deploymentId);
-    else await lb.createRule(signal, envId, deploymentId, targets);
-  }
-
   /**
    * Registers instances as they reach `running` and resolves once the balancer reports every
    * one healthy. Deadline: health.timeout_seconds plus boot_seconds (boot and image pull).
@@ -192,18 +159,21 @@ export class AwsEc2Deployer implements Deployer {
   private async waitHealthy(
     c: AwsClients,
     lb: Balancer,
-    signal: AbortSignal,
+    opts: VerbOptions,
     envId: string,
     revision: DeployerRevision,
     tgArn: string,
   ): Promise<string[]> {
+    const { signal } = opts;
     const id = revision.revision_id;
     const wanted = Math.max(1, revision.resources.replicas);
     const seconds = revision.health.timeout_seconds + this.config.boot_seconds;
-    let last: { live: LiveInstance[]; health: Map<string, { State?: string; Reason?: string } | undefined> } = {
-      live: [],
-      health: new Map(),
-    };
+    let last: { live: LiveInstance[]; health: TargetHealthById } = { live: [], health: new Map() };
+    const progress = replicaProgress(opts.progress, {
+      waitingFor: `${wanted} instance(s) of "${id}" to pass the health checks of their target group`,
+      wanted,
+      unit: 'instances healthy in the target group',
+    });
     return pollUntil(
       async () => {
         const live = await findInstances(c, signal, envId, id);
@@ -219,7 +189,8 @@ export class AwsEc2Deployer implements Deployer {
         );
         await lb.deregister(signal, tgArn, stale);
         last = { live, health };
-        const healthy = running.filter((i) => health.get(i.id)?.State === 'healthy');
+        const { healthy, detail } = warmProgress(live, health);
+        progress.set(Math.min(healthy.length, wanted), detail);
         return healthy.length >= wanted && healthy.length === live.length ? done(healthy.map((i) => i.id)) : pending();
       },
       {
@@ -228,7 +199,7 @@ export class AwsEc2Deployer implements Deployer {
         intervalMs: this.config.poll_interval_ms,
         signal,
         during: `warming "${id}"`,
-        onTimeout: () => this.unhealthyError(id, wanted, last.live, last.health, seconds),
+        onTimeout: () => unhealthyError(id, wanted, last.live, last.health, seconds),
       },
     );
   }
@@ -248,26 +219,6 @@ export class AwsEc2Deployer implements Deployer {
     }
   }
 
-  private unhealthyError(
-    id: string,
-    wanted: number,
-    live: LiveInstance[],
-    health: Map<string, { State?: string; Reason?: string } | undefined>,
-    seconds: number,
-  ): ProviderError {
-    const states = live.map((i) => {
-      const h = health.get(i.id);
-      return `${i.id} ${i.state}${h ? `/${h.State}${h.Reason ? ` (${h.Reason})` : ''}` : '/unregistered'}`;
-    });
-    // Failing health checks need a person (bad image, wrong port or path); a slow boot may just need time.
-    const failing = [...health.values()].some((h) => h?.State === 'unhealthy');
-    return new ProviderError(
-      `revision "${id}": the load balancer does not report ${wanted} healthy instance(s) after ${seconds}s: ` +
-        `${states.join(', ') || 'no instance running'}${failing ? '; check the artifact, app_port and health.http_path' : ''}`,
-      { retryable: !failing },
-    );
-  }
-
   async drainRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions) {
     const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'draining');
     const { signal } = opts;
@@ -279,49 +230,24 @@ export class AwsEc2Deployer implements Deployer {
     await lb.setDrainSeconds(signal, tgArn, revision.drain_seconds);
     const registered = (await lb.health(signal, tgArn)).filter((h) => h.TargetHealth?.State !== 'draining');
     await lb.deregister(signal, tgArn, registered.map((h) => h.Target?.Id ?? '').filter(Boolean));
-    await waitUntil(async () => (await lb.health(signal, tgArn)).length === 0, {
-      what: `the targets of "${revisionId}" to finish draining`,
-      timeoutMs: revision.drain_seconds * 1000 + Math.max(5000, 2 * this.config.poll_interval_ms),
-      intervalMs: Math.min(this.config.poll_interval_ms, 1000),
-      signal,
-      during: `draining "${revisionId}"`,
-    });
-    await this.exclusive(`rule:${deployment.deployment_id}`, () =>
-      this.detach(
-        lb,
+    await waitUntil(
+      async () => {
+        const targets = (await lb.health(signal, tgArn)).length;
+        return targets === 0 ? done(true) : pending(drainDetail(targets));
+      },
+      {
+        what: `the targets of "${revisionId}" to finish draining`,
+        timeoutMs: revision.drain_seconds * 1000 + Math.max(5000, 2 * this.config.poll_interval_ms),
+        intervalMs: Math.min(this.config.poll_interval_ms, 1000),
         signal,
-        env.environment_id,
-        { deploymentId: deployment.deployment_id, revisionId, tgArn },
-        'keep',
-      ),
+        during: `draining "${revisionId}"`,
+        onProgress: timeLeftProgress(opts.progress),
+      },
+    );
+    await this.exclusive(`rule:${deployment.deployment_id}`, () =>
+      lb.detachGroup(signal, env.environment_id, { deploymentId: deployment.deployment_id, revisionId, tgArn }, 'keep'),
     );
     return {};
-  }
-
-  /**
-   * Removes a target group from its deployment's rule. Only releaseRouting deletes the rule
-   * (docs/design.md#traffic-rules). When the group is the rule's last, a drain leaves it there
-   * (its targets are deregistered: the rule routes to nothing); an archive refuses if the group
-   * carries traffic, and otherwise (a group warm attached at weight 0, no split applied yet)
-   * parks the rule on a fixed 503 so the group can be deleted.
-   */
-  private async detach(
-    lb: Balancer,
-    signal: AbortSignal,
-    envId: string,
-    revision: { deploymentId: string; revisionId: string; tgArn: string },
-    lastGroup: 'keep' | 'refuse',
-  ): Promise<void> {
-    const { deploymentId, revisionId, tgArn } = revision;
-    const rule = (await lb.deploymentRules(signal, envId)).get(deploymentId);
-    if (!rule || !rule.targets.some((t) => t.arn === tgArn)) return;
-    const left = rule.targets.filter((t) => t.arn !== tgArn);
-    if (left.length > 0) return lb.setRuleTargets(signal, rule, left);
-    if (lastGroup === 'keep') return;
-    if (rule.targets.some((t) => t.weight > 0)) {
-      throw new RoutingNotReleasedError(deploymentId, revisionId, `listener rule ${rule.arn}`);
-    }
-    await lb.parkRule(signal, rule);
   }
 
   async archiveRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions) {
@@ -334,13 +260,7 @@ export class AwsEc2Deployer implements Deployer {
     // no request is routed to instances being terminated.
     if (tgArn) {
       await this.exclusive(`rule:${deployment.deployment_id}`, () =>
-        this.detach(
-          lb,
-          signal,
-          env.environment_id,
-          { deploymentId: deployment.deployment_id, revisionId, tgArn },
-          'refuse',
-        ),
+        lb.detachGroup(signal, env.environment_id, { deploymentId: deployment.deployment_id, revisionId, tgArn }, 'refuse'),
       );
     }
     const live = await findInstances(c, signal, env.environment_id, revisionId);
@@ -393,7 +313,7 @@ export class AwsEc2Deployer implements Deployer {
     return { applied_deployment_id: deploymentId, applied_entries: enforced };
   }
 
-  /** Deletes the deployment's listener rule: the only verb that does (docs/design.md#traffic-rules). */
+  /** Deletes the deployment's listener rule: its routing goes with its last revision. */
   async releaseRouting(env: DeployerEnvironment, deploymentId: string, opts: VerbOptions): Promise<void> {
     beginVerb(opts, `releasing the routing of "${deploymentId}"`);
     const { lb } = await this.balancer();
@@ -408,12 +328,5 @@ export class AwsEc2Deployer implements Deployer {
     beginVerb(opts, 'observing');
     const { c, lb } = await this.balancer();
     return observeEnvironment(c, lb, env, opts.signal);
-  }
-
-  async close(): Promise<void> {
-    const c = await this.clientsPromise?.catch(() => null);
-    c?.ec2.destroy();
-    c?.elb.destroy();
-    this.clientsPromise = null;
   }
 }

@@ -7,37 +7,35 @@ import { createHash } from 'node:crypto';
 import type { DeployerRevision } from '../../model/deployer.js';
 import type { Resources } from '../../model/environment.js';
 import { ProviderError } from '../../model/errors.js';
-import { smallestFit } from '../kit/catalog.js';
+import { type CatalogSize, requireFit } from '../kit/catalog.js';
 
 export const TAG_ENVIRONMENT = 'bp:environment';
 export const TAG_DEPLOYMENT = 'bp:deployment';
 export const TAG_REVISION = 'bp:revision';
 
-/** Smallest first; the first that fits cpu, memory and gpu wins. */
-export const INSTANCE_CATALOG: ReadonlyArray<{ type: string; vcpu: number; memory_mb: number; gpu: number }> = [
-  { type: 't3.nano', vcpu: 2, memory_mb: 512, gpu: 0 },
-  { type: 't3.micro', vcpu: 2, memory_mb: 1024, gpu: 0 },
-  { type: 't3.small', vcpu: 2, memory_mb: 2048, gpu: 0 },
-  { type: 't3.medium', vcpu: 2, memory_mb: 4096, gpu: 0 },
-  { type: 't3.large', vcpu: 2, memory_mb: 8192, gpu: 0 },
-  { type: 'm6i.xlarge', vcpu: 4, memory_mb: 16384, gpu: 0 },
-  { type: 'm6i.2xlarge', vcpu: 8, memory_mb: 32768, gpu: 0 },
-  { type: 'm6i.4xlarge', vcpu: 16, memory_mb: 65536, gpu: 0 },
-  { type: 'g5.xlarge', vcpu: 4, memory_mb: 16384, gpu: 1 },
-  { type: 'g5.2xlarge', vcpu: 8, memory_mb: 32768, gpu: 1 },
-  { type: 'g5.12xlarge', vcpu: 48, memory_mb: 196608, gpu: 4 },
-];
-
 export function instanceTypeFor(resources: Resources, override: string | undefined): string {
   if (override) return override;
-  const fit = smallestFit(INSTANCE_CATALOG, resources, (t) => t.vcpu);
-  if (!fit) {
-    throw new ProviderError(
-      `no instance type in the aws-ec2 catalog fits cpu ${resources.cpu}, memory_mb ${resources.memory_mb}, gpu ${resources.gpu}; set instance_type in the deployer config`,
-    );
-  }
-  return fit.type;
+  return requireFit(
+    INSTANCE_CATALOG,
+    resources,
+    `no instance type in the aws-ec2 catalog fits cpu ${resources.cpu}, memory_mb ${resources.memory_mb}, gpu ${resources.gpu}; set instance_type in the deployer config`,
+  ).name;
 }
+
+/** Smallest first; the first that fits cpu, memory and gpu wins. */
+const INSTANCE_CATALOG: readonly CatalogSize[] = [
+  { name: 't3.nano', cpu: 2, memory_mb: 512, gpu: 0 },
+  { name: 't3.micro', cpu: 2, memory_mb: 1024, gpu: 0 },
+  { name: 't3.small', cpu: 2, memory_mb: 2048, gpu: 0 },
+  { name: 't3.medium', cpu: 2, memory_mb: 4096, gpu: 0 },
+  { name: 't3.large', cpu: 2, memory_mb: 8192, gpu: 0 },
+  { name: 'm6i.xlarge', cpu: 4, memory_mb: 16384, gpu: 0 },
+  { name: 'm6i.2xlarge', cpu: 8, memory_mb: 32768, gpu: 0 },
+  { name: 'm6i.4xlarge', cpu: 16, memory_mb: 65536, gpu: 0 },
+  { name: 'g5.xlarge', cpu: 4, memory_mb: 16384, gpu: 1 },
+  { name: 'g5.2xlarge', cpu: 8, memory_mb: 32768, gpu: 1 },
+  { name: 'g5.12xlarge', cpu: 48, memory_mb: 196608, gpu: 4 },
+];
 
 function digest(...parts: string[]): string {
   return createHash('sha256').update(parts.join('\0')).digest('hex');

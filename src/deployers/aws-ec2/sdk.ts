@@ -4,14 +4,8 @@
  */
 import type * as Ec2Sdk from '@aws-sdk/client-ec2';
 import type * as ElbSdk from '@aws-sdk/client-elastic-load-balancing-v2';
-import { type BpError, PluginLoadError } from '../../model/errors.js';
-import {
-  type Classifier,
-  type FailureKind,
-  providerCall,
-  type ProviderFailure,
-  toBpError,
-} from '../kit/provider-errors.js';
+import { type Classifier, type FailureKind, providerCalls, type ProviderFailure } from '../kit/provider-errors.js';
+import { importPackage } from '../kit/sdk.js';
 import type { AwsEc2Config } from './config.js';
 
 export type Ec2Module = typeof Ec2Sdk;
@@ -24,17 +18,13 @@ export interface AwsClients {
   elb: ElbSdk.ElasticLoadBalancingV2Client;
 }
 
-const INSTALL = 'npm install @aws-sdk/client-ec2 @aws-sdk/client-elastic-load-balancing-v2';
-
-export async function importSdk<T>(name: string): Promise<T> {
-  try {
-    return (await import(name)) as T;
-  } catch (e) {
-    throw new PluginLoadError(
-      `the aws-ec2 deployer needs the AWS SDK package ${name}, which is not installed; run: ${INSTALL}`,
-      { cause: e },
-    );
-  }
+/** Imports one package of the AWS SDK (a PluginLoadError naming the install command if it is missing). */
+export function importSdk<T>(name: string): Promise<T> {
+  return importPackage<T>(name, {
+    deployer: 'aws-ec2',
+    what: 'AWS SDK package',
+    install: 'npm install @aws-sdk/client-ec2 @aws-sdk/client-elastic-load-balancing-v2',
+  });
 }
 
 /**
@@ -167,13 +157,10 @@ function describe(f: ProviderFailure, operation: string): string {
   return `AWS ${operation} failed: ${f.code}: ${f.message}${hint}`;
 }
 
-/** Maps any failure of `operation` to a BpError an operator can act on; keeps bp's own errors. */
-export function toProviderError(operation: string, e: unknown, signal?: AbortSignal): BpError {
-  return toBpError({ what: operation, signal, classify: classifyAws, describe }, e);
-}
+const calls = providerCalls(classifyAws, describe);
+
+/** Maps any failure of an operation to a BpError an operator can act on; keeps bp's own errors. */
+export const toProviderError = calls.error;
 
 /** Runs one SDK call once and translates its failure (the engine retries, not the SDK; see createClients). */
-export function aws<T>(operation: string, signal: AbortSignal | undefined, call: () => Promise<T> | T): Promise<T> {
-  // `Promise<T> | T`: without the SDK installed its stand-in types are `any`, and this infers T = any, not unknown.
-  return providerCall({ what: operation, signal, classify: classifyAws, describe }, async () => call());
-}
+export const aws = calls.call;

@@ -9,9 +9,8 @@ import { clientFor } from '../k8s/connect.js';
 import type { Connect } from '../k8s/deployer.js';
 import { loadKubeSdk } from '../k8s/sdk.js';
 import type { K8sConfig } from '../k8s/settings.js';
-import { eksToken } from './token.js';
+import { eksToken, importAwsPackage } from './token.js';
 import type { KubeClient } from '../k8s/client.js';
-import { PluginLoadError } from '../../model/errors.js';
 
 export interface EksConfig extends Omit<K8sConfig, 'kubeconfig' | 'in_cluster' | 'context'> {
   cluster_name: string;
@@ -33,15 +32,8 @@ export interface ClusterAccess {
 
 type EksModule = typeof import('@aws-sdk/client-eks');
 
-async function loadEks(): Promise<EksModule> {
-  try {
-    return (await import('@aws-sdk/client-eks')) as EksModule;
-  } catch (e) {
-    throw new PluginLoadError(
-      'the aws-eks deployer needs the @aws-sdk/client-eks package, which is not installed; run: npm install @aws-sdk/client-eks',
-      { cause: e },
-    );
-  }
+function loadEks(): Promise<EksModule> {
+  return importAwsPackage<EksModule>('@aws-sdk/client-eks');
 }
 
 function regionOf(config: EksConfig): string {

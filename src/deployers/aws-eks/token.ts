@@ -4,7 +4,7 @@
  * headers include `x-k8s-aws-id: <cluster name>`. The cluster's authenticator replays the URL
  * to learn who signed it; the token itself carries no secret and is valid for 15 minutes.
  */
-import { PluginLoadError } from '../../model/errors.js';
+import { importPackage } from '../kit/sdk.js';
 
 export interface AwsCredentials {
   accessKeyId: string;
@@ -25,15 +25,9 @@ export const TOKEN_PREFIX = 'k8s-aws-v1.';
 /** The presigned URL's own lifetime; EKS honours a token for 15 minutes regardless. */
 export const PRESIGN_EXPIRES_SECONDS = 60;
 
-async function importOrExplain<T>(name: string): Promise<T> {
-  try {
-    return (await import(name)) as T;
-  } catch (e) {
-    throw new PluginLoadError(
-      `the aws-eks deployer needs the ${name} package, which is not installed; run: npm install ${name}`,
-      { cause: e },
-    );
-  }
+/** One package of the AWS SDK the aws-eks deployer needs (a PluginLoadError naming the install command if it is missing). */
+export function importAwsPackage<T>(name: string): Promise<T> {
+  return importPackage<T>(name, { deployer: 'aws-eks', what: 'package', install: `npm install ${name}` });
 }
 
 /**
@@ -55,9 +49,9 @@ const rfc3986 = (s: string) =>
 
 export async function presignedCallerIdentityUrl(req: TokenRequest): Promise<string> {
   const [{ SignatureV4 }, { Sha256 }, { HttpRequest }] = await Promise.all([
-    importOrExplain<typeof import('@smithy/signature-v4')>('@smithy/signature-v4'),
-    importOrExplain<typeof import('@aws-crypto/sha256-js')>('@aws-crypto/sha256-js'),
-    importOrExplain<typeof import('@smithy/protocol-http')>('@smithy/protocol-http'),
+    importAwsPackage<typeof import('@smithy/signature-v4')>('@smithy/signature-v4'),
+    importAwsPackage<typeof import('@aws-crypto/sha256-js')>('@aws-crypto/sha256-js'),
+    importAwsPackage<typeof import('@smithy/protocol-http')>('@smithy/protocol-http'),
   ]);
   const host = req.stsHost ?? stsHostFor(req.region);
   const request = new HttpRequest({

@@ -9,16 +9,9 @@
  */
 import type { DeployerRevision, EnvironmentProblem } from '../../model/deployer.js';
 import type { Environment } from '../../model/environment.js';
-import {
-  bootEnv,
-  bootEnvRefused,
-  bootSecretProblems,
-  jsonKeyFilter,
-  secretLines,
-  shellQuote,
-  type BootSecret,
-  type BootSecretRules,
-} from '../kit/boot-secrets.js';
+import { bootEnv, bootEnvRefused, bootSecretProblems } from '../kit/boot-secrets.js';
+import type { BootSecret, BootSecretRules } from '../kit/boot-secrets.js';
+import { bearerGet, jsonKeyFilter, scriptHead, secretLines, shellQuote, tokenFunction } from '../kit/boot-script.js';
 import { vmSizeFor, type AzureVmConfig, VM_SIZES } from './config.js';
 
 export interface BootSettings {
@@ -65,6 +58,9 @@ export function acrRegistry(image: string): string | null {
   return /^[a-z0-9]{5,50}\.azurecr\.(io|cn|us)$/.test(host) ? host : null;
 }
 
+/** Prints one string field of the JSON on stdin (the VM images are Ubuntu, which has python3). */
+const jsonField = (field: string) => `python3 -c 'import json,sys; sys.stdout.write(json.load(sys.stdin)["${field}"])'`;
+
 function vaultHost(ref: string): string {
   const vault = ref.split('/')[0];
   return vault.includes('.') ? vault : `${vault}.vault.azure.net`;
@@ -76,22 +72,17 @@ export function kvFetchCommand(s: BootSecret): string {
   const name = s.ref.split('/')[1];
   const resource = `https://${host.split('.').slice(1).join('.')}`;
   const url = `https://${host}/secrets/${name}${s.version ? `/${s.version}` : ''}?api-version=7.4`;
-  const cmd =
-    `printf 'Authorization: Bearer %s\\n' "$(bp_token ${shellQuote(encodeURIComponent(resource))})" | ` +
-    `curl -fsS --retry 5 -H @- ${shellQuote(url)} | python3 -c 'import json,sys; sys.stdout.write(json.load(sys.stdin)["value"])'`;
+  const cmd = `${bearerGet(url, `bp_token ${shellQuote(encodeURIComponent(resource))}`)} | ${jsonField('value')}`;
   return s.key === undefined ? cmd : `${cmd} | ${jsonKeyFilter(s.key)}`;
 }
 
-function tokenFunction(identity: string): string[] {
+function imdsTokenFunction(identity: string): string[] {
   const url =
     'http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01' +
     `&msi_res_id=${encodeURIComponent(identity)}&resource=`;
   return [
     '# A token of the VM identity for resource $1, from the Instance Metadata Service.',
-    'bp_token() {',
-    `  curl -fsS --retry 10 --retry-connrefused -H Metadata:true '${url}'"$1" |`,
-    `    python3 -c 'import json,sys; sys.stdout.write(json.load(sys.stdin)["access_token"])'`,
-    '}',
+    ...tokenFunction(`-H Metadata:true '${url}'"$1"`, jsonField('access_token')),
   ];
 }
 
@@ -102,7 +93,7 @@ function acrLogin(registry: string): string[] {
     `bp_aad=$(bp_token ${shellQuote(encodeURIComponent('https://management.azure.com/'))})`,
     `bp_rt=$(printf 'grant_type=access_token&service=%s&access_token=%s' ${q} "$bp_aad" | ` +
       `curl -fsS --retry 5 -H 'Content-Type: application/x-www-form-urlencoded' --data-binary @- 'https://${registry}/oauth2/exchange' | ` +
-      `python3 -c 'import json,sys; sys.stdout.write(json.load(sys.stdin)["refresh_token"])')`,
+      `${jsonField('refresh_token')})`,
     `printf '%s' "$bp_rt" | docker login --username 00000000-0000-0000-0000-000000000000 --password-stdin ${q}`,
     'unset bp_aad bp_rt',
   ];
@@ -121,13 +112,12 @@ export function bootScript(revision: DeployerRevision, s: BootSettings): string[
   const registry = revision.artifact.image !== undefined ? acrRegistry(revision.artifact.image) : null;
   if (secrets.length === 0 && !(registry && s.managedIdentity)) return null;
   return [
-    '#!/bin/bash',
-    '# Written by bp: fetches secrets and logs in to the registry with the VM identity. No secret value here.',
-    'set -euo pipefail',
-    'umask 077',
+    ...scriptHead(
+      'Written by bp: fetches secrets and logs in to the registry with the VM identity. No secret value here.',
+    ),
     `cp ${PLAIN_DOCKER_ENV} /etc/bp/docker.env.new`,
     `cp ${PLAIN_SYSTEMD_ENV} /etc/bp/app.env.new`,
-    ...tokenFunction(s.managedIdentity!),
+    ...imdsTokenFunction(s.managedIdentity!),
     ...secretLines(secrets, kvFetchCommand, { docker: '/etc/bp/docker.env.new', systemd: '/etc/bp/app.env.new' }),
     'mv /etc/bp/docker.env.new /etc/bp/docker.env',
     'mv /etc/bp/app.env.new /etc/bp/app.env',

@@ -3,9 +3,8 @@
  * that turns a revision's `resources` into an Azure VM size.
  */
 import type { Resources } from '../../model/environment.js';
-import { ProviderError } from '../../model/errors.js';
-import { smallestFit } from '../kit/catalog.js';
-import { bootGraceSchema, warmPollIntervalSchema } from '../kit/config-schema.js';
+import { type CatalogSize, requireFit } from '../kit/catalog.js';
+import { bootGraceSchema, portSchema, warmPollIntervalSchema } from '../kit/config-schema.js';
 
 export type CredentialConfig =
   | { type: 'default' }
@@ -138,7 +137,7 @@ export const configSchema = {
       default: 'Canonical:0001-com-ubuntu-server-jammy:22_04-lts-gen2:latest',
       description: 'publisher:offer:sku:version of the VM image (cloud-init, apt).',
     },
-    admin_username: { type: 'string', default: 'bpadmin' },
+    admin_username: { type: 'string', default: 'bpadmin', description: 'Admin user created on every VM.' },
     ssh_public_key: { type: 'string', description: 'OpenSSH public key of the admin user; else no one can log in.' },
     managed_identity: {
       type: 'string',
@@ -147,20 +146,8 @@ export const configSchema = {
       description:
         'Resource id of a user-assigned managed identity the VMs run as: they fetch ${secret:azure-kv:...} values (Key Vault Secrets User) and pull from ACR (AcrPull) with it at boot.',
     },
-    port: {
-      type: 'integer',
-      minimum: 1,
-      maximum: 65535,
-      default: 8080,
-      description: 'Port revisions listen on ($PORT).',
-    },
-    frontend_port: {
-      type: 'integer',
-      minimum: 1,
-      maximum: 65535,
-      default: 80,
-      description: 'Port of each revision load balancer, probed by Traffic Manager.',
-    },
+    port: portSchema(8080, 'Port revisions listen on ($PORT).'),
+    frontend_port: portSchema(80, 'Port of each revision load balancer, probed by Traffic Manager.'),
     network_security_group_id: {
       type: 'string',
       description: "Network security group for the NICs (the subnet's applies anyway).",
@@ -216,15 +203,8 @@ export function settingsFrom(config: AzureVmConfig): Settings {
   };
 }
 
-interface VmSize {
-  name: string;
-  cpu: number;
-  memory_mb: number;
-  gpu: number;
-}
-
 /** Smallest first; the first size that covers cpu, memory and gpu wins. NC T4 sizes carry NVIDIA T4 GPUs. */
-export const VM_SIZES: VmSize[] = [
+export const VM_SIZES: readonly CatalogSize[] = [
   { name: 'Standard_B1s', cpu: 1, memory_mb: 1024, gpu: 0 },
   { name: 'Standard_B1ms', cpu: 1, memory_mb: 2048, gpu: 0 },
   { name: 'Standard_B2s', cpu: 2, memory_mb: 4096, gpu: 0 },
@@ -241,11 +221,9 @@ export const VM_SIZES: VmSize[] = [
 
 export function vmSizeFor(resources: Resources, configured: string | undefined): string {
   if (configured) return configured;
-  const fit = smallestFit(VM_SIZES, resources, (s) => s.cpu);
-  if (!fit) {
-    throw new ProviderError(
-      `no catalog VM size has ${resources.cpu} vCPU, ${resources.memory_mb} MB and ${resources.gpu} GPU; set vm_size in the deployer config`,
-    );
-  }
-  return fit.name;
+  return requireFit(
+    VM_SIZES,
+    resources,
+    `no catalog VM size has ${resources.cpu} vCPU, ${resources.memory_mb} MB and ${resources.gpu} GPU; set vm_size in the deployer config`,
+  ).name;
 }

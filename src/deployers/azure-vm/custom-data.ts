@@ -8,7 +8,8 @@
 import { generateKeyPairSync } from 'node:crypto';
 import type { DeployerRevision } from '../../model/deployer.js';
 import { ProviderError } from '../../model/errors.js';
-import { bootEnv, shellQuote } from '../kit/boot-secrets.js';
+import { bootEnv } from '../kit/boot-secrets.js';
+import { dockerRunArgs, envFileLines, shellQuote } from '../kit/boot-script.js';
 import {
   AZURE_BOOT_RULES,
   bootScript,
@@ -61,9 +62,6 @@ export function customData(revision: DeployerRevision, boot: BootSettings | numb
   const a = revision.artifact;
   const { plain } = bootEnv(revision, AZURE_BOOT_RULES, settings.managedIdentity);
   const env = { ...plain, PORT: String(port) };
-  // Docker's --env-file takes values verbatim; systemd's EnvironmentFile wants them quoted.
-  const dockerEnv = Object.entries(env).map(([k, v]) => `${k}=${v}`);
-  const systemdEnv = Object.entries(env).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
   const boot_ = bootScript(revision, settings);
   const gpu = isGpu(revision.resources, settings.vmSize) ? gpuScript(a.image !== undefined) : null;
   let exec: string[];
@@ -72,7 +70,7 @@ export function customData(revision: DeployerRevision, boot: BootSettings | numb
     exec = [
       'ExecStartPre=-/usr/bin/docker rm -f bp-app',
       `ExecStartPre=/usr/bin/docker pull ${shellQuote(a.image)}`,
-      `ExecStart=/usr/bin/docker run --rm --name bp-app${gpu ? ' --gpus all' : ''} --env-file /etc/bp/docker.env -p ${port}:${port} ${shellQuote(a.image)}`,
+      `ExecStart=/usr/bin/docker run --rm ${dockerRunArgs({ name: 'bp-app', flags: gpu ? ' --gpus all' : '', envFile: '/etc/bp/docker.env', port, image: a.image })}`,
     ];
     prepare = [
       '  - [sh, -c, "command -v docker >/dev/null || (apt-get update -q && apt-get install -y -q docker.io)"]',
@@ -104,8 +102,8 @@ export function customData(revision: DeployerRevision, boot: BootSettings | numb
     '#cloud-config',
     '# Written by bp: runs this revision under systemd, restarted if it exits. It holds no secret value.',
     'write_files:',
-    ...envFile('/etc/bp/docker.env', PLAIN_DOCKER_ENV, dockerEnv),
-    ...envFile('/etc/bp/app.env', PLAIN_SYSTEMD_ENV, systemdEnv),
+    ...envFile('/etc/bp/docker.env', PLAIN_DOCKER_ENV, envFileLines(env, 'docker')),
+    ...envFile('/etc/bp/app.env', PLAIN_SYSTEMD_ENV, envFileLines(env, 'systemd')),
     ...(boot_ ? script('/etc/bp/boot.sh', boot_) : []),
     ...(gpu ? script('/etc/bp/gpu.sh', gpu) : []),
     '  - path: /etc/systemd/system/bp-app.service',

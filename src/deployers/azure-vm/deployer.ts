@@ -4,10 +4,10 @@
  * check their preconditions before any API call; verbs touching one deployment's profile are
  * serialized in this process (a profile is written whole, with one PUT).
  */
-import type { Deployer, DeployerEnvironment, Logger, Observation, SplitResult, StageResult } from '../kit/api.js';
+import type { Deployer, DeployerEnvironment, Observation, SplitResult, StageResult } from '../kit/api.js';
 import type { VerbOptions, WarmResult } from '../kit/api.js';
-import { beginRevisionVerb, beginSplitVerb, beginVerb, keyedMutex, ProviderError } from '../kit/api.js';
-import { sleep } from '../kit/abort.js';
+import { beginRevisionVerb, beginSplitVerb, beginVerb, ProviderError, waitOutDrain } from '../kit/api.js';
+import { SdkDeployer } from '../kit/sdk.js';
 import type { Settings } from './config.js';
 import { armOrNull } from './errors.js';
 import { observeEnvironment } from './observe.js';
@@ -16,23 +16,14 @@ import { Routing, type RoutedEntry } from './routing.js';
 import { createClients, type AzureClients } from './sdk.js';
 import { enforcedSplit } from './weights.js';
 
-export class AzureVmDeployer implements Deployer {
-  private clientsPromise: Promise<AzureClients> | null = null;
-  private readonly exclusive = keyedMutex();
+export class AzureVmDeployer extends SdkDeployer<Settings, AzureClients> implements Deployer {
+  protected createClients(): Promise<AzureClients> {
+    return createClients(this.config);
+  }
 
-  constructor(
-    private readonly settings: Settings,
-    private readonly logger: Logger,
-  ) {}
-
-  /** The SDKs are loaded on the first call that needs the API, never by `create`. */
   private async api(): Promise<{ c: AzureClients; revisions: RevisionResources }> {
-    if (!this.clientsPromise) {
-      this.clientsPromise = createClients(this.settings);
-      this.clientsPromise.catch(() => (this.clientsPromise = null));
-    }
-    const c = await this.clientsPromise;
-    return { c, revisions: new RevisionResources(c, this.settings) };
+    const c = await this.clients();
+    return { c, revisions: new RevisionResources(c, this.config) };
   }
 
   async stageRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<StageResult> {
@@ -45,7 +36,7 @@ export class AzureVmDeployer implements Deployer {
     const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'warming');
     const { revisions } = await this.api();
     const t = revisions.target(env.environment_id, deployment, revision);
-    const result = await this.exclusive(`revision:${revisionId}`, () => revisions.warm(t, opts.signal));
+    const result = await this.exclusive(`revision:${revisionId}`, () => revisions.warm(t, opts));
     this.logger.info(`azure-vm: revision ${revisionId} is healthy behind ${t.names.loadBalancer}`);
     return result;
   }
@@ -60,11 +51,14 @@ export class AzureVmDeployer implements Deployer {
     const { signal } = opts;
     const { c, revisions } = await this.api();
     const t = revisions.target(env.environment_id, deployment, revision);
-    const routing = new Routing(c, this.settings, env.environment_id);
+    const routing = new Routing(c, this.config, env.environment_id);
     const disabled = await this.exclusive(`deployment:${deployment.deployment_id}`, () =>
       routing.disable(deployment.deployment_id, t.names.base, signal),
     );
-    if (disabled) await sleep(revision.drain_seconds * 1000, signal, `draining "${revisionId}"`);
+    if (disabled)
+      await waitOutDrain(revision, opts, {
+        what: `resolvers and open connections to leave "${revisionId}" (Traffic Manager endpoint disabled)`,
+      });
     await this.exclusive(`revision:${revisionId}`, () => revisions.deallocate(t, signal));
     return {};
   }
@@ -74,7 +68,7 @@ export class AzureVmDeployer implements Deployer {
     const { signal } = opts;
     const { c, revisions } = await this.api();
     const t = revisions.target(env.environment_id, deployment, revision);
-    const routing = new Routing(c, this.settings, env.environment_id);
+    const routing = new Routing(c, this.config, env.environment_id);
     await this.exclusive(`deployment:${deployment.deployment_id}`, () =>
       routing.remove(deployment.deployment_id, revisionId, t.names.base, signal),
     );
@@ -91,7 +85,7 @@ export class AzureVmDeployer implements Deployer {
       const revision = deployment.revisions.find((r) => r.revision_id === e.revision_id)!;
       const t = revisions.target(env.environment_id, deployment, revision);
       const ip = await armOrNull(`read public IP ${t.names.publicIp}`, signal, () =>
-        c.network.publicIPAddresses.get(this.settings.resource_group, t.names.publicIp, { abortSignal: signal }),
+        c.network.publicIPAddresses.get(this.config.resource_group, t.names.publicIp, { abortSignal: signal }),
       );
       const serving = !!ip?.dnsSettings?.fqdn && ip.provisioningState === 'Succeeded';
       if (e.weight_bps > 0 && !serving) {
@@ -110,7 +104,7 @@ export class AzureVmDeployer implements Deployer {
         });
       }
     }
-    const routing = new Routing(c, this.settings, env.environment_id);
+    const routing = new Routing(c, this.config, env.environment_id);
     await this.exclusive(`deployment:${deploymentId}`, () => routing.apply(deployment, routed, signal));
     // Traffic Manager weighs per mille: report (and let bp record) the split it really enforces.
     const enforced = enforcedSplit(entries);
@@ -126,17 +120,13 @@ export class AzureVmDeployer implements Deployer {
   async releaseRouting(env: DeployerEnvironment, deploymentId: string, opts: VerbOptions): Promise<void> {
     beginVerb(opts, `releasing the routing of "${deploymentId}"`);
     const { c } = await this.api();
-    const routing = new Routing(c, this.settings, env.environment_id);
+    const routing = new Routing(c, this.config, env.environment_id);
     await this.exclusive(`deployment:${deploymentId}`, () => routing.releaseAll(deploymentId, opts.signal));
   }
 
   async observe(env: DeployerEnvironment, opts: VerbOptions): Promise<Observation> {
     beginVerb(opts, 'observing');
     const { c, revisions } = await this.api();
-    return observeEnvironment(c, revisions, this.settings.resource_group, env, opts.signal);
-  }
-
-  async close(): Promise<void> {
-    this.clientsPromise = null;
+    return observeEnvironment(c, revisions, this.config.resource_group, env, opts.signal);
   }
 }

@@ -3,18 +3,8 @@
  * and "another operation is in progress" are retryable; quota, permission, credential and
  * invalid-request errors need a person and are not. Every SDK call goes through `arm()`.
  */
-import type { BpError } from '../../model/errors.js';
-import {
-  type Classifier,
-  type FailureKind,
-  isRetryableKind,
-  parseRetryAfter,
-  type ProviderCall,
-  providerCall,
-  providerCallOrNull,
-  type ProviderFailure,
-  toBpError,
-} from '../kit/provider-errors.js';
+import type { Classifier, FailureKind, ProviderFailure } from '../kit/provider-errors.js';
+import { isRetryableKind, parseRetryAfter, providerCalls } from '../kit/provider-errors.js';
 
 export interface AzureFailure {
   /** HTTP status (0: no answer, or a long-running operation that ended Failed). */
@@ -127,7 +117,9 @@ function describe(f: ProviderFailure, what: string): string {
     return `Azure ${what} failed: no usable credential (${f.message.split('\n')[0]}); see docs/deployers/azure-vm.md, Credentials`;
   }
   let hint = '';
-  if (f.kind === 'quota')
+  if (f.code === 'SkuNotAvailable')
+    hint = '; the VM size is not offered there: choose another vm_size or location (az vm list-skus -l LOCATION)';
+  else if (f.kind === 'quota')
     hint = '; request a quota increase (Usage + quotas in the portal) or lower resources.replicas';
   else if (f.kind === 'auth')
     hint = '; check the credentials and the role assignments listed in docs/deployers/azure-vm.md';
@@ -136,32 +128,13 @@ function describe(f: ProviderFailure, what: string): string {
   return `Azure ${what} failed (${status}${f.code ? ` ${f.code}` : ''}): ${f.message}${hint}`;
 }
 
-const call = (what: string, signal: AbortSignal | undefined): ProviderCall => ({
-  what,
-  signal,
-  classify: classifyAzure,
-  describe,
-});
+const azure = providerCalls(classifyAzure, describe);
 
 /** An operator-facing error for `what` (e.g. "create virtual machine bp-web-1a2b-vm-0"). */
-export function providerError(what: string, e: unknown, signal?: AbortSignal): BpError {
-  return toBpError(call(what, signal), e);
-}
+export const providerError = azure.error;
 
-/**
- * Runs one SDK call (or poller) once and translates its failure. `fn` is typed `Promise<T> | T`
- * so that, type-checked without the SDK installed (its stand-in types are `any`), T is `any`
- * rather than `unknown`.
- */
-export function arm<T>(what: string, signal: AbortSignal | undefined, fn: () => Promise<T> | T): Promise<T> {
-  return providerCall(call(what, signal), async () => fn());
-}
+/** Runs one SDK call (or poller) once and translates its failure. */
+export const arm = azure.call;
 
 /** Like `arm`, but a resource that does not exist is `null`, not an error. */
-export function armOrNull<T>(
-  what: string,
-  signal: AbortSignal | undefined,
-  fn: () => Promise<T> | T,
-): Promise<T | null> {
-  return providerCallOrNull(call(what, signal), async () => fn());
-}
+export const armOrNull = azure.callOrNull;

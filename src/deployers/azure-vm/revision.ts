@@ -5,7 +5,7 @@
  * backend pool. Every step looks first and PUTs only what is missing or Failed; ARM PUTs are
  * create-or-update, so a repeated or resumed call converges to the same resources.
  */
-import type { DeployerDeployment, DeployerRevision } from '../../model/deployer.js';
+import type { DeployerDeployment, DeployerRevision, VerbOptions } from '../../model/deployer.js';
 import { ProviderError } from '../../model/errors.js';
 import type { Settings } from './config.js';
 import { vmSizeFor } from './config.js';
@@ -15,9 +15,11 @@ import { powerOf, vmModel, type ExistingOsProfile } from './vm-model.js';
 
 export { powerOf } from './vm-model.js';
 import { arm, armOrNull } from './errors.js';
+import { SizeOffers } from './size-offers.js';
 import { revisionNames, revisionTags, type RevisionNames } from './names.js';
 import type { AzureClients } from './sdk.js';
 import { done, pending, pollUntil } from '../kit/poll.js';
+import { replicaProgress } from '../kit/progress.js';
 
 export interface RevisionTarget {
   environmentId: string;
@@ -32,12 +34,14 @@ const IP_CONFIG = 'ipconfig';
 export class RevisionResources {
   private readonly rg: string;
   private sshKey: string | null = null;
+  private readonly offers: SizeOffers;
 
   constructor(
     private readonly c: AzureClients,
     private readonly s: Settings,
   ) {
     this.rg = s.resource_group;
+    this.offers = SizeOffers.for(c, s);
   }
 
   /** What names are unique within: `subscription/resource group`. */
@@ -68,6 +72,7 @@ export class RevisionResources {
     // Limits before any call: custom data over 65,535 bytes would only be refused at the VM PUT.
     customData(t.revision, this.boot());
     const size = vmSizeFor(t.revision.resources, this.s.vm_size);
+    await this.offers.ensureOffered(size, signal);
     const m = /\/virtualNetworks\/([^/]+)\/subnets\/([^/]+)$/.exec(this.s.subnet_id)!;
     const rg = this.s.subnet_id.split('/')[4];
     const subnet = await armOrNull(`read subnet ${m[2]}`, signal, () =>
@@ -77,12 +82,13 @@ export class RevisionResources {
     return { vm_size: size, subnet_id: this.s.subnet_id, public_ip: t.names.publicIp };
   }
 
-  async warm(t: RevisionTarget, signal: AbortSignal): Promise<{ outputs: Record<string, unknown>; endpoint: string }> {
+  async warm(t: RevisionTarget, opts: VerbOptions): Promise<{ outputs: Record<string, unknown>; endpoint: string }> {
+    const { signal } = opts;
     await this.stage(t, signal);
     const fqdn = await this.ensureFrontDoor(t, signal);
     const replicas = Math.max(1, t.revision.resources.replicas);
     await Promise.all(Array.from({ length: replicas }, (_, i) => this.ensureVm(t, i, signal)));
-    const vms = await this.waitHealthy(t, replicas, signal);
+    const vms = await this.waitHealthy(t, replicas, opts);
     return {
       outputs: {
         public_ip: t.names.publicIp,
@@ -280,13 +286,22 @@ export class RevisionResources {
     );
   }
 
-  private async waitHealthy(t: RevisionTarget, replicas: number, signal: AbortSignal): Promise<string[]> {
+  /** Polls until every VM runs and is Up in the health probe, reporting `1/2 VMs up` and a VM that is not. */
+  private async waitHealthy(t: RevisionTarget, replicas: number, opts: VerbOptions): Promise<string[]> {
+    const { signal } = opts;
     const limitS = t.revision.health.timeout_seconds + this.s.boot_grace_seconds;
     const names = Array.from({ length: replicas }, (_, i) => t.names.vm(i));
+    const progress = replicaProgress(opts.progress, {
+      waitingFor: `${replicas} VMs of "${t.revision.revision_id}" to pass the health probe of ${t.names.loadBalancer}`,
+      wanted: replicas,
+      unit: 'VMs running and up in the health probe',
+    });
     return pollUntil(
       async () => {
         const h = await this.health(t, names, signal);
         const healthy = h.filter((x) => x.power === 'running' && x.up);
+        const other = h.find((x) => x.power !== 'running' || !x.up);
+        progress.set(healthy.length, other && `${other.vm} ${other.power}/${other.up ? 'up' : 'down'}`);
         const detail =
           `${healthy.length} of ${replicas} VMs passed the load balancer's health probe ` +
           `(${t.revision.health.http_path} on port ${this.s.port}) within ${limitS} s (${h.map((x) => `${x.vm} ${x.power}${x.up ? '/up' : '/down'}`).join(', ')})`;
@@ -310,18 +325,7 @@ export class RevisionResources {
 
   /** VM names of the revision that exist now, found by tag (covers any replica count). */
   async vmsOf(t: RevisionTarget, signal: AbortSignal): Promise<string[]> {
-    const out: string[] = [];
-    await arm('list VMs', signal, async () => {
-      for await (const vm of this.c.compute.virtualMachines.list(this.rg, { abortSignal: signal })) {
-        if (
-          vm.tags?.['bp-revision'] === t.revision.revision_id &&
-          vm.tags?.['bp-environment'] === t.environmentId &&
-          vm.name
-        )
-          out.push(vm.name);
-      }
-    });
-    return out.sort();
+    return namesOf(t, 'list VMs', signal, () => this.c.compute.virtualMachines.list(this.rg, { abortSignal: signal }));
   }
 
   /** Stops paying for the VMs once the revision is out of every split; warm starts them again. */
@@ -349,17 +353,9 @@ export class RevisionResources {
         arm(`delete VM ${name}`, signal, () => this.c.compute.virtualMachines.delete(this.rg, name, this.lro(signal))),
       ),
     );
-    const nics: string[] = [];
-    await arm('list NICs', signal, async () => {
-      for await (const nic of this.c.network.networkInterfaces.list(this.rg, { abortSignal: signal })) {
-        if (
-          nic.tags?.['bp-revision'] === t.revision.revision_id &&
-          nic.tags?.['bp-environment'] === t.environmentId &&
-          nic.name
-        )
-          nics.push(nic.name);
-      }
-    });
+    const nics = await namesOf(t, 'list NICs', signal, () =>
+      this.c.network.networkInterfaces.list(this.rg, { abortSignal: signal }),
+    );
     await Promise.all(
       nics.map((name) =>
         arm(`delete NIC ${name}`, signal, () =>
@@ -374,4 +370,25 @@ export class RevisionResources {
       this.c.network.publicIPAddresses.beginDeleteAndWait(this.rg, t.names.publicIp, this.lro(signal)),
     );
   }
+}
+
+/** The names, sorted, of the listed resources tagged as the revision's (covers any replica count). */
+async function namesOf(
+  t: RevisionTarget,
+  what: string,
+  signal: AbortSignal,
+  list: () => AsyncIterable<{ name?: string; tags?: Record<string, string> }>,
+): Promise<string[]> {
+  const names: string[] = [];
+  await arm(what, signal, async () => {
+    for await (const r of list()) {
+      if (
+        r.tags?.['bp-revision'] === t.revision.revision_id &&
+        r.tags?.['bp-environment'] === t.environmentId &&
+        r.name
+      )
+        names.push(r.name);
+    }
+  });
+  return names.sort();
 }

@@ -8,7 +8,8 @@ import type * as ComputeSdk from '@azure/arm-compute';
 import type * as NetworkSdk from '@azure/arm-network';
 import type * as TrafficManagerSdk from '@azure/arm-trafficmanager';
 import type * as IdentitySdk from '@azure/identity';
-import { PluginLoadError, ProviderError } from '../../model/errors.js';
+import { ProviderError } from '../../model/errors.js';
+import { importPackage } from '../kit/sdk.js';
 import type { Settings } from './config.js';
 
 export const INSTALL =
@@ -22,15 +23,8 @@ export interface AzureClients {
 
 type TokenCredential = IdentitySdk.TokenCredential;
 
-async function importSdk<T>(name: string): Promise<T> {
-  try {
-    return (await import(name)) as T;
-  } catch (e) {
-    throw new PluginLoadError(
-      `the azure-vm deployer needs the Azure SDK package ${name}, which is not installed; run: ${INSTALL}`,
-      { cause: e },
-    );
-  }
+function importSdk<T>(name: string): Promise<T> {
+  return importPackage<T>(name, { deployer: 'azure-vm', what: 'Azure SDK package', install: INSTALL });
 }
 
 function readCa(settings: Settings): string | undefined {

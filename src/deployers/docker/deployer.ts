@@ -7,7 +7,7 @@ import type { Deployer, DeployerDeployment, DeployerEnvironment, DeployerRevisio
 import type { Observation, ObservedRevision, StageResult, VerbOptions, WarmResult } from '../kit/api.js';
 import { beginRevisionVerb, beginVerb, ProviderError } from '../kit/api.js';
 import type { RouterEntry } from '../../router/config.js';
-import { RoutedVerbs } from '../local-host/routed-verbs.js';
+import { LocallyRoutedDeployer } from '../local-host/routed-verbs.js';
 import type { DockerSettings } from './config.js';
 import { listContainers, removeContainer, type RevisionContainer, stopContainer } from './containers.js';
 import type { Engine } from './engine.js';
@@ -32,18 +32,13 @@ export interface DockerDeployerDeps {
   logger: Logger;
 }
 
-export class DockerDeployer implements Deployer {
+/** The deployments' routers run on this host, like local-process's, with records under the state dir. */
+export class DockerDeployer extends LocallyRoutedDeployer implements Deployer {
   private readonly deps: ReplicaDeps;
-  /** The deployments' routers run on this host, like local-process's, with records under the state dir. */
-  private readonly local: RoutedVerbs;
 
   constructor(deps: DockerDeployerDeps) {
+    super(deps.stateDir, { logger: deps.logger, ...deps.settings });
     this.deps = { engine: deps.engine, settings: deps.settings, where: deps.where, logger: deps.logger };
-    this.local = new RoutedVerbs(deps.stateDir, {
-      logger: deps.logger,
-      killGraceMs: deps.settings.killGraceMs,
-      healthIntervalMs: deps.settings.healthIntervalMs,
-    });
   }
 
   async stageRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<StageResult> {
@@ -62,7 +57,7 @@ export class DockerDeployer implements Deployer {
     const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'warming');
     imageOf(revision);
     const containers = await this.local.exclusive(`revision:${revisionId}`, () =>
-      warmContainers(this.deps, env, deployment, revision, opts.signal, opts.progress),
+      warmContainers(this.deps, env, deployment, revision, opts),
     );
     const backends = containers.map((c) => c.url as string);
     // A healed replica may have a new port, and a re-warmed revision must leave `draining`.
@@ -98,29 +93,12 @@ export class DockerDeployer implements Deployer {
     );
   }
 
-  /** The deployment's router metrics (docs/metrics.md): its router runs on this host, like local-process's. */
-  scrapeMetrics(_env: DeployerEnvironment, deploymentId: string, opts: VerbOptions) {
-    return this.local.scrape(deploymentId, opts);
-  }
-
-  releaseRouting(_env: DeployerEnvironment, deploymentId: string, opts: VerbOptions) {
-    return this.local.release(deploymentId, opts);
-  }
-
   async observe(env: DeployerEnvironment, opts: VerbOptions): Promise<Observation> {
     beginVerb(opts, 'observing');
     const observation: Observation = { revisions: {}, splits: {} };
     const all = await listContainers(this.deps, env.environment_id);
-    const checks: Promise<void>[] = [];
-    const declared = new Map<string, DeployerRevision>();
-    for (const deployment of env.deployments) {
-      for (const revision of deployment.revisions) declared.set(revision.revision_id, revision);
-      checks.push(
-        this.local.routers.observed(deployment.deployment_id).then((split) => {
-          if (split) observation.splits[deployment.deployment_id] = split;
-        }),
-      );
-    }
+    const checks = this.observeSplits(env, observation);
+    const declared = new Map(env.deployments.flatMap((d) => d.revisions.map((r) => [r.revision_id, r] as const)));
     // Containers of this deployer's deployments that env no longer names are reported too (leaks, drift).
     const mine = new Set(env.deployments.map((d) => d.deployment_id));
     const revisionIds = new Set([

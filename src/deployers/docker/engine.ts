@@ -5,7 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import type Dockerode from 'dockerode';
-import { PluginLoadError, ProviderError } from '../../model/errors.js';
+import { ProviderError } from '../../model/errors.js';
+import { importPackage } from '../kit/sdk.js';
 import type { DockerConfig } from './config.js';
 
 export type Engine = Dockerode;
@@ -30,15 +31,11 @@ function readTlsFile(path: string | undefined, what: string): Buffer | undefined
 }
 
 export async function connectEngine(config: DockerConfig): Promise<Engine> {
-  let Docker: typeof Dockerode;
-  try {
-    Docker = (await import('dockerode')).default;
-  } catch (e) {
-    throw new PluginLoadError(
-      'the docker deployer needs the "dockerode" package, which is not installed; install it with: npm install dockerode',
-      { cause: e },
-    );
-  }
+  const { default: Docker } = await importPackage<{ default: typeof Dockerode }>('dockerode', {
+    deployer: 'docker',
+    what: 'package',
+    install: 'npm install dockerode',
+  });
   if (config.socket_path) return new Docker({ socketPath: config.socket_path });
   if (config.host) {
     const protocol = config.protocol ?? 'http';

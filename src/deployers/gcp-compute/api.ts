@@ -13,6 +13,12 @@ import type { SdkClients } from './sdk.js';
 
 export type Json = Record<string, unknown>;
 
+export interface QuotaEntry {
+  metric: string;
+  limit: number;
+  usage: number;
+}
+
 interface Kind {
   client: string;
   field: string;
@@ -28,6 +34,7 @@ export const KINDS = {
   forwardingRules: { client: 'GlobalForwardingRulesClient', field: 'forwardingRule', zonal: false },
   instanceGroupManagers: { client: 'InstanceGroupManagersClient', field: 'instanceGroupManager', zonal: true },
   instances: { client: 'InstancesClient', field: 'instance', zonal: true },
+  machineTypes: { client: 'MachineTypesClient', field: 'machineType', zonal: true },
 } as const satisfies Record<string, Kind>;
 export type KindName = keyof typeof KINDS;
 
@@ -43,6 +50,22 @@ export function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined, wha
     signal.addEventListener('abort', onAbort, { once: true });
     p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
+}
+
+/**
+ * A resource as the API sends it. The SDK's decoded messages also carry a `_field: "field"`
+ * marker per optional field (protobufjs' synthetic oneofs); a body built from a read resource
+ * (a full update) must not hand those back (the SDK drops unknown names without a word).
+ */
+export function apiShape(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(apiShape);
+  if (typeof value !== 'object' || value === null) return value;
+  const out: Json = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (k.startsWith('_') && v === k.slice(1)) continue;
+    out[k] = apiShape(v);
+  }
+  return out;
 }
 
 export class GceApi {
@@ -76,7 +99,7 @@ export class GceApi {
 
   async get(kind: KindName, name: string, signal?: AbortSignal): Promise<Json | null> {
     try {
-      return (await this.call(kind, 'get', { [KINDS[kind].field]: name }, signal)) as Json;
+      return apiShape(await this.call(kind, 'get', { [KINDS[kind].field]: name }, signal)) as Json;
     } catch (e) {
       if (isNotFound(failureOf(e))) return null;
       throw providerError(`get ${kind}/${name}`, e);
@@ -100,7 +123,7 @@ export class GceApi {
           signal,
           `list ${kind}`,
         )) as [Json[], unknown, { nextPageToken?: string } | undefined];
-        out.push(...(items ?? []));
+        out.push(...(items ?? []).map((i) => apiShape(i) as Json));
         pageToken = raw?.nextPageToken || undefined;
       } while (pageToken);
     } catch (e) {
@@ -142,6 +165,46 @@ export class GceApi {
 
   async resize(group: string, size: number, signal?: AbortSignal): Promise<void> {
     await this.mutateOrThrow('instanceGroupManagers', 'resize', group, { size }, signal);
+  }
+
+  /** `Region.quotas` of the zone's region, or `Project.quotas` (global ones): metric, limit, usage. */
+  async quotas(scope: 'region' | 'project', signal?: AbortSignal): Promise<QuotaEntry[]> {
+    const region = this.zone.replace(/-[a-z]$/, '');
+    const [client, request] =
+      scope === 'region'
+        ? (['RegionsClient', { project: this.project, region }] as const)
+        : (['ProjectsClient', { project: this.project }] as const);
+    try {
+      const c = this.clients.get(client);
+      const [r] = (await abortable(c.get.call(c, request, CALL_OPTIONS), signal, `get ${scope} quotas`)) as [
+        { quotas?: QuotaEntry[] },
+      ];
+      return r.quotas ?? [];
+    } catch (e) {
+      throw providerError(`get ${scope === 'region' ? `regions/${region}` : 'project'} quotas`, e);
+    }
+  }
+
+  /** Why the group last failed to create a VM (`listErrors`, newest first) at or after `since` (ms), or null. */
+  async groupError(
+    group: string,
+    since: number,
+    signal?: AbortSignal,
+  ): Promise<{ code: string; message: string } | null> {
+    try {
+      const c = this.clients.get(KINDS.instanceGroupManagers.client);
+      const request = { ...this.scope('instanceGroupManagers'), instanceGroupManager: group, maxResults: 1 };
+      const [items] = (await abortable(
+        c.listErrors.call(c, request, { ...CALL_OPTIONS, autoPaginate: false }),
+        signal,
+        `listErrors ${group}`,
+      )) as [Array<{ timestamp?: string; error?: { code?: string; message?: string } }>];
+      const latest = items?.[0];
+      const error = latest && Date.parse(latest.timestamp ?? '') >= since ? latest.error : undefined;
+      return error?.code ? { code: error.code, message: error.message ?? error.code } : null;
+    } catch (e) {
+      throw providerError(`listErrors instanceGroupManagers/${group}`, e);
+    }
   }
 
   async getHealth(

@@ -10,16 +10,18 @@
  */
 import type { DeployerRevision, EnvironmentProblem } from '../../model/deployer.js';
 import type { Environment } from '../../model/environment.js';
+import { bootEnv, bootEnvRefused, bootSecretProblems } from '../kit/boot-secrets.js';
+import type { BootSecret, BootSecretRules } from '../kit/boot-secrets.js';
 import {
-  bootEnv,
-  bootEnvRefused,
-  bootSecretProblems,
+  bearerGet,
+  dockerRunArgs,
   jsonKeyFilter,
+  scriptHead,
   secretLines,
   shellQuote,
-  type BootSecret,
-  type BootSecretRules,
-} from '../kit/boot-secrets.js';
+  tokenFunction,
+  writeEnvFile,
+} from '../kit/boot-script.js';
 import { machineTypeFor, type GcpComputeConfig, type Settings } from './config.js';
 
 export type ImageFamily = 'cos' | 'debian' | 'ubuntu' | 'other';
@@ -77,12 +79,10 @@ export function bootRefused(config: GcpComputeConfig, revision: DeployerRevision
 const TOKEN_URL = 'http://metadata.google.internal/computeMetadata/v1/instance/service-accounts/default/token';
 
 /** A shell function printing an OAuth access token of the VM's service account (metadata server). */
-const TOKEN_FUNCTION = [
-  'bp_token() {',
-  `  curl -fsS --retry 10 --retry-connrefused -H 'Metadata-Flavor: Google' '${TOKEN_URL}' |`,
-  `    sed -n 's/.*"access_token"[[:space:]]*:[[:space:]]*"\\([^"]*\\)".*/\\1/p'`,
-  '}',
-];
+const TOKEN_FUNCTION = tokenFunction(
+  `-H 'Metadata-Flavor: Google' '${TOKEN_URL}'`,
+  `sed -n 's/.*"access_token"[[:space:]]*:[[:space:]]*"\\([^"]*\\)".*/\\1/p'`,
+);
 
 /**
  * Secret Manager `versions/V:access` over REST with the VM's token (given on stdin, never on a
@@ -91,9 +91,7 @@ const TOKEN_FUNCTION = [
 export function gcpFetchCommand(s: BootSecret, project: string): string {
   const name = s.ref.startsWith('projects/') ? s.ref : `projects/${project}/secrets/${s.ref}`;
   const url = `https://secretmanager.googleapis.com/v1/${name}/versions/${s.version ?? 'latest'}:access`;
-  const cmd =
-    `printf 'Authorization: Bearer %s\\n' "$(bp_token)" | curl -fsS --retry 5 -H @- ${shellQuote(url)} | ` +
-    `sed -n 's/.*"data"[[:space:]]*:[[:space:]]*"\\([^"]*\\)".*/\\1/p' | base64 -d`;
+  const cmd = `${bearerGet(url)} | ` + `sed -n 's/.*"data"[[:space:]]*:[[:space:]]*"\\([^"]*\\)".*/\\1/p' | base64 -d`;
   return s.key === undefined ? cmd : `${cmd} | ${jsonKeyFilter(s.key)}`;
 }
 
@@ -128,18 +126,13 @@ export function startupScript(settings: Settings, revision: DeployerRevision): s
   const image = a.image !== undefined;
   const dir = image ? '/var/lib/bp' : '/opt/bp';
   const envFile = `${dir}/${image ? 'app.env' : 'env'}`;
-  // Docker's --env-file takes values verbatim; systemd's EnvironmentFile wants them quoted.
-  const envLines = Object.entries(env).map(([k, v]) => (image ? `${k}=${v}` : `${k}=${JSON.stringify(v)}`));
   const registry = image ? googleRegistry(a.image!) : null;
   const lines = [
-    '#!/bin/bash',
-    `# Written by bp: runs revision ${revision.revision_id}, restarted if it exits. It holds no secret value.`,
-    'set -euo pipefail',
-    'umask 077',
+    ...scriptHead(
+      `Written by bp: runs revision ${revision.revision_id}, restarted if it exits. It holds no secret value.`,
+    ),
     `install -d -m 0700 ${dir}`,
-    `cat > ${envFile} <<'BP_ENV_EOF'`,
-    ...envLines,
-    'BP_ENV_EOF',
+    ...writeEnvFile(envFile, env, image ? 'docker' : 'systemd'),
   ];
   if (secrets.length > 0 || registry) lines.push(...TOKEN_FUNCTION);
   lines.push(
@@ -162,7 +155,7 @@ export function startupScript(settings: Settings, revision: DeployerRevision): s
         ? [`bp_token | docker login --username oauth2accesstoken --password-stdin ${shellQuote(`https://${registry}`)}`]
         : []),
       'docker rm -f bp-app >/dev/null 2>&1 || true',
-      `docker run -d --restart=always --name bp-app${gpu?.flags ?? ''} --env-file ${envFile} -p ${settings.port}:${settings.port} ${shellQuote(a.image!)}`,
+      `docker run -d --restart=always ${dockerRunArgs({ name: 'bp-app', flags: gpu?.flags, envFile, port: settings.port, image: a.image! })}`,
     );
   } else {
     const argv = a.binary !== undefined ? ['/opt/bp/app'] : (a.command as string[]);

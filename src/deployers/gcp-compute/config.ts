@@ -3,9 +3,8 @@
  * catalog that turns a revision's `resources` into a Compute Engine machine type.
  */
 import type { Resources } from '../../model/environment.js';
-import { ProviderError } from '../../model/errors.js';
-import { smallestFit } from '../kit/catalog.js';
-import { bootGraceSchema, warmPollIntervalSchema } from '../kit/config-schema.js';
+import { type CatalogSize, requireFit } from '../kit/catalog.js';
+import { bootGraceSchema, portSchema, warmPollIntervalSchema } from '../kit/config-schema.js';
 
 export interface GcpComputeConfig {
   project: string;
@@ -59,13 +58,7 @@ export const configSchema = {
       type: 'string',
       description: 'Machine type for every revision; else chosen from resources by the catalog.',
     },
-    port: {
-      type: 'integer',
-      minimum: 1,
-      maximum: 65535,
-      default: 8080,
-      description: 'Port revisions listen on ($PORT).',
-    },
+    port: portSchema(8080, 'Port revisions listen on ($PORT).'),
     network_tags: {
       type: 'array',
       items: { type: 'string' },
@@ -98,13 +91,7 @@ export const configSchema = {
       default: true,
       description: 'Create a target HTTP proxy and global forwarding rule per deployment.',
     },
-    frontend_port: {
-      type: 'integer',
-      minimum: 1,
-      maximum: 65535,
-      default: 80,
-      description: 'Forwarding-rule port when a deployment has no listen.',
-    },
+    frontend_port: portSchema(80, 'Forwarding-rule port when a deployment has no listen.'),
     load_balancing_scheme: { enum: ['EXTERNAL_MANAGED', 'INTERNAL_SELF_MANAGED'], default: 'EXTERNAL_MANAGED' },
     boot_grace_seconds: bootGraceSchema(240),
     poll_interval_ms: warmPollIntervalSchema,
@@ -135,15 +122,8 @@ export function settingsFrom(config: GcpComputeConfig): Settings {
   };
 }
 
-interface MachineType {
-  name: string;
-  cpu: number;
-  memory_mb: number;
-  gpu: number;
-}
-
 /** Smallest first; the first type that covers cpu, memory and gpu wins. G2 types carry NVIDIA L4 GPUs. */
-export const MACHINE_CATALOG: readonly MachineType[] = [
+const MACHINE_CATALOG: readonly CatalogSize[] = [
   { name: 'e2-micro', cpu: 0.25, memory_mb: 1024, gpu: 0 },
   { name: 'e2-small', cpu: 0.5, memory_mb: 2048, gpu: 0 },
   { name: 'e2-medium', cpu: 1, memory_mb: 4096, gpu: 0 },
@@ -160,11 +140,10 @@ export const MACHINE_CATALOG: readonly MachineType[] = [
 
 export function machineTypeFor(resources: Resources, configured: string | undefined): { name: string; gpu: boolean } {
   if (configured) return { name: configured, gpu: resources.gpu > 0 || /^(a2|a3|g2)-/.test(configured) };
-  const fit = smallestFit(MACHINE_CATALOG, resources, (m) => m.cpu);
-  if (!fit) {
-    throw new ProviderError(
-      `no catalog machine type has ${resources.cpu} vCPU, ${resources.memory_mb} MB and ${resources.gpu} GPU; set machine_type in the deployer config`,
-    );
-  }
+  const fit = requireFit(
+    MACHINE_CATALOG,
+    resources,
+    `no catalog machine type has ${resources.cpu} vCPU, ${resources.memory_mb} MB and ${resources.gpu} GPU; set machine_type in the deployer config`,
+  );
   return { name: fit.name, gpu: fit.gpu > 0 };
 }

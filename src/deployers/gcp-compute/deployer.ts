@@ -4,9 +4,10 @@
  * preconditions before any API call; verbs touching one deployment's URL map are serialized
  * in this process, and the map's fingerprint guards against writers elsewhere.
  */
-import type { Deployer, DeployerEnvironment, Logger, Observation, SplitResult, StageResult } from '../kit/api.js';
+import type { Deployer, DeployerEnvironment, Observation, SplitResult, StageResult } from '../kit/api.js';
 import type { VerbOptions, WarmResult } from '../kit/api.js';
-import { beginRevisionVerb, beginSplitVerb, beginVerb, keyedMutex, ProviderError } from '../kit/api.js';
+import { beginRevisionVerb, beginSplitVerb, beginVerb, ProviderError } from '../kit/api.js';
+import { SdkDeployer } from '../kit/sdk.js';
 import { GceApi } from './api.js';
 import type { Settings } from './config.js';
 import { observeEnvironment } from './observe.js';
@@ -15,36 +16,24 @@ import { Routing } from './routing.js';
 import { enforcedSplit } from './weights.js';
 import { clientOptions, loadSdk, SdkClients } from './sdk.js';
 
-export class GcpComputeDeployer implements Deployer {
-  private clients: Promise<SdkClients> | null = null;
-  /** Serializes read-modify-write of one URL map or revision (bp runs verbs in parallel). */
-  private readonly exclusive = keyedMutex();
+export class GcpComputeDeployer extends SdkDeployer<Settings, SdkClients> implements Deployer {
+  protected async createClients(): Promise<SdkClients> {
+    return new SdkClients(await loadSdk(), clientOptions(this.config.project, this.config.endpoint));
+  }
 
-  constructor(
-    private readonly settings: Settings,
-    private readonly logger: Logger,
-  ) {}
+  protected override releaseClients(clients: SdkClients): Promise<void> {
+    return clients.close();
+  }
 
-  /** The SDK is loaded on the first call that needs the API, never by `create`. */
   private async api(): Promise<GceApi> {
-    this.clients ??= loadSdk().then(
-      (sdk) => new SdkClients(sdk, clientOptions(this.settings.project, this.settings.endpoint)),
-    );
-    this.clients.catch(() => {
-      this.clients = null;
-    });
-    return new GceApi(
-      await this.clients,
-      this.settings.project,
-      this.settings.zone,
-      this.settings.operation_timeout_seconds * 1000,
-    );
+    const { project, zone, operation_timeout_seconds } = this.config;
+    return new GceApi(await this.clients(), project, zone, operation_timeout_seconds * 1000);
   }
 
   async stageRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<StageResult> {
     const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'staging');
     const api = await this.api();
-    const outputs = await new RevisionResources(api, this.settings).stage(
+    const outputs = await new RevisionResources(api, this.config).stage(
       targetOf(env.environment_id, deployment, revision),
       opts.signal,
     );
@@ -56,7 +45,7 @@ export class GcpComputeDeployer implements Deployer {
     const api = await this.api();
     const target = targetOf(env.environment_id, deployment, revision);
     const result = await this.exclusive(`revision:${revisionId}`, () =>
-      new RevisionResources(api, this.settings).warm(target, opts.signal),
+      new RevisionResources(api, this.config).warm(target, opts),
     );
     this.logger.info(`gcp-compute: revision ${revisionId} is healthy behind ${target.names.backendService}`);
     return result;
@@ -66,9 +55,7 @@ export class GcpComputeDeployer implements Deployer {
     const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'draining');
     const api = await this.api();
     const target = targetOf(env.environment_id, deployment, revision);
-    await this.exclusive(`revision:${revisionId}`, () =>
-      new RevisionResources(api, this.settings).drain(target, opts.signal),
-    );
+    await this.exclusive(`revision:${revisionId}`, () => new RevisionResources(api, this.config).drain(target, opts));
     return {};
   }
 
@@ -76,13 +63,13 @@ export class GcpComputeDeployer implements Deployer {
     const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'archiving');
     const api = await this.api();
     const target = targetOf(env.environment_id, deployment, revision);
-    const routing = new Routing(api, this.settings, env.environment_id);
+    const routing = new Routing(api, this.config, env.environment_id);
     // The URL map must stop naming the backend service before the API lets it be deleted.
     await this.exclusive(`deployment:${deployment.deployment_id}`, () =>
       routing.remove(deployment.deployment_id, revisionId, target.names.backendService, opts.signal),
     );
     await this.exclusive(`revision:${revisionId}`, () =>
-      new RevisionResources(api, this.settings).archive(target, opts.signal),
+      new RevisionResources(api, this.config).archive(target, opts.signal),
     );
     return {};
   }
@@ -105,7 +92,7 @@ export class GcpComputeDeployer implements Deployer {
       // A URL map may only name backend services that exist; a weight-0 entry without one routes nothing anyway.
       if (service) routed.push({ ...e, backendService: name });
     }
-    const routing = new Routing(api, this.settings, env.environment_id);
+    const routing = new Routing(api, this.config, env.environment_id);
     await this.exclusive(`deployment:${deploymentId}`, () => routing.apply(deployment, routed, opts.signal));
     // URL map weights are per mille: report (and let bp record) the split the balancer really enforces.
     return { applied_deployment_id: deploymentId, applied_entries: enforcedSplit(entries) };
@@ -113,18 +100,12 @@ export class GcpComputeDeployer implements Deployer {
 
   async releaseRouting(env: DeployerEnvironment, deploymentId: string, opts: VerbOptions): Promise<void> {
     beginVerb(opts, `releasing the routing of "${deploymentId}"`);
-    const routing = new Routing(await this.api(), this.settings, env.environment_id);
+    const routing = new Routing(await this.api(), this.config, env.environment_id);
     await this.exclusive(`deployment:${deploymentId}`, () => routing.releaseAll(deploymentId, opts.signal));
   }
 
   async observe(env: DeployerEnvironment, opts: VerbOptions): Promise<Observation> {
     beginVerb(opts, 'observing');
     return observeEnvironment(await this.api(), env, opts.signal);
-  }
-
-  async close(): Promise<void> {
-    const clients = this.clients;
-    this.clients = null;
-    if (clients) await (await clients.catch(() => null))?.close();
   }
 }

@@ -3,15 +3,8 @@
  * eventual consistency (a resource still in use or not ready) are retryable; quota, IAM and
  * invalid requests need a person and are not.
  */
-import type { BpError } from '../../model/errors.js';
-import {
-  type Classifier,
-  type FailureKind,
-  isRetryableKind,
-  parseRetryAfter,
-  type ProviderFailure,
-  toBpError,
-} from '../kit/provider-errors.js';
+import type { Classifier, FailureKind, ProviderFailure } from '../kit/provider-errors.js';
+import { isRetryableKind, parseRetryAfter, providerCalls } from '../kit/provider-errors.js';
 
 export interface GceFailure {
   /** HTTP status (0 when the request never got an answer). */
@@ -144,6 +137,4 @@ function describe(f: ProviderFailure, what: string): string {
 }
 
 /** An operator-facing provider error for `what` (e.g. "insert backendServices/x"). */
-export function providerError(what: string, e: unknown): BpError {
-  return toBpError({ what, classify: classifyGce, describe }, e);
-}
+export const providerError = providerCalls(classifyGce, describe).error;

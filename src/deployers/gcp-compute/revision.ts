@@ -3,13 +3,16 @@
  * instance group of `resources.replicas` VMs and a backend service over it (warmed). Every
  * step first looks at what exists, so a repeated or resumed call only does what is missing.
  */
-import type { DeployerDeployment, DeployerRevision } from '../../model/deployer.js';
+import type { DeployerDeployment, DeployerRevision, VerbOptions } from '../../model/deployer.js';
 import { ProviderError } from '../../model/errors.js';
-import { sleep } from '../kit/abort.js';
 import { done, pending, pollUntil } from '../kit/poll.js';
+import { replicaProgress, waitOutDrain } from '../kit/progress.js';
 import type { GceApi, Json } from './api.js';
 import type { Settings } from './config.js';
+import { checkQuotas, offeredMachineType } from './capacity.js';
 import { describe, revisionNames, type RevisionNames } from './names.js';
+
+const QUOTA_CODES = new Set(['QUOTA_EXCEEDED', 'quotaExceeded']);
 import { templateBody, validateArtifact } from './template.js';
 
 export interface RevisionTarget {
@@ -43,8 +46,15 @@ export class RevisionResources {
 
   /** Template and health check: both immutable, like the revision they describe. */
   async stage(t: RevisionTarget, signal: AbortSignal): Promise<Json> {
+    return (await this.staged(t, signal)).outputs;
+  }
+
+  /** Stages, after checking the zone offers the machine type; returns the outputs and that type. */
+  private async staged(t: RevisionTarget, signal: AbortSignal): Promise<{ outputs: Json; machine: Json }> {
     validateArtifact(t.revision);
     const body = templateBody(this.settings, t.environmentId, t.deployment, t.revision, t.names.template);
+    const machineType = String((body.properties as Json).machineType);
+    const machine = await offeredMachineType(this.api, t.revision.revision_id, machineType, signal);
     await Promise.all([
       this.api.insert('instanceTemplates', body, signal),
       this.api.insert(
@@ -63,23 +73,24 @@ export class RevisionResources {
       ),
     ]);
     return {
-      instance_template: t.names.template,
-      health_check: t.names.healthCheck,
-      machine_type: (body.properties as Json).machineType,
+      outputs: { instance_template: t.names.template, health_check: t.names.healthCheck, machine_type: machineType },
+      machine,
     };
   }
 
   /** Group at its target size and serving behind its backend service; resolves once healthy. */
-  async warm(t: RevisionTarget, signal: AbortSignal): Promise<{ outputs: Json; endpoint?: string }> {
-    await this.stage(t, signal);
+  async warm(t: RevisionTarget, opts: VerbOptions): Promise<{ outputs: Json; endpoint?: string }> {
+    const { signal } = opts;
+    const since = Date.now();
+    const { machine } = await this.staged(t, signal);
     const replicas = Math.max(1, t.revision.resources.replicas);
-    const group = await this.ensureGroup(t, replicas, signal);
+    const group = await this.ensureGroup(t, replicas, machine, signal);
     const groupLink = String(
       group.instanceGroup ??
         this.api.link('instanceGroupManagers', t.names.group).replace('/instanceGroupManagers/', '/instanceGroups/'),
     );
     await this.ensureBackendService(t, groupLink, signal);
-    const healthy = await this.waitHealthy(t, groupLink, replicas, signal);
+    const healthy = await this.waitHealthy(t, groupLink, replicas, since, opts);
     const first = healthy[0];
     return {
       outputs: {
@@ -91,8 +102,11 @@ export class RevisionResources {
     };
   }
 
-  private async ensureGroup(t: RevisionTarget, replicas: number, signal: AbortSignal): Promise<Json> {
+  private async ensureGroup(t: RevisionTarget, replicas: number, machine: Json, signal: AbortSignal): Promise<Json> {
     let group = await this.api.get('instanceGroupManagers', t.names.group, signal);
+    // Quotas are checked before the group is created or grown: a group accepts any size and retries forever.
+    const more = replicas - Number(group?.targetSize ?? 0);
+    await checkQuotas(this.api, t.revision.revision_id, machine, more, this.settings.external_ip, signal);
     if (!group) {
       await this.api.insert(
         'instanceGroupManagers',
@@ -150,15 +164,36 @@ export class RevisionResources {
     }
   }
 
-  /** Polls the load balancer's view until every VM passes its health check. */
-  private async waitHealthy(t: RevisionTarget, groupLink: string, replicas: number, signal: AbortSignal) {
+  /**
+   * Polls the load balancer's view until every VM passes its health check, reporting the
+   * backend's health (`1/2 VMs HEALTHY in the backend service`, last: a VM's state) as it goes.
+   * While VMs are missing, the group's own errors are read too: a VM it cannot create for a quota
+   * (taken by someone else since the check) fails the warm at once rather than at the timeout.
+   */
+  private async waitHealthy(t: RevisionTarget, groupLink: string, replicas: number, since: number, opts: VerbOptions) {
+    const { signal } = opts;
     const limitS = t.revision.health.timeout_seconds + this.settings.boot_grace_seconds;
+    const progress = replicaProgress(opts.progress, {
+      waitingFor: `${replicas} VMs of "${t.revision.revision_id}" to pass the health check of ${t.names.backendService}`,
+      wanted: replicas,
+      unit: 'VMs HEALTHY in the backend service',
+    });
     return pollUntil(
       async () => {
         const health = await this.api.getHealth(t.names.backendService, groupLink, signal);
+        if (health.length < replicas) await this.failOnGroupError(t, since, signal);
         const healthy = health
           .filter((h) => h.healthState === 'HEALTHY')
           .sort((a, b) => a.instance.localeCompare(b.instance));
+        const other = health.find((h) => h.healthState !== 'HEALTHY');
+        progress.set(
+          Math.min(healthy.length, replicas),
+          other
+            ? `${other.instance.split('/').pop()} ${other.healthState ?? 'UNKNOWN'}`
+            : health.length === 0
+              ? `no VM of ${t.names.group} in the health report yet`
+              : undefined,
+        );
         return healthy.length >= replicas ? done(healthy) : pending(`${healthy.length} of ${replicas}`);
       },
       {
@@ -178,19 +213,32 @@ export class RevisionResources {
     );
   }
 
+  private async failOnGroupError(t: RevisionTarget, since: number, signal: AbortSignal): Promise<void> {
+    const error = await this.api.groupError(t.names.group, since, signal);
+    if (error && QUOTA_CODES.has(error.code)) {
+      throw new ProviderError(
+        `revision "${t.revision.revision_id}": instance group ${t.names.group} cannot create its VMs: ${error.message}; ` +
+          'request a quota increase or lower resources.replicas',
+      );
+    }
+  }
+
   /**
    * Takes the group out of its backend service (the balancer drains its connections for the
    * service's `connectionDraining.drainingTimeoutSec`, set from drain_seconds), waits that
    * long, then scales the group to zero. A repeated drain finds nothing to do.
    */
-  async drain(t: RevisionTarget, signal: AbortSignal): Promise<void> {
+  async drain(t: RevisionTarget, opts: VerbOptions): Promise<void> {
+    const { signal } = opts;
     const service = await this.api.get('backendServices', t.names.backendService, signal);
     const backends = (service?.backends as unknown[] | undefined) ?? [];
     if (service && backends.length > 0) {
       // A full update, not a patch: the SDK's JSON encoding drops an empty `backends` array.
       const { backends: _dropped, ...rest } = service;
       await this.api.update('backendServices', t.names.backendService, rest, signal);
-      await sleep(t.revision.drain_seconds * 1000, signal, `draining "${t.revision.revision_id}"`);
+      await waitOutDrain(t.revision, opts, {
+        what: `connections to "${t.revision.revision_id}" to drain from ${t.names.backendService}`,
+      });
     }
     const group = await this.api.get('instanceGroupManagers', t.names.group, signal);
     if (group && Number(group.targetSize) > 0) await this.api.resize(t.names.group, 0, signal);

@@ -6,7 +6,7 @@
  */
 import type { Deployer, DeployerDeployment, DeployerEnvironment, DeployerRevision, Logger } from '../kit/api.js';
 import type { Observation, SplitResult, StageResult, VerbOptions, WarmResult } from '../kit/api.js';
-import { beginRevisionVerb, beginSplitVerb, beginVerb, keyedMutex, ProviderError, sleep } from '../kit/api.js';
+import { beginRevisionVerb, beginSplitVerb, beginVerb, keyedMutex, ProviderError, waitOutDrain } from '../kit/api.js';
 import { throwIfAborted } from '../kit/api.js';
 import type { KubeClient } from './client.js';
 import { environmentProblems } from './env-checks.js';
@@ -144,7 +144,7 @@ export class K8sDeployer implements Deployer {
       )
         return {};
       // Endpoints and gateways take a moment to stop sending; in-flight requests get drain_seconds.
-      await sleep(revision.drain_seconds * 1000, opts.signal, `draining "${revisionId}"`);
+      await waitOutDrain(revision, opts);
       // An HPA would scale a drained revision back up: it goes first (only max_replicas revisions have one).
       if (revision.resources.max_replicas !== undefined) {
         await removeOwned(kube, 'autoscaling/v2', 'HorizontalPodAutoscaler', name, identityOf(c.owner, revisionId));

@@ -66,16 +66,19 @@ export async function waitForRollout(kube: KubeClient, t: RolloutTarget): Promis
           { retryable: true },
         );
       const want = t.replicas ?? Number((d.spec as { replicas?: number }).replicas ?? 1);
-      if (rolloutComplete(d, want)) return done(d);
+      const report = replicaProgress(t.progress, {
+        waitingFor: `Deployment ${t.name} of "${t.revisionId}" to roll out`,
+        wanted: want,
+        unit: 'replicas available',
+      });
+      if (rolloutComplete(d, want)) {
+        report.set(want);
+        return done(d);
+      }
       const s = (d.status ?? {}) as Status;
       const progress = `${s.availableReplicas ?? 0}/${want} replicas available`;
       const pods = await podProblems(kube, d);
-      replicaProgress(t.progress, {
-        waitingFor: `Deployment ${t.name} of "${t.revisionId}" to roll out`,
-        wanted: want,
-        healthy: s.availableReplicas ?? 0,
-        unit: 'replicas available',
-      }).pending(pods.other[0] ?? pods.fatal[0]);
+      report.set(s.availableReplicas ?? 0, pods.other[0] ?? pods.fatal[0]);
       if (pods.fatal.length > 0) {
         throw new ProviderError(
           `revision "${t.revisionId}" cannot become ready in Deployment ${t.name} (${progress}): ${pods.fatal.join('; ')}`,

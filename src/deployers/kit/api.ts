@@ -24,4 +24,5 @@ export type { SplitEntry } from '../../model/environment.js';
 export { AbortedError, ProviderError, RoutingNotReleasedError } from '../../model/errors.js';
 export { sleep, throwIfAborted } from './abort.js';
 export { keyedMutex } from './mutex.js';
+export { waitOutDrain } from './progress.js';
 export { beginRevisionVerb, beginSplitVerb, beginVerb } from './verb.js';

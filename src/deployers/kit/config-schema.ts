@@ -1,4 +1,4 @@
-/** JSON Schema fragments the VM deployers' config schemas share (azure-vm, gcp-compute). */
+/** JSON Schema fragments the VM deployers' config schemas share (aws-ec2, azure-vm, gcp-compute). */
 
 /** `boot_grace_seconds`: how much longer than the health timeout a new VM may take to boot and serve. */
 export function bootGraceSchema(defaultSeconds: number) {
@@ -17,3 +17,8 @@ export const warmPollIntervalSchema = {
   default: 5000,
   description: 'Health polling interval while warming.',
 } as const;
+
+/** A TCP port setting (`port`, `frontend_port`, …). */
+export function portSchema(defaultPort: number, description: string) {
+  return { type: 'integer', minimum: 1, maximum: 65535, default: defaultPort, description } as const;
+}

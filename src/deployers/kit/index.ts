@@ -39,6 +39,14 @@ export {
 } from './router-fleet.js';
 export { RoutingNotReleasedError } from '../../model/errors.js';
 export { type Exclusive, keyedMutex } from './mutex.js';
-export { replicaProgress, type ReplicaProgress } from './progress.js';
+export {
+  COUNTDOWN_TICK_MS,
+  replicaProgress,
+  type ReplicaProgress,
+  secondsLeft,
+  timeLeftProgress,
+  waitOutDrain,
+} from './progress.js';
+export { type DeployerCheck, type DeployerDeclaration, lazyDeployer, vmDeployer } from './lazy-deployer.js';
 export { beginRevisionVerb, beginSplitVerb, beginVerb, type RevisionVerbName } from './verb.js';
 export { artifactPath, deploymentsOf, largestEnvPath, refusal, type RevisionSite, revisionsOf } from './env-checks.js';

@@ -100,3 +100,24 @@ export function toBpError(c: ProviderCall, e: unknown): BpError {
   const f = c.classify(e);
   return failureError(f, c.describe(f, c.what), e);
 }
+
+/**
+ * One deployer's provider calls, bound to its classifier and its wording, so each call site
+ * names only the operation: `call` runs one SDK call once, `callOrNull` makes not-found `null`,
+ * `error` translates a failure caught elsewhere. `fn` is typed `Promise<T> | T` so that, type-
+ * checked without the SDK installed (its stand-in types are `any`), T is `any`, not `unknown`.
+ */
+export function providerCalls(classify: Classifier, describe: ProviderCall['describe']) {
+  const at = (what: string, signal: AbortSignal | undefined): ProviderCall => ({ what, signal, classify, describe });
+  return {
+    call<T>(what: string, signal: AbortSignal | undefined, fn: () => Promise<T> | T): Promise<T> {
+      return providerCall(at(what, signal), async () => fn());
+    },
+    callOrNull<T>(what: string, signal: AbortSignal | undefined, fn: () => Promise<T> | T): Promise<T | null> {
+      return providerCallOrNull(at(what, signal), async () => fn());
+    },
+    error(what: string, e: unknown, signal?: AbortSignal): BpError {
+      return toBpError(at(what, signal), e);
+    },
+  };
+}

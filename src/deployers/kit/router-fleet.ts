@@ -4,11 +4,12 @@
  * deployer updates it the same way. The decisions are pure functions of the router's status;
  * a `RouterSite` is how one deployer reaches one router (a local admin port, an SSH tunnel).
  */
-import type { DeployerRevision } from '../../model/deployer.js';
+import type { DeployerRevision, VerbOptions } from '../../model/deployer.js';
 import type { SplitEntry } from '../../model/environment.js';
 import type { RouterConfig, RouterEntry, RouterStatus } from '../../router/config.js';
 import { type Clock } from './abort.js';
-import { waitUntil } from './poll.js';
+import { done, pending, waitUntil } from './poll.js';
+import { timeLeftProgress } from './progress.js';
 
 /** One running router of a deployment, as a deployer reaches it. */
 export interface RouterSite {
@@ -92,25 +93,28 @@ export const DRAIN_POLL_MS = 100;
 
 /**
  * Waits until the router reports no request in flight to the revision, at most the revision's
- * drain_seconds (then the verb goes on: drain_seconds is the bound, not an error).
+ * drain_seconds (then the verb goes on: drain_seconds is the bound, not an error). Reports the
+ * requests still in flight and the time left to `progress`; `where` names the router's host.
  */
 export async function waitForInFlight(
   site: RouterSite,
   revision: DeployerRevision,
   signal: AbortSignal,
-  opts: { intervalMs?: number; clock?: Clock } = {},
+  opts: { intervalMs?: number; clock?: Clock; progress?: VerbOptions['progress']; where?: string } = {},
 ): Promise<void> {
   await waitUntil(
     async () => {
       const status = await site.status();
-      return !status || inFlight(status, revision.revision_id) === 0;
+      const n = status ? inFlight(status, revision.revision_id) : 0;
+      return n === 0 ? done(true) : pending(`${n} in flight`);
     },
     {
-      what: `requests in flight to "${revision.revision_id}" to finish`,
+      what: `requests in flight to "${revision.revision_id}"${opts.where ? ` ${opts.where}` : ''} to finish`,
       timeoutMs: revision.drain_seconds * 1000,
       intervalMs: opts.intervalMs ?? DRAIN_POLL_MS,
       signal,
       during: `draining "${revision.revision_id}"`,
+      onProgress: timeLeftProgress(opts.progress),
       clock: opts.clock,
     },
   );

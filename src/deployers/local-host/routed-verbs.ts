@@ -5,12 +5,14 @@
  * work, and the locks around them, live here once.
  */
 import type { DeployerDeployment, DeployerEnvironment, DeployerRevision, SplitEntry, SplitResult } from '../kit/api.js';
-import type { VerbOptions } from '../kit/api.js';
+import type { Observation, VerbOptions } from '../kit/api.js';
 import { beginRevisionVerb, beginSplitVerb, beginVerb, keyedMutex } from '../kit/api.js';
 import type { RouterEntry } from '../../router/config.js';
-import type { Logger } from '../kit/api.js';
 import { RouterStore } from './router-store.js';
-import { normalizeListen, Routers } from './routers.js';
+import { normalizeListen, type RouterDeps, Routers } from './routers.js';
+
+/** How the routers run: who logs, the SIGTERM-to-SIGKILL grace, how often they probe backends. */
+export type RouterOptions = Omit<RouterDeps, 'store'>;
 
 export class RoutedVerbs {
   /** Serializes read-modify-write of one router or revision (bp runs verbs in parallel). */
@@ -19,7 +21,7 @@ export class RoutedVerbs {
   readonly routers: Routers;
 
   /** Routers whose records live under `dir` (the deployer's state directory). */
-  constructor(dir: string, o: { logger: Logger; killGraceMs: number; healthIntervalMs: number }) {
+  constructor(dir: string, o: RouterOptions) {
     this.routers = new Routers({ store: new RouterStore(dir), ...o });
   }
 
@@ -40,7 +42,7 @@ export class RoutedVerbs {
     const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'draining');
     const deploymentId = deployment.deployment_id;
     await this.exclusive(`router:${deploymentId}`, () => this.routers.refresh(deploymentId, revisionId, null, true));
-    await this.routers.waitForInFlight(deploymentId, revision, opts.signal);
+    await this.routers.waitForInFlight(deploymentId, revision, opts);
     await this.exclusive(`revision:${revisionId}`, () => stop(revision));
     return {};
   }
@@ -85,5 +87,40 @@ export class RoutedVerbs {
   async release(deploymentId: string, opts: VerbOptions): Promise<void> {
     beginVerb(opts, `releasing the routing of "${deploymentId}"`);
     await this.exclusive(`router:${deploymentId}`, () => this.routers.stop(deploymentId));
+  }
+}
+
+/**
+ * A deployer whose deployments' routers run on this host (local-process, docker): reading a
+ * router's metrics, releasing it and observing its split do not depend on how replicas run.
+ */
+export abstract class LocallyRoutedDeployer {
+  protected readonly local: RoutedVerbs;
+
+  /** Router records live under `dir` (the deployer's state directory). */
+  constructor(dir: string, routers: RouterOptions) {
+    this.local = new RoutedVerbs(dir, {
+      logger: routers.logger,
+      killGraceMs: routers.killGraceMs,
+      healthIntervalMs: routers.healthIntervalMs,
+    });
+  }
+
+  /** The deployment's router metrics (docs/metrics.md), read now from its metrics listener. */
+  scrapeMetrics(_env: DeployerEnvironment, deploymentId: string, opts: VerbOptions): Promise<string> {
+    return this.local.scrape(deploymentId, opts);
+  }
+
+  releaseRouting(_env: DeployerEnvironment, deploymentId: string, opts: VerbOptions): Promise<void> {
+    return this.local.release(deploymentId, opts);
+  }
+
+  /** Each deployment's split as its router reports it, into `observation.splits` (none without a router). */
+  protected observeSplits(env: DeployerEnvironment, observation: Observation): Promise<void>[] {
+    return env.deployments.map((deployment) =>
+      this.local.routers.observed(deployment.deployment_id).then((split) => {
+        if (split) observation.splits[deployment.deployment_id] = split;
+      }),
+    );
   }
 }

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DeployerRevision, Logger } from '../../model/deployer.js';
+import type { DeployerRevision, Logger, VerbOptions } from '../../model/deployer.js';
 import type { SplitEntry } from '../../model/environment.js';
 import { ProviderError } from '../../model/errors.js';
 import { fetchMetrics, metricsUrl, RouterAdminClient } from '../../router/client.js';
@@ -197,8 +197,8 @@ export class Routers {
   }
 
   /** Waits until the router reports no request in flight to the revision, up to drain_seconds. */
-  waitForInFlight(deploymentId: string, revision: DeployerRevision, signal: AbortSignal): Promise<void> {
-    return waitForInFlight(this.site(deploymentId), revision, signal);
+  waitForInFlight(deploymentId: string, revision: DeployerRevision, opts: VerbOptions): Promise<void> {
+    return waitForInFlight(this.site(deploymentId), revision, opts.signal, { progress: opts.progress });
   }
 
   private async start(

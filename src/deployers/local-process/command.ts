@@ -3,6 +3,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import type { DeployerRevision } from '../../model/deployer.js';
 import { ProviderError } from '../../model/errors.js';
+import { notACommand, workingDirectory } from '../command-artifact.js';
 
 export interface ResolvedCommand {
   /** Absolute path of the executable. */
@@ -34,20 +35,8 @@ function onPath(name: string): string | null {
 export function resolveCommand(revision: DeployerRevision, baseDir: string): ResolvedCommand {
   const { artifact, revision_id: id } = revision;
   const argv = artifact.command ?? (artifact.binary ? [artifact.binary] : null);
-  if (!argv || argv.length === 0 || !argv[0]) {
-    const what = artifact.image ? `an image (${artifact.image})` : 'no command';
-    throw new ProviderError(
-      `revision "${id}" declares ${what}; the local-process deployer runs artifact.command or artifact.binary`,
-    );
-  }
-  const cwd = resolve(baseDir, artifact.cwd ?? '.');
-  let isDir = false;
-  try {
-    isDir = statSync(cwd).isDirectory();
-  } catch {
-    /* reported below */
-  }
-  if (!isDir) throw new ProviderError(`revision "${id}": working directory ${cwd} does not exist`);
+  if (!argv || argv.length === 0 || !argv[0]) throw notACommand(revision, 'local-process');
+  const cwd = workingDirectory(revision, baseDir);
 
   const [first, ...args] = argv;
   let file: string | null;

@@ -7,7 +7,7 @@ import type { Observation, SplitEntry, StageResult, VerbOptions, WarmResult } fr
 import { beginRevisionVerb, beginVerb, ProviderError } from '../kit/api.js';
 import type { RouterEntry } from '../../router/config.js';
 import { isAlive } from '../local-host/proc.js';
-import { RoutedVerbs } from '../local-host/routed-verbs.js';
+import { LocallyRoutedDeployer } from '../local-host/routed-verbs.js';
 import { resolveCommand } from './command.js';
 import { isHealthy, type ReplicaDeps, stopReplicas, warmReplicas } from './replicas.js';
 import type { LocalStore } from './store.js';
@@ -18,21 +18,16 @@ export interface LocalProcessSettings {
   healthIntervalMs: number;
 }
 
-export class LocalProcessDeployer implements Deployer {
+export class LocalProcessDeployer extends LocallyRoutedDeployer implements Deployer {
   private readonly replicaDeps: ReplicaDeps;
-  private readonly local: RoutedVerbs;
 
   constructor(
     private readonly store: LocalStore,
     settings: LocalProcessSettings,
     logger: Logger,
   ) {
+    super(store.root, { logger, ...settings });
     this.replicaDeps = { store, bindHost: settings.bindHost, killGraceMs: settings.killGraceMs, logger };
-    this.local = new RoutedVerbs(store.root, {
-      logger,
-      killGraceMs: settings.killGraceMs,
-      healthIntervalMs: settings.healthIntervalMs,
-    });
   }
 
   async stageRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<StageResult> {
@@ -45,7 +40,7 @@ export class LocalProcessDeployer implements Deployer {
     const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'warming');
     const cmd = resolveCommand(revision, env.base_dir);
     const records = await this.local.exclusive(`revision:${revisionId}`, () =>
-      warmReplicas(this.replicaDeps, revision, cmd, opts.signal, opts.progress),
+      warmReplicas(this.replicaDeps, revision, cmd, opts),
     );
     // A healed replica may have a new port, and a re-warmed revision must leave `draining`.
     const backends = records.map((r) => r.url);
@@ -75,18 +70,10 @@ export class LocalProcessDeployer implements Deployer {
     return this.local.split(env, deploymentId, opts, (deployment, e) => this.routerEntry(deployment, e));
   }
 
-  scrapeMetrics(_env: DeployerEnvironment, deploymentId: string, opts: VerbOptions) {
-    return this.local.scrape(deploymentId, opts);
-  }
-
-  releaseRouting(_env: DeployerEnvironment, deploymentId: string, opts: VerbOptions) {
-    return this.local.release(deploymentId, opts);
-  }
-
   async observe(env: DeployerEnvironment, opts: VerbOptions): Promise<Observation> {
     beginVerb(opts, 'observing');
     const observation: Observation = { revisions: {}, splits: {} };
-    const checks: Promise<void>[] = [];
+    const checks = this.observeSplits(env, observation);
     for (const deployment of env.deployments) {
       for (const revision of deployment.revisions) {
         checks.push(
@@ -95,11 +82,6 @@ export class LocalProcessDeployer implements Deployer {
           }),
         );
       }
-      checks.push(
-        this.local.routers.observed(deployment.deployment_id).then((entries) => {
-          if (entries) observation.splits[deployment.deployment_id] = entries;
-        }),
-      );
     }
     await Promise.all(checks);
     return observation;

@@ -3,18 +3,17 @@
  * Records are written before the health wait so a crash of bp mid-warm still leaves
  * every started process findable.
  */
-import type { DeployerRevision, Logger, VerbProgress } from '../../model/deployer.js';
-import { BpError, ProviderError } from '../../model/errors.js';
-import { done, pending, pollUntil } from '../kit/poll.js';
-import { replicaProgress, type ReplicaProgress } from '../kit/progress.js';
+import type { DeployerRevision, Logger, VerbOptions } from '../../model/deployer.js';
+import { ProviderError } from '../../model/errors.js';
+import { done, pending } from '../kit/poll.js';
 import { logTail } from '../local-host/files.js';
-import { freePort, portIsFree, probe } from '../local-host/net.js';
+import { freePort, portIsFree } from '../local-host/net.js';
 import { isAlive, spawnDetached, stopProcess } from '../local-host/proc.js';
+import { type HealthWait, probeHealth, warmReplicaSet } from '../local-host/replica-set.js';
 import type { ResolvedCommand } from './command.js';
 import type { LocalStore, ReplicaRecord } from './store.js';
 import { leastEnvironment } from '../least-env.js';
 
-const PROBE_TIMEOUT_MS = 2000;
 const HEALTH_POLL_MS = 100;
 
 export interface ReplicaDeps {
@@ -33,7 +32,7 @@ function sameCommand(a: string[], b: string[]): boolean {
 }
 
 export async function isHealthy(rec: ReplicaRecord, healthPath: string): Promise<boolean> {
-  return isAlive(rec) && (await probe(rec.url, healthPath, PROBE_TIMEOUT_MS)).ok;
+  return isAlive(rec) && (await probeHealth(rec.url, healthPath)).ok;
 }
 
 async function startReplica(
@@ -66,46 +65,31 @@ async function startReplica(
   };
 }
 
-async function waitHealthy(
-  deps: ReplicaDeps,
-  revision: DeployerRevision,
-  rec: ReplicaRecord,
-  signal: AbortSignal,
-  progress: ReplicaProgress,
-): Promise<void> {
+/** Healthy: the process runs and answers the health path. */
+function healthOf(deps: ReplicaDeps, revision: DeployerRevision, rec: ReplicaRecord): HealthWait<ReplicaRecord> {
   const { http_path: path, timeout_seconds: seconds } = revision.health;
-  const deadline = Date.now() + seconds * 1000;
   const log = deps.store.replicaLog(revision.revision_id, rec.index);
-  await pollUntil(
-    async () => {
+  return {
+    who: `revision "${revision.revision_id}" replica ${rec.index}`,
+    check: async (probe, progress) => {
       if (!isAlive(rec)) {
         throw new ProviderError(
           `revision "${revision.revision_id}" replica ${rec.index} (pid ${rec.pid}) exited before it became healthy; ` +
             `last lines of ${log}:\n${logTail(log)}`,
         );
       }
-      const result = await probe(rec.url, path, Math.min(PROBE_TIMEOUT_MS, Math.max(100, deadline - Date.now())));
-      if (result.ok) {
-        progress.healthy();
-        return done(undefined);
-      }
+      const result = await probe(rec.url);
+      if (result.ok) return done(rec);
       progress.pending(`last probe ${result.detail}`);
       return pending(result.detail);
     },
-    {
-      what: `revision "${revision.revision_id}" replica ${rec.index} to answer ${path}`,
-      timeoutMs: seconds * 1000,
-      intervalMs: HEALTH_POLL_MS,
-      signal,
-      during: `warming "${revision.revision_id}"`,
-      onTimeout: (last) =>
-        new ProviderError(
-          `revision "${revision.revision_id}" replica ${rec.index} did not answer ${path} with 2xx within ${seconds}s ` +
-            `(${last.detail ?? 'no answer yet'}); last lines of ${log}:\n${logTail(log)}`,
-          { retryable: true },
-        ),
-    },
-  );
+    onTimeout: (last) =>
+      new ProviderError(
+        `revision "${revision.revision_id}" replica ${rec.index} did not answer ${path} with 2xx within ${seconds}s ` +
+          `(${last.detail ?? 'no answer yet'}); last lines of ${log}:\n${logTail(log)}`,
+        { retryable: true },
+      ),
+  };
 }
 
 /**
@@ -116,52 +100,45 @@ export async function warmReplicas(
   deps: ReplicaDeps,
   revision: DeployerRevision,
   cmd: ResolvedCommand,
-  signal: AbortSignal,
-  report?: (p: VerbProgress) => void,
+  opts: VerbOptions,
 ): Promise<ReplicaRecord[]> {
-  const id = revision.revision_id;
-  const wanted = Math.max(1, revision.resources.replicas);
-  const existing = deps.store.readReplicas(id);
-  const kept: ReplicaRecord[] = [];
-  const replace: { index: number; port: number | null }[] = [];
-  for (let index = 0; index < wanted; index++) {
-    const rec = existing.find((r) => r.index === index);
-    if (rec && sameCommand(rec.command, cmd.argv) && (await isHealthy(rec, revision.health.http_path))) {
-      kept.push(rec);
-      continue;
-    }
-    if (rec) await stopProcess(rec, deps.killGraceMs);
-    replace.push({ index, port: rec?.port ?? null });
-  }
-  for (const extra of existing.filter((r) => r.index >= wanted)) await stopProcess(extra, deps.killGraceMs);
-
-  const started: ReplicaRecord[] = [];
-  const save = (): void =>
+  const existing = deps.store.readReplicas(revision.revision_id);
+  const at = (index: number) => existing.find((r) => r.index === index);
+  // Each replica is on record as soon as it is spawned: a crash of bp mid-warm leaves it findable.
+  let records: ReplicaRecord[] = [];
+  const save = (now: ReplicaRecord[]): void => {
+    records = now;
     deps.store.writeReplicas(
-      id,
-      [...kept, ...started].sort((a, b) => a.index - b.index),
+      revision.revision_id,
+      [...now].sort((a, b) => a.index - b.index),
     );
-  try {
-    for (const r of replace) {
-      started.push(await startReplica(deps, revision, cmd, r.index, r.port));
-      save();
-    }
-    save();
-    const progress = replicaProgress(report, {
-      waitingFor: `replicas of "${id}" to answer ${revision.health.http_path}`,
-      wanted,
-      healthy: kept.length,
-    });
-    progress.pending();
-    await Promise.all(started.map((rec) => waitHealthy(deps, revision, rec, signal, progress)));
-  } catch (e) {
-    await Promise.all(started.map((rec) => stopProcess(rec, 0)));
-    started.length = 0;
-    save();
-    if (BpError.is(e)) throw e;
-    throw new ProviderError(`cannot start revision "${id}": ${(e as Error).message}`, { cause: e, retryable: true });
-  }
-  return [...kept, ...started].sort((a, b) => a.index - b.index);
+  };
+  return warmReplicaSet({
+    revision,
+    unit: 'replicas',
+    opts,
+    keep: async (index) => {
+      const rec = at(index);
+      return rec && sameCommand(rec.command, cmd.argv) && (await isHealthy(rec, revision.health.http_path))
+        ? rec
+        : null;
+    },
+    clear: async (kept) => {
+      for (const rec of existing.filter((r) => !kept.includes(r))) await stopProcess(rec, deps.killGraceMs);
+      save(kept);
+    },
+    start: async (index) => {
+      const rec = await startReplica(deps, revision, cmd, index, at(index)?.port ?? null);
+      save([...records, rec]);
+      return rec;
+    },
+    healthIntervalMs: HEALTH_POLL_MS,
+    health: (rec) => healthOf(deps, revision, rec),
+    discard: async (started) => {
+      await Promise.all(started.map((rec) => stopProcess(rec, 0)));
+      save(records.filter((r) => !started.includes(r)));
+    },
+  });
 }
 
 /** Stops every replica on record (SIGTERM, SIGKILL after the grace) and forgets them. */

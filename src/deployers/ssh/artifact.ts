@@ -9,6 +9,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { DeployerRevision } from '../../model/deployer.js';
 import { ProviderError } from '../../model/errors.js';
+import { notACommand, workingDirectory } from '../command-artifact.js';
 
 export interface UploadFile {
   /** Path relative to the upload root, `/`-separated. */
@@ -98,26 +99,13 @@ export interface ArtifactSource {
 }
 
 export function artifactSource(revision: DeployerRevision, baseDir: string): ArtifactSource {
-  const { artifact, revision_id: id } = revision;
+  const { artifact } = revision;
   if (artifact.binary) {
     const file = resolve(baseDir, artifact.binary);
     return { root: dirname(file), single: file, argv: [file] };
   }
-  if (!artifact.command || artifact.command.length === 0 || !artifact.command[0]) {
-    const what = artifact.image ? `an image (${artifact.image})` : 'no command';
-    throw new ProviderError(
-      `revision "${id}" declares ${what}; the ssh deployer runs artifact.command or artifact.binary`,
-    );
-  }
-  const root = resolve(baseDir, artifact.cwd ?? '.');
-  let isDir = false;
-  try {
-    isDir = statSync(root).isDirectory();
-  } catch {
-    /* reported below */
-  }
-  if (!isDir) throw new ProviderError(`revision "${id}": working directory ${root} does not exist`);
-  return { root, single: null, argv: [...artifact.command] };
+  if (!artifact.command || artifact.command.length === 0 || !artifact.command[0]) throw notACommand(revision, 'ssh');
+  return { root: workingDirectory(revision, baseDir), single: null, argv: [...artifact.command] };
 }
 
 /** The files a revision uploads. `exclude` keeps bp's own state out of the upload. */

@@ -139,6 +139,8 @@ export class SshDeployer implements Deployer {
     await onHosts(this.hosts, `waiting for "${revisionId}" to drain`, (host) =>
       waitForInFlight(routerSite(host, env.environment_id, deploymentId), revision, opts.signal, {
         intervalMs: DRAIN_POLL_MS,
+        progress: opts.progress,
+        where: `on ${host.label}`,
       }),
     );
     await this.exclusive(`revision:${revisionId}`, () =>

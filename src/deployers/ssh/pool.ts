@@ -5,21 +5,20 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Logger } from '../../model/deployer.js';
-import { PluginLoadError, ProviderError } from '../../model/errors.js';
+import { ProviderError } from '../../model/errors.js';
+import { importPackage } from '../kit/sdk.js';
 import { endpointLabel, localPath, type SshEndpointConfig, type SshHostConfig } from './config.js';
 import { type ConnectionSettings, type ConnectTarget, type Ssh2Module, SshConnection } from './connection.js';
 import { hostKeyCheck } from './host-keys.js';
 
 /** ssh2 is loaded on first use, so nothing else in bp pays for it. */
 export async function loadSsh2(): Promise<Ssh2Module> {
-  try {
-    const mod = (await import('ssh2')) as unknown as Ssh2Module & { default?: Ssh2Module };
-    return mod.Client ? mod : (mod.default as Ssh2Module);
-  } catch (e) {
-    throw new PluginLoadError('the ssh deployer needs the "ssh2" package; install it with: npm install ssh2', {
-      cause: e,
-    });
-  }
+  const mod = await importPackage<Ssh2Module & { default?: Ssh2Module }>('ssh2', {
+    deployer: 'ssh',
+    what: 'package',
+    install: 'npm install ssh2',
+  });
+  return mod.Client ? mod : (mod.default as Ssh2Module);
 }
 
 function targetOf(endpoint: SshEndpointConfig): ConnectTarget {

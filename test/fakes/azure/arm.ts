@@ -6,7 +6,11 @@
 import type { Guests } from './guests.js';
 import { TYPES, type ResourceType, type TypeContext } from './resources.js';
 import { ArmError, type ArmResource, type AsyncOperation, type Json, notFound, type Store } from './store.js';
+import { checkNameAndTags } from './limits.js';
+import type { RequestSchemas } from './request-schemas.js';
+import { CORES, checkSizeOffered, locationFilter, skuCatalog, type SkuRestriction } from './skus.js';
 import { patchEndpoint, trafficManagerProfile } from './trafficmanager.js';
+import { checkBody } from './wire-schema.js';
 
 export interface Answer {
   status: number;
@@ -21,27 +25,13 @@ interface Settings {
   base: () => string;
   /** Most resources per list page; the rest follows through `nextLink` (ARM pages lists, ~1,000 VMs a page). */
   pageSize: () => number;
+  /** The SDK models every PUT/PATCH body is checked against (loaded when the fake starts). */
+  schemas: () => RequestSchemas;
+  /** Sizes not offered in a location or zone (SkuNotAvailable). */
+  skuRestrictions: () => SkuRestriction[];
 }
 
-/** ARM: at most 50 tag name/value pairs per resource ("Tag resources ... Limitations"). */
-const MAX_TAGS = 50;
-
 const ALL_TYPES = [...TYPES, trafficManagerProfile];
-/** vCPUs per size: the fake's slice of the VM size catalog. */
-const CORES: Record<string, number> = {
-  Standard_B1ls: 1,
-  Standard_B1s: 1,
-  Standard_B1ms: 1,
-  Standard_B2s: 2,
-  Standard_B2ms: 2,
-  Standard_D2s_v5: 2,
-  Standard_D4s_v5: 4,
-  Standard_D8s_v5: 8,
-  Standard_D16s_v5: 16,
-  Standard_D32s_v5: 32,
-  Standard_NC4as_T4_v3: 4,
-};
-
 export class ArmApi {
   private readonly groups = new Map<string, string>();
 
@@ -78,6 +68,7 @@ export class ArmApi {
       groupId,
       coresLimit: this.settings.coresLimit(),
       vmCores: (s) => CORES[s] ?? 2,
+      checkSize: (size, location, zones) => checkSizeOffered(this.settings.skuRestrictions(), size, location, zones),
     };
   }
 
@@ -95,6 +86,10 @@ export class ArmApi {
         path,
       );
     if (op && method === 'GET') return this.operation(op[3], op[2].toLowerCase() === 'operations', url);
+    if (/^\/subscriptions\/[^/]+\/providers\/Microsoft\.Compute\/skus$/i.test(path) && method === 'GET') {
+      const skus = skuCatalog(this.settings.skuRestrictions(), locationFilter(url.searchParams.get('$filter')));
+      return this.paged(skus, (s) => `${String((s.locations as string[])[0])}/${String(s.name)}`.toLowerCase(), url);
+    }
     const m =
       /^(\/subscriptions\/[^/]+\/resourceGroups\/[^/]+)\/providers\/([^/]+)\/([^/]+)(?:\/([^/]+)(?:\/(.+))?)?$/i.exec(
         path,
@@ -128,25 +123,14 @@ export class ArmApi {
     const ctx = this.ctx(groupId);
     if (!name) {
       if (method !== 'GET') throw new ArmError(405, 'MethodNotAllowed', `${method} is not allowed on a collection.`);
-      // The continuation is a key, not an offset: resources deleted between pages shift nothing.
-      const key = (r: ArmResource) => r.id.toLowerCase();
-      const after = url.searchParams.get('$skiptoken');
-      const all = this.store
-        .list(type.type, groupId)
-        .sort((a, b) => key(a).localeCompare(key(b)))
-        .filter((r) => after === null || key(r) > after);
-      // Traffic Manager's list operations have no nextLink (the SDK reads one answer): never paged.
-      const unpaged = type.type.toLowerCase() === 'microsoft.network/trafficmanagerprofiles';
-      const page = unpaged ? all : all.slice(0, this.settings.pageSize());
-      const next = new URL(`${this.settings.base()}${url.pathname}${url.search}`);
-      if (page.length > 0) next.searchParams.set('$skiptoken', key(page[page.length - 1]));
-      return {
-        status: 200,
-        body: {
-          value: page.map((r) => this.view(type, r, ctx, url.searchParams)),
-          ...(all.length > page.length ? { nextLink: next.toString() } : {}),
-        },
-      };
+      const all = this.store.list(type.type, groupId);
+      if (type.unpaged)
+        return { status: 200, body: { value: all.map((r) => this.view(type, r, ctx, url.searchParams)) } };
+      return this.paged(
+        all.map((r) => this.view(type, r, ctx, url.searchParams)),
+        (r) => String(r.id).toLowerCase(),
+        url,
+      );
     }
     const id = `${groupId}/providers/${type.type}/${name}`;
     const existing = this.store.get(id);
@@ -155,12 +139,31 @@ export class ArmApi {
         if (!existing) throw notFound(type.type, name, groupId.split('/').pop()!);
         return { status: 200, body: this.view(type, existing, ctx, url.searchParams) };
       case 'PUT':
-        return this.put(type, id, name, parse(raw), existing, ctx, url, operationError);
+        return this.put(type, id, name, this.checked(type.type, raw), existing, ctx, url, operationError);
       case 'DELETE':
         return this.delete(type, existing, ctx, url, operationError);
       default:
         throw new ArmError(405, 'MethodNotAllowed', `${method} is not served for ${type.type}.`);
     }
+  }
+
+  /**
+   * One page of a list: at most `pageSize` items, then `nextLink` with a `$skiptoken`. The
+   * continuation is a key, not an offset: items deleted between pages shift nothing.
+   */
+  private paged(items: Json[], key: (item: Json) => string, url: URL): Answer {
+    const after = url.searchParams.get('$skiptoken');
+    const rest = items.sort((a, b) => key(a).localeCompare(key(b))).filter((r) => after === null || key(r) > after);
+    const page = rest.slice(0, this.settings.pageSize());
+    const next = new URL(`${this.settings.base()}${url.pathname}${url.search}`);
+    if (page.length > 0) next.searchParams.set('$skiptoken', key(page[page.length - 1]));
+    return { status: 200, body: { value: page, ...(rest.length > page.length ? { nextLink: next.toString() } : {}) } };
+  }
+
+  /** The PUT body as the provider deserializes it: unknown members refused, read-only ones dropped. */
+  private checked(type: string, raw: string): Json {
+    const schema = this.settings.schemas().put.get(type.toLowerCase());
+    return schema ? checkBody(parse(raw), schema) : parse(raw);
   }
 
   private view(type: ResourceType, r: ArmResource, ctx: TypeContext, query: URLSearchParams): Json {
@@ -186,14 +189,7 @@ export class ArmApi {
         { 'Retry-After': '1' },
       );
     }
-    const tags = body.tags as Record<string, string> | undefined;
-    if (tags && Object.keys(tags).length > MAX_TAGS) {
-      throw new ArmError(
-        400,
-        'InvalidTemplate',
-        `The tags of resource '${name}' exceed the limit of ${MAX_TAGS} tag name/value pairs.`,
-      );
-    }
+    checkNameAndTags(type.type, name, body.tags as Record<string, unknown> | undefined);
     const r = type.build(id, name, body, existing, ctx);
     if (!type.longRunning) {
       this.store.put(r);
@@ -308,7 +304,12 @@ export class ArmApi {
     if (t === 'microsoft.network/trafficmanagerprofiles') {
       const [kind, name] = rest.split('/');
       if (method === 'PATCH' && name)
-        return { status: 200, body: patchEndpoint(r, kind, name, parse(raw), (x) => this.store.get(x)) };
+        return {
+          status: 200,
+          body: patchEndpoint(r, kind, name, checkBody(parse(raw), this.settings.schemas().endpoint), (x) =>
+            this.store.get(x),
+          ),
+        };
       const found = (r.properties.endpoints as Array<{ name: string; type: string }>).find(
         (e) => e.name.toLowerCase() === name?.toLowerCase() && e.type.toLowerCase().endsWith(`/${kind.toLowerCase()}`),
       );

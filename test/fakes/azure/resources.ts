@@ -14,12 +14,16 @@ export interface TypeContext {
   /** Regional vCPU quota and the vCPUs of each VM size (OperationNotAllowed beyond it). */
   coresLimit: number;
   vmCores: (size: string) => number;
+  /** Throws 400 for a size that does not exist, 409 SkuNotAvailable for one not offered there. */
+  checkSize: (size: string, location: string, zones: string[] | undefined) => void;
 }
 
 export interface ResourceType {
   type: string;
   /** PUT/DELETE answer 201/202 with Azure-AsyncOperation (else 200/201 at once, as Traffic Manager does). */
   longRunning: boolean;
+  /** The list answers in one page, without `nextLink`, when the API's list result has none (Traffic Manager). */
+  unpaged?: boolean;
   /** The stored resource for a PUT body; throws ArmError for a bad request. */
   build(id: string, name: string, body: Json, existing: ArmResource | undefined, ctx: TypeContext): ArmResource;
   /** Runs when the PUT's operation succeeds. */
@@ -247,6 +251,9 @@ const virtualMachine: ResourceType = {
     const size = (p.hardwareProfile as { vmSize?: string } | undefined)?.vmSize;
     if (!size || !/^Standard_[A-Za-z0-9_]+$/.test(size))
       throw bad(`The value ${size} provided for the VM size is not valid.`);
+    const sizeBefore = (existing?.properties.hardwareProfile as { vmSize?: string } | undefined)?.vmSize;
+    // A new VM, or a resize, needs the size offered where it is placed (an unchanged model allocates nothing).
+    if (sizeBefore !== size) ctx.checkSize(size, r.location!, body.zones as string[] | undefined);
     const os = (p.osProfile ?? {}) as {
       adminUsername?: string;
       adminPassword?: string;

@@ -10,6 +10,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { makeThrowawayCert, type ThrowawayCert } from './cert.js';
 import { Guests, type GuestTimings } from './guests.js';
 import { ArmApi } from './arm.js';
+import { requestSchemas, type RequestSchemas } from './request-schemas.js';
+import { DEFAULT_RESTRICTIONS, type SkuRestriction } from './skus.js';
 import { ArmError, Store } from './store.js';
 
 export interface FaultRule {
@@ -51,6 +53,8 @@ export interface FakeArmOptions {
   retryAfterSeconds?: number;
   /** Resources per list page (default 5, so every list is paginated in tests). */
   pageSize?: number;
+  /** Sizes not offered in a location or zone (default DEFAULT_RESTRICTIONS in skus.ts). */
+  skuRestrictions?: SkuRestriction[];
 }
 
 export const FAKE_SUBSCRIPTION = '00000000-0000-4000-8000-00000000b0b0';
@@ -70,6 +74,7 @@ export class FakeArm {
   private readonly api: ArmApi;
   private readonly faults: Array<FaultRule & { hits: number }> = [];
   private readonly tokens = new Set<string>();
+  private schemas: RequestSchemas | null = null;
   private server: Server | null = null;
   private cert: ThrowawayCert | null = null;
   port = 0;
@@ -83,10 +88,17 @@ export class FakeArm {
       retryAfterSeconds: opts.retryAfterSeconds ?? 0,
       base: () => this.endpoint,
       pageSize: () => this.opts.pageSize ?? 5,
+      skuRestrictions: () => this.skuRestrictions,
+      schemas: () => {
+        if (!this.schemas) throw new Error('the fake is not started');
+        return this.schemas;
+      },
     });
   }
 
   coresLimit = 0;
+  /** Sizes not offered in a location or zone; tests may change it at any time. */
+  skuRestrictions: SkuRestriction[] = [];
 
   get endpoint(): string {
     return `https://127.0.0.1:${this.port}`;
@@ -109,6 +121,8 @@ export class FakeArm {
 
   async start(): Promise<this> {
     this.coresLimit = this.opts.coresLimit ?? 200;
+    this.skuRestrictions = [...(this.opts.skuRestrictions ?? DEFAULT_RESTRICTIONS)];
+    this.schemas = await requestSchemas();
     this.cert = makeThrowawayCert();
     this.api.seedGroup(FAKE_SUBSCRIPTION, FAKE_RESOURCE_GROUP, FAKE_LOCATION);
     this.server = createServer({ cert: this.cert.cert, key: this.cert.key }, (req, res) => void this.serve(req, res));

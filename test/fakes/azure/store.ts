@@ -23,11 +23,15 @@ export class ArmError extends Error {
     readonly code: string,
     message: string,
     readonly headers: Record<string, string> = {},
+    /** `error.details`: what the provider found wrong (`InvalidJson` under `InvalidRequestFormat`). */
+    readonly details: Array<{ code: string; message: string }> = [],
   ) {
     super(message);
   }
   body(): Json {
-    return { error: { code: this.code, message: this.message } };
+    return {
+      error: { code: this.code, message: this.message, ...(this.details.length ? { details: this.details } : {}) },
+    };
   }
 }
 

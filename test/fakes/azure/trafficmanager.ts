@@ -61,6 +61,8 @@ function checkEndpoint(e: Endpoint, profileId: string, lookup: (id: string) => A
 export const trafficManagerProfile: ResourceType = {
   type: 'Microsoft.Network/trafficManagerProfiles',
   longRunning: false,
+  // ProfileListResult (API 2022-04-01) has `value` only: the service lists every profile at once.
+  unpaged: true,
   build(id, name, body, existing, ctx) {
     const p = structuredClone((body.properties as Json | undefined) ?? {});
     if (!METHODS.includes(String(p.trafficRoutingMethod)))

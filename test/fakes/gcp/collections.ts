@@ -1,24 +1,42 @@
 /**
- * The Compute Engine collections the fake serves, with the rules the real API enforces on
- * them: name format, uniqueness, references that must exist, resources that cannot be deleted
- * while another one uses them, URL map fingerprints, weight ranges. BEHAVIOUR.md cites each.
+ * The Compute Engine collections the fake serves: list, get, insert, patch/update and delete,
+ * each body checked against the published model and the API's rules (rules.ts), references
+ * (references.ts), per-zone machine types (zones.ts) and quotas (quotas.ts) before anything
+ * changes. BEHAVIOUR.md cites each rule.
  */
 import { randomBytes } from 'node:crypto';
-import { declaredImage, type Guests, pathOf } from './guest.js';
-import { ApiError, canonicalPath, notFound, type OperationRecord, type Resource, type Store } from './store.js';
+import type { Guests } from './guest.js';
+import type { Quotas } from './quotas.js';
+import { inUse, normalizeReferences, requireReferences, usersOf } from './references.js';
+import { checkResource, hasFingerprint, hasMethod } from './rules.js';
+import {
+  ApiError,
+  canonicalPath,
+  LINK_BASE,
+  notFound,
+  type OperationRecord,
+  paginate,
+  requestKey,
+  type Resource,
+  type Store,
+} from './store.js';
+import { Verbs } from './verbs.js';
+import { machineTypeName, machineTypeResource, offeredIn, regionOf, ZONES } from './zones.js';
 
 const NAME = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+type Json = Record<string, unknown>;
 
 export interface CallContext {
   method: string;
   project: string;
-  /** `projects/p/global` or `projects/p/zones/z`. */
+  /** `projects/p/global`, `projects/p/zones/z`, `projects/p/regions/r` or `projects/p`. */
   scope: string;
   collection: string;
   name: string | null;
   verb: string | null;
   query: URLSearchParams;
-  body: Record<string, unknown>;
+  body: Json;
   /** Set by a fault rule: the operation is accepted but ends in this error. */
   operationError?: { code: string; message: string; httpStatus: number };
 }
@@ -32,67 +50,11 @@ export const GLOBAL_KINDS = [
   'forwardingRules',
   'operations',
 ];
-export const ZONAL_KINDS = ['instanceGroupManagers', 'instances', 'instanceGroups', 'operations'];
-
-/** Which resource kinds hold references to which (for "in use" refusals on delete). */
-function usersOf(store: Store, target: Resource, kind: string): Resource[] {
-  const link = target.selfLink;
-  const refs = (r: Resource): string[] => {
-    switch (kind) {
-      case 'instanceTemplates':
-        return [String(r.instanceTemplate ?? '')];
-      case 'healthChecks':
-        return (r.healthChecks as string[] | undefined) ?? [];
-      case 'instanceGroupManagers':
-        return ((r.backends as Array<{ group: string }> | undefined) ?? []).map((b) => b.group);
-      case 'backendServices':
-        return urlMapServices(r);
-      case 'urlMaps':
-        return [String(r.urlMap ?? '')];
-      case 'targetHttpProxies':
-        return [String(r.target ?? '')];
-      default:
-        return [];
-    }
-  };
-  const userKind: Record<string, string> = {
-    instanceTemplates: 'instanceGroupManagers',
-    healthChecks: 'backendServices',
-    instanceGroupManagers: 'backendServices',
-    backendServices: 'urlMaps',
-    urlMaps: 'targetHttpProxies',
-    targetHttpProxies: 'forwardingRules',
-  };
-  const project = pathOf(target).split('/')[1];
-  const match = kind === 'instanceGroupManagers' ? String(target.instanceGroup) : link;
-  return userKind[kind]
-    ? store
-        .all(userKind[kind])
-        .filter((u) => refs(u).some((x) => x && canonicalPath(x, project) === canonicalPath(match, project)))
-    : [];
-}
-
-function urlMapServices(map: Resource): string[] {
-  const action = map.defaultRouteAction as { weightedBackendServices?: Array<{ backendService: string }> } | undefined;
-  return [
-    ...(action?.weightedBackendServices ?? []).map((w) => w.backendService),
-    ...(map.defaultService ? [String(map.defaultService)] : []),
-  ];
-}
-
-const singular: Record<string, string> = {
-  instanceTemplates: 'instance_template',
-  healthChecks: 'health_check',
-  backendServices: 'backend_service',
-  urlMaps: 'url_map',
-  targetHttpProxies: 'target_http_proxy',
-  forwardingRules: 'forwarding_rule',
-  instanceGroupManagers: 'instance_group_manager',
-  instances: 'instance',
-};
+export const ZONAL_KINDS = ['instanceGroupManagers', 'instances', 'instanceGroups', 'operations', 'machineTypes'];
 
 export class Collections {
   private nextAddress = 10;
+  private readonly verbs: Verbs;
 
   /** Most items per list page (the API's cap is 500; small here so every list is paginated in tests). */
   pageSize = 5;
@@ -100,12 +62,22 @@ export class Collections {
   constructor(
     private readonly store: Store,
     private readonly guests: Guests,
-  ) {}
+    private readonly quotas: Quotas,
+  ) {
+    this.verbs = new Verbs(
+      store,
+      guests,
+      () => this.pageSize,
+      (c, type, target) => this.operation(c, type, target, () => undefined),
+    );
+  }
 
   handle(c: CallContext): unknown {
     if (c.collection === 'operations') return this.operationCall(c);
+    if (c.collection === 'project' || c.collection === 'region') return this.quotaHolder(c);
+    if (c.collection === 'machineTypes') return this.machineTypes(c);
     const path = `${c.scope}/${c.collection}${c.name ? `/${c.name}` : ''}`;
-    if (c.verb) return this.customVerb(c, path);
+    if (c.verb) return this.verbs.handle(c, path);
     switch (c.method) {
       case 'GET':
         return c.name ? this.store.require(path) : this.list(c);
@@ -126,32 +98,63 @@ export class Collections {
     const filter = c.query.get('filter');
     if (filter) items = items.filter(filterPredicate(filter));
     items.sort((a, b) => a.name.localeCompare(b.name));
-    const max = Math.min(Number(c.query.get('maxResults') ?? 500) || 500, 500, this.pageSize);
-    const start = Number(c.query.get('pageToken') ?? 0) || 0;
-    const page = items.slice(start, start + max);
+    const { page, nextPageToken } = paginate(items, c.query, this.pageSize);
     return {
       kind: `compute#${c.collection.replace(/s$/, '')}List`,
       id: `${c.scope}/${c.collection}`,
       items: page,
-      selfLink: `https://www.googleapis.com/compute/v1/${c.scope}/${c.collection}`,
-      ...(start + max < items.length ? { nextPageToken: String(start + max) } : {}),
+      selfLink: `${LINK_BASE}${c.scope}/${c.collection}`,
+      ...(nextPageToken ? { nextPageToken } : {}),
     };
   }
 
+  /** `projects.get` and `regions.get`: the quotas of the project or region, with usage. */
+  private quotaHolder(c: CallContext): unknown {
+    if (c.collection === 'project') {
+      return { kind: 'compute#project', name: c.project, quotas: this.quotas.report(null) };
+    }
+    const region = String(c.name);
+    const zones = ZONES.filter((z) => regionOf(z) === region);
+    if (zones.length === 0) throw notFound(c.scope);
+    return {
+      kind: 'compute#region',
+      name: region,
+      status: 'UP',
+      selfLink: `${LINK_BASE}${c.scope}`,
+      zones: zones.map((z) => `${LINK_BASE}projects/${c.project}/zones/${z}`),
+      quotas: this.quotas.report(region),
+    };
+  }
+
+  /** `machineTypes.get` / `.list` of a zone: only the types that zone offers. */
+  private machineTypes(c: CallContext): unknown {
+    const zone = c.scope.split('/').pop() as string;
+    if (c.method !== 'GET')
+      throw new ApiError(405, 'badRequest', `method ${c.method} is not supported on machineTypes`);
+    if (c.name) return machineTypeResource(c.project, zone, c.name);
+    const names = ['e2-micro', 'e2-small', 'e2-medium', 'e2-standard-2', 'e2-standard-4', 'g2-standard-4'];
+    const offered = names.filter((n) => offeredIn(n, zone)).map((n) => machineTypeResource(c.project, zone, n));
+    const { page, nextPageToken } = paginate(offered, c.query, this.pageSize);
+    return { kind: 'compute#machineTypeList', items: page, ...(nextPageToken ? { nextPageToken } : {}) };
+  }
+
   private operation(c: CallContext, type: string, target: string, finish: () => void): unknown {
-    const existing = this.store.operationForRequest(requestKey(c));
+    const existing = this.store.operationForRequest(requestKey(c.project, c.query));
     if (existing) return existing.op;
     return this.store.startOperation(c.scope, type, target, finish, {
-      requestId: requestKey(c),
+      requestId: requestKey(c.project, c.query),
       error: c.operationError,
     }).op;
   }
 
   private insert(c: CallContext): unknown {
-    const existing = this.store.operationForRequest(requestKey(c));
+    const existing = this.store.operationForRequest(requestKey(c.project, c.query));
     if (existing) return existing.op;
     const body = c.body;
-    const name = String(body.name ?? '');
+    if (c.collection === 'instances')
+      throw new ApiError(400, 'unsupported', 'this fake creates instances only through managed instance groups');
+    checkResource(c.collection, body, body, true);
+    const name = String(body.name);
     if (!NAME.test(name)) {
       throw new ApiError(
         400,
@@ -161,153 +164,84 @@ export class Collections {
     }
     const target = `${c.scope}/${c.collection}/${name}`;
     if (this.store.get(target)) throw new ApiError(409, 'alreadyExists', `The resource '${target}' already exists`);
-    this.validateReferences(c, body);
+    requireReferences(this.store, c.project, c.collection, body);
+    if (c.collection === 'instanceGroupManagers') this.checkMachineType(c, body);
+    if (c.operationError) return this.operation(c, 'insert', target, () => undefined);
+    try {
+      if (c.collection === 'instanceGroupManagers') this.quotas.checkGroupInsert(c.scope.split('/').pop() as string);
+      else this.quotas.checkGlobalInsert(c.collection);
+    } catch (quota) {
+      // Quotas are judged when the operation runs: the insert is accepted and its operation fails.
+      return this.operation(c, 'insert', target, () => {
+        throw quota;
+      });
+    }
+    this.create(c, name, body);
+    return this.operation(c, 'insert', target, () => undefined);
+  }
+
+  private create(c: CallContext, name: string, request: Json): void {
+    const body = normalizeReferences(c.collection, request, c.project);
     const common = {
       ...body,
       kind: `compute#${c.collection.replace(/s$/, '').replace(/ie$/, 'y')}`,
       creationTimestamp: new Date().toISOString(),
+      ...(hasFingerprint(c.collection) ? { fingerprint: fingerprint() } : {}),
     };
-    if (c.operationError) return this.operation(c, 'insert', target, () => undefined);
     switch (c.collection) {
       case 'instanceGroupManagers': {
         const mig = this.store.put(c.scope, c.collection, {
           ...common,
-          zone: `https://www.googleapis.com/compute/v1/${c.scope}`,
-          instanceGroup: `https://www.googleapis.com/compute/v1/${c.scope}/instanceGroups/${name}`,
+          zone: `${LINK_BASE}${c.scope}`,
+          instanceGroup: `${LINK_BASE}${c.scope}/instanceGroups/${name}`,
           targetSize: Number(body.targetSize ?? 0),
-          fingerprint: fingerprint(),
-          currentActions: { none: Number(body.targetSize ?? 0) },
-          status: { isStable: true },
+          currentActions: { none: 0, creating: Number(body.targetSize ?? 0) },
+          status: { isStable: false },
         });
         this.store.put(c.scope, 'instanceGroups', {
           kind: 'compute#instanceGroup',
           name,
           namedPorts: body.namedPorts ?? [],
           zone: mig.zone,
+          fingerprint: fingerprint(),
         });
         this.guests.resizeNow(c.scope, mig);
-        break;
+        return;
       }
-      case 'urlMaps':
-        this.store.put(c.scope, c.collection, { ...common, fingerprint: fingerprint() });
-        break;
       case 'forwardingRules':
         this.store.put(c.scope, c.collection, {
           ...common,
           IPAddress: body.IPAddress ?? `203.0.113.${this.nextAddress++}`,
           IPProtocol: body.IPProtocol ?? 'TCP',
+          labelFingerprint: fingerprint(),
         });
-        break;
-      case 'instances':
-        throw new ApiError(400, 'unsupported', 'this fake creates instances only through managed instance groups');
+        return;
       default:
-        this.store.put(c.scope, c.collection, {
-          ...common,
-          ...(c.collection === 'backendServices' ? { fingerprint: fingerprint() } : {}),
-        });
+        this.store.put(c.scope, c.collection, common);
     }
-    return this.operation(c, 'insert', target, () => undefined);
   }
 
-  private validateReferences(c: CallContext, body: Record<string, unknown>): void {
-    const must = (ref: unknown) => {
-      const p = canonicalPath(String(ref ?? ''), c.project);
-      if (
-        !this.store.get(p) &&
-        !(p.includes('/instanceGroups/') && this.store.get(p.replace('/instanceGroups/', '/instanceGroupManagers/')))
-      ) {
-        throw notFound(p);
-      }
-    };
-    switch (c.collection) {
-      case 'instanceGroupManagers':
-        must(body.instanceTemplate);
-        break;
-      case 'backendServices': {
-        const draining = (body.connectionDraining as { drainingTimeoutSec?: number } | undefined)?.drainingTimeoutSec;
-        if (draining !== undefined && (!Number.isInteger(draining) || draining < 0 || draining > 3600)) {
-          throw new ApiError(
-            400,
-            'invalid',
-            `Invalid value for field 'resource.connectionDraining.drainingTimeoutSec': '${draining}'. Must be between 0 and 3600.`,
-          );
-        }
-        for (const hc of (body.healthChecks as string[] | undefined) ?? []) must(hc);
-        for (const b of (body.backends as Array<{ group: string }> | undefined) ?? []) must(b.group);
-        break;
-      }
-      case 'urlMaps': {
-        const weighted =
-          (
-            body.defaultRouteAction as
-              { weightedBackendServices?: Array<{ backendService: string; weight: number }> } | undefined
-          )?.weightedBackendServices ?? [];
-        for (const w of weighted) {
-          must(w.backendService);
-          if (!Number.isInteger(w.weight) || w.weight < 0 || w.weight > 1000) {
-            throw new ApiError(
-              400,
-              'invalid',
-              `Invalid value for field 'resource.defaultRouteAction.weightedBackendServices[].weight': '${w.weight}'. Must be between 0 and 1000.`,
-            );
-          }
-        }
-        if (weighted.length === 0 && !body.defaultService) {
-          throw new ApiError(
-            400,
-            'invalid',
-            "Invalid value for field 'resource': a URL map needs a defaultService or defaultRouteAction.weightedBackendServices.",
-          );
-        }
-        break;
-      }
-      case 'targetHttpProxies':
-        must(body.urlMap);
-        break;
-      case 'forwardingRules':
-        must(body.target);
-        break;
-      case 'instanceTemplates': {
-        const items =
-          (body.properties as { metadata?: { items?: Array<{ key: string; value?: string }> } } | undefined)?.metadata
-            ?.items ?? [];
-        for (const item of items) {
-          // Compute Engine metadata: a value is at most 256 KB; all entries together at most 512 KB.
-          if (Buffer.byteLength(item.value ?? '') > 256 * 1024) {
-            throw new ApiError(
-              400,
-              'invalid',
-              `Invalid value for field 'resource.properties.metadata.items[${item.key}].value': value exceeds 262144 bytes.`,
-            );
-          }
-        }
-        const total = items.reduce((n, i) => n + Buffer.byteLength(i.key) + Buffer.byteLength(i.value ?? ''), 0);
-        if (total > 512 * 1024)
-          throw new ApiError(
-            400,
-            'invalid',
-            `Invalid value for field 'resource.properties.metadata': metadata exceeds 524288 bytes.`,
-          );
-        const image = declaredImage((body.properties as Record<string, unknown> | undefined)?.metadata);
-        if (image !== null && image.trim() === '')
-          throw new ApiError(400, 'invalid', 'container declaration names no image');
-        break;
-      }
+  /** A zonal MIG refuses a template whose machine type its zone does not offer (zones.ts). */
+  private checkMachineType(c: CallContext, body: Json): void {
+    const zone = c.scope.split('/').pop() as string;
+    const template = this.store.get(canonicalPath(String(body.instanceTemplate), c.project));
+    const type = machineTypeName((template?.properties as Json | undefined)?.machineType);
+    if (template && !offeredIn(type, zone)) {
+      throw new ApiError(
+        400,
+        'invalid',
+        `Invalid value for field 'resource.instanceTemplate': '${String(body.instanceTemplate)}'. ` +
+          `Machine type with name '${type}' does not exist in zone '${zone}'.`,
+      );
     }
   }
 
   private remove(c: CallContext, path: string): unknown {
-    const existing = this.store.operationForRequest(requestKey(c));
+    const existing = this.store.operationForRequest(requestKey(c.project, c.query));
     if (existing) return existing.op;
     const r = this.store.require(path);
     const users = usersOf(this.store, r, c.collection);
-    if (users.length > 0) {
-      throw new ApiError(
-        400,
-        'resourceInUseByAnotherResource',
-        `The ${singular[c.collection] ?? c.collection} resource '${path}' is already being used by '${pathOf(users[0])}'`,
-      );
-    }
+    if (users.length > 0) throw inUse(c.collection, path, users[0]);
     return this.operation(c, 'delete', path, () => {
       if (c.collection === 'instanceGroupManagers') {
         this.guests.deleteGroup(r);
@@ -319,92 +253,55 @@ export class Collections {
   }
 
   private update(c: CallContext, path: string): unknown {
-    const existing = this.store.operationForRequest(requestKey(c));
+    const existing = this.store.operationForRequest(requestKey(c.project, c.query));
     if (existing) return existing.op;
+    const replace = c.method === 'PUT';
+    if (!hasMethod(replace ? 'Update' : 'Patch', c.collection))
+      throw new ApiError(405, 'badRequest', `${c.collection} has no ${replace ? 'update (PUT)' : 'patch'} method`);
     const r = this.store.require(path);
-    // URL maps and backend services: an update or patch must carry the fingerprint last read
-    // (BackendService.fingerprint, UrlMap.fingerprint: "otherwise the request will fail with error 412 conditionNotMet").
-    if ((c.collection === 'urlMaps' || c.collection === 'backendServices') && c.body.fingerprint !== r.fingerprint) {
+    this.checkFingerprint(c, r, path);
+    const next = replace ? { ...c.body } : (mergePatch(r, c.body) as Json);
+    checkResource(c.collection, c.body, next, replace);
+    requireReferences(this.store, c.project, c.collection, next);
+    const type = replace ? 'update' : 'patch';
+    if (c.operationError) return this.operation(c, type, path, () => undefined);
+    const keep = { name: r.name, id: r.id, selfLink: r.selfLink, kind: r.kind, creationTimestamp: r.creationTimestamp };
+    const updated = {
+      ...normalizeReferences(c.collection, next, c.project),
+      ...keep,
+      ...(r.fingerprint !== undefined ? { fingerprint: fingerprint() } : {}),
+    };
+    for (const k of Object.keys(r)) delete r[k];
+    Object.assign(r, updated);
+    if (c.collection === 'instanceGroupManagers') this.guests.resizeNow(c.scope, r);
+    return this.operation(c, type, path, () => undefined);
+  }
+
+  /**
+   * Backend services and URL maps: an update or patch must carry the fingerprint last read;
+   * other resources with a fingerprint check it when one is sent. A stale one is 412
+   * (BackendService.fingerprint, UrlMap.fingerprint: "otherwise the request will fail with error 412 conditionNotMet").
+   */
+  private checkFingerprint(c: CallContext, r: Resource, path: string): void {
+    if (!hasFingerprint(c.collection)) return;
+    const mandatory = c.collection === 'urlMaps' || c.collection === 'backendServices';
+    if ((mandatory || c.body.fingerprint !== undefined) && c.body.fingerprint !== r.fingerprint) {
       throw new ApiError(
         412,
         'conditionNotMet',
         `Invalid fingerprint. The resource '${path}' was modified since the fingerprint was read.`,
       );
     }
-    const next = c.method === 'PUT' ? { ...c.body } : { ...r, ...c.body };
-    this.validateReferences(c, next);
-    if (c.operationError) return this.operation(c, c.method === 'PUT' ? 'update' : 'patch', path, () => undefined);
-    const keep = { name: r.name, id: r.id, selfLink: r.selfLink, kind: r.kind, creationTimestamp: r.creationTimestamp };
-    const updated = { ...next, ...keep, ...(r.fingerprint !== undefined ? { fingerprint: fingerprint() } : {}) };
-    for (const k of Object.keys(r)) delete r[k];
-    Object.assign(r, updated);
-    return this.operation(c, c.method === 'PUT' ? 'update' : 'patch', path, () => undefined);
   }
 
-  private customVerb(c: CallContext, path: string): unknown {
-    const r = this.store.require(path);
-    if (c.collection === 'backendServices' && c.verb === 'getHealth') {
-      const group = canonicalPath(String(c.body.group ?? ''), c.project);
-      const backends = ((r.backends as Array<{ group: string }> | undefined) ?? []).map((b) =>
-        canonicalPath(b.group, c.project),
-      );
-      if (!backends.includes(group)) {
-        throw new ApiError(
-          400,
-          'invalid',
-          `Invalid value for field 'resource.group': '${group}'. Instance group is not a backend of backend service ${r.name}.`,
-        );
-      }
-      const mig = this.store.get(group.replace('/instanceGroups/', '/instanceGroupManagers/'));
-      const members = mig ? this.guests.members(mig) : [];
-      const hasCheck = ((r.healthChecks as string[] | undefined) ?? []).length > 0;
-      return {
-        kind: 'compute#backendServiceGroupHealth',
-        ...(members.length
-          ? {
-              healthStatus: members.map((m) => ({
-                instance: m.selfLink,
-                ipAddress: (m.networkInterfaces as Array<{ networkIP: string }>)[0]?.networkIP,
-                port: namedPort(mig as Resource),
-                healthState: hasCheck && this.guests.serving(pathOf(m)) ? 'HEALTHY' : 'UNHEALTHY',
-              })),
-            }
-          : {}),
-      };
-    }
-    if (c.collection === 'instanceGroupManagers' && c.verb === 'resize') {
-      const size = Number(c.query.get('size'));
-      if (!Number.isInteger(size) || size < 0)
-        throw new ApiError(400, 'invalid', `Invalid value for field 'size': '${c.query.get('size')}'.`);
-      const existing = this.store.operationForRequest(requestKey(c));
-      if (existing) return existing.op;
-      if (!c.operationError) {
-        r.targetSize = size;
-        this.guests.resizeNow(c.scope, r);
-      }
-      return this.operation(c, 'compute.instanceGroupManagers.resize', path, () => undefined);
-    }
-    if (c.collection === 'instanceGroupManagers' && c.verb === 'listManagedInstances') {
-      return {
-        managedInstances: this.guests.members(r).map((m) => ({
-          instance: m.selfLink,
-          id: m.id,
-          instanceStatus: m.status,
-          currentAction: m.status === 'RUNNING' ? 'NONE' : 'CREATING',
-        })),
-      };
-    }
-    throw new ApiError(400, 'badRequest', `unsupported method ${c.verb} on ${path}`);
-  }
-
-  /** `operations/NAME` get, delete and `wait` (returns when DONE or after a bounded time). */
-  private operationCall(c: CallContext): unknown | Promise<unknown> {
+  /** `operations/NAME` get, delete and `wait` (returns when DONE or after a bounded time); list pages. */
+  private operationCall(c: CallContext): unknown {
     const record: OperationRecord | undefined = c.name ? this.store.operations.get(c.name) : undefined;
-    if (!c.name)
-      return {
-        kind: 'compute#operationList',
-        items: [...this.store.operations.values()].filter((o) => o.scope === c.scope).map((o) => o.op),
-      };
+    if (!c.name) {
+      const ops = [...this.store.operations.values()].filter((o) => o.scope === c.scope).map((o) => o.op);
+      const { page, nextPageToken } = paginate(ops, c.query, this.pageSize);
+      return { kind: 'compute#operationList', items: page, ...(nextPageToken ? { nextPageToken } : {}) };
+    }
     if (!record || record.scope !== c.scope) throw notFound(`${c.scope}/operations/${c.name}`);
     if (c.verb === 'wait') {
       if (record.op.status === 'DONE') return record.op;
@@ -424,18 +321,20 @@ export class Collections {
   }
 }
 
-function requestKey(c: CallContext): string | null {
-  const id = c.query.get('requestId');
-  return id ? `${c.project}/${id}` : null;
+/** JSON merge patch (RFC 7396), what `patch` methods apply: objects merge, null removes, arrays replace. */
+function mergePatch(target: unknown, patch: unknown): unknown {
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch;
+  const out: Json =
+    typeof target === 'object' && target !== null && !Array.isArray(target) ? { ...(target as Json) } : {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else out[k] = mergePatch(out[k], v);
+  }
+  return out;
 }
 
 function fingerprint(): string {
   return randomBytes(8).toString('base64');
-}
-
-function namedPort(mig: Resource): number {
-  const ports = (mig.namedPorts as Array<{ port: number }> | undefined) ?? [];
-  return ports[0]?.port ?? 80;
 }
 
 /** The filter subset the deployer and tests use: `FIELD = VALUE`, `FIELD != VALUE`, `FIELD eq REGEX`. */

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Collections, GLOBAL_KINDS, ZONAL_KINDS, type CallContext } from './collections.js';
 import { Guests, type GuestTimings } from './guest.js';
+import { Quotas } from './quotas.js';
 import { ApiError, type Resource, Store } from './store.js';
 
 export interface FaultRule {
@@ -38,6 +39,8 @@ export interface JournalEntry {
   status: number;
   requestId: string | null;
   fault: boolean;
+  /** The JSON body as the client sent it (what the SDK really puts on the wire), when there was one. */
+  body?: unknown;
 }
 
 export interface FakeGceOptions {
@@ -46,12 +49,15 @@ export interface FakeGceOptions {
   unpullableImages?: string[];
   /** Items per list page (default 5: every list is paginated in tests). */
   pageSize?: number;
+  /** Quota limits by metric (CPUS, INSTANCES, BACKEND_SERVICES, ...) over a fresh project's defaults. */
+  quotas?: Record<string, number>;
 }
 
 export class FakeGce {
   readonly journal: JournalEntry[] = [];
   readonly store: Store;
   readonly guests: Guests;
+  readonly quotas: Quotas;
   readonly timings: GuestTimings;
   opDelayMs: number;
   private readonly collections: Collections;
@@ -65,8 +71,10 @@ export class FakeGce {
     this.opDelayMs = opts.opDelayMs ?? 40;
     this.timings = { bootMs: 150, healthyAfterMs: 250, repairDelayMs: 1500, ...opts.timings };
     this.store = new Store(() => this.opDelayMs);
-    this.guests = new Guests(this.store, () => this.timings, new Set(opts.unpullableImages ?? []));
-    this.collections = new Collections(this.store, this.guests);
+    this.quotas = new Quotas(this.store);
+    this.quotas.set(opts.quotas ?? {});
+    this.guests = new Guests(this.store, this.quotas, () => this.timings, new Set(opts.unpullableImages ?? []));
+    this.collections = new Collections(this.store, this.guests, this.quotas);
     this.collections.pageSize = opts.pageSize ?? 5;
   }
 
@@ -77,6 +85,9 @@ export class FakeGce {
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => void this.serve(req, res));
+    // Google's front ends keep idle connections far longer than Node's 5 s default; a short
+    // timeout races a client reusing the socket (ECONNRESET) on a loaded machine.
+    this.server.keepAliveTimeout = 600_000;
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     const addr = this.server.address();
     this.port = typeof addr === 'object' && addr ? addr.port : 0;
@@ -158,6 +169,7 @@ export class FakeGce {
       status: 200,
       requestId: url.searchParams.get('requestId'),
       fault: false,
+      ...(raw.trim().startsWith('{') ? { body: parseOrRaw(raw) } : {}),
     };
     this.journal.push(entry);
     const send = (status: number, body: unknown) => {
@@ -227,7 +239,11 @@ export class FakeGce {
     const project = parts[3];
     let scope: string;
     let rest: string[];
-    if (parts[4] === 'global') {
+    if (parts.length === 4 || (parts[4] === 'regions' && parts.length === 6)) {
+      // projects.get / regions.get: where quotas are reported.
+      scope = parts.slice(2).join('/');
+      rest = parts.length === 4 ? ['project', project] : ['region', parts[5]];
+    } else if (parts[4] === 'global') {
       scope = `projects/${project}/global`;
       rest = parts.slice(5);
       if (!GLOBAL_KINDS.includes(rest[0]))
@@ -245,7 +261,9 @@ export class FakeGce {
       try {
         body = JSON.parse(raw) as Record<string, unknown>;
       } catch {
-        throw new ApiError(400, 'parseError', 'This API does not support parsing form-encoded input.');
+        throw new ApiError(400, 'parseError', 'Invalid JSON payload received. Unexpected token.', {
+          status: 'INVALID_ARGUMENT',
+        });
       }
     }
     return {
@@ -268,4 +286,12 @@ function readBody(req: IncomingMessage): Promise<string> {
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
+}
+
+function parseOrRaw(raw: string): unknown {
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return raw;
+  }
 }

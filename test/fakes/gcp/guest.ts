@@ -4,7 +4,8 @@
  * startup script starts serving so the load balancer's health check passes after a delay.
  */
 import { randomBytes } from 'node:crypto';
-import { LINK_BASE, type Resource, type Store } from './store.js';
+import type { Quotas } from './quotas.js';
+import { ApiError, LINK_BASE, type Resource, type Store } from './store.js';
 
 export interface GuestTimings {
   /** From instance insert to RUNNING. */
@@ -23,6 +24,15 @@ interface GuestState {
 }
 
 type MetadataItem = { key: string; value: string };
+
+/** An entry of `instanceGroupManagers.listErrors`: a VM the group failed to create, and why. */
+export interface GroupError {
+  timestamp: string;
+  instanceActionDetails: { action: 'CREATING'; instance: string };
+  error: { code: string; message: string };
+}
+
+const fingerprint = () => randomBytes(8).toString('base64');
 
 /**
  * The image a VM runs: the `docker run` of its startup-script (what bp writes), or the image of
@@ -66,9 +76,12 @@ export class Guests {
   /** MIG path -> when it first had fewer VMs than its target size. */
   private readonly shortSince = new Map<string, number>();
   private readonly timer: NodeJS.Timeout;
+  /** MIG path -> VMs it could not create (newest last, at most 50 kept). */
+  private readonly errors = new Map<string, GroupError[]>();
 
   constructor(
     private readonly store: Store,
+    private readonly quotas: Quotas,
     private readonly timings: () => GuestTimings,
     /** Images the fake's "registry" refuses; any image under the reserved `.invalid` TLD too. */
     private readonly unpullable: Set<string>,
@@ -92,6 +105,7 @@ export class Guests {
     const props = (template.properties ?? {}) as Record<string, unknown>;
     const metadata = structuredClone((props.metadata as { items?: MetadataItem[] } | undefined) ?? { items: [] });
     metadata.items = [...(metadata.items ?? [])];
+    Object.assign(metadata, { fingerprint: fingerprint(), kind: 'compute#metadata' });
     if (createdBy) metadata.items.push({ key: 'created-by', value: createdBy });
     const nics = ((props.networkInterfaces as Array<Record<string, unknown>> | undefined) ?? [{}]).map((n) => ({
       ...n,
@@ -109,7 +123,9 @@ export class Guests {
       machineType: machineType.includes('/') ? machineType : `${LINK_BASE}${zoneScope}/machineTypes/${machineType}`,
       labels: { ...((props.labels as Record<string, string> | undefined) ?? {}) },
       metadata,
-      tags: props.tags ?? { items: [] },
+      tags: { items: [], ...((props.tags as object | undefined) ?? {}), fingerprint: fingerprint() },
+      fingerprint: fingerprint(),
+      labelFingerprint: fingerprint(),
       networkInterfaces: nics,
       disks: props.disks ?? [],
       scheduling: props.scheduling ?? {},
@@ -155,23 +171,48 @@ export class Guests {
     return this.store.all('instances').filter((i) => createdBy(i) === mig.selfLink);
   }
 
-  /** Brings a MIG to its target size at once (insert / resize); repairs wait for `tick`. */
+  /**
+   * Brings a MIG to its target size at once (insert / resize); repairs wait for `tick`. A VM
+   * that would go over a quota is not created: the group records the error (`listErrors`),
+   * stays unstable and retries on its repair schedule.
+   */
   resizeNow(zoneScope: string, mig: Resource): void {
     const members = this.members(mig);
     const target = Number(mig.targetSize ?? 0);
     const template = this.store.get(templatePath(mig));
-    for (let i = members.length; i < target && template; i++) {
-      this.createInstance(
-        zoneScope,
-        `${String(mig.baseInstanceName)}-${randomBytes(2).toString('hex')}`,
-        template,
-        mig.selfLink,
-      );
+    let created = members.length;
+    for (; created < target && template; created++) {
+      const name = `${String(mig.baseInstanceName)}-${randomBytes(2).toString('hex')}`;
+      try {
+        this.quotas.checkVm(
+          zoneScope.split('/').pop() as string,
+          (template.properties ?? {}) as Record<string, unknown>,
+        );
+      } catch (e) {
+        if (!(e instanceof ApiError)) throw e;
+        const errors = this.errors.get(pathOf(mig)) ?? [];
+        errors.push({
+          timestamp: new Date().toISOString(),
+          instanceActionDetails: { action: 'CREATING', instance: `${LINK_BASE}${zoneScope}/instances/${name}` },
+          error: { code: e.reason, message: e.message },
+        });
+        this.errors.set(pathOf(mig), errors.slice(-50));
+        break;
+      }
+      this.createInstance(zoneScope, name, template, mig.selfLink);
     }
     for (const extra of members.slice(target)) this.deleteInstance(pathOf(extra));
+    const have = Math.min(created, target);
+    mig.currentActions = { none: have, creating: target - have };
+    mig.status = { isStable: have === target };
+  }
+
+  errorsOf(mig: Resource): GroupError[] {
+    return [...(this.errors.get(pathOf(mig)) ?? [])].reverse();
   }
 
   deleteGroup(mig: Resource): void {
+    this.errors.delete(pathOf(mig));
     for (const m of this.members(mig)) this.deleteInstance(pathOf(m));
   }
 

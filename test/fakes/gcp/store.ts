@@ -15,15 +15,29 @@ export class ApiError extends Error {
     readonly status: number,
     readonly reason: string,
     message: string,
+    /** JSON-parsing refusals also carry the canonical status and the offending field (google.rpc.BadRequest). */
+    readonly extra: { status?: string; field?: string; errorDetails?: unknown[] } = {},
   ) {
     super(message);
   }
   body(): unknown {
+    const { status, field } = this.extra;
     return {
       error: {
         code: this.status,
         message: this.message,
         errors: [{ message: this.message, domain: 'global', reason: this.reason }],
+        ...(status ? { status } : {}),
+        ...(field
+          ? {
+              details: [
+                {
+                  '@type': 'type.googleapis.com/google.rpc.BadRequest',
+                  fieldViolations: [{ field, description: this.message }],
+                },
+              ],
+            }
+          : {}),
       },
     };
   }
@@ -166,7 +180,15 @@ export class Store {
     } catch (e) {
       const err = e instanceof ApiError ? e : new ApiError(500, 'internalError', String(e));
       Object.assign(op, {
-        error: { errors: [{ code: err.reason, message: err.message }] },
+        error: {
+          errors: [
+            {
+              code: err.reason,
+              message: err.message,
+              ...(err.extra.errorDetails ? { errorDetails: err.extra.errorDetails } : {}),
+            },
+          ],
+        },
         httpErrorStatusCode: err.status,
         httpErrorMessage: err.status === 403 ? 'FORBIDDEN' : err.status === 409 ? 'CONFLICT' : 'BAD REQUEST',
       });
@@ -174,4 +196,34 @@ export class Store {
     Object.assign(op, { status: 'DONE', progress: 100, endTime: new Date().toISOString() });
     for (const w of record.waiters.splice(0)) w();
   }
+}
+
+/**
+ * One page of a list, as every `list` method pages: at most `maxResults` (capped at 500, and
+ * at `pageSize` here so tests see several pages) from `pageToken`, then `nextPageToken`.
+ * A `maxResults` outside 0-500 is 400 `invalid`. Ref: each list method's `maxResults`.
+ */
+export function paginate<T>(
+  items: T[],
+  query: URLSearchParams,
+  pageSize: number,
+): { page: T[]; nextPageToken?: string } {
+  const asked = query.get('maxResults');
+  if (asked !== null && (!/^\d+$/.test(asked) || Number(asked) > 500)) {
+    throw new ApiError(400, 'invalid', `Invalid value for field 'maxResults': '${asked}'. Must be between 0 and 500.`);
+  }
+  const max = Math.min(asked === null || Number(asked) === 0 ? 500 : Number(asked), pageSize);
+  const token = query.get('pageToken');
+  const start = token ? Number(token) : 0;
+  if (!Number.isInteger(start) || start < 0) {
+    throw new ApiError(400, 'invalid', `Invalid value for field 'pageToken': '${token}'. Invalid page token.`);
+  }
+  const page = items.slice(start, start + max);
+  return { page, ...(start + max < items.length ? { nextPageToken: String(start + max) } : {}) };
+}
+
+/** The key a mutation's `requestId` is remembered under (per project). */
+export function requestKey(project: string, query: URLSearchParams): string | null {
+  const id = query.get('requestId');
+  return id ? `${project}/${id}` : null;
 }

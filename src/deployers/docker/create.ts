@@ -1,0 +1,15 @@
+/** Builds the docker deployer from its config: dockerode loads here, on first use, never at validate. */
+import type { DeployerContext } from '../../model/deployer.js';
+import { type DockerConfig, settingsFrom } from './config.js';
+import { DockerDeployer } from './deployer.js';
+import { connectEngine, describeEngine } from './engine.js';
+
+export async function createDockerDeployer(config: DockerConfig, ctx: DeployerContext): Promise<DockerDeployer> {
+  return new DockerDeployer({
+    engine: await connectEngine(config),
+    settings: settingsFrom(config),
+    where: describeEngine(config),
+    stateDir: ctx.stateDir,
+    logger: ctx.logger,
+  });
+}
