@@ -16,7 +16,14 @@ import { aws, awsErrorCode, type AwsClients } from './sdk.js';
 import type { AwsEc2Config } from './config.js';
 import { TAG_DEPLOYMENT, TAG_ENVIRONMENT, TAG_REVISION } from './launch.js';
 import { checkRuleSize, ruleConditions } from './limits.js';
-import { forwardAction, forwardTargets, parkedAction, rulePriority, sameConditions, type Weighted } from './rule-shape.js';
+import {
+  forwardAction,
+  forwardTargets,
+  parkedAction,
+  rulePriority,
+  sameConditions,
+  type Weighted,
+} from './rule-shape.js';
 
 export { PRIORITY_WINDOW, rulePriority, type Weighted } from './rule-shape.js';
 

@@ -260,7 +260,12 @@ export class AwsEc2Deployer extends SdkDeployer<AwsEc2Config, AwsClients> implem
     // no request is routed to instances being terminated.
     if (tgArn) {
       await this.exclusive(`rule:${deployment.deployment_id}`, () =>
-        lb.detachGroup(signal, env.environment_id, { deploymentId: deployment.deployment_id, revisionId, tgArn }, 'refuse'),
+        lb.detachGroup(
+          signal,
+          env.environment_id,
+          { deploymentId: deployment.deployment_id, revisionId, tgArn },
+          'refuse',
+        ),
       );
     }
     const live = await findInstances(c, signal, env.environment_id, revisionId);
