@@ -15,15 +15,8 @@ import {
   revisionNames,
 } from '../../src/deployers/gcp-compute/names.js';
 import type { Deployer } from '../../src/model/deployer.js';
-import {
-  countBy,
-  PAGE,
-  pages,
-  REVISIONS,
-  scaleDeclarations,
-  scaleDeployments,
-  type ScaleDeployment,
-} from './scale-fixtures.js';
+import { countBy, pages, REVISIONS } from './scale-fixtures.js';
+import { PAGE, scaleDeclarations, scaleDeployments, type ScaleDeployment } from './scale-fixtures.js';
 import { LINK_BASE } from '../fakes/gcp/store.js';
 import type { FakeGce } from '../fakes/gcp/fake-gce.js';
 import { environment, fakeConfig, globalScope, opts, revision, startFake, zoneScope } from './gcp-compute-fixtures.js';
