@@ -17,7 +17,23 @@ const ORIGIN_ONLY = /^(?:[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#@]*)?\/?$/;
 
 /** A webhook as state records it and plans show it. */
 export function recordedNotification(n: Notification): RecordedNotification {
-  return { url: recordedUrl(n.url), events: [...n.events], ...(n.secret !== undefined ? { secret: n.secret } : {}) };
+  return {
+    url: recordedUrl(n.url),
+    events: [...n.events],
+    ...(n.secret !== undefined ? { secret: recordedSecret(n.secret) } : {}),
+  };
+}
+
+/**
+ * The secret's reference as written. Validation refuses a literal secret in a file, but an
+ * environment built in code (the programmatic API) skips it: anything besides references is masked.
+ */
+function recordedSecret(secret: string): string {
+  return secret.replace(REFERENCE, '') === '' ? secret : `(sensitive, sha256:${fingerprint(secret)})`;
+}
+
+function fingerprint(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 12);
 }
 
 /**
@@ -28,8 +44,7 @@ export function recordedNotification(n: Notification): RecordedNotification {
 export function recordedUrl(url: string): string {
   if (ORIGIN_ONLY.test(url.replace(REFERENCE, ''))) return url;
   const m = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/)(?:[^/?#]*@)?([^/?#]*)/.exec(url);
-  const fingerprint = createHash('sha256').update(url).digest('hex').slice(0, 12);
-  return `${m ? `${m[1]}${m[2]}` : ''}/… (sha256:${fingerprint})`;
+  return `${m ? `${m[1]}${m[2]}` : ''}/… (sha256:${fingerprint(url)})`;
 }
 
 export function notificationChanges(recorded: RecordedState | null, desired: Environment): FieldChange[] {

@@ -69,6 +69,8 @@ describe('settings update steps through the CLI', () => {
     expectValid('plan.schema.json', doc);
     expect(doc.steps.map((s: { id: string }) => s.id)).toEqual(['update:@environment', 'update:web']);
     expect(doc.summary.update).toBe(2);
+    const url = doc.steps[0].changes.find((c: { field: string }) => c.field === 'notifications[0].url');
+    expect(url.old).not.toBe(url.new); // the token changed: its fingerprint did too
     const md = await run(['plan', 'env.yaml', '--format', 'markdown']);
     expect(md.stdout).toContain('| 1 | ✏️ update | `environment` |');
     expect(md.stdout).toContain('rollout.steps[1].pause.duration: "2m" -> "5m"');

@@ -139,6 +139,6 @@ describe('azure-vm recovery and limits', () => {
     expect(
       fake.journal.some((j) => j.method === 'GET' && j.path.endsWith('/virtualMachines') && /skiptoken/.test(j.query)),
     ).toBe(true);
-    await takeDown(d, promoted, undefined, { parallel: true });
+    await takeDown(d, promoted);
   }, 180_000);
 });

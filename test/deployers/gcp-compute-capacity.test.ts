@@ -43,7 +43,9 @@ describe('gcp-compute: zones and quotas checked before anything billable', () =>
     const mark = fake.journal.length;
     const e = await rejection(d.stageRevision(env, 'gpu-v1', opts()));
     expect(e.retryable).toBe(false);
-    expect(e.message).toMatch(/machine type g2-standard-4 is not offered in zone us-central1-f/);
+    expect(e.message).toContain(
+      'machine type g2-standard-4 is not offered in zone us-central1-f (zones of us-central1 that offer it: us-central1-a, us-central1-b, us-central1-c)',
+    );
     expect(inserts(mark, 'instanceTemplates')).toHaveLength(0);
     expect(inserts(mark, 'instanceGroupManagers')).toHaveLength(0);
   });
@@ -130,6 +132,7 @@ describe('gcp-compute: bodies match the published model', () => {
       await d.applyTrafficSplit(env, 'model', opts());
       await d.drainRevision(env, 'm-b', opts());
       await d.warmRevision(env, 'm-b', opts());
+      await d.releaseRouting!(env, 'model', opts());
       for (const r of revs) await d.archiveRevision(env, r.revision_id, opts());
     } finally {
       for (const s of spies) s.mockRestore();

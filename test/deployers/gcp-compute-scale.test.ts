@@ -15,13 +15,12 @@ import {
   revisionNames,
 } from '../../src/deployers/gcp-compute/names.js';
 import type { Deployer } from '../../src/model/deployer.js';
+import { countBy, pages, REVISIONS } from './scale-fixtures.js';
+import { PAGE, scaleDeclarations, scaleDeployments, type ScaleDeployment } from './scale-fixtures.js';
 import { LINK_BASE } from '../fakes/gcp/store.js';
 import type { FakeGce } from '../fakes/gcp/fake-gce.js';
 import { environment, fakeConfig, globalScope, opts, revision, startFake, zoneScope } from './gcp-compute-fixtures.js';
 
-const REVISIONS = 1000;
-const PER_DEPLOYMENT = 5;
-const PAGE = 5;
 const ENV = 'big';
 
 let fake: FakeGce;
@@ -41,7 +40,7 @@ afterAll(async () => {
 });
 
 /** Builds the provider side directly in the fake, as 1,000 warms and 200 splits would leave it. */
-function seed(deployments: Array<{ id: string; revisions: string[] }>): void {
+function seed(deployments: ScaleDeployment[]): void {
   const { store, guests } = fake;
   const link = (scope: string, kind: string, name: string) => `${LINK_BASE}${scope}/${kind}/${name}`;
   for (const d of deployments) {
@@ -89,21 +88,9 @@ function seed(deployments: Array<{ id: string; revisions: string[] }>): void {
 
 describe('gcp-compute observe at scale', () => {
   it('observes 1,000 revisions with paginated lists and one health call per revision', async () => {
-    const deployments = Array.from({ length: REVISIONS / PER_DEPLOYMENT }, (_, d) => ({
-      id: `d${d}`,
-      revisions: Array.from({ length: PER_DEPLOYMENT }, (_, r) => `d${d}-r${r}`),
-    }));
+    const deployments = scaleDeployments();
     seed(deployments);
-    const env = environment(
-      deployments.map((d) => ({
-        id: d.id,
-        revisions: d.revisions.map((r) =>
-          revision(r, { resources: { cpu: 0.5, memory_mb: 512, replicas: 1, gpu: 0 } }),
-        ),
-        traffic: [{ revision_id: d.revisions[0], weight_bps: 10000 }],
-      })),
-      ENV,
-    );
+    const env = environment(scaleDeclarations(deployments, revision), ENV);
     const mark = fake.journal.length;
     const seen = await deployer.observe(env, opts());
 
@@ -114,13 +101,10 @@ describe('gcp-compute observe at scale', () => {
     ]);
     const calls = fake.journal.slice(mark).filter((j) => j.path !== '/v1/token');
     const kindOf = (path: string) => /\/(global|zones\/[^/]+)\/([A-Za-z]+)(\/[^/]+\/([A-Za-z]+))?$/.exec(path);
-    const measured: Record<string, number> = {};
-    for (const j of calls) {
+    const measured = countBy(calls, (j) => {
       const m = kindOf(j.path);
-      const key = m ? `${j.method} ${m[2]}${m[4] ? `.${m[4]}` : ''}` : `${j.method} ${j.path}`;
-      measured[key] = (measured[key] ?? 0) + 1;
-    }
-    const pages = (items: number) => Math.ceil(items / PAGE);
+      return m ? `${j.method} ${m[2]}${m[4] ? `.${m[4]}` : ''}` : `${j.method} ${j.path}`;
+    });
     console.log(`gcp-compute observe of ${REVISIONS} revisions: ${calls.length} calls ${JSON.stringify(measured)}`);
     expect(measured).toEqual({
       'GET instanceTemplates': pages(REVISIONS),

@@ -12,8 +12,7 @@ import k8sPlugin from '../../src/deployers/k8s.js';
 import type { Deployer, DeployerEnvironment, DeployerRevision } from '../../src/model/deployer.js';
 import { fakeAwsForSuite, fakeConfig as awsConfig } from '../fakes/aws/setup.js';
 import { environment as awsEnvironment } from '../fakes/aws/env.js';
-import type { FakeArm } from '../fakes/azure/server.js';
-import type { FakeGce } from '../fakes/gcp/fake-gce.js';
+import type { FakeAws } from '../fakes/aws/server.js';
 import { writeKubeconfig } from '../fakes/kube-apiserver/kubeconfig.js';
 import { startFakeKubeApiServer, type FakeKube } from '../fakes/kube-apiserver/server.js';
 import { takeDown, tracedDeployer, type VerbSpan } from '../helpers/take-down.js';
@@ -65,17 +64,38 @@ async function stagedSiblingCase(c: Case): Promise<void> {
   expect(seen.revisions[w2]).toEqual({ present: false, healthy: false });
 }
 
-describe('gcp-compute: the staged-sibling case', () => {
-  let fake: FakeGce;
-  let deployer: Deployer;
+/** A fake started and a deployer created for the describe's tests, both closed afterwards. */
+function suite<F extends { close(): Promise<unknown> }>(
+  start: () => Promise<F>,
+  create: (fake: F) => Deployer | Promise<Deployer>,
+): { fake: F; deployer: Deployer } {
+  const s = {} as { fake: F; deployer: Deployer };
   beforeAll(async () => {
-    fake = await gcp.startFake({ opDelayMs: 5, timings: { bootMs: 30, healthyAfterMs: 60 } });
-    deployer = await gcpPlugin.create(gcp.fakeConfig(fake), { logger: quiet, stateDir: '/nonexistent' });
+    s.fake = await start();
+    s.deployer = await create(s.fake);
   });
   afterAll(async () => {
-    await deployer.close?.();
-    await fake.close();
+    await s.deployer?.close?.();
+    await s.fake?.close();
   });
+  return s;
+}
+
+/** Runs `test` with an aws-ec2 deployer on the fake, closed afterwards. */
+async function withAws(fake: FakeAws, test: (deployer: Deployer) => Promise<void>): Promise<void> {
+  const deployer = await awsPlugin.create(awsConfig(fake), { logger: quiet, stateDir: '/nonexistent' });
+  try {
+    await test(deployer);
+  } finally {
+    await deployer.close?.();
+  }
+}
+
+describe('gcp-compute: the staged-sibling case', () => {
+  const s = suite(
+    () => gcp.startFake({ opDelayMs: 5, timings: { bootMs: 30, healthyAfterMs: 60 } }),
+    (fake) => gcpPlugin.create(gcp.fakeConfig(fake), { logger: quiet, stateDir: '/nonexistent' }),
+  );
 
   it('releases the URL map, proxy and forwarding rule once; archive deletes none of them', async () => {
     const revisions = ['rr-w1', 'rr-w2'].map((id) => gcp.revision(id, { resources: one }));
@@ -84,15 +104,15 @@ describe('gcp-compute: the staged-sibling case', () => {
     ]);
     const routing = /\/global\/(urlMaps|targetHttpProxies|forwardingRules)\/[^/]+$/;
     await stagedSiblingCase({
-      deployer,
+      deployer: s.deployer,
       env,
-      mark: () => fake.journal.length,
+      mark: () => s.fake.journal.length,
       routingDeletes: (from, to) =>
-        fake.journal
+        s.fake.journal
           .slice(from, to)
           .filter((j) => j.method === 'DELETE' && routing.test(j.path))
           .map((j) => j.path),
-      routingExists: () => fake.list(gcp.globalScope, 'urlMaps').some((m) => String(m.description).includes('"web"')),
+      routingExists: () => s.fake.list(gcp.globalScope, 'urlMaps').some((m) => String(m.description).includes('"web"')),
     });
   });
 });
@@ -101,13 +121,12 @@ describe('aws-ec2: the staged-sibling case', () => {
   const { fake } = fakeAwsForSuite();
 
   it('deletes the listener rule once, in the release; archive deletes no rule', async () => {
-    const deployer = await awsPlugin.create(awsConfig(fake()), { logger: quiet, stateDir: '/nonexistent' });
     const revisions = ['rr-w1', 'rr-w2'].map((id) => gcp.revision(id, { resources: one }));
     const env = awsEnvironment('rr', [
       { id: 'web', revisions, traffic: [{ revision_id: 'rr-w1', weight_bps: 10000 }] },
     ]);
-    try {
-      await stagedSiblingCase({
+    await withAws(fake(), (deployer) =>
+      stagedSiblingCase({
         deployer,
         env,
         mark: () => fake().journal.length,
@@ -117,10 +136,8 @@ describe('aws-ec2: the staged-sibling case', () => {
             .filter((j) => j.action === 'DeleteRule' || j.action === 'ModifyRule')
             .map((j) => `${j.action} ${String(j.params.RuleArn)}`),
         routingExists: () => [...fake().elbv2.rules.values()].some((r) => r.tags['bp:environment'] === 'rr'),
-      });
-    } finally {
-      await deployer.close?.();
-    }
+      }),
+    );
   });
 });
 
@@ -128,7 +145,6 @@ describe('aws-ec2: a rule that only health-checks', () => {
   const { fake } = fakeAwsForSuite();
 
   it('archiving its last (weight 0) group parks the rule on a 503 instead of deleting it; a warm takes it back', async () => {
-    const deployer = await awsPlugin.create(awsConfig(fake()), { logger: quiet, stateDir: '/nonexistent' });
     // rp-w1 was warmed (attached at weight 0) but never given traffic; rp-w2 replaces it.
     const revisions = ['rp-w1', 'rp-w2'].map((id) => gcp.revision(id, { resources: one }));
     revisions[0].state = 'archived';
@@ -136,7 +152,7 @@ describe('aws-ec2: a rule that only health-checks', () => {
       { id: 'web', revisions, traffic: [{ revision_id: 'rp-w2', weight_bps: 10000 }] },
     ]);
     const rule = () => [...fake().elbv2.rules.values()].find((r) => r.tags['bp:environment'] === 'rp');
-    try {
+    await withAws(fake(), async (deployer) => {
       await deployer.warmRevision(env, 'rp-w1', opts());
       const mark = fake().journal.length;
       await deployer.archiveRevision(env, 'rp-w1', opts());
@@ -151,39 +167,31 @@ describe('aws-ec2: a rule that only health-checks', () => {
       expect(fake().elbv2.forwardTargets(rule()!)).toHaveLength(1);
       await takeDown(deployer, env);
       expect(rule()).toBeUndefined();
-    } finally {
-      await deployer.close?.();
-    }
+    });
   });
 });
 
 describe('azure-vm: the staged-sibling case', () => {
-  let fake: FakeArm;
-  let deployer: Deployer;
-  beforeAll(async () => {
-    fake = await azure.startFake({ opDelayMs: 5, timings: { bootMs: 30, healthyAfterMs: 50 } });
-    deployer = await azurePlugin.create(azure.fakeConfig(fake), { logger: quiet, stateDir: '/nonexistent' });
-  });
-  afterAll(async () => {
-    await deployer.close?.();
-    await fake.close();
-  });
+  const s = suite(
+    () => azure.startFake({ opDelayMs: 5, timings: { bootMs: 30, healthyAfterMs: 50 } }),
+    (fake) => azurePlugin.create(azure.fakeConfig(fake), { logger: quiet, stateDir: '/nonexistent' }),
+  );
 
   it('deletes the Traffic Manager profile once, in the release; archive deletes no profile', async () => {
     const revisions = ['rr-w1', 'rr-w2'].map((id) => azure.revision(id, { resources: one }));
     const env = azure.environment([{ id: 'web', revisions, traffic: azure.split(['rr-w1', 10000]) }], 'rr');
     await stagedSiblingCase({
-      deployer,
+      deployer: s.deployer,
       env,
-      mark: () => fake.journal.length,
+      mark: () => s.fake.journal.length,
       routingDeletes: (from, to) =>
-        fake.journal
+        s.fake.journal
           .slice(from, to)
           .filter((j) => j.method === 'DELETE' && /trafficmanagerprofiles\//i.test(j.path))
           .map((j) => j.path),
       routingExists: () =>
-        fake.store
-          .list('Microsoft.Network/trafficManagerProfiles', fake.groupId)
+        s.fake.store
+          .list('Microsoft.Network/trafficManagerProfiles', s.fake.groupId)
           .some((p) => p.tags?.['bp-environment'] === 'rr'),
     });
   });

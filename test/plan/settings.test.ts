@@ -65,6 +65,11 @@ describe('recordedUrl: what state keeps of a webhook URL', () => {
     expect(recordedUrl('https://hooks.slack.com/services/T0/B0/aaaaaaaaaaaa')).toBe(a);
   });
 
+  it('masks a literal secret (an environment built in code skips validation, which refuses one)', () => {
+    const kept = recordedNotification({ url: 'https://h.example.com', events: ['*'], secret: 'hunter2-literal' });
+    expect(kept.secret).toMatch(/^\(sensitive, sha256:[0-9a-f]{12}\)$/);
+  });
+
   it('keeps the secret reference and the events as written', () => {
     expect(recordedNotification(HOOK)).toEqual(HOOK);
     expect(recordedNotification({ url: 'https://h.example.com', events: ['step.*'] })).toEqual({

@@ -274,18 +274,6 @@ export class Balancer {
     );
   }
 
-  /**
-   * Points a rule that forwards no traffic at a fixed 503 instead of its last (weight 0) group,
-   * so that group can be deleted while the rule stays for releaseRouting to delete.
-   */
-  async parkRule(signal: AbortSignal, rule: DeploymentRule): Promise<void> {
-    await aws('elbv2:ModifyRule', signal, () =>
-      this.c.elb.send(new this.c.elbSdk.ModifyRuleCommand({ RuleArn: rule.arn, Actions: [parkedAction()] }), {
-        abortSignal: signal,
-      }),
-    );
-  }
-
   /** True when the rule's conditions are not the ones the file asks for now. */
   /** Adds a target group to its deployment's rule at weight 0, creating the rule if needed. */
   async attachGroup(signal: AbortSignal, envId: string, deploymentId: string, tgArn: string): Promise<void> {
@@ -300,10 +288,10 @@ export class Balancer {
 
   /**
    * Removes a target group from its deployment's rule. Only releaseRouting deletes the rule
-   * (docs/design.md#traffic-rules): when the group is the rule's last, a drain leaves it there
-   * (its targets are deregistered: the rule routes to nothing); an archive parks a rule that
-   * forwards nothing (a group warm attached at weight 0, no split applied yet) and refuses
-   * one that still carries traffic.
+   * (docs/design.md#traffic-rules). When the group is the rule's last, a drain leaves it there
+   * (its targets are deregistered: the rule routes to nothing); an archive refuses if the group
+   * carries traffic, and otherwise (a group warm attached at weight 0, no split applied yet)
+   * parks the rule on a fixed 503 so the group can be deleted.
    */
   async detachGroup(
     signal: AbortSignal,
@@ -320,8 +308,11 @@ export class Balancer {
     if (rule.targets.some((t) => t.weight > 0)) {
       throw new RoutingNotReleasedError(deploymentId, revisionId, `listener rule ${rule.arn}`);
     }
-    // The rule forwards nothing: parked at a fixed 503, its last group can go; releaseRouting deletes the rule.
-    await this.parkRule(signal, rule);
+    await aws('elbv2:ModifyRule', signal, () =>
+      this.c.elb.send(new this.c.elbSdk.ModifyRuleCommand({ RuleArn: rule.arn, Actions: [parkedAction()] }), {
+        abortSignal: signal,
+      }),
+    );
   }
 
   conditionsChanged(rule: DeploymentRule, deploymentId: string): boolean {

@@ -318,7 +318,7 @@ export class AwsEc2Deployer extends SdkDeployer<AwsEc2Config, AwsClients> implem
     return { applied_deployment_id: deploymentId, applied_entries: enforced };
   }
 
-  /** Deletes the deployment's listener rule: the only verb that does (docs/design.md#traffic-rules). */
+  /** Deletes the deployment's listener rule: its routing goes with its last revision. */
   async releaseRouting(env: DeployerEnvironment, deploymentId: string, opts: VerbOptions): Promise<void> {
     beginVerb(opts, `releasing the routing of "${deploymentId}"`);
     const { lb } = await this.balancer();

@@ -98,8 +98,14 @@ export class GceApi {
   }
 
   async get(kind: KindName, name: string, signal?: AbortSignal): Promise<Json | null> {
+    return this.getInZone(kind, this.zone, name, signal);
+  }
+
+  /** A zonal resource of another zone than the deployer's (`get` for global kinds). */
+  async getInZone(kind: KindName, zone: string, name: string, signal?: AbortSignal): Promise<Json | null> {
+    const where = KINDS[kind].zonal ? { zone } : {};
     try {
-      return apiShape(await this.call(kind, 'get', { [KINDS[kind].field]: name }, signal)) as Json;
+      return apiShape(await this.call(kind, 'get', { [KINDS[kind].field]: name, ...where }, signal)) as Json;
     } catch (e) {
       if (isNotFound(failureOf(e))) return null;
       throw providerError(`get ${kind}/${name}`, e);
@@ -169,6 +175,18 @@ export class GceApi {
 
   /** `Region.quotas` of the zone's region, or `Project.quotas` (global ones): metric, limit, usage. */
   async quotas(scope: 'region' | 'project', signal?: AbortSignal): Promise<QuotaEntry[]> {
+    return (await this.quotaHolder(scope, signal)).quotas ?? [];
+  }
+
+  /** The zone names of the zone's region (`Region.zones`). */
+  async regionZones(signal?: AbortSignal): Promise<string[]> {
+    return ((await this.quotaHolder('region', signal)).zones ?? []).map((z) => z.split('/').pop() as string);
+  }
+
+  private async quotaHolder(
+    scope: 'region' | 'project',
+    signal?: AbortSignal,
+  ): Promise<{ quotas?: QuotaEntry[]; zones?: string[] }> {
     const region = this.zone.replace(/-[a-z]$/, '');
     const [client, request] =
       scope === 'region'
@@ -176,12 +194,12 @@ export class GceApi {
         : (['ProjectsClient', { project: this.project }] as const);
     try {
       const c = this.clients.get(client);
-      const [r] = (await abortable(c.get.call(c, request, CALL_OPTIONS), signal, `get ${scope} quotas`)) as [
-        { quotas?: QuotaEntry[] },
+      const [r] = (await abortable(c.get.call(c, request, CALL_OPTIONS), signal, `get ${scope}`)) as [
+        { quotas?: QuotaEntry[]; zones?: string[] },
       ];
-      return r.quotas ?? [];
+      return r;
     } catch (e) {
-      throw providerError(`get ${scope === 'region' ? `regions/${region}` : 'project'} quotas`, e);
+      throw providerError(`get ${scope === 'region' ? `regions/${region}` : 'project'}`, e);
     }
   }
 

@@ -16,13 +16,21 @@ export async function offeredMachineType(
   signal: AbortSignal,
 ): Promise<Json> {
   const found = await api.get('machineTypes', machineType, signal);
-  if (!found) {
-    throw new ProviderError(
-      `revision "${revisionId}": machine type ${machineType} is not offered in zone ${api.zone}; choose a zone that offers it ` +
-        `(gcloud compute machine-types list --filter="name=${machineType}") or another machine_type`,
-    );
-  }
-  return found;
+  if (found) return found;
+  // Only on this failure path: which zones of the region do offer it (one get per zone).
+  const others = (await api.regionZones(signal)).filter((z) => z !== api.zone);
+  const offering = (
+    await Promise.all(
+      others.map(async (z) => ((await api.getInZone('machineTypes', z, machineType, signal)) ? z : null)),
+    )
+  ).filter((z): z is string => z !== null);
+  const where = offering.length
+    ? `zones of ${api.zone.replace(/-[a-z]$/, '')} that offer it: ${offering.join(', ')}`
+    : `no zone of ${api.zone.replace(/-[a-z]$/, '')} offers it`;
+  throw new ProviderError(
+    `revision "${revisionId}": machine type ${machineType} is not offered in zone ${api.zone} (${where}); ` +
+      'set another zone or machine_type',
+  );
 }
 
 /**
