@@ -8,8 +8,10 @@ export default class Destroy extends BpCommand {
   static override flags = runFlags;
 
   async run(): Promise<void> {
-    const { args, flags } = await this.parse(Destroy);
-    const { applyCommand } = await import('../operations/apply.js');
-    process.exitCode = await applyCommand(args.file, flags, 'destroy');
+    await this.runOperation(
+      Destroy,
+      () => import('../operations/apply.js'),
+      (op, { args, flags }) => op.applyCommand(args.file, flags, 'destroy'),
+    );
   }
 }

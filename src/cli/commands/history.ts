@@ -9,8 +9,10 @@ export default class History extends BpCommand {
   static override flags = { json };
 
   async run(): Promise<void> {
-    const { args, flags } = await this.parse(History);
-    const { historyCommand } = await import('../operations/history.js');
-    process.exitCode = await historyCommand(args.env, flags);
+    await this.runOperation(
+      History,
+      () => import('../operations/history.js'),
+      (op, { args, flags }) => op.historyCommand(args.env, flags),
+    );
   }
 }

@@ -25,8 +25,10 @@ export default class Rollback extends BpCommand {
   };
 
   async run(): Promise<void> {
-    const { args, flags } = await this.parse(Rollback);
-    const { rollbackCommand } = await import('../operations/rollback.js');
-    process.exitCode = await rollbackCommand(args.env, args.deployment, flags);
+    await this.runOperation(
+      Rollback,
+      () => import('../operations/rollback.js'),
+      (op, { args, flags }) => op.rollbackCommand(args.env, args.deployment, flags),
+    );
   }
 }

@@ -6,8 +6,10 @@ export default class RuntimeConfig extends BpCommand {
   static override args = { env: envIdArg };
 
   async run(): Promise<void> {
-    const { args, flags } = await this.parse(RuntimeConfig);
-    const { runtimeConfigCommand } = await import('../operations/inspect.js');
-    process.exitCode = await runtimeConfigCommand(args.env, flags);
+    await this.runOperation(
+      RuntimeConfig,
+      () => import('../operations/inspect.js'),
+      (op, { args, flags }) => op.runtimeConfigCommand(args.env, flags),
+    );
   }
 }

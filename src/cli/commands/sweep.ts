@@ -51,8 +51,11 @@ export default class Sweep extends BpCommand {
   };
 
   async run(): Promise<void> {
-    const { args, flags } = await this.parse(Sweep, defaultWatchInterval(this.argv));
-    const { sweepCommand } = await import('../operations/sweep.js');
-    process.exitCode = await sweepCommand(args.file, flags);
+    await this.runOperation(
+      Sweep,
+      () => import('../operations/sweep.js'),
+      (op, { args, flags }) => op.sweepCommand(args.file, flags),
+      defaultWatchInterval(this.argv),
+    );
   }
 }

@@ -23,8 +23,10 @@ export default class Validate extends BpCommand {
   };
 
   async run(): Promise<void> {
-    const { args, flags } = await this.parse(Validate);
-    const { validateCommand } = await import('../operations/validate.js');
-    process.exitCode = await validateCommand(args.file, flags);
+    await this.runOperation(
+      Validate,
+      () => import('../operations/validate.js'),
+      (op, { args, flags }) => op.validateCommand(args.file, flags),
+    );
   }
 }

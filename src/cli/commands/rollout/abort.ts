@@ -14,8 +14,10 @@ export default class RolloutAbort extends BpCommand {
   static override flags = recordedStateFlags;
 
   async run(): Promise<void> {
-    const { args, flags } = await this.parse(RolloutAbort);
-    const { rolloutControlCommand } = await import('../../operations/rollout.js');
-    process.exitCode = await rolloutControlCommand(args.env, args.deployment, { kind: 'abort' }, flags);
+    await this.runOperation(
+      RolloutAbort,
+      () => import('../../operations/rollout.js'),
+      (op, { args, flags }) => op.rolloutControlCommand(args.env, args.deployment, { kind: 'abort' }, flags),
+    );
   }
 }

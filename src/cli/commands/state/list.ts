@@ -6,8 +6,10 @@ export default class StateList extends BpCommand {
   static override flags = { json };
 
   async run(): Promise<void> {
-    const { flags } = await this.parse(StateList);
-    const { stateListCommand } = await import('../../operations/inspect.js');
-    process.exitCode = await stateListCommand(flags);
+    await this.runOperation(
+      StateList,
+      () => import('../../operations/inspect.js'),
+      (op, { flags }) => op.stateListCommand(flags),
+    );
   }
 }

@@ -7,8 +7,10 @@ export default class StateShow extends BpCommand {
   static override flags = { json };
 
   async run(): Promise<void> {
-    const { args, flags } = await this.parse(StateShow);
-    const { stateShowCommand } = await import('../../operations/inspect.js');
-    process.exitCode = await stateShowCommand(args.env, flags);
+    await this.runOperation(
+      StateShow,
+      () => import('../../operations/inspect.js'),
+      (op, { args, flags }) => op.stateShowCommand(args.env, flags),
+    );
   }
 }

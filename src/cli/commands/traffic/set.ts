@@ -15,10 +15,14 @@ export default class TrafficSet extends BpCommand {
   };
 
   async run(): Promise<void> {
-    const { args, flags, argv } = await this.parse(TrafficSet);
-    const weights = (argv as string[]).slice(2);
-    if (weights.length === 0) this.error('give at least one REVISION=BPS', { exit: 2 });
-    const { trafficSetCommand } = await import('../../operations/edit.js');
-    process.exitCode = await trafficSetCommand(args.file, args.deployment, weights, flags);
+    await this.runOperation(
+      TrafficSet,
+      () => import('../../operations/edit.js'),
+      (op, { args, flags, argv }) => {
+        const weights = (argv as string[]).slice(2);
+        if (weights.length === 0) this.error('give at least one REVISION=BPS', { exit: 2 });
+        return op.trafficSetCommand(args.file, args.deployment, weights, flags);
+      },
+    );
   }
 }
