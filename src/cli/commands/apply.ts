@@ -1,4 +1,5 @@
 import { BpCommand } from '../base.js';
+import { operations } from '../operations-loader.js';
 import { requiredArg, runFlags, wait } from '../flags.js';
 
 export default class Apply extends BpCommand {
@@ -18,10 +19,6 @@ export default class Apply extends BpCommand {
   static override flags = { ...runFlags, wait };
 
   async run(): Promise<void> {
-    await this.runOperation(
-      Apply,
-      () => import('../operations/apply.js'),
-      (op, { args, flags }) => op.applyCommand(args.file, flags, 'apply'),
-    );
+    await this.runOperation(Apply, operations.apply, (m, { args, flags }) => m.applyCommand(args.file, flags, 'apply'));
   }
 }

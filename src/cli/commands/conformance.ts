@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BpCommand } from '../base.js';
+import { operations } from '../operations-loader.js';
 import { json, requiredArg } from '../flags.js';
 
 export default class Conformance extends BpCommand {
@@ -26,10 +27,8 @@ export default class Conformance extends BpCommand {
   };
 
   async run(): Promise<void> {
-    await this.runOperation(
-      Conformance,
-      () => import('../operations/conformance.js'),
-      (op, { args, flags }) => op.conformanceCommand(args.deployer, flags),
+    await this.runOperation(Conformance, operations.conformance, (m, { args, flags }) =>
+      m.conformanceCommand(args.deployer, flags),
     );
   }
 }

@@ -1,4 +1,5 @@
 import { BpCommand } from '../base.js';
+import { operations } from '../operations-loader.js';
 import { envFileArg, runFlags } from '../flags.js';
 
 export default class Destroy extends BpCommand {
@@ -8,10 +9,8 @@ export default class Destroy extends BpCommand {
   static override flags = runFlags;
 
   async run(): Promise<void> {
-    await this.runOperation(
-      Destroy,
-      () => import('../operations/apply.js'),
-      (op, { args, flags }) => op.applyCommand(args.file, flags, 'destroy'),
+    await this.runOperation(Destroy, operations.apply, (m, { args, flags }) =>
+      m.applyCommand(args.file, flags, 'destroy'),
     );
   }
 }

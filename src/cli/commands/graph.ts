@@ -1,4 +1,5 @@
 import { BpCommand } from '../base.js';
+import { operations } from '../operations-loader.js';
 import { refresh, requiredArg, sourceFlags, target } from '../flags.js';
 
 export default class Graph extends BpCommand {
@@ -11,10 +12,6 @@ export default class Graph extends BpCommand {
   static override flags = { target, refresh, ...sourceFlags };
 
   async run(): Promise<void> {
-    await this.runOperation(
-      Graph,
-      () => import('../operations/inspect.js'),
-      (op, { args, flags }) => op.graphCommand(args.file, flags),
-    );
+    await this.runOperation(Graph, operations.inspect, (m, { args, flags }) => m.graphCommand(args.file, flags));
   }
 }

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BpCommand } from '../base.js';
+import { operations } from '../operations-loader.js';
 import { envFileArg, json, refresh, sourceFlags, switchFlag, target } from '../flags.js';
 
 export default class Plan extends BpCommand {
@@ -31,10 +32,6 @@ export default class Plan extends BpCommand {
   };
 
   async run(): Promise<void> {
-    await this.runOperation(
-      Plan,
-      () => import('../operations/plan.js'),
-      (op, { args, flags }) => op.planCommand(args.file, flags),
-    );
+    await this.runOperation(Plan, operations.plan, (m, { args, flags }) => m.planCommand(args.file, flags));
   }
 }

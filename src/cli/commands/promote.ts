@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BpCommand } from '../base.js';
+import { operations } from '../operations-loader.js';
 import { historyLimit, lockTimeout, requiredArg, sourceFlags, switchFlag } from '../flags.js';
 
 export default class Promote extends BpCommand {
@@ -34,10 +35,8 @@ export default class Promote extends BpCommand {
   };
 
   async run(): Promise<void> {
-    await this.runOperation(
-      Promote,
-      () => import('../operations/promote.js'),
-      (op, { args, flags }) => op.promoteCommand(args.revision, flags),
+    await this.runOperation(Promote, operations.promote, (m, { args, flags }) =>
+      m.promoteCommand(args.revision, flags),
     );
   }
 }

@@ -1,4 +1,5 @@
 import { BpCommand } from '../base.js';
+import { operations } from '../operations-loader.js';
 import { json, requiredArg } from '../flags.js';
 
 export default class Show extends BpCommand {
@@ -11,10 +12,6 @@ export default class Show extends BpCommand {
   static override flags = { json };
 
   async run(): Promise<void> {
-    await this.runOperation(
-      Show,
-      () => import('../operations/show.js'),
-      (op, { args, flags }) => op.showCommand(args.planfile, flags),
-    );
+    await this.runOperation(Show, operations.show, (m, { args, flags }) => m.showCommand(args.planfile, flags));
   }
 }

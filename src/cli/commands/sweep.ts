@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BpCommand } from '../base.js';
+import { operations } from '../operations-loader.js';
 import {
   envFileArg,
   historyLimit,
@@ -53,8 +54,8 @@ export default class Sweep extends BpCommand {
   async run(): Promise<void> {
     await this.runOperation(
       Sweep,
-      () => import('../operations/sweep.js'),
-      (op, { args, flags }) => op.sweepCommand(args.file, flags),
+      operations.sweep,
+      (m, { args, flags }) => m.sweepCommand(args.file, flags),
       defaultWatchInterval(this.argv),
     );
   }

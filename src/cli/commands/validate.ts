@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BpCommand } from '../base.js';
+import { operations } from '../operations-loader.js';
 import { envFileArg, json, sourceFlags } from '../flags.js';
 
 export default class Validate extends BpCommand {
@@ -23,10 +24,6 @@ export default class Validate extends BpCommand {
   };
 
   async run(): Promise<void> {
-    await this.runOperation(
-      Validate,
-      () => import('../operations/validate.js'),
-      (op, { args, flags }) => op.validateCommand(args.file, flags),
-    );
+    await this.runOperation(Validate, operations.validate, (m, { args, flags }) => m.validateCommand(args.file, flags));
   }
 }

@@ -1,4 +1,5 @@
 import { BpCommand } from '../../base.js';
+import { operations } from '../../operations-loader.js';
 import { optionalArg } from '../../flags.js';
 
 export default class PluginsLock extends BpCommand {
@@ -15,10 +16,8 @@ export default class PluginsLock extends BpCommand {
   };
 
   async run(): Promise<void> {
-    await this.runOperation(
-      PluginsLock,
-      () => import('../../operations/plugins-lock.js'),
-      (op, { argv }) => op.pluginsLockCommand(argv.length > 0 ? (argv as string[]) : ['env.yaml']),
+    await this.runOperation(PluginsLock, operations.pluginsLock, (m, { argv }) =>
+      m.pluginsLockCommand(argv.length > 0 ? (argv as string[]) : ['env.yaml']),
     );
   }
 }

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BpCommand } from '../../base.js';
+import { operations } from '../../operations-loader.js';
 import { deploymentArg, editedFileArg, editFlags, requiredArg } from '../../flags.js';
 
 export default class RevisionAdd extends BpCommand {
@@ -36,21 +37,17 @@ export default class RevisionAdd extends BpCommand {
   };
 
   async run(): Promise<void> {
-    await this.runOperation(
-      RevisionAdd,
-      () => import('../../operations/edit.js'),
-      (op, { args, flags }) => {
-        const options = {
-          deployment: args.deployment,
-          revision: args.revision,
-          image: flags.image,
-          command: flags.command,
-          from: flags.from,
-          env: op.parseEnvPairs(flags.env),
-          weight: flags.weight,
-        };
-        return op.revisionAddCommand(args.file, options, flags);
-      },
-    );
+    await this.runOperation(RevisionAdd, operations.edit, (m, { args, flags }) => {
+      const options = {
+        deployment: args.deployment,
+        revision: args.revision,
+        image: flags.image,
+        command: flags.command,
+        from: flags.from,
+        env: m.parseEnvPairs(flags.env),
+        weight: flags.weight,
+      };
+      return m.revisionAddCommand(args.file, options, flags);
+    });
   }
 }

@@ -1,4 +1,5 @@
 import { BpCommand } from '../../base.js';
+import { operations } from '../../operations-loader.js';
 import { deploymentArg, editedFileArg, editFlags, requiredArg } from '../../flags.js';
 
 export default class RevisionRetire extends BpCommand {
@@ -15,10 +16,8 @@ export default class RevisionRetire extends BpCommand {
   };
 
   async run(): Promise<void> {
-    await this.runOperation(
-      RevisionRetire,
-      () => import('../../operations/edit.js'),
-      (op, { args, flags }) => op.revisionRetireCommand(args.file, args.deployment, args.revision, flags),
+    await this.runOperation(RevisionRetire, operations.edit, (m, { args, flags }) =>
+      m.revisionRetireCommand(args.file, args.deployment, args.revision, flags),
     );
   }
 }

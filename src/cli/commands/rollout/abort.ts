@@ -1,4 +1,5 @@
 import { BpCommand } from '../../base.js';
+import { operations } from '../../operations-loader.js';
 import { deploymentArg, envIdArg, recordedStateFlags } from '../../flags.js';
 
 export default class RolloutAbort extends BpCommand {
@@ -14,10 +15,8 @@ export default class RolloutAbort extends BpCommand {
   static override flags = recordedStateFlags;
 
   async run(): Promise<void> {
-    await this.runOperation(
-      RolloutAbort,
-      () => import('../../operations/rollout.js'),
-      (op, { args, flags }) => op.rolloutControlCommand(args.env, args.deployment, { kind: 'abort' }, flags),
+    await this.runOperation(RolloutAbort, operations.rollout, (m, { args, flags }) =>
+      m.rolloutControlCommand(args.env, args.deployment, { kind: 'abort' }, flags),
     );
   }
 }

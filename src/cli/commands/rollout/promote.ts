@@ -1,4 +1,5 @@
 import { BpCommand } from '../../base.js';
+import { operations } from '../../operations-loader.js';
 import { deploymentArg, envIdArg, recordedStateFlags, switchFlag, wait } from '../../flags.js';
 
 export default class RolloutPromote extends BpCommand {
@@ -22,11 +23,8 @@ export default class RolloutPromote extends BpCommand {
   };
 
   async run(): Promise<void> {
-    await this.runOperation(
-      RolloutPromote,
-      () => import('../../operations/rollout.js'),
-      (op, { args, flags }) =>
-        op.rolloutControlCommand(args.env, args.deployment, { kind: 'promote', full: flags.full }, flags),
+    await this.runOperation(RolloutPromote, operations.rollout, (m, { args, flags }) =>
+      m.rolloutControlCommand(args.env, args.deployment, { kind: 'promote', full: flags.full }, flags),
     );
   }
 }

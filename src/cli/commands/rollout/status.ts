@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BpCommand } from '../../base.js';
+import { operations } from '../../operations-loader.js';
 import { envIdArg, json, optionalArg, switchFlag } from '../../flags.js';
 
 export default class RolloutStatus extends BpCommand {
@@ -24,10 +25,8 @@ export default class RolloutStatus extends BpCommand {
   };
 
   async run(): Promise<void> {
-    await this.runOperation(
-      RolloutStatus,
-      () => import('../../operations/rollout.js'),
-      (op, { args, flags }) => op.rolloutStatusCommand(args.env, args.deployment, flags),
+    await this.runOperation(RolloutStatus, operations.rollout, (m, { args, flags }) =>
+      m.rolloutStatusCommand(args.env, args.deployment, flags),
     );
   }
 }

@@ -1,4 +1,5 @@
 import { BpCommand } from '../../base.js';
+import { operations } from '../../operations-loader.js';
 import { json } from '../../flags.js';
 
 export default class StateList extends BpCommand {
@@ -6,10 +7,6 @@ export default class StateList extends BpCommand {
   static override flags = { json };
 
   async run(): Promise<void> {
-    await this.runOperation(
-      StateList,
-      () => import('../../operations/inspect.js'),
-      (op, { flags }) => op.stateListCommand(flags),
-    );
+    await this.runOperation(StateList, operations.inspect, (m, { flags }) => m.stateListCommand(flags));
   }
 }

@@ -1,4 +1,5 @@
 import { BpCommand } from '../../base.js';
+import { operations } from '../../operations-loader.js';
 import { envIdArg, historyLimit, lockTimeout, optionalArg, switchFlag } from '../../flags.js';
 
 export default class StateRm extends BpCommand {
@@ -22,10 +23,8 @@ export default class StateRm extends BpCommand {
   };
 
   async run(): Promise<void> {
-    await this.runOperation(
-      StateRm,
-      () => import('../../operations/state-rm.js'),
-      (op, { args, flags }) => op.stateRmCommand(args.env, args.target, flags),
+    await this.runOperation(StateRm, operations.stateRm, (m, { args, flags }) =>
+      m.stateRmCommand(args.env, args.target, flags),
     );
   }
 }

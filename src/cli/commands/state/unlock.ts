@@ -1,4 +1,5 @@
 import { BpCommand } from '../../base.js';
+import { operations } from '../../operations-loader.js';
 import { envIdArg, requiredArg, switchFlag } from '../../flags.js';
 
 export default class StateUnlock extends BpCommand {
@@ -12,10 +13,8 @@ export default class StateUnlock extends BpCommand {
   };
 
   async run(): Promise<void> {
-    await this.runOperation(
-      StateUnlock,
-      () => import('../../operations/inspect.js'),
-      (op, { args, flags }) => op.stateUnlockCommand(args.env, args.lockId, flags),
+    await this.runOperation(StateUnlock, operations.inspect, (m, { args, flags }) =>
+      m.stateUnlockCommand(args.env, args.lockId, flags),
     );
   }
 }
