@@ -3,9 +3,12 @@
  * sentence on stderr (a stack trace only with BP_DEBUG=1). Commands stay thin: parse flags,
  * call the core, render a view.
  */
-import { Command, Flags } from '@oclif/core';
+import { Command, Flags, type Interfaces } from '@oclif/core';
 import { ExitWith, errorMessageFor, exitCodeFor } from './errors.js';
 import { usageErrorMessage } from './usage.js';
+
+/** Parsed flags or args by name (oclif's FlagOutput/ArgOutput, which its Interfaces do not export). */
+type Parsed = { [name: string]: unknown };
 
 export abstract class BpCommand extends Command {
   static override baseFlags = {
@@ -20,6 +23,20 @@ export abstract class BpCommand extends Command {
       helpGroup: 'STATE',
     }),
   };
+
+  /**
+   * The whole `run()` of a thin command: parse its argv, load the module of its operation only now (so
+   * `bp --version` and help never import the core), run it and exit with the code it returns.
+   */
+  protected async runOperation<F extends Parsed, B extends Parsed, A extends Parsed, M>(
+    command: Interfaces.Input<F, B, A>,
+    load: () => Promise<M>,
+    operation: (module: M, parsed: Interfaces.ParserOutput<F, B, A>) => Promise<number>,
+    argv?: string[],
+  ): Promise<void> {
+    const parsed = await this.parse(command, argv);
+    process.exitCode = await operation(await load(), parsed);
+  }
 
   protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<void> {
     if (err.oclif?.exit !== undefined && !(err.message ?? '').trim().length) throw err;

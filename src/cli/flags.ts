@@ -1,6 +1,15 @@
 /** Flag definitions shared by several commands (cheap to import: no core modules). */
 import { Args, Flags } from '@oclif/core';
 
+/** An on/off flag, off unless given. */
+export const switchFlag = (summary: string) => Flags.boolean({ summary, default: false });
+
+/** A positional argument the command cannot do without. */
+export const requiredArg = (description: string) => Args.string({ required: true, description });
+
+/** A positional argument the command has a default for. */
+export const optionalArg = (description: string) => Args.string({ required: false, description });
+
 export const lockTimeout = Flags.string({
   summary: 'Wait this long for a held state lock (e.g. 30s, 5m) instead of failing at once.',
   default: '0s',
@@ -14,11 +23,11 @@ export const refresh = Flags.string({
   default: 'true',
 });
 
-export const json = Flags.boolean({ summary: 'Machine-readable JSON output.', default: false });
+export const json = switchFlag('Machine-readable JSON output.');
 
 export const target = Flags.string({ summary: 'Limit to this deployment (repeatable).', multiple: true });
 
-export const autoApprove = Flags.boolean({ summary: 'Skip the interactive approval of the plan.', default: false });
+export const autoApprove = switchFlag('Skip the interactive approval of the plan.');
 
 export const stepTimeout = Flags.string({ summary: 'Per-verb timeout overriding the defaults (e.g. 10m).' });
 
@@ -67,14 +76,14 @@ export const wait = Flags.string({
 });
 
 /** Positional arguments several commands share. */
-export const envIdArg = Args.string({ required: true, description: 'environment id' });
-export const deploymentArg = Args.string({ required: true, description: 'deployment id' });
-export const envFileArg = Args.string({ required: true, description: 'env file (YAML)' });
-export const editedFileArg = Args.string({ required: true, description: 'env file (YAML) to edit' });
+export const envIdArg = requiredArg('environment id');
+export const deploymentArg = requiredArg('deployment id');
+export const envFileArg = requiredArg('env file (YAML)');
+export const editedFileArg = requiredArg('env file (YAML) to edit');
 
 /** Flags of the commands that edit an env file (`revision add/retire`, `traffic set`). */
 export const editFlags = {
-  'dry-run': Flags.boolean({ summary: 'Print the diff without writing the file.', default: false }),
+  'dry-run': switchFlag('Print the diff without writing the file.'),
   var: Flags.string({ summary: 'Variable NAME=VALUE used to validate the result (repeatable).', multiple: true }),
   'var-file': Flags.string({
     summary: 'YAML file of variables used to validate the result (repeatable).',

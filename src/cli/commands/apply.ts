@@ -1,6 +1,6 @@
-import { Args } from '@oclif/core';
 import { BpCommand } from '../base.js';
-import { runFlags, wait } from '../flags.js';
+import { operations } from '../operations-loader.js';
+import { requiredArg, runFlags, wait } from '../flags.js';
 
 export default class Apply extends BpCommand {
   static override summary = 'Run the plan: stage, warm, shift traffic, drain, archive; record every step.';
@@ -15,12 +15,10 @@ export default class Apply extends BpCommand {
     '<%= config.bin %> plan env.yaml --out plan.json && <%= config.bin %> apply plan.json',
     '<%= config.bin %> apply env.yaml --auto-approve --wait 15m',
   ];
-  static override args = { file: Args.string({ required: true, description: 'env file or saved plan' }) };
+  static override args = { file: requiredArg('env file or saved plan') };
   static override flags = { ...runFlags, wait };
 
   async run(): Promise<void> {
-    const { args, flags } = await this.parse(Apply);
-    const { applyCommand } = await import('../operations/apply.js');
-    process.exitCode = await applyCommand(args.file, flags, 'apply');
+    await this.runOperation(Apply, operations.apply, (m, { args, flags }) => m.applyCommand(args.file, flags, 'apply'));
   }
 }

@@ -1,6 +1,7 @@
-import { Args, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 import { BpCommand } from '../base.js';
-import { json } from '../flags.js';
+import { operations } from '../operations-loader.js';
+import { json, requiredArg } from '../flags.js';
 
 export default class Conformance extends BpCommand {
   static override summary = 'Prove a deployer (built-in type or plugin) against the conformance bench.';
@@ -12,7 +13,7 @@ export default class Conformance extends BpCommand {
     '<%= config.bin %> conformance ./my-deployer.mjs --config cfg.yaml --junit conformance.xml',
   ];
   static override args = {
-    deployer: Args.string({ required: true, description: 'built-in type, plugin path or npm package' }),
+    deployer: requiredArg('built-in type, plugin path or npm package'),
   };
   static override flags = {
     config: Flags.string({ summary: 'Deployer config file (YAML or JSON).' }),
@@ -26,8 +27,8 @@ export default class Conformance extends BpCommand {
   };
 
   async run(): Promise<void> {
-    const { args, flags } = await this.parse(Conformance);
-    const { conformanceCommand } = await import('../operations/conformance.js');
-    process.exitCode = await conformanceCommand(args.deployer, flags);
+    await this.runOperation(Conformance, operations.conformance, (m, { args, flags }) =>
+      m.conformanceCommand(args.deployer, flags),
+    );
   }
 }

@@ -1,4 +1,5 @@
 import { BpCommand } from '../base.js';
+import { operations } from '../operations-loader.js';
 import { envFileArg, runFlags } from '../flags.js';
 
 export default class Destroy extends BpCommand {
@@ -8,8 +9,8 @@ export default class Destroy extends BpCommand {
   static override flags = runFlags;
 
   async run(): Promise<void> {
-    const { args, flags } = await this.parse(Destroy);
-    const { applyCommand } = await import('../operations/apply.js');
-    process.exitCode = await applyCommand(args.file, flags, 'destroy');
+    await this.runOperation(Destroy, operations.apply, (m, { args, flags }) =>
+      m.applyCommand(args.file, flags, 'destroy'),
+    );
   }
 }

@@ -1,4 +1,5 @@
 import { BpCommand } from '../base.js';
+import { operations } from '../operations-loader.js';
 import { envIdArg, json } from '../flags.js';
 
 export default class History extends BpCommand {
@@ -9,8 +10,6 @@ export default class History extends BpCommand {
   static override flags = { json };
 
   async run(): Promise<void> {
-    const { args, flags } = await this.parse(History);
-    const { historyCommand } = await import('../operations/history.js');
-    process.exitCode = await historyCommand(args.env, flags);
+    await this.runOperation(History, operations.history, (m, { args, flags }) => m.historyCommand(args.env, flags));
   }
 }

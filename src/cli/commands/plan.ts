@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BpCommand } from '../base.js';
-import { envFileArg, json, refresh, sourceFlags, target } from '../flags.js';
+import { operations } from '../operations-loader.js';
+import { envFileArg, json, refresh, sourceFlags, switchFlag, target } from '../flags.js';
 
 export default class Plan extends BpCommand {
   static override summary = 'Show what apply would do: the steps that take recorded state to the env file.';
@@ -21,20 +22,16 @@ export default class Plan extends BpCommand {
       summary: 'Output format: text (default), json (same as --json) or markdown (a pull-request comment).',
       options: ['text', 'json', 'markdown'],
     }),
-    'detailed-exitcode': Flags.boolean({
-      summary:
-        'Exit 0: no changes, 2: changes, 4: only a rollout waiting at a pause, 5: the file diverges from a rolled-back split.',
-      default: false,
-    }),
+    'detailed-exitcode': switchFlag(
+      'Exit 0: no changes, 2: changes, 4: only a rollout waiting at a pause, 5: the file diverges from a rolled-back split.',
+    ),
     target,
     refresh,
     ...sourceFlags,
-    destroy: Flags.boolean({ summary: 'Plan the teardown of everything the environment runs.', default: false }),
+    destroy: switchFlag('Plan the teardown of everything the environment runs.'),
   };
 
   async run(): Promise<void> {
-    const { args, flags } = await this.parse(Plan);
-    const { planCommand } = await import('../operations/plan.js');
-    process.exitCode = await planCommand(args.file, flags);
+    await this.runOperation(Plan, operations.plan, (m, { args, flags }) => m.planCommand(args.file, flags));
   }
 }

@@ -1,6 +1,7 @@
-import { Args, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 import { BpCommand } from '../base.js';
-import { historyLimit, lockTimeout, sourceFlags } from '../flags.js';
+import { operations } from '../operations-loader.js';
+import { historyLimit, lockTimeout, requiredArg, sourceFlags, switchFlag } from '../flags.js';
 
 export default class Promote extends BpCommand {
   static override summary = 'Copy a revision proven in staging into the prod env file.';
@@ -13,7 +14,7 @@ export default class Promote extends BpCommand {
   static override examples = [
     '<%= config.bin %> promote web-4f2a1c --from envs/staging.yaml --to envs/prod.yaml --weight 1000 --min-soak 30m',
   ];
-  static override args = { revision: Args.string({ required: true, description: 'revision id to promote' }) };
+  static override args = { revision: requiredArg('revision id to promote') };
   static override flags = {
     from: Flags.string({ summary: 'The staging env file (its recorded state is the proof).', required: true }),
     to: Flags.string({ summary: 'The prod env file to edit.', required: true }),
@@ -26,16 +27,16 @@ export default class Promote extends BpCommand {
       summary: 'How long it must have carried traffic in staging without a break (e.g. 30m).',
       default: '0s',
     }),
-    force: Flags.boolean({ summary: 'Promote although the gate refuses; recorded in history.', default: false }),
-    'dry-run': Flags.boolean({ summary: 'Check the gate and print the diff without writing.', default: false }),
+    force: switchFlag('Promote although the gate refuses; recorded in history.'),
+    'dry-run': switchFlag('Check the gate and print the diff without writing.'),
     ...sourceFlags,
     'lock-timeout': lockTimeout,
     'history-limit': historyLimit,
   };
 
   async run(): Promise<void> {
-    const { args, flags } = await this.parse(Promote);
-    const { promoteCommand } = await import('../operations/promote.js');
-    process.exitCode = await promoteCommand(args.revision, flags);
+    await this.runOperation(Promote, operations.promote, (m, { args, flags }) =>
+      m.promoteCommand(args.revision, flags),
+    );
   }
 }

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BpCommand } from '../base.js';
+import { operations } from '../operations-loader.js';
 import { deploymentArg, envIdArg, historyLimit, recordedStateFlags } from '../flags.js';
 
 export default class Rollback extends BpCommand {
@@ -25,8 +26,8 @@ export default class Rollback extends BpCommand {
   };
 
   async run(): Promise<void> {
-    const { args, flags } = await this.parse(Rollback);
-    const { rollbackCommand } = await import('../operations/rollback.js');
-    process.exitCode = await rollbackCommand(args.env, args.deployment, flags);
+    await this.runOperation(Rollback, operations.rollback, (m, { args, flags }) =>
+      m.rollbackCommand(args.env, args.deployment, flags),
+    );
   }
 }

@@ -1,4 +1,5 @@
 import { BpCommand } from '../base.js';
+import { operations } from '../operations-loader.js';
 import { envIdArg } from '../flags.js';
 
 export default class RuntimeConfig extends BpCommand {
@@ -6,8 +7,8 @@ export default class RuntimeConfig extends BpCommand {
   static override args = { env: envIdArg };
 
   async run(): Promise<void> {
-    const { args, flags } = await this.parse(RuntimeConfig);
-    const { runtimeConfigCommand } = await import('../operations/inspect.js');
-    process.exitCode = await runtimeConfigCommand(args.env, flags);
+    await this.runOperation(RuntimeConfig, operations.inspect, (m, { args, flags }) =>
+      m.runtimeConfigCommand(args.env, flags),
+    );
   }
 }

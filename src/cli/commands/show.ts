@@ -1,6 +1,6 @@
-import { Args } from '@oclif/core';
 import { BpCommand } from '../base.js';
-import { json } from '../flags.js';
+import { operations } from '../operations-loader.js';
+import { json, requiredArg } from '../flags.js';
 
 export default class Show extends BpCommand {
   static override summary = 'Show what a saved plan (bp plan --out FILE) will do.';
@@ -8,12 +8,10 @@ export default class Show extends BpCommand {
     'Reads the plan file only: no state, no deployers. `bp apply PLANFILE` then runs exactly these steps, ' +
     'or refuses when state changed since the plan was made.';
   static override examples = ['<%= config.bin %> show plan.json', '<%= config.bin %> show plan.json --json'];
-  static override args = { planfile: Args.string({ required: true, description: 'saved plan (bp plan --out)' }) };
+  static override args = { planfile: requiredArg('saved plan (bp plan --out)') };
   static override flags = { json };
 
   async run(): Promise<void> {
-    const { args, flags } = await this.parse(Show);
-    const { showCommand } = await import('../operations/show.js');
-    process.exitCode = await showCommand(args.planfile, flags);
+    await this.runOperation(Show, operations.show, (m, { args, flags }) => m.showCommand(args.planfile, flags));
   }
 }

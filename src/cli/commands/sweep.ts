@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BpCommand } from '../base.js';
+import { operations } from '../operations-loader.js';
 import {
   envFileArg,
   historyLimit,
@@ -51,8 +52,11 @@ export default class Sweep extends BpCommand {
   };
 
   async run(): Promise<void> {
-    const { args, flags } = await this.parse(Sweep, defaultWatchInterval(this.argv));
-    const { sweepCommand } = await import('../operations/sweep.js');
-    process.exitCode = await sweepCommand(args.file, flags);
+    await this.runOperation(
+      Sweep,
+      operations.sweep,
+      (m, { args, flags }) => m.sweepCommand(args.file, flags),
+      defaultWatchInterval(this.argv),
+    );
   }
 }

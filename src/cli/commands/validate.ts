@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BpCommand } from '../base.js';
+import { operations } from '../operations-loader.js';
 import { envFileArg, json, sourceFlags } from '../flags.js';
 
 export default class Validate extends BpCommand {
@@ -23,8 +24,6 @@ export default class Validate extends BpCommand {
   };
 
   async run(): Promise<void> {
-    const { args, flags } = await this.parse(Validate);
-    const { validateCommand } = await import('../operations/validate.js');
-    process.exitCode = await validateCommand(args.file, flags);
+    await this.runOperation(Validate, operations.validate, (m, { args, flags }) => m.validateCommand(args.file, flags));
   }
 }

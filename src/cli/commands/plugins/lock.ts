@@ -1,5 +1,6 @@
-import { Args } from '@oclif/core';
 import { BpCommand } from '../../base.js';
+import { operations } from '../../operations-loader.js';
+import { optionalArg } from '../../flags.js';
 
 export default class PluginsLock extends BpCommand {
   static override summary = 'Trust the deployer plugins env files name: record their paths and sha256 in bp.lock.json.';
@@ -11,12 +12,12 @@ export default class PluginsLock extends BpCommand {
   static override strict = false;
   static override examples = ['<%= config.bin %> plugins lock env.yaml', '<%= config.bin %> plugins lock envs/*.yaml'];
   static override args = {
-    file: Args.string({ required: false, description: 'env files (default: env.yaml)' }),
+    file: optionalArg('env files (default: env.yaml)'),
   };
 
   async run(): Promise<void> {
-    const { argv } = await this.parse(PluginsLock);
-    const { pluginsLockCommand } = await import('../../operations/plugins-lock.js');
-    process.exitCode = await pluginsLockCommand(argv.length > 0 ? (argv as string[]) : ['env.yaml']);
+    await this.runOperation(PluginsLock, operations.pluginsLock, (m, { argv }) =>
+      m.pluginsLockCommand(argv.length > 0 ? (argv as string[]) : ['env.yaml']),
+    );
   }
 }

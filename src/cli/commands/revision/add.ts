@@ -1,6 +1,7 @@
-import { Args, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 import { BpCommand } from '../../base.js';
-import { deploymentArg, editedFileArg, editFlags } from '../../flags.js';
+import { operations } from '../../operations-loader.js';
+import { deploymentArg, editedFileArg, editFlags, requiredArg } from '../../flags.js';
 
 export default class RevisionAdd extends BpCommand {
   static override summary =
@@ -16,7 +17,7 @@ export default class RevisionAdd extends BpCommand {
   static override args = {
     file: editedFileArg,
     deployment: deploymentArg,
-    revision: Args.string({ required: true, description: 'new revision id' }),
+    revision: requiredArg('new revision id'),
   };
   static override flags = {
     image: Flags.string({ summary: 'Image reference of the new revision.', exclusive: ['command'] }),
@@ -36,17 +37,17 @@ export default class RevisionAdd extends BpCommand {
   };
 
   async run(): Promise<void> {
-    const { args, flags } = await this.parse(RevisionAdd);
-    const { revisionAddCommand, parseEnvPairs } = await import('../../operations/edit.js');
-    const options = {
-      deployment: args.deployment,
-      revision: args.revision,
-      image: flags.image,
-      command: flags.command,
-      from: flags.from,
-      env: parseEnvPairs(flags.env),
-      weight: flags.weight,
-    };
-    process.exitCode = await revisionAddCommand(args.file, options, flags);
+    await this.runOperation(RevisionAdd, operations.edit, (m, { args, flags }) => {
+      const options = {
+        deployment: args.deployment,
+        revision: args.revision,
+        image: flags.image,
+        command: flags.command,
+        from: flags.from,
+        env: m.parseEnvPairs(flags.env),
+        weight: flags.weight,
+      };
+      return m.revisionAddCommand(args.file, options, flags);
+    });
   }
 }

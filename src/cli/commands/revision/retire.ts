@@ -1,6 +1,6 @@
-import { Args } from '@oclif/core';
 import { BpCommand } from '../../base.js';
-import { deploymentArg, editedFileArg, editFlags } from '../../flags.js';
+import { operations } from '../../operations-loader.js';
+import { deploymentArg, editedFileArg, editFlags, requiredArg } from '../../flags.js';
 
 export default class RevisionRetire extends BpCommand {
   static override summary =
@@ -9,15 +9,15 @@ export default class RevisionRetire extends BpCommand {
   static override args = {
     file: editedFileArg,
     deployment: deploymentArg,
-    revision: Args.string({ required: true, description: 'revision id' }),
+    revision: requiredArg('revision id'),
   };
   static override flags = {
     ...editFlags,
   };
 
   async run(): Promise<void> {
-    const { args, flags } = await this.parse(RevisionRetire);
-    const { revisionRetireCommand } = await import('../../operations/edit.js');
-    process.exitCode = await revisionRetireCommand(args.file, args.deployment, args.revision, flags);
+    await this.runOperation(RevisionRetire, operations.edit, (m, { args, flags }) =>
+      m.revisionRetireCommand(args.file, args.deployment, args.revision, flags),
+    );
   }
 }

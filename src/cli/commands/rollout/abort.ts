@@ -1,4 +1,5 @@
 import { BpCommand } from '../../base.js';
+import { operations } from '../../operations-loader.js';
 import { deploymentArg, envIdArg, recordedStateFlags } from '../../flags.js';
 
 export default class RolloutAbort extends BpCommand {
@@ -14,8 +15,8 @@ export default class RolloutAbort extends BpCommand {
   static override flags = recordedStateFlags;
 
   async run(): Promise<void> {
-    const { args, flags } = await this.parse(RolloutAbort);
-    const { rolloutControlCommand } = await import('../../operations/rollout.js');
-    process.exitCode = await rolloutControlCommand(args.env, args.deployment, { kind: 'abort' }, flags);
+    await this.runOperation(RolloutAbort, operations.rollout, (m, { args, flags }) =>
+      m.rolloutControlCommand(args.env, args.deployment, { kind: 'abort' }, flags),
+    );
   }
 }

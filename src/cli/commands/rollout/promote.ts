@@ -1,6 +1,6 @@
-import { Flags } from '@oclif/core';
 import { BpCommand } from '../../base.js';
-import { deploymentArg, envIdArg, recordedStateFlags, wait } from '../../flags.js';
+import { operations } from '../../operations-loader.js';
+import { deploymentArg, envIdArg, recordedStateFlags, switchFlag, wait } from '../../flags.js';
 
 export default class RolloutPromote extends BpCommand {
   static override summary =
@@ -17,19 +17,14 @@ export default class RolloutPromote extends BpCommand {
     deployment: deploymentArg,
   };
   static override flags = {
-    full: Flags.boolean({ summary: 'Skip every remaining step: apply the declared split now.', default: false }),
+    full: switchFlag('Skip every remaining step: apply the declared split now.'),
     wait,
     ...recordedStateFlags,
   };
 
   async run(): Promise<void> {
-    const { args, flags } = await this.parse(RolloutPromote);
-    const { rolloutControlCommand } = await import('../../operations/rollout.js');
-    process.exitCode = await rolloutControlCommand(
-      args.env,
-      args.deployment,
-      { kind: 'promote', full: flags.full },
-      flags,
+    await this.runOperation(RolloutPromote, operations.rollout, (m, { args, flags }) =>
+      m.rolloutControlCommand(args.env, args.deployment, { kind: 'promote', full: flags.full }, flags),
     );
   }
 }

@@ -1,6 +1,7 @@
-import { Args, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 import { BpCommand } from '../../base.js';
-import { envIdArg, json } from '../../flags.js';
+import { operations } from '../../operations-loader.js';
+import { envIdArg, json, optionalArg, switchFlag } from '../../flags.js';
 
 export default class RolloutStatus extends BpCommand {
   static override summary = 'Show where rollouts stand: step, traffic now, stable and target splits, analysis results.';
@@ -11,27 +12,21 @@ export default class RolloutStatus extends BpCommand {
   ];
   static override args = {
     env: envIdArg,
-    deployment: Args.string({ required: false, description: 'only this deployment' }),
+    deployment: optionalArg('only this deployment'),
   };
   static override flags = {
     json,
-    watch: Flags.boolean({
-      summary: 'Keep showing the rollouts (redrawn on a terminal) until none is progressing or paused.',
-      default: false,
-    }),
+    watch: switchFlag('Keep showing the rollouts (redrawn on a terminal) until none is progressing or paused.'),
     interval: Flags.string({
       summary: 'How often --watch reads state again: a duration such as 2s, 0.5s or 1m.',
       default: '2s',
     }),
-    'exit-status': Flags.boolean({
-      summary: 'Exit 3 when a rollout shown is rolled_back, aborted or halted (0 otherwise).',
-      default: false,
-    }),
+    'exit-status': switchFlag('Exit 3 when a rollout shown is rolled_back, aborted or halted (0 otherwise).'),
   };
 
   async run(): Promise<void> {
-    const { args, flags } = await this.parse(RolloutStatus);
-    const { rolloutStatusCommand } = await import('../../operations/rollout.js');
-    process.exitCode = await rolloutStatusCommand(args.env, args.deployment, flags);
+    await this.runOperation(RolloutStatus, operations.rollout, (m, { args, flags }) =>
+      m.rolloutStatusCommand(args.env, args.deployment, flags),
+    );
   }
 }

@@ -1,4 +1,5 @@
 import { BpCommand } from '../../base.js';
+import { operations } from '../../operations-loader.js';
 import { json } from '../../flags.js';
 
 export default class StateList extends BpCommand {
@@ -6,8 +7,6 @@ export default class StateList extends BpCommand {
   static override flags = { json };
 
   async run(): Promise<void> {
-    const { flags } = await this.parse(StateList);
-    const { stateListCommand } = await import('../../operations/inspect.js');
-    process.exitCode = await stateListCommand(flags);
+    await this.runOperation(StateList, operations.inspect, (m, { flags }) => m.stateListCommand(flags));
   }
 }

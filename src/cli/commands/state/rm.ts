@@ -1,6 +1,6 @@
-import { Args, Flags } from '@oclif/core';
 import { BpCommand } from '../../base.js';
-import { envIdArg, historyLimit, lockTimeout } from '../../flags.js';
+import { operations } from '../../operations-loader.js';
+import { envIdArg, historyLimit, lockTimeout, optionalArg, switchFlag } from '../../flags.js';
 
 export default class StateRm extends BpCommand {
   static override summary = 'Forget recorded state: a whole environment, one deployment or one revision.';
@@ -14,20 +14,17 @@ export default class StateRm extends BpCommand {
   ];
   static override args = {
     env: envIdArg,
-    target: Args.string({ required: false, description: 'deployment or revision id (default: everything)' }),
+    target: optionalArg('deployment or revision id (default: everything)'),
   };
   static override flags = {
-    force: Flags.boolean({
-      summary: 'Also forget revisions that are not archived (they keep running, unmanaged).',
-      default: false,
-    }),
+    force: switchFlag('Also forget revisions that are not archived (they keep running, unmanaged).'),
     'lock-timeout': lockTimeout,
     'history-limit': historyLimit,
   };
 
   async run(): Promise<void> {
-    const { args, flags } = await this.parse(StateRm);
-    const { stateRmCommand } = await import('../../operations/state-rm.js');
-    process.exitCode = await stateRmCommand(args.env, args.target, flags);
+    await this.runOperation(StateRm, operations.stateRm, (m, { args, flags }) =>
+      m.stateRmCommand(args.env, args.target, flags),
+    );
   }
 }

@@ -1,4 +1,5 @@
 import { BpCommand } from '../../base.js';
+import { operations } from '../../operations-loader.js';
 import { envIdArg, json } from '../../flags.js';
 
 export default class StateShow extends BpCommand {
@@ -7,8 +8,6 @@ export default class StateShow extends BpCommand {
   static override flags = { json };
 
   async run(): Promise<void> {
-    const { args, flags } = await this.parse(StateShow);
-    const { stateShowCommand } = await import('../../operations/inspect.js');
-    process.exitCode = await stateShowCommand(args.env, flags);
+    await this.runOperation(StateShow, operations.inspect, (m, { args, flags }) => m.stateShowCommand(args.env, flags));
   }
 }

@@ -1,4 +1,5 @@
 import { BpCommand } from '../../base.js';
+import { operations } from '../../operations-loader.js';
 import { deploymentArg, editedFileArg, editFlags } from '../../flags.js';
 
 export default class TrafficSet extends BpCommand {
@@ -15,10 +16,10 @@ export default class TrafficSet extends BpCommand {
   };
 
   async run(): Promise<void> {
-    const { args, flags, argv } = await this.parse(TrafficSet);
-    const weights = (argv as string[]).slice(2);
-    if (weights.length === 0) this.error('give at least one REVISION=BPS', { exit: 2 });
-    const { trafficSetCommand } = await import('../../operations/edit.js');
-    process.exitCode = await trafficSetCommand(args.file, args.deployment, weights, flags);
+    await this.runOperation(TrafficSet, operations.edit, (m, { args, flags, argv }) => {
+      const weights = (argv as string[]).slice(2);
+      if (weights.length === 0) this.error('give at least one REVISION=BPS', { exit: 2 });
+      return m.trafficSetCommand(args.file, args.deployment, weights, flags);
+    });
   }
 }
