@@ -18,8 +18,8 @@ import { arm, armOrNull } from './errors.js';
 import { SizeOffers } from './size-offers.js';
 import { revisionNames, revisionTags, type RevisionNames } from './names.js';
 import type { AzureClients } from './sdk.js';
-import { done, pending, pollUntil } from '../kit/poll.js';
-import { replicaProgress } from '../kit/progress.js';
+import { done, pending } from '../kit/poll.js';
+import { waitForHealthyVms } from '../kit/vm-health.js';
 
 export interface RevisionTarget {
   environmentId: string;
@@ -289,39 +289,34 @@ export class RevisionResources {
   }
 
   /** Polls until every VM runs and is Up in the health probe, reporting `1/2 VMs up` and a VM that is not. */
-  private async waitHealthy(t: RevisionTarget, replicas: number, opts: VerbOptions): Promise<string[]> {
-    const { signal } = opts;
-    const limitS = t.revision.health.timeout_seconds + this.s.boot_grace_seconds;
+  private waitHealthy(t: RevisionTarget, replicas: number, opts: VerbOptions): Promise<string[]> {
     const names = Array.from({ length: replicas }, (_, i) => t.names.vm(i));
-    const progress = replicaProgress(opts.progress, {
-      waitingFor: `${replicas} VMs of "${t.revision.revision_id}" to pass the health probe of ${t.names.loadBalancer}`,
-      wanted: replicas,
-      unit: 'VMs running and up in the health probe',
-    });
-    return pollUntil(
-      async () => {
-        const h = await this.health(t, names, signal);
-        const healthy = h.filter((x) => x.power === 'running' && x.up);
-        const other = h.find((x) => x.power !== 'running' || !x.up);
-        progress.set(healthy.length, other && `${other.vm} ${other.power}/${other.up ? 'up' : 'down'}`);
-        const detail =
-          `${healthy.length} of ${replicas} VMs passed the load balancer's health probe ` +
-          `(${t.revision.health.http_path} on port ${this.s.port}) within ${limitS} s (${h.map((x) => `${x.vm} ${x.power}${x.up ? '/up' : '/down'}`).join(', ')})`;
-        return healthy.length >= replicas ? done(names) : pending(detail);
-      },
+    return waitForHealthyVms(
       {
-        what: `${replicas} VMs of "${t.revision.revision_id}" to pass the health probe`,
-        timeoutMs: limitS * 1000,
+        revision: t.revision,
+        replicas,
+        bootGraceSeconds: this.s.boot_grace_seconds,
         intervalMs: this.s.poll_interval_ms,
-        signal,
-        during: `warming "${t.revision.revision_id}"`,
-        onTimeout: (last) =>
+        check: `the health probe of ${t.names.loadBalancer}`,
+        unit: 'VMs running and up in the health probe',
+        poll: async (progress, limitS) => {
+          const h = await this.health(t, names, opts.signal);
+          const healthy = h.filter((x) => x.power === 'running' && x.up);
+          const other = h.find((x) => x.power !== 'running' || !x.up);
+          progress.set(healthy.length, other && `${other.vm} ${other.power}/${other.up ? 'up' : 'down'}`);
+          const detail =
+            `${healthy.length} of ${replicas} VMs passed the load balancer's health probe ` +
+            `(${t.revision.health.http_path} on port ${this.s.port}) within ${limitS} s (${h.map((x) => `${x.vm} ${x.power}${x.up ? '/up' : '/down'}`).join(', ')})`;
+          return healthy.length >= replicas ? done(names) : pending(detail);
+        },
+        timedOut: (detail) =>
           new ProviderError(
-            `revision "${t.revision.revision_id}": ${last.detail}; ` +
+            `revision "${t.revision.revision_id}": ${detail}; ` +
               "check the VMs' boot diagnostics for the artifact failing to start, and that the subnet's network security group admits the AzureLoadBalancer service tag",
             { retryable: true },
           ),
       },
+      opts,
     );
   }
 

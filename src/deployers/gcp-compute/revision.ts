@@ -5,8 +5,9 @@
  */
 import type { DeployerDeployment, DeployerRevision, VerbOptions } from '../../model/deployer.js';
 import { ProviderError } from '../../model/errors.js';
-import { done, pending, pollUntil } from '../kit/poll.js';
-import { replicaProgress, waitOutDrain } from '../kit/progress.js';
+import { done, pending } from '../kit/poll.js';
+import { waitOutDrain } from '../kit/progress.js';
+import { waitForHealthyVms } from '../kit/vm-health.js';
 import type { GceApi, Json, KindName } from './api.js';
 import type { Settings } from './config.js';
 import { checkQuotas, offeredMachineType } from './capacity.js';
@@ -157,46 +158,41 @@ export class RevisionResources {
    * While VMs are missing, the group's own errors are read too: a VM it cannot create for a quota
    * (taken by someone else since the check) fails the warm at once rather than at the timeout.
    */
-  private async waitHealthy(t: RevisionTarget, groupLink: string, replicas: number, since: number, opts: VerbOptions) {
-    const { signal } = opts;
-    const limitS = t.revision.health.timeout_seconds + this.settings.boot_grace_seconds;
-    const progress = replicaProgress(opts.progress, {
-      waitingFor: `${replicas} VMs of "${t.revision.revision_id}" to pass the health check of ${t.names.backendService}`,
-      wanted: replicas,
-      unit: 'VMs HEALTHY in the backend service',
-    });
-    return pollUntil(
-      async () => {
-        const health = await this.api.getHealth(t.names.backendService, groupLink, signal);
-        if (health.length < replicas) await this.failOnGroupError(t, since, signal);
-        const healthy = health
-          .filter((h) => h.healthState === 'HEALTHY')
-          .sort((a, b) => a.instance.localeCompare(b.instance));
-        const other = health.find((h) => h.healthState !== 'HEALTHY');
-        progress.set(
-          Math.min(healthy.length, replicas),
-          other
-            ? `${other.instance.split('/').pop()} ${other.healthState ?? 'UNKNOWN'}`
-            : health.length === 0
-              ? `no VM of ${t.names.group} in the health report yet`
-              : undefined,
-        );
-        return healthy.length >= replicas ? done(healthy) : pending(`${healthy.length} of ${replicas}`);
-      },
+  private waitHealthy(t: RevisionTarget, groupLink: string, replicas: number, since: number, opts: VerbOptions) {
+    return waitForHealthyVms(
       {
-        what: `${replicas} VMs of "${t.revision.revision_id}" to pass the health check`,
-        timeoutMs: limitS * 1000,
+        revision: t.revision,
+        replicas,
+        bootGraceSeconds: this.settings.boot_grace_seconds,
         intervalMs: this.settings.poll_interval_ms,
-        signal,
-        during: `warming "${t.revision.revision_id}"`,
-        onTimeout: (last) =>
+        check: `the health check of ${t.names.backendService}`,
+        unit: 'VMs HEALTHY in the backend service',
+        poll: async (progress) => {
+          const health = await this.api.getHealth(t.names.backendService, groupLink, opts.signal);
+          if (health.length < replicas) await this.failOnGroupError(t, since, opts.signal);
+          const healthy = health
+            .filter((h) => h.healthState === 'HEALTHY')
+            .sort((a, b) => a.instance.localeCompare(b.instance));
+          const other = health.find((h) => h.healthState !== 'HEALTHY');
+          progress.set(
+            Math.min(healthy.length, replicas),
+            other
+              ? `${other.instance.split('/').pop()} ${other.healthState ?? 'UNKNOWN'}`
+              : health.length === 0
+                ? `no VM of ${t.names.group} in the health report yet`
+                : undefined,
+          );
+          return healthy.length >= replicas ? done(healthy) : pending(`${healthy.length} of ${replicas}`);
+        },
+        timedOut: (detail, limitS) =>
           new ProviderError(
-            `revision "${t.revision.revision_id}": ${last.detail} VMs in ${t.names.group} passed the load balancer's ` +
+            `revision "${t.revision.revision_id}": ${detail} VMs in ${t.names.group} passed the load balancer's ` +
               `health check (${t.revision.health.http_path} on port ${this.settings.port}) within ${limitS} s; check the VMs' serial ` +
               'console for the artifact failing to start, and that a firewall rule admits 35.191.0.0/16 and 130.211.0.0/22',
             { retryable: true },
           ),
       },
+      opts,
     );
   }
 
