@@ -21,6 +21,12 @@ import type { AzureClients } from './sdk.js';
 import { done, pending } from '../kit/poll.js';
 import { waitForHealthyVms } from '../kit/vm-health.js';
 
+/** The part of an ARM network collection (public IPs, load balancers, NICs) that ensureNetwork uses. */
+interface NetworkOperations<R, B> {
+  get(resourceGroup: string, name: string, options: { abortSignal: AbortSignal }): Promise<R>;
+  beginCreateOrUpdateAndWait(resourceGroup: string, name: string, body: B, options: object): Promise<R>;
+}
+
 export interface RevisionTarget {
   environmentId: string;
   deployment: DeployerDeployment;
@@ -105,77 +111,66 @@ export class RevisionResources {
   private async ensureFrontDoor(t: RevisionTarget, signal: AbortSignal): Promise<string> {
     const n = t.names;
     const tags = revisionTags(t.environmentId, t.deployment.deployment_id, t.revision.revision_id);
-    const ip = await this.ensure(`public IP ${n.publicIp}`, signal, {
-      read: () => this.c.network.publicIPAddresses.get(this.rg, n.publicIp, { abortSignal: signal }),
-      create: () =>
-        this.c.network.publicIPAddresses.beginCreateOrUpdateAndWait(
-          this.rg,
-          n.publicIp,
-          {
-            location: this.s.location,
-            tags,
-            sku: { name: 'Standard', tier: 'Regional' },
-            publicIPAllocationMethod: 'Static',
-            publicIPAddressVersion: 'IPv4',
-            dnsSettings: { domainNameLabel: n.base },
-          },
-          this.lro(signal),
-        ),
-    });
+    // Typed by what is read back, so it holds with the stand-in SDK types too.
+    const ip = await this.ensureNetwork<{ dnsSettings?: { fqdn?: string } }, unknown>(
+      this.c.network.publicIPAddresses,
+      `public IP ${n.publicIp}`,
+      n.publicIp,
+      signal,
+      {
+        location: this.s.location,
+        tags,
+        sku: { name: 'Standard', tier: 'Regional' },
+        publicIPAllocationMethod: 'Static',
+        publicIPAddressVersion: 'IPv4',
+        dnsSettings: { domainNameLabel: n.base },
+      },
+    );
     const lbId = this.id('Microsoft.Network/loadBalancers', n.loadBalancer);
     const fe = { id: `${lbId}/frontendIPConfigurations/fe` };
     const pool = { id: `${lbId}/backendAddressPools/pool` };
-    await this.ensure(`load balancer ${n.loadBalancer}`, signal, {
-      read: () => this.c.network.loadBalancers.get(this.rg, n.loadBalancer, { abortSignal: signal }),
-      create: () =>
-        this.c.network.loadBalancers.beginCreateOrUpdateAndWait(
-          this.rg,
-          n.loadBalancer,
-          {
-            location: this.s.location,
-            tags,
-            sku: { name: 'Standard', tier: 'Regional' },
-            frontendIPConfigurations: [
-              { name: 'fe', publicIPAddress: { id: this.id('Microsoft.Network/publicIPAddresses', n.publicIp) } },
-            ],
-            backendAddressPools: [{ name: 'pool' }],
-            probes: [
-              {
-                name: 'health',
-                protocol: 'Http',
-                port: this.s.port,
-                requestPath: t.revision.health.http_path,
-                intervalInSeconds: 5,
-                numberOfProbes: 2,
-                probeThreshold: 2,
-              },
-            ],
-            loadBalancingRules: [
-              {
-                name: RULE,
-                protocol: 'Tcp',
-                frontendPort: this.s.frontend_port,
-                backendPort: this.s.port,
-                frontendIPConfiguration: fe,
-                backendAddressPool: pool,
-                probe: { id: `${lbId}/probes/health` },
-                disableOutboundSnat: true,
-                idleTimeoutInMinutes: 4,
-              },
-            ],
-            // VMs behind a Standard LB have no outbound access without one: they must pull images.
-            outboundRules: [
-              {
-                name: 'outbound',
-                protocol: 'All',
-                frontendIPConfigurations: [fe],
-                backendAddressPool: pool,
-                allocatedOutboundPorts: 1024,
-              },
-            ],
-          },
-          this.lro(signal),
-        ),
+    await this.ensureNetwork(this.c.network.loadBalancers, `load balancer ${n.loadBalancer}`, n.loadBalancer, signal, {
+      location: this.s.location,
+      tags,
+      sku: { name: 'Standard', tier: 'Regional' },
+      frontendIPConfigurations: [
+        { name: 'fe', publicIPAddress: { id: this.id('Microsoft.Network/publicIPAddresses', n.publicIp) } },
+      ],
+      backendAddressPools: [{ name: 'pool' }],
+      probes: [
+        {
+          name: 'health',
+          protocol: 'Http',
+          port: this.s.port,
+          requestPath: t.revision.health.http_path,
+          intervalInSeconds: 5,
+          numberOfProbes: 2,
+          probeThreshold: 2,
+        },
+      ],
+      loadBalancingRules: [
+        {
+          name: RULE,
+          protocol: 'Tcp',
+          frontendPort: this.s.frontend_port,
+          backendPort: this.s.port,
+          frontendIPConfiguration: fe,
+          backendAddressPool: pool,
+          probe: { id: `${lbId}/probes/health` },
+          disableOutboundSnat: true,
+          idleTimeoutInMinutes: 4,
+        },
+      ],
+      // VMs behind a Standard LB have no outbound access without one: they must pull images.
+      outboundRules: [
+        {
+          name: 'outbound',
+          protocol: 'All',
+          frontendIPConfigurations: [fe],
+          backendAddressPool: pool,
+          allocatedOutboundPorts: 1024,
+        },
+      ],
     });
     const fqdn = ip.dnsSettings?.fqdn;
     if (!fqdn) throw new ProviderError(`public IP ${n.publicIp} has no DNS name yet`, { retryable: true });
@@ -187,29 +182,18 @@ export class RevisionResources {
     const n = t.names;
     const tags = revisionTags(t.environmentId, t.deployment.deployment_id, t.revision.revision_id);
     const pool = `${this.id('Microsoft.Network/loadBalancers', n.loadBalancer)}/backendAddressPools/pool`;
-    await this.ensure(`NIC ${n.nic(i)}`, signal, {
-      read: () => this.c.network.networkInterfaces.get(this.rg, n.nic(i), { abortSignal: signal }),
-      create: () =>
-        this.c.network.networkInterfaces.beginCreateOrUpdateAndWait(
-          this.rg,
-          n.nic(i),
-          {
-            location: this.s.location,
-            tags,
-            ipConfigurations: [
-              {
-                name: IP_CONFIG,
-                subnet: { id: this.s.subnet_id },
-                privateIPAllocationMethod: 'Dynamic',
-                loadBalancerBackendAddressPools: [{ id: pool }],
-              },
-            ],
-            ...(this.s.network_security_group_id
-              ? { networkSecurityGroup: { id: this.s.network_security_group_id } }
-              : {}),
-          },
-          this.lro(signal),
-        ),
+    await this.ensureNetwork(this.c.network.networkInterfaces, `NIC ${n.nic(i)}`, n.nic(i), signal, {
+      location: this.s.location,
+      tags,
+      ipConfigurations: [
+        {
+          name: IP_CONFIG,
+          subnet: { id: this.s.subnet_id },
+          privateIPAllocationMethod: 'Dynamic',
+          loadBalancerBackendAddressPools: [{ id: pool }],
+        },
+      ],
+      ...(this.s.network_security_group_id ? { networkSecurityGroup: { id: this.s.network_security_group_id } } : {}),
     });
     const vm = await armOrNull(`read VM ${n.vm(i)}`, signal, () =>
       this.c.compute.virtualMachines.get(this.rg, n.vm(i), { expand: 'instanceView', abortSignal: signal }),
@@ -230,6 +214,20 @@ export class RevisionResources {
   }
 
   /** A resource as it is, or created (again, when an earlier attempt left it Failed). */
+  /** A network resource of the revision: read, and created (PUT, waited for) when missing or Failed. */
+  private ensureNetwork<R, B>(
+    ops: NetworkOperations<R, B>,
+    what: string,
+    name: string,
+    signal: AbortSignal,
+    body: B,
+  ): Promise<R> {
+    return this.ensure(what, signal, {
+      read: () => ops.get(this.rg, name, { abortSignal: signal }),
+      create: () => ops.beginCreateOrUpdateAndWait(this.rg, name, body, this.lro(signal)),
+    });
+  }
+
   private async ensure<T>(
     what: string,
     signal: AbortSignal,
