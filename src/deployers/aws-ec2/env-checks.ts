@@ -6,7 +6,7 @@
  */
 import type { EnvironmentProblem } from '../../model/deployer.js';
 import type { Environment } from '../../model/environment.js';
-import { artifactPath, deploymentsOf, largestEnvPath, refusal, revisionsOf } from '../kit/env-checks.js';
+import { deploymentsOf, refusal, revisionsOf, vmRevisionProblems } from '../kit/env-checks.js';
 import { bootOptionsFrom, bootRefused } from './boot-script.js';
 import type { AwsEc2Config } from './config.js';
 import { checkArtifact, instanceTypeFor, userData } from './launch.js';
@@ -35,17 +35,15 @@ export function checkAwsEc2Environment(config: AwsEc2Config, env: Environment, i
   }
   for (const site of revisionsOf(env, instance)) {
     const r = site.revision;
-    const before = problems.length;
     problems.push(
-      ...refusal(
-        () => checkArtifact(r),
-        (m) => artifactPath(site, m),
-      ),
+      ...vmRevisionProblems(site, {
+        artifact: () => checkArtifact(r),
+        size: () => instanceTypeFor(r.resources, config.instance_type),
+        // An env the instances cannot fetch is reported by bootProblems (boot-script.ts), once.
+        bootRefused: bootRefused(config, r),
+        bootPayload: () => checkUserData(r, userData(r, bootOptionsFrom(config))),
+      }),
     );
-    // An env the instances cannot fetch is reported by bootProblems (boot-script.ts), once.
-    if (problems.length > before || bootRefused(config, r)) continue;
-    problems.push(...refusal(() => checkUserData(r, userData(r, bootOptionsFrom(config))), largestEnvPath(site)));
-    problems.push(...refusal(() => instanceTypeFor(r.resources, config.instance_type), [...site.path, 'resources']));
   }
   return problems;
 }

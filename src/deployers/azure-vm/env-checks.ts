@@ -7,7 +7,7 @@
  */
 import type { EnvironmentProblem } from '../../model/deployer.js';
 import type { Environment } from '../../model/environment.js';
-import { artifactPath, deploymentsOf, largestEnvPath, refusal, revisionsOf } from '../kit/env-checks.js';
+import { deploymentsOf, revisionsOf, vmRevisionProblems } from '../kit/env-checks.js';
 import { bootRefused, bootSettingsFrom } from './boot-script.js';
 import { settingsFrom, vmSizeFor, type AzureVmConfig } from './config.js';
 import { customData, validateArtifact } from './custom-data.js';
@@ -35,15 +35,15 @@ export function checkAzureVmEnvironment(
   }
   for (const site of revisionsOf(env, instance)) {
     const r = site.revision;
-    const artifact = refusal(
-      () => validateArtifact(r),
-      (m) => artifactPath(site, m),
+    problems.push(
+      ...vmRevisionProblems(site, {
+        artifact: () => validateArtifact(r),
+        size: () => vmSizeFor(r.resources, settings.vm_size),
+        // An env the VMs cannot fetch is reported by bootProblems (boot-script.ts), once.
+        bootRefused: bootRefused(config, r),
+        bootPayload: () => customData(r, bootSettingsFrom(settings)),
+      }),
     );
-    problems.push(...artifact);
-    problems.push(...refusal(() => vmSizeFor(r.resources, settings.vm_size), [...site.path, 'resources']));
-    // An env the VMs cannot fetch is reported by bootProblems (boot-script.ts), once.
-    if (artifact.length > 0 || bootRefused(config, r)) continue;
-    problems.push(...refusal(() => customData(r, bootSettingsFrom(settings)), largestEnvPath(site)));
   }
   return problems;
 }

@@ -6,7 +6,7 @@
  */
 import type { EnvironmentProblem } from '../../model/deployer.js';
 import type { Environment } from '../../model/environment.js';
-import { artifactPath, largestEnvPath, refusal, revisionsOf } from '../kit/env-checks.js';
+import { artifactPath, revisionsOf, vmRevisionProblems } from '../kit/env-checks.js';
 import { bootRefused } from './boot-script.js';
 import { machineTypeFor, settingsFrom, type GcpComputeConfig } from './config.js';
 import { templateBody, validateArtifact } from './template.js';
@@ -20,20 +20,16 @@ export function checkGcpComputeEnvironment(
   const problems: EnvironmentProblem[] = [];
   for (const site of revisionsOf(env, instance)) {
     const r = site.revision;
-    const artifact = refusal(
-      () => validateArtifact(r),
-      (m) => (m.includes('drain_seconds') ? [...site.path, 'drain_seconds'] : artifactPath(site, m)),
-    );
-    problems.push(...artifact);
-    const machine = refusal(() => machineTypeFor(r.resources, settings.machine_type), [...site.path, 'resources']);
-    problems.push(...machine);
-    // An env the VMs cannot fetch is reported by bootProblems (boot-script.ts), once.
-    if (artifact.length > 0 || machine.length > 0 || bootRefused(config, r)) continue;
     problems.push(
-      ...refusal(
-        () => templateBody(settings, env.environment_id, site.deployment, r, 'validate'),
-        largestEnvPath(site),
-      ),
+      ...vmRevisionProblems(site, {
+        artifact: () => validateArtifact(r),
+        artifactAt: (m) => (m.includes('drain_seconds') ? [...site.path, 'drain_seconds'] : artifactPath(site, m)),
+        size: () => machineTypeFor(r.resources, settings.machine_type),
+        // An env the VMs cannot fetch is reported by bootProblems (boot-script.ts), once.
+        bootRefused: bootRefused(config, r),
+        bootPayload: () => templateBody(settings, env.environment_id, site.deployment, r, 'validate'),
+        payloadNeedsSize: true,
+      }),
     );
   }
   return problems;

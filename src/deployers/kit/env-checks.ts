@@ -79,3 +79,31 @@ export function artifactPath(site: RevisionSite, message: string): Array<string 
     ? [...site.path, 'artifact', 'env', key]
     : [...site.path, 'artifact'];
 }
+
+/** What a VM deployer checks per revision at validate, each refusal at the path of the offending value. */
+export interface VmRevisionChecks {
+  /** Throws when the artifact cannot run on the VM image. */
+  artifact: () => unknown;
+  /** Where an artifact refusal points (default: the env var it names, else the artifact). */
+  artifactAt?: (message: string) => Array<string | number>;
+  /** Throws when no machine size fits the revision's resources. */
+  size: () => unknown;
+  /** True when the boot script's own checks refuse the revision (reported once, elsewhere). */
+  bootRefused: boolean;
+  /** Throws when the boot payload (user data, custom data, metadata) is over the provider's limit. */
+  bootPayload: () => unknown;
+  /** The payload is built from the size (a template names its machine type): skip it when the size is refused. */
+  payloadNeedsSize?: boolean;
+}
+
+/**
+ * The artifact, the size, then the boot payload: the payload is only built for an artifact that
+ * passed (its env is what fills it), so one mistake is reported once, where it is.
+ */
+export function vmRevisionProblems(site: RevisionSite, c: VmRevisionChecks): EnvironmentProblem[] {
+  const artifact = refusal(c.artifact, c.artifactAt ?? ((m) => artifactPath(site, m)));
+  const size = refusal(c.size, [...site.path, 'resources']);
+  const found = [...artifact, ...size];
+  if (artifact.length > 0 || (c.payloadNeedsSize && size.length > 0) || c.bootRefused) return found;
+  return [...found, ...refusal(c.bootPayload, largestEnvPath(site))];
+}

@@ -61,4 +61,14 @@ export {
 } from './progress.js';
 export { type DeployerCheck, type DeployerDeclaration, lazyDeployer, vmDeployer } from './lazy-deployer.js';
 export { beginRevisionVerb, beginSplitVerb, beginVerb, type RevisionVerbName } from './verb.js';
-export { artifactPath, deploymentsOf, largestEnvPath, refusal, type RevisionSite, revisionsOf } from './env-checks.js';
+export { type VmHealthWait, waitForHealthyVms } from './vm-health.js';
+export {
+  artifactPath,
+  deploymentsOf,
+  largestEnvPath,
+  refusal,
+  type RevisionSite,
+  revisionsOf,
+  type VmRevisionChecks,
+  vmRevisionProblems,
+} from './env-checks.js';
