@@ -1,10 +1,10 @@
 /**
  * Refresh that scales: azure-vm's `observe` of an environment of 1,000 revisions reads one
  * paginated list per resource type (VMs, NICs, load balancers, public IPs, Traffic Manager
- * profiles) and makes per-revision calls only where ARM has no list form for a resource group:
- * the load-balancing rule's health (a long-running POST) and each VM's instance view
- * (`$expand=instanceView` on a list needs a scale-set filter). Counted in the fake's journal;
- * the fake pages every list (5 items).
+ * profiles), VM power states from one paginated listAll with `statusOnly=true`, and makes
+ * per-revision calls only where ARM has no list form: the load-balancing rule's health (a
+ * long-running POST). Counted in the fake's journal; the fake pages every list (5 items).
+ * The provider side is put in the fake's store directly, not created through the SDK.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import plugin from '../../src/deployers/azure-vm.js';
@@ -111,15 +111,17 @@ describe('azure-vm observe at scale', () => {
     expect(seen.splits.d7).toEqual(split(['d7-r0', 10000], ['d7-r1', 0], ['d7-r2', 0], ['d7-r3', 0], ['d7-r4', 0]));
     const calls = fake.journal.slice(mark);
     const measured = countBy(calls, (j) =>
-      /\/providers\/[^/]+\/([A-Za-z]+)$/.test(j.path)
-        ? `list ${/([A-Za-z]+)$/.exec(j.path)![1]}`
-        : j.path.endsWith('/instanceView')
-          ? 'instanceView'
-          : /\/health$/.test(j.path)
-            ? 'rule health'
-            : /operation/i.test(j.path)
-              ? 'operation polls'
-              : `${j.method} ${j.path}`,
+      j.query.includes('statusOnly=true')
+        ? 'list VM power states'
+        : /\/providers\/[^/]+\/([A-Za-z]+)$/.test(j.path)
+          ? `list ${/([A-Za-z]+)$/.exec(j.path)![1]}`
+          : j.path.endsWith('/instanceView')
+            ? 'instanceView'
+            : /\/health$/.test(j.path)
+              ? 'rule health'
+              : /operation/i.test(j.path)
+                ? 'operation polls'
+                : `${j.method} ${j.path}`,
     );
     console.log(`azure-vm observe of ${REVISIONS} revisions: ${calls.length} calls ${JSON.stringify(measured)}`);
     const { 'operation polls': polls = 0, ...rest } = measured;
@@ -130,9 +132,10 @@ describe('azure-vm observe at scale', () => {
       'list publicIPAddresses': pages(REVISIONS),
       // One answer: Traffic Manager does not page its lists.
       'list trafficmanagerprofiles': 1,
-      // No list form: per revision, the rule's health (a long-running POST, polled) and each VM's view.
+      // Subscription-wide (this fake subscription holds only these VMs).
+      'list VM power states': pages(REVISIONS),
+      // No list form: per revision, the rule's health (a long-running POST, polled).
       'rule health': REVISIONS,
-      instanceView: REVISIONS,
     });
     expect(polls).toBeLessThanOrEqual(2 * REVISIONS);
   }, 420_000);

@@ -128,7 +128,12 @@ export class ArmApi {
       const all = this.store.list(type.type, groupId);
       if (type.unpaged)
         return { status: 200, body: { value: all.map((r) => this.view(type, r, ctx, url.searchParams)) } };
-      return this.paged(all, (r) => String(r.id).toLowerCase(), url, (r) => this.view(type, r, ctx, url.searchParams));
+      return this.paged(
+        all,
+        (r) => String(r.id).toLowerCase(),
+        url,
+        (r) => this.view(type, r, ctx, url.searchParams),
+      );
     }
     const id = `${groupId}/providers/${type.type}/${name}`;
     const existing = this.store.get(id);
@@ -155,7 +160,13 @@ export class ArmApi {
     const statusOnly = url.searchParams.get('statusOnly') === 'true';
     const view = (r: ArmResource): Json =>
       statusOnly
-        ? { id: r.id, name: r.name, type: r.type, location: r.location, properties: { instanceView: this.guests.instanceView(r) } }
+        ? {
+            id: r.id,
+            name: r.name,
+            type: r.type,
+            location: r.location,
+            properties: { instanceView: this.guests.instanceView(r) },
+          }
         : this.view(type, r, this.ctx(r.id.split('/providers/')[0]), url.searchParams);
     return this.paged(this.store.list(type.type), (r) => r.id.toLowerCase(), url, view);
   }
@@ -166,7 +177,12 @@ export class ArmApi {
    * ordered by code unit, as the `>` continuation compares them, and only the page's items are
    * rendered (`view`): rendering every item for every page made a 1,000-item list quadratic.
    */
-  private paged<T extends Json>(items: T[], key: (item: T) => string, url: URL, view: (item: T) => Json = (x) => x): Answer {
+  private paged<T extends Json>(
+    items: T[],
+    key: (item: T) => string,
+    url: URL,
+    view: (item: T) => Json = (x) => x,
+  ): Answer {
     const after = url.searchParams.get('$skiptoken');
     const keyed = items.map((item) => ({ item, k: key(item) })).filter(({ k }) => after === null || k > after);
     const rest = keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0)).map(({ item }) => item);
