@@ -14,7 +14,7 @@ import {
   pages,
   REVISIONS,
   scaleDeclarations,
-  scaleDeployments,
+  observeSeeded,
   type ScaleDeployment,
 } from './scale-fixtures.js';
 import { deploymentNames, revisionNames, revisionTags, TAGS } from '../../src/deployers/azure-vm/names.js';
@@ -22,7 +22,7 @@ import { ENDPOINT_TYPE } from '../../src/deployers/azure-vm/routing.js';
 import { RULE } from '../../src/deployers/azure-vm/revision.js';
 import type { Deployer } from '../../src/model/deployer.js';
 import { FAKE_RESOURCE_GROUP, FAKE_SUBSCRIPTION, type FakeArm } from '../fakes/azure/server.js';
-import { environment, fakeConfig, opts, revision, silent, split, startFake } from './azure-vm-fixtures.js';
+import { environment, fakeConfig, revision, silent, split, startFake } from './azure-vm-fixtures.js';
 
 const ENV = 'big';
 const scope = `${FAKE_SUBSCRIPTION}/${FAKE_RESOURCE_GROUP}`;
@@ -99,17 +99,14 @@ function seed(deployments: ScaleDeployment[]): void {
 
 describe('azure-vm observe at scale', () => {
   it('observes 1,000 revisions with paginated lists and bounded per-revision health calls', async () => {
-    const deployments = scaleDeployments();
-    seed(deployments);
-    const env = environment(scaleDeclarations(deployments, revision), ENV);
-    const mark = fake.journal.length;
-    const seen = await deployer.observe(env, opts());
+    const { seen, calls } = await observeSeeded(deployer, fake.journal, seed, (ds) =>
+      environment(scaleDeclarations(ds, revision), ENV),
+    );
     // Logged before the checks, so a failing run still shows what it measured.
-    console.log(`azure-vm observe: ${fake.journal.length - mark} requests`);
+    console.log(`azure-vm observe: ${calls.length} requests`);
 
     expect(Object.values(seen.revisions).filter((r) => r.present && r.healthy)).toHaveLength(REVISIONS);
     expect(seen.splits.d7).toEqual(split(['d7-r0', 10000], ['d7-r1', 0], ['d7-r2', 0], ['d7-r3', 0], ['d7-r4', 0]));
-    const calls = fake.journal.slice(mark);
     const measured = countBy(calls, (j) =>
       j.query.includes('statusOnly=true')
         ? 'list VM power states'
@@ -138,5 +135,5 @@ describe('azure-vm observe at scale', () => {
       'rule health': REVISIONS,
     });
     expect(polls).toBeLessThanOrEqual(2 * REVISIONS);
-  }, 420_000);
+  }, 180_000);
 });
