@@ -16,10 +16,10 @@ import {
 } from '../../src/deployers/gcp-compute/names.js';
 import type { Deployer } from '../../src/model/deployer.js';
 import { countBy, pages, REVISIONS } from './scale-fixtures.js';
-import { PAGE, scaleDeclarations, scaleDeployments, type ScaleDeployment } from './scale-fixtures.js';
+import { observeSeeded, PAGE, scaleDeclarations, type ScaleDeployment } from './scale-fixtures.js';
 import { LINK_BASE } from '../fakes/gcp/store.js';
 import type { FakeGce } from '../fakes/gcp/fake-gce.js';
-import { environment, fakeConfig, globalScope, opts, revision, startFake, zoneScope } from './gcp-compute-fixtures.js';
+import { environment, fakeConfig, globalScope, revision, startFake, zoneScope } from './gcp-compute-fixtures.js';
 
 const ENV = 'big';
 
@@ -88,18 +88,18 @@ function seed(deployments: ScaleDeployment[]): void {
 
 describe('gcp-compute observe at scale', () => {
   it('observes 1,000 revisions with paginated lists and one health call per revision', async () => {
-    const deployments = scaleDeployments();
-    seed(deployments);
-    const env = environment(scaleDeclarations(deployments, revision), ENV);
-    const mark = fake.journal.length;
-    const seen = await deployer.observe(env, opts());
+    const {
+      deployments,
+      seen,
+      calls: all,
+    } = await observeSeeded(deployer, fake.journal, seed, (ds) => environment(scaleDeclarations(ds, revision), ENV));
 
     expect(Object.values(seen.revisions).filter((r) => r.present && r.healthy)).toHaveLength(REVISIONS);
     expect(seen.splits.d7).toEqual([
       { revision_id: 'd7-r0', weight_bps: 10000 },
       ...[1, 2, 3, 4].map((r) => ({ revision_id: `d7-r${r}`, weight_bps: 0 })),
     ]);
-    const calls = fake.journal.slice(mark).filter((j) => j.path !== '/v1/token');
+    const calls = all.filter((j) => j.path !== '/v1/token');
     const kindOf = (path: string) => /\/(global|zones\/[^/]+)\/([A-Za-z]+)(\/[^/]+\/([A-Za-z]+))?$/.exec(path);
     const measured = countBy(calls, (j) => {
       const m = kindOf(j.path);

@@ -2,7 +2,7 @@
  * What the observe-at-scale tests share: 1,000 revisions in deployments of 5 (the first of each
  * taking all its traffic, one VM each), fakes that page every list by 5, and call counting.
  */
-import type { DeployerRevision } from '../../src/model/deployer.js';
+import type { Deployer, DeployerEnvironment, DeployerRevision, Observation } from '../../src/model/deployer.js';
 import type { SplitEntry } from '../../src/model/environment.js';
 
 export const REVISIONS = 1000;
@@ -40,4 +40,22 @@ export function countBy<T>(items: readonly T[], key: (item: T) => string): Recor
   const out: Record<string, number> = {};
   for (const item of items) out[key(item)] = (out[key(item)] ?? 0) + 1;
   return out;
+}
+
+/**
+ * Seeds the scale deployments into a fake (`seed`), observes them as `environment` declares them,
+ * and returns the observation with the journal entries that observe alone added.
+ */
+export async function observeSeeded<J>(
+  deployer: Deployer,
+  journal: readonly J[],
+  seed: (deployments: ScaleDeployment[]) => void,
+  environment: (deployments: ScaleDeployment[]) => DeployerEnvironment,
+): Promise<{ deployments: ScaleDeployment[]; seen: Observation; calls: J[] }> {
+  const deployments = scaleDeployments();
+  seed(deployments);
+  const env = environment(deployments);
+  const mark = journal.length;
+  const seen = await deployer.observe(env, { signal: new AbortController().signal });
+  return { deployments, seen, calls: journal.slice(mark) };
 }

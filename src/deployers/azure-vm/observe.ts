@@ -14,7 +14,8 @@ import type { AzureClients } from './sdk.js';
 import { fromTrafficManager } from './weights.js';
 
 interface Found {
-  vms: string[];
+  /** VM names and ids (lower case), from the resource group's VM list. */
+  vms: Array<{ name: string; id: string }>;
   loadBalancer?: string;
 }
 
@@ -42,12 +43,13 @@ export async function observeEnvironment(
 ): Promise<Observation> {
   const id = env.environment_id;
   const opts = { abortSignal: signal };
-  const [vms, nics, lbs, ips, profiles] = await Promise.all([
+  const [vms, nics, lbs, ips, profiles, power] = await Promise.all([
     collect('VMs', signal, () => c.compute.virtualMachines.list(rg, opts), id),
     collect('NICs', signal, () => c.network.networkInterfaces.list(rg, opts), id),
     collect('load balancers', signal, () => c.network.loadBalancers.list(rg, opts), id),
     collect('public IPs', signal, () => c.network.publicIPAddresses.list(rg, opts), id),
     collect('Traffic Manager profiles', signal, () => c.trafficManager.profiles.listByResourceGroup(rg, opts), id),
+    powerStates(c, signal),
   ]);
   const found = new Map<string, Found>();
   const entry = (r: Tagged) => {
@@ -56,7 +58,7 @@ export async function observeEnvironment(
     if (!f) found.set(rev, (f = { vms: [] }));
     return f;
   };
-  for (const vm of vms) entry(vm).vms.push(String(vm.name));
+  for (const vm of vms) entry(vm).vms.push({ name: String(vm.name), id: String(vm.id).toLowerCase() });
   for (const lb of lbs) entry(lb).loadBalancer = lb.name;
   for (const r of [...nics, ...ips]) entry(r);
 
@@ -66,9 +68,9 @@ export async function observeEnvironment(
   const wanted = new Map(
     env.deployments.flatMap((d) => d.revisions.map((r) => [r.revision_id, Math.max(1, r.resources.replicas)] as const)),
   );
-  // Load balancer health and VM instance views have no list form: per revision, bounded.
+  // Load balancer rule health has no list form: per revision, bounded.
   await mapBounded([...found], OBSERVE_CONCURRENCY, async ([rev, f]) => {
-    observation.revisions[rev] = await revisionStatus(c, resources, rg, f, wanted.get(rev) ?? f.vms.length, signal);
+    observation.revisions[rev] = await revisionStatus(resources, f, power, wanted.get(rev) ?? f.vms.length, signal);
   });
 
   const scope = resources.scope;
@@ -87,26 +89,32 @@ export async function observeEnvironment(
   return observation;
 }
 
+/**
+ * Every VM's power state (by lower-cased id) from one paginated list: ARM's listAll with
+ * `statusOnly=true` answers run-time status for all VMs of the subscription, where `$expand=
+ * instanceView` on the resource group's list is refused without a scale-set filter.
+ */
+async function powerStates(c: AzureClients, signal: AbortSignal): Promise<Map<string, string>> {
+  return arm('list VM power states', signal, async () => {
+    const out = new Map<string, string>();
+    for await (const vm of c.compute.virtualMachines.listAll({ statusOnly: 'true', abortSignal: signal }))
+      if (vm.id) out.set(vm.id.toLowerCase(), powerOf(vm.instanceView));
+    return out;
+  });
+}
+
 async function revisionStatus(
-  c: AzureClients,
   resources: RevisionResources,
-  rg: string,
   f: Found,
+  power: ReadonlyMap<string, string>,
   replicas: number,
   signal: AbortSignal,
 ): Promise<ObservedRevision> {
   if (!f.loadBalancer || f.vms.length < Math.max(1, replicas)) return { present: true, healthy: false };
   const up = await resources.probeUp(f.loadBalancer, signal);
-  const views = await Promise.all(
-    f.vms.map((vm) =>
-      arm(`read VM ${vm} instance view`, signal, () =>
-        c.compute.virtualMachines.instanceView(rg, vm, { abortSignal: signal }),
-      ).catch(() => undefined),
-    ),
-  );
-  const running = views.filter((v) => powerOf(v) === 'running').length;
+  const running = f.vms.filter((vm) => power.get(vm.id) === 'running').length;
   const probed = f.vms.filter((vm) =>
-    [...up].some((ip) => ip.includes(`/networkinterfaces/${vm.replace(/-vm-(\d+)$/, '-nic-$1')}/`)),
+    [...up].some((ip) => ip.includes(`/networkinterfaces/${vm.name.replace(/-vm-(\d+)$/, '-nic-$1')}/`)),
   ).length;
   return { present: true, healthy: running === f.vms.length && probed === f.vms.length };
 }

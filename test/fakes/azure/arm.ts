@@ -90,6 +90,8 @@ export class ArmApi {
       const skus = skuCatalog(this.settings.skuRestrictions(), locationFilter(url.searchParams.get('$filter')));
       return this.paged(skus, (s) => `${String((s.locations as string[])[0])}/${String(s.name)}`.toLowerCase(), url);
     }
+    if (/^\/subscriptions\/[^/]+\/providers\/Microsoft\.Compute\/virtualMachines$/i.test(path) && method === 'GET')
+      return this.subscriptionVms(url);
     const m =
       /^(\/subscriptions\/[^/]+\/resourceGroups\/[^/]+)\/providers\/([^/]+)\/([^/]+)(?:\/([^/]+)(?:\/(.+))?)?$/i.exec(
         path,
@@ -127,9 +129,10 @@ export class ArmApi {
       if (type.unpaged)
         return { status: 200, body: { value: all.map((r) => this.view(type, r, ctx, url.searchParams)) } };
       return this.paged(
-        all.map((r) => this.view(type, r, ctx, url.searchParams)),
+        all,
         (r) => String(r.id).toLowerCase(),
         url,
+        (r) => this.view(type, r, ctx, url.searchParams),
       );
     }
     const id = `${groupId}/providers/${type.type}/${name}`;
@@ -148,15 +151,44 @@ export class ArmApi {
   }
 
   /**
-   * One page of a list: at most `pageSize` items, then `nextLink` with a `$skiptoken`. The
-   * continuation is a key, not an offset: items deleted between pages shift nothing.
+   * `GET /subscriptions/S/providers/Microsoft.Compute/virtualMachines` (listAll), paged: every VM
+   * of the subscription; with `statusOnly=true` each answers its id, name and run-time instance
+   * view only, which is how ARM reports power state for many VMs in one list.
    */
-  private paged(items: Json[], key: (item: Json) => string, url: URL): Answer {
+  private subscriptionVms(url: URL): Answer {
+    const type = ALL_TYPES.find((t) => t.type === 'Microsoft.Compute/virtualMachines')!;
+    const statusOnly = url.searchParams.get('statusOnly') === 'true';
+    const view = (r: ArmResource): Json =>
+      statusOnly
+        ? {
+            id: r.id,
+            name: r.name,
+            type: r.type,
+            location: r.location,
+            properties: { instanceView: this.guests.instanceView(r) },
+          }
+        : this.view(type, r, this.ctx(r.id.split('/providers/')[0]), url.searchParams);
+    return this.paged(this.store.list(type.type), (r) => r.id.toLowerCase(), url, view);
+  }
+
+  /**
+   * One page of a list: at most `pageSize` items, then `nextLink` with a `$skiptoken`. The
+   * continuation is a key, not an offset: items deleted between pages shift nothing. Keys are
+   * ordered by code unit, as the `>` continuation compares them, and only the page's items are
+   * rendered (`view`): rendering every item for every page made a 1,000-item list quadratic.
+   */
+  private paged<T extends Json>(
+    items: T[],
+    key: (item: T) => string,
+    url: URL,
+    view: (item: T) => Json = (x) => x,
+  ): Answer {
     const after = url.searchParams.get('$skiptoken');
-    const rest = items.sort((a, b) => key(a).localeCompare(key(b))).filter((r) => after === null || key(r) > after);
-    const page = rest.slice(0, this.settings.pageSize());
+    const keyed = items.map((item) => ({ item, k: key(item) })).filter(({ k }) => after === null || k > after);
+    const rest = keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0)).map(({ item }) => item);
+    const page = rest.slice(0, this.settings.pageSize()).map(view);
     const next = new URL(`${this.settings.base()}${url.pathname}${url.search}`);
-    if (page.length > 0) next.searchParams.set('$skiptoken', key(page[page.length - 1]));
+    if (page.length > 0) next.searchParams.set('$skiptoken', key(rest[page.length - 1]));
     return { status: 200, body: { value: page, ...(rest.length > page.length ? { nextLink: next.toString() } : {}) } };
   }
 
