@@ -4,7 +4,7 @@
  * calls in flight. Counted in the fake's request journal; the fake pages every list (5 items).
  */
 import { describe, expect, it } from 'vitest';
-import { OBSERVE_CONCURRENCY } from '../../src/deployers/aws-ec2/bounded.js';
+import { OBSERVE_CONCURRENCY } from '../../src/deployers/kit/bounded.js';
 import { targetGroupName } from '../../src/deployers/aws-ec2/launch.js';
 import { createDeployer, environment, opts, revision, split } from '../fakes/aws/env.js';
 import { fakeAwsForSuite, fakeConfig } from '../fakes/aws/setup.js';

@@ -136,4 +136,25 @@ describe('azure-vm observe at scale', () => {
     });
     expect(polls).toBeLessThanOrEqual(2 * REVISIONS);
   }, 180_000);
+
+  it('falls back to one instance view per VM when a resource-group role cannot list the subscription (403)', async () => {
+    fake.addFault({
+      method: 'GET',
+      path: /^GET \/subscriptions\/[^/]+\/providers\/Microsoft\.Compute\/virtualMachines$/,
+      status: 403,
+      code: 'AuthorizationFailed',
+      message:
+        'The client does not have authorization to perform action Microsoft.Compute/virtualMachines/read over scope /subscriptions/x.',
+    });
+    try {
+      const { seen, calls } = await observeSeeded(deployer, fake.journal, seed, (ds) =>
+        environment(scaleDeclarations(ds, revision), ENV),
+      );
+      expect(Object.values(seen.revisions).filter((r) => r.present && r.healthy)).toHaveLength(REVISIONS);
+      expect(calls.filter((j) => j.query.includes('statusOnly=true')).map((j) => j.status)).toEqual([403]);
+      expect(calls.filter((j) => j.path.endsWith('/instanceView'))).toHaveLength(REVISIONS);
+    } finally {
+      fake.clearFaults();
+    }
+  }, 180_000);
 });

@@ -7,7 +7,7 @@
 import type { DeployerEnvironment, Observation, ObservedRevision } from '../../model/deployer.js';
 import { toSplit } from '../kit/weights.js';
 import type { Balancer } from './balancer.js';
-import { mapBounded, OBSERVE_CONCURRENCY } from './bounded.js';
+import { mapBounded, OBSERVE_CONCURRENCY } from '../kit/bounded.js';
 import { findInstances, type LiveInstance } from './instances.js';
 import { targetGroupName } from './launch.js';
 import type { AwsClients } from './sdk.js';

@@ -7,7 +7,7 @@
 import type { DeployerEnvironment, Observation, ObservedRevision } from '../../model/deployer.js';
 import type { SplitEntry } from '../../model/environment.js';
 import { arm } from './errors.js';
-import { mapBounded, OBSERVE_CONCURRENCY } from '../aws-ec2/bounded.js';
+import { mapBounded, OBSERVE_CONCURRENCY } from '../kit/bounded.js';
 import { isMine, REVISION_TAG, revisionNames, TAGS } from './names.js';
 import { powerOf, type RevisionResources } from './revision.js';
 import type { AzureClients } from './sdk.js';
@@ -19,7 +19,7 @@ interface Found {
   loadBalancer?: string;
 }
 
-type Tagged = { name?: string; tags?: Record<string, string> };
+type Tagged = { id?: string; name?: string; tags?: Record<string, string> };
 
 async function collect<T extends Tagged>(
   what: string,
@@ -68,9 +68,10 @@ export async function observeEnvironment(
   const wanted = new Map(
     env.deployments.flatMap((d) => d.revisions.map((r) => [r.revision_id, Math.max(1, r.resources.replicas)] as const)),
   );
-  // Load balancer rule health has no list form: per revision, bounded.
+  // Load balancer rule health has no list form (nor power states, when listAll is refused): per revision, bounded.
   await mapBounded([...found], OBSERVE_CONCURRENCY, async ([rev, f]) => {
-    observation.revisions[rev] = await revisionStatus(resources, f, power, wanted.get(rev) ?? f.vms.length, signal);
+    const states = power ?? (await powerOfEach(c, rg, f.vms, signal));
+    observation.revisions[rev] = await revisionStatus(resources, f, states, wanted.get(rev) ?? f.vms.length, signal);
   });
 
   const scope = resources.scope;
@@ -92,15 +93,37 @@ export async function observeEnvironment(
 /**
  * Every VM's power state (by lower-cased id) from one paginated list: ARM's listAll with
  * `statusOnly=true` answers run-time status for all VMs of the subscription, where `$expand=
- * instanceView` on the resource group's list is refused without a scale-set filter.
+ * instanceView` on the resource group's list is refused without a scale-set filter. A role
+ * granted on the resource group alone may not list the subscription (403): then null, and each
+ * revision's VMs are read one instance view at a time instead.
  */
-async function powerStates(c: AzureClients, signal: AbortSignal): Promise<Map<string, string>> {
-  return arm('list VM power states', signal, async () => {
-    const out = new Map<string, string>();
+async function powerStates(c: AzureClients, signal: AbortSignal): Promise<Map<string, string> | null> {
+  const out = new Map<string, string>();
+  try {
     for await (const vm of c.compute.virtualMachines.listAll({ statusOnly: 'true', abortSignal: signal }))
       if (vm.id) out.set(vm.id.toLowerCase(), powerOf(vm.instanceView));
     return out;
-  });
+  } catch (e) {
+    if ((e as { statusCode?: number }).statusCode === 403) return null;
+    return arm('list VM power states', signal, () => Promise.reject(e));
+  }
+}
+
+/** Power states of one revision's VMs, one instance view each (the fallback when listAll is refused). */
+async function powerOfEach(
+  c: AzureClients,
+  rg: string,
+  vms: Found['vms'],
+  signal: AbortSignal,
+): Promise<Map<string, string>> {
+  const views = await Promise.all(
+    vms.map((vm) =>
+      arm(`read VM ${vm.name} instance view`, signal, () =>
+        c.compute.virtualMachines.instanceView(rg, vm.name, { abortSignal: signal }),
+      ).catch(() => undefined),
+    ),
+  );
+  return new Map(vms.map((vm, i) => [vm.id, powerOf(views[i])]));
 }
 
 async function revisionStatus(

@@ -11,7 +11,7 @@ import { LABELS, labelValue, markerOf, REVISION_METADATA_KEY } from './names.js'
 import { sameGroup } from './revision.js';
 import { weightedServices } from './routing.js';
 import { fromPerMille } from './weights.js';
-import { mapBounded, OBSERVE_CONCURRENCY } from '../aws-ec2/bounded.js';
+import { mapBounded, OBSERVE_CONCURRENCY } from '../kit/bounded.js';
 
 const REVISION_KINDS: KindName[] = ['instanceTemplates', 'healthChecks', 'instanceGroupManagers', 'backendServices'];
 
