@@ -9,8 +9,6 @@
  *   health_check_interval_ms   how often routers probe each backend (default 1000)
  */
 import { lazyDeployer } from './kit/lazy-deployer.js';
-import { LocalProcessDeployer } from './local-process/deployer.js';
-import { LocalStore } from './local-process/store.js';
 
 export interface LocalProcessConfig {
   bind_host?: string;
@@ -33,10 +31,15 @@ export const configSchema = {
   },
 };
 
-// The embedded default has no dependency to defer: its implementation loads with it.
+// The implementation loads only when a deployer is created: `bp plan` and `bp validate` need
+// just the schema, and the router, replica and process modules would cost them start-up time.
 export default lazyDeployer<LocalProcessConfig>('local-process', configSchema, {
   usesStateDir: true,
-  create(config, ctx) {
+  async create(config, ctx) {
+    const [{ LocalProcessDeployer }, { LocalStore }] = await Promise.all([
+      import('./local-process/deployer.js'),
+      import('./local-process/store.js'),
+    ]);
     return new LocalProcessDeployer(
       new LocalStore(ctx.stateDir),
       {

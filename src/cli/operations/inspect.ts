@@ -9,7 +9,7 @@ import { BpError } from '../../model/errors.js';
 import { OUTPUT_FORMATS } from '../../model/output.js';
 import { holderMayBeAlive } from '../../state/process-liveness.js';
 import type { Plan } from '../../model/plan.js';
-import { readPlanFile } from './apply.js';
+import { readPlanFile } from './plan-file.js';
 import { engineContext, stateDirFrom, type CommonFlags } from '../context.js';
 import { renderDot } from '../views/plan-view.js';
 import { renderStateSummary } from '../views/state-view.js';

@@ -8,7 +8,7 @@ import { writeFileDurable } from '../../state/durable.js';
 import { loadOptionsFrom, type SourceFlags } from '../inputs.js';
 import { engineContext, type CommonFlags } from '../context.js';
 import { humanApplyView } from '../views/apply-view.js';
-import { sniffPlanFile } from './apply.js';
+import { sniffPlanFile } from './plan-file.js';
 import { withDigest } from '../../plan/saved-plan.js';
 import { renderPlan } from '../views/plan-view.js';
 import { renderPlanMarkdown } from '../views/plan-markdown.js';

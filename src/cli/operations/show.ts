@@ -2,7 +2,7 @@
 import { UsageError } from '../../model/errors.js';
 import { renderPlan } from '../views/plan-view.js';
 import { styleFor } from '../views/style.js';
-import { readPlanFile } from './apply.js';
+import { readPlanFile } from './plan-file.js';
 
 export async function showCommand(file: string, flags: { json: boolean }): Promise<number> {
   const saved = await readPlanFile(file);
