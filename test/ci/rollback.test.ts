@@ -73,8 +73,12 @@ describe('bp rollback', () => {
     expect(again.code, again.stdout + again.stderr).toBe(0);
     expect(await sample(c.listen, 10)).toEqual({ v1: 10 });
 
-    // Once the file agrees, the plan is clean (exit 0).
-    c.write({ revisions: [V1, { ...V2, state: 'inactive' }], traffic: [['web-v1', 10000]] });
+    // Once the file agrees (the split; its rollout strategy is unchanged), the plan is clean (exit 0).
+    c.write({
+      revisions: [V1, { ...V2, state: 'inactive' }],
+      traffic: [['web-v1', 10000]],
+      steps: ['weight_bps: 1000', 'weight_bps: 5000'],
+    });
     const agreed = await c.run(['plan', c.file, '--detailed-exitcode']);
     expect(agreed.stdout + agreed.stderr).toMatch(/No changes\. Environment "demo" matches the configuration/);
     expect(agreed.code).toBe(0);
