@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'src/spec/environment-validator.generated.ts', '**/*.d.ts'],
+    ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'src/spec/**/*.generated.ts', '**/*.d.ts'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

@@ -9,7 +9,7 @@ import type { Deployer, DeployerPlugin, Logger } from '../model/deployer.js';
 import type { DeployerInstance } from '../model/environment.js';
 import { BpError } from '../model/errors.js';
 import { loadDeployerPlugin } from '../deployers/registry.js';
-import { compileConfigSchemaWithDefaults } from '../spec/deployer-configs.js';
+import { configValidatorWithDefaults } from '../spec/deployer-configs.js';
 
 export interface DeployerSetOptions {
   environmentId: string;
@@ -68,9 +68,8 @@ export class DeployerSet {
     const inst = this.instance(name);
     const plugin = await this.plugin(name);
     const config = structuredClone(inst.config ?? {});
-    // Compiled once per schema, checked against the precompiled meta-schema: a fresh ajv per
-    // deployer compiled the whole 2020-12 meta-schema (~0.15 s) on every plan and apply.
-    const validate = compileConfigSchemaWithDefaults(plugin.configSchema);
+    // Built-in schemas come compiled ahead of time; a plugin's is compiled once per process.
+    const validate = await configValidatorWithDefaults(plugin.configSchema);
     if (!validate(config)) {
       const why = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ');
       throw new BpError('InvalidInput', `config of deployer "${name}" (type ${inst.type}) is invalid: ${why}`);

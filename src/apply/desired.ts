@@ -60,7 +60,7 @@ export async function loadDesired(
       problems.push({ ...parsed.locate(['deployers', name, 'type']), message: messageOf(e) });
     }
   }
-  problems.push(...validateDeployerConfigs(parsed, schemas, checks));
+  problems.push(...(await validateDeployerConfigs(parsed, schemas, checks)));
   if (problems.length > 0) {
     problems.sort((a, b) => a.line - b.line || a.col - b.col);
     throw new InvalidInputError(problems);

@@ -33,6 +33,13 @@ export function builtInTypes(): string[] {
   return Object.keys(BUILT_INS).sort();
 }
 
+/** Each built-in type's config schema (type -> schema), for compiling them ahead of time. */
+export async function builtInConfigSchemas(): Promise<Record<string, Record<string, unknown>>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const type of builtInTypes()) out[type] = (await loadDeployerPlugin(type, process.cwd())).configSchema;
+  return out;
+}
+
 function looksLikePath(type: string): boolean {
   return type.startsWith('./') || type.startsWith('../') || isAbsolute(type) || /\.(m?js|cjs|ts)$/.test(type);
 }

@@ -1,5 +1,7 @@
 /** Validates each `deployers.X.config` against the JSON Schema its plugin declares. */
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import { createRequire } from 'node:module';
+import type { Ajv2020 } from 'ajv/dist/2020.js';
+import type { ValidateFunction } from 'ajv';
 import type { Environment } from '../model/environment.js';
 import type { InputProblem } from '../model/errors.js';
 import { sortProblems } from './analyze.js';
@@ -7,6 +9,7 @@ import { quote, type PathProblem } from './paths.js';
 import { sourcePositions, type ParsedEnvironment } from './parse.js';
 import { schemaProblems } from './schema-problems.js';
 import { metaSchemaValidator } from './schema.js';
+import { CONFIG_AJV_OPTIONS, configSchemaForAjv, type ConfigValidatorKind, objectDigest } from './schema-options.js';
 
 /** A plugin's `checkEnvironment`: rules beyond its config schema (see model/deployer.ts). */
 export type EnvironmentCheck = (config: never, env: Environment, instance: string) => PathProblem[];
@@ -33,77 +36,104 @@ function environmentProblems(
   }
 }
 
-const DRAFT_2020 = 'https://json-schema.org/draft/2020-12/schema';
+type GeneratedModule = Record<ConfigValidatorKind, ValidateFunction>;
 
-// Plugin schemas come from third parties: accept unknown keywords and formats rather than
-// refusing a working plugin over an annotation.
+/**
+ * Loaders of the built-in deployers' config validators compiled ahead of time
+ * (validator-codegen.ts), by schema digest; empty in a tree that has not generated them.
+ */
+const generated: Record<string, () => Promise<GeneratedModule>> =
+  await import('./config-validators/index.generated.js').then(
+    (m) => (m as unknown as { CONFIG_VALIDATORS: Record<string, () => Promise<GeneratedModule>> }).CONFIG_VALIDATORS,
+    (e: NodeJS.ErrnoException) => {
+      if (e?.code === 'ERR_MODULE_NOT_FOUND' && String(e.message).includes('config-validators')) return {};
+      throw e;
+    },
+  );
+
+/**
+ * Loads the generated validators made from exactly these schemas' content, where there are any,
+ * so that validating with them needs neither ajv nor a compile. Returns how many it found.
+ */
+export async function loadGeneratedConfigValidators(schemas: Iterable<Record<string, unknown>>): Promise<number> {
+  let found = 0;
+  for (const schema of schemas) {
+    if (compiled.check.has(schema)) continue;
+    const load = generated[objectDigest(schema)];
+    if (!load) continue;
+    const m = await load();
+    compiled.check.set(schema, m.check);
+    compiled.defaults.set(schema, m.defaults);
+    found++;
+  }
+  return found;
+}
+
 // The meta-schema check ajv runs before compiling is done with the ahead-of-time compiled
 // meta-schema validator when there is one: compiling the meta-schema took ~0.1 s per process.
 const metaValidate = metaSchemaValidator();
-const ajv = newConfigAjv({ verbose: true });
-const compiled = new WeakMap<object, ValidateFunction>();
+const compiled: Record<ConfigValidatorKind, WeakMap<object, ValidateFunction>> = {
+  check: new WeakMap(),
+  defaults: new WeakMap(),
+};
+let compilers: Record<ConfigValidatorKind, Ajv2020> | undefined;
 
-function newConfigAjv(extra: { verbose?: boolean; useDefaults?: boolean }): Ajv2020 {
-  return new Ajv2020({
-    allErrors: true,
-    strict: false,
-    logger: false,
-    validateSchema: metaValidate === undefined,
-    ...extra,
-  });
-}
-
-function compileWith(target: Ajv2020, schema: Record<string, unknown>): ValidateFunction {
-  // Many plugins declare draft-07; its keywords we use read the same under 2020-12,
-  // but ajv would refuse the unknown meta-schema URI.
-  const { $schema, ...rest } = schema;
-  const effective = $schema === undefined || $schema === DRAFT_2020 ? schema : rest;
+/**
+ * A schema no generated validator was made from (a plugin's, or a built-in's edited without
+ * regenerating) is compiled here. ajv is loaded only then, synchronously (it is CommonJS):
+ * loading it cost `bp plan` on built-in deployers ~60 ms.
+ */
+function compileAtRunTime(kind: ConfigValidatorKind, schema: Record<string, unknown>): ValidateFunction {
+  if (!compilers) {
+    const { Ajv2020 } = createRequire(import.meta.url)('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
+    const make = (k: ConfigValidatorKind) =>
+      new Ajv2020({ ...CONFIG_AJV_OPTIONS[k], validateSchema: metaValidate === undefined });
+    compilers = { check: make('check'), defaults: make('defaults') };
+  }
+  const effective = configSchemaForAjv(schema);
   // Same check and wording as ajv's own validateSchema.
   if (metaValidate && !metaValidate(effective))
-    throw new Error(`schema is invalid: ${target.errorsText(metaValidate.errors)}`);
-  return target.compile(effective);
+    throw new Error(`schema is invalid: ${compilers[kind].errorsText(metaValidate.errors)}`);
+  return compilers[kind].compile(effective);
 }
 
-function compile(schema: Record<string, unknown>): ValidateFunction {
-  let validate = compiled.get(schema);
+/** The validator of `schema`: the generated one when made from this very schema, else compiled now; once per schema. */
+function configValidator(kind: ConfigValidatorKind, schema: Record<string, unknown>): ValidateFunction {
+  let validate = compiled[kind].get(schema);
   if (!validate) {
-    validate = compileWith(ajv, schema);
-    compiled.set(schema, validate);
+    validate = compileAtRunTime(kind, schema);
+    compiled[kind].set(schema, validate);
   }
   return validate;
 }
-
-const withDefaults = new WeakMap<object, ValidateFunction>();
 
 /**
  * A plugin config schema compiled to fill in defaults (`useDefaults`), as deployers get their
- * config: checked against the meta-schema without compiling it, once per schema per process.
+ * config: the generated validator for a built-in schema, else checked against the meta-schema
+ * and compiled, once per schema per process.
  */
-export function compileConfigSchemaWithDefaults(schema: Record<string, unknown>): ValidateFunction {
-  let validate = withDefaults.get(schema);
-  if (!validate) {
-    validate = compileWith(newConfigAjv({ useDefaults: true }), schema);
-    withDefaults.set(schema, validate);
-  }
-  return validate;
+export async function configValidatorWithDefaults(schema: Record<string, unknown>): Promise<ValidateFunction> {
+  await loadGeneratedConfigValidators([schema]);
+  return configValidator('defaults', schema);
 }
 
 /**
  * Validates each deployer instance named in `schemas` (instance name -> its plugin's
  * configSchema); returns the problems with positions, never throws for invalid configs.
  */
-export function validateDeployerConfigs(
+export async function validateDeployerConfigs(
   parsed: ParsedEnvironment,
   schemas: Record<string, Record<string, unknown>>,
   checks: Record<string, EnvironmentCheck> = {},
-): InputProblem[] {
+): Promise<InputProblem[]> {
+  await loadGeneratedConfigValidators(Object.values(schemas));
   const pathProblems: PathProblem[] = [];
   for (const [name, schema] of Object.entries(schemas)) {
     const instance = parsed.env.deployers[name];
     if (!instance) continue;
     let validate: ValidateFunction;
     try {
-      validate = compile(schema);
+      validate = configValidator('check', schema);
     } catch (e) {
       pathProblems.push({
         path: ['deployers', name, 'type'],

@@ -1,6 +1,6 @@
 /** The environment spec: env.yaml -> validated, normalized `Environment` (docs/design.md#environment-format). */
 export { parseEnvironment, loadEnvironmentFile, type ParsedEnvironment } from './parse.js';
-export { compileConfigSchemaWithDefaults, validateDeployerConfigs, type EnvironmentCheck } from './deployer-configs.js';
+export { configValidatorWithDefaults, validateDeployerConfigs, type EnvironmentCheck } from './deployer-configs.js';
 export {
   resolveEnvReferences,
   resolveReferences,

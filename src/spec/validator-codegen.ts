@@ -1,24 +1,30 @@
 /**
  * Ahead-of-time compilation of the schemas every command validates with: ajv's standalone
- * mode turns schemas/environment.schema.json, and the draft 2020-12 meta-schema that deployer
- * plugins' config schemas are checked against, into JavaScript, committed as
- * `environment-validator.generated.ts`. Compiling them at run time cost every command
- * ~0.2-0.3 s of CPU.
+ * mode turns schemas/environment.schema.json, the draft 2020-12 meta-schema that deployer
+ * plugins' config schemas are checked against, and the built-in deployers' config schemas into
+ * JavaScript, committed as `environment-validator.generated.ts` and
+ * `config-validators/*.generated.ts`. Compiling them at run time cost every command ~0.2-0.3 s
+ * of CPU, and loading ajv at all another ~60 ms.
  *
- * The generated module carries a digest of the environment schema it was made from;
- * `schema.ts` uses it only while that digest matches the schema file, so an out-of-date module
- * costs speed, never correctness (and test/spec/validator-codegen.test.ts fails until it is
- * regenerated).
+ * Each generated validator carries a digest of the schema it was made from and is used only
+ * while that digest matches, so an out-of-date module costs speed, never correctness (and
+ * test/spec/validator-codegen.test.ts fails until it is regenerated).
  *
- *   npm run generate:validator        (rewrites src/spec/environment-validator.generated.ts)
+ *   npm run generate:validator        (scripts/generate-validators.ts rewrites both modules)
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import standaloneModule from 'ajv/dist/standalone/index.js';
-import { ENVIRONMENT_AJV_OPTIONS, schemaDigest } from './schema-options.js';
+import {
+  CONFIG_AJV_OPTIONS,
+  configSchemaForAjv,
+  type ConfigValidatorKind,
+  ENVIRONMENT_AJV_OPTIONS,
+  objectDigest,
+  schemaDigest,
+} from './schema-options.js';
 
 export const GENERATED_VALIDATOR_URL = new URL('./environment-validator.generated.ts', import.meta.url);
+export const GENERATED_CONFIG_VALIDATORS_DIR = new URL('./config-validators/', import.meta.url);
 const META_SCHEMA_2020 = 'https://json-schema.org/draft/2020-12/schema';
 
 // ajv/dist/standalone is CommonJS: under Node's ESM loader its function is the `default` property.
@@ -27,6 +33,29 @@ const standaloneCode = ((standaloneModule as unknown as { default?: unknown }).d
   refs: Record<string, string>,
 ) => string;
 
+/** ajv's standalone code with each `require()` of its small runtime helpers turned into a name in `helpers`. */
+function runtimeHelpersImported(code: string, helpers: Map<string, string>): string {
+  const body = code
+    .replace(/^"use strict";/, '')
+    .replace(/require\("(ajv\/dist\/runtime\/[a-z0-9]+)"\)/g, (_, spec: string) => {
+      if (!helpers.has(spec)) helpers.set(spec, `runtime${helpers.size}`);
+      return helpers.get(spec)!;
+    });
+  if (/\brequire\(/.test(body)) throw new Error('ajv standalone output requires a module this generator does not map');
+  return body;
+}
+
+/**
+ * The helpers are CommonJS with `exports.default`: Node's loader hands over `module.exports`,
+ * bundlers and vitest the function itself; both end up as `{ default: helper }`.
+ */
+function helperImports(helpers: Map<string, string>): string[] {
+  return [
+    ...[...helpers].map(([spec, name]) => `import ${name}Module from '${spec}.js';`),
+    ...[...helpers].map(([, name]) => `const ${name} = { default: ${name}Module.default ?? ${name}Module };`),
+  ];
+}
+
 /** The TypeScript source of the generated module for this environment schema text. */
 export function generateValidatorModule(schemaText: string): string {
   const schema = JSON.parse(schemaText) as { $id?: string };
@@ -34,34 +63,72 @@ export function generateValidatorModule(schemaText: string): string {
     throw new Error('the environment schema needs an $id to be compiled ahead of time');
   const ajv = new Ajv2020({ ...ENVIRONMENT_AJV_OPTIONS, code: { source: true, esm: true } });
   ajv.addSchema(schema);
-  const code = standaloneCode(ajv, { validateEnvironment: schema.$id, validateSchema2020: META_SCHEMA_2020 });
-  // ajv's ESM output still require()s its small runtime helpers; turn each into an import.
-  const imports = new Map<string, string>();
-  const body = code
-    .replace(/^"use strict";/, '')
-    .replace(/require\("(ajv\/dist\/runtime\/[a-z0-9]+)"\)/g, (_, spec: string) => {
-      if (!imports.has(spec)) imports.set(spec, `runtime${imports.size}`);
-      return imports.get(spec)!;
-    });
-  if (/\brequire\(/.test(body)) throw new Error('ajv standalone output requires a module this generator does not map');
+  const helpers = new Map<string, string>();
+  const refs = { validateEnvironment: schema.$id, validateSchema2020: META_SCHEMA_2020 };
+  const body = runtimeHelpersImported(standaloneCode(ajv, refs), helpers);
   return [
     '// GENERATED by `npm run generate:validator` (src/spec/validator-codegen.ts) from',
     '// schemas/environment.schema.json and the JSON Schema 2020-12 meta-schema, with ajv',
     '// standalone mode. Do not edit; regenerate.',
     '// @ts-nocheck',
-    // The helpers are CommonJS with `exports.default`: Node's loader hands over `module.exports`,
-    // bundlers and vitest the function itself; both end up as `{ default: helper }`.
-    ...[...imports].map(([spec, name]) => `import ${name}Module from '${spec}.js';`),
-    ...[...imports].map(([, name]) => `const ${name} = { default: ${name}Module.default ?? ${name}Module };`),
+    ...helperImports(helpers),
     `export const SCHEMA_DIGEST = '${schemaDigest(schemaText)}';`,
     body.trim(),
     '',
   ].join('\n');
 }
 
-// `tsx src/spec/validator-codegen.ts`: regenerate the committed module.
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const schemaUrl = new URL('../../schemas/environment.schema.json', import.meta.url);
-  writeFileSync(GENERATED_VALIDATOR_URL, generateValidatorModule(readFileSync(schemaUrl, 'utf8')));
-  process.stdout.write(`wrote ${fileURLToPath(GENERATED_VALIDATOR_URL)}\n`);
+/**
+ * The generated modules of the built-in deployers' config schemas (type -> schema), by file name
+ * under `config-validators/`: one per type with its `check` (how `bp validate` judges a config)
+ * and `defaults` (the same schema filling in defaults, as deployers get their config), and
+ * `index.generated.ts`, which maps each schema's content digest to a loader of its module (a
+ * process loads only the types its env file uses). deployer-configs.ts uses a module only for a
+ * schema whose digest it finds, so a schema edited without regenerating is compiled at run time.
+ */
+export function generateConfigValidatorModules(schemas: Record<string, Record<string, unknown>>): Map<string, string> {
+  const header = (what: string) => [
+    `// GENERATED by \`npm run generate:validator\` (src/spec/validator-codegen.ts) from ${what}`,
+    '// with ajv standalone mode. Do not edit; regenerate.',
+    '// @ts-nocheck',
+  ];
+  const files = new Map<string, string>();
+  const index: string[] = [];
+  for (const [type, schema] of Object.entries(schemas).sort(([a], [b]) => a.localeCompare(b))) {
+    const helpers = new Map<string, string>();
+    // One ajv instance per option set, each compiled into its own scope (CommonJS output inside
+    // a function), so the two sets of generated names cannot collide.
+    const scoped = (kind: ConfigValidatorKind) => {
+      const ajv = new Ajv2020({ ...CONFIG_AJV_OPTIONS[kind], code: { source: true, esm: false } });
+      ajv.addSchema(configSchemaForAjv(schema), 'config');
+      const body = runtimeHelpersImported(standaloneCode(ajv, { [kind]: 'config' }), helpers).trim();
+      return [
+        `export const { ${kind} } = (() => { const module = { exports: {} }; const exports = module.exports;`,
+        body,
+        'return module.exports; })();',
+      ].join('\n');
+    };
+    const blocks = [scoped('check'), scoped('defaults')];
+    files.set(
+      `${type}.generated.ts`,
+      [
+        ...header(`the config schema of the built-in deployer "${type}",`),
+        helperImports(helpers).join(' '),
+        ...blocks,
+        '',
+      ].join('\n'),
+    );
+    index.push(`  '${objectDigest(schema)}': () => import('./${type}.generated.js'), // ${type}`);
+  }
+  files.set(
+    'index.generated.ts',
+    [
+      ...header('the config schemas of the built-in deployers,'),
+      'export const CONFIG_VALIDATORS = {',
+      ...index,
+      '};',
+      '',
+    ].join('\n'),
+  );
+  return files;
 }

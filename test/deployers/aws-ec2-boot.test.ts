@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { userData } from '../../src/deployers/aws-ec2/boot-script.js';
+import { type BootOptions, userData } from '../../src/deployers/aws-ec2/boot-script.js';
 import type { AwsEc2Deployer } from '../../src/deployers/aws-ec2/deployer.js';
 import { bootFailure } from '../fakes/aws/elbv2.js';
 import { createDeployer, environment, opts, revision, split } from '../fakes/aws/env.js';
@@ -17,7 +17,12 @@ import { bp, tempDir, writeFile } from '../helpers/cli.js';
 
 const CANARY = 'canary-ec2-7d1e9f30b2';
 const ECR = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/web:1';
-const boot = (over = {}) => ({ port: 8080, region: 'eu-west-1', instanceProfile: 'bp-web', ...over });
+const boot = (over: Partial<BootOptions> = {}): BootOptions => ({
+  app_port: 8080,
+  region: 'eu-west-1',
+  instance_profile: 'bp-web',
+  ...over,
+});
 
 describe('aws-ec2 user data with secrets', () => {
   const rev = revision('sec-v1', {
@@ -55,7 +60,7 @@ describe('aws-ec2 user data with secrets', () => {
   });
 
   it('refuses, in the deployer too, what validate refuses', () => {
-    expect(() => userData(rev, boot({ instanceProfile: undefined }))).toThrow(/names no instance_profile/);
+    expect(() => userData(rev, boot({ instance_profile: undefined }))).toThrow(/names no instance_profile/);
     const envRef = revision('env-v1', { artifact: { image: 'a/b:1', env: { T: '${env:TOKEN}' } } });
     expect(() => userData(envRef, boot())).toThrow(/\$\{env:TOKEN\}.*plaintext/);
   });
@@ -77,15 +82,15 @@ describe('aws-ec2 user data with secrets', () => {
     expect(al).toContain('dnf module install -y nvidia-driver:latest-dkms');
     expect(al).toContain('nvidia-ctk runtime configure --runtime=docker');
     expect(al).toMatch(/docker run -d --restart=always --name bp-gpu-v1 --gpus all /);
-    const ubuntu = userData(gpu, boot({ amiFamily: 'ubuntu' }));
+    const ubuntu = userData(gpu, boot({ ami_family: 'ubuntu' }));
     expect(ubuntu).toContain('ubuntu-drivers install --gpgpu');
     expect(ubuntu).toContain('apt-get install -y -q nvidia-container-toolkit');
-    const dl = userData(gpu, boot({ amiFamily: 'deep-learning' }));
+    const dl = userData(gpu, boot({ ami_family: 'deep-learning' }));
     expect(dl).not.toMatch(/nvidia-driver|ubuntu-drivers/);
     expect(dl).toContain('--gpus all');
     expect(userData(revision('cpu-v1'), boot())).not.toMatch(/nvidia|--gpus/);
     // A GPU instance type makes a GPU revision even with resources.gpu 0.
-    expect(userData(revision('g5-v1'), boot({ instanceType: 'g5.xlarge' }))).toContain('--gpus all');
+    expect(userData(revision('g5-v1'), boot({ instance_type: 'g5.xlarge' }))).toContain('--gpus all');
   });
 });
 

@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { customData } from '../../src/deployers/azure-vm/custom-data.js';
+import type { BootSettings } from '../../src/deployers/azure-vm/boot-script.js';
 import { AzureVmDeployer } from '../../src/deployers/azure-vm/deployer.js';
 import { settingsFrom } from '../../src/deployers/azure-vm/config.js';
 import { bootFailure } from '../fakes/azure/guests.js';
@@ -26,7 +27,11 @@ import {
 const CANARY = 'canary-azure-5c2b7e91';
 const ACR = 'myregistry.azurecr.io/web:1';
 const decode = (b64: string) => Buffer.from(b64, 'base64').toString('utf8');
-const boot = (over = {}) => ({ port: 8080, managedIdentity: FIXTURE_IDENTITY, ...over });
+const boot = (over: Partial<BootSettings> = {}): BootSettings => ({
+  port: 8080,
+  managed_identity: FIXTURE_IDENTITY,
+  ...over,
+});
 const TOKEN = `http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&msi_res_id=${encodeURIComponent(FIXTURE_IDENTITY)}&resource=`;
 
 describe('azure-vm custom data', () => {
@@ -74,7 +79,7 @@ describe('azure-vm custom data', () => {
       artifact: { image: 'web:1', env: {} },
       resources: { cpu: 4, memory_mb: 16384, replicas: 1, gpu: 1 },
     });
-    const text = decode(customData(gpu, boot({ vmSize: 'Standard_NC4as_T4_v3' })));
+    const text = decode(customData(gpu, boot({ vm_size: 'Standard_NC4as_T4_v3' })));
     expect(text).toContain('ubuntu-drivers install --gpgpu');
     expect(text).toContain('nvidia-ctk runtime configure --runtime=docker');
     expect(text).toContain('  - [bash, /etc/bp/gpu.sh]');

@@ -33,9 +33,9 @@ const lines = (problems: { file: string; line: number; col: number; message: str
   problems.map((p) => `${p.file}:${p.line}:${p.col}: ${p.message}`);
 
 describe('validateDeployerConfigs', () => {
-  it('reports every config problem with its position, naming the deployer', () => {
+  it('reports every config problem with its position, naming the deployer', async () => {
     const parsed = parseEnvironment(TEXT, 'env.yaml');
-    expect(lines(validateDeployerConfigs(parsed, { cloud: CLOUD_SCHEMA }))).toEqual([
+    expect(lines(await validateDeployerConfigs(parsed, { cloud: CLOUD_SCHEMA }))).toEqual([
       'env.yaml:6:5: missing required key "project" in config of deployer "cloud"',
       'env.yaml:7:15: config.region in deployer "cloud" must be a string, got a number (quote the value)',
       'env.yaml:8:7: unknown key "zone" in config of deployer "cloud"',
@@ -43,20 +43,22 @@ describe('validateDeployerConfigs', () => {
     ]);
   });
 
-  it('validates the default {} config, pointing at the deployer when config is absent', () => {
+  it('validates the default {} config, pointing at the deployer when config is absent', async () => {
     const parsed = parseEnvironment(TEXT, 'env.yaml');
-    expect(lines(validateDeployerConfigs(parsed, { bare: { type: 'object', required: ['endpoint'] } }))).toEqual([
+    expect(lines(await validateDeployerConfigs(parsed, { bare: { type: 'object', required: ['endpoint'] } }))).toEqual([
       'env.yaml:10:3: missing required key "endpoint" in config of deployer "bare"',
     ]);
   });
 
-  it('returns nothing for valid configs and ignores instances without a schema', () => {
+  it('returns nothing for valid configs and ignores instances without a schema', async () => {
     const parsed = parseEnvironment(TEXT, 'env.yaml');
-    expect(validateDeployerConfigs(parsed, { local: { type: 'object' }, absent: { type: 'string' } })).toEqual([]);
-    expect(validateDeployerConfigs(parsed, {})).toEqual([]);
+    expect(await validateDeployerConfigs(parsed, { local: { type: 'object' }, absent: { type: 'string' } })).toEqual(
+      [],
+    );
+    expect(await validateDeployerConfigs(parsed, {})).toEqual([]);
   });
 
-  it('accepts draft-07 plugin schemas and unknown annotation keywords', () => {
+  it('accepts draft-07 plugin schemas and unknown annotation keywords', async () => {
     const parsed = parseEnvironment(TEXT, 'env.yaml');
     const schema = {
       $schema: 'http://json-schema.org/draft-07/schema#',
@@ -64,14 +66,14 @@ describe('validateDeployerConfigs', () => {
       'x-ui-order': ['anything'],
       properties: { anything: { type: 'number', format: 'custom-thing' } },
     };
-    expect(lines(validateDeployerConfigs(parsed, { local: schema }))).toEqual([
+    expect(lines(await validateDeployerConfigs(parsed, { local: schema }))).toEqual([
       'env.yaml:14:25: config.anything in deployer "local" must be a number, got a string',
     ]);
   });
 
-  it('reports a schema that cannot be compiled at the deployer type instead of throwing', () => {
+  it('reports a schema that cannot be compiled at the deployer type instead of throwing', async () => {
     const parsed = parseEnvironment(TEXT, 'env.yaml');
-    const problems = validateDeployerConfigs(parsed, {
+    const problems = await validateDeployerConfigs(parsed, {
       cloud: { type: 'object', properties: { a: { $ref: '#/nowhere' } } },
     });
     expect(problems).toHaveLength(1);
@@ -81,10 +83,10 @@ describe('validateDeployerConfigs', () => {
     );
   });
 
-  it('works on a ParsedEnvironment built elsewhere, through its locate()', () => {
+  it('works on a ParsedEnvironment built elsewhere, through its locate()', async () => {
     const parsed = parseEnvironment(TEXT, 'env.yaml');
     const copy = { env: parsed.env, file: parsed.file, text: parsed.text, locate: parsed.locate };
-    expect(lines(validateDeployerConfigs(copy, { cloud: CLOUD_SCHEMA }))[0]).toBe(
+    expect(lines(await validateDeployerConfigs(copy, { cloud: CLOUD_SCHEMA }))[0]).toBe(
       'env.yaml:6:5: missing required key "project" in config of deployer "cloud"',
     );
   });

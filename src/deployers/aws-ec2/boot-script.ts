@@ -15,25 +15,11 @@ import type { AwsEc2Config } from './config.js';
 export type AmiFamily = 'amazon-linux-2023' | 'deep-learning' | 'ubuntu' | 'other';
 export const AMI_FAMILIES: readonly AmiFamily[] = ['amazon-linux-2023', 'deep-learning', 'ubuntu', 'other'];
 
-export interface BootOptions {
-  port: number;
-  region: string;
-  instanceProfile?: string;
-  amiFamily?: AmiFamily;
-  /** The configured instance type, when it overrides the catalog (a GPU type makes a GPU revision). */
-  instanceType?: string;
-}
-
-/** The boot options of a deployer config (defaults as the schema fills them). */
-export function bootOptionsFrom(config: AwsEc2Config): BootOptions {
-  return {
-    port: config.app_port ?? 8080,
-    region: config.region,
-    instanceProfile: config.instance_profile,
-    amiFamily: config.ami_family,
-    instanceType: config.instance_type,
-  };
-}
+/** What the user data depends on: these fields of the deployer config. */
+export type BootOptions = Pick<
+  AwsEc2Config,
+  'app_port' | 'region' | 'instance_profile' | 'ami_family' | 'instance_type'
+>;
 
 /** True when `bootProblems` refuses the revision's env (then nothing else about its user data is checked). */
 export function bootRefused(config: AwsEc2Config, revision: DeployerRevision): boolean {
@@ -147,9 +133,9 @@ function gpuSetup(family: AmiFamily, image: boolean): string[] {
  * the binary under systemd; both restart on failure.
  */
 export function userData(revision: DeployerRevision, boot: BootOptions | number): string {
-  const o: BootOptions = typeof boot === 'number' ? { port: boot, region: 'us-east-1' } : boot;
-  const { plain, secrets } = bootEnv(revision, AWS_BOOT_RULES, o.instanceProfile);
-  const env: Record<string, string> = { ...plain, PORT: String(o.port) };
+  const o: BootOptions = typeof boot === 'number' ? { app_port: boot, region: 'us-east-1' } : boot;
+  const { plain, secrets } = bootEnv(revision, AWS_BOOT_RULES, o.instance_profile);
+  const env: Record<string, string> = { ...plain, PORT: String(o.app_port) };
   const name = `bp-${revision.revision_id.replace(/[^A-Za-z0-9_.-]/g, '-')}`;
   const envFile = `/etc/bp/${name}.env`;
   // The systemd unit reads the same file as Docker does (values unquoted).
@@ -160,15 +146,15 @@ export function userData(revision: DeployerRevision, boot: BootOptions | number)
       lines.push('command -v python3 >/dev/null || dnf install -y python3 || apt-get install -y python3');
     lines.push(...secretLines(secrets, (s) => awsFetchCommand(s, o.region), { docker: envFile }));
   }
-  const gpu = isGpuRevision(revision, o.instanceType);
-  const family = o.amiFamily ?? 'amazon-linux-2023';
+  const gpu = isGpuRevision(revision, o.instance_type);
+  const family = o.ami_family ?? 'amazon-linux-2023';
   if (revision.artifact.image) {
     lines.push(
       'command -v docker >/dev/null || (dnf install -y docker || yum install -y docker || apt-get install -y docker.io)',
       'systemctl enable --now docker',
       ...(gpu ? gpuSetup(family, true) : []),
       ...registryLogin(revision.artifact.image),
-      `docker run -d --restart=always ${dockerRunArgs({ name, flags: gpu ? ' --gpus all' : '', envFile, port: o.port, image: revision.artifact.image })}`,
+      `docker run -d --restart=always ${dockerRunArgs({ name, flags: gpu ? ' --gpus all' : '', envFile, port: o.app_port, image: revision.artifact.image })}`,
     );
   } else {
     lines.push(

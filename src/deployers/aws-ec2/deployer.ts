@@ -24,7 +24,6 @@ import {
   targetGroupName,
   userData,
 } from './launch.js';
-import { bootOptionsFrom } from './boot-script.js';
 import { checkRuleConditions, checkRuleSize, checkUserData } from './limits.js';
 import { awsErrorCode, createClients, type AwsClients } from './sdk.js';
 import { toElbWeights } from './weights.js';
@@ -51,7 +50,7 @@ export class AwsEc2Deployer extends SdkDeployer<AwsEc2Config, AwsClients> implem
     const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'staging');
     // Nothing to upload: the instances pull the image or binary themselves at boot.
     checkArtifact(revision);
-    checkUserData(revision, userData(revision, bootOptionsFrom(this.config)));
+    checkUserData(revision, userData(revision, this.config));
     checkRuleConditions(this.config, deployment.deployment_id);
     const instanceType = instanceTypeFor(revision.resources, this.config.instance_type);
     return { outputs: { instance_type: instanceType, target_group: targetGroupName(env.environment_id, revisionId) } };
@@ -62,7 +61,7 @@ export class AwsEc2Deployer extends SdkDeployer<AwsEc2Config, AwsClients> implem
     const { signal } = opts;
     checkArtifact(revision);
     const instanceType = instanceTypeFor(revision.resources, this.config.instance_type);
-    const script = userData(revision, bootOptionsFrom(this.config));
+    const script = userData(revision, this.config);
     const envId = env.environment_id;
     const deploymentId = deployment.deployment_id;
     // Limits first: nothing is created (let alone billed) for a warm the API would refuse later.

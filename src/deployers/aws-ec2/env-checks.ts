@@ -6,8 +6,8 @@
  */
 import type { EnvironmentProblem } from '../../model/deployer.js';
 import type { Environment } from '../../model/environment.js';
-import { deploymentsOf, refusal, revisionsOf, vmRevisionProblems } from '../kit/env-checks.js';
-import { bootOptionsFrom, bootRefused } from './boot-script.js';
+import { deploymentsOf, readyRevisions, refusal, vmEnvironmentProblems } from '../kit/env-checks.js';
+import { bootRefused } from './boot-script.js';
 import type { AwsEc2Config } from './config.js';
 import { checkArtifact, instanceTypeFor, userData } from './launch.js';
 import { checkRuleSize, checkUserData, conditionProblems } from './limits.js';
@@ -27,23 +27,18 @@ export function checkAwsEc2Environment(config: AwsEc2Config, env: Environment, i
       });
     }
     // Each warm revision is one target group in the deployment's forward action.
-    const ready = deployment.revisions.map((r, j) => ({ r, j })).filter(({ r }) => r.state === 'ready');
+    const ready = readyRevisions(deployment);
     if (ready.length > 0) {
       const sixth = ready[Math.min(ready.length - 1, 5)];
-      problems.push(...refusal(() => checkRuleSize(id, ready.length), [...path, 'revisions', sixth.j, 'state']));
+      problems.push(...refusal(() => checkRuleSize(id, ready.length), [...path, 'revisions', sixth.index, 'state']));
     }
   }
-  for (const site of revisionsOf(env, instance)) {
-    const r = site.revision;
-    problems.push(
-      ...vmRevisionProblems(site, {
-        artifact: () => checkArtifact(r),
-        size: () => instanceTypeFor(r.resources, config.instance_type),
-        // An env the instances cannot fetch is reported by bootProblems (boot-script.ts), once.
-        bootRefused: bootRefused(config, r),
-        bootPayload: () => checkUserData(r, userData(r, bootOptionsFrom(config))),
-      }),
-    );
-  }
-  return problems;
+  const revisionProblems = vmEnvironmentProblems(env, instance, ({ revision: r }) => ({
+    artifact: () => checkArtifact(r),
+    size: () => instanceTypeFor(r.resources, config.instance_type),
+    // An env the instances cannot fetch is reported by bootProblems (boot-script.ts), once.
+    bootRefused: bootRefused(config, r),
+    bootPayload: () => checkUserData(r, userData(r, config)),
+  }));
+  return [...problems, ...revisionProblems];
 }

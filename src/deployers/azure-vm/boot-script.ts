@@ -14,24 +14,8 @@ import type { BootSecret, BootSecretRules } from '../kit/boot-secrets.js';
 import { bearerGet, jsonKeyFilter, scriptHead, secretLines, shellQuote, tokenFunction } from '../kit/boot-script.js';
 import { vmSizeFor, type AzureVmConfig, VM_SIZES } from './config.js';
 
-export interface BootSettings {
-  port: number;
-  /** Resource id of the user-assigned managed identity the VMs run as. */
-  managedIdentity?: string;
-  /** publisher:offer:sku:version of the VM image. */
-  image?: string;
-  vmSize?: string;
-}
-
-/** The boot settings of a deployer config (defaults as the schema fills them). */
-export function bootSettingsFrom(config: AzureVmConfig): BootSettings {
-  return {
-    port: config.port ?? 8080,
-    managedIdentity: config.managed_identity,
-    image: config.image,
-    vmSize: config.vm_size,
-  };
-}
+/** What the custom data depends on: these fields of the deployer config (`port` defaults to 8080). */
+export type BootSettings = Pick<AzureVmConfig, 'port' | 'managed_identity' | 'image' | 'vm_size'>;
 
 /** `VAULT/NAME`: a vault name (VAULT.vault.azure.net) or a vault host, and a secret name. */
 const KV_REF = /^([a-z0-9-]{3,24}|[a-z0-9-]+(\.[a-z0-9-]+)+)\/([A-Za-z0-9-]{1,127})$/i;
@@ -108,16 +92,16 @@ export const PLAIN_SYSTEMD_ENV = '/etc/bp/plain.app.env';
  * rebuilds /etc/bp/docker.env and /etc/bp/app.env from the plain files plus fetched secrets.
  */
 export function bootScript(revision: DeployerRevision, s: BootSettings): string[] | null {
-  const { secrets } = bootEnv(revision, AZURE_BOOT_RULES, s.managedIdentity);
+  const { secrets } = bootEnv(revision, AZURE_BOOT_RULES, s.managed_identity);
   const registry = revision.artifact.image !== undefined ? acrRegistry(revision.artifact.image) : null;
-  if (secrets.length === 0 && !(registry && s.managedIdentity)) return null;
+  if (secrets.length === 0 && !(registry && s.managed_identity)) return null;
   return [
     ...scriptHead(
       'Written by bp: fetches secrets and logs in to the registry with the VM identity. No secret value here.',
     ),
     `cp ${PLAIN_DOCKER_ENV} /etc/bp/docker.env.new`,
     `cp ${PLAIN_SYSTEMD_ENV} /etc/bp/app.env.new`,
-    ...imdsTokenFunction(s.managedIdentity!),
+    ...imdsTokenFunction(s.managed_identity!),
     ...secretLines(secrets, kvFetchCommand, { docker: '/etc/bp/docker.env.new', systemd: '/etc/bp/app.env.new' }),
     'mv /etc/bp/docker.env.new /etc/bp/docker.env',
     'mv /etc/bp/app.env.new /etc/bp/app.env',

@@ -58,12 +58,12 @@ const block = (lines: string[], indent: string) => lines.map((l) => `${indent}${
 
 export function customData(revision: DeployerRevision, boot: BootSettings | number): string {
   const settings: BootSettings = typeof boot === 'number' ? { port: boot } : boot;
-  const port = settings.port;
+  const port = settings.port ?? 8080;
   const a = revision.artifact;
-  const { plain } = bootEnv(revision, AZURE_BOOT_RULES, settings.managedIdentity);
+  const { plain } = bootEnv(revision, AZURE_BOOT_RULES, settings.managed_identity);
   const env = { ...plain, PORT: String(port) };
   const boot_ = bootScript(revision, settings);
-  const gpu = isGpu(revision.resources, settings.vmSize) ? gpuScript(a.image !== undefined) : null;
+  const gpu = isGpu(revision.resources, settings.vm_size) ? gpuScript(a.image !== undefined) : null;
   let exec: string[];
   let prepare: string[] = [];
   if (a.image !== undefined) {

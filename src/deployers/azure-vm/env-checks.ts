@@ -7,8 +7,8 @@
  */
 import type { EnvironmentProblem } from '../../model/deployer.js';
 import type { Environment } from '../../model/environment.js';
-import { deploymentsOf, revisionsOf, vmRevisionProblems } from '../kit/env-checks.js';
-import { bootRefused, bootSettingsFrom } from './boot-script.js';
+import { deploymentsOf, readyRevisions, vmEnvironmentProblems } from '../kit/env-checks.js';
+import { bootRefused } from './boot-script.js';
 import { settingsFrom, vmSizeFor, type AzureVmConfig } from './config.js';
 import { customData, validateArtifact } from './custom-data.js';
 
@@ -23,27 +23,22 @@ export function checkAzureVmEnvironment(
   const settings = settingsFrom(config);
   const problems: EnvironmentProblem[] = [];
   for (const { deployment, path } of deploymentsOf(env, instance)) {
-    const ready = deployment.revisions.map((r, j) => ({ r, j })).filter(({ r }) => r.state === 'ready');
+    const ready = readyRevisions(deployment);
     if (ready.length > MAX_ENDPOINTS_PER_PROFILE) {
       problems.push({
-        path: [...path, 'revisions', ready[MAX_ENDPOINTS_PER_PROFILE].j, 'state'],
+        path: [...path, 'revisions', ready[MAX_ENDPOINTS_PER_PROFILE].index, 'state'],
         message:
           `deployment "${deployment.deployment_id}" has ${ready.length} ready revisions; its Traffic Manager profile ` +
           `takes at most ${MAX_ENDPOINTS_PER_PROFILE} endpoints (one per warm revision): make older revisions inactive or archived`,
       });
     }
   }
-  for (const site of revisionsOf(env, instance)) {
-    const r = site.revision;
-    problems.push(
-      ...vmRevisionProblems(site, {
-        artifact: () => validateArtifact(r),
-        size: () => vmSizeFor(r.resources, settings.vm_size),
-        // An env the VMs cannot fetch is reported by bootProblems (boot-script.ts), once.
-        bootRefused: bootRefused(config, r),
-        bootPayload: () => customData(r, bootSettingsFrom(settings)),
-      }),
-    );
-  }
-  return problems;
+  const revisionProblems = vmEnvironmentProblems(env, instance, ({ revision: r }) => ({
+    artifact: () => validateArtifact(r),
+    size: () => vmSizeFor(r.resources, settings.vm_size),
+    // An env the VMs cannot fetch is reported by bootProblems (boot-script.ts), once.
+    bootRefused: bootRefused(config, r),
+    bootPayload: () => customData(r, settings),
+  }));
+  return [...problems, ...revisionProblems];
 }

@@ -9,7 +9,6 @@ import type { DeployerDeployment, DeployerRevision, VerbOptions } from '../../mo
 import { ProviderError } from '../../model/errors.js';
 import type { Settings } from './config.js';
 import { vmSizeFor } from './config.js';
-import { bootSettingsFrom, type BootSettings } from './boot-script.js';
 import { customData, throwawaySshKey, validateArtifact } from './custom-data.js';
 import { powerOf, vmModel, type ExistingOsProfile } from './vm-model.js';
 
@@ -76,7 +75,7 @@ export class RevisionResources {
   async stage(t: RevisionTarget, signal: AbortSignal): Promise<Record<string, unknown>> {
     validateArtifact(t.revision);
     // Limits before any call: custom data over 65,535 bytes would only be refused at the VM PUT.
-    customData(t.revision, this.boot());
+    customData(t.revision, this.s);
     const size = vmSizeFor(t.revision.resources, this.s.vm_size);
     await this.offers.ensureOffered(size, signal);
     const m = /\/virtualNetworks\/([^/]+)\/subnets\/([^/]+)$/.exec(this.s.subnet_id)!;
@@ -238,10 +237,6 @@ export class RevisionResources {
     return arm(`create ${what}`, signal, ops.create);
   }
 
-  private boot(): BootSettings {
-    return bootSettingsFrom(this.s);
-  }
-
   /** The VM's model (vm-model.ts), with the throwaway key generated once per deployer. */
   private vmBody(t: RevisionTarget, i: number, tags: Record<string, string>, existing?: ExistingOsProfile) {
     this.sshKey ??= this.s.ssh_public_key ?? throwawaySshKey();
@@ -293,8 +288,7 @@ export class RevisionResources {
       {
         revision: t.revision,
         replicas,
-        bootGraceSeconds: this.s.boot_grace_seconds,
-        intervalMs: this.s.poll_interval_ms,
+        timing: this.s,
         check: `the health probe of ${t.names.loadBalancer}`,
         unit: 'VMs running and up in the health probe',
         poll: async (progress, limitS) => {

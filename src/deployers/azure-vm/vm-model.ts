@@ -4,7 +4,6 @@
  */
 import type { Settings } from './config.js';
 import { vmSizeFor } from './config.js';
-import { bootSettingsFrom } from './boot-script.js';
 import { customData } from './custom-data.js';
 import type { RevisionTarget } from './revision.js';
 import type { AzureClients } from './sdk.js';
@@ -62,7 +61,7 @@ export function vmModel(s: Settings, m: VmModelInput) {
     osProfile: {
       computerName: t.names.vm(m.index).slice(0, 64),
       adminUsername: user,
-      customData: customData(t.revision, bootSettingsFrom(s)),
+      customData: customData(t.revision, s),
       linuxConfiguration: {
         disablePasswordAuthentication: true,
         ssh: { publicKeys: [{ path: `/home/${user}/.ssh/authorized_keys`, keyData: key }] },

@@ -6,7 +6,7 @@
  */
 import type { EnvironmentProblem } from '../../model/deployer.js';
 import type { Environment } from '../../model/environment.js';
-import { artifactPath, revisionsOf, vmRevisionProblems } from '../kit/env-checks.js';
+import { artifactPath, vmEnvironmentProblems } from '../kit/env-checks.js';
 import { bootRefused } from './boot-script.js';
 import { machineTypeFor, settingsFrom, type GcpComputeConfig } from './config.js';
 import { templateBody, validateArtifact } from './template.js';
@@ -17,20 +17,16 @@ export function checkGcpComputeEnvironment(
   instance: string,
 ): EnvironmentProblem[] {
   const settings = settingsFrom(config);
-  const problems: EnvironmentProblem[] = [];
-  for (const site of revisionsOf(env, instance)) {
+  return vmEnvironmentProblems(env, instance, (site) => {
     const r = site.revision;
-    problems.push(
-      ...vmRevisionProblems(site, {
-        artifact: () => validateArtifact(r),
-        artifactAt: (m) => (m.includes('drain_seconds') ? [...site.path, 'drain_seconds'] : artifactPath(site, m)),
-        size: () => machineTypeFor(r.resources, settings.machine_type),
-        // An env the VMs cannot fetch is reported by bootProblems (boot-script.ts), once.
-        bootRefused: bootRefused(config, r),
-        bootPayload: () => templateBody(settings, env.environment_id, site.deployment, r, 'validate'),
-        payloadNeedsSize: true,
-      }),
-    );
-  }
-  return problems;
+    return {
+      artifact: () => validateArtifact(r),
+      artifactAt: (m) => (m.includes('drain_seconds') ? [...site.path, 'drain_seconds'] : artifactPath(site, m)),
+      size: () => machineTypeFor(r.resources, settings.machine_type),
+      // An env the VMs cannot fetch is reported by bootProblems (boot-script.ts), once.
+      bootRefused: bootRefused(config, r),
+      bootPayload: () => templateBody(settings, env.environment_id, site.deployment, r, 'validate'),
+      payloadNeedsSize: true,
+    };
+  });
 }

@@ -163,8 +163,7 @@ export class RevisionResources {
       {
         revision: t.revision,
         replicas,
-        bootGraceSeconds: this.settings.boot_grace_seconds,
-        intervalMs: this.settings.poll_interval_ms,
+        timing: this.settings,
         check: `the health check of ${t.names.backendService}`,
         unit: 'VMs HEALTHY in the backend service',
         poll: async (progress) => {

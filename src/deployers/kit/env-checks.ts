@@ -107,3 +107,17 @@ export function vmRevisionProblems(site: RevisionSite, c: VmRevisionChecks): Env
   if (artifact.length > 0 || (c.payloadNeedsSize && size.length > 0) || c.bootRefused) return found;
   return [...found, ...refusal(c.bootPayload, largestEnvPath(site))];
 }
+
+/** `vmRevisionProblems` of every revision `instance` serves, with the checks `checksOf` gives for each. */
+export function vmEnvironmentProblems(
+  env: Pick<Environment, 'deployments'>,
+  instance: string,
+  checksOf: (site: RevisionSite) => VmRevisionChecks,
+): EnvironmentProblem[] {
+  return revisionsOf(env, instance).flatMap((site) => vmRevisionProblems(site, checksOf(site)));
+}
+
+/** A deployment's revisions declared `ready` (each one warm, routed target), with their index in the file. */
+export function readyRevisions(deployment: DeployerDeployment): Array<{ revision: DeployerRevision; index: number }> {
+  return deployment.revisions.flatMap((revision, index) => (revision.state === 'ready' ? [{ revision, index }] : []));
+}

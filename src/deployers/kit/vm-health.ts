@@ -10,9 +10,11 @@ import { replicaProgress, type ReplicaProgress } from './progress.js';
 export interface VmHealthWait<T> {
   revision: DeployerRevision;
   replicas: number;
-  /** Seconds added to health.timeout_seconds for boot and image pull. */
-  bootGraceSeconds: number;
-  intervalMs: number;
+  /**
+   * The deployer config's timing (the names VM deployers' configs use): `boot_grace_seconds` is
+   * added to health.timeout_seconds for boot and image pull; reads are `poll_interval_ms` apart.
+   */
+  timing: { boot_grace_seconds: number; poll_interval_ms: number };
   /** What the VMs must pass, for progress: `the health probe of lb-x`. */
   check: string;
   /** The progress unit: `VMs HEALTHY in the backend service`. */
@@ -25,13 +27,13 @@ export interface VmHealthWait<T> {
 
 export function waitForHealthyVms<T>(w: VmHealthWait<T>, opts: VerbOptions): Promise<T> {
   const id = w.revision.revision_id;
-  const limitS = w.revision.health.timeout_seconds + w.bootGraceSeconds;
+  const limitS = w.revision.health.timeout_seconds + w.timing.boot_grace_seconds;
   const what = `${w.replicas} VMs of "${id}" to pass ${w.check}`;
   const progress = replicaProgress(opts.progress, { waitingFor: what, wanted: w.replicas, unit: w.unit });
   return pollUntil(() => w.poll(progress, limitS), {
     what,
     timeoutMs: limitS * 1000,
-    intervalMs: w.intervalMs,
+    intervalMs: w.timing.poll_interval_ms,
     signal: opts.signal,
     during: `warming "${id}"`,
     onTimeout: (last) => w.timedOut(last.detail, limitS),
