@@ -36,3 +36,25 @@ export function checkExecEnv(revisionId: string, env: Readonly<Record<string, st
     }
   }
 }
+
+/**
+ * Throws for the first word of `argv` (each one exec string) over 131,071 bytes. The message
+ * names `artifact.command[i]`; `argvIndex` reads it back for the problem's path.
+ */
+export function checkExecArgv(revisionId: string, argv: readonly string[]): void {
+  argv.forEach((word, i) => {
+    const bytes = Buffer.byteLength(word);
+    if (bytes > MAX_EXEC_STRING_BYTES) {
+      throw new ProviderError(
+        `revision "${revisionId}": artifact.command[${i}] is ${bytes} bytes; Linux refuses an argument over ` +
+          `${MAX_EXEC_STRING_BYTES} bytes at exec (MAX_ARG_STRLEN), so the process could never start`,
+      );
+    }
+  });
+}
+
+/** The argv index a `checkExecArgv` refusal names, if any. */
+export function argvIndex(message: string): number | null {
+  const m = /artifact\.command\[(\d+)\]/.exec(message);
+  return m ? Number(m[1]) : null;
+}
