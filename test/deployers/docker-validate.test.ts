@@ -12,6 +12,7 @@ import { DockerDeployer } from '../../src/deployers/docker/deployer.js';
 import type { Engine } from '../../src/deployers/docker/engine.js';
 import { settingsFrom } from '../../src/deployers/docker/config.js';
 import type { InputProblem } from '../../src/model/errors.js';
+import { bp } from '../helpers/cli.js';
 import { deployment, environment, imageRevision, opts, quietLogger } from './docker/fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bp-docker-validate-'));
@@ -143,6 +144,23 @@ describe('docker limits at validate', () => {
       'localhost',
       /publish_ip "localhost" is not an IP address/,
     );
+  });
+});
+
+describe('bp validate on a docker env file over the limits', () => {
+  it('prints each problem as FILE:LINE:COL: message, exits 1, and never reaches an engine', async () => {
+    const file = join(dir, 'cli.yaml');
+    const yaml = envFile('{ image: "Web:1" }', '{ cpu: 0.5, memory_mb: 5 }');
+    writeFileSync(file, yaml);
+    // An engine address nothing listens on: validate must not need one.
+    const r = await bp(['validate', file], { cwd: dir, env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' } });
+    expect(r.code).toBe(1);
+    const image = at(yaml, '"Web:1"');
+    const memory = at(yaml, '5 }');
+    expect(r.stderr.trimEnd().split('\n')).toEqual([
+      `${file}:${image.line}:${image.col}: revision "web-v1": "Web:1" is not a valid image reference: the repository name must be lower case`,
+      `${file}:${memory.line}:${memory.col}: resources.memory_mb 5 of revision "web-v1" is below Docker's minimum memory limit of 6 MB`,
+    ]);
   });
 });
 
