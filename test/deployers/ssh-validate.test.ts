@@ -10,9 +10,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadDesired } from '../../src/apply/desired.js';
 import { settingsOf } from '../../src/deployers/ssh/config.js';
+import { SshDeployer } from '../../src/deployers/ssh/deployer.js';
 import { Host } from '../../src/deployers/ssh/host.js';
 import type { ConnectionPool } from '../../src/deployers/ssh/pool.js';
 import { START_REPLICA } from '../../src/deployers/ssh/scripts.js';
+import type { DeployerEnvironment } from '../../src/model/deployer.js';
 import type { InputProblem } from '../../src/model/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bp-ssh-validate-'));
@@ -94,14 +96,44 @@ describe('ssh limits at validate', () => {
   });
 });
 
-describe('the remote command line limit', () => {
-  it('a command line over 131,071 bytes is refused before any connection is asked for', async () => {
-    const asked: string[] = [];
-    const pool = { get: async () => asked.push('connection') } as unknown as ConnectionPool;
-    const config = { host: 'h', user: 'u', private_key_path: '/k', host_key: 'SHA256:x' };
-    const host = new Host(config, 0, pool, settingsOf({ hosts: [config] }));
+describe('before any host is asked', () => {
+  const asked: string[] = [];
+  const pool = { get: async () => asked.push('connection') } as unknown as ConnectionPool;
+  const config = { host: 'h', user: 'u', private_key_path: '/k', host_key: 'SHA256:x' };
+  const host = new Host(config, 0, pool, settingsOf({ hosts: [config] }));
+
+  it('a command line over 131,071 bytes is refused before a connection is asked for', async () => {
     await expect(host.script(START_REPLICA, ['x'.repeat(131_072)], 'starting replica 0 of "web-v1"')).rejects.toThrow(
       /starting replica 0 of "web-v1": the command line would be \d+ bytes; sshd runs it as one argument of the login shell/,
+    );
+    expect(asked).toEqual([]);
+  });
+
+  it('warm refuses a resolved env value exec cannot pass before a connection is asked for', async () => {
+    const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+    const deployer = new SshDeployer([host], pool, quiet, []);
+    const revision = {
+      revision_id: 'web-v1',
+      artifact: { command: ['./server'], env: { BIG: 'x'.repeat(200_000) } },
+      resources: { cpu: 0.25, memory_mb: 128, replicas: 1, gpu: 0 },
+      health: { http_path: '/healthz', timeout_seconds: 5 },
+      drain_seconds: 0,
+      ttl: null,
+      state: 'ready',
+      lifecycle: 'staged',
+      outputs: {},
+      endpoint: null,
+    };
+    const env = {
+      schema: 'bp.environment/v1',
+      environment_id: 'prod',
+      deployers: { metal: { type: 'ssh', config: {} } },
+      deployments: [{ deployment_id: 'web', deployer: 'metal', listen: null, revisions: [revision], traffic: [] }],
+      notifications: [],
+      base_dir: dir,
+    } as unknown as DeployerEnvironment;
+    await expect(deployer.warmRevision(env, 'web-v1', { signal: new AbortController().signal })).rejects.toThrow(
+      /env "BIG" is 200004 bytes as NAME=value/,
     );
     expect(asked).toEqual([]);
   });
