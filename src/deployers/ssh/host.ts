@@ -105,8 +105,9 @@ export class Host {
   }
 
   async exec(script: string, args: string[], opts: ExecOptions = {}) {
+    const command = scriptCommand(script, args);
     const conn = await this.connection();
-    return conn.exec(scriptCommand(script, args), opts);
+    return conn.exec(command, opts);
   }
 
   async readFile(path: string): Promise<string | null> {
