@@ -25,7 +25,7 @@ export const MIN_CPUS = 0.01;
 /** A ustar header holds a file name of at most 100 bytes (secrets_as_files writes one per secret). */
 export const MAX_TAR_NAME_BYTES = 100;
 
-/** The revision's image, or why the docker deployer cannot run it. */
+/** The revision's image; throws when the docker deployer cannot run it or the engine cannot parse it. */
 export function checkImage(revision: DeployerRevision): string {
   const { image } = revision.artifact;
   const id = revision.revision_id;
