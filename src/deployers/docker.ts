@@ -9,8 +9,11 @@
  */
 import { lazyDeployer } from './kit/lazy-deployer.js';
 import { configSchema, type DockerConfig } from './docker/config.js';
+import { checkDockerEnvironment } from './docker/env-checks.js';
 
 export default lazyDeployer<DockerConfig>('docker', configSchema, {
   usesStateDir: true,
+  // Engine limits (image reference, memory and CPU floors, env sizes) before the engine is asked.
+  checks: [checkDockerEnvironment],
   create: async (config, ctx) => (await import('./docker/create.js')).createDockerDeployer(config, ctx),
 });

@@ -9,6 +9,7 @@
  *   health_check_interval_ms   how often routers probe each backend (default 1000)
  */
 import { lazyDeployer } from './kit/lazy-deployer.js';
+import { checkLocalProcessEnvironment } from './local-process/env-checks.js';
 
 export interface LocalProcessConfig {
   bind_host?: string;
@@ -35,6 +36,8 @@ export const configSchema = {
 // just the schema, and the router, replica and process modules would cost them start-up time.
 export default lazyDeployer<LocalProcessConfig>('local-process', configSchema, {
   usesStateDir: true,
+  // What exec would refuse (argument and env string sizes), before anything is spawned.
+  checks: [checkLocalProcessEnvironment],
   async create(config, ctx) {
     const [{ LocalProcessDeployer }, { LocalStore }] = await Promise.all([
       import('./local-process/deployer.js'),

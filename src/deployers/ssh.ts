@@ -11,8 +11,11 @@
  */
 import { lazyDeployer } from './kit/lazy-deployer.js';
 import { configSchema, type SshConfig } from './ssh/config.js';
+import { checkSshEnvironment } from './ssh/env-checks.js';
 
 export default lazyDeployer<SshConfig>('ssh', configSchema, {
   usesStateDir: true,
+  // What a host would refuse (exec's argument and env limits), before any host is contacted.
+  checks: [checkSshEnvironment],
   create: async (config, ctx) => (await import('./ssh/create.js')).createSshDeployer(config, ctx),
 });

@@ -12,17 +12,9 @@ import type { DockerSettings } from './config.js';
 import { listContainers, removeContainer, type RevisionContainer, stopContainer } from './containers.js';
 import type { Engine } from './engine.js';
 import { ensureImage } from './images.js';
+import { checkContainerEnv, checkEngineCpus, checkImage, checkResources } from './limits.js';
+import { isSecretValue } from './secret-files.js';
 import { isHealthy, type ReplicaDeps, warmContainers } from './replicas.js';
-
-function imageOf(revision: DeployerRevision): string {
-  const image = revision.artifact.image;
-  if (!image) {
-    throw new ProviderError(
-      `revision "${revision.revision_id}" has no artifact.image; the docker deployer runs images (use local-process or ssh for commands)`,
-    );
-  }
-  return image;
-}
 
 export interface DockerDeployerDeps {
   engine: Engine;
@@ -43,19 +35,20 @@ export class DockerDeployer extends LocallyRoutedDeployer implements Deployer {
 
   async stageRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<StageResult> {
     const { revision } = beginRevisionVerb(env, revisionId, opts, 'staging');
-    const staged = await ensureImage(
-      this.deps.engine,
-      imageOf(revision),
-      this.deps.settings,
-      this.deps.where,
-      opts.signal,
-    );
+    const image = checkImage(revision);
+    checkResources(revision);
+    await checkEngineCpus(this.deps.engine, revision, this.deps.where);
+    const staged = await ensureImage(this.deps.engine, image, this.deps.settings, this.deps.where, opts.signal);
     return { outputs: { image: staged.image, image_id: staged.image_id } };
   }
 
   async warmRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<WarmResult> {
     const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'warming');
-    imageOf(revision);
+    // What the engine would refuse is refused before any container is created (docker.md, Limits).
+    checkImage(revision);
+    checkResources(revision);
+    checkContainerEnv(revision, this.deps.settings.secretsDir !== null, isSecretValue);
+    await checkEngineCpus(this.deps.engine, revision, this.deps.where);
     const containers = await this.local.exclusive(`revision:${revisionId}`, () =>
       warmContainers(this.deps, env, deployment, revision, opts),
     );

@@ -4,6 +4,7 @@ import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import type { DeployerRevision } from '../../model/deployer.js';
 import { ProviderError } from '../../model/errors.js';
 import { notACommand, workingDirectory } from '../command-artifact.js';
+import { checkExecArgv, checkExecEnv } from '../kit/exec-limits.js';
 
 export interface ResolvedCommand {
   /** Absolute path of the executable. */
@@ -36,6 +37,9 @@ export function resolveCommand(revision: DeployerRevision, baseDir: string): Res
   const { artifact, revision_id: id } = revision;
   const argv = artifact.command ?? (artifact.binary ? [artifact.binary] : null);
   if (!argv || argv.length === 0 || !argv[0]) throw notACommand(revision, 'local-process');
+  // Resolved env values may be longer than the references validate saw.
+  checkExecArgv(id, argv);
+  checkExecEnv(id, artifact.env ?? {});
   const cwd = workingDirectory(revision, baseDir);
 
   const [first, ...args] = argv;

@@ -3,6 +3,7 @@
  * each deployment's traffic enters through a router on every host. Every verb runs on all
  * hosts at once and is idempotent per host, so a retry after a partial failure converges.
  */
+import { checkExecEnv } from '../kit/exec-limits.js';
 import type { Deployer, DeployerDeployment, DeployerEnvironment, DeployerRevision, Logger } from '../kit/api.js';
 import type { Observation, SplitEntry, SplitResult, StageResult, VerbOptions, WarmResult } from '../kit/api.js';
 import { beginRevisionVerb, beginSplitVerb, beginVerb, keyedMutex, ProviderError, throwIfAborted } from '../kit/api.js';
@@ -79,6 +80,8 @@ export class SshDeployer implements Deployer {
   async warmRevision(env: DeployerEnvironment, revisionId: string, opts: VerbOptions): Promise<WarmResult> {
     const { deployment, revision } = beginRevisionVerb(env, revisionId, opts, 'warming');
     const source = artifactSource(revision, env.base_dir);
+    // Resolved values may be longer than the references validate saw: checked before any host is asked.
+    checkExecEnv(revisionId, revision.artifact.env);
     const hosts = this.hosts.length;
     const progress = replicaProgress(opts.progress, {
       waitingFor: `replicas of "${revisionId}" on ${hosts} host${hosts === 1 ? '' : 's'} to answer ${revision.health.http_path}`,

@@ -38,6 +38,17 @@ function safeId(id: string): string {
 
 const DIGITS = /^[0-9]+$/;
 
+/** `<root>/<env>/<revision>`: the revision's uploaded artifact, the replicas' cwd. */
+export function artifactDirIn(root: string, envId: string, revisionId: string): string {
+  return `${root}/${safeId(envId)}/${safeId(revisionId)}`;
+}
+
+/** `<root>/<env>/_run[/<revision>]`: the replicas' records and logs. */
+export function runDirIn(root: string, envId: string, revisionId?: string): string {
+  const dir = `${root}/${safeId(envId)}/_run`;
+  return revisionId === undefined ? dir : `${dir}/${safeId(revisionId)}`;
+}
+
 export class Host {
   readonly label: string;
 
@@ -65,7 +76,7 @@ export class Host {
   }
 
   async artifactDir(envId: string, revisionId: string): Promise<string> {
-    return `${await this.envDir(envId)}/${safeId(revisionId)}`;
+    return artifactDirIn(await this.root(), envId, revisionId);
   }
 
   async stagedMarker(envId: string, revisionId: string): Promise<string> {
@@ -73,8 +84,7 @@ export class Host {
   }
 
   async runDir(envId: string, revisionId?: string): Promise<string> {
-    const dir = `${await this.envDir(envId)}/_run`;
-    return revisionId === undefined ? dir : `${dir}/${safeId(revisionId)}`;
+    return runDirIn(await this.root(), envId, revisionId);
   }
 
   async routerDir(envId: string, deploymentId?: string): Promise<string> {
@@ -89,13 +99,15 @@ export class Host {
     what: string,
     opts: ExecOptions & { retryable?: boolean } = {},
   ): Promise<string> {
+    const command = scriptCommand(script, args, what);
     const conn = await this.connection();
-    return conn.run(scriptCommand(script, args), what, opts);
+    return conn.run(command, what, opts);
   }
 
   async exec(script: string, args: string[], opts: ExecOptions = {}) {
+    const command = scriptCommand(script, args);
     const conn = await this.connection();
-    return conn.exec(scriptCommand(script, args), opts);
+    return conn.exec(command, opts);
   }
 
   async readFile(path: string): Promise<string | null> {

@@ -8,7 +8,7 @@ import { done, pending as notYet, pollUntil } from '../kit/poll.js';
 import type { ReplicaProgress } from '../kit/progress.js';
 import { argvDigest } from './artifact.js';
 import type { Host, ReplicaRecord } from './host.js';
-import { START_REPLICA, STOP_REVISION } from './scripts.js';
+import { START_REPLICA, startReplicaArgs, STOP_REVISION } from './scripts.js';
 import { envScript } from './shell.js';
 import { tunnelProbe } from './tunnel-http.js';
 
@@ -52,7 +52,7 @@ async function startReplica(host: Host, req: WarmRequest, index: number, port: n
   const digest = argvDigest(req.argv);
   const out = await host.script(
     START_REPLICA,
-    [req.cwd, `${runDir}/replica-${index}.log`, `${runDir}/replica-${index}.rec`, String(port), digest, ...req.argv],
+    startReplicaArgs(req.cwd, runDir, index, port, req.argv),
     `starting replica ${index} of "${id}"`,
     { stdin: envScript(req.env), retryable: false },
   );

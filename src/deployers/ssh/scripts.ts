@@ -4,6 +4,7 @@
  * on stdin; none is ever assembled from input. Process identity is pid + start time
  * (field 22 of /proc/PID/stat), so a recycled pid is never mistaken for ours.
  */
+import { argvDigest } from './artifact.js';
 
 /** Prints "STATE STARTTIME" of a pid, or nothing when it is gone. */
 const STAT_FN = `stat_of() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1,20; }`;
@@ -31,6 +32,12 @@ _bp_st=$(stat_of "$_bp_pid" | cut -d' ' -f2)
 (umask 077; printf '%s %s %s %s\\n' "$_bp_pid" "$_bp_st" "$_bp_port" "$_bp_digest" >"$_bp_rec.tmp") && mv -f "$_bp_rec.tmp" "$_bp_rec"
 printf '%s %s\\n' "$_bp_pid" "$_bp_st"
 `;
+
+/** START_REPLICA's arguments: cwd, log, record, port, argv digest, argv. */
+export function startReplicaArgs(cwd: string, runDir: string, index: number, port: number, argv: string[]): string[] {
+  const files = `${runDir}/replica-${index}`;
+  return [cwd, `${files}.log`, `${files}.rec`, String(port), argvDigest(argv), ...argv];
+}
 
 /**
  * $1 run dir, $2 revision (empty: all). For every replica record prints

@@ -6,6 +6,7 @@
  * an `envScript`, itself composed with `shellQuote`, and the remote script `eval`s it.
  */
 import { ProviderError } from '../../model/errors.js';
+import { MAX_EXEC_STRING_BYTES } from '../kit/exec-limits.js';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -28,9 +29,20 @@ export function shellCommand(argv: readonly string[]): string {
 /**
  * Runs a constant `script` under `sh -c` with `args` as its positional parameters ($1...).
  * The login shell of the remote user only parses quoted words; `sh` runs the script.
+ * sshd hands the whole command line to that shell as one argument (`$SHELL -c COMMAND`), and
+ * Linux refuses an argument over 131,071 bytes: such a command is refused here, never sent.
  */
-export function scriptCommand(script: string, args: readonly string[] = []): string {
-  return shellCommand(['sh', '-c', script, 'bp-ssh', ...args]);
+export function scriptCommand(script: string, args: readonly string[] = [], what = 'a remote command'): string {
+  const command = shellCommand(['sh', '-c', script, 'bp-ssh', ...args]);
+  const bytes = Buffer.byteLength(command);
+  if (bytes > MAX_EXEC_STRING_BYTES) {
+    throw new ProviderError(
+      `${what}: the command line would be ${bytes} bytes; sshd runs it as one argument of the login shell, and Linux ` +
+        `refuses an argument over ${MAX_EXEC_STRING_BYTES} bytes (MAX_ARG_STRLEN): shorten artifact.command`,
+      { retryable: false },
+    );
+  }
+  return command;
 }
 
 /** `export NAME='value'` lines for the remote script to `eval` from stdin. */
