@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { DeployerRevision } from '../../model/deployer.js';
 import type { Resources } from '../../model/environment.js';
 import { ProviderError } from '../../model/errors.js';
+import { checkImageReference } from '../kit/image-reference.js';
 import { type CatalogSize, requireFit } from '../kit/catalog.js';
 
 export const TAG_ENVIRONMENT = 'bp:environment';
@@ -109,6 +110,7 @@ export function checkArtifact(revision: DeployerRevision): void {
       `revision "${revision.revision_id}": aws-ec2 runs artifact.image or artifact.binary, not artifact.command`,
     );
   }
+  if (a.image) checkImageReference(revision.revision_id, a.image);
   for (const [k, v] of Object.entries(a.env)) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) || /[\n\r\0]/.test(v)) {
       throw new ProviderError(

@@ -8,6 +8,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import type { DeployerRevision } from '../../model/deployer.js';
 import { ProviderError } from '../../model/errors.js';
+import { checkImageReference } from '../kit/image-reference.js';
 import { bootEnv } from '../kit/boot-secrets.js';
 import { dockerRunArgs, envFileLines, shellQuote } from '../kit/boot-script.js';
 import {
@@ -20,9 +21,6 @@ import {
   type BootSettings,
 } from './boot-script.js';
 
-/** A Docker/OCI image reference: [host[:port]/]path[:tag][@digest]. */
-const IMAGE_REF =
-  /^(?:[a-z0-9.-]+(?::[0-9]+)?\/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 /**
  * Azure's limit on custom data (Compute REST reference, OSProfile.customData): the decoded
  * binary array is at most 65,535 bytes; its base64 form at most 87,380 characters.
@@ -33,9 +31,7 @@ export const MAX_CUSTOM_DATA = 65535;
 export function validateArtifact(revision: DeployerRevision): void {
   const a = revision.artifact;
   const id = revision.revision_id;
-  if (a.image !== undefined && !IMAGE_REF.test(a.image)) {
-    throw new ProviderError(`revision "${id}": "${a.image}" is not a valid container image reference`);
-  }
+  if (a.image !== undefined) checkImageReference(id, a.image);
   if (a.binary !== undefined && !/^https?:\/\//.test(a.binary)) {
     throw new ProviderError(
       `revision "${id}": artifact.binary must be an http(s):// URL the VMs can fetch (a blob SAS URL, a release asset), got "${a.binary}"`,

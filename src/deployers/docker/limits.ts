@@ -9,7 +9,7 @@ import { isIP } from 'node:net';
 import type { DeployerRevision } from '../../model/deployer.js';
 import { ProviderError } from '../../model/errors.js';
 import { checkExecEnv } from '../kit/exec-limits.js';
-import { imageReferenceProblem } from '../kit/image-reference.js';
+import { checkImageReference } from '../kit/image-reference.js';
 import type { DockerConfig } from './config.js';
 import { engineError, type Engine } from './engine.js';
 
@@ -34,8 +34,7 @@ export function checkImage(revision: DeployerRevision): string {
       `revision "${id}" has no artifact.image; the docker deployer runs images (use local-process or ssh for commands)`,
     );
   }
-  const problem = imageReferenceProblem(image);
-  if (problem) throw new ProviderError(`revision "${id}": "${image}" is not a valid image reference: ${problem}`);
+  checkImageReference(id, image);
   return image;
 }
 

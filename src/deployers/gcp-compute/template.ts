@@ -5,22 +5,17 @@
  */
 import type { DeployerDeployment, DeployerRevision } from '../../model/deployer.js';
 import { ProviderError } from '../../model/errors.js';
+import { checkImageReference } from '../kit/image-reference.js';
 import type { Json } from './api.js';
 import { bootImage, startupScript } from './boot-script.js';
 import { machineTypeFor, type Settings } from './config.js';
 import { describe, LABELS, labelValue, REVISION_METADATA_KEY } from './names.js';
 
-/** A Docker/OCI image reference: [host[:port]/]path[:tag][@digest]. */
-const IMAGE_REF =
-  /^(?:[a-z0-9.-]+(?::[0-9]+)?\/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
-
 /** Checks what can be checked without running the artifact; throws a non-retryable error. */
 export function validateArtifact(revision: DeployerRevision): void {
   const a = revision.artifact;
   const id = revision.revision_id;
-  if (a.image !== undefined && !IMAGE_REF.test(a.image)) {
-    throw new ProviderError(`revision "${id}": "${a.image}" is not a valid container image reference`);
-  }
+  if (a.image !== undefined) checkImageReference(id, a.image);
   if (a.binary !== undefined && !/^(https?|gs):\/\//.test(a.binary)) {
     throw new ProviderError(
       `revision "${id}": artifact.binary must be an http(s):// or gs:// URL the VMs can fetch, got "${a.binary}"`,

@@ -7,6 +7,7 @@
 import type { Deployer, DeployerDeployment, DeployerEnvironment, DeployerRevision, Logger } from '../kit/api.js';
 import type { Observation, SplitResult, StageResult, VerbOptions, WarmResult } from '../kit/api.js';
 import { beginRevisionVerb, beginSplitVerb, beginVerb, keyedMutex, ProviderError, waitOutDrain } from '../kit/api.js';
+import { checkImageReference } from '../kit/image-reference.js';
 import { throwIfAborted } from '../kit/api.js';
 import type { KubeClient } from './client.js';
 import { environmentProblems } from './env-checks.js';
@@ -35,9 +36,6 @@ import type { K8sSettings } from './settings.js';
 
 /** Hands out a client (and re-authenticates when its credentials are about to expire). */
 export type Connect = () => Promise<KubeClient>;
-
-const IMAGE_REF =
-  /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-]+[a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
 
 export class K8sDeployer implements Deployer {
   /** Serializes read-modify-write of one deployment's routing within this process. */
@@ -208,7 +206,7 @@ function ownerOf(env: DeployerEnvironment, deployment: DeployerDeployment): Owne
 }
 
 /** Kubernetes runs images: a revision must declare a well-formed `artifact.image`. */
-function imageOf(revision: DeployerRevision): string {
+export function imageOf(revision: DeployerRevision): string {
   const image = revision.artifact.image;
   if (image === undefined) {
     const has = revision.artifact.command ? 'a command' : 'a binary';
@@ -216,10 +214,6 @@ function imageOf(revision: DeployerRevision): string {
       `revision "${revision.revision_id}" has ${has} artifact; the k8s deployer runs container images: declare artifact.image`,
     );
   }
-  if (!IMAGE_REF.test(image)) {
-    throw new ProviderError(
-      `revision "${revision.revision_id}": "${image}" is not a valid image reference (lower-case repository, optional :tag or @sha256:digest)`,
-    );
-  }
+  checkImageReference(revision.revision_id, image);
   return image;
 }

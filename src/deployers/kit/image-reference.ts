@@ -8,6 +8,7 @@
  * an optional port; a tag of at most 128 word characters, dots and dashes; at most 255
  * characters of name; and a digest of a registered algorithm with its exact hex length.
  */
+import { ProviderError } from '../../model/errors.js';
 
 const PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
 const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
@@ -57,4 +58,10 @@ function formatProblem(ref: string): string {
     return 'a tag is 1 to 128 letters, digits, "_", "." or "-", not starting with "." or "-"';
   }
   return 'not of the form [registry[:port]/]name[:tag][@digest] (lower-case name components joined by ".", "_", "__" or "-")';
+}
+
+/** Throws (non-retryable, before any provider call) when revision `id`'s `image` is not a reference engines accept. */
+export function checkImageReference(id: string, image: string): void {
+  const problem = imageReferenceProblem(image);
+  if (problem) throw new ProviderError(`revision "${id}": "${image}" is not a valid image reference: ${problem}`);
 }

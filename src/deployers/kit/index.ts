@@ -69,6 +69,9 @@ export {
   refusal,
   type RevisionSite,
   revisionsOf,
+  readyRevisions,
   type VmRevisionChecks,
+  vmEnvironmentProblems,
   vmRevisionProblems,
 } from './env-checks.js';
+export { checkImageReference, imageReferenceProblem, MAX_IMAGE_NAME_LENGTH } from './image-reference.js';
