@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BootOptions, userData } from '../../src/deployers/aws-ec2/boot-script.js';
 import type { AwsEc2Deployer } from '../../src/deployers/aws-ec2/deployer.js';
-import { bootFailure } from '../fakes/aws/elbv2.js';
+import { bootFailure } from '../fakes/aws/guest.js';
 import { createDeployer, environment, opts, revision, split } from '../fakes/aws/env.js';
 import { fakeAwsForSuite, fakeConfig } from '../fakes/aws/setup.js';
 import { FAKE_ACCESS_KEY_ID, FAKE_AMI, FAKE_SECRET_ACCESS_KEY, FAKE_SUBNETS, FAKE_VPC } from '../fakes/aws/server.js';

@@ -33,7 +33,11 @@ async function nic(name: string): Promise<string> {
 
 function vmBody(
   nicId: string,
-  over: { hardwareProfile?: Record<string, unknown>; top?: Record<string, unknown> } = {},
+  over: {
+    hardwareProfile?: Record<string, unknown>;
+    top?: Record<string, unknown>;
+    properties?: Record<string, unknown>;
+  } = {},
 ) {
   return {
     location: FAKE_LOCATION,
@@ -42,9 +46,28 @@ function vmBody(
       hardwareProfile: { vmSize: 'Standard_B1s', ...over.hardwareProfile },
       osProfile: { computerName: 'vm', adminUsername: 'bp', adminPassword: 'Secret-123456' },
       networkProfile: { networkInterfaces: [{ id: nicId, properties: { deleteOption: 'Delete' } }] },
+      ...over.properties,
     },
   };
 }
+
+/** A VM body with a storage profile: `osDisk` on top of the image and managed disk bp sends, `dataDisks`. */
+const withOsDisk = (
+  nicId: string,
+  osDisk: Record<string, unknown>,
+  more: Record<string, unknown> = {},
+  dataDisks?: unknown[],
+) =>
+  vmBody(nicId, {
+    properties: {
+      storageProfile: {
+        imageReference: { publisher: 'Canonical', offer: 'ubuntu-24_04-lts', sku: 'server', version: 'latest' },
+        osDisk: { createOption: 'FromImage', managedDisk: { storageAccountType: 'StandardSSD_LRS' }, ...osDisk },
+        ...(dataDisks ? { dataDisks } : {}),
+      },
+      ...more,
+    },
+  });
 
 describe('azure fake: request bodies against the SDK models', () => {
   it('refuses a member the compute model does not have, naming its type and path, and creates nothing', async () => {
@@ -185,5 +208,139 @@ describe('azure fake: request bodies against the SDK models', () => {
     const vm = await send('PUT', vmPath('under_score'), { location: FAKE_LOCATION, properties: {} });
     expect(vm.body.error?.code).toBe('InvalidResourceName');
     expect((await ip('ok-ip', { team: 'web' })).status).toBe(201);
+  });
+});
+
+describe("azure fake: VM leaf values against the SDK's published .d.ts models (compute-leaf-types.ts)", () => {
+  /** PUTs `body` as a raw client would and answers the provider's refusal (details[0] for InvalidRequestFormat). */
+  async function refusal(name: string, body: unknown) {
+    const r = await send('PUT', vmPath(name), body);
+    expect(r.status, JSON.stringify(r.body)).toBe(400);
+    expect((await send('GET', vmPath(name))).status).toBe(404);
+    return r.body.error!;
+  }
+  const json = (message: string) => ({
+    code: 'InvalidRequestFormat',
+    message: 'Cannot parse the request.',
+    details: [{ code: 'InvalidJson', message }],
+  });
+
+  it('refuses values a number or boolean member cannot take, as Json.NET reads them', async () => {
+    const nicId = await nic('leaf-nic-1');
+    // `diskSizeGB?: number`, `diskIOPSReadWrite` (client name diskIopsReadWrite), `maxPrice?: number`:
+    // the declarations do not say int32 or double, so the check is Json.NET's for a number.
+    const disk = "Path 'properties.storageProfile.osDisk.diskSizeGB'.";
+    expect(await refusal('leaf-1', withOsDisk(nicId, { diskSizeGB: 'thirty' }))).toEqual(
+      json(`Error converting value "thirty" to type 'Number'. ${disk}`),
+    );
+    expect(await refusal('leaf-1', withOsDisk(nicId, { diskSizeGB: true }))).toEqual(
+      json(`Error converting value true to type 'Number'. ${disk}`),
+    );
+    const dataDisk = { lun: 0, createOption: 'Empty', diskSizeGB: 8, diskIOPSReadWrite: { iops: 500 } };
+    expect(await refusal('leaf-1', withOsDisk(nicId, {}, {}, [dataDisk]))).toEqual(
+      json(
+        `Error converting value {"iops":500} to type 'Number'. Path 'properties.storageProfile.dataDisks[0].diskIOPSReadWrite'.`,
+      ),
+    );
+    expect(await refusal('leaf-1', vmBody(nicId, { properties: { billingProfile: { maxPrice: 'cheap' } } }))).toEqual(
+      json(`Error converting value "cheap" to type 'Number'. Path 'properties.billingProfile.maxPrice'.`),
+    );
+    const linux = (v: unknown) =>
+      vmBody(nicId, {
+        properties: {
+          osProfile: {
+            computerName: 'vm',
+            adminUsername: 'bp',
+            adminPassword: 'Secret-123456',
+            linuxConfiguration: { disablePasswordAuthentication: v },
+          },
+        },
+      });
+    expect(await refusal('leaf-1', linux('yes'))).toEqual(
+      json(
+        "Could not convert string to boolean: yes. Path 'properties.osProfile.linuxConfiguration.disablePasswordAuthentication'.",
+      ),
+    );
+    expect(await refusal('leaf-1', linux(['true']))).toEqual(
+      json(
+        "Error reading boolean. Unexpected token: StartArray. Path 'properties.osProfile.linuxConfiguration.disablePasswordAuthentication'.",
+      ),
+    );
+  });
+
+  it('keeps what Json.NET converts: "30" for a number is 30, "True" for a boolean is true, a primitive for a string is its text', async () => {
+    const nicId = await nic('leaf-nic-2');
+    const body = withOsDisk(
+      nicId,
+      { diskSizeGB: '30' },
+      {
+        osProfile: {
+          computerName: true,
+          adminUsername: 'bp',
+          adminPassword: 'Secret-123456',
+          linuxConfiguration: { disablePasswordAuthentication: 'True' },
+        },
+      },
+    );
+    const put = await send('PUT', vmPath('leaf-2'), body);
+    expect(put.status, JSON.stringify(put.body)).toBe(201);
+    const p = (await send('GET', vmPath('leaf-2'))).body.properties as {
+      storageProfile: { osDisk: { diskSizeGB: unknown } };
+      osProfile: { computerName: unknown; linuxConfiguration: { disablePasswordAuthentication: unknown } };
+    };
+    expect(p.storageProfile.osDisk.diskSizeGB).toBe(30);
+    expect(p.osProfile.computerName).toBe('true');
+    expect(p.osProfile.linuxConfiguration.disablePasswordAuthentication).toBe(true);
+  });
+
+  it('refuses a value outside a closed enum (a string-literal union) and accepts any string for an extensible one (`= string`)', async () => {
+    const nicId = await nic('leaf-nic-3');
+    expect(await refusal('leaf-3', withOsDisk(nicId, { caching: 'Sometimes' }))).toEqual(
+      json(
+        `Error converting value "Sometimes" to type 'CachingTypes'. Path 'properties.storageProfile.osDisk.caching'.`,
+      ),
+    );
+    expect(await refusal('leaf-3', withOsDisk(nicId, { osType: 1 }))).toEqual(
+      json("Error converting value 1 to type 'OperatingSystemTypes'. Path 'properties.storageProfile.osDisk.osType'."),
+    );
+    expect(await refusal('leaf-3', vmBody(nicId, { top: { identity: { type: 'Everyone' } } }))).toEqual(
+      json(`Error converting value "Everyone" to type 'ResourceIdentityType'. Path 'identity.type'.`),
+    );
+    // CachingTypes matches case-insensitively; VirtualMachinePriorityTypes and StorageAccountTypes
+    // are extensible: the deserializer takes any string (what the service then does with it is not modelled).
+    const open = withOsDisk(
+      nicId,
+      { caching: 'readwrite', managedDisk: { storageAccountType: 'Nope' } },
+      { priority: 'Cheap' },
+    );
+    const put = await send('PUT', vmPath('leaf-3'), open);
+    expect(put.status, JSON.stringify(put.body)).toBe(201);
+  });
+
+  it('refuses a member declared without `?` with InvalidParameter naming it, null included', async () => {
+    const nicId = await nic('leaf-nic-4');
+    const missing = await refusal('leaf-4', withOsDisk(nicId, { createOption: undefined }));
+    expect(missing).toEqual({
+      code: 'InvalidParameter',
+      target: 'osDisk.createOption',
+      message: "Required parameter 'osDisk.createOption' is missing (null).",
+    });
+    expect(await refusal('leaf-4', withOsDisk(nicId, { createOption: null }))).toEqual(missing);
+    const noLun = withOsDisk(nicId, {}, {}, [{ createOption: 'Empty', diskSizeGB: 8 }]);
+    expect(await refusal('leaf-4', noLun)).toMatchObject({
+      code: 'InvalidParameter',
+      target: 'dataDisks[0].lun',
+      message: "Required parameter 'dataDisks[0].lun' is missing (null).",
+    });
+  });
+
+  it('takes the VM size as a string (Json.NET) and then refuses it as a size', async () => {
+    const nicId = await nic('leaf-nic-5');
+    const r = await send('PUT', vmPath('leaf-5'), vmBody(nicId, { hardwareProfile: { vmSize: 5 } }));
+    expect(r.status).toBe(400);
+    expect(r.body.error).toMatchObject({
+      code: 'InvalidParameter',
+      message: 'The value 5 provided for the VM size is not valid.',
+    });
   });
 });

@@ -90,10 +90,9 @@ export const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
 export interface ArmReply {
   status: number;
-  body: { error?: { code: string; message: string; details?: Array<{ code: string; message: string }> } } & Record<
-    string,
-    unknown
-  >;
+  body: {
+    error?: { code: string; message: string; target?: string; details?: Array<{ code: string; message: string }> };
+  } & Record<string, unknown>;
 }
 
 /** One raw HTTPS request to the fake, as a client without an SDK serializer would send it. */

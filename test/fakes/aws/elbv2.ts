@@ -6,42 +6,27 @@
 import { randomBytes } from 'node:crypto';
 import type { Ec2State } from './ec2.js';
 import { pageStart, pageToken } from './ec2.js';
+import { MAX_PRIORITY, checkActions, checkConditions, forwardTargets, ruleXml, type FakeRule } from './elbv2-rules.js';
+import {
+  ARN,
+  DNS_NAME,
+  LISTENER_ARN,
+  LOAD_BALANCER_ARN,
+  describeListeners,
+  loadBalancerXml,
+} from './elbv2-listener.js';
+import { addTags, describeTags } from './elbv2-tags.js';
 import { AwsFault } from './fault.js';
+import { bootFailure } from './guest.js';
 import { str, strings, trees, type Tree, type XmlValue } from './wire.js';
 
-const ARN = 'arn:aws:elasticloadbalancing:us-east-1:123456789012';
-const MAX_TARGET_GROUPS_PER_ACTION = 5;
-const MAX_WEIGHT = 999;
-/** ALB User Guide, "Listener rules", "Rule conditions" and "Quotas for your Application Load Balancers". */
-const MAX_VALUES_PER_CONDITION = 3;
-const MAX_VALUES_PER_RULE = 5;
-const MAX_PRIORITY = 50000;
-/** ELB API Reference, AddTags / DescribeTags: 50 tags per resource, 20 resource ARNs per call. */
-const MAX_TAGS = 50;
-const MAX_TAG_ARNS = 20;
+export type { FakeRule } from './elbv2-rules.js';
 
 interface FakeTarget {
   id: string;
   port: number;
   registeredAt: number;
   deregisteredAt: number | null;
-}
-
-/**
- * What the guest's boot would trip over (BEHAVIOUR.md, "Guests"): the AWS CLI calls of the
- * user data (ECR login, Secrets Manager, SSM) need credentials from an instance profile, and
- * an ECR image pulls only after `docker login` to its registry. Null when the boot succeeds.
- */
-export function bootFailure(userData: string, instanceProfile: string | null): string | null {
-  const lines = userData.split('\n');
-  const usesAws = lines.some((l) => /(^|[|$(\s])aws (ecr|secretsmanager|ssm) /.test(l));
-  if (usesAws && !instanceProfile) return 'the AWS CLI finds no credentials: the instance has no instance profile';
-  const run = lines.findIndex((l) => l.startsWith('docker run '));
-  const image = run >= 0 ? /'([^']+)'\s*$/.exec(lines[run])?.[1] : undefined;
-  const ecr = image ? /^(\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?)\//.exec(image)?.[1] : undefined;
-  if (ecr && !lines.slice(0, run).some((l) => l.includes('docker login') && l.includes(ecr)))
-    return `docker run: pull access denied for ${image}: no basic auth credentials`;
-  return null;
 }
 
 export interface FakeTargetGroup {
@@ -56,15 +41,6 @@ export interface FakeTargetGroup {
   targets: Map<string, FakeTarget>;
 }
 
-export interface FakeRule {
-  arn: string;
-  listenerArn: string;
-  priority: string;
-  conditions: Tree[];
-  actions: Tree[];
-  tags: Record<string, string>;
-}
-
 export interface ElbTiming {
   /** How long a running, registered instance reports `initial` before `healthy`. */
   healthyAfterMs: number;
@@ -73,9 +49,9 @@ export interface ElbTiming {
 }
 
 export class Elbv2State {
-  readonly loadBalancerArn = `${ARN}:loadbalancer/app/bp-fake/50dc6c495c0c9188`;
-  readonly listenerArn = `${ARN}:listener/app/bp-fake/50dc6c495c0c9188/f2f7dc8efc522ab2`;
-  readonly dnsName = 'bp-fake-1234567890.us-east-1.elb.amazonaws.com';
+  readonly loadBalancerArn = LOAD_BALANCER_ARN;
+  readonly listenerArn = LISTENER_ARN;
+  readonly dnsName = DNS_NAME;
   readonly targetGroups = new Map<string, FakeTargetGroup>();
   readonly rules = new Map<string, FakeRule>();
   /** Most items per page of DescribeRules / DescribeTargetGroups (PageSize may ask for fewer). */
@@ -94,9 +70,9 @@ export class Elbv2State {
     });
     switch (action) {
       case 'DescribeLoadBalancers':
-        return result({ LoadBalancers: [this.loadBalancerXml()] });
+        return result({ LoadBalancers: [loadBalancerXml()] });
       case 'DescribeListeners':
-        return result({ Listeners: this.describeListeners(p) });
+        return result({ Listeners: describeListeners(p) });
       case 'CreateTargetGroup':
         return result({ TargetGroups: [this.tgXml(this.createTargetGroup(p))] });
       case 'DescribeTargetGroups': {
@@ -118,24 +94,27 @@ export class Elbv2State {
         return result({ TargetHealthDescriptions: this.describeTargetHealth(p) });
       case 'DescribeRules': {
         const { items, next } = this.page(p, this.describeRules(p));
-        return result({ Rules: items.map((r) => this.ruleXml(r)), NextMarker: next });
+        return result({ Rules: items.map((r) => ruleXml(r)), NextMarker: next });
       }
       case 'CreateRule':
-        return result({ Rules: [this.ruleXml(this.createRule(p))] });
+        return result({ Rules: [ruleXml(this.createRule(p))] });
       case 'ModifyRule':
-        return result({ Rules: [this.ruleXml(this.modifyRule(p))] });
+        return result({ Rules: [ruleXml(this.modifyRule(p))] });
       case 'DeleteRule':
         this.deleteRule(str(p, 'RuleArn') ?? '');
         return result({});
       case 'DescribeTags':
-        return result({ TagDescriptions: this.describeTags(p) });
+        return result({ TagDescriptions: describeTags(p, this.tagged) });
       case 'AddTags':
-        this.addTags(p);
+        addTags(p, this.tagged);
         return result({});
       default:
         throw new AwsFault(400, 'InvalidAction', `Could not find operation ${action} for version 2015-12-01`);
     }
   }
+
+  /** A tagged resource (target group or rule) by ARN. */
+  private readonly tagged = (arn: string) => this.targetGroups.get(arn) ?? this.rules.get(arn);
 
   /** Marker pagination: PageSize 1-400, pages of at most `pageSize`, NextMarker while more remain. */
   private page<T>(p: Tree, all: T[]): { items: T[]; next: string | undefined } {
@@ -150,53 +129,6 @@ export class Elbv2State {
     const from = pageStart(str(p, 'Marker'));
     const size = Math.min(this.pageSize, asked === undefined ? 400 : Number(asked));
     return { items: all.slice(from, from + size), next: from + size < all.length ? pageToken(from + size) : undefined };
-  }
-
-  private addTags(p: Tree): void {
-    const arns = strings(p, 'ResourceArns');
-    const tags = trees(p, 'Tags').map((t) => [str(t, 'Key') ?? '', str(t, 'Value') ?? ''] as const);
-    for (const arn of arns) {
-      const owner = this.targetGroups.get(arn) ?? this.rules.get(arn);
-      if (!owner)
-        throw new AwsFault(
-          400,
-          arn.includes(':targetgroup/') ? 'TargetGroupNotFound' : 'RuleNotFound',
-          `Resource '${arn}' not found`,
-        );
-      const next = { ...owner.tags, ...Object.fromEntries(tags) };
-      if (Object.keys(next).length > MAX_TAGS)
-        throw new AwsFault(400, 'TooManyTags', `A resource can have at most ${MAX_TAGS} tags`);
-      owner.tags = next;
-    }
-  }
-
-  private loadBalancerXml(): XmlValue {
-    return {
-      LoadBalancerArn: this.loadBalancerArn,
-      DNSName: this.dnsName,
-      LoadBalancerName: 'bp-fake',
-      Scheme: 'internet-facing',
-      VpcId: 'vpc-0fa4e000000000001',
-      State: { Code: 'active' },
-      Type: 'application',
-    };
-  }
-
-  private describeListeners(p: Tree): XmlValue[] {
-    const arns = strings(p, 'ListenerArns');
-    if (arns.some((a) => a !== this.listenerArn))
-      throw new AwsFault(400, 'ListenerNotFound', 'One or more listeners not found');
-    return [
-      {
-        ListenerArn: this.listenerArn,
-        LoadBalancerArn: this.loadBalancerArn,
-        Port: 80,
-        Protocol: 'HTTP',
-        DefaultActions: [
-          { Type: 'fixed-response', Order: 1, FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain' } },
-        ],
-      },
-    ];
   }
 
   private createTargetGroup(p: Tree): FakeTargetGroup {
@@ -267,7 +199,7 @@ export class Elbv2State {
   }
 
   private rulesUsing(tgArn: string): FakeRule[] {
-    return [...this.rules.values()].filter((r) => this.forwardTargets(r).some((t) => t.arn === tgArn));
+    return [...this.rules.values()].filter((r) => forwardTargets(r).some((t) => t.arn === tgArn));
   }
 
   private deleteTargetGroup(arn: string): void {
@@ -376,57 +308,6 @@ export class Elbv2State {
     return rules.sort((a, b) => Number(a.priority) - Number(b.priority));
   }
 
-  private checkActions(actions: Tree[]): void {
-    for (const a of actions) {
-      if (str(a, 'Type') !== 'forward') continue;
-      const groups = trees(a.ForwardConfig as Tree | undefined, 'TargetGroups');
-      if (groups.length > MAX_TARGET_GROUPS_PER_ACTION) {
-        throw new AwsFault(
-          400,
-          'ValidationError',
-          `A forward action can have at most ${MAX_TARGET_GROUPS_PER_ACTION} target groups`,
-        );
-      }
-      for (const g of groups) {
-        this.requireTargetGroup(str(g, 'TargetGroupArn') ?? '');
-        const w = Number(str(g, 'Weight') ?? '1');
-        if (!Number.isInteger(w) || w < 0 || w > MAX_WEIGHT)
-          throw new AwsFault(400, 'ValidationError', `Weight must be between 0 and ${MAX_WEIGHT}`);
-      }
-    }
-  }
-
-  /** Values per condition and per rule are fixed quotas (not adjustable). */
-  private checkConditions(conditions: Tree[]): void {
-    let total = 0;
-    for (const c of conditions) {
-      const field = str(c, 'Field') ?? '';
-      const config = {
-        'host-header': 'HostHeaderConfig',
-        'path-pattern': 'PathPatternConfig',
-        'http-header': 'HttpHeaderConfig',
-      }[field];
-      const values = config ? strings(c[config] as Tree | undefined, 'Values') : strings(c, 'Values');
-      if (values.length === 0)
-        throw new AwsFault(400, 'ValidationError', `A '${field}' condition needs at least one value`);
-      if (values.length > MAX_VALUES_PER_CONDITION) {
-        throw new AwsFault(
-          400,
-          'InvalidConfigurationRequest',
-          `A condition can have at most '${MAX_VALUES_PER_CONDITION}' values`,
-        );
-      }
-      total += values.length;
-    }
-    if (total > MAX_VALUES_PER_RULE) {
-      throw new AwsFault(
-        400,
-        'InvalidConfigurationRequest',
-        `A rule can only have '${MAX_VALUES_PER_RULE}' condition values`,
-      );
-    }
-  }
-
   private createRule(p: Tree): FakeRule {
     const listenerArn = str(p, 'ListenerArn') ?? '';
     if (listenerArn !== this.listenerArn)
@@ -439,13 +320,13 @@ export class Elbv2State {
         `Value '${priority}' at 'priority' failed to satisfy constraint: Member must be between 1 and ${MAX_PRIORITY}`,
       );
     }
-    this.checkConditions(trees(p, 'Conditions'));
+    checkConditions(trees(p, 'Conditions'));
     if ([...this.rules.values()].some((r) => r.priority === priority))
       throw new AwsFault(400, 'PriorityInUse', `Priority '${priority}' is currently in use`);
     if (this.rules.size >= this.ruleLimit)
       throw new AwsFault(400, 'TooManyRules', "You've reached the limit on the number of rules per load balancer");
     const actions = trees(p, 'Actions');
-    this.checkActions(actions);
+    checkActions(actions, (arn) => this.requireTargetGroup(arn));
     const rule: FakeRule = {
       arn: `${ARN}:listener-rule/app/bp-fake/50dc6c495c0c9188/f2f7dc8efc522ab2/${randomBytes(8).toString('hex')}`,
       listenerArn,
@@ -463,12 +344,12 @@ export class Elbv2State {
     if (!rule) throw new AwsFault(400, 'RuleNotFound', 'One or more rules not found');
     const actions = trees(p, 'Actions');
     if (actions.length > 0) {
-      this.checkActions(actions);
+      checkActions(actions, (arn) => this.requireTargetGroup(arn));
       rule.actions = actions;
     }
     const conditions = trees(p, 'Conditions');
     if (conditions.length > 0) {
-      this.checkConditions(conditions);
+      checkConditions(conditions);
       rule.conditions = conditions;
     }
     return rule;
@@ -478,33 +359,9 @@ export class Elbv2State {
     if (!this.rules.delete(arn)) throw new AwsFault(400, 'RuleNotFound', 'One or more rules not found');
   }
 
-  private describeTags(p: Tree): XmlValue[] {
-    const arns = strings(p, 'ResourceArns');
-    if (arns.length > MAX_TAG_ARNS)
-      throw new AwsFault(400, 'ValidationError', `At most ${MAX_TAG_ARNS} resource ARNs per call`);
-    return arns.map((arn) => {
-      const owner = this.targetGroups.get(arn) ?? this.rules.get(arn);
-      if (!owner)
-        throw new AwsFault(
-          400,
-          arn.includes(':targetgroup/') ? 'TargetGroupNotFound' : 'RuleNotFound',
-          `Resource '${arn}' not found`,
-        );
-      return { ResourceArn: arn, Tags: Object.entries(owner.tags).map(([Key, Value]) => ({ Key, Value })) };
-    });
-  }
-
   /** Target groups a rule forwards to, with weights (an omitted weight is 1). */
   forwardTargets(rule: FakeRule): Array<{ arn: string; weight: number }> {
-    return rule.actions
-      .filter((a) => str(a, 'Type') === 'forward')
-      .flatMap((a) => {
-        const groups = trees(a.ForwardConfig as Tree | undefined, 'TargetGroups');
-        if (groups.length > 0)
-          return groups.map((g) => ({ arn: str(g, 'TargetGroupArn') ?? '', weight: Number(str(g, 'Weight') ?? '1') }));
-        const single = str(a, 'TargetGroupArn');
-        return single ? [{ arn: single, weight: 1 }] : [];
-      });
+    return forwardTargets(rule);
   }
 
   private tgXml(tg: FakeTargetGroup): XmlValue {
@@ -525,16 +382,6 @@ export class Elbv2State {
       Matcher: { HttpCode: '200' },
       TargetType: 'instance',
       LoadBalancerArns: this.rulesUsing(tg.arn).length > 0 ? [this.loadBalancerArn] : [],
-    };
-  }
-
-  private ruleXml(r: FakeRule): XmlValue {
-    return {
-      RuleArn: r.arn,
-      Priority: r.priority,
-      Conditions: r.conditions as XmlValue,
-      Actions: r.actions as XmlValue,
-      IsDefault: false,
     };
   }
 }

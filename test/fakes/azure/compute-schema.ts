@@ -138,7 +138,7 @@ function toType(n: Node, m: Record<string, Fn>): WireType {
 let models: Record<string, Fn> | null = null;
 
 /** The generated (de)serializers: compute's own, and the common ones it imports. */
-async function computeModels(): Promise<Record<string, Fn>> {
+export async function computeModels(): Promise<Record<string, Fn>> {
   const dir = dirname(createRequire(import.meta.url).resolve('@azure/arm-compute/package.json'));
   const load = async (file: string) =>
     (await import(pathToFileURL(join(dir, 'dist/esm/models', file)).href)) as Record<string, Fn>;

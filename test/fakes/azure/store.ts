@@ -25,12 +25,19 @@ export class ArmError extends Error {
     readonly headers: Record<string, string> = {},
     /** `error.details`: what the provider found wrong (`InvalidJson` under `InvalidRequestFormat`). */
     readonly details: Array<{ code: string; message: string }> = [],
+    /** `error.target`: the parameter a Compute InvalidParameter names (`osDisk.createOption`). */
+    readonly target?: string,
   ) {
     super(message);
   }
   body(): Json {
     return {
-      error: { code: this.code, message: this.message, ...(this.details.length ? { details: this.details } : {}) },
+      error: {
+        code: this.code,
+        ...(this.target ? { target: this.target } : {}),
+        message: this.message,
+        ...(this.details.length ? { details: this.details } : {}),
+      },
     };
   }
 }

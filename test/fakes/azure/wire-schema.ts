@@ -2,11 +2,13 @@
  * The wire shape of a request body as the resource provider deserializes it, and the check of a
  * PUT/PATCH body against it. The shapes come from the SDKs' own models (mapper-schema.ts for the
  * classic `@azure/arm-network` / `@azure/arm-trafficmanager` mappers, compute-schema.ts for the
- * generated `@azure/arm-compute` deserializers), so the fake refuses what those models do not
+ * generated `@azure/arm-compute` deserializers, with compute-leaf-types.ts laying the leaf types
+ * of the SDK's published `.d.ts` models over them), so the fake refuses what those models do not
  * describe. The errors follow what ARM and the resource providers answer (BEHAVIOUR.md, "Request
  * validation"): the providers deserialize with Json.NET, so unknown members and values of the
- * wrong kind are "Could not find member" / "Error converting value" failures, and primitives are
- * converted as Json.NET converts them (a number is accepted for a string member, "5" for a number).
+ * wrong kind are "Could not find member" / "Error converting value" / "Could not convert string to
+ * ..." failures, and primitives are converted as Json.NET's reader converts them (a number is accepted for a
+ * string member, "5" for a number, 1 or "True" for a boolean), the converted value being kept.
  */
 import { ArmError, type Json } from './store.js';
 
@@ -27,13 +29,17 @@ export interface WireField {
   type: WireType;
   /** Returned by GET, ignored in a PUT body (the GET-modify-PUT round trip carries it). */
   readOnly?: boolean;
-  required?: boolean;
+  /**
+   * Missing or null is refused: `true` as Json.NET refuses a required member (mappers), `'parameter'`
+   * as the Compute provider refuses a required parameter (400 InvalidParameter; declared without `?`).
+   */
+  required?: boolean | 'parameter';
   constraints?: Constraints;
 }
 
 export type WireType =
   | { kind: 'String' | 'Number' | 'Boolean' | 'DateTime' | 'Primitive' | 'any' }
-  | { kind: 'Enum'; allowed: string[] }
+  | { kind: 'Enum'; allowed: string[]; name?: string }
   | { kind: 'Composite'; className: string; fields: Map<string, WireField> }
   | { kind: 'Sequence'; element: WireField }
   | { kind: 'Dictionary'; value: WireField };
@@ -59,6 +65,26 @@ const provider: Refusal = (_path, message) =>
 const invalidParameter = (path: string, message: string) =>
   new ArmError(400, 'InvalidParameter', `The value of parameter '${path}' is invalid: ${message}.`);
 
+/** Compute: a required member (declared without `?`), named by its parent and itself (`osDisk.createOption`). */
+const missingParameter = (path: string) => {
+  const target = path.split('.').slice(-2).join('.');
+  return new ArmError(400, 'InvalidParameter', `Required parameter '${target}' is missing (null).`, {}, [], target);
+};
+
+/** Json.NET's name for the token a value starts with (its reader's "Unexpected token" errors). */
+const token = (v: unknown) =>
+  Array.isArray(v)
+    ? 'StartArray'
+    : typeof v === 'object'
+      ? 'StartObject'
+      : typeof v === 'boolean'
+        ? 'Boolean'
+        : typeof v === 'number'
+          ? Number.isInteger(v)
+            ? 'Integer'
+            : 'Float'
+          : 'String';
+
 const typeName = (t: WireType): string =>
   t.kind === 'Composite'
     ? t.className
@@ -66,9 +92,12 @@ const typeName = (t: WireType): string =>
       ? `List<${typeName(t.element.type)}>`
       : t.kind === 'Dictionary'
         ? `Dictionary<String, ${typeName(t.value.type)}>`
-        : t.kind === 'Number'
-          ? 'Int32'
+        : t.kind === 'Enum'
+          ? (t.name ?? 'Enum')
           : t.kind;
+
+/** A number as Json.NET's invariant-culture parse reads it from a string. */
+const NUMERIC = /^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$/;
 
 const show = (v: unknown) => (typeof v === 'string' ? `"${v}"` : JSON.stringify(v));
 const join = (path: string, key: string) => (path ? `${path}.${key}` : key);
@@ -98,8 +127,10 @@ function checkComposite(value: unknown, t: Composite, path: string, top = false)
     out[key] = checkValue(member, field, at);
   }
   for (const [name, field] of t.fields) {
-    if (field.required && !field.readOnly && !Object.keys(out).some((k) => k.toLowerCase() === name.toLowerCase()))
-      throw provider(join(path, name), `Required property '${name}' not found in JSON. Path '${path}'.`);
+    if (!field.required || field.readOnly || Object.keys(out).some((k) => k.toLowerCase() === name.toLowerCase()))
+      continue;
+    if (field.required === 'parameter') throw missingParameter(join(path, name));
+    throw provider(join(path, name), `Required property '${name}' not found in JSON. Path '${path}'.`);
   }
   return out;
 }
@@ -107,6 +138,8 @@ function checkComposite(value: unknown, t: Composite, path: string, top = false)
 function checkValue(value: unknown, field: WireField, path: string): unknown {
   const t = field.type;
   const wrong = () => provider(path, `Error converting value ${show(value)} to type '${typeName(t)}'. Path '${path}'.`);
+  /** Json.NET's reader, reading the value as the member's type (JsonReader.ReadAsBoolean). */
+  const reader = (message: string) => provider(path, `${message} Path '${path}'.`);
   const primitive = typeof value !== 'object';
   switch (t.kind) {
     case 'any':
@@ -125,24 +158,31 @@ function checkValue(value: unknown, field: WireField, path: string): unknown {
       );
     }
     case 'Number':
-      // Json.NET reads "5" as 5 but nothing else that is not a number.
-      if (!(typeof value === 'number' || (typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value)))) throw wrong();
+      // Int32, Int64 or Double: neither the mappers nor the .d.ts models tell them apart. Json.NET
+      // reads a JSON number, or a string that parses as one ("5" → 5), for each of them.
+      if (!(typeof value === 'number' || (typeof value === 'string' && NUMERIC.test(value)))) throw wrong();
       constrain(Number(value), field.constraints, path);
-      return value;
+      return Number(value);
     case 'Boolean':
-      if (!(typeof value === 'boolean' || value === 'true' || value === 'false')) throw wrong();
-      return value;
+      // Json.NET's ReadAsBoolean: a number is Convert.ToBoolean'd, a string bool.TryParse'd.
+      if (typeof value === 'boolean') return value;
+      if (typeof value === 'number') return value !== 0;
+      if (typeof value === 'string' && /^\s*(true|false)\s*$/i.test(value))
+        return value.trim().toLowerCase() === 'true';
+      if (typeof value === 'string') throw reader(`Could not convert string to boolean: ${value}.`);
+      throw reader(`Error reading boolean. Unexpected token: ${token(value)}.`);
     case 'Enum':
-      if (!t.allowed.some((a) => a.toLowerCase() === String(value).toLowerCase())) throw wrong();
+      if (typeof value !== 'string' || !t.allowed.some((a) => a.toLowerCase() === value.toLowerCase())) throw wrong();
       return value;
     case 'DateTime':
       if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) throw wrong();
       return value;
     default:
-      // String and the compute model's primitives: Json.NET turns any primitive into a string.
+      // String and the compute model's untyped primitives: Json.NET turns any primitive into a string.
       if (!primitive) throw wrong();
-      if (t.kind === 'String') constrain(String(value), field.constraints, path);
-      return value;
+      if (t.kind !== 'String') return value;
+      constrain(String(value), field.constraints, path);
+      return String(value);
   }
 }
 
