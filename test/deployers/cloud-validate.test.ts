@@ -5,30 +5,13 @@
  * forward action, EC2 user data 16 KB, GCE draining 0-3600 s and metadata 256 KB, Azure
  * custom data 65,535 bytes and Traffic Manager endpoints per profile.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadDesired } from '../../src/apply/desired.js';
-import type { InputProblem } from '../../src/model/errors.js';
+import { validationLab } from '../helpers/validate-problems.js';
 import { bp } from '../helpers/cli.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'bp-cloud-validate-'));
-
-type Found = Pick<InputProblem, 'line' | 'col' | 'message'>;
-
-async function problems(name: string, yaml: string): Promise<Found[]> {
-  const file = join(dir, `${name}.yaml`);
-  writeFileSync(file, yaml);
-  try {
-    await loadDesired(file);
-    return [];
-  } catch (e) {
-    const list = (e as { problems?: InputProblem[] }).problems;
-    if (!list) throw e;
-    return list.map(({ line, col, message }) => ({ line, col, message }));
-  }
-}
+const { dir, problems } = validationLab('bp-cloud-validate');
 
 const CONFIGS: Record<string, string> = {
   'aws-ec2': `

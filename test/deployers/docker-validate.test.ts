@@ -7,29 +7,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadDesired } from '../../src/apply/desired.js';
+import { validationLab } from '../helpers/validate-problems.js';
 import { DockerDeployer } from '../../src/deployers/docker/deployer.js';
 import type { Engine } from '../../src/deployers/docker/engine.js';
 import { settingsFrom } from '../../src/deployers/docker/config.js';
-import type { InputProblem } from '../../src/model/errors.js';
 import { bp } from '../helpers/cli.js';
 import { deployment, environment, imageRevision, opts, quietLogger } from './docker/fixtures.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'bp-docker-validate-'));
-
-async function problems(name: string, yaml: string): Promise<Array<Pick<InputProblem, 'line' | 'col' | 'message'>>> {
-  const file = join(dir, `${name}.yaml`);
-  writeFileSync(file, yaml);
-  try {
-    await loadDesired(file);
-    return [];
-  } catch (e) {
-    const list = (e as { problems?: InputProblem[] }).problems;
-    if (!list) throw e;
-    expect(list.every((p) => p.file === file)).toBe(true);
-    return list.map(({ line, col, message }) => ({ line, col, message }));
-  }
-}
+const { dir, problems } = validationLab('bp-docker-validate');
 
 /** One deployment with one revision, its `artifact`, `resources` and the deployer `config` as flow mappings. */
 const envFile = (

@@ -2,28 +2,10 @@
  * What the k8s deployer refuses at validate (src/deployers/k8s/env-checks.ts through the
  * plugin's checkEnvironment), each problem at the FILE:LINE:COL of the offending value.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadDesired } from '../../src/apply/desired.js';
-import type { InputProblem } from '../../src/model/errors.js';
+import { validationLab } from '../helpers/validate-problems.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'bp-k8s-validate-'));
-
-async function problems(name: string, yaml: string): Promise<Array<Pick<InputProblem, 'line' | 'col' | 'message'>>> {
-  const file = join(dir, `${name}.yaml`);
-  writeFileSync(file, yaml);
-  try {
-    await loadDesired(file);
-    return [];
-  } catch (e) {
-    const list = (e as { problems?: InputProblem[] }).problems;
-    if (!list) throw e;
-    expect(list.every((p) => p.file === file)).toBe(true);
-    return list.map(({ line, col, message }) => ({ line, col, message }));
-  }
-}
+const { problems } = validationLab('bp-k8s-validate');
 
 const header = (config: string) => `schema: bp.environment/v1
 environment_id: prod

@@ -3,29 +3,12 @@
  * plugin's checkEnvironment), each problem at the FILE:LINE:COL of the offending value, and the
  * same refusal before anything is spawned.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadDesired } from '../../src/apply/desired.js';
+import { validationLab } from '../helpers/validate-problems.js';
 import { resolveCommand } from '../../src/deployers/local-process/command.js';
 import type { DeployerRevision } from '../../src/model/deployer.js';
-import type { InputProblem } from '../../src/model/errors.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'bp-local-validate-'));
-
-async function problems(name: string, yaml: string): Promise<Array<Pick<InputProblem, 'line' | 'col' | 'message'>>> {
-  const file = join(dir, `${name}.yaml`);
-  writeFileSync(file, yaml);
-  try {
-    await loadDesired(file);
-    return [];
-  } catch (e) {
-    const list = (e as { problems?: InputProblem[] }).problems;
-    if (!list) throw e;
-    return list.map(({ line, col, message }) => ({ line, col, message }));
-  }
-}
+const { dir, problems } = validationLab('bp-local-validate');
 
 function at(yaml: string, needle: string): { line: number; col: number } {
   const before = yaml.slice(0, yaml.indexOf(needle)).split('\n');

@@ -4,34 +4,16 @@
  * command-line limit every remote command meets before a host is asked (no sshd needed: the
  * refusal comes before any connection).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadDesired } from '../../src/apply/desired.js';
+import { validationLab } from '../helpers/validate-problems.js';
 import { settingsOf } from '../../src/deployers/ssh/config.js';
 import { SshDeployer } from '../../src/deployers/ssh/deployer.js';
 import { Host } from '../../src/deployers/ssh/host.js';
 import type { ConnectionPool } from '../../src/deployers/ssh/pool.js';
 import { START_REPLICA } from '../../src/deployers/ssh/scripts.js';
 import type { DeployerEnvironment } from '../../src/model/deployer.js';
-import type { InputProblem } from '../../src/model/errors.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'bp-ssh-validate-'));
-
-async function problems(name: string, yaml: string): Promise<Array<Pick<InputProblem, 'line' | 'col' | 'message'>>> {
-  const file = join(dir, `${name}.yaml`);
-  writeFileSync(file, yaml);
-  try {
-    await loadDesired(file);
-    return [];
-  } catch (e) {
-    const list = (e as { problems?: InputProblem[] }).problems;
-    if (!list) throw e;
-    expect(list.every((p) => p.file === file)).toBe(true);
-    return list.map(({ line, col, message }) => ({ line, col, message }));
-  }
-}
+const { dir, problems } = validationLab('bp-ssh-validate');
 
 function at(yaml: string, needle: string): { line: number; col: number } {
   const index = yaml.indexOf(needle);
