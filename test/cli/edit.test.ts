@@ -11,7 +11,7 @@ const ENV = `# staging web (comments stay)
 schema: bp.environment/v1
 environment_id: demo
 deployers:
-  local: { type: local-process }  # the only deployer
+  local: { type: docker }  # the only deployer
 deployments:
   - deployment_id: web
     deployer: local
