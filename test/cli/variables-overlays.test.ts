@@ -38,7 +38,7 @@ describe('variables and overlays on the command line', () => {
       join(t.dir, 'env.yaml'),
       `schema: bp.environment/v1
 environment_id: demo
-deployers: { local: { type: local-process } }
+deployers: { local: { type: docker } }
 deployments:
   - deployment_id: web
     deployer: local
