@@ -13,6 +13,8 @@ import { cleanupDeployers, deployment, environment, imageRevision, newDeployer, 
 import { buildTestImage, type PodmanEngine, startPodman } from './docker/podman.js';
 
 const CANARY = 'canary-4f9c2e7a-docker-file';
+/** Longer than a ustar header's 100-byte name field: it reaches the container through a pax header. */
+const LONG_NAME = `LONG_${'N'.repeat(150)}`;
 
 function getJson(socketPath: string, path: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -43,6 +45,19 @@ describe('secret files (pure)', () => {
     expect(tar.subarray(257, 262).toString()).toBe('ustar');
     expect(tar.subarray(512, 512 + CANARY.length).toString()).toBe(CANARY);
   });
+
+  it('carries a name over 100 bytes in a pax extended header before its entry', () => {
+    const tar = secretsTar({ [LONG_NAME]: CANARY });
+    expect(tar.subarray(156, 157).toString()).toBe('x');
+    const size = parseInt(tar.subarray(124, 135).toString(), 8);
+    const record = tar.subarray(512, 512 + size).toString();
+    expect(record).toBe(`${record.length} path=${LONG_NAME}\n`);
+    expect(record.split(' ')[0]).toBe(String(Buffer.byteLength(record)));
+    const entry = 512 + Math.ceil(size / 512) * 512;
+    expect(tar.subarray(entry, entry + 100).toString()).toBe(LONG_NAME.slice(0, 100));
+    expect(tar.subarray(entry + 156, entry + 157).toString()).toBe('0');
+    expect(tar.subarray(entry + 512, entry + 512 + CANARY.length).toString()).toBe(CANARY);
+  });
 });
 
 describe('docker deployer with secrets_as_files', () => {
@@ -55,7 +70,9 @@ describe('docker deployer with secrets_as_files', () => {
     engine = await startPodman();
     const image = await buildTestImage(engine);
     ({ deployer } = await newDeployer({ socket_path: engine.socketPath, secrets_as_files: true }));
-    const v1 = imageRevision('sec-v1', image, { artifact: { image, env: { VERSION: 'sec-v1', API_TOKEN: CANARY } } });
+    const v1 = imageRevision('sec-v1', image, {
+      artifact: { image, env: { VERSION: 'sec-v1', API_TOKEN: CANARY, [LONG_NAME]: CANARY } },
+    });
     env = environment([deployment('web', null, [v1], [{ revision_id: 'sec-v1', weight_bps: 10000 }])]);
   });
 
@@ -86,6 +103,9 @@ describe('docker deployer with secrets_as_files', () => {
     );
     expect(await engine.podman('exec', name, 'busybox', 'grep', ' /run/secrets ', '/proc/mounts')).toMatch(/^tmpfs /);
     expect(await engine.podman('exec', name, 'cat', '/proc/1/environ')).not.toContain(CANARY);
+
+    expect(await engine.podman('exec', name, 'cat', `/run/secrets/${LONG_NAME}`)).toBe(CANARY);
+    expect(info.Config.Env).toContain(`${LONG_NAME}_FILE=/run/secrets/${LONG_NAME}`);
 
     await engine.podman('restart', '--time', '0', name);
     expect(await engine.podman('exec', name, 'cat', '/run/secrets/API_TOKEN')).toBe(CANARY);

@@ -22,8 +22,11 @@ export const MIN_MEMORY_MB = 6;
  */
 export const MIN_CPUS = 0.01;
 
-/** A ustar header holds a file name of at most 100 bytes (secrets_as_files writes one per secret). */
-export const MAX_TAR_NAME_BYTES = 100;
+/**
+ * A file name is at most NAME_MAX (255) bytes on Linux filesystems, tmpfs included
+ * (secrets_as_files writes one file per secret, named after its variable).
+ */
+export const MAX_SECRET_FILE_NAME_BYTES = 255;
 
 /** The revision's image; throws when the docker deployer cannot run it or the engine cannot parse it. */
 export function checkImage(revision: DeployerRevision): string {
@@ -56,7 +59,7 @@ export function checkResources(revision: DeployerRevision): void {
 
 /**
  * The env as the container gets it: exec's limits on each `NAME=value`, and with
- * `secrets_as_files` a name that fits a tar header. `isSecret` says which values become files
+ * `secrets_as_files` a name that fits a file name. `isSecret` says which values become files
  * (at validate: those holding a reference; before create: those the redactor knows).
  */
 export function checkContainerEnv(
@@ -70,10 +73,10 @@ export function checkContainerEnv(
   checkExecEnv(revision.revision_id, inEnv);
   if (!secretsAsFiles) return;
   for (const [name, value] of Object.entries(env)) {
-    if (isSecret(value) && Buffer.byteLength(name) > MAX_TAR_NAME_BYTES) {
+    if (isSecret(value) && Buffer.byteLength(name) > MAX_SECRET_FILE_NAME_BYTES) {
       throw new ProviderError(
         `revision "${revision.revision_id}": env "${name}" holds a secret, and secrets_as_files writes it to a file of that name, ` +
-          `but a tar archive (how files reach the container) holds names of at most ${MAX_TAR_NAME_BYTES} bytes`,
+          `but a file name is at most ${MAX_SECRET_FILE_NAME_BYTES} bytes (NAME_MAX)`,
       );
     }
   }

@@ -20,6 +20,9 @@ export interface SecretSplit {
 
 const FILE_NAME = /^[A-Za-z0-9_.-]+$/;
 
+/** Bytes of a name a ustar header holds; a longer one travels in a pax header. */
+const USTAR_NAME_BYTES = 100;
+
 export function isSecretValue(value: string): boolean {
   return redact(value) !== value;
 }
@@ -44,7 +47,8 @@ export function splitSecrets(env: Record<string, string>, dir: string): SecretSp
   return { env: out, files };
 }
 
-function header(name: string, size: number, mode: number): Buffer {
+/** A ustar header block: `type` '0' is a regular file, 'x' a pax extended header for the next one. */
+function header(name: string, size: number, mode: number, type: '0' | 'x' = '0'): Buffer {
   const h = Buffer.alloc(512, 0);
   const octal = (n: number, width: number) => n.toString(8).padStart(width - 1, '0') + '\0';
   h.write(name, 0, 100, 'utf8');
@@ -54,7 +58,7 @@ function header(name: string, size: number, mode: number): Buffer {
   h.write(octal(size, 12), 124, 'ascii');
   h.write(octal(0, 12), 136, 'ascii'); // mtime: fixed, so nothing about when it was written leaks
   h.write('        ', 148, 'ascii'); // checksum placeholder
-  h.write('0', 156, 'ascii'); // regular file
+  h.write(type, 156, 'ascii');
   h.write('ustar\0', 257, 'ascii');
   h.write('00', 263, 'ascii');
   let sum = 0;
@@ -63,12 +67,39 @@ function header(name: string, size: number, mode: number): Buffer {
   return h;
 }
 
-/** A ustar archive of the files (mode 0400, owner root), for PUT /containers/ID/archive. */
+/** The header's 100-byte name field is only the name's first bytes: cut on a character boundary. */
+function headerName(name: string): string {
+  let cut = name;
+  while (Buffer.byteLength(cut) > USTAR_NAME_BYTES) cut = cut.slice(0, -1);
+  return cut;
+}
+
+/** A pax `path` record (`LEN path=NAME\n`, LEN counting the whole record, its own digits included). */
+function paxPathRecord(name: string): Buffer {
+  const rest = ` path=${name}\n`;
+  let len = Buffer.byteLength(rest);
+  while (Buffer.byteLength(`${len}${rest}`) !== len) len = Buffer.byteLength(`${len}${rest}`);
+  return Buffer.from(`${len}${rest}`, 'utf8');
+}
+
+const padding = (size: number) => Buffer.alloc((512 - (size % 512)) % 512, 0);
+
+/**
+ * A ustar archive of the files (mode 0400, owner root), for PUT /containers/ID/archive. A name
+ * longer than the header's 100 bytes is carried by a pax extended header before its entry
+ * (POSIX pax format, which the engines' archive readers follow), so any file name the
+ * filesystem takes (up to NAME_MAX) arrives whole.
+ */
 export function secretsTar(files: Record<string, string>): Buffer {
   const parts: Buffer[] = [];
   for (const [name, content] of Object.entries(files)) {
+    if (Buffer.byteLength(name) > USTAR_NAME_BYTES) {
+      const record = paxPathRecord(name);
+      parts.push(header(`PaxHeaders/${headerName(name)}`.slice(0, 99), record.length, 0o644, 'x'), record);
+      parts.push(padding(record.length));
+    }
     const body = Buffer.from(content, 'utf8');
-    parts.push(header(name, body.length, 0o400), body, Buffer.alloc((512 - (body.length % 512)) % 512, 0));
+    parts.push(header(headerName(name), body.length, 0o400), body, padding(body.length));
   }
   parts.push(Buffer.alloc(1024, 0));
   return Buffer.concat(parts);
