@@ -7,14 +7,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { validationLab } from '../helpers/validate-problems.js';
+import { positionOf, validationLab } from '../helpers/validate-problems.js';
 import { DockerDeployer } from '../../src/deployers/docker/deployer.js';
 import type { Engine } from '../../src/deployers/docker/engine.js';
 import { settingsFrom } from '../../src/deployers/docker/config.js';
 import { bp } from '../helpers/cli.js';
 import { deployment, environment, imageRevision, opts, quietLogger } from './docker/fixtures.js';
 
-const { dir, problems } = validationLab('bp-docker-validate');
+const { dir, problems, refusedAt } = validationLab('bp-docker-validate');
 
 /** One deployment with one revision, its `artifact`, `resources` and the deployer `config` as flow mappings. */
 const envFile = (
@@ -36,19 +36,6 @@ deployments:
         resources: ${resources}
     traffic: [{ revision_id: web-v1, weight_bps: 10000 }]
 `;
-
-/** Line and column (1-based) where `needle` first occurs in `yaml`: where a problem must point. */
-function at(yaml: string, needle: string): { line: number; col: number } {
-  const index = yaml.indexOf(needle);
-  expect(index).toBeGreaterThanOrEqual(0);
-  const before = yaml.slice(0, index).split('\n');
-  return { line: before.length, col: before[before.length - 1].length + 1 };
-}
-
-/** The problems of `yaml`: exactly one, at `needle`, with a message matching `message`. */
-async function refusedAt(name: string, yaml: string, needle: string, message: RegExp): Promise<void> {
-  expect(await problems(name, yaml)).toEqual([{ ...at(yaml, needle), message: expect.stringMatching(message) }]);
-}
 
 describe('docker limits at validate', () => {
   it('accepts a plain environment (a digest, a registry with a port, a tag)', async () => {
@@ -145,8 +132,8 @@ describe('bp validate on a docker env file over the limits', () => {
     // An engine address nothing listens on: validate must not need one.
     const r = await bp(['validate', file], { cwd: dir, env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' } });
     expect(r.code).toBe(1);
-    const image = at(yaml, '"Web:1"');
-    const memory = at(yaml, '5 }');
+    const image = positionOf(yaml, '"Web:1"');
+    const memory = positionOf(yaml, '5 }');
     expect(r.stderr.trimEnd().split('\n')).toEqual([
       `${file}:${image.line}:${image.col}: revision "web-v1": "Web:1" is not a valid image reference: the repository name must be lower case`,
       `${file}:${memory.line}:${memory.col}: resources.memory_mb 5 of revision "web-v1" is below Docker's minimum memory limit of 6 MB`,

@@ -13,18 +13,7 @@ import type { ConnectionPool } from '../../src/deployers/ssh/pool.js';
 import { START_REPLICA } from '../../src/deployers/ssh/scripts.js';
 import type { DeployerEnvironment } from '../../src/model/deployer.js';
 
-const { dir, problems } = validationLab('bp-ssh-validate');
-
-function at(yaml: string, needle: string): { line: number; col: number } {
-  const index = yaml.indexOf(needle);
-  expect(index).toBeGreaterThanOrEqual(0);
-  const before = yaml.slice(0, index).split('\n');
-  return { line: before.length, col: before[before.length - 1].length + 1 };
-}
-
-async function refusedAt(name: string, yaml: string, needle: string, message: RegExp): Promise<void> {
-  expect(await problems(name, yaml)).toEqual([{ ...at(yaml, needle), message: expect.stringMatching(message) }]);
-}
+const { dir, problems, refusedAt } = validationLab('bp-ssh-validate');
 
 const envFile = (artifact: string) => `schema: bp.environment/v1
 environment_id: prod

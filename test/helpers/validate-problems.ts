@@ -15,6 +15,8 @@ export type FoundProblem = Pick<InputProblem, 'line' | 'col' | 'message'>;
 export function validationLab(prefix: string): {
   dir: string;
   problems: (name: string, yaml: string) => Promise<FoundProblem[]>;
+  /** Asserts that `yaml` has exactly one problem, at the first `needle`, with a message matching `message`. */
+  refusedAt: (name: string, yaml: string, needle: string, message: RegExp) => Promise<void>;
 } {
   const dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
   const problems = async (name: string, yaml: string): Promise<FoundProblem[]> => {
@@ -30,5 +32,18 @@ export function validationLab(prefix: string): {
       return list.map(({ line, col, message }) => ({ line, col, message }));
     }
   };
-  return { dir, problems };
+  const refusedAt = async (name: string, yaml: string, needle: string, message: RegExp): Promise<void> => {
+    expect(await problems(name, yaml)).toEqual([
+      { ...positionOf(yaml, needle), message: expect.stringMatching(message) },
+    ]);
+  };
+  return { dir, problems, refusedAt };
+}
+
+/** Line and column (1-based) where `needle` first occurs in `yaml`: where a problem must point. */
+export function positionOf(yaml: string, needle: string): { line: number; col: number } {
+  const index = yaml.indexOf(needle);
+  expect(index).toBeGreaterThanOrEqual(0);
+  const before = yaml.slice(0, index).split('\n');
+  return { line: before.length, col: before[before.length - 1].length + 1 };
 }

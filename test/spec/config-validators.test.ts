@@ -6,6 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
+import { comparableErrors } from './helpers.js';
 import type { ValidateFunction } from 'ajv';
 import { builtInConfigSchemas, builtInTypes } from '../../src/deployers/registry.js';
 import { configValidatorWithDefaults, loadGeneratedConfigValidators } from '../../src/spec/deployer-configs.js';
@@ -24,13 +25,6 @@ function sampleConfigs(schema: Record<string, unknown>): unknown[] {
   for (const p of properties) for (const value of odd) out.push({ [p]: value });
   return out;
 }
-
-const comparable = (errors: unknown) =>
-  ((errors ?? []) as Array<Record<string, unknown>>).map(({ schema, parentSchema, ...rest }) => ({
-    ...rest,
-    schema: JSON.stringify(schema),
-    parentSchema: JSON.stringify(parentSchema),
-  }));
 
 describe('ahead-of-time compiled deployer config validators', () => {
   it('are up to date with every built-in config schema (else run: npm run generate:validator)', () => {
@@ -67,7 +61,7 @@ describe('ahead-of-time compiled deployer config validators', () => {
         const what = `${type}: ${JSON.stringify(config).slice(0, 120)}`;
         const expected = runtime.check(config);
         expect(module.check(config), what).toBe(expected);
-        expect(comparable(module.check.errors), what).toEqual(comparable(runtime.check.errors));
+        expect(comparableErrors(module.check.errors), what).toEqual(comparableErrors(runtime.check.errors));
         const [mine, theirs] = [structuredClone(config), structuredClone(config)];
         expect(module.defaults(mine), what).toBe(runtime.defaults(theirs));
         expect(mine, what).toEqual(theirs);

@@ -49,3 +49,11 @@ deployments:
     traffic:
       - { revision_id: web-v1, weight_bps: 10000 }
 `;
+
+/** ajv errors without the schema objects they point into (identical in content, not in identity). */
+export const comparableErrors = (errors: unknown) =>
+  ((errors ?? []) as Array<Record<string, unknown>>).map(({ schema, parentSchema, ...rest }) => ({
+    ...rest,
+    schema: JSON.stringify(schema),
+    parentSchema: JSON.stringify(parentSchema),
+  }));

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import jsyaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
+import { comparableErrors } from './helpers.js';
 import type { ValidateFunction } from 'ajv';
 import * as generated from '../../src/spec/environment-validator.generated.js';
 import { ENVIRONMENT_AJV_OPTIONS } from '../../src/spec/schema-options.js';
@@ -37,14 +38,6 @@ function fixtureValues(): Array<[string, unknown]> {
   return out;
 }
 
-/** Errors without the schema objects they point into (identical in content, not in identity). */
-const comparable = (errors: unknown) =>
-  ((errors ?? []) as Array<Record<string, unknown>>).map(({ schema, parentSchema, ...rest }) => ({
-    ...rest,
-    schema: JSON.stringify(schema),
-    parentSchema: JSON.stringify(parentSchema),
-  }));
-
 describe('ahead-of-time compiled environment validator', () => {
   it('is up to date with schemas/environment.schema.json (else run: npm run generate:validator)', () => {
     const committed = readFileSync(GENERATED_VALIDATOR_URL, 'utf8');
@@ -65,7 +58,7 @@ describe('ahead-of-time compiled environment validator', () => {
     for (const [name, value] of values) {
       const expected = runtime(value);
       expect(validateEnvironment(value), name).toBe(expected);
-      expect(comparable(validateEnvironment.errors), name).toEqual(comparable(runtime.errors));
+      expect(comparableErrors(validateEnvironment.errors), name).toEqual(comparableErrors(runtime.errors));
       if (!expected) invalid++;
     }
     expect(invalid).toBeGreaterThan(5);
