@@ -38,6 +38,23 @@ function environmentProblems(
 
 type GeneratedModule = Record<ConfigValidatorKind, ValidateFunction>;
 
+/** Each schema's validators, generated or compiled, once per schema per process. */
+const compiled: Record<ConfigValidatorKind, WeakMap<object, ValidateFunction>> = {
+  check: new WeakMap(),
+  defaults: new WeakMap(),
+};
+/** Each schema's lookup among the generated validators (resolving to whether one was found): digested once. */
+const lookups = new WeakMap<object, Promise<boolean>>();
+
+async function lookUp(schema: Record<string, unknown>): Promise<boolean> {
+  const load = generated[objectDigest(schema)];
+  if (!load) return false;
+  const m = await load();
+  compiled.check.set(schema, m.check);
+  compiled.defaults.set(schema, m.defaults);
+  return true;
+}
+
 /**
  * Loaders of the built-in deployers' config validators compiled ahead of time
  * (validator-codegen.ts), by schema digest; empty in a tree that has not generated them.
@@ -56,26 +73,17 @@ const generated: Record<string, () => Promise<GeneratedModule>> =
  * so that validating with them needs neither ajv nor a compile. Returns how many it found.
  */
 export async function loadGeneratedConfigValidators(schemas: Iterable<Record<string, unknown>>): Promise<number> {
-  let found = 0;
-  for (const schema of schemas) {
-    if (compiled.check.has(schema)) continue;
-    const load = generated[objectDigest(schema)];
-    if (!load) continue;
-    const m = await load();
-    compiled.check.set(schema, m.check);
-    compiled.defaults.set(schema, m.defaults);
-    found++;
-  }
-  return found;
+  const found = [...schemas].map((schema) => {
+    let lookup = lookups.get(schema);
+    if (!lookup) lookups.set(schema, (lookup = lookUp(schema)));
+    return lookup;
+  });
+  return (await Promise.all(found)).filter(Boolean).length;
 }
 
 // The meta-schema check ajv runs before compiling is done with the ahead-of-time compiled
 // meta-schema validator when there is one: compiling the meta-schema took ~0.1 s per process.
 const metaValidate = metaSchemaValidator();
-const compiled: Record<ConfigValidatorKind, WeakMap<object, ValidateFunction>> = {
-  check: new WeakMap(),
-  defaults: new WeakMap(),
-};
 let compilers: Record<ConfigValidatorKind, Ajv2020> | undefined;
 
 /**
