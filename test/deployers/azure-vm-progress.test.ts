@@ -10,7 +10,7 @@ import { revisionNames } from '../../src/deployers/azure-vm/names.js';
 import type { Deployer } from '../../src/model/deployer.js';
 import { FAKE_RESOURCE_GROUP, FAKE_SUBSCRIPTION, type FakeArm } from '../fakes/azure/server.js';
 import { environment, fakeConfig, opts, revision, silent, split, startFake } from './azure-vm-fixtures.js';
-import { expectCountsReach, expectTimeLeft, progressRecorder } from './progress-fixtures.js';
+import { expectCountsReach, expectTimeLeft, neverHealthyRevision, progressRecorder } from './progress-fixtures.js';
 
 let fake: FakeArm;
 let deployer: Deployer;
@@ -45,11 +45,7 @@ describe('azure-vm live progress', () => {
   });
 
   it('a warm whose VMs never pass the probe reports 0/1 and a VM down while it waits', async () => {
-    const bad = revision('Prog.bad', {
-      artifact: { image: 'registry.invalid/team/app:1', env: {} },
-      resources: { cpu: 0.5, memory_mb: 512, replicas: 1, gpu: 0 },
-      health: { http_path: '/healthz', timeout_seconds: 1 },
-    });
+    const bad = neverHealthyRevision(revision);
     const env = environment([{ id: 'bad', revisions: [bad] }]);
     const p = progressRecorder();
     await expect(deployer.warmRevision(env, 'Prog.bad', p.opts())).rejects.toThrow(

@@ -9,7 +9,7 @@ import type { Deployer } from '../../src/model/deployer.js';
 import { revisionNames } from '../../src/deployers/gcp-compute/names.js';
 import type { FakeGce } from '../fakes/gcp/fake-gce.js';
 import { environment, fakeConfig, revision, startFake } from './gcp-compute-fixtures.js';
-import { expectCountsReach, expectTimeLeft, progressRecorder } from './progress-fixtures.js';
+import { expectCountsReach, expectTimeLeft, neverHealthyRevision, progressRecorder } from './progress-fixtures.js';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 let fake: FakeGce;
@@ -43,11 +43,7 @@ describe('gcp-compute live progress', () => {
   });
 
   it('a warm whose VMs never pass the check reports 0/1 and a VM UNHEALTHY while it waits', async () => {
-    const bad = revision('Prog.bad', {
-      artifact: { image: 'registry.invalid/team/app:1', env: {} },
-      resources: { cpu: 0.5, memory_mb: 512, replicas: 1, gpu: 0 },
-      health: { http_path: '/healthz', timeout_seconds: 1 },
-    });
+    const bad = neverHealthyRevision(revision);
     const env = environment([{ id: 'bad', revisions: [bad] }]);
     const p = progressRecorder();
     await expect(deployer.warmRevision(env, 'Prog.bad', p.opts())).rejects.toThrow(

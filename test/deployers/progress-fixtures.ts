@@ -3,7 +3,7 @@
  * bp's `progress` callback, and what a meaningful sequence of reports looks like.
  */
 import { expect } from 'vitest';
-import type { VerbOptions, VerbProgress } from '../../src/model/deployer.js';
+import type { DeployerRevision, VerbOptions, VerbProgress } from '../../src/model/deployer.js';
 
 export interface ProgressRecorder {
   seen: VerbProgress[];
@@ -53,4 +53,18 @@ export function expectTimeLeft(seen: VerbProgress[], waitingFor: string | RegExp
   });
   expect(left[0]).toBeLessThanOrEqual(seconds);
   for (let i = 1; i < left.length; i++) expect(left[i], `time left ${i}`).toBeLessThanOrEqual(left[i - 1]);
+}
+
+/**
+ * `Prog.bad`, made by a deployer test's own `revision` fixture: one replica of an image no
+ * registry serves, with a 1 s health timeout, so its VMs never pass a health check.
+ */
+export function neverHealthyRevision(
+  revision: (id: string, over: Partial<DeployerRevision>) => DeployerRevision,
+): DeployerRevision {
+  return revision('Prog.bad', {
+    artifact: { image: 'registry.invalid/team/app:1', env: {} },
+    resources: { cpu: 0.5, memory_mb: 512, replicas: 1, gpu: 0 },
+    health: { http_path: '/healthz', timeout_seconds: 1 },
+  });
 }

@@ -6,22 +6,16 @@
  */
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fingerprintOf } from '../../src/deployers/ssh/host-keys.js';
 import { scriptCommand, shellCommand, shellQuote } from '../../src/deployers/ssh/shell.js';
 import type { DeployerEnvironment } from '../../src/model/deployer.js';
 import { deployment, environment, opts, revision } from './local-process-fixtures.js';
-import { type Lab, startLab } from './ssh/fixtures.js';
+import { useLab } from './ssh/fixtures.js';
 import { freePort, type Sshd, startSshd } from './ssh/sshd.js';
 import { request } from '../router/support.js';
 
-let lab: Lab;
-beforeAll(async () => {
-  lab = await startLab(2);
-}, 60_000);
-afterAll(async () => {
-  await lab?.stop();
-});
+const lab = useLab(2);
 
 const NASTY = [
   `it's`,
@@ -55,31 +49,31 @@ async function rejection(p: Promise<unknown>): Promise<{ code?: string; retryabl
 
 describe('host keys', () => {
   it('computes the same fingerprint as ssh-keygen', () => {
-    const blob = Buffer.from(lab.sshds[0].hostPublicKey.split(' ')[1], 'base64');
-    expect(fingerprintOf(blob)).toBe(lab.sshds[0].hostFingerprint);
+    const blob = Buffer.from(lab().sshds[0].hostPublicKey.split(' ')[1], 'base64');
+    expect(fingerprintOf(blob)).toBe(lab().sshds[0].hostFingerprint);
   });
 
   it('refuses a host whose key does not match the pinned fingerprint, not retryably', async () => {
-    const wrong = lab.sshds[1].hostFingerprint;
-    const d = await lab.deployer(lab.config({ hosts: [lab.hostConfig(0, { host_key: wrong })] }));
-    const e = await rejection(d.observe(env(lab.appDir()), opts()));
+    const wrong = lab().sshds[1].hostFingerprint;
+    const d = await lab().deployer(lab().config({ hosts: [lab().hostConfig(0, { host_key: wrong })] }));
+    const e = await rejection(d.observe(env(lab().appDir()), opts()));
     expect(e.code).toBe('Provider');
     expect(e.retryable).toBe(false);
     expect(e.message).toContain('refusing to connect');
-    expect(e.message).toContain(lab.sshds[0].hostFingerprint);
+    expect(e.message).toContain(lab().sshds[0].hostFingerprint);
     expect(e.message).toContain(wrong);
   });
 
   it('accepts a pinned public key and a known_hosts entry (plain or hashed), refuses unknown and changed ones', async () => {
-    const [a, b] = lab.sshds;
-    const dir = mkdtempSync(join(lab.scratch, 'kh-'));
+    const [a, b] = lab().sshds;
+    const dir = mkdtempSync(join(lab().scratch, 'kh-'));
     const file = (name: string, text: string) => {
       writeFileSync(join(dir, name), text);
       return join(dir, name);
     };
     const ok = async (over: object) => {
-      const d = await lab.deployer(lab.config({ hosts: [lab.hostConfig(0, { host_key: undefined, ...over })] }));
-      return d.observe(env(lab.appDir()), opts());
+      const d = await lab().deployer(lab().config({ hosts: [lab().hostConfig(0, { host_key: undefined, ...over })] }));
+      return d.observe(env(lab().appDir()), opts());
     };
     await expect(ok({ host_key: a.hostPublicKey })).resolves.toMatchObject({ splits: {} });
     await expect(
@@ -102,9 +96,9 @@ describe('remote command quoting', () => {
   it('quotes every word so a real remote shell sees exactly the input', async () => {
     expect(shellQuote(`it's`)).toBe(`'it'\\''s'`);
     expect(() => shellQuote('nul\0byte')).toThrow(/NUL/);
-    const d = await lab.deployer(lab.config({ hosts: [lab.hostConfig(0)] }));
+    const d = await lab().deployer(lab().config({ hosts: [lab().hostConfig(0)] }));
     const conn = await d.hosts[0].connection();
-    const canary = join(lab.scratch, 'CANARY');
+    const canary = join(lab().scratch, 'CANARY');
     const words = NASTY.map((w) => w.replaceAll('CANARY', canary));
     const echoed = await conn.exec(shellCommand(['printf', '%s\\0', ...words]));
     expect(echoed.stdout.split('\0').slice(0, -1)).toEqual(words);
@@ -114,11 +108,11 @@ describe('remote command quoting', () => {
   });
 
   it('deploys into a remote dir and with env values full of shell syntax, and nothing is injected', async () => {
-    const canary = join(lab.scratch, 'CANARY2');
-    const weird = join(lab.scratch, `dir it's; $(touch ${canary}) \`touch ${canary}\` & | x`);
-    const d = await lab.deployer(lab.config({ hosts: [lab.hostConfig(0, { remote_dir: weird })] }));
+    const canary = join(lab().scratch, 'CANARY2');
+    const weird = join(lab().scratch, `dir it's; $(touch ${canary}) \`touch ${canary}\` & | x`);
+    const d = await lab().deployer(lab().config({ hosts: [lab().hostConfig(0, { remote_dir: weird })] }));
     const greeting = NASTY.join(' ').replaceAll('CANARY', canary);
-    const e = env(lab.appDir(), {
+    const e = env(lab().appDir(), {
       artifact: { command: ['node', 'app/server.mjs'], env: { VERSION: 'web-v1', GREETING: greeting } },
     });
     await d.stageRevision(e, 'web-v1', opts());
@@ -134,14 +128,14 @@ describe('remote command quoting', () => {
 
 describe('failures', () => {
   it('a connection killed mid-warm is a retryable Provider error, and a retry converges', async () => {
-    const d = await lab.deployer(lab.config({ hosts: [lab.hostConfig(0)] }));
-    const base = lab.appDir();
+    const d = await lab().deployer(lab().config({ hosts: [lab().hostConfig(0)] }));
+    const base = lab().appDir();
     writeFileSync(join(base, 'slow.mjs'), "setTimeout(() => import('./app/server.mjs'), 3000);\n");
     const e = env(base, { artifact: { command: ['node', 'slow.mjs'], env: { VERSION: 'web-v1' } } });
     await d.stageRevision(e, 'web-v1', opts());
     const warming = d.warmRevision(e, 'web-v1', opts());
     await new Promise((r) => setTimeout(r, 1200));
-    for (const pid of lab.sshds[0].sessionPids()) process.kill(pid, 'SIGKILL');
+    for (const pid of lab().sshds[0].sessionPids()) process.kill(pid, 'SIGKILL');
     const err = await rejection(warming);
     expect(err.code).toBe('Provider');
     expect(err.retryable).toBe(true);
@@ -156,24 +150,24 @@ describe('failures', () => {
     const downPort = await freePort();
     const extra: Sshd[] = [];
     try {
-      const probe = await startSshd(lab.client, { port: downPort });
+      const probe = await startSshd(lab().client, { port: downPort });
       const fingerprint = probe.hostFingerprint;
       await probe.stop(); // its host key dir is gone; a new sshd on the port has a new key
-      const config = lab.config({
-        hosts: [lab.hostConfig(0), lab.hostConfig(1, { port: downPort, host_key: fingerprint })],
+      const config = lab().config({
+        hosts: [lab().hostConfig(0), lab().hostConfig(1, { port: downPort, host_key: fingerprint })],
       });
-      const d = await lab.deployer(config);
-      const e = env(lab.appDir());
+      const d = await lab().deployer(config);
+      const e = env(lab().appDir());
       const err = await rejection(d.stageRevision(e, 'web-v1', opts()));
       expect(err.code).toBe('Provider');
       expect(err.retryable).toBe(true);
       expect(err.message).toContain(`failed on 1 of 2 hosts: root@127.0.0.1:${downPort}`);
-      expect(err.message).not.toContain(`root@127.0.0.1:${lab.sshds[0].port}:`);
-      const back = await startSshd(lab.client, { port: downPort });
+      expect(err.message).not.toContain(`root@127.0.0.1:${lab().sshds[0].port}:`);
+      const back = await startSshd(lab().client, { port: downPort });
       extra.push(back);
-      const d2 = await lab.deployer(
-        lab.config({
-          hosts: [lab.hostConfig(0), lab.hostConfig(1, { port: downPort, host_key: back.hostFingerprint })],
+      const d2 = await lab().deployer(
+        lab().config({
+          hosts: [lab().hostConfig(0), lab().hostConfig(1, { port: downPort, host_key: back.hostFingerprint })],
         }),
       );
       await expect(d2.stageRevision(e, 'web-v1', opts())).resolves.toMatchObject({
@@ -186,32 +180,32 @@ describe('failures', () => {
   });
 
   it('reaches a host through a jump host', async () => {
-    const d = await lab.deployer(
-      lab.config({
-        hosts: [lab.hostConfig(1)],
+    const d = await lab().deployer(
+      lab().config({
+        hosts: [lab().hostConfig(1)],
         jump_host: {
           host: '127.0.0.1',
-          port: lab.sshds[0].port,
+          port: lab().sshds[0].port,
           user: 'root',
-          private_key_path: lab.client.path,
-          host_key: lab.sshds[0].hostFingerprint,
+          private_key_path: lab().client.path,
+          host_key: lab().sshds[0].hostFingerprint,
         },
       }),
     );
-    const e = env(lab.appDir());
+    const e = env(lab().appDir());
     await d.stageRevision(e, 'web-v1', opts());
-    expect(existsSync(join(lab.remoteDirs[1], 'test/web-v1/app/server.mjs'))).toBe(true);
+    expect(existsSync(join(lab().remoteDirs[1], 'test/web-v1/app/server.mjs'))).toBe(true);
     await d.archiveRevision(e, 'web-v1', opts());
-    expect(existsSync(join(lab.remoteDirs[1], 'test/web-v1'))).toBe(false);
+    expect(existsSync(join(lab().remoteDirs[1], 'test/web-v1'))).toBe(false);
   });
 
   it('refuses an image artifact and a missing program with non-retryable Provider errors', async () => {
-    const d = await lab.deployer(lab.config({ hosts: [lab.hostConfig(0)] }));
+    const d = await lab().deployer(lab().config({ hosts: [lab().hostConfig(0)] }));
     const image = await rejection(
-      d.stageRevision(env(lab.appDir(), { artifact: { image: 'nginx:1', env: {} } }), 'web-v1', opts()),
+      d.stageRevision(env(lab().appDir(), { artifact: { image: 'nginx:1', env: {} } }), 'web-v1', opts()),
     );
     expect(image).toMatchObject({ code: 'Provider', retryable: false });
-    const missing = env(lab.appDir(), { artifact: { command: ['/nonexistent/prog'], env: {} } });
+    const missing = env(lab().appDir(), { artifact: { command: ['/nonexistent/prog'], env: {} } });
     const err = await rejection(d.stageRevision(missing, 'web-v1', opts()));
     expect(err).toMatchObject({ code: 'Provider', retryable: false });
     expect(err.message).toContain('/nonexistent/prog');

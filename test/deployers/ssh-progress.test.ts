@@ -6,9 +6,9 @@
 import http from 'node:http';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { deployment, environment, opts, revision } from './local-process-fixtures.js';
-import { type Lab, startLab } from './ssh/fixtures.js';
+import { useLab } from './ssh/fixtures.js';
 import { freePort } from './ssh/sshd.js';
 import { expectCountsReach, expectTimeLeft, progressRecorder } from './progress-fixtures.js';
 
@@ -35,18 +35,12 @@ function heldRequest(url: string): Promise<{ done: Promise<number> }> {
   });
 }
 
-let lab: Lab;
-beforeAll(async () => {
-  lab = await startLab(1);
-}, 60_000);
-afterAll(async () => {
-  await lab?.stop();
-});
+const lab = useLab(1);
 
 describe('ssh live progress', () => {
   it('warming counts replicas answering /healthz to 2/2; draining reports requests in flight and time left', async () => {
-    const d = await lab.deployer();
-    const base = mkdtempSync(join(lab.scratch, 'hold-'));
+    const d = await lab().deployer();
+    const base = mkdtempSync(join(lab().scratch, 'hold-'));
     mkdirSync(join(base, 'app'));
     writeFileSync(join(base, 'app/hold.mjs'), HOLD_APP);
     const port = await freePort();
@@ -70,7 +64,7 @@ describe('ssh live progress', () => {
     p.clear();
     await d.drainRevision(env, 'hold-v1', p.opts());
     expect(await Promise.all(held.map((h) => h.done))).toEqual([200, 200]);
-    const where = `on root@127.0.0.1:${lab.sshds[0].port}`;
+    const where = `on root@127.0.0.1:${lab().sshds[0].port}`;
     expectTimeLeft(p.seen, `requests in flight to "hold-v1" ${where} to finish`, 20);
     expect(p.seen[0].status).toMatch(/^2 in flight, \d+s left$/);
     // bp releases the routing right before archiving the last revision (docs/design.md#traffic-rules).

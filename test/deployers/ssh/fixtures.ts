@@ -2,6 +2,7 @@
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import plugin from '../../../src/deployers/ssh.js';
 import type { SshConfig, SshHostConfig } from '../../../src/deployers/ssh/config.js';
 import type { SshDeployer } from '../../../src/deployers/ssh/deployer.js';
@@ -22,6 +23,24 @@ export interface Lab {
   /** A directory holding the example app (app/server.mjs), to use as base_dir. */
   appDir(): string;
   stop(): Promise<void>;
+}
+
+/**
+ * A lab of `n` hosts for the whole test file: started before its tests, stopped after them.
+ * Returns the lab (call it inside a test or hook, once started).
+ */
+export function useLab(n: number): () => Lab {
+  let lab: Lab | undefined;
+  beforeAll(async () => {
+    lab = await startLab(n);
+  }, 60_000);
+  afterAll(async () => {
+    await lab?.stop();
+  });
+  return () => {
+    if (!lab) throw new Error('the ssh lab is not started: call its getter inside a test or hook');
+    return lab;
+  };
 }
 
 /** `n` sshds on loopback, each a "host" with its own remote dir and router address 127.0.0.(2+i). */
